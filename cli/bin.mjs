@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `replup` command: runs the TypeScript CLI through tsx's loader, so no build step is needed.
+import { register } from 'tsx/esm/api';
+register();
+await import('./main.ts');

@@ -1,0 +1,111 @@
+// The normalized plan: what plan/ produces from a YAML/JSON file and what every other part reads.
+// It never holds a secret: credentials are references (`env:NAME`, `file:PATH`) resolved by the
+// worker at activity time, so the plan can travel in workflow inputs and history.
+
+/** A SQL Server database in the fleet. `server` is `HOST`, `HOST\INSTANCE` or `HOST,PORT`. */
+export interface DbRef {
+  server: string;
+  database: string;
+}
+
+/** A database site: one database plus the personalization servers (IIS hosts) in front of it. */
+export interface Site extends DbRef {
+  /** Stable key used in ids, lab state and reports: `server/database`. */
+  key: string;
+  role: 'publisher' | 'subscriber' | 'publisher-subscriber';
+  personalizationServers: string[];
+  /** Expected SQL Server version (e.g. 15.0.2000.5) and edition, checked at preflight when given. */
+  sqlVersion?: string;
+  edition?: string;
+}
+
+/** One merge publication and the databases that subscribe to it. */
+export interface Publication {
+  /** Vendor publication name: `Config` or `Data` (or a custom name). */
+  name: string;
+  kind: 'Config' | 'Data';
+  /** Key of the publishing site. */
+  publisher: string;
+  /** Keys of the subscribing sites. */
+  subscribers: string[];
+}
+
+export type CredentialRef = string; // 'env:NAME' | 'file:PATH'
+export type Credentials = { kind: 'windows' } | { kind: 'sql'; user: CredentialRef; password: CredentialRef };
+
+export type Target = { kind: 'lab'; state: string } | { kind: 'sqlserver' };
+
+export interface ScriptFiles {
+  createConfigPublication: string;
+  createDataPublication: string;
+  createConfigSubscription: string;
+  createDataSubscription: string;
+  convertRowGuids: string;
+  removeReplication?: string;
+}
+
+export interface HostCommands {
+  /** Command templates run by the worker, with {host} (and {service}) placeholders. */
+  drain?: string;
+  undrain?: string;
+  stopService?: string;
+  startService?: string;
+  /** A command template, or 'manual': an operator confirms the upgrade with `replup confirm`. */
+  upgrade: string | 'manual';
+}
+
+export interface PlanOptions {
+  maxParallel: number;
+  sync: { quietRounds: number; maxRounds: number };
+  /** Step ids that wait for `replup approve` before they run. */
+  approvals: string[];
+  /** How long drain-users waits for sessions to end before asking an operator (seconds). */
+  drainTimeoutSeconds: number;
+  /** Subscriber count from which per-subscriber work runs in child workflows. */
+  childWorkflowThreshold: number;
+}
+
+export interface UpgradePlan {
+  name: string;
+  runbook: 'em-personalization-upgrade';
+  from: string;
+  to: string;
+  target: Target;
+  /** The central publisher (Config publisher in the branch-office form). */
+  publisher: Site;
+  distributor: DbRef;
+  /** Every site in the fleet, publisher first, in plan order. */
+  sites: Site[];
+  publications: Publication[];
+  scripts: { dir: string; files: ScriptFiles };
+  credentials: Credentials;
+  hosts: HostCommands;
+  backup: { dir: string; copyOnly: true };
+  /** Query returning the product schema version of a database (configurable: vendor specific). */
+  versionQuery?: string;
+  options: PlanOptions;
+}
+
+/** The steps of the Personalization Server upgrade, in runbook order. */
+export const UPGRADE_STEP_IDS = [
+  'preflight',
+  'drain-users',
+  'sync-until-quiet',
+  'backup',
+  'remove-replication',
+  'upgrade',
+  'stop-background-services',
+  'convert-row-guids',
+  'prepare-scripts',
+  'enable-replication',
+  'verify-replication',
+  'restore-service',
+] as const;
+export type UpgradeStepId = (typeof UPGRADE_STEP_IDS)[number];
+
+export interface PlannedStep {
+  id: UpgradeStepId;
+  applies: boolean;
+  /** Why it applies or not, in the operator's words. */
+  reason: string;
+}
