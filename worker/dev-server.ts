@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import Long from 'long';
 import { resolveTemporalCli, type ResolvedTemporalCli } from './temporal-cli.js';
 
 export const SEARCH_ATTRIBUTES = ['ReplupStep', 'ReplupStatus', 'ReplupFleet'] as const;
@@ -88,7 +89,7 @@ export async function prepareNamespace(address: string, namespace = 'default'): 
     if (retention < RETENTION_DAYS * 86_400) {
       await conn.workflowService.updateNamespace({
         namespace,
-        config: { workflowExecutionRetentionTtl: { seconds: RETENTION_DAYS * 86_400 } },
+        config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(RETENTION_DAYS * 86_400) } },
       });
     }
   } finally {

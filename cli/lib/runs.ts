@@ -1,0 +1,177 @@
+// The plain functions behind the run commands (start, status, decisions, list). The CLI and the
+// tests call the same code; every user mistake becomes a UserError that says what to do.
+import { userInfo } from 'node:os';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { UpgradePlan } from '../../plan/types.js';
+import { personalizationUpgrade, upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
+import {
+  approveUpdate,
+  confirmUpdate,
+  decideUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  ReplupFleet,
+  ReplupStatus,
+  ReplupStep,
+  TASK_QUEUE,
+  type Progress,
+} from '../../workflows/messages.js';
+import { readDevRecord } from '../../worker/dev-server.js';
+import { UserError, EXIT } from '../errors.js';
+
+export const defaultActor = () => process.env.REPLUP_ACTOR || userInfo().username;
+
+export function uiUrl(client: Client, workflowId?: string): string {
+  const base = (process.env.REPLUP_UI_URL || readDevRecord()?.uiUrl || 'http://127.0.0.1:8233').replace(/\/$/, '');
+  const ns = encodeURIComponent(client.options.namespace);
+  return workflowId ? `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}` : `${base}/namespaces/${ns}/workflows`;
+}
+
+function planDetails(plan: UpgradePlan): string {
+  const subs = plan.publications.reduce((n, p) => n + p.subscribers.length, 0);
+  return [
+    `**${plan.name}**: Personalization Server ${plan.from} → ${plan.to}`,
+    '',
+    `- publisher: ${plan.publisher.server}/${plan.publisher.database}`,
+    `- sites: ${plan.sites.length}, publications: ${plan.publications.map((p) => `${p.name} on ${p.publisher}`).join(', ')}, subscriptions: ${subs}`,
+    `- target: ${plan.target.kind === 'lab' ? `lab (${plan.target.state})` : 'SQL Server'}`,
+    `- approvals: ${plan.options.approvals.join(', ') || 'none'}; upgrade: ${plan.hosts.upgrade === 'manual' ? 'manual (confirmed by an operator)' : 'command'}`,
+    `- parallelism: ${plan.options.maxParallel}; quiet rounds: ${plan.options.sync.quietRounds} (max ${plan.options.sync.maxRounds})`,
+  ].join('\n');
+}
+
+export interface Started {
+  workflowId: string;
+  runId: string;
+  url: string;
+}
+
+export async function startUpgrade(client: Client, plan: UpgradePlan, actor = defaultActor()): Promise<Started> {
+  const workflowId = upgradeWorkflowId(plan);
+  try {
+    const handle = await client.workflow.start(personalizationUpgrade, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ plan, requestedBy: actor }],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `${plan.name}: upgrade ${plan.publisher.server}/${plan.publisher.database} fleet ${plan.from} → ${plan.to}`,
+      staticDetails: planDetails(plan),
+      typedSearchAttributes: [
+        { key: ReplupFleet, value: `${plan.publisher.server}/${plan.publisher.database}` },
+        { key: ReplupStatus, value: 'running' },
+        { key: ReplupStep, value: '' },
+      ],
+    });
+    return { workflowId, runId: handle.firstExecutionRunId, url: uiUrl(client, workflowId) };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UserError(`an upgrade of ${plan.publisher.server}/${plan.publisher.database} is already running (${workflowId})`, [
+        `watch it: replup watch '${workflowId}'`,
+        'one fleet is upgraded by one run at a time; abort that run first if it must be replaced',
+      ]);
+    }
+    throw err;
+  }
+}
+
+/** The workflow id given, or the only running upgrade when there is exactly one. */
+export async function resolveRunId(client: Client, id?: string): Promise<string> {
+  if (id) return id;
+  const running: string[] = [];
+  for await (const wf of client.workflow.list({ query: `ExecutionStatus = "Running" AND ReplupFleet IS NOT NULL` })) {
+    running.push(wf.workflowId);
+  }
+  if (running.length === 1) return running[0]!;
+  if (running.length === 0) throw new UserError('no upgrade is running; name the run (replup list --status completed shows past ones)', [], EXIT.usage);
+  throw new UserError(`${running.length} upgrades are running; name one:`, running, EXIT.usage);
+}
+
+async function handleFor(client: Client, id: string): Promise<WorkflowHandle> {
+  const handle = client.workflow.getHandle(id);
+  try {
+    await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UserError(`no run with id ${id}`, ['list the runs: replup list']);
+    throw err;
+  }
+  return handle;
+}
+
+export async function getProgress(client: Client, id: string): Promise<Progress> {
+  const handle = await handleFor(client, id);
+  return handle.query(progressQuery);
+}
+
+/** Runs an Update and turns a validator's rejection into a UserError with its words. */
+async function update<A>(client: Client, id: string, def: any, arg: A): Promise<Progress> {
+  const handle = await handleFor(client, id);
+  const desc = await handle.describe();
+  if (desc.status.name !== 'RUNNING') throw new UserError(`run ${id} has ended (${desc.status.name.toLowerCase()}); there is nothing to decide`);
+  try {
+    return (await handle.executeUpdate(def, { args: [arg] })) as Progress;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = (err.cause as Error | undefined)?.message ?? err.message;
+      throw new UserError(`refused: ${cause}`);
+    }
+    throw err;
+  }
+}
+
+export const decide = (client: Client, id: string, step: string, action: 'retry' | 'skip' | 'abort', reason: string, actor = defaultActor()) =>
+  update(client, id, decideUpdate, { step, action, reason, actor });
+export const approve = (client: Client, id: string, gate: string, reason?: string, actor = defaultActor()) =>
+  update(client, id, approveUpdate, { gate, actor, reason });
+export const confirm = (client: Client, id: string, step: string, note?: string, actor = defaultActor()) =>
+  update(client, id, confirmUpdate, { step, actor, note });
+export const pause = (client: Client, id: string, reason?: string, actor = defaultActor()) => update(client, id, pauseUpdate, { actor, reason });
+export const resume = (client: Client, id: string, reason?: string, actor = defaultActor()) => update(client, id, resumeUpdate, { actor, reason });
+
+export interface RunSummary {
+  workflowId: string;
+  runId: string;
+  status: string;
+  step: string;
+  fleet: string;
+  startTime: string;
+  closeTime?: string;
+}
+
+export async function listRuns(client: Client, status?: string): Promise<RunSummary[]> {
+  const query = status ? `ReplupStatus = "${status.replace(/"/g, '')}"` : 'ReplupFleet IS NOT NULL';
+  const out: RunSummary[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const sa = wf.typedSearchAttributes;
+    out.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      status: sa.get(ReplupStatus) ?? wf.status.name.toLowerCase(),
+      step: sa.get(ReplupStep) ?? '',
+      fleet: sa.get(ReplupFleet) ?? '',
+      startTime: wf.startTime.toISOString(),
+      closeTime: wf.closeTime?.toISOString(),
+    });
+  }
+  return out;
+}
+
+/** What a person types to answer a run that waits: the exact command. */
+export function answerCommands(p: Progress, id: string): string[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const waiting = p.steps.find((s) => s.status.startsWith('awaiting-'));
+  if (!waiting) return [];
+  if (waiting.status === 'awaiting-approval') return [`replup approve ${q(id)} --gate ${waiting.id} --reason "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
+  if (waiting.status === 'awaiting-confirmation') return [`replup confirm ${q(id)} --step ${waiting.id} --note "..."`];
+  const cmds = [`replup retry ${q(id)} --step ${waiting.id} --reason "..."`];
+  if (waiting.skippable) cmds.push(`replup skip ${q(id)} --step ${waiting.id} --reason "..."`);
+  cmds.push(`replup abort ${q(id)} --step ${waiting.id} --reason "..."`);
+  return cmds;
+}

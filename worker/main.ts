@@ -1,0 +1,39 @@
+// The replup worker: serves every runbook on the `replup` task queue. A thin composition root:
+// connect, build the ports per plan target, register the activities and workflows.
+import { createRequire } from 'node:module';
+import { Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { TASK_QUEUE } from '../workflows/messages.js';
+import { createUpgradeActivities } from '../activities/upgrade.js';
+import { createPortsFor } from './ports.js';
+import { connectWorker } from './connection.js';
+
+const require = createRequire(import.meta.url);
+
+export interface WorkerOptions {
+  concurrency?: number;
+  taskQueue?: string;
+  env?: NodeJS.ProcessEnv;
+  logLevel?: LogLevel;
+}
+
+export async function createReplupWorker(opts: WorkerOptions = {}) {
+  const env = opts.env ?? process.env;
+  const { connection, namespace } = await connectWorker(env);
+  const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
+  const activities = { ...createUpgradeActivities(portsFor) };
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows/index.ts'),
+    activities,
+    maxConcurrentActivityTaskExecutions: opts.concurrency ?? 100,
+    // A killed worker's workflows resume on another within seconds: keep the sticky timeout short.
+    stickyQueueScheduleToStartTimeout: '3s',
+  });
+  return { worker, connection, close: async () => { await portsFor.close(); await connection.close(); } };
+}
+
+export function installLogger(level: LogLevel = 'INFO') {
+  Runtime.install({ logger: new DefaultLogger(level) });
+}

@@ -1,0 +1,3 @@
+// Every workflow the replup worker serves; bundled into Temporal's deterministic sandbox.
+export { personalizationUpgrade } from './personalization-upgrade.js';
+export { fanOutBatch } from './runbook.js';

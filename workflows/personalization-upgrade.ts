@@ -1,0 +1,382 @@
+// Environment Manager Personalization Server upgrade over SQL Server merge replication, as the
+// vendor's runbook "Enable Replication without a Snapshot Delivery" gives it (shared/DOMAIN.md §1):
+// drain the users, merge until nothing is pending, back up, remove replication, upgrade, keep the
+// background service out of the way, convert row GUIDs, re-enable replication with sync type
+// none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
+import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
+import type { PlannedStep, Site, UpgradePlan, UpgradeStepId, DbRef } from '../plan/types.js';
+import { planSteps } from '../plan/steps.js';
+import { compareVersions } from '../plan/version.js';
+import type { FleetContext, PreparedScript, ScriptRef, UpgradeActivities } from '../activities/upgrade.js';
+import type { SubscriptionRef } from '../activities/ports.js';
+import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
+import type { RunResult } from './messages.js';
+
+export interface UpgradeInput {
+  plan: UpgradePlan;
+  /** Who started the run (OS user or --actor). */
+  requestedBy: string;
+}
+
+const TITLES: Record<UpgradeStepId, string> = {
+  preflight: 'Check servers, versions and scripts',
+  'drain-users': 'Disconnect every user',
+  'sync-until-quiet': 'Synchronize Config and Data until nothing is pending',
+  backup: 'Copy-only backup of every database',
+  'remove-replication': 'Remove replication',
+  upgrade: 'Upgrade personalization servers and databases',
+  'stop-background-services': 'Stop the background service (pre-8.3)',
+  'convert-row-guids': 'Convert row GUIDs on subscribers (pre-8.3.253.0)',
+  'prepare-scripts': 'Rewrite subscription scripts to sync type none',
+  'enable-replication': 'Re-enable replication without a snapshot',
+  'verify-replication': 'Verify a change at the master reaches every subscriber',
+  'restore-service': 'Restart background services, admit users',
+};
+
+/** Steps an operator may skip after a failure (recorded with a reason). The others guard data. */
+const SKIPPABLE = new Set<UpgradeStepId>(['preflight', 'backup', 'stop-background-services', 'verify-replication', 'restore-service']);
+
+/** The workflow id: one upgrade per fleet at a time. */
+export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string {
+  return `upgrade:${plan.publisher.server}/${plan.publisher.database}`;
+}
+
+const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });
+const where = (db: DbRef) => `${db.server}/${db.database}`;
+
+export async function personalizationUpgrade(input: UpgradeInput): Promise<RunResult> {
+  const { plan } = input;
+  const planned: PlannedStep[] = planSteps(plan);
+  const run = new Runbook({
+    runbook: plan.runbook,
+    fleet: where(plan.publisher),
+    planName: plan.name,
+    approvals: plan.options.approvals,
+    steps: planned.map((s) => ({ ...s, title: TITLES[s.id], skippable: SKIPPABLE.has(s.id) })),
+  });
+  const fleet = new Fleet(plan);
+  let replicationTouched = false;
+  const stoppedServices: string[] = [];
+  run.progress.facts.requestedBy = input.requestedBy;
+
+  // Abort: undrain only while replication is intact (after removal, users would write into a
+  // fleet that no longer replicates); restart the background services this run stopped.
+  run.onAbort(async () => {
+    if (!replicationTouched) await fleet.eachHost('abort', 'undrainHost');
+    for (const host of stoppedServices) await fleet.call('startBackgroundService', `abort: start background service on ${host}`, host);
+  });
+
+  return run.run(async () => {
+    await run.step('preflight', async (s) => {
+      const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
+        fleet.c('checkServer', `preflight: ${server.name}`, { server: server.name, sqlVersion: server.sqlVersion, edition: server.edition, publishes: server.publishes }),
+      ));
+      const publisherVersion = facts.find((f) => f.server === plan.publisher.server)!.version;
+      const higher = facts.filter((f) => compareVersions(f.version, publisherVersion) > 0);
+      if (higher.length) {
+        throw ApplicationFailure.nonRetryable(
+          `the publisher ${plan.publisher.server} (SQL Server ${publisherVersion}) must run the highest version in the fleet; higher: ${higher.map((f) => `${f.server} ${f.version}`).join(', ')}`,
+          'PreflightFailed',
+        );
+      }
+      fleet.prepared = await fleet.call('prepareScripts', 'preflight: scripts present and rewritable', plan.scripts.files, fleet.applies('convert-row-guids'));
+      s.note(`${facts.length} servers, ${fleet.prepared.length} scripts checked`);
+    });
+
+    await run.step('drain-users', async (s) => {
+      await fleet.eachHost('drain-users', 'drainHost', s);
+      const deadline = Date.now() + plan.options.drainTimeoutSeconds * 1000;
+      let sessions = await fleet.countSessions(s);
+      while (sessions > 0 && Date.now() < deadline) {
+        s.note(`${sessions} user sessions still open; waiting until they end`);
+        await sleep(Math.min(10_000, Math.max(1_000, deadline - Date.now())));
+        sessions = await fleet.countSessions(s);
+      }
+      if (sessions > 0) {
+        const left = await fleet.fan(s, 'drain-users', fleet.sites().map((site) => fleet.c('disconnectUsers', `drain-users: disconnect users of ${where(site)}`, ref(site))));
+        const remaining = left.reduce((n, r) => n + r.remaining, 0);
+        if (remaining > 0) {
+          throw ApplicationFailure.nonRetryable(`${remaining} user sessions remain after the drain and KILL; find what reconnects and retry`, 'UsersConnected');
+        }
+        s.note(`disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions after the ${plan.options.drainTimeoutSeconds} s deadline`);
+      } else {
+        s.note('no user sessions');
+      }
+    });
+
+    await run.step('sync-until-quiet', async (s) => {
+      const rounds: SyncRound[] = [];
+      run.progress.facts.syncRounds = rounds;
+      let quiet = 0;
+      while (quiet < plan.options.sync.quietRounds) {
+        if (rounds.length >= plan.options.sync.maxRounds) {
+          const last = rounds[rounds.length - 1]!;
+          throw ApplicationFailure.nonRetryable(
+            `not quiet after ${rounds.length} rounds (last round moved ${last.moved} rows, ${last.pending} pending); are users still writing?`,
+            'NotQuiet',
+          );
+        }
+        const round = await fleet.syncRound(s, 'sync-until-quiet', rounds.length + 1);
+        rounds.push(round);
+        const conflicts = await fleet.conflictSummary('sync-until-quiet');
+        if (conflicts) {
+          throw ApplicationFailure.nonRetryable(
+            `conflicting rows need a decision (deliver a new snapshot or restore a publisher backup): ${conflicts}`,
+            'ConflictsFound',
+          );
+        }
+        quiet = round.moved === 0 && round.conflicts === 0 && round.pending === 0 ? quiet + 1 : 0;
+        s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending, ${quiet}/${plan.options.sync.quietRounds} quiet`);
+      }
+    });
+
+    await run.step('backup', async (s) => {
+      const backups = await fleet.fan(s, 'backup', fleet.sites().map((site) =>
+        fleet.c('backupDatabase', `backup: ${where(site)} (copy-only)`, ref(site), plan.backup.dir, workflowInfo().firstExecutionRunId),
+      ));
+      run.progress.facts.backups = backups.map((b) => ({ db: where(b.db), file: b.file, bytes: b.bytes }));
+      s.note(`${backups.length} copy-only backups in ${plan.backup.dir}`);
+    });
+
+    await run.gate('remove-replication');
+    await run.step('remove-replication', async (s) => {
+      replicationTouched = true;
+      // Publishers first: dropping a publication drops its subscriptions; then subscriber cleanup.
+      const publishers = fleet.sites().filter((x) => x.role !== 'subscriber');
+      const subscribers = fleet.sites().filter((x) => x.role === 'subscriber');
+      for (const group of [publishers, subscribers]) {
+        await fleet.fan(s, 'remove-replication', group.map((site) => fleet.c('removeReplication', `remove-replication: ${where(site)}`, ref(site))));
+      }
+      s.note(`replication removed from ${fleet.sites().length} databases, verified`);
+    });
+
+    await run.step('upgrade', async (s) => {
+      if (plan.hosts.upgrade === 'manual') {
+        await run.manual('upgrade', `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step upgrade`);
+      } else {
+        // The publisher first: it must never run an older version than its subscribers.
+        const [first, ...rest] = fleet.sites();
+        for (const group of [[first!], rest]) {
+          await fleet.fan(s, 'upgrade', group.flatMap((site) => site.personalizationServers.map((h) => fleet.c('upgradeHost', `upgrade: personalization server ${h} to ${plan.to}`, h, plan.to))));
+          await fleet.fan(s, 'upgrade', group.map((site) => fleet.c('upgradeDatabase', `upgrade: database ${where(site)} to ${plan.to}`, ref(site), plan.to)));
+        }
+      }
+      await fleet.call('verifyVersions', `upgrade: verify everything is at ${plan.to}`, fleet.sites().map(ref), fleet.hosts(), plan.to);
+      s.note(`all ${fleet.sites().length} databases and ${fleet.hosts().length} personalization servers at ${plan.to}`);
+    });
+
+    await run.step('stop-background-services', async (s) => {
+      const results = await fleet.eachHost('stop-background-services', 'stopBackgroundService', s);
+      for (const r of results) if (r.wasRunning && !stoppedServices.includes(r.host)) stoppedServices.push(r.host);
+      run.progress.facts.stoppedServices = stoppedServices;
+      s.note(`stopped on ${stoppedServices.length} of ${results.length} personalization servers`);
+    });
+
+    await run.step('convert-row-guids', async (s) => {
+      const script = await fleet.script('convertRowGuids');
+      await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
+        fleet.c('runScript', `convert-row-guids: ${script.file} on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site })),
+      ));
+      s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
+    });
+
+    await run.step('prepare-scripts', async (s) => {
+      const before = fleet.prepared;
+      const now = await fleet.call('prepareScripts', 'prepare-scripts: rewrite @sync_type to none and verify', plan.scripts.files, fleet.applies('convert-row-guids'));
+      const changed = now.filter((p) => before && before.find((b) => b.file === p.file)?.sha256 !== p.sha256);
+      fleet.prepared = now;
+      run.progress.facts.scriptRewrites = now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes }));
+      const edits = now.reduce((n, p) => n + p.changes.length, 0);
+      s.note(`${edits} @sync_type rewrites${changed.length ? `; changed since preflight: ${changed.map((c) => c.file).join(', ')}` : ''}`);
+    });
+
+    await run.step('enable-replication', async (s) => {
+      // SetMasterUp: the publications on their publishers; then AddSubscriber, Config before Data.
+      for (const kind of ['Config', 'Data'] as const) {
+        const pubs = plan.publications.filter((p) => p.kind === kind);
+        const script = await fleet.script(kind === 'Config' ? 'createConfigPublication' : 'createDataPublication');
+        await fleet.fan(s, 'enable-replication', pubs.map((p) =>
+          fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
+        ));
+      }
+      for (const kind of ['Config', 'Data'] as const) {
+        const script = await fleet.script(kind === 'Config' ? 'createConfigSubscription' : 'createDataSubscription');
+        await fleet.fan(s, 'enable-replication', fleet.subscriptions(kind).map((sub) =>
+          fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
+        ));
+      }
+      s.note(`${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot`);
+    });
+
+    await run.step('verify-replication', async (s) => {
+      const token = `replup-canary-${workflowInfo().workflowId}-${workflowInfo().firstExecutionRunId}`;
+      const publishers = [...new Set(plan.publications.map((p) => p.publisher))].map((k) => fleet.site(k));
+      await fleet.fan(s, 'verify-replication', publishers.map((p) => fleet.c('writeCanary', `verify-replication: canary row at ${where(p)}`, ref(p), token)));
+      const round = await fleet.syncRound(s, 'verify-replication', 1);
+      const checks = await fleet.fan(s, 'verify-replication', fleet.subscriptions().map((sub) =>
+        fleet.c('readCanary', `verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, sub.subscriber, token),
+      ));
+      const missing = [...new Set(checks.filter((c) => !c.arrived).map((c) => where(c.db)))];
+      const conflicts = await fleet.conflictSummary('verify-replication');
+      run.progress.facts.verification = { canary: token, subscribersChecked: new Set(checks.map((c) => where(c.db))).size, missing, conflicts: round.conflicts, conflictSummary: conflicts };
+      if (missing.length || round.conflicts || conflicts) {
+        throw ApplicationFailure.nonRetryable(
+          [missing.length ? `the canary change did not reach ${missing.join(', ')}` : '', conflicts ? `conflicts: ${conflicts}` : ''].filter(Boolean).join('; ') ||
+            `${round.conflicts} conflicts in the verification round`,
+          'VerificationFailed',
+        );
+      }
+      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts`);
+    });
+
+    await run.step('restore-service', async (s) => {
+      for (const host of stoppedServices) await fleet.call('startBackgroundService', `restore-service: start background service on ${host}`, host);
+      await fleet.eachHost('restore-service', 'undrainHost', s);
+      s.note(`${stoppedServices.length} background services started, ${fleet.hosts().length} personalization servers serving`);
+    });
+  });
+}
+
+interface SyncRound {
+  round: number;
+  moved: number;
+  conflicts: number;
+  pending: number;
+}
+
+type Acts = UpgradeActivities;
+type Result<K extends keyof Acts> = Awaited<ReturnType<Acts[K]>>;
+type ArgsAfterCtx<K extends keyof Acts> = Acts[K] extends (ctx: FleetContext, ...rest: infer A) => any ? A : never;
+
+/** The fleet as the workflow walks it: sites, hosts, subscriptions, and typed activity calls. */
+class Fleet {
+  readonly ctx: FleetContext;
+  prepared: PreparedScript[] | undefined;
+  private readonly retry: RetrySettings | undefined;
+  private readonly steps: PlannedStep[];
+
+  constructor(private readonly plan: UpgradePlan) {
+    this.ctx = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, versionQuery: plan.versionQuery };
+    this.retry = (plan.options as { retry?: RetrySettings }).retry;
+    this.steps = planSteps(plan);
+  }
+
+  applies(id: UpgradeStepId): boolean {
+    return this.steps.find((s) => s.id === id)?.applies ?? false;
+  }
+
+  sites(): Site[] {
+    return this.plan.sites;
+  }
+
+  site(key: string): Site {
+    const s = this.plan.sites.find((x) => x.key === key);
+    if (!s) throw ApplicationFailure.nonRetryable(`the plan names site ${key} but does not define it`, 'PlanError');
+    return s;
+  }
+
+  subscriberSites(): Site[] {
+    const keys = new Set(this.plan.publications.flatMap((p) => p.subscribers));
+    return this.plan.sites.filter((s) => keys.has(s.key));
+  }
+
+  hosts(): string[] {
+    return [...new Set(this.plan.sites.flatMap((s) => s.personalizationServers))];
+  }
+
+  servers(): { name: string; sqlVersion?: string; edition?: string; publishes: boolean }[] {
+    const byName = new Map<string, { name: string; sqlVersion?: string; edition?: string; publishes: boolean }>();
+    const publishing = new Set(this.plan.publications.map((p) => p.publisher));
+    for (const s of this.plan.sites) {
+      const prev = byName.get(s.server);
+      byName.set(s.server, {
+        name: s.server,
+        sqlVersion: prev?.sqlVersion ?? s.sqlVersion,
+        edition: prev?.edition ?? s.edition,
+        publishes: (prev?.publishes ?? false) || publishing.has(s.key),
+      });
+    }
+    return [...byName.values()];
+  }
+
+  subscriptions(kind?: 'Config' | 'Data'): SubscriptionRef[] {
+    return this.plan.publications
+      .filter((p) => !kind || p.kind === kind)
+      .flatMap((p) => p.subscribers.map((k) => ({ publication: p.name, publisher: ref(this.site(p.publisher)), subscriber: ref(this.site(k)) })));
+  }
+
+  /** sqlcmd -v variables for the vendor scripts (names documented in examples/replication/README.md). */
+  vars(v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }): Record<string, string> {
+    const out: Record<string, string> = { DistributorServer: this.plan.distributor.server };
+    if (v.publication) out.Publication = v.publication;
+    if (v.publisher) Object.assign(out, { PublisherServer: v.publisher.server, PublisherDatabase: v.publisher.database });
+    if (v.subscriber) Object.assign(out, { SubscriberServer: v.subscriber.server, SubscriberDatabase: v.subscriber.database });
+    return out;
+  }
+
+  async script(key: keyof UpgradePlan['scripts']['files']): Promise<ScriptRef> {
+    this.prepared ??= await this.call('prepareScripts', 'prepare-scripts: check the scripts', this.plan.scripts.files, this.applies('convert-row-guids'));
+    const file = this.plan.scripts.files[key]!;
+    const found = this.prepared.find((p) => p.file === file);
+    if (!found) throw ApplicationFailure.nonRetryable(`script ${file} was not prepared`, 'ScriptProblem');
+    return { file: found.file, rewrite: found.rewrite, sha256: found.sha256 };
+  }
+
+  c<K extends keyof Acts>(activity: K, summary: string, ...args: ArgsAfterCtx<K>): FanOutCall & { __result?: Result<K> } {
+    return { activity, args: [this.ctx, ...args], summary };
+  }
+
+  call<K extends keyof Acts>(activity: K, summary: string, ...args: ArgsAfterCtx<K>): Promise<Result<K>> {
+    return callActivity<Result<K>>(activity, [this.ctx, ...args], summary, this.retry);
+  }
+
+  fan<R>(s: StepContext | undefined, key: string, calls: (FanOutCall & { __result?: R })[]): Promise<R[]> {
+    return fanOut<R>(key, calls, { maxParallel: this.plan.options.maxParallel, childThreshold: this.plan.options.childWorkflowThreshold, retry: this.retry, ctx: s });
+  }
+
+  /** One activity per personalization server. */
+  eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(step: string, activity: K, s?: StepContext): Promise<Result<K>[]> {
+    const label = { drainHost: 'drain', undrainHost: 'admit users on', stopBackgroundService: 'stop background service on' }[activity];
+    return this.fan<Result<K>>(s, step, this.hosts().map((h) => ({ activity, args: [this.ctx, h], summary: `${step}: ${label} ${h}` })));
+  }
+
+  async countSessions(s: StepContext): Promise<number> {
+    const all = await this.fan(s, 'drain-users', this.sites().map((site) => this.c('userSessions', `drain-users: user sessions on ${where(site)}`, ref(site))));
+    return all.reduce((n, x) => n + x.length, 0);
+  }
+
+  /** One round: every Config merge, then every Data merge (never both at once: deadlocks). */
+  async syncRound(s: StepContext, step: string, round: number): Promise<SyncRound> {
+    let moved = 0;
+    let conflicts = 0;
+    let pending = 0;
+    for (const kind of ['Config', 'Data'] as const) {
+      const results = await this.fan(s, `${step}/round-${round}/${kind}`, this.subscriptions(kind).map((sub) =>
+        this.c('mergeSubscription', `${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`, sub),
+      ));
+      for (const r of results) {
+        const up = r.session.upload;
+        const down = r.session.download;
+        moved += up.inserts + up.updates + up.deletes + down.inserts + down.updates + down.deletes;
+        conflicts += up.conflicts + down.conflicts;
+        pending += r.pending.upload + r.pending.download;
+      }
+    }
+    return { round, moved, conflicts, pending };
+  }
+
+  /** Conflicts recorded on any publication, summarised for the operator; '' when none. */
+  async conflictSummary(step: string): Promise<string> {
+    const lists = await boundedAll(this.plan.publications, this.plan.options.maxParallel, (p) =>
+      this.call('conflicts', `${step}: conflicts of ${p.name} on ${p.publisher}`, ref(this.site(p.publisher)), p.name),
+    );
+    const all = lists.flat();
+    if (!all.length) return '';
+    const byKind = new Map<string, number>();
+    for (const c of all) {
+      const k = `${c.publication}.${c.table} reason ${c.reasonCode}`;
+      byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    }
+    return `${all.length} conflicts (${[...byKind].map(([k, n]) => `${n}× ${k}`).join(', ')})`;
+  }
+}

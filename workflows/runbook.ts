@@ -1,0 +1,508 @@
+// The step engine every runbook is written on. A runbook is straight-line code over `step`,
+// `gate` and `manual`, so reading the workflow reads the runbook. What this adds to each step:
+// progress state (query `progress`), search attributes and the UI's current details, and the rule
+// that a failing step never fails the run: it parks as `awaiting-operator` until a person decides
+// retry, skip (only where the step allows it) or abort, each decision on the record with who and why.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
+  condition,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import {
+  approveUpdate,
+  confirmUpdate,
+  decideUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  ReplupFleet,
+  ReplupStatus,
+  ReplupStep,
+  type DecideInput,
+  type DecisionRecord,
+  type Progress,
+  type RunResult,
+  type RunStatus,
+  type StepProgress,
+} from './messages.js';
+
+export interface StepDef {
+  id: string;
+  title: string;
+  applies: boolean;
+  reason: string;
+  /** May an operator skip this step when it fails? Steps that guard data never are. */
+  skippable: boolean;
+}
+
+export interface RetrySettings {
+  initialSeconds: number;
+  maximumSeconds: number;
+  maximumAttempts: number;
+}
+
+export const DEFAULT_RETRY: RetrySettings = { initialSeconds: 2, maximumSeconds: 60, maximumAttempts: 8 };
+
+/** What a step's body can tell the operator while it runs. */
+export interface StepContext {
+  /** One short line shown in the step table: "round 2: 14 rows moved". */
+  note(text: string): void;
+  /** Fan-out progress: items done of total. */
+  count(done: number, total: number): void;
+}
+
+/** Thrown inside the run when an operator aborts; `Runbook.run` turns it into the `aborted` result. */
+class RunAborted extends Error {
+  constructor(
+    public readonly step: string,
+    public readonly reason: string,
+    public readonly actor: string,
+  ) {
+    super(`aborted at ${step} by ${actor}: ${reason}`);
+    this.name = 'RunAborted';
+  }
+}
+
+const now = () => new Date().toISOString();
+
+/** The deepest failure message: an activity's own error, not "Activity task failed". */
+export function describeFailure(err: unknown): string {
+  let e: unknown = err;
+  const parts: string[] = [];
+  while (e instanceof Error) {
+    if (!(e instanceof ActivityFailure) && !(e instanceof ChildWorkflowFailure)) {
+      const type = e instanceof ApplicationFailure && e.type ? `${e.type}: ` : '';
+      parts.push(`${type}${e.message}`);
+    }
+    e = (e as Error & { cause?: unknown }).cause;
+  }
+  return parts[0] ?? String(err);
+}
+
+export class Runbook {
+  readonly progress: Progress;
+  private readonly approvals: Set<string>;
+  private decision: DecideInput | undefined;
+  private approved = new Set<string>();
+  private confirmed = new Map<string, string>();
+  private paused = false;
+  private cleanup: ((why: string) => Promise<void>) | undefined;
+
+  constructor(opts: { runbook: string; fleet: string; planName: string; steps: StepDef[]; approvals: string[] }) {
+    this.approvals = new Set(opts.approvals);
+    this.progress = {
+      runbook: opts.runbook,
+      fleet: opts.fleet,
+      planName: opts.planName,
+      status: 'running',
+      startedAt: now(),
+      steps: opts.steps.map((s) => ({
+        id: s.id,
+        title: s.title,
+        applies: s.applies,
+        reason: s.reason,
+        skippable: s.skippable,
+        status: s.applies ? 'pending' : 'not-applicable',
+        attempts: 0,
+      })),
+      decisions: [],
+      facts: {},
+    };
+    this.installHandlers();
+    this.publish();
+  }
+
+  /** Cleanup that is safe at the point of abort; the runbook decides what that is. */
+  onAbort(fn: (why: string) => Promise<void>): void {
+    this.cleanup = fn;
+  }
+
+  private stepOf(id: string): StepProgress {
+    const s = this.progress.steps.find((x) => x.id === id);
+    if (!s) throw new Error(`unknown step ${id}`);
+    return s;
+  }
+
+  private record(d: Omit<DecisionRecord, 'at'>): void {
+    this.progress.decisions.push({ ...d, at: now() });
+  }
+
+  private installHandlers(): void {
+    const stepIds = () => this.progress.steps.map((s) => s.id).join(', ');
+    const requireActor = (actor: unknown) => {
+      if (typeof actor !== 'string' || actor.trim() === '') throw new Error('an actor is required: say who decides (--actor)');
+    };
+    setHandler(progressQuery, () => this.progress);
+
+    setHandler(
+      decideUpdate,
+      (input) => {
+        this.decision = input;
+        this.record({ kind: input.action, step: input.step, actor: input.actor, reason: input.reason });
+        return this.progress;
+      },
+      {
+        validator: (input) => {
+          requireActor(input?.actor);
+          if (!['retry', 'skip', 'abort'].includes(input.action)) throw new Error(`unknown action "${input.action}": use retry, skip or abort`);
+          if (typeof input.reason !== 'string' || input.reason.trim() === '') {
+            throw new Error(`a reason is required to ${input.action} a step (--reason "...")`);
+          }
+          const step = this.progress.steps.find((s) => s.id === input.step);
+          if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
+          const waiting = this.progress.steps.find((s) => s.status.startsWith('awaiting-'));
+          const canAbortHere = input.action === 'abort' && step.status.startsWith('awaiting-');
+          if (step.status !== 'awaiting-operator' && !canAbortHere) {
+            const now = waiting ? `; the run is waiting at ${waiting.id} (${waiting.status})` : '; no step is waiting for a decision';
+            throw new Error(`step ${input.step} is ${step.status}, not waiting for a decision${now}`);
+          }
+          if (input.action === 'skip' && !step.skippable) {
+            throw new Error(`step ${input.step} cannot be skipped: skipping it would risk data; retry it or abort the run`);
+          }
+        },
+      },
+    );
+
+    setHandler(
+      approveUpdate,
+      (input) => {
+        this.approved.add(input.gate);
+        this.record({ kind: 'approve', step: input.gate, actor: input.actor, reason: input.reason });
+        return this.progress;
+      },
+      {
+        validator: (input) => {
+          requireActor(input?.actor);
+          if (!this.approvals.has(input.gate)) {
+            const gates = [...this.approvals].join(', ') || 'none';
+            throw new Error(`there is no approval gate "${input.gate}" in this run; its gates are: ${gates}`);
+          }
+          const step = this.progress.steps.find((s) => s.id === input.gate);
+          if (step?.status !== 'awaiting-approval') {
+            throw new Error(`gate ${input.gate} is not waiting for approval (step is ${step?.status ?? 'unknown'})`);
+          }
+        },
+      },
+    );
+
+    setHandler(
+      confirmUpdate,
+      (input) => {
+        this.confirmed.set(input.step, input.note ?? '');
+        this.record({ kind: 'confirm', step: input.step, actor: input.actor, reason: input.note });
+        return this.progress;
+      },
+      {
+        validator: (input) => {
+          requireActor(input?.actor);
+          const step = this.progress.steps.find((s) => s.id === input.step);
+          if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
+          if (step.status !== 'awaiting-confirmation') {
+            throw new Error(`step ${input.step} is ${step.status}, not waiting for a confirmation`);
+          }
+        },
+      },
+    );
+
+    setHandler(
+      pauseUpdate,
+      (input) => {
+        this.paused = true;
+        this.record({ kind: 'pause', actor: input.actor, reason: input.reason });
+        this.setStatus(this.progress.status === 'running' ? 'paused' : this.progress.status);
+        return this.progress;
+      },
+      {
+        validator: (input) => {
+          requireActor(input?.actor);
+          if (this.paused) throw new Error('the run is already paused');
+          if (this.finished()) throw new Error(`the run has ended (${this.progress.status})`);
+        },
+      },
+    );
+
+    setHandler(
+      resumeUpdate,
+      (input) => {
+        this.paused = false;
+        this.record({ kind: 'resume', actor: input.actor, reason: input.reason });
+        if (this.progress.status === 'paused') this.setStatus('running');
+        return this.progress;
+      },
+      {
+        validator: (input) => {
+          requireActor(input?.actor);
+          if (!this.paused) throw new Error('the run is not paused');
+        },
+      },
+    );
+  }
+
+  private finished(): boolean {
+    return ['completed', 'aborted', 'failed'].includes(this.progress.status);
+  }
+
+  private setStatus(status: RunStatus): void {
+    this.progress.status = status;
+    this.publish();
+  }
+
+  /** Search attributes and the UI's current details follow the progress state. */
+  private publish(): void {
+    upsertSearchAttributes([
+      { key: ReplupStatus, value: this.progress.status },
+      { key: ReplupStep, value: this.progress.current ?? '' },
+      { key: ReplupFleet, value: this.progress.fleet },
+    ]);
+    setCurrentDetails(renderStepTable(this.progress));
+  }
+
+  private async betweenSteps(): Promise<void> {
+    if (!this.paused) return;
+    this.setStatus('paused');
+    await condition(() => !this.paused);
+    this.setStatus('running');
+  }
+
+  /** Runs one step of the runbook; a failure parks it for an operator instead of failing the run. */
+  async step<T>(id: string, body: (ctx: StepContext) => Promise<T>): Promise<T | undefined> {
+    const s = this.stepOf(id);
+    if (!s.applies) return undefined;
+    await this.betweenSteps();
+    this.progress.current = id;
+    s.startedAt = now();
+    const ctx: StepContext = {
+      note: (text) => {
+        s.note = text;
+        setCurrentDetails(renderStepTable(this.progress));
+      },
+      count: (done, total) => {
+        s.done = done;
+        s.total = total;
+        setCurrentDetails(renderStepTable(this.progress));
+      },
+    };
+    for (;;) {
+      s.attempts += 1;
+      s.status = 'running';
+      this.setStatus('running');
+      try {
+        const result = await body(ctx);
+        s.status = 'done';
+        s.endedAt = now();
+        s.lastError = undefined;
+        this.publish();
+        return result;
+      } catch (err) {
+        if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+        s.lastError = describeFailure(err);
+        const decision = await this.waitForDecision(s);
+        if (decision.action === 'retry') continue;
+        s.endedAt = now();
+        if (decision.action === 'skip') {
+          s.status = 'skipped';
+          this.publish();
+          return undefined;
+        }
+        throw new RunAborted(id, decision.reason, decision.actor);
+      }
+    }
+  }
+
+  private async waitForDecision(s: StepProgress): Promise<DecideInput> {
+    s.status = 'awaiting-operator';
+    this.decision = undefined;
+    this.setStatus('awaiting-operator');
+    await condition(() => this.decision?.step === s.id);
+    const d = this.decision!;
+    this.decision = undefined;
+    if (d.action === 'abort') s.status = 'aborted';
+    return d;
+  }
+
+  /** Waits for `replup approve` when the plan gates this step; an abort is allowed meanwhile. */
+  async gate(id: string): Promise<void> {
+    const s = this.stepOf(id);
+    if (!s.applies || !this.approvals.has(id)) return;
+    await this.betweenSteps();
+    this.progress.current = id;
+    s.status = 'awaiting-approval';
+    this.decision = undefined;
+    this.setStatus('awaiting-approval');
+    await condition(() => this.approved.has(id) || (this.decision?.step === id && this.decision.action === 'abort'));
+    if (!this.approved.has(id)) {
+      const d = this.decision!;
+      s.status = 'aborted';
+      throw new RunAborted(id, d.reason, d.actor);
+    }
+    s.status = 'pending';
+    this.setStatus('running');
+  }
+
+  /** A step a person performs outside replup; it ends with `replup confirm`. */
+  async manual(id: string, instructions: string): Promise<string> {
+    const s = this.stepOf(id);
+    s.status = 'awaiting-confirmation';
+    s.note = instructions;
+    this.decision = undefined;
+    this.setStatus('awaiting-confirmation');
+    await condition(() => this.confirmed.has(id) || (this.decision?.step === id && this.decision.action === 'abort'));
+    if (!this.confirmed.has(id)) {
+      const d = this.decision!;
+      s.status = 'aborted';
+      throw new RunAborted(id, d.reason, d.actor);
+    }
+    const note = this.confirmed.get(id)!;
+    this.confirmed.delete(id);
+    s.status = 'running';
+    this.setStatus('running');
+    return note;
+  }
+
+  /** Runs the whole runbook; an abort runs the runbook's cleanup and ends `aborted`. */
+  async run(body: () => Promise<void>): Promise<RunResult> {
+    try {
+      await body();
+      this.progress.current = undefined;
+      this.progress.endedAt = now();
+      this.progress.outcome = 'completed: every step done or not applicable';
+      this.setStatus('completed');
+      // Updates that arrived with the last step finish before the workflow completes.
+      await condition(allHandlersFinished);
+      return { status: 'completed', outcome: this.progress.outcome, progress: this.progress };
+    } catch (err) {
+      if (!(err instanceof RunAborted)) throw err;
+      this.progress.outcome = `aborted at ${err.step} by ${err.actor}: ${err.reason}`;
+      if (this.cleanup) await this.cleanup(err.reason);
+      for (const s of this.progress.steps) if (s.status === 'pending') s.status = 'aborted';
+      this.progress.endedAt = now();
+      this.setStatus('aborted');
+      return { status: 'aborted', outcome: this.progress.outcome, progress: this.progress };
+    }
+  }
+}
+
+/** The Markdown step table the Temporal UI shows as the workflow's current details. */
+export function renderStepTable(p: Progress): string {
+  const rows = p.steps.map((s, i) => {
+    const counter = s.total !== undefined ? ` ${s.done ?? 0}/${s.total}` : '';
+    const detail = s.status === 'not-applicable' ? s.reason : [s.note, s.lastError ? `error: ${s.lastError}` : ''].filter(Boolean).join(' — ');
+    return `| ${i + 1} | ${s.id} | ${s.status}${counter} | ${s.attempts} | ${detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`;
+  });
+  return [
+    `**${p.planName}** — ${p.runbook} on ${p.fleet}: **${p.status}**${p.current ? ` at \`${p.current}\`` : ''}`,
+    '',
+    '| # | step | status | attempts | detail |',
+    '|---|------|--------|----------|--------|',
+    ...rows,
+  ].join('\n');
+}
+
+// --- activities and fan-out ------------------------------------------------------------------------
+
+export function activityOptions(retry: RetrySettings = DEFAULT_RETRY): ActivityOptions {
+  return {
+    startToCloseTimeout: '30 minutes',
+    // Long activities heartbeat; a killed worker's activity is retried elsewhere within this.
+    heartbeatTimeout: '10 seconds',
+    retry: {
+      initialInterval: `${retry.initialSeconds} seconds`,
+      maximumInterval: `${retry.maximumSeconds} seconds`,
+      backoffCoefficient: 2,
+      maximumAttempts: retry.maximumAttempts,
+    },
+  };
+}
+
+type AnyActivity = (...args: any[]) => Promise<any>;
+
+/** Calls an activity by name with a UI summary ("sync-until-quiet: merge Config → BR01, round 2"). */
+export async function callActivity<R>(name: string, args: unknown[], summary: string, retry?: RetrySettings): Promise<R> {
+  const acts = proxyActivities<Record<string, AnyActivity>>(activityOptions(retry));
+  const fn = acts[name] as AnyActivity & { executeWithOptions(opts: ActivityOptions & { summary?: string }, args: unknown[]): Promise<R> };
+  return fn.executeWithOptions({ ...activityOptions(retry), summary }, args);
+}
+
+/** Runs fn over items with at most `limit` at once; waits for all started, then throws the first failure. */
+export async function boundedAll<I, R>(items: I[], limit: number, fn: (item: I, index: number) => Promise<R>, onDone?: (done: number) => void): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let done = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+        onDone?.(++done);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure !== undefined) throw failure;
+  return results;
+}
+
+/** One activity call of a fan-out. */
+export interface FanOutCall {
+  activity: string;
+  args: unknown[];
+  summary: string;
+}
+
+export interface FanOutBatchInput {
+  calls: FanOutCall[];
+  maxParallel: number;
+  retry?: RetrySettings;
+}
+
+/**
+ * Runs many activity calls with bounded parallelism. Past `childThreshold` calls the work is cut
+ * into child workflows (each a batch), so the parent's history grows by a few events per batch
+ * instead of three per call: a 1000-subscriber fleet stays far under Temporal's history limits.
+ */
+export async function fanOut<R>(
+  key: string,
+  calls: FanOutCall[],
+  opts: { maxParallel: number; childThreshold: number; retry?: RetrySettings; ctx?: StepContext },
+): Promise<R[]> {
+  const total = calls.length;
+  opts.ctx?.count(0, total);
+  if (total <= opts.childThreshold) {
+    return boundedAll(calls, opts.maxParallel, (c) => callActivity<R>(c.activity, c.args, c.summary, opts.retry), (d) => opts.ctx?.count(d, total));
+  }
+  const batchSize = Math.max(1, opts.childThreshold);
+  const batches: FanOutCall[][] = [];
+  for (let i = 0; i < total; i += batchSize) batches.push(calls.slice(i, i + batchSize));
+  const perBatch = Math.max(1, Math.ceil(opts.maxParallel / batches.length));
+  let done = 0;
+  const results = await boundedAll(batches, batches.length, async (batch, b) => {
+    const r = await executeChild(fanOutBatch, {
+      workflowId: `${workflowInfo().workflowId}/${key}/batch-${b + 1}`,
+      args: [{ calls: batch, maxParallel: perBatch, retry: opts.retry }],
+      staticSummary: `${key}: batch ${b + 1} of ${batches.length} (${batch.length} calls)`,
+    });
+    done += batch.length;
+    opts.ctx?.count(done, total);
+    return r as R[];
+  });
+  return results.flat();
+}
+
+/** The child workflow of a large fan-out: one batch of activity calls. */
+export async function fanOutBatch(input: FanOutBatchInput): Promise<unknown[]> {
+  return boundedAll(input.calls, input.maxParallel, (c) => callActivity(c.activity, c.args, c.summary, input.retry));
+}
