@@ -17,6 +17,7 @@ export interface FleetContext {
   credentials: Credentials;
   hosts: HostCommands;
   scriptsDir: string;
+  distributor: DbRef;
   versionQuery?: string;
 }
 

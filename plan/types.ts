@@ -63,6 +63,8 @@ export interface PlanOptions {
   drainTimeoutSeconds: number;
   /** Subscriber count from which per-subscriber work runs in child workflows. */
   childWorkflowThreshold: number;
+  /** Activity retry for transient errors (default 2 s doubling to 60 s, 8 attempts). */
+  retry?: { initialSeconds: number; maximumSeconds: number; maximumAttempts: number };
 }
 
 export interface UpgradePlan {

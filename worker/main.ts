@@ -5,7 +5,9 @@ import { Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worke
 import { TASK_QUEUE } from '../workflows/messages.js';
 import { createUpgradeActivities } from '../activities/upgrade.js';
 import { createPortsFor } from './ports.js';
-import { connectWorker } from './connection.js';
+import { connectClient, connectWorker } from './connection.js';
+import { createReportActivities } from '../activities/report/index.js';
+import type { Client } from '@temporalio/client';
 
 const require = createRequire(import.meta.url);
 
@@ -20,7 +22,8 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const env = opts.env ?? process.env;
   const { connection, namespace } = await connectWorker(env);
   const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
-  const activities = { ...createUpgradeActivities(portsFor) };
+  let client: Promise<Client> | undefined;
+  const activities = { ...createUpgradeActivities(portsFor), ...createReportActivities(() => (client ??= connectClient(env))) };
   const worker = await Worker.create({
     connection,
     namespace,

@@ -20,14 +20,14 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
     if (!serves.has(ctx.target.kind)) {
       throw new Error(`this worker does not serve target ${ctx.target.kind} (it serves ${[...serves].join(', ')})`);
     }
-    const key = ctx.target.kind === 'lab' ? `lab:${resolve(ctx.target.state)}` : `sqlserver:${JSON.stringify([ctx.credentials, ctx.hosts, ctx.versionQuery])}`;
+    const key = ctx.target.kind === 'lab' ? `lab:${resolve(ctx.target.state)}` : `sqlserver:${JSON.stringify([ctx.credentials, ctx.hosts, ctx.versionQuery, ctx.distributor, ctx.scriptsDir])}`;
     let ports = cache.get(key);
     if (!ports) {
       if (ctx.target.kind === 'lab') {
         const lab = openLab(resolve(ctx.target.state));
         ports = { sql: lab.sql, hosts: lab.hosts };
       } else {
-        const fleet = createSqlServerFleet({ credentials: ctx.credentials, versionQuery: ctx.versionQuery });
+        const fleet = createSqlServerFleet({ credentials: ctx.credentials, versionQuery: ctx.versionQuery, distributor: ctx.distributor, scriptsDir: ctx.scriptsDir });
         ports = { sql: fleet, hosts: createCommandHosts({ commands: ctx.hosts, log: opts.log }), close: () => fleet.close() };
       }
       cache.set(key, ports);

@@ -256,8 +256,8 @@ class Fleet {
   private readonly steps: PlannedStep[];
 
   constructor(private readonly plan: UpgradePlan) {
-    this.ctx = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, versionQuery: plan.versionQuery };
-    this.retry = (plan.options as { retry?: RetrySettings }).retry;
+    this.ctx = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, distributor: plan.distributor, versionQuery: plan.versionQuery };
+    this.retry = plan.options.retry;
     this.steps = planSteps(plan);
   }
 

@@ -15,6 +15,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -62,6 +63,14 @@ export interface StepContext {
   count(done: number, total: number): void;
 }
 
+/** The `replup` memo: each step's [id, status, attempts, last error], as the history records it. */
+export interface StepMemo {
+  status: RunStatus;
+  current: string | null;
+  outcome: string | null;
+  steps: [string, StepProgress['status'], number, string | null][];
+}
+
 /** Thrown inside the run when an operator aborts; `Runbook.run` turns it into the `aborted` result. */
 class RunAborted extends Error {
   constructor(
@@ -98,6 +107,8 @@ export class Runbook {
   private confirmed = new Map<string, string>();
   private paused = false;
   private cleanup: ((why: string) => Promise<void>) | undefined;
+  private lastAttrs = '';
+  private lastMemo = '';
 
   constructor(opts: { runbook: string; fleet: string; planName: string; steps: StepDef[]; approvals: string[] }) {
     this.approvals = new Set(opts.approvals);
@@ -258,14 +269,34 @@ export class Runbook {
     this.publish();
   }
 
-  /** Search attributes and the UI's current details follow the progress state. */
+  /**
+   * Search attributes, the UI's current details and the `replup` memo follow the progress state.
+   * The memo puts every step transition (with its error) into the history itself, so the audit
+   * report is rebuilt from the record, never from memory. Unchanged values write no event.
+   */
   private publish(): void {
-    upsertSearchAttributes([
-      { key: ReplupStatus, value: this.progress.status },
-      { key: ReplupStep, value: this.progress.current ?? '' },
-      { key: ReplupFleet, value: this.progress.fleet },
-    ]);
-    setCurrentDetails(renderStepTable(this.progress));
+    const p = this.progress;
+    const attrs = JSON.stringify([p.status, p.current ?? '']);
+    if (attrs !== this.lastAttrs) {
+      this.lastAttrs = attrs;
+      upsertSearchAttributes([
+        { key: ReplupStatus, value: p.status },
+        { key: ReplupStep, value: p.current ?? '' },
+        { key: ReplupFleet, value: p.fleet },
+      ]);
+    }
+    const memo: StepMemo = {
+      status: p.status,
+      current: p.current ?? null,
+      outcome: p.outcome ?? null,
+      steps: p.steps.map((s) => [s.id, s.status, s.attempts, s.lastError ?? null]),
+    };
+    const memoText = JSON.stringify(memo);
+    if (memoText !== this.lastMemo) {
+      this.lastMemo = memoText;
+      upsertMemo({ replup: memo });
+    }
+    setCurrentDetails(renderStepTable(p));
   }
 
   private async betweenSteps(): Promise<void> {
@@ -370,6 +401,22 @@ export class Runbook {
     return note;
   }
 
+  /** The run report, built by an activity from this run's history; `replup report` rebuilds it any time. */
+  private async writeReport(): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    try {
+      const files = await callActivity<{ markdown: string; json: string }>('writeRunReport', [{ workflowId, runId }], 'report: write the run report from the history', {
+        initialSeconds: 1,
+        maximumSeconds: 10,
+        maximumAttempts: 5,
+      });
+      this.progress.facts.report = files;
+    } catch (err) {
+      // The audit is the history itself; a report that cannot be written must not undo the run.
+      this.progress.facts.reportError = describeFailure(err);
+    }
+  }
+
   /** Runs the whole runbook; an abort runs the runbook's cleanup and ends `aborted`. */
   async run(body: () => Promise<void>): Promise<RunResult> {
     try {
@@ -378,6 +425,7 @@ export class Runbook {
       this.progress.endedAt = now();
       this.progress.outcome = 'completed: every step done or not applicable';
       this.setStatus('completed');
+      await this.writeReport();
       // Updates that arrived with the last step finish before the workflow completes.
       await condition(allHandlersFinished);
       return { status: 'completed', outcome: this.progress.outcome, progress: this.progress };
@@ -388,6 +436,7 @@ export class Runbook {
       for (const s of this.progress.steps) if (s.status === 'pending') s.status = 'aborted';
       this.progress.endedAt = now();
       this.setStatus('aborted');
+      await this.writeReport();
       return { status: 'aborted', outcome: this.progress.outcome, progress: this.progress };
     }
   }

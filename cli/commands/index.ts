@@ -4,5 +4,23 @@ import type { Command } from 'commander';
 export type Register = (program: Command, setExit: (code: number) => void) => void;
 
 import { registerDev } from './dev.js';
+import { registerStart } from './start.js';
+import { registerStatus } from './status.js';
+import { registerWatch } from './watch.js';
+import { registerDecide } from './decide.js';
+import { registerApprove } from './approve.js';
+import { registerPause } from './pause.js';
+import { registerList } from './list.js';
+import { registerWorker } from './worker.js';
 
-export const commands: Register[] = [registerDev];
+export const commands: Register[] = [
+  registerStart,
+  registerStatus,
+  registerWatch,
+  registerDecide,
+  registerApprove,
+  registerPause,
+  registerList,
+  registerWorker,
+  registerDev,
+];

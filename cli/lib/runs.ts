@@ -53,11 +53,17 @@ export interface Started {
   url: string;
 }
 
-export async function startUpgrade(client: Client, plan: UpgradePlan, actor = defaultActor()): Promise<Started> {
-  const workflowId = upgradeWorkflowId(plan);
+export async function startUpgrade(
+  client: Client,
+  plan: UpgradePlan,
+  actor = defaultActor(),
+  /** Tests run fleets side by side on their own queues. */
+  opts: { taskQueue?: string; workflowId?: string } = {},
+): Promise<Started> {
+  const workflowId = opts.workflowId ?? upgradeWorkflowId(plan);
   try {
     const handle = await client.workflow.start(personalizationUpgrade, {
-      taskQueue: TASK_QUEUE,
+      taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowId,
       args: [{ plan, requestedBy: actor }],
       workflowIdConflictPolicy: 'FAIL',

@@ -1,0 +1,31 @@
+// `replup approve <id> --gate G`, `replup confirm <id> --step S`: the human checkpoints.
+import type { Register } from './index.js';
+import { connectClient } from '../../worker/connection.js';
+import { approve, confirm, defaultActor, resolveRunId } from '../lib/runs.js';
+
+export const registerApprove: Register = (program) => {
+  program
+    .command('approve [id]')
+    .description('Approve a gated step (the plan lists its gates in options.approvals)')
+    .requiredOption('--gate <step>', 'the gate that waits, e.g. remove-replication')
+    .option('--reason <text>', 'why (recorded)')
+    .option('--actor <name>', 'who approves (recorded)', defaultActor())
+    .action(async (id: string | undefined, opts: { gate: string; reason?: string; actor: string }) => {
+      const client = await connectClient();
+      const runId = await resolveRunId(client, id);
+      await approve(client, runId, opts.gate, opts.reason, opts.actor);
+      process.stdout.write(`approved ${opts.gate} for ${runId} (by ${opts.actor})\n`);
+    });
+  program
+    .command('confirm [id]')
+    .description('Confirm a manual step is done (the upgrade when hosts.upgrade is manual)')
+    .requiredOption('--step <step>', 'the step that waits for confirmation')
+    .option('--note <text>', 'what was done (recorded)')
+    .option('--actor <name>', 'who confirms (recorded)', defaultActor())
+    .action(async (id: string | undefined, opts: { step: string; note?: string; actor: string }) => {
+      const client = await connectClient();
+      const runId = await resolveRunId(client, id);
+      await confirm(client, runId, opts.step, opts.note, opts.actor);
+      process.stdout.write(`confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`);
+    });
+};

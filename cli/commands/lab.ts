@@ -1,0 +1,132 @@
+// `replup lab init|show|check`: create a simulated fleet from a plan, look at it, and check the
+// invariants an upgrade must keep ("nothing lost"). The work is in labInit/labShow/labCheck
+// (plain functions the tests call); registerLab only wires them to commander.
+import type { Command } from 'commander';
+import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
+import type { UpgradePlan } from '../../plan/types.js';
+import { checkLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
+import { UserError, EXIT } from '../errors.js';
+import { formatPlanErrors, type CommandOutput } from './plan.js';
+import type { Register } from './index.js';
+
+export interface LabInitOptions {
+  rows?: number;
+  seed?: number;
+  conflicts?: number;
+  force?: boolean;
+  /** Write the lab here instead of the plan's target.state. */
+  state?: string;
+  json?: boolean;
+}
+
+/** Which lab: the one a plan names (target.state), or a state file given directly. */
+export interface LabWhere {
+  plan?: string;
+  state?: string;
+}
+
+async function loadPlan(file: string): Promise<UpgradePlan> {
+  let result;
+  try {
+    result = await loadPlanFile(file);
+  } catch (err) {
+    if (err instanceof PlanFileUnreadable) throw new UserError(err.message);
+    throw err;
+  }
+  if (!result.ok) throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
+  return result.plan;
+}
+
+async function statePathOf(where: LabWhere): Promise<string> {
+  if (where.state) return where.state;
+  if (!where.plan) throw new UserError('which lab? give a plan file or --state <path>', [], EXIT.usage);
+  const plan = await loadPlan(where.plan);
+  if (plan.target.kind !== 'lab') throw new UserError(`${where.plan} targets SQL Server, not a lab (target.kind: lab with a state file makes one)`);
+  return plan.target.state;
+}
+
+function readState(path: string) {
+  try {
+    return readLabState(path);
+  } catch (err) {
+    if (err instanceof LabStateError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+export async function labInit(planFile: string, options: LabInitOptions = {}): Promise<CommandOutput> {
+  const plan = await loadPlan(planFile);
+  let created;
+  try {
+    created = await initLab(plan, { rows: options.rows, seed: options.seed, conflicts: options.conflicts, force: options.force, statePath: options.state });
+  } catch (err) {
+    if (err instanceof LabStateError) throw new UserError(err.message);
+    throw err;
+  }
+  const { statePath, state } = created;
+  if (options.json) return { text: `${JSON.stringify({ statePath, state }, null, 2)}\n`, exitCode: EXIT.ok };
+  const dbs = Object.keys(state.databases).length;
+  const hosts = Object.keys(state.hosts).length;
+  return {
+    text:
+      `Created the lab ${state.name} at ${statePath}: ${dbs} databases, ${hosts} personalization servers, ` +
+      `Personalization Server ${state.from}, seed ${state.seed}${state.conflicts.length ? `, ${state.conflicts.length} conflicts` : ''}.\n` +
+      `  See it:   replup lab show --state ${statePath}\n  Check it: replup lab check --state ${statePath}\n`,
+    exitCode: EXIT.ok,
+  };
+}
+
+export async function labShow(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
+  const state = readState(await statePathOf(where));
+  if (options.json) return { text: `${JSON.stringify(state, null, 2)}\n`, exitCode: EXIT.ok };
+  return { text: showLab(state), exitCode: EXIT.ok };
+}
+
+/** Exit 1 when any invariant fails. */
+export async function labCheck(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
+  const path = await statePathOf(where);
+  const invariants = checkLab(readState(path));
+  const failed = invariants.filter((i) => !i.ok).length;
+  const exitCode = failed ? EXIT.failed : EXIT.ok;
+  if (options.json) return { text: `${JSON.stringify({ ok: failed === 0, invariants }, null, 2)}\n`, exitCode };
+  const width = Math.max(...invariants.map((i) => i.name.length));
+  const lines = invariants.map((i) => `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`);
+  lines.push(failed ? `${failed} of ${invariants.length} invariants fail for the lab at ${path}` : `All ${invariants.length} invariants hold for the lab at ${path}`);
+  return { text: `${lines.join('\n')}\n`, exitCode };
+}
+
+const integer = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name} takes a whole number ≥ 0, got "${value}"`, [], EXIT.usage);
+  return n;
+};
+
+export const registerLab: Register = (program: Command, setExit) => {
+  const print = (out: CommandOutput) => {
+    process.stdout.write(out.text);
+    setExit(out.exitCode);
+  };
+  const lab = program.command('lab').description('The simulated fleet: create it from a plan, show it, check the upgrade kept everything');
+  lab
+    .command('init <plan>')
+    .description("Create a lab from a plan (at the plan's target.state, or --state)")
+    .option('--rows <n>', 'rows per replicated table', integer('rows'), 40)
+    .option('--seed <n>', 'seed of the simulation (same seed, same lab)', integer('seed'), 1)
+    .option('--conflicts <n>', 'PK-violation conflicts present from the start', integer('conflicts'), 0)
+    .option('--state <path>', "write the lab here instead of the plan's target.state")
+    .option('--force', 'replace an existing lab')
+    .option('--json', 'print the created state as JSON')
+    .action(async (plan: string, opts: LabInitOptions) => print(await labInit(plan, opts)));
+  lab
+    .command('show [plan]')
+    .description('Print the fleet: servers, databases, subscriptions, personalization servers')
+    .option('--state <path>', 'the lab state file (instead of a plan)')
+    .option('--json', 'print the whole state as JSON')
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labShow({ plan, state: opts.state }, opts)));
+  lab
+    .command('check [plan]')
+    .description('Check the invariants after an upgrade; exit 1 when any fails')
+    .option('--state <path>', 'the lab state file (instead of a plan)')
+    .option('--json', 'print the invariants as JSON')
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labCheck({ plan, state: opts.state }, opts)));
+};

@@ -1,0 +1,125 @@
+// `replup plan validate <file>` and `replup plan show <file>`: check a plan and see what it would
+// do, without running anything. The work is in planValidate/planShow (plain functions the tests
+// call); registerPlan only wires them to commander.
+import type { Command } from 'commander';
+import { loadPlanFile, PlanFileUnreadable, type LoadResult } from '../../plan/load.js';
+import type { PlanError } from '../../plan/source.js';
+import { UserError, EXIT } from '../errors.js';
+import type { Register } from './index.js';
+
+export interface CommandOutput {
+  /** What to print on stdout (ends with a newline). */
+  text: string;
+  exitCode: number;
+}
+
+export interface PlanCommandOptions {
+  json?: boolean;
+  /** Terminal width: the last column of tables wraps to fit. */
+  width?: number;
+}
+
+export async function planValidate(file: string, options: PlanCommandOptions = {}): Promise<CommandOutput> {
+  const result = await load(file);
+  if (options.json) {
+    return json({ ok: result.ok, errors: result.ok ? [] : result.errors }, result.ok ? EXIT.ok : EXIT.failed);
+  }
+  if (!result.ok) return invalid(file, result.errors);
+  const steps = result.kind.steps(result.plan);
+  const applying = steps.filter((s) => s.applies).length;
+  return {
+    text: `${file}: valid ${result.plan.runbook} plan "${result.plan.name}" (${steps.length} steps, ${applying} apply; see \`replup plan show ${file}\`)\n`,
+    exitCode: EXIT.ok,
+  };
+}
+
+export async function planShow(file: string, options: PlanCommandOptions = {}): Promise<CommandOutput> {
+  const result = await load(file);
+  if (!result.ok) return options.json ? json({ ok: false, errors: result.errors }, EXIT.failed) : invalid(file, result.errors);
+  const steps = result.kind.steps(result.plan);
+  if (options.json) return json({ plan: result.plan, steps }, EXIT.ok);
+  const { summary, tables } = result.kind.describe(result.plan);
+  const width = options.width ?? 120;
+  const sections = [
+    summary.join('\n'),
+    `Steps (${steps.length}, ${steps.filter((s) => s.applies).length} apply)\n` +
+      renderTable(['STEP', 'APPLIES', 'REASON'], steps.map((s) => [s.id, s.applies ? 'yes' : 'no', s.reason]), width),
+    ...tables.map((t) => `${t.title}\n${renderTable(t.columns, t.rows, width)}`),
+  ];
+  return { text: `${sections.join('\n\n')}\n`, exitCode: EXIT.ok };
+}
+
+/** One line per problem, `file:line:column path: message`, like a compiler, then a count. */
+export function formatPlanErrors(file: string, errors: readonly PlanError[]): string {
+  const lines = errors.map((e) => `${file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`);
+  lines.push(`${errors.length} ${errors.length === 1 ? 'problem' : 'problems'} in ${file}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Columns padded to their widest cell; the last column wraps at word boundaries to fit `width`. */
+export function renderTable(columns: readonly string[], rows: readonly (readonly string[])[], width = 120): string {
+  const all = [columns, ...rows];
+  const widths = columns.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  const lead = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);
+  const lastWidth = Math.max(30, width - lead);
+  const lines: string[] = [];
+  for (const row of all) {
+    const cells = columns.map((_, i) => row[i] ?? '');
+    const wrapped = wrap(cells[cells.length - 1] ?? '', lastWidth);
+    const first = cells.slice(0, -1).map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
+    wrapped.forEach((part, i) => lines.push(`${i === 0 ? first : ' '.repeat(first.length)}${columns.length > 1 ? '  ' : ''}${part}`.trimEnd()));
+  }
+  return lines.join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+async function load(file: string): Promise<LoadResult> {
+  try {
+    return await loadPlanFile(file);
+  } catch (err) {
+    if (err instanceof PlanFileUnreadable) {
+      throw new UserError(err.message, ['give the path of a plan file (YAML or JSON); examples/ holds some to start from']);
+    }
+    throw err;
+  }
+}
+
+function invalid(file: string, errors: readonly PlanError[]): CommandOutput {
+  return { text: formatPlanErrors(file, errors), exitCode: EXIT.failed };
+}
+
+function json(value: unknown, exitCode: number): CommandOutput {
+  return { text: `${JSON.stringify(value, null, 2)}\n`, exitCode };
+}
+
+export const registerPlan: Register = (program: Command, setExit) => {
+  const plan = program.command('plan').description('check a plan file and see what it would do, without running anything');
+  const print = (output: CommandOutput) => {
+    process.stdout.write(output.text);
+    if (output.exitCode !== EXIT.ok) setExit(output.exitCode);
+  };
+  plan
+    .command('validate <file>')
+    .description('report every problem in a plan file, with its line and how to fix it (exit 1 when invalid)')
+    .option('--json', 'print { ok, errors: [{ path, line, column, message }] }')
+    .action(async (file: string, options: { json?: boolean }) => print(await planValidate(file, options)));
+  plan
+    .command('show <file>')
+    .description('the steps that apply and why, and the fleet: sites, publications, subscriptions')
+    .option('--json', 'print { plan, steps: [{ id, applies, reason }] }')
+    .action(async (file: string, options: { json?: boolean }) =>
+      print(await planShow(file, { ...options, width: process.stdout.columns ?? 120 })),
+    );
+};

@@ -1,0 +1,32 @@
+// `replup start <plan> [--wait]`: validate the plan, launch its runbook, print the id and UI link.
+import type { Register } from './index.js';
+import { connectClient } from '../../worker/connection.js';
+import { defaultActor, startUpgrade } from '../lib/runs.js';
+import { readPlanOrFail } from '../lib/plan-input.js';
+import { followRun } from '../lib/follow.js';
+import { EXIT } from '../errors.js';
+
+export const registerStart: Register = (program, setExit) => {
+  program
+    .command('start <plan>')
+    .description('Validate a plan and launch its runbook as a durable workflow')
+    .option('--wait', 'wait until the run completes or needs an operator (exit 0, 1 or 3)')
+    .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { wait?: boolean; actor: string; json?: boolean }) => {
+      const plan = await readPlanOrFail(file);
+      const client = await connectClient();
+      const started = await startUpgrade(client, plan, opts.actor);
+      if (opts.json && !opts.wait) {
+        process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
+        return;
+      }
+      if (!opts.json) process.stdout.write(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
+      if (opts.wait) {
+        const code = await followRun(client, started.workflowId, { render: false, json: opts.json });
+        setExit(code);
+      } else {
+        setExit(EXIT.ok);
+      }
+    });
+};

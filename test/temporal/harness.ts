@@ -1,0 +1,86 @@
+// Shared by the workflow suites: a client and worker on the suite's dev server, a fresh lab per
+// test, and a way to wait for a run to reach a state.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createUpgradeActivities } from '../../activities/upgrade.js';
+import { createPortsFor } from '../../worker/ports.js';
+import { createReportActivities } from '../../activities/report/index.js';
+import { loadPlanFile } from '../../plan/load.js';
+import type { UpgradePlan } from '../../plan/types.js';
+import { progressQuery, type Progress } from '../../workflows/messages.js';
+
+let bundle: WorkflowBundleWithSourceMap | undefined;
+let runtimeInstalled = false;
+
+export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export async function connect(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+}
+
+let queueCounter = 0;
+export function uniqueQueue(name: string): string {
+  return `test-${name}-${process.pid}-${Date.now()}-${++queueCounter}`;
+}
+
+/** A worker serving one test's queue with the real activities over the real ports. */
+export async function startWorker(env: TestWorkflowEnvironment, taskQueue: string) {
+  const portsFor = createPortsFor();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...createUpgradeActivities(portsFor), ...createReportActivities(async () => env.client) },
+    stickyQueueScheduleToStartTimeout: '2s',
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await portsFor.close();
+    },
+  };
+}
+
+export async function examplePlan(file: string, patch: (p: UpgradePlan) => void = () => {}): Promise<UpgradePlan> {
+  const r = await loadPlanFile(resolve('examples', file));
+  if (!r.ok) throw new Error(`example ${file} is invalid: ${JSON.stringify(r.errors)}`);
+  const plan = structuredClone(r.plan) as UpgradePlan;
+  const dir = mkdtempSync(join(tmpdir(), 'replup-lab-'));
+  plan.target = { kind: 'lab', state: join(dir, 'lab.json') };
+  plan.backup = { dir: join(dir, 'backups'), copyOnly: true };
+  // Tests retry transient faults fast; production keeps the 2 s / 60 s backoff.
+  plan.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
+  plan.options.drainTimeoutSeconds = 2;
+  patch(plan);
+  return plan;
+}
+
+export async function waitFor(client: Client, workflowId: string, pred: (p: Progress) => boolean, timeoutMs = 120_000): Promise<Progress> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Progress | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await client.workflow.getHandle(workflowId).query(progressQuery);
+      if (pred(last)) return last;
+    } catch {
+      // not started yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting on ${workflowId}; last state: ${last?.status} at ${last?.current}: ${JSON.stringify(last?.steps.find((s) => s.id === last?.current))}`);
+}
