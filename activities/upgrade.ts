@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
 import { BACKGROUND_SERVICE, type HostPort, type SqlFleetPort, type SubscriptionRef } from './ports.js';
-import { classifySqlError } from './sqlserver/classify.js';
+import { toApplicationFailure } from './sqlserver/failure.js';
 import { rewriteSyncType } from './sqlcmd/index.js';
 import { compareVersions } from '../plan/version.js';
 
@@ -30,21 +30,13 @@ export type PortsFor = (ctx: FleetContext) => Ports | Promise<Ports>;
 
 /** Failure types the workflow and the report recognise. */
 export const FailureType = {
-  transient: 'Transient',
-  fatal: 'Fatal',
+  transient: 'SqlTransient',
   preflight: 'PreflightFailed',
   conflicts: 'ConflictsFound',
   script: 'ScriptProblem',
   verification: 'VerificationFailed',
 } as const;
 
-function toFailure(err: unknown): Error {
-  if (err instanceof ApplicationFailure) return err;
-  const c = classifySqlError(err);
-  const msg = c.number !== undefined ? `SQL Server error ${c.number}: ${c.message}` : c.message;
-  if (c.kind === 'transient') return ApplicationFailure.retryable(msg, FailureType.transient);
-  return ApplicationFailure.nonRetryable(msg, FailureType.fatal);
-}
 
 /** Heartbeats while a long operation runs, so a dead worker is noticed within the heartbeat timeout. */
 async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
@@ -58,7 +50,7 @@ async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    throw toFailure(err);
+    throw toApplicationFailure(err);
   } finally {
     if (timer) clearInterval(timer);
   }

@@ -25,7 +25,7 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
     if (!ports) {
       if (ctx.target.kind === 'lab') {
         const lab = openLab(resolve(ctx.target.state));
-        ports = { sql: lab.sql, hosts: lab.hosts };
+        ports = { sql: lab.sql, hosts: lab.hosts, close: async () => lab.admin.close() };
       } else {
         const fleet = createSqlServerFleet({ credentials: ctx.credentials, versionQuery: ctx.versionQuery, distributor: ctx.distributor, scriptsDir: ctx.scriptsDir });
         ports = { sql: fleet, hosts: createCommandHosts({ commands: ctx.hosts, log: opts.log }), close: () => fleet.close() };

@@ -359,6 +359,8 @@ export class Runbook {
     const d = this.decision!;
     this.decision = undefined;
     if (d.action === 'abort') s.status = 'aborted';
+    // Decided: the run moves on (retry, skip) or runs its abort cleanup; it no longer waits.
+    this.setStatus('running');
     return d;
   }
 
@@ -375,6 +377,7 @@ export class Runbook {
     if (!this.approved.has(id)) {
       const d = this.decision!;
       s.status = 'aborted';
+      this.setStatus('running');
       throw new RunAborted(id, d.reason, d.actor);
     }
     s.status = 'pending';
@@ -392,6 +395,7 @@ export class Runbook {
     if (!this.confirmed.has(id)) {
       const d = this.decision!;
       s.status = 'aborted';
+      this.setStatus('running');
       throw new RunAborted(id, d.reason, d.actor);
     }
     const note = this.confirmed.get(id)!;

@@ -1,6 +1,6 @@
 // The personalization servers of a real fleet, driven by the plan's command templates (run by the
-// worker through /bin/sh). Placeholders: {host}, {service}, {version}, {server}, {database}; each
-// value is shell-quoted. Without a query template replup cannot observe a host, so it remembers
+// worker through /bin/sh). Placeholders: {host}, {service}, {version}. Values are inserted as they
+// are (templates quote them as their shell needs) but only when they hold no shell syntax. Without a query template replup cannot observe a host, so it remembers
 // what it did itself (and says so in the README): drained after a successful drain command, etc.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -9,14 +9,13 @@ import type { HostPort, ServiceState } from '../ports.js';
 
 const run = promisify(execFile);
 
-export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-
 /** Fills a template's placeholders with shell-quoted values; an unknown placeholder is an error. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`command template "${template}" uses {${name}}, which this command does not provide (it has ${Object.keys(values).map((k) => `{${k}}`).join(', ')})`);
-    return shellQuote(v);
+    if (!/^[\w .\-]+$/.test(v)) throw new Error(`refusing to put ${JSON.stringify(v)} into a shell command: only letters, digits, space, '.', '-' and '_' are allowed`);
+    return v;
   });
 }
 
@@ -64,7 +63,7 @@ export function createCommandHosts(opts: CommandHostOptions): HostPort {
       return versions.get(host) ?? '0.0.0.0';
     },
     async upgradeHost(host, to) {
-      await exec('upgrade', { host, version: to, server: '', database: '' });
+      await exec('upgrade', { host, version: to });
       versions.set(host, to);
     },
     async upgradeDatabase(_db: DbRef, _to: string) {

@@ -12,8 +12,11 @@ import { registerApprove } from './approve.js';
 import { registerPause } from './pause.js';
 import { registerList } from './list.js';
 import { registerWorker } from './worker.js';
+import { registerPlan } from './plan.js';
+import { registerLab } from './lab.js';
 
 export const commands: Register[] = [
+  registerPlan,
   registerStart,
   registerStatus,
   registerWatch,
@@ -22,5 +25,6 @@ export const commands: Register[] = [
   registerPause,
   registerList,
   registerWorker,
+  registerLab,
   registerDev,
 ];

@@ -1,0 +1,364 @@
+// DB_CONFIG generation and linting for the TapeTrack replicant runbook (DOMAIN.md §2, seed 001).
+// Pure: no Node imports, so a workflow may use it too. Every rule below was checked against
+// Debian's db5.3 on loopback (db5.3_recover -e reading the file):
+// - a hyphenated directive (`rep-set-priority`, the seed's prose) is refused: BDB1585;
+// - `rep_set_config DB REP_CONF_BULK on` (the seed's listing) is refused: BDB1584;
+// - a repmgr_site line with 4 keyword pairs is refused: BDB1584;
+// - two `db_local_site on` lines are refused: BDB3667;
+// - flag names are case-insensitive (`DB_REP_CONF_BULK` = `db_rep_conf_bulk`).
+
+export type BdbRole = 'master' | 'replicant';
+
+export interface ReplicationSite {
+  /** An IPv4 address: the vendor warns that a name may resolve to IPv6 and break replication. */
+  host: string;
+  port: number;
+}
+
+export interface ReplicationPair {
+  master: ReplicationSite;
+  replicant: ReplicationSite;
+}
+
+/** One finding; `line` is 1-based in the text that was linted (0: the file as a whole). */
+export interface DbConfigIssue {
+  line: number;
+  message: string;
+}
+
+export interface DbConfigLint {
+  /** The text with the corrections applied (the seed's typos fixed, CRLF turned into LF). */
+  text: string;
+  warnings: DbConfigIssue[];
+  errors: DbConfigIssue[];
+}
+
+export interface DbConfigUpdate extends DbConfigLint {
+  changed: boolean;
+  /** What was done, in the operator's words, e.g. "uncommented the master block at lines 15-17". */
+  changes: string[];
+}
+
+export interface DbConfigOptions {
+  /** Where the log files go, relative to the environment (set_lg_dir): keep logs out of the env dir. */
+  logDir: string;
+  /**
+   * Master only: send a heartbeat every second. Seen on loopback: a record written by a
+   * short-lived process (db5.3_load) can leave a gap on the client that it only re-requests when
+   * the next message arrives; the heartbeat is that next message.
+   */
+  heartbeat?: boolean;
+}
+
+/** The priority each role gets in the seed: the master 1, the replicant 0 (never elected). */
+export const ROLE_PRIORITY: Record<BdbRole, number> = { master: 1, replicant: 0 };
+
+const REPMGR_SITE_KEYWORDS = ['db_bootstrap_helper', 'db_group_creator', 'db_legacy', 'db_local_site', 'db_repmgr_peer'];
+const MAX_SITE_PAIRS = 3;
+const REP_CONFIG_FLAGS = [
+  'db_rep_conf_autoinit',
+  'db_rep_conf_bulk',
+  'db_rep_conf_delayclient',
+  'db_rep_conf_inmem',
+  'db_rep_conf_lease',
+  'db_rep_conf_nowait',
+  'db_repmgr_conf_2site_strict',
+  'db_repmgr_conf_elections',
+];
+
+/** The DB_CONFIG directives of Berkeley DB 5.3 (anything else makes DB_ENV->open fail, BDB1585). */
+const KNOWN_DIRECTIVES = new Set([
+  'add_data_dir', 'log_set_config', 'mutex_set_align', 'mutex_set_increment', 'mutex_set_init',
+  'mutex_set_max', 'mutex_set_tas_spins', 'rep_set_clockskew', 'rep_set_config', 'rep_set_limit',
+  'rep_set_nsites', 'rep_set_priority', 'rep_set_request', 'rep_set_timeout', 'repmgr_set_ack_policy',
+  'repmgr_site', 'set_cache_max', 'set_cachesize', 'set_create_dir', 'set_data_dir', 'set_flags',
+  'set_intermediate_dir_mode', 'set_lg_bsize', 'set_lg_dir', 'set_lg_filemode', 'set_lg_max',
+  'set_lg_regionmax', 'set_lk_detect', 'set_lk_max_lockers', 'set_lk_max_locks', 'set_lk_max_objects',
+  'set_lk_partitions', 'set_lk_priority', 'set_lk_tablesize', 'set_lock_timeout', 'set_memory_init',
+  'set_memory_max', 'set_metadata_dir', 'set_mp_max_openfd', 'set_mp_max_write', 'set_mp_mmapsize',
+  'set_mp_mtxcount', 'set_mp_pagesize', 'set_mp_tablesize', 'set_open_flags', 'set_reg_timeout',
+  'set_shm_key', 'set_thread_count', 'set_tmp_dir', 'set_tx_max', 'set_txn_timeout', 'set_verbose',
+]);
+
+/** The replication block the seed asks for, with the plan's addresses in place of its examples. */
+export function replicationBlock(role: BdbRole, pair: ReplicationPair, opts: Pick<DbConfigOptions, 'heartbeat'> = {}): string[] {
+  const { master, replicant } = pair;
+  if (role === 'master') {
+    const lines = [
+      `rep_set_priority ${ROLE_PRIORITY.master}`,
+      `repmgr_site ${replicant.host} ${replicant.port}`,
+      `repmgr_site ${master.host} ${master.port} db_local_site on db_group_creator on`,
+    ];
+    if (opts.heartbeat !== false) lines.push('rep_set_timeout DB_REP_HEARTBEAT_SEND 1000000');
+    return lines;
+  }
+  return [
+    `rep_set_priority ${ROLE_PRIORITY.replicant}`,
+    `repmgr_site ${replicant.host} ${replicant.port} db_local_site on`,
+    `repmgr_site ${master.host} ${master.port} db_bootstrap_helper on`,
+    'rep_set_config DB_REP_CONF_BULK on',
+  ];
+}
+
+/**
+ * The lines db5.3_replicate needs on this machine (DOMAIN.md §2): the replication subsystem and
+ * threads opened by DB_CONFIG (db_replicate does not set them), replication messages in the
+ * message log, and log files outside the environment directory.
+ */
+export function toolLines(logDir: string): string[] {
+  return [
+    'set_open_flags db_init_rep on',
+    'set_open_flags db_thread on',
+    'set_verbose DB_VERB_REPLICATION on',
+    `set_lg_dir ${logDir}`,
+  ];
+}
+
+/** The complete DB_CONFIG for a fresh environment of this role. */
+export function generateDbConfig(role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): string {
+  return [
+    '# Written by replup (TapeTrack replicant runbook).',
+    ...toolLines(opts.logDir),
+    `# ${role} block`,
+    ...replicationBlock(role, pair, opts),
+    '',
+  ].join('\n');
+}
+
+interface Directive {
+  name: string;
+  args: string[];
+}
+
+function parseDirective(line: string): Directive | undefined {
+  const trimmed = line.trim();
+  if (trimmed === '' || trimmed.startsWith('#')) return undefined;
+  const [name = '', ...args] = trimmed.split(/\s+/);
+  return { name, args };
+}
+
+const normalizeLine = (line: string): string => line.trim().split(/\s+/).join(' ').toLowerCase();
+
+/** Lint DB_CONFIG text: fix what is safe to fix (with a warning), report what is not. */
+export function lintDbConfig(input: string): DbConfigLint {
+  const warnings: DbConfigIssue[] = [];
+  const errors: DbConfigIssue[] = [];
+  if (input.includes('\r\n')) {
+    warnings.push({ line: 0, message: 'Windows line endings (CRLF) converted to LF: db5.3 on Linux would read "on\\r" as a bad value' });
+  }
+  const lines = input.replace(/\r\n/g, '\n').split('\n');
+  const localSites: number[] = [];
+  const priorities: number[] = [];
+
+  lines.forEach((raw, index) => {
+    const lineNo = index + 1;
+    const d = parseDirective(raw);
+    if (!d) return;
+    let { name, args } = d;
+    const original = raw.trim();
+
+    if (!KNOWN_DIRECTIVES.has(name) && KNOWN_DIRECTIVES.has(name.replace(/-/g, '_'))) {
+      const fixed = name.replace(/-/g, '_');
+      warnings.push({ line: lineNo, message: `"${name}" corrected to "${fixed}": Berkeley DB directives use underscores (it refuses "${name}" with BDB1585)` });
+      name = fixed;
+    }
+    if (!KNOWN_DIRECTIVES.has(name)) {
+      errors.push({ line: lineNo, message: `unknown directive "${name}": Berkeley DB refuses to open the environment (BDB1585); fix or remove the line` });
+      return;
+    }
+
+    if (name === 'rep_set_config') {
+      // The seed's listing reads "DB REP_CONF_BULK on": the flag is one word, DB_REP_CONF_BULK.
+      const first = args[0]?.toUpperCase();
+      if (first === 'DB' && args[1] !== undefined && REP_CONFIG_FLAGS.includes(`db_${args[1].toLowerCase()}`)) {
+        const fixed = `DB_${args[1].toUpperCase()}`;
+        warnings.push({ line: lineNo, message: `"DB ${args[1]}" corrected to "${fixed}": the flag is one word (Berkeley DB refuses the split form with BDB1584)` });
+        args = [fixed, ...args.slice(2)];
+      }
+      const [flag, value, ...rest] = args;
+      if (flag === undefined || !REP_CONFIG_FLAGS.includes(flag.toLowerCase())) {
+        errors.push({ line: lineNo, message: `rep_set_config: unknown flag "${flag ?? ''}"; expected one of ${REP_CONFIG_FLAGS.map((f) => f.toUpperCase()).join(', ')}` });
+      } else if (!isOnOff(value) || rest.length > 0) {
+        errors.push({ line: lineNo, message: `rep_set_config ${flag}: expected "on" or "off" after the flag` });
+      }
+    }
+
+    if (name === 'rep_set_priority') {
+      const value = args[0];
+      if (args.length !== 1 || value === undefined || !/^\d+$/.test(value)) {
+        errors.push({ line: lineNo, message: 'rep_set_priority: expected one whole number (0 for a replicant, 1 for the master)' });
+      } else {
+        priorities.push(lineNo);
+      }
+    }
+
+    if (name === 'repmgr_site') lintRepmgrSite(args, lineNo, warnings, errors, localSites);
+
+    if (name === 'set_lg_dir' && args.some((a) => a.includes('\\'))) {
+      warnings.push({ line: lineNo, message: `set_lg_dir "${args.join(' ')}" uses Windows separators; on Linux write "/" (e.g. ../dblogs)` });
+    }
+
+    const rewritten = [name, ...args].join(' ');
+    if (normalizeLine(rewritten) !== normalizeLine(original)) lines[index] = rewritten;
+  });
+
+  if (priorities.length > 1) {
+    errors.push({ line: priorities[1] ?? 0, message: `rep_set_priority is set ${priorities.length} times (lines ${priorities.join(', ')}): keep one` });
+  }
+  const hasSites = lines.some((l) => parseDirective(l)?.name === 'repmgr_site');
+  if (hasSites && localSites.length === 0) {
+    errors.push({ line: 0, message: 'no repmgr_site line says "db_local_site on": exactly one must name this machine' });
+  }
+  if (localSites.length > 1) {
+    errors.push({
+      line: localSites[1] ?? 0,
+      message: `db_local_site is on in ${localSites.length} repmgr_site lines (lines ${localSites.join(', ')}): exactly one must name this machine (Berkeley DB refuses more with BDB3667)`,
+    });
+  }
+  return { text: lines.join('\n'), warnings, errors };
+}
+
+function isOnOff(value: string | undefined): boolean {
+  return value !== undefined && ['on', 'off'].includes(value.toLowerCase());
+}
+
+function lintRepmgrSite(args: string[], lineNo: number, warnings: DbConfigIssue[], errors: DbConfigIssue[], localSites: number[]): void {
+  const [host, port, ...pairs] = args;
+  if (host === undefined || port === undefined) {
+    errors.push({ line: lineNo, message: 'repmgr_site: expected a host and a port, e.g. "repmgr_site 192.0.2.10 5010"' });
+    return;
+  }
+  const portNumber = Number(port);
+  if (!/^\d+$/.test(port) || portNumber < 1 || portNumber > 65535) {
+    errors.push({ line: lineNo, message: `repmgr_site: port "${port}" is not a port number (1-65535)` });
+  }
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
+    warnings.push({ line: lineNo, message: `repmgr_site host "${host}" is a name: the vendor advises IPv4 addresses (a name can resolve to IPv6 and stop replication)` });
+  }
+  if (pairs.length % 2 !== 0) {
+    errors.push({ line: lineNo, message: `repmgr_site: keyword "${pairs[pairs.length - 1]}" has no on/off value` });
+    return;
+  }
+  const pairCount = pairs.length / 2;
+  if (pairCount > MAX_SITE_PAIRS) {
+    errors.push({ line: lineNo, message: `repmgr_site has ${pairCount} keyword pairs; Berkeley DB 5.3 accepts at most ${MAX_SITE_PAIRS} (it refuses the file with BDB1584)` });
+  }
+  for (let i = 0; i < pairs.length; i += 2) {
+    const keyword = (pairs[i] ?? '').toLowerCase();
+    const value = pairs[i + 1];
+    if (!REPMGR_SITE_KEYWORDS.includes(keyword)) {
+      errors.push({ line: lineNo, message: `repmgr_site: unknown keyword "${pairs[i]}"; expected one of ${REPMGR_SITE_KEYWORDS.join(', ')}` });
+    } else if (!isOnOff(value)) {
+      errors.push({ line: lineNo, message: `repmgr_site ${keyword}: expected "on" or "off", got "${value}"` });
+    } else if (keyword === 'db_local_site' && value?.toLowerCase() === 'on') {
+      localSites.push(lineNo);
+    }
+  }
+}
+
+/** Directives that make up "the block": the lines the seed tells the operator to uncomment. */
+const BLOCK_DIRECTIVES = new Set(['rep_set_priority', 'repmgr_site']);
+const COMMENTED_BLOCK_LINE = /^#\s*(repmgr[-_]site|rep[-_]set[-_]config)\b/;
+
+/** Where the seed's commented block for this role starts and ends (end exclusive), if present. */
+function findCommentedBlock(lines: string[], role: BdbRole): { start: number; end: number } | undefined {
+  const head = new RegExp(`^#\\s*rep[-_]set[-_]priority\\s+${ROLE_PRIORITY[role]}\\s*$`);
+  const start = lines.findIndex((l) => head.test(l.trim()));
+  if (start < 0) return undefined;
+  let end = start + 1;
+  while (end < lines.length && COMMENTED_BLOCK_LINE.test((lines[end] ?? '').trim())) end++;
+  return { start, end };
+}
+
+/**
+ * "Uncomment the block" (seed 001), made idempotent: lint and correct the file, then
+ * - if this role's block is already active with the plan's sites, change nothing;
+ * - else comment out any other active rep_set_priority/repmgr_site lines (e.g. the other role's),
+ *   put the block where the seed's commented block for this role is, or append it;
+ * - add the lines the tools need on this machine when missing.
+ */
+export function applyReplicationBlock(existing: string | undefined, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): DbConfigUpdate {
+  if (existing === undefined || existing.trim() === '') {
+    const text = generateDbConfig(role, pair, opts);
+    const lint = lintDbConfig(text);
+    return { ...lint, changed: true, changes: [`wrote a new DB_CONFIG with the ${role} block`] };
+  }
+  const before = lintDbConfig(existing);
+  const lines = before.text.split('\n');
+  const changes: string[] = before.warnings.filter((w) => w.message.includes('corrected')).map((w) => `line ${w.line}: ${w.message}`);
+  const desired = replicationBlock(role, pair, opts);
+  const desiredSet = new Set(desired.map(normalizeLine));
+  // The other role's block (e.g. the replicant's rep_set_config line) goes when this one comes in.
+  const otherRole: BdbRole = role === 'master' ? 'replicant' : 'master';
+  const stale = new Set(replicationBlock(otherRole, pair, opts).map(normalizeLine));
+
+  const activeBlock = lines
+    .map((l, i) => ({ l, i, d: parseDirective(l) }))
+    .filter((x) => x.d !== undefined && (BLOCK_DIRECTIVES.has(x.d.name) || (stale.has(normalizeLine(x.l)) && !desiredSet.has(normalizeLine(x.l)))));
+  const blockInPlace =
+    desired.every((want) => lines.some((l) => normalizeLine(l) === normalizeLine(want))) &&
+    activeBlock.every((x) => desiredSet.has(normalizeLine(x.l)));
+
+  if (!blockInPlace) {
+    // Comment out what is active now (block lines, and desired lines that will be re-added).
+    for (const [i, l] of lines.entries()) {
+      const d = parseDirective(l);
+      if (d && (BLOCK_DIRECTIVES.has(d.name) || desiredSet.has(normalizeLine(l)) || stale.has(normalizeLine(l)))) {
+        lines[i] = `#${l}`;
+        changes.push(`commented out line ${i + 1} "${l.trim()}" (replaced by the plan's ${role} block)`);
+      }
+    }
+    const commented = findCommentedBlock(lines, role);
+    if (commented) {
+      lines.splice(commented.start, commented.end - commented.start, ...desired);
+      changes.push(`uncommented the ${role} block at lines ${commented.start + 1}-${commented.start + desired.length} with the plan's sites`);
+    } else {
+      if ((lines[lines.length - 1] ?? '') === '') lines.pop();
+      lines.push(`# ${role} block (written by replup)`, ...desired, '');
+      changes.push(`appended the ${role} block (the file had no commented ${role} block)`);
+    }
+  }
+
+  const missing = toolLines(opts.logDir).filter((want) => !hasEquivalent(lines, want));
+  if (missing.length > 0) {
+    if ((lines[lines.length - 1] ?? '') === '') lines.pop();
+    lines.push('# needed by the Berkeley DB replication tools (written by replup)', ...missing, '');
+    changes.push(...missing.map((m) => `added "${m}"`));
+  }
+
+  const after = lintDbConfig(lines.join('\n'));
+  return {
+    text: after.text,
+    warnings: before.warnings,
+    errors: after.errors,
+    changed: after.text !== existing,
+    changes,
+  };
+}
+
+/** Is a tool line already there, in any case and with "on" implied (`set_verbose X` = `set_verbose X on`)? */
+function hasEquivalent(lines: string[], want: string): boolean {
+  const w = parseDirective(want);
+  if (!w) return false;
+  return lines.some((l) => {
+    const d = parseDirective(l);
+    if (!d || d.name !== w.name) return false;
+    if (w.name === 'set_lg_dir') return true; // any log directory the operator chose is kept
+    const value = (d.args[1] ?? 'on').toLowerCase();
+    return (d.args[0] ?? '').toLowerCase() === (w.args[0] ?? '').toLowerCase() && value === 'on';
+  });
+}
+
+/** The set_lg_dir value of a DB_CONFIG (as written, relative to the environment), if any. */
+export function logDirOf(text: string): string | undefined {
+  for (const line of text.replace(/\r\n/g, '\n').split('\n')) {
+    const d = parseDirective(line);
+    if (d?.name === 'set_lg_dir' && d.args[0] !== undefined) return d.args.join(' ');
+  }
+  return undefined;
+}
+
+/** "path:line: message" lines for an operator. */
+export function formatIssues(file: string, issues: DbConfigIssue[]): string[] {
+  return issues.map((i) => (i.line > 0 ? `${file}:${i.line}: ${i.message}` : `${file}: ${i.message}`));
+}

@@ -1,0 +1,172 @@
+// The lab's verdict after an upgrade ("nothing lost"), and its printable fleet summary. Pure.
+import { BACKGROUND_SERVICE } from '../ports.js';
+import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, replicaSet, splitRowKey } from './model.js';
+
+export interface Invariant {
+  name: string;
+  /** What it promises, in the operator's words. */
+  description: string;
+  ok: boolean;
+  detail: string;
+}
+
+const MAX_EXAMPLES = 5;
+
+function summarize(problems: string[], okText: string): { ok: boolean; detail: string } {
+  if (problems.length === 0) return { ok: true, detail: okText };
+  const shown = problems.slice(0, MAX_EXAMPLES).join('; ');
+  return { ok: false, detail: problems.length > MAX_EXAMPLES ? `${shown}; and ${problems.length - MAX_EXAMPLES} more` : shown };
+}
+
+/**
+ * Which writes the upgrade answers for: those made before replication was re-enabled or users
+ * were admitted again, whichever came first. Later writes are ordinary traffic still on its way.
+ */
+export function checkCutoff(state: LabState): number {
+  const marks = [state.timeline.reenabledAt, state.timeline.servingAgainAt].filter((x): x is number => x !== undefined);
+  return marks.length ? Math.min(...marks) : state.clock;
+}
+
+export function checkLab(state: LabState): Invariant[] {
+  return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), versionsAtTarget(state), replicationEnabled(state), backgroundServices(state), servingAgain(state)];
+}
+
+function rowsEverywhere(state: LabState): Invariant {
+  const cutoff = checkCutoff(state);
+  const problems: string[] = [];
+  let checked = 0;
+  for (const [key, truth] of Object.entries(state.ledger)) {
+    if (truth.at > cutoff) continue;
+    checked += 1;
+    const { table, pk } = splitRowKey(key);
+    for (const member of replicaSet(state, table, truth.home)) {
+      const row = state.databases[member]?.tables[table]?.[pk];
+      const where = `written at tick ${truth.at} on ${truth.home}`;
+      if (truth.content === null && row) problems.push(`${key} deleted (${where}) but still on ${member}`);
+      else if (truth.content !== null && !row) problems.push(`${key} (${where}) missing on ${member}`);
+      else if (truth.content !== null && row && row.content !== truth.content) problems.push(`${key} on ${member} holds "${row.content}", not "${truth.content}" (${where})`);
+    }
+  }
+  return {
+    name: 'rows-replicated',
+    description: 'every row written before the drain exists with identical content on the publisher and every subscriber',
+    ...summarize(problems, `${checked} rows written up to tick ${cutoff} are identical on every copy`),
+  };
+}
+
+function archivesIntact(state: LabState): Invariant {
+  const problems: string[] = [];
+  for (const [db, keys] of Object.entries(state.archiveLedger)) {
+    const archive = state.databases[db]?.tables[ARCHIVE_TABLE] ?? {};
+    const missing = keys.filter((k) => !archive[k]).length;
+    if (missing) problems.push(`${db} lost ${missing} of ${keys.length} archive rows`);
+  }
+  return { name: 'archives-intact', description: 'subscriber archives intact', ...summarize(problems, `every subscriber keeps its ${ARCHIVE_TABLE} rows`) };
+}
+
+function noConflictingRows(state: LabState): Invariant {
+  const problems: string[] = [];
+  if (state.conflicts.length) {
+    const byReason = new Map<string, number>();
+    for (const c of state.conflicts) byReason.set(`${c.publication} reason ${c.reasonCode}`, (byReason.get(`${c.publication} reason ${c.reasonCode}`) ?? 0) + 1);
+    problems.push(`${state.conflicts.length} conflicts in MSmerge_conflicts_info (${[...byReason].map(([k, n]) => `${n} ${k}`).join(', ')}); first: ${state.conflicts[0]!.reasonText}`);
+  }
+  // Same key, different rowguid: merge sees two rows (DOMAIN.md §1 "Row GUIDs").
+  let mismatched = 0;
+  const examples: string[] = [];
+  for (const p of state.plan.publications) {
+    const publisher = state.databases[p.publisher];
+    const table = TABLE_FOR_KIND[p.kind];
+    if (!publisher) continue;
+    for (const s of p.subscribers) {
+      const rows = state.databases[s]?.tables[table] ?? {};
+      for (const [pk, row] of Object.entries(rows)) {
+        const ref = publisher.tables[table]?.[pk];
+        if (ref && ref.rowguid !== row.rowguid) {
+          mismatched += 1;
+          if (examples.length < 2) examples.push(`${table}/${pk} on ${s}`);
+        }
+      }
+    }
+  }
+  if (mismatched) problems.push(`${mismatched} rows have a different rowguid on a subscriber than on the publisher (e.g. ${examples.join(', ')}): ConvertRowGuids.sql was not run`);
+  return { name: 'no-conflicting-rows', description: 'no duplicate or conflicting rows', ...summarize(problems, 'no conflicts recorded; every copy of a row carries the publisher\'s rowguid') };
+}
+
+function versionsAtTarget(state: LabState): Invariant {
+  const problems = [
+    ...Object.values(state.databases)
+      .filter((d) => d.productVersion !== state.to)
+      .map((d) => `database ${d.key} is at ${d.productVersion}`),
+    ...Object.values(state.hosts)
+      .filter((h) => h.productVersion !== state.to)
+      .map((h) => `personalization server ${h.name} is at ${h.productVersion}`),
+  ];
+  return { name: 'versions-at-target', description: `every database and personalization server at ${state.to}`, ...summarize(problems, `all at ${state.to}`) };
+}
+
+function replicationEnabled(state: LabState): Invariant {
+  const problems: string[] = [];
+  for (const p of state.plan.publications) {
+    const db = state.databases[p.publisher]!;
+    if (!Object.values(db.publications).some((x) => x.name.toLowerCase() === p.name.toLowerCase())) problems.push(`publication ${p.name} missing on ${p.publisher}`);
+    for (const s of p.subscribers) {
+      const sub = Object.values(state.subscriptions).find((x) => x.publisherKey === p.publisher && x.subscriberKey === s && x.publication.toLowerCase() === p.name.toLowerCase());
+      if (!sub) problems.push(`no ${p.name} subscription for ${s}`);
+      else if (sub.syncType !== 'none') problems.push(`${p.name} subscription for ${s} has sync type ${sub.syncType}`);
+      else if (sub.status !== 'active') problems.push(`${p.name} subscription for ${s} is ${sub.status}`);
+    }
+  }
+  return {
+    name: 'replication-enabled',
+    description: 'replication enabled for every publication and subscription, with sync type none',
+    ...summarize(problems, `${state.plan.publications.length} publications and their subscriptions are active with sync type none`),
+  };
+}
+
+function backgroundServices(state: LabState): Invariant {
+  const stopped = Object.values(state.hosts).filter((h) => h.backgroundService !== 'running');
+  return {
+    name: 'background-services-running',
+    description: `the ${BACKGROUND_SERVICE} runs on every personalization server`,
+    ...summarize(stopped.map((h) => `stopped on ${h.name}`), 'running everywhere'),
+  };
+}
+
+function servingAgain(state: LabState): Invariant {
+  const drained = Object.values(state.hosts).filter((h) => h.drained);
+  return { name: 'serving-again', description: 'personalization servers serving users again', ...summarize(drained.map((h) => `${h.name} is still drained`), 'every server admits users') };
+}
+
+/** The fleet, for `replup lab show`. */
+export function showLab(state: LabState): string {
+  const out: string[] = [`Lab ${state.name}: ${state.from} → ${state.to}, seed ${state.seed}, tick ${state.clock}`];
+  out.push('SQL Servers:');
+  for (const [name, s] of Object.entries(state.servers)) out.push(`  ${name}  ${s.version}  ${s.edition}  Agent ${s.agentRunning ? 'running' : 'stopped'}`);
+  out.push('Databases:');
+  for (const db of Object.values(state.databases)) {
+    const tables = Object.entries(db.tables)
+      .map(([t, rows]) => `${t} ${Object.keys(rows).length}`)
+      .join(', ');
+    const pubs = Object.values(db.publications)
+      .map((p) => p.name)
+      .join(', ');
+    const legacy = Object.values(db.tables).some((rows) => Object.values(rows).some((r) => r.legacyGuid));
+    out.push(`  ${db.key}  ${db.role}  v${db.productVersion}  rows: ${tables}${pubs ? `  publishes: ${pubs}` : ''}${legacy ? '  row GUIDs: legacy' : ''}${db.backgroundQueue.length ? `  background upgrade: ${db.backgroundQueue.length} users left` : ''}`);
+  }
+  out.push('Subscriptions:');
+  const subs = Object.values(state.subscriptions);
+  if (subs.length === 0) out.push('  (none)');
+  for (const s of subs) {
+    const up = Object.keys(s.pending.upload).length;
+    const down = Object.keys(s.pending.download).length;
+    out.push(`  ${s.publication} ${s.publisherKey} → ${s.subscriberKey}  sync type ${s.syncType}  ${s.status}${s.snapshotPending ? '  snapshot pending' : ''}  pending ↑${up} ↓${down}`);
+  }
+  out.push('Personalization servers:');
+  for (const h of Object.values(state.hosts)) {
+    const sessions = state.sessions.filter((x) => x.host === h.name).length;
+    out.push(`  ${h.name}  (${h.site})  v${h.productVersion}  ${h.drained ? 'drained' : 'serving'}  background service ${h.backgroundService}  ${sessions} sessions`);
+  }
+  out.push(`Conflicts: ${state.conflicts.length}   Merge sessions: ${state.mergeSessions.length}   Backups: ${Object.keys(state.backups).length}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,382 @@
+// The lab: a simulated merge-replication fleet behind the same ports as the real SQL Server and
+// host adapters (activities/ports.ts). Every operation reloads the state from disk under the
+// lock (the worker may have been restarted), lets the fleet's clock tick, acts, and writes the
+// state back atomically. The simulation itself is in model.ts (pure); this file is the plumbing:
+// persistence, latency, fault injection, crash points, and the lab's own accounting.
+import { existsSync } from 'node:fs';
+import type { DbRef, UpgradePlan } from '../../plan/types.js';
+import {
+  BACKGROUND_SERVICE,
+  SqlError,
+  type HostPort,
+  type ServiceState,
+  type SqlFleetPort,
+  type SubscriptionRef,
+} from '../ports.js';
+import { type Invariant, checkLab, showLab } from './check.js';
+import {
+  type AccountingEntry,
+  type LabFaults,
+  type LabInitOptions,
+  type LabState,
+  type SideEffectCounters,
+  addConflicts,
+  backupDatabase,
+  createLabState,
+  drainHost,
+  findDatabase,
+  findHost,
+  findServer,
+  findSubscription,
+  killSessions,
+  mergeSubscription,
+  nextRandom,
+  readCanary,
+  removeReplication,
+  tick,
+  unknownServer,
+  upgradeDatabase,
+  writeCanary,
+} from './model.js';
+import { runLabScript } from './script.js';
+import { LabStateError, acquireLabLock, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabState } from './store.js';
+
+export { type Invariant, checkLab, showLab } from './check.js';
+export type { AccountingEntry, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
+export { LabStateError, readLabState } from './store.js';
+
+export interface LabAdmin {
+  /** The invariants after an upgrade, each pass/fail with detail. */
+  check(): Promise<Invariant[]>;
+  /** A printable fleet summary. */
+  show(): Promise<string>;
+  /** A copy of the whole state, for tests and `lab show --json`. */
+  state(): Promise<LabState>;
+  /** Adds PK-violation conflicts (reason 2627) that merging does not clear. */
+  addConflicts(n: number): Promise<void>;
+  /** What a DBA does in the conflict viewer; returns how many were resolved. */
+  resolveConflicts(): Promise<number>;
+  setFaults(faults: Partial<LabFaults>): Promise<void>;
+  /** Side effects per database (backups, script runs, subscription creations, …). */
+  counters(): Promise<Record<string, SideEffectCounters>>;
+  /** Start and end of every operation, for benchmark critical paths. */
+  accounting(): Promise<AccountingEntry[]>;
+  /** Releases this process's lock on the lab. */
+  close(): void;
+}
+
+export interface Lab {
+  sql: SqlFleetPort;
+  hosts: HostPort;
+  admin: LabAdmin;
+}
+
+export interface OpenLabOptions {
+  /** Multiplies every latency (default REPLUP_LAB_LATENCY_SCALE, else 1). */
+  latencyScale?: number;
+  /** Overrides the state's faults (default REPLUP_LAB_FAULTS, e.g. `transient=0.1,seed=7`). */
+  faults?: Partial<LabFaults>;
+  /** Kill this process at the nth call of an operation (default REPLUP_LAB_CRASH_AT, `runMergeAgent:3`). */
+  crashAt?: { op: string; n: number };
+}
+
+/** `transient=0.1,seed=7,slow=0.05,slowMs=500` → faults. */
+export function parseFaults(text: string): Partial<LabFaults> {
+  const out: Partial<LabFaults> = {};
+  const known = ['transient', 'slow', 'slowMs', 'seed'] as const;
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name = '', value = ''] = part.split('=').map((x) => x.trim());
+    const key = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    const n = Number(value);
+    if (!key || value === '' || !Number.isFinite(n)) {
+      throw new LabStateError(`REPLUP_LAB_FAULTS: cannot read "${part}"; write name=number pairs of ${known.join(', ')}, e.g. transient=0.1,seed=7`);
+    }
+    if ((key === 'transient' || key === 'slow') && (n < 0 || n > 1)) throw new LabStateError(`REPLUP_LAB_FAULTS: ${key}=${value} is a probability, between 0 and 1`);
+    out[key] = n;
+  }
+  return out;
+}
+
+/** `runMergeAgent:3` → the 3rd call of runMergeAgent, counted across processes. */
+export function parseCrashAt(text: string): { op: string; n: number } {
+  const m = /^\s*(\w+)\s*:\s*(\d+)\s*$/.exec(text);
+  if (!m || Number(m[2]) < 1) throw new LabStateError(`REPLUP_LAB_CRASH_AT: "${text}" should be <operation>:<n>, e.g. runMergeAgent:3`);
+  return { op: m[1]!, n: Number(m[2]) };
+}
+
+/** Creates the lab's state file from a plan: at `opts.statePath`, else the plan's `target.state`. */
+export async function initLab(plan: UpgradePlan, opts: LabInitOptions & { statePath?: string; force?: boolean } = {}): Promise<{ statePath: string; state: LabState }> {
+  const statePath = opts.statePath ?? (plan.target.kind === 'lab' ? plan.target.state : undefined);
+  if (!statePath) throw new LabStateError(`plan ${plan.name} targets SQL Server, not a lab: give the lab's state file path (--state)`);
+  const owner = lockOwner(statePath);
+  if (owner !== undefined) throw new LabStateError(`the lab ${statePath} is in use by process ${owner}; stop that worker before re-creating the lab`);
+  if (existsSync(statePath) && !opts.force) throw new LabStateError(`a lab already exists at ${statePath}; pass --force to replace it`);
+  const state = createLabState(plan, opts);
+  await withLabMutex(statePath, () => writeLabState(statePath, state));
+  return { statePath, state };
+}
+
+const TRANSIENT_ERRORS: [number, string][] = [
+  [1205, 'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.'],
+  [-2, 'Timeout expired. The timeout period elapsed prior to completion of the operation or the server is not responding.'],
+  [10054, 'A transport-level error has occurred when receiving results from the server. (provider: TCP Provider, error: 0 - An existing connection was forcibly closed by the remote host.)'],
+];
+
+// Merge agents in flight in this process, per lab and subscriber: Config and Data of one
+// subscriber at once deadlock (seed 000: "config and data publications are not run in parallel").
+const mergesInFlight = new Map<string, Set<string>>();
+
+const lower = (db: DbRef) => `${db.server}/${db.database}`.toLowerCase();
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+
+export function openLab(statePath: string, opts: OpenLabOptions = {}): Lab {
+  const first = readLabState(statePath); // fails early, with the path, when there is no lab
+  acquireLabLock(statePath);
+  const runtime = new LabRuntime(statePath, first, opts);
+  return { sql: runtime.sqlPort(), hosts: runtime.hostPort(), admin: runtime.adminPort() };
+}
+
+class LabRuntime {
+  private readonly scale: number;
+  private readonly envFaults?: Partial<LabFaults>;
+  private readonly crashAt?: { op: string; n: number };
+  private faultsApplied = false;
+  private slowRng: number;
+  private closed = false;
+
+  constructor(
+    private readonly path: string,
+    private cached: LabState,
+    opts: OpenLabOptions,
+  ) {
+    const scaleEnv = process.env.REPLUP_LAB_LATENCY_SCALE;
+    this.scale = opts.latencyScale ?? (scaleEnv ? Number(scaleEnv) : 1);
+    if (!Number.isFinite(this.scale) || this.scale < 0) throw new LabStateError(`REPLUP_LAB_LATENCY_SCALE=${scaleEnv} should be a number ≥ 0 (0 = no latency)`);
+    this.envFaults = opts.faults ?? (process.env.REPLUP_LAB_FAULTS ? parseFaults(process.env.REPLUP_LAB_FAULTS) : undefined);
+    this.crashAt = opts.crashAt ?? (process.env.REPLUP_LAB_CRASH_AT ? parseCrashAt(process.env.REPLUP_LAB_CRASH_AT) : undefined);
+    this.slowRng = cached.faults.seed | 0;
+  }
+
+  /** Latency before the operation acts: the time the server takes. Slow operations take longer. */
+  private delay(): number {
+    const f = this.cached.faults;
+    this.slowRng = (this.slowRng + 0x9e3779b9) | 0;
+    const slow = f.slow > 0 && ((this.slowRng >>> 0) % 10000) / 10000 < f.slow;
+    return (this.cached.latencyMs + (slow ? f.slowMs : 0)) * this.scale;
+  }
+
+  private rollFault(s: LabState): { error: SqlError; after: boolean } | undefined {
+    if (s.faults.transient <= 0) return undefined;
+    if (nextRandom(s, 'faultRng') >= s.faults.transient) return undefined;
+    const [number, message] = TRANSIENT_ERRORS[Math.floor(nextRandom(s, 'faultRng') * TRANSIENT_ERRORS.length)]!;
+    // Half of them strike after the work was done: the reply is lost, the effect is not.
+    return { error: new SqlError(number, `${message} (lab: injected fault)`), after: nextRandom(s, 'faultRng') < 0.5 };
+  }
+
+  /**
+   * One fleet operation: wait the latency (outside the lock, so calls overlap in time as on a
+   * real server), then under the lock reload, tick, act, account, write. Injected faults and the
+   * crash point come after the write, so an effect can be done while its caller never hears of it.
+   */
+  async op<T>(name: string, target: string, act: (s: LabState) => T, o: { faults?: boolean; enter?: () => () => void } = {}): Promise<T> {
+    if (this.closed) throw new LabStateError(`the lab ${this.path} was closed`);
+    const start = Date.now();
+    const leave = o.enter?.();
+    try {
+      await sleep(this.delay());
+      return await withLabMutex(this.path, () => {
+        const s = readLabState(this.path);
+        if (this.envFaults && !this.faultsApplied) {
+          s.faults = { ...s.faults, ...this.envFaults };
+          if (this.envFaults.seed !== undefined) s.faultRng = this.envFaults.seed | 0;
+          this.faultsApplied = true;
+        }
+        this.cached = s;
+        tick(s);
+        const call = (s.calls[name] = (s.calls[name] ?? 0) + 1);
+        const fault = o.faults === false ? undefined : this.rollFault(s);
+        let result: T | undefined;
+        let error: unknown;
+        if (fault && !fault.after) error = fault.error;
+        else {
+          try {
+            result = act(s);
+          } catch (err) {
+            error = err;
+          }
+          if (!error && fault) error = fault.error;
+        }
+        s.accounting.push({ op: name, target, start, end: Date.now(), outcome: error ? 'error' : 'ok' });
+        if (s.accounting.length > 20000) s.accounting.splice(0, s.accounting.length - 20000);
+        writeLabState(this.path, s);
+        if (this.crashAt && this.crashAt.op === name && this.crashAt.n === call) {
+          process.stderr.write(`lab: REPLUP_LAB_CRASH_AT=${name}:${call} reached, killing process ${process.pid}\n`);
+          process.kill(process.pid, 'SIGKILL');
+        }
+        if (error) throw error;
+        return result as T;
+      });
+    } finally {
+      leave?.();
+    }
+  }
+
+  /** An operator's look or touch (lab admin): no tick, no faults, no latency. */
+  private admin<T>(act: (s: LabState) => T, write: boolean): Promise<T> {
+    return withLabMutex(this.path, () => {
+      const s = readLabState(this.path);
+      const result = act(s);
+      if (write) writeLabState(this.path, s);
+      return result;
+    });
+  }
+
+  sqlPort(): SqlFleetPort {
+    const op = this.op.bind(this);
+    const where = (db: DbRef) => `${db.server}/${db.database}`;
+    const inFlightKey = (sub: SubscriptionRef) => `${this.path}|${lower(sub.subscriber)}`;
+    return {
+      serverFacts: (server) =>
+        op('serverFacts', server, (s) => {
+          const found = findServer(s, server);
+          if (!found) throw unknownServer(server);
+          return { server: found.name, version: found.version, edition: found.edition, agentRunning: found.agentRunning, isSysadmin: true };
+        }),
+      databaseVersion: (db) => op('databaseVersion', where(db), (s) => findDatabase(s, db).productVersion),
+      activeSessions: (db) =>
+        op('activeSessions', where(db), (s) => {
+          const d = findDatabase(s, db);
+          return s.sessions
+            .filter((x) => x.db === d.key)
+            .map((x) => ({ sessionId: x.sessionId, login: x.login, program: 'AppSense Personalization Server', host: x.host }));
+        }),
+      killSessions: (db, ids) => op('killSessions', where(db), (s) => killSessions(s, db, ids)),
+      runMergeAgent: (sub) =>
+        op(
+          'runMergeAgent',
+          `${sub.publication} ${where(sub.subscriber)}`,
+          (s) => {
+            const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
+            const agent = `${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server}`;
+            if (!found?.agent) throw new SqlError(14262, `The specified @job_name ('${agent}') does not exist.`);
+            const distributor = findServer(s, sub.publisher.server);
+            if (distributor && !distributor.agentRunning) throw new SqlError(22022, 'SQLServerAgent is not currently running so it cannot be notified of this action.');
+            const startTime = new Date(Date.now() - this.cached.latencyMs * this.scale).toISOString();
+            return mergeSubscription(s, found, agent, startTime, new Date().toISOString());
+          },
+          {
+            enter: () => {
+              const key = inFlightKey(sub);
+              const running = mergesInFlight.get(key) ?? new Set<string>();
+              const publication = sub.publication.toLowerCase();
+              if (running.has(publication)) {
+                throw new SqlError(22022, `SQLServerAgent Error: Request to run job ${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server} refused because the job is already running.`);
+              }
+              if (running.size > 0) {
+                throw new SqlError(
+                  1205,
+                  `Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction. (lab: the ${[...running].join(', ')} merge of ${where(sub.subscriber)} was running at the same time as ${sub.publication})`,
+                );
+              }
+              running.add(publication);
+              mergesInFlight.set(key, running);
+              return () => {
+                running.delete(publication);
+                if (running.size === 0) mergesInFlight.delete(key);
+              };
+            },
+          },
+        ),
+      pendingChanges: (sub) =>
+        op('pendingChanges', `${sub.publication} ${where(sub.subscriber)}`, (s) => {
+          const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
+          if (!found) throw new SqlError(20021, 'The subscription could not be found.');
+          return { upload: Object.keys(found.pending.upload).length, download: Object.keys(found.pending.download).length };
+        }),
+      conflicts: (publisher, publication) =>
+        op('conflicts', `${publication} ${where(publisher)}`, (s) => {
+          const d = findDatabase(s, publisher);
+          return s.conflicts
+            .filter((c) => c.publisherKey === d.key && c.publication.toLowerCase() === publication.toLowerCase())
+            .map(({ publisherKey: _p, rowKey: _r, ...c }) => c);
+        }),
+      backupDatabase: (db, dir, runId) => op('backupDatabase', where(db), (s) => backupDatabase(s, findDatabase(s, db), dir, runId, new Date().toISOString())),
+      replicationState: (db) =>
+        op('replicationState', where(db), (s) => {
+          const d = findDatabase(s, db);
+          const ref = (key: string) => ({ server: s.databases[key]!.server, database: s.databases[key]!.database });
+          return {
+            mergePublished: d.mergePublished,
+            publications: Object.values(d.publications).map((p) => p.name),
+            subscriptions: Object.values(s.subscriptions)
+              .filter((x) => x.publisherKey === d.key || x.subscriberKey === d.key)
+              .map((x) => ({ publication: x.publication, publisher: ref(x.publisherKey), subscriber: ref(x.subscriberKey), syncType: x.syncType, status: x.status })),
+          };
+        }),
+      removeReplication: (db) =>
+        op('removeReplication', where(db), (s) => {
+          removeReplication(s, findDatabase(s, db));
+        }),
+      runScript: (db, script) => op('runScript', `${script.name} on ${where(db)}`, (s) => runLabScript(s, findDatabase(s, db), script)),
+      writeCanary: (publisher, token) => op('writeCanary', where(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
+      readCanary: (db, token) => op('readCanary', where(db), (s) => readCanary(findDatabase(s, db), token)),
+    };
+  }
+
+  hostPort(): HostPort {
+    const op = <T>(name: string, target: string, act: (s: LabState) => T) => this.op(name, target, act, { faults: false });
+    const service = (s: LabState, host: string, name: string) => {
+      const h = findHost(s, host);
+      if (name.toLowerCase() !== BACKGROUND_SERVICE.toLowerCase()) throw new Error(`service "${name}" is not installed on ${h.name} (the lab has "${BACKGROUND_SERVICE}")`);
+      return h;
+    };
+    return {
+      drain: (host) => op('drain', host, (s) => drainHost(s, host, true)),
+      undrain: (host) => op('undrain', host, (s) => drainHost(s, host, false)),
+      isDrained: (host) => op('isDrained', host, (s) => findHost(s, host).drained),
+      serviceState: (host, name) => op('serviceState', host, (s): ServiceState => service(s, host, name).backgroundService),
+      stopService: (host, name) =>
+        op('stopService', host, (s) => {
+          service(s, host, name).backgroundService = 'stopped';
+        }),
+      startService: (host, name) =>
+        op('startService', host, (s) => {
+          service(s, host, name).backgroundService = 'running';
+        }),
+      productVersion: (host) => op('productVersion', host, (s) => findHost(s, host).productVersion),
+      upgradeHost: (host, to) =>
+        op('upgradeHost', host, (s) => {
+          findHost(s, host).productVersion = to;
+        }),
+      upgradeDatabase: (db, to) => op('upgradeDatabase', `${db.server}/${db.database}`, (s) => upgradeDatabase(s, findDatabase(s, db), to)),
+    };
+  }
+
+  adminPort(): LabAdmin {
+    return {
+      check: () => this.admin(checkLab, false),
+      show: () => this.admin(showLab, false),
+      state: () => this.admin((s) => s, false),
+      addConflicts: (n) => this.admin((s) => addConflicts(s, n), true),
+      resolveConflicts: () =>
+        this.admin((s) => {
+          const n = s.conflicts.length;
+          s.conflicts = [];
+          return n;
+        }, true),
+      setFaults: (faults) =>
+        this.admin((s) => {
+          s.faults = { ...s.faults, ...faults };
+          if (faults.seed !== undefined) s.faultRng = faults.seed | 0;
+          this.cached = s;
+        }, true),
+      counters: () => this.admin((s) => s.counters, false),
+      accounting: () => this.admin((s) => s.accounting, false),
+      close: () => {
+        if (this.closed) return;
+        this.closed = true;
+        releaseLabLock(this.path);
+      },
+    };
+  }
+}

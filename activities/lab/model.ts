@@ -1,0 +1,714 @@
+// The lab's simulation model: a merge-replication fleet as plain data, and the pure state
+// transitions the ports drive. No I/O here (persistence is store.ts): every transition is a
+// function of the state and its seeded PRNG, so a lab replays identically for a seed.
+//
+// What it models, after DOMAIN.md §1: one publisher database with Config and Data merge
+// publications, subscriber databases (each with a local Archive table that only exists there),
+// personalization servers whose users keep writing rows until the servers are drained, pending
+// changes per subscription and direction, merge agent sessions, conflicts, versions, the
+// background service, backups, and side-effect counters for the chaos suite.
+import type { DbRef, UpgradePlan } from '../../plan/types.js';
+import type { BackupRecord, Conflict, MergeSession } from '../ports.js';
+import { SqlError } from '../ports.js';
+import { isEarlierThan } from '../../plan/version.js';
+
+export const LAB_FORMAT = 1;
+
+/** One replicated table per publication kind; the example scripts name the same tables. */
+export const TABLE_FOR_KIND = { Config: 'PersonalizationGroup', Data: 'ProfileData' } as const;
+/** Subscriber-local archive: never an article (seed 000, "Add Archives to Replication"). */
+export const ARCHIVE_TABLE = 'Archive';
+/** Row GUIDs of subscribers upgraded from before this version need ConvertRowGuids.sql (DOMAIN.md §1 step 6). */
+export const ROWGUID_THRESHOLD = '8.3.253.0';
+/** From before 8.3 the background service upgrades every user after the database upgrade (DOMAIN.md §1 step 7). */
+export const BACKGROUND_UPGRADE_THRESHOLD = '8.3';
+
+export interface Row {
+  rowguid: string;
+  content: string;
+  /** Key of the site whose users own the row: only they update or delete it. */
+  home: string;
+  /** A subscriber copy still carrying its pre-8.3.253.0 GUID (byte-swapped against the publisher's). */
+  legacyGuid?: true;
+}
+
+export interface LabPublication {
+  name: string;
+  /** Tables added with sp_addmergearticle: only these replicate. */
+  articles: string[];
+}
+
+export interface LabDatabase extends DbRef {
+  key: string;
+  role: 'publisher' | 'subscriber' | 'publisher-subscriber';
+  productVersion: string;
+  tables: Record<string, Record<string, Row>>;
+  /** sys.databases.is_merge_published */
+  mergePublished: boolean;
+  publications: Record<string, LabPublication>;
+  /** ProfileData keys the background service still has to upgrade (pre-8.3 upgrades only). */
+  backgroundQueue: string[];
+  /** Next number for primary keys of rows inserted here (`<site index>-<n>`). */
+  nextPk: number;
+  siteIndex: number;
+}
+
+/** 'change' moves content; 'touch' is the background service rewriting a row without changing it. */
+export type PendingKind = 'change' | 'touch';
+
+export interface LabSubscription {
+  key: string;
+  publication: string;
+  publisherKey: string;
+  subscriberKey: string;
+  /** sysmergesubscriptions.sync_type */
+  syncType: 'automatic' | 'none';
+  status: 'inactive' | 'active';
+  /** The push agent job exists (sp_addmergepushsubscription_agent). */
+  agent: boolean;
+  /** How the subscriber got its rows: from a snapshot (merge knows both copies) or not (rows matched by rowguid). */
+  baseline: 'snapshot' | 'nosync';
+  snapshotPending: boolean;
+  /** Row keys (`table/pk`) changed since the last merge: upload at the subscriber, download at the publisher. */
+  pending: { upload: Record<string, PendingKind>; download: Record<string, PendingKind> };
+}
+
+export interface LabHost {
+  name: string;
+  site: string;
+  productVersion: string;
+  drained: boolean;
+  backgroundService: 'running' | 'stopped';
+  users: number;
+}
+
+export interface LabSession {
+  sessionId: number;
+  host: string;
+  db: string;
+  login: string;
+  user: number;
+}
+
+export interface LabConflict extends Conflict {
+  publisherKey: string;
+  rowKey: string;
+}
+
+export interface LabFaults {
+  /** Probability that a SQL operation fails with a transient error (1205, -2 timeout, 10054). */
+  transient: number;
+  /** Probability that an operation is slow, and by how much. */
+  slow: number;
+  slowMs: number;
+  seed: number;
+}
+
+export interface SideEffectCounters {
+  backups: number;
+  scriptRuns: number;
+  subscriptionCreations: number;
+  snapshotDeliveries: number;
+  replicationRemovals: number;
+  rowGuidConversions: number;
+  mergeRuns: number;
+}
+
+export interface AccountingEntry {
+  op: string;
+  target: string;
+  /** ms since the epoch */
+  start: number;
+  end: number;
+  outcome: 'ok' | 'error';
+}
+
+export interface LabState {
+  format: typeof LAB_FORMAT;
+  name: string;
+  from: string;
+  to: string;
+  seed: number;
+  /** PRNG state of the fleet's own behaviour (users, GUIDs). */
+  rng: number;
+  /** PRNG state of fault injection, kept apart so faults do not change what users do. */
+  faultRng: number;
+  /** The lab's clock: one tick per port operation. */
+  clock: number;
+  latencyMs: number;
+  faults: LabFaults;
+  /** Plan publications (the replica sets rows must reach). */
+  plan: { publisher: string; publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[] };
+  servers: Record<string, { version: string; edition: string; agentRunning: boolean }>;
+  databases: Record<string, LabDatabase>;
+  hosts: Record<string, LabHost>;
+  sessions: LabSession[];
+  nextSessionId: number;
+  subscriptions: Record<string, LabSubscription>;
+  conflicts: LabConflict[];
+  mergeSessions: (MergeSession & { subscription: string })[];
+  backups: Record<string, BackupRecord>;
+  /** The truth: the latest content users wrote to each row (null = deleted) and when. */
+  ledger: Record<string, { content: string | null; at: number; home: string }>;
+  /** Archive row keys each subscriber must keep. */
+  archiveLedger: Record<string, string[]>;
+  timeline: { drainedAt?: number; removedAt?: number; reenabledAt?: number; servingAgainAt?: number };
+  counters: Record<string, SideEffectCounters>;
+  /** Calls per operation name, across processes (REPLUP_LAB_CRASH_AT counts these). */
+  calls: Record<string, number>;
+  accounting: AccountingEntry[];
+}
+
+export interface LabInitOptions {
+  /** Rows per replicated table at the start. */
+  rows?: number;
+  seed?: number;
+  /** PK-violation conflicts present from the start. */
+  conflicts?: number;
+  faults?: Partial<LabFaults>;
+  latencyMs?: number;
+  usersPerHost?: number;
+}
+
+export const NO_FAULTS: LabFaults = { transient: 0, slow: 0, slowMs: 0, seed: 1 };
+
+// ---------------------------------------------------------------------------------------------
+// PRNG (mulberry32): the state is one 32-bit integer stored in the lab file.
+
+export function nextRandom(state: LabState, which: 'rng' | 'faultRng' = 'rng'): number {
+  let t = (state[which] = (state[which] + 0x6d2b79f5) | 0);
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+function pick<T>(state: LabState, items: readonly T[]): T | undefined {
+  if (items.length === 0) return undefined;
+  return items[Math.floor(nextRandom(state) * items.length)];
+}
+
+function newGuid(state: LabState): string {
+  let hex = '';
+  for (let i = 0; i < 4; i++) hex += Math.floor(nextRandom(state) * 0x100000000).toString(16).padStart(8, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The legacy row GUID of a pre-8.3.253.0 subscriber: the same 16 bytes read in the other byte
+ * order for the first three groups (uniqueidentifier vs binary(16)). *(Inferred: DOMAIN.md §1
+ * "Row GUIDs" — the lab needs some concrete difference; ConvertRowGuids swaps it back.)*
+ */
+export function swapGuidBytes(guid: string): string {
+  const [a = '', b = '', c = '', ...rest] = guid.split('-');
+  const rev = (s: string) => (s.match(/../g) ?? []).reverse().join('');
+  return [rev(a), rev(b), rev(c), ...rest].join('-');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and lookups
+
+export const dbKey = (db: DbRef) => `${db.server}/${db.database}`;
+export const rowKey = (table: string, pk: string) => `${table}/${pk}`;
+export function splitRowKey(key: string): { table: string; pk: string } {
+  const i = key.indexOf('/');
+  return { table: key.slice(0, i), pk: key.slice(i + 1) };
+}
+export const subscriptionKey = (publisherKey: string, publication: string, subscriberKey: string) =>
+  `${publisherKey}:${publication}->${subscriberKey}`;
+
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The database a port call names; SQL Server answers 4060 when the login cannot open it. */
+export function findDatabase(state: LabState, db: DbRef): LabDatabase {
+  const found = Object.values(state.databases).find((d) => sameName(d.server, db.server) && sameName(d.database, db.database));
+  if (found) return found;
+  if (!findServer(state, db.server)) throw unknownServer(db.server);
+  throw new SqlError(4060, `Cannot open database "${db.database}" requested by the login. The login failed. (lab: no database ${dbKey(db)} in the fleet)`);
+}
+
+export function findServer(state: LabState, server: string) {
+  const name = Object.keys(state.servers).find((s) => sameName(s, server));
+  return name === undefined ? undefined : { name, ...state.servers[name]! };
+}
+
+export function unknownServer(server: string): SqlError {
+  return new SqlError(
+    53,
+    `A network-related or instance-specific error occurred while establishing a connection to SQL Server '${server}'. (lab: no such server in the fleet)`,
+  );
+}
+
+export function findHost(state: LabState, host: string): LabHost {
+  const found = Object.values(state.hosts).find((h) => sameName(h.name, host));
+  if (!found) throw new Error(`personalization server ${host} is not in the lab fleet (known: ${Object.keys(state.hosts).join(', ')})`);
+  return found;
+}
+
+export function findSubscription(state: LabState, publisher: DbRef, publication: string, subscriber: DbRef): LabSubscription | undefined {
+  const pub = findDatabase(state, publisher);
+  const sub = findDatabase(state, subscriber);
+  return Object.values(state.subscriptions).find(
+    (s) => s.publisherKey === pub.key && s.subscriberKey === sub.key && sameName(s.publication, publication),
+  );
+}
+
+export function findPublication(db: LabDatabase, name: string): LabPublication | undefined {
+  return Object.values(db.publications).find((p) => sameName(p.name, name));
+}
+
+export function counters(state: LabState, key: string): SideEffectCounters {
+  return (state.counters[key] ??= {
+    backups: 0,
+    scriptRuns: 0,
+    subscriptionCreations: 0,
+    snapshotDeliveries: 0,
+    replicationRemovals: 0,
+    rowGuidConversions: 0,
+    mergeRuns: 0,
+  });
+}
+
+/** The databases that must hold a row: the plan publication carrying its table from its home site. */
+export function replicaSet(state: LabState, table: string, home: string): string[] {
+  for (const p of state.plan.publications) {
+    const members = [p.publisher, ...p.subscribers];
+    if (TABLE_FOR_KIND[p.kind] === table && members.includes(home)) return members;
+  }
+  return [home];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating a lab from a plan
+
+export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): LabState {
+  const seed = opts.seed ?? 1;
+  const rows = opts.rows ?? 40;
+  const state: LabState = {
+    format: LAB_FORMAT,
+    name: plan.name,
+    from: plan.from,
+    to: plan.to,
+    seed,
+    rng: seed | 0,
+    faultRng: (opts.faults?.seed ?? seed) | 0,
+    clock: 0,
+    latencyMs: opts.latencyMs ?? 20,
+    faults: { ...NO_FAULTS, seed, ...opts.faults },
+    plan: {
+      publisher: plan.publisher.key,
+      publications: plan.publications.map((p) => ({ name: p.name, kind: p.kind, publisher: p.publisher, subscribers: [...p.subscribers] })),
+    },
+    servers: {},
+    databases: {},
+    hosts: {},
+    sessions: [],
+    nextSessionId: 51, // user spids start above the system sessions
+    subscriptions: {},
+    conflicts: [],
+    mergeSessions: [],
+    backups: {},
+    ledger: {},
+    archiveLedger: {},
+    timeline: {},
+    counters: {},
+    calls: {},
+    accounting: [],
+  };
+  const legacyGuids = isEarlierThan(plan.from, ROWGUID_THRESHOLD);
+  for (const server of new Set([...plan.sites.map((s) => s.server), plan.distributor.server])) {
+    const site = plan.sites.find((s) => s.server === server);
+    state.servers[server] = { version: site?.sqlVersion ?? '15.0.2000.5', edition: site?.edition ?? 'Enterprise Edition (64-bit)', agentRunning: true };
+  }
+  plan.sites.forEach((site, siteIndex) => {
+    const kinds = plan.publications.filter((p) => p.publisher === site.key || p.subscribers.includes(site.key)).map((p) => p.kind);
+    const tables: Record<string, Record<string, Row>> = {};
+    for (const kind of new Set(kinds)) tables[TABLE_FOR_KIND[kind]] = {};
+    const subscribes = plan.publications.some((p) => p.subscribers.includes(site.key));
+    if (subscribes) tables[ARCHIVE_TABLE] = {};
+    state.databases[site.key] = {
+      key: site.key,
+      server: site.server,
+      database: site.database,
+      role: site.role,
+      productVersion: plan.from,
+      tables,
+      mergePublished: plan.publications.some((p) => p.publisher === site.key),
+      publications: {},
+      backgroundQueue: [],
+      nextPk: 0,
+      siteIndex,
+    };
+    for (const host of site.personalizationServers) {
+      state.hosts[host] = { name: host, site: site.key, productVersion: plan.from, drained: false, backgroundService: 'running', users: opts.usersPerHost ?? 2 };
+    }
+  });
+  // The fleet before the upgrade: publications set up by the vendor scripts (with a snapshot),
+  // every copy converged, the Archive tables filled.
+  for (const p of plan.publications) {
+    const table = TABLE_FOR_KIND[p.kind];
+    const publisher = state.databases[p.publisher]!;
+    publisher.publications[p.name] = { name: p.name, articles: [table] };
+    const members = [p.publisher, ...p.subscribers];
+    for (let i = 0; i < rows; i++) {
+      const home = state.databases[members[i % members.length]!]!;
+      const pk = `${home.siteIndex}-${home.nextPk++}`;
+      const rowguid = newGuid(state);
+      const content = `initial ${p.kind.toLowerCase()} row ${i}`;
+      for (const member of members) {
+        const copy: Row = { rowguid, content, home: home.key };
+        if (legacyGuids && member !== p.publisher) {
+          copy.rowguid = swapGuidBytes(rowguid);
+          copy.legacyGuid = true;
+        }
+        state.databases[member]!.tables[table]![pk] = copy;
+      }
+      state.ledger[rowKey(table, pk)] = { content, at: 0, home: home.key };
+    }
+    for (const subscriber of p.subscribers) {
+      const key = subscriptionKey(p.publisher, p.name, subscriber);
+      state.subscriptions[key] = {
+        key,
+        publication: p.name,
+        publisherKey: p.publisher,
+        subscriberKey: subscriber,
+        syncType: 'automatic',
+        status: 'active',
+        agent: true,
+        baseline: 'snapshot',
+        snapshotPending: false,
+        pending: { upload: {}, download: {} },
+      };
+    }
+  }
+  for (const db of Object.values(state.databases)) {
+    const archive = db.tables[ARCHIVE_TABLE];
+    if (!archive) continue;
+    const keys: string[] = [];
+    for (let i = 0; i < Math.max(1, Math.floor(rows / 2)); i++) {
+      const pk = `a-${i}`;
+      archive[pk] = { rowguid: newGuid(state), content: `archived profile ${i} of ${db.key}`, home: db.key };
+      keys.push(pk);
+    }
+    state.archiveLedger[db.key] = keys;
+  }
+  if (opts.conflicts) addConflicts(state, opts.conflicts);
+  connectUsers(state);
+  return state;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clock: what happens in the fleet between two operations
+
+/**
+ * One tick: users on serving personalization servers write (their rows show up as pending
+ * changes wherever replication tracks them); sessions of drained servers linger, may finish one
+ * last request, and end; users of serving servers reconnect; background services upgrade users.
+ */
+export function tick(state: LabState): void {
+  state.clock += 1;
+  for (const session of [...state.sessions]) {
+    const host = state.hosts[session.host]!;
+    const roll = nextRandom(state);
+    if (!host.drained) {
+      if (roll < 0.5) userWrite(state, session);
+    } else if (roll < 0.25) {
+      state.sessions = state.sessions.filter((s) => s !== session); // the user's request ended
+    } else if (roll < 0.4) {
+      userWrite(state, session); // an in-flight request completing after the drain
+    }
+  }
+  connectUsers(state);
+  runBackgroundServices(state);
+}
+
+function connectUsers(state: LabState): void {
+  for (const host of Object.values(state.hosts)) {
+    if (host.drained) continue;
+    for (let user = 0; user < host.users; user++) {
+      if (state.sessions.some((s) => s.host === host.name && s.user === user)) continue;
+      state.sessions.push({ sessionId: state.nextSessionId++, host: host.name, db: host.site, login: `FLEET\\user${user}-${host.name}`, user });
+    }
+  }
+}
+
+function userWrite(state: LabState, session: LabSession): void {
+  const db = state.databases[session.db]!;
+  const tables = Object.keys(db.tables).filter((t) => t !== ARCHIVE_TABLE);
+  const table = tables.includes(TABLE_FOR_KIND.Data) && nextRandom(state) < 0.8 ? TABLE_FOR_KIND.Data : pick(state, tables);
+  if (!table) return;
+  const own = Object.entries(db.tables[table]!)
+    .filter(([, r]) => r.home === db.key)
+    .map(([pk]) => pk);
+  const roll = nextRandom(state);
+  const content = `${session.login} at tick ${state.clock}`;
+  if (roll < 0.35 || own.length === 0) writeRow(state, db, table, `${db.siteIndex}-${db.nextPk++}`, content);
+  else if (roll < 0.95) writeRow(state, db, table, pick(state, own)!, content);
+  else writeRow(state, db, table, pick(state, own)!, null);
+}
+
+/** A local write (content null = delete): recorded in the ledger and tracked where replication is set up. */
+export function writeRow(state: LabState, db: LabDatabase, table: string, pk: string, content: string | null): void {
+  const rows = db.tables[table]!;
+  if (content === null) delete rows[pk];
+  else if (rows[pk]) rows[pk] = { ...rows[pk]!, content };
+  else rows[pk] = { rowguid: newGuid(state), content, home: db.key };
+  state.ledger[rowKey(table, pk)] = { content, at: state.clock, home: db.key };
+  trackChange(state, db.key, rowKey(table, pk), 'change');
+}
+
+/**
+ * Merge change tracking: a change at a database becomes pending for every subscription that
+ * carries its table, downwards when the database publishes it, upwards when it subscribes.
+ * Without replication nothing tracks it: that change will never reach the other copies.
+ */
+export function trackChange(state: LabState, at: string, key: string, kind: PendingKind, except?: string): void {
+  const { table } = splitRowKey(key);
+  for (const sub of Object.values(state.subscriptions)) {
+    if (sub.key === except) continue;
+    const pub = findPublication(state.databases[sub.publisherKey]!, sub.publication);
+    if (!pub?.articles.includes(table)) continue;
+    const side = sub.publisherKey === at ? sub.pending.download : sub.subscriberKey === at ? sub.pending.upload : undefined;
+    if (side && side[key] !== 'change') side[key] = kind;
+  }
+}
+
+function runBackgroundServices(state: LabState): void {
+  for (const db of Object.values(state.databases)) {
+    if (db.backgroundQueue.length === 0) continue;
+    const running = Object.values(state.hosts).filter((h) => h.site === db.key && h.backgroundService === 'running').length;
+    for (const pk of db.backgroundQueue.splice(0, running)) {
+      // The per-user upgrade rewrites the row in place; on every copy it comes out the same, so
+      // the lab models it as a touch: tracked if replication is on, no content change.
+      if (db.tables[TABLE_FOR_KIND.Data]?.[pk]) trackChange(state, db.key, rowKey(TABLE_FOR_KIND.Data, pk), 'touch');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations the ports drive
+
+export function addConflicts(state: LabState, n: number): void {
+  const subs = Object.values(state.subscriptions);
+  for (let i = 0; i < n; i++) {
+    const sub = pick(state, subs);
+    if (!sub) throw new Error('the lab has no subscriptions to put conflicts on');
+    const pubDb = state.databases[sub.publisherKey]!;
+    const table = findPublication(pubDb, sub.publication)?.articles[0] ?? TABLE_FOR_KIND.Data;
+    const pk = pick(state, Object.keys(pubDb.tables[table] ?? {})) ?? `${pubDb.siteIndex}-${pubDb.nextPk++}`;
+    const subDb = state.databases[sub.subscriberKey]!;
+    state.conflicts.push(pkViolation(sub, table, pk, 'upload', `${subDb.server}.${subDb.database}`, newGuid(state)));
+  }
+}
+
+function pkViolation(sub: LabSubscription, table: string, pk: string, direction: 'upload' | 'download', origin: string, rowguid: string): LabConflict {
+  return {
+    publication: sub.publication,
+    publisherKey: sub.publisherKey,
+    rowKey: rowKey(table, pk),
+    table,
+    conflictType: direction === 'upload' ? 5 : 6, // upload / download insert failed
+    reasonCode: 2627,
+    reasonText: `Violation of PRIMARY KEY constraint 'PK_${table}'. Cannot insert duplicate key in object 'dbo.${table}'. The duplicate key value is (${pk}).`,
+    origin,
+    rowguid,
+  };
+}
+
+export function drainHost(state: LabState, host: string, drained: boolean): void {
+  const h = findHost(state, host);
+  if (h.drained === drained) return;
+  h.drained = drained;
+  const all = Object.values(state.hosts);
+  if (drained && all.every((x) => x.drained)) state.timeline.drainedAt ??= state.clock;
+  if (!drained && state.timeline.drainedAt !== undefined) state.timeline.servingAgainAt ??= state.clock;
+}
+
+export function killSessions(state: LabState, db: DbRef, ids: number[]): number {
+  const d = findDatabase(state, db);
+  const before = state.sessions.length;
+  state.sessions = state.sessions.filter((s) => !(s.db === d.key && ids.includes(s.sessionId)));
+  return before - state.sessions.length;
+}
+
+/**
+ * One push merge agent run: delivers a pending snapshot, then uploads and downloads the pending
+ * changes. A nosync subscription matches rows by rowguid: a row whose GUID differs between the
+ * copies is a different row with the same key, so applying it fails with 2627 (DOMAIN.md §1 "Row GUIDs").
+ */
+export function mergeSubscription(state: LabState, sub: LabSubscription, agent: string, startTime: string, endTime: string): MergeSession {
+  const pubDb = state.databases[sub.publisherKey]!;
+  const subDb = state.databases[sub.subscriberKey]!;
+  const articles = findPublication(pubDb, sub.publication)?.articles ?? [];
+  const upload = { inserts: 0, updates: 0, deletes: 0, conflicts: 0 };
+  const download = { inserts: 0, updates: 0, deletes: 0, conflicts: 0 };
+  if (sub.snapshotPending) {
+    // Snapshot delivery: the subscriber's copy is dropped and replaced with the publisher's, and
+    // its archive data is cleared (DOMAIN.md §1: "Adding a subscriber with a snapshot deletes all its data").
+    for (const table of articles) {
+      const copy: Record<string, Row> = {};
+      for (const [pk, row] of Object.entries(pubDb.tables[table] ?? {})) copy[pk] = { rowguid: row.rowguid, content: row.content, home: row.home };
+      subDb.tables[table] = copy;
+      download.inserts += Object.keys(copy).length;
+    }
+    if (subDb.tables[ARCHIVE_TABLE]) subDb.tables[ARCHIVE_TABLE] = {};
+    sub.snapshotPending = false;
+    sub.status = 'active';
+    sub.pending = { upload: {}, download: {} };
+    counters(state, subDb.key).snapshotDeliveries += 1;
+  }
+  const { upload: up, download: down } = sub.pending;
+  sub.pending = { upload: {}, download: {} };
+  for (const [key, kind] of Object.entries(up)) {
+    const other = down[key];
+    const { table, pk } = splitRowKey(key);
+    if (other === 'change' && kind === 'touch') continue; // the real change wins over a rewrite
+    if (other === 'change' && kind === 'change' && pubDb.tables[table]?.[pk]?.content !== subDb.tables[table]?.[pk]?.content) {
+      // Both sides changed the row: the default resolver keeps the publisher's version.
+      upload.conflicts += 1;
+      state.conflicts.push({
+        publication: sub.publication,
+        publisherKey: sub.publisherKey,
+        rowKey: key,
+        table,
+        conflictType: 1,
+        reasonCode: 1, // update-update conflicts carry their conflict type as reason code
+        reasonText: `The same row was updated at both '${pubDb.server}.${pubDb.database}' and '${subDb.server}.${subDb.database}'. The resolved version at the publisher was chosen.`,
+        origin: `${subDb.server}.${subDb.database}`,
+        rowguid: pubDb.tables[table]?.[pk]?.rowguid,
+      });
+      continue;
+    }
+    if (applyRow(state, sub, subDb, pubDb, table, pk, 'upload', upload)) trackChange(state, pubDb.key, key, kind, sub.key);
+  }
+  for (const [key, kind] of Object.entries(down)) {
+    if (kind === 'touch' && up[key] === 'change') continue;
+    const { table, pk } = splitRowKey(key);
+    if (applyRow(state, sub, pubDb, subDb, table, pk, 'download', download)) trackChange(state, subDb.key, key, kind, sub.key);
+  }
+  counters(state, subDb.key).mergeRuns += 1;
+  const session = {
+    subscription: sub.key,
+    sessionId: state.mergeSessions.length + 1,
+    agent,
+    status: 'succeeded' as const,
+    startTime,
+    endTime,
+    upload,
+    download,
+  };
+  state.mergeSessions.push(session);
+  const { subscription: _omit, ...result } = session;
+  return result;
+}
+
+function applyRow(
+  state: LabState,
+  sub: LabSubscription,
+  from: LabDatabase,
+  to: LabDatabase,
+  table: string,
+  pk: string,
+  direction: 'upload' | 'download',
+  counts: { inserts: number; updates: number; deletes: number; conflicts: number },
+): boolean {
+  const source = from.tables[table]?.[pk];
+  const target = to.tables[table];
+  if (!target) return false;
+  const existing = target[pk];
+  if (sub.baseline === 'nosync' && source && existing && source.rowguid !== existing.rowguid) {
+    counts.conflicts += 1;
+    state.conflicts.push(pkViolation(sub, table, pk, direction, `${from.server}.${from.database}`, source.rowguid));
+    return false;
+  }
+  if (!source) {
+    if (!existing) return false;
+    delete target[pk];
+    counts.deletes += 1;
+    return true;
+  }
+  if (!existing) {
+    counts.inserts += 1;
+    target[pk] = { rowguid: source.rowguid, content: source.content, home: source.home };
+  } else {
+    // An update changes the content; the row keeps its identity (and its GUID) on this side.
+    counts.updates += 1;
+    existing.content = source.content;
+  }
+  return true;
+}
+
+/** Drops what replication a database has (publications and their subscriptions, its own subscriptions). */
+export function removeReplication(state: LabState, db: LabDatabase): boolean {
+  const doomed = Object.values(state.subscriptions).filter((s) => s.publisherKey === db.key || s.subscriberKey === db.key);
+  const had = doomed.length > 0 || Object.keys(db.publications).length > 0 || db.mergePublished;
+  // Pending changes live in the merge metadata: removing it forgets every change not merged yet.
+  for (const s of doomed) delete state.subscriptions[s.key];
+  db.publications = {};
+  db.mergePublished = false;
+  if (had) {
+    counters(state, db.key).replicationRemovals += 1;
+    state.timeline.removedAt = state.clock;
+  }
+  return had;
+}
+
+/** The configuration utility's schema upgrade: refused while a table is still replicated (4929). */
+export function upgradeDatabase(state: LabState, db: LabDatabase, to: string): void {
+  if (db.productVersion === to) return;
+  const replicated = Object.keys(db.publications).length > 0 || Object.values(state.subscriptions).some((s) => s.subscriberKey === db.key);
+  if (replicated) {
+    const table = Object.keys(db.tables).find((t) => t !== ARCHIVE_TABLE) ?? TABLE_FOR_KIND.Data;
+    throw new SqlError(4929, `Cannot alter the table 'dbo.${table}' because it is being published for replication. (lab: remove replication from ${db.key} before upgrading it)`);
+  }
+  const wasPre83 = isEarlierThan(db.productVersion, BACKGROUND_UPGRADE_THRESHOLD);
+  db.productVersion = to;
+  if (wasPre83 && !isEarlierThan(to, BACKGROUND_UPGRADE_THRESHOLD)) {
+    db.backgroundQueue = Object.keys(db.tables[TABLE_FOR_KIND.Data] ?? {});
+  }
+}
+
+export function backupDatabase(state: LabState, db: LabDatabase, dir: string, runId: string, finishedAt: string): BackupRecord {
+  const id = `${runId}|${db.key}`;
+  const existing = state.backups[id];
+  if (existing) return existing;
+  const rows = Object.values(db.tables).reduce((n, t) => n + Object.keys(t).length, 0);
+  const record: BackupRecord = {
+    db: { server: db.server, database: db.database },
+    file: `${dir.replace(/[\\/]+$/, '')}/${db.database}_${runId}.bak`,
+    bytes: 3 * 1024 * 1024 + rows * 2048, // an empty database's pages plus its rows
+    copyOnly: true,
+    checksum: true,
+    finishedAt,
+  };
+  state.backups[id] = record;
+  counters(state, db.key).backups += 1;
+  return record;
+}
+
+export const canaryKey = (token: string) => `replup-canary-${token}`;
+
+export function writeCanary(state: LabState, db: LabDatabase, token: string): void {
+  const table = Object.values(db.publications)[0]?.articles[0] ?? Object.keys(db.tables).find((t) => t !== ARCHIVE_TABLE);
+  if (!table) throw new SqlError(208, `Invalid object name 'dbo.${TABLE_FOR_KIND.Config}'.`);
+  if (db.tables[table]![canaryKey(token)]) return;
+  writeRow(state, db, table, canaryKey(token), `canary ${token}`);
+}
+
+export function readCanary(db: LabDatabase, token: string): boolean {
+  return Object.values(db.tables).some((rows) => rows[canaryKey(token)] !== undefined);
+}
+
+/** ConvertRowGuids on one table of a subscriber: legacy GUIDs get the publisher's byte order; converted rows stay. */
+export function convertRowGuids(state: LabState, db: LabDatabase, table: string): number {
+  let converted = 0;
+  for (const row of Object.values(db.tables[table] ?? {})) {
+    if (!row.legacyGuid) continue;
+    row.rowguid = swapGuidBytes(row.rowguid);
+    delete row.legacyGuid;
+    converted += 1;
+  }
+  counters(state, db.key).rowGuidConversions += 1;
+  return converted;
+}

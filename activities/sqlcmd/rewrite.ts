@@ -1,0 +1,264 @@
+// The sync-type rewrite (DOMAIN.md §1 step 5): re-adding subscribers must not deliver a snapshot,
+// because a snapshot deletes the subscriber's archive data. So every sp_addmergesubscription call
+// ends up with @sync_type = N'none', whatever the original spelling or parameter order, and a call
+// that leaves it out (default 'automatic' = snapshot) gets it added. Comments and strings are
+// never touched. Pure.
+
+export interface SyncTypeChange {
+  /** Line (1-based, in the original text) where the change starts. */
+  line: number;
+  /** The affected line(s) before and after. */
+  before: string;
+  after: string;
+}
+
+export interface SyncTypeRewrite {
+  text: string;
+  changes: SyncTypeChange[];
+}
+
+/** A call the rewrite cannot read safely: fix @sync_type there by hand. */
+export class SyncTypeRewriteError extends Error {
+  constructor(
+    public readonly line: number,
+    detail: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+    this.name = 'SyncTypeRewriteError';
+  }
+}
+
+export const SYNC_TYPE_NONE = "@sync_type = N'none'";
+const PROCEDURE = 'sp_addmergesubscription';
+// sp_addmergesubscription's 7th parameter is @sync_type (@publication, @subscriber,
+// @subscriber_db, @subscription_type, @subscriber_type, @subscription_priority, @sync_type, …).
+const SYNC_TYPE_POSITION = 7;
+// A word in these positions starts the next statement, not an argument.
+const STATEMENT_WORDS = new Set([
+  'alter', 'begin', 'commit', 'create', 'declare', 'delete', 'drop', 'else', 'end', 'exec', 'execute',
+  'if', 'insert', 'print', 'raiserror', 'return', 'rollback', 'select', 'set', 'throw', 'update', 'use', 'while', 'with',
+]);
+
+type TokenKind = 'space' | 'comment' | 'string' | 'bracket' | 'word' | 'number' | 'variable' | 'sqlcmd' | 'punct';
+interface Token {
+  kind: TokenKind;
+  start: number;
+  end: number;
+  text: string;
+}
+
+interface Argument {
+  name?: Token;
+  valueStart: number;
+  valueEnd: number;
+  /** End of the argument including a trailing OUTPUT keyword. */
+  end: number;
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  replacement: string;
+}
+
+export function rewriteSyncType(text: string): SyncTypeRewrite {
+  const tokens = tokenize(text);
+  const edits: Edit[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    if (!isProcedureName(tokens, i)) continue;
+    const args = readArguments(tokens, i + 1, text);
+    const edit = syncTypeEdit(args, token);
+    if (edit && text.slice(edit.start, edit.end) !== edit.replacement) edits.push(edit);
+  }
+  return applyEdits(text, edits);
+}
+
+function isProcedureName(tokens: Token[], i: number): boolean {
+  const token = tokens[i] as Token;
+  if (token.kind !== 'word' && token.kind !== 'bracket') return false;
+  if (unquote(token).toLowerCase() !== PROCEDURE) return false;
+  const next = nextSignificant(tokens, i + 1);
+  // `x.sp_addmergesubscription.y` or `sp_addmergesubscription(` is not a call of the procedure.
+  return !(next && next.token.kind === 'punct' && (next.token.text === '.' || next.token.text === '('));
+}
+
+function unquote(token: Token): string {
+  return token.kind === 'bracket' ? token.text.slice(1, -1).replace(/\]\]/g, ']') : token.text;
+}
+
+function nextSignificant(tokens: Token[], from: number): { token: Token; index: number } | undefined {
+  for (let i = from; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    if (token.kind !== 'space' && token.kind !== 'comment') return { token, index: i };
+  }
+  return undefined;
+}
+
+/** Reads `[@name =] value [OUTPUT]` arguments separated by commas. */
+function readArguments(tokens: Token[], from: number, text: string): Argument[] {
+  const args: Argument[] = [];
+  let at = from;
+  for (;;) {
+    const first = nextSignificant(tokens, at);
+    if (!first) return args;
+    if (args.length === 0 && !startsArgument(first.token)) return args;
+    let valueAt = first;
+    let name: Token | undefined;
+    if (first.token.kind === 'variable') {
+      const eq = nextSignificant(tokens, first.index + 1);
+      if (eq && eq.token.text === '=') {
+        name = first.token;
+        const value = nextSignificant(tokens, eq.index + 1);
+        if (!value) throw unreadable(text, first.token.start);
+        valueAt = value;
+      }
+    }
+    const value = readValue(tokens, valueAt.index);
+    if (!value) throw unreadable(text, valueAt.token.start);
+    let end = value.end;
+    let last = value.lastIndex;
+    const output = nextSignificant(tokens, last + 1);
+    if (output && output.token.kind === 'word' && /^out(put)?$/i.test(output.token.text)) {
+      end = output.token.end;
+      last = output.index;
+    }
+    args.push({ name, valueStart: valueAt.token.start, valueEnd: value.end, end });
+    const comma = nextSignificant(tokens, last + 1);
+    if (!comma || comma.token.text !== ',') return args;
+    at = comma.index + 1;
+  }
+}
+
+function startsArgument(token: Token): boolean {
+  if (token.kind === 'word') return !STATEMENT_WORDS.has(token.text.toLowerCase());
+  return token.kind === 'variable' || token.kind === 'string' || token.kind === 'number' || token.kind === 'bracket' || token.text === '-' || token.text === '+';
+}
+
+/** A parameter value: a literal, a variable, $(sqlcmd var), a bare word, or a signed number. */
+function readValue(tokens: Token[], index: number): { end: number; lastIndex: number } | undefined {
+  const token = tokens[index] as Token;
+  if (token.text === '-' || token.text === '+') {
+    const number = tokens[index + 1];
+    return number && number.kind === 'number' ? { end: number.end, lastIndex: index + 1 } : undefined;
+  }
+  if (token.kind === 'punct' || token.kind === 'sqlcmd') return undefined;
+  return { end: token.end, lastIndex: index };
+}
+
+function unreadable(text: string, offset: number): SyncTypeRewriteError {
+  return new SyncTypeRewriteError(
+    lineOf(text, offset),
+    `cannot read the arguments of this ${PROCEDURE} call; set ${SYNC_TYPE_NONE} in it by hand`,
+  );
+}
+
+function syncTypeEdit(args: Argument[], procedure: Token): Edit | undefined {
+  const named = args.find((a) => a.name && a.name.text.toLowerCase() === '@sync_type');
+  if (named && named.name) return { start: named.name.start, end: named.valueEnd, replacement: SYNC_TYPE_NONE };
+  // Positional arguments come first (T-SQL allows no positional one after a named one).
+  const leading = args.slice(0, SYNC_TYPE_POSITION);
+  const seventh = leading.length === SYNC_TYPE_POSITION && leading.every((a) => !a.name) ? leading[SYNC_TYPE_POSITION - 1] : undefined;
+  if (seventh) return { start: seventh.valueStart, end: seventh.valueEnd, replacement: "N'none'" };
+  const last = args[args.length - 1];
+  if (!last) return { start: procedure.end, end: procedure.end, replacement: ` ${SYNC_TYPE_NONE}` };
+  return { start: last.end, end: last.end, replacement: `, ${SYNC_TYPE_NONE}` };
+}
+
+function applyEdits(text: string, edits: Edit[]): SyncTypeRewrite {
+  let out = '';
+  let from = 0;
+  const placed: { edit: Edit; newStart: number; newEnd: number }[] = [];
+  for (const edit of edits) {
+    out += text.slice(from, edit.start);
+    const newStart = out.length;
+    out += edit.replacement;
+    placed.push({ edit, newStart, newEnd: out.length });
+    from = edit.end;
+  }
+  out += text.slice(from);
+  const changes = placed.map(({ edit, newStart, newEnd }) => ({
+    line: lineOf(text, edit.start),
+    before: linesAround(text, edit.start, edit.end),
+    after: linesAround(out, newStart, newEnd),
+  }));
+  return { text: out, changes };
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function linesAround(text: string, start: number, end: number): string {
+  const from = text.lastIndexOf('\n', start - 1) + 1;
+  const newline = text.indexOf('\n', end);
+  return text.slice(from, newline === -1 ? text.length : newline).replace(/\r$/, '');
+}
+
+// Token patterns, tried in order at each position (sticky: they match only where the scanner is).
+const TOKEN_PATTERNS: [TokenKind, RegExp][] = [
+  ['space', /[^\S\n]+|\n/y],
+  ['comment', /--[^\n]*/y],
+  ['string', /[Nn]?'(?:[^']|'')*'?/y],
+  ['string', /"(?:[^"]|"")*"?/y],
+  ['bracket', /\[(?:[^\]]|\]\])*\]?/y],
+  ['word', /\$\([^)\n]*\)?/y], // a sqlcmd $(variable) standing for a value
+  ['variable', /@@?[\p{L}\p{N}_@#$]*/uy],
+  ['number', /0x[0-9a-f]*|\d+(?:\.\d*)?(?:e[+-]?\d+)?/iy],
+  ['word', /[\p{L}_#][\p{L}\p{N}_@#$]*/uy],
+];
+// A sqlcmd command line (GO, :setvar, :r, !!): one token, never part of a call.
+const SQLCMD_LINE = /[ \t]*(?::|!!|go(?![\p{L}\p{N}_@#$]))[^\n]*/iuy;
+
+/** T-SQL tokens, plus sqlcmd command lines as single tokens. */
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const push = (kind: TokenKind, end: number) => {
+    tokens.push({ kind, start: i, end, text: text.slice(i, end) });
+    i = end;
+  };
+  while (i < text.length) {
+    if (i === 0 || text[i - 1] === '\n') {
+      SQLCMD_LINE.lastIndex = i;
+      if (SQLCMD_LINE.exec(text)) {
+        push('sqlcmd', SQLCMD_LINE.lastIndex);
+        continue;
+      }
+    }
+    if (text.startsWith('/*', i)) {
+      push('comment', i + blockCommentLength(text.slice(i)));
+      continue;
+    }
+    const match = matchToken(text, i);
+    if (match) push(match.kind, match.end);
+    else push('punct', i + 1);
+  }
+  return tokens;
+}
+
+function matchToken(text: string, at: number): { kind: TokenKind; end: number } | undefined {
+  for (const [kind, pattern] of TOKEN_PATTERNS) {
+    pattern.lastIndex = at;
+    if (pattern.exec(text) && pattern.lastIndex > at) return { kind, end: pattern.lastIndex };
+  }
+  return undefined;
+}
+
+/** Length of a (nesting) block comment at the start of text, or all of it when unclosed. */
+function blockCommentLength(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    if (text[i] === '/' && text[i + 1] === '*') {
+      depth++;
+      i++;
+    } else if (text[i] === '*' && text[i + 1] === '/') {
+      depth--;
+      i++;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return text.length;
+}

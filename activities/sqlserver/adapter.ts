@@ -1,0 +1,452 @@
+// SqlFleetPort on real SQL Server, through the connection layer (connections.ts). Each mutating
+// operation observes first, so that running it twice (activities are at-least-once) is harmless.
+// Facts: DOMAIN.md §1. Errors keep their SQL Server number; activities turn them into
+// ApplicationFailures with toApplicationFailure (failure.ts).
+import type { CredentialRef, Credentials, DbRef } from '../../plan/types.js';
+import {
+  SqlError,
+  type BackupRecord,
+  type Conflict,
+  type MergeSession,
+  type PendingChanges,
+  type ReplicationState,
+  type Script,
+  type ScriptRun,
+  type ServerFacts,
+  type SqlFleetPort,
+  type SubscriptionRef,
+  type SubscriptionState,
+  type UserSession,
+} from '../ports.js';
+import { includeFromDir } from '../sqlcmd/files.js';
+import { parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
+import { classifySqlError, errorNumber, type SqlErrorContext } from './classify.js';
+import { createMssqlConnections, type Row, type SqlConnections, type SqlLogin } from './connections.js';
+import { resolveCredentialRef } from './credentials.js';
+import * as sql from './statements.js';
+
+export interface SqlServerFleetOptions {
+  /** The plan's credentials (references only). */
+  credentials: Credentials;
+  /**
+   * The Windows account for NTLM when credentials.kind is 'windows' (`DOMAIN\user`): the worker
+   * runs on Linux, so it cannot borrow a logged-on Windows identity. Default env:REPLUP_WINDOWS_USER
+   * and env:REPLUP_WINDOWS_PASSWORD.
+   */
+  windowsAccount?: { user: CredentialRef; password: CredentialRef };
+  /** Where the distribution database is (MSmerge_agents, MSmerge_sessions). */
+  distributor: DbRef;
+  /** The plan's product schema version query (vendor specific). */
+  versionQuery?: string;
+  /** Canary queries, with @token bound: write runs at the publisher, read at each database. */
+  canary?: { write: string; read: string };
+  /** Folder that `:r` includes of scripts are relative to. */
+  scriptsDir?: string;
+  /** What a script does on a failed batch before any `:on error` line; default exit (sqlcmd -b). */
+  scriptOnError?: OnError;
+  /** How often a merge agent job is polled (default 5 s) and how long it may run (default 4 h). */
+  pollIntervalMs?: number;
+  jobTimeoutMs?: number;
+  /** Transient errors (deadlocks, dropped connections) are retried here this often before surfacing. */
+  retry?: { attempts: number; delayMs: number };
+  /** Long operations call this while they wait (the activity passes Context.current().heartbeat). */
+  heartbeat?: (detail: string) => void;
+  encrypt?: boolean;
+  trustServerCertificate?: boolean;
+  /** Tests pass a fake connection layer and clock. */
+  connections?: SqlConnections;
+  sleep?: (ms: number) => Promise<void>;
+  resolveCredential?: (ref: CredentialRef) => string;
+}
+
+export type SqlServerFleet = SqlFleetPort & { close(): Promise<void> };
+
+/** MSmerge_sessions.runstatus 2 = succeeded; sysjobhistory.run_status 1 = succeeded. */
+const MERGE_SUCCEEDED = 2;
+const JOB_OUTCOMES: Record<number, string> = { 0: 'failed', 1: 'succeeded', 2: 'is retrying', 3: 'was canceled', 4: 'is in progress' };
+const HEARTBEAT_EVERY_MS = 10_000;
+
+export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerFleet {
+  const resolve = options.resolveCredential ?? ((ref: CredentialRef) => resolveCredentialRef(ref));
+  const connections =
+    options.connections ??
+    createMssqlConnections({
+      login: () => resolveLogin(options.credentials, options.windowsAccount, resolve),
+      encrypt: options.encrypt,
+      trustServerCertificate: options.trustServerCertificate,
+    });
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const heartbeat = options.heartbeat ?? (() => {});
+  const retry = options.retry ?? { attempts: 3, delayMs: 2_000 };
+  const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const jobTimeoutMs = options.jobTimeoutMs ?? 4 * 3600_000;
+  const distributor = options.distributor;
+  const serverNames = new Map<string, string>();
+
+  /** Runs a statement; retries transient errors (each statement is safe to repeat). */
+  async function query(server: string, statement: sql.Statement): Promise<Row[][]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await connections.execute(server, statement)).recordsets;
+      } catch (err) {
+        const c = classifySqlError(err);
+        if (c.kind !== 'transient' || attempt >= retry.attempts) throw err;
+        heartbeat(`retrying after ${c.number !== undefined ? `error ${c.number}` : (c.code ?? 'a transient error')} (attempt ${attempt} of ${retry.attempts})`);
+        await sleep(retry.delayMs * attempt);
+      }
+    }
+  }
+
+  const rows = async (server: string, statement: sql.Statement) => (await query(server, statement))[0] ?? [];
+
+  /** Runs a statement whose "already gone" errors mean the work is done. */
+  async function idempotent(server: string, statement: sql.Statement, context: SqlErrorContext): Promise<void> {
+    try {
+      await query(server, statement);
+    } catch (err) {
+      if (classifySqlError(err, context).kind !== 'already-done') throw err;
+    }
+  }
+
+  /** Keeps heartbeating while one long statement runs (BACKUP, RESTORE VERIFYONLY). */
+  async function long<T>(detail: string, work: Promise<T>): Promise<T> {
+    heartbeat(detail);
+    const timer = setInterval(() => heartbeat(detail), HEARTBEAT_EVERY_MS);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** The replication name of a server (@@SERVERNAME), which MSmerge_agents and sp_showpendingchanges use. */
+  async function replicationName(server: string): Promise<string> {
+    const known = serverNames.get(server);
+    if (known !== undefined) return known;
+    const name = text((await rows(server, sql.serverFacts()))[0]?.server_name) || server;
+    serverNames.set(server, name);
+    return name;
+  }
+
+  async function activeSessions(db: DbRef): Promise<UserSession[]> {
+    return (await rows(db.server, sql.userSessions(db.database))).map((r) => ({
+      sessionId: Number(r.session_id),
+      login: text(r.login_name),
+      program: text(r.program_name),
+      host: text(r.host_name),
+    }));
+  }
+
+  async function replicationState(db: DbRef): Promise<ReplicationState> {
+    const [published = [], publications = [], subscriptions = []] = await query(db.server, sql.replicationState(db.database));
+    return {
+      mergePublished: truthy(published[0]?.is_merge_published),
+      publications: publications.map((r) => text(r.name)),
+      subscriptions: subscriptions.map(
+        (r): SubscriptionState => ({
+          publication: text(r.publication),
+          publisher: { server: text(r.publisher), database: text(r.publisher_db) },
+          subscriber: { server: text(r.subscriber_server), database: text(r.subscriber_db) },
+          syncType: Number(r.sync_type) === 2 ? 'none' : 'automatic',
+          status: Number(r.status) === 1 ? 'active' : Number(r.status) === 2 ? 'deleted' : 'inactive',
+        }),
+      ),
+    };
+  }
+
+  async function runMergeAgent(sub: SubscriptionRef): Promise<MergeSession> {
+    const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
+    const where = `publication '${sub.publication}' (${sub.publisher.database}) to ${subscriber.server}/${subscriber.database}`;
+    const agent = (await rows(distributor.server, sql.mergeAgents(distributor.database, sub.publisher.database, sub.publication, subscriber)))[0];
+    if (!agent) {
+      throw new Error(`no merge agent for ${where} in ${distributor.database}.dbo.MSmerge_agents: check that the push subscription exists`);
+    }
+    const name = text(agent.name);
+    const jobId = text(agent.job_id);
+    if (!jobId) throw new Error(`merge agent '${name}' for ${where} has no SQL Server Agent job: replup runs push subscriptions only`);
+
+    const steps = await rows(distributor.server, sql.jobSteps(jobId));
+    if (steps.some((s) => /(^|\s)-Continuous(\s|$)/i.test(text(s.command)))) {
+      throw new Error(
+        `merge agent job '${name}' runs with -Continuous and never finishes: remove -Continuous from its job step (or stop the job and run it on a schedule) so replup can run it to the end`,
+      );
+    }
+    const before = (await rows(distributor.server, sql.jobActivity(jobId)))[0];
+    if (before && isRunning(before)) {
+      // The same condition SQL Server reports as 22022 "already running": worth waiting for.
+      throw new SqlError(22022, `merge agent job '${name}' is already running (msdb.dbo.sysjobactivity); replup waits for it to finish and tries again`);
+    }
+    const previous = (await rows(distributor.server, sql.newestMergeSession(distributor.database, Number(agent.id))))[0];
+    const previousSessionId = previous ? Number(previous.session_id) : 0;
+
+    await query(distributor.server, sql.startJob(jobId));
+    const outcome = await waitForJob(jobId, name, before);
+
+    const session = (await rows(distributor.server, sql.newestMergeSession(distributor.database, Number(agent.id))))[0];
+    const jobMessage = text(outcome.message);
+    const jobStatus = Number(outcome.run_status);
+    if (!session || Number(session.session_id) <= previousSessionId) {
+      throw new Error(`merge agent job '${name}' ${JOB_OUTCOMES[jobStatus] ?? 'ended'} without recording a merge session${jobMessage ? `: ${jobMessage}` : ''}`);
+    }
+    const succeeded = Number(session.runstatus) === MERGE_SUCCEEDED && jobStatus === 1;
+    const message = text(session.message) || jobMessage;
+    return {
+      sessionId: Number(session.session_id),
+      agent: name,
+      status: succeeded ? 'succeeded' : 'failed',
+      startTime: isoTime(session.start_time),
+      endTime: isoTime(session.end_time),
+      upload: counts(session, 'upload'),
+      download: counts(session, 'download'),
+      ...(message && { message }),
+    };
+  }
+
+  /** Polls sysjobactivity until the run we requested has stopped; returns its activity row. */
+  async function waitForJob(jobId: string, name: string, before: Row | undefined): Promise<Row> {
+    const requestedBefore = timeOf(before?.run_requested_date);
+    const deadline = Date.now() + jobTimeoutMs;
+    for (let polls = 1; ; polls++) {
+      await sleep(pollIntervalMs);
+      heartbeat(`waiting for merge agent job '${name}' (poll ${polls})`);
+      const now = (await rows(distributor.server, sql.jobActivity(jobId)))[0];
+      if (now && timeOf(now.run_requested_date) !== requestedBefore && now.stop_execution_date != null) return now;
+      if (Date.now() > deadline) {
+        throw new Error(`merge agent job '${name}' did not finish within ${Math.round(jobTimeoutMs / 60_000)} minutes; look at its history in SQL Server Agent`);
+      }
+    }
+  }
+
+  async function pendingSide(server: string, database: string, publication: string, destination: DbRef): Promise<number> {
+    const destinationServer = await replicationName(destination.server);
+    const found = await rows(server, sql.pendingChanges(database, publication, destinationServer));
+    return found
+      .filter((r) => sameName(text(r.destination_db_name), destination.database))
+      .reduce((sum, r) => sum + Number(r.pending_deletes ?? 0) + Number(r.pending_ins_and_upd ?? 0), 0);
+  }
+
+  async function removeReplication(db: DbRef): Promise<void> {
+    const state = await replicationState(db);
+    const self = await replicationName(db.server);
+    if (state.publications.length > 0) {
+      // Publisher (or publisher-subscriber): drop its publications and their subscriptions; its
+      // own subscriptions stay (the vendor's RemoveReplication: those belong to its publisher).
+      for (const publication of state.publications) {
+        const own = state.subscriptions.filter(
+          (s) => s.publication === publication && sameName(s.publisher.server, self) && sameName(s.publisher.database, db.database),
+        );
+        for (const s of own) await idempotent(db.server, sql.dropMergeSubscription(db.database, publication, s.subscriber), 'removal');
+        await idempotent(db.server, sql.dropMergePublication(db.database, publication), 'removal');
+      }
+    } else {
+      // Subscriber: clean up its side of each subscription.
+      for (const s of state.subscriptions.filter((s) => sameName(s.subscriber.database, db.database))) {
+        await idempotent(db.server, sql.mergeSubscriptionCleanup(db.database, s.publisher.server, s.publisher.database, s.publication), 'removal');
+      }
+    }
+    if (state.mergePublished || state.publications.length > 0) {
+      await idempotent(db.server, sql.disableMergePublishing(db.database), 'removal');
+    }
+    const after = await replicationState(db);
+    if (after.mergePublished || after.publications.length > 0) {
+      // The ordered removal left something behind: sp_removedbreplication is the documented fallback.
+      await idempotent(db.server, sql.removeDbReplication(db.database), 'removal');
+      const last = await replicationState(db);
+      if (last.mergePublished || last.publications.length > 0) {
+        throw new Error(
+          `replication is still enabled on ${db.server}/${db.database} after removal (publications: ${last.publications.join(', ') || 'none'}, merge published: ${last.mergePublished}); run RemoveReplication by hand and retry`,
+        );
+      }
+    }
+  }
+
+  async function runScript(db: DbRef, script: Script): Promise<ScriptRun> {
+    const parsed = parseSqlcmd(script.text, {
+      vars: script.vars,
+      file: script.name,
+      onError: options.scriptOnError ?? 'exit',
+      ...(options.scriptsDir !== undefined && { resolveInclude: includeFromDir(options.scriptsDir) }),
+    });
+    const session = await connections.openSession(db);
+    const messages: string[] = [];
+    let batches = 0;
+    try {
+      await session.batch(sql.sqlcmdSessionDefaults().sql);
+      for (const batch of parsed.batches) {
+        for (let run = 1; run <= batch.repeat; run++) {
+          heartbeat(`${script.name}: batch at ${batch.file}:${batch.line}${batch.repeat > 1 ? ` (${run} of ${batch.repeat})` : ''}`);
+          try {
+            messages.push(...(await session.batch(batch.sql)).messages);
+          } catch (err) {
+            const located = scriptError(err, batch);
+            if (batch.onError === 'exit') throw located;
+            messages.push(located.message);
+          }
+          batches += 1;
+        }
+      }
+    } finally {
+      await session.close();
+    }
+    return { batches, messages };
+  }
+
+  function requireQuery(query: string | undefined, what: string): string {
+    if (!query) throw new Error(`no ${what} is configured: add it to the plan (it is vendor specific)`);
+    return query;
+  }
+
+  return {
+    async serverFacts(server): Promise<ServerFacts> {
+      const r = (await rows(server, sql.serverFacts()))[0] ?? {};
+      serverNames.set(server, text(r.server_name) || server);
+      return {
+        server,
+        version: text(r.version),
+        edition: text(r.edition),
+        agentRunning: text(r.agent_status) === 'Running',
+        isSysadmin: Number(r.is_sysadmin) === 1,
+      };
+    },
+    async databaseVersion(db) {
+      const r = (await rows(db.server, sql.productVersion(db.database, requireQuery(options.versionQuery, 'versionQuery'))))[0];
+      const value = r ? Object.values(r)[0] : undefined;
+      if (value == null) throw new Error(`the versionQuery returned no row in ${db.server}/${db.database}`);
+      return String(value).trim();
+    },
+    activeSessions,
+    async killSessions(db, sessionIds) {
+      // Observe first: only sessions still in this database are killed.
+      const present = new Set((await activeSessions(db)).map((s) => s.sessionId));
+      let killed = 0;
+      for (const id of sessionIds.filter((id) => present.has(id))) {
+        try {
+          await query(db.server, sql.killSession(id));
+          killed += 1;
+        } catch (err) {
+          if (classifySqlError(err, 'kill').kind !== 'already-done') throw err;
+        }
+      }
+      return killed;
+    },
+    runMergeAgent,
+    async pendingChanges(sub): Promise<PendingChanges> {
+      const download = await pendingSide(sub.publisher.server, sub.publisher.database, sub.publication, sub.subscriber);
+      const upload = await pendingSide(sub.subscriber.server, sub.subscriber.database, sub.publication, sub.publisher);
+      return { upload, download };
+    },
+    async conflicts(publisher, publication): Promise<Conflict[]> {
+      return (await rows(publisher.server, sql.conflicts(publisher.database, publication))).map((r) => ({
+        publication,
+        table: text(r.table_name),
+        conflictType: Number(r.conflict_type),
+        reasonCode: Number(r.reason_code),
+        reasonText: text(r.reason_text),
+        origin: text(r.origin_datasource),
+        ...(r.rowguid != null && { rowguid: text(r.rowguid) }),
+      }));
+    },
+    async backupDatabase(db, dir, runId): Promise<BackupRecord> {
+      const file = backupFilePath(dir, db.database, runId);
+      const record = (r: Row): BackupRecord => ({
+        db,
+        file,
+        bytes: Number(r.backup_size),
+        copyOnly: true,
+        checksum: true,
+        finishedAt: isoTime(r.backup_finish_date),
+      });
+      // Observe first: a copy-only, checksummed backup of this run that still verifies is reused.
+      const existing = (await rows(db.server, sql.backupInFile(db.database, file)))[0];
+      if (existing && truthy(existing.is_copy_only) && truthy(existing.has_backup_checksums)) {
+        try {
+          await long(`verifying existing backup ${file}`, query(db.server, sql.verifyBackup(file)));
+          return record(existing);
+        } catch (err) {
+          if (classifySqlError(err).kind === 'transient') throw err; // otherwise: back up again
+        }
+      }
+      await long(`backing up ${db.database} to ${file}`, query(db.server, sql.backupDatabase(db.database, file)));
+      await long(`verifying ${file}`, query(db.server, sql.verifyBackup(file)));
+      const written = (await rows(db.server, sql.backupInFile(db.database, file)))[0];
+      if (!written) throw new Error(`BACKUP DATABASE ${db.database} finished but msdb has no record of ${file}`);
+      return record(written);
+    },
+    replicationState,
+    removeReplication,
+    runScript,
+    async writeCanary(publisher, token) {
+      await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query'), token));
+    },
+    async readCanary(db, token) {
+      return (await rows(db.server, sql.canary(db.database, requireQuery(options.canary?.read, 'canary read query'), token))).length > 0;
+    },
+    close: () => connections.close(),
+  };
+}
+
+/** A script batch's error, located in the script: server line N is line batch.line + N - 1. */
+function scriptError(err: unknown, batch: SqlcmdBatch): Error {
+  const number = errorNumber(err);
+  if (number === undefined) return err instanceof Error ? err : new Error(String(err)); // driver error: keep its code
+  const lineNumber = (err as { lineNumber?: unknown }).lineNumber;
+  const line = batch.line + (typeof lineNumber === 'number' && lineNumber > 0 ? lineNumber - 1 : 0);
+  return new SqlError(number, `${batch.file}:${line}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** `DIR\database_runId.bak`, with the server's path separator and file-name-safe parts. */
+export function backupFilePath(dir: string, database: string, runId: string): string {
+  const separator = dir.includes('/') && !dir.includes('\\') ? '/' : '\\';
+  const safe = (s: string) => s.replace(/[^\p{L}\p{N}_.-]/gu, '_');
+  return `${dir.replace(/[\\/]+$/, '')}${separator}${safe(database)}_${safe(runId)}.bak`;
+}
+
+export function resolveLogin(
+  credentials: Credentials,
+  windowsAccount: { user: CredentialRef; password: CredentialRef } | undefined,
+  resolve: (ref: CredentialRef) => string,
+): SqlLogin {
+  if (credentials.kind === 'sql') return { kind: 'sql', user: resolve(credentials.user), password: resolve(credentials.password) };
+  const account = windowsAccount ?? { user: 'env:REPLUP_WINDOWS_USER', password: 'env:REPLUP_WINDOWS_PASSWORD' };
+  const user = resolve(account.user);
+  const m = /^([^\\]+)\\(.+)$/.exec(user);
+  if (!m) throw new Error(`Windows login '${user}' (from ${account.user}) must be written DOMAIN\\user for NTLM`);
+  return { kind: 'windows', domain: m[1] ?? '', user: m[2] ?? '', password: resolve(account.password) };
+}
+
+function isRunning(activity: Row): boolean {
+  return activity.start_execution_date != null && activity.stop_execution_date == null;
+}
+
+function counts(session: Row, side: 'upload' | 'download') {
+  return {
+    inserts: Number(session[`${side}_inserts`] ?? 0),
+    updates: Number(session[`${side}_updates`] ?? 0),
+    deletes: Number(session[`${side}_deletes`] ?? 0),
+    conflicts: Number(session[`${side}_conflicts`] ?? 0),
+  };
+}
+
+function text(value: unknown): string {
+  return value == null ? '' : String(value);
+}
+
+function truthy(value: unknown): boolean {
+  return value === true || value === 1 || value === '1';
+}
+
+function timeOf(value: unknown): number | undefined {
+  if (value == null) return undefined;
+  const t = new Date(value as string | number | Date).getTime();
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function isoTime(value: unknown): string {
+  const t = timeOf(value);
+  return t === undefined ? '' : new Date(t).toISOString();
+}
+
+// SQL Server names compare case-insensitively under the default collations.
+function sameName(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}

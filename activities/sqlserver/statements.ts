@@ -1,0 +1,279 @@
+// Every statement the SQL Server adapter sends, as pure functions returning { sql, params }.
+// Values always travel as parameters; identifiers that T-SQL cannot take as parameters (the
+// database part of a three-part name, ALTER DATABASE's name, KILL's session id) are built with
+// quoteIdent / sessionIdLiteral. Facts: DOMAIN.md §1 "T-SQL facts for each step".
+//
+// Procedures that must run in a given database (sp_showpendingchanges, sp_dropmergepublication,
+// …) are called as `[db].sys.sp_x`: a system procedure called through a database-qualified name
+// runs in that database, so one pool per server serves every database on it.
+import { quoteIdent, sessionIdLiteral } from './quote.js';
+
+export type SqlParam = string | number | boolean;
+
+export interface Statement {
+  sql: string;
+  params: Record<string, SqlParam>;
+}
+
+export interface Subscriber {
+  /** The subscriber's replication server name (@@SERVERNAME), as MSmerge_agents records it. */
+  server: string;
+  database: string;
+}
+
+const statement = (lines: string[], params: Record<string, SqlParam> = {}): Statement => ({ sql: lines.join('\n'), params });
+const proc = (database: string, name: string) => `EXEC ${quoteIdent(database)}.sys.${name}`;
+
+// ---- preflight -------------------------------------------------------------------------------
+
+/** Version, edition, replication server name, sysadmin, SQL Server Agent (null on Express: it has no Agent). */
+export function serverFacts(): Statement {
+  return statement([
+    'SELECT',
+    "  CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS version,",
+    "  CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,",
+    '  CAST(@@SERVERNAME AS nvarchar(128)) AS server_name,',
+    "  CAST(IS_SRVROLEMEMBER('sysadmin') AS int) AS is_sysadmin,",
+    "  (SELECT TOP (1) ss.status_desc FROM sys.dm_server_services AS ss WHERE ss.servicename LIKE N'SQL Server Agent%') AS agent_status;",
+  ]);
+}
+
+/** Per-database facts: RCSI, merge publishing, who may connect. */
+export function databaseFacts(database: string): Statement {
+  return statement(
+    [
+      'SELECT d.name, d.is_read_committed_snapshot_on, d.is_merge_published, d.user_access_desc',
+      'FROM sys.databases AS d',
+      'WHERE d.name = @database;',
+    ],
+    { database },
+  );
+}
+
+// ---- drain-users -----------------------------------------------------------------------------
+
+export function userSessions(database: string): Statement {
+  return statement(
+    [
+      'SELECT s.session_id, s.login_name, s.program_name, s.host_name',
+      'FROM sys.dm_exec_sessions AS s',
+      'WHERE s.database_id = DB_ID(@database) AND s.is_user_process = 1 AND s.session_id <> @@SPID',
+      'ORDER BY s.session_id;',
+    ],
+    { database },
+  );
+}
+
+/** KILL takes no parameter: the id is checked to be a whole number in code. */
+export function killSession(sessionId: number): Statement {
+  return statement([`KILL ${sessionIdLiteral(sessionId)};`]);
+}
+
+/** Admits only db_owner/dbcreator/sysadmin; SINGLE_USER is avoided (it risks error 924). */
+export function restrictToAdmins(database: string): Statement {
+  return statement([`ALTER DATABASE ${quoteIdent(database)} SET RESTRICTED_USER WITH ROLLBACK IMMEDIATE;`]);
+}
+
+export function allowAllUsers(database: string): Statement {
+  return statement([`ALTER DATABASE ${quoteIdent(database)} SET MULTI_USER;`]);
+}
+
+// ---- sync-until-quiet: merge agents and their jobs (distribution database) ---------------------
+
+/** The push merge agents of a publication (or of one subscription), with their Agent job ids. */
+export function mergeAgents(distributionDb: string, publisherDb: string, publication: string, subscriber?: Subscriber): Statement {
+  const params: Record<string, SqlParam> = { publisherDb, publication };
+  const where = ['WHERE a.publisher_db = @publisherDb AND a.publication = @publication'];
+  if (subscriber) {
+    where.push('  AND a.subscriber_name = @subscriberServer AND a.subscriber_db = @subscriberDb');
+    params.subscriberServer = subscriber.server;
+    params.subscriberDb = subscriber.database;
+  }
+  return statement(
+    [
+      'SELECT a.id, a.name, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, a.job_id) AS job_id',
+      `FROM ${quoteIdent(distributionDb)}.dbo.MSmerge_agents AS a`,
+      ...where,
+      'ORDER BY a.id;',
+    ],
+    params,
+  );
+}
+
+/** The job's step commands: a merge agent started with -Continuous never finishes. */
+export function jobSteps(jobId: string): Statement {
+  return statement(
+    ['SELECT js.step_id, js.step_name, js.command', 'FROM msdb.dbo.sysjobsteps AS js', 'WHERE js.job_id = @jobId', 'ORDER BY js.step_id;'],
+    { jobId },
+  );
+}
+
+/**
+ * The job's latest activity in the current Agent session, with its outcome once it has one
+ * (sysjobhistory.run_status: 0 failed, 1 succeeded, 2 retry, 3 canceled, 4 in progress).
+ * Running = started and not stopped.
+ */
+export function jobActivity(jobId: string): Statement {
+  return statement(
+    [
+      'SELECT TOP (1) ja.run_requested_date, ja.start_execution_date, ja.stop_execution_date, h.run_status, h.message',
+      'FROM msdb.dbo.sysjobactivity AS ja',
+      'LEFT JOIN msdb.dbo.sysjobhistory AS h ON h.instance_id = ja.job_history_id',
+      'WHERE ja.job_id = @jobId',
+      '  AND ja.session_id = (SELECT MAX(ss.session_id) FROM msdb.dbo.syssessions AS ss)',
+      'ORDER BY ja.run_requested_date DESC;',
+    ],
+    { jobId },
+  );
+}
+
+export function startJob(jobId: string): Statement {
+  return statement(['EXEC msdb.dbo.sp_start_job @job_id = @jobId;'], { jobId });
+}
+
+/** The agent's newest MSmerge_sessions row with its counts and last history message. */
+export function newestMergeSession(distributionDb: string, agentId: number): Statement {
+  const db = quoteIdent(distributionDb);
+  return statement(
+    [
+      'SELECT TOP (1) s.session_id, s.start_time, s.end_time, s.runstatus,',
+      '  s.upload_inserts, s.upload_updates, s.upload_deletes, s.upload_conflicts,',
+      '  s.download_inserts, s.download_updates, s.download_deletes, s.download_conflicts,',
+      `  (SELECT TOP (1) h.comments FROM ${db}.dbo.MSmerge_history AS h WHERE h.session_id = s.session_id ORDER BY h.[timestamp] DESC) AS message`,
+      `FROM ${db}.dbo.MSmerge_sessions AS s`,
+      'WHERE s.agent_id = @agentId',
+      'ORDER BY s.session_id DESC;',
+    ],
+    { agentId },
+  );
+}
+
+/**
+ * Changes not yet merged, per article: run in the publication database (changes going down to
+ * destinationServer) and in the subscription database (changes going up to the publisher).
+ */
+export function pendingChanges(database: string, publication: string, destinationServer: string): Statement {
+  return statement(
+    [`${proc(database, 'sp_showpendingchanges')} @destination_server = @destinationServer, @publication = @publication, @show_rows = 0;`],
+    { destinationServer, publication },
+  );
+}
+
+/** Rows of MSmerge_conflicts_info for one publication, oldest first, with the table name. */
+export function conflicts(database: string, publication: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'SELECT a.name AS table_name, c.conflict_type, c.reason_code, c.reason_text, c.origin_datasource,',
+      '  CONVERT(nvarchar(36), c.rowguid) AS rowguid',
+      `FROM ${db}.dbo.MSmerge_conflicts_info AS c`,
+      `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = c.pubid`,
+      `LEFT JOIN ${db}.dbo.sysmergearticles AS a ON a.nickname = c.tablenickname AND a.pubid = c.pubid`,
+      'WHERE p.name = @publication',
+      'ORDER BY c.MSrepl_create_time;',
+    ],
+    { publication },
+  );
+}
+
+// ---- backup ------------------------------------------------------------------------------------
+
+/** BACKUP DATABASE accepts a variable for the name (`{ database_name | @database_name_var }`). */
+export function backupDatabase(database: string, file: string): Statement {
+  return statement(['BACKUP DATABASE @database TO DISK = @file WITH COPY_ONLY, CHECKSUM, INIT;'], { database, file });
+}
+
+export function verifyBackup(file: string): Statement {
+  return statement(['RESTORE VERIFYONLY FROM DISK = @file WITH CHECKSUM;'], { file });
+}
+
+/** The newest full backup of the database written to this file (msdb's record of it). */
+export function backupInFile(database: string, file: string): Statement {
+  return statement(
+    [
+      'SELECT TOP (1) bs.backup_size, bs.backup_finish_date, bs.is_copy_only, bs.has_backup_checksums',
+      'FROM msdb.dbo.backupset AS bs',
+      'JOIN msdb.dbo.backupmediafamily AS mf ON mf.media_set_id = bs.media_set_id',
+      "WHERE bs.database_name = @database AND mf.physical_device_name = @file AND bs.type = 'D'",
+      'ORDER BY bs.backup_finish_date DESC;',
+    ],
+    { database, file },
+  );
+}
+
+// ---- replication state and removal ---------------------------------------------------------------
+
+/**
+ * Three result sets: is_merge_published; the publications this database publishes; the merge
+ * subscriptions it knows of. The sysmerge* tables exist only once a database has taken part in
+ * merge replication, hence the OBJECT_ID guards. *(inferred)* At a subscriber, sysmergepublications
+ * also lists the publications it subscribes to: only rows whose publisher is this server and
+ * database are its own; sysmergesubscriptions rows with subid = pubid stand for the publisher.
+ */
+export function replicationState(database: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'SELECT d.is_merge_published FROM sys.databases AS d WHERE d.name = @database;',
+      'IF OBJECT_ID(@publicationsTable) IS NOT NULL',
+      `  SELECT p.name FROM ${db}.dbo.sysmergepublications AS p`,
+      '  WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database ORDER BY p.name;',
+      'ELSE SELECT CAST(NULL AS sysname) AS name WHERE 1 = 0;',
+      'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
+      '  SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS subscriber_db, s.sync_type, s.status',
+      `  FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
+      '  WHERE s.subid <> s.pubid ORDER BY p.name, s.subscriber_server, s.db_name;',
+      'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
+    ],
+    { database, publicationsTable: `${db}.dbo.sysmergepublications`, subscriptionsTable: `${db}.dbo.sysmergesubscriptions` },
+  );
+}
+
+/** At the publisher, in the publication database. Already gone: 20026, 20021, 20017, 20032. */
+export function dropMergeSubscription(publisherDb: string, publication: string, subscriber: Subscriber): Statement {
+  return statement(
+    [
+      `${proc(publisherDb, 'sp_dropmergesubscription')} @publication = @publication, @subscriber = @subscriber,`,
+      "  @subscriber_db = @subscriberDb, @subscription_type = N'all';",
+    ],
+    { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+  );
+}
+
+/** At the subscriber, in the subscription database: removes its side of the subscription. */
+export function mergeSubscriptionCleanup(subscriberDb: string, publisher: string, publisherDb: string, publication: string): Statement {
+  return statement(
+    [`${proc(subscriberDb, 'sp_mergesubscription_cleanup')} @publisher = @publisher, @publisher_db = @publisherDb, @publication = @publication;`],
+    { publisher, publisherDb, publication },
+  );
+}
+
+export function dropMergePublication(publisherDb: string, publication: string): Statement {
+  return statement([`${proc(publisherDb, 'sp_dropmergepublication')} @publication = @publication;`], { publication });
+}
+
+export function disableMergePublishing(database: string): Statement {
+  return statement(["EXEC sys.sp_replicationdboption @dbname = @database, @optname = N'merge publish', @value = N'false';"], { database });
+}
+
+/** The fallback when the ordered removal fails (sysadmin; leaves distributor jobs alone). */
+export function removeDbReplication(database: string): Statement {
+  return statement(["EXEC sys.sp_removedbreplication @dbname = @database, @type = N'merge';"], { database });
+}
+
+// ---- product version, canary, scripts ------------------------------------------------------------
+
+/** The plan's version query (vendor specific, configurable), run in the database. */
+export function productVersion(database: string, query: string): Statement {
+  return statement([`${proc(database, 'sp_executesql')} @query;`], { query });
+}
+
+/** A configured canary query (write or read), run in the database with @token bound. */
+export function canary(database: string, query: string, token: string): Statement {
+  return statement([`${proc(database, 'sp_executesql')} @query, N'@token nvarchar(200)', @token = @token;`], { query, token });
+}
+
+/** sqlcmd's session default (it runs with QUOTED_IDENTIFIER OFF unless -I). */
+export function sqlcmdSessionDefaults(): Statement {
+  return statement(['SET QUOTED_IDENTIFIER OFF;']);
+}

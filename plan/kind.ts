@@ -1,0 +1,28 @@
+// What a runbook's plan kind provides to the loader and to `replup plan validate|show`.
+import type { SourceResult } from './source.js';
+
+/** A step as `plan show` prints it: every runbook's planned steps have this shape. */
+export interface StepView {
+  id: string;
+  applies: boolean;
+  reason: string;
+}
+
+/** A table for `plan show`: the first row of `rows` lines up under `columns`. */
+export interface FleetTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+export interface PlanKind<P> {
+  /** The value of the plan file's `runbook` field. */
+  runbook: string;
+  /** One line saying what the runbook does, for listings and errors. */
+  title: string;
+  /** Validates and normalizes plan text; `file` is the plan's absolute path (relative paths resolve against its folder). */
+  parse(text: string, file: string): SourceResult<P>;
+  steps(plan: P): StepView[];
+  /** Header lines (name, versions, target) and tables of the fleet for `plan show`. */
+  describe(plan: P): { summary: string[]; tables: FleetTable[] };
+}

@@ -1,0 +1,159 @@
+// The OpenEdge Replication start-up plan (runbook `openedge-replication-startup`, seed 002,
+// DOMAIN.md §3). Pure (no Node imports): the workflow imports the types and step ids.
+import { z } from 'zod';
+import { agentNameProblem, deferMinutesProblem } from '../activities/openedge/properties.js';
+import { resolveFrom } from './bdb.js';
+import type { FleetTable, PlanKind, StepView } from './kind.js';
+import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
+
+export const OPENEDGE_RUNBOOK = 'openedge-replication-startup';
+/** The server retries an unreachable agent every 5 minutes while deferred (seed 002). */
+export const DEFAULT_RETRY_INTERVAL_SECONDS = 300;
+
+export const OPENEDGE_STEP_IDS = ['check-properties', 'start-server', 'connect-agents', 'synchronize', 'normal-processing'] as const;
+export type OpenEdgeStepId = (typeof OPENEDGE_STEP_IDS)[number];
+
+export interface OpenEdgeAgent {
+  name: string;
+  host: string;
+  port: number;
+  connectTimeoutSeconds: number;
+  replicationMethod: 'sync' | 'async';
+  /** A critical agent that cannot connect ends the run failed. */
+  critical: boolean;
+}
+
+export interface OpenEdgeStartupPlan {
+  name: string;
+  runbook: typeof OPENEDGE_RUNBOOK;
+  source: { database: string };
+  agents: OpenEdgeAgent[];
+  /** 0 (no deferral) or 5-10080. */
+  deferAgentStartupMinutes: number;
+  retryIntervalSeconds: number;
+  /** Command templates: dsrutil (real or simulated) and the server start ({db} = source database). */
+  commands: { dsrutil: string; startServer: string };
+  /** The source's replication properties file, checked before start-up when given (absolute). */
+  propertiesFile?: string;
+}
+
+function nameCheck(name: string, ctx: z.RefinementCtx): void {
+  const problem = agentNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', input: name, message: problem });
+}
+
+const agent = z.strictObject(
+  {
+    name: z.string(whenMissing('the agent name (the NAME of [control-agent.NAME]), at most 15 characters')).superRefine(nameCheck),
+    host: z.string(whenMissing("the target machine's host name or address")).min(1),
+    port: z.int(whenMissing("the target database broker's port")).min(1).max(65535),
+    connectTimeoutSeconds: z.int().min(1).default(120),
+    replicationMethod: z.enum(['sync', 'async']).default('async'),
+    critical: z.boolean().default(false),
+  },
+  whenMissing('an agent: name, host, port'),
+);
+
+export const openEdgePlanSchema = z.strictObject({
+  name: z.string(whenMissing('a name for this start-up, e.g. name: sports-replication')).min(1),
+  runbook: z.literal(OPENEDGE_RUNBOOK),
+  source: z.strictObject({ database: z.string(whenMissing('the source database, e.g. database: /db/sports')).min(1) }, whenMissing('source: database')),
+  agents: z.array(agent, whenMissing('the replication agents (targets): a list of name, host, port')).min(1),
+  deferAgentStartupMinutes: z
+    .int()
+    .default(0)
+    .superRefine((minutes, ctx) => {
+      const problem = deferMinutesProblem(minutes);
+      if (problem) ctx.addIssue({ code: 'custom', input: minutes, message: problem.replace('defer-agent-startup', 'deferAgentStartupMinutes') });
+    }),
+  retryIntervalSeconds: z.int().min(1).default(DEFAULT_RETRY_INTERVAL_SECONDS),
+  commands: z
+    .strictObject({
+      dsrutil: z.string().min(1).default('dsrutil'),
+      startServer: z.string().min(1).default('proserve {db} -DBService replserv'),
+    })
+    .prefault({}),
+  propertiesFile: z.string().min(1).optional(),
+});
+
+export type OpenEdgePlanInput = z.output<typeof openEdgePlanSchema>;
+
+/** Agent names unique; deferred start-up needs asynchronous agents (seed 002 / properties rules). */
+export function openEdgePlanRules(raw: unknown): RuleViolation[] {
+  const doc = (raw ?? {}) as { agents?: unknown; deferAgentStartupMinutes?: unknown };
+  if (!Array.isArray(doc.agents)) return [];
+  const agents = doc.agents as Array<Record<string, unknown> | null>;
+  const violations: RuleViolation[] = [];
+  agents.forEach((a, i) => {
+    if (!a) return;
+    if (typeof a.name === 'string' && agents.findIndex((o) => o?.name === a.name) !== i) {
+      violations.push({ path: ['agents', i, 'name'], message: `agent "${a.name}" is listed twice` });
+    }
+    const defer = doc.deferAgentStartupMinutes;
+    if (typeof defer === 'number' && defer > 0 && a.replicationMethod === 'sync') {
+      violations.push({ path: ['agents', i, 'replicationMethod'], message: `deferred agent start-up (deferAgentStartupMinutes: ${defer}) needs replicationMethod: async for every agent` });
+    }
+  });
+  return violations;
+}
+
+export function toOpenEdgePlan(input: OpenEdgePlanInput, planFolder: string): OpenEdgeStartupPlan {
+  return {
+    name: input.name,
+    runbook: input.runbook,
+    source: input.source,
+    agents: input.agents,
+    deferAgentStartupMinutes: input.deferAgentStartupMinutes,
+    retryIntervalSeconds: input.retryIntervalSeconds,
+    commands: input.commands,
+    ...(input.propertiesFile !== undefined && { propertiesFile: resolveFrom(planFolder, input.propertiesFile) }),
+  };
+}
+
+export function parseOpenEdgePlan(text: string, file: string): SourceResult<OpenEdgeStartupPlan> {
+  const result = parsePlanSource(text, openEdgePlanSchema, openEdgePlanRules);
+  const folder = resolveFrom('/', file).split('/').slice(0, -1).join('/') || '/';
+  return result.ok ? { ok: true, value: toOpenEdgePlan(result.value, folder) } : result;
+}
+
+export function openEdgePlanSteps(plan: OpenEdgeStartupPlan): StepView[] {
+  const critical = plan.agents.filter((a) => a.critical).map((a) => a.name);
+  const deferral =
+    plan.deferAgentStartupMinutes > 0
+      ? `an agent not reachable at first is retried every ${plan.retryIntervalSeconds} s for up to ${plan.deferAgentStartupMinutes} minutes (deferred agent start-up); \`replup connect-agent\` tries at once`
+      : 'deferAgentStartupMinutes is 0: an agent not reachable at the first try is not retried';
+  const reasons: Record<OpenEdgeStepId, [boolean, string]> = {
+    'check-properties': [plan.propertiesFile !== undefined, plan.propertiesFile ? `validate ${plan.propertiesFile} before starting` : 'no propertiesFile in the plan'],
+    'start-server': [true, `start the replication server of ${plan.source.database}`],
+    'connect-agents': [true, `${deferral}${critical.length > 0 ? `; critical agents (${critical.join(', ')}) that never connect fail the run` : ''}`],
+    synchronize: [true, 'handshake (identical databases, target made from source), then startup synchronization: schema changes are blocked meanwhile'],
+    'normal-processing': [true, 'done when the server reports 6021 and every agent 3049 (Normal Processing)'],
+  };
+  return OPENEDGE_STEP_IDS.map((id) => ({ id, applies: reasons[id][0], reason: reasons[id][1] }));
+}
+
+function describeOpenEdgePlan(plan: OpenEdgeStartupPlan): { summary: string[]; tables: FleetTable[] } {
+  return {
+    summary: [
+      `plan:         ${plan.name} (${plan.runbook})`,
+      `source:       ${plan.source.database}`,
+      `deferral:     ${plan.deferAgentStartupMinutes > 0 ? `${plan.deferAgentStartupMinutes} minutes, retry every ${plan.retryIntervalSeconds} s` : 'off'}`,
+      `dsrutil:      ${plan.commands.dsrutil}`,
+    ],
+    tables: [
+      {
+        title: `Agents (${plan.agents.length})`,
+        columns: ['AGENT', 'TARGET', 'METHOD', 'CRITICAL'],
+        rows: plan.agents.map((a) => [a.name, `${a.host}:${a.port}`, a.replicationMethod, a.critical ? 'yes' : 'no']),
+      },
+    ],
+  };
+}
+
+export const openEdgePlanKind: PlanKind<OpenEdgeStartupPlan> = {
+  runbook: OPENEDGE_RUNBOOK,
+  title: 'OpenEdge Replication start-up with deferred agent start-up',
+  parse: parseOpenEdgePlan,
+  steps: openEdgePlanSteps,
+  describe: describeOpenEdgePlan,
+};

@@ -1,0 +1,18 @@
+// The plan kinds, by the value of a plan file's `runbook` field. Adding a runbook's plan is one
+// entry here (plus its import) and one member of AnyPlan.
+import type { PlanKind } from './kind.js';
+import type { UpgradePlan } from './types.js';
+import { upgradePlanKind } from './upgrade.js';
+
+/** Every runbook's normalized plan; each has a distinct `runbook` value. */
+export type AnyPlan = UpgradePlan;
+
+export const PLAN_KINDS: { readonly [R in AnyPlan['runbook']]: PlanKind<Extract<AnyPlan, { runbook: R }>> } = {
+  'em-personalization-upgrade': upgradePlanKind,
+};
+
+export const KNOWN_RUNBOOKS = Object.keys(PLAN_KINDS) as AnyPlan['runbook'][];
+
+export function planKindFor(runbook: string): PlanKind<AnyPlan> | undefined {
+  return Object.hasOwn(PLAN_KINDS, runbook) ? (PLAN_KINDS[runbook as AnyPlan['runbook']] as PlanKind<AnyPlan>) : undefined;
+}

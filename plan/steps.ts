@@ -1,0 +1,86 @@
+// Which steps of the Personalization Server upgrade apply to a plan, and why, in the operator's
+// words. Pure (no Node imports): the workflow imports it to decide what to run, and
+// `replup plan show` prints the same answer as a dry run.
+import { UPGRADE_STEP_IDS, type PlannedStep, type UpgradePlan, type UpgradeStepId } from './types.js';
+import { isEarlierThan } from './version.js';
+
+/** Row GUIDs must be converted on every subscriber when upgrading from before this version (DOMAIN.md §1, step 6). */
+export const ROW_GUID_CONVERSION_BEFORE = '8.3.253.0';
+/** From before this version the background service upgrades each user after the database upgrade (DOMAIN.md §1, step 7). */
+export const BACKGROUND_UPGRADE_BEFORE = '8.3';
+
+export function planSteps(plan: UpgradePlan): PlannedStep[] {
+  const reasons = stepReasons(plan);
+  return UPGRADE_STEP_IDS.map((id) => {
+    const { applies, reason } = reasons[id];
+    const gated = applies && plan.options.approvals.includes(id);
+    return { id, applies, reason: gated ? `${reason}; waits for \`replup approve\` first (options.approvals)` : reason };
+  });
+}
+
+function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolean; reason: string }> {
+  const subscribers = plan.sites.filter((site) => site.role !== 'publisher');
+  const personalizationServers = plan.sites.flatMap((site) => site.personalizationServers);
+  const subscriptions = plan.publications.reduce((sum, publication) => sum + publication.subscribers.length, 0);
+  const publications = count(plan.publications.length, 'publication');
+  const psCount = count(personalizationServers.length, 'personalization server');
+  const { quietRounds, maxRounds } = plan.options.sync;
+  const convertsRowGuids = isEarlierThan(plan.from, ROW_GUID_CONVERSION_BEFORE);
+  const stopsBackground = isEarlierThan(plan.from, BACKGROUND_UPGRADE_BEFORE);
+  const upgradeBy =
+    plan.hosts.upgrade === 'manual'
+      ? 'an operator upgrades them and confirms with `replup confirm`'
+      : 'the worker runs the plan\'s upgrade command on each host';
+  return {
+    preflight: always(
+      'every SQL Server must answer, SQL Server Agent must run, and versions and editions must match the plan before anything changes',
+    ),
+    'drain-users': always(
+      `every user must be disconnected from the ${psCount} before the last synchronization, or new changes keep arriving`,
+    ),
+    'sync-until-quiet': always(
+      `Config and Data are merged, one after the other, until ${count(quietRounds, 'round')} in a row move 0 inserts, updates and deletes on every subscription (at most ${maxRounds} rounds)`,
+    ),
+    backup: always(`a copy-only backup of each of the ${count(plan.sites.length, 'database')} before replication is removed`),
+    'remove-replication': always(
+      `a major upgrade needs replication disabled: drops the ${publications} and their ${count(subscriptions, 'subscription')}`,
+    ),
+    upgrade: always(
+      `personalization servers and databases go from ${plan.from} to ${plan.to}; ${upgradeBy}`,
+    ),
+    'stop-background-services': stopsBackground
+      ? applies(
+          `upgrading from ${plan.from}, earlier than ${BACKGROUND_UPGRADE_BEFORE}: the background service upgrades each user after the database upgrade and would write while replication is set up, so it is stopped on the ${psCount} until replication works`,
+        )
+      : skipped(
+          `upgrading from ${plan.from}, ${BACKGROUND_UPGRADE_BEFORE} or later: the background service does not upgrade users after this upgrade, nothing to stop`,
+        ),
+    'convert-row-guids': convertsRowGuids
+      ? applies(
+          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows`,
+        )
+      : skipped(
+          `upgrading from ${plan.from}, ${ROW_GUID_CONVERSION_BEFORE} or later: row GUIDs already match, ConvertRowGuids.sql is not needed`,
+        ),
+    'prepare-scripts': always(
+      `${plan.scripts.files.createConfigSubscription} and ${plan.scripts.files.createDataSubscription} are rewritten to @sync_type = N'none' so no snapshot wipes the subscribers' archive data`,
+    ),
+    'enable-replication': always(
+      `re-creates the ${publications} and ${count(subscriptions, 'subscription')} without a snapshot delivery`,
+    ),
+    'verify-replication': always('a change made at each publisher must show up at its subscribers'),
+    'restore-service': always(
+      stopsBackground
+        ? 'the personalization servers serve users again and their background services start again'
+        : 'the personalization servers serve users again',
+    ),
+  };
+}
+
+const applies = (reason: string) => ({ applies: true, reason });
+const always = (reason: string) => applies(`always: ${reason}`);
+const skipped = (reason: string) => ({ applies: false, reason });
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

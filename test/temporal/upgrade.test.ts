@@ -1,0 +1,239 @@
+// The Personalization Server upgrade on a real Temporal dev server against the lab: each test
+// checks what a DBA would check afterwards — the lab's invariants and the run's record.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { initLab, openLab, type Lab } from '../../activities/lab/index.js';
+import type { UpgradePlan } from '../../plan/types.js';
+import { personalizationUpgrade, upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
+import { progressQuery, type RunResult } from '../../workflows/messages.js';
+import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';
+import { UserError } from '../../cli/errors.js';
+import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await connect();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let fleetCounter = 0;
+/** A fresh lab for a plan, and a unique workflow id so tests never collide. */
+async function setup(
+  file: string,
+  patch: (p: UpgradePlan) => void = () => {},
+  init: Parameters<typeof initLab>[1] = {},
+  /** Changes to the plan after the lab was made from it: a plan that disagrees with the fleet. */
+  afterInit: (p: UpgradePlan) => void = () => {},
+) {
+  const plan = await examplePlan(file, patch);
+  await initLab(plan, { rows: 20, seed: 42, ...init });
+  afterInit(plan);
+  const lab: Lab = openLab((plan.target as { state: string }).state);
+  const taskQueue = uniqueQueue(file.replace('.yaml', ''));
+  const worker = await startWorker(env, taskQueue);
+  const workflowId = `${upgradeWorkflowId(plan)}#test-${process.pid}-${++fleetCounter}`;
+  const started = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId });
+  // The run's result; a run that parks instead fails the test at once, saying where and why.
+  const result = async (): Promise<RunResult> => {
+    const p = await waitFor(env.client, started.workflowId, (x) => ['completed', 'aborted'].includes(x.status) || x.status.startsWith('awaiting-'));
+    if (p.status.startsWith('awaiting-')) {
+      const s = p.steps.find((x) => x.status.startsWith('awaiting-'));
+      throw new Error(`the run parked at ${s?.id} (${s?.status}): ${s?.lastError ?? ''}`);
+    }
+    return env.client.workflow.getHandle(started.workflowId).result() as Promise<RunResult>;
+  };
+  return { plan, lab, worker, workflowId, result, taskQueue };
+}
+
+const failing = (invariants: { name: string; ok: boolean; detail: string }[]) => invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
+
+describe('personalization upgrade on the lab', () => {
+  it('from 8.2: all 12 steps run and the fleet passes every invariant', async () => {
+    const t = await setup('lab-small.yaml');
+    try {
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      expect(r.progress.steps.map((s) => [s.id, s.status])).toEqual([
+        ['preflight', 'done'],
+        ['drain-users', 'done'],
+        ['sync-until-quiet', 'done'],
+        ['backup', 'done'],
+        ['remove-replication', 'done'],
+        ['upgrade', 'done'],
+        ['stop-background-services', 'done'],
+        ['convert-row-guids', 'done'],
+        ['prepare-scripts', 'done'],
+        ['enable-replication', 'done'],
+        ['verify-replication', 'done'],
+        ['restore-service', 'done'],
+      ]);
+      expect(failing(await t.lab.admin.check())).toEqual([]);
+      const counters = await t.lab.admin.counters();
+      // Each database backed up exactly once by this run.
+      for (const site of t.plan.sites) expect(counters[`${site.server}/${site.database}`]?.backups).toBe(1);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('from 10.0: the two version-dependent steps do not apply, and say why', async () => {
+    const t = await setup('lab-modern.yaml');
+    try {
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      const na = r.progress.steps.filter((s) => s.status === 'not-applicable');
+      expect(na.map((s) => s.id)).toEqual(['stop-background-services', 'convert-row-guids']);
+      for (const s of na) expect(s.reason).toMatch(/10\.0/);
+      expect(failing(await t.lab.admin.check())).toEqual([]);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('conflicts park the sync; an operator resolves them and decides retry; the run completes', async () => {
+    const t = await setup('lab-small.yaml', () => {}, { conflicts: 3 });
+    try {
+      const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
+      const sync = parked.steps.find((s) => s.id === 'sync-until-quiet')!;
+      expect(sync.status).toBe('awaiting-operator');
+      expect(sync.lastError).toMatch(/ConflictsFound: conflicting rows need a decision .*3 conflicts/);
+      expect(await t.lab.admin.resolveConflicts()).toBe(3);
+      await decide(env.client, t.workflowId, 'sync-until-quiet', 'retry', 'resolved 3 PK conflicts in the conflict viewer', 'dba-anna');
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      const s = r.progress.steps.find((x) => x.id === 'sync-until-quiet')!;
+      expect(s.attempts).toBe(2);
+      expect(r.progress.decisions).toMatchObject([{ kind: 'retry', step: 'sync-until-quiet', actor: 'dba-anna', reason: 'resolved 3 PK conflicts in the conflict viewer' }]);
+      expect(failing(await t.lab.admin.check())).toEqual([]);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('a lab with transient faults (deadlocks, timeouts, resets) completes without an operator', async () => {
+    const t = await setup('lab-small.yaml', () => {}, { faults: { transient: 0.15, seed: 11 } });
+    try {
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      expect(r.progress.decisions).toEqual([]);
+      expect(failing(await t.lab.admin.check())).toEqual([]);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('a skip is recorded with actor and reason; an invalid decision is refused and changes nothing', async () => {
+    // The plan expects Enterprise on the publisher; the lab runs Standard: preflight parks.
+    const t = await setup('lab-small.yaml', () => {}, {}, (p) => {
+      p.sites[0]!.edition = 'Enterprise';
+    });
+    try {
+      const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
+      expect(parked.steps[0]!.lastError).toMatch(/PreflightFailed: .* the plan expects Enterprise/);
+
+      const before = JSON.stringify(await getProgress(env.client, t.workflowId));
+      const refusals = [
+        [() => decide(env.client, t.workflowId, 'sync-until-quiet', 'retry', 'why not'), 'step sync-until-quiet is pending, not waiting for a decision; the run is waiting at preflight (awaiting-operator)'],
+        [() => decide(env.client, t.workflowId, 'preflight', 'retry', '  '), 'a reason is required to retry a step'],
+        [() => decide(env.client, t.workflowId, 'no-such-step', 'retry', 'x'), 'unknown step "no-such-step"'],
+        [() => approve(env.client, t.workflowId, 'remove-replication', 'ok'), 'there is no approval gate "remove-replication" in this run'],
+      ] as const;
+      for (const [attempt, message] of refusals) {
+        const err = await attempt().catch((e) => e);
+        expect(err).toBeInstanceOf(UserError);
+        expect(err.message).toContain(message);
+      }
+      expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
+
+      await decide(env.client, t.workflowId, 'preflight', 'skip', 'edition checked by hand: Standard is licensed here', 'dba-ben');
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      expect(r.progress.steps[0]!.status).toBe('skipped');
+      expect(r.progress.decisions).toMatchObject([{ kind: 'skip', step: 'preflight', actor: 'dba-ben', reason: 'edition checked by hand: Standard is licensed here' }]);
+      expect(failing(await t.lab.admin.check())).toEqual([]);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('a step that guards data cannot be skipped', async () => {
+    const t = await setup('lab-small.yaml', () => {}, { conflicts: 1 });
+    try {
+      await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
+      const err = await decide(env.client, t.workflowId, 'sync-until-quiet', 'skip', 'in a hurry').catch((e) => e);
+      expect(err.message).toBe('refused: step sync-until-quiet cannot be skipped: skipping it would risk data; retry it or abort the run');
+      await decide(env.client, t.workflowId, 'sync-until-quiet', 'abort', 'conflicts need the vendor', 'dba-anna');
+      const r = await t.result();
+      expect(r.status).toBe('aborted');
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('the approval gate blocks until approved; abort at the gate leaves replication intact and users admitted', async () => {
+    const gated = await setup('lab-small.yaml', (p) => {
+      p.options.approvals = ['remove-replication'];
+    });
+    try {
+      const atGate = await waitFor(env.client, gated.workflowId, (p) => p.status === 'awaiting-approval');
+      expect(atGate.current).toBe('remove-replication');
+      expect(atGate.steps.find((s) => s.id === 'backup')!.status).toBe('done');
+      // It stays there: nothing moves without an approval.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await getProgress(env.client, gated.workflowId)).steps.find((s) => s.id === 'remove-replication')!.status).toBe('awaiting-approval');
+      await approve(env.client, gated.workflowId, 'remove-replication', 'change 4711', 'dba-carl');
+      const r = await gated.result();
+      expect(r.status).toBe('completed');
+      expect(r.progress.decisions).toMatchObject([{ kind: 'approve', step: 'remove-replication', actor: 'dba-carl', reason: 'change 4711' }]);
+    } finally {
+      await gated.worker.stop();
+      gated.lab.admin.close();
+    }
+
+    const aborted = await setup('lab-small.yaml', (p) => {
+      p.options.approvals = ['remove-replication'];
+    });
+    try {
+      await waitFor(env.client, aborted.workflowId, (p) => p.status === 'awaiting-approval');
+      await decide(env.client, aborted.workflowId, 'remove-replication', 'abort', 'maintenance window over', 'dba-carl');
+      const r = await aborted.result();
+      expect(r.status).toBe('aborted');
+      expect(r.outcome).toBe('aborted at remove-replication by dba-carl: maintenance window over');
+      const state = await aborted.lab.admin.state();
+      // Replication intact: every subscription still there; personalization servers serve again.
+      expect(Object.values(state.hosts).every((h: any) => !h.drained)).toBe(true);
+      const subs = Object.values(state.subscriptions ?? {}) as any[];
+      expect(subs.length).toBeGreaterThan(0);
+      expect(subs.every((s) => s.status !== 'deleted')).toBe(true);
+      expect(r.progress.steps.filter((s) => s.status === 'done').map((s) => s.id)).toEqual(['preflight', 'drain-users', 'sync-until-quiet', 'backup']);
+    } finally {
+      await aborted.worker.stop();
+      aborted.lab.admin.close();
+    }
+  });
+
+  it('a second start of the same fleet is refused with a clear message', async () => {
+    const t = await setup('lab-small.yaml', (p) => {
+      p.options.approvals = ['remove-replication'];
+    });
+    try {
+      await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-approval');
+      const err = await startUpgrade(env.client, t.plan, 'someone-else', { taskQueue: t.taskQueue, workflowId: t.workflowId }).catch((e) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toBe(`an upgrade of ${t.plan.publisher.server}/${t.plan.publisher.database} is already running (${t.workflowId})`);
+      await decide(env.client, t.workflowId, 'remove-replication', 'abort', 'test over');
+      expect((await t.result()).status).toBe('aborted');
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+});

@@ -1,0 +1,53 @@
+// Shared set-up for the Berkeley DB tests: real db5.3 environments in a temporary folder.
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runTool } from '../../../activities/bdb/tools.js';
+
+export const SEED_DB_CONFIG = path.resolve(import.meta.dirname, '../../../examples/bdb/DB_CONFIG.seed');
+
+export async function scratch(prefix: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), `replup-${prefix}-`));
+}
+
+/** A loopback port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A TapeTrack-like standalone server: the seed's DB_CONFIG (blocks commented) and a database with records. */
+export async function standaloneServer(root: string, records: Record<string, string>): Promise<string> {
+  const envDir = path.join(root, 'db');
+  await mkdir(envDir, { recursive: true });
+  await mkdir(path.join(root, 'dblogs'), { recursive: true });
+  await writeFile(path.join(envDir, 'DB_CONFIG'), await readFile(SEED_DB_CONFIG, 'utf8'));
+  const recover = await runTool('recover', ['-e', '-h', envDir]);
+  if (recover.code !== 0) throw new Error(`set-up: ${recover.stderr}`);
+  await putRecords(envDir, 'tapes.db', records);
+  return envDir;
+}
+
+export async function putRecords(envDir: string, db: string, records: Record<string, string>): Promise<void> {
+  const input = Object.entries(records).flatMap(([k, v]) => [k, v]).join('\n') + '\n';
+  const load = await runTool('load', ['-T', '-t', 'btree', '-h', envDir, db], { input });
+  if (load.code !== 0) throw new Error(`db5.3_load into ${envDir}/${db}: ${load.stderr}`);
+}
+
+/** The key/value pairs of a database, as db5.3_dump -p prints them. */
+export async function records(envDir: string, db: string): Promise<Record<string, string>> {
+  const dump = await runTool('dump', ['-p', '-h', envDir, db]);
+  if (dump.code !== 0) throw new Error(`db5.3_dump ${envDir}/${db}: ${dump.stderr}`);
+  const body = dump.output.split('HEADER=END\n')[1]?.split('DATA=END')[0] ?? '';
+  const lines = body.split('\n').filter((l) => l.startsWith(' ')).map((l) => l.slice(1));
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) out[lines[i]!] = lines[i + 1]!;
+  return out;
+}

@@ -1,0 +1,185 @@
+// Shared by the lab tests: a small fleet plan, a fresh lab in a temp folder, and the upgrade
+// runbook driven by hand through the ports (DOMAIN.md §1 steps 1-9), with switches for each
+// wrong way of doing it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BACKGROUND_SERVICE, type SubscriptionRef } from '../../../activities/ports.js';
+import { initLab, openLab, type Lab } from '../../../activities/lab/index.js';
+import { rewriteSyncType } from '../../../activities/sqlcmd/index.js';
+import { isEarlierThan } from '../../../plan/version.js';
+import type { DbRef, Site, UpgradePlan } from '../../../plan/types.js';
+
+export const SCRIPTS_DIR = resolve(import.meta.dirname, '../../../examples/replication');
+
+function site(server: string, role: Site['role'], hosts: string[]): Site {
+  return { server, database: 'PersonalizationServer', key: `${server}/PersonalizationServer`, role, personalizationServers: hosts };
+}
+
+/** One publisher (two personalization servers) and two subscribers, Config and Data. */
+export function labPlan(statePath: string, from = '8.2.0.0', to = '10.4.0.0'): UpgradePlan {
+  const publisher = site('LAB-PUB', 'publisher', ['ps-pub-1', 'ps-pub-2']);
+  const sub1 = site('LAB-SUB1', 'subscriber', ['ps-sub1-1']);
+  const sub2 = site('LAB-SUB2', 'subscriber', ['ps-sub2-1']);
+  const subscribers = [sub1.key, sub2.key];
+  return {
+    name: 'lab-test',
+    runbook: 'em-personalization-upgrade',
+    from,
+    to,
+    target: { kind: 'lab', state: statePath },
+    publisher,
+    distributor: { server: 'LAB-PUB', database: 'distribution' },
+    sites: [publisher, sub1, sub2],
+    publications: [
+      { name: 'Config', kind: 'Config', publisher: publisher.key, subscribers },
+      { name: 'Data', kind: 'Data', publisher: publisher.key, subscribers },
+    ],
+    scripts: {
+      dir: SCRIPTS_DIR,
+      files: {
+        createConfigPublication: 'CreateConfigPublication.sql',
+        createDataPublication: 'CreateDataPublication.sql',
+        createConfigSubscription: 'CreateConfigSubscription.sql',
+        createDataSubscription: 'CreateDataSubscription.sql',
+        convertRowGuids: 'ConvertRowGuids.sql',
+        removeReplication: 'RemoveReplication.sql',
+      },
+    },
+    credentials: { kind: 'windows' },
+    hosts: { upgrade: 'manual' },
+    backup: { dir: '/backups', copyOnly: true },
+    options: { maxParallel: 4, sync: { quietRounds: 2, maxRounds: 20 }, approvals: [], drainTimeoutSeconds: 60, childWorkflowThreshold: 10 },
+  };
+}
+
+const tempDirs: string[] = [];
+
+export function tempStatePath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'replup-lab-'));
+  tempDirs.push(dir);
+  return join(dir, 'lab.json');
+}
+
+/** Removes the temp folders of the labs this test file made (call in afterAll). */
+export function removeTempLabs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A new lab (no latency: the tests do not need to wait) and its plan. */
+export async function freshLab(opts: { from?: string; to?: string; rows?: number; seed?: number; conflicts?: number } = {}): Promise<{ lab: Lab; plan: UpgradePlan; statePath: string }> {
+  const statePath = tempStatePath();
+  const plan = labPlan(statePath, opts.from, opts.to);
+  await initLab(plan, { rows: opts.rows ?? 40, seed: opts.seed ?? 7, conflicts: opts.conflicts });
+  return { lab: openLab(statePath, { latencyScale: 0 }), plan, statePath };
+}
+
+export const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });
+
+export function subscriptions(plan: UpgradePlan, kind?: 'Config' | 'Data'): SubscriptionRef[] {
+  const bySite = (key: string) => ref(plan.sites.find((s) => s.key === key)!);
+  return plan.publications
+    .filter((p) => !kind || p.kind === kind)
+    .flatMap((p) => p.subscribers.map((k) => ({ publication: p.name, publisher: bySite(p.publisher), subscriber: bySite(k) })));
+}
+
+export function script(file: string, vars: Record<string, string>, rewrite = false) {
+  const text = readFileSync(join(SCRIPTS_DIR, file), 'utf8');
+  return { name: file, text: rewrite ? rewriteSyncType(text).text : text, vars };
+}
+
+/** Every merge of one round, one at a time (Config, then Data, per subscriber). */
+export async function syncRound(lab: Lab, plan: UpgradePlan): Promise<number> {
+  let moved = 0;
+  for (const sub of subscriptions(plan)) {
+    const s = await lab.sql.runMergeAgent(sub);
+    moved += [s.upload, s.download].reduce((n, c) => n + c.inserts + c.updates + c.deletes, 0);
+  }
+  return moved;
+}
+
+/**
+ * Microsoft's quiesce rule (DOMAIN.md §1): rounds until two move nothing and nothing is pending.
+ * Returns the rounds it took, or undefined when it never got quiet (an operator would go on anyway).
+ */
+export async function syncUntilQuiet(lab: Lab, plan: UpgradePlan, maxRounds = 20): Promise<number | undefined> {
+  let quiet = 0;
+  for (let round = 1; round <= maxRounds; round++) {
+    const moved = await syncRound(lab, plan);
+    let pending = 0;
+    for (const sub of subscriptions(plan)) {
+      const p = await lab.sql.pendingChanges(sub);
+      pending += p.upload + p.download;
+    }
+    quiet = moved === 0 && pending === 0 ? quiet + 1 : 0;
+    if (quiet === 2) return round;
+  }
+  return undefined;
+}
+
+export interface RunbookMistakes {
+  skipDrain?: boolean;
+  /** Stop after the first sync round instead of syncing until quiet. */
+  stopSyncEarly?: boolean;
+  /** Run the subscription scripts as shipped (@sync_type = N'Automatic'). */
+  keepAutomaticSyncType?: boolean;
+  skipRowGuidConversion?: boolean;
+  leaveBackgroundServicesRunning?: boolean;
+}
+
+/** The upgrade, step by step through the ports. Returns the canary's arrival per subscriber. */
+export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: RunbookMistakes = {}): Promise<{ canary: boolean[]; quietAfter?: number }> {
+  const { sql, hosts } = lab;
+  const allHosts = plan.sites.flatMap((s) => s.personalizationServers);
+  const subscriberSites = plan.sites.filter((s) => s.role !== 'publisher');
+  const publisher = ref(plan.publisher);
+
+  // 1. Disconnect every user.
+  if (!mistakes.skipDrain) {
+    for (const h of allHosts) await hosts.drain(h);
+    for (const s of plan.sites) {
+      const sessions = await sql.activeSessions(ref(s));
+      await sql.killSessions(ref(s), sessions.map((x) => x.sessionId));
+    }
+  }
+  // 2. Synchronize Config and Data until the summary shows nothing moving.
+  let quietAfter: number | undefined;
+  if (mistakes.stopSyncEarly) await syncRound(lab, plan);
+  else quietAfter = await syncUntilQuiet(lab, plan, plan.options.sync.maxRounds);
+  for (const s of plan.sites) await sql.backupDatabase(ref(s), plan.backup.dir, 'run-1');
+  // 3. Remove replication.
+  for (const s of plan.sites) await sql.removeReplication(ref(s));
+  // 4. Upgrade the personalization servers and their databases.
+  for (const h of allHosts) await hosts.upgradeHost(h, plan.to);
+  for (const s of plan.sites) await hosts.upgradeDatabase(ref(s), plan.to);
+  // 7. From before 8.3: stop the background service until replication works again.
+  const pre83 = isEarlierThan(plan.from, '8.3');
+  if (pre83 && !mistakes.leaveBackgroundServicesRunning) for (const h of allHosts) await hosts.stopService(h, BACKGROUND_SERVICE);
+  // 6. From before 8.3.253.0: convert the subscribers' row GUIDs.
+  if (isEarlierThan(plan.from, '8.3.253.0') && !mistakes.skipRowGuidConversion) {
+    for (const s of subscriberSites) {
+      await sql.runScript(ref(s), script('ConvertRowGuids.sql', { SubscriberServer: s.server, SubscriberDatabase: s.database }));
+    }
+  }
+  // 8. Re-enable: publications on the publisher, then subscriptions rewritten to sync type none.
+  const pubVars = (publication: string) => ({ PublisherServer: publisher.server, PublisherDatabase: publisher.database, Publication: publication });
+  await sql.runScript(publisher, script('CreateConfigPublication.sql', pubVars('Config')));
+  await sql.runScript(publisher, script('CreateDataPublication.sql', pubVars('Data')));
+  for (const sub of subscriptions(plan)) {
+    const file = sub.publication === 'Config' ? 'CreateConfigSubscription.sql' : 'CreateDataSubscription.sql';
+    const vars = { ...pubVars(sub.publication), SubscriberServer: sub.subscriber.server, SubscriberDatabase: sub.subscriber.database };
+    await sql.runScript(publisher, script(file, vars, !mistakes.keepAutomaticSyncType));
+  }
+  // 9. Test the topology: a change at the master shows up at every subscriber.
+  await sql.writeCanary(publisher, 'after-upgrade');
+  await syncRound(lab, plan);
+  const arrived = await Promise.all(subscriberSites.map((s) => sql.readCanary(ref(s), 'after-upgrade')));
+  // Then back to service.
+  if (pre83 && !mistakes.leaveBackgroundServicesRunning) for (const h of allHosts) await hosts.startService(h, BACKGROUND_SERVICE);
+  if (!mistakes.skipDrain) for (const h of allHosts) await hosts.undrain(h);
+  return { canary: arrived, quietAfter };
+}
+
+export async function failing(lab: Lab): Promise<string[]> {
+  return (await lab.admin.check()).filter((i) => !i.ok).map((i) => i.name);
+}

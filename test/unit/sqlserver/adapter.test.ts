@@ -1,0 +1,401 @@
+import { describe, expect, it } from 'vitest';
+import { SqlError, type SubscriptionRef } from '../../../activities/ports.js';
+import { backupFilePath, createSqlServerFleet, resolveLogin, type SqlServerFleetOptions } from '../../../activities/sqlserver/adapter.js';
+import { classifySqlError } from '../../../activities/sqlserver/classify.js';
+import type { Row, SqlConnections, SqlResult } from '../../../activities/sqlserver/connections.js';
+import { resolveCredentialRef } from '../../../activities/sqlserver/credentials.js';
+import { parseServerName } from '../../../activities/sqlserver/server-name.js';
+import * as sql from '../../../activities/sqlserver/statements.js';
+
+// A fake connection layer: the test answers each statement; every call is recorded.
+type Answer = (server: string, statement: sql.Statement) => Row[][] | undefined;
+function fakeConnections(answer: Answer) {
+  const calls: { server: string; sql: string; params: Record<string, sql.SqlParam> }[] = [];
+  const sessionBatches: string[] = [];
+  let sessionClosed = false;
+  const connections: SqlConnections & { calls: typeof calls; sessionBatches: string[]; sessionClosed: () => boolean } = {
+    calls,
+    sessionBatches,
+    sessionClosed: () => sessionClosed,
+    async execute(server, statement) {
+      calls.push({ server, ...statement });
+      const recordsets = answer(server, statement);
+      if (recordsets === undefined) throw new Error(`unexpected statement on ${server}:\n${statement.sql}`);
+      return { recordsets, messages: [] };
+    },
+    async openSession() {
+      return {
+        async batch(text): Promise<SqlResult> {
+          sessionBatches.push(text);
+          const m = /RAISERROR_(\d+)_LINE_(\d+)/.exec(text);
+          if (m) throw Object.assign(new Error(`script failed ${m[1]}`), { number: Number(m[1]), lineNumber: Number(m[2]) });
+          return { recordsets: [], messages: [`ran ${text.split('\n')[0]}`] };
+        },
+        async close() {
+          sessionClosed = true;
+        },
+      };
+    },
+    async close() {},
+  };
+  return connections;
+}
+
+const same = (a: sql.Statement, b: sql.Statement) => a.sql === b.sql && JSON.stringify(a.params) === JSON.stringify(b.params);
+const PUB = { server: 'PUBHOST,1433', database: 'PS' };
+const SUB = { server: 'SUBHOST\\EM', database: 'PS' };
+const DIST = { server: 'PUBHOST,1433', database: 'distribution' };
+const SUBSCRIPTION: SubscriptionRef = { publication: 'Config', publisher: PUB, subscriber: SUB };
+const JOB = '6F9619FF-8B86-D011-B42D-00C04FC964FF';
+const T0 = new Date('2024-05-01T10:00:00Z');
+const T1 = new Date('2024-05-01T10:05:00Z');
+
+function fleet(answer: Answer, extra: Partial<SqlServerFleetOptions> = {}) {
+  const connections = fakeConnections(answer);
+  const heartbeats: string[] = [];
+  const port = createSqlServerFleet({
+    credentials: { kind: 'sql', user: 'env:U', password: 'env:P' },
+    distributor: DIST,
+    connections,
+    sleep: async () => {},
+    heartbeat: (d) => heartbeats.push(d),
+    ...extra,
+  });
+  return { port, connections, heartbeats };
+}
+
+/** The distributor and servers of a merge run; `activity` answers the job's sysjobactivity polls in turn. */
+function mergeRun(opts: { steps?: string; activity: Row[]; sessions: Row[]; startJob?: () => void }): Answer {
+  let polls = 0;
+  let sessionReads = 0;
+  return (server, s) => {
+    if (same(s, sql.serverFacts())) return [[{ server_name: server === SUB.server ? 'SUBHOST\\EM' : 'PUBHOST' }]];
+    if (same(s, sql.mergeAgents('distribution', 'PS', 'Config', { server: 'SUBHOST\\EM', database: 'PS' }))) {
+      return [[{ id: 7, name: 'PUBHOST-PS-Config-SUBHOST\\EM-7', job_id: JOB }]];
+    }
+    if (same(s, sql.jobSteps(JOB))) return [[{ step_id: 2, command: opts.steps ?? '-Publisher [PUBHOST] -PublisherDB [PS] -Distributor [PUBHOST]' }]];
+    if (same(s, sql.jobActivity(JOB))) return [[opts.activity[Math.min(polls++, opts.activity.length - 1)] as Row]];
+    if (same(s, sql.newestMergeSession('distribution', 7))) return [[opts.sessions[Math.min(sessionReads++, opts.sessions.length - 1)] as Row]];
+    if (same(s, sql.startJob(JOB))) {
+      opts.startJob?.();
+      return [];
+    }
+    return undefined;
+  };
+}
+
+const idle = { run_requested_date: T0, start_execution_date: T0, stop_execution_date: T0, run_status: 1 };
+const oldSession = { session_id: 40, runstatus: 2 };
+const newSession = {
+  session_id: 41,
+  runstatus: 2,
+  start_time: T1,
+  end_time: new Date('2024-05-01T10:06:00Z'),
+  upload_inserts: 1,
+  upload_updates: 2,
+  upload_deletes: 0,
+  upload_conflicts: 0,
+  download_inserts: 0,
+  download_updates: 5,
+  download_deletes: 1,
+  download_conflicts: 0,
+  message: 'Merged 9 data changes',
+};
+
+describe('runMergeAgent', () => {
+  it('starts the job, polls until the run it requested stops, and returns the new session', async () => {
+    const { port, connections, heartbeats } = fleet(
+      mergeRun({
+        activity: [idle, { run_requested_date: T1, start_execution_date: T1, stop_execution_date: null }, { run_requested_date: T1, start_execution_date: T1, stop_execution_date: T1, run_status: 1 }],
+        sessions: [oldSession, newSession],
+      }),
+    );
+    expect(await port.runMergeAgent(SUBSCRIPTION)).toEqual({
+      sessionId: 41,
+      agent: 'PUBHOST-PS-Config-SUBHOST\\EM-7',
+      status: 'succeeded',
+      startTime: '2024-05-01T10:05:00.000Z',
+      endTime: '2024-05-01T10:06:00.000Z',
+      upload: { inserts: 1, updates: 2, deletes: 0, conflicts: 0 },
+      download: { inserts: 0, updates: 5, deletes: 1, conflicts: 0 },
+      message: 'Merged 9 data changes',
+    });
+    expect(connections.calls.filter((c) => c.sql === sql.startJob(JOB).sql)).toHaveLength(1);
+    expect(heartbeats).toEqual([`waiting for merge agent job 'PUBHOST-PS-Config-SUBHOST\\EM-7' (poll 1)`, `waiting for merge agent job 'PUBHOST-PS-Config-SUBHOST\\EM-7' (poll 2)`]);
+  });
+
+  it('refuses to start a job that is already running, with an error classified transient', async () => {
+    const { port, connections } = fleet(mergeRun({ activity: [{ run_requested_date: T0, start_execution_date: T0, stop_execution_date: null }], sessions: [oldSession] }));
+    const err = await port.runMergeAgent(SUBSCRIPTION).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqlError);
+    expect((err as Error).message).toBe(
+      "merge agent job 'PUBHOST-PS-Config-SUBHOST\\EM-7' is already running (msdb.dbo.sysjobactivity); replup waits for it to finish and tries again",
+    );
+    expect(classifySqlError(err).kind).toBe('transient');
+    expect(connections.calls.some((c) => c.sql === sql.startJob(JOB).sql)).toBe(false);
+  });
+
+  it('surfaces "SQL Server Agent is not running" as fatal, without retrying sp_start_job', async () => {
+    const agentDown = 'SQLServerAgent is not currently running so it cannot be notified of this action.';
+    const { port, connections } = fleet(
+      mergeRun({
+        activity: [idle],
+        sessions: [oldSession],
+        startJob: () => {
+          throw new SqlError(22022, agentDown);
+        },
+      }),
+    );
+    const err = await port.runMergeAgent(SUBSCRIPTION).catch((e: unknown) => e);
+    expect(classifySqlError(err)).toEqual({ kind: 'fatal', number: 22022, message: agentDown });
+    expect(connections.calls.filter((c) => c.sql === sql.startJob(JOB).sql)).toHaveLength(1);
+  });
+
+  it('retries a deadlock and then succeeds', async () => {
+    let attempts = 0;
+    const { port, connections, heartbeats } = fleet(
+      mergeRun({
+        activity: [idle, { run_requested_date: T1, start_execution_date: T1, stop_execution_date: T1, run_status: 1 }],
+        sessions: [oldSession, newSession],
+        startJob: () => {
+          if (attempts++ === 0) throw new SqlError(1205, 'Transaction (Process ID 61) was deadlocked on lock resources with another process');
+        },
+      }),
+    );
+    expect((await port.runMergeAgent(SUBSCRIPTION)).sessionId).toBe(41);
+    expect(connections.calls.filter((c) => c.sql === sql.startJob(JOB).sql)).toHaveLength(2);
+    expect(heartbeats[0]).toBe('retrying after error 1205 (attempt 1 of 3)');
+  });
+
+  it('gives up on a deadlock that keeps happening, leaving it transient for Temporal to retry', async () => {
+    const { port, connections } = fleet(
+      mergeRun({
+        activity: [idle],
+        sessions: [oldSession],
+        startJob: () => {
+          throw new SqlError(1205, 'deadlocked');
+        },
+      }),
+    );
+    const err = await port.runMergeAgent(SUBSCRIPTION).catch((e: unknown) => e);
+    expect(classifySqlError(err).kind).toBe('transient');
+    expect(connections.calls.filter((c) => c.sql === sql.startJob(JOB).sql)).toHaveLength(3);
+  });
+
+  it('refuses a continuous job, which would never finish', async () => {
+    const { port } = fleet(mergeRun({ steps: '-Publisher [PUBHOST] -Continuous', activity: [idle], sessions: [oldSession] }));
+    await expect(port.runMergeAgent(SUBSCRIPTION)).rejects.toThrow(
+      "merge agent job 'PUBHOST-PS-Config-SUBHOST\\EM-7' runs with -Continuous and never finishes: remove -Continuous from its job step (or stop the job and run it on a schedule) so replup can run it to the end",
+    );
+  });
+
+  it('reports a failed job with its session marked failed', async () => {
+    const { port } = fleet(
+      mergeRun({
+        activity: [idle, { run_requested_date: T1, start_execution_date: T1, stop_execution_date: T1, run_status: 0, message: 'The job failed.' }],
+        sessions: [oldSession, { ...newSession, runstatus: 6, message: 'The merge process could not connect' }],
+      }),
+    );
+    const session = await port.runMergeAgent(SUBSCRIPTION);
+    expect([session.status, session.message]).toEqual(['failed', 'The merge process could not connect']);
+  });
+
+  it('says so when the job ends without recording a session', async () => {
+    const { port } = fleet(
+      mergeRun({
+        activity: [idle, { run_requested_date: T1, start_execution_date: T1, stop_execution_date: T1, run_status: 0, message: 'Login failed.' }],
+        sessions: [oldSession, oldSession],
+      }),
+    );
+    await expect(port.runMergeAgent(SUBSCRIPTION)).rejects.toThrow(
+      "merge agent job 'PUBHOST-PS-Config-SUBHOST\\EM-7' failed without recording a merge session: Login failed.",
+    );
+  });
+
+  it('times out a job that never stops', async () => {
+    const { port } = fleet(mergeRun({ activity: [idle, { run_requested_date: T1, start_execution_date: T1, stop_execution_date: null }], sessions: [oldSession] }), {
+      jobTimeoutMs: -1,
+    });
+    await expect(port.runMergeAgent(SUBSCRIPTION)).rejects.toThrow("merge agent job 'PUBHOST-PS-Config-SUBHOST\\EM-7' did not finish within 0 minutes");
+  });
+});
+
+describe('removeReplication', () => {
+  const gone = (number: number) => () => {
+    throw new SqlError(number, 'already gone');
+  };
+  /** A replication state answered in turn: before removal, then after. */
+  function removal(states: Row[][][], failures: Partial<Record<string, () => void>> = {}): Answer {
+    let reads = 0;
+    return (server, s) => {
+      if (same(s, sql.serverFacts())) return [[{ server_name: 'PUBHOST' }]];
+      if (same(s, sql.replicationState('PS'))) return states[Math.min(reads++, states.length - 1)];
+      const fail = Object.entries(failures).find(([fragment]) => s.sql.includes(fragment))?.[1];
+      if (fail) fail();
+      return [];
+    };
+  }
+  const published: Row[][] = [
+    [{ is_merge_published: true }],
+    [{ name: 'Config' }],
+    [
+      { publication: 'Config', publisher: 'PUBHOST', publisher_db: 'PS', subscriber_server: 'SUB1', subscriber_db: 'PS', sync_type: 1, status: 1 },
+      { publication: 'Config', publisher: 'PUBHOST', publisher_db: 'PS', subscriber_server: 'SUB2', subscriber_db: 'PS', sync_type: 1, status: 1 },
+    ],
+  ];
+  const clean: Row[][] = [[{ is_merge_published: false }], [], []];
+
+  it('drops subscriptions, then the publication, then disables merge publishing, in that order', async () => {
+    const { port, connections } = fleet(removal([published, clean]));
+    await port.removeReplication(PUB);
+    expect(connections.calls.filter((c) => c.sql.startsWith('EXEC')).map((c) => [c.sql.split(' ')[1], c.params.subscriber ?? c.params.publication ?? c.params.database])).toEqual([
+      ['[PS].sys.sp_dropmergesubscription', 'SUB1'],
+      ['[PS].sys.sp_dropmergesubscription', 'SUB2'],
+      ['[PS].sys.sp_dropmergepublication', 'Config'],
+      ['sys.sp_replicationdboption', 'PS'],
+    ]);
+  });
+
+  it('treats already-gone errors (20021, 20026) as done', async () => {
+    const { port } = fleet(removal([published, clean], { sp_dropmergesubscription: gone(20021), sp_dropmergepublication: gone(20026) }));
+    await expect(port.removeReplication(PUB)).resolves.toBeUndefined();
+  });
+
+  it('does not swallow other errors', async () => {
+    const { port } = fleet(removal([published, clean], { sp_dropmergepublication: () => { throw new SqlError(229, 'permission denied'); } }));
+    await expect(port.removeReplication(PUB)).rejects.toThrow('permission denied');
+  });
+
+  it('does nothing but look when replication is already gone (second run)', async () => {
+    const { port, connections } = fleet(removal([clean]));
+    await port.removeReplication(PUB);
+    expect(connections.calls.filter((c) => c.sql.startsWith('EXEC'))).toEqual([]);
+  });
+
+  it('falls back to sp_removedbreplication when publishing is still on, and says what is left if even that fails', async () => {
+    const stuck: Row[][] = [[{ is_merge_published: true }], [{ name: 'Data' }], []];
+    const { port, connections } = fleet(removal([published, stuck, stuck]));
+    await expect(port.removeReplication(PUB)).rejects.toThrow(
+      'replication is still enabled on PUBHOST,1433/PS after removal (publications: Data, merge published: true); run RemoveReplication by hand and retry',
+    );
+    expect(connections.calls.some((c) => c.sql === sql.removeDbReplication('PS').sql)).toBe(true);
+  });
+
+  it('at a pure subscriber, cleans up its side of each subscription', async () => {
+    const subscriberState: Row[][] = [[{ is_merge_published: false }], [], [{ publication: 'Data', publisher: 'PUBHOST', publisher_db: 'PS', subscriber_server: 'SUBHOST\\EM', subscriber_db: 'PS', sync_type: 2, status: 1 }]];
+    const { port, connections } = fleet(removal([subscriberState, clean]));
+    await port.removeReplication(SUB);
+    expect(connections.calls.filter((c) => c.sql.startsWith('EXEC'))).toEqual([{ server: SUB.server, ...sql.mergeSubscriptionCleanup('PS', 'PUBHOST', 'PS', 'Data') }]);
+  });
+});
+
+describe('other operations', () => {
+  it('kills only sessions still present, and counts a session that ended meanwhile as not killed', async () => {
+    const { port, connections } = fleet((_server, s) => {
+      if (same(s, sql.userSessions('PS'))) return [[{ session_id: 55 }, { session_id: 60 }]];
+      if (same(s, sql.killSession(60))) throw new SqlError(6106, 'Process ID 60 is not an active process ID.');
+      if (s.sql.startsWith('KILL')) return [];
+      return undefined;
+    });
+    expect(await port.killSessions(PUB, [55, 60, 77])).toBe(1);
+    expect(connections.calls.filter((c) => c.sql.startsWith('KILL')).map((c) => c.sql)).toEqual(['KILL 55;', 'KILL 60;']);
+  });
+
+  it('sums pending changes on both sides, for this subscription only', async () => {
+    const { port } = fleet((server, s) => {
+      if (same(s, sql.serverFacts())) return [[{ server_name: server === SUB.server ? 'SUBHOST\\EM' : 'PUBHOST' }]];
+      if (same(s, sql.pendingChanges('PS', 'Config', 'SUBHOST\\EM'))) {
+        return [[{ destination_db_name: 'PS', pending_deletes: 2, pending_ins_and_upd: 3 }, { destination_db_name: 'Other', pending_deletes: 100, pending_ins_and_upd: 100 }]];
+      }
+      if (same(s, sql.pendingChanges('PS', 'Config', 'PUBHOST')) && server === SUB.server) return [[{ destination_db_name: 'ps', pending_deletes: 0, pending_ins_and_upd: 4 }]];
+      return undefined;
+    });
+    expect(await port.pendingChanges(SUBSCRIPTION)).toEqual({ upload: 4, download: 5 });
+  });
+
+  it('reads server facts', async () => {
+    const { port } = fleet(() => [[{ version: '15.0.2000.5', edition: 'Express Edition (64-bit)', server_name: 'PUBHOST', is_sysadmin: 1, agent_status: null }]]);
+    expect(await port.serverFacts(PUB.server)).toEqual({ server: PUB.server, version: '15.0.2000.5', edition: 'Express Edition (64-bit)', agentRunning: false, isSysadmin: true });
+  });
+
+  it('reuses a verified backup of this run instead of backing up again', async () => {
+    const file = 'D:\\Backups\\PS_run-1.bak';
+    const { port, connections } = fleet((_server, s) => {
+      if (same(s, sql.backupInFile('PS', file))) return [[{ backup_size: 1024, backup_finish_date: T0, is_copy_only: true, has_backup_checksums: true }]];
+      if (same(s, sql.verifyBackup(file))) return [];
+      return undefined;
+    });
+    expect(await port.backupDatabase(PUB, 'D:\\Backups\\', 'run-1')).toEqual({ db: PUB, file, bytes: 1024, copyOnly: true, checksum: true, finishedAt: '2024-05-01T10:00:00.000Z' });
+    expect(connections.calls.some((c) => c.sql.startsWith('BACKUP'))).toBe(false);
+  });
+
+  it('runs a script: QUOTED_IDENTIFIER OFF first, batches in order with repeats, on one session it closes', async () => {
+    const { port, connections } = fleet(() => undefined);
+    const run = await port.runScript(PUB, { name: 'CreateDataSubscription.sql', text: 'PRINT 1\nGO 2\nPRINT $(X)\n', vars: { X: "'x'" } });
+    expect(connections.sessionBatches).toEqual(['SET QUOTED_IDENTIFIER OFF;', 'PRINT 1', 'PRINT 1', "PRINT 'x'"]);
+    expect(run).toEqual({ batches: 3, messages: ['ran PRINT 1', 'ran PRINT 1', "ran PRINT 'x'"] });
+    expect(connections.sessionClosed()).toBe(true);
+  });
+
+  it('stops a script at a failed batch, naming the script line, and keeps the error number', async () => {
+    const { port, connections } = fleet(() => undefined);
+    const err = await port.runScript(PUB, { name: 's.sql', text: 'PRINT 1\nGO\n\nSELECT 1\nRAISERROR_2627_LINE_2\nGO\nPRINT 3', vars: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqlError);
+    expect([(err as SqlError).number, (err as Error).message]).toEqual([2627, 's.sql:5: script failed 2627']);
+    expect(connections.sessionBatches).not.toContain('PRINT 3');
+    expect(connections.sessionClosed()).toBe(true);
+  });
+
+  it('continues past a failed batch under :on error ignore, recording the error', async () => {
+    const { port } = fleet(() => undefined);
+    const run = await port.runScript(PUB, { name: 's.sql', text: ':on error ignore\nRAISERROR_50000_LINE_1\nGO\nPRINT 3', vars: {} });
+    expect(run).toEqual({ batches: 2, messages: ['s.sql:2: script failed 50000', 'ran PRINT 3'] });
+  });
+
+  it('needs the vendor-specific queries to be configured', async () => {
+    const { port } = fleet(() => [[]]);
+    await expect(port.databaseVersion(PUB)).rejects.toThrow('no versionQuery is configured: add it to the plan (it is vendor specific)');
+    await expect(port.readCanary(PUB, 't')).rejects.toThrow('no canary read query is configured');
+  });
+});
+
+describe('configuration helpers', () => {
+  it.each([
+    ['SQL01', { host: 'SQL01' }],
+    ['SQL01\\EM', { host: 'SQL01', instanceName: 'EM' }],
+    ['SQL01,14330', { host: 'SQL01', port: 14330 }],
+    ['tcp:SQL01,1433', { host: 'SQL01', port: 1433 }],
+    ['.\\SQLEXPRESS', { host: 'localhost', instanceName: 'SQLEXPRESS' }],
+    ['(local)', { host: 'localhost' }],
+  ])('server %s', (server, address) => {
+    expect(parseServerName(server)).toEqual(address);
+  });
+  it('rejects a server it cannot read', () => {
+    expect(() => parseServerName('a b')).toThrow("server 'a b' is not HOST, HOST\\INSTANCE or HOST,PORT");
+    expect(() => parseServerName('a,70000')).toThrow("server 'a,70000': port 70000 is not between 1 and 65535");
+  });
+
+  it('resolves credential references on the worker', () => {
+    const sources = { env: { PW: 's3cret' }, readFile: (p: string) => (p === '/run/pw' ? 'fromfile\n' : '') };
+    expect(resolveCredentialRef('env:PW', sources)).toBe('s3cret');
+    expect(resolveCredentialRef('file:/run/pw', sources)).toBe('fromfile');
+    expect(() => resolveCredentialRef('env:MISSING', sources)).toThrow("credential reference 'env:MISSING': environment variable MISSING is not set for the replup worker");
+    expect(() => resolveCredentialRef('s3cret', sources)).toThrow("credential reference 's3cret' must be env:NAME or file:PATH");
+  });
+
+  it('builds SQL and NTLM logins', () => {
+    const values: Record<string, string> = { 'env:U': 'replup', 'env:P': 'pw', 'env:REPLUP_WINDOWS_USER': 'CORP\\svc-replup', 'env:REPLUP_WINDOWS_PASSWORD': 'wpw' };
+    const resolve = (ref: string) => values[ref] ?? '';
+    expect(resolveLogin({ kind: 'sql', user: 'env:U', password: 'env:P' }, undefined, resolve)).toEqual({ kind: 'sql', user: 'replup', password: 'pw' });
+    expect(resolveLogin({ kind: 'windows' }, undefined, resolve)).toEqual({ kind: 'windows', domain: 'CORP', user: 'svc-replup', password: 'wpw' });
+    expect(() => resolveLogin({ kind: 'windows' }, { user: 'env:U', password: 'env:P' }, resolve)).toThrow("Windows login 'replup' (from env:U) must be written DOMAIN\\user for NTLM");
+  });
+
+  it.each([
+    ['D:\\Backups', 'PS', 'run-1', 'D:\\Backups\\PS_run-1.bak'],
+    ['/var/opt/mssql/backup/', 'PS', 'run-1', '/var/opt/mssql/backup/PS_run-1.bak'],
+    ['D:\\B', "P]S 'x", 'wf/1:2', "D:\\B\\P_S__x_wf_1_2.bak"],
+  ])('backup file in %s for %s', (dir, db, runId, file) => {
+    expect(backupFilePath(dir, db, runId)).toBe(file);
+  });
+});
