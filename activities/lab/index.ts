@@ -39,7 +39,7 @@ import {
   writeCanary,
 } from './model.js';
 import { runLabScript } from './script.js';
-import { LabStateError, acquireLabLock, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabState } from './store.js';
+import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabState } from './store.js';
 
 export { type Invariant, checkLab, showLab } from './check.js';
 export type { AccountingEntry, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
@@ -184,8 +184,9 @@ class LabRuntime {
     const leave = o.enter?.();
     try {
       await sleep(this.delay());
-      return await withLabMutex(this.path, () => {
-        const s = readLabState(this.path);
+      const file = labFile(this.path);
+      const { result, error, call, written } = await withLabMutex(this.path, () => {
+        const s = file.load();
         if (this.envFaults && !this.faultsApplied) {
           s.faults = { ...s.faults, ...this.envFaults };
           if (this.envFaults.seed !== undefined) s.faultRng = this.envFaults.seed | 0;
@@ -208,14 +209,15 @@ class LabRuntime {
         }
         s.accounting.push({ op: name, target, start, end: Date.now(), outcome: error ? 'error' : 'ok' });
         if (s.accounting.length > 20000) s.accounting.splice(0, s.accounting.length - 20000);
-        writeLabState(this.path, s);
-        if (this.crashAt && this.crashAt.op === name && this.crashAt.n === call) {
-          process.stderr.write(`lab: REPLUP_LAB_CRASH_AT=${name}:${call} reached, killing process ${process.pid}\n`);
-          process.kill(process.pid, 'SIGKILL');
-        }
-        if (error) throw error;
-        return result as T;
+        return { result, error, call, written: file.commit() };
       });
+      await written;
+      if (this.crashAt && this.crashAt.op === name && this.crashAt.n === call) {
+        process.stderr.write(`lab: REPLUP_LAB_CRASH_AT=${name}:${call} reached, killing process ${process.pid}\n`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+      if (error) throw error;
+      return result as T;
     } finally {
       leave?.();
     }
@@ -223,10 +225,11 @@ class LabRuntime {
 
   /** An operator's look or touch (lab admin): no tick, no faults, no latency. */
   private admin<T>(act: (s: LabState) => T, write: boolean): Promise<T> {
-    return withLabMutex(this.path, () => {
-      const s = readLabState(this.path);
+    const file = labFile(this.path);
+    return withLabMutex(this.path, async () => {
+      const s = file.load();
       const result = act(s);
-      if (write) writeLabState(this.path, s);
+      if (write) await file.commit();
       return result;
     });
   }
@@ -356,7 +359,7 @@ class LabRuntime {
     return {
       check: () => this.admin(checkLab, false),
       show: () => this.admin(showLab, false),
-      state: () => this.admin((s) => s, false),
+      state: () => this.admin((s) => structuredClone(s), false),
       addConflicts: (n) => this.admin((s) => addConflicts(s, n), true),
       resolveConflicts: () =>
         this.admin((s) => {
@@ -370,8 +373,8 @@ class LabRuntime {
           if (faults.seed !== undefined) s.faultRng = faults.seed | 0;
           this.cached = s;
         }, true),
-      counters: () => this.admin((s) => s.counters, false),
-      accounting: () => this.admin((s) => s.accounting, false),
+      counters: () => this.admin((s) => structuredClone(s.counters), false),
+      accounting: () => this.admin((s) => structuredClone(s.accounting), false),
       close: () => {
         if (this.closed) return;
         this.closed = true;

@@ -408,7 +408,9 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
  */
 export function tick(state: LabState): void {
   state.clock += 1;
-  for (const session of [...state.sessions]) {
+  // Users act at a fleet-wide rate, not once per session per operation: a tick looks at up to
+  // TICK_SESSIONS sessions, so a 1000-subscriber lab costs the same per operation as a small one.
+  for (const session of sampleSessions(state)) {
     const host = state.hosts[session.host]!;
     const roll = nextRandom(state);
     if (!host.drained) {
@@ -423,11 +425,21 @@ export function tick(state: LabState): void {
   runBackgroundServices(state);
 }
 
+const TICK_SESSIONS = 8;
+
+function sampleSessions(state: LabState): LabSession[] {
+  if (state.sessions.length <= TICK_SESSIONS) return [...state.sessions];
+  const picked = new Set<LabSession>();
+  while (picked.size < TICK_SESSIONS) picked.add(state.sessions[Math.floor(nextRandom(state) * state.sessions.length)]!);
+  return [...picked];
+}
+
 function connectUsers(state: LabState): void {
+  const connected = new Set(state.sessions.map((s) => `${s.host}\u0000${s.user}`));
   for (const host of Object.values(state.hosts)) {
     if (host.drained) continue;
     for (let user = 0; user < host.users; user++) {
-      if (state.sessions.some((s) => s.host === host.name && s.user === user)) continue;
+      if (connected.has(`${host.name}\u0000${user}`)) continue;
       state.sessions.push({ sessionId: state.nextSessionId++, host: host.name, db: host.site, login: `FLEET\\user${user}-${host.name}`, user });
     }
   }
@@ -475,9 +487,13 @@ export function trackChange(state: LabState, at: string, key: string, kind: Pend
 }
 
 function runBackgroundServices(state: LabState): void {
+  const runningBySite = new Map<string, number>();
+  for (const h of Object.values(state.hosts)) {
+    if (h.backgroundService === 'running') runningBySite.set(h.site, (runningBySite.get(h.site) ?? 0) + 1);
+  }
   for (const db of Object.values(state.databases)) {
     if (db.backgroundQueue.length === 0) continue;
-    const running = Object.values(state.hosts).filter((h) => h.site === db.key && h.backgroundService === 'running').length;
+    const running = runningBySite.get(db.key) ?? 0;
     for (const pk of db.backgroundQueue.splice(0, running)) {
       // The per-user upgrade rewrites the row in place; on every copy it comes out the same, so
       // the lab models it as a touch: tracked if replication is on, no content change.

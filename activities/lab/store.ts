@@ -2,7 +2,7 @@
 // directory) so a worker killed mid-write leaves the previous state whole; an in-process mutex so
 // concurrent activities in one worker take turns; and a lock file naming the owner's pid so a
 // second process is refused, unless that pid is dead (a SIGKILLed worker), whose lock is stale.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LAB_FORMAT, type LabState } from './model.js';
 
@@ -55,13 +55,93 @@ export function writeLabState(path: string, state: LabState): void {
   }
 }
 
+/**
+ * A lab file as one process uses it: the parsed state is kept while the file on disk is the one
+ * this process last read or wrote (same inode, size and mtime), so a 500-subscriber lab is not
+ * re-parsed on every operation; and writes are group-committed: operations that finish while a
+ * write is pending share it, and none returns before its effect is on disk.
+ */
+export class LabFile {
+  private state: LabState | undefined;
+  private stamp = '';
+  private pendingWrite: Promise<void> | undefined;
+
+  constructor(readonly path: string) {}
+
+  private stampNow(): string {
+    try {
+      const st = statSync(this.path);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return '';
+    }
+  }
+
+  /** The current state (call under the lab's mutex). */
+  load(): LabState {
+    const stamp = this.stampNow();
+    if (!this.state || stamp !== this.stamp || stamp === '') {
+      this.state = readLabState(this.path);
+      this.stamp = stamp;
+    }
+    return this.state;
+  }
+
+  /** Resolves once the state as it is now (and any change made before the write) is on disk. */
+  commit(): Promise<void> {
+    // Operations queued behind this one join the same write: it waits until the queue is empty,
+    // or at most 50 ms, so a busy lab writes a few times a second, not once per operation.
+    const since = Date.now();
+    this.pendingWrite ??= new Promise<void>((resolveWrite, rejectWrite) => {
+      const attempt = () => {
+        if (queueDepth(this.path) > 0 && Date.now() - since < 50) {
+          setImmediate(attempt);
+          return;
+        }
+        this.pendingWrite = undefined;
+        try {
+          writeLabState(this.path, this.state!);
+          this.stamp = this.stampNow();
+          resolveWrite();
+        } catch (err) {
+          this.state = undefined; // re-read what is really on disk next time
+          rejectWrite(err);
+        }
+      };
+      setImmediate(attempt);
+    });
+    return this.pendingWrite;
+  }
+}
+
+const labFiles = new Map<string, LabFile>();
+export function labFile(path: string): LabFile {
+  const key = resolve(path);
+  let f = labFiles.get(key);
+  if (!f) labFiles.set(key, (f = new LabFile(key)));
+  return f;
+}
+
 // One queue per lab file in this process: activities of one worker run one operation at a time.
 const queues = new Map<string, Promise<unknown>>();
+const depths = new Map<string, number>();
+
+/** Operations waiting for or holding the lab's mutex in this process. */
+export function queueDepth(path: string): number {
+  return depths.get(resolve(path)) ?? 0;
+}
 
 export function withLabMutex<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
   const key = resolve(path);
   const previous = queues.get(key) ?? Promise.resolve();
-  const next = previous.then(fn, fn);
+  // Each turn starts on a fresh event-loop turn, so a long queue of operations never starves the
+  // worker's timers (activity heartbeats) the way a chain of microtasks would.
+  depths.set(key, (depths.get(key) ?? 0) + 1);
+  const turn = () =>
+    new Promise<void>((r) => setImmediate(r)).then(fn).finally(() => {
+      depths.set(key, (depths.get(key) ?? 1) - 1);
+    });
+  const next = previous.then(turn, turn);
   const settled = next.then(
     () => undefined,
     () => undefined,

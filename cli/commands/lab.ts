@@ -34,6 +34,9 @@ async function loadPlan(file: string): Promise<UpgradePlan> {
     throw err;
   }
   if (!result.ok) throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
+  if (result.plan.runbook !== 'em-personalization-upgrade') {
+    throw new UserError(`${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: em-personalization-upgrade)`);
+  }
   return result.plan;
 }
 

@@ -8,5 +8,5 @@ export const EXAMPLES = path.resolve(import.meta.dirname, '../../../examples');
 export async function loadExample(name: string): Promise<UpgradePlan> {
   const result = await loadPlanFile(path.join(EXAMPLES, name));
   if (!result.ok) throw new Error(`${name} is invalid: ${JSON.stringify(result.errors)}`);
-  return result.plan;
+  return result.plan as UpgradePlan;
 }
