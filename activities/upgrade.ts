@@ -8,7 +8,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
 import { BACKGROUND_SERVICE, type HostPort, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
-import { rewriteSyncType } from './sqlcmd/index.js';
+import { parseSqlcmd, rewriteSyncType, SqlcmdError } from './sqlcmd/index.js';
+import { includeFromDir } from './sqlcmd/files.js';
 import { compareVersions } from '../plan/version.js';
 
 /** What an activity needs to reach the fleet: no secrets, only references. */
@@ -114,15 +115,22 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       return facts;
     },
 
-    /** preflight + prepare-scripts: every script is there, and the subscription scripts rewrite to sync type none. */
+    /**
+     * preflight + prepare-scripts: every script is there, parses as sqlcmd with the variables the
+     * run will pass (a syntax error or an undefined variable is found before anything changes,
+     * not after replication is gone), and the subscription scripts rewrite to sync type none.
+     */
     async prepareScripts(ctx: FleetContext, files: ScriptFiles, needRowGuids: boolean): Promise<PreparedScript[]> {
-      const wanted: { file: string; rewrite: boolean }[] = [
-        { file: files.createConfigPublication, rewrite: false },
-        { file: files.createDataPublication, rewrite: false },
-        { file: files.createConfigSubscription, rewrite: true },
-        { file: files.createDataSubscription, rewrite: true },
+      // The variable names the runbook passes to each script (Fleet.vars in workflows/personalization-upgrade.ts).
+      const publicationVars = ['DistributorServer', 'Publication', 'PublisherServer', 'PublisherDatabase'];
+      const subscriptionVars = [...publicationVars, 'SubscriberServer', 'SubscriberDatabase'];
+      const wanted: { file: string; rewrite: boolean; vars: string[] }[] = [
+        { file: files.createConfigPublication, rewrite: false, vars: publicationVars },
+        { file: files.createDataPublication, rewrite: false, vars: publicationVars },
+        { file: files.createConfigSubscription, rewrite: true, vars: subscriptionVars },
+        { file: files.createDataSubscription, rewrite: true, vars: subscriptionVars },
       ];
-      if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false });
+      if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, vars: ['DistributorServer', 'SubscriberServer', 'SubscriberDatabase'] });
       const out: PreparedScript[] = [];
       for (const w of wanted) {
         const original = await loadScript(ctx.scriptsDir, { file: w.file, rewrite: false });
@@ -132,6 +140,16 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         }
         if (w.rewrite && !/sp_addmergesubscription/i.test(original)) {
           throw ApplicationFailure.nonRetryable(`${w.file} has no sp_addmergesubscription call: is it the vendor's subscription script?`, FailureType.script);
+        }
+        try {
+          parseSqlcmd(rewritten.text, {
+            file: w.file,
+            vars: Object.fromEntries(w.vars.map((v) => [v, v])),
+            resolveInclude: includeFromDir(ctx.scriptsDir), // `:r` as the SQL Server adapter reads it
+          });
+        } catch (err) {
+          if (!(err instanceof SqlcmdError)) throw err;
+          throw ApplicationFailure.nonRetryable(`${join(ctx.scriptsDir, err.file)} line ${err.line}: ${err.detail}; fix the script, then retry this step`, FailureType.script);
         }
         out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(rewritten.text), changes: rewritten.changes });
       }
@@ -240,6 +258,15 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (behind.length) throw ApplicationFailure.nonRetryable(`not yet at ${to}: ${behind.join('; ')}`, FailureType.verification);
         return { checked: dbs.length + hostNames.length };
       });
+    },
+
+    /**
+     * Is the background service running? Asked before stopping it, and recorded by the workflow,
+     * so that a stop whose reply is lost (worker killed, connection reset) is still known as ours.
+     */
+    async backgroundServiceState(ctx: FleetContext, host: string) {
+      const h = await hosts(ctx);
+      return withHeartbeat(async () => ({ host, running: (await h.serviceState(host, BACKGROUND_SERVICE)) === 'running' }));
     },
 
     /** Stops the background service; says whether it was running, so restore-service restarts only those. */

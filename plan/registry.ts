@@ -3,12 +3,16 @@
 import type { PlanKind } from './kind.js';
 import type { UpgradePlan } from './types.js';
 import { upgradePlanKind } from './upgrade.js';
+import { bdbPlanKind, type BdbReplicantPlan } from './bdb.js';
+import { openEdgePlanKind, type OpenEdgeStartupPlan } from './openedge.js';
 
 /** Every runbook's normalized plan; each has a distinct `runbook` value. */
-export type AnyPlan = UpgradePlan;
+export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan;
 
 export const PLAN_KINDS: { readonly [R in AnyPlan['runbook']]: PlanKind<Extract<AnyPlan, { runbook: R }>> } = {
   'em-personalization-upgrade': upgradePlanKind,
+  'bdb-replicant': bdbPlanKind,
+  'openedge-replication-startup': openEdgePlanKind,
 };
 
 export const KNOWN_RUNBOOKS = Object.keys(PLAN_KINDS) as AnyPlan['runbook'][];

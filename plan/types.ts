@@ -33,7 +33,36 @@ export interface Publication {
 export type CredentialRef = string; // 'env:NAME' | 'file:PATH'
 export type Credentials = { kind: 'windows' } | { kind: 'sql'; user: CredentialRef; password: CredentialRef };
 
-export type Target = { kind: 'lab'; state: string } | { kind: 'sqlserver' };
+/**
+ * verify-replication's canary on a real fleet: T-SQL the worker runs with `@token` bound (a unique
+ * text per run). `write` runs at each publisher and must change a row of a replicated table;
+ * `read` runs at each subscriber and returns at least one row once that change has arrived.
+ */
+export interface CanaryQueries {
+  write: string;
+  read: string;
+}
+
+/** A Windows account for NTLM, as references: a Linux worker has no logged-on Windows identity. */
+export interface WindowsAccount {
+  /** Resolves to `DOMAIN\user`. */
+  user: CredentialRef;
+  password: CredentialRef;
+}
+
+/**
+ * Where the plan runs. The sqlserver settings sit in the target because the target travels with
+ * every activity call (FleetContext): the worker builds the SQL Server adapter from it.
+ */
+export type Target =
+  | { kind: 'lab'; state: string }
+  | {
+      kind: 'sqlserver';
+      /** Required by validation for a sqlserver plan: verify-replication cannot check without it. */
+      canary?: CanaryQueries;
+      /** With `credentials: windows`; default env:REPLUP_WINDOWS_USER and env:REPLUP_WINDOWS_PASSWORD. */
+      windowsAccount?: WindowsAccount;
+    };
 
 export interface ScriptFiles {
   createConfigPublication: string;

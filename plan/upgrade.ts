@@ -25,6 +25,8 @@ export const VENDOR_SCRIPT_FILES = {
   createDataSubscription: 'CreateDataSubscription.sql',
   convertRowGuids: 'ConvertRowGuids.sql',
 } as const satisfies ScriptFiles;
+/** The Windows account references a worker uses for NTLM when a plan names none (activities/sqlserver/adapter.ts). */
+export const DEFAULT_WINDOWS_ACCOUNT = { user: 'env:REPLUP_WINDOWS_USER', password: 'env:REPLUP_WINDOWS_PASSWORD' } as const;
 /** What the worker fills in host command templates. */
 export const HOST_PLACEHOLDERS = ['host', 'service', 'version'] as const;
 
@@ -113,34 +115,53 @@ const branch = z.strictObject({
   recovery: site("the branch's recovery database, to which it publishes its Data: server, database, personalizationServers"),
 });
 
-const PASSWORD_REFUSED =
-  'a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_SQL_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/sql-password';
+/** Whose login a reference holds: a SQL Server login, or the Windows account for NTLM. */
+type Account = 'sql' | 'windows';
+
+const passwordRefused = (account: Account) =>
+  `a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_${account.toUpperCase()}_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/${account}-password`;
 
 /** `env:NAME` or `file:PATH`, resolved by the worker when an activity connects (ARCHITECTURE.md, data flow). */
-function referenceProblem(field: 'user' | 'password', value: string): string | undefined {
+function referenceProblem(field: 'user' | 'password', value: string, account: Account): string | undefined {
   const reference = /^(env|file):(.*)$/s.exec(value);
   if (!reference) {
-    return field === 'password'
-      ? PASSWORD_REFUSED
-      : `write the login as a reference the worker resolves: user: env:REPLUP_SQL_USER or user: file:/etc/replup/sql-user`;
+    if (field === 'password') return passwordRefused(account);
+    return account === 'sql'
+      ? 'write the login as a reference the worker resolves: user: env:REPLUP_SQL_USER or user: file:/etc/replup/sql-user'
+      : 'write the Windows account (DOMAIN\\user) as a reference the worker resolves: user: env:REPLUP_WINDOWS_USER or user: file:/etc/replup/windows-user';
   }
   const [, scheme, name = ''] = reference;
   if (scheme === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    return `"${name}" is not an environment variable name: use letters, digits and _, e.g. env:REPLUP_SQL_${field.toUpperCase()}`;
+    return `"${name}" is not an environment variable name: use letters, digits and _, e.g. env:REPLUP_${account.toUpperCase()}_${field.toUpperCase()}`;
   }
-  if (scheme === 'file' && name === '') return `file: needs the path of the file that holds the ${field}, e.g. file:/etc/replup/sql-${field}`;
+  if (scheme === 'file' && name === '') return `file: needs the path of the file that holds the ${field}, e.g. file:/etc/replup/${account}-${field}`;
   return undefined;
 }
 
-const reference = (field: 'user' | 'password') =>
+const reference = (field: 'user' | 'password', account: Account = 'sql') =>
   z
     .string(
       // Never echo what was written in place of a password, whatever its type.
-      whenMissing(`write ${field}: env:REPLUP_SQL_${field.toUpperCase()} or ${field}: file:PATH`, () =>
-        field === 'password' ? PASSWORD_REFUSED : undefined,
+      whenMissing(`write ${field}: env:REPLUP_${account.toUpperCase()}_${field.toUpperCase()} or ${field}: file:PATH`, () =>
+        field === 'password' ? passwordRefused(account) : undefined,
       ),
     )
-    .superRefine(check((v: string) => referenceProblem(field, v)));
+    .superRefine(check((v: string) => referenceProblem(field, v, account)));
+
+// verify-replication's canary: the change is found again by the unique token the run binds to @token.
+const canaryQuery = (which: 'write' | 'read', example: string) =>
+  z
+    .string(whenMissing(`the ${which} query of the canary, with @token, e.g. ${which}: ${example}`))
+    .min(1)
+    .superRefine(
+      check((v) =>
+        /@token\b/i.test(v)
+          ? undefined
+          : `the canary ${which} query must use @token (the unique text replup binds for each run), or it cannot tell this run's change from an old one; e.g. ${which}: ${example}`,
+      ),
+    );
+const CANARY_WRITE_EXAMPLE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
+const CANARY_READ_EXAMPLE = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = @token';
 
 const credentials = z
   .union([z.literal('windows'), z.strictObject({ user: reference('user'), password: reference('password') })], {
@@ -191,7 +212,21 @@ export const upgradePlanSchema = z.strictObject({
         kind: z.literal('lab'),
         state: z.string(whenMissing('the lab state file, e.g. state: ../.replup/labs/fleet.json')).min(1),
       }),
-      z.strictObject({ kind: z.literal('sqlserver') }),
+      z.strictObject({
+        kind: z.literal('sqlserver'),
+        canary: z
+          .strictObject(
+            { write: canaryQuery('write', CANARY_WRITE_EXAMPLE), read: canaryQuery('read', CANARY_READ_EXAMPLE) },
+            whenMissing('the canary queries of verify-replication: write: (runs at each publisher) and read: (runs at each subscriber), both with @token'),
+          )
+          .optional(),
+        windowsAccount: z
+          .strictObject(
+            { user: reference('user', 'windows'), password: reference('password', 'windows') },
+            whenMissing('the Windows account for NTLM: user: env:REPLUP_WINDOWS_USER (DOMAIN\\user) and password: env:REPLUP_WINDOWS_PASSWORD'),
+          )
+          .optional(),
+      }),
     ],
     whenMissing('kind: lab (the simulated fleet, with state: FILE) or kind: sqlserver (a real fleet)'),
   ),
@@ -331,6 +366,7 @@ export function upgradePlanRules(raw: unknown): RuleViolation[] {
     ...eachDatabaseOnce(sites),
     ...centralDataHasSubscribers(plan),
     ...backupDirectory(plan),
+    ...sqlServerSettings(plan),
     ...syncRounds(plan),
   ];
 }
@@ -456,6 +492,36 @@ function backupDirectory(plan: Raw): RuleViolation[] {
   return [];
 }
 
+// A real fleet needs what replup cannot guess, before anything changes: the product's version query
+// (the upgrade step, which cannot be skipped, reads it) and the canary (verify-replication).
+function sqlServerSettings(plan: Raw): RuleViolation[] {
+  const target = asRecord(plan.target);
+  if (target?.kind !== 'sqlserver') return [];
+  const violations: RuleViolation[] = [];
+  if (plan.versionQuery === undefined) {
+    violations.push({
+      path: ['versionQuery'],
+      message:
+        "a sqlserver target needs versionQuery: the query that returns a database's Personalization Server version (vendor specific; the upgrade step checks every database with it), e.g. versionQuery: SELECT TOP (1) Version FROM dbo.<the table where your product records its schema version>",
+    });
+  }
+  if (target.canary === undefined) {
+    violations.push({
+      path: ['target'],
+      at: 'key',
+      message: `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a replicated table at each publisher and finds it at each subscriber (verify-replication), e.g. canary: { write: "${CANARY_WRITE_EXAMPLE}", read: "${CANARY_READ_EXAMPLE}" }`,
+    });
+  }
+  if (target.windowsAccount !== undefined && plan.credentials !== undefined && plan.credentials !== 'windows') {
+    violations.push({
+      path: ['target', 'windowsAccount'],
+      at: 'key',
+      message: 'windowsAccount is the Windows account for credentials: windows, but this plan logs in with a SQL login (credentials.user): remove windowsAccount, or write credentials: windows',
+    });
+  }
+  return violations;
+}
+
 function syncRounds(plan: Raw): RuleViolation[] {
   const sync = asRecord(asRecord(plan.options)?.sync);
   const quiet = sync?.quietRounds ?? 2;
@@ -546,8 +612,7 @@ export function parseUpgradePlan(text: string, file: string): SourceResult<Upgra
 }
 
 function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: FleetTable[] } {
-  const credentials =
-    plan.credentials.kind === 'windows' ? 'windows' : `sql (user ${plan.credentials.user}, password ${plan.credentials.password})`;
+  const credentials = plan.credentials.kind === 'windows' ? windowsCredentials(plan) : `sql (user ${plan.credentials.user}, password ${plan.credentials.password})`;
   const subscriptions = plan.publications.flatMap((p) => p.subscribers.map((s) => [p.name, p.publisher, s]));
   return {
     summary: [
@@ -579,6 +644,13 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
       { title: `Subscriptions (${subscriptions.length})`, columns: ['PUBLICATION', 'PUBLISHER', 'SUBSCRIBER'], rows: subscriptions },
     ],
   };
+}
+
+/** The NTLM account a Linux worker logs in with (the adapter's default when the plan names none). */
+function windowsCredentials(plan: UpgradePlan): string {
+  if (plan.target.kind !== 'sqlserver') return 'windows';
+  const account = plan.target.windowsAccount ?? DEFAULT_WINDOWS_ACCOUNT;
+  return `windows (NTLM as ${account.user}, password ${account.password}${plan.target.windowsAccount ? '' : ': the default'})`;
 }
 
 export const upgradePlanKind: PlanKind<UpgradePlan> = {

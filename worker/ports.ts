@@ -2,6 +2,7 @@
 // SQL Server adapter plus the personalization servers' command templates. Credentials are
 // resolved here, in the worker, from the plan's references: they never enter workflow history.
 import { resolve } from 'node:path';
+import { Context } from '@temporalio/activity';
 import type { FleetContext, Ports, PortsFor } from '../activities/upgrade.js';
 import { openLab } from '../activities/lab/index.js';
 import { createSqlServerFleet } from '../activities/sqlserver/adapter.js';
@@ -13,21 +14,49 @@ export interface PortsOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The adapter is shared by every activity of a plan, so it heartbeats to whichever activity is
+ * running the call: Context.current() follows the async call chain. Outside an activity (a bench
+ * script) there is nothing to heartbeat to.
+ */
+function heartbeatCurrentActivity(detail: string): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.heartbeat(detail);
+}
+
 export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): Promise<void> } {
   const cache = new Map<string, Ports & { close?: () => Promise<void> }>();
   const serves = new Set(opts.targets ?? ['lab', 'sqlserver']);
   const portsFor = (ctx: FleetContext): Ports => {
-    if (!serves.has(ctx.target.kind)) {
-      throw new Error(`this worker does not serve target ${ctx.target.kind} (it serves ${[...serves].join(', ')})`);
+    const target = ctx.target;
+    if (!serves.has(target.kind)) {
+      throw new Error(`this worker does not serve target ${target.kind} (it serves ${[...serves].join(', ')})`);
     }
-    const key = ctx.target.kind === 'lab' ? `lab:${resolve(ctx.target.state)}` : `sqlserver:${JSON.stringify([ctx.credentials, ctx.hosts, ctx.versionQuery, ctx.distributor, ctx.scriptsDir])}`;
+    // Everything the adapter is built from is part of the key: two plans that differ get two adapters.
+    const key =
+      target.kind === 'lab'
+        ? `lab:${resolve(target.state)}`
+        : `sqlserver:${JSON.stringify([target, ctx.credentials, ctx.hosts, ctx.versionQuery, ctx.distributor, ctx.scriptsDir])}`;
     let ports = cache.get(key);
     if (!ports) {
-      if (ctx.target.kind === 'lab') {
-        const lab = openLab(resolve(ctx.target.state));
+      if (target.kind === 'lab') {
+        const lab = openLab(resolve(target.state));
         ports = { sql: lab.sql, hosts: lab.hosts, close: async () => lab.admin.close() };
       } else {
-        const fleet = createSqlServerFleet({ credentials: ctx.credentials, versionQuery: ctx.versionQuery, distributor: ctx.distributor, scriptsDir: ctx.scriptsDir });
+        const fleet = createSqlServerFleet({
+          credentials: ctx.credentials,
+          ...(target.windowsAccount !== undefined && { windowsAccount: target.windowsAccount }),
+          ...(target.canary !== undefined && { canary: target.canary }),
+          distributor: ctx.distributor,
+          ...(ctx.versionQuery !== undefined && { versionQuery: ctx.versionQuery }),
+          scriptsDir: ctx.scriptsDir,
+          heartbeat: heartbeatCurrentActivity,
+        });
         ports = { sql: fleet, hosts: createCommandHosts({ commands: ctx.hosts, log: opts.log }), close: () => fleet.close() };
       }
       cache.set(key, ports);

@@ -126,7 +126,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           );
         }
         quiet = round.moved === 0 && round.conflicts === 0 && round.pending === 0 ? quiet + 1 : 0;
-        s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending, ${quiet}/${plan.options.sync.quietRounds} quiet`);
+        s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds`);
       }
     });
 

@@ -448,17 +448,23 @@ export class Runbook {
 
 /** The Markdown step table the Temporal UI shows as the workflow's current details. */
 export function renderStepTable(p: Progress): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = p.steps.map((s, i) => {
-    const counter = s.total !== undefined ? ` ${s.done ?? 0}/${s.total}` : '';
-    const detail = s.status === 'not-applicable' ? s.reason : [s.note, s.lastError ? `error: ${s.lastError}` : ''].filter(Boolean).join(' — ');
-    return `| ${i + 1} | ${s.id} | ${s.status}${counter} | ${s.attempts} | ${detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`;
+    // "(3 of 3)", not "3/3": the UI's Markdown would render a fraction glyph.
+    const counter = s.total !== undefined && s.status === 'running' ? ` (${s.done ?? 0} of ${s.total})` : '';
+    // While a retried step runs, its last error belongs to the attempt before.
+    const error = s.lastError ? (s.status === 'running' ? `previous attempt: ${s.lastError}` : `error: ${s.lastError}`) : '';
+    const detail = s.status === 'not-applicable' ? s.reason : [s.note, error].filter(Boolean).join(' — ');
+    return `| ${i + 1} | ${s.id} | ${s.status}${counter} | ${s.attempts} | ${cell(detail)} |`;
   });
+  const decisions = p.decisions.map((d) => `- ${d.at} **${d.kind}**${d.step ? ` \`${d.step}\`` : ''} by ${cell(d.actor)}${d.reason ? `: ${cell(d.reason)}` : ''}`);
   return [
     `**${p.planName}** — ${p.runbook} on ${p.fleet}: **${p.status}**${p.current ? ` at \`${p.current}\`` : ''}`,
     '',
     '| # | step | status | attempts | detail |',
     '|---|------|--------|----------|--------|',
     ...rows,
+    ...(decisions.length ? ['', '**Operator decisions**', '', ...decisions] : []),
   ].join('\n');
 }
 

@@ -6,52 +6,89 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { StepMemo } from '../../workflows/runbook.js';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
 
 /** The activity the workflow calls to write its own report; the record ends where it is scheduled. */
 export const REPORT_ACTIVITY = 'writeRunReport';
 
+export interface StepError {
+  /** The step attempt that failed (1 + operator retries before it). */
+  attempt: number;
+  at: string;
+  message: string;
+}
+
 export interface ReportStep {
   id: string;
   status: string;
+  /** How often the step's body ran: 1 + operator retries. Activity retries are per activity. */
   attempts: number;
   startedAt?: string;
   endedAt?: string;
   durationSeconds?: number;
-  errors: string[];
+  /** Of the duration, the time the step stood waiting for a person (decision, approval, confirmation). */
+  waitingSeconds: number;
+  errors: StepError[];
   activities: number;
 }
 
+export type ActivityOutcome = 'completed' | 'failed' | 'timed-out' | 'canceled' | 'open';
+
 export interface ReportActivity {
+  /** The step the activity served (its summary's prefix); `abort` for abort cleanup. */
   step: string;
+  /** Which attempt of that step scheduled it; 0 when the activity belongs to no step. */
+  stepAttempt: number;
   type: string;
   summary: string;
   scheduledAt: string;
   endedAt?: string;
+  durationSeconds?: number;
+  /** Attempts of the activity itself: more than 1 when Temporal retried a transient error. */
   attempts: number;
-  outcome: 'completed' | 'failed' | 'timed-out' | 'canceled' | 'open';
+  outcome: ActivityOutcome;
   error?: string;
-  /** Errors of earlier attempts that were retried. */
-  retriedErrors: string[];
+  /** The error of the attempt before the last one; Temporal's history keeps only that one. */
+  lastRetriedError?: string;
+  /** The workflow that ran it: the run itself, or one of its batch child workflows. */
   workflowId: string;
 }
 
 export interface ReportDecision {
+  /** retry, skip, abort, approve, confirm, pause, resume (the Update's name, or decide's action). */
   kind: string;
   step?: string;
   actor: string;
   reason?: string;
   at: string;
+  /** The client that sent the Update (Temporal's identity, e.g. pid@host). */
+  identity?: string;
 }
 
 export interface SyncRoundReport {
   step: string;
+  /** The step attempt the round belongs to: rounds start again at 1 after an operator retry. */
+  stepAttempt: number;
   round: number;
   merges: number;
   moved: number;
   conflicts: number;
   pending: number;
+  /** Conflicting rows the conflict check after this round found in the conflict tables. */
+  conflictRows: number;
+  quiet: boolean;
+}
+
+export interface VerificationReport {
+  status: string;
+  stepAttempt: number;
+  canary?: string;
+  publishers: string[];
+  subscribersChecked: number;
+  arrived: string[];
+  missing: string[];
+  conflicts: number;
 }
 
 export interface RunReport {
@@ -65,13 +102,14 @@ export interface RunReport {
   requestedBy?: string;
   startedAt: string;
   endedAt?: string;
+  durationSeconds?: number;
   status: string;
   outcome?: string;
   steps: ReportStep[];
   activities: ReportActivity[];
   decisions: ReportDecision[];
   syncRounds: SyncRoundReport[];
-  verification?: { canary: string; subscribersChecked: number; missing: string[] };
+  verification?: VerificationReport;
   childWorkflows: string[];
   events: number;
 }
@@ -81,6 +119,8 @@ function time(ev: HistoryEvent): string {
   const ms = Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
   return new Date(ms).toISOString();
 }
+
+const seconds = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / 100) / 10;
 
 function decode<T = unknown>(p: Payload | null | undefined): T | undefined {
   if (!p) return undefined;
@@ -92,7 +132,7 @@ function decode<T = unknown>(p: Payload | null | undefined): T | undefined {
 }
 
 function failureMessage(f: temporal.api.failure.v1.IFailure | null | undefined): string {
-  // The deepest cause is the activity's own error; outer layers say "activity failed".
+  // The deepest application failure is the activity's own error; outer layers say "activity failed".
   let cur = f;
   let msg = '';
   while (cur) {
@@ -106,62 +146,76 @@ function failureMessage(f: temporal.api.failure.v1.IFailure | null | undefined):
 /** `sync-until-quiet: merge Config → X, round 2` → step `sync-until-quiet`. */
 const stepOfSummary = (summary: string) => summary.split(':')[0]!.trim();
 
-/** Activities of one workflow's history (parent or child), up to the report activity. */
-function activitiesOf(events: HistoryEvent[], workflowId: string): { activities: ReportActivity[]; results: Map<ReportActivity, unknown> } {
-  const byScheduled = new Map<string, ReportActivity>();
-  const results = new Map<ReportActivity, unknown>();
+const TERMINAL_STEP = ['done', 'skipped', 'aborted'];
+const TERMINAL_RUN = ['completed', 'aborted', 'failed'];
+
+/** One activity as read from a history, with where it sits in the parent's history (for ordering). */
+interface ActivityRecord {
+  activity: ReportActivity;
+  /** The parent event that led to it: its own scheduled event, or its batch's child-initiated event. */
+  position: number;
+  /** Its own scheduled event id (in the workflow that ran it). */
+  eventId: number;
+  args: unknown[];
+  result: unknown;
+}
+
+/** Activities of one workflow's history (parent or child). */
+function activitiesOf(events: HistoryEvent[], workflowId: string, position?: number): ActivityRecord[] {
+  const byScheduled = new Map<string, ActivityRecord>();
   for (const ev of events) {
     const id = String(ev.eventId);
-    if (ev.activityTaskScheduledEventAttributes) {
-      const a = ev.activityTaskScheduledEventAttributes;
-      const summary = decode<string>(ev.userMetadata?.summary) ?? a.activityType?.name ?? '';
+    const scheduled = ev.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const summary = decode<string>(ev.userMetadata?.summary) ?? scheduled.activityType?.name ?? '';
       byScheduled.set(id, {
-        step: stepOfSummary(summary),
-        type: a.activityType?.name ?? '',
-        summary,
-        scheduledAt: time(ev),
-        attempts: 0,
-        outcome: 'open',
-        retriedErrors: [],
-        workflowId,
+        activity: {
+          step: stepOfSummary(summary),
+          stepAttempt: 0,
+          type: scheduled.activityType?.name ?? '',
+          summary,
+          scheduledAt: time(ev),
+          attempts: 0,
+          outcome: 'open',
+          workflowId,
+        },
+        position: position ?? Number(ev.eventId),
+        eventId: Number(ev.eventId),
+        args: (scheduled.input?.payloads ?? []).map((p) => decode(p)),
+        result: undefined,
       });
-    } else if (ev.activityTaskStartedEventAttributes) {
-      const a = ev.activityTaskStartedEventAttributes;
-      const act = byScheduled.get(String(a.scheduledEventId));
-      if (act) {
-        act.attempts = a.attempt ?? 1;
-        if (a.lastFailure) act.retriedErrors.push(failureMessage(a.lastFailure));
-      }
-    } else if (ev.activityTaskCompletedEventAttributes) {
-      const act = byScheduled.get(String(ev.activityTaskCompletedEventAttributes.scheduledEventId));
-      if (act) {
-        act.outcome = 'completed';
-        act.endedAt = time(ev);
-        results.set(act, decode(ev.activityTaskCompletedEventAttributes.result?.payloads?.[0]));
-      }
-    } else if (ev.activityTaskFailedEventAttributes) {
-      const act = byScheduled.get(String(ev.activityTaskFailedEventAttributes.scheduledEventId));
-      if (act) {
-        act.outcome = 'failed';
-        act.endedAt = time(ev);
-        act.error = failureMessage(ev.activityTaskFailedEventAttributes.failure);
-      }
-    } else if (ev.activityTaskTimedOutEventAttributes) {
-      const act = byScheduled.get(String(ev.activityTaskTimedOutEventAttributes.scheduledEventId));
-      if (act) {
-        act.outcome = 'timed-out';
-        act.endedAt = time(ev);
-        act.error = failureMessage(ev.activityTaskTimedOutEventAttributes.failure);
-      }
-    } else if (ev.activityTaskCanceledEventAttributes) {
-      const act = byScheduled.get(String(ev.activityTaskCanceledEventAttributes.scheduledEventId));
-      if (act) {
-        act.outcome = 'canceled';
-        act.endedAt = time(ev);
-      }
+      continue;
     }
+    const started = ev.activityTaskStartedEventAttributes;
+    if (started) {
+      const rec = byScheduled.get(String(started.scheduledEventId));
+      if (rec) {
+        // With a retry policy Temporal writes one started event, for the last attempt, carrying
+        // the failure of the attempt before it.
+        rec.activity.attempts = started.attempt ?? 1;
+        if (started.lastFailure) rec.activity.lastRetriedError = failureMessage(started.lastFailure);
+      }
+      continue;
+    }
+    const closed =
+      (ev.activityTaskCompletedEventAttributes && { outcome: 'completed' as const, attrs: ev.activityTaskCompletedEventAttributes }) ||
+      (ev.activityTaskFailedEventAttributes && { outcome: 'failed' as const, attrs: ev.activityTaskFailedEventAttributes }) ||
+      (ev.activityTaskTimedOutEventAttributes && { outcome: 'timed-out' as const, attrs: ev.activityTaskTimedOutEventAttributes }) ||
+      (ev.activityTaskCanceledEventAttributes && { outcome: 'canceled' as const, attrs: ev.activityTaskCanceledEventAttributes });
+    if (!closed) continue;
+    const rec = byScheduled.get(String(closed.attrs.scheduledEventId));
+    if (!rec) continue;
+    const a = rec.activity;
+    a.outcome = closed.outcome;
+    a.endedAt = time(ev);
+    a.durationSeconds = seconds(a.scheduledAt, a.endedAt);
+    if (ev.activityTaskCompletedEventAttributes) rec.result = decode(ev.activityTaskCompletedEventAttributes.result?.payloads?.[0]);
+    if (ev.activityTaskFailedEventAttributes) a.error = failureMessage(ev.activityTaskFailedEventAttributes.failure);
+    if (ev.activityTaskTimedOutEventAttributes) a.error = failureMessage(ev.activityTaskTimedOutEventAttributes.failure);
+    // A started event is written only once an activity ends; one that ends without it never started.
+    if (a.attempts === 0 && closed.outcome !== 'canceled') a.attempts = 1;
   }
-  return { activities: [...byScheduled.values()], results };
+  return [...byScheduled.values()];
 }
 
 /** The parent's events up to (not including) the scheduling of the report activity. */
@@ -170,13 +224,31 @@ export function recordedPart(events: HistoryEvent[]): HistoryEvent[] {
   return cut < 0 ? events : events.slice(0, cut);
 }
 
+/** How a run ended when it did not end through its own code: terminated, canceled, timed out, failed. */
+function closeOf(ev: HistoryEvent): { status: string; outcome: string } | undefined {
+  if (ev.workflowExecutionTerminatedEventAttributes) {
+    const t = ev.workflowExecutionTerminatedEventAttributes;
+    return { status: 'terminated', outcome: `terminated${t.identity ? ` by ${t.identity}` : ''}${t.reason ? `: ${t.reason}` : ''}` };
+  }
+  if (ev.workflowExecutionCanceledEventAttributes) return { status: 'canceled', outcome: 'canceled' };
+  if (ev.workflowExecutionTimedOutEventAttributes) return { status: 'timed-out', outcome: 'timed out (workflow execution timeout)' };
+  if (ev.workflowExecutionFailedEventAttributes) return { status: 'failed', outcome: `failed: ${failureMessage(ev.workflowExecutionFailedEventAttributes.failure)}` };
+  if (ev.workflowExecutionContinuedAsNewEventAttributes) {
+    return { status: 'continued-as-new', outcome: `continued as new run ${ev.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? ''}` };
+  }
+  return undefined;
+}
+
+interface UpgradeInputShape {
+  plan?: { name?: string; from?: string; to?: string; publisher?: { server: string; database: string } };
+  requestedBy?: string;
+}
+
 export function buildReport(workflowId: string, parentEvents: HistoryEvent[], children: Map<string, HistoryEvent[]>): RunReport {
   const events = recordedPart(parentEvents);
   const first = events[0];
   const started = first?.workflowExecutionStartedEventAttributes;
-  const input = decode<{ plan?: { name?: string; from?: string; to?: string; publisher?: { server: string; database: string } }; requestedBy?: string }>(
-    started?.input?.payloads?.[0],
-  );
+  const input = decode<UpgradeInputShape>(started?.input?.payloads?.[0]);
   const report: RunReport = {
     workflowId,
     runId: started?.originalExecutionRunId ?? '',
@@ -196,105 +268,87 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
     events: events.length,
   };
 
-  // Step timeline from the memo events.
+  // Step timeline from the memo events; `attemptsAt` remembers each step's attempt count by event
+  // id, so an activity can be told apart by the step attempt that scheduled it.
   const steps = new Map<string, ReportStep>();
-  const errorsSeen = new Map<string, Set<string>>();
+  const waitingSince = new Map<string, string>();
+  const attemptsAt: { eventId: number; attempts: Map<string, number> }[] = [];
   for (const ev of events) {
     const memo = decode<StepMemo>(ev.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.replup);
     if (!memo) continue;
     const at = time(ev);
     report.status = memo.status;
     if (memo.outcome) report.outcome = memo.outcome;
-    if (['completed', 'aborted', 'failed'].includes(memo.status)) report.endedAt = at;
+    if (TERMINAL_RUN.includes(memo.status)) report.endedAt ??= at;
+    attemptsAt.push({ eventId: Number(ev.eventId), attempts: new Map(memo.steps.map(([id, , attempts]) => [id, attempts])) });
     for (const [id, status, attempts, lastError] of memo.steps) {
       let s = steps.get(id);
       if (!s) {
-        s = { id, status, attempts, errors: [], activities: 0 };
+        s = { id, status, attempts, waitingSeconds: 0, errors: [], activities: 0 };
         steps.set(id, s);
-        errorsSeen.set(id, new Set());
       }
       if (status !== 'pending' && status !== 'not-applicable' && !s.startedAt) s.startedAt = at;
-      if (['done', 'skipped', 'aborted'].includes(status) && !['done', 'skipped', 'aborted'].includes(s.status)) s.endedAt = at;
-      if (lastError && !errorsSeen.get(id)!.has(lastError)) {
-        errorsSeen.get(id)!.add(lastError);
-        s.errors.push(lastError);
-      }
+      if (TERMINAL_STEP.includes(status) && !TERMINAL_STEP.includes(s.status)) s.endedAt = at;
+      const since = waitingSince.get(id);
+      if (since && !status.startsWith('awaiting-')) {
+        s.waitingSeconds = Math.round((s.waitingSeconds + seconds(since, at)) * 10) / 10;
+        waitingSince.delete(id);
+      } else if (!since && status.startsWith('awaiting-')) waitingSince.set(id, at);
+      // A failed attempt parks the step with its error; the error stays in the memo while the next attempt runs.
+      if (lastError && status === 'awaiting-operator' && !s.errors.some((e) => e.attempt === attempts)) s.errors.push({ attempt: attempts, at, message: lastError });
       s.status = status;
       s.attempts = attempts;
     }
   }
-  for (const s of steps.values()) {
-    if (s.startedAt && s.endedAt) s.durationSeconds = Math.round((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 100) / 10;
-  }
+  for (const s of steps.values()) if (s.startedAt && s.endedAt) s.durationSeconds = seconds(s.startedAt, s.endedAt);
 
-  // Decisions: the accepted Updates, with their arguments.
+  // A run that did not end through its own code: the close event says how.
+  const last = events[events.length - 1];
+  const close = last && closeOf(last);
+  if (close && !TERMINAL_RUN.includes(report.status)) {
+    report.status = close.status;
+    report.outcome = close.outcome;
+    report.endedAt = time(last);
+  }
+  if (report.endedAt && report.startedAt) report.durationSeconds = seconds(report.startedAt, report.endedAt);
+
+  // Decisions: the accepted Updates (a refused one never enters the history), with their arguments.
   for (const ev of events) {
     const req = ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
     if (!req?.input?.name) continue;
     const arg = decode<{ step?: string; gate?: string; action?: string; actor: string; reason?: string; note?: string }>(req.input.args?.payloads?.[0]);
     if (!arg) continue;
     const name = req.input.name;
-    report.decisions.push({
-      kind: name === 'decide' ? (arg.action ?? 'decide') : name,
-      step: arg.step ?? arg.gate,
-      actor: arg.actor,
-      reason: arg.reason ?? arg.note,
-      at: time(ev),
-    });
+    const d: ReportDecision = { kind: name === 'decide' ? (arg.action ?? 'decide') : name, actor: arg.actor, at: time(ev) };
+    const step = arg.step ?? arg.gate;
+    const reason = arg.reason ?? arg.note;
+    if (step) d.step = step;
+    if (reason) d.reason = reason;
+    if (req.meta?.identity) d.identity = req.meta.identity;
+    report.decisions.push(d);
   }
 
   // Activities of the parent and of every child batch.
-  const all = activitiesOf(events, report.workflowId);
-  const results = new Map(all.results);
-  const activities = [...all.activities];
+  const records = activitiesOf(events, workflowId);
   for (const ev of events) {
     const child = ev.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (child && !report.childWorkflows.includes(child)) report.childWorkflows.push(child);
+    if (!child || report.childWorkflows.includes(child)) continue;
+    report.childWorkflows.push(child);
+    records.push(...activitiesOf(children.get(child) ?? [], child, Number(ev.eventId)));
   }
-  for (const id of report.childWorkflows) {
-    const c = activitiesOf(children.get(id) ?? [], id);
-    activities.push(...c.activities);
-    for (const [k, v] of c.results) results.set(k, v);
+  for (const rec of records) {
+    const before = attemptsAt.filter((m) => m.eventId < rec.position).pop();
+    rec.activity.stepAttempt = before?.attempts.get(rec.activity.step) ?? 0;
   }
-  activities.sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt) || a.summary.localeCompare(b.summary));
-  report.activities = activities;
-  for (const a of activities) {
+  records.sort((a, b) => a.activity.scheduledAt.localeCompare(b.activity.scheduledAt) || a.position - b.position || a.eventId - b.eventId);
+  report.activities = records.map((r) => r.activity);
+  for (const a of report.activities) {
     const s = steps.get(a.step);
     if (s) s.activities += 1;
   }
   report.steps = [...steps.values()];
-
-  // Sync rounds: the merge activities' own counts, grouped by step and round.
-  const rounds = new Map<string, SyncRoundReport>();
-  for (const a of activities) {
-    if (a.type !== 'mergeSubscription' || a.outcome !== 'completed') continue;
-    const round = Number(/round (\d+)/.exec(a.summary)?.[1] ?? 0);
-    const key = `${a.step}#${round}`;
-    const r = rounds.get(key) ?? { step: a.step, round, merges: 0, moved: 0, conflicts: 0, pending: 0 };
-    const res = results.get(a) as { session: { upload: Counts; download: Counts }; pending: { upload: number; download: number } } | undefined;
-    if (res) {
-      const { upload: up, download: down } = res.session;
-      r.merges += 1;
-      r.moved += up.inserts + up.updates + up.deletes + down.inserts + down.updates + down.deletes;
-      r.conflicts += up.conflicts + down.conflicts;
-      r.pending += res.pending.upload + res.pending.download;
-    }
-    rounds.set(key, r);
-  }
-  report.syncRounds = [...rounds.values()];
-
-  // Verification: the canary reads.
-  const canaries = activities.filter((a) => a.type === 'readCanary' && a.outcome === 'completed');
-  if (canaries.length) {
-    const reads = canaries.map((a) => results.get(a) as { db: { server: string; database: string }; arrived: boolean });
-    const where = (d: { server: string; database: string }) => `${d.server}/${d.database}`;
-    const canaryWrite = activities.find((a) => a.type === 'writeCanary');
-    report.verification = {
-      canary: canaryWrite?.summary ?? '',
-      subscribersChecked: new Set(reads.map((r) => where(r.db))).size,
-      missing: [...new Set(reads.filter((r) => !r.arrived).map((r) => where(r.db)))],
-    };
-  }
+  report.syncRounds = syncRounds(records);
+  report.verification = verification(records, steps.get('verify-replication'));
   return report;
 }
 
@@ -304,25 +358,85 @@ interface Counts {
   deletes: number;
   conflicts: number;
 }
+interface MergeResult {
+  session: { upload: Counts; download: Counts };
+  pending: { upload: number; download: number };
+}
+
+/** Sync rounds: the merge activities' own counts, by step, step attempt and round. */
+function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
+  const rounds = new Map<string, SyncRoundReport & { position: number }>();
+  const byPosition = [...records].sort((a, b) => a.position - b.position || a.eventId - b.eventId);
+  for (const rec of byPosition) {
+    const a = rec.activity;
+    if (a.type === 'mergeSubscription' && a.outcome === 'completed') {
+      const round = Number(/round (\d+)/.exec(a.summary)?.[1] ?? 0);
+      const key = `${a.step}#${a.stepAttempt}#${round}`;
+      const r = rounds.get(key) ?? { step: a.step, stepAttempt: a.stepAttempt, round, merges: 0, moved: 0, conflicts: 0, pending: 0, conflictRows: 0, quiet: false, position: rec.position };
+      const res = rec.result as MergeResult | undefined;
+      if (res?.session) {
+        const { upload: up, download: down } = res.session;
+        r.merges += 1;
+        r.moved += up.inserts + up.updates + up.deletes + down.inserts + down.updates + down.deletes;
+        r.conflicts += up.conflicts + down.conflicts;
+        r.pending += res.pending.upload + res.pending.download;
+      }
+      rounds.set(key, r);
+    } else if (a.type === 'conflicts' && a.outcome === 'completed' && Array.isArray(rec.result)) {
+      // The conflict check follows its round: the latest round of the same step attempt before it.
+      const round = [...rounds.values()].filter((r) => r.step === a.step && r.stepAttempt === a.stepAttempt && r.position < rec.position).pop();
+      if (round) round.conflictRows += rec.result.length;
+    }
+  }
+  return [...rounds.values()].map(({ position: _, ...r }) => ({ ...r, quiet: r.moved === 0 && r.conflicts === 0 && r.pending === 0 && r.conflictRows === 0 }));
+}
+
+const where = (d: { server: string; database: string }) => `${d.server}/${d.database}`;
+
+/** Verification: the canary written at each publisher and read at each subscriber, in the step's last attempt. */
+function verification(records: ActivityRecord[], step: ReportStep | undefined): VerificationReport | undefined {
+  if (!step || step.status === 'not-applicable' || step.status === 'pending') return undefined;
+  const mine = records.filter((r) => r.activity.step === 'verify-replication' && r.activity.stepAttempt === step.attempts);
+  const writes = mine.filter((r) => r.activity.type === 'writeCanary');
+  const reads = mine.filter((r) => r.activity.type === 'readCanary' && r.activity.outcome === 'completed').map((r) => r.result as { db: { server: string; database: string }; arrived: boolean });
+  const conflicts = syncRounds(mine).reduce((n, r) => n + r.conflicts + r.conflictRows, 0);
+  const arrived = [...new Set(reads.filter((r) => r.arrived).map((r) => where(r.db)))].sort();
+  return {
+    status: step.status,
+    stepAttempt: step.attempts,
+    canary: writes.map((w) => w.args[2]).find((t): t is string => typeof t === 'string'),
+    publishers: writes.filter((w) => w.activity.outcome === 'completed').map((w) => where(w.args[1] as { server: string; database: string })),
+    subscribersChecked: new Set(reads.map((r) => where(r.db))).size,
+    arrived,
+    // A subscriber is missing the canary if any of its subscriptions' reads did not find it.
+    missing: [...new Set(reads.filter((r) => !r.arrived).map((r) => where(r.db)))].sort(),
+    conflicts,
+  };
+}
 
 /** The report for people. */
 export function renderReportMarkdown(r: RunReport): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const v = r.verification;
   const lines = [
     `# Run report: ${r.planName ?? r.workflowId}`,
     '',
     `- workflow: \`${r.workflowId}\` (run \`${r.runId}\`), ${r.workflowType}`,
-    r.fleet ? `- fleet: ${r.fleet}${r.from ? `, ${r.from} → ${r.to}` : ''}` : '',
-    r.requestedBy ? `- started by: ${r.requestedBy}` : '',
-    `- started: ${r.startedAt}${r.endedAt ? `, ended: ${r.endedAt}` : ''}`,
+    r.fleet ? `- fleet: ${r.fleet}${r.from ? `, ${r.from} → ${r.to}` : ''}` : undefined,
+    r.requestedBy ? `- started by: ${r.requestedBy}` : undefined,
+    `- started: ${r.startedAt}${r.endedAt ? `, ended: ${r.endedAt} (${r.durationSeconds} s)` : ''}`,
     `- status: **${r.status}**${r.outcome ? ` — ${r.outcome}` : ''}`,
-    `- history: ${r.events} events in the parent, ${r.childWorkflows.length} child workflows, ${r.activities.length} activities`,
+    `- history: ${r.events} events in the run, ${r.childWorkflows.length} batch child workflows, ${r.activities.length} activities` +
+      ` (${r.activities.filter((a) => a.attempts > 1).length} retried by Temporal)`,
     '',
     '## Steps',
     '',
-    '| step | status | attempts | started | duration (s) | activities | errors |',
-    '|---|---|---|---|---|---|---|',
-    ...r.steps.map((s) => `| ${s.id} | ${s.status} | ${s.attempts} | ${s.startedAt ?? ''} | ${s.durationSeconds ?? ''} | ${s.activities} | ${esc(s.errors.join('; '))} |`),
+    '| step | status | attempts | started | ended | duration (s) | waiting for a person (s) | activities | errors |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.steps.map(
+      (s) =>
+        `| ${s.id} | ${s.status} | ${s.attempts} | ${s.startedAt ?? ''} | ${s.endedAt ?? ''} | ${s.durationSeconds ?? ''} | ${s.waitingSeconds || ''} | ${s.activities} | ${esc(s.errors.map((e) => `attempt ${e.attempt}: ${e.message}`).join('; '))} |`,
+    ),
     '',
     '## Operator decisions',
     '',
@@ -333,21 +447,32 @@ export function renderReportMarkdown(r: RunReport): string {
     '## Sync rounds',
     '',
     ...(r.syncRounds.length
-      ? ['| step | round | merges | rows moved | conflicts | pending |', '|---|---|---|---|---|---|', ...r.syncRounds.map((x) => `| ${x.step} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ${x.pending} |`)]
+      ? [
+          '| step | attempt | round | merges | rows moved | conflicts | conflicting rows | pending | quiet |',
+          '|---|---|---|---|---|---|---|---|---|',
+          ...r.syncRounds.map((x) => `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`),
+        ]
       : ['none']),
     '',
     '## Verification',
     '',
-    r.verification
-      ? `canary checked at ${r.verification.subscribersChecked} subscribers; missing: ${r.verification.missing.join(', ') || 'none'}`
+    v
+      ? `${v.status} (attempt ${v.stepAttempt}): canary \`${v.canary ?? '?'}\` written at ${v.publishers.join(', ') || 'no publisher'}; ` +
+        `arrived at ${v.arrived.length} of ${v.subscribersChecked} subscribers; missing: ${v.missing.join(', ') || 'none'}; conflicts: ${v.conflicts}`
       : 'not run',
     '',
     '## Activities',
     '',
-    '| scheduled | summary | attempts | outcome | error |',
-    '|---|---|---|---|---|',
-    ...r.activities.map((a) => `| ${a.scheduledAt} | ${esc(a.summary)} | ${a.attempts} | ${a.outcome} | ${esc(a.error ?? a.retriedErrors.join('; '))} |`),
+    '| scheduled | summary | step attempt | attempts | outcome | duration (s) | error | ran in |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.activities.map(
+      (a) =>
+        `| ${a.scheduledAt} | ${esc(a.summary)} | ${a.stepAttempt || ''} | ${a.attempts} | ${a.outcome} | ${a.durationSeconds ?? ''} | ${esc(
+          a.error ?? (a.lastRetriedError ? `retried after: ${a.lastRetriedError}` : ''),
+        )} | ${a.workflowId === r.workflowId ? '' : esc(a.workflowId.slice(r.workflowId.length + 1))} |`,
+    ),
     '',
   ];
-  return lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n');
+  const present = lines.filter((l): l is string => l !== undefined);
+  return present.filter((l, i) => l !== '' || present[i - 1] !== '').join('\n');
 }

@@ -2,22 +2,22 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
-import { buildReport, renderReportMarkdown, type RunReport } from './build.js';
+import { buildReport, renderReportMarkdown, type HistoryEvent, type RunReport } from './build.js';
 
 export { buildReport, renderReportMarkdown, type RunReport } from './build.js';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-export async function fetchHistories(client: Client, workflowId: string, runId?: string) {
+/** A run's history and its batch child workflows' histories, by child workflow id. */
+export async function fetchHistories(client: Client, workflowId: string, runId?: string): Promise<{ parent: HistoryEvent[]; children: Map<string, HistoryEvent[]> }> {
   const parent = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   const children = new Map<string, HistoryEvent[]>();
   for (const ev of parent) {
     const id = ev.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
     if (id && !children.has(id)) {
       const started = parent.find((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId === id);
-      const childRun = started?.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.runId ?? undefined;
-      children.set(id, (await client.workflow.getHandle(id, childRun).fetchHistory()).events ?? []);
+      const childRun = started?.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.runId;
+      // Child ids repeat when the same fleet is upgraded again: only the run this parent started is
+      // its batch; a child that never started has no history.
+      children.set(id, childRun ? ((await client.workflow.getHandle(id, childRun).fetchHistory()).events ?? []) : []);
     }
   }
   return { parent, children };

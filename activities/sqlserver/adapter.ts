@@ -59,7 +59,15 @@ export interface SqlServerFleetOptions {
   resolveCredential?: (ref: CredentialRef) => string;
 }
 
-export type SqlServerFleet = SqlFleetPort & { close(): Promise<void> };
+export type SqlServerFleet = SqlFleetPort & {
+  /**
+   * The name replication knows a server by (@@SERVERNAME), for a server named as the plan names it
+   * (HOST, HOST\INSTANCE, HOST,PORT). replicationState reports publishers and subscribers by this
+   * name: compare a plan's server with them through it.
+   */
+  replicationName(server: string): Promise<string>;
+  close(): Promise<void>;
+};
 
 /** MSmerge_sessions.runstatus 2 = succeeded; sysjobhistory.run_status 1 = succeeded. */
 const MERGE_SUCCEEDED = 2;
@@ -225,36 +233,39 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       .reduce((sum, r) => sum + Number(r.pending_deletes ?? 0) + Number(r.pending_ins_and_upd ?? 0), 0);
   }
 
+  /**
+   * Everything replication left in one database: its publications and their subscriptions, and the
+   * subscriptions it holds to other publishers. A branch (publisher-subscriber) has both; the
+   * remove-replication activity checks that nothing of either remains, so both go.
+   */
   async function removeReplication(db: DbRef): Promise<void> {
     const state = await replicationState(db);
     const self = await replicationName(db.server);
-    if (state.publications.length > 0) {
-      // Publisher (or publisher-subscriber): drop its publications and their subscriptions; its
-      // own subscriptions stay (the vendor's RemoveReplication: those belong to its publisher).
-      for (const publication of state.publications) {
-        const own = state.subscriptions.filter(
-          (s) => s.publication === publication && sameName(s.publisher.server, self) && sameName(s.publisher.database, db.database),
-        );
-        for (const s of own) await idempotent(db.server, sql.dropMergeSubscription(db.database, publication, s.subscriber), 'removal');
-        await idempotent(db.server, sql.dropMergePublication(db.database, publication), 'removal');
+    const ownPublication = (s: SubscriptionState) => sameName(s.publisher.server, self) && sameName(s.publisher.database, db.database);
+    for (const publication of state.publications) {
+      // sysmergesubscriptions names subscribers as they were registered (@@SERVERNAME): pass them back as they are.
+      for (const s of state.subscriptions.filter((s) => s.publication === publication && ownPublication(s))) {
+        await idempotent(db.server, sql.dropMergeSubscription(db.database, publication, s.subscriber), 'removal');
       }
-    } else {
-      // Subscriber: clean up its side of each subscription.
-      for (const s of state.subscriptions.filter((s) => sameName(s.subscriber.database, db.database))) {
-        await idempotent(db.server, sql.mergeSubscriptionCleanup(db.database, s.publisher.server, s.publisher.database, s.publication), 'removal');
-      }
+      await idempotent(db.server, sql.dropMergePublication(db.database, publication), 'removal');
+    }
+    // Its side of the subscriptions to other publishers (publishers are removed first, so theirs is gone).
+    const held = new Map(state.subscriptions.filter((s) => !ownPublication(s)).map((s) => [`${s.publisher.server}/${s.publisher.database}/${s.publication}`.toLowerCase(), s]));
+    for (const s of held.values()) {
+      await idempotent(db.server, sql.mergeSubscriptionCleanup(db.database, s.publisher.server, s.publisher.database, s.publication), 'removal');
     }
     if (state.mergePublished || state.publications.length > 0) {
       await idempotent(db.server, sql.disableMergePublishing(db.database), 'removal');
     }
-    const after = await replicationState(db);
-    if (after.mergePublished || after.publications.length > 0) {
+    let after = await replicationState(db);
+    if (left(after)) {
       // The ordered removal left something behind: sp_removedbreplication is the documented fallback.
       await idempotent(db.server, sql.removeDbReplication(db.database), 'removal');
-      const last = await replicationState(db);
-      if (last.mergePublished || last.publications.length > 0) {
+      after = await replicationState(db);
+      if (left(after)) {
+        const subscriptions = after.subscriptions.filter((s) => s.status !== 'deleted').map((s) => `${s.publication} ${s.publisher.server}/${s.publisher.database} → ${s.subscriber.server}/${s.subscriber.database}`);
         throw new Error(
-          `replication is still enabled on ${db.server}/${db.database} after removal (publications: ${last.publications.join(', ') || 'none'}, merge published: ${last.mergePublished}); run RemoveReplication by hand and retry`,
+          `replication is still enabled on ${db.server}/${db.database} after removal (publications: ${after.publications.join(', ') || 'none'}, subscriptions: ${subscriptions.join(', ') || 'none'}, merge published: ${after.mergePublished}); run RemoveReplication by hand and retry`,
         );
       }
     }
@@ -291,8 +302,8 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     return { batches, messages };
   }
 
-  function requireQuery(query: string | undefined, what: string): string {
-    if (!query) throw new Error(`no ${what} is configured: add it to the plan (it is vendor specific)`);
+  function requireQuery(query: string | undefined, what: string, planField: string): string {
+    if (!query) throw new Error(`no ${what} is configured: add ${planField} to the plan (it is vendor specific)`);
     return query;
   }
 
@@ -309,7 +320,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       };
     },
     async databaseVersion(db) {
-      const r = (await rows(db.server, sql.productVersion(db.database, requireQuery(options.versionQuery, 'versionQuery'))))[0];
+      const r = (await rows(db.server, sql.productVersion(db.database, requireQuery(options.versionQuery, 'versionQuery', 'versionQuery'))))[0];
       const value = r ? Object.values(r)[0] : undefined;
       if (value == null) throw new Error(`the versionQuery returned no row in ${db.server}/${db.database}`);
       return String(value).trim();
@@ -373,13 +384,14 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       return record(written);
     },
     replicationState,
+    replicationName,
     removeReplication,
     runScript,
     async writeCanary(publisher, token) {
-      await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query'), token));
+      await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'), token));
     },
     async readCanary(db, token) {
-      return (await rows(db.server, sql.canary(db.database, requireQuery(options.canary?.read, 'canary read query'), token))).length > 0;
+      return (await rows(db.server, sql.canary(db.database, requireQuery(options.canary?.read, 'canary read query', 'target.canary.read'), token))).length > 0;
     },
     close: () => connections.close(),
   };
@@ -412,6 +424,11 @@ export function resolveLogin(
   const m = /^([^\\]+)\\(.+)$/.exec(user);
   if (!m) throw new Error(`Windows login '${user}' (from ${account.user}) must be written DOMAIN\\user for NTLM`);
   return { kind: 'windows', domain: m[1] ?? '', user: m[2] ?? '', password: resolve(account.password) };
+}
+
+/** What the remove-replication activity would still find: the same test it applies after removal. */
+function left(state: ReplicationState): boolean {
+  return state.mergePublished || state.publications.length > 0 || state.subscriptions.some((s) => s.status !== 'deleted');
 }
 
 function isRunning(activity: Row): boolean {

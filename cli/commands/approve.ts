@@ -10,11 +10,13 @@ export const registerApprove: Register = (program) => {
     .requiredOption('--gate <step>', 'the gate that waits, e.g. remove-replication')
     .option('--reason <text>', 'why (recorded)')
     .option('--actor <name>', 'who approves (recorded)', defaultActor())
-    .action(async (id: string | undefined, opts: { gate: string; reason?: string; actor: string }) => {
+    .option('--json', 'print the new progress state as JSON')
+    .action(async (id: string | undefined, opts: { gate: string; reason?: string; actor: string; json?: boolean }) => {
       const client = await connectClient();
       const runId = await resolveRunId(client, id);
-      await approve(client, runId, opts.gate, opts.reason, opts.actor);
-      process.stdout.write(`approved ${opts.gate} for ${runId} (by ${opts.actor})\n`);
+      const p = await approve(client, runId, opts.gate, opts.reason, opts.actor);
+      if (opts.json) process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+      else process.stdout.write(`approved ${opts.gate} for ${runId} (by ${opts.actor})\n`);
     });
   program
     .command('confirm [id]')
@@ -22,10 +24,12 @@ export const registerApprove: Register = (program) => {
     .requiredOption('--step <step>', 'the step that waits for confirmation')
     .option('--note <text>', 'what was done (recorded)')
     .option('--actor <name>', 'who confirms (recorded)', defaultActor())
-    .action(async (id: string | undefined, opts: { step: string; note?: string; actor: string }) => {
+    .option('--json', 'print the new progress state as JSON')
+    .action(async (id: string | undefined, opts: { step: string; note?: string; actor: string; json?: boolean }) => {
       const client = await connectClient();
       const runId = await resolveRunId(client, id);
-      await confirm(client, runId, opts.step, opts.note, opts.actor);
-      process.stdout.write(`confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`);
+      const p = await confirm(client, runId, opts.step, opts.note, opts.actor);
+      if (opts.json) process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+      else process.stdout.write(`confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`);
     });
 };

@@ -14,6 +14,9 @@ import { registerList } from './list.js';
 import { registerWorker } from './worker.js';
 import { registerPlan } from './plan.js';
 import { registerLab } from './lab.js';
+import { registerReport } from './report.js';
+import { registerDemo } from './demo.js';
+import { registerConnectAgent } from './connect-agent.js';
 
 export const commands: Register[] = [
   registerPlan,
@@ -22,9 +25,12 @@ export const commands: Register[] = [
   registerWatch,
   registerDecide,
   registerApprove,
+  registerConnectAgent,
   registerPause,
   registerList,
+  registerReport,
   registerWorker,
   registerLab,
   registerDev,
+  registerDemo,
 ];

@@ -10,11 +10,13 @@ export const registerPause: Register = (program) => {
       .description(verb === 'pause' ? 'Pause the run before its next step' : 'Resume a paused run')
       .option('--reason <text>', 'why (recorded)')
       .option('--actor <name>', 'who (recorded)', defaultActor())
-      .action(async (id: string | undefined, opts: { reason?: string; actor: string }) => {
+      .option('--json', 'print the new progress state as JSON')
+      .action(async (id: string | undefined, opts: { reason?: string; actor: string; json?: boolean }) => {
         const client = await connectClient();
         const runId = await resolveRunId(client, id);
-        await fn(client, runId, opts.reason, opts.actor);
-        process.stdout.write(`${verb}d ${runId}\n`);
+        const p = await fn(client, runId, opts.reason, opts.actor);
+        if (opts.json) process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+        else process.stdout.write(`${verb}d ${runId}${verb === 'pause' ? ' (the current step finishes first)' : ''}\n`);
       });
   }
 };

@@ -2,10 +2,13 @@
 // tests call the same code; every user mistake becomes a UserError that says what to do.
 import { userInfo } from 'node:os';
 import {
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { UpgradePlan } from '../../plan/types.js';
@@ -22,9 +25,17 @@ import {
   ReplupStep,
   TASK_QUEUE,
   type Progress,
+  type RunResult,
 } from '../../workflows/messages.js';
 import { readDevRecord } from '../../worker/dev-server.js';
 import { UserError, EXIT } from '../errors.js';
+
+/** A commander option parser for counts and intervals: a bad value is a usage error (exit 2). */
+export const wholeNumber = (option: string, min = 1) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${option} takes a whole number ≥ ${min}, got "${value}"`, [], EXIT.usage);
+  return n;
+};
 
 export const defaultActor = () => process.env.REPLUP_ACTOR || userInfo().username;
 
@@ -100,30 +111,74 @@ export async function resolveRunId(client: Client, id?: string): Promise<string>
   throw new UserError(`${running.length} upgrades are running; name one:`, running, EXIT.usage);
 }
 
-async function handleFor(client: Client, id: string): Promise<WorkflowHandle> {
+async function describeRun(client: Client, id: string): Promise<{ handle: WorkflowHandle; desc: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle(id);
   try {
-    await handle.describe();
+    return { handle, desc: await handle.describe() };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new UserError(`no run with id ${id}`, ['list the runs: replup list']);
     throw err;
   }
-  return handle;
+}
+
+/** How long a progress query may wait for a worker before we say none is serving the run. */
+export const QUERY_TIMEOUT_MS = 10_000;
+
+/** The run exists but no worker answered: the commands say so instead of hanging (a query waits 30 s). */
+export class NoWorkerAnswered extends UserError {
+  constructor(
+    id: string,
+    taskQueue: string,
+    /** How the run ended, when it has: then waiting for a worker is pointless. */
+    public readonly ended?: string,
+  ) {
+    super(
+      `no worker answered for run ${id} within ${QUERY_TIMEOUT_MS / 1000} s${ended ? ` (the run has ended: ${ended})` : ''}`,
+      [`start one: replup worker   (it serves task queue ${taskQueue}, with the same TEMPORAL_* settings)`],
+    );
+    this.name = 'NoWorkerAnswered';
+  }
 }
 
 export async function getProgress(client: Client, id: string): Promise<Progress> {
-  const handle = await handleFor(client, id);
-  return handle.query(progressQuery);
+  const { handle, desc } = await describeRun(client, id);
+  // A completed run returns its progress: no worker needed to read it.
+  if (desc.status.name === 'COMPLETED') {
+    const result = (await handle.result()) as RunResult | undefined;
+    if (result?.progress) return result.progress;
+  }
+  try {
+    const p = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(progressQuery));
+    // Terminated, timed out, cancelled or failed: the progress stopped where the workflow was cut
+    // off and would read `running` forever.
+    if (desc.status.name !== 'RUNNING' && !['completed', 'aborted'].includes(p.status)) {
+      const how = desc.status.name.toLowerCase().replace(/_/g, ' ');
+      return { ...p, status: 'failed', outcome: `the workflow was ${how} at ${p.current ?? 'no step'}${desc.closeTime ? ` (${desc.closeTime.toISOString()})` : ''}; see its history in the Web UI` };
+    }
+    return p;
+  } catch (err) {
+    if (err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 4 /* DEADLINE_EXCEEDED */) {
+      throw new NoWorkerAnswered(id, desc.taskQueue, desc.status.name === 'RUNNING' ? undefined : desc.status.name.toLowerCase());
+    }
+    throw err;
+  }
 }
+
+const UPDATE_TIMEOUT_MS = 30_000;
 
 /** Runs an Update and turns a validator's rejection into a UserError with its words. */
 async function update<A>(client: Client, id: string, def: any, arg: A): Promise<Progress> {
-  const handle = await handleFor(client, id);
-  const desc = await handle.describe();
+  const { handle, desc } = await describeRun(client, id);
   if (desc.status.name !== 'RUNNING') throw new UserError(`run ${id} has ended (${desc.status.name.toLowerCase()}); there is nothing to decide`);
   try {
-    return (await handle.executeUpdate(def, { args: [arg] })) as Progress;
+    return (await client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(def, { args: [arg] }))) as Progress;
   } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      throw new UserError(`no worker took the decision for run ${id} within ${UPDATE_TIMEOUT_MS / 1000} s`, [
+        `start one: replup worker   (it serves task queue ${desc.taskQueue})`,
+        'the decision may still be taken when a worker starts: check with replup status before sending it again',
+      ]);
+    }
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = (err.cause as Error | undefined)?.message ?? err.message;
       throw new UserError(`refused: ${cause}`);

@@ -228,7 +228,7 @@ describe('removeReplication', () => {
   function removal(states: Row[][][], failures: Partial<Record<string, () => void>> = {}): Answer {
     let reads = 0;
     return (server, s) => {
-      if (same(s, sql.serverFacts())) return [[{ server_name: 'PUBHOST' }]];
+      if (same(s, sql.serverFacts())) return [[{ server_name: server === SUB.server ? 'SUBHOST\\EM' : 'PUBHOST' }]];
       if (same(s, sql.replicationState('PS'))) return states[Math.min(reads++, states.length - 1)];
       const fail = Object.entries(failures).find(([fragment]) => s.sql.includes(fragment))?.[1];
       if (fail) fail();
@@ -276,7 +276,7 @@ describe('removeReplication', () => {
     const stuck: Row[][] = [[{ is_merge_published: true }], [{ name: 'Data' }], []];
     const { port, connections } = fleet(removal([published, stuck, stuck]));
     await expect(port.removeReplication(PUB)).rejects.toThrow(
-      'replication is still enabled on PUBHOST,1433/PS after removal (publications: Data, merge published: true); run RemoveReplication by hand and retry',
+      'replication is still enabled on PUBHOST,1433/PS after removal (publications: Data, subscriptions: none, merge published: true); run RemoveReplication by hand and retry',
     );
     expect(connections.calls.some((c) => c.sql === sql.removeDbReplication('PS').sql)).toBe(true);
   });
@@ -286,6 +286,35 @@ describe('removeReplication', () => {
     const { port, connections } = fleet(removal([subscriberState, clean]));
     await port.removeReplication(SUB);
     expect(connections.calls.filter((c) => c.sql.startsWith('EXEC'))).toEqual([{ server: SUB.server, ...sql.mergeSubscriptionCleanup('PS', 'PUBHOST', 'PS', 'Data') }]);
+  });
+
+  // The branch-office form: a branch publishes its Data and subscribes to the central Config. The
+  // remove-replication activity checks that no subscription is left, so its Config side goes too.
+  it('at a branch (publisher and subscriber), drops its own publication and cleans up its subscription to the central publisher', async () => {
+    const branch: Row[][] = [
+      [{ is_merge_published: true }],
+      [{ name: 'Data' }],
+      [
+        { publication: 'Config', publisher: 'HQ', publisher_db: 'PS', subscriber_server: 'SUBHOST\\EM', subscriber_db: 'PS', sync_type: 2, status: 1 },
+        { publication: 'Data', publisher: 'SUBHOST\\EM', publisher_db: 'PS', subscriber_server: 'RECOVERY', subscriber_db: 'Recovery', sync_type: 2, status: 1 },
+      ],
+    ];
+    const { port, connections } = fleet(removal([branch, clean]));
+    await port.removeReplication(SUB);
+    expect(connections.calls.filter((c) => c.sql.startsWith('EXEC')).map(({ sql: text, params }) => ({ sql: text, params }))).toEqual([
+      sql.dropMergeSubscription('PS', 'Data', { server: 'RECOVERY', database: 'Recovery' }),
+      sql.dropMergePublication('PS', 'Data'),
+      sql.mergeSubscriptionCleanup('PS', 'HQ', 'PS', 'Config'),
+      sql.disableMergePublishing('PS'),
+    ]);
+  });
+
+  it('fails, naming the subscription, when one is still there after the fallback', async () => {
+    const held: Row[][] = [[{ is_merge_published: false }], [], [{ publication: 'Config', publisher: 'HQ', publisher_db: 'PS', subscriber_server: 'SUBHOST\\EM', subscriber_db: 'PS', sync_type: 2, status: 1 }]];
+    const { port } = fleet(removal([held, held, held]));
+    await expect(port.removeReplication(SUB)).rejects.toThrow(
+      'replication is still enabled on SUBHOST\\EM/PS after removal (publications: none, subscriptions: Config HQ/PS → SUBHOST\\EM/PS, merge published: false); run RemoveReplication by hand and retry',
+    );
   });
 });
 
@@ -354,8 +383,8 @@ describe('other operations', () => {
 
   it('needs the vendor-specific queries to be configured', async () => {
     const { port } = fleet(() => [[]]);
-    await expect(port.databaseVersion(PUB)).rejects.toThrow('no versionQuery is configured: add it to the plan (it is vendor specific)');
-    await expect(port.readCanary(PUB, 't')).rejects.toThrow('no canary read query is configured');
+    await expect(port.databaseVersion(PUB)).rejects.toThrow('no versionQuery is configured: add versionQuery to the plan (it is vendor specific)');
+    await expect(port.readCanary(PUB, 't')).rejects.toThrow('no canary read query is configured: add target.canary.read to the plan (it is vendor specific)');
   });
 });
 

@@ -1,0 +1,122 @@
+// `replup demo` (`npm run demo`): the whole product on a simulated fleet, unattended. Starts the
+// dev server if none answers, creates a fresh lab from examples/lab-small.yaml, runs a worker in
+// this process, launches the upgrade, watches it, checks the lab's invariants, and says where the
+// Web UI and the report are. Exit 0 only when the run completed and every invariant holds.
+import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Register } from './index.js';
+import { connectClient } from '../../worker/connection.js';
+import { ensureDevServer } from '../../worker/dev-server.js';
+import { createReplupWorker, installLogger } from '../../worker/main.js';
+import { initLab, LabStateError } from '../../activities/lab/index.js';
+import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
+import type { RunResult } from '../../workflows/messages.js';
+import { defaultActor, startUpgrade, uiUrl } from '../lib/runs.js';
+import { readPlanOrFail } from '../lib/plan-input.js';
+import { followRun } from '../lib/follow.js';
+import { labCheck } from './lab.js';
+import { EXIT, UserError } from '../errors.js';
+
+export const DEMO_PLAN = fileURLToPath(new URL('../../examples/lab-small.yaml', import.meta.url));
+
+export interface DemoOptions {
+  actor?: string;
+  out?: NodeJS.WritableStream;
+}
+
+/** A previous demo's run of the same fleet that is still open would refuse the new one: end it. */
+async function endPreviousRun(client: Client, workflowId: string, say: (line: string) => void): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  let status: string;
+  try {
+    status = (await handle.describe()).status.name;
+  } catch {
+    return; // never ran on this server
+  }
+  if (status !== 'RUNNING') return;
+  await handle.terminate('replaced by a new `replup demo` run (the demo re-creates its lab)');
+  say(`Ended the previous demo run ${workflowId} (terminated; its history stays in the Web UI).`);
+}
+
+export async function runDemo(opts: DemoOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const say = (line: string) => out.write(`${line}\n`);
+  const shown = relative(process.cwd(), DEMO_PLAN) || DEMO_PLAN;
+
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const dev = await ensureDevServer({ log: (line) => process.stderr.write(`${line}\n`) });
+    say(dev.status === 'reused' ? `Temporal server: reusing the one at ${dev.address}` : `Temporal server: started the dev server at ${dev.address} (pid ${dev.pid}; stop it with replup dev stop)`);
+  }
+  const client = await connectClient();
+  const plan = await readPlanOrFail(DEMO_PLAN);
+  if (plan.target.kind !== 'lab') throw new UserError(`${shown} should target the lab`);
+  const workflowId = upgradeWorkflowId(plan);
+  await endPreviousRun(client, workflowId, say);
+
+  try {
+    const { statePath, state } = await initLab(plan, { force: true });
+    say(`Lab: ${state.name} at ${relative(process.cwd(), statePath)} (${Object.keys(state.databases).length} databases, ${Object.keys(state.hosts).length} personalization servers, from ${plan.from} to ${plan.to})`);
+  } catch (err) {
+    if (err instanceof LabStateError) throw new UserError(err.message);
+    throw err;
+  }
+
+  say('Worker: starting in this process (bundling the workflows takes a few seconds)...');
+  installLogger('WARN');
+  const { worker, close } = await createReplupWorker();
+  const running = worker.run();
+  let stopped = false;
+  const stopWorker = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await close();
+  };
+  // Ctrl-C: the run lives on in Temporal; a worker started later resumes it.
+  const interrupt = () => {
+    process.stderr.write(`\nreplup demo: interrupted; the run ${workflowId} goes on once a worker serves it (replup worker)\n`);
+    void stopWorker().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+
+  try {
+    const started = await startUpgrade(client, plan, opts.actor ?? defaultActor());
+    say(`Run: ${started.workflowId}\n  Web UI: ${started.url}\n`);
+    const code = await followRun(client, started.workflowId, { render: true, out });
+    if (code === EXIT.waiting) {
+      say(`\nThe demo stops here: the run waits for an operator. Keep a worker running (replup worker) and answer it.`);
+      return code;
+    }
+    // `completed` is set before the workflow writes its report: its result carries the paths.
+    const result = (await client.workflow.getHandle(started.workflowId).result()) as RunResult;
+    await stopWorker();
+
+    say('\nLab check:');
+    const check = await labCheck({ state: plan.target.state });
+    out.write(check.text.replace(/^(?=.)/gm, '  '));
+
+    const report = result.progress.facts.report as { markdown: string; json: string } | undefined;
+    say('');
+    say(`Web UI:  ${uiUrl(client, started.workflowId)}`);
+    say(report ? `Report:  ${relative(process.cwd(), report.markdown)}` : `Report:  not written (${String(result.progress.facts.reportError ?? 'unknown reason')}); rebuild it with replup report '${started.workflowId}'`);
+    if (result.status !== 'completed') {
+      say(`The run ended ${result.status}: ${result.outcome}`);
+      return EXIT.failed;
+    }
+    return check.exitCode === EXIT.ok ? EXIT.ok : EXIT.failed;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    await stopWorker();
+    await client.connection.close();
+  }
+}
+
+export const registerDemo: Register = (program, setExit) => {
+  program
+    .command('demo')
+    .description('Upgrade a simulated fleet end to end: dev server, lab, worker, run, watch, lab check')
+    .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
+    .action(async (opts: { actor: string }) => setExit(await runDemo({ actor: opts.actor })));
+};

@@ -1,0 +1,53 @@
+// `replup report <id> [--json|--md] [--out DIR]`: the run report, rebuilt from the workflow's
+// history (and its batch children's) — the same report the workflow wrote when it ended.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Register } from './index.js';
+import { connectClient } from '../../worker/connection.js';
+import { reportFromHistory, renderReportMarkdown, writeReportFiles, type RunReport } from '../../activities/report/index.js';
+import { UserError, EXIT } from '../errors.js';
+
+export interface ReportOptions {
+  json?: boolean;
+  md?: boolean;
+  out?: string;
+  run?: string;
+}
+
+/** The report of run `id`; a UserError when there is no such run. */
+export async function runReport(client: Client, id: string, runId?: string): Promise<RunReport> {
+  try {
+    return await reportFromHistory(client, id, runId);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
+      throw new UserError(`no run with id ${id}${runId ? ` and run id ${runId}` : ''} in namespace ${client.options.namespace}`, [
+        'list the runs: replup list (past ones: replup list --status completed, --status aborted)',
+      ]);
+    }
+    throw err;
+  }
+}
+
+/** What `replup report` prints: the Markdown or JSON, or the paths written with --out. */
+export async function reportCommand(client: Client, id: string, opts: ReportOptions): Promise<string> {
+  if (opts.json && opts.md) throw new UserError('--json and --md exclude each other: pick one (with --out both files are written)', [], EXIT.usage);
+  const report = await runReport(client, id, opts.run);
+  if (opts.out) {
+    const files = await writeReportFiles(report, opts.out);
+    return `${files.markdown}\n${files.json}\n`;
+  }
+  return opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportMarkdown(report);
+}
+
+export const registerReport: Register = (program) => {
+  program
+    .command('report <id>')
+    .description('Rebuild a run report from the workflow history: steps, activities, decisions, sync rounds, verification')
+    .option('--json', 'print the report as JSON (for tools)')
+    .option('--md', 'print the report as Markdown (the default)')
+    .option('--out <dir>', 'write <id>.md and <id>.json into this folder instead of printing')
+    .option('--run <runId>', 'an earlier run of the same workflow id (default: the latest)')
+    .action(async (id: string, opts: ReportOptions) => {
+      const client = await connectClient();
+      process.stdout.write(await reportCommand(client, id, opts));
+    });
+};

@@ -1,0 +1,505 @@
+// Randomized faults against the whole product: each run creates a lab fleet, starts the
+// Personalization Server upgrade, and while it runs SIGKILLs the `replup worker` process several
+// times (starting a new one each time), restarts the Temporal dev server from its SQLite file once,
+// and lets the lab fail operations with transient SQL errors. A run passes only if it ends
+// `completed`, every lab invariant holds, and no side effect happened more often than it should.
+// Every random choice comes from the run's seed (run i of seed S uses seed S+i), so a failed run
+// is replayed with `npm run chaos -- --seed <its seed> --runs 1`.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { parse, stringify } from 'yaml';
+import { checkLab, initLab, readLabState, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
+import { loadPlanText } from '../../plan/load.js';
+import type { UpgradePlan } from '../../plan/types.js';
+import { startUpgrade } from '../../cli/lib/runs.js';
+import type { StepMemo } from '../../workflows/runbook.js';
+import { OwnDevServer, startWorkerProcess } from './processes.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface ChaosOptions {
+  runs: number;
+  seed: number;
+  /** Probability that a lab SQL operation fails with a transient error (deadlock, timeout, reset). */
+  transient?: number;
+  /** Kills at lab crash points per run (plus one kill at a random moment). */
+  crashPoints?: number;
+  /** Give up on a run after this long. */
+  runTimeoutMs?: number;
+  /** Where runs keep their labs, logs and the server's SQLite file (default: a fresh temp dir, removed when all pass). */
+  dir?: string;
+  log?: (line: string) => void;
+}
+
+export interface KillRecord {
+  /** `crash-at runScript:5` (the worker killed itself right after that lab call took effect) or `external` (SIGKILL at a random moment). */
+  how: string;
+  /** The step the run was at. */
+  step: string;
+  /** SIGKILL → a new worker process serves. */
+  workerRestartMs: number;
+  /** SIGKILL → the next lab operation: how long the run stood still. */
+  resumeMs: number | null;
+  /** ms since the epoch */
+  killedAt: number;
+}
+
+export interface SideEffectReport {
+  database: string;
+  backups: number;
+  scriptRuns: number;
+  subscriptionCreations: number;
+  snapshotDeliveries: number;
+  replicationRemovals: number;
+  rowGuidConversions: number;
+}
+
+export interface RunReport {
+  run: number;
+  seed: number;
+  workflowId: string;
+  ok: boolean;
+  status: string;
+  /** Why the run failed (empty when ok). */
+  problems: string[];
+  kills: KillRecord[];
+  serverRestarts: number;
+  serverDowntimeMs: number;
+  /** Lab operations that failed (all of them injected transient faults in a healthy run). */
+  injectedErrors: number;
+  /** Worker processes that died without being killed by the suite. */
+  unexpectedWorkerExits: number;
+  labOperations: number;
+  durationMs: number;
+  sideEffects: SideEffectReport[];
+  publicationScriptRuns: number;
+  subscriptionScriptRuns: number;
+  convertRowGuidsRuns: number;
+  dir: string;
+}
+
+export interface ChaosSummary {
+  seed: number;
+  runs: number;
+  completed: number;
+  failures: number;
+  kills: number;
+  serverRestarts: number;
+  injectedErrors: number;
+  /** Seeds of the failed runs: `npm run chaos -- --seed S --runs 1` replays one. */
+  failedSeeds: number[];
+  resumeLatencyMs: { samples: number; median: number | null; p90: number | null; max: number | null };
+  workerRestartMs: { median: number | null; max: number | null };
+  durationMs: number;
+  reports: RunReport[];
+}
+
+// ---- seeded choices ---------------------------------------------------------------------------
+
+function mulberry32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Lab operations that change the fleet, in the order the runbook reaches them, with how many
+ * calls any run makes at least (lab-small: 3 databases, 4 personalization servers, 4
+ * subscriptions, 2 publications). A crash point past that minimum could never fire.
+ */
+const CRASH_OPS: [op: string, atLeast: number][] = [
+  ['drain', 4],
+  ['runMergeAgent', 8], // sync-until-quiet: at least 2 rounds of 4 merges
+  ['backupDatabase', 3],
+  ['removeReplication', 3],
+  ['upgradeDatabase', 3],
+  ['stopService', 4],
+  ['runScript', 8], // 2 ConvertRowGuids, 2 publications, 4 subscriptions
+  ['writeCanary', 1],
+];
+
+interface RunPlan {
+  crashAt: { op: string; n: number }[];
+  /** The incarnation (0 = first worker) that is killed at a random moment, and when (ms after it serves). */
+  externalKill: { incarnation: number; afterMs: number };
+  /** Restart the server when the lab has done this many operations in this run. */
+  restartAtOps: number;
+}
+
+export function planRun(seed: number, crashPoints: number): RunPlan {
+  const rnd = mulberry32(seed ^ 0x5eed);
+  const ops = CRASH_OPS.map((c, i) => ({ c, i, key: rnd() }))
+    .sort((a, b) => a.key - b.key)
+    .slice(0, crashPoints)
+    .sort((a, b) => a.i - b.i);
+  return {
+    crashAt: ops.map(({ c: [op, atLeast] }) => ({ op, n: 1 + Math.floor(rnd() * atLeast) })),
+    externalKill: { incarnation: Math.floor(rnd() * (crashPoints + 1)), afterMs: 500 + Math.floor(rnd() * 4500) },
+    // A clean lab-small run makes a few hundred operations: restart within the first part.
+    restartAtOps: 20 + Math.floor(rnd() * 130),
+  };
+}
+
+// ---- one run ----------------------------------------------------------------------------------
+
+/** lab-small.yaml with a publisher of its own (so its workflow id is new) and fast test retries. */
+export async function chaosPlan(dir: string, name: string, publisher: string, patch: (doc: any) => void = () => {}): Promise<{ plan: UpgradePlan; file: string }> {
+  const doc = parse(readFileSync(join(ROOT, 'examples/lab-small.yaml'), 'utf8'));
+  doc.name = name;
+  doc.publisher.server = publisher;
+  doc.target.state = join(dir, 'lab.json');
+  doc.scripts.dir = join(ROOT, 'examples/replication');
+  doc.backup = { dir: join(dir, 'backups') };
+  doc.options = { ...doc.options, drainTimeoutSeconds: 2, retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 30 } };
+  patch(doc);
+  const file = join(dir, 'plan.yaml');
+  writeFileSync(file, stringify(doc));
+  const loaded = loadPlanText(readFileSync(file, 'utf8'), file);
+  if (!loaded.ok) throw new Error(`the chaos plan ${file} is invalid: ${JSON.stringify(loaded.errors)}`);
+  return { plan: loaded.plan as UpgradePlan, file };
+}
+
+/** Worker processes alive now, for cleanup on Ctrl-C. */
+const livePids = new Set<number>();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const totalOps = (s: LabState) => Object.values(s.calls).reduce((n, x) => n + x, 0);
+
+function sideEffects(state: LabState): SideEffectReport[] {
+  return Object.entries(state.counters).map(([database, c]: [string, SideEffectCounters]) => ({
+    database,
+    backups: c.backups,
+    scriptRuns: c.scriptRuns,
+    subscriptionCreations: c.subscriptionCreations,
+    snapshotDeliveries: c.snapshotDeliveries,
+    replicationRemovals: c.replicationRemovals,
+    rowGuidConversions: c.rowGuidConversions,
+  }));
+}
+
+/**
+ * What must hold after a completed run. Returns the problems (empty = pass). The lab counts
+ * side effects itself, in the state file the killed workers wrote.
+ */
+export function sideEffectProblems(plan: UpgradePlan, state: LabState): string[] {
+  const problems: string[] = [];
+  const c = (key: string) => state.counters[key];
+  const subscriptionsTo = (key: string) => plan.publications.filter((p) => p.subscribers.includes(key)).length;
+  const subscriptions = plan.publications.reduce((n, p) => n + p.subscribers.length, 0);
+  const publisherKey = plan.publisher.key;
+  for (const site of plan.sites) {
+    const got = c(site.key);
+    if (got?.backups !== 1) problems.push(`${site.key} was backed up ${got?.backups ?? 0} times, not once`);
+    if ((got?.snapshotDeliveries ?? 0) !== 0) problems.push(`${site.key} received ${got?.snapshotDeliveries} snapshots: its archive was wiped`);
+    if ((got?.subscriptionCreations ?? 0) !== subscriptionsTo(site.key)) {
+      problems.push(`${site.key} had ${got?.subscriptionCreations ?? 0} subscriptions created, it subscribes to ${subscriptionsTo(site.key)} publications`);
+    }
+    if ((got?.replicationRemovals ?? 0) > 1) problems.push(`replication was removed ${got?.replicationRemovals} times from ${site.key}`);
+  }
+  // The publication and subscription scripts all run at the publisher: each exactly once, as a
+  // rerun would either fail (20025, 14058) or, on a real server, create a second agent job.
+  const atPublisher = c(publisherKey)?.scriptRuns ?? 0;
+  if (atPublisher !== plan.publications.length + subscriptions) {
+    problems.push(`${atPublisher} scripts ran at the publisher ${publisherKey}; expected ${plan.publications.length} publication + ${subscriptions} subscription scripts, each once`);
+  }
+  // ConvertRowGuids is guarded by its marker table, so a rerun after a lost reply is harmless; its
+  // effect must be exactly once: no legacy GUID left, none swapped back (checked by no-conflicting-rows).
+  const legacy = Object.values(state.databases).flatMap((d) => Object.values(d.tables).flatMap((t) => Object.values(t).filter((r) => r.legacyGuid)));
+  if (legacy.length) problems.push(`${legacy.length} rows still carry a legacy row GUID`);
+  return problems;
+}
+
+async function connectTo(address: string): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address, connectTimeout: 5_000 }) });
+}
+
+interface RunContext {
+  server: OwnDevServer;
+  client: () => Promise<Client>;
+  log: (line: string) => void;
+  transient: number;
+  crashPoints: number;
+  runTimeoutMs: number;
+}
+
+async function chaosRun(index: number, seed: number, base: string, ctx: RunContext): Promise<RunReport> {
+  const t0 = Date.now();
+  const dir = join(base, `run-${index}-seed-${seed}`);
+  mkdirSync(dir, { recursive: true });
+  const { plan } = await chaosPlan(dir, `chaos-${seed}`, `CHAOS-PUB-${seed}`);
+  const statePath = (plan.target as { state: string }).state;
+  await initLab(plan, { seed, rows: 20, faults: { transient: ctx.transient, seed } });
+  const schedule = planRun(seed, ctx.crashPoints);
+  const report: RunReport = {
+    run: index,
+    seed,
+    workflowId: '',
+    ok: false,
+    status: 'not started',
+    problems: [],
+    kills: [],
+    serverRestarts: 0,
+    serverDowntimeMs: 0,
+    injectedErrors: 0,
+    unexpectedWorkerExits: 0,
+    labOperations: 0,
+    durationMs: 0,
+    sideEffects: [],
+    publicationScriptRuns: 0,
+    subscriptionScriptRuns: 0,
+    convertRowGuidsRuns: 0,
+    dir,
+  };
+  const logFile = join(dir, 'worker.log');
+  let incarnation = 0;
+  let nextCrash = 0;
+  const startWorker = () => {
+    // Crash points the run has already passed (a kill before them moved past) are dropped.
+    const state = readLabState(statePath);
+    while (nextCrash < schedule.crashAt.length && (state.calls[schedule.crashAt[nextCrash]!.op] ?? 0) >= schedule.crashAt[nextCrash]!.n) nextCrash++;
+    const crash = schedule.crashAt[nextCrash];
+    const env: Record<string, string> = { TEMPORAL_ADDRESS: ctx.server.address, REPLUP_LAB_LATENCY_SCALE: '1', REPLUP_REPORTS_DIR: join(dir, 'reports') };
+    if (crash) env.REPLUP_LAB_CRASH_AT = `${crash.op}:${crash.n}`;
+    const w = startWorkerProcess({ env, logFile });
+    livePids.add(w.pid);
+    void w.exited.then(() => livePids.delete(w.pid));
+    return Object.assign(w, { crash, incarnation: incarnation++ });
+  };
+
+  let current = startWorker();
+  await current.ready;
+  const client = await ctx.client();
+  const started = await startUpgrade(client, plan, 'chaos');
+  report.workflowId = started.workflowId;
+  const startOps = totalOps(readLabState(statePath));
+  let externalTimer: NodeJS.Timeout | undefined;
+  let externalFired = false;
+  const armExternal = (w: typeof current) => {
+    // From its incarnation on (an earlier crash point may end that worker first), until it fires.
+    if (externalFired || w.incarnation < schedule.externalKill.incarnation) return;
+    void w.ready.then(() => {
+      externalTimer = setTimeout(() => {
+        if (!w.alive()) return;
+        externalFired = true;
+        (w as { externalKill?: boolean }).externalKill = true;
+        w.child.kill('SIGKILL');
+      }, schedule.externalKill.afterMs);
+    }, () => undefined);
+  };
+  armExternal(current);
+  let restarted = false;
+  let at = 'preflight';
+  let closed: string | undefined;
+  const deadline = t0 + ctx.runTimeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      await sleep(200);
+      // The worker died: a kill of ours, or something to report. Either way a new one takes over.
+      if (!current.alive()) {
+        const exit = await current.exited;
+        const w = current as typeof current & { externalKill?: boolean };
+        const byCrashPoint = !w.externalKill && exit.signal === 'SIGKILL' && w.crash !== undefined;
+        if (!w.externalKill && !byCrashPoint) {
+          report.unexpectedWorkerExits += 1;
+          report.problems.push(`worker pid ${w.pid} exited by itself (${exit.signal ?? `code ${exit.code}`}); see ${logFile}`);
+        }
+        if (byCrashPoint) nextCrash++;
+        const step = at;
+        const next = startWorker();
+        current = next;
+        armExternal(next);
+        const killedAt = exit.at;
+        const readyAt = await next.ready.catch(() => Date.now());
+        report.kills.push({ how: w.externalKill ? 'external' : byCrashPoint ? `crash-at ${w.crash!.op}:${w.crash!.n}` : 'unexpected', step, workerRestartMs: readyAt - killedAt, resumeMs: null, killedAt });
+        continue;
+      }
+      const state = readLabState(statePath);
+      if (!restarted && totalOps(state) - startOps >= schedule.restartAtOps) {
+        restarted = true;
+        ctx.log(`  run ${index}: restarting the Temporal server at ${at}`);
+        report.serverDowntimeMs = await ctx.server.restart();
+        report.serverRestarts += 1;
+        continue;
+      }
+      // The memo (written by the step engine into the history) says where the run is without
+      // asking a worker: a query would wait for one while the worker is dead.
+      let memo: StepMemo | undefined;
+      try {
+        const desc = await client.workflow.getHandle(started.workflowId).describe();
+        memo = desc.memo?.replup as StepMemo | undefined;
+        if (desc.status.name !== 'RUNNING') {
+          closed = desc.status.name;
+          break;
+        }
+      } catch {
+        continue; // the server is restarting
+      }
+      if (memo) at = memo.current ?? at;
+      const waiting = memo?.steps.find(([, status]) => status.startsWith('awaiting-'));
+      if (waiting) {
+        report.problems.push(`the run parked at ${waiting[0]} (${waiting[1]}): ${waiting[3] ?? ''}`);
+        break;
+      }
+    }
+    if (!closed && report.problems.length === 0) report.problems.push(`timed out after ${Math.round(ctx.runTimeoutMs / 1000)} s at ${at}`);
+  } finally {
+    clearTimeout(externalTimer);
+    await current.kill();
+  }
+
+  report.status = closed?.toLowerCase() ?? `stopped at ${at}`;
+  if (closed) {
+    const result = (await client.workflow.getHandle(started.workflowId).result().catch((e: Error) => ({ status: `failed: ${e.message}` }))) as { status: string };
+    report.status = result.status;
+    if (result.status !== 'completed') report.problems.push(`the run ended ${result.status}`);
+  } else {
+    await client.workflow.getHandle(started.workflowId).terminate('chaos run failed; kept for inspection in the lab dir').catch(() => undefined);
+  }
+  if (!restarted && report.problems.length === 0) report.problems.push(`the run ended before the server restart point (${schedule.restartAtOps} operations)`);
+
+  const state = readLabState(statePath);
+  report.labOperations = totalOps(state);
+  report.injectedErrors = state.accounting.filter((a) => a.outcome === 'error').length;
+  // How long each kill stood the run still: from the SIGKILL to the next lab operation.
+  for (const k of report.kills) {
+    const next = state.accounting.find((a) => a.start >= k.killedAt);
+    k.resumeMs = next ? next.start - k.killedAt : null;
+  }
+  report.sideEffects = sideEffects(state);
+  // Every script at the publisher is a publication or a subscription script; each subscription
+  // the lab created came from one script run, so the rest are the publication script runs.
+  const subscriptionsCreated = Object.values(state.counters).reduce((n, c) => n + c.subscriptionCreations, 0);
+  report.subscriptionScriptRuns = subscriptionsCreated;
+  report.publicationScriptRuns = (state.counters[plan.publisher.key]?.scriptRuns ?? 0) - subscriptionsCreated;
+  const subscriberKeys = new Set(plan.publications.flatMap((p) => p.subscribers));
+  report.convertRowGuidsRuns = [...subscriberKeys].reduce((n, k) => n + (state.counters[k]?.scriptRuns ?? 0), 0);
+  if (report.status === 'completed') {
+    for (const inv of checkLab(state)) if (!inv.ok) report.problems.push(`invariant ${inv.name}: ${inv.detail}`);
+    report.problems.push(...sideEffectProblems(plan, state));
+  }
+  report.ok = report.status === 'completed' && report.problems.length === 0;
+  report.durationMs = Date.now() - t0;
+  return report;
+}
+
+// ---- many runs --------------------------------------------------------------------------------
+
+function percentile(xs: number[], p: number): number | null {
+  if (xs.length === 0) return null;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const base = opts.dir ?? mkdtempSync(join(tmpdir(), 'replup-chaos-'));
+  const server = await OwnDevServer.start(join(base, 'temporal'));
+  log(`chaos: Temporal dev server ${server.address} (SQLite ${server.dbFile}); runs in ${base}`);
+  let client: Client | undefined;
+  const ctx: RunContext = {
+    server,
+    client: async () => (client ??= await connectTo(server.address)),
+    log,
+    transient: opts.transient ?? 0.1,
+    crashPoints: opts.crashPoints ?? 2,
+    runTimeoutMs: opts.runTimeoutMs ?? 240_000,
+  };
+  const reports: RunReport[] = [];
+  // Ctrl-C: leave no worker or server behind.
+  const interrupted = () => {
+    for (const pid of livePids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    void server.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    for (let i = 0; i < opts.runs; i++) {
+      const seed = opts.seed + i;
+      let r: RunReport;
+      try {
+        r = await chaosRun(i + 1, seed, base, ctx);
+      } catch (err) {
+        r = { ...emptyReport(i + 1, seed, base), problems: [`the run could not be driven: ${(err as Error).stack ?? err}`] };
+      }
+      reports.push(r);
+      const kills = r.kills.filter((k) => k.how !== 'unexpected');
+      log(
+        `run ${r.run}/${opts.runs} seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} (${r.status}) in ${(r.durationMs / 1000).toFixed(1)} s; ` +
+          `${kills.length} kills (${kills.map((k) => `${k.how} at ${k.step}`).join(', ')}), ${r.serverRestarts} server restart, ${r.injectedErrors} injected errors` +
+          (r.ok ? '' : `\n  ${r.problems.join('\n  ')}\n  files: ${r.dir}`),
+      );
+    }
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await client?.connection.close().catch(() => undefined);
+    await server.stop();
+  }
+  const failures = reports.filter((r) => !r.ok);
+  if (failures.length === 0 && !opts.dir) rmSync(base, { recursive: true, force: true });
+  const kills = reports.flatMap((r) => r.kills.filter((k) => k.how !== 'unexpected'));
+  const resume = kills.map((k) => k.resumeMs).filter((x): x is number => x !== null);
+  const restart = kills.map((k) => k.workerRestartMs);
+  return {
+    seed: opts.seed,
+    runs: reports.length,
+    completed: reports.filter((r) => r.status === 'completed').length,
+    failures: failures.length,
+    kills: kills.length,
+    serverRestarts: reports.reduce((n, r) => n + r.serverRestarts, 0),
+    injectedErrors: reports.reduce((n, r) => n + r.injectedErrors, 0),
+    failedSeeds: failures.map((r) => r.seed),
+    resumeLatencyMs: { samples: resume.length, median: percentile(resume, 0.5), p90: percentile(resume, 0.9), max: resume.length ? Math.max(...resume) : null },
+    workerRestartMs: { median: percentile(restart, 0.5), max: restart.length ? Math.max(...restart) : null },
+    durationMs: Date.now() - t0,
+    reports,
+  };
+}
+
+function emptyReport(run: number, seed: number, base: string): RunReport {
+  return {
+    run,
+    seed,
+    workflowId: '',
+    ok: false,
+    status: 'not started',
+    problems: [],
+    kills: [],
+    serverRestarts: 0,
+    serverDowntimeMs: 0,
+    injectedErrors: 0,
+    unexpectedWorkerExits: 0,
+    labOperations: 0,
+    durationMs: 0,
+    sideEffects: [],
+    publicationScriptRuns: 0,
+    subscriptionScriptRuns: 0,
+    convertRowGuidsRuns: 0,
+    dir: join(base, `run-${run}-seed-${seed}`),
+  };
+}
+
+/** The summary a person reads. */
+export function formatSummary(s: ChaosSummary): string {
+  const sec = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)} s`);
+  const lines = [
+    `chaos seed ${s.seed}: ${s.runs} runs, ${s.completed} completed, ${s.failures} failures`,
+    `  kills: ${s.kills} (SIGKILL of the worker process), server restarts: ${s.serverRestarts}, injected errors: ${s.injectedErrors}`,
+    `  resume after a kill: median ${sec(s.resumeLatencyMs.median)}, p90 ${sec(s.resumeLatencyMs.p90)}, max ${sec(s.resumeLatencyMs.max)} (${s.resumeLatencyMs.samples} kills); new worker serving after ${sec(s.workerRestartMs.median)} (median)`,
+    `  took ${(s.durationMs / 60000).toFixed(1)} min`,
+  ];
+  if (s.failures) lines.push(`  failed seeds: ${s.failedSeeds.join(', ')} (replay one: npm run chaos -- --seed <seed> --runs 1)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,190 @@
+// The Temporal Web UI, checked in a real browser (Debian's chromium, driven by playwright-core):
+// someone who was not there opens the suite's dev server UI and finds the story of an upgrade —
+// the steps' activities with their summaries, the operator's decision with actor and reason, the
+// plan in the summary, the step table as current details — and finds a stuck run in the
+// workflow list by `ReplupStatus = "awaiting-operator"`. Screenshots go to test-artifacts/browser/.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { initLab, openLab } from '../../activities/lab/index.js';
+import { reportFromHistory, type RunReport } from '../../activities/report/index.js';
+import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
+import { decide, startUpgrade, uiUrl } from '../../cli/lib/runs.js';
+import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+
+const CHROMIUM = process.env.REPLUP_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const SHOTS = resolve('test-artifacts/browser');
+const REASON = 'resolved 3 PK conflicts in the conflict viewer';
+
+/** Why the browser test cannot run here, or undefined when it can. In CI it must run. */
+function missing(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (bash .ci/run does), or set REPLUP_CHROMIUM`;
+  if (!inject('temporalUiUrl')) return 'the Temporal server under test has no known Web UI: set REPLUP_UI_URL along with TEMPORAL_ADDRESS';
+  return undefined;
+}
+const why = missing();
+if (why && process.env.CI === 'true') throw new Error(`the browser test must run in CI, but ${why}`);
+
+let env: TestWorkflowEnvironment;
+let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+let browser: BrowserContext | undefined;
+let profile: string | undefined;
+const completed = { id: '', report: undefined as RunReport | undefined, summary: '' };
+const parked = { id: '' };
+const saved = { ui: process.env.REPLUP_UI_URL, reports: process.env.REPLUP_REPORTS_DIR };
+let reportsDir: string | undefined;
+
+beforeAll(async () => {
+  if (why) {
+    console.warn(`browser test skipped: ${why}`);
+    return;
+  }
+  env = await connect();
+  // The links `replup start` prints must open these pages.
+  process.env.REPLUP_UI_URL = inject('temporalUiUrl');
+  // The worker runs in this process; its run reports go to a scratch folder, not the repo's.
+  reportsDir = mkdtempSync(join(tmpdir(), 'replup-reports-'));
+  process.env.REPLUP_REPORTS_DIR = reportsDir;
+  const taskQueue = uniqueQueue('browser');
+  // The worker stays up: the UI asks it (a query) for the current details.
+  worker = await startWorker(env, taskQueue);
+  const stamp = `${process.pid}-${Date.now()}`;
+
+  // A completed run: conflicts park the sync; dba-anna resolves them and decides retry.
+  const planA = await examplePlan('lab-small.yaml');
+  await initLab(planA, { rows: 20, seed: 42, conflicts: 3 });
+  completed.id = `${upgradeWorkflowId(planA)}#browser-done-${stamp}`;
+  completed.summary = `${planA.name}: upgrade ${planA.publisher.server}/${planA.publisher.database} fleet ${planA.from} → ${planA.to}`;
+  await startUpgrade(env.client, planA, 'test-operator', { taskQueue, workflowId: completed.id });
+  await waitFor(env.client, completed.id, (p) => p.status === 'awaiting-operator');
+  const labA = openLab((planA.target as { state: string }).state);
+  await labA.admin.resolveConflicts();
+  labA.admin.close();
+  await decide(env.client, completed.id, 'sync-until-quiet', 'retry', REASON, 'dba-anna');
+  await env.client.workflow.getHandle(completed.id).result();
+  completed.report = await reportFromHistory(env.client, completed.id);
+
+  // A parked run, left waiting for an operator.
+  const planB = await examplePlan('lab-small.yaml');
+  await initLab(planB, { rows: 20, seed: 42, conflicts: 1 });
+  parked.id = `${upgradeWorkflowId(planB)}#browser-parked-${stamp}`;
+  await startUpgrade(env.client, planB, 'test-operator', { taskQueue, workflowId: parked.id });
+  await waitFor(env.client, parked.id, (p) => p.status === 'awaiting-operator');
+
+  mkdirSync(SHOTS, { recursive: true });
+  profile = mkdtempSync(join(tmpdir(), 'replup-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1600, height: 1000 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (parked.id) await decide(env.client, parked.id, 'sync-until-quiet', 'abort', 'browser test over', 'test').catch(() => {});
+  await worker?.stop();
+  for (const [k, v] of [['REPLUP_UI_URL', saved.ui], ['REPLUP_REPORTS_DIR', saved.reports]] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  if (reportsDir) rmSync(reportsDir, { recursive: true, force: true });
+  await env?.teardown();
+});
+
+/** A fresh tab on a page of the UI; running workflows long-poll, so never wait for network idle. */
+async function open(url: string): Promise<Page> {
+  const page = await browser!.newPage();
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  return page;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, name) });
+
+/** The UI renders summary, details and current details as Markdown, each in its own iframe. */
+async function renderedWith(page: Page, text: string): Promise<string> {
+  let found: string | undefined;
+  await expect
+    .poll(
+      async () => {
+        const texts = await Promise.all(page.frames().filter((f) => f !== page.mainFrame()).map((f) => f.locator('body').innerText().catch(() => '')));
+        found = texts.find((t) => t.includes(text));
+        return found !== undefined;
+      },
+      { timeout: 30_000, message: `a rendered Markdown panel containing "${text}"` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+describe('the Temporal Web UI tells the story of an upgrade', () => {
+  it("a completed run's page: every step activity with its summary, and the operator's decision with actor and reason", async (ctx) => {
+    if (why) ctx.skip(why);
+    const page = await open(uiUrl(env.client, completed.id));
+    try {
+      await expect.poll(() => page.getByText('Completed', { exact: true }).first().isVisible(), { timeout: 30_000 }).toBe(true);
+      // The timeline names each activity by its type and the summary the workflow gave it.
+      const timeline = page.getByText('writeRunReport • report: write the run report from the history', { exact: true });
+      await timeline.waitFor({ timeout: 30_000 });
+      const activities = completed.report!.activities;
+      const steps = completed.report!.steps.filter((s) => s.activities > 0).map((s) => s.id);
+      expect(steps).toEqual(['preflight', 'drain-users', 'sync-until-quiet', 'backup', 'remove-replication', 'upgrade', 'stop-background-services', 'convert-row-guids', 'prepare-scripts', 'enable-replication', 'verify-replication', 'restore-service']);
+      for (const summary of new Set(activities.map((a) => `${a.type} • ${a.summary}`))) {
+        await expect.poll(() => page.getByText(summary, { exact: true }).count(), { message: `timeline entry "${summary}"` }).toBeGreaterThan(0);
+      }
+      await page.getByText('Event History', { exact: true }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await shot(page, 'completed-run-timeline.png');
+
+      // The decision is the Update `decide`: its arguments say who retried which step and why.
+      await page.getByText('decide', { exact: true }).first().click();
+      await page.getByText('Workflow Execution Update Accepted').first().waitFor();
+      const panel = page.locator('body');
+      await expect.poll(() => panel.innerText()).toMatch(/"action": "retry"/);
+      const text = await panel.innerText();
+      expect(text).toContain('"step": "sync-until-quiet"');
+      expect(text).toContain(`"reason": "${REASON}"`);
+      expect(text).toContain('"actor": "dba-anna"');
+      // The decision on the timeline, between the sync's two attempts, and its arguments below it.
+      await page.getByText('decide', { exact: true }).first().evaluate((e) => e.scrollIntoView({ block: 'center' }));
+      await page.getByText('"dba-anna"').first().evaluate((e) => e.scrollIntoView({ block: 'nearest' }));
+      await shot(page, 'completed-run-decision.png');
+
+      // User Metadata: the plan as summary and details, the step table as current details.
+      await page.getByRole('tab', { name: 'User Metadata' }).click();
+      expect((await renderedWith(page, completed.summary)).trim()).toBe(completed.summary);
+      expect(await renderedWith(page, 'publisher: LAB-PUB/PersonalizationServer')).toMatch(/lab-small: Personalization Server 8\.2\.0\.0 → 10\.4\.0\.0/);
+      await page.getByText('Events with Metadata').waitFor();
+      const table = await renderedWith(page, 'em-personalization-upgrade on');
+      expect(table).toContain('lab-small — em-personalization-upgrade on LAB-PUB/PersonalizationServer: completed');
+      for (const id of steps) expect(table).toMatch(new RegExp(`${id}\\s+done`));
+      // Tall enough for the plan, the step table and the list of activities by their summaries.
+      await page.setViewportSize({ width: 1600, height: 2400 });
+      await shot(page, 'completed-run-user-metadata.png');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the workflow list filtered by ReplupStatus = "awaiting-operator" shows the parked run, and its page says why it waits', async (ctx) => {
+    if (why) ctx.skip(why);
+    const list = await open(`${uiUrl(env.client)}?query=${encodeURIComponent('ReplupStatus = "awaiting-operator"')}`);
+    try {
+      await list.getByRole('link', { name: parked.id, exact: true }).waitFor({ timeout: 30_000 });
+      expect(await list.getByRole('link', { name: completed.id, exact: true }).count()).toBe(0);
+      await shot(list, 'list-awaiting-operator.png');
+    } finally {
+      await list.close();
+    }
+    const page = await open(uiUrl(env.client, parked.id));
+    try {
+      await page.getByRole('tab', { name: 'User Metadata' }).click();
+      const table = await renderedWith(page, 'em-personalization-upgrade on');
+      expect(table).toContain('lab-small — em-personalization-upgrade on LAB-PUB/PersonalizationServer: awaiting-operator at sync-until-quiet');
+      expect(table).toContain('error: ConflictsFound: conflicting rows need a decision');
+      await shot(page, 'parked-run-user-metadata.png');
+    } finally {
+      await page.close();
+    }
+  });
+});

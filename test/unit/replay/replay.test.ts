@@ -1,0 +1,29 @@
+// Replays recorded histories of real runs against the current workflow code: a change that would
+// break upgrades already running (non-determinism) fails here, not at 2 a.m. on a parked run.
+// Re-record with scripts/record-histories.ts when a change is deliberately incompatible.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
+
+const dir = resolve('test/fixtures/histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.history.pb'));
+
+describe('recorded histories replay against the current workflow code', async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') });
+
+  it('has recorded histories to replay', () => {
+    expect(files).toEqual(expect.arrayContaining(['happy-path-8.2.history.pb', 'conflict-retry.history.pb', 'approved-gate.history.pb']));
+  });
+
+  for (const file of files) {
+    it(`replays ${file}`, async () => {
+      const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
+      await expect(Worker.runReplayHistory({ workflowBundle }, history, file)).resolves.toBeUndefined();
+    }, 60_000);
+  }
+});

@@ -1,0 +1,370 @@
+// OpenEdge Replication start-up with deferred agent start-up (seed 002, shared/DOMAIN.md §3): the
+// replication server starts and tries each agent; an agent it cannot reach puts it in deferred
+// agent start-up, retried every 5 minutes (plan option retryIntervalSeconds) until every agent is
+// connected or defer-agent-startup runs out; `replup connect-agent` forces a try at once. Then the
+// handshake (identical databases, target created from the source), startup synchronization
+// (schema changes blocked) and normal processing, all read from `dsrutil -C status -detail` codes.
+//
+// How this run ends when an agent never connects: a non-critical agent is reported (step note and
+// facts.agentsNotConnected) and the run goes on without it, as the server does. A critical agent
+// that has not connected when defer-agent-startup runs out (or fails its handshake) ends the run
+// FAILED with the reason. It does not park for an operator like other failing steps: the server
+// itself has given up (6060), so a retry of the step has nothing to wait for; the remedy is to fix
+// the agent and start a new run.
+import { ApplicationFailure, condition, defineUpdate, setCurrentDetails, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge.js';
+import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge/activities.js';
+import type { StatusReading } from '../activities/openedge/index.js';
+import { callActivity, renderStepTable, Runbook, type StepContext, type StepMemo } from './runbook.js';
+import { ReplupStatus, ReplupStep, type Progress, type RunResult } from './messages.js';
+
+export interface OpenEdgeStartupInput {
+  plan: OpenEdgeStartupPlan;
+  /** Who started the run (OS user or --actor). */
+  requestedBy: string;
+}
+
+export interface ConnectAgentInput {
+  /** An agent of the plan, or ALL. */
+  agent: string;
+  actor: string;
+  reason?: string;
+}
+
+/** `replup connect-agent`: `dsrutil <db> -C connectagent AGENT|ALL` now, while the run waits for agents. */
+export const connectAgentUpdate = defineUpdate<Progress, [ConnectAgentInput]>('connect-agent');
+
+/** One look at the agents, as recorded in facts.agentTries. */
+export interface AgentTry {
+  n: number;
+  /** start-up: the server's own first try; deferred: the run's timer; connect-agent: an operator; deadline: defer-agent-startup ran out. */
+  kind: 'start-up' | 'deferred' | 'connect-agent' | 'deadline';
+  at: string;
+  command: string;
+  actor?: string;
+  /** e.g. "6002 Connecting to Agents" */
+  server: string;
+  agents: Record<string, string>;
+}
+
+const TITLES: Record<OpenEdgeStepId, string> = {
+  'check-properties': 'Validate the replication properties file',
+  'start-server': 'Start the replication server',
+  'connect-agents': 'Connect the agents (deferred agent start-up)',
+  synchronize: 'Handshake and startup synchronization',
+  'normal-processing': 'Normal processing on every connected agent',
+};
+
+/** The workflow id: one start-up per source database at a time. */
+export function openEdgeWorkflowId(plan: Pick<OpenEdgeStartupPlan, 'source'>): string {
+  return `openedge-startup:${plan.source.database}`;
+}
+
+/** Server codes while it has not got every agent yet: 6001 initialization, 6002 connecting to agents. */
+const waitingForAgents = (s: ReplicationStatus) => s.server.code === 6001 || s.server.code === 6002;
+const serverEnded = (s: ReplicationStatus) => s.server.phase === 'failed';
+const now = () => new Date().toISOString();
+
+/** A critical agent is down: the run ends failed (see the header), outside the engine's parking. */
+class RunFailed extends Error {
+  constructor(
+    readonly step: OpenEdgeStepId,
+    readonly reason: string,
+    readonly type: string,
+  ) {
+    super(reason);
+    this.name = 'RunFailed';
+  }
+}
+
+function duration(ms: number): string {
+  const minutes = ms / 60_000;
+  return Number.isInteger(minutes) ? `${minutes} minutes` : `${Math.round(ms / 1000)} s`;
+}
+
+const listAgents = (agents: AgentReading[]) => agents.map((a) => `${a.agent} ${a.text}`).join(', ');
+
+/**
+ * Who is down and whether that ends the run. Agents at 1063 (ended) are victims of the server
+ * ending, never its cause.
+ */
+export function judgeAgents(plan: OpenEdgeStartupPlan, status: ReplicationStatus): { failure?: string; notConnected: AgentReading[] } {
+  const agentOf = (name: string) => plan.agents.find((a) => a.name === name);
+  const waiting = waitingForAgents(status);
+  const down = status.agents.filter((a) => (a.phase === 'failed' && a.code !== 1063) || (waiting && a.phase === 'connecting'));
+  const causes = down.filter((a) => agentOf(a.agent)?.critical);
+  const server = serverEnded(status) ? `the replication server ended (${status.server.text})` : `the replication server reports ${status.server.text}`;
+  // 1032 (or still connecting once we judge) is the server giving up on the agent: at its first
+  // try without deferral, else when its defer-agent-startup ran out.
+  const when = (a: AgentReading) =>
+    a.code !== 1032 && a.phase !== 'connecting'
+      ? ''
+      : plan.deferAgentStartupMinutes > 0
+        ? ` within defer-agent-startup (${duration(plan.deferAgentStartupMinutes * 60_000)})`
+        : ' at start-up (defer-agent-startup is 0: no deferred start-up)';
+  if (causes.length) {
+    const what = causes.map((a) => {
+      const def = agentOf(a.agent)!;
+      const handshake = a.code === 1034 ? ' (the handshake found the target not identical to the source or not created from it: re-create the target from a source backup)' : '';
+      return `critical agent ${a.agent} (${def.host}:${def.port}) did not connect${when(a)}: ${a.text}${handshake}`;
+    });
+    return { failure: `${what.join('; ')}; ${server}`, notConnected: down };
+  }
+  if (serverEnded(status)) return { failure: `${server}; agents: ${listAgents(status.agents)}`, notConnected: down };
+  if (waiting) return { failure: `defer-agent-startup ran out but ${server}; agents: ${listAgents(status.agents)}`, notConnected: down };
+  return { notConnected: down };
+}
+
+/** The connect-agents step: the start-up try, the deferred tries on durable timers, and `connect-agent`. */
+class AgentStartup {
+  /** True while the run waits in deferred agent start-up: the only time `connect-agent` is accepted. */
+  private deferred = false;
+  private requests: (ConnectAgentInput & { ticket: number })[] = [];
+  private requested = 0;
+  private handled = 0;
+  readonly tries: AgentTry[] = [];
+
+  constructor(
+    private readonly run: Runbook,
+    private readonly plan: OpenEdgeStartupPlan,
+    private readonly ctx: OpenEdgeContext,
+  ) {
+    run.progress.facts.agentTries = this.tries;
+    setHandler(
+      connectAgentUpdate,
+      async (input) => {
+        const ticket = ++this.requested;
+        const agent = input.agent.toUpperCase() === 'ALL' ? 'ALL' : input.agent;
+        this.requests.push({ ...input, agent, ticket });
+        run.progress.decisions.push({
+          kind: 'connect-agent',
+          step: 'connect-agents',
+          actor: input.actor,
+          reason: `connectagent ${agent}${input.reason ? `: ${input.reason}` : ''}`,
+          at: now(),
+        });
+        // Answer with the state after the try, so the operator sees what it did.
+        await condition(() => this.handled >= ticket);
+        return run.progress;
+      },
+      {
+        validator: (input) => {
+          if (typeof input?.actor !== 'string' || input.actor.trim() === '') throw new Error('an actor is required: say who asks (--actor)');
+          const names = plan.agents.map((a) => a.name);
+          if (typeof input.agent !== 'string' || (input.agent.toUpperCase() !== 'ALL' && !names.includes(input.agent))) {
+            throw new Error(`unknown agent "${String(input.agent)}": the agents of ${plan.source.database} are ${names.join(', ')} (or ALL for every agent)`);
+          }
+          if (!this.deferred) {
+            const step = run.progress.steps.find((s) => s.id === 'connect-agents');
+            throw new Error(`the run is not in deferred agent start-up (connect-agents is ${step?.status ?? 'unknown'}): connect-agent only applies while the run waits for agents`);
+          }
+        },
+      },
+    );
+  }
+
+  private record(kind: AgentTry['kind'], command: string, status: ReplicationStatus, actor?: string): void {
+    this.tries.push({
+      n: this.tries.length + 1,
+      kind,
+      at: now(),
+      command,
+      ...(actor !== undefined && { actor }),
+      server: status.server.text,
+      agents: Object.fromEntries(status.agents.map((a) => [a.agent, a.text])),
+    });
+  }
+
+  private async connectagent(kind: 'deferred' | 'connect-agent', agent: string, actor?: string): Promise<ReplicationStatus> {
+    const command = `dsrutil ${this.ctx.database} -C connectagent ${agent}`;
+    const label = kind === 'deferred' ? `deferred try ${this.tries.length + 1}` : `connect-agent by ${actor}`;
+    const r = await callActivity<Awaited<ReturnType<OpenEdgeActivities['openedgeConnectAgent']>>>('openedgeConnectAgent', [this.ctx, agent], `connect-agents: ${label}: ${command}`);
+    this.record(kind, command, r.status, actor);
+    return r.status;
+  }
+
+  private async readStatus(kind: 'start-up' | 'deadline'): Promise<ReplicationStatus> {
+    const command = `dsrutil ${this.ctx.database} -C status -detail`;
+    const status = await callActivity<ReplicationStatus>('openedgeStatus', [this.ctx], `connect-agents: ${kind}: ${command}`);
+    this.record(kind, command, status);
+    return status;
+  }
+
+  /**
+   * Waits for every agent. Each deferred try is a durable timer, then `connectagent ALL` (connected
+   * agents are left alone), so every try is an action on the record and survives a worker restart;
+   * an operator's `connect-agent` is tried at once and restarts the interval, as on the server.
+   */
+  async connect(s: StepContext, serverSeenAt: number, startup: ReplicationStatus | undefined): Promise<{ status: ReplicationStatus; notConnected: AgentReading[] }> {
+    const { plan } = this;
+    let status: ReplicationStatus;
+    if (startup) {
+      status = startup;
+      this.record('start-up', `dsrutil ${this.ctx.database} -C status -detail`, status);
+    } else status = await this.readStatus('start-up');
+
+    const deferral = plan.deferAgentStartupMinutes > 0;
+    const deadline = serverSeenAt + plan.deferAgentStartupMinutes * 60_000;
+    const interval = plan.retryIntervalSeconds * 1000;
+    if (waitingForAgents(status) && deferral) {
+      this.deferred = true;
+      this.run.progress.facts.deferredAgentStartup = { since: now(), deadline: new Date(deadline).toISOString(), retryIntervalSeconds: plan.retryIntervalSeconds };
+      try {
+        let nextTry = Date.now() + interval;
+        while (waitingForAgents(status)) {
+          const wakeAt = Math.min(nextTry, deadline);
+          const last = this.tries[this.tries.length - 1]!;
+          s.note(
+            `deferred agent start-up: try ${last.n} (${last.kind}) saw ${listAgents(status.agents)}; next try ${new Date(wakeAt).toISOString()}, ` +
+              `every ${plan.retryIntervalSeconds} s until ${new Date(deadline).toISOString()}; try now: replup connect-agent --agent NAME|ALL`,
+          );
+          if (wakeAt > Date.now()) await condition(() => this.requests.length > 0, wakeAt - Date.now());
+          const request = this.requests.shift();
+          if (request) {
+            status = await this.connectagent('connect-agent', request.agent, request.actor);
+            this.handled = request.ticket;
+            nextTry = Date.now() + interval;
+          } else if (Date.now() >= deadline) {
+            break;
+          } else {
+            status = await this.connectagent('deferred', 'ALL');
+            nextTry = Date.now() + interval;
+          }
+        }
+      } finally {
+        // Also when a try fails and the step parks: requests that came in as the wait ended are
+        // answered by the state the run reached, and no new ones are taken.
+        this.deferred = false;
+        this.requests = [];
+        this.handled = this.requested;
+      }
+      // The server has judged at its own deadline (counted from its start, before ours): read its verdict.
+      if (waitingForAgents(status)) status = await this.readStatus('deadline');
+    }
+
+    const verdict = judgeAgents(plan, status);
+    if (verdict.failure) throw new RunFailed('connect-agents', verdict.failure, 'CriticalAgentNotConnected');
+    const connected = status.agents.filter((a) => !verdict.notConnected.includes(a)).map((a) => a.agent);
+    s.note(
+      `${connected.join(', ')} connected after ${this.tries.length} ${this.tries.length === 1 ? 'try' : 'tries'}` +
+        (verdict.notConnected.length ? `; not connected (not critical, replication goes on without them): ${listAgents(verdict.notConnected)}` : ''),
+    );
+    return { status, notConnected: verdict.notConnected };
+  }
+}
+
+/** Ends the run failed: the step and the run say why, in the progress state, memo and search attributes. */
+function endFailed(run: Runbook, failure: RunFailed): ApplicationFailure {
+  const p = run.progress;
+  const step = p.steps.find((x) => x.id === failure.step)!;
+  // (The engine has no `failed` step status; `aborted` with the reason is the closest.)
+  step.status = 'aborted';
+  step.lastError = failure.reason;
+  step.endedAt = now();
+  for (const x of p.steps) if (x.status === 'pending') x.status = 'aborted';
+  p.status = 'failed';
+  p.outcome = `failed at ${failure.step}: ${failure.reason}`;
+  p.endedAt = now();
+  upsertSearchAttributes([
+    { key: ReplupStatus, value: 'failed' },
+    { key: ReplupStep, value: failure.step },
+  ]);
+  const memo: StepMemo = { status: p.status, current: p.current ?? null, outcome: p.outcome, steps: p.steps.map((x) => [x.id, x.status, x.attempts, x.lastError ?? null]) };
+  upsertMemo({ replup: memo });
+  setCurrentDetails(renderStepTable(p));
+  return ApplicationFailure.nonRetryable(failure.reason, failure.type);
+}
+
+export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunResult> {
+  const { plan } = input;
+  const db = plan.source.database;
+  const run = new Runbook({
+    runbook: plan.runbook,
+    fleet: db,
+    planName: plan.name,
+    approvals: [],
+    // Only the properties check may be skipped (recorded); the others are the start-up itself.
+    steps: openEdgePlanSteps(plan).map((s) => ({ ...s, title: TITLES[s.id as OpenEdgeStepId], skippable: s.id === 'check-properties' })),
+  });
+  run.progress.facts.requestedBy = input.requestedBy;
+  const ctx: OpenEdgeContext = { dsrutil: plan.commands.dsrutil, startServer: plan.commands.startServer, database: db, agents: plan.agents.map((a) => a.name) };
+  const agents = new AgentStartup(run, plan, ctx);
+  const statusCommand = `dsrutil ${db} -C status -detail`;
+  const readStatus = (step: OpenEdgeStepId) => callActivity<ReplicationStatus>('openedgeStatus', [ctx], `${step}: ${statusCommand}`);
+  // Synchronization can take long: look at most every 10 s (the deferred tries keep their own interval).
+  const pollMs = Math.min(plan.retryIntervalSeconds, 10) * 1000;
+
+  let serverSeenAt = Date.now();
+  let startup: ReplicationStatus | undefined;
+  let last: ReplicationStatus | undefined;
+  let notConnected: AgentReading[] = [];
+
+  try {
+    return await run.run(async () => {
+      await run.step('check-properties', async (s) => {
+        const file = plan.propertiesFile!;
+        const found = await callActivity<Awaited<ReturnType<OpenEdgeActivities['openedgeCheckProperties']>>>(
+          'openedgeCheckProperties',
+          [file, { database: db, agents: plan.agents, deferAgentStartupMinutes: plan.deferAgentStartupMinutes }],
+          `check-properties: ${file}`,
+        );
+        s.note(`${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ${found.deferAgentStartupMinutes}, as the plan says`);
+      });
+
+      await run.step('start-server', async (s) => {
+        const command = plan.commands.startServer.replaceAll('{db}', db);
+        const r = await callActivity<Awaited<ReturnType<OpenEdgeActivities['openedgeStartServer']>>>('openedgeStartServer', [ctx], `start-server: ${command}`);
+        // The deadline counts from here: never before the server's own start, so the server has judged by then.
+        serverSeenAt = Date.now();
+        startup = r.status;
+        s.note(r.started ? `started with ${command}: ${r.status.server.text}` : `already running (${r.status.server.text}): not started again`);
+      });
+
+      await run.step('connect-agents', async (s) => {
+        const result = await agents.connect(s, serverSeenAt, startup);
+        startup = undefined; // an operator's retry of this step looks again
+        last = result.status;
+        notConnected = result.notConnected;
+        run.progress.facts.agentsNotConnected = notConnected.map((a) => ({ agent: a.agent, status: a.text }));
+      });
+
+      await run.step('synchronize', async (s) => {
+        const status = last ?? (await readStatus('synchronize'));
+        const passed = status.agents.filter((a) => !notConnected.some((x) => x.agent === a.agent)).map((a) => a.agent);
+        const blockedFrom = agents.tries[agents.tries.length - 1]?.at ?? now();
+        run.progress.facts.handshake = { passed, checks: ['identical databases', 'target created from the source'] };
+        s.note(`handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} are blocked until it ends`);
+        // The server's code alone says when synchronization ends; the agents are read after.
+        let server = status.server;
+        const seen = [server.text];
+        while (server.phase !== 'normal') {
+          if (server.phase === 'failed') throw new RunFailed('synchronize', `the replication server ended during startup synchronization (${server.text})`, 'ReplicationEnded');
+          await sleep(pollMs);
+          server = await callActivity<StatusReading>('openedgeServerStatus', [ctx], `synchronize: ${statusCommand}`);
+          if (!seen.includes(server.text)) seen.push(server.text);
+        }
+        const blockedTo = now();
+        run.progress.facts.synchronization = { schemaChangesBlocked: { from: blockedFrom, to: blockedTo }, serverStatus: seen };
+        s.note(`startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ${blockedFrom} to ${blockedTo}`);
+        last = undefined;
+      });
+
+      await run.step('normal-processing', async (s) => {
+        const expected = plan.agents.map((a) => a.name).filter((n) => !notConnected.some((x) => x.agent === n));
+        let status = last ?? (await readStatus('normal-processing'));
+        const normal = (st: ReplicationStatus) => st.server.phase === 'normal' && st.agents.every((a) => !expected.includes(a.agent) || a.phase === 'normal');
+        while (!normal(status)) {
+          if (serverEnded(status)) throw new RunFailed('normal-processing', `the replication server ended (${status.server.text}); agents: ${listAgents(status.agents)}`, 'ReplicationEnded');
+          await sleep(pollMs);
+          status = await readStatus('normal-processing');
+        }
+        const working = status.agents.filter((a) => expected.includes(a.agent));
+        run.progress.facts.normalProcessing = { server: status.server.text, agents: Object.fromEntries(working.map((a) => [a.agent, a.text])) };
+        s.note(`server ${status.server.text}; ${listAgents(working)}${notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : ''}`);
+      });
+    });
+  } catch (err) {
+    if (err instanceof RunFailed) throw endFailed(run, err);
+    throw err;
+  }
+}
