@@ -8,6 +8,7 @@ import { createPortsFor } from './ports.js';
 import { connectClient, connectWorker } from './connection.js';
 import { createReportActivities } from '../activities/report/index.js';
 import { createBdbActivities } from '../activities/bdb/activities.js';
+import { createOpenEdgeActivities } from '../activities/openedge/activities.js';
 import type { Client } from '@temporalio/client';
 
 const require = createRequire(import.meta.url);
@@ -24,7 +25,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const { connection, namespace } = await connectWorker(env);
   const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
   let client: Promise<Client> | undefined;
-  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createReportActivities(() => (client ??= connectClient(env))) };
+  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createReportActivities(() => (client ??= connectClient(env))) };
   const worker = await Worker.create({
     connection,
     namespace,

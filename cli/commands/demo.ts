@@ -50,7 +50,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   }
   const client = await connectClient();
   const plan = await readPlanOrFail(DEMO_PLAN);
-  if (plan.target.kind !== 'lab') throw new UserError(`${shown} should target the lab`);
+  if (plan.runbook !== 'em-personalization-upgrade' || plan.target.kind !== 'lab') throw new UserError(`${shown} should be a Personalization Server upgrade on the lab`);
   const workflowId = upgradeWorkflowId(plan);
   await endPreviousRun(client, workflowId, say);
 

@@ -3,7 +3,9 @@
 // call); registerPlan only wires them to commander.
 import type { Command } from 'commander';
 import { loadPlanFile, PlanFileUnreadable, type LoadResult } from '../../plan/load.js';
+import type { AnyPlan } from '../../plan/registry.js';
 import type { PlanError } from '../../plan/source.js';
+import { UPGRADE_RUNBOOK } from '../../plan/upgrade.js';
 import { UserError, EXIT } from '../errors.js';
 import type { Register } from './index.js';
 
@@ -15,6 +17,8 @@ export interface CommandOutput {
 
 export interface PlanCommandOptions {
   json?: boolean;
+  /** The statements the SQL Server adapter sends, per step that applies (sqlserver plans only). */
+  sql?: boolean;
   /** Terminal width: the last column of tables wraps to fit. */
   width?: number;
 }
@@ -36,6 +40,7 @@ export async function planValidate(file: string, options: PlanCommandOptions = {
 export async function planShow(file: string, options: PlanCommandOptions = {}): Promise<CommandOutput> {
   const result = await load(file);
   if (!result.ok) return options.json ? json({ ok: false, errors: result.errors }, EXIT.failed) : invalid(file, result.errors);
+  if (options.sql) return planSql(file, result.plan);
   const steps = result.kind.steps(result.plan);
   if (options.json) return json({ plan: result.plan, steps }, EXIT.ok);
   const { summary, tables } = result.kind.describe(result.plan);
@@ -47,6 +52,21 @@ export async function planShow(file: string, options: PlanCommandOptions = {}): 
     ...tables.map((t) => `${t.title}\n${renderTable(t.columns, t.rows, width)}`),
   ];
   return { text: `${sections.join('\n\n')}\n`, exitCode: EXIT.ok };
+}
+
+/** `plan show --sql`: pure, nothing connects; only a SQL Server plan sends SQL. */
+async function planSql(file: string, plan: AnyPlan): Promise<CommandOutput> {
+  if (plan.runbook !== UPGRADE_RUNBOOK) {
+    throw new UserError(`${file}: --sql shows the SQL Server statements of an ${UPGRADE_RUNBOOK} plan; this plan runs ${plan.runbook}, which sends no SQL`);
+  }
+  if (plan.target.kind !== 'sqlserver') {
+    throw new UserError(`${file}: this plan's target is the lab (the simulated fleet), which is sent no SQL`, [
+      'to see what a real fleet is sent, show a plan with target: { kind: sqlserver } (examples/sqlserver.yaml)',
+    ]);
+  }
+  // Loaded only here: the statements module stays out of every other command's start-up.
+  const { planStatements, renderPlanStatements } = await import('../../activities/sqlserver/plan-sql.js');
+  return { text: renderPlanStatements(plan, planStatements(plan)), exitCode: EXIT.ok };
 }
 
 /** One line per problem, `file:line:column path: message`, like a compiler, then a count. */
@@ -119,7 +139,8 @@ export const registerPlan: Register = (program: Command, setExit) => {
     .command('show <file>')
     .description('the steps that apply and why, and the fleet: sites, publications, subscriptions')
     .option('--json', 'print { plan, steps: [{ id, applies, reason }] }')
-    .action(async (file: string, options: { json?: boolean }) =>
+    .option('--sql', 'print the statements the SQL Server adapter sends, step by step, with their parameters (nothing connects)')
+    .action(async (file: string, options: { json?: boolean; sql?: boolean }) =>
       print(await planShow(file, { ...options, width: process.stdout.columns ?? 120 })),
     );
 };

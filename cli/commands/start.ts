@@ -1,7 +1,11 @@
 // `replup start <plan> [--wait]`: validate the plan, launch its runbook, print the id and UI link.
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
-import { defaultActor, startUpgrade } from '../lib/runs.js';
+import { defaultActor, startUpgrade, type Started } from '../lib/runs.js';
+import { startBdbReplicant } from '../lib/start-bdb.js';
+import { startOpenEdge } from '../lib/start-openedge.js';
+import type { AnyPlan } from '../../plan/registry.js';
+import type { Client } from '@temporalio/client';
 import { readPlanOrFail } from '../lib/plan-input.js';
 import { followRun } from '../lib/follow.js';
 import { EXIT } from '../errors.js';
@@ -16,7 +20,7 @@ export const registerStart: Register = (program, setExit) => {
     .action(async (file: string, opts: { wait?: boolean; actor: string; json?: boolean }) => {
       const plan = await readPlanOrFail(file);
       const client = await connectClient();
-      const started = await startUpgrade(client, plan, opts.actor);
+      const started = await startRunbook(client, plan, opts.actor);
       if (opts.json && !opts.wait) {
         process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
         return;
@@ -30,3 +34,15 @@ export const registerStart: Register = (program, setExit) => {
       }
     });
 };
+
+/** Each runbook's plan starts its own workflow; the plan's `runbook` field says which. */
+export function startRunbook(client: Client, plan: AnyPlan, actor: string): Promise<Started> {
+  switch (plan.runbook) {
+    case 'em-personalization-upgrade':
+      return startUpgrade(client, plan, actor);
+    case 'bdb-replicant':
+      return startBdbReplicant(client, plan, actor);
+    case 'openedge-replication-startup':
+      return startOpenEdge(client, plan, actor);
+  }
+}

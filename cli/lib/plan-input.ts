@@ -1,9 +1,9 @@
 // Reading a plan for a command that acts on it: invalid plans stop here, with every error's place.
 import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { AnyPlan } from '../../plan/registry.js';
 import { UserError } from '../errors.js';
 
-export async function readPlanOrFail(file: string): Promise<UpgradePlan> {
+export async function readPlanOrFail(file: string): Promise<AnyPlan> {
   let r;
   try {
     r = await loadPlanFile(file);
@@ -17,6 +17,5 @@ export async function readPlanOrFail(file: string): Promise<UpgradePlan> {
       r.errors.map((e) => `${file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`),
     );
   }
-  if (r.plan.runbook !== 'em-personalization-upgrade') throw new UserError(`${file}: runbook ${r.plan.runbook} cannot be started by this version of replup`);
-  return r.plan as UpgradePlan;
+  return r.plan;
 }
