@@ -2,40 +2,12 @@
 // DOMAIN.md §3). Pure (no Node imports): the workflow imports the types and step ids.
 import { z } from 'zod';
 import { agentNameProblem, deferMinutesProblem } from '../activities/openedge/properties.js';
-import { resolveFrom } from './bdb.js';
+import { resolveFrom } from './bdb-steps.js';
 import type { FleetTable, PlanKind, StepView } from './kind.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
+import { DEFAULT_RETRY_INTERVAL_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './openedge-steps.js';
 
-export const OPENEDGE_RUNBOOK = 'openedge-replication-startup';
-/** The server retries an unreachable agent every 5 minutes while deferred (seed 002). */
-export const DEFAULT_RETRY_INTERVAL_SECONDS = 300;
-
-export const OPENEDGE_STEP_IDS = ['check-properties', 'start-server', 'connect-agents', 'synchronize', 'normal-processing'] as const;
-export type OpenEdgeStepId = (typeof OPENEDGE_STEP_IDS)[number];
-
-export interface OpenEdgeAgent {
-  name: string;
-  host: string;
-  port: number;
-  connectTimeoutSeconds: number;
-  replicationMethod: 'sync' | 'async';
-  /** A critical agent that cannot connect ends the run failed. */
-  critical: boolean;
-}
-
-export interface OpenEdgeStartupPlan {
-  name: string;
-  runbook: typeof OPENEDGE_RUNBOOK;
-  source: { database: string };
-  agents: OpenEdgeAgent[];
-  /** 0 (no deferral) or 5-10080. */
-  deferAgentStartupMinutes: number;
-  retryIntervalSeconds: number;
-  /** Command templates: dsrutil (real or simulated) and the server start ({db} = source database). */
-  commands: { dsrutil: string; startServer: string };
-  /** The source's replication properties file, checked before start-up when given (absolute). */
-  propertiesFile?: string;
-}
+export * from './openedge-steps.js';
 
 function nameCheck(name: string, ctx: z.RefinementCtx): void {
   const problem = agentNameProblem(name);
@@ -116,21 +88,6 @@ export function parseOpenEdgePlan(text: string, file: string): SourceResult<Open
   return result.ok ? { ok: true, value: toOpenEdgePlan(result.value, folder) } : result;
 }
 
-export function openEdgePlanSteps(plan: OpenEdgeStartupPlan): StepView[] {
-  const critical = plan.agents.filter((a) => a.critical).map((a) => a.name);
-  const deferral =
-    plan.deferAgentStartupMinutes > 0
-      ? `an agent not reachable at first is retried every ${plan.retryIntervalSeconds} s for up to ${plan.deferAgentStartupMinutes} minutes (deferred agent start-up); \`replup connect-agent\` tries at once`
-      : 'deferAgentStartupMinutes is 0: an agent not reachable at the first try is not retried';
-  const reasons: Record<OpenEdgeStepId, [boolean, string]> = {
-    'check-properties': [plan.propertiesFile !== undefined, plan.propertiesFile ? `validate ${plan.propertiesFile} before starting` : 'no propertiesFile in the plan'],
-    'start-server': [true, `start the replication server of ${plan.source.database}`],
-    'connect-agents': [true, `${deferral}${critical.length > 0 ? `; critical agents (${critical.join(', ')}) that never connect fail the run` : ''}`],
-    synchronize: [true, 'handshake (identical databases, target made from source), then startup synchronization: schema changes are blocked meanwhile'],
-    'normal-processing': [true, 'done when the server reports 6021 and every agent 3049 (Normal Processing)'],
-  };
-  return OPENEDGE_STEP_IDS.map((id) => ({ id, applies: reasons[id][0], reason: reasons[id][1] }));
-}
 
 function describeOpenEdgePlan(plan: OpenEdgeStartupPlan): { summary: string[]; tables: FleetTable[] } {
   return {

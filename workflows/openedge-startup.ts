@@ -12,7 +12,7 @@
 // itself has given up (6060), so a retry of the step has nothing to wait for; the remedy is to fix
 // the agent and start a new run.
 import { ApplicationFailure, condition, defineUpdate, setCurrentDetails, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge.js';
+import { openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-steps.js';
 import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge/activities.js';
 import type { StatusReading } from '../activities/openedge/index.js';
 import { callActivity, renderStepTable, Runbook, type StepContext, type StepMemo } from './runbook.js';
