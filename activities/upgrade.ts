@@ -1,10 +1,11 @@
 // The Personalization Server upgrade's activities: thin, idempotent wrappers over the ports. Each
 // one observes before it acts and verifies after, because Temporal runs an activity at least once.
 // Errors leave here classified: transient ones retry with backoff, everything else parks the step.
+import { heartbeating } from './heartbeat.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
 import { BACKGROUND_SERVICE, type HostPort, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
@@ -39,22 +40,9 @@ export const FailureType = {
 } as const;
 
 
-/** Heartbeats while a long operation runs, so a dead worker is noticed within the heartbeat timeout. */
-async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    ctx = undefined; // called outside an activity (bench script): nothing to heartbeat to
-  }
-  const timer = ctx ? setInterval(() => ctx!.heartbeat(), 2_000) : undefined;
-  try {
-    return await work();
-  } catch (err) {
-    throw toApplicationFailure(err);
-  } finally {
-    if (timer) clearInterval(timer);
-  }
+/** Heartbeats while a long operation runs; SQL errors leave classified by SQL Server error number. */
+function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  return heartbeating(work, (err) => toApplicationFailure(err));
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

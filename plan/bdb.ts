@@ -2,7 +2,7 @@
 // Berkeley DB master becomes master + read-only replicant: the schema and rules. The types, step
 // ids and step rules are in bdb-steps.ts, which the workflow imports.
 import { z } from 'zod';
-import type { FleetTable, PlanKind, StepView } from './kind.js';
+import type { FleetTable, PlanKind } from './kind.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
 import {
   BDB_RUNBOOK,

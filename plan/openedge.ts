@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { agentNameProblem, deferMinutesProblem } from '../activities/openedge/properties.js';
 import { resolveFrom } from './bdb-steps.js';
-import type { FleetTable, PlanKind, StepView } from './kind.js';
+import type { FleetTable, PlanKind } from './kind.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
 import { DEFAULT_RETRY_INTERVAL_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './openedge-steps.js';
 

@@ -4,9 +4,10 @@
 // retryable only when the error says a later try can succeed (the replicant's master not
 // answering yet: DB_REP_UNAVAIL), non-retryable otherwise, so the step parks for an operator with
 // the error's own words. Long waits heartbeat, so a killed worker is noticed within seconds.
+import { heartbeating } from '../heartbeat.js';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { BdbSite } from '../../plan/bdb.js';
 import { applyReplicationBlock, formatIssues, type BdbRole, type DbConfigOptions, type ReplicationPair } from './db-config.js';
 import {
@@ -44,21 +45,8 @@ function toFailure(err: unknown): ApplicationFailure {
 }
 
 /** Runs the work with a heartbeat every 2 s and turns its errors into classified failures. */
-async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    ctx = undefined; // called outside a worker: nothing to heartbeat to
-  }
-  const timer = ctx ? setInterval(() => ctx!.heartbeat(what), 2_000) : undefined;
-  try {
-    return await work();
-  } catch (err) {
-    throw toFailure(err);
-  } finally {
-    if (timer) clearInterval(timer);
-  }
+function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
+  return heartbeating(work, toFailure, what);
 }
 
 /** The service of one site as the runbook controls it. */

@@ -4,9 +4,10 @@
 // is skipped when the server already runs), because Temporal runs an activity at least once.
 // dsrutil's own errors leave here classified: a missing database, replication not enabled, a
 // command that cannot run or a usage error park the step for an operator; anything else retries.
+import { heartbeating } from '../heartbeat.js';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { OpenEdgeAgent } from '../../plan/openedge.js';
 import { agentStatus, connectAgent, DsrutilError, formatPropertiesErrors, parseReplicationProperties, serverStatus, startServer, type ReplicationProperties, type StatusReading } from './index.js';
 
@@ -58,21 +59,8 @@ function classify(err: unknown): unknown {
 }
 
 /** Heartbeats while dsrutil or the start command runs, so a dead worker is noticed within the heartbeat timeout. */
-async function dsrutilActivity<T>(work: () => Promise<T>): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    ctx = undefined; // called outside an activity: nothing to heartbeat to
-  }
-  const timer = ctx ? setInterval(() => ctx!.heartbeat(), 2_000) : undefined;
-  try {
-    return await work();
-  } catch (err) {
-    throw classify(err);
-  } finally {
-    if (timer) clearInterval(timer);
-  }
+function dsrutilActivity<T>(work: () => Promise<T>): Promise<T> {
+  return heartbeating(work, classify);
 }
 
 const sameDatabase = (a: string, b: string) => basename(a).replace(/\.db$/, '') === basename(b).replace(/\.db$/, '');

@@ -64,39 +64,67 @@ export interface Started {
   url: string;
 }
 
-export async function startUpgrade(
+export interface LaunchOptions {
+  workflowId: string;
+  /** What the run works on, e.g. `LAB-PUB/PersonalizationServer`: the ReplupFleet search attribute. */
+  fleet: string;
+  staticSummary: string;
+  staticDetails: string;
+  /** "an upgrade of X": said when a run of the same fleet is already open, with why that is refused. */
+  what: string;
+  oneAtATime: string;
+  taskQueue?: string;
+}
+
+/**
+ * Starts any runbook's workflow the same way: one run per fleet at a time (the workflow id is the
+ * fleet's), the plan described for the UI, the search attributes set from the first moment.
+ */
+export async function launch<A extends unknown[]>(client: Client, workflow: (...args: A) => Promise<unknown>, args: A, o: LaunchOptions): Promise<Started> {
+  try {
+    const handle = await client.workflow.start(workflow, {
+      taskQueue: o.taskQueue ?? TASK_QUEUE,
+      workflowId: o.workflowId,
+      args,
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: o.staticSummary,
+      staticDetails: o.staticDetails,
+      typedSearchAttributes: [
+        { key: ReplupFleet, value: o.fleet },
+        { key: ReplupStatus, value: 'running' },
+        { key: ReplupStep, value: '' },
+      ],
+    });
+    return { workflowId: o.workflowId, runId: handle.firstExecutionRunId, url: uiUrl(client, o.workflowId) };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UserError(`${o.what} is already running (${o.workflowId})`, [
+        `watch it: replup watch '${o.workflowId}'`,
+        o.oneAtATime,
+      ]);
+    }
+    throw err;
+  }
+}
+
+export function startUpgrade(
   client: Client,
   plan: UpgradePlan,
   actor = defaultActor(),
   /** Tests run fleets side by side on their own queues. */
   opts: { taskQueue?: string; workflowId?: string } = {},
 ): Promise<Started> {
-  const workflowId = opts.workflowId ?? upgradeWorkflowId(plan);
-  try {
-    const handle = await client.workflow.start(personalizationUpgrade, {
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowId,
-      args: [{ plan, requestedBy: actor }],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      staticSummary: `${plan.name}: upgrade ${plan.publisher.server}/${plan.publisher.database} fleet ${plan.from} → ${plan.to}`,
-      staticDetails: planDetails(plan),
-      typedSearchAttributes: [
-        { key: ReplupFleet, value: `${plan.publisher.server}/${plan.publisher.database}` },
-        { key: ReplupStatus, value: 'running' },
-        { key: ReplupStep, value: '' },
-      ],
-    });
-    return { workflowId, runId: handle.firstExecutionRunId, url: uiUrl(client, workflowId) };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(`an upgrade of ${plan.publisher.server}/${plan.publisher.database} is already running (${workflowId})`, [
-        `watch it: replup watch '${workflowId}'`,
-        'one fleet is upgraded by one run at a time; abort that run first if it must be replaced',
-      ]);
-    }
-    throw err;
-  }
+  const fleet = `${plan.publisher.server}/${plan.publisher.database}`;
+  return launch(client, personalizationUpgrade, [{ plan, requestedBy: actor }], {
+    workflowId: opts.workflowId ?? upgradeWorkflowId(plan),
+    taskQueue: opts.taskQueue,
+    fleet,
+    staticSummary: `${plan.name}: upgrade ${fleet} fleet ${plan.from} → ${plan.to}`,
+    staticDetails: planDetails(plan),
+    what: `an upgrade of ${fleet}`,
+    oneAtATime: 'one fleet is upgraded by one run at a time; abort that run first if it must be replaced',
+  });
 }
 
 /** The workflow id given, or the only running upgrade when there is exactly one. */

@@ -1,11 +1,9 @@
 // Starting the TapeTrack replicant runbook (`runbook: bdb-replicant`): what `replup start` calls
 // for such a plan. One run per master/replicant pair at a time (the workflow id says which pair).
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { BdbReplicantPlan, BdbSite } from '../../plan/bdb.js';
 import { bdbReplicant, bdbReplicantWorkflowId } from '../../workflows/bdb-replicant.js';
-import { ReplupFleet, ReplupStatus, ReplupStep, TASK_QUEUE } from '../../workflows/messages.js';
-import { UserError } from '../errors.js';
-import { defaultActor, uiUrl, type Started } from './runs.js';
+import { defaultActor, launch, type Started } from './runs.js';
 
 const address = (s: BdbSite) => `${s.host}:${s.port}`;
 const control = (s: BdbSite) => (s.service.kind === 'local' ? 'local service (db5.3_recover + db5.3_replicate)' : `commands (start: \`${s.service.start}\`)`);
@@ -22,38 +20,21 @@ function planDetails(plan: BdbReplicantPlan): string {
   ].join('\n');
 }
 
-export async function startBdbReplicant(
+export function startBdbReplicant(
   client: Client,
   plan: BdbReplicantPlan,
   actor = defaultActor(),
   /** Tests run pairs side by side on their own queues. */
   opts: { taskQueue?: string; workflowId?: string } = {},
 ): Promise<Started> {
-  const workflowId = opts.workflowId ?? bdbReplicantWorkflowId(plan);
   const fleet = `${address(plan.master)} → ${address(plan.replicant)}`;
-  try {
-    const handle = await client.workflow.start(bdbReplicant, {
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowId,
-      args: [{ plan, requestedBy: actor }],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      staticSummary: `${plan.name}: make ${address(plan.replicant)} a read-only replicant of ${address(plan.master)}`,
-      staticDetails: planDetails(plan),
-      typedSearchAttributes: [
-        { key: ReplupFleet, value: fleet },
-        { key: ReplupStatus, value: 'running' },
-        { key: ReplupStep, value: '' },
-      ],
-    });
-    return { workflowId, runId: handle.firstExecutionRunId, url: uiUrl(client, workflowId) };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(`a replicant run for ${fleet} is already running (${workflowId})`, [
-        `watch it: replup watch '${workflowId}'`,
-        'one master/replicant pair is changed by one run at a time; abort that run first if it must be replaced',
-      ]);
-    }
-    throw err;
-  }
+  return launch(client, bdbReplicant, [{ plan, requestedBy: actor }], {
+    workflowId: opts.workflowId ?? bdbReplicantWorkflowId(plan),
+    taskQueue: opts.taskQueue,
+    fleet,
+    staticSummary: `${plan.name}: make ${address(plan.replicant)} a read-only replicant of ${address(plan.master)}`,
+    staticDetails: planDetails(plan),
+    what: `a replicant run for ${fleet}`,
+    oneAtATime: 'one master/replicant pair is changed by one run at a time; abort that run first if it must be replaced',
+  });
 }

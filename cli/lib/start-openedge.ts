@@ -1,11 +1,11 @@
 // Starting the OpenEdge Replication start-up runbook (`runbook: openedge-replication-startup`) and
 // forcing an agent connection while it waits: what `replup start` and `replup connect-agent` call.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
 import { connectAgentUpdate, openEdgeStartup, openEdgeWorkflowId, type AgentTry } from '../../workflows/openedge-startup.js';
-import { ReplupFleet, ReplupStatus, ReplupStep, TASK_QUEUE, type Progress } from '../../workflows/messages.js';
+import type { Progress } from '../../workflows/messages.js';
 import { UserError } from '../errors.js';
-import { defaultActor, uiUrl, type Started } from './runs.js';
+import { defaultActor, launch, type Started } from './runs.js';
 
 function planDetails(plan: OpenEdgeStartupPlan): string {
   const deferral =
@@ -20,39 +20,22 @@ function planDetails(plan: OpenEdgeStartupPlan): string {
   ].join('\n');
 }
 
-export async function startOpenEdge(
+export function startOpenEdge(
   client: Client,
   plan: OpenEdgeStartupPlan,
   actor = defaultActor(),
   /** Tests run databases side by side on their own queues. */
   opts: { taskQueue?: string; workflowId?: string } = {},
 ): Promise<Started> {
-  const workflowId = opts.workflowId ?? openEdgeWorkflowId(plan);
-  try {
-    const handle = await client.workflow.start(openEdgeStartup, {
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowId,
-      args: [{ plan, requestedBy: actor }],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      staticSummary: `${plan.name}: start OpenEdge Replication of ${plan.source.database} to ${plan.agents.map((a) => a.name).join(', ')}`,
-      staticDetails: planDetails(plan),
-      typedSearchAttributes: [
-        { key: ReplupFleet, value: plan.source.database },
-        { key: ReplupStatus, value: 'running' },
-        { key: ReplupStep, value: '' },
-      ],
-    });
-    return { workflowId, runId: handle.firstExecutionRunId, url: uiUrl(client, workflowId) };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(`a replication start-up of ${plan.source.database} is already running (${workflowId})`, [
-        `watch it: replup watch '${workflowId}'`,
-        'one source database is started by one run at a time',
-      ]);
-    }
-    throw err;
-  }
+  return launch(client, openEdgeStartup, [{ plan, requestedBy: actor }], {
+    workflowId: opts.workflowId ?? openEdgeWorkflowId(plan),
+    taskQueue: opts.taskQueue,
+    fleet: plan.source.database,
+    staticSummary: `${plan.name}: start OpenEdge Replication of ${plan.source.database} to ${plan.agents.map((a) => a.name).join(', ')}`,
+    staticDetails: planDetails(plan),
+    what: `a replication start-up of ${plan.source.database}`,
+    oneAtATime: 'one source database is started by one run at a time',
+  });
 }
 
 /**
