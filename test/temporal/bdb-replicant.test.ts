@@ -8,11 +8,10 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createBdbActivities } from '../../activities/bdb/activities.js';
 import { localServicePid, replicationRole, startService, stopService, type BdbService } from '../../activities/bdb/index.js';
 import { runTool } from '../../activities/bdb/tools.js';
-import { createReportActivities, reportBaseName } from '../../activities/report/index.js';
+import { reportBaseName } from '../../activities/report/index.js';
 import { approve, decide, pause, resume } from '../../cli/lib/runs.js';
 import { startBdbReplicant } from '../../cli/lib/start-bdb.js';
 import { UserError } from '../../cli/errors.js';
@@ -21,7 +20,7 @@ import { loadPlanFile } from '../../plan/load.js';
 import { bdbReplicantWorkflowId } from '../../workflows/bdb-replicant.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import { freePort, records, scratch, SEED_DB_CONFIG, standaloneServer } from '../unit/bdb/helpers.js';
-import { connect, uniqueQueue, waitFor, workflowBundle } from './harness.js';
+import { connect, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
 
 const TAPES = { VOL001: 'rack A slot 1', VOL002: 'rack A slot 2', VOL003: 'offsite vault' };
 const ACTOR = 'dba-test';
@@ -109,22 +108,7 @@ async function setupPair(
   };
 }
 
-async function inProcessWorker(taskQueue: string) {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...createBdbActivities(), ...createReportActivities(async () => env.client) },
-    stickyQueueScheduleToStartTimeout: '2s',
-  });
-  const running = worker.run();
-  return {
-    async stop() {
-      worker.shutdown();
-      await running;
-    },
-  };
-}
+const inProcessWorker = (taskQueue: string) => startWorker(env, taskQueue, createBdbActivities());
 
 /** A worker in its own process, so that the test can SIGKILL it like a crashed server. */
 const CHILD_WORKER = `

@@ -35,14 +35,17 @@ export function uniqueQueue(name: string): string {
   return `test-${name}-${process.pid}-${Date.now()}-${++queueCounter}`;
 }
 
-/** A worker serving one test's queue with the real activities over the real ports. */
-export async function startWorker(env: TestWorkflowEnvironment, taskQueue: string) {
+/**
+ * A worker serving one test's queue, with the report activity and either the given activities or
+ * the upgrade's real activities over the real ports.
+ */
+export async function startWorker(env: TestWorkflowEnvironment, taskQueue: string, activities?: object) {
   const portsFor = createPortsFor();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...createUpgradeActivities(portsFor), ...createReportActivities(async () => env.client) },
+    activities: { ...(activities ?? createUpgradeActivities(portsFor)), ...createReportActivities(async () => env.client) },
     stickyQueueScheduleToStartTimeout: '2s',
   });
   const running = worker.run();

@@ -9,19 +9,17 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createOpenEdgeActivities } from '../../activities/openedge/activities.js';
 import { runDsrutil } from '../../activities/openedge/index.js';
 import { parseReplicationProperties } from '../../activities/openedge/properties.js';
 import { createSimState, setAgentReachable, writeSimState, type SimOptions } from '../../activities/openedge/sim.js';
-import { createReportActivities } from '../../activities/report/index.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import type { AgentTry } from '../../workflows/openedge-startup.js';
 import { connectAgentNow, startOpenEdge } from '../../cli/lib/start-openedge.js';
-import { connect, uniqueQueue, waitFor, workflowBundle } from './harness.js';
+import { connect, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // One node process per dsrutil call (node_modules/.bin/tsx would start two).
@@ -45,22 +43,7 @@ afterAll(async () => {
 });
 
 /** A worker for one test's queue with the OpenEdge activities (the line worker/main.ts adds). */
-async function startWorker(taskQueue: string) {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...createOpenEdgeActivities(), ...createReportActivities(async () => env.client) },
-    stickyQueueScheduleToStartTimeout: '2s',
-  });
-  const running = worker.run();
-  return {
-    async stop() {
-      worker.shutdown();
-      await running;
-    },
-  };
-}
+const startOpenEdgeWorker = (taskQueue: string) => startWorker(env, taskQueue, createOpenEdgeActivities());
 
 let counter = 0;
 /**
@@ -89,7 +72,7 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
     startServer: `${node} ${join(root, 'activities/openedge/proserve.ts')} --state ${state} {db} -DBService replserv`,
   };
   const taskQueue = uniqueQueue('openedge');
-  let worker = await startWorker(taskQueue);
+  let worker = await startOpenEdgeWorker(taskQueue);
   const workflowId = `openedge-startup:sports#test-${process.pid}-${n}`;
   await startOpenEdge(env.client, plan, 'test-operator', { taskQueue, workflowId });
   const handle = env.client.workflow.getHandle(workflowId);
@@ -115,7 +98,7 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
     async restartWorker(between: () => Promise<void>) {
       await worker.stop();
       await between();
-      worker = await startWorker(taskQueue);
+      worker = await startOpenEdgeWorker(taskQueue);
     },
     stop: () => worker.stop(),
   };
