@@ -87,9 +87,11 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       await fleet.eachHost('drain-users', 'drainHost', s);
       const deadline = Date.now() + plan.options.drainTimeoutSeconds * 1000;
       let sessions = await fleet.countSessions(s);
+      let pause = 1_000; // look again soon, then every 10 s: most sessions end within seconds
       while (sessions > 0 && Date.now() < deadline) {
         s.note(`${sessions} user sessions still open; waiting until they end`);
-        await sleep(Math.min(10_000, Math.max(1_000, deadline - Date.now())));
+        await sleep(Math.min(pause, Math.max(1_000, deadline - Date.now())));
+        pause = Math.min(pause * 2, 10_000);
         sessions = await fleet.countSessions(s);
       }
       if (sessions > 0) {
@@ -100,7 +102,8 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         }
         s.note(`disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions after the ${plan.options.drainTimeoutSeconds} s deadline`);
       } else {
-        s.note('no user sessions');
+        const waited = Math.round((Date.now() - (deadline - plan.options.drainTimeoutSeconds * 1000)) / 1000);
+        s.note(waited > 1 ? `every user session ended within ${waited} s of the drain` : 'no user sessions');
       }
     });
 
