@@ -19,7 +19,7 @@ export interface PortsOptions {
  * running the call: Context.current() follows the async call chain. Outside an activity (a bench
  * script) there is nothing to heartbeat to.
  */
-function heartbeatCurrentActivity(detail: string): void {
+export function heartbeatCurrentActivity(detail: string): void {
   let context: Context;
   try {
     context = Context.current();

@@ -39,6 +39,9 @@ import {
   writeCanary,
 } from './model.js';
 import { runLabScript } from './script.js';
+import { requestChange, serveRequests, type LabChange } from './requests.js';
+
+export type { LabChange } from './requests.js';
 import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabState } from './store.js';
 
 export { type Invariant, checkLab, showLab } from './check.js';
@@ -133,7 +136,41 @@ export function openLab(statePath: string, opts: OpenLabOptions = {}): Lab {
   const first = readLabState(statePath); // fails early, with the path, when there is no lab
   acquireLabLock(statePath);
   const runtime = new LabRuntime(statePath, first, opts);
-  return { sql: runtime.sqlPort(), hosts: runtime.hostPort(), admin: runtime.adminPort() };
+  const admin = runtime.adminPort();
+  // Operators' changes from other processes (`replup lab resolve-conflicts`), while this one holds the lab.
+  const timer = setInterval(() => {
+    void serveRequests(statePath, (change) => applyChange(admin, change));
+  }, 250);
+  timer.unref();
+  const close = admin.close;
+  admin.close = () => {
+    clearInterval(timer);
+    close();
+  };
+  return { sql: runtime.sqlPort(), hosts: runtime.hostPort(), admin };
+}
+
+function applyChange(admin: LabAdmin, change: LabChange): Promise<number> {
+  if (change.kind === 'resolve-conflicts') return admin.resolveConflicts();
+  return admin.addConflicts(change.n).then(() => change.n);
+}
+
+/**
+ * An operator's change to a lab, from any process: made directly when no worker holds the lab,
+ * else handed to the worker that does. Returns how many conflicts were resolved or added.
+ */
+export async function changeLab(statePath: string, change: LabChange): Promise<number> {
+  const holder = lockOwner(statePath);
+  if (holder !== undefined) {
+    const answer = await requestChange(statePath, change, holder);
+    if (answer !== undefined) return answer;
+  }
+  const lab = openLab(statePath);
+  try {
+    return await applyChange(lab.admin, change);
+  } finally {
+    lab.admin.close();
+  }
 }
 
 class LabRuntime {

@@ -3,6 +3,7 @@
 // Facts: DOMAIN.md §1. Errors keep their SQL Server number; activities turn them into
 // ApplicationFailures with toApplicationFailure (failure.ts).
 import type { CredentialRef, Credentials, DbRef } from '../../plan/types.js';
+import { DEFAULT_WINDOWS_ACCOUNT } from '../../plan/upgrade.js';
 import {
   SqlError,
   type BackupRecord,
@@ -21,6 +22,7 @@ import {
 import { includeFromDir } from '../sqlcmd/files.js';
 import { parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
 import { classifySqlError, errorNumber, type SqlErrorContext } from './classify.js';
+import { backupFilePath } from './backup-file.js';
 import { createMssqlConnections, type Row, type SqlConnections, type SqlLogin } from './connections.js';
 import { resolveCredentialRef } from './credentials.js';
 import * as sql from './statements.js';
@@ -58,6 +60,8 @@ export interface SqlServerFleetOptions {
   sleep?: (ms: number) => Promise<void>;
   resolveCredential?: (ref: CredentialRef) => string;
 }
+
+export { backupFilePath };
 
 export type SqlServerFleet = SqlFleetPort & {
   /**
@@ -406,12 +410,6 @@ function scriptError(err: unknown, batch: SqlcmdBatch): Error {
   return new SqlError(number, `${batch.file}:${line}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-/** `DIR\database_runId.bak`, with the server's path separator and file-name-safe parts. */
-export function backupFilePath(dir: string, database: string, runId: string): string {
-  const separator = dir.includes('/') && !dir.includes('\\') ? '/' : '\\';
-  const safe = (s: string) => s.replace(/[^\p{L}\p{N}_.-]/gu, '_');
-  return `${dir.replace(/[\\/]+$/, '')}${separator}${safe(database)}_${safe(runId)}.bak`;
-}
 
 export function resolveLogin(
   credentials: Credentials,
@@ -419,7 +417,7 @@ export function resolveLogin(
   resolve: (ref: CredentialRef) => string,
 ): SqlLogin {
   if (credentials.kind === 'sql') return { kind: 'sql', user: resolve(credentials.user), password: resolve(credentials.password) };
-  const account = windowsAccount ?? { user: 'env:REPLUP_WINDOWS_USER', password: 'env:REPLUP_WINDOWS_PASSWORD' };
+  const account = windowsAccount ?? DEFAULT_WINDOWS_ACCOUNT;
   const user = resolve(account.user);
   const m = /^([^\\]+)\\(.+)$/.exec(user);
   if (!m) throw new Error(`Windows login '${user}' (from ${account.user}) must be written DOMAIN\\user for NTLM`);

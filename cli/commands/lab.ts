@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
-import { checkLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
+import { changeLab, checkLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
 import { UserError, EXIT } from '../errors.js';
 import { formatPlanErrors, type CommandOutput } from './plan.js';
 import type { Register } from './index.js';
@@ -104,6 +104,20 @@ const integer = (name: string) => (value: string) => {
   return n;
 };
 
+/** `lab resolve-conflicts`: what a DBA does in the conflict viewer, also while a worker holds the lab. */
+export async function labResolveConflicts(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
+  const statePath = await statePathOf(where);
+  let resolved: number;
+  try {
+    resolved = await changeLab(statePath, { kind: 'resolve-conflicts' });
+  } catch (err) {
+    if (err instanceof LabStateError) throw new UserError(err.message);
+    throw err;
+  }
+  const text = options.json ? `${JSON.stringify({ resolved })}\n` : `resolved ${resolved} conflict${resolved === 1 ? '' : 's'} in ${statePath}\n`;
+  return { text, exitCode: EXIT.ok };
+}
+
 export const registerLab: Register = (program: Command, setExit) => {
   const print = (out: CommandOutput) => {
     process.stdout.write(out.text);
@@ -132,4 +146,10 @@ export const registerLab: Register = (program: Command, setExit) => {
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the invariants as JSON')
     .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labCheck({ plan, state: opts.state }, opts)));
+  lab
+    .command('resolve-conflicts [plan]')
+    .description('Resolve the conflicting rows (as in the conflict viewer); works while a worker runs the lab')
+    .option('--state <path>', 'the lab state file (instead of a plan)')
+    .option('--json', 'print the count as JSON')
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labResolveConflicts({ plan, state: opts.state }, opts)));
 };

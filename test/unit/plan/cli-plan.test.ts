@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -85,6 +85,22 @@ describe('replup plan validate', () => {
 });
 
 describe('replup plan show', () => {
+  it('with credentials: windows, names the account a Linux worker logs in with by NTLM: the plan\'s, or the default', async () => {
+    const template = await readFile(path.join(examples, 'sqlserver.yaml'), 'utf8');
+    const windows = template.replace(/^credentials:[^\n]*\n(?:  [^\n]*\n)+/m, 'credentials: windows\n');
+    const withAccount = windows.replace(
+      '  kind: sqlserver                 # a worker serving real SQL Servers runs this plan\n',
+      '  kind: sqlserver\n  windowsAccount: { user: file:/etc/replup/windows-user, password: file:/etc/replup/windows-password }\n',
+    );
+    const defaultFile = path.join(dir, 'windows-default.yaml');
+    const accountFile = path.join(dir, 'windows-account.yaml');
+    await writeFile(defaultFile, windows);
+    await writeFile(accountFile, withAccount);
+    const credentialsLine = async (file: string) => (await planShow(file)).text.split('\n').find((l) => l.startsWith('credentials:'));
+    expect(await credentialsLine(defaultFile)).toBe('credentials:  windows (NTLM as env:REPLUP_WINDOWS_USER, password env:REPLUP_WINDOWS_PASSWORD: the default)');
+    expect(await credentialsLine(accountFile)).toBe('credentials:  windows (NTLM as file:/etc/replup/windows-user, password file:/etc/replup/windows-password)');
+  });
+
   it('lab-small: every step applies, with its reason, then the fleet', async () => {
     const { text, exitCode } = await planShow(path.join(examples, 'lab-small.yaml'), { width: 400 });
     expect(exitCode).toBe(0);

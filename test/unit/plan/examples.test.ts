@@ -74,7 +74,14 @@ describe('example plans', () => {
 
   it('sqlserver template: credentials stay references, Windows paths stay as written', async () => {
     const plan = await loadExample('sqlserver.yaml');
-    expect(plan.target).toEqual({ kind: 'sqlserver' });
+    expect(plan.target).toEqual({
+      kind: 'sqlserver',
+      canary: {
+        write: 'UPDATE dbo.ReplicationCanary SET Token = @token WHERE Id = 1',
+        read: 'SELECT 1 FROM dbo.ReplicationCanary WHERE Token = @token',
+      },
+    });
+    expect(plan.versionQuery).toBe('SELECT TOP (1) Version FROM dbo.SchemaVersion');
     expect(plan.credentials).toEqual({ kind: 'sql', user: 'env:REPLUP_SQL_USER', password: 'env:REPLUP_SQL_PASSWORD' });
     expect(plan.backup.dir).toBe('D:\\Backups\\replup');
     expect(plan.scripts.dir).toBe('/srv/replup/replication/10.4');

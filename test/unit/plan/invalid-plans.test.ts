@@ -2,6 +2,10 @@
 // its path, its line, and its exact message (what is wrong and how to fix it).
 import { describe, expect, it } from 'vitest';
 import { loadPlanText } from '../../../plan/load.js';
+import { KNOWN_RUNBOOKS } from '../../../plan/registry.js';
+
+// Every registered runbook is named when the runbook is wrong or missing.
+const RUNBOOKS = KNOWN_RUNBOOKS.map((r) => `"${r}"`).join(', ');
 
 const VALID = [
   'name: t', // 1
@@ -45,6 +49,17 @@ function branchVariant(replace: Record<number, string>, append: string[] = []): 
   return [...BRANCH_OFFICE.map((line, i) => replace[i + 1] ?? line), ...append].join('\n') + '\n';
 }
 
+// A sqlserver target with everything it needs but backup.dir and versionQuery (the tests add them).
+const SQLSERVER_TARGET = 'target: { kind: sqlserver, canary: { write: "UPDATE t SET c = @token", read: "SELECT 1 FROM t WHERE c = @Token" } }';
+const CANARY_WRITE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
+const CANARY_READ = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = @token';
+const WINDOWS_PASSWORD_REFUSED =
+  'a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_WINDOWS_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/windows-password';
+/** A complete sqlserver plan whose target (lines 5-8) has this windowsAccount (line 8). */
+function withWindowsAccount(account: string, append: string[] = []): string {
+  const target = ['target:', '  kind: sqlserver', '  canary: { write: "UPDATE t SET c = @token", read: "SELECT 1 FROM t WHERE c = @token" }', `  windowsAccount: ${account}`];
+  return variant({ 5: target.join('\n') }, [...append, 'backup: { dir: "D:\\\\B" }', 'versionQuery: SELECT 1']);
+}
 const SERVER_FORMS = 'write HOST, HOST\\INSTANCE or HOST,PORT (e.g. SQL01, SQL01\\PERSONALIZATION, SQL01,1433)';
 const PASSWORD_REFUSED =
   'a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_SQL_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/sql-password';
@@ -343,7 +358,7 @@ describe('invalid plans: path, line and message', () => {
     ],
     [
       'a sqlserver target without a backup folder',
-      variant({ 5: 'target: { kind: sqlserver }' }),
+      variant({ 5: SQLSERVER_TARGET }, ['versionQuery: SELECT 1']),
       [
         {
           path: 'backup.dir',
@@ -355,7 +370,7 @@ describe('invalid plans: path, line and message', () => {
     ],
     [
       'a sqlserver target with a relative backup folder',
-      variant({ 5: 'target: { kind: sqlserver }' }, ['backup: { dir: backups }']),
+      variant({ 5: SQLSERVER_TARGET }, ['backup: { dir: backups }', 'versionQuery: SELECT 1']),
       [
         {
           path: 'backup.dir',
@@ -364,6 +379,66 @@ describe('invalid plans: path, line and message', () => {
             '"backups" is relative: for a sqlserver target, backup.dir is a folder on the SQL Server machines (SQL Server writes the files itself); give an absolute path such as D:\\Backups\\replup',
         },
       ],
+    ],
+    [
+      'a sqlserver target without versionQuery or canary: replup cannot guess them, and the run would stop at upgrade',
+      variant({ 5: 'target: { kind: sqlserver }' }, ['backup: { dir: "D:\\\\B" }']),
+      [
+        {
+          path: 'versionQuery',
+          line: 1,
+          message:
+            "a sqlserver target needs versionQuery: the query that returns a database's Personalization Server version (vendor specific; the upgrade step checks every database with it), e.g. versionQuery: SELECT TOP (1) Version FROM dbo.<the table where your product records its schema version>",
+        },
+        {
+          path: 'target',
+          line: 5,
+          message: `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a replicated table at each publisher and finds it at each subscriber (verify-replication), e.g. canary: { write: "${CANARY_WRITE}", read: "${CANARY_READ}" }`,
+        },
+      ],
+    ],
+    [
+      'canary queries that do not use @token, or only one of them',
+      variant({ 5: ['target:', '  kind: sqlserver', '  canary:', '    write: UPDATE t SET c = 1'].join('\n') }, ['backup: { dir: "D:\\\\B" }', 'versionQuery: SELECT 1']),
+      [
+        { path: 'target.canary.read', line: 7, message: `"read" is missing: the read query of the canary, with @token, e.g. read: ${CANARY_READ}` },
+        {
+          path: 'target.canary.write',
+          line: 8,
+          message: `the canary write query must use @token (the unique text replup binds for each run), or it cannot tell this run's change from an old one; e.g. write: ${CANARY_WRITE}`,
+        },
+      ],
+    ],
+    [
+      'a Windows account with a password written in the plan and a login that is no reference',
+      withWindowsAccount('{ user: "CORP\\\\svc-replup", password: "Winter2025!" }'),
+      [
+        {
+          path: 'target.windowsAccount.user',
+          line: 8,
+          message: 'write the Windows account (DOMAIN\\user) as a reference the worker resolves: user: env:REPLUP_WINDOWS_USER or user: file:/etc/replup/windows-user',
+        },
+        { path: 'target.windowsAccount.password', line: 8, message: WINDOWS_PASSWORD_REFUSED },
+      ],
+    ],
+    [
+      'a Windows account with SQL credentials',
+      withWindowsAccount('{ user: env:REPLUP_WINDOWS_USER, password: file:/etc/replup/windows-password }', [
+        'credentials: { user: env:REPLUP_SQL_USER, password: env:REPLUP_SQL_PASSWORD }',
+      ]),
+      [
+        {
+          path: 'target.windowsAccount',
+          line: 8,
+          message:
+            'windowsAccount is the Windows account for credentials: windows, but this plan logs in with a SQL login (credentials.user): remove windowsAccount, or write credentials: windows',
+        },
+      ],
+    ],
+    [
+      'sqlserver settings on a lab target',
+      variant({ 5: 'target: { kind: lab, state: lab.json, canary: { write: x, read: y } }' }),
+      [{ path: 'target.canary', line: 5, message: 'unknown key "canary"; the keys allowed here are "kind", "state"' }],
     ],
     [
       'backups that are not copy-only',
@@ -444,14 +519,14 @@ describe('invalid plans: path, line and message', () => {
           path: 'runbook',
           line: 2,
           message:
-            'unknown runbook "em-personalisation-upgrade"; the known runbooks are "em-personalization-upgrade"; did you mean "em-personalization-upgrade"?',
+            `unknown runbook "em-personalisation-upgrade"; the known runbooks are ${RUNBOOKS}; did you mean "em-personalization-upgrade"?`,
         },
       ],
     ],
     [
       'no runbook',
       variant({ 2: null }),
-      [{ path: 'runbook', line: 1, message: '"runbook" is missing: it names the runbook this plan is for, one of "em-personalization-upgrade"' }],
+      [{ path: 'runbook', line: 1, message: `"runbook" is missing: it names the runbook this plan is for, one of ${RUNBOOKS}` }],
     ],
     [
       'malformed YAML',

@@ -381,6 +381,33 @@ describe('other operations', () => {
     expect(run).toEqual({ batches: 2, messages: ['s.sql:2: script failed 50000', 'ran PRINT 3'] });
   });
 
+  it("runs the plan's canary with this run's token: written at the publisher, found (or not) at a subscriber", async () => {
+    const canary = { write: 'UPDATE dbo.C SET Token = @token WHERE Id = 1', read: 'SELECT 1 FROM dbo.C WHERE Token = @token' };
+    const { port, connections } = fleet(
+      (server, s) => {
+        if (same(s, sql.canary('PS', canary.write, 'tok-1'))) return [[]];
+        if (same(s, sql.canary('PS', canary.read, 'tok-1'))) return server === SUB.server ? [[{ x: 1 }]] : [[]];
+        return undefined;
+      },
+      { canary },
+    );
+    await port.writeCanary(PUB, 'tok-1');
+    expect(await port.readCanary(SUB, 'tok-1')).toBe(true);
+    expect(await port.readCanary({ server: 'OTHER', database: 'PS' }, 'tok-1')).toBe(false);
+    expect(connections.calls.map((c) => [c.server, c.params.token])).toEqual([
+      [PUB.server, 'tok-1'],
+      [SUB.server, 'tok-1'],
+      ['OTHER', 'tok-1'],
+    ]);
+  });
+
+  it("tells a plan's server name (HOST,PORT) from the name replication knows it by (@@SERVERNAME), asking once", async () => {
+    const { port, connections } = fleet((_server, s) => (same(s, sql.serverFacts()) ? [[{ server_name: 'PUBHOST' }]] : undefined));
+    expect(await port.replicationName(PUB.server)).toBe('PUBHOST');
+    expect(await port.replicationName(PUB.server)).toBe('PUBHOST');
+    expect(connections.calls).toHaveLength(1);
+  });
+
   it('needs the vendor-specific queries to be configured', async () => {
     const { port } = fleet(() => [[]]);
     await expect(port.databaseVersion(PUB)).rejects.toThrow('no versionQuery is configured: add versionQuery to the plan (it is vendor specific)');

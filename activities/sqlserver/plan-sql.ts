@@ -1,0 +1,325 @@
+// What the SQL Server adapter sends for a plan, step by step, for `replup plan show --sql`: the
+// statements of statements.ts with this plan's databases and values, in the order the activities
+// (activities/upgrade.ts) and the adapter (adapter.ts) send them. Pure: no connection, no file read.
+// Values only a running step knows (a session id, a job id, @@SERVERNAME) are shown as <…>.
+import { planSteps } from '../../plan/steps.js';
+import type { DbRef, Site, UpgradePlan, UpgradeStepId } from '../../plan/types.js';
+import { backupFilePath } from './backup-file.js';
+import * as sql from './statements.js';
+
+/** One statement on the server's pool (database master) or, for scripts, on one dedicated connection. */
+export interface SentStatement {
+  /** What it is for, in the DBA's words. */
+  purpose: string;
+  /** The server as the plan names it. */
+  server: string;
+  database: string;
+  statement: sql.Statement;
+  /** Parameters whose value is known only when the step runs: shown as this text instead. */
+  runtime?: Record<string, string>;
+  /** Sent only under this condition. */
+  only?: string;
+  /** A script whose batches follow the statement on the same connection, with its sqlcmd variables. */
+  script?: { file: string; vars: Record<string, string> };
+}
+
+export interface StepStatements {
+  id: UpgradeStepId;
+  /** How the step sends them (order, repeats), or why it sends none. */
+  notes: string[];
+  statements: SentStatement[];
+}
+
+const MASTER = 'master';
+const JOB_ID = '<job_id of the merge agent found above>';
+const AGENT_ID = '<id of the merge agent found above>';
+
+/** `<@@SERVERNAME of SQL01,1433>`: replication knows a server by @@SERVERNAME, which the plan may not spell the same. */
+const replicationName = (server: string) => `<@@SERVERNAME of ${server}>`;
+
+/** The steps that apply to the plan, each with the statements it sends. */
+export function planStatements(plan: UpgradePlan): StepStatements[] {
+  const site = (key: string): Site => {
+    const found = plan.sites.find((s) => s.key === key);
+    if (!found) throw new Error(`internal: the plan names site ${key} but does not define it`);
+    return found;
+  };
+  const publicationsOf = (kind: 'Config' | 'Data') => plan.publications.filter((p) => p.kind === kind);
+  // Config before Data, as the runbook merges and enables them (never both at once).
+  const subscriptions = (['Config', 'Data'] as const).flatMap((kind) =>
+    publicationsOf(kind).flatMap((p) => p.subscribers.map((s) => ({ publication: p.name, publisher: site(p.publisher), subscriber: site(s) }))),
+  );
+  const subscriberSites = plan.sites.filter((s) => plan.publications.some((p) => p.subscribers.includes(s.key)));
+  const on = (db: DbRef) => ({ server: db.server, database: db.database });
+  const pooled = (server: string) => ({ server, database: MASTER });
+  const dist = plan.distributor;
+  const versionQuery = plan.versionQuery ?? '<versionQuery: not in the plan>';
+  const canary = plan.target.kind === 'sqlserver' ? plan.target.canary : undefined;
+
+  const vars = (v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }) => ({
+    // The variables the runbook passes (workflows/personalization-upgrade.ts, Fleet.vars).
+    DistributorServer: dist.server,
+    ...(v.publication !== undefined && { Publication: v.publication }),
+    ...(v.publisher && { PublisherServer: v.publisher.server, PublisherDatabase: v.publisher.database }),
+    ...(v.subscriber && { SubscriberServer: v.subscriber.server, SubscriberDatabase: v.subscriber.database }),
+  });
+  const script = (purpose: string, db: DbRef, file: string, scriptVars: Record<string, string>, only?: string): SentStatement => ({
+    purpose,
+    ...on(db),
+    statement: sql.sqlcmdSessionDefaults(),
+    script: { file, vars: scriptVars },
+    ...(only !== undefined && { only }),
+  });
+  const state = (db: DbRef, purpose: string): SentStatement => ({ purpose, ...pooled(db.server), statement: sql.replicationState(db.database) });
+
+  /** One sync round: every subscription's merge agent, what is pending both ways, then the conflicts. */
+  const syncRound = (): SentStatement[] => [
+    ...subscriptions.map(
+      (s): SentStatement => ({
+        purpose: 'the push merge agent of each subscription, and its SQL Server Agent job',
+        ...pooled(dist.server),
+        statement: sql.mergeAgents(dist.database, s.publisher.database, s.publication, { server: '', database: s.subscriber.database }),
+        runtime: { subscriberServer: replicationName(s.subscriber.server) },
+      }),
+    ),
+    { purpose: 'for each merge agent in turn: its job steps (a -Continuous job never finishes and is refused)', ...pooled(dist.server), statement: sql.jobSteps(''), runtime: { jobId: JOB_ID } },
+    { purpose: 'is the job running already? (then replup waits and tries again)', ...pooled(dist.server), statement: sql.jobActivity(''), runtime: { jobId: JOB_ID } },
+    { purpose: 'the newest merge session before the run', ...pooled(dist.server), statement: sql.newestMergeSession(dist.database, 0), runtime: { agentId: AGENT_ID } },
+    { purpose: 'start the job', ...pooled(dist.server), statement: sql.startJob(''), runtime: { jobId: JOB_ID } },
+    { purpose: 'every 5 s until the run it started has stopped (at most 4 h)', ...pooled(dist.server), statement: sql.jobActivity(''), runtime: { jobId: JOB_ID } },
+    { purpose: 'the merge session the run recorded: rows moved both ways, conflicts', ...pooled(dist.server), statement: sql.newestMergeSession(dist.database, 0), runtime: { agentId: AGENT_ID } },
+    ...subscriptions.flatMap((s): SentStatement[] => [
+      {
+        purpose: 'changes not yet merged down to the subscriber (at the publisher)',
+        ...pooled(s.publisher.server),
+        statement: sql.pendingChanges(s.publisher.database, s.publication, ''),
+        runtime: { destinationServer: replicationName(s.subscriber.server) },
+      },
+      {
+        purpose: 'changes not yet merged up to the publisher (at the subscriber)',
+        ...pooled(s.subscriber.server),
+        statement: sql.pendingChanges(s.subscriber.database, s.publication, ''),
+        runtime: { destinationServer: replicationName(s.publisher.server) },
+      },
+    ]),
+    ...conflicts(),
+  ];
+  const conflicts = (): SentStatement[] =>
+    plan.publications.map((p) => ({ purpose: 'conflicts recorded for each publication', ...pooled(site(p.publisher).server), statement: sql.conflicts(site(p.publisher).database, p.name) }));
+
+  /** Per kind of statement, every database in removal order: the output lists each statement once with its places. */
+  const removal = (): SentStatement[] => {
+    const order = [...plan.sites.filter((s) => s.role !== 'subscriber'), ...plan.sites.filter((s) => s.role === 'subscriber')];
+    const published = (s: Site) => plan.publications.filter((p) => p.publisher === s.key);
+    return [
+      ...order.map((s) => state(s, 'the replication in each database: publications and subscriptions (before removal, and after, to verify)')),
+      ...order.flatMap((s) =>
+        published(s).flatMap((p) =>
+          p.subscribers.map(
+            (key): SentStatement => ({
+              purpose: 'drop each subscription to a publication of the database',
+              ...pooled(s.server),
+              statement: sql.dropMergeSubscription(s.database, p.name, { server: '', database: site(key).database }),
+              runtime: { subscriber: replicationName(site(key).server) },
+            }),
+          ),
+        ),
+      ),
+      ...order.flatMap((s) => published(s).map((p): SentStatement => ({ purpose: 'drop each publication', ...pooled(s.server), statement: sql.dropMergePublication(s.database, p.name) }))),
+      ...order.flatMap((s) =>
+        plan.publications
+          .filter((p) => p.subscribers.includes(s.key))
+          .map(
+            (p): SentStatement => ({
+              purpose: "remove the subscriber's side of each subscription the database holds",
+              ...pooled(s.server),
+              statement: sql.mergeSubscriptionCleanup(s.database, '', site(p.publisher).database, p.name),
+              runtime: { publisher: replicationName(site(p.publisher).server) },
+            }),
+          ),
+      ),
+      ...order
+        .filter((s) => published(s).length > 0)
+        .map((s): SentStatement => ({ purpose: 'disable merge publishing of each publishing database', ...pooled(s.server), statement: sql.disableMergePublishing(s.database) })),
+      ...order.map(
+        (s): SentStatement => ({
+          purpose: 'remove what is left (the documented fallback)',
+          ...pooled(s.server),
+          statement: sql.removeDbReplication(s.database),
+          only: 'if replication is still there after the removal above',
+        }),
+      ),
+    ];
+  };
+
+  const bySteps: Record<UpgradeStepId, Omit<StepStatements, 'id'>> = {
+    preflight: {
+      notes: ['The scripts are read and checked on the worker: no SQL.'],
+      statements: [...new Set(plan.sites.map((s) => s.server))].map((server) => ({
+        purpose: 'server facts: version, edition, @@SERVERNAME, sysadmin, SQL Server Agent',
+        ...pooled(server),
+        statement: sql.serverFacts(),
+      })),
+    },
+    'drain-users': {
+      notes: [`Repeated until no user session is left, for at most options.drainTimeoutSeconds (${plan.options.drainTimeoutSeconds} s).`],
+      statements: [
+        ...plan.sites.map((s): SentStatement => ({ purpose: 'user sessions of each database', ...pooled(s.server), statement: sql.userSessions(s.database) })),
+        ...plan.sites.map(
+          (s): SentStatement => ({
+            purpose: 'disconnect a user session',
+            ...pooled(s.server),
+            // KILL takes no parameter: the id is a checked number in the real statement.
+            statement: { sql: sql.killSession(1).sql.replace('1', '<session_id>'), params: {} },
+            only: `for each session still open after ${plan.options.drainTimeoutSeconds} s`,
+          }),
+        ),
+      ],
+    },
+    'sync-until-quiet': {
+      notes: [
+        `Each round: for each subscription, Config ones first, then Data ones, its merge agent runs and what is pending is counted; then the conflicts. Rounds repeat until ${plan.options.sync.quietRounds} in a row are quiet (at most ${plan.options.sync.maxRounds}).`,
+      ],
+      statements: syncRound(),
+    },
+    backup: {
+      notes: [],
+      statements: plan.sites.flatMap((s): SentStatement[] => {
+        const file = backupFilePath(plan.backup.dir, s.database, 'RUNID').replace(/RUNID\.bak$/, '<run id>.bak');
+        return [
+          { purpose: 'a backup this run already wrote (a retried step reuses it)', ...pooled(s.server), statement: sql.backupInFile(s.database, file) },
+          { purpose: 'verify it', ...pooled(s.server), statement: sql.verifyBackup(file), only: 'if that backup exists, copy-only and checksummed' },
+          { purpose: 'copy-only, checksummed backup of each database', ...pooled(s.server), statement: sql.backupDatabase(s.database, file) },
+          { purpose: 'verify it', ...pooled(s.server), statement: sql.verifyBackup(file) },
+          { purpose: "msdb's record of it", ...pooled(s.server), statement: sql.backupInFile(s.database, file) },
+        ];
+      }),
+    },
+    'remove-replication': {
+      notes: [
+        'Databases that publish first, then the subscribers; in each database in this order. Publishers and subscribers are named as replication recorded them (@@SERVERNAME).',
+      ],
+      statements: removal(),
+    },
+    upgrade: {
+      notes: [
+        plan.hosts.upgrade === 'manual'
+          ? 'An operator upgrades the servers and databases; after `replup confirm` every database is checked.'
+          : 'Before each database is upgraded (publisher first), and after, to verify.',
+      ],
+      statements: plan.sites.map((s) => ({ purpose: 'the Personalization Server version of each database (versionQuery)', ...pooled(s.server), statement: sql.productVersion(s.database, versionQuery) })),
+    },
+    'stop-background-services': { notes: ["No SQL: the plan's hosts.stopService command runs for each personalization server."], statements: [] },
+    'convert-row-guids': {
+      notes: [],
+      statements: subscriberSites.map((s) =>
+        script(`${plan.scripts.files.convertRowGuids} on each subscriber`, s, plan.scripts.files.convertRowGuids, vars({ subscriber: s })),
+      ),
+    },
+    'prepare-scripts': { notes: ['No SQL: the subscription scripts are read and rewritten on the worker.'], statements: [] },
+    'enable-replication': {
+      notes: ['Publications first, then subscriptions; Config before Data.'],
+      statements: [
+        ...(['Config', 'Data'] as const).flatMap((kind) =>
+          publicationsOf(kind).flatMap((p): SentStatement[] => {
+            const publisher = site(p.publisher);
+            const file = kind === 'Config' ? plan.scripts.files.createConfigPublication : plan.scripts.files.createDataPublication;
+            return [
+              state(publisher, 'does the publication exist? (before, and after, to verify)'),
+              script(`${file} on the publisher`, publisher, file, vars({ publication: p.name, publisher }), 'if the publication does not exist'),
+            ];
+          }),
+        ),
+        ...subscriptions.flatMap((s): SentStatement[] => {
+          const file = publicationsOf('Config').some((p) => p.name === s.publication) ? plan.scripts.files.createConfigSubscription : plan.scripts.files.createDataSubscription;
+          return [
+            state(s.publisher, 'does the subscription exist, and with which sync type? (before, and after, to verify)'),
+            script(
+              `${file}, rewritten to @sync_type = N'none', on the publisher for each subscriber`,
+              s.publisher,
+              file,
+              vars({ publication: s.publication, publisher: s.publisher, subscriber: s.subscriber }),
+              'if the subscription does not exist',
+            ),
+          ];
+        }),
+      ],
+    },
+    'verify-replication': {
+      notes: ['After the canary is written: one sync round, the statements of sync-until-quiet above, then the reads and the conflicts.'],
+      statements: [
+        ...[...new Set(plan.publications.map((p) => p.publisher))].map((key): SentStatement => ({
+          purpose: 'write the canary at each publisher (target.canary.write)',
+          ...pooled(site(key).server),
+          statement: sql.canary(site(key).database, canary?.write ?? '<target.canary.write: not in the plan>', 'replup-canary-<workflow id>-<run id>'),
+        })),
+        ...subscriptions.map((s): SentStatement => ({
+          purpose: 'has the canary reached each subscriber? (target.canary.read)',
+          ...pooled(s.subscriber.server),
+          statement: sql.canary(s.subscriber.database, canary?.read ?? '<target.canary.read: not in the plan>', 'replup-canary-<workflow id>-<run id>'),
+        })),
+        ...conflicts(),
+      ],
+    },
+    'restore-service': { notes: ["No SQL: the plan's hosts.startService and hosts.undrain commands run on the personalization servers."], statements: [] },
+  };
+  return planSteps(plan)
+    .filter((step) => step.applies)
+    .map((step) => ({ id: step.id, notes: bySteps[step.id].notes, statements: unique(bySteps[step.id].statements) }));
+}
+
+/** The same statement to the same place once per step (e.g. a subscriber's canary read for Config and for Data). */
+function unique(statements: SentStatement[]): SentStatement[] {
+  const seen = new Set<string>();
+  return statements.filter((s) => {
+    const key = JSON.stringify([s.purpose, s.server, s.database, s.statement, s.runtime, s.only, s.script]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A parameter as its T-SQL literal, or the <…> text of a value known only at run time. */
+function shown(s: SentStatement, name: string, value: sql.SqlParam): string {
+  const runtime = s.runtime?.[name];
+  if (runtime !== undefined) return runtime;
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number') return String(value);
+  return `N'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Each distinct statement once per step, in the order first sent, followed by one line per place
+ * it is sent to with its parameter values: a fleet of a hundred subscribers stays readable.
+ */
+export function renderPlanStatements(plan: UpgradePlan, steps: StepStatements[]): string {
+  const out: string[] = [
+    `-- The statements replup's SQL Server adapter sends for plan "${plan.name}", step by step.`,
+    '-- Each statement is followed by where it is sent ("on SERVER": its connection pool, database master)',
+    '-- and its parameters, which travel as sp_executesql parameters (text as nvarchar(max), whole numbers',
+    '-- as int). <…> marks a value known only when the step runs. A server whose @@SERVERNAME the adapter',
+    '-- does not know yet in a worker process is first asked for its server facts (see preflight).',
+  ];
+  for (const step of steps) {
+    out.push('', `-- ==== ${step.id} ====`, ...step.notes.map((n) => `-- ${n}`));
+    const groups = new Map<string, SentStatement[]>();
+    for (const s of step.statements) {
+      const key = JSON.stringify([s.purpose, s.statement.sql, s.only, s.script?.file]);
+      groups.set(key, [...(groups.get(key) ?? []), s]);
+    }
+    for (const [first, ...rest] of groups.values()) {
+      if (!first) continue;
+      out.push('', `-- ${first.purpose}${first.only ? `; only ${first.only}` : ''}`, first.statement.sql, 'GO');
+      if (first.script) out.push(`-- then every batch of ${first.script.file}, in order, on the same connection`);
+      for (const s of [first, ...rest]) {
+        const values = [
+          ...Object.entries(s.statement.params).map(([name, value]) => `@${name} = ${shown(s, name, value)}`),
+          ...Object.entries(s.script?.vars ?? {}).map(([name, value]) => `$(${name}) = "${value}"`),
+        ];
+        const place = s.script ? `on ${s.server}, database ${s.database}, one connection` : `on ${s.server}`;
+        out.push(`--   ${place}${values.length > 0 ? `: ${values.join(', ')}` : ''}`);
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
