@@ -110,6 +110,12 @@ export interface ScriptRun {
 /** The SQL Server side of a Personalization Server fleet. */
 export interface SqlFleetPort {
   serverFacts(server: string): Promise<ServerFacts>;
+  /**
+   * The name replication knows a server by (@@SERVERNAME) for a server as the plan names it
+   * (HOST, HOST\INSTANCE, HOST,PORT): replicationState reports servers by it, and the vendor
+   * scripts' server variables must carry it.
+   */
+  replicationName(server: string): Promise<string>;
   /** The product (Personalization Server) schema version of a database. */
   databaseVersion(db: DbRef): Promise<string>;
   activeSessions(db: DbRef): Promise<UserSession[]>;

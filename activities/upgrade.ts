@@ -52,6 +52,8 @@ export interface ServerExpectation {
   sqlVersion?: string;
   edition?: string;
   publishes: boolean;
+  /** The distributor runs the push merge agents as SQL Server Agent jobs; subscribers need no Agent. */
+  distributes: boolean;
 }
 
 export interface ScriptRef {
@@ -79,6 +81,15 @@ async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>)
   return ref.rewrite ? rewriteSyncType(text).text : text;
 }
 
+/** The vendor scripts' server variables carry the names replication knows (@@SERVERNAME). */
+async function replicationVars(sql: SqlFleetPort, vars: Record<string, string>): Promise<Record<string, string>> {
+  const out = { ...vars };
+  for (const name of ['DistributorServer', 'PublisherServer', 'SubscriberServer']) {
+    if (out[name] !== undefined) out[name] = await sql.replicationName(out[name]);
+  }
+  return out;
+}
+
 export function createUpgradeActivities(portsFor: PortsFor) {
   const sql = async (ctx: FleetContext) => (await portsFor(ctx)).sql;
   const hosts = async (ctx: FleetContext) => (await portsFor(ctx)).hosts;
@@ -89,7 +100,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const facts = await withHeartbeat(async () => (await sql(ctx)).serverFacts(expect.server));
       const problems: string[] = [];
       if (!facts.isSysadmin) problems.push(`the replup login is not sysadmin on ${expect.server} (removing replication needs it)`);
-      if (!facts.agentRunning) problems.push(`SQL Server Agent is not running on ${expect.server}: merge agents run as Agent jobs; start it`);
+      if (expect.distributes && !facts.agentRunning) problems.push(`SQL Server Agent is not running on ${expect.server}: the merge agents run as its jobs; start it`);
       if (expect.sqlVersion && compareVersions(facts.version, expect.sqlVersion) !== 0) {
         problems.push(`${expect.server} runs SQL Server ${facts.version}, the plan expects ${expect.sqlVersion}`);
       }
@@ -286,7 +297,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
         }
-        return s.runScript(db, { name: ref.file, text, vars });
+        return s.runScript(db, { name: ref.file, text, vars: await replicationVars(s, vars) });
       });
     },
 
@@ -300,7 +311,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
         }
-        await s.runScript(publisher, { name: ref.file, text, vars });
+        await s.runScript(publisher, { name: ref.file, text, vars: await replicationVars(s, vars) });
         const after = await s.replicationState(publisher);
         if (!after.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) {
           throw ApplicationFailure.nonRetryable(`${ref.file} ran but publication ${publication} does not exist on ${publisher.server}/${publisher.database}`, FailureType.verification);
@@ -317,11 +328,13 @@ export function createUpgradeActivities(portsFor: PortsFor) {
     async createSubscription(ctx: FleetContext, sub: SubscriptionRef, ref: ScriptRef, vars: Record<string, string>) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
+        // sysmergesubscriptions names the subscriber by @@SERVERNAME, not as the plan does.
+        const subscriberName = (await s.replicationName(sub.subscriber.server)).toLowerCase();
         const find = async () =>
           (await s.replicationState(sub.publisher)).subscriptions.find(
             (x) =>
               x.publication.toLowerCase() === sub.publication.toLowerCase() &&
-              x.subscriber.server.toLowerCase() === sub.subscriber.server.toLowerCase() &&
+              x.subscriber.server.toLowerCase() === subscriberName &&
               x.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase() &&
               x.status !== 'deleted',
           );
@@ -337,7 +350,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
         }
-        await s.runScript(sub.publisher, { name: ref.file, text, vars });
+        await s.runScript(sub.publisher, { name: ref.file, text, vars: await replicationVars(s, vars) });
         const created = await find();
         if (!created || created.syncType !== 'none') {
           throw ApplicationFailure.nonRetryable(

@@ -69,7 +69,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
   return run.run(async () => {
     await run.step('preflight', async (s) => {
       const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
-        fleet.c('checkServer', `preflight: ${server.name}`, { server: server.name, sqlVersion: server.sqlVersion, edition: server.edition, publishes: server.publishes }),
+        fleet.c('checkServer', `preflight: ${server.name}`, { server: server.name, sqlVersion: server.sqlVersion, edition: server.edition, publishes: server.publishes, distributes: server.name === plan.distributor.server }),
       ));
       const publisherVersion = facts.find((f) => f.server === plan.publisher.server)!.version;
       const higher = facts.filter((f) => compareVersions(f.version, publisherVersion) > 0);
@@ -212,7 +212,8 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     });
 
     await run.step('verify-replication', async (s) => {
-      const token = `replup-canary-${workflowInfo().workflowId}-${workflowInfo().firstExecutionRunId}`;
+      // Short: it goes into a column of the operator's canary table (target.canary).
+      const token = `replup-${workflowInfo().firstExecutionRunId}`;
       const publishers = [...new Set(plan.publications.map((p) => p.publisher))].map((k) => fleet.site(k));
       await fleet.fan(s, 'verify-replication', publishers.map((p) => fleet.c('writeCanary', `verify-replication: canary row at ${where(p)}`, ref(p), token)));
       const round = await fleet.syncRound(s, 'verify-replication', 1);

@@ -276,6 +276,8 @@ class LabRuntime {
     const where = (db: DbRef) => `${db.server}/${db.database}`;
     const inFlightKey = (sub: SubscriptionRef) => `${this.path}|${lower(sub.subscriber)}`;
     return {
+      // The lab's servers are known to replication by the names the plan gives them.
+      replicationName: async (server) => server,
       serverFacts: (server) =>
         op('serverFacts', server, (s) => {
           const found = findServer(s, server);

@@ -64,12 +64,6 @@ export interface SqlServerFleetOptions {
 export { backupFilePath };
 
 export type SqlServerFleet = SqlFleetPort & {
-  /**
-   * The name replication knows a server by (@@SERVERNAME), for a server named as the plan names it
-   * (HOST, HOST\INSTANCE, HOST,PORT). replicationState reports publishers and subscribers by this
-   * name: compare a plan's server with them through it.
-   */
-  replicationName(server: string): Promise<string>;
   close(): Promise<void>;
 };
 
