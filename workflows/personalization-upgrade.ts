@@ -87,6 +87,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       await fleet.eachHost('drain-users', 'drainHost', s);
       const deadline = Date.now() + plan.options.drainTimeoutSeconds * 1000;
       let sessions = await fleet.countSessions(s);
+      const waitedFrom = sessions > 0 ? Date.now() : undefined;
       let pause = 1_000; // look again soon, then every 10 s: most sessions end within seconds
       while (sessions > 0 && Date.now() < deadline) {
         s.note(`${sessions} user sessions still open; waiting until they end`);
@@ -102,8 +103,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         }
         s.note(`disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions after the ${plan.options.drainTimeoutSeconds} s deadline`);
       } else {
-        const waited = Math.round((Date.now() - (deadline - plan.options.drainTimeoutSeconds * 1000)) / 1000);
-        s.note(waited > 1 ? `every user session ended within ${waited} s of the drain` : 'no user sessions');
+        s.note(waitedFrom === undefined ? 'no user sessions' : `every user session ended within ${Math.max(1, Math.round((Date.now() - waitedFrom) / 1000))} s`);
       }
     });
 
