@@ -16,6 +16,9 @@ export interface FleetOptions {
   /** Retry of transient errors; the product's default (2 s doubling to 60 s) when absent. */
   fastRetry?: boolean;
   seed?: number;
+  /** Users per personalization server (default 2); 0 = nobody writes, so sync has nothing to move. */
+  usersPerHost?: number;
+  quietRounds?: number;
 }
 
 /**
@@ -35,6 +38,7 @@ export async function createFleet(name: string, o: FleetOptions): Promise<{ plan
     `maxParallel: ${o.maxParallel}`,
     'drainTimeoutSeconds: 0',
     o.childWorkflowThreshold ? `childWorkflowThreshold: ${o.childWorkflowThreshold}` : '',
+    o.quietRounds ? `sync: { quietRounds: ${o.quietRounds} }` : '',
     o.fastRetry ? 'retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 }' : '',
   ].filter(Boolean);
   const text = [
@@ -56,6 +60,6 @@ export async function createFleet(name: string, o: FleetOptions): Promise<{ plan
   const r = loadPlanText(text, join(dir, 'plan.yaml'));
   if (!r.ok) throw new Error(`bench fleet ${name}: the generated plan is invalid: ${JSON.stringify(r.errors.slice(0, 3))}`);
   const plan = r.plan as UpgradePlan;
-  await initLab(plan, { rows: 4, seed: o.seed ?? 7, latencyMs: o.latencyMs, usersPerHost: 2 });
+  await initLab(plan, { rows: 4, seed: o.seed ?? 7, latencyMs: o.latencyMs, usersPerHost: o.usersPerHost ?? 2 });
   return { plan, statePath, dir };
 }

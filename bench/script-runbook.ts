@@ -49,7 +49,7 @@ export async function runbookScript(plan: UpgradePlan, acts: UpgradeActivities, 
   // preflight
   for (const server of servers) {
     const s = sites.find((x) => x.server === server)!;
-    await call('checkServer', { server, sqlVersion: s.sqlVersion, edition: s.edition, publishes: plan.publications.some((p) => p.publisher === s.key) });
+    await call('checkServer', { server, sqlVersion: s.sqlVersion, edition: s.edition, publishes: plan.publications.some((p) => p.publisher === s.key), distributes: server === plan.distributor.server });
   }
   let prepared: PreparedScript[] = await call('prepareScripts', plan.scripts.files, applies('convert-row-guids'));
   const script = (file: string): ScriptRef => {

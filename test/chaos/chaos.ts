@@ -65,6 +65,8 @@ export interface RunReport {
   /** Why the run failed (empty when ok). */
   problems: string[];
   kills: KillRecord[];
+  /** Kills the seed planned (crash points + one at a random moment). */
+  plannedKills: number;
   serverRestarts: number;
   serverDowntimeMs: number;
   /** Lab operations that failed (all of them injected transient faults in a healthy run). */
@@ -86,6 +88,8 @@ export interface ChaosSummary {
   completed: number;
   failures: number;
   kills: number;
+  /** Planned kills that did not happen (the run ended first). */
+  missedKills: number;
   serverRestarts: number;
   injectedErrors: number;
   /** Seeds of the failed runs: `npm run chaos -- --seed S --runs 1` replays one. */
@@ -117,7 +121,7 @@ const CRASH_OPS: [op: string, atLeast: number][] = [
   ['drain', 4],
   ['runMergeAgent', 8], // sync-until-quiet: at least 2 rounds of 4 merges
   ['backupDatabase', 3],
-  ['removeReplication', 3],
+  ['removeReplication', 1], // the publisher's; dropping its publications leaves the subscribers nothing to remove
   ['upgradeDatabase', 3],
   ['stopService', 4],
   ['runScript', 8], // 2 ConvertRowGuids, 2 publications, 4 subscriptions
@@ -243,6 +247,7 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
     status: 'not started',
     problems: [],
     kills: [],
+    plannedKills: schedule.crashAt.length + 1,
     serverRestarts: 0,
     serverDowntimeMs: 0,
     injectedErrors: 0,
@@ -280,8 +285,9 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
   let externalTimer: NodeJS.Timeout | undefined;
   let externalFired = false;
   const armExternal = (w: typeof current) => {
-    // From its incarnation on (an earlier crash point may end that worker first), until it fires.
-    if (externalFired || w.incarnation < schedule.externalKill.incarnation) return;
+    // From its incarnation on (an earlier crash point may end that worker first), or on the
+    // last worker of the run, until it fires.
+    if (externalFired || (w.incarnation < schedule.externalKill.incarnation && w.crash !== undefined)) return;
     void w.ready.then(() => {
       externalTimer = setTimeout(() => {
         if (!w.alive()) return;
@@ -458,6 +464,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     completed: reports.filter((r) => r.status === 'completed').length,
     failures: failures.length,
     kills: kills.length,
+    missedKills: reports.reduce((n, r) => n + Math.max(0, r.plannedKills - r.kills.filter((k) => k.how !== 'unexpected').length), 0),
     serverRestarts: reports.reduce((n, r) => n + r.serverRestarts, 0),
     injectedErrors: reports.reduce((n, r) => n + r.injectedErrors, 0),
     failedSeeds: failures.map((r) => r.seed),
@@ -477,6 +484,7 @@ function emptyReport(run: number, seed: number, base: string): RunReport {
     status: 'not started',
     problems: [],
     kills: [],
+    plannedKills: 0,
     serverRestarts: 0,
     serverDowntimeMs: 0,
     injectedErrors: 0,
@@ -496,7 +504,7 @@ export function formatSummary(s: ChaosSummary): string {
   const sec = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)} s`);
   const lines = [
     `chaos seed ${s.seed}: ${s.runs} runs, ${s.completed} completed, ${s.failures} failures`,
-    `  kills: ${s.kills} (SIGKILL of the worker process), server restarts: ${s.serverRestarts}, injected errors: ${s.injectedErrors}`,
+    `  kills: ${s.kills} (SIGKILL of the worker process; ${s.missedKills} planned kills did not happen), server restarts: ${s.serverRestarts}, injected errors: ${s.injectedErrors}`,
     `  resume after a kill: median ${sec(s.resumeLatencyMs.median)}, p90 ${sec(s.resumeLatencyMs.p90)}, max ${sec(s.resumeLatencyMs.max)} (${s.resumeLatencyMs.samples} kills); new worker serving after ${sec(s.workerRestartMs.median)} (median)`,
     `  took ${(s.durationMs / 60000).toFixed(1)} min`,
   ];

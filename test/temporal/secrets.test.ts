@@ -66,7 +66,7 @@ describe('credentials from environment references', () => {
     const logFile = join(dir, 'worker.log');
     const reports = join(dir, 'reports');
     worker = startWorkerProcess({
-      env: { TEMPORAL_ADDRESS: inject('temporalAddress'), REPLUP_SECRETS_TEST_USER: USER, REPLUP_SECRETS_TEST_PASSWORD: PASSWORD, REPLUP_REPORTS_DIR: reports },
+      env: { TEMPORAL_ADDRESS: inject('temporalAddress'), REPLUP_LAB_LATENCY_SCALE: '0', REPLUP_SECRETS_TEST_USER: USER, REPLUP_SECRETS_TEST_PASSWORD: PASSWORD, REPLUP_REPORTS_DIR: reports },
       logFile,
     });
     await worker.ready;

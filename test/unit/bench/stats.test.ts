@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { criticalPath, formatSummary, minimumSyncRounds, summarize } from '../../../bench/stats.js';
+
+describe('summarize', () => {
+  it('gives the median, min and max of an odd and an even number of runs', () => {
+    expect(summarize([30, 10, 20])).toEqual({ median: 20, min: 10, max: 30, n: 3 });
+    expect(summarize([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4, n: 4 });
+  });
+
+  it('refuses an empty scenario instead of reporting NaN', () => {
+    expect(() => summarize([])).toThrow('summarize: no measurements (the scenario did not run)');
+  });
+
+  it('prints median (min–max), and says when there was one run only', () => {
+    expect(formatSummary(summarize([1.234, 2, 0.5]), 1, ' ms')).toBe('1.2 ms (0.5 ms–2.0 ms)');
+    expect(formatSummary(summarize([7]))).toBe('7 (n=1)');
+  });
+});
+
+describe('criticalPath', () => {
+  it('adds up a chain of activities each asked for after the previous one completed', () => {
+    const cp = criticalPath([
+      { key: 'a', scheduled: 0, completed: 110, labMs: 100 },
+      { key: 'b', scheduled: 120, completed: 330, labMs: 200 },
+      { key: 'c', scheduled: 340, completed: 400, labMs: 50 },
+    ]);
+    expect(cp).toEqual({ ms: 350, chain: ['a', 'b', 'c'] });
+  });
+
+  it('takes the longest branch of a fan-out, not their sum', () => {
+    // preflight, then three subscribers in parallel, then the next step.
+    const cp = criticalPath([
+      { key: 'pre', scheduled: 0, completed: 100, labMs: 90 },
+      { key: 'sub1', scheduled: 110, completed: 400, labMs: 200 },
+      { key: 'sub2', scheduled: 110, completed: 700, labMs: 600 },
+      { key: 'sub3', scheduled: 110, completed: 300, labMs: 150 },
+      { key: 'next', scheduled: 710, completed: 800, labMs: 80 },
+    ]);
+    expect(cp).toEqual({ ms: 770, chain: ['pre', 'sub2', 'next'] });
+  });
+
+  it('does not chain activities that overlapped in time', () => {
+    const cp = criticalPath([
+      { key: 'x', scheduled: 0, completed: 500, labMs: 400 },
+      { key: 'y', scheduled: 100, completed: 600, labMs: 450 },
+    ]);
+    expect(cp).toEqual({ ms: 450, chain: ['y'] });
+  });
+});
+
+describe('minimumSyncRounds', () => {
+  const s = (publication: string, uploaded: number, downloaded: number) => ({ publication, uploaded, downloaded });
+
+  it('needs only the quiet rounds when nothing was pending', () => {
+    expect(minimumSyncRounds([s('Config', 0, 0), s('Data', 0, 0)], 2)).toEqual({ moving: 0, minimum: 2 });
+  });
+
+  it('moves changes from the publisher and one uploading subscriber in one round', () => {
+    expect(minimumSyncRounds([s('Data', 3, 1), s('Data', 0, 4), s('Config', 0, 2)], 2)).toEqual({ moving: 1, minimum: 3 });
+  });
+
+  it('needs a second round once two subscribers of one publication upload', () => {
+    expect(minimumSyncRounds([s('Data', 3, 0), s('Data', 1, 3), s('Config', 1, 0)], 2)).toEqual({ moving: 2, minimum: 4 });
+  });
+});
