@@ -169,10 +169,13 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     });
 
     await run.step('stop-background-services', async (s) => {
+      // The seed: stop it on every personalization server, restart it on every one once
+      // replication works. Remembered before stopping: an activity whose reply was lost (a killed
+      // worker) finds the service already stopped on its retry, and the restart must not miss it.
+      for (const host of fleet.hosts()) if (!stoppedServices.includes(host)) stoppedServices.push(host);
       const results = await fleet.eachHost('stop-background-services', 'stopBackgroundService', s);
-      for (const r of results) if (r.wasRunning && !stoppedServices.includes(r.host)) stoppedServices.push(r.host);
       run.progress.facts.stoppedServices = stoppedServices;
-      s.note(`stopped on ${stoppedServices.length} of ${results.length} personalization servers`);
+      s.note(`stopped on ${results.length} personalization servers (${results.filter((r) => r.wasRunning).length} were running)`);
     });
 
     await run.step('convert-row-guids', async (s) => {

@@ -148,7 +148,7 @@ describe('run report from the history', () => {
       // Verification: the canary from the publisher reached both subscribers.
       const subscriberDbs = plan.sites.filter((s) => s.role === 'subscriber').map((s) => `${s.server}/${s.database}`);
       expect(written.verification).toMatchObject({ status: 'done', stepAttempt: 1, publishers: [`${plan.publisher.server}/${plan.publisher.database}`], missing: [], conflicts: 0 });
-      expect(written.verification!.canary).toMatch(/^replup-canary-/);
+      expect(written.verification!.canary).toMatch(/^replup-[0-9a-f-]{36}$/);
       expect(written.verification!.arrived).toEqual([...subscriberDbs].sort());
 
       // Activities: each belongs to a step; the host fan-outs ran in batch child workflows.
