@@ -17,7 +17,7 @@ import { createPortsFor } from '../worker/ports.js';
 import { SEARCH_ATTRIBUTES, answers, freePort, prepareNamespace, stopPid } from '../worker/dev-server.js';
 import { resolveTemporalCli } from '../worker/temporal-cli.js';
 import { startUpgrade } from '../cli/lib/runs.js';
-import { createFleet } from './fleet.js';
+import { createFleet, removeFleets } from './fleet.js';
 import { summarize } from './stats.js';
 
 const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
@@ -124,6 +124,7 @@ async function profile(label: string, extra: string[]) {
     await portsFor.close();
     await connection.close();
     await server.stop();
+    removeFleets();
   }
 }
 

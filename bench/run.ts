@@ -3,7 +3,7 @@
 // own dev server on free ports, writes bench/results.json, prints a table and, for a full run,
 // rewrites the figures section of bench/RESULTS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -18,11 +18,25 @@ import { freePort, startDevServer, type DevServerHandle } from '../worker/dev-se
 import { startUpgrade } from '../cli/lib/runs.js';
 import { TASK_QUEUE, type RunResult } from '../workflows/messages.js';
 import type { UpgradePlan } from '../plan/types.js';
-import { createFleet, type FleetOptions } from './fleet.js';
+import { createFleet, removeFleets, type FleetOptions } from './fleet.js';
 import { runbookScript } from './script-runbook.js';
 import { criticalPath, formatSummary, minimumSyncRounds, summarize, type ActivitySpan, type FirstRoundSession, type Summary } from './stats.js';
 
 const quick = process.argv.includes('--quick');
+const SCENARIOS = ['overhead', 'fanout', 'history', 'resume'] as const;
+/** `--only resume,history`: run some scenarios (results.json then holds only those; RESULTS.md is left alone). */
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return undefined;
+  const names = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+  if (!names.length || unknown.length) {
+    process.stderr.write(`--only takes a comma-separated list of ${SCENARIOS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}\n`);
+    process.exit(2);
+  }
+  return new Set(names);
+})();
+const runs = (name: (typeof SCENARIOS)[number]) => !only || only.has(name);
 const CONFIG = quick
   ? // Under 5 minutes: N = 200 and 1000 are full-run only (the lab's state grows as N², see RESULTS.md).
     { overheadReps: 3, parallelVariant: false, fanOut: [10, 50], fanOutReps: 1, sequentialNs: [1], sequentialReps: 1, historyNs: [50], resumeReps: 1 }
@@ -445,10 +459,12 @@ async function main() {
   process.env.REPLUP_REPORTS_DIR = join(dir, 'reports');
   log(`${quick ? 'quick' : 'full'} run on ${mach.nproc} × ${mach.cpuModel}, load ${mach.loadAverageAtStart.join(' ')}`);
   let dev: DevServerHandle | undefined;
+  let ok = false;
   let stopWorker: (() => Promise<void>) | undefined;
   const onSignal = () => void (async () => {
     await stopWorker?.().catch(() => {});
     await dev?.stop();
+    removeFleets();
     process.exit(130);
   })();
   process.once('SIGINT', onSignal);
@@ -460,7 +476,8 @@ async function main() {
     const address = external ?? dev!.address;
     log(external ? `Temporal server at ${address} (TEMPORAL_ADDRESS)` : `dev server at ${address}`);
     Runtime.install({ logger: new DefaultLogger('WARN') });
-    const client = new Client({ connection: await Connection.connect({ address }) });
+    // A 1000-subscriber parent history comes in pages over gRPC's 4 MiB default receive limit.
+    const client = new Client({ connection: await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } }) });
     const nativeConnection = await NativeConnection.connect({ address });
     const taskQueue = `bench-${process.pid}`;
     const portsFor = attributedPortsFor();
@@ -481,38 +498,45 @@ async function main() {
     };
 
     const conv: ReturnType<typeof convergence>[] = [];
+    // Each scenario's figures reach results.json as soon as it ends: a late failure keeps the rest.
+    const partial: Record<string, unknown> = { command: commandLine(address !== dev?.address ? address : undefined), startedAt: startedAt.toISOString(), machine: mach, partial: true };
+    const keep = <T>(name: string, value: T): T => {
+      partial[name] = value;
+      writeFileSync(resolve('bench/results.json'), `${JSON.stringify(partial, null, 2)}\n`);
+      return value;
+    };
     log('1/5 overhead');
-    const overheadResult = await overhead(client, taskQueue, conv);
+    const overheadResult = runs('overhead') ? keep('overhead', await overhead(client, taskQueue, conv)) : undefined;
     log('2/5 fan-out');
-    const fanOutResult = await fanOut(client, taskQueue, conv);
+    const fanOutResult = runs('fanout') ? keep('fanOut', await fanOut(client, taskQueue, conv)) : undefined;
     log('3/5 history');
-    const historyResult = await history(client, taskQueue, fanOutResult.runs, conv);
+    const historyResult = runs('history') ? keep('history', await history(client, taskQueue, fanOutResult?.runs ?? [], conv)) : undefined;
     log('4/5 resume after SIGKILL');
-    const resumeResult = await resumeAfterKill(client, address, conv);
+    const resumeResult = runs('resume') ? keep('resume', await resumeAfterKill(client, address, conv)) : undefined;
     log('5/5 convergence (from every run above)');
     const convergenceResult = {
       runs: conv.length,
-      usedRounds: summarize(conv.map((c) => c.used)),
-      minimumRounds: summarize(conv.map((c) => c.minimum)),
-      extraRounds: summarize(conv.map((c) => c.extra)),
+      usedRounds: conv.length ? summarize(conv.map((c) => c.used)) : undefined,
+      minimumRounds: conv.length ? summarize(conv.map((c) => c.minimum)) : undefined,
+      extraRounds: conv.length ? summarize(conv.map((c) => c.extra)) : undefined,
       runsAboveMinimum: conv.filter((c) => c.extra > 0).length,
     };
     await stopWorker();
     stopWorker = undefined;
 
-    const fan200 = fanOutResult.runs.find((r) => r.subscribers === 200);
-    const hist1000 = historyResult.find((h) => h.subscribers === 1000);
+    const fan200 = fanOutResult?.runs.find((r) => r.subscribers === 200);
+    const hist1000 = historyResult?.find((h) => h.subscribers === 1000);
     const targets = [
-      { target: 'overhead ≤ 15 ms per activity', value: overheadResult.overheadPerActivityMs.median, limit: 15, ok: overheadResult.overheadPerActivityMs.median <= 15 },
+      overheadResult && { target: 'overhead ≤ 15 ms per activity', value: overheadResult.overheadPerActivityMs.median, limit: 15, ok: overheadResult.overheadPerActivityMs.median <= 15 },
       fan200 && { target: 'efficiency ≥ 0.9 at N = 200', value: (fan200.efficiency as Summary).median, limit: 0.9, ok: (fan200.efficiency as Summary).median >= 0.9 },
       hist1000
         ? { target: 'parent history ≤ 10,000 events at N = 1000', value: hist1000.parentEvents as number, limit: 10_000, ok: (hist1000.parentEvents as number) <= 10_000 }
-        : { target: 'parent history ≤ 10,000 events at N = 1000', value: null, limit: 10_000, ok: null, note: 'not measured in --quick' },
-      { target: 'resume ≤ 15 s', value: resumeResult.resumeMs.median / 1000, limit: 15, ok: resumeResult.resumeMs.median <= 15_000 },
-      { target: 'rounds = minimum + 0', value: convergenceResult.extraRounds.max, limit: 0, ok: convergenceResult.extraRounds.max === 0 },
+        : { target: 'parent history ≤ 10,000 events at N = 1000', value: null, limit: 10_000, ok: null, note: 'not measured in this run (N = 1000 is in the full run only)' },
+      resumeResult && { target: 'resume ≤ 15 s', value: resumeResult.resumeMs.median / 1000, limit: 15, ok: resumeResult.resumeMs.median <= 15_000 },
+      convergenceResult.extraRounds && { target: 'rounds = minimum + 0', value: convergenceResult.extraRounds.max, limit: 0, ok: convergenceResult.extraRounds.max === 0 },
     ].filter(Boolean);
     const results = {
-      command: `${external ? `TEMPORAL_ADDRESS=${external} ` : ''}npm run bench${quick ? ' -- --quick' : ''}`,
+      command: commandLine(external),
       mode: quick ? 'quick' : 'full',
       startedAt: startedAt.toISOString(),
       durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
@@ -527,14 +551,24 @@ async function main() {
     writeFileSync(resolve('bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     const table = renderTable(results);
     process.stdout.write(`${table}\n\nwritten: bench/results.json\n`);
-    if (!quick) {
+    if (!quick && !only) {
       writeResultsMarkdown(table, results);
       process.stdout.write('written: bench/RESULTS.md (figures section)\n');
     }
+    ok = true;
   } finally {
     await stopWorker?.().catch(() => {});
     await dev?.stop();
+    removeFleets();
+    // The dev server's files stay after a failure: its log is in there.
+    if (ok) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`the dev server's files and log: ${dir}\n`);
   }
+}
+
+function commandLine(external?: string): string {
+  const args = [quick ? '--quick' : '', only ? `--only ${[...only].join(',')}` : ''].filter(Boolean).join(' ');
+  return `${external ? `TEMPORAL_ADDRESS=${external} ` : ''}npm run bench${args ? ` -- ${args}` : ''}`;
 }
 
 type Results = {
@@ -542,66 +576,87 @@ type Results = {
   startedAt: string;
   durationS: number;
   machine: ReturnType<typeof machine> & { loadAverageAtEnd: number[] };
-  overhead: Awaited<ReturnType<typeof overhead>>;
-  fanOut: Awaited<ReturnType<typeof fanOut>>;
-  history: Record<string, unknown>[];
-  resume: Awaited<ReturnType<typeof resumeAfterKill>>;
-  convergence: { runs: number; usedRounds: Summary; minimumRounds: Summary; extraRounds: Summary; runsAboveMinimum: number };
+  overhead?: Awaited<ReturnType<typeof overhead>>;
+  fanOut?: Awaited<ReturnType<typeof fanOut>>;
+  history?: Record<string, unknown>[];
+  resume?: Awaited<ReturnType<typeof resumeAfterKill>>;
+  convergence: { runs: number; usedRounds?: Summary; minimumRounds?: Summary; extraRounds?: Summary; runsAboveMinimum: number };
   targets: ({ target: string; value: number | null; limit: number; ok: boolean | null; note?: string } | undefined)[];
 };
 
 function renderTable(r: Results): string {
-  const o = r.overhead;
-  const lines = [
+  const head = [
     `replup benchmarks — ${r.command}, ${r.startedAt}, ${r.durationS} s`,
+    '',
     `machine: ${r.machine.nproc} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, node ${r.machine.node}; load average ${r.machine.loadAverageAtStart.join(' ')} at start, ${r.machine.loadAverageAtEnd.join(' ')} at end (shared machine)`,
+    '',
     'figures: median (min–max)',
-    '',
-    `1. Overhead (${o.fleet}; workflow with maxParallel 1, like the script)`,
-    '',
-    '| | wall ms | activities |',
-    '|---|---|---|',
-    `| workflow | ${formatSummary(o.workflowMs)} | ${formatSummary(o.workflowActivities)} (incl. the run report) |`,
-    `| workflow without its run report | ${formatSummary(o.workflowRunbookMs)} | |`,
-    `| plain script, same activity functions | ${formatSummary(o.scriptMs)} | ${formatSummary(o.scriptActivities)} |`,
-    o.workflowMaxParallel4Ms ? `| workflow, maxParallel 4 | ${formatSummary(o.workflowMaxParallel4Ms)} | |` : '',
-    '',
-    `ratio workflow / script: ${formatSummary(o.ratio, 1)}; overhead per activity: ${formatSummary(o.overheadPerActivityMs, 1, ' ms')}`,
-    '',
-    `2. Fan-out (lab latency ${r.fanOut.latencyMs} ms per operation, maxParallel = N, worker concurrency ${r.fanOut.workerConcurrency})`,
-    '',
-    '| N | wall s | critical path s | efficiency | sequential s | speed-up | activities | lab ops |',
-    '|---|---|---|---|---|---|---|---|',
-    ...r.fanOut.runs.map((x) => {
-      const s = (k: string, d = 1, div = 1000) => {
-        const v = x[k] as Summary;
-        return formatSummary({ ...v, median: v.median / div, min: v.min / div, max: v.max / div }, d);
-      };
-      const seq = x.sequentialSource === 'measured (maxParallel = 1)' ? '' : ' (extrapolated)';
-      return `| ${x.subscribers} | ${s('wallMs')} | ${s('criticalPathMs')} | ${s('efficiency', 2, 1)} | ${s('sequentialMs')}${seq} | ${s('speedUp', 1, 1)} | ${s('activities', 0, 1)} | ${s('labOperations', 0, 1)} |`;
-    }),
-    '',
-    `extrapolated sequential time = lab operations × ${r.fanOut.latencyMs} ms + activities × ${r.fanOut.sequentialPerActivityOverheadMs.toFixed(1)} ms (the per-activity cost of the measured sequential runs)`,
-    '',
-    '3. History',
-    '',
-    '| N | parent events | total events | per subscriber | child batches |',
-    '|---|---|---|---|---|',
-    ...r.history.map((h) => `| ${h.subscribers} | ${h.parentEvents} | ${h.totalEvents} | ${(h.eventsPerSubscriber as number).toFixed(1)} | ${h.childWorkflows} |`),
-    '',
-    `4. Resume after SIGKILL (${r.resume.fleet})`,
-    '',
-    `kill → next lab operation: ${formatSummary(r.resume.resumeMs, 0, ' ms')}; worker process ready after ${formatSummary(r.resume.workerRestartMs, 0, ' ms')}`,
-    '',
-    `5. Convergence (${r.convergence.runs} runs): rounds used ${formatSummary(r.convergence.usedRounds)}, minimum ${formatSummary(r.convergence.minimumRounds)}, extra ${formatSummary(r.convergence.extraRounds)}; ${r.convergence.runsAboveMinimum} runs above the minimum`,
-    '',
+  ];
+  const o = r.overhead;
+  const overheadLines = o
+    ? [
+        `1. Overhead (${o.fleet}; workflow with maxParallel 1, like the script)`,
+        '',
+        '| | wall ms | activities |',
+        '|---|---|---|',
+        `| workflow | ${formatSummary(o.workflowMs)} | ${formatSummary(o.workflowActivities)} (incl. the run report) |`,
+        `| workflow without its run report | ${formatSummary(o.workflowRunbookMs)} | |`,
+        `| plain script, same activity functions | ${formatSummary(o.scriptMs)} | ${formatSummary(o.scriptActivities)} |`,
+        ...(o.workflowMaxParallel4Ms ? [`| workflow, maxParallel 4 | ${formatSummary(o.workflowMaxParallel4Ms)} | |`] : []),
+        '',
+        `ratio workflow / script: ${formatSummary(o.ratio, 1)}; overhead per activity: ${formatSummary(o.overheadPerActivityMs, 1, ' ms')}`,
+      ]
+    : [];
+  const f = r.fanOut;
+  const fanOutLines = f
+    ? [
+        `2. Fan-out (lab latency ${f.latencyMs} ms per operation, maxParallel = N, worker concurrency ${f.workerConcurrency})`,
+        '',
+        '| N | wall s | critical path s | efficiency | sequential s | speed-up | activities | lab ops |',
+        '|---|---|---|---|---|---|---|---|',
+        ...f.runs.map((x) => {
+          const s = (k: string, d = 1, div = 1000) => {
+            const v = x[k] as Summary;
+            return formatSummary({ ...v, median: v.median / div, min: v.min / div, max: v.max / div }, d);
+          };
+          const seq = x.sequentialSource === 'measured (maxParallel = 1)' ? '' : ' (extrapolated)';
+          return `| ${x.subscribers} | ${s('wallMs')} | ${s('criticalPathMs')} | ${s('efficiency', 2, 1)} | ${s('sequentialMs')}${seq} | ${s('speedUp', 1, 1)} | ${s('activities', 0, 1)} | ${s('labOperations', 0, 1)} |`;
+        }),
+        '',
+        `extrapolated sequential time = lab operations × ${f.latencyMs} ms + activities × ${f.sequentialPerActivityOverheadMs.toFixed(1)} ms (the per-activity cost of the measured sequential runs)`,
+      ]
+    : [];
+  const historyLines = r.history
+    ? [
+        '3. History',
+        '',
+        '| N | parent events | total events | per subscriber | child batches |',
+        '|---|---|---|---|---|',
+        ...r.history.map((h) => `| ${h.subscribers} | ${h.parentEvents} | ${h.totalEvents} | ${(h.eventsPerSubscriber as number).toFixed(1)} | ${h.childWorkflows} |`),
+      ]
+    : [];
+  const resumeLines = r.resume
+    ? [
+        `4. Resume after SIGKILL (${r.resume.fleet})`,
+        '',
+        `kill → next lab operation: ${formatSummary(r.resume.resumeMs, 0, ' ms')}; worker process ready after ${formatSummary(r.resume.workerRestartMs, 0, ' ms')}`,
+      ]
+    : [];
+  const c = r.convergence;
+  const convergenceLines = c.usedRounds && c.minimumRounds && c.extraRounds
+    ? [`5. Convergence (${c.runs} runs): rounds used ${formatSummary(c.usedRounds)}, minimum ${formatSummary(c.minimumRounds)}, extra ${formatSummary(c.extraRounds)}; ${c.runsAboveMinimum} runs above the minimum`]
+    : [];
+  const targetLines = [
     'Targets',
     '',
     '| target | measured | met |',
     '|---|---|---|',
     ...r.targets.map((t) => `| ${t!.target} | ${t!.value === null ? '—' : Number(t!.value.toFixed(2))} | ${t!.ok === null ? t!.note : t!.ok ? 'yes' : 'no'} |`),
   ];
-  return lines.join('\n');
+  return [head, overheadLines, fanOutLines, historyLines, resumeLines, convergenceLines, targetLines]
+    .filter((section) => section.length)
+    .map((section) => section.join('\n'))
+    .join('\n\n');
 }
 
 const BEGIN = '<!-- figures: written by `npm run bench` (full run); edit outside these markers -->';
