@@ -3,7 +3,7 @@
 // drain the users, merge until nothing is pending, back up, remove replication, upgrade, keep the
 // background service out of the way, convert row GUIDs, re-enable replication with sync type
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
-import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { PlannedStep, Site, UpgradePlan, UpgradeStepId, DbRef } from '../plan/types.js';
 import { planSteps } from '../plan/steps.js';
 import { compareVersions } from '../plan/version.js';
@@ -63,7 +63,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
   // fleet that no longer replicates); restart the background services this run stopped.
   run.onAbort(async () => {
     if (!replicationTouched) await fleet.eachHost('abort', 'undrainHost');
-    for (const host of stoppedServices) await fleet.call('startBackgroundService', `abort: start background service on ${host}`, host);
+    await fleet.startServices('abort', stoppedServices);
   });
 
   return run.run(async () => {
@@ -237,7 +237,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     });
 
     await run.step('restore-service', async (s) => {
-      for (const host of stoppedServices) await fleet.call('startBackgroundService', `restore-service: start background service on ${host}`, host);
+      await fleet.startServices('restore-service', stoppedServices, s);
       await fleet.eachHost('restore-service', 'undrainHost', s);
       s.note(`${stoppedServices.length} background services started, ${fleet.hosts().length} personalization servers serving`);
     });
@@ -345,6 +345,16 @@ class Fleet {
   eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(step: string, activity: K, s?: StepContext): Promise<Result<K>[]> {
     const label = { drainHost: 'drain', undrainHost: 'admit users on', stopBackgroundService: 'stop background service on' }[activity];
     return this.fan<Result<K>>(s, step, this.hosts().map((h) => ({ activity, args: [this.ctx, h], summary: `${step}: ${label} ${h}` })));
+  }
+
+  /** Restarts the background service on these hosts (those this run stopped), all at once. */
+  async startServices(step: string, hosts: string[], s?: StepContext): Promise<void> {
+    // Runs started before this change restarted them one host at a time; they replay that way.
+    if (!patched('restore-services-at-once')) {
+      for (const host of hosts) await this.call('startBackgroundService', `${step}: start background service on ${host}`, host);
+      return;
+    }
+    await this.fan(s, step, hosts.map((h) => this.c('startBackgroundService', `${step}: start background service on ${h}`, h)));
   }
 
   async countSessions(s: StepContext): Promise<number> {

@@ -37,6 +37,9 @@ import {
   type RunStatus,
   type StepProgress,
 } from './messages.js';
+import { boundedAll } from './bounded.js';
+
+export { boundedAll };
 
 export interface StepDef {
   id: string;
@@ -491,28 +494,6 @@ export async function callActivity<R>(name: string, args: unknown[], summary: st
   const acts = proxyActivities<Record<string, AnyActivity>>(activityOptions(retry));
   const fn = acts[name] as AnyActivity & { executeWithOptions(opts: ActivityOptions & { summary?: string }, args: unknown[]): Promise<R> };
   return fn.executeWithOptions({ ...activityOptions(retry), summary }, args);
-}
-
-/** Runs fn over items with at most `limit` at once; waits for all started, then throws the first failure. */
-export async function boundedAll<I, R>(items: I[], limit: number, fn: (item: I, index: number) => Promise<R>, onDone?: (done: number) => void): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let done = 0;
-  let failure: unknown;
-  const lane = async () => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!, i);
-        onDone?.(++done);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  if (failure !== undefined) throw failure;
-  return results;
 }
 
 /** One activity call of a fan-out. */
