@@ -28,7 +28,8 @@ export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promi
   const { connectionOptions, namespace } = temporalConfig(env);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...(connectionOptions as object), connectTimeout: 5_000 });
+    // Histories are read whole (reports, watch): a 1000-subscriber run's pages pass gRPC's 4 MiB default.
+    connection = await Connection.connect({ ...(connectionOptions as object), connectTimeout: 5_000, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     throw new TemporalUnreachable(connectionOptions.address, err);

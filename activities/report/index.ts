@@ -2,29 +2,48 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { boundedAll } from '../../workflows/bounded.js';
 import { buildReport, renderReportMarkdown, type HistoryEvent, type RunReport } from './build.js';
 
 export { buildReport, renderReportMarkdown, type RunReport } from './build.js';
 
-/** A run's history and its batch child workflows' histories, by child workflow id. */
-export async function fetchHistories(client: Client, workflowId: string, runId?: string): Promise<{ parent: HistoryEvent[]; children: Map<string, HistoryEvent[]> }> {
+/**
+ * A run's history and its batch child workflows' histories, by child workflow id (in the order the
+ * parent started them). `onChild` is called after each child history arrives: a thousand-subscriber
+ * run has hundreds, and the activity that writes the report heartbeats there.
+ */
+export async function fetchHistories(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+  onChild?: (fetched: number, total: number) => void,
+): Promise<{ parent: HistoryEvent[]; children: Map<string, HistoryEvent[]> }> {
   const parent = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-  const children = new Map<string, HistoryEvent[]>();
+  // Child ids repeat when the same fleet is upgraded again: only the run this parent started is
+  // its batch; a child that never started has no history.
+  const childRuns = new Map<string, string | undefined>();
   for (const ev of parent) {
     const id = ev.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (id && !children.has(id)) {
-      const started = parent.find((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId === id);
-      const childRun = started?.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.runId;
-      // Child ids repeat when the same fleet is upgraded again: only the run this parent started is
-      // its batch; a child that never started has no history.
-      children.set(id, childRun ? ((await client.workflow.getHandle(id, childRun).fetchHistory()).events ?? []) : []);
-    }
+    if (id && !childRuns.has(id)) childRuns.set(id, undefined);
+    const started = ev.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+    if (started?.workflowId && childRuns.has(started.workflowId)) childRuns.set(started.workflowId, started.runId ?? undefined);
   }
-  return { parent, children };
+  const ids = [...childRuns.keys()];
+  let fetched = 0;
+  const histories = await boundedAll(ids, CHILD_FETCHES_AT_ONCE, async (id) => {
+    const childRun = childRuns.get(id);
+    const events = childRun ? ((await client.workflow.getHandle(id, childRun).fetchHistory()).events ?? []) : [];
+    onChild?.(++fetched, ids.length);
+    return events;
+  });
+  return { parent, children: new Map(ids.map((id, i) => [id, histories[i]!])) };
 }
 
-export async function reportFromHistory(client: Client, workflowId: string, runId?: string): Promise<RunReport> {
-  const h = await fetchHistories(client, workflowId, runId);
+const CHILD_FETCHES_AT_ONCE = 8;
+
+export async function reportFromHistory(client: Client, workflowId: string, runId?: string, onChild?: (fetched: number, total: number) => void): Promise<RunReport> {
+  const h = await fetchHistories(client, workflowId, runId, onChild);
   return buildReport(workflowId, h.parent, h.children);
 }
 
@@ -43,7 +62,8 @@ export async function writeReportFiles(report: RunReport, dir = reportsDir()): P
 export function createReportActivities(client: () => Promise<Client>) {
   return {
     async writeRunReport(input: { workflowId: string; runId: string }) {
-      const report = await reportFromHistory(await client(), input.workflowId, input.runId);
+      const ctx = Context.current();
+      const report = await reportFromHistory(await client(), input.workflowId, input.runId, (fetched, total) => ctx.heartbeat(`child histories ${fetched}/${total}`));
       return writeReportFiles(report);
     },
   };
