@@ -41,6 +41,20 @@ const CONFIG = quick
   ? // Under 5 minutes: N = 200 and 1000 are full-run only (the lab's state grows as N², see RESULTS.md).
     { overheadReps: 3, parallelVariant: false, fanOut: [10, 50], fanOutReps: 1, sequentialNs: [1], sequentialReps: 1, historyNs: [50], resumeReps: 1 }
   : { overheadReps: 5, parallelVariant: true, fanOut: [1, 10, 50, 200], fanOutReps: 3, sequentialNs: [1, 10], sequentialReps: 2, historyNs: [200, 1000], resumeReps: 3 };
+/** `--fanout 200[,50]`: only these fan-out sizes (one run each unless `--reps N`), for profiling one size. */
+const listArg = (flag: string) => {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return undefined;
+  const values = (process.argv[i + 1] ?? '').split(',').map(Number);
+  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1)) {
+    process.stderr.write(`${flag} takes a comma-separated list of positive whole numbers\n`);
+    process.exit(2);
+  }
+  return values;
+};
+const fanOutSizes = listArg('--fanout');
+const reps = listArg('--reps')?.[0];
+if (fanOutSizes) Object.assign(CONFIG, { fanOut: fanOutSizes, fanOutReps: reps ?? 1, sequentialNs: fanOutSizes.filter((n) => n <= 10), sequentialReps: reps ?? 1 });
 const FANOUT_LATENCY_MS = 200;
 /** The product worker's default (`replup worker --concurrency`), so the bench measures what users get. */
 const WORKER_CONCURRENCY = 100;
@@ -551,7 +565,7 @@ async function main() {
     writeFileSync(resolve('bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     const table = renderTable(results);
     process.stdout.write(`${table}\n\nwritten: bench/results.json\n`);
-    if (!quick && !only) {
+    if (!quick && !only && !fanOutSizes) {
       writeResultsMarkdown(table, results);
       process.stdout.write('written: bench/RESULTS.md (figures section)\n');
     }
@@ -567,7 +581,7 @@ async function main() {
 }
 
 function commandLine(external?: string): string {
-  const args = [quick ? '--quick' : '', only ? `--only ${[...only].join(',')}` : ''].filter(Boolean).join(' ');
+  const args = [quick ? '--quick' : '', only ? `--only ${[...only].join(',')}` : '', fanOutSizes ? `--fanout ${fanOutSizes.join(',')}` : '', reps ? `--reps ${reps}` : ''].filter(Boolean).join(' ');
   return `${external ? `TEMPORAL_ADDRESS=${external} ` : ''}npm run bench${args ? ` -- ${args}` : ''}`;
 }
 
