@@ -1,9 +1,11 @@
-// `npx tsx bench/profile-overhead.ts`: where the per-activity overhead of a sequential run goes.
-// Runs the runbook (1 publisher, 4 subscribers, lab latency 0, maxParallel 1) and a workflow of
-// no-op activities on two dev servers, the default one and one with eager activity dispatch
-// (`system.enableActivityEagerExecution`), and splits each step from one activity to the next
-// into: queue (scheduled → started), run (started → completed), and the workflow's reaction
-// (completed → workflow task scheduled → started by the worker → completed → next activity).
+// `npx tsx bench/profile-overhead.ts [server …]`: where the per-activity overhead of a sequential
+// run goes. Runs the runbook (1 publisher, 4 subscribers, lab latency 0, maxParallel 1) and a
+// workflow of no-op activities on dev servers started with different settings (default: `stock`,
+// the CLI's dev server as it comes, and `replup`, as worker/dev-server.ts starts it; see SERVERS
+// below, or `dc:KEY=VALUE,KEY=VALUE` for other dynamic config values), and splits each step from
+// one activity to the next into: queue (scheduled → started), run (started → completed), and the
+// workflow's reaction (completed → workflow task scheduled → started by the worker → completed →
+// next activity).
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { createUpgradeActivities } from '../activities/upgrade.js';
 import { createReportActivities } from '../activities/report/index.js';
 import type { HistoryEvent } from '../activities/report/build.js';
 import { createPortsFor } from '../worker/ports.js';
-import { SEARCH_ATTRIBUTES, answers, freePort, prepareNamespace, stopPid } from '../worker/dev-server.js';
+import { DEV_SERVER_TUNING, SEARCH_ATTRIBUTES, answers, freePort, prepareNamespace, stopPid } from '../worker/dev-server.js';
 import { resolveTemporalCli } from '../worker/temporal-cli.js';
 import { startUpgrade } from '../cli/lib/runs.js';
 import { createFleet, removeFleets } from './fleet.js';
@@ -66,7 +68,9 @@ async function devServer(dir: string, extra: string[]) {
   const cli = resolveTemporalCli({});
   const port = await freePort();
   const out = openSync(join(dir, 'temporal.log'), 'a');
-  const child = spawn(cli.path, ['server', 'start-dev', '--db-filename', join(dir, 'temporal.db'), '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'warn',
+  const inMemory = extra.includes('--in-memory');
+  extra = extra.filter((a) => a !== '--in-memory');
+  const child = spawn(cli.path, ['server', 'start-dev', ...(inMemory ? [] : ['--db-filename', join(dir, 'temporal.db')]), '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'warn',
     ...SEARCH_ATTRIBUTES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]), ...extra], { stdio: ['ignore', out, out] });
   closeSync(out);
   const address = `127.0.0.1:${port}`;
@@ -131,6 +135,25 @@ async function profile(label: string, extra: string[]) {
 const prefix = (p: string, o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}.${k}`, v]));
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const rows = [...(await profile('default', [])), ...(await profile('eager activities', ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']))];
+const EAGER = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+const SERVERS: Record<string, string[]> = {
+  // `temporal server start-dev` as it comes
+  stock: [],
+  // as `replup dev`, the tests and the bench start it (worker/dev-server.ts)
+  replup: DEV_SERVER_TUNING,
+  'stock + eager activities': EAGER,
+  'replup + eager activities': [...DEV_SERVER_TUNING, ...EAGER],
+  'stock in memory': ['--in-memory'],
+  'stock + sqlite WAL': ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
+};
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ['stock', 'replup'];
+for (const name of chosen) {
+  if (name.startsWith('dc:')) SERVERS[name] = name.slice(3).split(',').flatMap((kv) => ['--dynamic-config-value', kv]);
+}
+const rows: Record<string, unknown>[] = [];
+for (const name of chosen) {
+  if (!SERVERS[name]) throw new Error(`unknown server "${name}"; one of: ${Object.keys(SERVERS).join(', ')}`);
+  rows.push(...(await profile(name, SERVERS[name])));
+}
 console.log(JSON.stringify(rows, null, 1));
 process.exit(0);

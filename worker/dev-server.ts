@@ -97,6 +97,13 @@ export async function prepareNamespace(address: string, namespace = 'default'): 
   }
 }
 
+/**
+ * The dev server has one history shard, and by default reads that shard's new tasks at most 20
+ * times a second: every activity and every workflow task then waits ~40 ms to be dispatched, so a
+ * sequential step cost ~100 ms of which 80 was waiting. Unthrottled, ~4 ms (bench/RESULTS.md).
+ */
+export const DEV_SERVER_TUNING = ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=100000'];
+
 export async function startDevServer(opts: DevServerOptions): Promise<DevServerHandle> {
   const log = opts.log ?? (() => {});
   const cli = resolveTemporalCli({ log });
@@ -111,9 +118,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
     '--port', String(opts.port),
     '--ui-port', String(opts.uiPort),
     '--log-level', 'warn',
-    // The worker that schedules an activity runs it at once instead of through the task queue:
-    // halves the cost of each step (bench/RESULTS.md). The SDK asks for it; the server must allow it.
-    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    ...DEV_SERVER_TUNING,
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   const child = spawn(cli.path, args, { detached: opts.detached, stdio: ['ignore', out, out] });
