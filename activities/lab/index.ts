@@ -32,6 +32,9 @@ import {
   mergeSubscription,
   nextRandom,
   readCanary,
+  siteOfDb,
+  siteOfHost,
+  sitesOfServer,
   removeReplication,
   tick,
   unknownServer,
@@ -214,8 +217,17 @@ class LabRuntime {
    * One fleet operation: wait the latency (outside the lock, so calls overlap in time as on a
    * real server), then under the lock reload, tick, act, account, write. Injected faults and the
    * crash point come after the write, so an effect can be done while its caller never hears of it.
+   * `at` names the sites (database keys) the operation touches: only their users act on this tick.
+   * `changes`: the databases the operation may change besides those (default: none; 'all' for
+   * scripts, whose effects are not known in advance); the file re-serialises only these.
    */
-  async op<T>(name: string, target: string, act: (s: LabState) => T, o: { faults?: boolean; enter?: () => () => void } = {}): Promise<T> {
+  async op<T>(
+    name: string,
+    target: string,
+    at: (s: LabState) => (string | undefined)[],
+    act: (s: LabState) => T,
+    o: { faults?: boolean; enter?: () => () => void; changes?: 'all' | ((s: LabState) => (string | undefined)[]) } = {},
+  ): Promise<T> {
     if (this.closed) throw new LabStateError(`the lab ${this.path} was closed`);
     const start = Date.now();
     const leave = o.enter?.();
@@ -230,7 +242,8 @@ class LabRuntime {
           this.faultsApplied = true;
         }
         this.cached = s;
-        tick(s);
+        const sites = at(s).filter((k): k is string => k !== undefined);
+        tick(s, sites);
         const call = (s.calls[name] = (s.calls[name] ?? 0) + 1);
         const fault = o.faults === false ? undefined : this.rollFault(s);
         let result: T | undefined;
@@ -246,7 +259,8 @@ class LabRuntime {
         }
         s.accounting.push({ op: name, target, start, end: Date.now(), outcome: error ? 'error' : 'ok' });
         if (s.accounting.length > 20000) s.accounting.splice(0, s.accounting.length - 20000);
-        return { result, error, call, written: file.commit() };
+        const changed = o.changes === 'all' ? 'all' : [...sites, ...(o.changes?.(s) ?? []).filter((k): k is string => k !== undefined)];
+        return { result, error, call, written: file.commit(changed) };
       });
       await written;
       if (this.crashAt && this.crashAt.op === name && this.crashAt.n === call) {
@@ -274,29 +288,33 @@ class LabRuntime {
   sqlPort(): SqlFleetPort {
     const op = this.op.bind(this);
     const where = (db: DbRef) => `${db.server}/${db.database}`;
+    const atDb = (...dbs: DbRef[]) => (s: LabState) => dbs.map((db) => siteOfDb(s, db));
+    // A merge agent runs at the distributor, but the users whose work it moves are the subscriber's.
+    const atSub = (sub: SubscriptionRef) => atDb(sub.subscriber);
     const inFlightKey = (sub: SubscriptionRef) => `${this.path}|${lower(sub.subscriber)}`;
     return {
       // The lab's servers are known to replication by the names the plan gives them.
       replicationName: async (server) => server,
       serverFacts: (server) =>
-        op('serverFacts', server, (s) => {
+        op('serverFacts', server, (s) => sitesOfServer(s, server), (s) => {
           const found = findServer(s, server);
           if (!found) throw unknownServer(server);
           return { server: found.name, version: found.version, edition: found.edition, agentRunning: found.agentRunning, isSysadmin: true };
         }),
-      databaseVersion: (db) => op('databaseVersion', where(db), (s) => findDatabase(s, db).productVersion),
+      databaseVersion: (db) => op('databaseVersion', where(db), atDb(db), (s) => findDatabase(s, db).productVersion),
       activeSessions: (db) =>
-        op('activeSessions', where(db), (s) => {
+        op('activeSessions', where(db), atDb(db), (s) => {
           const d = findDatabase(s, db);
           return s.sessions
             .filter((x) => x.db === d.key)
             .map((x) => ({ sessionId: x.sessionId, login: x.login, program: 'AppSense Personalization Server', host: x.host }));
         }),
-      killSessions: (db, ids) => op('killSessions', where(db), (s) => killSessions(s, db, ids)),
+      killSessions: (db, ids) => op('killSessions', where(db), atDb(db), (s) => killSessions(s, db, ids)),
       runMergeAgent: (sub) =>
         op(
           'runMergeAgent',
           `${sub.publication} ${where(sub.subscriber)}`,
+          atSub(sub),
           (s) => {
             const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
             const agent = `${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server}`;
@@ -307,6 +325,7 @@ class LabRuntime {
             return mergeSubscription(s, found, agent, startTime, new Date().toISOString());
           },
           {
+            changes: atDb(sub.publisher),
             enter: () => {
               const key = inFlightKey(sub);
               const running = mergesInFlight.get(key) ?? new Set<string>();
@@ -330,21 +349,21 @@ class LabRuntime {
           },
         ),
       pendingChanges: (sub) =>
-        op('pendingChanges', `${sub.publication} ${where(sub.subscriber)}`, (s) => {
+        op('pendingChanges', `${sub.publication} ${where(sub.subscriber)}`, atSub(sub), (s) => {
           const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
           if (!found) throw new SqlError(20021, 'The subscription could not be found.');
           return { upload: Object.keys(found.pending.upload).length, download: Object.keys(found.pending.download).length };
         }),
       conflicts: (publisher, publication) =>
-        op('conflicts', `${publication} ${where(publisher)}`, (s) => {
+        op('conflicts', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
           const d = findDatabase(s, publisher);
           return s.conflicts
             .filter((c) => c.publisherKey === d.key && c.publication.toLowerCase() === publication.toLowerCase())
             .map(({ publisherKey: _p, rowKey: _r, ...c }) => c);
         }),
-      backupDatabase: (db, dir, runId) => op('backupDatabase', where(db), (s) => backupDatabase(s, findDatabase(s, db), dir, runId, new Date().toISOString())),
+      backupDatabase: (db, dir, runId) => op('backupDatabase', where(db), atDb(db), (s) => backupDatabase(s, findDatabase(s, db), dir, runId, new Date().toISOString())),
       replicationState: (db) =>
-        op('replicationState', where(db), (s) => {
+        op('replicationState', where(db), atDb(db), (s) => {
           const d = findDatabase(s, db);
           const ref = (key: string) => ({ server: s.databases[key]!.server, database: s.databases[key]!.database });
           return {
@@ -356,17 +375,17 @@ class LabRuntime {
           };
         }),
       removeReplication: (db) =>
-        op('removeReplication', where(db), (s) => {
+        op('removeReplication', where(db), atDb(db), (s) => {
           removeReplication(s, findDatabase(s, db));
         }),
-      runScript: (db, script) => op('runScript', `${script.name} on ${where(db)}`, (s) => runLabScript(s, findDatabase(s, db), script)),
-      writeCanary: (publisher, token) => op('writeCanary', where(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
-      readCanary: (db, token) => op('readCanary', where(db), (s) => readCanary(findDatabase(s, db), token)),
+      runScript: (db, script) => op('runScript', `${script.name} on ${where(db)}`, atDb(db), (s) => runLabScript(s, findDatabase(s, db), script), { changes: 'all' }),
+      writeCanary: (publisher, token) => op('writeCanary', where(publisher), atDb(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
+      readCanary: (db, token) => op('readCanary', where(db), atDb(db), (s) => readCanary(findDatabase(s, db), token)),
     };
   }
 
   hostPort(): HostPort {
-    const op = <T>(name: string, target: string, act: (s: LabState) => T) => this.op(name, target, act, { faults: false });
+    const op = <T>(name: string, host: string, act: (s: LabState) => T) => this.op(name, host, (s) => [siteOfHost(s, host)], act, { faults: false });
     const service = (s: LabState, host: string, name: string) => {
       const h = findHost(s, host);
       if (name.toLowerCase() !== BACKGROUND_SERVICE.toLowerCase()) throw new Error(`service "${name}" is not installed on ${h.name} (the lab has "${BACKGROUND_SERVICE}")`);
@@ -390,7 +409,7 @@ class LabRuntime {
         op('upgradeHost', host, (s) => {
           findHost(s, host).productVersion = to;
         }),
-      upgradeDatabase: (db, to) => op('upgradeDatabase', `${db.server}/${db.database}`, (s) => upgradeDatabase(s, findDatabase(s, db), to)),
+      upgradeDatabase: (db, to) => this.op('upgradeDatabase', `${db.server}/${db.database}`, (s) => [siteOfDb(s, db)], (s) => upgradeDatabase(s, findDatabase(s, db), to), { faults: false }),
     };
   }
 

@@ -4,9 +4,10 @@
 //
 // What it models, after DOMAIN.md §1: one publisher database with Config and Data merge
 // publications, subscriber databases (each with a local Archive table that only exists there),
-// personalization servers whose users keep writing rows until the servers are drained, pending
-// changes per subscription and direction, merge agent sessions, conflicts, versions, the
-// background service, backups, and side-effect counters for the chaos suite.
+// personalization servers whose users keep writing rows until the servers are drained (at the
+// sites the operations touch, see `tick`), pending changes per subscription and direction, merge
+// agent sessions, conflicts, versions, the background service, backups, and side-effect counters
+// for the chaos suite.
 import type { DbRef, UpgradePlan } from '../../plan/types.js';
 import type { BackupRecord, Conflict, MergeSession } from '../ports.js';
 import { SqlError } from '../ports.js';
@@ -402,42 +403,71 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
 // The clock: what happens in the fleet between two operations
 
 /**
- * One tick: users on serving personalization servers write (their rows show up as pending
- * changes wherever replication tracks them); sessions of drained servers linger, may finish one
- * last request, and end; users of serving servers reconnect; background services upgrade users.
+ * One tick: the fleet's clock advances, and at the sites the operation touches (`sites`, database
+ * keys), users on serving personalization servers write (their rows show up as pending changes
+ * wherever replication tracks them); sessions of drained servers linger, may finish one last
+ * request, and end; users of serving servers reconnect; background services upgrade users.
+ *
+ * Users act at a rate per unit of time *at their own site*, not per operation fleet-wide: the lab
+ * measures a site's time by the operations on it, so a 200-subscriber fan-out (200 operations in
+ * parallel, one per site) makes each site's users write as often as a one-subscriber run does,
+ * and the rows written grow with the work per site, not with N per operation. An operation with
+ * no site (an unknown server or database) only advances the clock.
  */
-export function tick(state: LabState): void {
+export function tick(state: LabState, sites: readonly string[] = []): void {
   state.clock += 1;
-  // Users act at a fleet-wide rate, not once per session per operation: a tick looks at up to
-  // TICK_SESSIONS sessions, so a 1000-subscriber lab costs the same per operation as a small one.
-  for (const session of sampleSessions(state)) {
-    const host = state.hosts[session.host]!;
-    const roll = nextRandom(state);
-    if (!host.drained) {
-      if (roll < 0.5) userWrite(state, session);
-    } else if (roll < 0.25) {
-      state.sessions = state.sessions.filter((s) => s !== session); // the user's request ended
-    } else if (roll < 0.4) {
-      userWrite(state, session); // an in-flight request completing after the drain
+  const here = new Set(sites.filter((k) => state.databases[k] !== undefined));
+  if (here.size === 0) return;
+  // At most TICK_SESSIONS sessions per site per operation, so a site with many users costs the
+  // same per operation as a small one.
+  for (const site of here) {
+    for (const session of sampleSessions(state, site)) {
+      const host = state.hosts[session.host]!;
+      const roll = nextRandom(state);
+      if (!host.drained) {
+        if (roll < 0.5) userWrite(state, session);
+      } else if (roll < 0.25) {
+        state.sessions = state.sessions.filter((s) => s !== session); // the user's request ended
+      } else if (roll < 0.4) {
+        userWrite(state, session); // an in-flight request completing after the drain
+      }
     }
   }
-  connectUsers(state);
-  runBackgroundServices(state);
+  connectUsers(state, here);
+  runBackgroundServices(state, here);
 }
 
 const TICK_SESSIONS = 8;
 
-function sampleSessions(state: LabState): LabSession[] {
-  if (state.sessions.length <= TICK_SESSIONS) return [...state.sessions];
+function sampleSessions(state: LabState, site: string): LabSession[] {
+  const at = state.sessions.filter((s) => s.db === site);
+  if (at.length <= TICK_SESSIONS) return at;
   const picked = new Set<LabSession>();
-  while (picked.size < TICK_SESSIONS) picked.add(state.sessions[Math.floor(nextRandom(state) * state.sessions.length)]!);
+  while (picked.size < TICK_SESSIONS) picked.add(at[Math.floor(nextRandom(state) * at.length)]!);
   return [...picked];
 }
 
-function connectUsers(state: LabState): void {
+/** The site (database key) a port call names, or none when the fleet has no such database. */
+export function siteOfDb(state: LabState, db: DbRef): string | undefined {
+  return Object.values(state.databases).find((d) => sameName(d.server, db.server) && sameName(d.database, db.database))?.key;
+}
+
+/** The sites whose databases live on a SQL Server. */
+export function sitesOfServer(state: LabState, server: string): string[] {
+  return Object.values(state.databases)
+    .filter((d) => sameName(d.server, server))
+    .map((d) => d.key);
+}
+
+/** The site a personalization server serves, or none when it is not in the fleet. */
+export function siteOfHost(state: LabState, host: string): string | undefined {
+  return Object.values(state.hosts).find((h) => sameName(h.name, host))?.site;
+}
+
+function connectUsers(state: LabState, sites?: ReadonlySet<string>): void {
   const connected = new Set(state.sessions.map((s) => `${s.host}\u0000${s.user}`));
   for (const host of Object.values(state.hosts)) {
-    if (host.drained) continue;
+    if (host.drained || (sites && !sites.has(host.site))) continue;
     for (let user = 0; user < host.users; user++) {
       if (connected.has(`${host.name}\u0000${user}`)) continue;
       state.sessions.push({ sessionId: state.nextSessionId++, host: host.name, db: host.site, login: `FLEET\\user${user}-${host.name}`, user });
@@ -486,12 +516,13 @@ export function trackChange(state: LabState, at: string, key: string, kind: Pend
   }
 }
 
-function runBackgroundServices(state: LabState): void {
+function runBackgroundServices(state: LabState, sites: ReadonlySet<string>): void {
   const runningBySite = new Map<string, number>();
   for (const h of Object.values(state.hosts)) {
-    if (h.backgroundService === 'running') runningBySite.set(h.site, (runningBySite.get(h.site) ?? 0) + 1);
+    if (h.backgroundService === 'running' && sites.has(h.site)) runningBySite.set(h.site, (runningBySite.get(h.site) ?? 0) + 1);
   }
-  for (const db of Object.values(state.databases)) {
+  for (const key of sites) {
+    const db = state.databases[key]!;
     if (db.backgroundQueue.length === 0) continue;
     const running = runningBySite.get(db.key) ?? 0;
     for (const pk of db.backgroundQueue.splice(0, running)) {

@@ -3,8 +3,9 @@
 // concurrent activities in one worker take turns; and a lock file naming the owner's pid so a
 // second process is refused, unless that pid is dead (a SIGKILLed worker), whose lock is stale.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { LAB_FORMAT, type LabState } from './model.js';
+import { LAB_FORMAT, type LabDatabase, type LabState } from './model.js';
 
 /** A lab file that cannot be used: says which file and what to do. */
 export class LabStateError extends Error {
@@ -56,22 +57,72 @@ export function writeLabState(path: string, state: LabState): void {
 }
 
 /**
+ * The same atomic write (temp file, fsync, rename, fsync of the directory) of an already
+ * serialised state, on libuv's thread pool: the event loop keeps serving activities and the
+ * Temporal SDK while a large lab reaches the disk. Resolves with the new file's stamp.
+ */
+export async function writeLabText(path: string, text: string): Promise<string> {
+  const dir = dirname(resolve(path));
+  await mkdir(dir, { recursive: true });
+  const temp = resolve(dir, `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  await rename(temp, path);
+  const st = await stat(path);
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+  return stampOf(st);
+}
+
+const stampOf = (st: { ino: number; size: number; mtimeMs: number }) => `${st.ino}:${st.size}:${st.mtimeMs}`;
+
+/**
  * A lab file as one process uses it: the parsed state is kept while the file on disk is the one
  * this process last read or wrote (same inode, size and mtime), so a 500-subscriber lab is not
  * re-parsed on every operation; and writes are group-committed: operations that finish while a
  * write is pending share it, and none returns before its effect is on disk.
+ *
+ * The state is serialised on the event loop between two operations (so the text is one
+ * consistent state) and written by libuv's thread pool. An operation that changes the state while
+ * a write is in flight joins the next write, which starts when the one in flight has finished.
+ * While this process has a write pending or in flight, the in-memory state is newer than the
+ * file, so `load` does not look at the disk.
+ *
+ * Most of a large lab is its databases' rows (every row has a copy in each of N + 1 databases),
+ * and an operation changes one or two databases: each database's JSON text is kept and only the
+ * databases an operation names as changed (`commit(changed)`) are serialised again.
+ * REPLUP_LAB_CHECK_DIRTY=1 (the lab's unit tests) re-serialises every database on each write and
+ * fails the write if one changed without being named.
  */
 export class LabFile {
   private state: LabState | undefined;
   private stamp = '';
+  /** The next write, not started yet: operations committing now join it. */
   private pendingWrite: Promise<void> | undefined;
+  /** The write on its way to the disk, if any. */
+  private inFlight: Promise<unknown> | undefined;
+  /** Each database's JSON text as of the last serialisation, and the object it was made from. */
+  private dbText = new Map<string, { db: LabDatabase; text: string }>();
+  /** Databases changed since the last serialisation ('all' after a load or an unnamed change). */
+  private dirty: Set<string> | 'all' = 'all';
 
   constructor(readonly path: string) {}
 
   private stampNow(): string {
     try {
-      const st = statSync(this.path);
-      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+      return stampOf(statSync(this.path));
     } catch {
       return '';
     }
@@ -79,34 +130,87 @@ export class LabFile {
 
   /** The current state (call under the lab's mutex). */
   load(): LabState {
+    // Our own writes pending or in flight: memory is ahead of the disk (and the disk may change
+    // under us at the rename); the stamp is taken again once the write is done.
+    if (this.state && (this.pendingWrite || this.inFlight)) return this.state;
     const stamp = this.stampNow();
     if (!this.state || stamp !== this.stamp || stamp === '') {
       this.state = readLabState(this.path);
       this.stamp = stamp;
+      this.dirty = 'all';
     }
     return this.state;
   }
 
-  /** Resolves once the state as it is now (and any change made before the write) is on disk. */
-  commit(): Promise<void> {
+  /** The state as JSON, re-serialising only the databases changed since the last time. */
+  private serialize(state: LabState): string {
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const check = process.env.REPLUP_LAB_CHECK_DIRTY === '1';
+    const parts: string[] = [];
+    const seen = new Set<string>();
+    for (const [key, db] of Object.entries(state.databases)) {
+      seen.add(key);
+      let cached = this.dbText.get(key);
+      if (!cached || cached.db !== db || dirty === 'all' || dirty.has(key)) {
+        cached = { db, text: JSON.stringify(db) };
+        this.dbText.set(key, cached);
+      } else if (check && JSON.stringify(db) !== cached.text) {
+        throw new Error(`lab: database ${key} changed in an operation that did not name it as changed (LabFile.commit)`);
+      }
+      parts.push(`${JSON.stringify(key)}:${cached.text}`);
+    }
+    for (const key of this.dbText.keys()) if (!seen.has(key)) this.dbText.delete(key);
+    const { databases: _databases, ...rest } = state;
+    const head = JSON.stringify(rest);
+    return `${head.slice(0, -1)},"databases":{${parts.join(',')}}}`;
+  }
+
+  /**
+   * Resolves once the state as it is now (and any change made before the write) is on disk.
+   * `changed`: the keys of the databases the caller changed (default: any of them).
+   */
+  commit(changed: Iterable<string> | 'all' = 'all'): Promise<void> {
+    if (changed === 'all') this.dirty = 'all';
+    else if (this.dirty !== 'all') for (const key of changed) this.dirty.add(key);
     // Operations queued behind this one join the same write: it waits until the queue is empty,
-    // or at most 50 ms, so a busy lab writes a few times a second, not once per operation.
+    // or at most 50 ms, so a busy lab writes a few times a second, not once per operation; and it
+    // starts only after the write in flight, whose text may predate this operation's change.
     const since = Date.now();
     this.pendingWrite ??= new Promise<void>((resolveWrite, rejectWrite) => {
       const attempt = () => {
+        if (this.inFlight) {
+          void this.inFlight.then(() => setImmediate(attempt));
+          return;
+        }
         if (queueDepth(this.path) > 0 && Date.now() - since < 50) {
           setImmediate(attempt);
           return;
         }
         this.pendingWrite = undefined;
+        let text: string;
         try {
-          writeLabState(this.path, this.state!);
-          this.stamp = this.stampNow();
-          resolveWrite();
+          text = this.serialize(this.state!);
         } catch (err) {
-          this.state = undefined; // re-read what is really on disk next time
+          this.dirty = 'all';
           rejectWrite(err);
+          return;
         }
+        const write = writeLabText(this.path, text).then(
+          (stamp) => {
+            this.inFlight = undefined;
+            this.stamp = stamp;
+            resolveWrite();
+          },
+          (err: unknown) => {
+            this.inFlight = undefined;
+            // Re-read what is really on disk next time, unless a later write will carry this
+            // state (and the changes made since) to the disk anyway.
+            if (!this.pendingWrite) this.state = undefined;
+            rejectWrite(err);
+          },
+        );
+        this.inFlight = write;
       };
       setImmediate(attempt);
     });

@@ -10,6 +10,10 @@ import { rewriteSyncType } from '../../../activities/sqlcmd/index.js';
 import { isEarlierThan } from '../../../plan/version.js';
 import type { DbRef, Site, UpgradePlan } from '../../../plan/types.js';
 
+// Every write of a lab in these tests checks that no database changed without its operation
+// naming it (the lab's file re-serialises only the databases an operation names).
+process.env.REPLUP_LAB_CHECK_DIRTY ??= '1';
+
 export const SCRIPTS_DIR = resolve(import.meta.dirname, '../../../examples/replication');
 
 function site(server: string, role: Site['role'], hosts: string[]): Site {
