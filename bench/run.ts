@@ -41,7 +41,7 @@ const CONFIG = quick
   ? // Under 5 minutes: N = 200 and 1000 are full-run only (the lab's state grows as N², see RESULTS.md).
     { overheadReps: 3, parallelVariant: false, fanOut: [10, 50], fanOutReps: 1, sequentialNs: [1], sequentialReps: 1, historyNs: [50], resumeReps: 1 }
   : { overheadReps: 5, parallelVariant: true, fanOut: [1, 10, 50, 200], fanOutReps: 3, sequentialNs: [1, 10], sequentialReps: 2, historyNs: [200, 1000], resumeReps: 3 };
-/** `--fanout 200[,50]`: only these fan-out sizes (one run each unless `--reps N`), for profiling one size. */
+/** `--fanout 200[,50]`: only these fan-out sizes (one run each unless `--reps N`; sequential N = 1 once, for the extrapolation). */
 const listArg = (flag: string) => {
   const i = process.argv.indexOf(flag);
   if (i < 0) return undefined;
@@ -54,7 +54,7 @@ const listArg = (flag: string) => {
 };
 const fanOutSizes = listArg('--fanout');
 const reps = listArg('--reps')?.[0];
-if (fanOutSizes) Object.assign(CONFIG, { fanOut: fanOutSizes, fanOutReps: reps ?? 1, sequentialNs: fanOutSizes.filter((n) => n <= 10), sequentialReps: reps ?? 1 });
+if (fanOutSizes) Object.assign(CONFIG, { fanOut: fanOutSizes, fanOutReps: reps ?? 1, sequentialNs: [1], sequentialReps: 1 });
 const FANOUT_LATENCY_MS = 200;
 /** The product worker's default (`replup worker --concurrency`), so the bench measures what users get. */
 const WORKER_CONCURRENCY = 100;
