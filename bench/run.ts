@@ -20,7 +20,7 @@ import { TASK_QUEUE, type RunResult } from '../workflows/messages.js';
 import type { UpgradePlan } from '../plan/types.js';
 import { createFleet, removeFleets, type FleetOptions } from './fleet.js';
 import { runbookScript } from './script-runbook.js';
-import { criticalPath, formatSummary, minimumSyncRounds, summarize, type ActivitySpan, type FirstRoundSession, type Summary } from './stats.js';
+import { coveredMs, criticalPath, formatSummary, minimumSyncRounds, summarize, type ActivitySpan, type FirstRoundSession, type Summary } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const SCENARIOS = ['overhead', 'fanout', 'history', 'resume'] as const;
@@ -107,9 +107,12 @@ function attributedPortsFor(): PortsFor & { close(): Promise<void> } {
   return Object.assign(portsFor, { close: () => inner.close() });
 }
 
-/** Lab ms per activity key, from the lab's accounting; operations no activity claimed are counted. */
+/**
+ * Lab ms per activity key, from the lab's accounting: the time at least one of the activity's
+ * operations was in progress (coveredMs); operations no activity claimed are counted.
+ */
 function labTimeByActivity(accounting: AccountingEntry[]): { byActivity: Map<string, number>; unmatched: number } {
-  const byActivity = new Map<string, number>();
+  const intervals = new Map<string, { start: number; end: number }[]>();
   let unmatched = 0;
   for (const e of accounting) {
     let owners: string[] | undefined;
@@ -124,9 +127,11 @@ function labTimeByActivity(accounting: AccountingEntry[]): { byActivity: Map<str
       unmatched += 1;
       continue;
     }
-    byActivity.set(owner, (byActivity.get(owner) ?? 0) + (e.end - e.start));
+    const list = intervals.get(owner) ?? [];
+    list.push({ start: e.start, end: e.end });
+    intervals.set(owner, list);
   }
-  return { byActivity, unmatched };
+  return { byActivity: new Map([...intervals].map(([owner, list]) => [owner, coveredMs(list)])), unmatched };
 }
 
 // --- reading a run's histories ---------------------------------------------------------------

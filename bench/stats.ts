@@ -42,6 +42,27 @@ export interface ActivitySpan {
  * maxParallel = N every call of a fan-out is scheduled at once, so "scheduled after completed"
  * is the workflow's own ordering, not an artefact of queueing.
  */
+/**
+ * Time during which at least one of these intervals was in progress: an activity's lab time when
+ * it makes several operations at once (verify-versions reads 8 at a time), their sum when it makes
+ * them one after the other.
+ */
+export function coveredMs(intervals: { start: number; end: number }[]): number {
+  const sorted = [...intervals].sort((a, b) => a.start - b.start);
+  let total = 0;
+  let from = -Infinity;
+  let to = -Infinity;
+  for (const { start, end } of sorted) {
+    if (start > to) {
+      if (to > from) total += to - from;
+      from = start;
+      to = end;
+    } else if (end > to) to = end;
+  }
+  if (to > from) total += to - from;
+  return total;
+}
+
 export function criticalPath(spans: ActivitySpan[]): { ms: number; chain: string[] } {
   const byCompleted = [...spans].sort((a, b) => a.completed - b.completed);
   const byScheduled = [...spans].sort((a, b) => a.scheduled - b.scheduled);

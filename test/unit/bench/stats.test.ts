@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { criticalPath, formatSummary, minimumSyncRounds, summarize } from '../../../bench/stats.js';
+import { coveredMs, criticalPath, formatSummary, minimumSyncRounds, summarize } from '../../../bench/stats.js';
 
 describe('summarize', () => {
   it('gives the median, min and max of an odd and an even number of runs', () => {
@@ -14,6 +14,17 @@ describe('summarize', () => {
   it('prints median (min–max), and says when there was one run only', () => {
     expect(formatSummary(summarize([1.234, 2, 0.5]), 1, ' ms')).toBe('1.2 ms (0.5 ms–2.0 ms)');
     expect(formatSummary(summarize([7]))).toBe('7 (n=1)');
+  });
+});
+
+describe('coveredMs', () => {
+  it('adds operations made one after the other, and counts overlapping ones once', () => {
+    expect(coveredMs([{ start: 0, end: 200 }, { start: 300, end: 500 }])).toBe(400);
+    // eight reads at once, then eight more: two latencies, not sixteen
+    const batch = (t: number) => Array.from({ length: 8 }, (_, i) => ({ start: t + i, end: t + 200 + i }));
+    expect(coveredMs([...batch(0), ...batch(210)])).toBe(207 + 207);
+    expect(coveredMs([{ start: 0, end: 100 }, { start: 50, end: 80 }, { start: 90, end: 150 }])).toBe(150);
+    expect(coveredMs([])).toBe(0);
   });
 });
 
