@@ -12,6 +12,7 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -525,13 +526,14 @@ export async function fanOut<R>(
     return boundedAll(calls, opts.maxParallel, (c) => callActivity<R>(c.activity, c.args, c.summary, opts.retry), (d) => opts.ctx?.count(d, total));
   }
   const batchSize = Math.max(1, opts.childThreshold);
+  const prefix = batchIdPrefix(key);
   const batches: FanOutCall[][] = [];
   for (let i = 0; i < total; i += batchSize) batches.push(calls.slice(i, i + batchSize));
   const perBatch = Math.max(1, Math.ceil(opts.maxParallel / batches.length));
   let done = 0;
   const results = await boundedAll(batches, batches.length, async (batch, b) => {
     const r = await executeChild(fanOutBatch, {
-      workflowId: `${workflowInfo().workflowId}/${key}/batch-${b + 1}`,
+      workflowId: `${prefix}/batch-${b + 1}`,
       args: [{ calls: batch, maxParallel: perBatch, retry: opts.retry }],
       staticSummary: `${key}: batch ${b + 1} of ${batches.length} (${batch.length} calls)`,
     });
@@ -540,6 +542,20 @@ export async function fanOut<R>(
     return r as R[];
   });
   return results.flat();
+}
+
+/**
+ * Child workflow ids of a fan-out: `<run>/<key>` the first time a key fans out, `<run>/<key>~2`
+ * the second time, and so on (a step may fan out more than once: drain, then disconnect).
+ * Runs started before this change reused `<run>/<key>` and replay that way.
+ */
+const fanOutsByKey = new Map<string, number>();
+function batchIdPrefix(key: string): string {
+  const counter = `${workflowInfo().runId}|${key}`; // by run, whatever the SDK shares between runs
+  const n = (fanOutsByKey.get(counter) ?? 0) + 1;
+  fanOutsByKey.set(counter, n);
+  const base = `${workflowInfo().workflowId}/${key}`;
+  return n > 1 && patched('unique-batch-ids') ? `${base}~${n}` : base;
 }
 
 /** The child workflow of a large fan-out: one batch of activity calls. */

@@ -244,6 +244,24 @@ interface UpgradeInputShape {
   requestedBy?: string;
 }
 
+/**
+ * Each child workflow the parent started, by the id of the event that started it: its workflow
+ * id, or `<id>~2`, `<id>~3`… when the run started that id again (older replup reused a fan-out's
+ * batch ids within a step; each run of them is its own batch).
+ */
+export function childKeys(parentEvents: HistoryEvent[]): Map<number, string> {
+  const seen = new Map<string, number>();
+  const out = new Map<number, string>();
+  for (const ev of parentEvents) {
+    const id = ev.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (!id) continue;
+    const n = (seen.get(id) ?? 0) + 1;
+    seen.set(id, n);
+    out.set(Number(ev.eventId), n === 1 ? id : `${id}~${n}`);
+  }
+  return out;
+}
+
 export function buildReport(workflowId: string, parentEvents: HistoryEvent[], children: Map<string, HistoryEvent[]>): RunReport {
   const events = recordedPart(parentEvents);
   const first = events[0];
@@ -330,11 +348,9 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
 
   // Activities of the parent and of every child batch.
   const records = activitiesOf(events, workflowId);
-  for (const ev of events) {
-    const child = ev.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (!child || report.childWorkflows.includes(child)) continue;
+  for (const [eventId, child] of childKeys(events)) {
     report.childWorkflows.push(child);
-    records.push(...activitiesOf(children.get(child) ?? [], child, Number(ev.eventId)));
+    records.push(...activitiesOf(children.get(child) ?? [], child, eventId));
   }
   for (const rec of records) {
     const before = attemptsAt.filter((m) => m.eventId < rec.position).pop();

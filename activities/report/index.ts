@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { boundedAll } from '../../workflows/bounded.js';
-import { buildReport, renderReportMarkdown, type HistoryEvent, type RunReport } from './build.js';
+import { buildReport, childKeys, renderReportMarkdown, type HistoryEvent, type RunReport } from './build.js';
 
 export { buildReport, renderReportMarkdown, type RunReport } from './build.js';
 
@@ -20,24 +20,26 @@ export async function fetchHistories(
   onChild?: (fetched: number, total: number) => void,
 ): Promise<{ parent: HistoryEvent[]; children: Map<string, HistoryEvent[]> }> {
   const parent = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  // Each child this run started, under its key (childKeys: runs of older replup reused an id).
   // Child ids repeat when the same fleet is upgraded again: only the run this parent started is
   // its batch; a child that never started has no history.
-  const childRuns = new Map<string, string | undefined>();
+  const keys = childKeys(parent);
+  const childRuns = new Map<string, { id: string; runId?: string }>();
   for (const ev of parent) {
     const id = ev.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (id && !childRuns.has(id)) childRuns.set(id, undefined);
-    const started = ev.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-    if (started?.workflowId && childRuns.has(started.workflowId)) childRuns.set(started.workflowId, started.runId ?? undefined);
+    if (id) childRuns.set(keys.get(Number(ev.eventId))!, { id });
+    const started = ev.childWorkflowExecutionStartedEventAttributes;
+    const key = started && keys.get(Number(started.initiatedEventId));
+    if (key) childRuns.get(key)!.runId = started.workflowExecution?.runId ?? undefined;
   }
-  const ids = [...childRuns.keys()];
+  const entries = [...childRuns];
   let fetched = 0;
-  const histories = await boundedAll(ids, CHILD_FETCHES_AT_ONCE, async (id) => {
-    const childRun = childRuns.get(id);
-    const events = childRun ? ((await client.workflow.getHandle(id, childRun).fetchHistory()).events ?? []) : [];
-    onChild?.(++fetched, ids.length);
+  const histories = await boundedAll(entries, CHILD_FETCHES_AT_ONCE, async ([, child]) => {
+    const events = child.runId ? ((await client.workflow.getHandle(child.id, child.runId).fetchHistory()).events ?? []) : [];
+    onChild?.(++fetched, entries.length);
     return events;
   });
-  return { parent, children: new Map(ids.map((id, i) => [id, histories[i]!])) };
+  return { parent, children: new Map(entries.map(([key], i) => [key, histories[i]!])) };
 }
 
 const CHILD_FETCHES_AT_ONCE = 8;

@@ -159,6 +159,13 @@ describe('run report from the history', () => {
       const drains = written.activities.filter((a) => a.type === 'drainHost');
       expect(drains).toHaveLength(hosts.size);
       expect(drains.every((a) => a.workflowId.startsWith(`${workflowId}/drain-users/batch-`))).toBe(true);
+      // restore-service fans out twice over the hosts (start the service, admit users): two sets
+      // of batches, each host in each, none lost from the audit.
+      for (const type of ['stopBackgroundService', 'startBackgroundService', 'undrainHost']) {
+        expect(written.activities.filter((a) => a.type === type).map((a) => a.summary.split(' ').pop()).sort(), type).toEqual([...hosts].sort());
+      }
+      const restoreBatches = new Set(written.activities.filter((a) => a.step === 'restore-service').map((a) => a.workflowId.replace(/\/batch-\d+$/, '')));
+      expect(restoreBatches).toEqual(new Set([`${workflowId}/restore-service`, `${workflowId}/restore-service~2`]));
       expect(written.childWorkflows.length).toBeGreaterThan(0);
       expect(new Set(written.activities.filter((a) => a.workflowId !== workflowId).map((a) => a.workflowId))).toEqual(new Set(written.childWorkflows));
       // Every merge of the first sync attempt is attributed to attempt 1, the rest to attempt 2.
