@@ -509,10 +509,9 @@ export function trackChange(state: LabState, at: string, key: string, kind: Pend
   const { table } = splitRowKey(key);
   for (const sub of Object.values(state.subscriptions)) {
     if (sub.key === except) continue;
-    const pub = findPublication(state.databases[sub.publisherKey]!, sub.publication);
-    if (!pub?.articles.includes(table)) continue;
     const side = sub.publisherKey === at ? sub.pending.download : sub.subscriberKey === at ? sub.pending.upload : undefined;
-    if (side && side[key] !== 'change') side[key] = kind;
+    if (!side || side[key] === 'change') continue;
+    if (findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles.includes(table)) side[key] = kind;
   }
 }
 
