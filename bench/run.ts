@@ -3,7 +3,7 @@
 // own dev server on free ports, writes bench/results.json, prints a table and, for a full run,
 // rewrites the figures section of bench/RESULTS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -56,8 +56,12 @@ const fanOutSizes = listArg('--fanout');
 const reps = listArg('--reps')?.[0];
 if (fanOutSizes) Object.assign(CONFIG, { fanOut: fanOutSizes, fanOutReps: reps ?? 1, sequentialNs: [1], sequentialReps: 1 });
 const FANOUT_LATENCY_MS = 200;
-/** The product worker's default (`replup worker --concurrency`), so the bench measures what users get. */
-const WORKER_CONCURRENCY = 100;
+/**
+ * Activities the bench's worker runs at once: the largest fan-out, as a user running maxParallel
+ * 200 would start `replup worker --concurrency 200` (the default, 100, would run such a fan-out in
+ * two waves). REPLUP_BENCH_CONCURRENCY overrides it.
+ */
+const WORKER_CONCURRENCY = Number(process.env.REPLUP_BENCH_CONCURRENCY ?? 200);
 const RESUME_CRASH_AT = 'runMergeAgent:6'; // 4 subscribers: the 2nd Data merge of sync round 1
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -205,6 +209,11 @@ async function runWorkflow(client: Client, taskQueue: string, name: string, flee
   const history = await readHistory(client, workflowId, started.runId);
   const lab = readLabState(statePath);
   const report = history.spans.find((s) => s.type === 'writeRunReport');
+  // REPLUP_BENCH_DUMP=<dir>: each run's activity spans and lab accounting, for profiling.
+  if (process.env.REPLUP_BENCH_DUMP) {
+    mkdirSync(process.env.REPLUP_BENCH_DUMP, { recursive: true });
+    writeFileSync(join(process.env.REPLUP_BENCH_DUMP, `${name}.json`), JSON.stringify({ t0, wallMs, spans: history.spans, accounting: lab.accounting }));
+  }
   return { plan, wallMs, activities: history.spans.length, history, result, lab, runbookMs: report ? report.scheduled - t0 : wallMs };
 }
 
@@ -375,8 +384,8 @@ async function history(client: Client, taskQueue: string, fanOutRuns: Record<str
       out.push({ subscribers: n, source: 'the fan-out runs', parentEvents: parent.median, totalEvents: total.median, eventsPerSubscriber: total.median / n, childWorkflows: (fromFanOut.childWorkflows as Summary).median });
       continue;
     }
-    // Users write in proportion to the lab's operations and every row is copied to every
-    // subscriber, so with users a 1000-subscriber lab would hold ~0.8 GB of JSON. Without users,
+    // Each site's users write as work reaches their site and every row is copied to every
+    // subscriber, so with users a 1000-subscriber lab would hold ~0.4 GB of JSON. Without users,
     // 4 quiet rounds give sync-until-quiet the same 4 rounds (8 fan-outs) as the runs with users.
     const r = await runWorkflow(client, taskQueue, `hist${n}`, { subscribers: n, maxParallel: WORKER_CONCURRENCY, latencyMs: 0, fastRetry: true, usersPerHost: 0, quietRounds: 4 });
     const total = r.history.parentEvents + r.history.childEvents;

@@ -31,7 +31,7 @@ export interface ActivitySpan {
   scheduled: number;
   /** When its result reached the server. */
   completed: number;
-  /** The summed duration of its lab operations (they run one after the other inside it). */
+  /** The time its lab operations cover (coveredMs: their sum when one follows the other). */
   labMs: number;
 }
 
