@@ -381,6 +381,7 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
         snapshotPending: false,
         pending: { upload: {}, download: {} },
       };
+      forgetSubscriptionIndex(state);
     }
   }
   for (const db of Object.values(state.databases)) {
@@ -505,9 +506,32 @@ export function writeRow(state: LabState, db: LabDatabase, table: string, pk: st
  * carries its table, downwards when the database publishes it, upwards when it subscribes.
  * Without replication nothing tracks it: that change will never reach the other copies.
  */
+/**
+ * Subscriptions by the sites they connect, kept while the set of subscriptions is unchanged: a
+ * merge downloading 400 rows to one of 200 subscribers would otherwise look at all 400
+ * subscriptions per row. Whatever adds or deletes a subscription calls forgetSubscriptionIndex.
+ */
+const subscriptionIndex = new WeakMap<LabState['subscriptions'], Map<string, LabSubscription[]>>();
+
+export function forgetSubscriptionIndex(state: LabState): void {
+  subscriptionIndex.delete(state.subscriptions);
+}
+
+function subscriptionsAt(state: LabState, site: string): LabSubscription[] {
+  let index = subscriptionIndex.get(state.subscriptions);
+  if (!index) {
+    index = new Map();
+    for (const sub of Object.values(state.subscriptions)) {
+      for (const k of new Set([sub.publisherKey, sub.subscriberKey])) index.set(k, [...(index.get(k) ?? []), sub]);
+    }
+    subscriptionIndex.set(state.subscriptions, index);
+  }
+  return index.get(site) ?? [];
+}
+
 export function trackChange(state: LabState, at: string, key: string, kind: PendingKind, except?: string): void {
   const { table } = splitRowKey(key);
-  for (const sub of Object.values(state.subscriptions)) {
+  for (const sub of subscriptionsAt(state, at)) {
     if (sub.key === except) continue;
     const side = sub.publisherKey === at ? sub.pending.download : sub.subscriberKey === at ? sub.pending.upload : undefined;
     if (!side || side[key] === 'change') continue;
@@ -691,6 +715,7 @@ export function removeReplication(state: LabState, db: LabDatabase): boolean {
   const had = doomed.length > 0 || Object.keys(db.publications).length > 0 || db.mergePublished;
   // Pending changes live in the merge metadata: removing it forgets every change not merged yet.
   for (const s of doomed) delete state.subscriptions[s.key];
+  forgetSubscriptionIndex(state);
   db.publications = {};
   db.mergePublished = false;
   if (had) {

@@ -19,6 +19,7 @@ import {
   convertRowGuids,
   counters,
   findPublication,
+  forgetSubscriptionIndex,
   findServer,
   removeReplication,
   subscriptionKey,
@@ -131,6 +132,7 @@ class ScriptContext {
         const sub = this.subscription(required(c, 'publication', arg), required(c, 'subscriber', arg), required(c, 'subscriber_db', arg));
         if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
         delete state.subscriptions[sub.key];
+        forgetSubscriptionIndex(state);
         return;
       }
       case 'sp_mergesubscription_cleanup': {
@@ -138,6 +140,7 @@ class ScriptContext {
         for (const s of Object.values(state.subscriptions)) {
           if (s.subscriberKey === this.db.key && (!publication || s.publication.toLowerCase() === publication.toLowerCase())) delete state.subscriptions[s.key];
         }
+        forgetSubscriptionIndex(state);
         return;
       }
       case 'sp_dropmergepublication': {
@@ -147,6 +150,7 @@ class ScriptContext {
           for (const s of Object.values(state.subscriptions)) {
             if (s.publisherKey === this.db.key && s.publication === pub.name) delete state.subscriptions[s.key];
           }
+          forgetSubscriptionIndex(state);
           delete this.db.publications[pub.name];
         }
         return;
@@ -194,6 +198,7 @@ class ScriptContext {
       snapshotPending: !none,
       pending: { upload: {}, download: {} },
     };
+    forgetSubscriptionIndex(this.state);
     counters(this.state, target.key).subscriptionCreations += 1;
     this.state.timeline.reenabledAt = this.state.clock;
     this.messages.push(`lab: created ${none ? 'no-sync' : 'automatic (snapshot)'} subscription ${pub.name} -> ${target.key}`);
