@@ -188,6 +188,8 @@ async function readHistory(client: Client, workflowId: string, runId: string): P
 
 interface WorkflowRun {
   wallMs: number;
+  /** Share of the machine's CPU time (all cores) the bench process and the dev server used. */
+  cpuBusy: { bench: number; server: number };
   activities: number;
   history: RunHistory;
   result: RunResult;
@@ -197,14 +199,29 @@ interface WorkflowRun {
 }
 
 let runCounter = 0;
+let serverPid: number | undefined;
+
+/** CPU ms of a process from /proc (Linux), or 0 where it cannot be read. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
 
 async function runWorkflow(client: Client, taskQueue: string, name: string, fleet: FleetOptions): Promise<WorkflowRun & { plan: UpgradePlan }> {
   const { plan, statePath } = await createFleet(name, fleet);
   const workflowId = `bench-${name}-${process.pid}-${++runCounter}`;
   const t0 = Date.now();
+  const cpu0 = { bench: process.cpuUsage(), server: processCpuMs(serverPid) };
   const started = await startUpgrade(client, plan, 'bench', { taskQueue, workflowId });
   const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as RunResult;
   const wallMs = Date.now() - t0;
+  const benchCpu = process.cpuUsage(cpu0.bench);
+  const cores = cpus().length;
+  const cpuBusy = { bench: (benchCpu.user + benchCpu.system) / 1000 / (wallMs * cores), server: serverPid ? (processCpuMs(serverPid) - cpu0.server) / (wallMs * cores) : 0 };
   if (result.status !== 'completed') throw new Error(`bench run ${workflowId} ended ${result.status}: ${result.outcome}`);
   const history = await readHistory(client, workflowId, started.runId);
   const lab = readLabState(statePath);
@@ -214,7 +231,7 @@ async function runWorkflow(client: Client, taskQueue: string, name: string, flee
     mkdirSync(process.env.REPLUP_BENCH_DUMP, { recursive: true });
     writeFileSync(join(process.env.REPLUP_BENCH_DUMP, `${name}.json`), JSON.stringify({ t0, wallMs, spans: history.spans, accounting: lab.accounting }));
   }
-  return { plan, wallMs, activities: history.spans.length, history, result, lab, runbookMs: report ? report.scheduled - t0 : wallMs };
+  return { plan, wallMs, cpuBusy, activities: history.spans.length, history, result, lab, runbookMs: report ? report.scheduled - t0 : wallMs };
 }
 
 /** Convergence of one run: rounds used against the fewest the lab's pending changes allowed. */
@@ -271,6 +288,8 @@ async function overhead(client: Client, taskQueue: string, conv: ReturnType<type
 
 interface FanOutRun {
   wallMs: number;
+  /** Share of all cores busy (bench process + dev server) during the run. */
+  cpuBusy: number;
   criticalPathMs: number;
   efficiency: number;
   activities: number;
@@ -301,6 +320,7 @@ function analyseFanOut(run: WorkflowRun): FanOutRun {
   const report = spans.find((s) => s.type === 'writeRunReport');
   return {
     wallMs: run.wallMs,
+    cpuBusy: run.cpuBusy.bench + run.cpuBusy.server,
     criticalPathMs: cp.ms,
     efficiency: cp.ms / run.wallMs,
     activities: spans.length,
@@ -342,7 +362,7 @@ async function fanOut(client: Client, taskQueue: string, conv: ReturnType<typeof
       const a = analyseFanOut(r);
       runs.push(a);
       seqEstimates.push(a.labOps * FANOUT_LATENCY_MS + a.activities * seqOverhead);
-      log(`fan-out N=${n}: wall ${a.wallMs} ms, critical path ${a.criticalPathMs} ms, efficiency ${a.efficiency.toFixed(2)}, ${a.activities} activities, parent ${a.parentEvents} events`);
+      log(`fan-out N=${n}: wall ${a.wallMs} ms, critical path ${a.criticalPathMs} ms, efficiency ${a.efficiency.toFixed(2)}, CPU busy ${Math.round(a.cpuBusy * 100)} %, ${a.activities} activities, parent ${a.parentEvents} events`);
     }
     const measured = sequential.get(n);
     const seqWall = measured ? summarize(measured.wall) : summarize(seqEstimates);
@@ -352,6 +372,7 @@ async function fanOut(client: Client, taskQueue: string, conv: ReturnType<typeof
       wallMs: summarize(runs.map((r) => r.wallMs)),
       criticalPathMs: summarize(runs.map((r) => r.criticalPathMs)),
       efficiency: summarize(runs.map((r) => r.efficiency)),
+      cpuBusy: summarize(runs.map((r) => r.cpuBusy)),
       sequentialMs: seqWall,
       sequentialSource: measured ? 'measured (maxParallel = 1)' : `extrapolated: lab operations × ${FANOUT_LATENCY_MS} ms + activities × ${seqOverhead.toFixed(1)} ms (per-activity cost of the measured sequential runs)`,
       speedUp: summarize(runs.map((r) => seqWall.median / r.wallMs)),
@@ -501,6 +522,7 @@ async function main() {
     // TEMPORAL_ADDRESS points the bench at a server of your own (as with npm test); else its own dev server.
     const external = process.env.TEMPORAL_ADDRESS;
     if (!external) dev = await startDevServer({ dbFile: join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), logFile: join(dir, 'temporal.log'), detached: false });
+    serverPid = dev?.pid;
     const address = external ?? dev!.address;
     log(external ? `Temporal server at ${address} (TEMPORAL_ADDRESS)` : `dev server at ${address}`);
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -640,15 +662,15 @@ function renderTable(r: Results): string {
     ? [
         `2. Fan-out (lab latency ${f.latencyMs} ms per operation, maxParallel = N, worker concurrency ${f.workerConcurrency})`,
         '',
-        '| N | wall s | critical path s | efficiency | sequential s | speed-up | activities | lab ops |',
-        '|---|---|---|---|---|---|---|---|',
+        '| N | wall s | critical path s | efficiency | sequential s | speed-up | activities | lab ops | CPU busy (bench + server) |',
+        '|---|---|---|---|---|---|---|---|---|',
         ...f.runs.map((x) => {
           const s = (k: string, d = 1, div = 1000) => {
             const v = x[k] as Summary;
             return formatSummary({ ...v, median: v.median / div, min: v.min / div, max: v.max / div }, d);
           };
           const seq = x.sequentialSource === 'measured (maxParallel = 1)' ? '' : ' (extrapolated)';
-          return `| ${x.subscribers} | ${s('wallMs')} | ${s('criticalPathMs')} | ${s('efficiency', 2, 1)} | ${s('sequentialMs')}${seq} | ${s('speedUp', 1, 1)} | ${s('activities', 0, 1)} | ${s('labOperations', 0, 1)} |`;
+          return `| ${x.subscribers} | ${s('wallMs')} | ${s('criticalPathMs')} | ${s('efficiency', 2, 1)} | ${s('sequentialMs')}${seq} | ${s('speedUp', 1, 1)} | ${s('activities', 0, 1)} | ${s('labOperations', 0, 1)} | ${s('cpuBusy', 2, 1)} |`;
         }),
         '',
         `extrapolated sequential time = lab operations × ${f.latencyMs} ms + activities × ${f.sequentialPerActivityOverheadMs.toFixed(1)} ms (the per-activity cost of the measured sequential runs)`,
