@@ -14,6 +14,7 @@ import { createUpgradeActivities, type PortsFor } from '../activities/upgrade.js
 import { createReportActivities, fetchHistories } from '../activities/report/index.js';
 import type { HistoryEvent } from '../activities/report/build.js';
 import { createPortsFor } from '../worker/ports.js';
+import { workerTuning } from '../worker/main.js';
 import { freePort, startDevServer, type DevServerHandle } from '../worker/dev-server.js';
 import { startUpgrade } from '../cli/lib/runs.js';
 import { TASK_QUEUE, type RunResult } from '../workflows/messages.js';
@@ -536,8 +537,7 @@ async function main() {
       taskQueue,
       workflowBundle: await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') }),
       activities: { ...createUpgradeActivities(portsFor), ...createReportActivities(async () => client) },
-      maxConcurrentActivityTaskExecutions: WORKER_CONCURRENCY,
-      stickyQueueScheduleToStartTimeout: '3s',
+      ...workerTuning(WORKER_CONCURRENCY),
     });
     const running = worker.run();
     stopWorker = async () => {

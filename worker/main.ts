@@ -20,6 +20,15 @@ export interface WorkerOptions {
   logLevel?: LogLevel;
 }
 
+/** How the worker takes work, shared with the bench so that it measures what users run. */
+export function workerTuning(concurrency = 100) {
+  return {
+    maxConcurrentActivityTaskExecutions: concurrency,
+    // A killed worker's workflows resume on another within seconds: keep the sticky timeout short.
+    stickyQueueScheduleToStartTimeout: '3s',
+  } as const;
+}
+
 export async function createReplupWorker(opts: WorkerOptions = {}) {
   const env = opts.env ?? process.env;
   const { connection, namespace } = await connectWorker(env);
@@ -32,9 +41,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowsPath: require.resolve('../workflows/index.ts'),
     activities,
-    maxConcurrentActivityTaskExecutions: opts.concurrency ?? 100,
-    // A killed worker's workflows resume on another within seconds: keep the sticky timeout short.
-    stickyQueueScheduleToStartTimeout: '3s',
+    ...workerTuning(opts.concurrency),
   });
   return { worker, connection, close: async () => { await portsFor.close(); await connection.close(); } };
 }
