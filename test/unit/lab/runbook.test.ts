@@ -1,23 +1,11 @@
 // The lab is only worth something if a wrong runbook loses data in it exactly where it would in
 // production. The correct runbook, driven by hand through the ports, keeps every invariant; each
 // wrong variant breaks the invariant it should (or raises the error it should).
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqlError } from '../../../activities/ports.js';
-import type { Lab } from '../../../activities/lab/index.js';
-import { failing, freshLab, runUpgradeByHand, subscriptions, syncRound, removeTempLabs } from './runbook.js';
+import { failing, labsPerTest, runUpgradeByHand, subscriptions, syncRound } from './runbook.js';
 
-afterAll(removeTempLabs);
-
-let open: Lab[] = [];
-async function lab(opts: Parameters<typeof freshLab>[0] = {}) {
-  const made = await freshLab(opts);
-  open.push(made.lab);
-  return made;
-}
-afterEach(() => {
-  for (const l of open) l.admin.close();
-  open = [];
-});
+const lab = labsPerTest();
 
 describe('the upgrade runbook against the lab', () => {
   it('the correct runbook from 8.2 keeps every invariant and the canary arrives everywhere', async () => {

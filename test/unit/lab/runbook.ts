@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { BACKGROUND_SERVICE, type SubscriptionRef } from '../../../activities/ports.js';
 import { initLab, openLab, type Lab } from '../../../activities/lab/index.js';
 import { rewriteSyncType } from '../../../activities/sqlcmd/index.js';
+import { afterAll, afterEach } from 'vitest';
 import { isEarlierThan } from '../../../plan/version.js';
 import type { DbRef, Site, UpgradePlan } from '../../../plan/types.js';
 
@@ -76,6 +77,24 @@ export async function freshLab(opts: { from?: string; to?: string; rows?: number
   const plan = labPlan(statePath, opts.from, opts.to);
   await initLab(plan, { rows: opts.rows ?? 40, seed: opts.seed ?? 7, conflicts: opts.conflicts });
   return { lab: openLab(statePath, { latencyScale: 0 }), plan, statePath };
+}
+
+/**
+ * For a test file: `const lab = labsPerTest()` at its top, then `await lab(opts)` in a test gives
+ * a fresh lab, closed after that test; the files are removed after the last test.
+ */
+export function labsPerTest(): (opts?: Parameters<typeof freshLab>[0]) => ReturnType<typeof freshLab> {
+  let open: Lab[] = [];
+  afterEach(() => {
+    for (const l of open) l.admin.close();
+    open = [];
+  });
+  afterAll(removeTempLabs);
+  return async (opts = {}) => {
+    const made = await freshLab(opts);
+    open.push(made.lab);
+    return made;
+  };
 }
 
 export const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });

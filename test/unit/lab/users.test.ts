@@ -2,23 +2,11 @@
 // operations on it), not per operation fleet-wide: a 200-subscriber fan-out must not make every
 // site's users write 200 times faster. And the lab's file keeps up with operations in parallel:
 // none returns before its effect is on disk, and no change is lost to a write in flight.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Lab } from '../../../activities/lab/index.js';
+import { describe, expect, it } from 'vitest';
 import { readLabState } from '../../../activities/lab/index.js';
-import { freshLab, ref, removeTempLabs, subscriptions } from './runbook.js';
+import { labsPerTest, ref, subscriptions } from './runbook.js';
 
-afterAll(removeTempLabs);
-
-let open: Lab[] = [];
-async function lab(opts: Parameters<typeof freshLab>[0] = {}) {
-  const made = await freshLab(opts);
-  open.push(made.lab);
-  return made;
-}
-afterEach(() => {
-  for (const l of open) l.admin.close();
-  open = [];
-});
+const lab = labsPerTest();
 
 const SUB1 = { server: 'LAB-SUB1', database: 'PersonalizationServer' };
 
