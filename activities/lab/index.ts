@@ -45,7 +45,7 @@ import { runLabScript } from './script.js';
 import { requestChange, serveRequests, type LabChange } from './requests.js';
 
 export type { LabChange } from './requests.js';
-import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabState } from './store.js';
+import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabText } from './store.js';
 
 export { type Invariant, checkLab, showLab } from './check.js';
 export type { AccountingEntry, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
@@ -118,7 +118,7 @@ export async function initLab(plan: UpgradePlan, opts: LabInitOptions & { stateP
   if (owner !== undefined) throw new LabStateError(`the lab ${statePath} is in use by process ${owner}; stop that worker before re-creating the lab`);
   if (existsSync(statePath) && !opts.force) throw new LabStateError(`a lab already exists at ${statePath}; pass --force to replace it`);
   const state = createLabState(plan, opts);
-  await withLabMutex(statePath, () => writeLabState(statePath, state));
+  await withLabMutex(statePath, () => writeLabText(statePath, JSON.stringify(state)));
   return { statePath, state };
 }
 

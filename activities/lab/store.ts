@@ -2,7 +2,7 @@
 // directory) so a worker killed mid-write leaves the previous state whole; an in-process mutex so
 // concurrent activities in one worker take turns; and a lock file naming the owner's pid so a
 // second process is refused, unless that pid is dead (a SIGKILLed worker), whose lock is stale.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { LAB_FORMAT, type LabDatabase, type LabState } from './model.js';
@@ -35,31 +35,11 @@ export function readLabState(path: string): LabState {
 
 let tempCounter = 0;
 
-export function writeLabState(path: string, state: LabState): void {
-  const dir = dirname(resolve(path));
-  mkdirSync(dir, { recursive: true });
-  const temp = resolve(dir, `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, JSON.stringify(state));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-  // The rename itself must reach the disk, or a power cut could bring back the old name.
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
-
 /**
- * The same atomic write (temp file, fsync, rename, fsync of the directory) of an already
- * serialised state, on libuv's thread pool: the event loop keeps serving activities and the
- * Temporal SDK while a large lab reaches the disk. Resolves with the new file's stamp.
+ * Writes a serialised state atomically (temp file, fsync, rename, fsync of the directory: a
+ * worker killed mid-write leaves the previous state whole, and the rename itself reaches the
+ * disk), on libuv's thread pool: the event loop keeps serving activities and the Temporal SDK
+ * while a large lab reaches the disk. Resolves with the new file's stamp.
  */
 export async function writeLabText(path: string, text: string): Promise<string> {
   const dir = dirname(resolve(path));
