@@ -263,16 +263,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       });
     },
 
-    /**
-     * Is the background service running? Asked before stopping it, and recorded by the workflow,
-     * so that a stop whose reply is lost (worker killed, connection reset) is still known as ours.
-     */
-    async backgroundServiceState(ctx: FleetContext, host: string) {
-      const h = await hosts(ctx);
-      return withHeartbeat(async () => ({ host, running: (await h.serviceState(host, BACKGROUND_SERVICE)) === 'running' }));
-    },
-
-    /** Stops the background service; says whether it was running, so restore-service restarts only those. */
+    /** Stops the background service; says whether it was running (restore-service restarts it on every host the step recorded). */
     async stopBackgroundService(ctx: FleetContext, host: string) {
       const h = await hosts(ctx);
       return withHeartbeat(async () => {
