@@ -99,6 +99,17 @@ export interface StopResult {
   signal?: 'SIGTERM' | 'SIGKILL';
 }
 
+/** Signals a process; false when it is already gone (ESRCH), which is what stopping wants. */
+function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
 export async function stopService(svc: BdbService, opts: { graceMs?: number } = {}): Promise<StopResult> {
   if (svc.control.kind === 'command') {
     const r = await shell(fill(svc.control.stop, svc), 5 * 60_000);
@@ -111,12 +122,15 @@ export async function stopService(svc: BdbService, opts: { graceMs?: number } = 
     await rm(pidFile, { force: true });
     return { wasRunning: false };
   }
-  process.kill(pid, 'SIGTERM');
+  if (!sendSignal(pid, 'SIGTERM')) {
+    await rm(pidFile, { force: true });
+    return { wasRunning: true, pid, signal: 'SIGTERM' };
+  }
   const deadline = Date.now() + (opts.graceMs ?? 10_000);
   while (Date.now() < deadline && (await isServiceProcess(pid, svc.envDir))) await sleep(100);
   let signal: StopResult['signal'] = 'SIGTERM';
-  if (await isServiceProcess(pid, svc.envDir)) {
-    process.kill(pid, 'SIGKILL');
+  // It may end between the look and the kill: then SIGTERM did it.
+  if ((await isServiceProcess(pid, svc.envDir)) && sendSignal(pid, 'SIGKILL')) {
     signal = 'SIGKILL';
     while (await isServiceProcess(pid, svc.envDir)) await sleep(50);
   }
