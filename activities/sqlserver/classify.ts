@@ -11,6 +11,8 @@ export interface SqlErrorClass {
   /** Driver error code (ETIMEOUT, ESOCKET, ELOGIN, …), when there is one. */
   code?: string;
   message: string;
+  /** What a person should do, when the number alone does not say (error 22022's variants). */
+  hint?: string;
 }
 
 /**
@@ -34,8 +36,25 @@ const ALREADY_DONE: Record<SqlErrorContext, Set<number>> = {
   // 6106: the process id is no longer active (the session ended on its own).
   kill: new Set([6106]),
 };
-// Error 22022 has two meanings, told apart by its text (DOMAIN.md §1).
-const JOB_ALREADY_RUNNING = 22022;
+// Error 22022 is SQL Server Agent refusing a request (sp_start_job and friends); what it means is
+// only in its text. Texts as SQL Server prints them: "Request to run job X (from User Y) refused
+// because the job is already running from a request by …", "… refused because the job already has
+// a pending request from User …", "Cannot perform this operation while SQLServerAgent is
+// starting", "SQLServerAgent is not currently running so it cannot be notified of this action."
+// Sources: no Microsoft page lists them; they are quoted from servers' output in public code
+// (airbytehq/airbyte source-mssql MsSQLTestDatabase.java retries the first three) and forums.
+const SQL_AGENT_REFUSED = 22022;
+const AGENT_VARIANTS: { pattern: RegExp; kind: SqlErrorKind; hint: string }[] = [
+  { pattern: /already running/i, kind: 'transient', hint: 'the job is already running: wait for that run to finish, then start it again' },
+  { pattern: /pending request/i, kind: 'transient', hint: 'a request to run the job is already pending: wait for it to start and finish, then look again' },
+  { pattern: /SQLServerAgent is starting/i, kind: 'transient', hint: 'SQL Server Agent is starting: try again in a moment' },
+  {
+    pattern: /not currently running/i,
+    kind: 'fatal',
+    hint: 'SQL Server Agent is not running on this server: start the SQL Server Agent service (SQL Server Configuration Manager), then retry the step',
+  },
+];
+const UNKNOWN_AGENT_REFUSAL = 'SQL Server Agent refused the request for a reason replup does not know: read the message, fix the cause, then retry the step';
 
 export function classifySqlError(err: unknown, context?: SqlErrorContext): SqlErrorClass {
   const number = errorNumber(err);
@@ -50,9 +69,10 @@ export function classifySqlError(err: unknown, context?: SqlErrorContext): SqlEr
   if (number !== undefined) {
     if (context && ALREADY_DONE[context].has(number)) return result('already-done');
     if (TRANSIENT_NUMBERS.has(number)) return result('transient');
-    // "Request to run job … refused because the job is already running": wait and try again.
-    // "SQLServerAgent is not currently running…": a human must start SQL Server Agent.
-    if (number === JOB_ALREADY_RUNNING && /already running/i.test(message)) return result('transient');
+    if (number === SQL_AGENT_REFUSED) {
+      const variant = AGENT_VARIANTS.find((v) => v.pattern.test(message));
+      return { ...result(variant?.kind ?? 'fatal'), hint: variant?.hint ?? UNKNOWN_AGENT_REFUSAL };
+    }
     return result('fatal');
   }
   if (code !== undefined && TRANSIENT_CODES.has(code)) return result('transient');

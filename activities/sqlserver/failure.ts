@@ -15,7 +15,7 @@ export function toApplicationFailure(err: unknown, context?: SqlErrorContext): A
   const c = classifySqlError(err, context);
   const prefix = c.number !== undefined ? `SQL Server error ${c.number}: ` : c.code !== undefined ? `${c.code}: ` : '';
   return ApplicationFailure.create({
-    message: `${prefix}${c.message}`,
+    message: `${prefix}${c.message}${c.hint ? ` (${c.hint})` : ''}`,
     type: SQL_FAILURE_TYPES[c.kind],
     nonRetryable: c.kind !== 'transient',
     details: [{ kind: c.kind, number: c.number ?? null, code: c.code ?? null }],

@@ -29,11 +29,27 @@ describe('classifySqlError', () => {
     expect(classifySqlError(new SqlError(number, message))).toEqual({ kind, number, message });
   });
 
-  it('tells apart the two meanings of 22022 by their text', () => {
-    const running = 'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User sa) refused because the job is already running from a request by Schedule 9.';
-    const agentDown = 'SQLServerAgent is not currently running so it cannot be notified of this action.';
-    expect(classifySqlError(new SqlError(22022, running)).kind).toBe('transient');
-    expect(classifySqlError(new SqlError(22022, agentDown)).kind).toBe('fatal');
+  // Each text SQL Server Agent answers sp_start_job with under 22022, and what replup does with it.
+  it.each([
+    [
+      'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User sa) refused because the job is already running from a request by Schedule 9.',
+      'transient',
+      /already running: wait for that run to finish/,
+    ],
+    [
+      'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User replup) refused because the job already has a pending request from User sa.',
+      'transient',
+      /request to run the job is already pending/,
+    ],
+    ['Cannot perform this operation while SQLServerAgent is starting. Try again later.', 'transient', /Agent is starting: try again/],
+    ['SQLServerAgent is not currently running so it cannot be notified of this action.', 'fatal', /start the SQL Server Agent service .*then retry the step/],
+    ['SQLServerAgent Error: something new', 'fatal', /a reason replup does not know/],
+  ] as const)('22022 "%s" is %s, with what to do', (message, kind, hint) => {
+    const c = classifySqlError(new SqlError(22022, message));
+    expect([c.kind, c.number, c.message]).toEqual([kind, 22022, message]);
+    expect(c.hint).toMatch(hint);
+    // The operator reads the hint in the step's error.
+    expect(toApplicationFailure(new SqlError(22022, message)).message).toContain(c.hint!);
   });
 
   it('treats "already gone" as done only when removing replication', () => {
