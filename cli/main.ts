@@ -1,20 +1,56 @@
 // The `replup` command. Each command lives in its own file under cli/commands/ and registers
-// itself here; the work is done by plain functions the tests call directly.
+// itself here; the work is done by plain functions the tests call directly. Importing this module
+// runs nothing: cli/bin.mjs (the installed `replup`) calls main(), so how the command was
+// invoked (npx, a symlinked bin, a global install) never decides whether it runs.
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { UserError, EXIT } from './errors.js';
 import { commands } from './commands/index.js';
+import { examplesHelp } from './usage.js';
 
-export async function main(argv: string[]): Promise<number> {
+const require = createRequire(import.meta.url);
+
+/** `replup --version`: this package's version and the Temporal TypeScript SDK it runs on. */
+export function versionText(): string {
+  const own = require('../package.json') as { version: string };
+  const sdk = require('@temporalio/worker/package.json') as { version: string };
+  return `replup ${own.version} (Temporal TypeScript SDK ${sdk.version})`;
+}
+
+/** Every command under `cmd` with its path (`plan validate`, `dev stop`, ...), depth first. */
+export function commandPaths(cmd: Command, prefix = ''): { path: string; command: Command }[] {
+  return cmd.commands.flatMap((c) => {
+    const path = `${prefix}${c.name()}`;
+    return [{ path, command: c }, ...commandPaths(c, `${path} `)];
+  });
+}
+
+/**
+ * The whole command tree, without running anything: every command registered, its worked examples
+ * (cli/usage.ts) appended to its --help. `setExit` receives an exit code a command sets without
+ * throwing. Errors: none (parsing happens later).
+ */
+export function buildProgram(setExit: (code: number) => void = () => {}): Command {
   const program = new Command('replup')
     .description('Replication upgrade runbooks as durable Temporal workflows')
+    .version(versionText(), '-V, --version', 'print the replup and Temporal SDK versions')
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  let exitCode: number = EXIT.ok;
-  const setExit = (code: number) => {
-    exitCode = code;
-  };
   for (const register of commands) register(program, setExit);
+  for (const { path, command } of commandPaths(program)) {
+    const text = examplesHelp(path);
+    if (text) command.addHelpText('after', text);
+  }
+  return program;
+}
+
+/** Runs `replup <argv>` (argv without node and script) and resolves with the exit code (README: Exit codes). */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -32,15 +68,4 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.REPLUP_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
     return EXIT.failed;
   }
-}
-
-const isEntry = process.argv[1] && /cli[\\/](main\.ts|bin\.mjs)$/.test(process.argv[1]);
-if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`replup: ${String(err)}\n`);
-      process.exit(EXIT.failed);
-    },
-  );
 }

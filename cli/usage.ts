@@ -1,0 +1,135 @@
+// What an operator types, in one place: the worked examples every command's --help ends with, and
+// the README's command table (test/unit/cli/usage.test.ts checks that the README's table is
+// exactly renderCommandTable(), that every command has one to three examples, and that every
+// example parses against the real command definitions).
+
+/** One worked example: the command line (as typed, starting with `replup`) and what it does. */
+export interface Example {
+  line: string;
+  says: string;
+}
+
+/** One row of the README's command table: the synopsis (Markdown), what it does, the commands it covers. */
+export interface TableRow {
+  synopsis: string;
+  summary: string;
+  /** Command paths as `replup <path>` names them, e.g. `plan validate`, `lab init`. */
+  commands: string[];
+}
+
+/** Worked examples by command path (`plan validate`, `lab init`, `dev stop`, ...); groups too. */
+export const EXAMPLES: Record<string, Example[]> = {
+  plan: [
+    { line: 'replup plan validate plan.yaml', says: 'every problem of the plan at once' },
+    { line: 'replup plan show plan.yaml --sql', says: 'the steps that apply, and the statements each sends' },
+  ],
+  'plan validate': [
+    { line: 'replup plan validate plan.yaml', says: 'every problem at once, file:line:column; exit 1 if any' },
+    { line: 'replup plan validate plan.yaml --json', says: 'the same problems as JSON, for a CI gate' },
+  ],
+  'plan show': [
+    { line: 'replup plan show plan.yaml', says: 'the steps that apply and why; the fleet' },
+    { line: 'replup plan show plan.yaml --sql', says: 'every statement each step would send, without connecting' },
+  ],
+  start: [
+    { line: 'replup start plan.yaml', says: 'validate, launch; prints the workflow id and its Web UI link' },
+    { line: 'replup start plan.yaml --wait', says: 'and follow it: exit 0 completed, 1 failed, 3 waiting for you' },
+  ],
+  status: [
+    { line: 'replup status', says: 'the step table of the only running upgrade' },
+    { line: "replup status 'upgrade:SQLPUB01/PersonalizationServer' --json", says: 'one run, for scripts' },
+  ],
+  watch: [
+    { line: 'replup watch', says: 'live step table; exits 3 when a person is needed, printing the command to answer' },
+    { line: "replup watch 'upgrade:SQLPUB01/PersonalizationServer' --interval 2000", says: 'one run, redrawn every 2 s' },
+  ],
+  retry: [
+    { line: 'replup retry --step sync-until-quiet --reason "conflicts resolved by hand"', says: 'run the parked step again' },
+  ],
+  skip: [
+    { line: 'replup skip --step verify-replication --reason "canary table dropped by the vendor"', says: 'go on without the parked step (refused where it would risk data)' },
+  ],
+  abort: [
+    { line: 'replup abort --step sync-until-quiet --reason "change window closed"', says: 'end the run, undoing what the step table says' },
+  ],
+  approve: [
+    { line: 'replup approve --gate remove-replication --reason "change 4711 approved"', says: 'let the run past its approval gate' },
+  ],
+  confirm: [
+    { line: 'replup confirm --step upgrade --note "setup run on every server"', says: 'a manual upgrade (hosts.upgrade: manual) is done' },
+  ],
+  'connect-agent': [
+    { line: 'replup connect-agent --agent ALL --reason "network back"', says: 'OpenEdge: try every agent now' },
+    { line: 'replup connect-agent --agent agent1', says: 'just one agent' },
+  ],
+  pause: [{ line: 'replup pause --reason "backup window"', says: 'hold the run after the current step' }],
+  resume: [{ line: 'replup resume --reason "backup done"', says: 'go on' }],
+  list: [
+    { line: 'replup list', says: 'every run the search attributes know' },
+    { line: 'replup list --status awaiting-operator --json', says: 'the runs waiting for a person, for scripts' },
+  ],
+  report: [
+    { line: "replup report 'upgrade:SQLPUB01/PersonalizationServer'", says: 'the audit, rebuilt from the workflow history' },
+    { line: "replup report 'upgrade:SQLPUB01/PersonalizationServer' --md --out reports", says: 'written to reports/ as Markdown' },
+  ],
+  worker: [
+    { line: 'replup worker', says: 'serve every runbook on task queue replup' },
+    { line: 'replup worker --concurrency 200', says: 'for a 200-way fan-out' },
+  ],
+  lab: [
+    { line: 'replup lab init plan.yaml --conflicts 2', says: 'a simulated fleet with two conflicting rows' },
+    { line: 'replup lab check plan.yaml', says: 'its invariants after a run' },
+  ],
+  'lab init': [
+    { line: 'replup lab init examples/lab-small.yaml', says: 'create the lab the plan names' },
+    { line: 'replup lab init plan.yaml --rows 500 --seed 7 --conflicts 2 --force', says: 'a bigger one with conflicts, replacing the old' },
+  ],
+  'lab show': [{ line: 'replup lab show plan.yaml', says: 'print the lab: databases, rows, subscriptions, services' }],
+  'lab check': [{ line: 'replup lab check plan.yaml --json', says: 'its invariants; exit 1 when one fails' }],
+  'lab resolve-conflicts': [{ line: 'replup lab resolve-conflicts plan.yaml', says: 'resolve the conflicting rows (also while a worker holds the lab)' }],
+  dev: [
+    { line: 'replup dev', says: 'a local Temporal dev server, Web UI on http://localhost:8233' },
+    { line: 'replup dev --port 7234 --ui-port 8234 --db-file .replup/other.db', says: 'a second one beside it' },
+  ],
+  'dev stop': [{ line: 'replup dev stop', says: 'stop it; its workflows stay in the SQLite file' }],
+  demo: [{ line: 'replup demo', says: 'dev server, a fresh lab, a worker, an upgrade, the invariants, the report' }],
+};
+
+/** The README's "All commands" table, in order. */
+export const COMMAND_TABLE: TableRow[] = [
+  { synopsis: '`plan validate <file> [--json]`', summary: 'every problem of a plan at once, `file:line:column path: message`', commands: ['plan', 'plan validate'] },
+  { synopsis: '`plan show <file> [--json] [--sql]`', summary: 'the steps that apply and why, the fleet; `--sql` the statements each step sends', commands: ['plan show'] },
+  { synopsis: '`start <plan> [--wait] [--json]`', summary: "validate, then launch the plan's runbook; prints the workflow id and Web UI link", commands: ['start'] },
+  { synopsis: '`status [id] [--json]`, `watch [id]`', summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3', commands: ['status', 'watch'] },
+  { synopsis: '`retry`, `skip`, `abort [id] --step S --reason R`', summary: "an operator's decision on a parked step (recorded with `--actor`)", commands: ['retry', 'skip', 'abort'] },
+  { synopsis: '`approve [id] --gate G`, `confirm [id] --step S`', summary: 'approval gates, manual steps', commands: ['approve', 'confirm'] },
+  { synopsis: '`pause`, `resume [id]`', summary: 'hold the run between steps', commands: ['pause', 'resume'] },
+  { synopsis: '`connect-agent [id] --agent NAME\\|ALL`', summary: 'OpenEdge: try the agents now instead of at the next deferred retry', commands: ['connect-agent'] },
+  { synopsis: '`list [--status S] [--json]`', summary: 'runs found through the search attributes, e.g. `--status awaiting-operator`', commands: ['list'] },
+  {
+    synopsis: '`report <id> [--json\\|--md] [--out DIR]`',
+    summary: 'the run report rebuilt from the history (the workflow also writes `reports/<id>.md` and `.json` when it ends; `REPLUP_REPORTS_DIR` moves them)',
+    commands: ['report'],
+  },
+  { synopsis: '`worker [--concurrency N]`', summary: 'serves every runbook on task queue `replup`', commands: ['worker'] },
+  { synopsis: '`dev [stop]`', summary: 'the local Temporal dev server', commands: ['dev', 'dev stop'] },
+  {
+    synopsis: '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab resolve-conflicts`',
+    summary: 'the simulated fleet: create it, print it, check its invariants (exit 1 when one fails), resolve its conflicting rows (also while a worker holds it)',
+    commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts'],
+  },
+  { synopsis: '`demo`', summary: '`npm run demo`: dev server, a fresh lab, a worker, an upgrade, the invariants, the report', commands: ['demo'] },
+];
+
+/** The README's command table as Markdown (header included), one line per row, ending in a newline. */
+export function renderCommandTable(rows: TableRow[] = COMMAND_TABLE): string {
+  return ['| command | what it does |', '|---|---|', ...rows.map((r) => `| ${r.synopsis} | ${r.summary} |`)].join('\n') + '\n';
+}
+
+/** The "Examples:" block appended to a command's --help; '' when it has none. */
+export function examplesHelp(path: string): string {
+  const examples = EXAMPLES[path] ?? [];
+  if (examples.length === 0) return '';
+  const width = Math.max(...examples.map((e) => e.line.length));
+  return `\nExamples:\n${examples.map((e) => `  ${e.line.padEnd(width)}   # ${e.says}`).join('\n')}\n`;
+}
