@@ -8,6 +8,10 @@ import { isEarlierThan } from './version.js';
 export const ROW_GUID_CONVERSION_BEFORE = '8.3.253.0';
 /** From before this version the background service upgrades each user after the database upgrade (DOMAIN.md §1, step 7). */
 export const BACKGROUND_UPGRADE_BEFORE = '8.3';
+/** Preflight warns of subscriptions whose retention ends within this many hours (options.expectedRunHours). */
+export const DEFAULT_EXPECTED_RUN_HOURS = 8;
+/** enable-replication waits this long for each publication's snapshot (options.snapshotTimeoutMinutes). */
+export const DEFAULT_SNAPSHOT_TIMEOUT_MINUTES = 30;
 
 export function planSteps(plan: UpgradePlan): PlannedStep[] {
   const reasons = stepReasons(plan);
@@ -33,7 +37,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
       : 'the worker runs the plan\'s upgrade command on each host';
   return {
     preflight: always(
-      'every SQL Server must answer, SQL Server Agent must run, and versions and editions must match the plan before anything changes',
+      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and editions must match the plan, every database must run the plan's from version, and every subscription must exist, be active and have merged within its publication's retention before anything changes; the merge agent jobs' schedules are recorded and paused for the run",
     ),
     'drain-users': always(
       `every user must be disconnected from the ${psCount} before the last synchronization, or new changes keep arriving`,
@@ -66,13 +70,13 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
       `${plan.scripts.files.createConfigSubscription} and ${plan.scripts.files.createDataSubscription} are rewritten to @sync_type = N'none' so no snapshot wipes the subscribers' archive data`,
     ),
     'enable-replication': always(
-      `re-creates the ${publications} and ${count(subscriptions, 'subscription')} without a snapshot delivery`,
+      `re-creates the ${publications} (waiting for each publication's snapshot, at most ${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes) and ${count(subscriptions, 'subscription')} without a snapshot delivery`,
     ),
     'verify-replication': always('a change made at each publisher must show up at its subscribers'),
     'restore-service': always(
       stopsBackground
-        ? 'the personalization servers serve users again and their background services start again'
-        : 'the personalization servers serve users again',
+        ? "the merge agent jobs' schedules are restored as they were, the personalization servers serve users again and their background services start again"
+        : "the merge agent jobs' schedules are restored as they were and the personalization servers serve users again",
     ),
   };
 }

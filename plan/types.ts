@@ -94,6 +94,10 @@ export interface PlanOptions {
   childWorkflowThreshold: number;
   /** Activity retry for transient errors (default 2 s doubling to 60 s, 8 attempts). */
   retry?: { initialSeconds: number; maximumSeconds: number; maximumAttempts: number };
+  /** How long the run is expected to take (hours): preflight warns of subscriptions expiring within it. Default 8. */
+  expectedRunHours?: number;
+  /** How long enable-replication waits for each publication's snapshot (minutes). Default 30. */
+  snapshotTimeoutMinutes?: number;
 }
 
 export interface UpgradePlan {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { FleetTable, PlanKind } from './kind.js';
 import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleViolation, type SourceResult } from './source.js';
-import { planSteps } from './steps.js';
+import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
 import { didYouMean } from './suggest.js';
 import { UPGRADE_STEP_IDS, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
 import { compareVersions, parseVersion } from './version.js';
@@ -292,6 +292,8 @@ export const upgradePlanSchema = z.strictObject({
       approvals: z.array(stepId).default(['remove-replication']),
       drainTimeoutSeconds: wholeNumber(0, 'how long to wait for users to disconnect').default(600),
       childWorkflowThreshold: wholeNumber(1, 'the subscriber count from which subscribers run in child workflows').default(50),
+      expectedRunHours: z.number().positive({ error: 'must be more than 0: how many hours the run is expected to take' }).default(DEFAULT_EXPECTED_RUN_HOURS),
+      snapshotTimeoutMinutes: wholeNumber(1, "how long to wait for a publication's snapshot").default(DEFAULT_SNAPSHOT_TIMEOUT_MINUTES),
       retry: z
         .strictObject({
           initialSeconds: z.number().positive().default(2),

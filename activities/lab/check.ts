@@ -27,12 +27,109 @@ export function checkCutoff(state: LabState): number {
   return marks.length ? Math.min(...marks) : state.clock;
 }
 
+/**
+ * How far the lab's fleet went, read from its own timeline, and so what may be promised of it:
+ * - `upgraded`: replication was re-enabled; every post-upgrade invariant applies.
+ * - `removed`: replication was removed and never re-enabled (an abort after remove-replication):
+ *   nothing lost up to the removal, and users kept out (they would write into a fleet that no
+ *   longer replicates); the abort does not promise versions, replication or converted row GUIDs.
+ * - `intact`: replication was never removed (never upgraded, or aborted before removal): nothing
+ *   lost, replication intact, users admitted, services running.
+ */
+export type LabPhase = 'upgraded' | 'removed' | 'intact';
+
+export interface LabVerdict {
+  phase: LabPhase;
+  /** One line saying which promise is checked and why. */
+  title: string;
+  invariants: Invariant[];
+}
+
+export function labPhase(state: LabState): LabPhase {
+  if (state.timeline.reenabledAt !== undefined) return 'upgraded';
+  return state.timeline.removedAt !== undefined ? 'removed' : 'intact';
+}
+
+export function labVerdict(state: LabState): LabVerdict {
+  const phase = labPhase(state);
+  if (phase === 'upgraded') {
+    return {
+      phase,
+      title: 'replication was re-enabled: checking what a completed upgrade promises',
+      invariants: checkLab(state),
+    };
+  }
+  if (phase === 'removed') {
+    return {
+      phase,
+      title: 'replication was removed and not re-enabled (a run aborted after remove-replication, or one still going): checking what an abort there promises',
+      // Not no-conflicting-rows: before ConvertRowGuids the subscribers' row GUIDs differ by design
+      // (an 8.2 fleet), and an abort does not promise the conversion.
+      invariants: [rowsEverywhere(state, state.timeline.removedAt), archivesIntact(state), usersKeptOut(state), backgroundServices(state)],
+    };
+  }
+  return {
+    phase,
+    title: 'replication was never removed (not upgraded, or a run aborted before remove-replication): checking what an abort there promises',
+    invariants: [rowsKept(state), archivesIntact(state), replicationIntact(state), backgroundServices(state), servingAgain(state)],
+  };
+}
+
+/** What a completed upgrade promises (the chaos runs and `lab check` of an upgraded lab hold it to this). */
 export function checkLab(state: LabState): Invariant[] {
   return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), versionsAtTarget(state), replicationEnabled(state), backgroundServices(state), servingAgain(state)];
 }
 
-function rowsEverywhere(state: LabState): Invariant {
-  const cutoff = checkCutoff(state);
+/** Nothing lost while replication is intact: every row users wrote holds its content where it was written. */
+function rowsKept(state: LabState): Invariant {
+  const problems: string[] = [];
+  let checked = 0;
+  for (const [key, truth] of Object.entries(state.ledger)) {
+    checked += 1;
+    const { table, pk } = splitRowKey(key);
+    const row = state.databases[truth.home]?.tables[table]?.[pk];
+    if (truth.content === null && row) problems.push(`${key} deleted on ${truth.home} but back there`);
+    else if (truth.content !== null && !row) problems.push(`${key} missing on ${truth.home}, where it was written`);
+    else if (truth.content !== null && row && row.content !== truth.content) problems.push(`${key} on ${truth.home} holds "${row.content}", not "${truth.content}"`);
+  }
+  return {
+    name: 'nothing-lost',
+    description: 'every row users wrote is where they wrote it, with its content (replication carries it on)',
+    ...summarize(problems, `${checked} rows kept where they were written`),
+  };
+}
+
+/** Replication as it was: every publication of the plan, every subscription active (whatever its sync type). */
+function replicationIntact(state: LabState): Invariant {
+  const problems: string[] = [];
+  for (const p of state.plan.publications) {
+    const db = state.databases[p.publisher]!;
+    if (!Object.values(db.publications).some((x) => x.name.toLowerCase() === p.name.toLowerCase())) problems.push(`publication ${p.name} missing on ${p.publisher}`);
+    for (const s of p.subscribers) {
+      const sub = Object.values(state.subscriptions).find((x) => x.publisherKey === p.publisher && x.subscriberKey === s && x.publication.toLowerCase() === p.name.toLowerCase());
+      if (!sub) problems.push(`no ${p.name} subscription for ${s}`);
+      else if (sub.status !== 'active') problems.push(`${p.name} subscription for ${s} is ${sub.status}`);
+    }
+  }
+  return {
+    name: 'replication-intact',
+    description: 'every publication and subscription still there and active',
+    ...summarize(problems, `${state.plan.publications.length} publications and their subscriptions intact`),
+  };
+}
+
+/** After removal, users must stay out: their writes would no longer replicate. */
+function usersKeptOut(state: LabState): Invariant {
+  const serving = Object.values(state.hosts).filter((h) => !h.drained);
+  return {
+    name: 'users-kept-out',
+    description: 'personalization servers still drained (users would write into a fleet that no longer replicates)',
+    ...summarize(serving.map((h) => `${h.name} admits users`), 'every server keeps users out'),
+  };
+}
+
+function rowsEverywhere(state: LabState, upTo?: number): Invariant {
+  const cutoff = upTo ?? checkCutoff(state);
   const problems: string[] = [];
   let checked = 0;
   for (const [key, truth] of Object.entries(state.ledger)) {

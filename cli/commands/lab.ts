@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
-import { changeLab, checkLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
+import { changeLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
+import { labVerdict } from '../../activities/lab/check.js';
 import { UserError, EXIT } from '../errors.js';
 import { formatPlanErrors, type CommandOutput } from './plan.js';
 import type { Register } from './index.js';
@@ -88,12 +89,14 @@ export async function labShow(where: LabWhere, options: { json?: boolean } = {})
 /** Exit 1 when any invariant fails. */
 export async function labCheck(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
   const path = await statePathOf(where);
-  const invariants = checkLab(readState(path));
+  // What is checked follows what the fleet went through: an aborted run is held to what an abort promises.
+  const { phase, title, invariants } = labVerdict(readState(path));
   const failed = invariants.filter((i) => !i.ok).length;
   const exitCode = failed ? EXIT.failed : EXIT.ok;
-  if (options.json) return { text: `${JSON.stringify({ ok: failed === 0, invariants }, null, 2)}\n`, exitCode };
+  if (options.json) return { text: `${JSON.stringify({ ok: failed === 0, phase, invariants }, null, 2)}\n`, exitCode };
   const width = Math.max(...invariants.map((i) => i.name.length));
-  const lines = invariants.map((i) => `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`);
+  const lines = [`The lab's ${title}.`];
+  lines.push(...invariants.map((i) => `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`));
   lines.push(failed ? `${failed} of ${invariants.length} invariants fail for the lab at ${path}` : `All ${invariants.length} invariants hold for the lab at ${path}`);
   return { text: `${lines.join('\n')}\n`, exitCode };
 }
@@ -142,7 +145,7 @@ export const registerLab: Register = (program: Command, setExit) => {
     .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labShow({ plan, state: opts.state }, opts)));
   lab
     .command('check [plan]')
-    .description('Check the invariants after an upgrade; exit 1 when any fails')
+    .description('Check what the run promised (a completed upgrade, or an abort before or after removal); exit 1 when any invariant fails')
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the invariants as JSON')
     .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labCheck({ plan, state: opts.state }, opts)));

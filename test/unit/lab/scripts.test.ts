@@ -97,19 +97,23 @@ describe('runScript in the lab', () => {
 describe('replup lab init|show|check', () => {
   const plan = resolve(import.meta.dirname, '../../../examples/lab-small.yaml');
 
-  it('creates a lab from the example plan, shows it, and check fails (exit 1) before any upgrade', async () => {
+  it('creates a lab from the example plan, shows it, and check holds it to what an untouched fleet promises', async () => {
     const state = tempStatePath();
     const init = await labInit(plan, { state, seed: 5, rows: 10 });
     expect(init.text).toContain(`Created the lab lab-small at ${state}: 3 databases, 4 personalization servers, Personalization Server 8.2.0.0, seed 5.`);
     await expect(labInit(plan, { state })).rejects.toThrow(`a lab already exists at ${state}; pass --force to replace it`);
     const show = await labShow({ state });
     expect(show.text).toContain('LAB-SUB2\\PERSONALIZATION/PersonalizationServer  subscriber  v8.2.0.0  rows: PersonalizationGroup 10, ProfileData 10, Archive 5  row GUIDs: legacy');
+    // Replication never removed: nothing lost, replication intact, users admitted; the upgrade's
+    // own promises (versions at the target) are not asked of a fleet that was never upgraded.
     const check = await labCheck({ state });
-    expect(check.exitCode).toBe(1);
-    expect(check.text).toContain('FAIL  versions-at-target');
+    expect(check.exitCode).toBe(0);
+    expect(check.text).toContain('replication was never removed');
+    expect(check.text).toContain('PASS  replication-intact');
     expect(check.text).toContain('PASS  archives-intact');
-    expect(check.text.trimEnd().split('\n').pop()).toBe(`3 of 7 invariants fail for the lab at ${state}`);
+    expect(check.text).not.toContain('versions-at-target');
+    expect(check.text.trimEnd().split('\n').pop()).toBe(`All 5 invariants hold for the lab at ${state}`);
     const json = JSON.parse((await labCheck({ state }, { json: true })).text);
-    expect(json.ok).toBe(false);
+    expect(json).toMatchObject({ ok: true, phase: 'intact' });
   });
 });

@@ -46,6 +46,9 @@ describe('example plans', () => {
       approvals: [],
       drainTimeoutSeconds: 600,
       childWorkflowThreshold: 50,
+      // preflight warns of subscriptions expiring within a working night; a real Snapshot Agent takes minutes
+      expectedRunHours: 8,
+      snapshotTimeoutMinutes: 30,
     });
   });
 

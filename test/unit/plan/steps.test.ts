@@ -16,7 +16,7 @@ describe('planSteps', () => {
       'upgrading from 8.2.0.0, earlier than 8.3: the background service upgrades each user after the database upgrade and would write while replication is set up, so it is stopped on the 4 personalization servers until replication works',
     );
     expect(reason('restore-service')).toBe(
-      'always: the personalization servers serve users again and their background services start again',
+      "always: the merge agent jobs' schedules are restored as they were, the personalization servers serve users again and their background services start again",
     );
     expect(reason('sync-until-quiet')).toBe(
       'always: Config and Data are merged, one after the other, until 2 rounds in a row move 0 inserts, updates and deletes on every subscription (at most 10 rounds)',
@@ -38,7 +38,9 @@ describe('planSteps', () => {
         reason: 'upgrading from 10.0.0.0, 8.3.253.0 or later: row GUIDs already match, ConvertRowGuids.sql is not needed',
       },
     ]);
-    expect(steps.find((s) => s.id === 'restore-service')?.reason).toBe('always: the personalization servers serve users again');
+    expect(steps.find((s) => s.id === 'restore-service')?.reason).toBe(
+      "always: the merge agent jobs' schedules are restored as they were and the personalization servers serve users again",
+    );
   });
 
   it('between 8.3 and 8.3.253.0 only the row GUIDs are converted (branch-office example, from 8.3.100.0)', async () => {
@@ -65,5 +67,14 @@ describe('planSteps', () => {
     expect(planSteps(plan).find((s) => s.id === 'upgrade')?.reason).toBe(
       'always: personalization servers and databases go from 8.2.0.0 to 10.4.0.0; an operator upgrades them and confirms with `replup confirm`',
     );
+  });
+
+  it("enable-replication says how long it waits for each publication's snapshot (options.snapshotTimeoutMinutes)", async () => {
+    const plan = await loadExample('lab-small.yaml');
+    const reason = (p: typeof plan) => planSteps(p).find((s) => s.id === 'enable-replication')?.reason;
+    expect(reason(plan)).toBe(
+      "always: re-creates the 2 publications (waiting for each publication's snapshot, at most 30 minutes) and 4 subscriptions without a snapshot delivery",
+    );
+    expect(reason({ ...plan, options: { ...plan.options, snapshotTimeoutMinutes: 5 } })).toContain('at most 5 minutes');
   });
 });
