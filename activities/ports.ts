@@ -25,6 +25,11 @@ export interface UserSession {
   login: string;
   program: string;
   host: string;
+  /**
+   * A replication agent's own connection (a merge agent working for the distributor), not a
+   * user's: the drain neither waits for it nor KILLs it.
+   */
+  replicationAgent?: boolean;
 }
 
 export interface ChangeCounts {
@@ -57,13 +62,33 @@ export interface PendingChanges {
 export interface Conflict {
   publication: string;
   table: string;
-  /** 5/6 insert failed, 7/8 delete failed, 9/10 update failed */
+  /** 1-4 decided by the resolver, 5/6 insert failed, 7/8 delete failed, 9/10 update failed, 11-14 see conflict-types.ts */
   conflictType: number;
   /** e.g. 2627 PK violation, 547 FK violation */
   reasonCode: number;
   reasonText: string;
   origin: string;
   rowguid?: string;
+  /** MSrepl_create_time in UTC, ISO 8601. */
+  createdAt?: string;
+  /** The database whose conflict table holds the row: the publication database, or a subscription database when the publication logs conflicts at the subscriber. */
+  loggedAt?: DbRef;
+  /**
+   * What it asks of the run (activities/sqlserver/conflict-types.ts judgeConflict): 'needs-person'
+   * (a failed change) stops it, 'settled' (decided by the resolver) is reported. Absent on results
+   * recorded before the field existed: those stopped the run, and still do on replay.
+   */
+  verdict?: 'needs-person' | 'settled';
+  /** Recorded before the run began (ConflictQuery.since). */
+  beforeRun?: boolean;
+}
+
+/** What conflicts() needs beyond the publication. */
+export interface ConflictQuery {
+  /** The run's start (ISO 8601): rows recorded before it are marked beforeRun. */
+  since?: string;
+  /** The publication's subscription databases, read when it logs its conflicts at the subscriber only. */
+  subscribers?: DbRef[];
 }
 
 export interface BackupRecord {
@@ -83,6 +108,51 @@ export interface SubscriptionState {
   syncType: 'automatic' | 'none';
   /** sysmergesubscriptions.status: 0 inactive, 1 active, 2 deleted */
   status: 'inactive' | 'active' | 'deleted';
+}
+
+/**
+ * One merge subscription as the publication database records it (sysmergesubscriptions joined to
+ * sysmergepublications), for preflight: does it exist, is it active, push, and merged recently
+ * enough that the publication's retention period has not run out.
+ */
+export interface SubscriptionHealth {
+  publication: string;
+  /** Replication names (@@SERVERNAME) as sysmergesubscriptions records them. */
+  subscriber: DbRef;
+  /** sysmergesubscriptions.subscription_type: 0 push, 1 pull, 2 anonymous */
+  type: 'push' | 'pull' | 'anonymous';
+  /** sysmergesubscriptions.status: 0 inactive, 1 active, 2 deleted */
+  status: 'inactive' | 'active' | 'deleted';
+  /** sysmergesubscriptions.last_sync_date as ISO 8601; undefined when it never merged. */
+  lastSync?: string;
+  /** sysmergepublications.retention in days (retention_period_unit applied); 0 = never expires. */
+  retentionDays: number;
+}
+
+/** A SQL Server Agent schedule of a merge agent job (msdb.dbo.sysschedules). */
+export interface AgentJobSchedule {
+  scheduleId: number;
+  name: string;
+  /** sysschedules.enabled: "If the schedule is not enabled, no jobs will run on the schedule." */
+  enabled: boolean;
+}
+
+/** A push subscription's merge agent job and its schedules, as the distributor knows it. */
+export interface MergeAgentJob {
+  /** msdb.dbo.sysjobs.job_id */
+  jobId: string;
+  name: string;
+  publication: string;
+  /** Replication names (MSmerge_agents.subscriber_name / subscriber_db). */
+  subscriber: DbRef;
+  schedules: AgentJobSchedule[];
+}
+
+/** Whether a publication's snapshot is ready for its subscriptions (sysmergepublications.snapshot_ready). */
+export interface SnapshotStatus {
+  ready: boolean;
+  /** The Snapshot Agent's last message when its newest run failed (MSsnapshot_history.runstatus 6). */
+  failure?: string;
 }
 
 export interface ReplicationState {
@@ -124,7 +194,8 @@ export interface SqlFleetPort {
   /** Start the push merge agent's job, wait for it, return the new MSmerge_sessions row. */
   runMergeAgent(sub: SubscriptionRef): Promise<MergeSession>;
   pendingChanges(sub: SubscriptionRef): Promise<PendingChanges>;
-  conflicts(publisher: DbRef, publication: string): Promise<Conflict[]>;
+  /** The publication's conflict rows, each judged (verdict, beforeRun); read where the publication logs them. */
+  conflicts(publisher: DbRef, publication: string, query?: ConflictQuery): Promise<Conflict[]>;
   /** BACKUP DATABASE … COPY_ONLY, CHECKSUM into dir; reuses an existing verified backup of this run. */
   backupDatabase(db: DbRef, dir: string, runId: string): Promise<BackupRecord>;
   replicationState(db: DbRef): Promise<ReplicationState>;
@@ -132,6 +203,14 @@ export interface SqlFleetPort {
   removeReplication(db: DbRef): Promise<void>;
   /** Run a sqlcmd script's batches in order on one connection. */
   runScript(db: DbRef, script: Script): Promise<ScriptRun>;
+  /** Every merge subscription the publication database knows of, with its publication's retention. */
+  mergeSubscriptions(publisher: DbRef): Promise<SubscriptionHealth[]>;
+  /** The merge agent jobs of a publication database's push subscriptions, with their schedules. */
+  mergeAgentJobs(publisher: DbRef): Promise<MergeAgentJob[]>;
+  /** Enables or disables one Agent schedule (sp_update_schedule); a no-op when it already is. */
+  setScheduleEnabled(scheduleId: number, enabled: boolean): Promise<void>;
+  /** The publication's snapshot: ready, or what its Snapshot Agent said when it failed. */
+  snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus>;
   /** Write a marker row at the publisher (verify-replication's canary). */
   writeCanary(publisher: DbRef, token: string): Promise<void>;
   /** Is the marker row present at this database? */

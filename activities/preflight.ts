@@ -1,0 +1,166 @@
+// Preflight findings that are pure functions of what the fleet reported (issue #18 §3, #21): which
+// subscriptions would fail after the drain, which versions are out of order, which agent schedules
+// to pause and how to put them back. No I/O: the activities in upgrade.ts read the fleet through the
+// ports and call these; the tests call them directly.
+//
+// Sources (Microsoft): sysmergesubscriptions (status, subscription_type, last_sync_date)
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/sysmergesubscriptions-transact-sql ;
+// sysmergepublications (retention, retention_period_unit)
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/sysmergepublications-transact-sql ;
+// "Subscription Expiration and Deactivation" (merge: expires when not synchronized within the
+// publication retention period; a 24-hour grace period)
+// https://learn.microsoft.com/en-us/sql/relational-databases/replication/subscription-expiration-and-deactivation ;
+// sysschedules.enabled ("If the schedule is not enabled, no jobs will run on the schedule")
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql .
+import type { DbRef } from '../plan/types.js';
+import { compareVersions } from '../plan/version.js';
+import type { MergeAgentJob, SubscriptionHealth } from './ports.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** The merge retention period's grace period (subscription-expiration-and-deactivation). */
+export const RETENTION_GRACE_HOURS = 24;
+
+/** A subscription the plan expects, its subscriber named as replication knows it (@@SERVERNAME). */
+export interface PlannedSubscription {
+  publication: string;
+  subscriber: DbRef;
+}
+
+export interface SubscriptionFindings {
+  /** Each stops the run at preflight: the object, what is wrong, what to do. */
+  problems: string[];
+  /** Worth an operator's eye, not a stop: recorded in the step note and the report. */
+  warnings: string[];
+}
+
+const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+const sameSub = (p: PlannedSubscription, f: SubscriptionHealth) =>
+  same(p.publication, f.publication) && same(p.subscriber.server, f.subscriber.server) && same(p.subscriber.database, f.subscriber.database);
+const label = (publication: string, sub: DbRef) => `${publication} → ${sub.server}/${sub.database}`;
+
+/**
+ * Every planned subscription exists at its publisher, is an active push subscription and has
+ * merged within its publication's retention period; subscriptions the plan does not know are
+ * problems too (removal would drop them and nothing would create them again).
+ *
+ * @param now ms since the epoch; @param runHours how long the run is expected to take (a
+ * subscription expiring within it is a warning).
+ */
+export function assessSubscriptions(publisher: DbRef, planned: PlannedSubscription[], found: SubscriptionHealth[], now: number, runHours: number): SubscriptionFindings {
+  const at = `${publisher.server}/${publisher.database}`;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const live = found.filter((f) => f.status !== 'deleted');
+  for (const p of planned) {
+    const f = live.find((x) => sameSub(p, x));
+    const name = `subscription ${label(p.publication, p.subscriber)}`;
+    if (!f) {
+      problems.push(`${name} does not exist at ${at} (sysmergesubscriptions): create it as the vendor's scripts do, or remove the subscriber from the plan`);
+      continue;
+    }
+    if (f.type !== 'push') {
+      problems.push(`${name} is a ${f.type} subscription: replup runs push subscriptions' merge agents only; recreate it as a push subscription or upgrade this subscriber by hand`);
+      continue;
+    }
+    if (f.status === 'inactive') {
+      problems.push(`${name} is inactive (sysmergesubscriptions.status 0): it cannot merge; synchronize or reinitialize it (upload first) in Replication Monitor, then retry preflight`);
+      continue;
+    }
+    if (f.retentionDays <= 0 || f.lastSync === undefined) continue; // never expires / not merged yet
+    const last = Date.parse(f.lastSync);
+    const retentionEnds = last + f.retentionDays * DAY_MS;
+    const expires = retentionEnds + RETENTION_GRACE_HOURS * HOUR_MS;
+    const since = `last merged ${f.lastSync}, publication retention ${f.retentionDays} days`;
+    if (now >= expires) {
+      problems.push(
+        `${name} has expired (${since}, and the ${RETENTION_GRACE_HOURS}-hour grace period is over): its changes can no longer merge, so they would be lost with replication; reinitialize it with upload first (sp_reinitmergesubscription @upload_first = 'true') or drop and recreate it, then retry preflight`,
+      );
+    } else if (now >= retentionEnds) {
+      problems.push(`${name} is past its retention period (${since}) and expires at ${new Date(expires).toISOString()}: merge it now (or reinitialize it with upload first), then retry preflight`);
+    } else if (retentionEnds <= now + runHours * HOUR_MS) {
+      warnings.push(`${name} reaches the end of its retention period at ${new Date(retentionEnds).toISOString()}, within the planned run of ${runHours} h (options.expectedRunHours): the run's first sync merges it in time unless it is held up before then`);
+    }
+  }
+  const unknown = live.filter((f) => !planned.some((p) => sameSub(p, f)));
+  if (unknown.length) {
+    problems.push(
+      `${at} has subscriptions the plan does not know: ${unknown.map((f) => `${label(f.publication, f.subscriber)} (${f.type})`).join(', ')}; remove-replication would drop them and nothing would create them again: add them to the plan, or drop them first`,
+    );
+  }
+  return { problems, warnings };
+}
+
+/** A server's SQL Server version, as serverFacts reported it. */
+export interface ServerVersion {
+  server: string;
+  version: string;
+}
+
+/**
+ * Version order for each publisher → subscriber pair (a branch publisher must not run an older SQL
+ * Server than its recovery subscriber), and a distributor on its own server at least at every
+ * publisher's version (replication-backward-compatibility).
+ */
+export function versionOrderProblems(pairs: { publisher: ServerVersion; subscriber: ServerVersion }[], distributor?: ServerVersion): string[] {
+  const problems = new Set<string>();
+  for (const { publisher, subscriber } of pairs) {
+    if (same(publisher.server, subscriber.server) || compareVersions(subscriber.version, publisher.version) <= 0) continue;
+    problems.add(
+      `the subscriber ${subscriber.server} runs SQL Server ${subscriber.version}, newer than its publisher ${publisher.server} (${publisher.version}): a publisher must run the highest version of the servers it replicates with; upgrade ${publisher.server} first`,
+    );
+  }
+  if (distributor) {
+    for (const { publisher } of pairs) {
+      if (compareVersions(distributor.version, publisher.version) >= 0) continue;
+      problems.add(`the distributor ${distributor.server} runs SQL Server ${distributor.version}, older than the publisher ${publisher.server} (${publisher.version}): a distributor must be at least at its publishers' version; upgrade the distributor first`);
+    }
+  }
+  return [...problems];
+}
+
+/** Every database's product version is the plan's `from` (issue #21: a fleet already at the target stops here). */
+export function productVersionProblems(versions: { db: DbRef; version: string }[], from: string, to: string): string[] {
+  const at = versions.filter((v) => compareVersions(v.version, from) !== 0);
+  if (!at.length) return [];
+  const all = at.length === versions.length && at.every((v) => compareVersions(v.version, to) >= 0);
+  if (all) {
+    return [`every database already runs ${to} or later (${at.map((v) => `${v.db.server}/${v.db.database} ${v.version}`).join(', ')}): this fleet is already upgraded; there is nothing to do, or correct from/to in the plan`];
+  }
+  return at.map((v) =>
+    compareVersions(v.version, to) >= 0
+      ? `${v.db.server}/${v.db.database} already runs ${v.version}, the plan's target is ${to}: part of the fleet was upgraded already; finish it by hand or correct the plan, then retry preflight`
+      : `${v.db.server}/${v.db.database} runs ${v.version}, the plan says from: ${from}: correct from in the plan (the steps that apply depend on it), then retry preflight`,
+  );
+}
+
+/** What a schedule was before the run, keyed so that a job re-created by the run finds it again. */
+export interface RecordedSchedule {
+  publication: string;
+  subscriber: DbRef;
+  schedule: string;
+  enabled: boolean;
+}
+
+export function recordSchedules(jobs: MergeAgentJob[]): RecordedSchedule[] {
+  return jobs.flatMap((j) => j.schedules.map((s) => ({ publication: j.publication, subscriber: j.subscriber, schedule: s.name, enabled: s.enabled })));
+}
+
+/**
+ * The enabled state each current schedule should get back: the recorded state of the schedule of
+ * the same name for the same subscription (a re-created job keeps the vendor script's names), else
+ * whether that subscription had any enabled schedule, else enabled (a subscription new to the
+ * fleet keeps the schedule its script gave it).
+ */
+export function schedulesToRestore(current: MergeAgentJob[], recorded: RecordedSchedule[]): { scheduleId: number; enabled: boolean; job: string }[] {
+  const out: { scheduleId: number; enabled: boolean; job: string }[] = [];
+  for (const job of current) {
+    const mine = recorded.filter((r) => same(r.publication, job.publication) && same(r.subscriber.server, job.subscriber.server) && same(r.subscriber.database, job.subscriber.database));
+    for (const s of job.schedules) {
+      const exact = mine.find((r) => same(r.schedule, s.name));
+      const enabled = exact ? exact.enabled : mine.length ? mine.some((r) => r.enabled) : true;
+      if (s.enabled !== enabled) out.push({ scheduleId: s.scheduleId, enabled, job: job.name });
+    }
+  }
+  return out;
+}
