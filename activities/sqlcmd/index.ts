@@ -1,7 +1,18 @@
-// sqlcmd scripts: parsing (GO, :setvar, $(var), :r, :on error) and the sync-type rewrite.
-// Both are pure; reading files from disk is the caller's (see activities/sqlcmd/files.ts).
+// sqlcmd scripts: decoding (read.ts), parsing (GO, :setvar, $(var), :r, :on error), the vendor
+// scripts' variables and the sync-type rewrite. All pure; reading files from disk is files.ts.
 export { parseSqlcmd, SqlcmdError } from './parse.js';
-export type { OnError, SqlcmdBatch, ParsedScript, ParseOptions, IncludedFile } from './parse.js';
-export { rewriteSyncType, SyncTypeRewriteError, SYNC_TYPE_NONE } from './rewrite.js';
-export type { SyncTypeChange, SyncTypeRewrite } from './rewrite.js';
-// includeFromDir (node:fs) is exported from './files.js' only, so this module stays pure.
+export type { OnError, SqlcmdBatch, ParsedScript, ParseOptions, IncludedFile, VariableContext, VariableReference } from './parse.js';
+export { rewriteSyncType, syncTypesOf, SyncTypeRewriteError, SYNC_TYPE_NONE, SYNC_TYPE_PROCEDURES } from './rewrite.js';
+export type { SyncTypeChange, SyncTypeRewrite, SyncTypeCall } from './rewrite.js';
+export { decodeScript, ScriptEncodingError } from './read.js';
+export type { DecodedScript, ScriptEncoding } from './read.js';
+export {
+  DEFAULT_SCRIPT_VARIABLES,
+  SCRIPT_VARIABLE_PLACEHOLDERS,
+  expandScriptVariables,
+  missingPlaceholders,
+  sqlcmdVariables,
+  unknownPlaceholders,
+} from './variables.js';
+export type { ScriptFor } from './variables.js';
+// includeFromDir and readScript (node:fs) are exported from './files.js' only, so this module stays pure.

@@ -1,8 +1,17 @@
 // The sync-type rewrite (DOMAIN.md §1 step 5): re-adding subscribers must not deliver a snapshot,
-// because a snapshot deletes the subscriber's archive data. So every sp_addmergesubscription call
-// ends up with @sync_type = N'none', whatever the original spelling or parameter order, and a call
-// that leaves it out (default 'automatic' = snapshot) gets it added. Comments and strings are
-// never touched. Pure.
+// because a snapshot deletes the subscriber's archive data. So every call of a merge subscription
+// procedure that takes a sync type ends up with @sync_type = N'none', whatever the original
+// spelling, case, spacing or parameter order, and a call that leaves it out (default 'automatic' =
+// snapshot) gets it added. Which procedures take @sync_type, and at which position, is read from
+// Microsoft's pages:
+//   sp_addmergesubscription, 7th: https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-addmergesubscription-transact-sql
+//   sp_addmergepullsubscription, 6th: https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-addmergepullsubscription-transact-sql
+//   (sp_addmergepullsubscription_agent and sp_addmergepushsubscription_agent take none:
+//   https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-addmergepullsubscription-agent-transact-sql)
+// What cannot be rewritten safely is refused with its line: a call assembled at run time (the
+// procedure's name inside a string: EXEC(…), sp_executesql) and a sync type inside a string, and
+// sp_changemergesubscription, which can change a subscription's sync type after it is created.
+// Comments are never touched. Pure.
 
 export interface SyncTypeChange {
   /** Line (1-based, in the original text) where the change starts. */
@@ -29,10 +38,15 @@ export class SyncTypeRewriteError extends Error {
 }
 
 export const SYNC_TYPE_NONE = "@sync_type = N'none'";
-const PROCEDURE = 'sp_addmergesubscription';
-// sp_addmergesubscription's 7th parameter is @sync_type (@publication, @subscriber,
-// @subscriber_db, @subscription_type, @subscriber_type, @subscription_priority, @sync_type, …).
-const SYNC_TYPE_POSITION = 7;
+/** The procedures that take @sync_type, and its position for calls written without names. */
+export const SYNC_TYPE_PROCEDURES: Record<string, number> = {
+  // @publication, @subscriber, @subscriber_db, @subscription_type, @subscriber_type, @subscription_priority, @sync_type
+  sp_addmergesubscription: 7,
+  // @publication, @publisher, @publisher_db, @subscriber_type, @subscription_priority, @sync_type
+  sp_addmergepullsubscription: 6,
+};
+const CHANGE_PROCEDURE = 'sp_changemergesubscription';
+const DYNAMIC = /\b(sp_addmergesubscription|sp_addmergepullsubscription|sp_changemergesubscription)\b|@sync_type\b/i;
 // A word in these positions starts the next statement, not an argument.
 const STATEMENT_WORDS = new Set([
   'alter', 'begin', 'commit', 'create', 'declare', 'delete', 'drop', 'else', 'end', 'exec', 'execute',
@@ -61,26 +75,89 @@ interface Edit {
   replacement: string;
 }
 
+/**
+ * Rewrites every sync type of the script's merge subscription calls to none.
+ * @throws SyncTypeRewriteError (with the line) for what cannot be rewritten safely
+ */
 export function rewriteSyncType(text: string): SyncTypeRewrite {
   const tokens = tokenize(text);
+  refuseUnsafe(tokens, text);
   const edits: Edit[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i] as Token;
-    if (!isProcedureName(tokens, i)) continue;
-    const args = readArguments(tokens, i + 1, text);
-    const edit = syncTypeEdit(args, token);
+  for (const call of calls(tokens, text)) {
+    const edit = syncTypeEdit(call.args, call.name, call.position);
     if (edit && text.slice(edit.start, edit.end) !== edit.replacement) edits.push(edit);
   }
   return applyEdits(text, edits);
 }
 
-function isProcedureName(tokens: Token[], i: number): boolean {
+export interface SyncTypeCall {
+  procedure: string;
+  line: number;
+  /** The sync type as written (quotes and N removed, lower case), or 'automatic' when left out (the default). */
+  syncType: string;
+}
+
+/**
+ * The merge subscription calls of a script and the sync type each one asks for: what prepare-scripts
+ * verifies after the rewrite (every one must be none).
+ */
+export function syncTypesOf(text: string): SyncTypeCall[] {
+  const tokens = tokenize(text);
+  return calls(tokens, text).map((call) => {
+    const named = call.args.find((a) => a.name && a.name.text.toLowerCase() === '@sync_type');
+    const positional = call.args.slice(0, call.position).every((a) => !a.name) ? call.args[call.position - 1] : undefined;
+    const arg = named ?? positional;
+    const raw = arg ? text.slice(arg.valueStart, arg.valueEnd) : 'automatic';
+    const value = raw.replace(/^N?'(.*)'$/is, '$1').replace(/''/g, "'").toLowerCase();
+    return { procedure: call.procedure, line: lineOf(text, call.name.start), syncType: value === 'default' ? 'automatic' : value };
+  });
+}
+
+interface Call {
+  procedure: string;
+  name: Token;
+  position: number;
+  args: Argument[];
+}
+
+function calls(tokens: Token[], text: string): Call[] {
+  const out: Call[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const procedure = procedureAt(tokens, i);
+    if (!procedure || !Object.hasOwn(SYNC_TYPE_PROCEDURES, procedure)) continue;
+    out.push({ procedure, name: tokens[i] as Token, position: SYNC_TYPE_PROCEDURES[procedure] as number, args: readArguments(tokens, i + 1, text, procedure) });
+  }
+  return out;
+}
+
+/** A procedure name in the script, or a sync type, that the rewrite cannot reach or vouch for. */
+function refuseUnsafe(tokens: Token[], text: string): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    if (token.kind === 'string' && DYNAMIC.test(token.text)) {
+      throw new SyncTypeRewriteError(
+        lineOf(text, token.start + (DYNAMIC.exec(token.text)?.index ?? 0)),
+        `a merge subscription call or a sync type inside a string (dynamic SQL, run by EXEC(…) or sp_executesql) cannot be rewritten safely; write the call as a plain EXEC with @sync_type = N'none'`,
+      );
+    }
+    if (procedureAt(tokens, i) === CHANGE_PROCEDURE) {
+      throw new SyncTypeRewriteError(
+        lineOf(text, token.start),
+        `${CHANGE_PROCEDURE} can change a subscription's sync type after it is created, which replup cannot vouch for; remove the call from the subscription script`,
+      );
+    }
+  }
+}
+
+function procedureAt(tokens: Token[], i: number): string | undefined {
   const token = tokens[i] as Token;
-  if (token.kind !== 'word' && token.kind !== 'bracket') return false;
-  if (unquote(token).toLowerCase() !== PROCEDURE) return false;
+  if (token.kind !== 'word' && token.kind !== 'bracket') return undefined;
+  const name = unquote(token).toLowerCase();
+  if (!Object.hasOwn(SYNC_TYPE_PROCEDURES, name) && name !== CHANGE_PROCEDURE) return undefined;
   const next = nextSignificant(tokens, i + 1);
   // `x.sp_addmergesubscription.y` or `sp_addmergesubscription(` is not a call of the procedure.
-  return !(next && next.token.kind === 'punct' && (next.token.text === '.' || next.token.text === '('));
+  if (next && next.token.kind === 'punct' && (next.token.text === '.' || next.token.text === '(')) return undefined;
+  return name;
 }
 
 function unquote(token: Token): string {
@@ -96,7 +173,7 @@ function nextSignificant(tokens: Token[], from: number): { token: Token; index: 
 }
 
 /** Reads `[@name =] value [OUTPUT]` arguments separated by commas. */
-function readArguments(tokens: Token[], from: number, text: string): Argument[] {
+function readArguments(tokens: Token[], from: number, text: string, procedure: string): Argument[] {
   const args: Argument[] = [];
   let at = from;
   for (;;) {
@@ -110,12 +187,12 @@ function readArguments(tokens: Token[], from: number, text: string): Argument[] 
       if (eq && eq.token.text === '=') {
         name = first.token;
         const value = nextSignificant(tokens, eq.index + 1);
-        if (!value) throw unreadable(text, first.token.start);
+        if (!value) throw unreadable(text, first.token.start, procedure);
         valueAt = value;
       }
     }
     const value = readValue(tokens, valueAt.index);
-    if (!value) throw unreadable(text, valueAt.token.start);
+    if (!value) throw unreadable(text, valueAt.token.start, procedure);
     let end = value.end;
     let last = value.lastIndex;
     const output = nextSignificant(tokens, last + 1);
@@ -146,20 +223,20 @@ function readValue(tokens: Token[], index: number): { end: number; lastIndex: nu
   return { end: token.end, lastIndex: index };
 }
 
-function unreadable(text: string, offset: number): SyncTypeRewriteError {
+function unreadable(text: string, offset: number, procedure: string): SyncTypeRewriteError {
   return new SyncTypeRewriteError(
     lineOf(text, offset),
-    `cannot read the arguments of this ${PROCEDURE} call; set ${SYNC_TYPE_NONE} in it by hand`,
+    `cannot read the arguments of this ${procedure} call; set ${SYNC_TYPE_NONE} in it by hand`,
   );
 }
 
-function syncTypeEdit(args: Argument[], procedure: Token): Edit | undefined {
+function syncTypeEdit(args: Argument[], procedure: Token, position: number): Edit | undefined {
   const named = args.find((a) => a.name && a.name.text.toLowerCase() === '@sync_type');
   if (named && named.name) return { start: named.name.start, end: named.valueEnd, replacement: SYNC_TYPE_NONE };
   // Positional arguments come first (T-SQL allows no positional one after a named one).
-  const leading = args.slice(0, SYNC_TYPE_POSITION);
-  const seventh = leading.length === SYNC_TYPE_POSITION && leading.every((a) => !a.name) ? leading[SYNC_TYPE_POSITION - 1] : undefined;
-  if (seventh) return { start: seventh.valueStart, end: seventh.valueEnd, replacement: "N'none'" };
+  const leading = args.slice(0, position);
+  const positional = leading.length === position && leading.every((a) => !a.name) ? leading[position - 1] : undefined;
+  if (positional) return { start: positional.valueStart, end: positional.valueEnd, replacement: "N'none'" };
   const last = args[args.length - 1];
   if (!last) return { start: procedure.end, end: procedure.end, replacement: ` ${SYNC_TYPE_NONE}` };
   return { start: last.end, end: last.end, replacement: `, ${SYNC_TYPE_NONE}` };

@@ -62,7 +62,7 @@ describe('parseSqlcmd: variables', () => {
     [':setvar "" inside quotes is one "', lines(':setvar Q "say ""hi"""', "SELECT '$(Q)'"), {}, ['SELECT \'say "hi"\'']],
     [':setvar overrides -v (sqlcmd precedence)', lines(':setvar Db Other', 'USE $(Db)'), { Db: 'PS' }, ['USE Other']],
     [':setvar may use another variable', lines(':setvar Full "$(Db)_Archive"', 'USE $(Full)'), { Db: 'PS' }, ['USE PS_Archive']],
-    ['a value is not re-read for variables or GO', 'SELECT $(A)', { A: '$(B)' }, ['SELECT $(B)']],
+    ['a value is not re-read for variables or GO', "SELECT '$(A)'", { A: '$(B)' }, ["SELECT '$(B)'"]],
     ['substituted inside brackets', 'SELECT * FROM [$(Db)].dbo.t', { Db: 'P S' }, ['SELECT * FROM [P S].dbo.t']],
   ];
   it.each(cases)('%s', (_name, text, vars, expected) => {
@@ -71,14 +71,14 @@ describe('parseSqlcmd: variables', () => {
 
   it(':setvar with no value drops the variable', () => {
     expect(errorOf(lines(':setvar Db PS', ':setvar Db', 'USE $(Db)'), { file: 'a.sql' })).toBe(
-      `a.sql:3: variable $(Db) is not defined: add ':setvar Db "value"' before this line or pass it as a script variable`,
+      `a.sql:3: variable $(Db) is not defined: add ':setvar Db "value"' before this line or pass it as a script variable (the plan's scripts.variables)`,
     );
   });
 });
 
 describe('parseSqlcmd: errors name the file and line', () => {
   const cases: [string, string, string][] = [
-    ['an undefined variable', lines('SELECT 1', "SELECT '$(Nope)'"), `s.sql:2: variable $(Nope) is not defined: add ':setvar Nope "value"' before this line or pass it as a script variable`],
+    ['an undefined variable', lines('SELECT 1', "SELECT '$(Nope)'"), `s.sql:2: variable $(Nope) is not defined: add ':setvar Nope "value"' before this line or pass it as a script variable (the plan's scripts.variables)`],
     ['GO followed by junk', lines('SELECT 1', 'GO now'), `s.sql:2: 'GO' may only be followed by a repeat count (e.g. 'GO 3'), found 'now'`],
     ['GO;', lines('SELECT 1', 'GO;'), `s.sql:2: 'GO' may only be followed by a repeat count (e.g. 'GO 3'), found ';'`],
     ['GO 0', 'GO 0', `s.sql:1: 'GO 0': the repeat count must be 1 or more`],
@@ -149,12 +149,26 @@ describe('parseSqlcmd: :r includes', () => {
       `main.sql:2: ':r missing.sql': cannot read the file (no such file missing.sql)`,
     );
   });
-  it('reads from disk relative to the script, Windows separators included', () => {
+  // sqlcmd-utility, :r: "filename is read relative to the startup directory in which sqlcmd was run"
+  // (https://learn.microsoft.com/en-us/sql/tools/sqlcmd/sqlcmd-utility), not relative to the including file.
+  it('reads from disk relative to the startup directory (the scripts folder), Windows separators included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'replup-sqlcmd-'));
     mkdirSync(join(dir, 'inc'));
     writeFileSync(join(dir, 'inc', 'part.sql'), 'PRINT $(X)\n');
-    writeFileSync(join(dir, 'inc', 'outer.sql'), ':r .\\part.sql\n');
+    writeFileSync(join(dir, 'part.sql'), 'PRINT 0\n'); // what a path relative to the including file would not read
+    writeFileSync(join(dir, 'inc', 'outer.sql'), ':r .\\inc\\part.sql\n');
     const parsed = parseSqlcmd(':r inc\\outer.sql', { resolveInclude: includeFromDir(dir), vars: { X: '7' }, file: 'main.sql' });
     expect(parsed.batches.map((b) => [b.sql, b.file])).toEqual([['PRINT 7', join('inc', 'part.sql')]]);
+  });
+  it('an include is decoded like any script: a UTF-16 LE file with its mark is read as text', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replup-sqlcmd-'));
+    writeFileSync(join(dir, 'part.sql'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("PRINT N'Zürich'\r\n", 'utf16le')]));
+    expect(parseSqlcmd(':r part.sql', { resolveInclude: includeFromDir(dir) }).batches.map((b) => b.sql)).toEqual(["PRINT N'Zürich'"]);
+  });
+  it.runIf(process.platform !== 'win32')('a Windows absolute path on a Linux worker says how to fix the plan', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replup-sqlcmd-'));
+    expect(errorOf(':r C:\\Vendor\\Replication\\Common.sql', { resolveInclude: includeFromDir(dir), file: 'main.sql' })).toBe(
+      `main.sql:1: ':r C:\\Vendor\\Replication\\Common.sql': cannot read the file (C:\\Vendor\\Replication\\Common.sql is a Windows absolute path, which a worker on ${process.platform} cannot read: copy the file into the plan's scripts.dir (${dir}) and include it relative to that folder (':r .\\Common.sql'), or set scripts.dir to the folder as this worker sees it)`,
+    );
   });
 });

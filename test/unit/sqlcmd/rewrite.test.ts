@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rewriteSyncType, SyncTypeRewriteError } from '../../../activities/sqlcmd/index.js';
+import { rewriteSyncType, syncTypesOf, SyncTypeRewriteError } from '../../../activities/sqlcmd/index.js';
 
 const lines = (...l: string[]) => l.join('\n');
 
@@ -20,7 +20,10 @@ describe('rewriteSyncType', () => {
     ['two calls, each rewritten', lines("EXEC sp_addmergesubscription @publication = N'Config', @sync_type = N'Automatic'", 'GO', "EXEC sp_addmergesubscription @publication = N'Data'"), lines("EXEC sp_addmergesubscription @publication = N'Config', @sync_type = N'none'", 'GO', "EXEC sp_addmergesubscription @publication = N'Data', @sync_type = N'none'")],
     ['a call in a line comment is left alone', "-- EXEC sp_addmergesubscription @publication = N'X', @sync_type = N'automatic'", "-- EXEC sp_addmergesubscription @publication = N'X', @sync_type = N'automatic'"],
     ['a call in a block comment is left alone', "/* EXEC sp_addmergesubscription @sync_type = N'automatic' */ SELECT 1", "/* EXEC sp_addmergesubscription @sync_type = N'automatic' */ SELECT 1"],
-    ['a call in a string is left alone', "PRINT 'EXEC sp_addmergesubscription @sync_type = N''automatic'''", "PRINT 'EXEC sp_addmergesubscription @sync_type = N''automatic'''"],
+    ['the pull subscription procedure too', "EXEC sp_addmergepullsubscription @publication = N'Data', @publisher = N'P', @sync_type = N'automatic'", "EXEC sp_addmergepullsubscription @publication = N'Data', @publisher = N'P', @sync_type = N'none'"],
+    ['pull, positional: the 6th argument is @sync_type', "EXEC sp_addmergepullsubscription N'Data', N'P', N'PS', N'local', 0, N'automatic'", "EXEC sp_addmergepullsubscription N'Data', N'P', N'PS', N'local', 0, N'none'"],
+    ['pull, omitted: added', "exec SP_ADDMERGEPULLSUBSCRIPTION @publication = N'Data'", "exec SP_ADDMERGEPULLSUBSCRIPTION @publication = N'Data', @sync_type = N'none'"],
+    ['upper-case procedure, tabs and newlines between the parts', "EXEC\tSP_AddMergeSubscription\n\t@publication=N'Data' ,\n\t@sync_type\t=\tN'automatic'", "EXEC\tSP_AddMergeSubscription\n\t@publication=N'Data' ,\n\t@sync_type = N'none'"],
     ['the pull procedure and other procedures are left alone', "EXEC sp_addmergepushsubscription_agent @publication = N'Data'", "EXEC sp_addmergepushsubscription_agent @publication = N'Data'"],
     ['a comment between the arguments', "EXEC sp_addmergesubscription @publication = N'Data' /* why */, @sync_type /* x */ = N'automatic'", "EXEC sp_addmergesubscription @publication = N'Data' /* why */, @sync_type = N'none'"],
     ['the next statement is not an argument', lines("EXEC sp_addmergesubscription @publication = N'Data'", 'EXEC sp_addmergepushsubscription_agent @publication = N\'Data\''), lines("EXEC sp_addmergesubscription @publication = N'Data', @sync_type = N'none'", 'EXEC sp_addmergepushsubscription_agent @publication = N\'Data\'')],
@@ -46,6 +49,30 @@ describe('rewriteSyncType', () => {
   it('leaves an already-correct script exactly as it was', () => {
     const script = "EXEC sp_addmergesubscription @publication = N'Data', @sync_type = N'none'\r\nGO\r\n";
     expect(rewriteSyncType(script)).toEqual({ text: script, changes: [] });
+  });
+
+  // Which procedures take @sync_type: sp_addmergesubscription (7th parameter) and
+  // sp_addmergepullsubscription (6th) per their Microsoft pages; sp_addmergepullsubscription_agent
+  // has no such parameter (https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-addmergepullsubscription-agent-transact-sql).
+  const refused: [string, string, string][] = [
+    ['a call inside a string (dynamic SQL)', lines('SELECT 1', "EXEC (N'EXEC sp_addmergesubscription @publication = N''Data''')"), 'line 2: a merge subscription call or a sync type inside a string'],
+    ['a sync type inside a string', lines("DECLARE @s nvarchar(100) = N'@sync_type = automatic'", 'GO'), 'line 1: a merge subscription call or a sync type inside a string'],
+    ['a call through sp_executesql', lines('', '', "EXEC sp_executesql N'exec sp_addmergepullsubscription @publication = N''Data'''"), 'line 3: a merge subscription call or a sync type inside a string'],
+    ['sp_changemergesubscription', "EXEC sp_changemergesubscription @publication = N'Data', @property = N'sync_type', @value = N'automatic'", 'line 1: sp_changemergesubscription can change a subscription'],
+  ];
+  it.each(refused)('refuses what it cannot rewrite safely, naming the line: %s', (_name, script, message) => {
+    expect(() => rewriteSyncType(script)).toThrow(SyncTypeRewriteError);
+    expect(() => rewriteSyncType(script)).toThrow(message);
+  });
+
+  it('syncTypesOf reads back each call: what prepare-scripts verifies after the rewrite', () => {
+    const script = lines("EXEC sp_addmergesubscription @publication = N'Config', @sync_type = N'Automatic'", 'GO', "EXEC sp_addmergepullsubscription N'Data', N'P', N'PS', N'local', 0, N'none'", 'GO', "EXEC sp_addmergesubscription @publication = N'Data'");
+    expect(syncTypesOf(script)).toEqual([
+      { procedure: 'sp_addmergesubscription', line: 1, syncType: 'automatic' },
+      { procedure: 'sp_addmergepullsubscription', line: 3, syncType: 'none' },
+      { procedure: 'sp_addmergesubscription', line: 5, syncType: 'automatic' },
+    ]);
+    expect(syncTypesOf(rewriteSyncType(script).text).map((c) => c.syncType)).toEqual(['none', 'none', 'none']);
   });
 
   it('refuses a call it cannot read, naming the line', () => {

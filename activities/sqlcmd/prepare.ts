@@ -1,0 +1,134 @@
+// Preparing the vendor scripts for a run, on the worker: read each one as sqlcmd reads it (one
+// decoder), rewrite the subscription scripts' sync type, and check every run the workflow will
+// make — with the very values it will pass — before anything changes. The same functions build the
+// variables when the scripts run, so what preflight checked is what runs.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { DbRef } from '../../plan/types.js';
+import { includeFromDir, readScript } from './files.js';
+import { parseSqlcmd, SqlcmdError, type OnError } from './parse.js';
+import { ScriptEncodingError, type ScriptEncoding } from './read.js';
+import { rewriteSyncType, syncTypesOf, SyncTypeRewriteError, SYNC_TYPE_PROCEDURES, type SyncTypeChange } from './rewrite.js';
+import { DEFAULT_SCRIPT_VARIABLES, expandScriptVariables, missingPlaceholders, sqlcmdVariables, type ScriptFor } from './variables.js';
+
+/** A script that must not run as it is: the message names the file, the line and the fix. */
+export class ScriptProblem extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScriptProblem';
+  }
+}
+
+/** One run of a script: what it runs for, and the database it runs in (sqlcmd -S/-d). */
+export interface ScriptRun {
+  for: ScriptFor;
+  at: DbRef;
+}
+
+export interface LoadedScript {
+  /** The text to run (rewritten for subscription scripts), without a byte-order mark. */
+  text: string;
+  encoding: ScriptEncoding;
+  changes: SyncTypeChange[];
+}
+
+/**
+ * Reads one script from the scripts folder through the one decoder, and rewrites its sync type
+ * when asked. A subscription script must come out with every merge subscription call at sync type
+ * none, and must have at least one.
+ * @throws ScriptProblem naming the file (and line) for an unreadable, undecodable or unsafe script
+ */
+export async function loadScript(dir: string, file: string, rewrite: boolean): Promise<LoadedScript> {
+  let decoded;
+  try {
+    decoded = await readScript(dir, file);
+  } catch (err) {
+    if (err instanceof ScriptEncodingError) throw new ScriptProblem(`script ${join(dir, file)}${err.message.slice(err.file.length)}; nothing has been changed`);
+    throw new ScriptProblem(`script ${join(dir, file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? err}); check scripts.dir in the plan`);
+  }
+  if (!rewrite) return { ...decoded, changes: [] };
+  let rewritten;
+  try {
+    rewritten = rewriteSyncType(decoded.text);
+  } catch (err) {
+    if (!(err instanceof SyncTypeRewriteError)) throw err;
+    throw new ScriptProblem(`${join(dir, file)} ${err.message}`);
+  }
+  const calls = syncTypesOf(rewritten.text);
+  if (calls.length === 0) {
+    throw new ScriptProblem(
+      `${join(dir, file)} (read as ${decoded.encoding}) has no ${Object.keys(SYNC_TYPE_PROCEDURES).join(' or ')} call, so replup cannot find or set its sync type: is it the vendor's subscription script? (a call made inside an :r include must be moved into the script)`,
+    );
+  }
+  const notNone = calls.filter((c) => c.syncType !== 'none');
+  if (notNone.length) {
+    throw new ScriptProblem(`${join(dir, file)}: after the rewrite, ${notNone.map((c) => `line ${c.line} (${c.procedure}) still has sync type ${c.syncType}`).join('; ')}; set @sync_type = N'none' there by hand`);
+  }
+  return { ...decoded, text: rewritten.text, changes: rewritten.changes };
+}
+
+/** `for` with every server named as replication knows it (@@SERVERNAME, SqlFleetPort.replicationName). */
+export async function withReplicationNames(f: ScriptFor, name: (server: string) => Promise<string>): Promise<ScriptFor> {
+  const db = async (d: DbRef | undefined) => (d ? { server: await name(d.server), database: d.database } : undefined);
+  return {
+    ...(f.publication !== undefined && { publication: f.publication }),
+    ...(f.publisher && { publisher: (await db(f.publisher))! }),
+    ...(f.subscriber && { subscriber: (await db(f.subscriber))! }),
+    distributor: (await db(f.distributor))!,
+  };
+}
+
+/**
+ * The variables one run passes (sqlcmd -v): the plan's mapping expanded for what it runs for, and
+ * sqlcmd's own SQLCMD* variables for where it runs.
+ */
+export function runVariables(mapping: Readonly<Record<string, string>> | undefined, run: ScriptRun): Record<string, string> {
+  return { ...sqlcmdVariables({ server: run.at.server, database: run.at.database, workstation: hostname() }), ...expandScriptVariables(mapping, run.for) };
+}
+
+/**
+ * Checks every run of one script as the runner will parse it, with the values it will pass:
+ * undefined variables (naming the plan's mapping when it has no value for this script), values
+ * that cannot stand where the script puts them, and a `:setvar` that would silently replace a
+ * value the plan passes (sqlcmd gives :setvar precedence over -v).
+ * @throws ScriptProblem with the file, line and fix
+ */
+export function checkRuns(dir: string, file: string, text: string, runs: ScriptRun[], mapping: Readonly<Record<string, string>> | undefined, onError: OnError): void {
+  const seen = new Set<string>();
+  for (const run of runs) {
+    const vars = runVariables(mapping, run);
+    const key = JSON.stringify(vars);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let parsed;
+    try {
+      parsed = parseSqlcmd(text, { file, vars, onError, resolveInclude: includeFromDir(dir) });
+    } catch (err) {
+      if (!(err instanceof SqlcmdError)) throw err;
+      throw new ScriptProblem(`${join(dir, err.file)} line ${err.line}: ${explain(err, mapping, run)}; fix the script or the plan, then retry this step`);
+    }
+    const passed = new Set(Object.keys(expandScriptVariables(mapping, run.for)).map((n) => n.toUpperCase()));
+    const clash = parsed.setvars.find((s) => passed.has(s.name.toUpperCase()));
+    if (clash) {
+      throw new ScriptProblem(
+        `${join(dir, clash.file)} line ${clash.line}: ':setvar ${clash.name}' replaces the value the plan passes for $(${clash.name}) (in sqlcmd :setvar wins over -v), so the script would run with the script's value, not the fleet's; remove the line, or remove ${clash.name} from the plan's scripts.variables`,
+      );
+    }
+  }
+}
+
+function explain(err: SqlcmdError, mapping: Readonly<Record<string, string>> | undefined, run: ScriptRun): string {
+  const name = err.variable;
+  const entry = name === undefined ? undefined : Object.entries(mapping ?? DEFAULT_SCRIPT_VARIABLES).find(([n]) => n.toUpperCase() === name.toUpperCase());
+  if (entry && /is not defined/.test(err.detail)) {
+    const missing = missingPlaceholders(entry[1], run.for);
+    return `$(${name}) is mapped in the plan's scripts.variables to '${entry[1]}', but ${missing.map((m) => `{${m}}`).join(', ')} has no value for this script (it runs for ${describe(run.for)}); map ${name} to a value known there`;
+  }
+  return err.detail;
+}
+
+function describe(f: ScriptFor): string {
+  if (f.subscriber && f.publication) return `publication ${f.publication} and subscriber ${f.subscriber.server}/${f.subscriber.database}`;
+  if (f.subscriber) return `subscriber ${f.subscriber.server}/${f.subscriber.database}`;
+  return `publication ${f.publication ?? '?'} on ${f.publisher?.server ?? '?'}/${f.publisher?.database ?? '?'}`;
+}
