@@ -112,7 +112,14 @@ export interface UpgradePlan {
   /** Every site in the fleet, publisher first, in plan order. */
   sites: Site[];
   publications: Publication[];
-  scripts: { dir: string; files: ScriptFiles };
+  scripts: {
+    dir: string;
+    files: ScriptFiles;
+    /** sqlcmd variable name → template over the fleet (`{subscriber.database}` …); default DEFAULT_SCRIPT_VARIABLES. */
+    variables?: Record<string, string>;
+    /** A failed batch before the script's own `:on error`: stop the script (default) or go on as plain sqlcmd does. */
+    onError?: 'exit' | 'ignore';
+  };
   credentials: Credentials;
   hosts: HostCommands;
   backup: { dir: string; copyOnly: true };

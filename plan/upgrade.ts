@@ -11,6 +11,7 @@ import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps
 import { didYouMean } from './suggest.js';
 import { UPGRADE_STEP_IDS, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
 import { compareVersions, parseVersion } from './version.js';
+import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../activities/sqlcmd/variables.js';
 
 export const UPGRADE_RUNBOOK = 'em-personalization-upgrade';
 /** The database name the Personalization Server installer proposes (seed 000, SetMasterUp prompt). */
@@ -256,6 +257,20 @@ export const upgradePlanSchema = z.strictObject({
           removeReplication: scriptFile.optional(),
         })
         .prefault({}),
+      // The vendor scripts' own variable names → values built from the fleet (activities/sqlcmd/variables.ts);
+      // default: the names of replup's example scripts.
+      variables: z
+        .record(
+          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a sqlcmd variable name is letters, digits and '_', not starting with a digit"),
+          z.string().superRefine((template, ctx) => {
+            for (const p of unknownPlaceholders(template)) {
+              ctx.addIssue({ code: 'custom', message: `unknown placeholder {${p}}: use ${SCRIPT_VARIABLE_PLACEHOLDERS.map((x) => `{${x}}`).join(', ')}`, input: template });
+            }
+          }),
+        )
+        .optional(),
+      // What a script does after a failed batch before its own `:on error` line; default exit (sqlcmd -b).
+      onError: z.enum(['exit', 'ignore']).optional(),
     },
     whenMissing("scripts: dir: the vendor's Replication folder for the target version (…\\Support\\Replication\\<version>)"),
   ),
@@ -592,7 +607,12 @@ export function toUpgradePlan(input: UpgradePlanInput, planFolder: string): Upgr
     distributor: input.distributor ?? { server: publisher.server, database: DEFAULT_DISTRIBUTION_DATABASE },
     sites: [publisher, ...configSubscribers],
     publications,
-    scripts: { dir: resolveFrom(planFolder, input.scripts.dir), files: input.scripts.files },
+    scripts: {
+      dir: resolveFrom(planFolder, input.scripts.dir),
+      files: input.scripts.files,
+      ...(input.scripts.variables !== undefined && { variables: input.scripts.variables }),
+      ...(input.scripts.onError !== undefined && { onError: input.scripts.onError }),
+    },
     credentials: input.credentials === 'windows' ? { kind: 'windows' } : { kind: 'sql', ...input.credentials },
     hosts: {
       ...(drain !== undefined && { drain }),
