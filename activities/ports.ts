@@ -170,6 +170,8 @@ export interface Script {
   text: string;
   /** sqlcmd -v variables. */
   vars: Record<string, string>;
+  /** A failed batch before the script's own `:on error`: stop (sqlcmd -b, the default) or go on (plain sqlcmd). */
+  onError?: 'exit' | 'ignore';
 }
 
 export interface ScriptRun {

@@ -5,7 +5,13 @@
 // - `rep_set_config DB REP_CONF_BULK on` (the seed's listing) is refused: BDB1584;
 // - a repmgr_site line with 4 keyword pairs is refused: BDB1584;
 // - two `db_local_site on` lines are refused: BDB3667;
-// - flag names are case-insensitive (`DB_REP_CONF_BULK` = `db_rep_conf_bulk`).
+// - flag names are case-insensitive (`DB_REP_CONF_BULK` = `db_rep_conf_bulk`), and so is on/off;
+// - `#` starts a comment only as the first non-blank character of a line (Oracle, "DB_CONFIG
+//   configuration file": https://docs.oracle.com/database/bdb181/html/programmer_reference/env_db_config.html).
+//   After a directive it is refused (BDB1584), or, after a path directive, read as part of the
+//   path: `set_lg_dir ../dblogs # logs` names the folder "../dblogs # logs";
+// - `rep_set_config FLAG` without on/off means on (Oracle, DB_ENV->rep_set_config:
+//   https://docs.oracle.com/cd/E17076_02/html/api_reference/CXX/repconfig.html).
 
 export type BdbRole = 'master' | 'replicant';
 
@@ -67,7 +73,7 @@ const REP_CONFIG_FLAGS = [
 ];
 
 /** The DB_CONFIG directives of Berkeley DB 5.3 (anything else makes DB_ENV->open fail, BDB1585). */
-const KNOWN_DIRECTIVES = new Set([
+export const KNOWN_DIRECTIVES: ReadonlySet<string> = new Set([
   'add_data_dir', 'log_set_config', 'mutex_set_align', 'mutex_set_increment', 'mutex_set_init',
   'mutex_set_max', 'mutex_set_tas_spins', 'rep_set_clockskew', 'rep_set_config', 'rep_set_limit',
   'rep_set_nsites', 'rep_set_priority', 'rep_set_request', 'rep_set_timeout', 'repmgr_set_ack_policy',
@@ -125,16 +131,48 @@ export function generateDbConfig(role: BdbRole, pair: ReplicationPair, opts: DbC
   ].join('\n');
 }
 
+/** Directives whose value is a path: db5.3 takes the rest of the line, a trailing "# ..." included. */
+export const PATH_DIRECTIVES: ReadonlySet<string> = new Set(['add_data_dir', 'set_create_dir', 'set_data_dir', 'set_lg_dir', 'set_metadata_dir', 'set_tmp_dir']);
+
 interface Directive {
   name: string;
+  /** The arguments, never with a trailing comment in them. */
   args: string[];
+  /** A trailing "# ..." after the directive (Berkeley DB does not read it as a comment), if any. */
+  comment?: string;
 }
 
+/** A directive line without its trailing comment; comment lines and blank lines are undefined. */
 function parseDirective(line: string): Directive | undefined {
   const trimmed = line.trim();
   if (trimmed === '' || trimmed.startsWith('#')) return undefined;
-  const [name = '', ...args] = trimmed.split(/\s+/);
-  return { name, args };
+  const [name = ''] = trimmed.split(/\s/, 1);
+  const rest = trimmed.slice(name.length);
+  // A path may hold "#" (a/b#2); a "#" after a blank is the operator's comment. Elsewhere any "#" is.
+  const at = PATH_DIRECTIVES.has(name.toLowerCase()) ? rest.search(/\s#/) : rest.indexOf('#');
+  const code = at < 0 ? rest : rest.slice(0, at);
+  const args = code.trim() === '' ? [] : code.trim().split(/\s+/);
+  return at < 0 ? { name, args } : { name, args, comment: rest.slice(at).trim() };
+}
+
+/** The error for a directive followed by a comment: what Berkeley DB does with it, and the fix. */
+function trailingCommentMessage(d: Directive): string {
+  const directive = [d.name, ...d.args].join(' ');
+  const effect = PATH_DIRECTIVES.has(d.name.toLowerCase())
+    ? `Berkeley DB would take "${d.args.join(' ')} ${d.comment}" as the path`
+    : 'Berkeley DB refuses the line (BDB1584)';
+  return `a comment after the directive ("${d.comment}"): "#" starts a comment only at the start of a line, so ${effect}; move the comment to a line of its own above "${directive}"`;
+}
+
+/** Thrown by readers of a DB_CONFIG value (e.g. logDirOf) when the line they need cannot be read safely. */
+export class DbConfigLineError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DbConfigLineError';
+  }
 }
 
 const normalizeLine = (line: string): string => line.trim().split(/\s+/).join(' ').toLowerCase();
@@ -156,6 +194,8 @@ export function lintDbConfig(input: string): DbConfigLint {
     if (!d) return;
     let { name, args } = d;
     const original = raw.trim();
+    // Reported, and the rest of the line still checked without the comment (the file is refused either way).
+    if (d.comment !== undefined) errors.push({ line: lineNo, message: trailingCommentMessage(d) });
 
     if (!KNOWN_DIRECTIVES.has(name) && KNOWN_DIRECTIVES.has(name.replace(/-/g, '_'))) {
       const fixed = name.replace(/-/g, '_');
@@ -178,8 +218,8 @@ export function lintDbConfig(input: string): DbConfigLint {
       const [flag, value, ...rest] = args;
       if (flag === undefined || !REP_CONFIG_FLAGS.includes(flag.toLowerCase())) {
         errors.push({ line: lineNo, message: `rep_set_config: unknown flag "${flag ?? ''}"; expected one of ${REP_CONFIG_FLAGS.map((f) => f.toUpperCase()).join(', ')}` });
-      } else if (!isOnOff(value) || rest.length > 0) {
-        errors.push({ line: lineNo, message: `rep_set_config ${flag}: expected "on" or "off" after the flag` });
+      } else if ((value !== undefined && !isOnOff(value)) || rest.length > 0) {
+        errors.push({ line: lineNo, message: `rep_set_config ${flag}: expected "on" or "off" after the flag (or nothing, which means on)` });
       }
     }
 
@@ -199,7 +239,8 @@ export function lintDbConfig(input: string): DbConfigLint {
     }
 
     const rewritten = [name, ...args].join(' ');
-    if (normalizeLine(rewritten) !== normalizeLine(original)) lines[index] = rewritten;
+    // A line with a comment is left as written: the error above makes the operator edit it.
+    if (d.comment === undefined && normalizeLine(rewritten) !== normalizeLine(original)) lines[index] = rewritten;
   });
 
   if (priorities.length > 1) {
@@ -327,10 +368,14 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
   }
 
   const after = lintDbConfig(lines.join('\n'));
+  // The replicant starts empty (wipe-replicant): it can only join by internal initialisation.
+  const roleErrors = role === 'replicant' ? autoInitOffLines(before.text).map((off) => ({ line: off.line, message: autoInitOffMessage(off) })) : [];
+  // The operator's own mistakes are reported at the lines of the file they edit (the block may move lines).
+  const found = before.errors.length > 0 ? before.errors : after.errors;
   return {
     text: after.text,
     warnings: before.warnings,
-    errors: after.errors,
+    errors: [...found, ...roleErrors].sort((a, b) => a.line - b.line),
     changed: after.text !== existing,
     changes,
   };
@@ -349,13 +394,52 @@ function hasEquivalent(lines: string[], want: string): boolean {
   });
 }
 
-/** The set_lg_dir value of a DB_CONFIG (as written, relative to the environment), if any. */
+/**
+ * The set_lg_dir value of a DB_CONFIG (as written, relative to the environment), if any.
+ * Throws DbConfigLineError when that line carries a trailing comment: Berkeley DB would read the
+ * comment as part of the path, so neither "with" nor "without" it is safe to return.
+ */
 export function logDirOf(text: string): string | undefined {
-  for (const line of text.replace(/\r\n/g, '\n').split('\n')) {
+  for (const [index, line] of text.replace(/\r\n/g, '\n').split('\n').entries()) {
     const d = parseDirective(line);
-    if (d?.name === 'set_lg_dir' && d.args[0] !== undefined) return d.args.join(' ');
+    if (d?.name.toLowerCase() !== 'set_lg_dir' || d.args[0] === undefined) continue;
+    if (d.comment !== undefined) throw new DbConfigLineError(index + 1, `DB_CONFIG line ${index + 1}: ${trailingCommentMessage(d)}`);
+    return d.args.join(' ');
   }
   return undefined;
+}
+
+/** A `rep_set_config DB_REP_CONF_AUTOINIT off` line: its 1-based number and its text as written. */
+export interface AutoInitOff {
+  line: number;
+  text: string;
+}
+
+/**
+ * Lines that turn automatic internal initialisation off, in every spelling db5.3 accepts (any
+ * case, blanks or tabs) and the seed's split "DB REP_CONF_AUTOINIT" that replup corrects.
+ * With it off, a client that cannot catch up from the master's log files gets
+ * DB_REP_JOIN_FAILURE instead of internal initialisation (Oracle, "Initializing a new site":
+ * https://docs.oracle.com/cd/E17275_01/html/programmer_reference/rep_init.html; the flag replaced
+ * DB_REP_CONF_NOAUTOINIT: https://docs.oracle.com/cd/E17276_01/html/installation/upgrade_11gr2_autoinit.html).
+ */
+export function autoInitOffLines(text: string): AutoInitOff[] {
+  const out: AutoInitOff[] = [];
+  for (const [index, line] of text.replace(/\r\n/g, '\n').split('\n').entries()) {
+    const d = parseDirective(line);
+    if (d?.name.replace(/-/g, '_').toLowerCase() !== 'rep_set_config') continue;
+    const args = d.args[0]?.toUpperCase() === 'DB' ? [`DB_${d.args[1] ?? ''}`, ...d.args.slice(2)] : d.args;
+    if (args[0]?.toLowerCase() === 'db_rep_conf_autoinit' && args[1]?.toLowerCase() === 'off') out.push({ line: index + 1, text: line.trim() });
+  }
+  return out;
+}
+
+/** Why a replicant must not have automatic initialisation off: the runbook has emptied it. */
+export function autoInitOffMessage(off: AutoInitOff): string {
+  return (
+    `"${off.text}" turns automatic internal initialisation off, but this runbook empties the replicant, so internal initialisation is the only way it can join ` +
+    `(without it the replicant logs "join failure" over and over: DB_REP_JOIN_FAILURE); delete the line or write "rep_set_config DB_REP_CONF_AUTOINIT on"`
+  );
 }
 
 /** "path:line: message" lines for an operator. */

@@ -3,7 +3,7 @@
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { applyReplicationBlock, formatIssues, logDirOf, type BdbRole, type DbConfigOptions, type ReplicationPair } from './db-config.js';
+import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type BdbRole, type DbConfigOptions, type ReplicationPair } from './db-config.js';
 import { localServicePid } from './service.js';
 import { runTool, toolErrors } from './tools.js';
 
@@ -36,10 +36,20 @@ export async function readDbConfig(envDir: string): Promise<string | undefined> 
   });
 }
 
-/** The environment's log directory (set_lg_dir resolved against the env), or the env itself. */
+/**
+ * The environment's log directory (set_lg_dir resolved against the env), or the env itself.
+ * A set_lg_dir line with a trailing comment is refused (BdbEnvError naming file:line and the fix):
+ * Berkeley DB would read the comment as part of the path.
+ */
 export async function logDirectory(envDir: string): Promise<string> {
   const text = await readDbConfig(envDir);
-  const dir = text === undefined ? undefined : logDirOf(text);
+  let dir: string | undefined;
+  try {
+    dir = text === undefined ? undefined : logDirOf(text);
+  } catch (err) {
+    if (!(err instanceof DbConfigLineError)) throw err;
+    throw new BdbEnvError(`${path.join(envDir, DB_CONFIG)}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}; nothing was changed`);
+  }
   return dir === undefined ? envDir : path.resolve(envDir, dir);
 }
 

@@ -7,6 +7,14 @@ export type LogPattern = string | RegExp;
 /** What the seed's "check the message logs" looks for (verified on loopback with db5.3_replicate). */
 export const REPLICANT_JOINED: LogPattern[] = ['connection established', 'Election done', 'Start-up is done'];
 
+/**
+ * What a replicant logs when it cannot join (DB_EVENT_REP_JOIN_FAILURE): seen on loopback with
+ * db5.3_replicate, automatic initialisation off and the master's first log files removed, once a
+ * second for as long as it runs ("repmgr fires join failure event", then "BDB5097 ignoring event 11").
+ * It never joins by waiting: the wait ends at the first one.
+ */
+export const REPLICANT_JOIN_FAILURE: LogPattern = 'join failure';
+
 export interface LogMatch {
   pattern: string;
   line: string;
@@ -20,6 +28,8 @@ export class LogWaitError extends Error {
     public readonly tail: string[],
     /** Set when the wait ended because the process exited. */
     public readonly exited: boolean,
+    /** Set when the wait ended because a `failOn` pattern appeared: that line. */
+    public readonly failedOn?: LogMatch,
   ) {
     super(message);
     this.name = 'LogWaitError';
@@ -56,6 +66,8 @@ export interface WaitForLogOptions {
   /** Stop early when this returns false (the service exited): the log will not change any more. */
   stillRunning?: () => boolean | Promise<boolean>;
   pollMs?: number;
+  /** Lines that mean the wait cannot succeed: the first one ends it with LogWaitError.failedOn. */
+  failOn?: LogPattern[];
 }
 
 /** Wait until every pattern has appeared in the log (in any order); throws LogWaitError otherwise. */
@@ -75,6 +87,10 @@ export async function waitForLog(logFile: string, patterns: LogPattern[], timeou
       tail.push(line);
       if (tail.length > 8) tail.shift();
       for (const p of patterns) if (!found.has(p) && matches(p, line)) found.set(p, line);
+      const fatal = opts.failOn?.find((p) => matches(p, line));
+      if (fatal !== undefined) {
+        throw new LogWaitError(`${logFile} shows "${line.trim()}"`, patterns.filter((p) => !found.has(p)).map(describe), [...tail], false, { pattern: describe(fatal), line });
+      }
     }
     if (found.size === patterns.length) return patterns.map((p) => ({ pattern: describe(p), line: found.get(p) ?? '' }));
     const missing = patterns.filter((p) => !found.has(p)).map(describe);

@@ -9,8 +9,8 @@ import { exec, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { logDirOf, type BdbRole } from './db-config.js';
-import { logSize, LogWaitError, REPLICANT_JOINED, waitForLog, type LogMatch } from './message-log.js';
+import { autoInitOffLines, DbConfigLineError, logDirOf, type BdbRole } from './db-config.js';
+import { logSize, LogWaitError, REPLICANT_JOIN_FAILURE, REPLICANT_JOINED, waitForLog, type LogMatch } from './message-log.js';
 import { bdbTool, runTool, toolErrors } from './tools.js';
 
 export type ServiceControl = { kind: 'local' } | { kind: 'command'; start: string; stop: string; status?: string };
@@ -27,7 +27,7 @@ export interface BdbService {
 export const PID_FILE = 'replup-service.pid';
 export const messageLogOf = (svc: BdbService): string => svc.messageLog ?? path.join(svc.envDir, 'DB_Msg.txt');
 
-export type ServiceErrorCode = 'DB_REP_UNAVAIL' | 'EXITED' | 'START_TIMEOUT' | 'RECOVER_FAILED' | 'COMMAND_FAILED';
+export type ServiceErrorCode = 'DB_REP_UNAVAIL' | 'DB_REP_JOIN_FAILURE' | 'DB_CONFIG_INVALID' | 'EXITED' | 'START_TIMEOUT' | 'RECOVER_FAILED' | 'COMMAND_FAILED';
 
 export class BdbServiceError extends Error {
   constructor(
@@ -177,22 +177,51 @@ export async function startService(svc: BdbService, opts: StartOptions = {}): Pr
     running = async () => (status ? (await shell(fill(status, svc), 60_000)).code === 0 : true);
   }
   try {
-    const evidence: LogMatch[] = svc.role === 'replicant' ? await waitForLog(log, REPLICANT_JOINED, timeoutMs, { fromOffset: offset, stillRunning: running }) : [];
+    const evidence: LogMatch[] =
+      svc.role === 'replicant' ? await waitForLog(log, REPLICANT_JOINED, timeoutMs, { fromOffset: offset, stillRunning: running, failOn: [REPLICANT_JOIN_FAILURE] }) : [];
     if (svc.role === 'master') await waitReadyByStat(svc, timeoutMs, running);
     return { alreadyRunning: false, pid, evidence: evidence.map((m) => m.line) };
   } catch (err) {
     if (err instanceof LogWaitError && err.tail.length === 0) {
       const since = await readFile(log, 'utf8').then((t) => t.slice(offset), () => '');
-      err = new LogWaitError(err.message, err.missing, since.trim().split('\n').slice(-8), err.exited);
+      err = new LogWaitError(err.message, err.missing, since.trim().split('\n').slice(-8), err.exited, err.failedOn);
     }
+    if (err instanceof LogWaitError && err.failedOn) return joinFailed(svc, err);
     throw explainStartFailure(svc, err);
   }
+}
+
+/**
+ * A replicant that logs "join failure" keeps running and never joins: stop it (so a retry starts
+ * it again, not waits on it) and say why, naming the DB_CONFIG line that turned automatic
+ * internal initialisation off.
+ */
+async function joinFailed(svc: BdbService, err: LogWaitError): Promise<never> {
+  await stopService(svc).catch(() => undefined);
+  const file = path.join(svc.envDir, 'DB_CONFIG');
+  const off = autoInitOffLines((await readFile(file, 'utf8').catch(() => '')) ?? '');
+  const cause = off.length
+    ? `automatic internal initialisation is off (${off.map((o) => `${file}:${o.line}: "${o.text}"`).join('; ')}): delete that line or write "rep_set_config DB_REP_CONF_AUTOINIT on"`
+    : `automatic internal initialisation is off, though no line of ${file} turns it off: check how the service configures replication`;
+  throw new BdbServiceError(
+    'DB_REP_JOIN_FAILURE',
+    `the replicant service on ${svc.host} (${svc.envDir}) cannot join its master: DB_REP_JOIN_FAILURE (its log says "${err.failedOn?.line.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim()}"); ` +
+      `it cannot catch up from the master's log files, and ${cause}; the replicant was stopped, retry start-replicant after the fix`,
+    false,
+    err.tail,
+  );
 }
 
 async function spawnLocal(svc: BdbService, log: string): Promise<number> {
   // A fresh replicant may not have its log directory yet; Berkeley DB does not create it.
   const config = await readFile(path.join(svc.envDir, 'DB_CONFIG'), 'utf8').catch(() => undefined);
-  const logDir = config === undefined ? undefined : logDirOf(config);
+  let logDir: string | undefined;
+  try {
+    logDir = config === undefined ? undefined : logDirOf(config);
+  } catch (err) {
+    if (!(err instanceof DbConfigLineError)) throw err;
+    throw new BdbServiceError('DB_CONFIG_INVALID', `${path.join(svc.envDir, 'DB_CONFIG')}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}; the service was not started`, false);
+  }
   if (logDir !== undefined) await mkdir(path.resolve(svc.envDir, logDir), { recursive: true });
   const recover = await runTool('recover', ['-e', '-h', svc.envDir], { timeoutMs: 10 * 60_000 });
   if (recover.code !== 0) {

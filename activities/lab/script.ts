@@ -46,7 +46,7 @@ const POSITIONS: Record<string, string[]> = {
 };
 
 export function runLabScript(state: LabState, start: LabDatabase, script: Script): ScriptRun {
-  const parsed = parseSqlcmd(script.text, { vars: script.vars, file: script.name });
+  const parsed = parseSqlcmd(script.text, { vars: script.vars, file: script.name, ...(script.onError && { onError: script.onError }) });
   const run = new ScriptContext(state, start);
   counters(state, start.key).scriptRuns += 1;
   let batches = 0;

@@ -273,7 +273,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     const parsed = parseSqlcmd(script.text, {
       vars: script.vars,
       file: script.name,
-      onError: options.scriptOnError ?? 'exit',
+      onError: script.onError ?? options.scriptOnError ?? 'exit',
       ...(options.scriptsDir !== undefined && { resolveInclude: includeFromDir(options.scriptsDir) }),
     });
     const session = await connections.openSession(db);
@@ -284,14 +284,23 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       for (const batch of parsed.batches) {
         for (let run = 1; run <= batch.repeat; run++) {
           heartbeat(`${script.name}: batch at ${batch.file}:${batch.line}${batch.repeat > 1 ? ` (${run} of ${batch.repeat})` : ''}`);
+          // "If RAISERROR is used within a sqlcmd script and a state of 127 is raised, sqlcmd quits"
+          // (https://learn.microsoft.com/en-us/sql/tools/sqlcmd/sqlcmd-utility, EXIT), whatever
+          // :on error says and whatever the severity: the script ends there, as a failure.
+          let result;
           try {
-            messages.push(...(await session.batch(batch.sql)).messages);
+            result = await session.batch(batch.sql);
           } catch (err) {
             const located = scriptError(err, batch);
+            if ((err as { state?: unknown }).state === 127) throw new SqlError(located instanceof SqlError ? located.number : 50000, `${located.message} (RAISERROR state 127: the script ends here, as in sqlcmd)`);
             if (batch.onError === 'exit') throw located;
             messages.push(located.message);
           }
           batches += 1;
+          if (result) {
+            messages.push(...result.messages);
+            if (result.quit) throw new SqlError(result.quit.number, `${batch.file}:${batch.line}: ${result.quit.message} (RAISERROR state 127: the script ends here, as in sqlcmd)`);
+          }
         }
       }
     } finally {

@@ -11,6 +11,8 @@ export interface SqlResult {
   recordsets: Row[][];
   /** PRINT output and informational messages, in order. */
   messages: string[];
+  /** An informational message raised with state 127 (RAISERROR(…, 10, 127)): sqlcmd quits the script there. */
+  quit?: { number: number; message: string };
 }
 
 /** One dedicated connection, for a script whose batches must share session state. */
@@ -106,8 +108,12 @@ function paramType(value: SqlParam): mssql.ISqlType | (() => mssql.ISqlType) {
 
 async function run(request: mssql.Request, send: (r: mssql.Request) => Promise<mssql.IResult<Row>>): Promise<SqlResult> {
   const messages: string[] = [];
-  request.on('info', (info: { message: string }) => messages.push(info.message));
+  let quit: SqlResult['quit'];
+  request.on('info', (info: { message: string; number?: number; state?: number }) => {
+    messages.push(info.message);
+    if (info.state === 127 && quit === undefined) quit = { number: info.number ?? 50000, message: info.message };
+  });
   const result = await send(request);
   const recordsets = Array.isArray(result.recordsets) ? (result.recordsets as Row[][]) : Object.values(result.recordsets as Record<string, Row[]>);
-  return { recordsets, messages };
+  return { recordsets, messages, ...(quit && { quit }) };
 }

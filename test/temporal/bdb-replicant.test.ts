@@ -300,7 +300,7 @@ describe('bdb-replicant: a standalone master becomes master + read-only replican
     expect(step(result.progress, 'configure-master').note).toBe("uncommented the master block at lines 15-18 with the plan's sites; added 2 lines the replication tools need");
 
     // The report (written by the run from its history) names the corrections with the write.
-    const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId)}.md`), 'utf8');
+    const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId, (await env.client.workflow.getHandle(t.workflowId).describe()).runId)}.md`), 'utf8');
     expect(report).toContain(`configure-replicant: write the replicant block into ${file}, correcting ${corrections}`);
     expect(report).toMatch(/\| configure-replicant \| done \| 1 \|/);
     expect(report).toMatch(/\| verify-replication \| done \| 1 \|/);
@@ -333,7 +333,7 @@ describe('bdb-replicant: what goes wrong on the way', () => {
       expect(step(r.progress, 'start-replicant').note).toBe(`joined the master on try ${tries.length} (${tries.length - 1} while the master did not answer); db5.3_stat -r: replication client`);
       await expectWorkingReplicant(t);
 
-      const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId)}.md`), 'utf8');
+      const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId, (await env.client.workflow.getHandle(t.workflowId).describe()).runId)}.md`), 'utf8');
       const firstTry = report.split('\n').find((l) => l.includes('start-replicant: start the replicant') && l.includes('try 1 of 20'));
       expect(firstTry).toMatch(/\| failed \|.*\| DB_REP_UNAVAIL: the replicant service on 127\.0\.0\.1 .* exited with DB_REP_UNAVAIL/);
     } finally {
@@ -429,7 +429,7 @@ describe('bdb-replicant: what goes wrong on the way', () => {
       expect((await readdir(t.masterEnv)).sort()).toEqual(masterBefore);
       expect(await readFile(path.join(t.masterEnv, 'DB_CONFIG'), 'utf8')).toBe(await readFile(SEED_DB_CONFIG, 'utf8'));
       expect((await readdir(t.replicantEnv)).sort()).toEqual(['DB_CONFIG', 'TMSS10.catalog']);
-      const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId)}.md`), 'utf8');
+      const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId, (await env.client.workflow.getHandle(t.workflowId).describe()).runId)}.md`), 'utf8');
       expect(report).toContain(`| abort | trusted-network | ${ACTOR} | the replicant is across the WAN without a VPN |`);
     } finally {
       await worker.stop();
