@@ -33,12 +33,20 @@ const TITLES: Record<UpgradeStepId, string> = {
   'restore-service': 'Restart background services, admit users',
 };
 
-/** Steps an operator may skip after a failure (recorded with a reason). The others guard data. */
-const SKIPPABLE = new Set<UpgradeStepId>(['preflight', 'backup', 'stop-background-services', 'verify-replication', 'restore-service']);
+/**
+ * Steps an operator may skip after a failure (recorded with a reason). The others guard data:
+ * preflight too, since what it finds (missing scripts, a version mismatch) breaks a later step
+ * after replication is gone.
+ */
+const SKIPPABLE = new Set<UpgradeStepId>(['backup', 'stop-background-services', 'verify-replication', 'restore-service']);
 
-/** The workflow id: one upgrade per fleet at a time. */
+/**
+ * The workflow id: one upgrade per fleet at a time, whatever the spelling. SQL Server names
+ * (servers, and databases under the default case-insensitive collations) do not tell case apart,
+ * so `LAB-PUB/PersonalizationServer` and `lab-pub/personalizationserver` are one fleet.
+ */
 export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string {
-  return `upgrade:${plan.publisher.server}/${plan.publisher.database}`;
+  return `upgrade:${plan.publisher.server}/${plan.publisher.database}`.toLowerCase();
 }
 
 const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });
@@ -71,7 +79,8 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
         fleet.c('checkServer', `preflight: ${server.name}`, { server: server.name, sqlVersion: server.sqlVersion, edition: server.edition, publishes: server.publishes, distributes: server.name === plan.distributor.server }),
       ));
-      const publisherVersion = facts.find((f) => f.server === plan.publisher.server)!.version;
+      // The server answers with its own spelling of its name (SQL Server names ignore case).
+      const publisherVersion = facts.find((f) => f.server.toLowerCase() === plan.publisher.server.toLowerCase())!.version;
       const higher = facts.filter((f) => compareVersions(f.version, publisherVersion) > 0);
       if (higher.length) {
         throw ApplicationFailure.nonRetryable(

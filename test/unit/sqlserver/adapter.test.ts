@@ -27,8 +27,11 @@ function fakeConnections(answer: Answer) {
       return {
         async batch(text): Promise<SqlResult> {
           sessionBatches.push(text);
-          const m = /RAISERROR_(\d+)_LINE_(\d+)/.exec(text);
-          if (m) throw Object.assign(new Error(`script failed ${m[1]}`), { number: Number(m[1]), lineNumber: Number(m[2]) });
+          const m = /RAISERROR_(\d+)_LINE_(\d+)(?:_STATE_(\d+))?/.exec(text);
+          if (m) throw Object.assign(new Error(`script failed ${m[1]}`), { number: Number(m[1]), lineNumber: Number(m[2]), state: Number(m[3] ?? 1) });
+          // RAISERROR(…, 10, 127): an informational message with state 127, the batch itself succeeds.
+          const info = /INFO_(\d+)_STATE_127/.exec(text);
+          if (info) return { recordsets: [], messages: [`info ${info[1]}`], quit: { number: Number(info[1]), message: `info ${info[1]}` } };
           return { recordsets: [], messages: [`ran ${text.split('\n')[0]}`] };
         },
         async close() {
@@ -360,9 +363,10 @@ describe('other operations', () => {
 
   it('runs a script: QUOTED_IDENTIFIER OFF first, batches in order with repeats, on one session it closes', async () => {
     const { port, connections } = fleet(() => undefined);
-    const run = await port.runScript(PUB, { name: 'CreateDataSubscription.sql', text: 'PRINT 1\nGO 2\nPRINT $(X)\n', vars: { X: "'x'" } });
-    expect(connections.sessionBatches).toEqual(['SET QUOTED_IDENTIFIER OFF;', 'PRINT 1', 'PRINT 1', "PRINT 'x'"]);
-    expect(run).toEqual({ batches: 3, messages: ['ran PRINT 1', 'ran PRINT 1', "ran PRINT 'x'"] });
+    // A value the run passes is escaped where it stands: 'it''s' inside N'…'.
+    const run = await port.runScript(PUB, { name: 'CreateDataSubscription.sql', text: "PRINT 1\nGO 2\nPRINT N'$(X)'\n", vars: { X: "it's" } });
+    expect(connections.sessionBatches).toEqual(['SET QUOTED_IDENTIFIER OFF;', 'PRINT 1', 'PRINT 1', "PRINT N'it''s'"]);
+    expect(run).toEqual({ batches: 3, messages: ['ran PRINT 1', 'ran PRINT 1', "ran PRINT N'it''s'"] });
     expect(connections.sessionClosed()).toBe(true);
   });
 
@@ -373,6 +377,27 @@ describe('other operations', () => {
     expect([(err as SqlError).number, (err as Error).message]).toEqual([2627, 's.sql:5: script failed 2627']);
     expect(connections.sessionBatches).not.toContain('PRINT 3');
     expect(connections.sessionClosed()).toBe(true);
+  });
+
+  it("the plan's on-error choice applies before the script's own :on error: ignore goes on as plain sqlcmd does", async () => {
+    const { port, connections } = fleet(() => undefined);
+    const run = await port.runScript(PUB, { name: 's.sql', text: 'RAISERROR_50000_LINE_1\nGO\nPRINT 3', vars: {}, onError: 'ignore' });
+    expect(run).toEqual({ batches: 2, messages: ['s.sql:1: script failed 50000', 'ran PRINT 3'] });
+    const stopped = await port.runScript(PUB, { name: 's.sql', text: 'RAISERROR_50000_LINE_1\nGO\nPRINT 4', vars: {} }).catch((e: unknown) => e);
+    expect((stopped as Error).message).toBe('s.sql:1: script failed 50000');
+    expect(connections.sessionBatches).not.toContain('PRINT 4');
+  });
+
+  // sqlcmd-utility (EXIT): "If RAISERROR is used within a sqlcmd script and a state of 127 is raised, sqlcmd quits".
+  it('RAISERROR with state 127 ends the script even under :on error ignore (an error, or an informational message)', async () => {
+    const { port, connections } = fleet(() => undefined);
+    const err = await port.runScript(PUB, { name: 's.sql', text: ':on error ignore\nRAISERROR_50001_LINE_1_STATE_127\nGO\nPRINT 3', vars: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqlError);
+    expect([(err as SqlError).number, (err as Error).message]).toEqual([50001, 's.sql:2: script failed 50001 (RAISERROR state 127: the script ends here, as in sqlcmd)']);
+    const info = await port.runScript(PUB, { name: 's.sql', text: ':on error ignore\nPRINT 0\nINFO_50002_STATE_127\nGO\nPRINT 5', vars: {} }).catch((e: unknown) => e);
+    expect([(info as SqlError).number, (info as Error).message]).toEqual([50002, 's.sql:2: info 50002 (RAISERROR state 127: the script ends here, as in sqlcmd)']);
+    expect(connections.sessionBatches).not.toContain('PRINT 3');
+    expect(connections.sessionBatches).not.toContain('PRINT 5');
   });
 
   it('continues past a failed batch under :on error ignore, recording the error', async () => {
