@@ -28,7 +28,12 @@ export type RunStatus =
   | 'awaiting-confirmation'
   | 'completed'
   | 'aborted'
-  | 'failed';
+  | 'failed'
+  // Ended outside replup (`temporal workflow terminate`, a timeout, a cancel): read from Temporal's
+  // own execution status by the CLI; the workflow never sets these itself.
+  | 'terminated'
+  | 'timed-out'
+  | 'canceled';
 
 export interface DecisionRecord {
   kind: 'retry' | 'skip' | 'abort' | 'approve' | 'confirm' | 'pause' | 'resume' | 'connect-agent';

@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   ChildWorkflowFailure,
   TemporalFailure,
+  WorkflowError,
   condition,
   executeChild,
   isCancellation,
@@ -89,6 +90,43 @@ class RunAborted extends Error {
 
 const now = () => new Date().toISOString();
 
+/**
+ * A bug in workflow code (a TypeError, a failed assertion), not a decision of the runbook: the
+ * engine parks the step (or fails the run) with its message instead of letting the workflow task
+ * fail and retry silently forever. Runbooks' own error classes (RunAborted, RunFailed) and the
+ * SDK's (WorkflowError: non-determinism must fail the task, so a fixed deploy can replay) pass.
+ */
+export function isUnexpectedError(err: unknown): err is Error {
+  if (!(err instanceof Error) || err instanceof TemporalFailure || err instanceof WorkflowError) return false;
+  return ['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'URIError', 'EvalError'].includes(err.name);
+}
+
+const unexpected = (err: Error) => `internal error in the workflow code (${err.name}: ${err.message}): report it with the run's id; retry once a worker with the fix runs, or abort`;
+
+/**
+ * What `callActivity` asks the run's engine before it schedules an activity (keyed by run id:
+ * module state is shared by the SDK between runs): an abort requested while the run is busy takes
+ * effect here, after the activities already running, and the engine counts what is in flight so
+ * that the abort cleanup starts only once they have settled.
+ */
+interface ActivityGate {
+  beforeActivity(): void;
+  inFlight: number;
+}
+const activityGates = new Map<string, ActivityGate>();
+
+async function guarded<R>(call: () => Promise<R>): Promise<R> {
+  const gate = activityGates.get(workflowInfo().runId);
+  if (!gate) return call();
+  gate.beforeActivity();
+  gate.inFlight += 1;
+  try {
+    return await call();
+  } finally {
+    gate.inFlight -= 1;
+  }
+}
+
 /** The deepest failure message: an activity's own error, not "Activity task failed". */
 export function describeFailure(err: unknown): string {
   let e: unknown = err;
@@ -110,6 +148,11 @@ export class Runbook {
   private approved = new Set<string>();
   private confirmed = new Map<string, string>();
   private paused = false;
+  /** An abort asked for while the run was running or paused: it takes effect before the next activity. */
+  private abortRequest: DecideInput | undefined;
+  /** The abort cleanup runs: its own activities pass the gate. */
+  private aborting = false;
+  private readonly gate_: ActivityGate;
   private cleanup: ((why: string) => Promise<void>) | undefined;
   private lastAttrs = '';
   private lastMemo = '';
@@ -134,6 +177,14 @@ export class Runbook {
       decisions: [],
       facts: {},
     };
+    this.gate_ = {
+      inFlight: 0,
+      beforeActivity: () => {
+        const a = this.abortRequest;
+        if (a && !this.aborting) throw new RunAborted(a.step, a.reason, a.actor);
+      },
+    };
+    activityGates.set(workflowInfo().runId, this.gate_);
     this.installHandlers();
     this.publish();
   }
@@ -163,7 +214,11 @@ export class Runbook {
     setHandler(
       decideUpdate,
       (input) => {
-        this.decision = input;
+        const step = this.progress.steps.find((s) => s.id === input.step);
+        // Abort of a run that is running or paused (no step waits): it takes effect safely, after
+        // the activities already running and before the next one, with the runbook's cleanup.
+        if (input.action === 'abort' && !step?.status.startsWith('awaiting-')) this.abortRequest = input;
+        else this.decision = input;
         this.record({ kind: input.action, step: input.step, actor: input.actor, reason: input.reason });
         return this.progress;
       },
@@ -178,6 +233,15 @@ export class Runbook {
           if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
           const waiting = this.progress.steps.find((s) => s.status.startsWith('awaiting-'));
           const canAbortHere = input.action === 'abort' && step.status.startsWith('awaiting-');
+          if (input.action === 'abort' && !canAbortHere) {
+            if (this.finished()) throw new Error(`the run has ended (${this.progress.status}); there is nothing to abort`);
+            if (this.aborting) throw new Error('the run is already aborting: its cleanup is running');
+            if (this.abortRequest) throw new Error(`an abort is already on its way (by ${this.abortRequest.actor}): it takes effect after the activity that is running`);
+            const at = this.progress.current;
+            if (waiting) throw new Error(`the run is waiting at ${waiting.id} (${waiting.status}): abort --step ${waiting.id}`);
+            if (at !== undefined && input.step !== at) throw new Error(`the run is at ${at}, not ${input.step}: abort --step ${at}`);
+            return;
+          }
           if (step.status !== 'awaiting-operator' && !canAbortHere) {
             const now = waiting ? `; the run is waiting at ${waiting.id} (${waiting.status})` : '; no step is waiting for a decision';
             throw new Error(`step ${input.step} is ${step.status}, not waiting for a decision${now}`);
@@ -304,10 +368,17 @@ export class Runbook {
   }
 
   private async betweenSteps(): Promise<void> {
+    this.abortIfRequested();
     if (!this.paused) return;
     this.setStatus('paused');
-    await condition(() => !this.paused);
+    await condition(() => !this.paused || this.abortRequest !== undefined);
+    this.abortIfRequested();
     this.setStatus('running');
+  }
+
+  private abortIfRequested(): void {
+    const a = this.abortRequest;
+    if (a && !this.aborting) throw new RunAborted(a.step, a.reason, a.actor);
   }
 
   /** Runs one step of the runbook; a failure parks it for an operator instead of failing the run. */
@@ -340,8 +411,22 @@ export class Runbook {
         this.publish();
         return result;
       } catch (err) {
-        if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
-        s.lastError = describeFailure(err);
+        if (err instanceof RunAborted) {
+          // An abort requested while this step ran: its activities in flight have settled.
+          s.status = 'aborted';
+          s.endedAt = now();
+          throw err;
+        }
+        if (isCancellation(err)) throw err;
+        if (isUnexpectedError(err)) s.lastError = unexpected(err);
+        else if (err instanceof TemporalFailure) s.lastError = describeFailure(err);
+        else throw err;
+        // An abort asked for while this step ran wins over parking it: nobody waits for a decision.
+        if (this.abortRequest) {
+          s.status = 'aborted';
+          s.endedAt = now();
+          this.abortIfRequested();
+        }
         const decision = await this.waitForDecision(s);
         if (decision.action === 'retry') continue;
         s.endedAt = now();
@@ -438,8 +523,12 @@ export class Runbook {
       await condition(allHandlersFinished);
       return { status: 'completed', outcome: this.progress.outcome, progress: this.progress };
     } catch (err) {
+      if (isUnexpectedError(err) && patched('unexpected-error-fails-run')) return this.fail(err);
       if (!(err instanceof RunAborted)) throw err;
       this.progress.outcome = `aborted at ${err.step} by ${err.actor}: ${err.reason}`;
+      this.aborting = true;
+      // Cleanup starts only once what was running has settled (an abort asked for mid-step).
+      if (this.gate_.inFlight > 0) await condition(() => this.gate_.inFlight === 0);
       if (this.cleanup) await this.cleanup(err.reason);
       for (const s of this.progress.steps) if (s.status === 'pending') s.status = 'aborted';
       this.progress.endedAt = now();
@@ -447,6 +536,26 @@ export class Runbook {
       await this.writeReport();
       return { status: 'aborted', outcome: this.progress.outcome, progress: this.progress };
     }
+  }
+
+  /** A bug in workflow code outside a step: the run ends failed with the message, on the record. */
+  private async fail(err: Error): Promise<never> {
+    const message = unexpected(err);
+    // The run ends here: an abort asked for meanwhile must not stop the report.
+    this.aborting = true;
+    const at = this.progress.current;
+    const s = at !== undefined ? this.progress.steps.find((x) => x.id === at) : undefined;
+    if (s && !['done', 'skipped', 'not-applicable'].includes(s.status)) {
+      s.status = 'aborted';
+      s.lastError = message;
+      s.endedAt = now();
+    }
+    for (const x of this.progress.steps) if (x.status === 'pending') x.status = 'aborted';
+    this.progress.outcome = `failed${at ? ` at ${at}` : ''}: ${message}`;
+    this.progress.endedAt = now();
+    this.setStatus('failed');
+    await this.writeReport();
+    throw ApplicationFailure.nonRetryable(message, 'WorkflowCodeError');
   }
 }
 
@@ -494,7 +603,7 @@ type AnyActivity = (...args: any[]) => Promise<any>;
 export async function callActivity<R>(name: string, args: unknown[], summary: string, retry?: RetrySettings): Promise<R> {
   const acts = proxyActivities<Record<string, AnyActivity>>(activityOptions(retry));
   const fn = acts[name] as AnyActivity & { executeWithOptions(opts: ActivityOptions & { summary?: string }, args: unknown[]): Promise<R> };
-  return fn.executeWithOptions({ ...activityOptions(retry), summary }, args);
+  return guarded(() => fn.executeWithOptions({ ...activityOptions(retry), summary }, args));
 }
 
 /** One activity call of a fan-out. */
@@ -532,11 +641,11 @@ export async function fanOut<R>(
   const perBatch = Math.max(1, Math.ceil(opts.maxParallel / batches.length));
   let done = 0;
   const results = await boundedAll(batches, batches.length, async (batch, b) => {
-    const r = await executeChild(fanOutBatch, {
+    const r = await guarded(() => executeChild(fanOutBatch, {
       workflowId: `${prefix}/batch-${b + 1}`,
       args: [{ calls: batch, maxParallel: perBatch, retry: opts.retry }],
       staticSummary: `${key}: batch ${b + 1} of ${batches.length} (${batch.length} calls)`,
-    });
+    }));
     done += batch.length;
     opts.ctx?.count(done, total);
     return r as R[];

@@ -1,13 +1,13 @@
 // `replup list [--status S]`: runs found through the replup search attributes.
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
-import { listRuns } from '../lib/runs.js';
+import { LIST_STATUSES, listRuns } from '../lib/runs.js';
 
 export const registerList: Register = (program) => {
   program
     .command('list')
     .description('List replup runs (e.g. --status awaiting-operator finds stuck ones)')
-    .option('--status <status>', 'running, paused, awaiting-operator, awaiting-approval, awaiting-confirmation, completed, aborted')
+    .option('--status <status>', `one of ${Object.keys(LIST_STATUSES).join(', ')} (awaiting-operator: every run that needs a person, at a parked step, a gate, a manual step or paused)`)
     .option('--json', 'print as JSON')
     .action(async (opts: { status?: string; json?: boolean }) => {
       const client = await connectClient();
@@ -17,6 +17,7 @@ export const registerList: Register = (program) => {
         return;
       }
       if (!runs.length) process.stdout.write('no runs\n');
-      for (const r of runs) process.stdout.write(`${r.status.padEnd(22)} ${(r.step || '-').padEnd(26)} ${r.startTime}  ${r.workflowId}\n`);
+      // The run id tells runs of the same fleet apart: `replup report <id> --run <run id>`.
+      for (const r of runs) process.stdout.write(`${r.status.padEnd(22)} ${(r.step || '-').padEnd(26)} ${r.startTime}  ${r.workflowId}  run ${r.runId}\n`);
     });
 };

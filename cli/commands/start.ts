@@ -1,7 +1,7 @@
 // `replup start <plan> [--wait]`: validate the plan, launch its runbook, print the id and UI link.
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
-import { defaultActor, startUpgrade, type Started } from '../lib/runs.js';
+import { defaultActor, retentionWarning, startUpgrade, type Started } from '../lib/runs.js';
 import { startBdbReplicant } from '../lib/start-bdb.js';
 import { startOpenEdge } from '../lib/start-openedge.js';
 import type { AnyPlan } from '../../plan/registry.js';
@@ -21,6 +21,9 @@ export const registerStart: Register = (program, setExit) => {
       const plan = await readPlanOrFail(file);
       const client = await connectClient();
       const started = await startRunbook(client, plan, opts.actor);
+      // After the start: a warning must not stop a run, but the operator must read it.
+      const short = await retentionWarning(client);
+      if (short) process.stderr.write(`replup: warning: ${short}\n`);
       if (opts.json && !opts.wait) {
         process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
         return;

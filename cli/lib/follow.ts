@@ -13,6 +13,9 @@ export interface FollowOptions {
   out?: NodeJS.WritableStream;
 }
 
+/** Run statuses after which nothing more happens: replup's own ends and Temporal's (terminate, timeout). */
+export const ENDED: readonly string[] = ['completed', 'aborted', 'failed', 'terminated', 'timed-out', 'canceled'];
+
 const clock = () => new Date().toISOString().slice(11, 19);
 
 /** One line per step whose state moved since the last look (logs, CI, pipes). */
@@ -28,7 +31,7 @@ function stepChanges(prev: Progress, p: Progress): string[] {
   return lines;
 }
 
-/** Returns the exit code: 0 completed, 1 aborted or failed, 3 waiting for an operator. */
+/** Returns the exit code: 0 completed, 1 aborted, failed or ended outside replup, 3 waiting for an operator (or paused). */
 export async function followRun(client: Client, id: string, opts: FollowOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
   const tty = opts.render && (out as NodeJS.WriteStream).isTTY === true;
@@ -47,8 +50,9 @@ export async function followRun(client: Client, id: string, opts: FollowOptions)
       continue;
     }
     toldNoWorker = false;
-    const waiting = p.status.startsWith('awaiting-');
-    const ended = ['completed', 'aborted', 'failed'].includes(p.status);
+    // Paused is a person holding the run: as good as waiting for one (exit 3, the answers printed).
+    const waiting = p.status.startsWith('awaiting-') || p.status === 'paused';
+    const ended = ENDED.includes(p.status);
     if (tty) {
       // Home, draw each line over the old one, clear what is left: no flicker.
       const screen = renderProgress(p, id, Date.now()).split('\n').map((l) => `${l}\x1b[K`).join('\n');
@@ -68,11 +72,16 @@ export async function followRun(client: Client, id: string, opts: FollowOptions)
     if (ended || waiting) {
       if (opts.json) out.write(`${JSON.stringify(p, null, 2)}\n`);
       if (waiting && !opts.json) {
-        const s = p.steps.find((x) => x.status.startsWith('awaiting-'))!;
-        out.write(`\nThe run needs an operator at ${s.id} (${s.status})${s.lastError ? `: ${s.lastError}` : ''}\nAnswer with one of:\n`);
+        const s = p.steps.find((x) => x.status.startsWith('awaiting-'));
+        if (s) out.write(`\nThe run needs an operator at ${s.id} (${s.status})${s.lastError ? `: ${s.lastError}` : ''}\n`);
+        else {
+          const pause = [...p.decisions].reverse().find((d) => d.kind === 'pause');
+          out.write(`\nThe run is paused${p.current ? ` after ${p.current}` : ''}${pause ? ` by ${pause.actor}${pause.reason ? `: ${pause.reason}` : ''}` : ''}\n`);
+        }
+        out.write('Answer with one of:\n');
         for (const c of answerCommands(p, id)) out.write(`  ${c}\n`);
       }
-      if (p.status === 'aborted' && p.outcome && !opts.json && !opts.render) out.write(`${p.outcome}\n`);
+      if (p.status !== 'completed' && ended && p.outcome && !opts.json && !opts.render) out.write(`${p.outcome}\n`);
       return ended ? (p.status === 'completed' ? EXIT.ok : EXIT.failed) : EXIT.waiting;
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));

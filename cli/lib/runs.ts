@@ -8,6 +8,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type Connection,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -26,8 +27,9 @@ import {
   TASK_QUEUE,
   type Progress,
   type RunResult,
+  type RunStatus,
 } from '../../workflows/messages.js';
-import { readDevRecord } from '../../worker/dev-server.js';
+import { readDevRecord, RETENTION_DAYS } from '../../worker/dev-server.js';
 import { UserError, EXIT } from '../errors.js';
 
 /** A commander option parser for counts and intervals: a bad value is a usage error (exit 2). */
@@ -39,8 +41,26 @@ export const wholeNumber = (option: string, min = 1) => (value: string) => {
 
 export const defaultActor = () => process.env.REPLUP_ACTOR || userInfo().username;
 
+/**
+ * The Web UI that shows this connection's server: `REPLUP_UI_URL` when set; the UI `replup dev`
+ * recorded for this very address; Temporal Cloud's UI for a `*.tmprl.cloud` address; else the dev
+ * server's default, the gRPC port plus 1000 ("The default is the gRPC port (7233 default) plus
+ * 1000 (8233)", https://docs.temporal.io/cli/server). Never a fixed :8233: on a shared machine
+ * that is someone else's server.
+ */
+export function uiBase(address: string, env: NodeJS.ProcessEnv = process.env, dev = readDevRecord()): string {
+  if (env.REPLUP_UI_URL) return env.REPLUP_UI_URL.replace(/\/$/, '');
+  if (dev && dev.address === address) return dev.uiUrl.replace(/\/$/, '');
+  const m = /^(?:[a-z]+:\/\/)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?/i.exec(address);
+  const host = m?.[1] ?? '127.0.0.1';
+  if (/\.tmprl\.cloud$/i.test(host)) return 'https://cloud.temporal.io';
+  const port = Number(m?.[2] ?? 7233);
+  return `http://${host}:${port + 1000}`;
+}
+
 export function uiUrl(client: Client, workflowId?: string): string {
-  const base = (process.env.REPLUP_UI_URL || readDevRecord()?.uiUrl || 'http://127.0.0.1:8233').replace(/\/$/, '');
+  const address = (client.connection as Connection).options?.address ?? '127.0.0.1:7233';
+  const base = uiBase(address);
   const ns = encodeURIComponent(client.options.namespace);
   return workflowId ? `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}` : `${base}/namespaces/${ns}/workflows`;
 }
@@ -81,6 +101,7 @@ export interface LaunchOptions {
  * fleet's), the plan described for the UI, the search attributes set from the first moment.
  */
 export async function launch<A extends unknown[]>(client: Client, workflow: (...args: A) => Promise<unknown>, args: A, o: LaunchOptions): Promise<Started> {
+  checkInputSize(args, o.what);
   try {
     const handle = await client.workflow.start(workflow, {
       taskQueue: o.taskQueue ?? TASK_QUEUE,
@@ -106,6 +127,46 @@ export async function launch<A extends unknown[]>(client: Client, workflow: (...
     }
     throw err;
   }
+}
+
+/**
+ * The largest workflow input replup sends, in bytes. Temporal refuses a request whose payload is
+ * over 2 MB ("The max payload for a single request is 2 MB",
+ * https://docs.temporal.io/troubleshooting/blob-size-limit-error); the client then retries until
+ * its deadline and reports only "Failed to start Workflow". Refused here, before anything starts,
+ * with room left for the request's other fields.
+ */
+export const MAX_INPUT_BYTES = 1_800_000;
+
+/** Refuses a workflow input Temporal would reject for its size, saying why and what to do. */
+export function checkInputSize(args: unknown[], what: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(args));
+  if (bytes <= MAX_INPUT_BYTES) return;
+  const mb = (n: number) => `${(n / 1_000_000).toFixed(1)} MB`;
+  throw new UserError(`the plan is too large to start as one run: ${what} would be ${mb(bytes)} of workflow input, over the ${mb(MAX_INPUT_BYTES)} replup allows (Temporal refuses a request payload over 2 MB); nothing was started`, [
+    'split the fleet into several plans (e.g. one per publisher, or subscribers in groups of a few thousand) and start them one after another',
+  ]);
+}
+
+/**
+ * The namespace's retention, checked at start: Temporal deletes a closed run's history after it,
+ * and the audit (report, decisions) goes with it. Returns a warning, or undefined when it is long
+ * enough or cannot be read (not every API key may describe its namespace).
+ */
+export async function retentionWarning(client: Client, neededDays = RETENTION_DAYS): Promise<string | undefined> {
+  let seconds: number;
+  try {
+    const ns = await client.workflowService.describeNamespace({ namespace: client.options.namespace });
+    seconds = Number(ns.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  } catch {
+    return undefined;
+  }
+  if (seconds <= 0 || seconds >= neededDays * 86_400) return undefined;
+  const have = seconds % 86_400 === 0 ? `${seconds / 86_400} days` : `${Math.round(seconds / 3600)} h`;
+  return (
+    `namespace ${client.options.namespace} keeps a closed run's history ${have}: the audit of this run (its report, every decision) is deleted that long after it ends; ` +
+    `replup needs ${neededDays} days. Raise it: temporal operator namespace update --namespace ${client.options.namespace} --retention ${neededDays * 24}h (it applies to runs that close afterwards)`
+  );
 }
 
 export function startUpgrade(
@@ -168,6 +229,26 @@ export class NoWorkerAnswered extends UserError {
   }
 }
 
+/**
+ * A run's status as Temporal itself knows it, in replup's words, when the run ended without its
+ * own code saying so (terminated, timed out, canceled, failed); undefined while it is open or when
+ * it ended through replup (then ReplupStatus says completed, aborted or failed).
+ */
+export function closedOutside(executionStatus: string): RunStatus | undefined {
+  switch (executionStatus) {
+    case 'TERMINATED':
+      return 'terminated';
+    case 'TIMED_OUT':
+      return 'timed-out';
+    case 'CANCELLED':
+      return 'canceled';
+    case 'FAILED':
+      return 'failed';
+    default:
+      return undefined;
+  }
+}
+
 export async function getProgress(client: Client, id: string): Promise<Progress> {
   const { handle, desc } = await describeRun(client, id);
   // A completed run returns its progress: no worker needed to read it.
@@ -177,11 +258,16 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
   }
   try {
     const p = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(progressQuery));
-    // Terminated, timed out, cancelled or failed: the progress stopped where the workflow was cut
-    // off and would read `running` forever.
-    if (desc.status.name !== 'RUNNING' && !['completed', 'aborted'].includes(p.status)) {
+    // Terminated, timed out, cancelled or failed outside replup: the progress stopped where the
+    // workflow was cut off and would read `running` forever; Temporal's own status says what happened.
+    const outside = closedOutside(desc.status.name);
+    if (outside && !['completed', 'aborted', 'failed'].includes(p.status)) {
       const how = desc.status.name.toLowerCase().replace(/_/g, ' ');
-      return { ...p, status: 'failed', outcome: `the workflow was ${how} at ${p.current ?? 'no step'}${desc.closeTime ? ` (${desc.closeTime.toISOString()})` : ''}; see its history in the Web UI` };
+      return {
+        ...p,
+        status: outside,
+        outcome: `the workflow was ${how} at ${p.current ?? 'no step'}${desc.closeTime ? ` (${desc.closeTime.toISOString()})` : ''}, outside replup: no abort cleanup ran; see its history in the Web UI and check the fleet`,
+      };
     }
     return p;
   } catch (err) {
@@ -215,8 +301,20 @@ async function update<A>(client: Client, id: string, def: any, arg: A): Promise<
   }
 }
 
-export const decide = (client: Client, id: string, step: string, action: 'retry' | 'skip' | 'abort', reason: string, actor = defaultActor()) =>
-  update(client, id, decideUpdate, { step, action, reason, actor });
+/**
+ * An operator's decision. `step` may be left out for `abort` only: the run is aborted where it is
+ * (the step that waits, or the step running, or the next one when paused).
+ */
+export async function decide(client: Client, id: string, step: string | undefined, action: 'retry' | 'skip' | 'abort', reason: string, actor = defaultActor()): Promise<Progress> {
+  let target = step;
+  if (target === undefined) {
+    if (action !== 'abort') throw new UserError(`${action} needs --step: the step that waits`, [], EXIT.usage);
+    const p = await getProgress(client, id);
+    target = p.steps.find((s) => s.status.startsWith('awaiting-'))?.id ?? p.current ?? p.steps.find((s) => s.status === 'pending')?.id;
+    if (target === undefined) throw new UserError(`run ${id} is ${p.status}: there is nothing to abort`);
+  }
+  return update(client, id, decideUpdate, { step: target, action, reason, actor });
+}
 export const approve = (client: Client, id: string, gate: string, reason?: string, actor = defaultActor()) =>
   update(client, id, approveUpdate, { gate, actor, reason });
 export const confirm = (client: Client, id: string, step: string, note?: string, actor = defaultActor()) =>
@@ -234,15 +332,42 @@ export interface RunSummary {
   closeTime?: string;
 }
 
+/** What `list --status` accepts, and the visibility query each one is. */
+export const LIST_STATUSES: Record<string, string> = {
+  // Open runs by replup's own status; a run ended outside replup keeps its last ReplupStatus,
+  // so these also require Temporal's execution status to be Running.
+  running: 'ReplupStatus = "running" AND ExecutionStatus = "Running"',
+  paused: 'ReplupStatus = "paused" AND ExecutionStatus = "Running"',
+  // A person is needed: a parked step, an approval gate, a manual step, or a paused run.
+  'awaiting-operator': 'ReplupStatus IN ("awaiting-operator", "awaiting-approval", "awaiting-confirmation", "paused") AND ExecutionStatus = "Running"',
+  'awaiting-approval': 'ReplupStatus = "awaiting-approval" AND ExecutionStatus = "Running"',
+  'awaiting-confirmation': 'ReplupStatus = "awaiting-confirmation" AND ExecutionStatus = "Running"',
+  completed: 'ReplupStatus = "completed"',
+  aborted: 'ReplupStatus = "aborted"',
+  failed: '(ReplupStatus = "failed" OR ExecutionStatus = "Failed")',
+  terminated: 'ExecutionStatus = "Terminated"',
+  'timed-out': 'ExecutionStatus = "TimedOut"',
+  canceled: 'ExecutionStatus = "Canceled"',
+};
+
 export async function listRuns(client: Client, status?: string): Promise<RunSummary[]> {
-  const query = status ? `ReplupStatus = "${status.replace(/"/g, '')}"` : 'ReplupFleet IS NOT NULL';
+  let query = 'ReplupFleet IS NOT NULL';
+  if (status !== undefined) {
+    const q = LIST_STATUSES[status];
+    if (!q) throw new UserError(`unknown status "${status}"; use one of: ${Object.keys(LIST_STATUSES).join(', ')}`, [], EXIT.usage);
+    query = `ReplupFleet IS NOT NULL AND ${q}`;
+  }
   const out: RunSummary[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const sa = wf.typedSearchAttributes;
+    const own = sa.get(ReplupStatus);
+    // Temporal's status wins when the run ended without replup's code saying how.
+    const outside = closedOutside(wf.status.name);
+    const ended = own === 'completed' || own === 'aborted' || own === 'failed';
     out.push({
       workflowId: wf.workflowId,
       runId: wf.runId,
-      status: sa.get(ReplupStatus) ?? wf.status.name.toLowerCase(),
+      status: outside && !ended ? outside : (own ?? wf.status.name.toLowerCase()),
       step: sa.get(ReplupStep) ?? '',
       fleet: sa.get(ReplupFleet) ?? '',
       startTime: wf.startTime.toISOString(),
@@ -256,6 +381,11 @@ export async function listRuns(client: Client, status?: string): Promise<RunSumm
 export function answerCommands(p: Progress, id: string): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const waiting = p.steps.find((s) => s.status.startsWith('awaiting-'));
+  if (!waiting && p.status === 'paused') {
+    // Paused between steps: a person holds it; `abort` takes effect before the next step.
+    const at = p.current ?? p.steps.find((s) => s.status === 'pending')?.id;
+    return [`replup resume ${q(id)} --reason "..."`, `replup abort ${q(id)}${at ? ` --step ${at}` : ''} --reason "..."`];
+  }
   if (!waiting) return [];
   if (waiting.status === 'awaiting-approval') return [`replup approve ${q(id)} --gate ${waiting.id} --reason "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
   if (waiting.status === 'awaiting-confirmation') return [`replup confirm ${q(id)} --step ${waiting.id} --note "..."`];
