@@ -26,7 +26,12 @@ const proc = (database: string, name: string) => `EXEC ${quoteIdent(database)}.s
 
 // ---- preflight -------------------------------------------------------------------------------
 
-/** Version, edition, replication server name, sysadmin, SQL Server Agent (null on Express: it has no Agent). */
+/**
+ * Version, edition, replication server name, sysadmin, SQL Server Agent (null on Express: it has no
+ * Agent). The Agent is found by its executable (sys.dm_server_services.filename, SQLAGENT.EXE), not
+ * by its display name, which is localised; status 4 = Running (sys-dm-server-services-transact-sql).
+ * *(inferred: the executable's name is SQLAGENT.EXE on every edition and language.)*
+ */
 export function serverFacts(): Statement {
   return statement([
     'SELECT',
@@ -34,7 +39,7 @@ export function serverFacts(): Statement {
     "  CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,",
     '  CAST(@@SERVERNAME AS nvarchar(128)) AS server_name,',
     "  CAST(IS_SRVROLEMEMBER('sysadmin') AS int) AS is_sysadmin,",
-    "  (SELECT TOP (1) ss.status_desc FROM sys.dm_server_services AS ss WHERE ss.servicename LIKE N'SQL Server Agent%') AS agent_status;",
+    "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') AS agent_status;",
   ]);
 }
 
@@ -159,16 +164,31 @@ export function pendingChanges(database: string, publication: string, destinatio
   );
 }
 
-/** Rows of MSmerge_conflicts_info for one publication, oldest first, with the table name. */
+/**
+ * One publication's conflicts as this database records them, in two result sets: where the
+ * publication keeps its conflict rows (sysmergepublications.centralized_conflicts = 1 at the
+ * publisher, decentralized_conflicts = 1 at the subscriber that caused them), then the rows of
+ * MSmerge_conflicts_info, oldest first, with their table (sysmergearticles.nickname = tablenick).
+ * Run in the publication database; for a publication that logs at the subscriber only, in each
+ * subscription database too (the table "is stored at the Publisher in the publication database and
+ * at the Subscriber in the subscription database"). MSrepl_create_time is a datetime without a
+ * zone: *(inferred)* the server's local time, turned into UTC with the server's current offset.
+ * Sources: learn.microsoft.com/en-us/sql/relational-databases/system-tables/msmerge-conflicts-info-transact-sql,
+ * …/sysmergepublications-transact-sql, …/sysmergearticles-transact-sql.
+ */
 export function conflicts(database: string, publication: string): Statement {
   const db = quoteIdent(database);
   return statement(
     [
+      'SELECT p.centralized_conflicts, p.decentralized_conflicts',
+      `FROM ${db}.dbo.sysmergepublications AS p`,
+      'WHERE p.name = @publication;',
       'SELECT a.name AS table_name, c.conflict_type, c.reason_code, c.reason_text, c.origin_datasource,',
-      '  CONVERT(nvarchar(36), c.rowguid) AS rowguid',
+      '  CONVERT(nvarchar(36), c.rowguid) AS rowguid,',
+      '  DATEADD(MINUTE, DATEDIFF(MINUTE, GETDATE(), GETUTCDATE()), c.MSrepl_create_time) AS created_utc',
       `FROM ${db}.dbo.MSmerge_conflicts_info AS c`,
       `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = c.pubid`,
-      `LEFT JOIN ${db}.dbo.sysmergearticles AS a ON a.nickname = c.tablenickname AND a.pubid = c.pubid`,
+      `LEFT JOIN ${db}.dbo.sysmergearticles AS a ON a.nickname = c.tablenick AND a.pubid = c.pubid`,
       'WHERE p.name = @publication',
       'ORDER BY c.MSrepl_create_time;',
     ],
@@ -276,4 +296,87 @@ export function canary(database: string, query: string, token: string): Statemen
 /** sqlcmd's session default (it runs with QUOTED_IDENTIFIER OFF unless -I). */
 export function sqlcmdSessionDefaults(): Statement {
   return statement(['SET QUOTED_IDENTIFIER OFF;']);
+}
+
+// ---- preflight: subscriptions, agent jobs, snapshots (issue #18 §3-4) ---------------------------
+
+/**
+ * Every merge subscription to this database's own publications, with the publication's retention
+ * (sysmergepublications.retention in units of retention_period_unit: 0 day, 1 week, 2 month,
+ * 3 year) and the subscription's type (0 push, 1 pull, 2 anonymous), status and last_sync_date.
+ * Sources: learn.microsoft.com/sql/relational-databases/system-tables/sysmergesubscriptions-transact-sql,
+ * …/sysmergepublications-transact-sql. subid <> pubid leaves out the publisher's own row *(inferred,
+ * as replicationState)*.
+ */
+export function mergeSubscriptionHealth(database: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
+      '  SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, s.db_name AS subscriber_db,',
+      '    s.subscription_type, s.status, s.last_sync_date',
+      `  FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
+      '  WHERE s.subid <> s.pubid AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+      '  ORDER BY p.name, s.subscriber_server, s.db_name;',
+      'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
+    ],
+    { database, subscriptionsTable: `${db}.dbo.sysmergesubscriptions` },
+  );
+}
+
+/**
+ * The push merge agent jobs of a publication database and their schedules, one row per schedule
+ * (a job without one gives one row with NULL schedule columns). Sources: MSmerge_agents,
+ * msdb.dbo.sysjobschedules, msdb.dbo.sysschedules (learn.microsoft.com/sql/relational-databases/system-tables/…).
+ */
+export function mergeAgentJobSchedules(distributionDb: string, publisherDb: string): Statement {
+  return statement(
+    [
+      'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, a.job_id) AS job_id,',
+      '  sc.schedule_id, sc.name AS schedule_name, sc.enabled',
+      `FROM ${quoteIdent(distributionDb)}.dbo.MSmerge_agents AS a`,
+      'LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = CONVERT(uniqueidentifier, a.job_id)',
+      'LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id',
+      'WHERE a.publisher_db = @publisherDb AND a.job_id IS NOT NULL',
+      'ORDER BY a.id, sc.schedule_id;',
+    ],
+    { publisherDb },
+  );
+}
+
+/** One schedule's enabled state; "when the schedule is not enabled, no jobs will run on this schedule" (sp_update_schedule). */
+export function updateScheduleEnabled(scheduleId: number, enabled: boolean): Statement {
+  return statement(['EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;'], { scheduleId, enabled: enabled ? 1 : 0 });
+}
+
+/** sysmergepublications.snapshot_ready of one own publication: 0 not ready, 1 ready, 2 a new snapshot must be created. */
+export function publicationSnapshotReady(database: string, publication: string): Statement {
+  return statement(
+    [
+      'SELECT p.snapshot_ready',
+      `FROM ${quoteIdent(database)}.dbo.sysmergepublications AS p`,
+      'WHERE p.name = @publication AND p.publisher = @@SERVERNAME AND p.publisher_db = @database;',
+    ],
+    { database, publication },
+  );
+}
+
+/** The newest history row of the publication's Snapshot Agent (MSsnapshot_history.runstatus 6 = fail, with comments). */
+export function snapshotAgentLastRun(distributionDb: string, publisherDb: string, publication: string): Statement {
+  const db = quoteIdent(distributionDb);
+  return statement(
+    [
+      'SELECT TOP (1) h.runstatus, h.comments, h.[time]',
+      `FROM ${db}.dbo.MSsnapshot_history AS h`,
+      `JOIN ${db}.dbo.MSsnapshot_agents AS a ON a.id = h.agent_id`,
+      'WHERE a.publisher_db = @publisherDb AND a.publication = @publication',
+      'ORDER BY h.[time] DESC;',
+    ],
+    { publisherDb, publication },
+  );
+}
+
+/** The names of the merge agents the distributor runs (MSmerge_agents.name), to tell their sessions from users'. */
+export function mergeAgentNames(distributionDb: string): Statement {
+  return statement([`SELECT a.name FROM ${quoteIdent(distributionDb)}.dbo.MSmerge_agents AS a;`]);
 }
