@@ -1,19 +1,20 @@
 // The `replup` command the ways users install it, each from nothing: `npx replup` inside a fresh
-// clone (after `npm run demo`, which bootstraps the clone as a user's first command does), the
+// clone (after the README's Quick start, run as written: its first command bootstraps the clone), the
 // packed package (`npm pack`) installed into an empty folder, and the same tarball installed
 // globally into a temporary prefix. Each must print its usage, its versions, and the six problems
 // of the operators' case (exit 1): every one of these used to print nothing and exit 0, because
 // the CLI only ran when the path it was started by ended in cli/main.ts or cli/bin.mjs.
 //
 // The clone is a `git clone` of this checkout's HEAD: commit before running this locally (CI runs
-// on a fresh clone, where HEAD is what is tested). The clean-clone check runs the bootstrap and
-// `npm run demo`, not a whole `npm test` inside the test (that would be this suite twice over);
-// both pre-scripts run the same bootstrap, and no test writes to tracked files.
+// on a fresh clone, where HEAD is what is tested). The clean-clone check follows Quick start:
+// `npm run demo`, then `npm test` narrowed to one file (the whole suite inside itself would run
+// it twice over; its pretest is the same bootstrap), then `git status --porcelain` must be empty.
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { scratchDir, type Ran } from './cli/replup.js';
+import { readmeCommands } from './cli/readme.js';
 import { registryReachable, sh, userEnv } from './cli/shell.js';
 
 const CASE = resolve('test/fixtures/cases/npx-silent-invalid-plan.yaml');
@@ -61,12 +62,25 @@ function expectSixProblems(ran: Ran): void {
 }
 
 describe('replup, however it is installed', () => {
-  it('a fresh clone: `npm run demo` bootstraps it with npm ci and upgrades the lab; `npx replup` works; git status stays clean', async () => {
-    const demo = await sh('npm run demo', { cwd: clone, env, timeoutMs: 600_000 });
-    expect(demo.code, `${demo.stdout}\n${demo.stderr}`).toBe(0);
-    expect(demo.stderr).toContain('installing npm packages (npm ci)');
-    expect(demo.stderr).not.toContain('WARNING: npm ci refused'); // the committed lockfile is accepted
-    expect(demo.stdout).toMatch(/All \d+ invariants hold for the lab/);
+  it("a fresh clone: the README's Quick start as written (bootstrap with npm ci, demo, tests); `npx replup` works; git status stays clean", async () => {
+    // Quick start's lines, run in a fresh clone as a new user would, in order.
+    for (const line of readmeCommands('Quick start')) {
+      if (line.command === 'npm run demo') {
+        const demo = await sh(line.command, { cwd: clone, env, timeoutMs: 600_000 });
+        expect(demo.code, `README.md:${line.line}\n${demo.stdout}\n${demo.stderr}`).toBe(0);
+        expect(demo.stderr).toContain('installing npm packages (npm ci)');
+        expect(demo.stderr).not.toContain('WARNING: npm ci refused'); // the committed lockfile is accepted
+        expect(demo.stdout).toMatch(/All \d+ invariants hold for the lab/);
+      } else if (line.command === 'npm test') {
+        // The whole suite inside the suite would run it twice over: `npm test` as written (its
+        // pretest bootstrap, the type check, vitest), narrowed to the README's own unit test.
+        const test = await sh(`${line.command} -- --project unit test/unit/readme/usage.test.ts`, { cwd: clone, env, timeoutMs: 600_000 });
+        expect(test.code, `README.md:${line.line}\n${test.stdout}\n${test.stderr}`).toBe(0);
+        expect(test.stdout).toMatch(/Test Files\s+1 passed/);
+      } else {
+        throw new Error(`README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach test/temporal/install.test.ts what it does`);
+      }
+    }
 
     await checkCommand('npx replup', clone, env);
     // npm exec is npx's other spelling; a sub-folder of the clone finds the same bin.
@@ -75,7 +89,7 @@ describe('replup, however it is installed', () => {
 
     const status = await sh('git status --porcelain', { cwd: clone, env });
     expect(status.code).toBe(0);
-    expect(status.stdout, 'the bootstrap and the demo changed tracked files or left untracked ones').toBe('');
+    expect(status.stdout, 'the bootstrap, the demo or the tests changed tracked files or left untracked ones').toBe('');
   }, 900_000);
 
   it('the packed package installed into an empty folder: ./node_modules/.bin/replup', async (ctx) => {
