@@ -162,7 +162,7 @@ export async function retentionWarning(client: Client, neededDays = RETENTION_DA
     return undefined;
   }
   if (seconds <= 0 || seconds >= neededDays * 86_400) return undefined;
-  const have = seconds % 86_400 === 0 ? `${seconds / 86_400} days` : `${Math.round(seconds / 3600)} h`;
+  const have = seconds % 86_400 === 0 ? `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}` : `${Math.round(seconds / 3600)} h`;
   return (
     `namespace ${client.options.namespace} keeps a closed run's history ${have}: the audit of this run (its report, every decision) is deleted that long after it ends; ` +
     `replup needs ${neededDays} days. Raise it: temporal operator namespace update --namespace ${client.options.namespace} --retention ${neededDays * 24}h (it applies to runs that close afterwards)`
