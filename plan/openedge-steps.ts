@@ -6,6 +6,9 @@ import type { StepView } from './kind.js';
 export const OPENEDGE_RUNBOOK = 'openedge-replication-startup';
 /** The server retries an unreachable agent every 5 minutes while deferred (seed 002). */
 export const DEFAULT_RETRY_INTERVAL_SECONDS = 300;
+/** How long the run waits on a halted, suspended, transitioning or unknown state before it asks an operator. */
+export const DEFAULT_ASK_OPERATOR_AFTER_SECONDS = 600;
+export const MAX_ASK_OPERATOR_AFTER_SECONDS = 86_400;
 
 export const OPENEDGE_STEP_IDS = ['check-properties', 'start-server', 'connect-agents', 'synchronize', 'normal-processing'] as const;
 export type OpenEdgeStepId = (typeof OPENEDGE_STEP_IDS)[number];
@@ -28,6 +31,12 @@ export interface OpenEdgeStartupPlan {
   /** 0 (no deferral) or 5-10080. */
   deferAgentStartupMinutes: number;
   retryIntervalSeconds: number;
+  /**
+   * An agent halted (3051-3054, 1003), replication suspended (6023), a transition (2080-2084, 3055,
+   * 6022) or a code dsrutil's tables do not list: the step parks for an operator after this long
+   * (0: at once). Absent in runs started before it existed: DEFAULT_ASK_OPERATOR_AFTER_SECONDS.
+   */
+  askOperatorAfterSeconds?: number;
   /** Command templates: dsrutil (real or simulated) and the server start ({db} = source database). */
   commands: { dsrutil: string; startServer: string };
   /** The source's replication properties file, checked before start-up when given (absolute). */
@@ -45,7 +54,10 @@ export function openEdgePlanSteps(plan: OpenEdgeStartupPlan): StepView[] {
     'start-server': [true, `start the replication server of ${plan.source.database}`],
     'connect-agents': [true, `${deferral}${critical.length > 0 ? `; critical agents (${critical.join(', ')}) that never connect fail the run` : ''}`],
     synchronize: [true, 'handshake (identical databases, target made from source), then startup synchronization: schema changes are blocked meanwhile'],
-    'normal-processing': [true, 'done when the server reports 6021 and every agent 3049 (Normal Processing)'],
+    'normal-processing': [
+      true,
+      `done when the server reports 6021 and every agent 3049 (Normal Processing); an agent halted or replication suspended parks the step for an operator after ${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
+    ],
   };
   return OPENEDGE_STEP_IDS.map((id) => ({ id, applies: reasons[id][0], reason: reasons[id][1] }));
 }

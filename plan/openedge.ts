@@ -5,7 +5,7 @@ import { agentNameProblem, deferMinutesProblem } from '../activities/openedge/pr
 import { resolveFrom } from './bdb-steps.js';
 import type { FleetTable, PlanKind } from './kind.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
-import { DEFAULT_RETRY_INTERVAL_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './openedge-steps.js';
+import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_ASK_OPERATOR_AFTER_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './openedge-steps.js';
 
 export * from './openedge-steps.js';
 
@@ -39,6 +39,11 @@ export const openEdgePlanSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', input: minutes, message: problem.replace('defer-agent-startup', 'deferAgentStartupMinutes') });
     }),
   retryIntervalSeconds: z.int().min(1).default(DEFAULT_RETRY_INTERVAL_SECONDS),
+  askOperatorAfterSeconds: z
+    .int('askOperatorAfterSeconds must be a whole number of seconds')
+    .min(0, 'askOperatorAfterSeconds must be 0 (ask at once) or more seconds')
+    .max(MAX_ASK_OPERATOR_AFTER_SECONDS, `askOperatorAfterSeconds must be at most ${MAX_ASK_OPERATOR_AFTER_SECONDS} (one day): a halted agent should not wait longer unseen`)
+    .default(DEFAULT_ASK_OPERATOR_AFTER_SECONDS),
   commands: z
     .strictObject({
       dsrutil: z.string().min(1).default('dsrutil'),
@@ -77,6 +82,7 @@ export function toOpenEdgePlan(input: OpenEdgePlanInput, planFolder: string): Op
     agents: input.agents,
     deferAgentStartupMinutes: input.deferAgentStartupMinutes,
     retryIntervalSeconds: input.retryIntervalSeconds,
+    askOperatorAfterSeconds: input.askOperatorAfterSeconds,
     commands: input.commands,
     ...(input.propertiesFile !== undefined && { propertiesFile: resolveFrom(planFolder, input.propertiesFile) }),
   };
@@ -95,6 +101,7 @@ function describeOpenEdgePlan(plan: OpenEdgeStartupPlan): { summary: string[]; t
       `plan:         ${plan.name} (${plan.runbook})`,
       `source:       ${plan.source.database}`,
       `deferral:     ${plan.deferAgentStartupMinutes > 0 ? `${plan.deferAgentStartupMinutes} minutes, retry every ${plan.retryIntervalSeconds} s` : 'off'}`,
+      `halted:       an agent halted or replication suspended asks an operator after ${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
       `dsrutil:      ${plan.commands.dsrutil}`,
     ],
     tables: [

@@ -11,8 +11,14 @@
 // FAILED with the reason. It does not park for an operator like other failing steps: the server
 // itself has given up (6060), so a retry of the step has nothing to wait for; the remedy is to fix
 // the agent and start a new run.
+//
+// A state only a person can end (an agent halted by a backup, quiet point, BI or AI stall; replication
+// suspended; a transition; a code dsrutil's tables do not list: ATTENTION_PHASES in codes.ts) is
+// named with its meaning in the step note, and the step parks for an operator once the plan's
+// askOperatorAfterSeconds has passed: the run never waits on it silently.
 import { ApplicationFailure, condition, defineUpdate, setCurrentDetails, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-steps.js';
+import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-steps.js';
+import { ATTENTION_PHASES, meaningOf } from '../activities/openedge/codes.js';
 import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge/activities.js';
 import type { StatusReading } from '../activities/openedge/index.js';
 import { callActivity, renderStepTable, Runbook, type StepContext, type StepMemo } from './runbook.js';
@@ -83,6 +89,61 @@ function duration(ms: number): string {
 }
 
 const listAgents = (agents: AgentReading[]) => agents.map((a) => `${a.agent} ${a.text}`).join(', ');
+
+/** The server or an agent in a state that waits on a person (ATTENTION_PHASES). */
+export interface Stuck {
+  who: string;
+  reading: StatusReading;
+}
+
+/** The server, and those of `agents` (all when undefined), in a state only a person can end. */
+export function stuckParts(status: { server: StatusReading; agents?: AgentReading[] }, agents?: string[]): Stuck[] {
+  const out: Stuck[] = [];
+  if (ATTENTION_PHASES.includes(status.server.phase)) out.push({ who: 'the replication server', reading: status.server });
+  for (const a of status.agents ?? []) {
+    if ((agents === undefined || agents.includes(a.agent)) && ATTENTION_PHASES.includes(a.phase)) out.push({ who: `agent ${a.agent}`, reading: a });
+  }
+  return out;
+}
+
+/** "agent agent1 is at 3054 Target Database in AI Stall (activity halted: ...)" */
+export function describeStuck(stuck: Stuck[]): string {
+  return stuck.map((x) => `${x.who} is at ${x.reading.text} (${meaningOf(x.reading.code)})`).join('; ');
+}
+
+/**
+ * How long a step has seen a stuck state: each reading either clears it or, once the plan's
+ * askOperatorAfterSeconds has passed since it was first seen, parks the step for an operator.
+ * Uses workflow time only (no timer of its own), so the step's commands are those it had before.
+ */
+class AskOperatorClock {
+  private since: number | undefined;
+
+  constructor(
+    private readonly plan: OpenEdgeStartupPlan,
+    private readonly step: OpenEdgeStepId,
+  ) {}
+
+  /** The note for this reading, or the park (thrown) when the bound has passed. */
+  check(s: StepContext, stuck: Stuck[], waiting: string): boolean {
+    if (stuck.length === 0) {
+      this.since = undefined;
+      return false;
+    }
+    const limit = this.plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS;
+    this.since ??= Date.now();
+    const askAt = this.since + limit * 1000;
+    const what = describeStuck(stuck);
+    if (Date.now() >= askAt) {
+      throw ApplicationFailure.nonRetryable(
+        `${what}; ${waiting} cannot go on, and it has not changed within ${limit} s (askOperatorAfterSeconds): end it on that database, then retry ${this.step}; or abort the run`,
+        'ReplicationHalted',
+      );
+    }
+    s.note(`${waiting}: ${what}; an operator is asked at ${new Date(askAt).toISOString()} (askOperatorAfterSeconds ${limit}) unless it ends`);
+    return true;
+  }
+}
 
 /**
  * Who is down and whether that ends the run. Agents at 1063 (ended) are victims of the server
@@ -245,9 +306,11 @@ class AgentStartup {
     const verdict = judgeAgents(plan, status);
     if (verdict.failure) throw new RunFailed('connect-agents', verdict.failure, 'CriticalAgentNotConnected');
     const connected = status.agents.filter((a) => !verdict.notConnected.includes(a)).map((a) => a.agent);
+    const stuck = stuckParts(status, connected);
     s.note(
       `${connected.join(', ')} connected after ${this.tries.length} ${this.tries.length === 1 ? 'try' : 'tries'}` +
-        (verdict.notConnected.length ? `; not connected (not critical, replication goes on without them): ${listAgents(verdict.notConnected)}` : ''),
+        (verdict.notConnected.length ? `; not connected (not critical, replication goes on without them): ${listAgents(verdict.notConnected)}` : '') +
+        (stuck.length ? `; but ${describeStuck(stuck)}` : ''),
     );
     return { status, notConnected: verdict.notConnected };
   }
@@ -337,8 +400,10 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         // The server's code alone says when synchronization ends; the agents are read after.
         let server = status.server;
         const seen = [server.text];
+        const clock = new AskOperatorClock(plan, 'synchronize');
         while (server.phase !== 'normal') {
           if (server.phase === 'failed') throw new RunFailed('synchronize', `the replication server ended during startup synchronization (${server.text})`, 'ReplicationEnded');
+          clock.check(s, stuckParts({ server }), 'startup synchronization');
           await sleep(pollMs);
           server = await callActivity<StatusReading>('openedgeServerStatus', [ctx], `synchronize: ${statusCommand}`);
           if (!seen.includes(server.text)) seen.push(server.text);
@@ -353,8 +418,13 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         const expected = plan.agents.map((a) => a.name).filter((n) => !notConnected.some((x) => x.agent === n));
         let status = last ?? (await readStatus('normal-processing'));
         const normal = (st: ReplicationStatus) => st.server.phase === 'normal' && st.agents.every((a) => !expected.includes(a.agent) || a.phase === 'normal');
+        const clock = new AskOperatorClock(plan, 'normal-processing');
         while (!normal(status)) {
           if (serverEnded(status)) throw new RunFailed('normal-processing', `the replication server ended (${status.server.text}); agents: ${listAgents(status.agents)}`, 'ReplicationEnded');
+          if (!clock.check(s, stuckParts(status, expected), 'normal processing')) {
+            const waiting = status.agents.filter((a) => expected.includes(a.agent) && a.phase !== 'normal');
+            s.note(`waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`);
+          }
           await sleep(pollMs);
           status = await readStatus('normal-processing');
         }

@@ -8,6 +8,7 @@
 // description. Exit codes: 0 ok, 1 usage, 2 the database cannot be opened, 3 replication is not
 // enabled. (inferred) the exact wording of the non-status messages.
 import { pathToFileURL } from 'node:url';
+import { DETAIL_CODES } from './codes.js';
 import { agentCode, connectAgent, evaluate, readSimState, serverCode, STATUS_TEXT, terminateServer, writeSimState } from './sim.js';
 
 export const DSRUTIL_EXIT = { ok: 0, usage: 1, openError: 2, notEnabled: 3 } as const;
@@ -18,10 +19,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Group code: 100 connecting, 101 processing, 199 inactive; prefixed 1 (server) or 2 (control agent). */
+/** Group code: the class of the detail code (100 connecting ... 199 inactive, 255 unknown), prefixed 1 (server) or 2 (control agent). */
 export function groupCode(detail: number, prefix: 1 | 2): number {
-  const group = [1001, 1002, 6001, 6002, 6003].includes(detail) ? 100 : [3048, 3049, 6004, 6005, 6021].includes(detail) ? 101 : 199;
-  return prefix * 1000 + group;
+  return prefix * 1000 + (DETAIL_CODES[detail]?.group ?? 255);
 }
 
 const USAGE = 'usage: dsrutil <db> -C status [AGENT] [-detail|verbose] | -C connectagent <AGENT|ALL> | -C terminate server';

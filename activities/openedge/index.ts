@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { describeCode, phaseOf, type ReplicationPhase } from './codes.js';
 
-export { describeCode, phaseOf, STATUS_TEXT, type ReplicationPhase } from './codes.js';
+export { ATTENTION_PHASES, DETAIL_CODES, describeCode, meaningOf, phaseOf, STATUS_TEXT, type DetailCode, type ReplicationPhase } from './codes.js';
 export { parseReplicationProperties, formatPropertiesErrors, agentNameProblem, deferMinutesProblem } from './properties.js';
 export type { ControlAgent, ReplicationProperties, PropertiesIssue, PropertiesResult } from './properties.js';
 
@@ -59,7 +59,8 @@ export async function runDsrutil(template: string, args: string[], opts: { env?:
   if (exitCode === 2) throw new DsrutilError(`${command}: the database cannot be opened (exit 2): ${said}`, 'open-error', 2);
   if (exitCode === 3) throw new DsrutilError(`${command}: replication is not enabled on the database (exit 3): ${said}`, 'not-enabled', 3);
   if (exitCode !== 0) throw new DsrutilError(`${command} failed (exit ${exitCode}): ${said}`, 'failed', exitCode);
-  const number = /\b(\d{4})\b/.exec(stdout)?.[1];
+  // The first number printed: a detail code is 4 digits, except 0 (Unknown).
+  const number = /\b(\d{1,4})\b/.exec(stdout)?.[1];
   return { exitCode, stdout, stderr, ...(number !== undefined && { code: Number(number) }) };
 }
 

@@ -3,6 +3,9 @@
 // Rules: names up to 15 characters, `ALL` is reserved (dsrutil -C connectagent ALL), deferred
 // agent start-up (defer-agent-startup 5-10080 minutes) needs asynchronous agents, and the agents
 // listed in control-agents and the [control-agent.NAME] sections must match one to one.
+// A comment ("#") is allowed only on a line of its own, never on the line of a value (DOMAIN.md §3,
+// issue 22; not found in Progress's pages we could search): every such line is refused with the
+// fix, and its other checks see the value without the comment, so the error names the real cause.
 
 export type ReplicationMethod = 'sync' | 'async';
 
@@ -67,13 +70,29 @@ export function deferMinutesProblem(minutes: number): string | undefined {
   return `defer-agent-startup must be 0 (off) or ${DEFER_MINUTES.min} to ${DEFER_MINUTES.max} minutes (7 days), found ${minutes}`;
 }
 
+/** The error for a "#" after the start of a line, and the line without it. */
+function withoutComment(trimmed: string, line: number, errors: PropertiesIssue[]): string {
+  const at = trimmed.indexOf('#');
+  if (at < 0) return trimmed;
+  const code = trimmed.slice(0, at).trimEnd();
+  const comment = trimmed.slice(at);
+  const header = code.startsWith('[');
+  const pair = /^([A-Za-z][\w-]*)\s*=/.exec(code);
+  const what = header ? 'a section header' : pair ? `the value of ${pair[1]}` : 'a property';
+  errors.push({
+    line,
+    message: `a comment on the line of ${what} ("${comment}"): OpenEdge Replication allows a comment only on a line of its own; move it to a line of its own above "${code}"`,
+  });
+  return code;
+}
+
 function splitSections(text: string, errors: PropertiesIssue[]): Section[] {
   const sections: Section[] = [];
   let current: Section | undefined;
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
-    const trimmed = raw.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (raw.trim() === '' || raw.trim().startsWith('#')) return;
+    const trimmed = withoutComment(raw.trim(), line, errors);
     const header = /^\[([^\]]+)\]$/.exec(trimmed);
     if (header) {
       const name = (header[1] ?? '').trim();

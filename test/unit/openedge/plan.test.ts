@@ -35,4 +35,19 @@ describe('openedge-replication-startup plans', () => {
       '9: deferred agent start-up (deferAgentStartupMinutes: 60) needs replicationMethod: async for every agent',
     ]);
   });
+
+  it('askOperatorAfterSeconds: 600 by default, 0 (ask at once) to one day; anything else refused at its line', () => {
+    const r = parseOpenEdgePlan(example, examplePath);
+    expect(r.ok && r.value.askOperatorAfterSeconds).toBe(600);
+    const at = (value: string) => parseOpenEdgePlan(example.replace(/retryIntervalSeconds: 300.*\n/, (m) => `${m}askOperatorAfterSeconds: ${value}\n`), examplePath);
+    const zero = at('0');
+    expect(zero.ok && zero.value.askOperatorAfterSeconds).toBe(0);
+    const messages = (value: string) => {
+      const x = at(value);
+      return x.ok ? [] : x.errors.map((e) => `${e.line}: ${e.path}: ${e.message}`);
+    };
+    expect(messages('-5')).toEqual(['12: askOperatorAfterSeconds: askOperatorAfterSeconds must be 0 (ask at once) or more seconds']);
+    expect(messages('1.5')).toEqual(['12: askOperatorAfterSeconds: askOperatorAfterSeconds must be a whole number of seconds']);
+    expect(messages('90000')).toEqual(['12: askOperatorAfterSeconds: askOperatorAfterSeconds must be at most 86400 (one day): a halted agent should not wait longer unseen']);
+  });
 });

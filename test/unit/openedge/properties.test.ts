@@ -80,4 +80,47 @@ describe('parseReplicationProperties', () => {
     const r = parseReplicationProperties('[agent]\nname=agent1\ndatabase=sports_target1\nlistener-minport=4387\n');
     expect(r).toEqual({ ok: true, value: { controlAgents: [], agent: { name: 'agent1', database: 'sports_target1', 'listener-minport': '4387' } } });
   });
+
+  describe('a comment on the line of a value', () => {
+    const lines = example.split('\n');
+    const propertyLines = lines.map((l, i) => ({ l, line: i + 1 })).filter(({ l }) => /^[a-z-]+=/.test(l));
+
+    it('is refused on every property line of the example, with the reason and the fix, and nothing else said of that line', () => {
+      expect(propertyLines).toHaveLength(17);
+      for (const { l, line } of propertyLines) {
+        const key = l.split('=')[0];
+        const text = lines.map((x, i) => (i + 1 === line ? `${x}   # why this value` : x)).join('\n');
+        expect(errorsOf(text), l).toEqual([
+          {
+            line,
+            message: `a comment on the line of the value of ${key} ("# why this value"): OpenEdge Replication allows a comment only on a line of its own; move it to a line of its own above "${l}"`,
+          },
+        ]);
+      }
+    });
+
+    it('is refused without a blank before "#", on keys replup does not check, on target files and on section headers', () => {
+      expect(errorsOf(example.replace('port=4901\nconnect-timeout=120\nreplication-method=async\ncritical=1', 'port=4901#agent1\nconnect-timeout=120\nreplication-method=async\ncritical=1'))).toEqual([
+        { line: 11, message: 'a comment on the line of the value of port ("#agent1"): OpenEdge Replication allows a comment only on a line of its own; move it to a line of its own above "port=4901"' },
+      ]);
+      expect(errorsOf(example.replace('database=sports\n', 'database=sports\ntransition=manual # failover by hand\n'))).toEqual([
+        { line: 5, message: 'a comment on the line of the value of transition ("# failover by hand"): OpenEdge Replication allows a comment only on a line of its own; move it to a line of its own above "transition=manual"' },
+      ]);
+      expect(errorsOf('[agent]\nname=agent1\ndatabase=sports_target1\nlistener-minport=4387 # firewall\n')).toEqual([
+        { line: 4, message: 'a comment on the line of the value of listener-minport ("# firewall"): OpenEdge Replication allows a comment only on a line of its own; move it to a line of its own above "listener-minport=4387"' },
+      ]);
+      expect(errorsOf(example.replace('[server]', '[server] # source'))).toEqual([
+        { line: 2, message: 'a comment on the line of a section header ("# source"): OpenEdge Replication allows a comment only on a line of its own; move it to a line of its own above "[server]"' },
+      ]);
+    });
+
+    it('is accepted on a line of its own, indented or not (the fix)', () => {
+      const fixed = example.replace('port=4901\n', '  # the target broker\nport=4901\n').replace('critical=1', '# stop replication without it\ncritical=1');
+      const r = parseReplicationProperties(fixed);
+      expect(r.ok && r.value.controlAgents.map((a) => [a.name, a.port, a.critical])).toEqual([
+        ['agent1', 4901, true],
+        ['agent2', 4901, false],
+      ]);
+    });
+  });
 });
