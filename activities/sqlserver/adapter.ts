@@ -8,13 +8,16 @@ import {
   SqlError,
   type BackupRecord,
   type Conflict,
+  type MergeAgentJob,
   type MergeSession,
   type PendingChanges,
   type ReplicationState,
   type Script,
   type ScriptRun,
   type ServerFacts,
+  type SnapshotStatus,
   type SqlFleetPort,
+  type SubscriptionHealth,
   type SubscriptionRef,
   type SubscriptionState,
   type UserSession,
@@ -22,6 +25,7 @@ import {
 import { includeFromDir } from '../sqlcmd/files.js';
 import { parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
 import { classifySqlError, errorNumber, type SqlErrorContext } from './classify.js';
+import { judgeConflict } from './conflict-types.js';
 import { backupFilePath } from './backup-file.js';
 import { createMssqlConnections, type Row, type SqlConnections, type SqlLogin } from './connections.js';
 import { resolveCredentialRef } from './credentials.js';
@@ -134,13 +138,59 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     return name;
   }
 
-  async function activeSessions(db: DbRef): Promise<UserSession[]> {
+  async function sessionsIn(db: DbRef): Promise<UserSession[]> {
     return (await rows(db.server, sql.userSessions(db.database))).map((r) => ({
       sessionId: Number(r.session_id),
       login: text(r.login_name),
       program: text(r.program_name),
       host: text(r.host_name),
     }));
+  }
+
+  async function activeSessions(db: DbRef): Promise<UserSession[]> {
+    // A merge agent's connection names the agent as its program *(inferred: replmerg sets the
+    // application name to its agent name)*: such sessions belong to replication, not to users.
+    const agents = (await rows(distributor.server, sql.mergeAgentNames(distributor.database))).map((r) => text(r.name).toLowerCase()).filter(Boolean);
+    return (await sessionsIn(db)).map((x) => (agents.some((name) => x.program.toLowerCase().startsWith(name)) ? { ...x, replicationAgent: true } : x));
+  }
+
+  /** sysmergepublications.retention_period_unit: 0 day, 1 week, 2 month, 3 year. Months and years in days are approximations. */
+  const RETENTION_UNIT_DAYS: Record<number, number> = { 0: 1, 1: 7, 2: 30, 3: 365 };
+
+  async function mergeSubscriptions(publisher: DbRef): Promise<SubscriptionHealth[]> {
+    return (await rows(publisher.server, sql.mergeSubscriptionHealth(publisher.database))).map((r) => ({
+      publication: text(r.publication),
+      subscriber: { server: text(r.subscriber_server), database: text(r.subscriber_db) },
+      type: Number(r.subscription_type) === 1 ? 'pull' : Number(r.subscription_type) === 2 ? 'anonymous' : 'push',
+      status: Number(r.status) === 1 ? 'active' : Number(r.status) === 2 ? 'deleted' : 'inactive',
+      ...(r.last_sync_date != null && { lastSync: isoTime(r.last_sync_date) }),
+      retentionDays: Number(r.retention ?? 0) * (RETENTION_UNIT_DAYS[Number(r.retention_period_unit ?? 0)] ?? 1),
+    }));
+  }
+
+  async function mergeAgentJobs(publisher: DbRef): Promise<MergeAgentJob[]> {
+    const jobs = new Map<string, MergeAgentJob>();
+    for (const r of await rows(distributor.server, sql.mergeAgentJobSchedules(distributor.database, publisher.database))) {
+      const jobId = text(r.job_id);
+      let job = jobs.get(jobId);
+      if (!job) {
+        job = { jobId, name: text(r.name), publication: text(r.publication), subscriber: { server: text(r.subscriber_name), database: text(r.subscriber_db) }, schedules: [] };
+        jobs.set(jobId, job);
+      }
+      if (r.schedule_id != null) job.schedules.push({ scheduleId: Number(r.schedule_id), name: text(r.schedule_name), enabled: Number(r.enabled) === 1 });
+    }
+    return [...jobs.values()];
+  }
+
+  /** MSsnapshot_history.runstatus 6 = Fail. */
+  const SNAPSHOT_FAILED = 6;
+
+  async function snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus> {
+    const ready = (await rows(publisher.server, sql.publicationSnapshotReady(publisher.database, publication)))[0];
+    if (ready && Number(ready.snapshot_ready) === 1) return { ready: true };
+    const last = (await rows(distributor.server, sql.snapshotAgentLastRun(distributor.database, publisher.database, publication)))[0];
+    if (last && Number(last.runstatus) === SNAPSHOT_FAILED) return { ready: false, failure: text(last.comments) || 'the Snapshot Agent failed' };
+    return { ready: false };
   }
 
   async function replicationState(db: DbRef): Promise<ReplicationState> {
@@ -322,7 +372,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
         server,
         version: text(r.version),
         edition: text(r.edition),
-        agentRunning: text(r.agent_status) === 'Running',
+        agentRunning: Number(r.agent_status) === 4, // sys.dm_server_services.status 4 = Running
         isSysadmin: Number(r.is_sysadmin) === 1,
       };
     },
@@ -335,7 +385,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     activeSessions,
     async killSessions(db, sessionIds) {
       // Observe first: only sessions still in this database are killed.
-      const present = new Set((await activeSessions(db)).map((s) => s.sessionId));
+      const present = new Set((await sessionsIn(db)).map((s) => s.sessionId));
       let killed = 0;
       for (const id of sessionIds.filter((id) => present.has(id))) {
         try {
@@ -353,16 +403,19 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       const upload = await pendingSide(sub.subscriber.server, sub.subscriber.database, sub.publication, sub.publisher);
       return { upload, download };
     },
-    async conflicts(publisher, publication): Promise<Conflict[]> {
-      return (await rows(publisher.server, sql.conflicts(publisher.database, publication))).map((r) => ({
-        publication,
-        table: text(r.table_name),
-        conflictType: Number(r.conflict_type),
-        reasonCode: Number(r.reason_code),
-        reasonText: text(r.reason_text),
-        origin: text(r.origin_datasource),
-        ...(r.rowguid != null && { rowguid: text(r.rowguid) }),
-      }));
+    async conflicts(publisher, publication, options = {}): Promise<Conflict[]> {
+      // Where the publication keeps its conflict rows decides where to read them (sysmergepublications
+      // centralized_conflicts / decentralized_conflicts): at the publisher, or at each subscriber.
+      const read = async (db: DbRef) => {
+        const [logging = [], found = []] = await query(db.server, sql.conflicts(db.database, publication));
+        return { logging: logging[0], found: found.map((r) => conflictRow(r, publication, db, options.since)) };
+      };
+      const atPublisher = await read(publisher);
+      const subscriberOnly = atPublisher.logging !== undefined && !truthy(atPublisher.logging.centralized_conflicts) && truthy(atPublisher.logging.decentralized_conflicts);
+      if (!subscriberOnly) return atPublisher.found;
+      const all = [...atPublisher.found];
+      for (const subscriber of options.subscribers ?? []) all.push(...(await read(subscriber)).found);
+      return all;
     },
     async backupDatabase(db, dir, runId): Promise<BackupRecord> {
       const file = backupFilePath(dir, db.database, runId);
@@ -393,6 +446,12 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     replicationState,
     replicationName,
     removeReplication,
+    mergeSubscriptions,
+    mergeAgentJobs,
+    async setScheduleEnabled(scheduleId, enabled) {
+      await query(distributor.server, sql.updateScheduleEnabled(scheduleId, enabled));
+    },
+    snapshotStatus,
     runScript,
     async writeCanary(publisher, token) {
       await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'), token));
@@ -425,6 +484,24 @@ export function resolveLogin(
   const m = /^([^\\]+)\\(.+)$/.exec(user);
   if (!m) throw new Error(`Windows login '${user}' (from ${account.user}) must be written DOMAIN\\user for NTLM`);
   return { kind: 'windows', domain: m[1] ?? '', user: m[2] ?? '', password: resolve(account.password) };
+}
+
+/** A row of the conflicts statement, judged for the run (conflict-types.ts). */
+function conflictRow(r: Row, publication: string, loggedAt: DbRef, since: string | undefined): Conflict {
+  const conflictType = Number(r.conflict_type);
+  const createdAt = r.created_utc == null ? undefined : isoTime(r.created_utc) || undefined;
+  return {
+    publication,
+    table: text(r.table_name),
+    conflictType,
+    reasonCode: Number(r.reason_code),
+    reasonText: text(r.reason_text),
+    origin: text(r.origin_datasource),
+    ...(r.rowguid != null && { rowguid: text(r.rowguid) }),
+    ...(createdAt !== undefined && { createdAt }),
+    loggedAt,
+    ...judgeConflict(conflictType, createdAt, since),
+  };
 }
 
 /** What the remove-replication activity would still find: the same test it applies after removal. */

@@ -1,14 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { SqlError, type SubscriptionRef } from '../../../activities/ports.js';
 import { backupFilePath, createSqlServerFleet, resolveLogin, type SqlServerFleetOptions } from '../../../activities/sqlserver/adapter.js';
+import { checkStatement } from '../../../activities/sqlserver/catalog.js';
 import { classifySqlError } from '../../../activities/sqlserver/classify.js';
 import type { Row, SqlConnections, SqlResult } from '../../../activities/sqlserver/connections.js';
 import { resolveCredentialRef } from '../../../activities/sqlserver/credentials.js';
 import { parseServerName } from '../../../activities/sqlserver/server-name.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
 
-// A fake connection layer: the test answers each statement; every call is recorded.
+// A fake connection layer: the test answers each statement; every call is recorded. Like SQL
+// Server, it refuses a statement that names a table, column, procedure or parameter the catalog
+// (Microsoft's documentation, activities/sqlserver/catalog.ts) does not have, or reads a variable
+// it is not given, before the test's answer is consulted.
 type Answer = (server: string, statement: sql.Statement) => Row[][] | undefined;
+function refuseOutsideCatalog(statement: sql.Statement): void {
+  const [problem] = checkStatement(statement.sql, statement.params);
+  if (!problem) return;
+  if (problem.error === 0) throw new Error(`the fake server cannot read this statement: ${problem.message}\n${statement.sql}`);
+  throw new SqlError(problem.error, problem.message);
+}
 function fakeConnections(answer: Answer) {
   const calls: { server: string; sql: string; params: Record<string, sql.SqlParam> }[] = [];
   const sessionBatches: string[] = [];
@@ -19,6 +29,7 @@ function fakeConnections(answer: Answer) {
     sessionClosed: () => sessionClosed,
     async execute(server, statement) {
       calls.push({ server, ...statement });
+      refuseOutsideCatalog(statement);
       const recordsets = answer(server, statement);
       if (recordsets === undefined) throw new Error(`unexpected statement on ${server}:\n${statement.sql}`);
       return { recordsets, messages: [] };
@@ -150,7 +161,12 @@ describe('runMergeAgent', () => {
       }),
     );
     const err = await port.runMergeAgent(SUBSCRIPTION).catch((e: unknown) => e);
-    expect(classifySqlError(err)).toEqual({ kind: 'fatal', number: 22022, message: agentDown });
+    expect(classifySqlError(err)).toEqual({
+      kind: 'fatal',
+      number: 22022,
+      message: agentDown,
+      hint: 'SQL Server Agent is not running on this server: start the SQL Server Agent service (SQL Server Configuration Manager), then retry the step',
+    });
     expect(connections.calls.filter((c) => c.sql === sql.startJob(JOB).sql)).toHaveLength(1);
   });
 
@@ -345,9 +361,69 @@ describe('other operations', () => {
     expect(await port.pendingChanges(SUBSCRIPTION)).toEqual({ upload: 4, download: 5 });
   });
 
+  it('refuses, as SQL Server would, a statement naming a column the catalog does not have (the conflicts query of issue #18)', async () => {
+    const { connections } = fleet(() => [[]]);
+    const before = sql.conflicts('PS', 'Data');
+    const wrong = { ...before, sql: before.sql.replace('c.tablenick AND', 'c.tablenickname AND') };
+    const err = await connections.execute(PUB.server, wrong).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqlError);
+    expect([(err as SqlError).number, classifySqlError(err).kind]).toEqual([207, 'fatal']);
+    expect((err as Error).message).toMatch(/^Invalid column name 'tablenickname' \(c\.tablenickname\): dbo\.MSmerge_conflicts_info has no such column/);
+    expect(await connections.execute(PUB.server, before)).toEqual({ recordsets: [[]], messages: [] });
+  });
+
+  describe('conflicts', () => {
+    const SINCE = '2024-05-01T10:00:00.000Z';
+    const failed = { table_name: 'ProfileData', conflict_type: 5, reason_code: 2627, reason_text: 'Violation of PRIMARY KEY constraint', origin_datasource: 'SUBHOST\\EM.PS', rowguid: 'A1', created_utc: new Date('2024-05-01T10:03:00Z') };
+    const settledEarlier = { table_name: 'ProfileData', conflict_type: 1, reason_code: 1, reason_text: 'update conflict', origin_datasource: 'SUBHOST\\EM.PS', rowguid: 'B2', created_utc: new Date('2024-04-20T08:00:00Z') };
+    const failedEarlier = { ...failed, rowguid: 'C3', created_utc: new Date('2024-04-30T23:00:00Z') };
+
+    it('reads them at the publisher and judges each: failed changes need a person (also from before the run), resolver-decided ones are settled', async () => {
+      const { port, connections } = fleet((server, s) =>
+        same(s, sql.conflicts('PS', 'Data')) && server === PUB.server ? [[{ centralized_conflicts: 1, decentralized_conflicts: 0 }], [settledEarlier, failedEarlier, failed]] : undefined,
+      );
+      const found = await port.conflicts(PUB, 'Data', { since: SINCE, subscribers: [SUB] });
+      expect(found.map((c) => [c.rowguid, c.conflictType, c.verdict, c.beforeRun, c.createdAt, c.loggedAt])).toEqual([
+        ['B2', 1, 'settled', true, '2024-04-20T08:00:00.000Z', PUB],
+        ['C3', 5, 'needs-person', true, '2024-04-30T23:00:00.000Z', PUB],
+        ['A1', 5, 'needs-person', false, '2024-05-01T10:03:00.000Z', PUB],
+      ]);
+      expect(found[2]).toMatchObject({ publication: 'Data', table: 'ProfileData', reasonCode: 2627, origin: 'SUBHOST\\EM.PS' });
+      // Logged at the publisher: the subscribers are not asked.
+      expect(connections.calls.map((c) => c.server)).toEqual([PUB.server]);
+    });
+
+    it('reads them at each subscriber too when the publication logs conflicts only there (decentralized_conflicts = 1)', async () => {
+      const { port, connections } = fleet((server, s) => {
+        if (!same(s, sql.conflicts('PS', 'Data'))) return undefined;
+        if (server === PUB.server) return [[{ centralized_conflicts: 0, decentralized_conflicts: 1 }], []];
+        if (server === SUB.server) return [[{ centralized_conflicts: 0, decentralized_conflicts: 1 }], [failed]];
+        return undefined;
+      });
+      const found = await port.conflicts(PUB, 'Data', { since: SINCE, subscribers: [SUB] });
+      expect(found.map((c) => [c.rowguid, c.verdict, c.loggedAt])).toEqual([['A1', 'needs-person', SUB]]);
+      expect(connections.calls.map((c) => c.server)).toEqual([PUB.server, SUB.server]);
+    });
+
+    it('without the run start, marks none as recorded before it', async () => {
+      const { port } = fleet((_server, s) => (same(s, sql.conflicts('PS', 'Data')) ? [[{ centralized_conflicts: 1, decentralized_conflicts: 0 }], [failedEarlier]] : undefined));
+      expect((await port.conflicts(PUB, 'Data')).map((c) => [c.verdict, c.beforeRun])).toEqual([['needs-person', false]]);
+    });
+  });
+
   it('reads server facts', async () => {
     const { port } = fleet(() => [[{ version: '15.0.2000.5', edition: 'Express Edition (64-bit)', server_name: 'PUBHOST', is_sysadmin: 1, agent_status: null }]]);
     expect(await port.serverFacts(PUB.server)).toEqual({ server: PUB.server, version: '15.0.2000.5', edition: 'Express Edition (64-bit)', agentRunning: false, isSysadmin: true });
+  });
+
+  // sys.dm_server_services.status: 1 Stopped … 4 Running; the Agent is found by its executable, whatever the service's localised name.
+  it.each([
+    [4, true],
+    [1, false],
+    [2, false],
+  ])('SQL Server Agent with status %s is running: %s', async (status, running) => {
+    const { port } = fleet(() => [[{ version: '16.0.1000.6', edition: 'Enterprise Edition', server_name: 'PUBHOST', is_sysadmin: 1, agent_status: status }]]);
+    expect((await port.serverFacts(PUB.server)).agentRunning).toBe(running);
   });
 
   it('reuses a verified backup of this run instead of backing up again', async () => {
