@@ -3,14 +3,12 @@
 // Errors leave here classified: transient ones retry with backoff, everything else parks the step.
 import { heartbeating } from './heartbeat.js';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
-import { BACKGROUND_SERVICE, type HostPort, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import { BACKGROUND_SERVICE, type HostPort, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
-import { parseSqlcmd, rewriteSyncType, SqlcmdError } from './sqlcmd/index.js';
-import { includeFromDir } from './sqlcmd/files.js';
+import type { OnError } from './sqlcmd/index.js';
+import { checkRuns, loadScript as loadScriptFile, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
 import { compareVersions } from '../plan/version.js';
 import { boundedAll } from '../workflows/bounded.js';
 
@@ -22,6 +20,15 @@ export interface FleetContext {
   scriptsDir: string;
   distributor: DbRef;
   versionQuery?: string;
+  /** The plan's scripts.variables and scripts.onError (absent in runs started before they existed: defaults). */
+  scripts?: { variables?: Record<string, string>; onError?: OnError };
+}
+
+/** Every run of the vendor scripts the workflow will make, so preflight can check each one's values. */
+export interface ScriptRuns {
+  publications: { name: string; kind: 'Config' | 'Data'; publisher: DbRef; subscribers: DbRef[] }[];
+  /** The subscribers ConvertRowGuids.sql runs on. */
+  rowGuidSites: DbRef[];
 }
 
 export interface Ports {
@@ -72,26 +79,24 @@ export interface PreparedScript extends ScriptRef {
   changes: { line: number; before: string; after: string }[];
 }
 
+/** A script as prepare-scripts checked it, read through the one decoder (activities/sqlcmd/read.ts). */
 async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>): Promise<string> {
-  let text: string;
   try {
-    text = await readFile(join(dir, ref.file), 'utf8');
+    return (await loadScriptFile(dir, ref.file, ref.rewrite)).text;
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(
-      `script ${join(dir, ref.file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? err}); check scripts.dir in the plan`,
-      FailureType.script,
-    );
+    if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
+    throw err;
   }
-  return ref.rewrite ? rewriteSyncType(text).text : text;
 }
 
-/** The vendor scripts' server variables carry the names replication knows (@@SERVERNAME). */
-async function replicationVars(sql: SqlFleetPort, vars: Record<string, string>): Promise<Record<string, string>> {
-  const out = { ...vars };
-  for (const name of ['DistributorServer', 'PublisherServer', 'SubscriberServer']) {
-    if (out[name] !== undefined) out[name] = await sql.replicationName(out[name]);
-  }
-  return out;
+/**
+ * The Script a port runs: the plan's variables for what it runs for, with servers named as
+ * replication knows them (@@SERVERNAME) and sqlcmd's own SQLCMD* variables (the same function
+ * prepare-scripts checked them with), and the plan's on-error choice (default exit, as sqlcmd -b).
+ */
+async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: string, text: string, at: DbRef, f: Omit<ScriptRun['for'], 'distributor'>): Promise<Script> {
+  const named = await withReplicationNames({ ...f, distributor: ctx.distributor }, (server) => sql.replicationName(server));
+  return { name, text, vars: runVariables(ctx.scripts?.variables, { for: named, at }), onError: ctx.scripts?.onError ?? 'exit' };
 }
 
 export function createUpgradeActivities(portsFor: PortsFor) {
@@ -123,40 +128,37 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * run will pass (a syntax error or an undefined variable is found before anything changes,
      * not after replication is gone), and the subscription scripts rewrite to sync type none.
      */
-    async prepareScripts(ctx: FleetContext, files: ScriptFiles, needRowGuids: boolean): Promise<PreparedScript[]> {
-      // The variable names the runbook passes to each script (Fleet.vars in workflows/personalization-upgrade.ts).
-      const publicationVars = ['DistributorServer', 'Publication', 'PublisherServer', 'PublisherDatabase'];
-      const subscriptionVars = [...publicationVars, 'SubscriberServer', 'SubscriberDatabase'];
-      const wanted: { file: string; rewrite: boolean; vars: string[] }[] = [
-        { file: files.createConfigPublication, rewrite: false, vars: publicationVars },
-        { file: files.createDataPublication, rewrite: false, vars: publicationVars },
-        { file: files.createConfigSubscription, rewrite: true, vars: subscriptionVars },
-        { file: files.createDataSubscription, rewrite: true, vars: subscriptionVars },
+    async prepareScripts(ctx: FleetContext, files: ScriptFiles, needRowGuids: boolean, runs?: ScriptRuns): Promise<PreparedScript[]> {
+      const s = await sql(ctx);
+      const pubs = (kind: 'Config' | 'Data') => (runs?.publications ?? []).filter((p) => p.kind === kind);
+      const publicationRuns = (kind: 'Config' | 'Data'): ScriptRun[] => pubs(kind).map((p) => ({ for: { publication: p.name, publisher: p.publisher, distributor: ctx.distributor }, at: p.publisher }));
+      const subscriptionRuns = (kind: 'Config' | 'Data'): ScriptRun[] =>
+        pubs(kind).flatMap((p) => p.subscribers.map((sub) => ({ for: { publication: p.name, publisher: p.publisher, subscriber: sub, distributor: ctx.distributor }, at: p.publisher })));
+      const wanted: { file: string; rewrite: boolean; runs: ScriptRun[] }[] = [
+        { file: files.createConfigPublication, rewrite: false, runs: publicationRuns('Config') },
+        { file: files.createDataPublication, rewrite: false, runs: publicationRuns('Data') },
+        { file: files.createConfigSubscription, rewrite: true, runs: subscriptionRuns('Config') },
+        { file: files.createDataSubscription, rewrite: true, runs: subscriptionRuns('Data') },
       ];
-      if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, vars: ['DistributorServer', 'SubscriberServer', 'SubscriberDatabase'] });
+      if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, runs: (runs?.rowGuidSites ?? []).map((db) => ({ for: { subscriber: db, distributor: ctx.distributor }, at: db })) });
       const out: PreparedScript[] = [];
-      for (const w of wanted) {
-        const original = await loadScript(ctx.scriptsDir, { file: w.file, rewrite: false });
-        const rewritten = w.rewrite ? rewriteSyncType(original) : { text: original, changes: [] };
-        if (w.rewrite && rewriteSyncType(rewritten.text).changes.length !== 0) {
-          throw ApplicationFailure.nonRetryable(`${w.file}: the sync type rewrite did not settle; check the script`, FailureType.script);
+      return withHeartbeat(async () => {
+        for (const w of wanted) {
+          try {
+            const loaded = await loadScriptFile(ctx.scriptsDir, w.file, w.rewrite);
+            // Runs started before ScriptRuns existed check names only, with a stand-in value each.
+            const checked = runs
+              ? await Promise.all(w.runs.map(async (r) => ({ ...r, for: await withReplicationNames(r.for, (server) => s.replicationName(server)) })))
+              : [{ for: { publication: 'P', publisher: ctx.distributor, subscriber: ctx.distributor, distributor: ctx.distributor }, at: ctx.distributor }];
+            checkRuns(ctx.scriptsDir, w.file, loaded.text, checked, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit');
+            out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(loaded.text), changes: loaded.changes });
+          } catch (err) {
+            if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
+            throw err;
+          }
         }
-        if (w.rewrite && !/sp_addmergesubscription/i.test(original)) {
-          throw ApplicationFailure.nonRetryable(`${w.file} has no sp_addmergesubscription call: is it the vendor's subscription script?`, FailureType.script);
-        }
-        try {
-          parseSqlcmd(rewritten.text, {
-            file: w.file,
-            vars: Object.fromEntries(w.vars.map((v) => [v, v])),
-            resolveInclude: includeFromDir(ctx.scriptsDir), // `:r` as the SQL Server adapter reads it
-          });
-        } catch (err) {
-          if (!(err instanceof SqlcmdError)) throw err;
-          throw ApplicationFailure.nonRetryable(`${join(ctx.scriptsDir, err.file)} line ${err.line}: ${err.detail}; fix the script, then retry this step`, FailureType.script);
-        }
-        out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(rewritten.text), changes: rewritten.changes });
-      }
-      return out;
+        return out;
+      });
     },
 
     async drainHost(ctx: FleetContext, host: string) {
@@ -292,7 +294,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
         }
-        return s.runScript(db, { name: ref.file, text, vars: await replicationVars(s, vars) });
+        void vars; // recorded in the history for the audit; the values are rebuilt from the plan (scriptToRun)
+        return s.runScript(db, await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db }));
       });
     },
 
@@ -306,7 +309,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
         }
-        await s.runScript(publisher, { name: ref.file, text, vars: await replicationVars(s, vars) });
+        void vars; // see runScript
+        await s.runScript(publisher, await scriptToRun(s, ctx, ref.file, text, publisher, { publication, publisher }));
         const after = await s.replicationState(publisher);
         if (!after.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) {
           throw ApplicationFailure.nonRetryable(`${ref.file} ran but publication ${publication} does not exist on ${publisher.server}/${publisher.database}`, FailureType.verification);
@@ -345,7 +349,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
         }
-        await s.runScript(sub.publisher, { name: ref.file, text, vars: await replicationVars(s, vars) });
+        void vars; // see runScript
+        await s.runScript(sub.publisher, await scriptToRun(s, ctx, ref.file, text, sub.publisher, { publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }));
         const created = await find();
         if (!created || created.syncType !== 'none') {
           throw ApplicationFailure.nonRetryable(

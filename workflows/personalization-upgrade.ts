@@ -7,7 +7,8 @@ import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/wo
 import type { PlannedStep, Site, UpgradePlan, UpgradeStepId, DbRef } from '../plan/types.js';
 import { planSteps } from '../plan/steps.js';
 import { compareVersions } from '../plan/version.js';
-import type { FleetContext, PreparedScript, ScriptRef, UpgradeActivities } from '../activities/upgrade.js';
+import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
+import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
@@ -88,7 +89,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           'PreflightFailed',
         );
       }
-      fleet.prepared = await fleet.call('prepareScripts', 'preflight: scripts present and rewritable', plan.scripts.files, fleet.applies('convert-row-guids'));
+      fleet.prepared = await fleet.call('prepareScripts', 'preflight: scripts present and rewritable', plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
       s.note(`${facts.length} servers, ${fleet.prepared.length} scripts checked`);
     });
 
@@ -197,7 +198,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.step('prepare-scripts', async (s) => {
       const before = fleet.prepared;
-      const now = await fleet.call('prepareScripts', 'prepare-scripts: rewrite @sync_type to none and verify', plan.scripts.files, fleet.applies('convert-row-guids'));
+      const now = await fleet.call('prepareScripts', 'prepare-scripts: rewrite @sync_type to none and verify', plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
       const changed = now.filter((p) => before && before.find((b) => b.file === p.file)?.sha256 !== p.sha256);
       fleet.prepared = now;
       run.progress.facts.scriptRewrites = now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes }));
@@ -272,7 +273,16 @@ class Fleet {
   private readonly steps: PlannedStep[];
 
   constructor(private readonly plan: UpgradePlan) {
-    this.ctx = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, distributor: plan.distributor, versionQuery: plan.versionQuery };
+    const { variables, onError } = plan.scripts;
+    this.ctx = {
+      target: plan.target,
+      credentials: plan.credentials,
+      hosts: plan.hosts,
+      scriptsDir: plan.scripts.dir,
+      distributor: plan.distributor,
+      versionQuery: plan.versionQuery,
+      ...((variables !== undefined || onError !== undefined) && { scripts: { ...(variables && { variables }), ...(onError && { onError }) } }),
+    };
     this.retry = plan.options.retry;
     this.steps = planSteps(plan);
   }
@@ -321,17 +331,24 @@ class Fleet {
       .flatMap((p) => p.subscribers.map((k) => ({ publication: p.name, publisher: ref(this.site(p.publisher)), subscriber: ref(this.site(k)) })));
   }
 
-  /** sqlcmd -v variables for the vendor scripts (names documented in examples/replication/README.md). */
+  /**
+   * sqlcmd -v variables for the vendor scripts, as the plan's scripts.variables maps them (recorded
+   * for the audit; the activity builds the same ones with servers named as replication knows them).
+   */
   vars(v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }): Record<string, string> {
-    const out: Record<string, string> = { DistributorServer: this.plan.distributor.server };
-    if (v.publication) out.Publication = v.publication;
-    if (v.publisher) Object.assign(out, { PublisherServer: v.publisher.server, PublisherDatabase: v.publisher.database });
-    if (v.subscriber) Object.assign(out, { SubscriberServer: v.subscriber.server, SubscriberDatabase: v.subscriber.database });
-    return out;
+    return expandScriptVariables(this.plan.scripts.variables, { ...v, distributor: this.plan.distributor });
+  }
+
+  /** Every run of the vendor scripts this workflow will make: preflight checks each one's values. */
+  scriptRuns(): ScriptRuns {
+    return {
+      publications: this.plan.publications.map((p) => ({ name: p.name, kind: p.kind, publisher: ref(this.site(p.publisher)), subscribers: p.subscribers.map((k) => ref(this.site(k))) })),
+      rowGuidSites: this.applies('convert-row-guids') ? this.subscriberSites().map(ref) : [],
+    };
   }
 
   async script(key: keyof UpgradePlan['scripts']['files']): Promise<ScriptRef> {
-    this.prepared ??= await this.call('prepareScripts', 'prepare-scripts: check the scripts', this.plan.scripts.files, this.applies('convert-row-guids'));
+    this.prepared ??= await this.call('prepareScripts', 'prepare-scripts: check the scripts', this.plan.scripts.files, this.applies('convert-row-guids'), this.scriptRuns());
     const file = this.plan.scripts.files[key]!;
     const found = this.prepared.find((p) => p.file === file);
     if (!found) throw ApplicationFailure.nonRetryable(`script ${file} was not prepared`, 'ScriptProblem');
