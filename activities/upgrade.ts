@@ -5,7 +5,8 @@ import { heartbeating } from './heartbeat.js';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
-import { BACKGROUND_SERVICE, type HostPort, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import { BACKGROUND_SERVICE, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import { assessSubscriptions, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
 import type { OnError } from './sqlcmd/index.js';
 import { checkRuns, loadScript as loadScriptFile, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
@@ -45,7 +46,16 @@ export const FailureType = {
   conflicts: 'ConflictsFound',
   script: 'ScriptProblem',
   verification: 'VerificationFailed',
+  expired: 'SubscriptionExpired',
+  snapshot: 'SnapshotFailed',
+  automatic: 'AutomaticSubscription',
 } as const;
+
+/** How often waitForSnapshot looks again: the lab's clock moves per operation, a real Snapshot Agent takes minutes. */
+const snapshotPollMs = (ctx: FleetContext) => (ctx.target.kind === 'lab' ? 100 : 10_000);
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The merge agent's message for a subscription whose retention ran out (issue #18: "has expired"). */
+const EXPIRED = /has expired/i;
 
 
 /** Heartbeats while a long operation runs; SQL errors leave classified by SQL Server error number. */
@@ -176,17 +186,20 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       });
     },
 
+    /** Users' sessions only: a replication agent's own connection is not a user to wait for. */
     async userSessions(ctx: FleetContext, db: DbRef) {
-      return withHeartbeat(async () => (await sql(ctx)).activeSessions(db));
+      return withHeartbeat(async () => (await (await sql(ctx)).activeSessions(db)).filter((x) => !x.replicationAgent));
     },
 
     /** Disconnects the users still connected after the drain deadline (the runbook's "disconnect every user"). */
     async disconnectUsers(ctx: FleetContext, db: DbRef) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
-        const sessions = await s.activeSessions(db);
+        // Never a replication agent's session: KILLing a merge agent mid-merge fails its run.
+        const users = async () => (await s.activeSessions(db)).filter((x) => !x.replicationAgent);
+        const sessions = await users();
         const killed = sessions.length ? await s.killSessions(db, sessions.map((x) => x.sessionId)) : 0;
-        const left = await s.activeSessions(db);
+        const left = await users();
         return { killed, remaining: left.length };
       });
     },
@@ -196,6 +209,13 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const session = await s.runMergeAgent(sub);
+        if (session.status === 'failed' && EXPIRED.test(session.message ?? '')) {
+          // Retrying cannot help: the subscription's metadata is gone (subscription-expiration-and-deactivation).
+          throw ApplicationFailure.nonRetryable(
+            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} has expired: ${session.message}; its unmerged changes cannot merge any more. Reinitialize it with upload first (sp_reinitmergesubscription @upload_first = 'true') and retry, or abort`,
+            FailureType.expired,
+          );
+        }
         if (session.status === 'failed') {
           throw ApplicationFailure.retryable(`merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} failed: ${session.message ?? 'see Replication Monitor'}`, FailureType.transient);
         }
@@ -337,13 +357,27 @@ export function createUpgradeActivities(portsFor: PortsFor) {
               x.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase() &&
               x.status !== 'deleted',
           );
-        const existing = await find();
-        if (existing?.syncType === 'automatic') {
-          throw ApplicationFailure.nonRetryable(
-            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} exists with sync type automatic: a snapshot would wipe the subscriber's archive. Drop it and retry.`,
-            FailureType.verification,
+        // A subscription with sync type automatic delivers a snapshot at its agent's next run,
+        // scheduled or not: its schedules are disabled at once, then a person decides (issue #19).
+        const automatic = async (how: string) => {
+          const jobs = (await s.mergeAgentJobs(sub.publisher)).filter(
+            (j) => j.publication.toLowerCase() === sub.publication.toLowerCase() && j.subscriber.server.toLowerCase() === subscriberName && j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase(),
           );
-        }
+          const disabled: string[] = [];
+          for (const j of jobs) {
+            for (const sch of j.schedules.filter((x) => x.enabled)) {
+              await s.setScheduleEnabled(sch.scheduleId, false);
+              disabled.push(`${j.name} (${sch.name})`);
+            }
+          }
+          const done = disabled.length ? `replup disabled the schedules of its merge agent job ${disabled.join(', ')} so that no scheduled run delivers the snapshot` : `its merge agent job has no enabled schedule (${jobs.map((j) => j.name).join(', ') || 'no job found'})`;
+          return ApplicationFailure.nonRetryable(
+            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} ${how} with sync type automatic: its first merge would deliver a snapshot and wipe the subscriber's archive. ${done}. Decide: drop this subscription (sp_dropmergesubscription) and retry the step, which creates it with sync type none; or abort. Do not run its agent before that`,
+            FailureType.automatic,
+          );
+        };
+        const existing = await find();
+        if (existing?.syncType === 'automatic') throw await automatic('exists');
         if (existing) return { created: false };
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
@@ -352,6 +386,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         void vars; // see runScript
         await s.runScript(sub.publisher, await scriptToRun(s, ctx, ref.file, text, sub.publisher, { publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }));
         const created = await find();
+        if (created?.syncType === 'automatic') throw await automatic(`was created by ${ref.file}`);
         if (!created || created.syncType !== 'none') {
           throw ApplicationFailure.nonRetryable(
             `${ref.file} ran but the subscription for ${sub.subscriber.server}/${sub.subscriber.database} is ${created ? `sync type ${created.syncType}` : 'missing'}`,
@@ -359,6 +394,95 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           );
         }
         return { created: true };
+      });
+    },
+
+    /** preflight (#21): every database runs the plan's `from`; a fleet already at `to` stops here. */
+    async checkProductVersions(ctx: FleetContext, dbs: DbRef[], from: string, to: string) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const versions = await boundedAll(dbs, VERIFY_READS_AT_ONCE, async (db) => ({ db, version: await s.databaseVersion(db) }));
+        const problems = productVersionProblems(versions, from, to);
+        if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), FailureType.preflight);
+        return { checked: versions.length };
+      });
+    },
+
+    /**
+     * preflight (#18 §3): the publisher's subscriptions exist, are active push subscriptions, have
+     * merged within the retention period, and none is unknown to the plan. Warnings come back.
+     */
+    async checkSubscriptions(ctx: FleetContext, publisher: DbRef, planned: PlannedSubscription[], runHours: number) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        // sysmergesubscriptions names subscribers by @@SERVERNAME, not as the plan does.
+        const named = await Promise.all(planned.map(async (p) => ({ ...p, subscriber: { ...p.subscriber, server: await s.replicationName(p.subscriber.server) } })));
+        const found = await s.mergeSubscriptions(publisher);
+        const { problems, warnings } = assessSubscriptions(publisher, named, found, Date.now(), runHours);
+        if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), FailureType.preflight);
+        return { checked: planned.length, warnings };
+      });
+    },
+
+    /** The publisher's merge agent jobs and their schedules, read only: the workflow records them before any change. */
+    async agentSchedules(ctx: FleetContext, publisher: DbRef): Promise<MergeAgentJob[]> {
+      return withHeartbeat(async () => (await sql(ctx)).mergeAgentJobs(publisher));
+    },
+
+    /**
+     * Disables every enabled schedule of the publisher's merge agent jobs, so no scheduled run
+     * merges beside replup's own (Config every 5 minutes) or delivers a snapshot; verified.
+     */
+    async pauseAgentSchedules(ctx: FleetContext, publisher: DbRef) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        let paused = 0;
+        for (const job of await s.mergeAgentJobs(publisher)) {
+          for (const sch of job.schedules.filter((x) => x.enabled)) {
+            await s.setScheduleEnabled(sch.scheduleId, false);
+            paused += 1;
+          }
+        }
+        const left = (await s.mergeAgentJobs(publisher)).flatMap((j) => j.schedules.filter((x) => x.enabled).map((x) => `${j.name}: ${x.name}`));
+        if (left.length) throw ApplicationFailure.retryable(`merge agent schedules still enabled on the distributor: ${left.join(', ')}`, FailureType.transient);
+        return { paused };
+      });
+    },
+
+    /** Puts the publisher's merge agent schedules back as recorded before the run; verified. */
+    async restoreAgentSchedules(ctx: FleetContext, publisher: DbRef, recorded: RecordedSchedule[]) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const changes = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
+        for (const c of changes) await s.setScheduleEnabled(c.scheduleId, c.enabled);
+        const left = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
+        if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet restored: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
+        return { restored: changes.length };
+      });
+    },
+
+    /**
+     * enable-replication (#18 §4): waits, heartbeating, until the publication's snapshot is ready
+     * (a subscription without a snapshot still needs the publication's snapshot for its system
+     * objects); at most maxWaitSeconds, then says whether it is. A failed Snapshot Agent stops it.
+     */
+    async waitForSnapshot(ctx: FleetContext, publisher: DbRef, publication: string, maxWaitSeconds: number) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const started = Date.now();
+        for (;;) {
+          const status = await s.snapshotStatus(publisher, publication);
+          if (status.failure !== undefined) {
+            throw ApplicationFailure.nonRetryable(
+              `the Snapshot Agent of publication ${publication} on ${publisher.server}/${publisher.database} failed: ${status.failure}; fix its cause (see the agent's history in Replication Monitor), start the Snapshot Agent again, then retry this step`,
+              FailureType.snapshot,
+            );
+          }
+          const waited = Math.round((Date.now() - started) / 1000);
+          if (status.ready) return { ready: true, waitedSeconds: waited };
+          if (Date.now() - started >= maxWaitSeconds * 1000) return { ready: false, waitedSeconds: waited };
+          await sleepMs(snapshotPollMs(ctx));
+        }
       });
     },
 

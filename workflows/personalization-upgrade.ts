@@ -5,11 +5,12 @@
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
 import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { PlannedStep, Site, UpgradePlan, UpgradeStepId, DbRef } from '../plan/types.js';
-import { planSteps } from '../plan/steps.js';
+import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/steps.js';
 import { compareVersions } from '../plan/version.js';
 import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
 import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
 import type { SubscriptionRef } from '../activities/ports.js';
+import { recordSchedules, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
 import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
 
@@ -66,13 +67,18 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
   const fleet = new Fleet(plan);
   let replicationTouched = false;
   const stoppedServices: string[] = [];
+  // The merge agent jobs' schedules as they were before the run, per publisher; set before any is
+  // paused, so an abort after a lost reply still puts them back.
+  let recordedSchedules: Map<string, RecordedSchedule[]> | undefined;
   run.progress.facts.requestedBy = input.requestedBy;
 
   // Abort: undrain only while replication is intact (after removal, users would write into a
-  // fleet that no longer replicates); restart the background services this run stopped.
+  // fleet that no longer replicates); restart the background services this run stopped; put the
+  // merge agent schedules back as they were.
   run.onAbort(async () => {
     if (!replicationTouched) await fleet.eachHost('abort', 'undrainHost');
     await fleet.startServices('abort', stoppedServices);
+    if (recordedSchedules) await fleet.restoreSchedules('abort', recordedSchedules);
   });
 
   return run.run(async () => {
@@ -89,8 +95,45 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           'PreflightFailed',
         );
       }
+      // Runs started before these checks existed replay without them (issue #18 §3, #21).
+      const beforeTheDrain = patched('preflight-before-the-drain');
+      const warnings: string[] = [];
+      if (beforeTheDrain) {
+        // facts come in the order of fleet.servers(), one per server the plan names.
+        const names = fleet.servers().map((x) => x.name.toLowerCase());
+        const versionOf = (server: string) => facts[names.indexOf(server.toLowerCase())];
+        const distributor = fleet.distributorOnItsOwn()
+          ? await fleet.call('checkServer', `preflight: distributor ${plan.distributor.server}`, { server: plan.distributor.server, publishes: false, distributes: true })
+          : undefined;
+        const pairs = plan.publications.flatMap((p) => p.subscribers.map((k) => ({ publisher: fleet.site(p.publisher).server, subscriber: fleet.site(k).server })));
+        const problems = versionOrderProblems(
+          pairs.map((x) => ({ publisher: { server: x.publisher, version: versionOf(x.publisher)!.version }, subscriber: { server: x.subscriber, version: versionOf(x.subscriber)!.version } })),
+          distributor && { server: plan.distributor.server, version: distributor.version },
+        );
+        if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
+        await fleet.call('checkProductVersions', `preflight: every database runs ${plan.from}`, fleet.sites().map(ref), plan.from, plan.to);
+        const runHours = plan.options.expectedRunHours ?? DEFAULT_EXPECTED_RUN_HOURS;
+        const checked = await fleet.fan(s, 'preflight', fleet.publishers().map((p) =>
+          fleet.c('checkSubscriptions', `preflight: subscriptions of ${where(p)}`, ref(p), fleet.subscriptions().filter((x) => x.publisher.server === p.server && x.publisher.database === p.database).map((x) => ({ publication: x.publication, subscriber: x.subscriber })), runHours),
+        ));
+        warnings.push(...checked.flatMap((c) => c.warnings));
+      }
       fleet.prepared = await fleet.call('prepareScripts', 'preflight: scripts present and rewritable', plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
-      s.note(`${facts.length} servers, ${fleet.prepared.length} scripts checked`);
+      let paused = 0;
+      if (beforeTheDrain) {
+        // Nothing has changed yet; from here the merge agents run only when replup runs them
+        // (Config's schedule every 5 minutes would merge beside replup's Data merges).
+        const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('agentSchedules', `preflight: merge agent schedules of ${where(p)}`, ref(p))));
+        recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
+        run.progress.facts.agentSchedules = Object.fromEntries(recordedSchedules);
+        paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
+      }
+      if (warnings.length) run.progress.facts.preflightWarnings = warnings;
+      s.note(
+        beforeTheDrain
+          ? `${facts.length} servers, ${fleet.subscriptions().length} subscriptions, ${fleet.prepared.length} scripts checked; ${paused} merge agent schedules paused for the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}`
+          : `${facts.length} servers, ${fleet.prepared.length} scripts checked`,
+      );
     });
 
     await run.step('drain-users', async (s) => {
@@ -208,12 +251,17 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.step('enable-replication', async (s) => {
       // SetMasterUp: the publications on their publishers; then AddSubscriber, Config before Data.
+      const waitForSnapshots = patched('wait-for-snapshot');
+      let waited = 0;
       for (const kind of ['Config', 'Data'] as const) {
         const pubs = plan.publications.filter((p) => p.kind === kind);
         const script = await fleet.script(kind === 'Config' ? 'createConfigPublication' : 'createDataPublication');
         await fleet.fan(s, 'enable-replication', pubs.map((p) =>
           fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
         ));
+        // A subscription without a snapshot still needs the publication's snapshot (its system
+        // objects and metadata): the vendor's SetMasterUp waits for the Snapshot Agent, so do we.
+        if (waitForSnapshots) waited = Math.max(waited, ...(await boundedAll(pubs, plan.options.maxParallel, (p) => fleet.waitForSnapshot(p.name, fleet.site(p.publisher)))));
       }
       for (const kind of ['Config', 'Data'] as const) {
         const script = await fleet.script(kind === 'Config' ? 'createConfigSubscription' : 'createDataSubscription');
@@ -221,7 +269,9 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
         ));
       }
-      s.note(`${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot`);
+      // The new agent jobs come with the scripts' schedules: paused too until restore-service.
+      if (recordedSchedules) await fleet.pauseSchedules(s, 'enable-replication');
+      s.note(`${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}`);
     });
 
     await run.step('verify-replication', async (s) => {
@@ -247,6 +297,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     });
 
     await run.step('restore-service', async (s) => {
+      if (recordedSchedules) await fleet.restoreSchedules('restore-service', recordedSchedules, s);
       await fleet.startServices('restore-service', stoppedServices, s);
       await fleet.eachHost('restore-service', 'undrainHost', s);
       s.note(`${stoppedServices.length} background services started, ${fleet.hosts().length} personalization servers serving`);
@@ -323,6 +374,47 @@ class Fleet {
       });
     }
     return [...byName.values()];
+  }
+
+  /** The sites that publish something, in plan order. */
+  publishers(): Site[] {
+    const keys = new Set(this.plan.publications.map((p) => p.publisher));
+    return this.plan.sites.filter((s) => keys.has(s.key));
+  }
+
+  /** Is the distributor a server of its own (not one of the fleet's), so preflight checks it too? */
+  distributorOnItsOwn(): boolean {
+    return !this.plan.sites.some((s) => s.server.toLowerCase() === this.plan.distributor.server.toLowerCase());
+  }
+
+  /** Disables the merge agent schedules of every publisher (verified by the activity). */
+  pauseSchedules(s: StepContext, step: string) {
+    return this.fan(s, step, this.publishers().map((p) => this.c('pauseAgentSchedules', `${step}: pause merge agent schedules of ${where(p)}`, ref(p))));
+  }
+
+  /** Puts every publisher's merge agent schedules back as recorded before the run. */
+  async restoreSchedules(step: string, recorded: Map<string, RecordedSchedule[]>, s?: StepContext): Promise<void> {
+    await this.fan(s, step, this.publishers().map((p) => this.c('restoreAgentSchedules', `${step}: restore merge agent schedules of ${where(p)}`, ref(p), recorded.get(where(p)) ?? [])));
+  }
+
+  /**
+   * Waits for one publication's snapshot, at most options.snapshotTimeoutMinutes, in activities
+   * of at most 10 minutes each (an activity's own timeout is 30). Returns the seconds waited.
+   */
+  async waitForSnapshot(publication: string, site: Site): Promise<number> {
+    const minutes = this.plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES;
+    const started = Date.now();
+    for (;;) {
+      const left = Math.ceil((minutes * 60_000 - (Date.now() - started)) / 1000);
+      const r = await this.call('waitForSnapshot', `enable-replication: snapshot of ${publication} on ${where(site)}`, ref(site), publication, Math.max(1, Math.min(600, left)));
+      if (r.ready) return Math.round((Date.now() - started) / 1000);
+      if (Date.now() - started >= minutes * 60_000) {
+        throw ApplicationFailure.nonRetryable(
+          `the snapshot of publication ${publication} on ${where(site)} is not ready after ${minutes} minutes (options.snapshotTimeoutMinutes): see its Snapshot Agent in Replication Monitor (is it running, is SQL Server Agent running on the distributor ${this.plan.distributor.server}?), then retry this step; no subscription was created for it yet`,
+          'SnapshotNotReady',
+        );
+      }
+    }
   }
 
   subscriptions(kind?: 'Config' | 'Data'): SubscriptionRef[] {

@@ -21,12 +21,18 @@ import {
   type LabState,
   type SideEffectCounters,
   addConflicts,
+  addSchedule,
   backupDatabase,
+  distributorServer,
+  failedMerge,
+  mergeBlocked,
   createLabState,
   drainHost,
   findDatabase,
   findHost,
+  findPublication,
   findServer,
+  LAB_RETENTION_DAYS,
   findSubscription,
   killSessions,
   mergeSubscription,
@@ -43,12 +49,13 @@ import {
 } from './model.js';
 import { runLabScript } from './script.js';
 import { requestChange, serveRequests, type LabChange } from './requests.js';
+import { judgeConflict } from '../sqlserver/conflict-types.js';
 
 export type { LabChange } from './requests.js';
 import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabText } from './store.js';
 
 export { type Invariant, checkLab, showLab } from './check.js';
-export type { AccountingEntry, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
+export type { AccountingEntry, LabConditions, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
 export { LabStateError, readLabState } from './store.js';
 
 export interface LabAdmin {
@@ -243,7 +250,7 @@ class LabRuntime {
         }
         this.cached = s;
         const sites = at(s).filter((k): k is string => k !== undefined);
-        tick(s, sites);
+        const scheduled = tick(s, sites);
         const call = (s.calls[name] = (s.calls[name] ?? 0) + 1);
         const fault = o.faults === false ? undefined : this.rollFault(s);
         let result: T | undefined;
@@ -261,7 +268,7 @@ class LabRuntime {
         // The newest 15,000 to 20,000 entries: cut in chunks, so the file's copy of the log is
         // rebuilt once per 5,000 operations, not on every one.
         if (s.accounting.length > 20000) s.accounting.splice(0, s.accounting.length - 15000);
-        const changed = o.changes === 'all' ? 'all' : [...sites, ...(o.changes?.(s) ?? []).filter((k): k is string => k !== undefined)];
+        const changed = o.changes === 'all' ? 'all' : [...sites, ...scheduled, ...(o.changes?.(s) ?? []).filter((k): k is string => k !== undefined)];
         return { result, error, call, written: file.commit(changed) };
       });
       await written;
@@ -309,7 +316,13 @@ class LabRuntime {
           const d = findDatabase(s, db);
           return s.sessions
             .filter((x) => x.db === d.key)
-            .map((x) => ({ sessionId: x.sessionId, login: x.login, program: 'AppSense Personalization Server', host: x.host }));
+            .map((x) => ({
+              sessionId: x.sessionId,
+              login: x.login,
+              program: x.agent ?? 'AppSense Personalization Server',
+              host: x.host,
+              ...(x.agent !== undefined && { replicationAgent: true }),
+            }));
         }),
       killSessions: (db, ids) => op('killSessions', where(db), atDb(db), (s) => killSessions(s, db, ids)),
       runMergeAgent: (sub) =>
@@ -321,9 +334,12 @@ class LabRuntime {
             const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
             const agent = `${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server}`;
             if (!found?.agent) throw new SqlError(14262, `The specified @job_name ('${agent}') does not exist.`);
-            const distributor = findServer(s, sub.publisher.server);
+            // The merge agent's job runs on the distributor's SQL Server Agent.
+            const distributor = findServer(s, distributorServer(s));
             if (distributor && !distributor.agentRunning) throw new SqlError(22022, 'SQLServerAgent is not currently running so it cannot be notified of this action.');
             const startTime = new Date(Date.now() - this.cached.latencyMs * this.scale).toISOString();
+            const blocked = mergeBlocked(s, found);
+            if (blocked) return failedMerge(s, found, agent, blocked, startTime, new Date().toISOString());
             return mergeSubscription(s, found, agent, startTime, new Date().toISOString());
           },
           {
@@ -356,12 +372,13 @@ class LabRuntime {
           if (!found) throw new SqlError(20021, 'The subscription could not be found.');
           return { upload: Object.keys(found.pending.upload).length, download: Object.keys(found.pending.download).length };
         }),
-      conflicts: (publisher, publication) =>
+      conflicts: (publisher, publication, query) =>
         op('conflicts', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
           const d = findDatabase(s, publisher);
+          // Judged as the SQL Server adapter judges its rows (conflict-types.ts).
           return s.conflicts
             .filter((c) => c.publisherKey === d.key && c.publication.toLowerCase() === publication.toLowerCase())
-            .map(({ publisherKey: _p, rowKey: _r, ...c }) => c);
+            .map(({ publisherKey: _p, rowKey: _r, ...c }) => ({ ...c, ...judgeConflict(c.conflictType, c.createdAt, query?.since) }));
         }),
       backupDatabase: (db, dir, runId) => op('backupDatabase', where(db), atDb(db), (s) => backupDatabase(s, findDatabase(s, db), dir, runId, new Date().toISOString())),
       replicationState: (db) =>
@@ -380,7 +397,70 @@ class LabRuntime {
         op('removeReplication', where(db), atDb(db), (s) => {
           removeReplication(s, findDatabase(s, db));
         }),
-      runScript: (db, script) => op('runScript', `${script.name} on ${where(db)}`, atDb(db), (s) => runLabScript(s, findDatabase(s, db), script), { changes: 'all' }),
+      runScript: (db, script) =>
+        op('runScript', `${script.name} on ${where(db)}`, atDb(db), (s) => {
+          const d = findDatabase(s, db);
+          const publicationsBefore = new Set(Object.keys(d.publications));
+          const result = runLabScript(s, d, script);
+          // What SQL Server adds around the script: a new publication's snapshot is generated by
+          // its Snapshot Agent (conditions.snapshotTicks/snapshotFails), a new push agent job gets
+          // its schedule.
+          for (const [name, pub] of Object.entries(d.publications)) {
+            if (publicationsBefore.has(name) || pub.snapshot) continue;
+            const c = s.conditions ?? {};
+            pub.snapshot = c.snapshotFails ? { failed: c.snapshotFails } : { readyAt: s.clock + (c.snapshotTicks ?? 0) };
+          }
+          for (const sub of Object.values(s.subscriptions)) if (sub.agent) addSchedule(s, sub);
+          return result;
+        }, { changes: 'all' }),
+      mergeSubscriptions: (publisher) =>
+        op('mergeSubscriptions', where(publisher), atDb(publisher), (s) => {
+          const d = findDatabase(s, publisher);
+          return Object.values(s.subscriptions)
+            .filter((x) => x.publisherKey === d.key)
+            .map((x) => {
+              const sub = s.databases[x.subscriberKey]!;
+              return {
+                publication: x.publication,
+                subscriber: { server: sub.server, database: sub.database },
+                type: 'push' as const,
+                status: x.status,
+                ...(x.lastSyncAt !== undefined && { lastSync: x.lastSyncAt }),
+                retentionDays: findPublication(d, x.publication)?.retentionDays ?? LAB_RETENTION_DAYS,
+              };
+            });
+        }),
+      mergeAgentJobs: (publisher) =>
+        op('mergeAgentJobs', where(publisher), atDb(publisher), (s) => {
+          const d = findDatabase(s, publisher);
+          return Object.values(s.subscriptions)
+            .filter((x) => x.publisherKey === d.key && x.agent)
+            .map((x) => {
+              const sub = s.databases[x.subscriberKey]!;
+              return {
+                jobId: `job-${x.key}`,
+                name: `${d.server}-${d.database}-${x.publication}-${sub.server}`,
+                publication: x.publication,
+                subscriber: { server: sub.server, database: sub.database },
+                schedules: x.schedule ? [{ scheduleId: x.schedule.scheduleId, name: x.schedule.name, enabled: x.schedule.enabled }] : [],
+              };
+            });
+        }),
+      setScheduleEnabled: (scheduleId, enabled) =>
+        op('setScheduleEnabled', `schedule ${scheduleId}`, () => [], (s) => {
+          const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
+          if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
+          sub.schedule!.enabled = enabled;
+        }),
+      snapshotStatus: (publisher, publication) =>
+        op('snapshotStatus', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
+          const pub = findPublication(findDatabase(s, publisher), publication);
+          if (!pub) throw new SqlError(20026, `The publication '${publication}' does not exist.`);
+          const snap = pub.snapshot;
+          if (!snap) return { ready: true };
+          if ('failed' in snap) return { ready: false, failure: snap.failed };
+          return { ready: s.clock >= snap.readyAt };
+        }),
       writeCanary: (publisher, token) => op('writeCanary', where(publisher), atDb(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
       readCanary: (db, token) => op('readCanary', where(db), atDb(db), (s) => readCanary(findDatabase(s, db), token)),
     };
@@ -423,8 +503,10 @@ class LabRuntime {
       addConflicts: (n) => this.admin((s) => addConflicts(s, n), true),
       resolveConflicts: () =>
         this.admin((s) => {
-          const n = s.conflicts.length;
-          s.conflicts = [];
+          // What a DBA resolves; update conflicts the resolver settled before the run stay for their retention.
+          const kept = s.conflicts.filter((c) => c.createdAt && judgeConflict(c.conflictType).verdict === 'settled');
+          const n = s.conflicts.length - kept.length;
+          s.conflicts = kept;
           return n;
         }, true),
       setFaults: (faults) =>

@@ -37,6 +37,13 @@ export interface LabPublication {
   name: string;
   /** Tables added with sp_addmergearticle: only these replicate. */
   articles: string[];
+  /** sysmergepublications.retention in days (default 14, sp_addmergepublication's default). */
+  retentionDays?: number;
+  /**
+   * The publication's snapshot (sysmergepublications.snapshot_ready): ready from the lab tick
+   * `readyAt`, or its Snapshot Agent failed. Absent: ready (publications from before the run).
+   */
+  snapshot?: { readyAt: number } | { failed: string };
 }
 
 export interface LabDatabase extends DbRef {
@@ -70,6 +77,10 @@ export interface LabSubscription {
   /** How the subscriber got its rows: from a snapshot (merge knows both copies) or not (rows matched by rowguid). */
   baseline: 'snapshot' | 'nosync';
   snapshotPending: boolean;
+  /** sysmergesubscriptions.last_sync_date (wall clock, ISO 8601); absent = merged just now. */
+  lastSyncAt?: string;
+  /** The push agent job's schedule (msdb.dbo.sysschedules): fires every `everyTicks` lab ticks while enabled. */
+  schedule?: { scheduleId: number; name: string; enabled: boolean; everyTicks: number; lastFiredAt: number };
   /** Row keys (`table/pk`) changed since the last merge: upload at the subscriber, download at the publisher. */
   pending: { upload: Record<string, PendingKind>; download: Record<string, PendingKind> };
 }
@@ -89,6 +100,8 @@ export interface LabSession {
   db: string;
   login: string;
   user: number;
+  /** A replication agent's connection (its program name): it reconnects when KILLed. */
+  agent?: string;
 }
 
 export interface LabConflict extends Conflict {
@@ -158,7 +171,51 @@ export interface LabState {
   /** Calls per operation name, across processes (REPLUP_LAB_CRASH_AT counts these). */
   calls: Record<string, number>;
   accounting: AccountingEntry[];
+  /** The distributor's server (absent in labs made before it was recorded: the publisher's). */
+  distributor?: string;
+  conditions?: LabConditions;
+  nextScheduleId?: number;
 }
+
+/**
+ * Ways a real fleet differs from a clean one, each off by default (issue #18 §5). A runbook that
+ * does not look for them loses time or data here where it would in production.
+ */
+export interface LabConditions {
+  /** This many subscriptions last merged longer ago than the retention period: their merges fail "has expired". */
+  expiredSubscriptions?: number;
+  /** This many subscriptions whose retention period runs out within the next 2 hours. */
+  expiringSubscriptions?: number;
+  /** The distributor's SQL Server Agent is stopped: no merge agent job can start. */
+  distributorAgentStopped?: boolean;
+  /** Merge agent jobs run on their schedules between replup's operations (Config every 7 ticks, Data every 40). */
+  scheduledJobs?: boolean;
+  /** A new publication's snapshot is ready only this many lab ticks after the publication script. */
+  snapshotTicks?: number;
+  /** A new publication's Snapshot Agent fails with this message. */
+  snapshotFails?: string;
+  /** Every database with a subscription has a merge agent session open (it reconnects when KILLed). */
+  agentSessions?: boolean;
+  /**
+   * Update conflicts the resolver settled before the run, still in MSmerge_conflicts_info (kept
+   * @conflict_retention days, 14 by default): reported, never a reason to stop (issue #18 §2).
+   */
+  settledConflicts?: number;
+  /** Failed changes (download insert failed, PK violation) recorded before the run and never resolved: a person must. */
+  unsettledConflicts?: number;
+}
+
+/** The lab's default publication retention: sp_addmergepublication's @retention default, 14 days. */
+export const LAB_RETENTION_DAYS = 14;
+const DAY_MS = 86_400_000;
+/** Merge retention has a 24-hour grace period (subscription-expiration-and-deactivation). */
+export const RETENTION_GRACE_MS = DAY_MS;
+/** The merge agent's message for an expired subscription *(wording inferred; issue #18 names "has expired")*. */
+export const expiredMessage = (publication: string) =>
+  `The subscription to publication '${publication}' has expired and does not exist. Reinitialize the subscription or drop it and create it again.`;
+/** The merge agent's message when the publication has no snapshot yet *(wording inferred)*. */
+export const snapshotNotReadyMessage = (publication: string) =>
+  `The initial snapshot for publication '${publication}' is not yet available. Start the Snapshot Agent to generate the snapshot for this publication.`;
 
 export interface LabInitOptions {
   /** Rows per replicated table at the start. */
@@ -169,6 +226,7 @@ export interface LabInitOptions {
   faults?: Partial<LabFaults>;
   latencyMs?: number;
   usersPerHost?: number;
+  conditions?: LabConditions;
 }
 
 export const NO_FAULTS: LabFaults = { transient: 0, slow: 0, slowMs: 0, seed: 1 };
@@ -316,6 +374,8 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
     counters: {},
     calls: {},
     accounting: [],
+    distributor: plan.distributor.server,
+    ...(opts.conditions && { conditions: opts.conditions }),
   };
   const legacyGuids = isEarlierThan(plan.from, ROWGUID_THRESHOLD);
   for (const server of new Set([...plan.sites.map((s) => s.server), plan.distributor.server])) {
@@ -379,8 +439,10 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
         agent: true,
         baseline: 'snapshot',
         snapshotPending: false,
+        lastSyncAt: new Date(Date.now() - 3600_000).toISOString(),
         pending: { upload: {}, download: {} },
       };
+      addSchedule(state, state.subscriptions[key]!);
       forgetSubscriptionIndex(state);
     }
   }
@@ -396,8 +458,132 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
     state.archiveLedger[db.key] = keys;
   }
   if (opts.conflicts) addConflicts(state, opts.conflicts);
+  applyConditions(state, opts.conditions ?? {});
   connectUsers(state);
   return state;
+}
+
+function applyConditions(state: LabState, c: LabConditions): void {
+  const subs = Object.values(state.subscriptions);
+  const now = Date.now();
+  // The expired ones first, then the expiring ones, in subscription order.
+  subs.slice(0, c.expiredSubscriptions ?? 0).forEach((sub) => {
+    sub.lastSyncAt = new Date(now - (LAB_RETENTION_DAYS + 3) * DAY_MS).toISOString();
+    // Users went on writing at the subscriber since its last merge: changes that can no longer merge.
+    const db = state.databases[sub.subscriberKey]!;
+    const table = findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles.find((t) => db.tables[t]);
+    for (let i = 0; table && i < 3; i++) writeRow(state, db, table, `${db.siteIndex}-${db.nextPk++}`, `written at ${db.key} after its last merge`);
+  });
+  subs.slice(c.expiredSubscriptions ?? 0, (c.expiredSubscriptions ?? 0) + (c.expiringSubscriptions ?? 0)).forEach((sub) => {
+    sub.lastSyncAt = new Date(now - LAB_RETENTION_DAYS * DAY_MS + 2 * 3600_000).toISOString();
+  });
+  if (c.distributorAgentStopped) {
+    const name = distributorServer(state);
+    if (state.servers[name]) state.servers[name]!.agentRunning = false;
+  }
+  addHistoryConflicts(state, c.settledConflicts ?? 0, c.unsettledConflicts ?? 0, new Date(now - 3 * DAY_MS).toISOString());
+}
+
+/** Conflict rows from before the run, recorded at createdAt: settled update conflicts first, then failed changes. */
+function addHistoryConflicts(state: LabState, settled: number, unsettled: number, createdAt: string): void {
+  const subs = Object.values(state.subscriptions);
+  for (let i = 0; i < settled + unsettled; i++) {
+    const sub = subs[i % Math.max(1, subs.length)];
+    if (!sub) throw new Error('the lab has no subscriptions to put conflicts on');
+    const pubDb = state.databases[sub.publisherKey]!;
+    const subDb = state.databases[sub.subscriberKey]!;
+    const table = findPublication(pubDb, sub.publication)?.articles[0] ?? TABLE_FOR_KIND.Data;
+    const pk = pick(state, Object.keys(pubDb.tables[table] ?? {})) ?? `${pubDb.siteIndex}-${pubDb.nextPk++}`;
+    const origin = `${subDb.server}.${subDb.database}`;
+    if (i < settled) {
+      state.conflicts.push({
+        publication: sub.publication,
+        publisherKey: sub.publisherKey,
+        rowKey: rowKey(table, pk),
+        table,
+        conflictType: 1,
+        reasonCode: 1,
+        reasonText: `The same row was updated at both '${pubDb.server}.${pubDb.database}' and '${origin}'. The resolved version at the publisher was chosen.`,
+        origin,
+        rowguid: pubDb.tables[table]?.[pk]?.rowguid ?? newGuid(state),
+        createdAt,
+      });
+    } else {
+      state.conflicts.push({ ...pkViolation(sub, table, pk, 'download', `${pubDb.server}.${pubDb.database}`, newGuid(state)), createdAt });
+    }
+  }
+}
+
+export function distributorServer(state: LabState): string {
+  return state.distributor ?? state.databases[state.plan.publisher]?.server ?? state.plan.publisher.split('/')[0]!;
+}
+
+/** The agent job's schedule the vendor scripts give a push subscription (Config every 5 minutes, Data daily). */
+export function addSchedule(state: LabState, sub: LabSubscription): void {
+  if (sub.schedule) return;
+  const kind = state.plan.publications.find((p) => p.publisher === sub.publisherKey && sameName(p.name, sub.publication))?.kind ?? 'Data';
+  const scheduleId = (state.nextScheduleId ??= 1);
+  state.nextScheduleId += 1;
+  sub.schedule = { scheduleId, name: `${sub.publication} ${sub.subscriberKey} schedule`, enabled: true, everyTicks: kind === 'Config' ? 7 : 40, lastFiredAt: state.clock };
+}
+
+/** When a subscription's retention runs out: last merge + retention + the 24-hour grace period. */
+export function expiresAt(state: LabState, sub: LabSubscription): number | undefined {
+  if (!sub.lastSyncAt) return undefined;
+  const pub = findPublication(state.databases[sub.publisherKey]!, sub.publication);
+  const days = pub?.retentionDays ?? LAB_RETENTION_DAYS;
+  return days === 0 ? undefined : Date.parse(sub.lastSyncAt) + days * DAY_MS + RETENTION_GRACE_MS;
+}
+
+/** Why a merge agent run of this subscription fails before it merges anything, if it does. */
+export function mergeBlocked(state: LabState, sub: LabSubscription): string | undefined {
+  const expiry = expiresAt(state, sub);
+  if (expiry !== undefined && Date.now() > expiry) return expiredMessage(sub.publication);
+  const snapshot = findPublication(state.databases[sub.publisherKey]!, sub.publication)?.snapshot;
+  if (snapshot && ('failed' in snapshot || state.clock < snapshot.readyAt)) return snapshotNotReadyMessage(sub.publication);
+  return undefined;
+}
+
+/** A merge agent run that failed before merging: recorded in MSmerge_sessions with its message. */
+export function failedMerge(state: LabState, sub: LabSubscription, agent: string, message: string, startTime: string, endTime: string): MergeSession {
+  const none = { inserts: 0, updates: 0, deletes: 0, conflicts: 0 };
+  const session = { subscription: sub.key, sessionId: state.mergeSessions.length + 1, agent, status: 'failed' as const, startTime, endTime, upload: { ...none }, download: { ...none }, message };
+  state.mergeSessions.push(session);
+  const { subscription: _omit, ...result } = session;
+  return result;
+}
+
+/**
+ * Scheduled merge agent runs (conditions.scheduledJobs): every subscription whose job schedule is
+ * enabled runs when its period has passed, delivering a pending snapshot like any merge. Returns
+ * the databases they changed.
+ */
+function runSchedules(state: LabState): string[] {
+  if (!state.conditions?.scheduledJobs) return [];
+  if (!state.servers[distributorServer(state)]?.agentRunning) return [];
+  const changed: string[] = [];
+  for (const sub of Object.values(state.subscriptions)) {
+    const sch = sub.schedule;
+    if (!sch?.enabled || !sub.agent || state.clock - sch.lastFiredAt < sch.everyTicks) continue;
+    sch.lastFiredAt = state.clock;
+    const now = new Date().toISOString();
+    if (mergeBlocked(state, sub)) continue;
+    mergeSubscription(state, sub, `${sub.key} (scheduled)`, now, now);
+    changed.push(sub.publisherKey, sub.subscriberKey);
+  }
+  return changed;
+}
+
+/** Replication agents' sessions (conditions.agentSessions): one per database with a subscription, back after a KILL. */
+function connectAgents(state: LabState, sites: ReadonlySet<string>): void {
+  if (!state.conditions?.agentSessions) return;
+  for (const site of sites) {
+    if (state.sessions.some((x) => x.db === site && x.agent)) continue;
+    const sub = Object.values(state.subscriptions).find((x) => x.subscriberKey === site || x.publisherKey === site);
+    if (!sub) continue;
+    const agent = `${sub.publisherKey.replace('/', '-')}-${sub.publication}-${sub.subscriberKey.split('/')[0]}-1`;
+    state.sessions.push({ sessionId: state.nextSessionId++, host: distributorServer(state), db: site, login: 'FLEET\\sqlagent', user: -1, agent });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,14 +601,16 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
  * and the rows written grow with the work per site, not with N per operation. An operation with
  * no site (an unknown server or database) only advances the clock.
  */
-export function tick(state: LabState, sites: readonly string[] = []): void {
+export function tick(state: LabState, sites: readonly string[] = []): string[] {
   state.clock += 1;
+  const scheduled = runSchedules(state);
   const here = new Set(sites.filter((k) => state.databases[k] !== undefined));
-  if (here.size === 0) return;
+  if (here.size === 0) return scheduled;
   // At most TICK_SESSIONS sessions per site per operation, so a site with many users costs the
   // same per operation as a small one.
   for (const site of here) {
     for (const session of sampleSessions(state, site)) {
+      if (session.agent) continue; // replication's own connection: it neither writes nor ends
       const host = state.hosts[session.host]!;
       const roll = nextRandom(state);
       if (!host.drained) {
@@ -435,7 +623,9 @@ export function tick(state: LabState, sites: readonly string[] = []): void {
     }
   }
   connectUsers(state, here);
+  connectAgents(state, here);
   runBackgroundServices(state, here);
+  return scheduled;
 }
 
 const TICK_SESSIONS = 8;
@@ -658,6 +848,7 @@ export function mergeSubscription(state: LabState, sub: LabSubscription, agent: 
     if (applyRow(state, sub, pubDb, subDb, table, pk, 'download', download)) trackChange(state, subDb.key, key, kind, sub.key);
   }
   counters(state, subDb.key).mergeRuns += 1;
+  sub.lastSyncAt = new Date().toISOString();
   const session = {
     subscription: sub.key,
     sessionId: state.mergeSessions.length + 1,

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BACKGROUND_SERVICE, type SubscriptionRef } from '../../../activities/ports.js';
-import { initLab, openLab, type Lab } from '../../../activities/lab/index.js';
+import { initLab, openLab, type Lab, type LabConditions } from '../../../activities/lab/index.js';
 import { rewriteSyncType } from '../../../activities/sqlcmd/index.js';
 import { afterAll, afterEach } from 'vitest';
 import { isEarlierThan } from '../../../plan/version.js';
@@ -72,10 +72,14 @@ export function removeTempLabs(): void {
 }
 
 /** A new lab (no latency: the tests do not need to wait) and its plan. */
-export async function freshLab(opts: { from?: string; to?: string; rows?: number; seed?: number; conflicts?: number } = {}): Promise<{ lab: Lab; plan: UpgradePlan; statePath: string }> {
+export async function freshLab(
+  opts: { from?: string; to?: string; rows?: number; seed?: number; conflicts?: number; conditions?: LabConditions; distributor?: string } = {},
+): Promise<{ lab: Lab; plan: UpgradePlan; statePath: string }> {
   const statePath = tempStatePath();
   const plan = labPlan(statePath, opts.from, opts.to);
-  await initLab(plan, { rows: opts.rows ?? 40, seed: opts.seed ?? 7, conflicts: opts.conflicts });
+  // A distributor on a server of its own (not one of the fleet's sites).
+  if (opts.distributor) plan.distributor = { server: opts.distributor, database: 'distribution' };
+  await initLab(plan, { rows: opts.rows ?? 40, seed: opts.seed ?? 7, conflicts: opts.conflicts, conditions: opts.conditions });
   return { lab: openLab(statePath, { latencyScale: 0 }), plan, statePath };
 }
 
@@ -148,6 +152,8 @@ export interface RunbookMistakes {
   keepAutomaticSyncType?: boolean;
   skipRowGuidConversion?: boolean;
   leaveBackgroundServicesRunning?: boolean;
+  /** Create the subscriptions right after the publication scripts, without waiting for the snapshot. */
+  skipSnapshotWait?: boolean;
 }
 
 /** The upgrade, step by step through the ports. Returns the canary's arrival per subscriber. */
@@ -186,8 +192,11 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   }
   // 8. Re-enable: publications on the publisher, then subscriptions rewritten to sync type none.
   const pubVars = (publication: string) => ({ PublisherServer: publisher.server, PublisherDatabase: publisher.database, Publication: publication });
-  await sql.runScript(publisher, script('CreateConfigPublication.sql', pubVars('Config')));
-  await sql.runScript(publisher, script('CreateDataPublication.sql', pubVars('Data')));
+  for (const publication of ['Config', 'Data']) {
+    await sql.runScript(publisher, script(`Create${publication}Publication.sql`, pubVars(publication)));
+    // As SetMasterUp does: wait for the Snapshot Agent (each look is a lab operation: time passes).
+    for (let look = 0; !mistakes.skipSnapshotWait && look < 500 && !(await sql.snapshotStatus(publisher, publication)).ready; look++);
+  }
   for (const sub of subscriptions(plan)) {
     const file = sub.publication === 'Config' ? 'CreateConfigSubscription.sql' : 'CreateDataSubscription.sql';
     const vars = { ...pubVars(sub.publication), SubscriberServer: sub.subscriber.server, SubscriberDatabase: sub.subscriber.database };
