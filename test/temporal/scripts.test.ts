@@ -1,0 +1,104 @@
+// Vendor scripts as operators find them (test/fixtures/cases/, from ../shared/cases/2026-11-29),
+// run through a whole lab upgrade on a real Temporal dev server: the run must complete and the
+// fleet pass every invariant, or stop at preflight before anything changes.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { initLab, openLab } from '../../activities/lab/index.js';
+import { loadPlanFile } from '../../plan/load.js';
+import type { UpgradePlan } from '../../plan/types.js';
+import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
+import type { RunResult } from '../../workflows/messages.js';
+import { startUpgrade } from '../../cli/lib/runs.js';
+import { connect, startWorker, uniqueQueue, waitFor } from './harness.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await connect();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let counter = 0;
+async function run(planFile: string, patch: (p: UpgradePlan) => void = () => {}) {
+  const r = await loadPlanFile(resolve('test/fixtures/cases', planFile));
+  if (!r.ok) throw new Error(`${planFile} is invalid: ${JSON.stringify(r.errors)}`);
+  const plan = structuredClone(r.plan) as UpgradePlan;
+  const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-'));
+  plan.target = { kind: 'lab', state: join(dir, 'lab.json') };
+  plan.backup = { dir: join(dir, 'backups'), copyOnly: true };
+  plan.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
+  plan.options.drainTimeoutSeconds = 2;
+  patch(plan);
+  await initLab(plan, { rows: 20, seed: 42 });
+  const lab = openLab((plan.target as { state: string }).state);
+  const taskQueue = uniqueQueue('scripts');
+  const worker = await startWorker(env, taskQueue);
+  const workflowId = `${upgradeWorkflowId(plan)}#scripts-${process.pid}-${++counter}`;
+  await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId });
+  const ended = await waitFor(env.client, workflowId, (x) => ['completed', 'aborted'].includes(x.status) || x.status.startsWith('awaiting-'));
+  return { plan, lab, worker, workflowId, ended };
+}
+
+describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
+  it('the example folder with both publication scripts saved as UTF-16 LE with a mark and CRLF (as SSMS saves them): the upgrade completes with every invariant', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-utf16-'));
+    cpSync(resolve('examples/replication'), dir, { recursive: true });
+    for (const file of ['CreateConfigPublication.sql', 'CreateDataPublication.sql']) {
+      const text = readFileSync(join(dir, file), 'utf8').replace(/^\uFEFF/, '').replace(/\r?\n/g, '\r\n');
+      writeFileSync(join(dir, file), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    }
+    const t = await run('utf16-lab-plan.yaml', (p) => {
+      p.scripts.dir = dir;
+    });
+    try {
+      const parked = t.ended.steps.find((s) => s.status.startsWith('awaiting-'));
+      expect(parked ? `${parked.id}: ${parked.lastError}` : t.ended.status).toBe('completed');
+      const r = (await env.client.workflow.getHandle(t.workflowId).result()) as RunResult;
+      expect(r.progress.steps.filter((s) => s.status !== 'done').map((s) => s.id)).toEqual([]);
+      expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it("the operators' utf16-scripts folder verbatim: the UTF-16 publication scripts run and create both publications (the run used to park there); verify-replication then finds that they add no article", async () => {
+    const t = await run('utf16-lab-plan.yaml');
+    try {
+      const byId = Object.fromEntries(t.ended.steps.map((s) => [s.id, s]));
+      expect(byId['enable-replication']?.status).toBe('done');
+      expect(byId['verify-replication']?.status).toBe('awaiting-operator');
+      expect(byId['verify-replication']?.lastError).toMatch(/the canary change did not reach/);
+      const state = (await t.lab.admin.check()).find((i) => i.name === 'replication-enabled');
+      expect(state?.detail ?? '').not.toMatch(/does not exist/);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('a script that does not decode is refused at preflight, naming the file and its encoding, before any change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-bad-'));
+    cpSync(resolve('test/fixtures/cases/utf16-scripts'), dir, { recursive: true });
+    // UTF-16 LE saved without its byte-order mark.
+    writeFileSync(join(dir, 'CreateDataPublication.sql'), Buffer.from('USE [$(PublisherDatabase)]\r\nGO\r\n', 'utf16le'));
+    const t = await run('utf16-lab-plan.yaml', (p) => {
+      p.scripts.dir = dir;
+    });
+    try {
+      const pre = t.ended.steps.find((s) => s.id === 'preflight')!;
+      expect(pre.status).toBe('awaiting-operator');
+      expect(pre.lastError).toContain(`script ${join(dir, 'CreateDataPublication.sql')}: read as UTF-8, line 1 contains a NUL character: it looks like UTF-16 saved without a byte-order mark`);
+      // Nothing after preflight started: no user drained, no replication removed.
+      expect(t.ended.steps.filter((s) => s.id !== 'preflight' && s.status !== 'pending').map((s) => s.id)).toEqual([]);
+      expect(Object.values(await t.lab.admin.counters()).every((c) => c.scriptRuns === 0 && c.backups === 0)).toBe(true);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+});
