@@ -393,6 +393,7 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
 
       await run.step('synchronize', async (s) => {
         const status = last ?? (await readStatus('synchronize'));
+        last = undefined; // a retry of this step (after it parked) reads the status again
         const passed = status.agents.filter((a) => !notConnected.some((x) => x.agent === a.agent)).map((a) => a.agent);
         const blockedFrom = agents.tries[agents.tries.length - 1]?.at ?? now();
         run.progress.facts.handshake = { passed, checks: ['identical databases', 'target created from the source'] };
