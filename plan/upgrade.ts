@@ -9,6 +9,7 @@ import type { FleetTable, PlanKind } from './kind.js';
 import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleViolation, type SourceResult } from './source.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
 import { didYouMean } from './suggest.js';
+import { literalCredential } from './template-secrets.js';
 import { UPGRADE_STEP_IDS, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
 import { compareVersions, parseVersion } from './version.js';
 import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../activities/sqlcmd/variables.js';
@@ -182,7 +183,8 @@ const commandTemplate = z
           return `unknown placeholder {${name}}: the worker fills {host}, {service} and {version}${didYouMean(name, HOST_PLACEHOLDERS)}`;
         }
       }
-      return undefined;
+      // Secrets only as {env:NAME} / {file:PATH}, resolved by the worker (plan/template-secrets.ts).
+      return literalCredential(v);
     }),
   );
 
@@ -378,6 +380,7 @@ export function upgradePlanRules(raw: unknown): RuleViolation[] {
   return [
     ...versionOrder(plan),
     ...subscribersPresent(plan),
+    ...subscriberCount(sites),
     ...expressCannotPublish(sites),
     ...publisherRunsHighestSqlVersion(sites),
     ...eachDatabaseOnce(sites),
@@ -401,6 +404,25 @@ function versionOrder(plan: Raw): RuleViolation[] {
         order === 0
           ? `to is the same version as from (${from}): there is nothing to upgrade; to is the version after the upgrade`
           : `to (${to}) is earlier than from (${from}): from is the version the fleet runs now and to the one it is upgraded to; swap them if they are reversed`,
+    },
+  ];
+}
+
+/**
+ * The most subscriber databases one run takes. The plan travels as the workflow's input, which
+ * Temporal caps at 2 MB per request (https://docs.temporal.io/troubleshooting/blob-size-limit-error);
+ * measured, a subscriber with long names adds about 380 bytes, so 2,000 are about 0.8 MB, with
+ * room to spare; runs of 1,000 are what the scale tests and the bench exercise.
+ */
+export const MAX_SUBSCRIBERS = 2_000;
+
+function subscriberCount(sites: RawSite[]): RuleViolation[] {
+  const n = sites.length - 1;
+  if (n <= MAX_SUBSCRIBERS) return [];
+  return [
+    {
+      path: ['subscribers'],
+      message: `the plan lists ${n.toLocaleString('en-US')} subscriber databases; one run takes at most ${MAX_SUBSCRIBERS.toLocaleString('en-US')} (the plan travels in the workflow's input, which Temporal caps at 2 MB): split the fleet into several plans and run them one after another`,
     },
   ];
 }

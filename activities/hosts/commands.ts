@@ -2,9 +2,12 @@
 // worker through /bin/sh). Placeholders: {host}, {service}, {version}. Values are inserted as they
 // are (templates quote them as their shell needs) but only when they hold no shell syntax. Without a query template replup cannot observe a host, so it remembers
 // what it did itself (and says so in the README): drained after a successful drain command, etc.
+// Secrets: {env:NAME} and {file:PATH} are resolved here, on the worker, never in the plan or history.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { DbRef, HostCommands } from '../../plan/types.js';
+import { secretReferences } from '../../plan/template-secrets.js';
 import type { HostPort, ServiceState } from '../ports.js';
 
 const run = promisify(execFile);
@@ -17,6 +20,56 @@ export function fillTemplate(template: string, values: Record<string, string>): 
     if (!/^[\w .\-]+$/.test(v)) throw new Error(`refusing to put ${JSON.stringify(v)} into a shell command: only letters, digits, space, '.', '-' and '_' are allowed`);
     return v;
   });
+}
+
+/** A value as one single-quoted /bin/sh word, whatever it holds (a password may hold anything). */
+const shellWord = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Replaces each {env:NAME} / {file:PATH} of a command with the secret, quoted as one shell word
+ * (so the template must not quote it). Runs on the worker: the value never enters the plan, the
+ * workflow history or the log. A missing variable or unreadable file is an error naming it.
+ */
+export function resolveSecrets(
+  command: string,
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+  read = (p: string) => readFileSync(p, 'utf8'),
+): { command: string; secrets: string[] } {
+  let out = command;
+  const secrets: string[] = [];
+  for (const ref of secretReferences(command)) {
+    let value: string;
+    if (ref.kind === 'env') {
+      const v = env[ref.name];
+      if (v === undefined) throw new Error(`hosts.${what} uses ${ref.text}, but ${ref.name} is not set in the worker's environment: set it where the worker starts (replup worker), then retry`);
+      value = v;
+    } else {
+      try {
+        // A secret file usually ends with a newline that is not part of the secret.
+        value = read(ref.name).replace(/\r?\n$/, '');
+      } catch (err) {
+        throw new Error(`hosts.${what} uses ${ref.text}, but the worker cannot read ${ref.name} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): create it on the worker's machine, readable by the worker's account only, then retry`);
+      }
+    }
+    out = out.split(ref.text).join(shellWord(value));
+    if (value) secrets.push(value);
+  }
+  return { command: out, secrets };
+}
+
+/** Runs a command whose secrets were resolved; its error names the command with references, the secrets masked. */
+async function runMasked(cmd: string, what: string, timeoutMs: number): Promise<void> {
+  const { command, secrets } = resolveSecrets(cmd, what);
+  try {
+    await run('/bin/sh', ['-c', command], { timeout: timeoutMs });
+  } catch (err) {
+    const e = err as { code?: number | string; signal?: string; stderr?: string };
+    let detail = String(e.stderr ?? '').trim().slice(-2_000);
+    for (const secret of secrets) detail = detail.split(secret).join('******');
+    const how = e.signal ? `was stopped (${e.signal})` : `exited with ${e.code ?? 'an error'}`;
+    throw new Error(`hosts.${what} command ${how}: ${cmd}${detail ? `\n${detail}` : ''}`);
+  }
 }
 
 export interface CommandHostOptions {
@@ -33,8 +86,9 @@ export function createCommandHosts(opts: CommandHostOptions): HostPort {
     const template = opts.commands[what];
     if (!template || template === 'manual') throw new Error(`the plan has no hosts.${what} command; add one or run that part by hand`);
     const cmd = fillTemplate(template, values);
+    // Logged with the references, not the secrets.
     opts.log?.(`running hosts.${what}: ${cmd}`);
-    await run('/bin/sh', ['-c', cmd], { timeout: opts.timeoutMs ?? 30 * 60_000 });
+    await runMasked(cmd, what, opts.timeoutMs ?? 30 * 60_000);
   };
   return {
     async drain(host) {

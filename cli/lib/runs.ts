@@ -125,8 +125,24 @@ export async function launch<A extends unknown[]>(client: Client, workflow: (...
         o.oneAtATime,
       ]);
     }
+    // "Failed to start Workflow" alone says nothing: name the server's own reason and what to try.
+    if (err instanceof ServiceError) {
+      throw new UserError(`the Temporal server did not start ${o.what}: ${causeChain(err)}; nothing was started`, [
+        'if the reason is the size of the request: split the fleet into several plans',
+        'otherwise check the connection (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) and the server, then start again',
+      ]);
+    }
     throw err;
   }
+}
+
+/** Every message down an error's causes: the client's own, then the server's reason. */
+export function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = e.cause) {
+    if (e.message && !parts.includes(e.message)) parts.push(e.message);
+  }
+  return parts.join(': ') || String(err);
 }
 
 /**

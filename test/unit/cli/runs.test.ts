@@ -3,7 +3,7 @@
 // audit early, and a plan too large to start refused before anything starts.
 import { describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { answerCommands, checkInputSize, MAX_INPUT_BYTES, retentionWarning, uiBase } from '../../../cli/lib/runs.js';
+import { answerCommands, causeChain, checkInputSize, MAX_INPUT_BYTES, retentionWarning, uiBase } from '../../../cli/lib/runs.js';
 import { UserError } from '../../../cli/errors.js';
 import type { Progress } from '../../../workflows/messages.js';
 
@@ -83,5 +83,14 @@ describe('workflow input size', () => {
   });
   it('a plan under the limit passes', () => {
     expect(() => checkInputSize([{ plan: 'x'.repeat(MAX_INPUT_BYTES - 100) }], 'a run')).not.toThrow();
+  });
+});
+
+describe('a start the server refuses', () => {
+  it('the reason is the server’s own, down the causes, not only "Failed to start Workflow"', () => {
+    const grpc = new Error('8 RESOURCE_EXHAUSTED: grpc: received message larger than max (5242880 vs. 4194304)');
+    expect(causeChain(new Error('Failed to start Workflow', { cause: grpc }))).toBe(
+      'Failed to start Workflow: 8 RESOURCE_EXHAUSTED: grpc: received message larger than max (5242880 vs. 4194304)',
+    );
   });
 });
