@@ -5,7 +5,7 @@ import { heartbeating } from './heartbeat.js';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
-import { BACKGROUND_SERVICE, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import { BACKGROUND_SERVICE, type ConflictQuery, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { assessSubscriptions, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
 import type { OnError } from './sqlcmd/index.js';
@@ -224,8 +224,9 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       });
     },
 
-    async conflicts(ctx: FleetContext, publisher: DbRef, publication: string) {
-      return withHeartbeat(async () => (await sql(ctx)).conflicts(publisher, publication));
+    /** The publication's conflict rows, judged; `query` (absent in runs started before it existed) names the run's start and subscribers. */
+    async conflicts(ctx: FleetContext, publisher: DbRef, publication: string, query?: ConflictQuery) {
+      return withHeartbeat(async () => (await sql(ctx)).conflicts(publisher, publication, query));
     },
 
     async backupDatabase(ctx: FleetContext, db: DbRef, dir: string, runId: string) {

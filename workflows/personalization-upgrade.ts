@@ -10,6 +10,7 @@ import { compareVersions } from '../plan/version.js';
 import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
 import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
 import type { SubscriptionRef } from '../activities/ports.js';
+import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
 import { recordSchedules, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
 import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
@@ -174,15 +175,11 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         }
         const round = await fleet.syncRound(s, 'sync-until-quiet', rounds.length + 1);
         rounds.push(round);
-        const conflicts = await fleet.conflictSummary('sync-until-quiet');
-        if (conflicts) {
-          throw ApplicationFailure.nonRetryable(
-            `conflicting rows need a decision (deliver a new snapshot or restore a publisher backup): ${conflicts}`,
-            'ConflictsFound',
-          );
-        }
+        // Only failed changes stop the run; conflicts the resolver settled are reported (issue #18 §2).
+        const conflicts = await fleet.conflictSummary('sync-until-quiet', run.progress.startedAt);
+        if (conflicts.stop) throw ApplicationFailure.nonRetryable(conflictStopMessage('sync-until-quiet', conflicts.stop), 'ConflictsFound');
         quiet = round.moved === 0 && round.conflicts === 0 && round.pending === 0 ? quiet + 1 : 0;
-        s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds`);
+        s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`);
       }
     });
 
@@ -284,16 +281,26 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         fleet.c('readCanary', `verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, sub.subscriber, token),
       ));
       const missing = [...new Set(checks.filter((c) => !c.arrived).map((c) => where(c.db)))];
-      const conflicts = await fleet.conflictSummary('verify-replication');
-      run.progress.facts.verification = { canary: token, subscribersChecked: new Set(checks.map((c) => where(c.db))).size, missing, conflicts: round.conflicts, conflictSummary: conflicts };
-      if (missing.length || round.conflicts || conflicts) {
+      const conflicts = await fleet.conflictSummary('verify-replication', run.progress.startedAt);
+      run.progress.facts.verification = {
+        canary: token,
+        subscribersChecked: new Set(checks.map((c) => where(c.db))).size,
+        missing,
+        conflicts: round.conflicts,
+        conflictSummary: conflicts.stop,
+        ...(conflicts.settled && { settledConflicts: conflicts.settled }),
+      };
+      // The conflict table tells failed changes from settled ones; the merge sessions' counts do
+      // not. Runs started before that distinction replay with the counts (issue #18 §2).
+      const sessionConflictsStop = !patched('verify-judges-conflicts') && round.conflicts > 0;
+      if (missing.length || sessionConflictsStop || conflicts.stop) {
         throw ApplicationFailure.nonRetryable(
-          [missing.length ? `the canary change did not reach ${missing.join(', ')}` : '', conflicts ? `conflicts: ${conflicts}` : ''].filter(Boolean).join('; ') ||
+          [missing.length ? `the canary change did not reach ${missing.join(', ')}` : '', conflicts.stop ? `conflicts: ${conflicts.stop}` : ''].filter(Boolean).join('; ') ||
             `${round.conflicts} conflicts in the verification round`,
           'VerificationFailed',
         );
       }
-      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts`);
+      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}`);
     });
 
     await run.step('restore-service', async (s) => {
@@ -500,18 +507,14 @@ class Fleet {
     return { round, moved, conflicts, pending };
   }
 
-  /** Conflicts recorded on any publication, summarised for the operator; '' when none. */
-  async conflictSummary(step: string): Promise<string> {
+  /**
+   * Conflicts recorded on any publication (at its subscribers too where it logs them there), sorted
+   * into those that stop the run and those it only reports; `since` is the run's start.
+   */
+  async conflictSummary(step: string, since: string): Promise<ConflictSummary> {
     const lists = await boundedAll(this.plan.publications, this.plan.options.maxParallel, (p) =>
-      this.call('conflicts', `${step}: conflicts of ${p.name} on ${p.publisher}`, ref(this.site(p.publisher)), p.name),
+      this.call('conflicts', `${step}: conflicts of ${p.name} on ${p.publisher}`, ref(this.site(p.publisher)), p.name, { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) }),
     );
-    const all = lists.flat();
-    if (!all.length) return '';
-    const byKind = new Map<string, number>();
-    for (const c of all) {
-      const k = `${c.publication}.${c.table} reason ${c.reasonCode}`;
-      byKind.set(k, (byKind.get(k) ?? 0) + 1);
-    }
-    return `${all.length} conflicts (${[...byKind].map(([k, n]) => `${n}× ${k}`).join(', ')})`;
+    return summarizeConflicts(lists.flat());
   }
 }

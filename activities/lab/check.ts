@@ -1,6 +1,7 @@
 // The lab's verdict after an upgrade ("nothing lost"), and its printable fleet summary. Pure.
 import { BACKGROUND_SERVICE } from '../ports.js';
 import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, replicaSet, splitRowKey } from './model.js';
+import { judgeConflict } from '../sqlserver/conflict-types.js';
 
 export interface Invariant {
   name: string;
@@ -163,10 +164,13 @@ function archivesIntact(state: LabState): Invariant {
 
 function noConflictingRows(state: LabState): Invariant {
   const problems: string[] = [];
-  if (state.conflicts.length) {
+  // Update conflicts the resolver settled before the run (createdAt set) are history, not damage;
+  // failed changes, and any conflict the run caused, are (conflict-types.ts).
+  const conflicts = state.conflicts.filter((c) => !(c.createdAt && judgeConflict(c.conflictType).verdict === 'settled'));
+  if (conflicts.length) {
     const byReason = new Map<string, number>();
-    for (const c of state.conflicts) byReason.set(`${c.publication} reason ${c.reasonCode}`, (byReason.get(`${c.publication} reason ${c.reasonCode}`) ?? 0) + 1);
-    problems.push(`${state.conflicts.length} conflicts in MSmerge_conflicts_info (${[...byReason].map(([k, n]) => `${n} ${k}`).join(', ')}); first: ${state.conflicts[0]!.reasonText}`);
+    for (const c of conflicts) byReason.set(`${c.publication} reason ${c.reasonCode}`, (byReason.get(`${c.publication} reason ${c.reasonCode}`) ?? 0) + 1);
+    problems.push(`${conflicts.length} conflicts in MSmerge_conflicts_info (${[...byReason].map(([k, n]) => `${n} ${k}`).join(', ')}); first: ${conflicts[0]!.reasonText}`);
   }
   // Same key, different rowguid: merge sees two rows (DOMAIN.md §1 "Row GUIDs").
   let mismatched = 0;

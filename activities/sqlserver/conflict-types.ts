@@ -69,3 +69,57 @@ export function judgeConflict(conflictType: number, createdAt?: string, since?: 
 export function conflictTypeName(conflictType: number): string {
   return CONFLICT_TYPES[conflictType]?.name ?? `conflict type ${conflictType}`;
 }
+
+/** What summarizeConflicts reads of a conflict row (ports.ts Conflict). */
+export interface JudgedConflict {
+  publication: string;
+  table: string;
+  conflictType: number;
+  reasonCode: number;
+  /** Absent on rows recorded before verdicts existed: they stopped the run then, and still do. */
+  verdict?: ConflictVerdict;
+  beforeRun?: boolean;
+}
+
+export interface ConflictSummary {
+  /** The rows that stop the run, for the operator; '' when none. */
+  stop: string;
+  /** The rows the resolver already decided, for the step note and the report; '' when none. */
+  settled: string;
+}
+
+/** Sorts a publication's conflict rows into those that stop the run and those it only reports. */
+export function summarizeConflicts(conflicts: readonly JudgedConflict[]): ConflictSummary {
+  const stop = conflicts.filter((c) => (c.verdict ?? 'needs-person') === 'needs-person');
+  const settled = conflicts.filter((c) => c.verdict === 'settled');
+  return {
+    stop: stop.length ? `${plural(stop.length)} (${counted(stop, true)})` : '',
+    settled: settled.length ? `${plural(settled.length)} the resolver settled, kept for the conflict retention period; nothing to do (${counted(settled, false)})` : '',
+  };
+}
+
+const plural = (n: number) => `${n} conflict${n === 1 ? '' : 's'}`;
+
+function counted(list: readonly JudgedConflict[], withReason: boolean): string {
+  const byKind = new Map<string, number>();
+  for (const c of list) {
+    const k = `${c.publication}.${c.table} ${withReason ? `reason ${c.reasonCode}` : conflictTypeName(c.conflictType)}`;
+    byKind.set(k, (byKind.get(k) ?? 0) + 1);
+  }
+  const before = list.filter((c) => c.beforeRun).length;
+  return [...byKind].map(([k, n]) => `${n}× ${k}`).join(', ') + (before ? `; ${before} recorded before the run began` : '');
+}
+
+/**
+ * The stop message: the safe way first (resolve the rows, then retry the step), then the two
+ * ways out that cost data, with what they cost. A new snapshot reinitializes the subscribers and
+ * replaces their data (DOMAIN.md: "adding a subscriber with a snapshot deletes all its data"); a publisher backup takes
+ * the fleet back to when it was taken.
+ */
+export function conflictStopMessage(step: string, stop: string): string {
+  return (
+    `conflicting rows need a decision (failed changes merge cannot apply): ${stop}. ` +
+    `Resolve them first: in SQL Server Management Studio's Replication Conflict Viewer (or by correcting the rows at both copies), then \`replup retry --step ${step} --reason …\`; nothing is lost. ` +
+    `Only if they cannot be resolved: deliver a new snapshot (it reinitializes every subscriber and wipes their archives) or restore the publisher's backup (every change made since it was taken is lost), then retry`
+  );
+}
