@@ -236,4 +236,63 @@ describe('personalization upgrade on the lab', () => {
       t.lab.admin.close();
     }
   });
+
+  // Issue #18 §3-5: a fleet as real ones are. The schedules before the run are all enabled (the
+  // lab gives every push subscription the vendor's schedule): restored means enabled again.
+  const schedules = async (lab: Lab, plan: UpgradePlan) =>
+    (await lab.sql.mergeAgentJobs({ server: plan.publisher.server, database: plan.publisher.database })).map((j) => `${j.publication}/${j.subscriber.server}: ${j.schedules.map((x) => x.enabled).join()}`);
+
+  it('scheduled agent jobs, a slow snapshot and agent sessions during the drain: the run completes with every invariant and the schedules back as they were', async () => {
+    const t = await setup('lab-small.yaml', () => {}, { conditions: { scheduledJobs: true, snapshotTicks: 25, agentSessions: true } });
+    try {
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      const preflight = r.progress.steps.find((s) => s.id === 'preflight')!;
+      expect(preflight.note).toBe('3 servers, 4 subscriptions, 5 scripts checked; 4 merge agent schedules paused for the run');
+      expect(r.progress.steps.find((s) => s.id === 'enable-replication')!.note).toMatch(/; snapshots ready after \d+ s at most$/);
+      // The merge agents' sessions were neither waited for nor KILLed: counted, they would have parked the drain (UsersConnected).
+      expect(r.progress.steps.find((s) => s.id === 'drain-users')!.status).toBe('done');
+      expect(failing(await t.lab.admin.check())).toEqual([]);
+      const after = await schedules(t.lab, t.plan);
+      expect(after.length).toBe(t.plan.publications.reduce((n, p) => n + p.subscribers.length, 0));
+      expect(after.every((x) => x.endsWith(': true'))).toBe(true);
+      expect((await t.lab.admin.counters())[`${t.plan.sites[1]!.server}/${t.plan.sites[1]!.database}`]).toMatchObject({ snapshotDeliveries: 0 });
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('an expired subscription stops the run at preflight, before anything changed; abort at the gate puts paused schedules back', async () => {
+    const expired = await setup('lab-small.yaml', () => {}, { conditions: { expiredSubscriptions: 1, scheduledJobs: true } });
+    try {
+      const parked = await waitFor(env.client, expired.workflowId, (p) => p.status === 'awaiting-operator');
+      const step = parked.steps.find((s) => s.id === 'preflight')!;
+      expect(step.status).toBe('awaiting-operator');
+      expect(step.lastError).toMatch(/subscription Config → \S+ has expired \(last merged .*\): its changes can no longer merge/);
+      // Nothing changed: no host drained, every schedule still enabled.
+      const state = await expired.lab.admin.state();
+      expect(Object.values(state.hosts).every((h: any) => !h.drained)).toBe(true);
+      expect((await schedules(expired.lab, expired.plan)).every((x) => x.endsWith(': true'))).toBe(true);
+      await decide(env.client, expired.workflowId, 'preflight', 'abort', 'reinitialize first', 'dba-anna');
+      expect((await expired.result()).status).toBe('aborted');
+    } finally {
+      await expired.worker.stop();
+      expired.lab.admin.close();
+    }
+
+    const gated = await setup('lab-small.yaml', (p) => {
+      p.options.approvals = ['remove-replication'];
+    }, { conditions: { scheduledJobs: true } });
+    try {
+      await waitFor(env.client, gated.workflowId, (p) => p.status === 'awaiting-approval');
+      expect((await schedules(gated.lab, gated.plan)).every((x) => x.endsWith(': false'))).toBe(true);
+      await decide(env.client, gated.workflowId, 'remove-replication', 'abort', 'window over', 'dba-carl');
+      expect((await gated.result()).status).toBe('aborted');
+      expect((await schedules(gated.lab, gated.plan)).every((x) => x.endsWith(': true'))).toBe(true);
+    } finally {
+      await gated.worker.stop();
+      gated.lab.admin.close();
+    }
+  });
 });
