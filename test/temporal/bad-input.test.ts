@@ -254,12 +254,12 @@ describe('scripts that cannot run', () => {
     [
       'a script with a sqlcmd syntax error',
       (dir) => writeFileSync(join(dir, 'ConvertRowGuids.sql'), readFileSync(join(dir, 'ConvertRowGuids.sql'), 'utf8').replace(/^GO$/m, 'GO twice')),
-      (dir) => `ScriptProblem: ${dir}/ConvertRowGuids.sql line 9: 'GO' may only be followed by a repeat count (e.g. 'GO 3'), found 'twice'; fix the script, then retry this step`,
+      (dir) => `ScriptProblem: ${dir}/ConvertRowGuids.sql line 9: 'GO' may only be followed by a repeat count (e.g. 'GO 3'), found 'twice'; fix the script or the plan, then retry this step`,
     ],
     [
       'a script with an undefined variable',
-      (dir) => writeFileSync(join(dir, 'CreateDataPublication.sql'), readFileSync(join(dir, 'CreateDataPublication.sql'), 'utf8').replace('USE [$(PublisherDatabase)]', 'USE [$(PublisherDb)]')),
-      (dir) => `ScriptProblem: ${dir}/CreateDataPublication.sql line 6: variable $(PublisherDb) is not defined: add ':setvar PublisherDb "value"' before this line or pass it as a script variable; fix the script, then retry this step`,
+      (dir) => writeFileSync(join(dir, 'CreateConfigPublication.sql'), readFileSync(join(dir, 'CreateConfigPublication.sql'), 'utf8').replace('USE [$(PublisherDatabase)]', 'USE [$(PublisherDb)]')),
+      (dir) => `ScriptProblem: ${dir}/CreateConfigPublication.sql line 6: variable $(PublisherDb) is not defined: add ':setvar PublisherDb "value"' before this line or pass it as a script variable (the plan's scripts.variables); fix the script or the plan, then retry this step`,
     ],
   ];
   it.each(scriptCases)('%s: the run parks at preflight with the file and line, the fleet untouched', async (name, prepare, error) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BACKGROUND_SERVICE, type SubscriptionRef } from '../../../activities/ports.js';
 import { initLab, openLab, type Lab, type LabConditions } from '../../../activities/lab/index.js';
-import { rewriteSyncType } from '../../../activities/sqlcmd/index.js';
+import { decodeScript, rewriteSyncType } from '../../../activities/sqlcmd/index.js';
 import { afterAll, afterEach } from 'vitest';
 import { isEarlierThan } from '../../../plan/version.js';
 import type { DbRef, Site, UpgradePlan } from '../../../plan/types.js';
@@ -111,7 +111,7 @@ export function subscriptions(plan: UpgradePlan, kind?: 'Config' | 'Data'): Subs
 }
 
 export function script(file: string, vars: Record<string, string>, rewrite = false) {
-  const text = readFileSync(join(SCRIPTS_DIR, file), 'utf8');
+  const text = decodeScript(readFileSync(join(SCRIPTS_DIR, file)), file).text; // one reader for every script
   return { name: file, text: rewrite ? rewriteSyncType(text).text : text, vars };
 }
 
