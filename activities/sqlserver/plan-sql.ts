@@ -6,6 +6,7 @@ import { planSteps } from '../../plan/steps.js';
 import type { DbRef, Site, UpgradePlan, UpgradeStepId } from '../../plan/types.js';
 import { backupFilePath } from './backup-file.js';
 import * as sql from './statements.js';
+import { expandScriptVariables } from '../sqlcmd/variables.js';
 
 /** One statement on the server's pool (database master) or, for scripts, on one dedicated connection. */
 export interface SentStatement {
@@ -56,13 +57,8 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
   const versionQuery = plan.versionQuery ?? '<versionQuery: not in the plan>';
   const canary = plan.target.kind === 'sqlserver' ? plan.target.canary : undefined;
 
-  const vars = (v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }) => ({
-    // The variables the runbook passes (workflows/personalization-upgrade.ts, Fleet.vars).
-    DistributorServer: dist.server,
-    ...(v.publication !== undefined && { Publication: v.publication }),
-    ...(v.publisher && { PublisherServer: v.publisher.server, PublisherDatabase: v.publisher.database }),
-    ...(v.subscriber && { SubscriberServer: v.subscriber.server, SubscriberDatabase: v.subscriber.database }),
-  });
+  // The variables the runbook passes: the plan's scripts.variables mapping, as Fleet.vars expands it.
+  const vars = (v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }) => expandScriptVariables(plan.scripts.variables, { ...v, distributor: dist });
   const script = (purpose: string, db: DbRef, file: string, scriptVars: Record<string, string>, only?: string): SentStatement => ({
     purpose,
     ...on(db),
