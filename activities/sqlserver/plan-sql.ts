@@ -100,8 +100,19 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     ]),
     ...conflicts(),
   ];
+  // Read where the publication logs them (sysmergepublications.centralized_conflicts / decentralized_conflicts).
   const conflicts = (): SentStatement[] =>
-    plan.publications.map((p) => ({ purpose: 'conflicts recorded for each publication', ...pooled(site(p.publisher).server), statement: sql.conflicts(site(p.publisher).database, p.name) }));
+    plan.publications.flatMap((p) => [
+      { purpose: 'conflicts recorded for each publication, and where it logs them', ...pooled(site(p.publisher).server), statement: sql.conflicts(site(p.publisher).database, p.name) },
+      ...p.subscribers.map(
+        (k): SentStatement => ({
+          purpose: 'the same at each subscriber',
+          ...pooled(site(k).server),
+          statement: sql.conflicts(site(k).database, p.name),
+          only: 'if the publication logs its conflicts at the subscriber only (decentralized_conflicts = 1, centralized_conflicts = 0)',
+        }),
+      ),
+    ]);
 
   /** Per kind of statement, every database in removal order: the output lists each statement once with its places. */
   const removal = (): SentStatement[] => {
