@@ -34,7 +34,13 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const { connection, namespace } = await connectWorker(env);
   const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
   let client: Promise<Client> | undefined;
-  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createReportActivities(() => (client ??= connectClient(env))) };
+  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createReportActivities(() => (client ??= connectClient(env)), {
+      // A run's end lets go of its lab: `replup lab init` no longer needs this worker stopped.
+      runEnded: async (target) => {
+        if (target.kind === 'lab' && target.state) await portsFor.release({ kind: 'lab', state: target.state });
+      },
+    }),
+  };
   const worker = await Worker.create({
     connection,
     namespace,

@@ -29,7 +29,7 @@ export function heartbeatCurrentActivity(detail: string): void {
   context.heartbeat(detail);
 }
 
-export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): Promise<void> } {
+export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): Promise<void>; release(target: FleetContext['target']): Promise<void> } {
   const cache = new Map<string, Ports & { close?: () => Promise<void> }>();
   const serves = new Set(opts.targets ?? ['lab', 'sqlserver']);
   const portsFor = (ctx: FleetContext): Ports => {
@@ -64,6 +64,18 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
     return ports;
   };
   return Object.assign(portsFor, {
+    /**
+     * A run on this target has ended: a lab is closed, so its lock file goes and `replup lab init`
+     * (or another worker) can take it without stopping this worker; the next activity reopens it.
+     */
+    async release(target: FleetContext['target']) {
+      if (target.kind !== 'lab') return;
+      const key = `lab:${resolve(target.state)}`;
+      const ports = cache.get(key);
+      if (!ports) return;
+      cache.delete(key);
+      await ports.close?.();
+    },
     async close() {
       for (const p of cache.values()) await p.close?.();
       cache.clear();

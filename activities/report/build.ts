@@ -91,6 +91,14 @@ export interface VerificationReport {
   conflicts: number;
 }
 
+/** What the abort cleanup of an aborted run did: its activities, and what that means for the fleet. */
+export interface AbortCleanupReport {
+  /** One line per cleanup activity: its summary and outcome. */
+  actions: { summary: string; outcome: ActivityOutcome; error?: string }[];
+  /** In the operator's words: users admitted again or kept out, services restarted. */
+  summary: string;
+}
+
 export interface RunReport {
   workflowId: string;
   runId: string;
@@ -110,6 +118,8 @@ export interface RunReport {
   decisions: ReportDecision[];
   syncRounds: SyncRoundReport[];
   verification?: VerificationReport;
+  /** Set when the run ended aborted. */
+  abortCleanup?: AbortCleanupReport;
   childWorkflows: string[];
   events: number;
 }
@@ -305,7 +315,8 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
         s = { id, status, attempts, waitingSeconds: 0, errors: [], activities: 0 };
         steps.set(id, s);
       }
-      if (status !== 'pending' && status !== 'not-applicable' && !s.startedAt) s.startedAt = at;
+      // A step marked aborted without ever running was never reached: it gets no start time.
+      if (status !== 'pending' && status !== 'not-applicable' && !(status === 'aborted' && !s.startedAt && attempts === 0) && !s.startedAt) s.startedAt = at;
       if (TERMINAL_STEP.includes(status) && !TERMINAL_STEP.includes(s.status)) s.endedAt = at;
       const since = waitingSince.get(id);
       if (since && !status.startsWith('awaiting-')) {
@@ -329,6 +340,16 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
     report.endedAt = time(last);
   }
   if (report.endedAt && report.startedAt) report.durationSeconds = seconds(report.startedAt, report.endedAt);
+  // Steps the run never got to once it ended (aborted, failed, terminated): "not reached".
+  if (report.status !== 'running' && report.status !== 'completed' && !report.status.startsWith('awaiting-') && report.status !== 'paused') {
+    for (const s of steps.values()) {
+      if (!s.startedAt && (s.status === 'pending' || s.status === 'aborted')) {
+        s.status = NOT_REACHED;
+        s.endedAt = undefined;
+        s.durationSeconds = undefined;
+      }
+    }
+  }
 
   // Decisions: the accepted Updates (a refused one never enters the history), with their arguments.
   for (const ev of events) {
@@ -365,7 +386,31 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   report.steps = [...steps.values()];
   report.syncRounds = syncRounds(records);
   report.verification = verification(records, steps.get('verify-replication'));
+  if (report.status === 'aborted') report.abortCleanup = abortCleanup(report.activities, steps);
   return report;
+}
+
+/** The status of a step the run ended before: never started, so no start time either. */
+export const NOT_REACHED = 'not reached';
+
+/** The abort cleanup: the activities the engine ran under the `abort` step prefix, and what they mean. */
+function abortCleanup(activities: ReportActivity[], steps: Map<string, ReportStep>): AbortCleanupReport {
+  const mine = activities.filter((a) => a.step === 'abort');
+  const actions = mine.map((a) => ({ summary: a.summary.replace(/^abort:\s*/, ''), outcome: a.outcome, ...(a.error !== undefined && { error: a.error }) }));
+  const done = (type: string) => mine.filter((a) => a.type === type && a.outcome === 'completed').length;
+  const failed = mine.filter((a) => a.outcome !== 'completed');
+  const parts: string[] = [];
+  const admitted = done('undrainHost');
+  const restarted = done('startBackgroundService');
+  if (admitted) parts.push(`users admitted again on ${admitted} personalization server${admitted === 1 ? '' : 's'}`);
+  const removal = steps.get('remove-replication');
+  if (!admitted && removal?.startedAt) {
+    parts.push('personalization servers left drained: replication was removed, and users would write into a fleet that no longer replicates');
+  }
+  if (restarted) parts.push(`background service restarted on ${restarted} personalization server${restarted === 1 ? '' : 's'}`);
+  if (failed.length) parts.push(`${failed.length} cleanup action${failed.length === 1 ? '' : 's'} did not complete: see below and finish by hand`);
+  if (!mine.length && !parts.length) parts.push('nothing to undo: no cleanup action ran');
+  return { actions, summary: parts.join('; ') };
 }
 
 interface Counts {
@@ -411,7 +456,7 @@ const where = (d: { server: string; database: string }) => `${d.server}/${d.data
 
 /** Verification: the canary written at each publisher and read at each subscriber, in the step's last attempt. */
 function verification(records: ActivityRecord[], step: ReportStep | undefined): VerificationReport | undefined {
-  if (!step || step.status === 'not-applicable' || step.status === 'pending') return undefined;
+  if (!step || step.status === 'not-applicable' || step.status === 'pending' || step.status === NOT_REACHED) return undefined;
   const mine = records.filter((r) => r.activity.step === 'verify-replication' && r.activity.stepAttempt === step.attempts);
   const writes = mine.filter((r) => r.activity.type === 'writeCanary');
   const reads = mine.filter((r) => r.activity.type === 'readCanary' && r.activity.outcome === 'completed').map((r) => r.result as { db: { server: string; database: string }; arrived: boolean });
@@ -430,10 +475,16 @@ function verification(records: ActivityRecord[], step: ReportStep | undefined): 
   };
 }
 
+function verificationLine(r: RunReport): string {
+  const v = r.verification;
+  if (!v) return r.steps.find((s) => s.id === 'verify-replication')?.status === NOT_REACHED ? 'not reached: the run ended before verify-replication' : 'not run';
+  const written = v.canary && v.publishers.length ? `canary \`${v.canary}\` written at ${v.publishers.join(', ')}` : 'no canary written';
+  return `${v.status} (attempt ${v.stepAttempt}): ${written}; arrived at ${v.arrived.length} of ${v.subscribersChecked} subscribers; missing: ${v.missing.join(', ') || 'none'}; conflicts: ${v.conflicts}`;
+}
+
 /** The report for people. */
 export function renderReportMarkdown(r: RunReport): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const v = r.verification;
   const lines = [
     `# Run report: ${r.planName ?? r.workflowId}`,
     '',
@@ -472,11 +523,18 @@ export function renderReportMarkdown(r: RunReport): string {
     '',
     '## Verification',
     '',
-    v
-      ? `${v.status} (attempt ${v.stepAttempt}): canary \`${v.canary ?? '?'}\` written at ${v.publishers.join(', ') || 'no publisher'}; ` +
-        `arrived at ${v.arrived.length} of ${v.subscribersChecked} subscribers; missing: ${v.missing.join(', ') || 'none'}; conflicts: ${v.conflicts}`
-      : 'not run',
+    verificationLine(r),
     '',
+    ...(r.abortCleanup
+      ? [
+          '## Abort cleanup',
+          '',
+          r.abortCleanup.summary,
+          '',
+          ...r.abortCleanup.actions.map((a) => `- ${esc(a.summary)}: ${a.outcome}${a.error ? ` (${esc(a.error)})` : ''}`),
+          '',
+        ]
+      : []),
     '## Activities',
     '',
     '| scheduled | summary | step attempt | attempts | outcome | duration (s) | error | ran in |',

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { boundedAll } from '../../workflows/bounded.js';
 import { buildReport, childKeys, renderReportMarkdown, type HistoryEvent, type RunReport } from './build.js';
 
@@ -50,23 +51,51 @@ export async function reportFromHistory(client: Client, workflowId: string, runI
 }
 
 export const reportsDir = () => resolve(process.env.REPLUP_REPORTS_DIR ?? 'reports');
-export const reportBaseName = (workflowId: string) => workflowId.replace(/[^A-Za-z0-9._-]+/g, '_');
+/**
+ * `<workflow id>.<run id>`, made safe for a file name: every run keeps its own report (the
+ * workflow id is the fleet's, so the next run of the same fleet would otherwise overwrite it).
+ */
+export const reportBaseName = (workflowId: string, runId: string) => `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${runId.replace(/[^A-Za-z0-9-]+/g, '_')}`;
 
 export async function writeReportFiles(report: RunReport, dir = reportsDir()): Promise<{ markdown: string; json: string }> {
   await mkdir(dir, { recursive: true });
-  const base = join(dir, reportBaseName(report.workflowId));
+  const base = join(dir, reportBaseName(report.workflowId, report.runId));
   await writeFile(`${base}.md`, renderReportMarkdown(report));
   await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   return { markdown: `${base}.md`, json: `${base}.json` };
 }
 
+export interface ReportActivityOptions {
+  /**
+   * Called once the report of a run is written, with the plan's `target` read from the run's
+   * first event: the run has ended, so the worker lets go of what it held for it (a lab's lock).
+   */
+  runEnded?: (target: { kind: string; state?: string }) => Promise<void>;
+}
+
 /** The activity the workflow calls last: its report, from its own history so far. */
-export function createReportActivities(client: () => Promise<Client>) {
+export function createReportActivities(client: () => Promise<Client>, opts: ReportActivityOptions = {}) {
   return {
     async writeRunReport(input: { workflowId: string; runId: string }) {
       const ctx = Context.current();
-      const report = await reportFromHistory(await client(), input.workflowId, input.runId, (fetched, total) => ctx.heartbeat(`child histories ${fetched}/${total}`));
-      return writeReportFiles(report);
+      const h = await fetchHistories(await client(), input.workflowId, input.runId, (fetched, total) => ctx.heartbeat(`child histories ${fetched}/${total}`));
+      const files = await writeReportFiles(buildReport(input.workflowId, h.parent, h.children));
+      const target = planTarget(h.parent);
+      if (target && opts.runEnded) await opts.runEnded(target);
+      return files;
     },
   };
+}
+
+/** The plan's target from a run's first event (every runbook's input is `{ plan, … }`); undefined for other inputs. */
+function planTarget(events: HistoryEvent[]): { kind: string; state?: string } | undefined {
+  const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) return undefined;
+  try {
+    const input = defaultPayloadConverter.fromPayload(payload as any) as { plan?: { target?: { kind?: unknown; state?: unknown } } };
+    const t = input?.plan?.target;
+    return t && typeof t.kind === 'string' ? { kind: t.kind, ...(typeof t.state === 'string' && { state: t.state }) } : undefined;
+  } catch {
+    return undefined;
+  }
 }

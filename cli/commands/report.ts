@@ -44,7 +44,7 @@ export const registerReport: Register = (program) => {
     .description('Rebuild a run report from the workflow history: steps, activities, decisions, sync rounds, verification')
     .option('--json', 'print the report as JSON (for tools)')
     .option('--md', 'print the report as Markdown (the default)')
-    .option('--out <dir>', 'write <id>.md and <id>.json into this folder instead of printing')
+    .option('--out <dir>', 'write <id>.<run id>.md and .json into this folder instead of printing (every run keeps its own)')
     .option('--run <runId>', 'an earlier run of the same workflow id (default: the latest)')
     .action(async (id: string, opts: ReportOptions) => {
       const client = await connectClient();

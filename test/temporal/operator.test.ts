@@ -16,6 +16,8 @@ import type { Progress, RunResult } from '../../workflows/messages.js';
 import { answerCommands, decide, getProgress, listRuns, pause, startUpgrade } from '../../cli/lib/runs.js';
 import { followRun } from '../../cli/lib/follow.js';
 import { EXIT } from '../../cli/errors.js';
+import { NOT_REACHED, renderReportMarkdown } from '../../activities/report/build.js';
+import { reportFromHistory } from '../../activities/report/index.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -138,6 +140,19 @@ describe('an operator night', () => {
       const verdict = labVerdict(await t.lab.admin.state());
       expect(verdict.phase).toBe('intact');
       expect(verdict.invariants.filter((i) => !i.ok)).toEqual([]);
+      // The report: steps never reached say so (no start time); the cleanup says what it did;
+      // the file is this run's own, not the fleet's.
+      const report = await reportFromHistory(env.client, t.workflowId);
+      const unreached = report.steps.filter((s) => s.status === NOT_REACHED);
+      expect(unreached.map((s) => s.id)).toEqual(r.progress.steps.filter((s) => s.status === 'aborted' && s.id !== 'sync-until-quiet').map((s) => s.id));
+      expect(unreached.every((s) => s.startedAt === undefined)).toBe(true);
+      expect(report.steps.find((s) => s.id === 'sync-until-quiet')).toMatchObject({ status: 'aborted', startedAt: expect.any(String) });
+      expect(report.abortCleanup?.summary).toBe('users admitted again on 4 personalization servers');
+      const md = renderReportMarkdown(report);
+      expect(md).toContain('not reached: the run ended before verify-replication');
+      expect(md).not.toContain('canary `?`');
+      expect(md).toContain('## Abort cleanup');
+      expect((r.progress.facts.report as { markdown: string }).markdown).toMatch(new RegExp(`\\.${report.runId}\\.md$`));
     } finally {
       h.release();
       await t.close();
