@@ -413,6 +413,34 @@ describe('bdb-replicant: what goes wrong on the way', () => {
     }
   });
 
+  it("the operators' bdb-autoinit-off DB_CONFIG: configure-replicant parks naming line 22 and the fix, nothing written; fixed as it says, the run completes", async () => {
+    const caseFile = path.resolve(import.meta.dirname, '../fixtures/cases/bdb-autoinit-off.replicant.DB_CONFIG');
+    const caseText = await readFile(caseFile, 'utf8');
+    const t = await setupPair('autoinit-off', { replicantConfig: async () => caseText });
+    const file = path.join(t.replicantEnv, 'DB_CONFIG');
+    const worker = await inProcessWorker(t.taskQueue);
+    try {
+      await startBdbReplicant(env.client, t.plan, ACTOR, { taskQueue: t.taskQueue, workflowId: t.workflowId });
+      const parked = await waitFor(env.client, t.workflowId, (p) => p.status.startsWith('awaiting-'));
+      expect(step(parked, 'configure-replicant').status).toBe('awaiting-operator');
+      expect(step(parked, 'configure-replicant').lastError).toContain(
+        `${file}:22: "rep_set_config DB_REP_CONF_AUTOINIT off" turns automatic internal initialisation off, but this runbook empties the replicant, so internal initialisation is the only way it can join ` +
+          '(without it the replicant logs "join failure" over and over: DB_REP_JOIN_FAILURE); delete the line or write "rep_set_config DB_REP_CONF_AUTOINIT on"',
+      );
+      // Refused before a write: the operator's file is as they left it.
+      expect(await readFile(file, 'utf8')).toBe(caseText);
+
+      await writeFile(file, caseText.replace('rep_set_config DB REP_CONF_AUTOINIT off', 'rep_set_config DB_REP_CONF_AUTOINIT on'));
+      await decide(env.client, t.workflowId, 'configure-replicant', 'retry', 'automatic initialisation turned on', ACTOR);
+      const r = await resultOf(t);
+      expect(r.status).toBe('completed');
+      expect(step(r.progress, 'configure-replicant')).toMatchObject({ status: 'done', attempts: 2 });
+      await expectWorkingReplicant(t);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('aborted at the trusted-network gate: nothing was touched, and the report says who and why', async () => {
     const t = await setupPair('abort-at-gate', { trusted: false });
     const masterBefore = (await readdir(t.masterEnv)).sort();
