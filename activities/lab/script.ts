@@ -77,7 +77,7 @@ class ScriptContext {
   batch(sql: string): void {
     const code = stripComments(sql);
     for (const statement of statements(code)) {
-      const use = /^\s*USE\s+(\[[^\]]+\]|[^\s;]+)/i.exec(statement);
+      const use = /^\s*USE\s+(\[(?:[^\]]|\]\])+\]|[^\s;]+)/i.exec(statement);
       if (use) {
         this.db = this.database(this.db.server, unbracket(use[1]!), 911);
         this.messages.push(`Changed database context to '${this.db.database}'.`);
@@ -313,7 +313,7 @@ export function stripComments(sql: string): string {
 /** Splits a batch at EXEC / USE / UPDATE keywords outside strings: one recognised call each. */
 function statements(code: string): string[] {
   const starts: number[] = [];
-  const re = /'(?:[^']|'')*'|\[[^\]]*\]|\b(EXEC(?:UTE)?|USE|UPDATE)\b/gi;
+  const re = /'(?:[^']|'')*'|\[(?:[^\]]|\]\])*\]|\b(EXEC(?:UTE)?|USE|UPDATE)\b/gi;
   for (let m = re.exec(code); m; m = re.exec(code)) if (m[1]) starts.push(m.index);
   return starts.map((s, i) => code.slice(s, starts[i + 1] ?? code.length));
 }
@@ -342,8 +342,9 @@ function stripStrings(sql: string): string {
   return sql.replace(/'(?:[^']|'')*'/g, (m) => ' '.repeat(m.length));
 }
 
+/** A [bracketed] name as SQL Server reads it: `]]` inside is one `]`. */
 function unbracket(name: string): string {
-  return name.replace(/^\[|\]$/g, '');
+  return /^\[.*\]$/s.test(name) ? name.slice(1, -1).replace(/\]\]/g, ']') : name;
 }
 
 function unqualify(name: string): string {

@@ -81,6 +81,47 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
     }
   });
 
+  // The issue's failure: a subscriber database named Pers]DB passed preflight, replication was
+  // removed, then convert-row-guids failed ("Database 'Pers' does not exist"). sqlcmd pastes
+  // $(SubscriberDatabase) as text; replup escapes it where it stands, so the same run completes.
+  it("subscriber databases named Pers]DB and O'Brien;--Zürich: every script gets the names escaped where they stand, and the upgrade completes with every invariant", async () => {
+    const t = await run('utf16-lab-plan.yaml', (p) => {
+      p.scripts.dir = resolve('examples/replication');
+      const [, sub1, sub2] = p.sites;
+      sub1!.database = 'Pers]DB';
+      sub2!.database = "O'Brien;--Zürich";
+    });
+    try {
+      const parked = t.ended.steps.find((s) => s.status.startsWith('awaiting-'));
+      expect(parked ? `${parked.id}: ${parked.lastError}` : t.ended.status).toBe('completed');
+      expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  it('a name that cannot stand where a script puts it (bare) stops preflight, naming the script, the line and the value, before any change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-bare-'));
+    cpSync(resolve('examples/replication'), dir, { recursive: true });
+    const file = join(dir, 'ConvertRowGuids.sql');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('USE [$(SubscriberDatabase)]', 'USE $(SubscriberDatabase)'));
+    const t = await run('utf16-lab-plan.yaml', (p) => {
+      p.scripts.dir = dir;
+      p.sites[1]!.database = 'Pers]DB';
+    });
+    try {
+      const pre = t.ended.steps.find((s) => s.id === 'preflight')!;
+      expect(pre.status).toBe('awaiting-operator');
+      expect(pre.lastError).toContain(`${file} line 8: $(SubscriberDatabase) stands bare in the script (not inside [brackets] or quotes), and its value 'Pers]DB' is not a plain name or number`);
+      expect(t.ended.steps.filter((s) => s.id !== 'preflight' && s.status !== 'pending').map((s) => s.id)).toEqual([]);
+      expect(Object.values(await t.lab.admin.counters()).every((c) => c.scriptRuns === 0 && c.backups === 0)).toBe(true);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
   it('a script that does not decode is refused at preflight, naming the file and its encoding, before any change', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-bad-'));
     cpSync(resolve('test/fixtures/cases/utf16-scripts'), dir, { recursive: true });
