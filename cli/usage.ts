@@ -51,6 +51,7 @@ export const EXAMPLES: Record<string, Example[]> = {
   ],
   abort: [
     { line: 'replup abort --step sync-until-quiet --reason "change window closed"', says: 'end the run, undoing what the step table says' },
+    { line: 'replup abort --reason "change window closed"', says: 'wherever it is: running or paused, it stops after the activity running now' },
   ],
   approve: [
     { line: 'replup approve --gate remove-replication --reason "change 4711 approved"', says: 'let the run past its approval gate' },
@@ -71,6 +72,7 @@ export const EXAMPLES: Record<string, Example[]> = {
   report: [
     { line: "replup report 'upgrade:SQLPUB01/PersonalizationServer'", says: 'the audit, rebuilt from the workflow history' },
     { line: "replup report 'upgrade:SQLPUB01/PersonalizationServer' --md --out reports", says: 'written to reports/ as Markdown' },
+    { line: "replup report 'upgrade:sqlpub01/personalizationserver' --run 01a2016f-62f5-74c3-910f-c62ea188b03d", says: 'an earlier run of the fleet (run ids in replup list)' },
   ],
   worker: [
     { line: 'replup worker', says: 'serve every runbook on task queue replup' },
@@ -99,23 +101,36 @@ export const EXAMPLES: Record<string, Example[]> = {
 export const COMMAND_TABLE: TableRow[] = [
   { synopsis: '`plan validate <file> [--json]`', summary: 'every problem of a plan at once, `file:line:column path: message`', commands: ['plan', 'plan validate'] },
   { synopsis: '`plan show <file> [--json] [--sql]`', summary: 'the steps that apply and why, the fleet; `--sql` the statements each step sends', commands: ['plan show'] },
-  { synopsis: '`start <plan> [--wait] [--json]`', summary: "validate, then launch the plan's runbook; prints the workflow id and Web UI link", commands: ['start'] },
-  { synopsis: '`status [id] [--json]`, `watch [id]`', summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3', commands: ['status', 'watch'] },
-  { synopsis: '`retry`, `skip`, `abort [id] --step S --reason R`', summary: "an operator's decision on a parked step (recorded with `--actor`)", commands: ['retry', 'skip', 'abort'] },
-  { synopsis: '`approve [id] --gate G`, `confirm [id] --step S`', summary: 'approval gates, manual steps', commands: ['approve', 'confirm'] },
-  { synopsis: '`pause`, `resume [id]`', summary: 'hold the run between steps', commands: ['pause', 'resume'] },
-  { synopsis: '`connect-agent [id] --agent NAME\\|ALL`', summary: 'OpenEdge: try the agents now instead of at the next deferred retry', commands: ['connect-agent'] },
-  { synopsis: '`list [--status S] [--json]`', summary: 'runs found through the search attributes, e.g. `--status awaiting-operator`', commands: ['list'] },
   {
-    synopsis: '`report <id> [--json\\|--md] [--out DIR]`',
-    summary: 'the run report rebuilt from the history (the workflow also writes `reports/<id>.md` and `.json` when it ends; `REPLUP_REPORTS_DIR` moves them)',
+    synopsis: '`start <plan> [--wait] [--json]`',
+    summary: "validate, then launch the plan's runbook; prints the workflow id and the Web UI link of the server it is connected to (`REPLUP_UI_URL` overrides); warns when the namespace keeps history less than 30 days",
+    commands: ['start'],
+  },
+  { synopsis: '`status [id] [--json]`, `watch [id]`', summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3 (3 also when paused)', commands: ['status', 'watch'] },
+  { synopsis: '`retry`, `skip [id] --step S --reason R`', summary: "an operator's decision on a parked step (skip only where the step table allows it; recorded with `--actor`)", commands: ['retry', 'skip'] },
+  {
+    synopsis: '`abort [id] [--step S] --reason R`',
+    summary: 'end the run: at a waiting step at once; running or paused, after the activity in flight; runs the cleanup that is safe there (recorded)',
+    commands: ['abort'],
+  },
+  { synopsis: '`approve [id] --gate G`, `confirm [id] --step S`', summary: 'approval gates, manual steps', commands: ['approve', 'confirm'] },
+  { synopsis: '`pause`, `resume [id]`', summary: 'hold the run between steps (`watch` exits 3, printing `replup resume` and `abort`)', commands: ['pause', 'resume'] },
+  { synopsis: '`connect-agent [id] --agent NAME\\|ALL`', summary: 'OpenEdge: try the agents now instead of at the next deferred retry', commands: ['connect-agent'] },
+  {
+    synopsis: '`list [--status S] [--json]`',
+    summary: "runs with their run ids; Temporal's own status when a run ended outside replup (`terminated`, `timed-out`); `--status awaiting-operator`: every run that needs a person (parked step, gate, manual step, paused)",
+    commands: ['list'],
+  },
+  {
+    synopsis: '`report <id> [--run R] [--json\\|--md] [--out DIR]`',
+    summary: 'the run report rebuilt from the history; `--run` an earlier run of the fleet (run ids in `list`); the workflow also writes `reports/<id>.<run id>.md` and `.json` when it ends (`REPLUP_REPORTS_DIR` moves them)',
     commands: ['report'],
   },
   { synopsis: '`worker [--concurrency N]`', summary: 'serves every runbook on task queue `replup`', commands: ['worker'] },
   { synopsis: '`dev [stop]`', summary: 'the local Temporal dev server', commands: ['dev', 'dev stop'] },
   {
     synopsis: '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab resolve-conflicts`',
-    summary: 'the simulated fleet: create it, print it, check its invariants (exit 1 when one fails), resolve its conflicting rows (also while a worker holds it)',
+    summary: 'the simulated fleet: create it, print it, check what its run promised (a completed upgrade, or an abort before or after removal; exit 1 when one fails), resolve its conflicting rows (also while a worker holds it)',
     commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts'],
   },
   { synopsis: '`demo`', summary: '`npm run demo`: dev server, a fresh lab, a worker, an upgrade, the invariants, the report', commands: ['demo'] },

@@ -3,6 +3,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
+import { resolveRunId } from '../lib/runs.js';
 import { reportFromHistory, renderReportMarkdown, writeReportFiles, type RunReport } from '../../activities/report/index.js';
 import { UserError, EXIT } from '../errors.js';
 
@@ -30,7 +31,8 @@ export async function runReport(client: Client, id: string, runId?: string): Pro
 /** What `replup report` prints: the Markdown or JSON, or the paths written with --out. */
 export async function reportCommand(client: Client, id: string, opts: ReportOptions): Promise<string> {
   if (opts.json && opts.md) throw new UserError('--json and --md exclude each other: pick one (with --out both files are written)', [], EXIT.usage);
-  const report = await runReport(client, id, opts.run);
+  // The id as the plan spells the fleet, or as replup stores it (lower case).
+  const report = await runReport(client, await resolveRunId(client, id), opts.run);
   if (opts.out) {
     const files = await writeReportFiles(report, opts.out);
     return `${files.markdown}\n${files.json}\n`;

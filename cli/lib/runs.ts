@@ -206,7 +206,7 @@ export function startUpgrade(
 
 /** The workflow id given, or the only running upgrade when there is exactly one. */
 export async function resolveRunId(client: Client, id?: string): Promise<string> {
-  if (id) return id;
+  if (id) return sameRunAnyCase(client, id);
   const running: string[] = [];
   for await (const wf of client.workflow.list({ query: `ExecutionStatus = "Running" AND ReplupFleet IS NOT NULL` })) {
     running.push(wf.workflowId);
@@ -214,6 +214,18 @@ export async function resolveRunId(client: Client, id?: string): Promise<string>
   if (running.length === 1) return running[0]!;
   if (running.length === 0) throw new UserError('no upgrade is running; name the run (replup list --status completed shows past ones)', [], EXIT.usage);
   throw new UserError(`${running.length} upgrades are running; name one:`, running, EXIT.usage);
+}
+
+/**
+ * The id as given, or its lower-case form when only that exists: upgrade ids are the fleet's name
+ * in lower case (SQL Server names ignore case), and an operator types them as the plan spells them.
+ */
+async function sameRunAnyCase(client: Client, id: string): Promise<string> {
+  const lower = id.toLowerCase();
+  if (lower === id) return id;
+  const exists = (x: string) => client.workflow.getHandle(x).describe().then(() => true, (err) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
+  if (await exists(id)) return id;
+  return (await exists(lower)) ? lower : id;
 }
 
 async function describeRun(client: Client, id: string): Promise<{ handle: WorkflowHandle; desc: WorkflowExecutionDescription }> {
