@@ -411,6 +411,70 @@ describe('other operations', () => {
     });
   });
 
+  // Preflight and snapshot statements (issue #18 §3-4): what the adapter makes of their rows.
+  it("marks a merge agent's own session (its program is the agent's name) apart from users' sessions", async () => {
+    const { port, connections } = fleet((server, s) => {
+      if (same(s, sql.mergeAgentNames('distribution'))) return [[{ name: 'PUBHOST-PS-Config-SUBHOST\\EM-7' }]];
+      if (same(s, sql.userSessions('PS'))) {
+        return [[{ session_id: 55, login_name: 'CORP\\ann', program_name: 'Personalization Server', host_name: 'PS01' }, { session_id: 61, login_name: 'CORP\\repl', program_name: 'PUBHOST-PS-Config-SUBHOST\\EM-7 (merge)', host_name: 'PUBHOST' }]];
+      }
+      return undefined;
+    });
+    expect((await port.activeSessions(PUB)).map((x) => [x.sessionId, x.replicationAgent ?? false])).toEqual([
+      [55, false],
+      [61, true],
+    ]);
+    expect(connections.calls.map((c) => c.server)).toEqual([DIST.server, PUB.server]);
+  });
+
+  it("reads a publication database's merge subscriptions with the publication's retention in days", async () => {
+    const { port } = fleet((_server, s) =>
+      same(s, sql.mergeSubscriptionHealth('PS'))
+        ? [[
+            { publication: 'Config', retention: 2, retention_period_unit: 1, subscriber_server: 'SUBHOST\\EM', subscriber_db: 'PS', subscription_type: 0, status: 1, last_sync_date: T0 },
+            { publication: 'Data', retention: 14, retention_period_unit: 0, subscriber_server: 'OTHER', subscriber_db: 'PS', subscription_type: 1, status: 0, last_sync_date: null },
+          ]]
+        : undefined,
+    );
+    expect(await port.mergeSubscriptions(PUB)).toEqual([
+      { publication: 'Config', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, type: 'push', status: 'active', lastSync: '2024-05-01T10:00:00.000Z', retentionDays: 14 },
+      { publication: 'Data', subscriber: { server: 'OTHER', database: 'PS' }, type: 'pull', status: 'inactive', retentionDays: 14 },
+    ]);
+  });
+
+  it('groups merge agent jobs with their schedules, and enables or disables one schedule', async () => {
+    const { port, connections } = fleet((_server, s) => {
+      if (same(s, sql.mergeAgentJobSchedules('distribution', 'PS'))) {
+        return [[
+          { id: 7, name: 'agent-7', publication: 'Config', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: JOB, schedule_id: 12, schedule_name: 'every 5 minutes', enabled: 1 },
+          { id: 7, name: 'agent-7', publication: 'Config', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: JOB, schedule_id: 13, schedule_name: 'nightly', enabled: 0 },
+          { id: 8, name: 'agent-8', publication: 'Data', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: 'J8', schedule_id: null, schedule_name: null, enabled: null },
+        ]];
+      }
+      if (same(s, sql.updateScheduleEnabled(12, false))) return [];
+      return undefined;
+    });
+    expect(await port.mergeAgentJobs(PUB)).toEqual([
+      { jobId: JOB, name: 'agent-7', publication: 'Config', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [{ scheduleId: 12, name: 'every 5 minutes', enabled: true }, { scheduleId: 13, name: 'nightly', enabled: false }] },
+      { jobId: 'J8', name: 'agent-8', publication: 'Data', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [] },
+    ]);
+    await port.setScheduleEnabled(12, false);
+    expect(connections.calls.at(-1)).toMatchObject({ server: DIST.server, params: { scheduleId: 12, enabled: 0 } });
+  });
+
+  it.each([
+    ['ready', [{ snapshot_ready: 1 }], undefined, { ready: true }],
+    ['not ready, the Snapshot Agent still working', [{ snapshot_ready: 0 }], [{ runstatus: 3, comments: 'Generating data' }], { ready: false }],
+    ['not ready, the Snapshot Agent failed', [{ snapshot_ready: 0 }], [{ runstatus: 6, comments: 'The process could not read file' }], { ready: false, failure: 'The process could not read file' }],
+  ])('the publication snapshot: %s', async (_name, ready, lastRun, expected) => {
+    const { port } = fleet((_server, s) => {
+      if (same(s, sql.publicationSnapshotReady('PS', 'Config'))) return [ready];
+      if (same(s, sql.snapshotAgentLastRun('distribution', 'PS', 'Config')) && lastRun) return [lastRun];
+      return undefined;
+    });
+    expect(await port.snapshotStatus(PUB, 'Config')).toEqual(expected);
+  });
+
   it('reads server facts', async () => {
     const { port } = fleet(() => [[{ version: '15.0.2000.5', edition: 'Express Edition (64-bit)', server_name: 'PUBHOST', is_sysadmin: 1, agent_status: null }]]);
     expect(await port.serverFacts(PUB.server)).toEqual({ server: PUB.server, version: '15.0.2000.5', edition: 'Express Edition (64-bit)', agentRunning: false, isSysadmin: true });

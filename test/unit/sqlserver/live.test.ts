@@ -1,8 +1,13 @@
 // Runs the adapter against a real SQL Server when REPLUP_TEST_MSSQL holds an ADO-style connection
 // string (e.g. "Server=localhost,1433;User Id=sa;Password=…;TrustServerCertificate=true").
-// No SQL Server can run on the build machines, so this suite is normally skipped.
+// No SQL Server can run on the build machines, so this suite is normally skipped: it has never run.
+//
+// Statements on the distribution database run when the server is a distributor (a database named
+// "distribution"); those on a publication database run when REPLUP_TEST_MSSQL_PUBLICATION names
+// one as "database/publication" (a merge publication of that server). Each test names the
+// statements of statements.ts it sends (activities/sqlserver/README.md, "live").
 import mssql from 'mssql';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlServerFleet } from '../../../activities/sqlserver/adapter.js';
 import { createMssqlConnections } from '../../../activities/sqlserver/connections.js';
 
@@ -26,21 +31,81 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     connections,
   });
   const master = { server, database: 'master' };
-  afterAll(() => fleet.close());
+  // Setup and cross-checks the adapter does not do itself, on a connection of the test's own.
+  const raw = new mssql.ConnectionPool(connectionString ?? '');
+  let isDistributor = false;
+  beforeAll(async () => {
+    await raw.connect();
+    isDistributor = (await raw.request().query("SELECT DB_ID(N'distribution') AS id")).recordset[0]?.id != null;
+  });
+  afterAll(async () => {
+    await fleet.close();
+    await raw.close();
+  });
+  const [publicationDb, publication] = (process.env.REPLUP_TEST_MSSQL_PUBLICATION ?? '').split('/');
 
-  it('reads server facts', async () => {
+  // serverFacts: SERVERPROPERTY, @@SERVERNAME, IS_SRVROLEMEMBER, sys.dm_server_services (status, filename).
+  it('reads server facts, SQL Server Agent found by its executable as the server itself reports it', async () => {
     const facts = await fleet.serverFacts(server);
     expect(facts.version).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(facts.edition).not.toBe('');
+    const agent = (await raw.request().query("SELECT ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%'")).recordset[0];
+    expect(facts.agentRunning).toBe(agent?.status === 4);
   });
 
-  it('lists user sessions of a database (not its own)', async () => {
+  // userSessions, and mergeAgentNames on the distribution database (agents' sessions are not users').
+  it('lists user sessions of a database (not its own)', async (ctx) => {
+    if (!isDistributor) ctx.skip();
     const sessions = await fleet.activeSessions(master);
     expect(sessions.every((s) => Number.isInteger(s.sessionId))).toBe(true);
   });
 
   it('reads the replication state of a database that is not published', async () => {
     expect(await fleet.replicationState({ server, database: 'tempdb' })).toEqual({ mergePublished: false, publications: [], subscriptions: [] });
+  });
+
+  // mergeSubscriptionHealth (its OBJECT_ID guard): a database without merge replication has none.
+  it('lists no merge subscriptions in a database that takes no part in merge replication', async () => {
+    expect(await fleet.mergeSubscriptions({ server, database: 'tempdb' })).toEqual([]);
+  });
+
+  // updateScheduleEnabled: msdb.dbo.sp_update_schedule @schedule_id, @enabled, read back from msdb.dbo.sysschedules.
+  it('disables and re-enables an Agent schedule', async () => {
+    const name = `replup-live-${Date.now()}`;
+    const created = await raw
+      .request()
+      .input('name', name)
+      .query('DECLARE @id int; EXEC msdb.dbo.sp_add_schedule @schedule_name = @name, @freq_type = 4, @freq_interval = 1, @schedule_id = @id OUTPUT; SELECT @id AS id;');
+    const id = Number(created.recordset[0].id);
+    const enabled = async () => Number((await raw.request().input('id', id).query('SELECT sc.enabled FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')).recordset[0].enabled);
+    try {
+      await fleet.setScheduleEnabled(id, false);
+      expect(await enabled()).toBe(0);
+      await fleet.setScheduleEnabled(id, true);
+      expect(await enabled()).toBe(1);
+    } finally {
+      await raw.request().input('id', id).query('EXEC msdb.dbo.sp_delete_schedule @schedule_id = @id');
+    }
+  });
+
+  // mergeAgentNames, mergeAgentJobSchedules (MSmerge_agents, msdb sysjobschedules/sysschedules), on the distributor.
+  it("on a distributor: reads the merge agents, their jobs and schedules, and tells their sessions from users'", async (ctx) => {
+    if (!isDistributor) ctx.skip();
+    const jobs = await fleet.mergeAgentJobs({ server, database: publicationDb || 'tempdb' });
+    expect(jobs.every((j) => j.jobId !== '' && j.schedules.every((x) => Number.isInteger(x.scheduleId)))).toBe(true);
+    const sessions = await fleet.activeSessions(master);
+    expect(sessions.every((x) => Number.isInteger(x.sessionId))).toBe(true);
+  });
+
+  // conflicts (sysmergepublications logging columns, MSmerge_conflicts_info.tablenick, sysmergearticles),
+  // publicationSnapshotReady, snapshotAgentLastRun, mergeSubscriptionHealth on a real publication.
+  it('on a merge publication: its conflicts, its snapshot and its subscriptions', async (ctx) => {
+    if (!publicationDb || !publication) ctx.skip();
+    const db = { server, database: publicationDb! };
+    const conflicts = await fleet.conflicts(db, publication!, { since: new Date().toISOString() });
+    expect(conflicts.every((c) => c.verdict === 'settled' || c.verdict === 'needs-person')).toBe(true);
+    expect(typeof (await fleet.snapshotStatus(db, publication!)).ready).toBe('boolean');
+    expect((await fleet.mergeSubscriptions(db)).every((x) => x.retentionDays >= 0)).toBe(true);
   });
 
   it('runs a script with sqlcmd defaults: QUOTED_IDENTIFIER OFF, GO n, one session', async () => {
