@@ -100,12 +100,24 @@ export function checkRuns(dir: string, file: string, text: string, runs: ScriptR
     const key = JSON.stringify(vars);
     if (seen.has(key)) continue;
     seen.add(key);
+    // The sync-type rewrite reads the script's own text, not what `:r` pulls in: a merge
+    // subscription call inside an include would run unrewritten, so it is refused.
+    const readInclude = includeFromDir(dir);
+    const unreachable: string[] = [];
+    const resolveInclude = (path: string, from: string) => {
+      const included = readInclude(path, from);
+      for (const call of syncTypesOf(included.text)) unreachable.push(`${join(dir, included.file)} line ${call.line} (${call.procedure}, included by ${from} with :r)`);
+      return included;
+    };
     let parsed;
     try {
-      parsed = parseSqlcmd(text, { file, vars, onError, resolveInclude: includeFromDir(dir) });
+      parsed = parseSqlcmd(text, { file, vars, onError, resolveInclude });
     } catch (err) {
       if (!(err instanceof SqlcmdError)) throw err;
       throw new ScriptProblem(`${join(dir, err.file)} line ${err.line}: ${explain(err, mapping, run)}; fix the script or the plan, then retry this step`);
+    }
+    if (unreachable.length) {
+      throw new ScriptProblem(`${unreachable.join('; ')}: a merge subscription call in an included file is out of reach of the @sync_type rewrite; move it into ${file} itself`);
     }
     const passed = new Set(Object.keys(expandScriptVariables(mapping, run.for)).map((n) => n.toUpperCase()));
     const clash = parsed.setvars.find((s) => passed.has(s.name.toUpperCase()));
