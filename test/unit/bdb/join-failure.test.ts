@@ -30,7 +30,7 @@ const svc = (role: 'master' | 'replicant', envDir: string): BdbService => {
   return s;
 };
 
-/** A running master whose log.0000000001 is gone: small log files, enough writes, a checkpoint and db_archive -d. */
+/** A running master whose log.0000000001 is gone: small log files, enough writes, checkpoints and db_archive -d. */
 async function masterWithoutEarlyLogs(dir: string, pair: ReplicationPair): Promise<string> {
   const envDir = path.join(dir, 'db');
   await mkdir(envDir, { recursive: true });
@@ -38,11 +38,12 @@ async function masterWithoutEarlyLogs(dir: string, pair: ReplicationPair): Promi
   await writeFile(path.join(envDir, 'DB_CONFIG'), `${await readFile(SEED_DB_CONFIG, 'utf8')}set_lg_max 65536\n`);
   expect((await runTool('recover', ['-e', '-h', envDir])).code).toBe(0);
   await putRecords(envDir, 'tapes.db', Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`VOL${i}`, `rack ${'x'.repeat(100)} ${i}`])));
+  // Before replication is configured: db5.3_checkpoint on the running repmgr master waits out its timeout.
+  for (let i = 0; i < 2; i++) expect((await runTool('checkpoint', ['-1', '-h', envDir])).code).toBe(0);
+  expect((await runTool('archive', ['-d', '-h', envDir])).code).toBe(0);
   await writeDbConfig(envDir, 'master', pair, { logDir: '../dblogs' });
   await deleteRegionFiles(envDir);
   await startService(svc('master', envDir), { startupTimeoutMs: 30_000 });
-  for (let i = 0; i < 2; i++) await runTool('checkpoint', ['-1', '-h', envDir]);
-  await runTool('archive', ['-d', '-h', envDir]);
   return envDir;
 }
 
