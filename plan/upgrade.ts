@@ -263,13 +263,19 @@ export const upgradePlanSchema = z.strictObject({
       // default: the names of replup's example scripts.
       variables: z
         .record(
-          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a sqlcmd variable name is letters, digits and '_', not starting with a digit"),
+          z.string(),
           z.string().superRefine((template, ctx) => {
             for (const p of unknownPlaceholders(template)) {
               ctx.addIssue({ code: 'custom', message: `unknown placeholder {${p}}: use ${SCRIPT_VARIABLE_PLACEHOLDERS.map((x) => `{${x}}`).join(', ')}`, input: template });
             }
           }),
         )
+        // Checked here rather than as the record's key schema, so the message names the key.
+        .superRefine((record, ctx) => {
+          for (const name of Object.keys(record).filter((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `'${name}' is not a sqlcmd variable name: letters, digits and '_', not starting with a digit`, input: name });
+          }
+        })
         .optional(),
       // What a script does after a failed batch before its own `:on error` line; default exit (sqlcmd -b).
       onError: z.enum(['exit', 'ignore']).optional(),
