@@ -2,7 +2,7 @@
 // statements of statements.ts with this plan's databases and values, in the order the activities
 // (activities/upgrade.ts) and the adapter (adapter.ts) send them. Pure: no connection, no file read.
 // Values only a running step knows (a session id, a job id, @@SERVERNAME) are shown as <…>.
-import { planSteps } from '../../plan/steps.js';
+import { DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../../plan/steps.js';
 import type { DbRef, Site, UpgradePlan, UpgradeStepId } from '../../plan/types.js';
 import { backupFilePath } from './backup-file.js';
 import * as sql from './statements.js';
@@ -34,6 +34,7 @@ export interface StepStatements {
 const MASTER = 'master';
 const JOB_ID = '<job_id of the merge agent found above>';
 const AGENT_ID = '<id of the merge agent found above>';
+const SCHEDULE_ID = '<schedule_id found above>';
 
 /** `<@@SERVERNAME of SQL01,1433>`: replication knows a server by @@SERVERNAME, which the plan may not spell the same. */
 const replicationName = (server: string) => `<@@SERVERNAME of ${server}>`;
@@ -67,6 +68,21 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     ...(only !== undefined && { only }),
   });
   const state = (db: DbRef, purpose: string): SentStatement => ({ purpose, ...pooled(db.server), statement: sql.replicationState(db.database) });
+  const publishers = [...new Set(plan.publications.map((p) => p.publisher))].map(site);
+
+  /** The merge agent schedules of each publisher's jobs: read, changed one by one, read again to verify (preflight, enable-replication, restore-service). */
+  const schedules = (change: string, enabled: boolean | 'as recorded', only: string): SentStatement[] =>
+    publishers.flatMap((p): SentStatement[] => [
+      { purpose: "the merge agent jobs of each publisher's subscriptions, with their schedules", ...pooled(dist.server), statement: sql.mergeAgentJobSchedules(dist.database, p.database) },
+      {
+        purpose: change,
+        ...pooled(dist.server),
+        statement: sql.updateScheduleEnabled(0, enabled === true),
+        runtime: { scheduleId: SCHEDULE_ID, ...(enabled === 'as recorded' && { enabled: '<1 or 0, as preflight recorded it>' }) },
+        only,
+      },
+      { purpose: 'read them again, to verify', ...pooled(dist.server), statement: sql.mergeAgentJobSchedules(dist.database, p.database) },
+    ]);
 
   /** One sync round: every subscription's merge agent, what is pending both ways, then the conflicts. */
   const syncRound = (): SentStatement[] => [
@@ -161,16 +177,25 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
 
   const bySteps: Record<UpgradeStepId, Omit<StepStatements, 'id'>> = {
     preflight: {
-      notes: ['The scripts are read and checked on the worker: no SQL.'],
-      statements: [...new Set(plan.sites.map((s) => s.server))].map((server) => ({
-        purpose: 'server facts: version, edition, @@SERVERNAME, sysadmin, SQL Server Agent',
-        ...pooled(server),
-        statement: sql.serverFacts(),
-      })),
+      notes: ['The scripts are read and checked on the worker (no SQL). Nothing is changed before the merge agent schedules are recorded.'],
+      statements: [
+        ...[...new Set(plan.sites.map((s) => s.server))].map((server) => ({
+          purpose: 'server facts: version, edition, @@SERVERNAME, sysadmin, SQL Server Agent',
+          ...pooled(server),
+          statement: sql.serverFacts(),
+        })),
+        ...(plan.sites.some((s) => s.server.toLowerCase() === dist.server.toLowerCase())
+          ? []
+          : [{ purpose: 'the same of the distributor, on a server of its own', ...pooled(dist.server), statement: sql.serverFacts() }]),
+        ...plan.sites.map((s) => ({ purpose: `the Personalization Server version of each database (versionQuery): it must be ${plan.from}`, ...pooled(s.server), statement: sql.productVersion(s.database, versionQuery) })),
+        ...publishers.map((p) => ({ purpose: "each publisher's merge subscriptions: present, active, push, merged within the retention period", ...pooled(p.server), statement: sql.mergeSubscriptionHealth(p.database) })),
+        ...schedules('pause each enabled schedule for the run (recorded above, restored in restore-service or on abort)', false, 'for each enabled schedule'),
+      ],
     },
     'drain-users': {
       notes: [`Repeated until no user session is left, for at most options.drainTimeoutSeconds (${plan.options.drainTimeoutSeconds} s).`],
       statements: [
+        { purpose: "the merge agents' names: their own sessions are not users' (not waited for, never KILLed)", ...pooled(dist.server), statement: sql.mergeAgentNames(dist.database) },
         ...plan.sites.map((s): SentStatement => ({ purpose: 'user sessions of each database', ...pooled(s.server), statement: sql.userSessions(s.database) })),
         ...plan.sites.map(
           (s): SentStatement => ({
@@ -234,6 +259,12 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
             return [
               state(publisher, 'does the publication exist? (before, and after, to verify)'),
               script(`${file} on the publisher`, publisher, file, vars({ publication: p.name, publisher }), 'if the publication does not exist'),
+              {
+                purpose: `is the publication's snapshot ready? (repeated until it is, at most ${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes)`,
+                ...pooled(publisher.server),
+                statement: sql.publicationSnapshotReady(publisher.database, p.name),
+              },
+              { purpose: 'did its Snapshot Agent fail?', ...pooled(dist.server), statement: sql.snapshotAgentLastRun(dist.database, publisher.database, p.name), only: 'while it is not ready' },
             ];
           }),
         ),
@@ -250,6 +281,7 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
             ),
           ];
         }),
+        ...schedules("pause the new jobs' schedules until restore-service", false, 'for each enabled schedule'),
       ],
     },
     'verify-replication': {
@@ -268,7 +300,10 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
         ...conflicts(),
       ],
     },
-    'restore-service': { notes: ["No SQL: the plan's hosts.startService and hosts.undrain commands run on the personalization servers."], statements: [] },
+    'restore-service': {
+      notes: ["The plan's hosts.startService and hosts.undrain commands run on the personalization servers; the merge agent schedules are put back as preflight recorded them."],
+      statements: schedules('set each schedule back as it was before the run', 'as recorded', 'for each schedule not as recorded'),
+    },
   };
   return planSteps(plan)
     .filter((step) => step.applies)
