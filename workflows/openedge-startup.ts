@@ -136,7 +136,7 @@ class AskOperatorClock {
     const what = describeStuck(stuck);
     if (Date.now() >= askAt) {
       throw ApplicationFailure.nonRetryable(
-        `${what}; ${waiting} cannot go on, and it has not changed within ${limit} s (askOperatorAfterSeconds): end it on that database, then retry ${this.step}; or abort the run`,
+        `${what}; ${waiting} cannot go on, and it has not ended within ${limit} s (askOperatorAfterSeconds): end it on that database, then retry ${this.step}; or abort the run`,
         'ReplicationHalted',
       );
     }

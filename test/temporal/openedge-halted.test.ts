@@ -89,7 +89,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
       expect(parkedAfter).toBeLessThan(40);
       expect(step(parked, 'normal-processing').status).toBe('awaiting-operator');
       expect(step(parked, 'normal-processing').lastError).toContain(
-        `agent agent1 is at ${AI_STALL}; normal processing cannot go on, and it has not changed within 8 s (askOperatorAfterSeconds): end it on that database, then retry normal-processing; or abort the run`,
+        `agent agent1 is at ${AI_STALL}; normal processing cannot go on, and it has not ended within 8 s (askOperatorAfterSeconds): end it on that database, then retry normal-processing; or abort the run`,
       );
       expect(parked.steps.map((s) => [s.id, s.status])).toEqual([
         ['check-properties', 'not-applicable'],
@@ -118,7 +118,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
       const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator', 60_000);
       expect(step(parked, 'synchronize').status).toBe('awaiting-operator');
       expect(step(parked, 'synchronize').lastError).toContain(
-        `the replication server is at 6023 Replication is Suspended (${meaningOf(6023)}); startup synchronization cannot go on, and it has not changed within 0 s (askOperatorAfterSeconds)`,
+        `the replication server is at 6023 Replication is Suspended (${meaningOf(6023)}); startup synchronization cannot go on, and it has not ended within 0 s (askOperatorAfterSeconds)`,
       );
       await t.setCode('server', '6021');
       await decide(env.client, t.workflowId, 'synchronize', 'retry', 'replication resumed', 'dba-anna');
