@@ -2,9 +2,9 @@
 // columns it reads through those aliases, procedures with the parameters it passes, SERVERPROPERTY
 // properties and @variables. Pure. catalog.ts checks them against Microsoft's documentation.
 //
-// Why not a parser package: node-sql-parser 5.4 (TransactSQL dialect) fails on five of the
-// adapter's statements (IF … ELSE, BACKUP/RESTORE, a scalar subquery with an alias, sp_executesql's
-// positional arguments) and does not report EXEC's parameter names. The adapter writes a small,
+// Why not a parser package: node-sql-parser 5.4.0 (TransactSQL dialect) fails on 11 of the 31
+// statement functions (measured 2026-12-05: @@SERVERNAME and @@SPID, ALTER DATABASE … SET, BACKUP,
+// RESTORE VERIFYONLY, sp_executesql's positional arguments). The adapter writes a small,
 // regular subset of T-SQL: every column through a table alias, every system object with its
 // schema. This extractor reads that subset and refuses anything else (an unqualified name, an
 // unknown function), so a statement outside it fails the catalog test instead of passing unread.
