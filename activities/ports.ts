@@ -172,6 +172,8 @@ export interface Script {
   vars: Record<string, string>;
   /** A failed batch before the script's own `:on error`: stop (sqlcmd -b, the default) or go on (plain sqlcmd). */
   onError?: 'exit' | 'ignore';
+  /** The files the script pulls in with `:r`, read by the activity, keyed by the path as written. */
+  includes?: Record<string, { file: string; text: string }>;
 }
 
 export interface ScriptRun {

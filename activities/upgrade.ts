@@ -8,8 +8,8 @@ import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../p
 import { BACKGROUND_SERVICE, type ConflictQuery, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { assessSubscriptions, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
-import type { OnError } from './sqlcmd/index.js';
-import { checkRuns, loadScript as loadScriptFile, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
+import { SqlcmdError, type OnError } from './sqlcmd/index.js';
+import { checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
 import { compareVersions } from '../plan/version.js';
 import { boundedAll } from '../workflows/bounded.js';
 
@@ -106,7 +106,17 @@ async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>)
  */
 async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: string, text: string, at: DbRef, f: Omit<ScriptRun['for'], 'distributor'>): Promise<Script> {
   const named = await withReplicationNames({ ...f, distributor: ctx.distributor }, (server) => sql.replicationName(server));
-  return { name, text, vars: runVariables(ctx.scripts?.variables, { for: named, at }), onError: ctx.scripts?.onError ?? 'exit' };
+  const vars = runVariables(ctx.scripts?.variables, { for: named, at });
+  const onError = ctx.scripts?.onError ?? 'exit';
+  let includes;
+  try {
+    includes = readIncludes(ctx.scriptsDir, name, text, vars, onError);
+  } catch (err) {
+    // prepare-scripts checked the same; an include changed or went missing since.
+    if (err instanceof SqlcmdError) throw ApplicationFailure.nonRetryable(`${err.message}; fix the script, then retry this step`, FailureType.script);
+    throw err;
+  }
+  return { name, text, vars, onError, ...(Object.keys(includes).length > 0 && { includes }) };
 }
 
 export function createUpgradeActivities(portsFor: PortsFor) {

@@ -10,7 +10,7 @@
 // The lab does not evaluate IF/ELSE: a guarded call is treated as called.
 import type { Script, ScriptRun } from '../ports.js';
 import { SqlError } from '../ports.js';
-import { parseSqlcmd } from '../sqlcmd/index.js';
+import { includesFrom, parseSqlcmd } from '../sqlcmd/index.js';
 import {
   type LabDatabase,
   type LabState,
@@ -46,7 +46,12 @@ const POSITIONS: Record<string, string[]> = {
 };
 
 export function runLabScript(state: LabState, start: LabDatabase, script: Script): ScriptRun {
-  const parsed = parseSqlcmd(script.text, { vars: script.vars, file: script.name, ...(script.onError && { onError: script.onError }) });
+  const parsed = parseSqlcmd(script.text, {
+    vars: script.vars,
+    file: script.name,
+    ...(script.onError && { onError: script.onError }),
+    ...(script.includes && { resolveInclude: includesFrom(script.includes) }),
+  });
   const run = new ScriptContext(state, start);
   counters(state, start.key).scriptRuns += 1;
   let batches = 0;

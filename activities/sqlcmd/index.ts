@@ -1,6 +1,6 @@
 // sqlcmd scripts: decoding (read.ts), parsing (GO, :setvar, $(var), :r, :on error), the vendor
 // scripts' variables and the sync-type rewrite. All pure; reading files from disk is files.ts.
-export { parseSqlcmd, SqlcmdError } from './parse.js';
+export { includesFrom, parseSqlcmd, SqlcmdError } from './parse.js';
 export type { OnError, SqlcmdBatch, ParsedScript, ParseOptions, IncludedFile, VariableContext, VariableReference } from './parse.js';
 export { rewriteSyncType, syncTypesOf, SyncTypeRewriteError, SYNC_TYPE_NONE, SYNC_TYPE_PROCEDURES } from './rewrite.js';
 export type { SyncTypeChange, SyncTypeRewrite, SyncTypeCall } from './rewrite.js';

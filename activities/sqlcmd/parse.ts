@@ -503,6 +503,18 @@ class SqlcmdParser {
   }
 }
 
+/**
+ * `resolveInclude` over files read beforehand (Script.includes), keyed by the path as the script
+ * writes it: the runner and the lab read exactly the include text the activity read.
+ */
+export function includesFrom(files: Readonly<Record<string, IncludedFile>>): (path: string) => IncludedFile {
+  return (path) => {
+    const found = Object.hasOwn(files, path) ? files[path] : undefined;
+    if (!found) throw new Error(`${path} was not read with the script; run the step again`);
+    return found;
+  };
+}
+
 /** Index of the double quote closing a value that starts with one (`""` is a quote inside), or -1. */
 function closingQuote(text: string): number {
   for (let i = 1; i < text.length; i++) {

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DbRef } from '../../plan/types.js';
 import { includeFromDir, readScript } from './files.js';
-import { parseSqlcmd, SqlcmdError, type OnError } from './parse.js';
+import { parseSqlcmd, SqlcmdError, type IncludedFile, type OnError } from './parse.js';
 import { ScriptEncodingError, type ScriptEncoding } from './read.js';
 import { rewriteSyncType, syncTypesOf, SyncTypeRewriteError, SYNC_TYPE_PROCEDURES, type SyncTypeChange } from './rewrite.js';
 import { DEFAULT_SCRIPT_VARIABLES, expandScriptVariables, missingPlaceholders, sqlcmdVariables, type ScriptFor } from './variables.js';
@@ -84,6 +84,17 @@ export async function withReplicationNames(f: ScriptFor, name: (server: string) 
  */
 export function runVariables(mapping: Readonly<Record<string, string>> | undefined, run: ScriptRun): Record<string, string> {
   return { ...sqlcmdVariables({ server: run.at.server, database: run.at.database, workstation: hostname() }), ...expandScriptVariables(mapping, run.for) };
+}
+
+/**
+ * The files a script pulls in with `:r` for one run, read (through the one decoder) the way the
+ * parser asks for them, so the port that runs the script, the lab included, reads exactly these.
+ */
+export function readIncludes(dir: string, file: string, text: string, vars: Record<string, string>, onError: OnError): Record<string, IncludedFile> {
+  const read = includeFromDir(dir);
+  const files: Record<string, IncludedFile> = {};
+  parseSqlcmd(text, { file, vars, onError, resolveInclude: (path, from) => (files[path] = read(path, from)) });
+  return files;
 }
 
 /**

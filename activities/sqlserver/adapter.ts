@@ -23,7 +23,7 @@ import {
   type UserSession,
 } from '../ports.js';
 import { includeFromDir } from '../sqlcmd/files.js';
-import { parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
+import { includesFrom, parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
 import { classifySqlError, errorNumber, type SqlErrorContext } from './classify.js';
 import { judgeConflict } from './conflict-types.js';
 import { backupFilePath } from './backup-file.js';
@@ -324,7 +324,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       vars: script.vars,
       file: script.name,
       onError: script.onError ?? options.scriptOnError ?? 'exit',
-      ...(options.scriptsDir !== undefined && { resolveInclude: includeFromDir(options.scriptsDir) }),
+      ...(script.includes ? { resolveInclude: includesFrom(script.includes) } : options.scriptsDir !== undefined && { resolveInclude: includeFromDir(options.scriptsDir) }),
     });
     const session = await connections.openSession(db);
     const messages: string[] = [];

@@ -1,7 +1,7 @@
 // Vendor scripts as operators find them (test/fixtures/cases/, from ../shared/cases/2026-11-29),
 // run through a whole lab upgrade on a real Temporal dev server: the run must complete and the
 // fleet pass every invariant, or stop at preflight before anything changes.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,29 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
       expect(pre.lastError).toContain(`${file} line 8: $(SubscriberDatabase) stands bare in the script (not inside [brackets] or quotes), and its value 'Pers]DB' is not a plain name or number`);
       expect(t.ended.steps.filter((s) => s.id !== 'preflight' && s.status !== 'pending').map((s) => s.id)).toEqual([]);
       expect(Object.values(await t.lab.admin.counters()).every((c) => c.scriptRuns === 0 && c.backups === 0)).toBe(true);
+    } finally {
+      await t.worker.stop();
+      t.lab.admin.close();
+    }
+  });
+
+  // sqlcmd-utility, :r: "filename is read relative to the startup directory in which sqlcmd was run".
+  it(':r with a Windows-style relative path, the included file UTF-16 LE: preflight and the run read the same include, and the upgrade completes with every invariant', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-include-'));
+    cpSync(resolve('examples/replication'), dir, { recursive: true });
+    const file = join(dir, 'CreateConfigPublication.sql');
+    const text = readFileSync(file, 'utf8');
+    const article = /EXEC sp_addmergearticle[\s\S]*?\nGO\n/.exec(text)![0];
+    writeFileSync(file, text.replace(article, ':r Articles\\Config.sql -- the article, shared\n'));
+    mkdirSync(join(dir, 'Articles'));
+    writeFileSync(join(dir, 'Articles', 'Config.sql'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(article.replace(/\n/g, '\r\n'), 'utf16le')]));
+    const t = await run('utf16-lab-plan.yaml', (p) => {
+      p.scripts.dir = dir;
+    });
+    try {
+      const parked = t.ended.steps.find((s) => s.status.startsWith('awaiting-'));
+      expect(parked ? `${parked.id}: ${parked.lastError}` : t.ended.status).toBe('completed');
+      expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
     } finally {
       await t.worker.stop();
       t.lab.admin.close();

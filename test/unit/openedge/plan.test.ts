@@ -37,9 +37,10 @@ describe('openedge-replication-startup plans', () => {
   });
 
   it('askOperatorAfterSeconds: 600 by default, 0 (ask at once) to one day; anything else refused at its line', () => {
-    const r = parseOpenEdgePlan(example, examplePath);
+    // The example states the default; without the line the plan gets the same 600 s.
+    const r = parseOpenEdgePlan(example.replace(/askOperatorAfterSeconds: .*\n/, ''), examplePath);
     expect(r.ok && r.value.askOperatorAfterSeconds).toBe(600);
-    const at = (value: string) => parseOpenEdgePlan(example.replace(/retryIntervalSeconds: 300.*\n/, (m) => `${m}askOperatorAfterSeconds: ${value}\n`), examplePath);
+    const at = (value: string) => parseOpenEdgePlan(example.replace(/askOperatorAfterSeconds: 600.*\n/, `askOperatorAfterSeconds: ${value}\n`), examplePath);
     const zero = at('0');
     expect(zero.ok && zero.value.askOperatorAfterSeconds).toBe(0);
     const messages = (value: string) => {
