@@ -535,6 +535,9 @@ export class Runbook {
       this.setStatus('aborted');
       await this.writeReport();
       return { status: 'aborted', outcome: this.progress.outcome, progress: this.progress };
+    } finally {
+      // Module state outlives the run in a reused workflow context: let go of this run's gate.
+      activityGates.delete(workflowInfo().runId);
     }
   }
 

@@ -31,7 +31,7 @@ describe('replup, as an operator runs it', () => {
     const run = await replup(['start', plan.file, '--wait'], env);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`Started ${plan.workflowId}\n`);
-    expect(run.stdout).toMatch(/Web UI: http:\/\/\S+\/namespaces\/default\/workflows\/upgrade%3AE2E-DONE/);
+    expect(run.stdout).toMatch(/Web UI: http:\/\/\S+\/namespaces\/default\/workflows\/upgrade%3Ae2e-done/);
     expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(/ completed$/);
 
     const check = await replup(['lab', 'check', plan.file], env);
@@ -45,7 +45,8 @@ describe('replup, as an operator runs it', () => {
     const p = json(status.stdout);
     expect(p.status).toBe('completed');
     expect(p.steps.every((s: { status: string }) => s.status === 'done' || s.status === 'not-applicable')).toBe(true);
-    expect(p.facts.report.markdown).toBe(join(scratch, 'reports', `upgrade_E2E-DONE-${tag}_PersonalizationServer.md`));
+    // One report per run: <fleet id>.<run id>.md, so the next run of this fleet keeps this one.
+    expect(p.facts.report.markdown).toMatch(new RegExp(`^${join(scratch, 'reports')}/upgrade_e2e-done-${tag.toLowerCase()}_personalizationserver\\.[0-9a-f-]{36}\\.md$`));
     expect(readFileSync(p.facts.report.markdown, 'utf8')).toContain(plan.workflowId);
   });
 

@@ -4,7 +4,7 @@
 // outside replup reads as such in `status` and `list`.
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab, type Lab } from '../../activities/lab/index.js';
 import { labVerdict } from '../../activities/lab/check.js';
@@ -91,6 +91,29 @@ describe('an operator night', () => {
       const r = await t.result();
       expect(r.status).toBe('aborted');
       expect(r.outcome).toBe('aborted at preflight by dba-ann: bug reported');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a step that allows it is skipped: the skip is recorded with actor and reason, and the run goes on', async () => {
+    let failures = 0;
+    const t = await setup(() => {}, (real) => ({
+      // The backups fail once (a full disk); the operator takes them by hand and skips.
+      backupDatabase: async (...args: Parameters<Activities['backupDatabase']>) => {
+        if (failures++ === 0) throw ApplicationFailure.nonRetryable('Operating system error 112 (There is not enough space on the disk.)', 'BackupFailed');
+        return real.backupDatabase(...args);
+      },
+    }));
+    try {
+      const p = await waitFor(env.client, t.workflowId, parked, 90_000);
+      expect(p.current).toBe('backup');
+      expect(answerCommands(p, t.workflowId).map((c) => c.split(' ')[1])).toEqual(['retry', 'skip', 'abort']);
+      await decide(env.client, t.workflowId, 'backup', 'skip', 'backups taken by hand to \\\\nas\\upgrade', 'dba-ben');
+      const r = await t.result();
+      expect(r.status).toBe('completed');
+      expect(r.progress.steps.find((s) => s.id === 'backup')!.status).toBe('skipped');
+      expect(r.progress.decisions).toMatchObject([{ kind: 'skip', step: 'backup', actor: 'dba-ben', reason: 'backups taken by hand to \\\\nas\\upgrade' }]);
     } finally {
       await t.close();
     }

@@ -69,8 +69,8 @@ describe('run report from the history', () => {
     const worker = await startWorker(env, taskQueue);
     const stamp = `${process.pid}-${Date.now()}`;
     const workflowId = `${upgradeWorkflowId(plan)}#report-${stamp}`;
-    // The file name keeps letters, digits, '.', '_' and '-': upgrade:LAB-PUB/PersonalizationServer#… → upgrade_LAB-PUB_PersonalizationServer_…
-    const baseName = `upgrade_LAB-PUB_PersonalizationServer_report-${stamp}`;
+    // The file name keeps letters, digits, '.', '_' and '-': upgrade:lab-pub/personalizationserver#… → upgrade_lab-pub_personalizationserver_…
+    const baseName = `upgrade_lab-pub_personalizationserver_report-${stamp}`;
     try {
       await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId });
 
@@ -92,7 +92,9 @@ describe('run report from the history', () => {
       const result = (await env.client.workflow.getHandle(workflowId).result()) as RunResult;
       expect(result.status).toBe('completed');
       const files = result.progress.facts.report as { markdown: string; json: string };
-      expect(files).toEqual({ markdown: join(reportsDir, `${baseName}.md`), json: join(reportsDir, `${baseName}.json`) });
+      // Named by run: the next run of the same fleet writes its own files.
+      const { runId } = await env.client.workflow.getHandle(workflowId).describe();
+      expect(files).toEqual({ markdown: join(reportsDir, `${baseName}.${runId}.md`), json: join(reportsDir, `${baseName}.${runId}.json`) });
 
       // The record and the report cannot disagree.
       const written = JSON.parse(await readFile(files.json, 'utf8')) as RunReport;
@@ -164,7 +166,9 @@ describe('run report from the history', () => {
       for (const type of ['stopBackgroundService', 'startBackgroundService', 'undrainHost']) {
         expect(written.activities.filter((a) => a.type === type).map((a) => a.summary.split(' ').pop()).sort(), type).toEqual([...hosts].sort());
       }
-      const restoreBatches = new Set(written.activities.filter((a) => a.step === 'restore-service').map((a) => a.workflowId.replace(/\/batch-\d+$/, '')));
+      // (The fan-outs' activities; restore-service also puts the agent schedules back, in the parent.)
+      const fannedOut = written.activities.filter((a) => a.step === 'restore-service' && ['startBackgroundService', 'undrainHost'].includes(a.type));
+      const restoreBatches = new Set(fannedOut.map((a) => a.workflowId.replace(/\/batch-\d+$/, '')));
       expect(restoreBatches).toEqual(new Set([`${workflowId}/restore-service`, `${workflowId}/restore-service~2`]));
       expect(written.childWorkflows.length).toBeGreaterThan(0);
       expect(new Set(written.activities.filter((a) => a.workflowId !== workflowId).map((a) => a.workflowId))).toEqual(new Set(written.childWorkflows));
@@ -191,7 +195,7 @@ describe('run report from the history', () => {
       const outDir = join(reportsDir, 'out');
       const out = await replup('report', workflowId, '--out', outDir);
       expect(out.code).toBe(0);
-      const base = join(outDir, baseName);
+      const base = join(outDir, `${baseName}.${runId}`);
       expect(out.out).toBe(`${base}.md\n${base}.json\n`);
       expect(await readFile(`${base}.json`, 'utf8')).toBe(await readFile(files.json, 'utf8'));
     } finally {

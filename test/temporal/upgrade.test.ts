@@ -128,7 +128,7 @@ describe('personalization upgrade on the lab', () => {
     }
   });
 
-  it('a skip is recorded with actor and reason; an invalid decision is refused and changes nothing', async () => {
+  it('preflight cannot be skipped; an invalid decision is refused and changes nothing; the abort is recorded with actor and reason', async () => {
     // The plan expects Enterprise on the publisher; the lab runs Standard: preflight parks.
     const t = await setup('lab-small.yaml', () => {}, {}, (p) => {
       p.sites[0]!.edition = 'Enterprise';
@@ -151,12 +151,14 @@ describe('personalization upgrade on the lab', () => {
       }
       expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
 
-      await decide(env.client, t.workflowId, 'preflight', 'skip', 'edition checked by hand: Standard is licensed here', 'dba-ben');
+      // What preflight finds would break a later step once replication is gone (issue #21).
+      const skip = await decide(env.client, t.workflowId, 'preflight', 'skip', 'edition checked by hand', 'dba-ben').catch((e) => e);
+      expect(skip.message).toBe('refused: step preflight cannot be skipped: skipping it would risk data; retry it or abort the run');
+      expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
+      await decide(env.client, t.workflowId, 'preflight', 'abort', 'the plan says Enterprise: fix the plan', 'dba-ben');
       const r = await t.result();
-      expect(r.status).toBe('completed');
-      expect(r.progress.steps[0]!.status).toBe('skipped');
-      expect(r.progress.decisions).toMatchObject([{ kind: 'skip', step: 'preflight', actor: 'dba-ben', reason: 'edition checked by hand: Standard is licensed here' }]);
-      expect(failing(await t.lab.admin.check())).toEqual([]);
+      expect(r.status).toBe('aborted');
+      expect(r.progress.decisions).toMatchObject([{ kind: 'abort', step: 'preflight', actor: 'dba-ben', reason: 'the plan says Enterprise: fix the plan' }]);
     } finally {
       await t.worker.stop();
       t.lab.admin.close();

@@ -109,5 +109,6 @@ export function labPlanCopy(dir: string, publisher: string, opts: { drainTimeout
   swap('  approvals: []', ['  approvals: []', `  drainTimeoutSeconds: ${opts.drainTimeoutSeconds ?? 2}`, '  retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 }'].join('\n'));
   const file = join(dir, `${publisher}.yaml`);
   writeFileSync(file, text);
-  return { file, state, workflowId: `upgrade:${publisher}/PersonalizationServer` };
+  // The fleet's id is its name in lower case (workflows/personalization-upgrade.ts upgradeWorkflowId).
+  return { file, state, workflowId: `upgrade:${publisher}/PersonalizationServer`.toLowerCase() };
 }
