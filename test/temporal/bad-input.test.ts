@@ -147,7 +147,7 @@ describe('bad plan files', () => {
     expect(r.out).toBe('');
     expect(r.err).not.toContain('Winter2024!'); // a refused password is never echoed
     expect(r.err).not.toContain('12345678');
-    await expect(env.client.workflow.getHandle(`upgrade:BADPLAN-${process.pid}/PersonalizationServer`).describe()).rejects.toThrow();
+    await expect(env.client.workflow.getHandle(`upgrade:BADPLAN-${process.pid}/PersonalizationServer`.toLowerCase()).describe()).rejects.toThrow();
     expect(await everything()).toEqual(before);
   });
 
