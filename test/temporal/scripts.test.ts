@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
+import { decodeScript } from '../../activities/sqlcmd/index.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
@@ -48,7 +49,7 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
     const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-utf16-'));
     cpSync(resolve('examples/replication'), dir, { recursive: true });
     for (const file of ['CreateConfigPublication.sql', 'CreateDataPublication.sql']) {
-      const text = readFileSync(join(dir, file), 'utf8').replace(/^\uFEFF/, '').replace(/\r?\n/g, '\r\n');
+      const text = decodeScript(readFileSync(join(dir, file)), file).text.replace(/\r?\n/g, '\r\n'); // the example's Data script is UTF-16 already
       writeFileSync(join(dir, file), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     }
     const t = await run('utf16-lab-plan.yaml', (p) => {
