@@ -101,7 +101,9 @@ export function isUnexpectedError(err: unknown): err is Error {
   return ['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'URIError', 'EvalError'].includes(err.name);
 }
 
-const unexpected = (err: Error) => `internal error in the workflow code (${err.name}: ${err.message}): report it with the run's id; retry once a worker with the fix runs, or abort`;
+const unexpected = (err: Error, parked = true) =>
+  `internal error in the workflow code (${err.name}: ${err.message}): report it with the run's id; ` +
+  (parked ? 'retry once a worker with the fix runs, or abort' : 'no abort cleanup ran: check the fleet, and start again once a worker with the fix runs');
 
 /**
  * What `callActivity` asks the run's engine before it schedules an activity (keyed by run id:
@@ -543,7 +545,7 @@ export class Runbook {
 
   /** A bug in workflow code outside a step: the run ends failed with the message, on the record. */
   private async fail(err: Error): Promise<never> {
-    const message = unexpected(err);
+    const message = unexpected(err, false);
     // The run ends here: an abort asked for meanwhile must not stop the report.
     this.aborting = true;
     const at = this.progress.current;
@@ -554,7 +556,8 @@ export class Runbook {
       s.endedAt = now();
     }
     for (const x of this.progress.steps) if (x.status === 'pending') x.status = 'aborted';
-    this.progress.outcome = `failed${at ? ` at ${at}` : ''}: ${message}`;
+    const where = !at ? '' : s && ['done', 'skipped', 'not-applicable'].includes(s.status) ? ` after ${at}` : ` at ${at}`;
+    this.progress.outcome = `failed${where}: ${message}`;
     this.progress.endedAt = now();
     this.setStatus('failed');
     await this.writeReport();
