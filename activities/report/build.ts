@@ -75,8 +75,10 @@ export interface SyncRoundReport {
   moved: number;
   conflicts: number;
   pending: number;
-  /** Conflicting rows the conflict check after this round found in the conflict tables. */
+  /** Conflicting rows that need a person (failed changes) the conflict check after this round found in the conflict tables. */
   conflictRows: number;
+  /** Rows the resolver had already settled, found by the same check: reported, not a reason to stop. */
+  settledConflictRows: number;
   quiet: boolean;
 }
 
@@ -433,7 +435,7 @@ function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
     if (a.type === 'mergeSubscription' && a.outcome === 'completed') {
       const round = Number(/round (\d+)/.exec(a.summary)?.[1] ?? 0);
       const key = `${a.step}#${a.stepAttempt}#${round}`;
-      const r = rounds.get(key) ?? { step: a.step, stepAttempt: a.stepAttempt, round, merges: 0, moved: 0, conflicts: 0, pending: 0, conflictRows: 0, quiet: false, position: rec.position };
+      const r = rounds.get(key) ?? { step: a.step, stepAttempt: a.stepAttempt, round, merges: 0, moved: 0, conflicts: 0, pending: 0, conflictRows: 0, settledConflictRows: 0, quiet: false, position: rec.position };
       const res = rec.result as MergeResult | undefined;
       if (res?.session) {
         const { upload: up, download: down } = res.session;
@@ -446,7 +448,12 @@ function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
     } else if (a.type === 'conflicts' && a.outcome === 'completed' && Array.isArray(rec.result)) {
       // The conflict check follows its round: the latest round of the same step attempt before it.
       const round = [...rounds.values()].filter((r) => r.step === a.step && r.stepAttempt === a.stepAttempt && r.position < rec.position).pop();
-      if (round) round.conflictRows += rec.result.length;
+      // Rows the resolver settled are counted apart: the run went on past them.
+      const settled = (rec.result as { verdict?: string }[]).filter((c) => c?.verdict === 'settled').length;
+      if (round) {
+        round.conflictRows += rec.result.length - settled;
+        round.settledConflictRows += settled;
+      }
     }
   }
   return [...rounds.values()].map(({ position: _, ...r }) => ({ ...r, quiet: r.moved === 0 && r.conflicts === 0 && r.pending === 0 && r.conflictRows === 0 }));

@@ -8,6 +8,7 @@ import { initLab, openLab } from '../../activities/lab/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { decide, startUpgrade } from '../../cli/lib/runs.js';
+import { reportFromHistory } from '../../activities/report/index.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -44,6 +45,12 @@ describe('conflicts kept from before the run', () => {
       expect(note).toMatch(/; 3 conflicts the resolver settled, kept for the conflict retention period; nothing to do \(.*; 3 recorded before the run began\)$/);
       expect(r.progress.steps.find((s) => s.id === 'verify-replication')!.note).toMatch(/0 conflicts that need a person; 3 conflicts the resolver settled/);
       expect((await lab.admin.check()).filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
+      // The report, rebuilt from the history: the first attempt's round found the 2 rows that need a
+      // person and the 3 settled ones, counted apart; after the retry only the settled ones are left.
+      const report = await reportFromHistory(env.client, workflowId);
+      const rounds = report.syncRounds.filter((x) => x.step === 'sync-until-quiet');
+      expect(rounds.filter((x) => x.stepAttempt === 1).map((x) => [x.conflictRows, x.settledConflictRows])).toEqual([[2, 3]]);
+      expect(rounds.filter((x) => x.stepAttempt === 2).every((x) => x.conflictRows === 0 && x.settledConflictRows === 3)).toBe(true);
     } finally {
       await worker.stop();
       lab.admin.close();
