@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
-import { checkLab, initLab, readLabState, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
+import { checkLab, initLab, readLabState, type LabConditions, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
 import { loadPlanText } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { startUpgrade } from '../../cli/lib/runs.js';
@@ -79,6 +79,8 @@ export interface RunReport {
   publicationScriptRuns: number;
   subscriptionScriptRuns: number;
   convertRowGuidsRuns: number;
+  /** The lab conditions the seed drew (issue #18 §5). */
+  conditions?: LabConditions;
   dir: string;
 }
 
@@ -134,6 +136,13 @@ interface RunPlan {
   externalKill: { incarnation: number; afterMs: number };
   /** Restart the server when the lab has done this many operations in this run. */
   restartAtOps: number;
+  /**
+   * How the fleet differs from a clean one (issue #18 §5), each drawn at random: the ones a right
+   * runbook goes through (scheduled agent jobs, a slow snapshot, agent sessions, a subscription
+   * about to expire). Those that must stop it (expired, Agent down, a failed snapshot) have their
+   * own tests (test/unit/lab/conditions.test.ts).
+   */
+  conditions: LabConditions;
 }
 
 export function planRun(seed: number, crashPoints: number): RunPlan {
@@ -147,7 +156,18 @@ export function planRun(seed: number, crashPoints: number): RunPlan {
     externalKill: { incarnation: Math.floor(rnd() * (crashPoints + 1)), afterMs: 500 + Math.floor(rnd() * 4500) },
     // A clean lab-small run makes a few hundred operations: restart within the first part.
     restartAtOps: 20 + Math.floor(rnd() * 130),
+    // Drawn after the choices above, so a seed keeps its kills and restart as before.
+    conditions: drawConditions(rnd),
   };
+}
+
+function drawConditions(rnd: () => number): LabConditions {
+  const c: LabConditions = {};
+  if (rnd() < 0.5) c.scheduledJobs = true;
+  if (rnd() < 0.5) c.snapshotTicks = 1 + Math.floor(rnd() * 30);
+  if (rnd() < 0.5) c.agentSessions = true;
+  if (rnd() < 0.3) c.expiringSubscriptions = 1;
+  return c;
 }
 
 // ---- one run ----------------------------------------------------------------------------------
@@ -237,8 +257,8 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
   mkdirSync(dir, { recursive: true });
   const { plan } = await chaosPlan(dir, `chaos-${seed}`, `CHAOS-PUB-${seed}`);
   const statePath = (plan.target as { state: string }).state;
-  await initLab(plan, { seed, rows: 20, faults: { transient: ctx.transient, seed } });
   const schedule = planRun(seed, ctx.crashPoints);
+  await initLab(plan, { seed, rows: 20, faults: { transient: ctx.transient, seed }, conditions: schedule.conditions });
   const report: RunReport = {
     run: index,
     seed,
@@ -258,6 +278,7 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
     publicationScriptRuns: 0,
     subscriptionScriptRuns: 0,
     convertRowGuidsRuns: 0,
+    conditions: schedule.conditions,
     dir,
   };
   const logFile = join(dir, 'worker.log');
@@ -444,6 +465,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       log(
         `run ${r.run}/${opts.runs} seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} (${r.status}) in ${(r.durationMs / 1000).toFixed(1)} s; ` +
           `${kills.length} kills (${kills.map((k) => `${k.how} at ${k.step}`).join(', ')}), ${r.serverRestarts} server restart, ${r.injectedErrors} injected errors` +
+          `; lab conditions ${JSON.stringify(r.conditions ?? {})}` +
           (r.ok ? '' : `\n  ${r.problems.join('\n  ')}\n  files: ${r.dir}`),
       );
     }
