@@ -40,6 +40,15 @@ describe('loadScript', () => {
     expect(loaded.changes).toEqual([{ line: 3, before: "EXEC sp_addmergesubscription @publication = N'$(Publication)', @sync_type = N'Automatic'", after: "EXEC sp_addmergesubscription @publication = N'$(Publication)', @sync_type = N'none'" }]);
   });
 
+  it("the operators' utf16-CreateConfigSubscription.sql (UTF-16 LE, CRLF) is rewritten like its UTF-8 twin", async () => {
+    const cases = join(process.cwd(), 'test/fixtures/cases');
+    const utf16 = await loadScript(cases, 'utf16-CreateConfigSubscription.sql', true);
+    const twin = await loadScript(join(cases, 'utf16-scripts'), 'CreateConfigSubscription.sql', true);
+    expect([utf16.encoding, twin.encoding]).toEqual(['UTF-16 LE', 'UTF-8']);
+    expect(utf16.text.replace(/\r\n/g, '\n')).toBe(twin.text.replace(/\r\n/g, '\n'));
+    expect(utf16.changes.map((c) => c.after.trim())).toEqual(["@sync_type = N'none'"]);
+  });
+
   it('a subscription script in which no sync type can be found or set is refused, not passed', async () => {
     const dir = folder({ 'Sub.sql': lines('USE [$(PublisherDatabase)]', 'GO', 'PRINT 1') });
     await expect(loadScript(dir, 'Sub.sql', true)).rejects.toThrow(
