@@ -26,6 +26,7 @@ import {
   distributorServer,
   failedMerge,
   mergeBlocked,
+  scheduledBeside,
   createLabState,
   drainHost,
   findDatabase,
@@ -338,6 +339,13 @@ class LabRuntime {
             const distributor = findServer(s, distributorServer(s));
             if (distributor && !distributor.agentRunning) throw new SqlError(22022, 'SQLServerAgent is not currently running so it cannot be notified of this action.');
             const startTime = new Date(Date.now() - this.cached.latencyMs * this.scale).toISOString();
+            const beside = scheduledBeside(s, found);
+            if (beside) {
+              throw new SqlError(
+                1205,
+                `Transaction (Process ID 61) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction. (lab: the scheduled ${beside} merge of ${where(sub.subscriber)} was running at the same time as ${sub.publication})`,
+              );
+            }
             const blocked = mergeBlocked(s, found);
             if (blocked) return failedMerge(s, found, agent, blocked, startTime, new Date().toISOString());
             return mergeSubscription(s, found, agent, startTime, new Date().toISOString());

@@ -175,6 +175,8 @@ export interface LabState {
   distributor?: string;
   conditions?: LabConditions;
   nextScheduleId?: number;
+  /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
+  scheduledNow?: Record<string, { publication: string; at: number }>;
 }
 
 /**
@@ -535,6 +537,15 @@ export function expiresAt(state: LabState, sub: LabSubscription): number | undef
   return days === 0 ? undefined : Date.parse(sub.lastSyncAt) + days * DAY_MS + RETENTION_GRACE_MS;
 }
 
+/**
+ * A scheduled merge of the subscriber's other publication running right now (this tick): Config and
+ * Data merges of one subscriber at once deadlock (seed 000), as replup's own do in the lab.
+ */
+export function scheduledBeside(state: LabState, sub: LabSubscription): string | undefined {
+  const now = state.scheduledNow?.[sub.subscriberKey];
+  return now && now.at === state.clock && !sameName(now.publication, sub.publication) ? now.publication : undefined;
+}
+
 /** Why a merge agent run of this subscription fails before it merges anything, if it does. */
 export function mergeBlocked(state: LabState, sub: LabSubscription): string | undefined {
   const expiry = expiresAt(state, sub);
@@ -569,6 +580,7 @@ function runSchedules(state: LabState): string[] {
     const now = new Date().toISOString();
     if (mergeBlocked(state, sub)) continue;
     mergeSubscription(state, sub, `${sub.key} (scheduled)`, now, now);
+    (state.scheduledNow ??= {})[sub.subscriberKey] = { publication: sub.publication, at: state.clock };
     changed.push(sub.publisherKey, sub.subscriberKey);
   }
   return changed;

@@ -128,6 +128,31 @@ describe('a scheduled merge agent job that fires during the run', () => {
     expect((await l.admin.check()).find((i) => i.name === 'archives-intact')?.ok).toBe(true);
   });
 
+  /** Sync rounds as replup runs them (Config, then Data, one merge at a time), counting the deadlocks they meet. */
+  async function deadlocksOver(l: Lab, plan: UpgradePlan, rounds: number) {
+    let deadlocks = 0;
+    for (let i = 0; i < rounds; i++) {
+      for (const sub of subscriptions(plan)) {
+        const err = await errorOf(l.sql.runMergeAgent(sub));
+        if (err instanceof SqlError && err.number === 1205) deadlocks += 1;
+        else if (err) throw err;
+      }
+    }
+    return deadlocks;
+  }
+
+  it("without pausing them: the scheduled Config merge runs beside replup's Data merge of the same subscriber and one is the deadlock victim (1205)", async () => {
+    const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
+    expect(await deadlocksOver(l, plan, 30)).toBeGreaterThan(0);
+  });
+
+  it('paused at preflight: the same rounds meet no deadlock', async () => {
+    const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
+    const { ctx, acts } = activities(l, plan);
+    await acts.pauseAgentSchedules(ctx, ref(plan.publisher));
+    expect(await deadlocksOver(l, plan, 30)).toBe(0);
+  });
+
   it('the schedules are recorded, paused for the run and restored exactly as they were (one disabled before the run stays disabled)', async () => {
     const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
     const { ctx, acts } = activities(l, plan);
