@@ -228,3 +228,19 @@ describe("replication agents' sessions during the drain", () => {
     expect(agents[0]!.program).toMatch(/-Config-|-Data-/);
   });
 });
+
+describe("every database's product version against the plan's from (#21)", () => {
+  it('a fleet at from passes; the same fleet already at the target stops preflight with "nothing to do"', async () => {
+    const { lab: l, plan } = await lab();
+    const { ctx, acts } = activities(l, plan);
+    const dbs = plan.sites.map(ref);
+    expect(await acts.checkProductVersions(ctx, dbs, plan.from, plan.to)).toEqual({ checked: 3 });
+    for (const db of dbs) await l.sql.removeReplication(db);
+    for (const db of dbs) await l.hosts.upgradeDatabase(db, plan.to);
+    const err = await errorOf(acts.checkProductVersions(ctx, dbs, plan.from, plan.to));
+    expect(err).toMatchObject({ type: 'PreflightFailed', nonRetryable: true });
+    expect(err?.message).toBe(
+      'every database already runs 10.4.0.0 or later (LAB-PUB/PersonalizationServer 10.4.0.0, LAB-SUB1/PersonalizationServer 10.4.0.0, LAB-SUB2/PersonalizationServer 10.4.0.0): this fleet is already upgraded; there is nothing to do, or correct from/to in the plan',
+    );
+  });
+});
