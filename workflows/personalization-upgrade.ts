@@ -124,9 +124,13 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       if (beforeTheDrain) {
         // Nothing has changed yet; from here the merge agents run only when replup runs them
         // (Config's schedule every 5 minutes would merge beside replup's Data merges).
-        const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('agentSchedules', `preflight: merge agent schedules of ${where(p)}`, ref(p))));
-        recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
-        run.progress.facts.agentSchedules = Object.fromEntries(recordedSchedules);
+        // Recorded once: a retried preflight (a pause that failed half-way) must not take the
+        // schedules it paused for the fleet's own.
+        if (!recordedSchedules) {
+          const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('agentSchedules', `preflight: merge agent schedules of ${where(p)}`, ref(p))));
+          recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
+          run.progress.facts.agentSchedules = Object.fromEntries(recordedSchedules);
+        }
         paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
       }
       if (warnings.length) run.progress.facts.preflightWarnings = warnings;
