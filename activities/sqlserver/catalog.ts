@@ -1,6 +1,6 @@
 // The SQL Server catalog replup relies on: every system table or view the adapter names, with its
 // columns, and every system procedure, with its parameters, each read from Microsoft's page for it
-// (the page's source in github.com/MicrosoftDocs/sql-docs, read 2026-11-29; the URL is the page it
+// (the page's source in github.com/MicrosoftDocs/sql-docs, read 2026-11-29, the Agent schedule and snapshot tables 2026-12-05; the URL is the page it
 // publishes). statements.ts is held to it by test/unit/sqlserver/catalog.test.ts (checkStatement),
 // and the adapter test's fake server refuses anything outside it, as SQL Server would.
 //
