@@ -142,23 +142,30 @@ export interface RecordedSchedule {
   enabled: boolean;
 }
 
+/** A job without any schedule is recorded too (schedule '', disabled): it never ran on a schedule. */
 export function recordSchedules(jobs: MergeAgentJob[]): RecordedSchedule[] {
-  return jobs.flatMap((j) => j.schedules.map((s) => ({ publication: j.publication, subscriber: j.subscriber, schedule: s.name, enabled: s.enabled })));
+  return jobs.flatMap((j) =>
+    j.schedules.length
+      ? j.schedules.map((s) => ({ publication: j.publication, subscriber: j.subscriber, schedule: s.name, enabled: s.enabled }))
+      : [{ publication: j.publication, subscriber: j.subscriber, schedule: '', enabled: false }],
+  );
 }
 
 /**
  * The enabled state each current schedule should get back: the recorded state of the schedule of
  * the same name for the same subscription (a re-created job keeps the vendor script's names), else
- * whether that subscription had any enabled schedule, else enabled (a subscription new to the
- * fleet keeps the schedule its script gave it).
+ * whether that subscription had any enabled schedule. A job of a subscription with no record is
+ * left alone: the distribution database names publishers by database only (MSmerge_agents.publisher_db),
+ * so another publisher's jobs with the same database name come back too, and are its to restore.
  */
 export function schedulesToRestore(current: MergeAgentJob[], recorded: RecordedSchedule[]): { scheduleId: number; enabled: boolean; job: string }[] {
   const out: { scheduleId: number; enabled: boolean; job: string }[] = [];
   for (const job of current) {
     const mine = recorded.filter((r) => same(r.publication, job.publication) && same(r.subscriber.server, job.subscriber.server) && same(r.subscriber.database, job.subscriber.database));
     for (const s of job.schedules) {
+      if (!mine.length) continue;
       const exact = mine.find((r) => same(r.schedule, s.name));
-      const enabled = exact ? exact.enabled : mine.length ? mine.some((r) => r.enabled) : true;
+      const enabled = exact ? exact.enabled : mine.some((r) => r.enabled);
       if (s.enabled !== enabled) out.push({ scheduleId: s.scheduleId, enabled, job: job.name });
     }
   }

@@ -131,9 +131,15 @@ describe('agent schedules: recorded, then restored exactly', () => {
     expect(schedulesToRestore(paused, recorded)).toEqual([{ scheduleId: 1, enabled: true, job: 'SQL1-PS-Config-SQL2' }]);
   });
 
-  it('a job re-created by the vendor script (new schedule id, same name) gets the recorded state; a new subscription keeps its own', () => {
+  it("a job re-created by the vendor script (new schedule id, same name) gets the recorded state; another publisher's job is left to that publisher", () => {
     const recorded = recordSchedules([job('Data', sub1, [{ scheduleId: 2, name: 'daily', enabled: false }])]);
-    const recreated = [job('Data', sub1, [{ scheduleId: 40, name: 'daily', enabled: true }]), job('Data', sub2, [{ scheduleId: 41, name: 'daily', enabled: true }])];
+    const recreated = [job('Data', sub1, [{ scheduleId: 40, name: 'daily', enabled: true }]), job('Data', sub2, [{ scheduleId: 41, name: 'daily', enabled: false }])];
     expect(schedulesToRestore(recreated, recorded)).toEqual([{ scheduleId: 40, enabled: false, job: 'SQL1-PS-Data-SQL2' }]);
+  });
+
+  it('a job that had no schedule before the run gets none enabled after it (its re-created job paused by the run stays so)', () => {
+    const recorded = recordSchedules([job('Config', sub1, [])]);
+    expect(recorded).toEqual([{ publication: 'Config', subscriber: sub1, schedule: '', enabled: false }]);
+    expect(schedulesToRestore([job('Config', sub1, [{ scheduleId: 7, name: 'every 5 min', enabled: false }])], recorded)).toEqual([]);
   });
 });
