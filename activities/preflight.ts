@@ -7,9 +7,12 @@
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/sysmergesubscriptions-transact-sql ;
 // sysmergepublications (retention, retention_period_unit)
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/sysmergepublications-transact-sql ;
-// "Subscription Expiration and Deactivation" (merge: expires when not synchronized within the
-// publication retention period; a 24-hour grace period)
+// "Subscription Expiration and Deactivation" (merge: a subscription not synchronized within the
+// publication retention period expires and must be reinitialized: its metadata is removed)
 // https://learn.microsoft.com/en-us/sql/relational-databases/replication/subscription-expiration-and-deactivation ;
+// "Set the Expiration Period for Subscriptions" ("The retention period for merge publications has a
+// 24 hour grace period"; @retention_period_unit 1 week, 2 month, 3 year; default 14 days)
+// https://docs.microsoft.com/en-us/previous-versions/sql/sql-server-2008-r2/ms151199(v=sql.105) ;
 // sysschedules.enabled ("If the schedule is not enabled, no jobs will run on the schedule")
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql .
 import type { DbRef } from '../plan/types.js';
@@ -18,7 +21,7 @@ import type { MergeAgentJob, SubscriptionHealth } from './ports.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/** The merge retention period's grace period (subscription-expiration-and-deactivation). */
+/** The merge retention period's grace period ("Set the Expiration Period for Subscriptions", ms151199). */
 export const RETENTION_GRACE_HOURS = 24;
 
 /** A subscription the plan expects, its subscriber named as replication knows it (@@SERVERNAME). */

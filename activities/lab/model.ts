@@ -210,7 +210,7 @@ export interface LabConditions {
 /** The lab's default publication retention: sp_addmergepublication's @retention default, 14 days. */
 export const LAB_RETENTION_DAYS = 14;
 const DAY_MS = 86_400_000;
-/** Merge retention has a 24-hour grace period (subscription-expiration-and-deactivation). */
+/** Merge retention has a 24-hour grace period (Microsoft, "Set the Expiration Period for Subscriptions", ms151199). */
 export const RETENTION_GRACE_MS = DAY_MS;
 /** The merge agent's message for an expired subscription *(wording inferred; issue #18 names "has expired")*. */
 export const expiredMessage = (publication: string) =>
