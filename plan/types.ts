@@ -1,6 +1,9 @@
 // The normalized plan: what plan/ produces from a YAML/JSON file and what every other part reads.
 // It never holds a secret: credentials are references (`env:NAME`, `file:PATH`) resolved by the
 // worker at activity time, so the plan can travel in workflow inputs and history.
+import type { GatePolicy } from '../workflows/approval.js';
+import type { MaintenanceWindow } from './window.js';
+import type { NotifySettings } from './notify.js';
 
 /** A SQL Server database in the fleet. `server` is `HOST`, `HOST\INSTANCE` or `HOST,PORT`. */
 export interface DbRef {
@@ -17,6 +20,12 @@ export interface Site extends DbRef {
   /** Expected SQL Server version (e.g. 15.0.2000.5) and edition, checked at preflight when given. */
   sqlVersion?: string;
   edition?: string;
+  /**
+   * A publishing site's distributor (the central publisher: the plan's `distributor`; a branch:
+   * its own `distributor`, by default the branch itself). Absent on subscribers, and in plans
+   * normalized before it existed: read it with distributorOf() in plan/upgrade.ts.
+   */
+  distributor?: DbRef;
 }
 
 /** One merge publication and the databases that subscribe to it. */
@@ -88,6 +97,10 @@ export interface PlanOptions {
   sync: { quietRounds: number; maxRounds: number };
   /** Step ids that wait for `replup approve` before they run. */
   approvals: string[];
+  /** Who may approve a gate and how many must, for gates the plan says more about than their id (#23). */
+  gates?: Record<string, GatePolicy>;
+  /** The maintenance window, UTC instants (plan/window.ts). */
+  window?: MaintenanceWindow;
   /** How long drain-users waits for sessions to end before asking an operator (seconds). */
   drainTimeoutSeconds: number;
   /** Subscriber count from which per-subscriber work runs in child workflows. */
@@ -125,6 +138,8 @@ export interface UpgradePlan {
   backup: { dir: string; copyOnly: true };
   /** Query returning the product schema version of a database (configurable: vendor specific). */
   versionQuery?: string;
+  /** Notifications of the run (plan/notify.ts): targets hold URL references, never the URLs. */
+  notify?: NotifySettings;
   options: PlanOptions;
 }
 

@@ -10,8 +10,11 @@ import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleVi
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
 import { didYouMean } from './suggest.js';
 import { literalCredential } from './template-secrets.js';
-import { UPGRADE_STEP_IDS, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
+import { describeNotify, notifySchema } from './notify.js';
+import { UPGRADE_STEP_IDS, type DbRef, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
 import { compareVersions, parseVersion } from './version.js';
+import { parseWindowTime, windowProblem, describeWindow } from './window.js';
+import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../workflows/approval.js';
 import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../activities/sqlcmd/variables.js';
 
 export const UPGRADE_RUNBOOK = 'em-personalization-upgrade';
@@ -114,6 +117,9 @@ const siteFields = {
 const site = (hint?: string) => z.strictObject(siteFields, hint === undefined ? undefined : whenMissing(hint));
 const branch = z.strictObject({
   ...siteFields,
+  // A branch publishes its Data to its recovery database and distributes it itself unless this
+  // names another distributor (vendor seed 000: SetMasterUp sets up "the distributer and the master").
+  distributor: z.strictObject({ server: serverName, database: databaseName.default(DEFAULT_DISTRIBUTION_DATABASE) }).optional(),
   recovery: site("the branch's recovery database, to which it publishes its Data: server, database, personalizationServers"),
 });
 
@@ -200,6 +206,23 @@ const stepId = z
 
 const wholeNumber = (minimum: number, meaning: string) =>
   z.number().int().min(minimum, { error: `must be at least ${minimum}: ${meaning}` });
+
+// A gate: a step id alone (one approval from anyone), or who may approve and how many must (#23).
+const approvalGate = z.union([
+  stepId,
+  z.strictObject({
+    gate: stepId,
+    approvers: z.array(z.string().trim().min(1, { error: 'an approver is a name, e.g. alice' })).min(1, { error: 'name at least one approver, or leave approvers out (then anyone may approve)' }).optional(),
+    minApprovals: wholeNumber(1, 'how many different people must approve').optional(),
+    starterMayApprove: z.boolean().optional(),
+  }),
+]);
+
+// An instant of the maintenance window: ISO 8601 with an offset (plan/window.ts).
+const windowTime = (what: string) => z.string().superRefine(check((v: string) => {
+  const r = parseWindowTime(v, what);
+  return r.ok ? undefined : r.message;
+}));
 
 const scriptFile = z.string().min(1);
 
@@ -303,6 +326,8 @@ export const upgradePlanSchema = z.strictObject({
     })
     .prefault({}),
   versionQuery: z.string().min(1).optional(),
+  // Who hears that a run needs a person or has ended (plan/notify.ts).
+  notify: notifySchema.optional(),
   options: z
     .strictObject({
       maxParallel: wholeNumber(1, 'how many subscribers are worked on at the same time').default(4),
@@ -312,7 +337,8 @@ export const upgradePlanSchema = z.strictObject({
           maxRounds: wholeNumber(1, 'how many rounds to try before asking an operator').default(10),
         })
         .prefault({}),
-      approvals: z.array(stepId).default(['remove-replication']),
+      approvals: z.array(approvalGate).default(['remove-replication']),
+      window: z.strictObject({ at: windowTime('at').optional(), notAfter: windowTime('notAfter').optional() }).optional(),
       drainTimeoutSeconds: wholeNumber(0, 'how long to wait for users to disconnect').default(600),
       childWorkflowThreshold: wholeNumber(1, 'the subscriber count from which subscribers run in child workflows').default(50),
       expectedRunHours: z.number().positive({ error: 'must be more than 0: how many hours the run is expected to take' }).default(DEFAULT_EXPECTED_RUN_HOURS),
@@ -394,6 +420,8 @@ export function upgradePlanRules(raw: unknown): RuleViolation[] {
     ...backupDirectory(plan),
     ...sqlServerSettings(plan),
     ...syncRounds(plan),
+    ...approvalGates(plan),
+    ...maintenanceWindow(plan),
   ];
 }
 
@@ -580,6 +608,42 @@ function syncRounds(plan: Raw): RuleViolation[] {
   ];
 }
 
+// Each gate once; enough approvers for minApprovals, each named once.
+function approvalGates(plan: Raw): RuleViolation[] {
+  const violations: RuleViolation[] = [];
+  const seen = new Set<string>();
+  asList(asRecord(plan.options)?.approvals).forEach((entry, i) => {
+    const gate = asText(entry) ?? asText(asRecord(entry)?.gate);
+    if (gate !== undefined && seen.has(gate)) violations.push({ path: ['options', 'approvals', i], message: `gate ${gate} is listed twice: give it once, with its approvers` });
+    if (gate !== undefined) seen.add(gate);
+    const record = asRecord(entry);
+    const approvers = asList(record?.approvers).filter((a): a is string => typeof a === 'string');
+    approvers.forEach((name, j) => {
+      if (approvers.findIndex((x) => samePerson(x, name)) !== j) violations.push({ path: ['options', 'approvals', i, 'approvers', j], message: `"${name}" is named twice: each approval must come from a different person` });
+    });
+    const min = record?.minApprovals;
+    if (record?.approvers !== undefined && typeof min === 'number' && approvers.length > 0 && min > approvers.length) {
+      violations.push({
+        path: ['options', 'approvals', i, 'minApprovals'],
+        message: `minApprovals is ${min} but only ${approvers.length} approver${approvers.length === 1 ? ' is' : 's are'} named (${approvers.join(', ')}): the gate could never open; name more approvers or lower minApprovals`,
+      });
+    }
+  });
+  return violations;
+}
+
+function maintenanceWindow(plan: Raw): RuleViolation[] {
+  const w = asRecord(asRecord(plan.options)?.window);
+  const at = asText(w?.at);
+  const notAfter = asText(w?.notAfter);
+  if (at === undefined || notAfter === undefined) return [];
+  const a = parseWindowTime(at, 'at');
+  const b = parseWindowTime(notAfter, 'notAfter');
+  if (!a.ok || !b.ok) return [];
+  const problem = windowProblem({ at: a.iso, notAfter: b.iso });
+  return problem ? [{ path: ['options', 'window', problem.field], message: problem.message }] : [];
+}
+
 // ---- Normalization into UpgradePlan.
 
 /** A relative path in the plan is relative to the plan file's folder; Windows paths are kept as written. */
@@ -603,9 +667,13 @@ function toSite(input: SiteInput, role: Site['role']): Site {
 
 /** Normalizes a valid plan: defaults filled in, sites keyed, publications spelled out, paths absolute. */
 export function toUpgradePlan(input: UpgradePlanInput, planFolder: string): UpgradePlan {
-  const publisher = toSite(input.publisher, 'publisher');
+  const distributor = input.distributor ?? { server: input.publisher.server, database: DEFAULT_DISTRIBUTION_DATABASE };
+  const publisher: Site = { ...toSite(input.publisher, 'publisher'), distributor };
   const subscribers = input.subscribers.map((s) => toSite(s, 'subscriber'));
-  const branches = input.branches.map((b) => ({ branch: toSite(b, 'publisher-subscriber'), recovery: toSite(b.recovery, 'subscriber') }));
+  const branches = input.branches.map((b) => ({
+    branch: { ...toSite(b, 'publisher-subscriber'), distributor: b.distributor ?? { server: b.server, database: DEFAULT_DISTRIBUTION_DATABASE } },
+    recovery: toSite(b.recovery, 'subscriber'),
+  }));
   // The branch-office form's central database is a Config master (seed 000, branch office scenario).
   const centralKinds = input.publications ?? (branches.length > 0 ? ['Config'] : ['Config', 'Data']);
   const configSubscribers = [...subscribers, ...branches.flatMap((b) => [b.branch, b.recovery])];
@@ -632,7 +700,7 @@ export function toUpgradePlan(input: UpgradePlanInput, planFolder: string): Upgr
     to: input.to,
     target,
     publisher,
-    distributor: input.distributor ?? { server: publisher.server, database: DEFAULT_DISTRIBUTION_DATABASE },
+    distributor,
     sites: [publisher, ...configSubscribers],
     publications,
     scripts: {
@@ -651,7 +719,40 @@ export function toUpgradePlan(input: UpgradePlanInput, planFolder: string): Upgr
     },
     backup: { dir: backupDir, copyOnly: true },
     ...(input.versionQuery !== undefined && { versionQuery: input.versionQuery }),
-    options: { ...input.options, approvals: [...new Set(input.options.approvals)] },
+    ...(input.notify !== undefined && { notify: input.notify }),
+    options: normalizeOptions(input.options),
+  };
+}
+
+/**
+ * `approvals` stays the list of gate ids (what the workflow and older histories read); who may
+ * approve goes to `gates`, only for gates that say more than a step id, so plans written before
+ * #23 normalize (and replay) as they did. Window times become UTC instants.
+ */
+function normalizeOptions(options: UpgradePlanInput['options']): UpgradePlan['options'] {
+  const { approvals, window, ...rest } = options;
+  const gates: Record<string, GatePolicy> = {};
+  for (const a of approvals) {
+    if (typeof a === 'string') continue;
+    gates[a.gate] = {
+      ...(a.approvers !== undefined && { approvers: a.approvers }),
+      minApprovals: a.minApprovals ?? 1,
+      starterMayApprove: a.starterMayApprove ?? defaultStarterMayApprove(a.gate, a.approvers),
+    };
+  }
+  const iso = (v: string | undefined, what: string) => {
+    if (v === undefined) return undefined;
+    const r = parseWindowTime(v, what);
+    if (!r.ok) throw new Error(`internal: ${r.message} passed validation`);
+    return r.iso;
+  };
+  const at = iso(window?.at, 'at');
+  const notAfter = iso(window?.notAfter, 'notAfter');
+  return {
+    ...rest,
+    approvals: [...new Set(approvals.map((a) => (typeof a === 'string' ? a : a.gate)))],
+    ...(Object.keys(gates).length > 0 && { gates }),
+    ...((at !== undefined || notAfter !== undefined) && { window: { ...(at !== undefined && { at }), ...(notAfter !== undefined && { notAfter }) } }),
   };
 }
 
@@ -669,11 +770,13 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
       `plan:         ${plan.name} (${plan.runbook})`,
       `upgrade:      ${plan.from} → ${plan.to}`,
       `target:       ${plan.target.kind === 'lab' ? `lab, state ${plan.target.state}` : 'sqlserver'}`,
-      `distributor:  ${plan.distributor.server}/${plan.distributor.database}`,
+      ...publishingSites(plan).map((site, i) => `${i ? '              ' : 'distributor:  '}${distributorLine(plan, site)}`),
       `scripts:      ${plan.scripts.dir}`,
       `credentials:  ${credentials}`,
       `upgrade by:   ${plan.hosts.upgrade === 'manual' ? 'an operator (replup confirm)' : plan.hosts.upgrade}`,
-      `approvals:    ${plan.options.approvals.length > 0 ? plan.options.approvals.join(', ') : 'none'}`,
+      `approvals:    ${plan.options.approvals.length > 0 ? plan.options.approvals.map((g) => describeGate(g, plan.options.gates?.[g] ?? ANYONE_ONCE)).join(', ') : 'none'}`,
+      ...describeNotify(plan.notify),
+      `window:       ${describeWindow(plan.options.window)}`,
     ],
     tables: [
       {
@@ -694,6 +797,22 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
       { title: `Subscriptions (${subscriptions.length})`, columns: ['PUBLICATION', 'PUBLISHER', 'SUBSCRIBER'], rows: subscriptions },
     ],
   };
+}
+
+/** Where a publishing site's publications are distributed: its own distributor, else the plan's (plans normalized before sites had one). */
+export function distributorOf(plan: Pick<UpgradePlan, 'distributor'>, site: Site): DbRef {
+  return site.distributor ?? plan.distributor;
+}
+
+/** The sites that publish something, in plan order. */
+export function publishingSites(plan: Pick<UpgradePlan, 'sites' | 'publications'>): Site[] {
+  const keys = new Set(plan.publications.map((p) => p.publisher));
+  return plan.sites.filter((s) => keys.has(s.key));
+}
+
+function distributorLine(plan: UpgradePlan, site: Site): string {
+  const d = distributorOf(plan, site);
+  return `${d.server}/${d.database} (for ${site.key}${d.server.toLowerCase() === site.server.toLowerCase() ? ', on its own server' : ''})`;
 }
 
 /** The NTLM account a Linux worker logs in with (the adapter's default when the plan names none). */
