@@ -20,6 +20,14 @@ export interface ServerFacts {
   isSysadmin: boolean;
 }
 
+/** What a server says of its distributor (sp_get_distributor). */
+export interface DistributorFacts {
+  /** A distributor is configured for this server (`installed` 1). */
+  installed: boolean;
+  /** The distributor's server as replication names it (`distribution server`); absent when none is installed. */
+  server?: string;
+}
+
 export interface UserSession {
   sessionId: number;
   login: string;
@@ -155,6 +163,37 @@ export interface SnapshotStatus {
   failure?: string;
 }
 
+/**
+ * replup's marks on a subscriber database that ConvertRowGuids.sql started and finished there
+ * (each holds the run that wrote it). Started without done = the outcome is unknown.
+ */
+export interface RowGuidConversionMarks {
+  started?: string;
+  done?: string;
+}
+
+/** The names of those marks: database-level extended properties on the subscriber (statements.ts). */
+export const ROWGUID_MARKS = { started: 'replup.convertRowGuids.started', done: 'replup.convertRowGuids.done' } as const;
+
+/**
+ * A subscription's merge validation as SQL Server records it (issue #20 §1): sysmergesubscriptions'
+ * dates at the publisher and the Merge Agent's validation alerts in msdb (sysreplicationalerts).
+ */
+export interface ValidationState {
+  /** sysmergesubscriptions.last_validated (ISO 8601): the last successful validation. */
+  lastValidated?: string;
+  /** sysmergesubscriptions.attempted_validate (ISO 8601): the last validation attempted. */
+  attempted?: string;
+  /** Alerts 20574 (failed, per article) and 20575 (passed) of this subscription, oldest first. */
+  alerts: { alertId: number; passed: boolean; article: string; text: string }[];
+}
+
+/** An article whose ROWGUIDCOL replication added (sysmergearticles.preserve_rowguidcol = 0). */
+export interface AddedRowGuidArticle {
+  publication: string;
+  article: string;
+}
+
 export interface ReplicationState {
   /** sys.databases.is_merge_published */
   mergePublished: boolean;
@@ -184,6 +223,8 @@ export interface ScriptRun {
 /** The SQL Server side of a Personalization Server fleet. */
 export interface SqlFleetPort {
   serverFacts(server: string): Promise<ServerFacts>;
+  /** The distributor a (publishing) server is set up with, as the server itself reports it. */
+  distributorOf(server: string): Promise<DistributorFacts>;
   /**
    * The name replication knows a server by (@@SERVERNAME) for a server as the plan names it
    * (HOST, HOST\INSTANCE, HOST,PORT): replicationState reports servers by it, and the vendor
@@ -215,6 +256,16 @@ export interface SqlFleetPort {
   setScheduleEnabled(scheduleId: number, enabled: boolean): Promise<void>;
   /** The publication's snapshot: ready, or what its Snapshot Agent said when it failed. */
   snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus>;
+  /** replup's marks that ConvertRowGuids.sql started / finished on this database. */
+  rowGuidConversionMarks(db: DbRef): Promise<RowGuidConversionMarks>;
+  /** Adds one mark (kept when it is already there: the first writer's value stays). */
+  markRowGuidConversion(db: DbRef, phase: 'started' | 'done', value: string): Promise<void>;
+  /** Marks the subscription for merge validation (rowcount and binary checksum); its merge agent validates at its next run. */
+  markForValidation(sub: SubscriptionRef): Promise<void>;
+  /** What the publisher and the distributor record of the subscription's validations. */
+  validationState(sub: SubscriptionRef): Promise<ValidationState>;
+  /** The articles of the database's own publications whose ROWGUIDCOL replication added. */
+  replicationAddedRowGuids(publisher: DbRef): Promise<AddedRowGuidArticle[]>;
   /** Write a marker row at the publisher (verify-replication's canary). */
   writeCanary(publisher: DbRef, token: string): Promise<void>;
   /** Is the marker row present at this database? */

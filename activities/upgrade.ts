@@ -5,9 +5,11 @@ import { heartbeating } from './heartbeat.js';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
-import { BACKGROUND_SERVICE, type ConflictQuery, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { assessSubscriptions, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
+import { quoteIdent } from './sqlserver/quote.js';
+import { addedRowGuidStopMessage, judgeValidation, type SubscriptionValidation } from './convergence.js';
 import { SqlcmdError, type OnError } from './sqlcmd/index.js';
 import { checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
 import { compareVersions } from '../plan/version.js';
@@ -49,6 +51,7 @@ export const FailureType = {
   expired: 'SubscriptionExpired',
   snapshot: 'SnapshotFailed',
   automatic: 'AutomaticSubscription',
+  conversionUncertain: 'ConversionUncertain',
 } as const;
 
 /** How often waitForSnapshot looks again: the lab's clock moves per operation, a real Snapshot Agent takes minutes. */
@@ -239,6 +242,41 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       return withHeartbeat(async () => (await sql(ctx)).conflicts(publisher, publication, query));
     },
 
+    /**
+     * The convergence proof for one subscription (issue #20 §1): marks it for merge validation, runs
+     * its merge agent (the agent validates at the end of its session), and judges what the publisher
+     * and the distributor recorded before and after. Safe to repeat: a retry marks and merges again.
+     */
+    async validateSubscription(ctx: FleetContext, sub: SubscriptionRef): Promise<SubscriptionValidation> {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const before = await s.validationState(sub);
+        await s.markForValidation(sub);
+        const session = await s.runMergeAgent(sub);
+        const verdict = judgeValidation(before, await s.validationState(sub));
+        // A merge agent may fail its run on a failed validation (third-party reports differ): the
+        // recorded validation decides; a failure without one is the merge's own.
+        if (session.status === 'failed' && verdict.outcome !== 'differs') {
+          if (EXPIRED.test(session.message ?? '')) {
+            throw ApplicationFailure.nonRetryable(`subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} has expired: ${session.message}`, FailureType.expired);
+          }
+          throw ApplicationFailure.retryable(`merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} failed: ${session.message ?? 'see Replication Monitor'}`, FailureType.transient);
+        }
+        return { publication: sub.publication, subscriber: sub.subscriber, ...verdict };
+      });
+    },
+
+    /** preflight (#20 §2): stops when replication added a published table's rowguid column; it would not survive removal. */
+    async checkRowGuidColumns(ctx: FleetContext, publisher: DbRef) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const added = await s.replicationAddedRowGuids(publisher);
+        const stop = addedRowGuidStopMessage(publisher, added);
+        if (stop) throw ApplicationFailure.nonRetryable(stop, FailureType.preflight);
+        return { checked: publisher };
+      });
+    },
+
     async backupDatabase(ctx: FleetContext, db: DbRef, dir: string, runId: string) {
       return withHeartbeat(async () => (await sql(ctx)).backupDatabase(db, dir, runId));
     },
@@ -327,6 +365,38 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         }
         void vars; // recorded in the history for the audit; the values are rebuilt from the plan (scriptToRun)
         return s.runScript(db, await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db }));
+      });
+    },
+
+    /**
+     * ConvertRowGuids.sql on one subscriber, at most once (issue #20 §4: a second run may undo the
+     * first). Why marks in the subscriber's database and not workflow state: Temporal retries a
+     * failed activity by itself, without the workflow code running in between, so only something
+     * this activity writes before the script and reads on every attempt can stop a retry; and it
+     * tells a retry after a failed connect (no mark: nothing ran, run it) from one after a lost
+     * reply (started, not done: unknown, a person looks). It also outlives the run: a later run
+     * finds the conversion done. The marks are database-level extended properties (no table of
+     * replup's in the vendor's schema).
+     */
+    async convertRowGuids(ctx: FleetContext, db: DbRef, ref: ScriptRef, vars: Record<string, string>, runId: string) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const marks = await s.rowGuidConversionMarks(db);
+        if (marks.done !== undefined) return { db, ran: false, mark: marks.done };
+        if (marks.started !== undefined) throw ApplicationFailure.nonRetryable(conversionUncertainMessage(db, ref.file, marks.started), FailureType.conversionUncertain);
+        const text = await loadScript(ctx.scriptsDir, ref);
+        if (sha256(text) !== ref.sha256) {
+          throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
+        }
+        void vars; // see runScript
+        const script = await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db });
+        await s.markRowGuidConversion(db, 'started', `run ${runId} at ${new Date().toISOString()}`);
+        if ((await s.rowGuidConversionMarks(db)).started === undefined) {
+          throw ApplicationFailure.retryable(`the mark ${ROWGUID_MARKS.started} is not on ${db.server}/${db.database} after writing it`, FailureType.transient);
+        }
+        await s.runScript(db, script);
+        await s.markRowGuidConversion(db, 'done', `run ${runId} at ${new Date().toISOString()}`);
+        return { db, ran: true };
       });
     },
 
@@ -508,3 +578,15 @@ export function createUpgradeActivities(portsFor: PortsFor) {
 }
 
 export type UpgradeActivities = ReturnType<typeof createUpgradeActivities>;
+
+/** The park message after an uncertain ConvertRowGuids.sql: what is known, how to check, the two ways on. */
+export function conversionUncertainMessage(db: DbRef, file: string, started: string): string {
+  const name = quoteIdent(db.database);
+  return (
+    `${file} started on ${db.server}/${db.database} (${started}) but replup never heard it finish (a lost reply or a failed batch); ` +
+    `a second run may undo the first, so replup does not run it again. Check the row GUIDs: a row whose rowguid equals the publisher's ` +
+    `for the same primary key is converted. All converted: EXEC ${name}.sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}', @value = N'checked by <you>'; ` +
+    `none converted: EXEC ${name}.sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'; then retry the step. ` +
+    `Partly converted: restore this subscriber's backup from the backup step and start again, or abort`
+  );
+}

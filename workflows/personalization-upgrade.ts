@@ -63,6 +63,12 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     fleet: where(plan.publisher),
     planName: plan.name,
     approvals: plan.options.approvals,
+    // Who may approve, and the maintenance window (#23): absent in plans before it, so those runs replay as they did.
+    ...(plan.options.gates && { gates: plan.options.gates }),
+    ...(plan.options.window && { window: plan.options.window }),
+    starter: input.requestedBy,
+    // Notifications (#23): a plan without notify: schedules none, so older runs replay unchanged.
+    ...(plan.notify && { notify: plan.notify }),
     steps: planned.map((s) => ({ ...s, title: TITLES[s.id], skippable: SKIPPABLE.has(s.id) })),
   });
   const fleet = new Fleet(plan);
@@ -234,10 +240,20 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.step('convert-row-guids', async (s) => {
       const script = await fleet.script('convertRowGuids');
-      await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-        fleet.c('runScript', `convert-row-guids: ${script.file} on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site })),
+      // At most once per subscriber, recorded in its database (issue #20 §4); runs started before
+      // that replay the plain script runs.
+      if (!patched('convert-row-guids-once')) {
+        await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
+          fleet.c('runScript', `convert-row-guids: ${script.file} on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site })),
+        ));
+        s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
+        return;
+      }
+      const results = await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
+        fleet.c('convertRowGuids', `convert-row-guids: ${script.file} once on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site }), workflowInfo().firstExecutionRunId),
       ));
-      s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
+      const earlier = results.filter((r) => !r.ran);
+      s.note(`${script.file} ran on ${results.length - earlier.length} subscribers${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}`);
     });
 
     await run.step('prepare-scripts', async (s) => {

@@ -24,6 +24,8 @@ import {
   addSchedule,
   backupDatabase,
   distributorServer,
+  distributorOfServer,
+  distributorOfSubscription,
   failedMerge,
   mergeBlocked,
   scheduledBeside,
@@ -35,6 +37,7 @@ import {
   findServer,
   LAB_RETENTION_DAYS,
   findSubscription,
+  fixGenerationZeroRows,
   killSessions,
   mergeSubscription,
   nextRandom,
@@ -51,6 +54,7 @@ import {
 import { runLabScript } from './script.js';
 import { requestChange, serveRequests, type LabChange } from './requests.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
+import { ROWGUID_MARKS } from '../ports.js';
 
 export type { LabChange } from './requests.js';
 import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabText } from './store.js';
@@ -70,6 +74,8 @@ export interface LabAdmin {
   addConflicts(n: number): Promise<void>;
   /** What a DBA does in the conflict viewer; returns how many were resolved. */
   resolveConflicts(): Promise<number>;
+  /** What a DBA does after a failed validation: tablediff's fix script for the generation-0 rows; returns the copies written. */
+  fixGenerationZeroRows(): Promise<number>;
   setFaults(faults: Partial<LabFaults>): Promise<void>;
   /** Side effects per database (backups, script runs, subscription creations, …). */
   counters(): Promise<Record<string, SideEffectCounters>>;
@@ -264,6 +270,11 @@ class LabRuntime {
             error = err;
           }
           if (!error && fault) error = fault.error;
+          const lost = s.conditions?.lostReplies;
+          if (!error && lost && lost.times > 0 && lost.op === name && (lost.match === undefined || target.includes(lost.match))) {
+            lost.times -= 1;
+            error = new SqlError(TRANSIENT_ERRORS[2]![0], `${TRANSIENT_ERRORS[2]![1]} (lab: reply lost after ${name} ${target} did its work)`);
+          }
         }
         s.accounting.push({ op: name, target, start, end: Date.now(), outcome: error ? 'error' : 'ok' });
         // The newest 15,000 to 20,000 entries: cut in chunks, so the file's copy of the log is
@@ -311,6 +322,12 @@ class LabRuntime {
           if (!found) throw unknownServer(server);
           return { server: found.name, version: found.version, edition: found.edition, agentRunning: found.agentRunning, isSysadmin: true };
         }),
+      distributorOf: (server) =>
+        op('distributorOf', server, (s) => sitesOfServer(s, server), (s) => {
+          if (!findServer(s, server)) throw unknownServer(server);
+          const name = distributorOfServer(s, server);
+          return name === undefined ? { installed: false } : { installed: true, server: name };
+        }),
       databaseVersion: (db) => op('databaseVersion', where(db), atDb(db), (s) => findDatabase(s, db).productVersion),
       activeSessions: (db) =>
         op('activeSessions', where(db), atDb(db), (s) => {
@@ -335,8 +352,13 @@ class LabRuntime {
             const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
             const agent = `${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server}`;
             if (!found?.agent) throw new SqlError(14262, `The specified @job_name ('${agent}') does not exist.`);
-            // The merge agent's job runs on the distributor's SQL Server Agent.
-            const distributor = findServer(s, distributorServer(s));
+            // The merge agent's job runs on the SQL Server Agent of its publisher's distributor
+            // (a branch publisher's own, by default); a publisher without one has no such job.
+            const distributorName = distributorOfSubscription(s, found);
+            if (distributorName === undefined) {
+              throw new Error(`no merge agent for ${agent}: ${sub.publisher.server} has no distributor installed (lab: conditions.branchDistributor missing)`);
+            }
+            const distributor = findServer(s, distributorName);
             if (distributor && !distributor.agentRunning) throw new SqlError(22022, 'SQLServerAgent is not currently running so it cannot be notified of this action.');
             const startTime = new Date(Date.now() - this.cached.latencyMs * this.scale).toISOString();
             const beside = scheduledBeside(s, found);
@@ -469,6 +491,42 @@ class LabRuntime {
           if ('failed' in snap) return { ready: false, failure: snap.failed };
           return { ready: s.clock >= snap.readyAt };
         }),
+      rowGuidConversionMarks: (db) =>
+        op('rowGuidConversionMarks', where(db), atDb(db), (s) => {
+          const props = findDatabase(s, db).extendedProperties ?? {};
+          const started = props[ROWGUID_MARKS.started];
+          const done = props[ROWGUID_MARKS.done];
+          return { ...(started !== undefined && { started }), ...(done !== undefined && { done }) };
+        }),
+      markRowGuidConversion: (db, phase, value) =>
+        op('markRowGuidConversion', `${phase} ${where(db)}`, atDb(db), (s) => {
+          const d = findDatabase(s, db);
+          d.extendedProperties ??= {};
+          d.extendedProperties[ROWGUID_MARKS[phase]] ??= value;
+        }),
+      markForValidation: (sub) =>
+        op('markForValidation', `${sub.publication} ${where(sub.subscriber)}`, atDb(sub.publisher), (s) => {
+          const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
+          if (!found) throw new SqlError(20021, 'The subscription could not be found.');
+          found.validation = { ...found.validation, requested: true };
+        }),
+      validationState: (sub) =>
+        op('validationState', `${sub.publication} ${where(sub.subscriber)}`, atDb(sub.publisher), (s) => {
+          const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
+          if (!found) throw new SqlError(20021, 'The subscription could not be found.');
+          const v = found.validation ?? {};
+          return {
+            ...(v.lastValidated !== undefined && { lastValidated: v.lastValidated }),
+            ...(v.attempted !== undefined && { attempted: v.attempted }),
+            alerts: (s.validationAlerts ?? []).filter((a) => a.subscription === found.key).map((a) => ({ alertId: a.alertId, passed: a.code === 20575, article: a.article, text: a.text })),
+          };
+        }),
+      replicationAddedRowGuids: (publisher) =>
+        op('replicationAddedRowGuids', where(publisher), atDb(publisher), (s) =>
+          Object.values(findDatabase(s, publisher).publications)
+            .filter((p) => p.addedRowGuids)
+            .flatMap((p) => p.articles.map((article) => ({ publication: p.name, article }))),
+        ),
       writeCanary: (publisher, token) => op('writeCanary', where(publisher), atDb(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
       readCanary: (db, token) => op('readCanary', where(db), atDb(db), (s) => readCanary(findDatabase(s, db), token)),
     };
@@ -517,6 +575,7 @@ class LabRuntime {
           s.conflicts = kept;
           return n;
         }, true),
+      fixGenerationZeroRows: () => this.admin(fixGenerationZeroRows, true),
       setFaults: (faults) =>
         this.admin((s) => {
           s.faults = { ...s.faults, ...faults };

@@ -12,6 +12,7 @@ import type { DbRef, UpgradePlan } from '../../plan/types.js';
 import type { BackupRecord, Conflict, MergeSession } from '../ports.js';
 import { SqlError } from '../ports.js';
 import { isEarlierThan } from '../../plan/version.js';
+import { distributorOf, publishingSites } from '../../plan/upgrade.js';
 
 export const LAB_FORMAT = 1;
 
@@ -31,6 +32,8 @@ export interface Row {
   home: string;
   /** A subscriber copy still carrying its pre-8.3.253.0 GUID (byte-swapped against the publisher's). */
   legacyGuid?: true;
+  /** Converted by ConvertRowGuids.sql (kept only under conditions.rowGuidScriptToggles: a second run swaps it back). */
+  convertedGuid?: true;
 }
 
 export interface LabPublication {
@@ -44,6 +47,8 @@ export interface LabPublication {
    * `readyAt`, or its Snapshot Agent failed. Absent: ready (publications from before the run).
    */
   snapshot?: { readyAt: number } | { failed: string };
+  /** sysmergearticles.preserve_rowguidcol = 0 for its articles: replication added their rowguid column (KB 2646528). */
+  addedRowGuids?: boolean;
 }
 
 export interface LabDatabase extends DbRef {
@@ -56,6 +61,8 @@ export interface LabDatabase extends DbRef {
   publications: Record<string, LabPublication>;
   /** ProfileData keys the background service still has to upgrade (pre-8.3 upgrades only). */
   backgroundQueue: string[];
+  /** replup's database-level extended properties (ConvertRowGuids marks), name → value. */
+  extendedProperties?: Record<string, string>;
   /** Next number for primary keys of rows inserted here (`<site index>-<n>`). */
   nextPk: number;
   siteIndex: number;
@@ -83,6 +90,11 @@ export interface LabSubscription {
   schedule?: { scheduleId: number; name: string; enabled: boolean; everyTicks: number; lastFiredAt: number };
   /** Row keys (`table/pk`) changed since the last merge: upload at the subscriber, download at the publisher. */
   pending: { upload: Record<string, PendingKind>; download: Record<string, PendingKind> };
+  /**
+   * Merge validation (issue #20 §1): marked by sp_validatemergesubscription, done by the next merge;
+   * sysmergesubscriptions.last_validated / attempted_validate as lab clock stamps (ISO 8601).
+   */
+  validation?: { requested?: boolean; lastValidated?: string; attempted?: string };
 }
 
 export interface LabHost {
@@ -143,6 +155,10 @@ export interface LabState {
   from: string;
   to: string;
   seed: number;
+  /** msdb.dbo.sysreplicationalerts rows of merge validations: 20574 failed (per article), 20575 passed. */
+  validationAlerts?: { alertId: number; subscription: string; code: 20574 | 20575; article: string; text: string }[];
+  /** Rows in generation 0 (conditions.generationZeroRows): at one copy only, never counted as pending, never merged. */
+  generationZero?: { db: string; table: string; pk: string }[];
   /** PRNG state of the fleet's own behaviour (users, GUIDs). */
   rng: number;
   /** PRNG state of fault injection, kept apart so faults do not change what users do. */
@@ -173,6 +189,11 @@ export interface LabState {
   accounting: AccountingEntry[];
   /** The distributor's server (absent in labs made before it was recorded: the publisher's). */
   distributor?: string;
+  /**
+   * Each publishing server's distributor as the server itself knows it (sp_get_distributor), null
+   * when none is installed; absent in labs made before it was recorded: `distributor` for all.
+   */
+  distributors?: Record<string, string | null>;
   conditions?: LabConditions;
   nextScheduleId?: number;
   /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
@@ -190,6 +211,12 @@ export interface LabConditions {
   expiringSubscriptions?: number;
   /** The distributor's SQL Server Agent is stopped: no merge agent job can start. */
   distributorAgentStopped?: boolean;
+  /**
+   * The first branch publisher (a site publishing to its own recovery database) as its own
+   * distributor with its SQL Server Agent stopped, or with no distributor installed: its Data
+   * subscription's merge agent cannot run (issue #18 §3, a distributor per publishing site).
+   */
+  branchDistributor?: 'agentStopped' | 'missing';
   /** Merge agent jobs run on their schedules between replup's operations (Config every 7 ticks, Data every 40). */
   scheduledJobs?: boolean;
   /** A new publication's snapshot is ready only this many lab ticks after the publication script. */
@@ -205,6 +232,24 @@ export interface LabConditions {
   settledConflicts?: number;
   /** Failed changes (download insert failed, PK violation) recorded before the run and never resolved: a person must. */
   unsettledConflicts?: number;
+  /**
+   * Rows in generation 0 at the first subscriber of the Data publication (issue #20 §1):
+   * sp_showpendingchanges "does not include rows in generation 0", and the lab's merges leave them
+   * too *(inferred: no page defines generation 0)*, so "0 pending" says quiet while the copies differ.
+   */
+  generationZeroRows?: number;
+  /** Replication added the Data publication's rowguid column (preserve_rowguidcol = 0): dropping the publication drops it (KB 2646528). */
+  replicationAddedRowGuids?: boolean;
+  /**
+   * ConvertRowGuids.sql swaps every row's GUID bytes, converted or not, so a second run undoes the
+   * first (issue #20 §4: "a conversion run twice may undo itself"). Absent: it converts legacy rows only.
+   */
+  rowGuidScriptToggles?: boolean;
+  /**
+   * Lost replies (issue #20 §4): the first `times` calls of operation `op` whose target contains
+   * `match` do their work, then the connection drops (10054) before the caller hears of it.
+   */
+  lostReplies?: { op: string; match?: string; times: number };
 }
 
 /** The lab's default publication retention: sp_addmergepublication's @retention default, 14 days. */
@@ -377,10 +422,12 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
     calls: {},
     accounting: [],
     distributor: plan.distributor.server,
+    distributors: Object.fromEntries(publishingSites(plan).map((site) => [site.server, distributorOf(plan, site).server])),
     ...(opts.conditions && { conditions: opts.conditions }),
   };
   const legacyGuids = isEarlierThan(plan.from, ROWGUID_THRESHOLD);
-  for (const server of new Set([...plan.sites.map((s) => s.server), plan.distributor.server])) {
+  const distributorServers = publishingSites(plan).map((site) => distributorOf(plan, site).server);
+  for (const server of new Set([...plan.sites.map((s) => s.server), plan.distributor.server, ...distributorServers])) {
     const site = plan.sites.find((s) => s.server === server);
     state.servers[server] = { version: site?.sqlVersion ?? '15.0.2000.5', edition: site?.edition ?? 'Enterprise Edition (64-bit)', agentRunning: true };
   }
@@ -483,7 +530,113 @@ function applyConditions(state: LabState, c: LabConditions): void {
     const name = distributorServer(state);
     if (state.servers[name]) state.servers[name]!.agentRunning = false;
   }
+  if (c.branchDistributor) {
+    const branch = Object.values(state.databases).find((d) => d.role === 'publisher-subscriber' && d.mergePublished);
+    if (!branch) throw new Error('conditions.branchDistributor needs a plan with branches (a branch publisher)');
+    if (c.branchDistributor === 'missing') state.distributors = { ...state.distributors, [branch.server]: null };
+    else {
+      const own = distributorOfServer(state, branch.server);
+      if (own && state.servers[own]) state.servers[own]!.agentRunning = false;
+    }
+  }
   addHistoryConflicts(state, c.settledConflicts ?? 0, c.unsettledConflicts ?? 0, new Date(now - 3 * DAY_MS).toISOString());
+  addGenerationZeroRows(state, c.generationZeroRows ?? 0);
+  if (c.replicationAddedRowGuids) {
+    for (const p of state.plan.publications.filter((x) => x.kind === 'Data')) {
+      const pub = findPublication(state.databases[p.publisher]!, p.name);
+      if (pub) pub.addedRowGuids = true;
+    }
+  }
+}
+
+/** Rows a bulk load wrote at one subscriber without merge tracking them (generation 0): in the ledger, in no pending list. */
+function addGenerationZeroRows(state: LabState, n: number): void {
+  const p = state.plan.publications.find((x) => x.kind === 'Data' && x.subscribers.length > 0);
+  if (!p || n <= 0) return;
+  const db = state.databases[p.subscribers[0]!]!;
+  const table = TABLE_FOR_KIND.Data;
+  for (let i = 0; i < n; i++) {
+    const pk = `${db.siteIndex}-${db.nextPk++}`;
+    const content = `bulk-loaded at ${db.key} in generation 0 (${i})`;
+    db.tables[table]![pk] = { rowguid: newGuid(state), content, home: db.key };
+    state.ledger[rowKey(table, pk)] = { content, at: 0, home: db.key };
+    (state.generationZero ??= []).push({ db: db.key, table, pk });
+  }
+}
+
+/**
+ * The DBA's fix for rows merge does not carry (tablediff's fix script, applied at each copy that
+ * lacks them): every generation-0 row copied, rowguid and content, to the other copies of its
+ * replica set. Returns how many copies were written.
+ */
+export function fixGenerationZeroRows(state: LabState): number {
+  let written = 0;
+  for (const g of state.generationZero ?? []) {
+    const row = state.databases[g.db]?.tables[g.table]?.[g.pk];
+    if (!row) continue;
+    for (const member of replicaSet(state, g.table, g.db)) {
+      const rows = state.databases[member]?.tables[g.table];
+      if (!rows || member === g.db || rows[g.pk]) continue;
+      rows[g.pk] = { ...row };
+      written += 1;
+    }
+  }
+  state.generationZero = [];
+  return written;
+}
+
+/** A row as merge validation's binary checksum sees it *(inferred)*: a legacy GUID is the same 16 bytes in another byte order. */
+function validatedRow(row: Row): string {
+  return `${row.legacyGuid ? swapGuidBytes(row.rowguid) : row.rowguid}\u0000${row.content}`;
+}
+
+/**
+ * The tables of a subscription's publication whose copies differ between publisher and subscriber
+ * (row count, or any row's key, rowguid or content), leaving out rows still on their way (pending
+ * either way in `inFlight`). Merge validation reports per table, never per row.
+ */
+export function differingTables(state: LabState, sub: LabSubscription, inFlight: ReadonlySet<string> = new Set()): string[] {
+  const pubDb = state.databases[sub.publisherKey]!;
+  const subDb = state.databases[sub.subscriberKey]!;
+  const out: string[] = [];
+  for (const table of findPublication(pubDb, sub.publication)?.articles ?? []) {
+    const a = pubDb.tables[table] ?? {};
+    const b = subDb.tables[table] ?? {};
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)].filter((pk) => !inFlight.has(rowKey(table, pk))));
+    for (const pk of keys) {
+      const x = a[pk];
+      const y = b[pk];
+      if (!x || !y || validatedRow(x) !== validatedRow(y)) {
+        out.push(table);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The lab clock as a datetime: validation stamps differ whenever the clock moved. */
+const stamp = (state: LabState) => new Date(Date.UTC(2026, 0, 1) + state.clock * 1000).toISOString();
+
+/** Merge validation at the end of a merge session: row counts and checksums per article, recorded like SQL Server does. */
+function validateAfterMerge(state: LabState, sub: LabSubscription): void {
+  if (!sub.validation?.requested) return;
+  const subDb = state.databases[sub.subscriberKey]!;
+  const at = stamp(state);
+  const differs = differingTables(state, sub);
+  sub.validation = { ...sub.validation, requested: false, attempted: at, ...(differs.length === 0 && { lastValidated: at }) };
+  const alerts = (state.validationAlerts ??= []);
+  const next = () => (alerts[alerts.length - 1]?.alertId ?? 0) + 1;
+  for (const table of findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles ?? []) {
+    const failed = differs.includes(table);
+    alerts.push({
+      alertId: next(),
+      subscription: sub.key,
+      code: failed ? 20574 : 20575,
+      article: table,
+      text: `Subscriber '${subDb.server}', subscription to article '${table}' in publication '${sub.publication}' ${failed ? 'failed' : 'passed'} data validation.`,
+    });
+  }
 }
 
 /** Conflict rows from before the run, recorded at createdAt: settled update conflicts first, then failed changes. */
@@ -518,6 +671,23 @@ function addHistoryConflicts(state: LabState, settled: number, unsettled: number
 
 export function distributorServer(state: LabState): string {
   return state.distributor ?? state.databases[state.plan.publisher]?.server ?? state.plan.publisher.split('/')[0]!;
+}
+
+/** A server's distributor as it knows it (sp_get_distributor); undefined when none is installed. */
+export function distributorOfServer(state: LabState, server: string): string | undefined {
+  if (!state.distributors) {
+    // Labs made before each server knew its own: every publisher used the one distributor.
+    const publishes = state.plan.publications.some((p) => sameName(state.databases[p.publisher]?.server ?? '', server));
+    return publishes ? distributorServer(state) : undefined;
+  }
+  const name = Object.keys(state.distributors).find((x) => sameName(x, server));
+  return (name !== undefined && state.distributors[name]) || undefined;
+}
+
+/** Where a subscription's push merge agent job runs: its publisher's distributor (undefined: none installed). */
+export function distributorOfSubscription(state: LabState, sub: LabSubscription): string | undefined {
+  const publisher = state.databases[sub.publisherKey];
+  return publisher ? distributorOfServer(state, publisher.server) : distributorServer(state);
 }
 
 /** The agent job's schedule the vendor scripts give a push subscription (Config every 5 minutes, Data daily). */
@@ -571,11 +741,13 @@ export function failedMerge(state: LabState, sub: LabSubscription, agent: string
  */
 function runSchedules(state: LabState): string[] {
   if (!state.conditions?.scheduledJobs) return [];
-  if (!state.servers[distributorServer(state)]?.agentRunning) return [];
   const changed: string[] = [];
   for (const sub of Object.values(state.subscriptions)) {
     const sch = sub.schedule;
     if (!sch?.enabled || !sub.agent || state.clock - sch.lastFiredAt < sch.everyTicks) continue;
+    // Its job runs on its publisher's distributor's SQL Server Agent.
+    const distributor = distributorOfSubscription(state, sub);
+    if (distributor === undefined || !state.servers[distributor]?.agentRunning) continue;
     sch.lastFiredAt = state.clock;
     const now = new Date().toISOString();
     if (mergeBlocked(state, sub)) continue;
@@ -860,6 +1032,7 @@ export function mergeSubscription(state: LabState, sub: LabSubscription, agent: 
     if (applyRow(state, sub, pubDb, subDb, table, pk, 'download', download)) trackChange(state, subDb.key, key, kind, sub.key);
   }
   counters(state, subDb.key).mergeRuns += 1;
+  validateAfterMerge(state, sub);
   sub.lastSyncAt = new Date().toISOString();
   const session = {
     subscription: sub.key,
@@ -919,6 +1092,11 @@ export function removeReplication(state: LabState, db: LabDatabase): boolean {
   // Pending changes live in the merge metadata: removing it forgets every change not merged yet.
   for (const s of doomed) delete state.subscriptions[s.key];
   forgetSubscriptionIndex(state);
+  // A rowguid column replication added goes with the publication (KB 2646528); the next publication
+  // adds a new one, whose newsequentialid() default gives the publisher's rows new GUIDs *(lab: at once)*.
+  for (const pub of Object.values(db.publications).filter((p) => p.addedRowGuids)) {
+    for (const table of pub.articles) for (const row of Object.values(db.tables[table] ?? {})) row.rowguid = newGuid(state);
+  }
   db.publications = {};
   db.mergePublished = false;
   if (had) {
@@ -977,8 +1155,18 @@ export function readCanary(db: LabDatabase, token: string): boolean {
 /** ConvertRowGuids on one table of a subscriber: legacy GUIDs get the publisher's byte order; converted rows stay. */
 export function convertRowGuids(state: LabState, db: LabDatabase, table: string): number {
   let converted = 0;
+  const toggles = state.conditions?.rowGuidScriptToggles === true;
   for (const row of Object.values(db.tables[table] ?? {})) {
+    if (toggles && row.convertedGuid) {
+      // Converted by an earlier run: the swap makes it legacy again.
+      row.rowguid = swapGuidBytes(row.rowguid);
+      row.legacyGuid = true;
+      delete row.convertedGuid;
+      converted += 1;
+      continue;
+    }
     if (!row.legacyGuid) continue;
+    if (toggles) row.convertedGuid = true;
     row.rowguid = swapGuidBytes(row.rowguid);
     delete row.legacyGuid;
     converted += 1;

@@ -5,9 +5,11 @@
 import type { CredentialRef, Credentials, DbRef } from '../../plan/types.js';
 import { DEFAULT_WINDOWS_ACCOUNT } from '../../plan/upgrade.js';
 import {
+  ROWGUID_MARKS,
   SqlError,
   type BackupRecord,
   type Conflict,
+  type DistributorFacts,
   type MergeAgentJob,
   type MergeSession,
   type PendingChanges,
@@ -21,6 +23,7 @@ import {
   type SubscriptionRef,
   type SubscriptionState,
   type UserSession,
+  type ValidationState,
 } from '../ports.js';
 import { includeFromDir } from '../sqlcmd/files.js';
 import { includesFrom, parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
@@ -376,6 +379,11 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
         isSysadmin: Number(r.is_sysadmin) === 1,
       };
     },
+    async distributorOf(server): Promise<DistributorFacts> {
+      const r = (await rows(server, sql.distributorOfServer()))[0] ?? {};
+      const name = text(r['distribution server']);
+      return { installed: Number(r.installed) === 1, ...(name && { server: name }) };
+    },
     async databaseVersion(db) {
       const r = (await rows(db.server, sql.productVersion(db.database, requireQuery(options.versionQuery, 'versionQuery', 'versionQuery'))))[0];
       const value = r ? Object.values(r)[0] : undefined;
@@ -452,7 +460,36 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       await query(distributor.server, sql.updateScheduleEnabled(scheduleId, enabled));
     },
     snapshotStatus,
+    // Merge validation (issue #20 §1): sysmergesubscriptions and sysreplicationalerts name the
+    // subscriber as replication knows it (@@SERVERNAME).
+    async markForValidation(sub) {
+      const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
+      await query(sub.publisher.server, sql.validateMergeSubscription(sub.publisher.database, sub.publication, subscriber));
+    },
+    async validationState(sub): Promise<ValidationState> {
+      const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
+      const dates = (await rows(sub.publisher.server, sql.mergeValidationDates(sub.publisher.database, sub.publication, subscriber)))[0];
+      const alerts = await rows(distributor.server, sql.mergeValidationAlerts(sub.publisher.database, sub.publication, subscriber));
+      return {
+        ...(dates?.last_validated != null && { lastValidated: isoTime(dates.last_validated) }),
+        ...(dates?.attempted_validate != null && { attempted: isoTime(dates.attempted_validate) }),
+        alerts: alerts.map((r) => ({ alertId: Number(r.alert_id), passed: Number(r.alert_error_code) === 20575, article: text(r.article), text: text(r.alert_error_text) })),
+      };
+    },
+    async replicationAddedRowGuids(publisher) {
+      return (await rows(publisher.server, sql.replicationAddedRowGuids(publisher.database))).map((r) => ({ publication: text(r.publication), article: text(r.article) }));
+    },
     runScript,
+    async rowGuidConversionMarks(db) {
+      const found = await rows(db.server, sql.rowGuidConversionMarks(db.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done));
+      const value = (name: string) => found.find((r) => text(r.name) === name)?.value;
+      const started = value(ROWGUID_MARKS.started);
+      const done = value(ROWGUID_MARKS.done);
+      return { ...(started != null && { started: text(started) }), ...(done != null && { done: text(done) }) };
+    },
+    async markRowGuidConversion(db, phase, value) {
+      await query(db.server, sql.addRowGuidConversionMark(db.database, ROWGUID_MARKS[phase], value));
+    },
     async writeCanary(publisher, token) {
       await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'), token));
     },

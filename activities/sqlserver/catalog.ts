@@ -175,6 +175,17 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
     inferred: 'a row whose subid equals its pubid stands for the publisher itself (statements.ts replicationState)',
   },
   {
+    name: 'dbo.sysreplicationalerts',
+    home: 'msdb',
+    url: `${SQL_DOCS}/system-tables/sysreplicationalerts-transact-sql`,
+    columns: [
+      'alert_id', 'status', 'agent_type', 'agent_id', 'error_id', 'alert_error_code', 'time', 'publisher', 'publisher_db',
+      'publication', 'publication_type', 'subscriber', 'subscriber_db', 'article', 'destination_object', 'source_object',
+      'alert_error_text',
+    ],
+    inferred: "which server's msdb receives a merge validation's rows is not stated: the distributor's for push subscriptions (its merge agent runs there)",
+  },
+  {
     name: 'dbo.sysjobsteps',
     home: 'msdb',
     url: `${SQL_DOCS}/system-tables/dbo-sysjobsteps-transact-sql`,
@@ -272,9 +283,25 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
       'device_type', 'physical_block_size', 'mirror',
     ],
   },
+  {
+    name: 'sys.extended_properties',
+    home: 'any',
+    url: `${SQL_DOCS}/system-catalog-views/extended-properties-catalog-views-sys-extended-properties`,
+    // class 0 = Database ("If class is 0, major_id is always 0").
+    columns: ['class', 'class_desc', 'major_id', 'minor_id', 'name', 'value'],
+  },
 ];
 
 export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
+  {
+    // Read 2026-12-05 (MicrosoftDocs/sql-docs sp-get-distributor-transact-sql.md): no arguments.
+    name: 'sys.sp_get_distributor',
+    home: 'any',
+    url: `${SQL_DOCS}/system-stored-procedures/sp-get-distributor-transact-sql`,
+    parameters: [],
+    resultColumns: ['installed', 'distribution server', 'distribution db installed', 'is distribution publisher', 'has remote distribution publisher'],
+    inferred: 'the page names it without a schema; it is called as sys.sp_get_distributor like the other system procedures, and distribution server is NULL when installed is 0',
+  },
   {
     name: 'dbo.sp_start_job',
     home: 'msdb',
@@ -297,6 +324,12 @@ export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
     url: `${SQL_DOCS}/system-stored-procedures/sp-showpendingchanges-transact-sql`,
     parameters: ['@destination_server', '@publication', '@article', '@show_rows'],
     resultColumns: ['destination_server', 'pub_name', 'destination_db_name', 'is_dest_subscriber', 'article_name', 'pending_deletes', 'pending_ins_and_upd', 'is_delete', 'rowguid'],
+  },
+  {
+    name: 'sys.sp_validatemergesubscription',
+    home: 'replicated',
+    url: `${SQL_DOCS}/system-stored-procedures/sp-validatemergesubscription-transact-sql`,
+    parameters: ['@publication', '@subscriber', '@subscriber_db', '@level'],
   },
   {
     name: 'sys.sp_dropmergesubscription',
@@ -334,6 +367,13 @@ export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
     url: `${SQL_DOCS}/system-stored-procedures/sp-executesql-transact-sql`,
     parameters: ['@stmt', '@params'],
     passesParameters: true,
+  },
+  {
+    // "If all object types and names are null, the property belongs to the current database itself."
+    name: 'sys.sp_addextendedproperty',
+    home: 'any',
+    url: `${SQL_DOCS}/system-stored-procedures/sp-addextendedproperty-transact-sql`,
+    parameters: ['@name', '@value', '@level0type', '@level0name', '@level1type', '@level1name', '@level2type', '@level2name'],
   },
 ];
 

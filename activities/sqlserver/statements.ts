@@ -43,6 +43,16 @@ export function serverFacts(): Statement {
   ]);
 }
 
+/**
+ * Whether a distributor is installed for this server and which server it is (sp_get_distributor's
+ * result set: installed, distribution server, distribution db installed, …). It runs "on any
+ * database" of the server asked, so from master. It names no distribution database: the plan's is
+ * checked where it is used.
+ */
+export function distributorOfServer(): Statement {
+  return statement(['EXEC sys.sp_get_distributor;']);
+}
+
 /** Per-database facts: RCSI, merge publishing, who may connect. */
 export function databaseFacts(database: string): Statement {
   return statement(
@@ -193,6 +203,80 @@ export function conflicts(database: string, publication: string): Statement {
       'ORDER BY c.MSrepl_create_time;',
     ],
     { publication },
+  );
+}
+
+// ---- convergence proof (issue #20 §1-2; docs/research/convergence-sources.md) -------------------
+
+/**
+ * Marks one subscription for merge validation; the merge agent validates at its next run ("This
+ * marks the selected subscription for validation", Validate Replicated Data). Level 3, rowcount and
+ * binary checksum: "The value of 3 is the recommended value" (Merge Agent -Validate), and "Binary
+ * checksum can be used with any published table" where level 2 cannot validate tables with column
+ * filters or dropped/added columns. At the publisher, in the publication database.
+ * learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-validatemergesubscription-transact-sql
+ */
+export function validateMergeSubscription(publisherDb: string, publication: string, subscriber: Subscriber): Statement {
+  return statement(
+    [`${proc(publisherDb, 'sp_validatemergesubscription')} @publication = @publication, @subscriber = @subscriber, @subscriber_db = @subscriberDb, @level = 3;`],
+    { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+  );
+}
+
+/**
+ * The subscription's validation dates at the publisher: last_validated ("the last successful
+ * validation of Subscriber data") and attempted_validate ("the last datetime that validation was
+ * attempted"). *(inferred)* a merge after the mark that moves attempted_validate but not
+ * last_validated failed validation (sysmergesubscriptions-transact-sql does not describe the pair).
+ */
+export function mergeValidationDates(publisherDb: string, publication: string, subscriber: Subscriber): Statement {
+  const db = quoteIdent(publisherDb);
+  return statement(
+    [
+      'SELECT s.last_validated, s.attempted_validate',
+      `FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
+      'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND s.subid <> s.pubid;',
+    ],
+    { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+  );
+}
+
+/**
+ * The subscription's data validation alerts in msdb: 20574 "Subscriber has failed data validation"
+ * (one per article: "subscription to article 'X' … failed data validation"), 20575 passed; agent_type
+ * 4 = Merge Agent. Use Alerts for Replication Agent Events says both write sysreplicationalerts.
+ * *(inferred)* a push subscription's merge agent runs at the distributor, so its msdb holds them.
+ */
+export function mergeValidationAlerts(publisherDb: string, publication: string, subscriber: Subscriber): Statement {
+  return statement(
+    [
+      'SELECT ra.alert_id, ra.alert_error_code, ra.article, CAST(ra.alert_error_text AS nvarchar(4000)) AS alert_error_text',
+      'FROM msdb.dbo.sysreplicationalerts AS ra',
+      'WHERE ra.agent_type = 4 AND ra.alert_error_code IN (20574, 20575)',
+      '  AND ra.publisher_db = @publisherDb AND ra.publication = @publication AND ra.subscriber = @subscriber AND ra.subscriber_db = @subscriberDb',
+      'ORDER BY ra.alert_id;',
+    ],
+    { publisherDb, publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+  );
+}
+
+/**
+ * The articles of this database's own publications whose ROWGUIDCOL replication added
+ * (sysmergearticles.preserve_rowguidcol = 0: "0 means that replication added the ROWGUIDCOL column").
+ * Dropping the publication drops that column (KB 2646528), so its row GUIDs do not survive removal.
+ */
+export function replicationAddedRowGuids(database: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'IF OBJECT_ID(@articlesTable) IS NOT NULL',
+      '  SELECT p.name AS publication, a.name AS article',
+      `  FROM ${db}.dbo.sysmergearticles AS a JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+      '  WHERE a.preserve_rowguidcol = 0 AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+      '  ORDER BY p.name, a.name;',
+      'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
+    ],
+    { database, articlesTable: `${db}.dbo.sysmergearticles` },
   );
 }
 
@@ -379,4 +463,34 @@ export function snapshotAgentLastRun(distributionDb: string, publisherDb: string
 /** The names of the merge agents the distributor runs (MSmerge_agents.name), to tell their sessions from users'. */
 export function mergeAgentNames(distributionDb: string): Statement {
   return statement([`SELECT a.name FROM ${quoteIdent(distributionDb)}.dbo.MSmerge_agents AS a;`]);
+}
+
+// ---- convert-row-guids -----------------------------------------------------------------------
+
+/**
+ * replup's record that ConvertRowGuids.sql started / finished on this database: database-level
+ * extended properties ("If all object types and names are null, the property belongs to the current
+ * database itself", sp_addextendedproperty; class 0 = Database in sys.extended_properties).
+ */
+export function rowGuidConversionMarks(database: string, started: string, done: string): Statement {
+  return statement(
+    [
+      'SELECT ep.name, CAST(ep.value AS nvarchar(4000)) AS value',
+      `FROM ${quoteIdent(database)}.sys.extended_properties AS ep`,
+      'WHERE ep.class = 0 AND ep.name IN (@started, @done);',
+    ],
+    { started, done },
+  );
+}
+
+/** Adds one such mark unless it is there (sp_addextendedproperty refuses a property that exists). */
+export function addRowGuidConversionMark(database: string, name: string, value: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      `IF NOT EXISTS (SELECT 1 FROM ${db}.sys.extended_properties AS ep WHERE ep.class = 0 AND ep.name = @name)`,
+      `  ${proc(database, 'sp_addextendedproperty')} @name = @name, @value = @value;`,
+    ],
+    { name, value },
+  );
 }

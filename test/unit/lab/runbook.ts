@@ -154,6 +154,8 @@ export interface RunbookMistakes {
   leaveBackgroundServicesRunning?: boolean;
   /** Create the subscriptions right after the publication scripts, without waiting for the snapshot. */
   skipSnapshotWait?: boolean;
+  /** Converts one subscriber's row GUIDs instead of running ConvertRowGuids.sql once through the port (e.g. through an activity). */
+  convertRowGuids?: (db: DbRef) => Promise<void>;
 }
 
 /** The upgrade, step by step through the ports. Returns the canary's arrival per subscriber. */
@@ -187,7 +189,8 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   // 6. From before 8.3.253.0: convert the subscribers' row GUIDs.
   if (isEarlierThan(plan.from, '8.3.253.0') && !mistakes.skipRowGuidConversion) {
     for (const s of subscriberSites) {
-      await sql.runScript(ref(s), script('ConvertRowGuids.sql', { SubscriberServer: s.server, SubscriberDatabase: s.database }));
+      if (mistakes.convertRowGuids) await mistakes.convertRowGuids(ref(s));
+      else await sql.runScript(ref(s), script('ConvertRowGuids.sql', { SubscriberServer: s.server, SubscriberDatabase: s.database }));
     }
   }
   // 8. Re-enable: publications on the publisher, then subscriptions rewritten to sync type none.

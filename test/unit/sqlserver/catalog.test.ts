@@ -19,6 +19,7 @@ const JOB = '6F9619FF-8B86-D011-B42D-00C04FC964FF';
 /** One call of every statement function (the test below fails when one is missing). */
 const STATEMENTS: Record<string, sql.Statement[]> = {
   serverFacts: [sql.serverFacts()],
+  distributorOfServer: [sql.distributorOfServer()],
   databaseFacts: [sql.databaseFacts(DB)],
   userSessions: [sql.userSessions(DB)],
   killSession: [sql.killSession(53)],
@@ -49,6 +50,12 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   publicationSnapshotReady: [sql.publicationSnapshotReady(DB, 'Config')],
   snapshotAgentLastRun: [sql.snapshotAgentLastRun('distribution', DB, 'Config')],
   mergeAgentNames: [sql.mergeAgentNames('distribution')],
+  validateMergeSubscription: [sql.validateMergeSubscription(DB, 'Data', SUB)],
+  mergeValidationDates: [sql.mergeValidationDates(DB, 'Data', SUB)],
+  mergeValidationAlerts: [sql.mergeValidationAlerts(DB, 'Data', SUB)],
+  replicationAddedRowGuids: [sql.replicationAddedRowGuids(DB)],
+  rowGuidConversionMarks: [sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done')],
+  addRowGuidConversionMark: [sql.addRowGuidConversionMark(DB, 'replup.convertRowGuids.started', 'run 1')],
 };
 
 describe('every statement function', () => {
@@ -272,7 +279,8 @@ describe('the catalog', () => {
   const objects = [...CATALOG_TABLES, ...CATALOG_PROCEDURES];
 
   it("gives each object the Microsoft page it was read from, once, with no column or parameter twice", () => {
-    for (const o of objects) expect(o.url, o.name).toMatch(/^https:\/\/learn\.microsoft\.com\/en-us\/sql\/relational-databases\/[a-z-]+\/[a-z0-9-]+-transact-sql$/);
+    // sys.extended_properties' page is named extended-properties-catalog-views-sys-extended-properties (no -transact-sql).
+    for (const o of objects) expect(o.url, o.name).toMatch(/^https:\/\/learn\.microsoft\.com\/en-us\/sql\/relational-databases\/[a-z-]+\/[a-z0-9-]+(-transact-sql|-catalog-views-sys-extended-properties)$/);
     expect(new Set(objects.map((o) => o.name)).size).toBe(objects.length);
     for (const t of CATALOG_TABLES) expect(new Set(t.columns).size, t.name).toBe(t.columns.length);
     for (const p of CATALOG_PROCEDURES) expect(new Set(p.parameters).size, p.name).toBe(p.parameters.length);

@@ -1,0 +1,112 @@
+// ConvertRowGuids.sql at most once per subscriber (issue #20 §4). The lab's script here swaps every
+// row's GUID bytes (a second run undoes the first) and the reply of the first ConvertRowGuids run
+// is lost after the work is done. Activities are called as Temporal's retry policy would call them:
+// again after a retryable failure, never after a non-retryable one.
+import { ApplicationFailure } from '@temporalio/activity';
+import { describe, expect, it } from 'vitest';
+import { ROWGUID_MARKS } from '../../../activities/ports.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
+import type { Lab } from '../../../activities/lab/index.js';
+import type { DbRef, UpgradePlan } from '../../../plan/types.js';
+import { failing, labsPerTest, runUpgradeByHand } from '../lab/runbook.js';
+
+const lab = labsPerTest();
+/** The lab counts one conversion per table the script updates: ConvertRowGuids.sql updates PersonalizationGroup and ProfileData. */
+const PER_RUN = 2;
+const LOST_REPLY = { rowGuidScriptToggles: true, lostReplies: { op: 'runScript', match: 'ConvertRowGuids', times: 1 } } as const;
+
+/** Temporal's retry policy, in short: a retryable failure runs the activity again (at most 5 times). */
+async function withRetries<T>(call: () => Promise<T>, failures: ApplicationFailure[] = []): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure)) throw err;
+      failures.push(err);
+      if (err.nonRetryable || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function activitiesOn(l: Lab, plan: UpgradePlan) {
+  const acts = createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts }));
+  const ctx: FleetContext = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, distributor: plan.distributor };
+  const prepared = await acts.prepareScripts(ctx, plan.scripts.files, true);
+  const found = prepared.find((p) => p.file === 'ConvertRowGuids.sql')!;
+  return { acts, ctx, script: { file: found.file, rewrite: found.rewrite, sha256: found.sha256 } };
+}
+
+/** Rows of a subscriber whose rowguid is not the publisher's for the same key: what a person compares. */
+async function unconverted(l: Lab, db: DbRef): Promise<number> {
+  const s = await l.admin.state();
+  const pub = Object.values(s.databases).find((d) => d.role === 'publisher')!;
+  const sub = Object.values(s.databases).find((d) => d.server === db.server && d.database === db.database)!;
+  let differ = 0;
+  for (const [table, rows] of Object.entries(pub.tables)) {
+    for (const [pk, row] of Object.entries(rows)) if (sub.tables[table]?.[pk] && sub.tables[table]![pk]!.rowguid !== row.rowguid) differ += 1;
+  }
+  return differ;
+}
+
+describe('convert-row-guids after a lost reply', () => {
+  it('the old step (runScript, retried) runs the conversion twice on that subscriber and undoes it: no-conflicting-rows fails', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        await withRetries(() => acts.runScript(ctx, db, script, {}));
+      },
+    });
+    const counters = await l.admin.counters();
+    expect(Object.values(counters).map((c) => c.rowGuidConversions).filter((n) => n > 0).sort()).toEqual([PER_RUN, 2 * PER_RUN]);
+    expect(await failing(l)).toContain('no-conflicting-rows');
+  });
+
+  it('the new step marks the subscriber before running, parks on the uncertain one instead of running it again, and goes on once a person has checked', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    const parked: { db: DbRef; failure: ApplicationFailure }[] = [];
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        const failures: ApplicationFailure[] = [];
+        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1'), failures).catch((err: ApplicationFailure) => err);
+        if (!(r instanceof ApplicationFailure)) {
+          expect(r).toEqual({ db, ran: true });
+          return;
+        }
+        parked.push({ db, failure: r });
+        // The person: every row carries the publisher's rowguid, so the conversion ran; they say so.
+        expect(await unconverted(l, db)).toBe(0);
+        await l.sql.markRowGuidConversion(db, 'done', 'checked by the DBA');
+        // The step retried: nothing runs again.
+        await expect(acts.convertRowGuids(ctx, db, script, {}, 'run-1')).resolves.toEqual({ db, ran: false, mark: 'checked by the DBA' });
+      },
+    });
+    expect(parked).toHaveLength(1);
+    const { db, failure } = parked[0]!;
+    expect(failure.type).toBe('ConversionUncertain');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`ConvertRowGuids.sql started on ${db.server}/${db.database} (run run-1 at `);
+    expect(failure.message).toContain(`EXEC [${db.database}].sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}'`);
+    expect(failure.message).toContain(`EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`);
+    const counters = await l.admin.counters();
+    expect(Object.values(counters).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
+
+  it('a subscriber marked done is not converted again by a later attempt (a retried step, a new run)', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        await expect(acts.convertRowGuids(ctx, db, script, {}, 'run-1')).resolves.toEqual({ db, ran: true });
+        const again = await acts.convertRowGuids(ctx, db, script, {}, 'run-2');
+        expect(again).toMatchObject({ db, ran: false });
+        expect(again.mark).toMatch(/^run run-1 at /);
+        expect(await unconverted(l, db)).toBe(0);
+      },
+    });
+    expect(Object.values(await l.admin.counters()).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
+});
