@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
 import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
-import { assessSubscriptions, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
+import { assessSubscriptions, distributorProblem, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
 import { quoteIdent } from './sqlserver/quote.js';
 import { addedRowGuidStopMessage, judgeValidation, type SubscriptionValidation } from './convergence.js';
@@ -144,6 +144,20 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       }
       if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), FailureType.preflight);
       return facts;
+    },
+
+    /**
+     * preflight: a publishing site's server has the distributor the plan says for it (issue #18 §3:
+     * a branch publisher distributes for itself unless the plan names another).
+     */
+    async checkDistributor(ctx: FleetContext, site: DbRef, planned: DbRef) {
+      const port = await sql(ctx);
+      const found = await withHeartbeat(() => port.distributorOf(site.server));
+      // Compared by the name replication knows the planned distributor by (HOST,PORT in a plan is not @@SERVERNAME).
+      const expected = found.installed ? await withHeartbeat(() => port.replicationName(planned.server)) : planned.server;
+      const problem = distributorProblem(site, found, expected, planned);
+      if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.preflight);
+      return found;
     },
 
     /**

@@ -12,6 +12,7 @@ import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
 import { recordSchedules, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
+import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/convergence.js';
 import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
 
@@ -125,6 +126,11 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         ));
         warnings.push(...checked.flatMap((c) => c.warnings));
       }
+      // A rowguid column replication added does not survive removal (issue #20 §2); runs started
+      // before this check replay without it.
+      if (patched('preflight-added-rowguids')) {
+        await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('checkRowGuidColumns', `preflight: rowguid columns replication added on ${where(p)}`, ref(p))));
+      }
       fleet.prepared = await fleet.call('prepareScripts', 'preflight: scripts present and rewritable', plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
       let paused = 0;
       if (beforeTheDrain) {
@@ -190,6 +196,12 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         if (conflicts.stop) throw ApplicationFailure.nonRetryable(conflictStopMessage('sync-until-quiet', conflicts.stop), 'ConflictsFound');
         quiet = round.moved === 0 && round.conflicts === 0 && round.pending === 0 ? quiet + 1 : 0;
         s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`);
+      }
+      // Quiet rounds are progress, not proof: pending counts leave out generation-0 rows (issue #20 §1).
+      if (patched('validate-before-removal')) {
+        const proof = await fleet.validate(s, 'sync-until-quiet', 'before-removal');
+        run.progress.facts.validatedBeforeRemoval = proof;
+        s.note(`${rounds.length} rounds, the last ${quiet} quiet; ${convergenceNote(proof)}`);
       }
     });
 
@@ -320,7 +332,9 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           'VerificationFailed',
         );
       }
-      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}`);
+      const proof = patched('validate-after-re-enable') ? await fleet.validate(s, 'verify-replication', 'after-re-enable') : undefined;
+      if (proof) run.progress.facts.validatedAfterReEnable = proof;
+      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}`);
     });
 
     await run.step('restore-service', async (s) => {
@@ -525,6 +539,25 @@ class Fleet {
       }
     }
     return { round, moved, conflicts, pending };
+  }
+
+  /**
+   * The convergence proof: every subscription marked for merge validation and merged (Config ones,
+   * then Data ones: never both merges of a subscriber at once); parks the step, naming subscriptions
+   * and tables, when a copy differs or was not validated.
+   */
+  async validate(s: StepContext, step: string, point: ProofPoint): Promise<SubscriptionValidation[]> {
+    const results: SubscriptionValidation[] = [];
+    for (const kind of ['Config', 'Data'] as const) {
+      results.push(
+        ...(await this.fan(s, `${step}/validate/${kind}`, this.subscriptions(kind).map((sub) =>
+          this.c('validateSubscription', `${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`, sub),
+        ))),
+      );
+    }
+    const stop = convergenceStopMessage(point, results);
+    if (stop) throw ApplicationFailure.nonRetryable(stop, 'CopiesDiffer');
+    return results;
   }
 
   /**

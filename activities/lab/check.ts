@@ -1,6 +1,6 @@
 // The lab's verdict after an upgrade ("nothing lost"), and its printable fleet summary. Pure.
 import { BACKGROUND_SERVICE } from '../ports.js';
-import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, replicaSet, splitRowKey } from './model.js';
+import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey } from './model.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 
 export interface Invariant {
@@ -78,7 +78,27 @@ export function labVerdict(state: LabState): LabVerdict {
 
 /** What a completed upgrade promises (the chaos runs and `lab check` of an upgraded lab hold it to this). */
 export function checkLab(state: LabState): Invariant[] {
-  return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), versionsAtTarget(state), replicationEnabled(state), backgroundServices(state), servingAgain(state)];
+  return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), copiesValidatedIdentical(state), versionsAtTarget(state), replicationEnabled(state), backgroundServices(state), servingAgain(state)];
+}
+
+/**
+ * What merge validation would find now (issue #20 §1): every subscription's tables identical to the
+ * publisher's (keys, rowguids, content), rows still on their way (pending either way) left out.
+ * A subscription without a snapshot never compares rows again: a difference here stays.
+ */
+function copiesValidatedIdentical(state: LabState): Invariant {
+  const problems: string[] = [];
+  const subs = Object.values(state.subscriptions);
+  for (const sub of subs) {
+    const inFlight = new Set([...Object.keys(sub.pending.upload), ...Object.keys(sub.pending.download)]);
+    const tables = differingTables(state, sub, inFlight);
+    if (tables.length) problems.push(`${sub.publication} → ${sub.subscriberKey}: ${tables.join(', ')} differ from ${sub.publisherKey}`);
+  }
+  return {
+    name: 'copies-validated-identical',
+    description: "every subscriber's copy of each published table identical to the publisher's (what merge validation checks)",
+    ...summarize(problems, `${subs.length} subscriptions hold the publisher's rows`),
+  };
 }
 
 /** Nothing lost while replication is intact: every row users wrote holds its content where it was written. */
