@@ -81,7 +81,7 @@ export class RunNotifier {
     if (every === undefined || !this.settings?.events.includes('reminder')) return;
     const stillWaiting = () => this.waits === seq && s.status.startsWith('awaiting-');
     // A durable timer per reminder, named in the UI; it ends early when the wait ends.
-    while (!(await condition(() => !stillWaiting(), `${every} minutes`, { summary: `notify: remind every ${every} min while ${s.id} is ${s.status}` }))) {
+    while (!(await condition(() => !stillWaiting(), Math.round(every * 60_000), { summary: `notify: remind every ${every} min while ${s.id} is ${s.status}` }))) {
       this.send('reminder', s, since);
     }
   }
