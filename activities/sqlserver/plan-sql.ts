@@ -3,9 +3,11 @@
 // (activities/upgrade.ts) and the adapter (adapter.ts) send them. Pure: no connection, no file read.
 // Values only a running step knows (a session id, a job id, @@SERVERNAME) are shown as <…>.
 import { DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../../plan/steps.js';
+import { distributorOf } from '../../plan/upgrade.js';
 import type { DbRef, Site, UpgradePlan, UpgradeStepId } from '../../plan/types.js';
 import { backupFilePath } from './backup-file.js';
 import * as sql from './statements.js';
+import { ROWGUID_MARKS } from '../ports.js';
 import { expandScriptVariables } from '../sqlcmd/variables.js';
 
 /** One statement on the server's pool (database master) or, for scripts, on one dedicated connection. */
@@ -130,6 +132,37 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
       ),
     ]);
 
+  /**
+   * The convergence proof (issue #20 §1), per subscription: what the publisher and the distributor
+   * record of its validations, the mark; then its merge agent runs (as in a sync round) and both
+   * are read again.
+   */
+  const validation = (): SentStatement[] =>
+    subscriptions.flatMap((s): SentStatement[] => {
+      const subscriber = { server: '', database: s.subscriber.database };
+      const runtime = { subscriber: replicationName(s.subscriber.server) };
+      return [
+        {
+          purpose: "each subscription's validation dates at the publisher (last_validated, attempted_validate): before the mark, and after its merge",
+          ...pooled(s.publisher.server),
+          statement: sql.mergeValidationDates(s.publisher.database, s.publication, subscriber),
+          runtime,
+        },
+        {
+          purpose: "its merge agent's validation alerts in the distributor's msdb (20574 failed, per table; 20575 passed): before and after",
+          ...pooled(dist.server),
+          statement: sql.mergeValidationAlerts(s.publisher.database, s.publication, subscriber),
+          runtime,
+        },
+        {
+          purpose: 'mark it for merge validation, row counts and binary checksums (its merge agent validates at the run replup starts next)',
+          ...pooled(s.publisher.server),
+          statement: sql.validateMergeSubscription(s.publisher.database, s.publication, subscriber),
+          runtime,
+        },
+      ];
+    });
+
   /** Per kind of statement, every database in removal order: the output lists each statement once with its places. */
   const removal = (): SentStatement[] => {
     const order = [...plan.sites.filter((s) => s.role !== 'subscriber'), ...plan.sites.filter((s) => s.role === 'subscriber')];
@@ -187,8 +220,22 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
         ...(plan.sites.some((s) => s.server.toLowerCase() === dist.server.toLowerCase())
           ? []
           : [{ purpose: 'the same of the distributor, on a server of its own', ...pooled(dist.server), statement: sql.serverFacts() }]),
+        // A branch publisher's distributor when the plan puts it on a server of its own.
+        ...[...new Set(publishers.map((p) => distributorOf(plan, p).server))]
+          .filter((server) => server.toLowerCase() !== dist.server.toLowerCase() && !plan.sites.some((s) => s.server.toLowerCase() === server.toLowerCase()))
+          .map((server) => ({ purpose: "the same of a branch publisher's distributor, on a server of its own", ...pooled(server), statement: sql.serverFacts() })),
+        ...[...new Set(publishers.map((p) => p.server))].map((server) => ({
+          purpose: "each publishing server's distributor (sp_get_distributor): installed, and the one the plan names for it",
+          ...pooled(server),
+          statement: sql.distributorOfServer(),
+        })),
         ...plan.sites.map((s) => ({ purpose: `the Personalization Server version of each database (versionQuery): it must be ${plan.from}`, ...pooled(s.server), statement: sql.productVersion(s.database, versionQuery) })),
         ...publishers.map((p) => ({ purpose: "each publisher's merge subscriptions: present, active, push, merged within the retention period", ...pooled(p.server), statement: sql.mergeSubscriptionHealth(p.database) })),
+        ...publishers.map((p) => ({
+          purpose: 'articles whose rowguid column replication added (preserve_rowguidcol = 0): removal would drop it (KB 2646528), so preflight stops',
+          ...pooled(p.server),
+          statement: sql.replicationAddedRowGuids(p.database),
+        })),
         ...schedules('pause each enabled schedule for the run (recorded above, restored in restore-service or on abort)', false, 'for each enabled schedule'),
       ],
     },
@@ -211,8 +258,9 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     'sync-until-quiet': {
       notes: [
         `Each round: for each subscription, Config ones first, then Data ones, its merge agent runs and what is pending is counted; then the conflicts. Rounds repeat until ${plan.options.sync.quietRounds} in a row are quiet (at most ${plan.options.sync.maxRounds}).`,
+        'Then the convergence proof (pending counts leave out generation-0 rows): each subscription is marked for validation and its merge agent runs once more, Config ones first; a table out of sync stops the step.',
       ],
-      statements: syncRound(),
+      statements: [...syncRound(), ...validation()],
     },
     backup: {
       notes: [],
@@ -243,10 +291,25 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     },
     'stop-background-services': { notes: ["No SQL: the plan's hosts.stopService command runs for each personalization server."], statements: [] },
     'convert-row-guids': {
-      notes: [],
-      statements: subscriberSites.map((s) =>
-        script(`${plan.scripts.files.convertRowGuids} on each subscriber`, s, plan.scripts.files.convertRowGuids, vars({ subscriber: s })),
-      ),
+      notes: ["At most once per subscriber: replup's marks (database-level extended properties) are read first; started without done stops the step for a person, done skips the script."],
+      statements: subscriberSites.flatMap((s): SentStatement[] => [
+        { purpose: 'has ConvertRowGuids started / finished here? (before, and after the started mark, to verify)', ...pooled(s.server), statement: sql.rowGuidConversionMarks(s.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done) },
+        {
+          purpose: 'mark the conversion started',
+          ...pooled(s.server),
+          statement: sql.addRowGuidConversionMark(s.database, ROWGUID_MARKS.started, 'run'),
+          runtime: { value: "N'run <run id> at <time>'" },
+          only: 'if neither mark is there',
+        },
+        script(`${plan.scripts.files.convertRowGuids} on each subscriber`, s, plan.scripts.files.convertRowGuids, vars({ subscriber: s }), 'if neither mark is there'),
+        {
+          purpose: 'mark the conversion done',
+          ...pooled(s.server),
+          statement: sql.addRowGuidConversionMark(s.database, ROWGUID_MARKS.done, 'run'),
+          runtime: { value: "N'run <run id> at <time>'" },
+          only: 'after the script',
+        },
+      ]),
     },
     'prepare-scripts': { notes: ['No SQL: the subscription scripts are read and rewritten on the worker.'], statements: [] },
     'enable-replication': {
@@ -285,7 +348,10 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
       ],
     },
     'verify-replication': {
-      notes: ['After the canary is written: one sync round, the statements of sync-until-quiet above, then the reads and the conflicts.'],
+      notes: [
+        'After the canary is written: one sync round, the statements of sync-until-quiet above, then the reads and the conflicts.',
+        'Then the convergence proof again, as after the quiet rounds: every subscription validated (row counts and binary checksums) through its merge agent.',
+      ],
       statements: [
         ...[...new Set(plan.publications.map((p) => p.publisher))].map((key): SentStatement => ({
           purpose: 'write the canary at each publisher (target.canary.write)',
@@ -298,6 +364,7 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
           statement: sql.canary(s.subscriber.database, canary?.read ?? '<target.canary.read: not in the plan>', 'replup-canary-<workflow id>-<run id>'),
         })),
         ...conflicts(),
+        ...validation(),
       ],
     },
     'restore-service': {

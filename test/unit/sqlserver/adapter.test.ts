@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SqlError, type SubscriptionRef } from '../../../activities/ports.js';
+import { ROWGUID_MARKS, SqlError, type SubscriptionRef } from '../../../activities/ports.js';
 import { backupFilePath, createSqlServerFleet, resolveLogin, type SqlServerFleetOptions } from '../../../activities/sqlserver/adapter.js';
 import { checkStatement } from '../../../activities/sqlserver/catalog.js';
 import { classifySqlError } from '../../../activities/sqlserver/classify.js';
@@ -473,6 +473,30 @@ describe('other operations', () => {
       return undefined;
     });
     expect(await port.snapshotStatus(PUB, 'Config')).toEqual(expected);
+  });
+
+  it("reads the ConvertRowGuids marks on a subscriber's database and adds one where the subscriber is", async () => {
+    const marks = sql.rowGuidConversionMarks('PS', ROWGUID_MARKS.started, ROWGUID_MARKS.done);
+    const { port, connections } = fleet((_server, s) => {
+      if (same(s, marks)) return [[{ name: ROWGUID_MARKS.started, value: 'run r1 at 2026-12-05T07:00:00.000Z' }]];
+      if (same(s, sql.addRowGuidConversionMark('PS', ROWGUID_MARKS.done, 'run r1'))) return [];
+      return undefined;
+    });
+    expect(await port.rowGuidConversionMarks(SUB)).toEqual({ started: 'run r1 at 2026-12-05T07:00:00.000Z' });
+    expect(connections.calls.at(-1)).toMatchObject({ server: SUB.server });
+    await port.markRowGuidConversion(SUB, 'done', 'run r1');
+    expect(connections.calls.at(-1)).toMatchObject({ server: SUB.server, params: { name: ROWGUID_MARKS.done, value: 'run r1' } });
+  });
+
+  // sp_get_distributor's result set (sp-get-distributor-transact-sql): column names with spaces.
+  it.each([
+    ['its own distributor', [{ installed: 1, 'distribution server': 'BRANCHHOST', 'distribution db installed': 1, 'is distribution publisher': 1, 'has remote distribution publisher': 0 }], { installed: true, server: 'BRANCHHOST' }],
+    ['none installed', [{ installed: 0, 'distribution server': null, 'distribution db installed': 0, 'is distribution publisher': 0, 'has remote distribution publisher': 0 }], { installed: false }],
+    ['no row (a login that may not see it)', [], { installed: false }],
+  ])("reads a publishing server's distributor from sp_get_distributor, on that server: %s", async (_name, recordset, expected) => {
+    const { port, connections } = fleet((_server, s) => (same(s, sql.distributorOfServer()) ? [recordset] : undefined));
+    expect(await port.distributorOf('BRANCHHOST,1433')).toEqual(expected);
+    expect(connections.calls).toEqual([{ server: 'BRANCHHOST,1433', sql: 'EXEC sys.sp_get_distributor;', params: {} }]);
   });
 
   it('reads server facts', async () => {

@@ -53,6 +53,14 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     expect(facts.agentRunning).toBe(agent?.status === 4);
   });
 
+  // distributorOfServer: sys.sp_get_distributor, its columns installed and distribution server.
+  it("reads the server's distributor: a server with a distribution database is its own *(inferred)*, any other names one elsewhere or none", async () => {
+    const found = await fleet.distributorOf(server);
+    const own = (await raw.request().query('SELECT CAST(@@SERVERNAME AS nvarchar(128)) AS name')).recordset[0]?.name as string;
+    if (isDistributor) expect(found).toEqual({ installed: true, server: own });
+    else expect(found.installed ? found.server?.toLowerCase() : undefined).not.toBe(own.toLowerCase());
+  });
+
   // userSessions, and mergeAgentNames on the distribution database (agents' sessions are not users').
   it('lists user sessions of a database (not its own)', async (ctx) => {
     if (!isDistributor) ctx.skip();
@@ -106,6 +114,23 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     expect(conflicts.every((c) => c.verdict === 'settled' || c.verdict === 'needs-person')).toBe(true);
     expect(typeof (await fleet.snapshotStatus(db, publication!)).ready).toBe('boolean');
     expect((await fleet.mergeSubscriptions(db)).every((x) => x.retentionDays >= 0)).toBe(true);
+  });
+
+  // rowGuidConversionMarks, addRowGuidConversionMark (sys.extended_properties, sp_addextendedproperty) on a scratch database.
+  it('marks ConvertRowGuids started and done on a database, once each (a second add keeps the first value)', async () => {
+    const name = `replup_live_${Date.now()}`;
+    await raw.request().query(`CREATE DATABASE [${name}]`);
+    try {
+      const db = { server, database: name };
+      expect(await fleet.rowGuidConversionMarks(db)).toEqual({});
+      await fleet.markRowGuidConversion(db, 'started', 'run r1');
+      await fleet.markRowGuidConversion(db, 'started', 'run r2');
+      expect(await fleet.rowGuidConversionMarks(db)).toEqual({ started: 'run r1' });
+      await fleet.markRowGuidConversion(db, 'done', 'run r1');
+      expect(await fleet.rowGuidConversionMarks(db)).toEqual({ started: 'run r1', done: 'run r1' });
+    } finally {
+      await raw.request().query(`DROP DATABASE [${name}]`);
+    }
   });
 
   it('runs a script with sqlcmd defaults: QUOTED_IDENTIFIER OFF, GO n, one session', async () => {

@@ -54,6 +54,7 @@ describe('statements (golden)', () => {
       ),
       {},
     ],
+    ['distributorOfServer', sql.distributorOfServer(), 'EXEC sys.sp_get_distributor;', {}],
     [
       'databaseFacts',
       sql.databaseFacts(DB),
@@ -275,6 +276,21 @@ describe('statements (golden)', () => {
       { publisherDb: 'PS', publication: 'Config' },
     ],
     ['mergeAgentNames', sql.mergeAgentNames(DB), `SELECT a.name FROM ${Q}.dbo.MSmerge_agents AS a;`, {}],
+    [
+      'rowGuidConversionMarks',
+      sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done'),
+      lines('SELECT ep.name, CAST(ep.value AS nvarchar(4000)) AS value', `FROM ${Q}.sys.extended_properties AS ep`, 'WHERE ep.class = 0 AND ep.name IN (@started, @done);'),
+      { started: 'replup.convertRowGuids.started', done: 'replup.convertRowGuids.done' },
+    ],
+    [
+      'addRowGuidConversionMark',
+      sql.addRowGuidConversionMark(DB, 'replup.convertRowGuids.started', "run x'; DROP DATABASE y; --"),
+      lines(
+        `IF NOT EXISTS (SELECT 1 FROM ${Q}.sys.extended_properties AS ep WHERE ep.class = 0 AND ep.name = @name)`,
+        `  EXEC ${Q}.sys.sp_addextendedproperty @name = @name, @value = @value;`,
+      ),
+      { name: 'replup.convertRowGuids.started', value: "run x'; DROP DATABASE y; --" },
+    ],
   ];
 
   it.each(cases)('%s', (_name, statement, expectedSql, expectedParams) => {
