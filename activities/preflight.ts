@@ -17,7 +17,7 @@
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql .
 import type { DbRef } from '../plan/types.js';
 import { compareVersions } from '../plan/version.js';
-import type { MergeAgentJob, SubscriptionHealth } from './ports.js';
+import type { DistributorFacts, MergeAgentJob, SubscriptionHealth } from './ports.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -120,6 +120,24 @@ export function versionOrderProblems(pairs: { publisher: ServerVersion; subscrib
     }
   }
   return [...problems];
+}
+
+/**
+ * A publishing server's distributor as the server reports it (sp_get_distributor,
+ * https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-get-distributor-transact-sql)
+ * against the plan's for that site; `expected` is the plan's distributor named as replication
+ * knows it (@@SERVERNAME), `planned` as the plan writes it. Undefined when they agree.
+ */
+export function distributorProblem(site: DbRef, found: DistributorFacts, expected: string, planned: DbRef): string | undefined {
+  const at = `${site.server}/${site.database}`;
+  const fix = site.server.toLowerCase() === planned.server.toLowerCase() ? '' : ` (the plan names ${planned.server}/${planned.database})`;
+  if (!found.installed || !found.server) {
+    return `${site.server} publishes ${at} but has no distributor installed (sp_get_distributor: installed 0)${fix}: the merge agent jobs of its subscriptions have nowhere to run; configure distribution for it as the vendor's SetMasterUp does (the distributor and the master), or name the distributor it uses in the plan, then retry preflight`;
+  }
+  if (!same(found.server, expected)) {
+    return `${site.server} publishes ${at} through the distributor ${found.server}, the plan says ${planned.server}/${planned.database}: its merge agent jobs run at ${found.server}; write distributor: { server: ${found.server} } for this site in the plan (distributor: for the central publisher, branches[].distributor: for a branch), then retry preflight`;
+  }
+  return undefined;
 }
 
 /** Every database's product version is the plan's `from` (issue #21: a fleet already at the target stops here). */
