@@ -34,6 +34,7 @@ export const EXAMPLES: Record<string, Example[]> = {
   start: [
     { line: 'replup start plan.yaml', says: 'validate, launch; prints the workflow id and its Web UI link' },
     { line: 'replup start plan.yaml --wait', says: 'and follow it: exit 0 completed, 1 failed, 3 waiting for you' },
+    { line: 'replup start plan.yaml --at 2026-12-05T22:00+01:00 --not-after 2026-12-06T04:00+01:00', says: 'start when the maintenance window opens; nothing from remove-replication on begins after it closes' },
   ],
   status: [
     { line: 'replup status', says: 'the step table of the only running upgrade' },
@@ -102,8 +103,8 @@ export const COMMAND_TABLE: TableRow[] = [
   { synopsis: '`plan validate <file> [--json]`', summary: 'every problem of a plan at once, `file:line:column path: message`', commands: ['plan', 'plan validate'] },
   { synopsis: '`plan show <file> [--json] [--sql]`', summary: 'the steps that apply and why, the fleet; `--sql` the statements each step sends', commands: ['plan show'] },
   {
-    synopsis: '`start <plan> [--wait] [--json]`',
-    summary: "validate, then launch the plan's runbook; prints the workflow id and the Web UI link of the server it is connected to (`REPLUP_UI_URL` overrides); warns when the namespace keeps history less than 30 days",
+    synopsis: '`start <plan> [--wait] [--json] [--at T] [--not-after T]`',
+    summary: "validate, then launch the plan's runbook; prints the workflow id and the Web UI link of the server it is connected to (`REPLUP_UI_URL` overrides); warns when the namespace keeps history less than 30 days; `--at`/`--not-after`: the maintenance window",
     commands: ['start'],
   },
   { synopsis: '`status [id] [--json]`, `watch [id]`', summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3 (3 also when paused)', commands: ['status', 'watch'] },

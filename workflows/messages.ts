@@ -39,6 +39,8 @@ export interface DecisionRecord {
   kind: 'retry' | 'skip' | 'abort' | 'approve' | 'confirm' | 'pause' | 'resume' | 'connect-agent';
   step?: string;
   actor: string;
+  /** The Temporal client identity the caller declared (self-declared; README "Two-person approval"). */
+  identity?: string;
   reason?: string;
   at: string;
 }
@@ -77,6 +79,10 @@ export interface Progress {
   outcome?: string;
   /** Free-form per-runbook facts (sync rounds, verification results). */
   facts: Record<string, unknown>;
+  /** Since when the run waits for a person (a parked step, a gate, a manual step); absent otherwise. */
+  awaitingSince?: string;
+  /** The maintenance window (UTC instants), when the plan or `start --at/--not-after` gave one. */
+  window?: { at?: string; notAfter?: string };
 }
 
 export interface DecideInput {
@@ -84,11 +90,24 @@ export interface DecideInput {
   action: 'retry' | 'skip' | 'abort';
   reason: string;
   actor: string;
+  /** The caller's Temporal client identity (the CLI sends its own). */
+  identity?: string;
 }
 export interface ApproveInput {
   gate: string;
   actor: string;
   reason?: string;
+  identity?: string;
+}
+/**
+ * The Updates `retry`, `skip` and `abort`: a decision typed by hand in the Web UI's Update form
+ * (`{"step": "sync-until-quiet", "reason": "...", "actor": "anna"}`); `abort` may leave out the step.
+ */
+export interface StepDecisionInput {
+  step?: string;
+  reason: string;
+  actor: string;
+  identity?: string;
 }
 export interface ConfirmInput {
   step: string;
@@ -106,6 +125,10 @@ export const approveUpdate = defineUpdate<Progress, [ApproveInput]>('approve');
 export const confirmUpdate = defineUpdate<Progress, [ConfirmInput]>('confirm');
 export const pauseUpdate = defineUpdate<Progress, [ActorInput]>('pause');
 export const resumeUpdate = defineUpdate<Progress, [ActorInput]>('resume');
+// One Update per decision, each named as the CLI command is: what an operator types in the Web UI.
+export const retryUpdate = defineUpdate<Progress, [StepDecisionInput]>('retry');
+export const skipUpdate = defineUpdate<Progress, [StepDecisionInput]>('skip');
+export const abortUpdate = defineUpdate<Progress, [StepDecisionInput]>('abort');
 
 /** The outcome a runbook workflow returns. */
 export interface RunResult {

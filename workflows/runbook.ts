@@ -29,6 +29,9 @@ import {
   pauseUpdate,
   progressQuery,
   resumeUpdate,
+  retryUpdate,
+  skipUpdate,
+  abortUpdate,
   ReplupFleet,
   ReplupStatus,
   ReplupStep,
@@ -38,8 +41,13 @@ import {
   type RunResult,
   type RunStatus,
   type StepProgress,
+  type StepDecisionInput,
 } from './messages.js';
 import { boundedAll } from './bounded.js';
+import { RunNotifier } from './notify.js';
+import type { NotifySettings } from '../plan/notify.js';
+import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy, type GivenApproval } from './approval.js';
+import { WINDOW_GUARDS_FROM, windowClosed, type MaintenanceWindow } from '../plan/window.js';
 
 export { boundedAll };
 
@@ -74,6 +82,8 @@ export interface StepMemo {
   current: string | null;
   outcome: string | null;
   steps: [string, StepProgress['status'], number, string | null][];
+  /** The maintenance window, when the run has one (absent otherwise, so older runs' memos are unchanged). */
+  window?: MaintenanceWindow;
 }
 
 /** Thrown inside the run when an operator aborts; `Runbook.run` turns it into the `aborted` result. */
@@ -148,6 +158,19 @@ export class Runbook {
   private readonly approvals: Set<string>;
   private decision: DecideInput | undefined;
   private approved = new Set<string>();
+  /** Who may open each gate (the plan's options.approvals entries with approvers or minApprovals). */
+  private readonly gates: Record<string, GatePolicy>;
+  /** The approvals each gate has so far; it opens at its minApprovals. */
+  private readonly given = new Map<string, GivenApproval[]>();
+  /** Who started the run: a gate may refuse their approval (starterMayApprove). */
+  private readonly starter: string | undefined;
+  private readonly window: MaintenanceWindow | undefined;
+  /** Steps that do not begin after the window closed: from remove-replication on. */
+  private readonly windowGuarded = new Set<string>();
+  /** An operator chose to go on after the window closed (retry): later steps do not park for it again. */
+  private windowOverridden = false;
+  /** The step parked now because the window closed (skip is no answer to that). */
+  private parkedForWindow: string | undefined;
   private confirmed = new Map<string, string>();
   private paused = false;
   /** An abort asked for while the run was running or paused: it takes effect before the next activity. */
@@ -158,9 +181,31 @@ export class Runbook {
   private cleanup: ((why: string) => Promise<void>) | undefined;
   private lastAttrs = '';
   private lastMemo = '';
+  /** Notifications of the plan's `notify:` section; never awaited by a step (workflows/notify.ts). */
+  private readonly notifier: RunNotifier;
 
-  constructor(opts: { runbook: string; fleet: string; planName: string; steps: StepDef[]; approvals: string[] }) {
+  constructor(opts: {
+    runbook: string;
+    fleet: string;
+    planName: string;
+    steps: StepDef[];
+    approvals: string[];
+    /** Gates with approvers / minApprovals; a gate not here takes one approval from anyone. */
+    gates?: Record<string, GatePolicy>;
+    /** Who started the run (the workflow input's requestedBy). */
+    starter?: string;
+    window?: MaintenanceWindow;
+    /** The first step the window's end holds back (default remove-replication). */
+    windowFrom?: string;
+    /** The plan's `notify:` section. */
+    notify?: NotifySettings;
+  }) {
     this.approvals = new Set(opts.approvals);
+    this.gates = opts.gates ?? {};
+    this.starter = opts.starter;
+    this.window = opts.window?.notAfter !== undefined || opts.window?.at !== undefined ? opts.window : undefined;
+    const from = opts.steps.findIndex((s) => s.id === (opts.windowFrom ?? WINDOW_GUARDS_FROM));
+    if (from >= 0) for (const s of opts.steps.slice(from)) this.windowGuarded.add(s.id);
     this.progress = {
       runbook: opts.runbook,
       fleet: opts.fleet,
@@ -178,7 +223,9 @@ export class Runbook {
       })),
       decisions: [],
       facts: {},
+      ...(this.window && { window: this.window }),
     };
+    this.notifier = new RunNotifier(opts.notify, this.progress);
     this.gate_ = {
       inFlight: 0,
       beforeActivity: () => {
@@ -213,53 +260,77 @@ export class Runbook {
     };
     setHandler(progressQuery, () => this.progress);
 
-    setHandler(
-      decideUpdate,
-      (input) => {
-        const step = this.progress.steps.find((s) => s.id === input.step);
-        // Abort of a run that is running or paused (no step waits): it takes effect safely, after
-        // the activities already running and before the next one, with the runbook's cleanup.
-        if (input.action === 'abort' && !step?.status.startsWith('awaiting-')) this.abortRequest = input;
-        else this.decision = input;
-        this.record({ kind: input.action, step: input.step, actor: input.actor, reason: input.reason });
-        return this.progress;
-      },
-      {
-        validator: (input) => {
-          requireActor(input?.actor);
-          if (!['retry', 'skip', 'abort'].includes(input.action)) throw new Error(`unknown action "${input.action}": use retry, skip or abort`);
-          if (typeof input.reason !== 'string' || input.reason.trim() === '') {
-            throw new Error(`a reason is required to ${input.action} a step (--reason "...")`);
-          }
-          const step = this.progress.steps.find((s) => s.id === input.step);
-          if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
-          const waiting = this.progress.steps.find((s) => s.status.startsWith('awaiting-'));
-          const canAbortHere = input.action === 'abort' && step.status.startsWith('awaiting-');
-          if (input.action === 'abort' && !canAbortHere) {
-            if (this.finished()) throw new Error(`the run has ended (${this.progress.status}); there is nothing to abort`);
-            if (this.aborting) throw new Error('the run is already aborting: its cleanup is running');
-            if (this.abortRequest) throw new Error(`an abort is already on its way (by ${this.abortRequest.actor}): it takes effect after the activity that is running`);
-            const at = this.progress.current;
-            if (waiting) throw new Error(`the run is waiting at ${waiting.id} (${waiting.status}): abort --step ${waiting.id}`);
-            if (at !== undefined && input.step !== at) throw new Error(`the run is at ${at}, not ${input.step}: abort --step ${at}`);
-            return;
-          }
-          if (step.status !== 'awaiting-operator' && !canAbortHere) {
-            const now = waiting ? `; the run is waiting at ${waiting.id} (${waiting.status})` : '; no step is waiting for a decision';
-            throw new Error(`step ${input.step} is ${step.status}, not waiting for a decision${now}`);
-          }
-          if (input.action === 'skip' && !step.skippable) {
-            throw new Error(`step ${input.step} cannot be skipped: skipping it would risk data; retry it or abort the run`);
-          }
-        },
-      },
-    );
+    const decideHandler = (input: DecideInput) => {
+      const step = this.progress.steps.find((s) => s.id === input.step);
+      // Abort of a run that is running or paused (no step waits): it takes effect safely, after
+      // the activities already running and before the next one, with the runbook's cleanup.
+      if (input.action === 'abort' && !step?.status.startsWith('awaiting-')) this.abortRequest = input;
+      else this.decision = input;
+      this.record({ kind: input.action, step: input.step, actor: input.actor, reason: input.reason, ...(typeof input.identity === 'string' && { identity: input.identity }) });
+      return this.progress;
+    };
+    const decideValidator = (input: DecideInput) => {
+      requireActor(input?.actor);
+      if (!['retry', 'skip', 'abort'].includes(input.action)) throw new Error(`unknown action "${input.action}": use retry, skip or abort`);
+      if (typeof input.reason !== 'string' || input.reason.trim() === '') {
+        throw new Error(`a reason is required to ${input.action} a step (--reason "...")`);
+      }
+      const step = this.progress.steps.find((s) => s.id === input.step);
+      if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
+      const waiting = this.progress.steps.find((s) => s.status.startsWith('awaiting-'));
+      const canAbortHere = input.action === 'abort' && step.status.startsWith('awaiting-');
+      if (input.action === 'abort' && !canAbortHere) {
+        if (this.finished()) throw new Error(`the run has ended (${this.progress.status}); there is nothing to abort`);
+        if (this.aborting) throw new Error('the run is already aborting: its cleanup is running');
+        if (this.abortRequest) throw new Error(`an abort is already on its way (by ${this.abortRequest.actor}): it takes effect after the activity that is running`);
+        const at = this.progress.current;
+        if (waiting) throw new Error(`the run is waiting at ${waiting.id} (${waiting.status}): abort --step ${waiting.id}`);
+        if (at !== undefined && input.step !== at) throw new Error(`the run is at ${at}, not ${input.step}: abort --step ${at}`);
+        return;
+      }
+      if (step.status !== 'awaiting-operator' && !canAbortHere) {
+        const now = waiting ? `; the run is waiting at ${waiting.id} (${waiting.status})` : '; no step is waiting for a decision';
+        throw new Error(`step ${input.step} is ${step.status}, not waiting for a decision${now}`);
+      }
+      if (input.action === 'skip' && this.parkedForWindow === step.id) {
+        throw new Error(`step ${input.step} waits because the maintenance window closed: retry to go on anyway (recorded), or abort`);
+      }
+      if (input.action === 'skip' && !step.skippable) {
+        throw new Error(`step ${input.step} cannot be skipped: skipping it would risk data; retry it or abort the run`);
+      }
+    };
+    setHandler(decideUpdate, decideHandler, { validator: decideValidator });
+
+    // The same decisions as Updates named like the CLI commands, with the action in the name: what
+    // a person types in the Web UI's "Send an Update" form. `abort` without a step aborts where the
+    // run is, as `replup abort` does.
+    const fromStepDecision = (action: DecideInput['action'], input: StepDecisionInput | undefined): DecideInput => {
+      if (input === null || typeof input !== 'object') {
+        throw new Error(`${action} takes a JSON object, e.g. {"step": "${this.exampleStep()}", "reason": "why", "actor": "your name"}`);
+      }
+      const where = this.progress.steps.find((s) => s.status.startsWith('awaiting-'))?.id ?? this.progress.current ?? this.progress.steps.find((s) => s.status === 'pending')?.id;
+      const step = input.step ?? (action === 'abort' ? where : undefined);
+      if (step === undefined) throw new Error(`${action} needs the step that waits: {"step": "${this.exampleStep()}", "reason": "why", "actor": "your name"}`);
+      return { step, action, reason: input.reason, actor: input.actor, ...(typeof input.identity === 'string' && { identity: input.identity }) };
+    };
+    for (const [def, action] of [[retryUpdate, 'retry'], [skipUpdate, 'skip'], [abortUpdate, 'abort']] as const) {
+      setHandler(def, (input) => decideHandler(fromStepDecision(action, input)), { validator: (input) => decideValidator(fromStepDecision(action, input)) });
+    }
 
     setHandler(
       approveUpdate,
       (input) => {
-        this.approved.add(input.gate);
-        this.record({ kind: 'approve', step: input.gate, actor: input.actor, reason: input.reason });
+        const given = this.given.get(input.gate) ?? [];
+        given.push({ actor: input.actor, ...(typeof input.identity === 'string' && { identity: input.identity }) });
+        this.given.set(input.gate, given);
+        const policy = this.policyOf(input.gate);
+        if (gateOpen(policy, given)) this.approved.add(input.gate);
+        this.record({ kind: 'approve', step: input.gate, actor: input.actor, reason: input.reason, ...(typeof input.identity === 'string' && { identity: input.identity }) });
+        const step = this.progress.steps.find((s) => s.id === input.gate);
+        if (step) {
+          step.note = approvalNote(policy, given, this.starter);
+          setCurrentDetails(renderStepTable(this.progress));
+        }
         return this.progress;
       },
       {
@@ -273,6 +344,8 @@ export class Runbook {
           if (step?.status !== 'awaiting-approval') {
             throw new Error(`gate ${input.gate} is not waiting for approval (step is ${step?.status ?? 'unknown'})`);
           }
+          const problem = approvalProblem(input.gate, this.policyOf(input.gate), this.given.get(input.gate) ?? [], input.actor, this.starter);
+          if (problem) throw new Error(problem);
         },
       },
     );
@@ -330,11 +403,46 @@ export class Runbook {
     );
   }
 
+  private policyOf(gate: string): GatePolicy {
+    return this.gates[gate] ?? ANYONE_ONCE;
+  }
+
+  /** A step id for the examples in messages: the one that waits, else the first. */
+  private exampleStep(): string {
+    return this.progress.steps.find((s) => s.status.startsWith('awaiting-'))?.id ?? this.progress.steps[0]?.id ?? 'step';
+  }
+
+  /**
+   * The maintenance window's end: a step from remove-replication on does not begin after it. It
+   * parks with the reason; retry goes on anyway (on the record, and later steps do not ask again),
+   * abort runs the cleanup that is safe there.
+   */
+  private async holdForWindow(s: StepProgress): Promise<void> {
+    const w = this.window;
+    if (!w?.notAfter || this.windowOverridden || !this.windowGuarded.has(s.id) || !windowClosed(w, Date.now())) return;
+    s.lastError = `the maintenance window closed at ${w.notAfter} (now ${now()}): no step from ${[...this.windowGuarded][0]} on begins after it; retry to go on anyway (recorded), or abort`;
+    this.parkedForWindow = s.id;
+    const d = await this.waitForDecision(s);
+    this.parkedForWindow = undefined;
+    if (d.action === 'abort') {
+      s.endedAt = now();
+      throw new RunAborted(s.id, d.reason, d.actor);
+    }
+    this.windowOverridden = true;
+    s.note = `went on after the maintenance window closed (${d.actor}: ${d.reason})`;
+    s.lastError = undefined;
+    s.status = 'pending';
+    this.publish();
+  }
+
   private finished(): boolean {
     return ['completed', 'aborted', 'failed'].includes(this.progress.status);
   }
 
   private setStatus(status: RunStatus): void {
+    // Query state only (no command): metrics read how long a person has been awaited.
+    if (!status.startsWith('awaiting-')) delete this.progress.awaitingSince;
+    else if (status !== this.progress.status) this.progress.awaitingSince = now();
     this.progress.status = status;
     this.publish();
   }
@@ -360,6 +468,7 @@ export class Runbook {
       current: p.current ?? null,
       outcome: p.outcome ?? null,
       steps: p.steps.map((s) => [s.id, s.status, s.attempts, s.lastError ?? null]),
+      ...(p.window && { window: p.window }),
     };
     const memoText = JSON.stringify(memo);
     if (memoText !== this.lastMemo) {
@@ -389,6 +498,7 @@ export class Runbook {
     if (!s.applies) return undefined;
     await this.betweenSteps();
     this.progress.current = id;
+    await this.holdForWindow(s);
     s.startedAt = now();
     const ctx: StepContext = {
       note: (text) => {
@@ -446,6 +556,7 @@ export class Runbook {
     s.status = 'awaiting-operator';
     this.decision = undefined;
     this.setStatus('awaiting-operator');
+    this.notifier.waiting(s);
     await condition(() => this.decision?.step === s.id);
     const d = this.decision!;
     this.decision = undefined;
@@ -461,9 +572,12 @@ export class Runbook {
     if (!s.applies || !this.approvals.has(id)) return;
     await this.betweenSteps();
     this.progress.current = id;
+    await this.holdForWindow(s);
     s.status = 'awaiting-approval';
+    if (this.gates[id]) s.note = approvalNote(this.policyOf(id), this.given.get(id) ?? [], this.starter);
     this.decision = undefined;
     this.setStatus('awaiting-approval');
+    this.notifier.waiting(s);
     await condition(() => this.approved.has(id) || (this.decision?.step === id && this.decision.action === 'abort'));
     if (!this.approved.has(id)) {
       const d = this.decision!;
@@ -482,6 +596,7 @@ export class Runbook {
     s.note = instructions;
     this.decision = undefined;
     this.setStatus('awaiting-confirmation');
+    this.notifier.waiting(s);
     await condition(() => this.confirmed.has(id) || (this.decision?.step === id && this.decision.action === 'abort'));
     if (!this.confirmed.has(id)) {
       const d = this.decision!;
@@ -520,7 +635,9 @@ export class Runbook {
       this.progress.endedAt = now();
       this.progress.outcome = 'completed: every step done or not applicable';
       this.setStatus('completed');
+      this.notifier.ended('completed');
       await this.writeReport();
+      await this.notifier.settle();
       // Updates that arrived with the last step finish before the workflow completes.
       await condition(allHandlersFinished);
       return { status: 'completed', outcome: this.progress.outcome, progress: this.progress };
@@ -535,7 +652,9 @@ export class Runbook {
       for (const s of this.progress.steps) if (s.status === 'pending') s.status = 'aborted';
       this.progress.endedAt = now();
       this.setStatus('aborted');
+      this.notifier.ended('aborted');
       await this.writeReport();
+      await this.notifier.settle();
       return { status: 'aborted', outcome: this.progress.outcome, progress: this.progress };
     } finally {
       // Module state outlives the run in a reused workflow context: let go of this run's gate.
@@ -560,7 +679,9 @@ export class Runbook {
     this.progress.outcome = `failed${where}: ${message}`;
     this.progress.endedAt = now();
     this.setStatus('failed');
+    this.notifier.ended('failed');
     await this.writeReport();
+    await this.notifier.settle();
     throw ApplicationFailure.nonRetryable(message, 'WorkflowCodeError');
   }
 }
@@ -577,9 +698,11 @@ export function renderStepTable(p: Progress): string {
     return `| ${i + 1} | ${s.id} | ${s.status}${counter} | ${s.attempts} | ${cell(detail)} |`;
   });
   const decisions = p.decisions.map((d) => `- ${d.at} **${d.kind}**${d.step ? ` \`${d.step}\`` : ''} by ${cell(d.actor)}${d.reason ? `: ${cell(d.reason)}` : ''}`);
+  const window = p.window ? [`Maintenance window: ${p.window.at ? `from ${p.window.at}` : 'from the start'}${p.window.notAfter ? `, no step from remove-replication on begins after ${p.window.notAfter}` : ''}`, ''] : [];
   return [
     `**${p.planName}** — ${p.runbook} on ${p.fleet}: **${p.status}**${p.current ? ` at \`${p.current}\`` : ''}`,
     '',
+    ...window,
     '| # | step | status | attempts | detail |',
     '|---|------|--------|----------|--------|',
     ...rows,

@@ -6,7 +6,7 @@ import { approve, confirm, defaultActor, resolveRunId } from '../lib/runs.js';
 export const registerApprove: Register = (program) => {
   program
     .command('approve [id]')
-    .description('Approve a gated step (the plan lists its gates in options.approvals)')
+    .description('Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)')
     .requiredOption('--gate <step>', 'the gate that waits, e.g. remove-replication')
     .option('--reason <text>', 'why (recorded)')
     .option('--actor <name>', 'who approves (recorded)', defaultActor())
@@ -16,7 +16,11 @@ export const registerApprove: Register = (program) => {
       const runId = await resolveRunId(client, id);
       const p = await approve(client, runId, opts.gate, opts.reason, opts.actor);
       if (opts.json) process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
-      else process.stdout.write(`approved ${opts.gate} for ${runId} (by ${opts.actor})\n`);
+      else {
+        // With approvers in the plan the gate may need more: the step's note says how many and from whom.
+        const note = p.steps.find((s) => s.id === opts.gate)?.note;
+        process.stdout.write(`approved ${opts.gate} for ${runId} (by ${opts.actor})${note ? `: ${note}` : ''}\n`);
+      }
     });
   program
     .command('confirm [id]')

@@ -8,7 +8,8 @@ import type { AnyPlan } from '../../plan/registry.js';
 import type { Client } from '@temporalio/client';
 import { readPlanOrFail } from '../lib/plan-input.js';
 import { followRun } from '../lib/follow.js';
-import { EXIT } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
+import { parseWindowTime, startDelayMs, windowProblem, type MaintenanceWindow } from '../../plan/window.js';
 
 export const registerStart: Register = (program, setExit) => {
   program
@@ -16,11 +17,15 @@ export const registerStart: Register = (program, setExit) => {
     .description('Validate a plan and launch its runbook as a durable workflow')
     .option('--wait', 'wait until the run completes or needs an operator (exit 0, 1 or 3)')
     .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
+    .option('--at <time>', 'start when the maintenance window opens (ISO 8601 with offset, e.g. 2026-12-05T22:00+01:00); overrides options.window.at')
+    .option('--not-after <time>', 'no step from remove-replication on begins after this time (ISO 8601 with offset); overrides options.window.notAfter')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { wait?: boolean; actor: string; json?: boolean }) => {
-      const plan = await readPlanOrFail(file);
+    .action(async (file: string, opts: { wait?: boolean; actor: string; json?: boolean; at?: string; notAfter?: string }) => {
+      const plan = withWindow(await readPlanOrFail(file), opts, Date.now());
       const client = await connectClient();
-      const started = await startRunbook(client, plan, opts.actor);
+      const window = plan.runbook === 'em-personalization-upgrade' ? plan.options.window : undefined;
+      const delay = window ? startDelayMs(window, Date.now()) : 0;
+      const started = await startRunbook(client, plan, opts.actor, delay);
       // After the start: a warning must not stop a run, but the operator must read it.
       const short = await retentionWarning(client);
       if (short) process.stderr.write(`replup: warning: ${short}\n`);
@@ -28,7 +33,11 @@ export const registerStart: Register = (program, setExit) => {
         process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
         return;
       }
-      if (!opts.json) process.stdout.write(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
+      if (!opts.json) {
+        process.stdout.write(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
+        if (delay > 0) process.stdout.write(`  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; the Web UI shows it)\n`);
+        if (window?.notAfter) process.stdout.write(`  window: no step from remove-replication on begins after ${window.notAfter}\n`);
+      }
       if (opts.wait) {
         const code = await followRun(client, started.workflowId, { render: false, json: opts.json });
         setExit(code);
@@ -39,13 +48,45 @@ export const registerStart: Register = (program, setExit) => {
 };
 
 /** Each runbook's plan starts its own workflow; the plan's `runbook` field says which. */
-export function startRunbook(client: Client, plan: AnyPlan, actor: string): Promise<Started> {
+export function startRunbook(client: Client, plan: AnyPlan, actor: string, startDelay = 0): Promise<Started> {
   switch (plan.runbook) {
     case 'em-personalization-upgrade':
-      return startUpgrade(client, plan, actor);
+      return startUpgrade(client, plan, actor, { startDelayMs: startDelay });
     case 'bdb-replicant':
       return startBdbReplicant(client, plan, actor);
     case 'openedge-replication-startup':
       return startOpenEdge(client, plan, actor);
   }
+}
+
+/**
+ * The plan with `--at` / `--not-after` laid over its options.window, checked against the clock:
+ * a window that closed already is refused before anything starts; an `at` in the past starts now.
+ */
+export function withWindow(plan: AnyPlan, opts: { at?: string; notAfter?: string }, now: number): AnyPlan {
+  const given = opts.at !== undefined || opts.notAfter !== undefined;
+  if (plan.runbook !== 'em-personalization-upgrade') {
+    if (given) throw new UserError(`--at and --not-after apply to em-personalization-upgrade plans; ${plan.runbook} has no maintenance window; nothing was started`, [], EXIT.usage);
+    return plan;
+  }
+  const time = (text: string | undefined, option: string) => {
+    if (text === undefined) return undefined;
+    const r = parseWindowTime(text, option);
+    if (!r.ok) throw new UserError(`${r.message}; nothing was started`, [], EXIT.usage);
+    return r.iso;
+  };
+  const window: MaintenanceWindow = { ...plan.options.window };
+  const at = time(opts.at, '--at');
+  const notAfter = time(opts.notAfter, '--not-after');
+  if (at !== undefined) window.at = at;
+  if (notAfter !== undefined) window.notAfter = notAfter;
+  if (window.at === undefined && window.notAfter === undefined) return plan;
+  const problem = windowProblem(window, now);
+  if (problem) {
+    // Name what the operator gave: the flag, else the plan's field.
+    const closedAlready = window.at === undefined || Date.parse(window.notAfter!) > Date.parse(window.at);
+    const where = notAfter !== undefined ? '--not-after' : at !== undefined && !closedAlready ? '--at' : 'options.window.notAfter';
+    throw new UserError(`${where}: ${problem.message}; nothing was started`, [], EXIT.usage);
+  }
+  return { ...plan, options: { ...plan.options, window } };
 }

@@ -30,6 +30,8 @@ import {
   type RunStatus,
 } from '../../workflows/messages.js';
 import { readDevRecord, RETENTION_DAYS } from '../../worker/dev-server.js';
+import { describeWindow, type MaintenanceWindow } from '../../plan/window.js';
+import { ANYONE_ONCE, describeGate } from '../../workflows/approval.js';
 import { UserError, EXIT } from '../errors.js';
 
 /** A commander option parser for counts and intervals: a bad value is a usage error (exit 2). */
@@ -73,8 +75,9 @@ function planDetails(plan: UpgradePlan): string {
     `- publisher: ${plan.publisher.server}/${plan.publisher.database}`,
     `- sites: ${plan.sites.length}, publications: ${plan.publications.map((p) => `${p.name} on ${p.publisher}`).join(', ')}, subscriptions: ${subs}`,
     `- target: ${plan.target.kind === 'lab' ? `lab (${plan.target.state})` : 'SQL Server'}`,
-    `- approvals: ${plan.options.approvals.join(', ') || 'none'}; upgrade: ${plan.hosts.upgrade === 'manual' ? 'manual (confirmed by an operator)' : 'command'}`,
+    `- approvals: ${plan.options.approvals.map((g) => describeGate(g, plan.options.gates?.[g] ?? ANYONE_ONCE)).join(', ') || 'none'}; upgrade: ${plan.hosts.upgrade === 'manual' ? 'manual (confirmed by an operator)' : 'command'}`,
     `- parallelism: ${plan.options.maxParallel}; quiet rounds: ${plan.options.sync.quietRounds} (max ${plan.options.sync.maxRounds})`,
+    ...(plan.options.window ? [`- maintenance window: ${describeWindow(plan.options.window)}`] : []),
   ].join('\n');
 }
 
@@ -94,6 +97,10 @@ export interface LaunchOptions {
   what: string;
   oneAtATime: string;
   taskQueue?: string;
+  /** Temporal's start delay (ms): the run starts when the maintenance window opens; the UI shows it. */
+  startDelayMs?: number;
+  /** The maintenance window, in the memo from the start (the workflow's own memo has it once it runs). */
+  window?: MaintenanceWindow;
 }
 
 /**
@@ -111,6 +118,8 @@ export async function launch<A extends unknown[]>(client: Client, workflow: (...
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       staticSummary: o.staticSummary,
       staticDetails: o.staticDetails,
+      ...(o.startDelayMs !== undefined && o.startDelayMs > 0 && { startDelay: o.startDelayMs }),
+      ...(o.window && { memo: { window: o.window } }),
       typedSearchAttributes: [
         { key: ReplupFleet, value: o.fleet },
         { key: ReplupStatus, value: 'running' },
@@ -190,9 +199,10 @@ export function startUpgrade(
   plan: UpgradePlan,
   actor = defaultActor(),
   /** Tests run fleets side by side on their own queues. */
-  opts: { taskQueue?: string; workflowId?: string } = {},
+  opts: { taskQueue?: string; workflowId?: string; startDelayMs?: number } = {},
 ): Promise<Started> {
   const fleet = `${plan.publisher.server}/${plan.publisher.database}`;
+  const window = plan.options.window;
   return launch(client, personalizationUpgrade, [{ plan, requestedBy: actor }], {
     workflowId: opts.workflowId ?? upgradeWorkflowId(plan),
     taskQueue: opts.taskQueue,
@@ -201,6 +211,8 @@ export function startUpgrade(
     staticDetails: planDetails(plan),
     what: `an upgrade of ${fleet}`,
     oneAtATime: 'one fleet is upgraded by one run at a time; abort that run first if it must be replaced',
+    ...(opts.startDelayMs !== undefined && { startDelayMs: opts.startDelayMs }),
+    ...(window && { window }),
   });
 }
 
@@ -341,10 +353,11 @@ export async function decide(client: Client, id: string, step: string | undefine
     target = p.steps.find((s) => s.status.startsWith('awaiting-'))?.id ?? p.current ?? p.steps.find((s) => s.status === 'pending')?.id;
     if (target === undefined) throw new UserError(`run ${id} is ${p.status}: there is nothing to abort`);
   }
-  return update(client, id, decideUpdate, { step: target, action, reason, actor });
+  return update(client, id, decideUpdate, { step: target, action, reason, actor, identity: client.options.identity });
 }
+// The client's Temporal identity goes with the actor: both are what the caller declares (README, "Two-person approval").
 export const approve = (client: Client, id: string, gate: string, reason?: string, actor = defaultActor()) =>
-  update(client, id, approveUpdate, { gate, actor, reason });
+  update(client, id, approveUpdate, { gate, actor, reason, identity: client.options.identity });
 export const confirm = (client: Client, id: string, step: string, note?: string, actor = defaultActor()) =>
   update(client, id, confirmUpdate, { step, actor, note });
 export const pause = (client: Client, id: string, reason?: string, actor = defaultActor()) => update(client, id, pauseUpdate, { actor, reason });
@@ -418,7 +431,9 @@ export function answerCommands(p: Progress, id: string): string[] {
   if (waiting.status === 'awaiting-approval') return [`replup approve ${q(id)} --gate ${waiting.id} --reason "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
   if (waiting.status === 'awaiting-confirmation') return [`replup confirm ${q(id)} --step ${waiting.id} --note "..."`];
   const cmds = [`replup retry ${q(id)} --step ${waiting.id} --reason "..."`];
-  if (waiting.skippable) cmds.push(`replup skip ${q(id)} --step ${waiting.id} --reason "..."`);
+  // A step held by the closed maintenance window is answered by going on (retry) or aborting.
+  const heldByWindow = waiting.lastError?.startsWith('the maintenance window closed') === true;
+  if (waiting.skippable && !heldByWindow) cmds.push(`replup skip ${q(id)} --step ${waiting.id} --reason "..."`);
   cmds.push(`replup abort ${q(id)} --step ${waiting.id} --reason "..."`);
   return cmds;
 }
