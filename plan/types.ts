@@ -166,3 +166,14 @@ export interface PlannedStep {
   /** Why it applies or not, in the operator's words. */
   reason: string;
 }
+
+/** Where a publishing site's publications are distributed: its own distributor, else the plan's (plans normalized before sites had one). */
+export function distributorOf(plan: Pick<UpgradePlan, 'distributor'>, site: Site): DbRef {
+  return site.distributor ?? plan.distributor;
+}
+
+/** The sites that publish something, in plan order. */
+export function publishingSites(plan: Pick<UpgradePlan, 'sites' | 'publications'>): Site[] {
+  const keys = new Set(plan.publications.map((p) => p.publisher));
+  return plan.sites.filter((s) => keys.has(s.key));
+}

@@ -11,7 +11,7 @@ import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps
 import { didYouMean } from './suggest.js';
 import { literalCredential } from './template-secrets.js';
 import { describeNotify, notifySchema } from './notify.js';
-import { UPGRADE_STEP_IDS, type DbRef, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
+import { UPGRADE_STEP_IDS, distributorOf, publishingSites, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
 import { compareVersions, parseVersion } from './version.js';
 import { parseWindowTime, windowProblem, describeWindow } from './window.js';
 import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../workflows/approval.js';
@@ -799,16 +799,8 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
   };
 }
 
-/** Where a publishing site's publications are distributed: its own distributor, else the plan's (plans normalized before sites had one). */
-export function distributorOf(plan: Pick<UpgradePlan, 'distributor'>, site: Site): DbRef {
-  return site.distributor ?? plan.distributor;
-}
-
-/** The sites that publish something, in plan order. */
-export function publishingSites(plan: Pick<UpgradePlan, 'sites' | 'publications'>): Site[] {
-  const keys = new Set(plan.publications.map((p) => p.publisher));
-  return plan.sites.filter((s) => keys.has(s.key));
-}
+// In types.ts so that workflow code (which cannot load this module's node:path) reads them too.
+export { distributorOf, publishingSites };
 
 function distributorLine(plan: UpgradePlan, site: Site): string {
   const d = distributorOf(plan, site);

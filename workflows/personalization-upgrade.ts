@@ -4,7 +4,7 @@
 // background service out of the way, convert row GUIDs, re-enable replication with sync type
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
 import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import type { PlannedStep, Site, UpgradePlan, UpgradeStepId, DbRef } from '../plan/types.js';
+import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/types.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/steps.js';
 import { compareVersions } from '../plan/version.js';
 import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
@@ -91,8 +91,17 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
   return run.run(async () => {
     await run.step('preflight', async (s) => {
+      // Each publishing site's distributor is checked as one (a branch publisher distributes its
+      // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.
+      const distributorPerSite = patched('distributor-per-publishing-site');
       const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
-        fleet.c('checkServer', `preflight: ${server.name}`, { server: server.name, sqlVersion: server.sqlVersion, edition: server.edition, publishes: server.publishes, distributes: server.name === plan.distributor.server }),
+        fleet.c('checkServer', `preflight: ${server.name}`, {
+          server: server.name,
+          sqlVersion: server.sqlVersion,
+          edition: server.edition,
+          publishes: server.publishes,
+          distributes: distributorPerSite ? fleet.distributes(server.name) : server.name === plan.distributor.server,
+        }),
       ));
       // The server answers with its own spelling of its name (SQL Server names ignore case).
       const publisherVersion = facts.find((f) => f.server.toLowerCase() === plan.publisher.server.toLowerCase())!.version;
@@ -119,6 +128,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           distributor && { server: plan.distributor.server, version: distributor.version },
         );
         if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
+        if (distributorPerSite) await fleet.checkSiteDistributors(s, (server) => versionOf(server)!.version);
         await fleet.call('checkProductVersions', `preflight: every database runs ${plan.from}`, fleet.sites().map(ref), plan.from, plan.to);
         const runHours = plan.options.expectedRunHours ?? DEFAULT_EXPECTED_RUN_HOURS;
         const checked = await fleet.fan(s, 'preflight', fleet.publishers().map((p) =>
@@ -421,6 +431,32 @@ class Fleet {
   publishers(): Site[] {
     const keys = new Set(this.plan.publications.map((p) => p.publisher));
     return this.plan.sites.filter((s) => keys.has(s.key));
+  }
+
+  /** Is this server the distributor of some publishing site (so its SQL Server Agent must run)? */
+  distributes(server: string): boolean {
+    return publishingSites(this.plan).some((site) => distributorOf(this.plan, site).server.toLowerCase() === server.toLowerCase());
+  }
+
+  /**
+   * preflight: a branch publisher's distributor on a server of its own is checked like the central
+   * one (reachable, Agent, sysadmin, version at least its publishers'), then every publishing site's
+   * server is asked for its distributor and it must be the plan's. `versionOf` gives a fleet server's version.
+   */
+  async checkSiteDistributors(s: StepContext, versionOf: (server: string) => string): Promise<void> {
+    const sites = publishingSites(this.plan);
+    const own = [...new Set(sites.map((site) => distributorOf(this.plan, site).server))].filter(
+      (server) => server.toLowerCase() !== this.plan.distributor.server.toLowerCase() && !this.plan.sites.some((x) => x.server.toLowerCase() === server.toLowerCase()),
+    );
+    const facts = own.length ? await this.fan(s, 'preflight', own.map((server) => this.c('checkServer', `preflight: distributor ${server}`, { server, publishes: false, distributes: true }))) : [];
+    const problems = own.flatMap((server, i) =>
+      versionOrderProblems(
+        sites.filter((site) => distributorOf(this.plan, site).server === server).map((site) => ({ publisher: { server: site.server, version: versionOf(site.server) }, subscriber: { server: site.server, version: versionOf(site.server) } })),
+        { server, version: facts[i]!.version },
+      ),
+    );
+    if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
+    await this.fan(s, 'preflight', sites.map((site) => this.c('checkDistributor', `preflight: distributor of ${where(site)}`, ref(site), distributorOf(this.plan, site))));
   }
 
   /** Is the distributor a server of its own (not one of the fleet's), so preflight checks it too? */
