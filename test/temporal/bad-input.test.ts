@@ -176,7 +176,7 @@ describe('injection-shaped identifiers', () => {
     expect(sql.backupDatabase(db, 'D:\\b.bak')).toEqual({ sql: 'BACKUP DATABASE @database TO DISK = @file WITH COPY_ONLY, CHECKSUM, INIT;', params: { database: evil, file: 'D:\\b.bak' } });
     expect(sql.userSessions(db).params).toEqual({ database: evil });
     expect(sql.userSessions(db).sql).not.toContain('DROP');
-    expect(sql.conflicts(db, "Config'; --").sql.split('\n')[2]).toBe('FROM [Pers]]; DROP DATABASE master; --].dbo.MSmerge_conflicts_info AS c');
+    expect(sql.conflicts(db, "Config'; --").sql.split('\n')).toContain('FROM [Pers]]; DROP DATABASE master; --].dbo.MSmerge_conflicts_info AS c');
     expect(sql.conflicts(db, "Config'; --").params).toEqual({ publication: "Config'; --" });
   });
 });
