@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
-import { checkLab, initLab, readLabState, type LabConditions, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
+import { changeLab, checkLab, initLab, readLabState, type LabConditions, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
 import { loadPlanText } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
-import { startUpgrade } from '../../cli/lib/runs.js';
+import { decide, startUpgrade } from '../../cli/lib/runs.js';
 import type { StepMemo } from '../../workflows/runbook.js';
 import { OwnDevServer, startWorkerProcess } from './processes.js';
 
@@ -81,6 +81,8 @@ export interface RunReport {
   convertRowGuidsRuns: number;
   /** The lab conditions the seed drew (issue #18 §5). */
   conditions?: LabConditions;
+  /** Rows the DBA's fix copied after validation found generation-0 rows (issue #20 §1). */
+  copiesFixed?: number;
   dir: string;
 }
 
@@ -167,6 +169,10 @@ function drawConditions(rnd: () => number): LabConditions {
   if (rnd() < 0.5) c.snapshotTicks = 1 + Math.floor(rnd() * 30);
   if (rnd() < 0.5) c.agentSessions = true;
   if (rnd() < 0.3) c.expiringSubscriptions = 1;
+  // Drawn last, so a seed keeps its earlier conditions. Generation-0 rows park the run after the
+  // quiet rounds; the run answers as a DBA would (tablediff's fix, then retry). Replication-added
+  // rowguid columns stop preflight for good: their own tests (test/unit/lab/convergence.test.ts).
+  if (rnd() < 0.3) c.generationZeroRows = 1 + Math.floor(rnd() * 3);
   return c;
 }
 
@@ -320,6 +326,7 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
   };
   armExternal(current);
   let restarted = false;
+  let fixedGenerationZero = false;
   let at = 'preflight';
   let closed: string | undefined;
   const deadline = t0 + ctx.runTimeoutMs;
@@ -368,6 +375,13 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
       }
       if (memo) at = memo.current ?? at;
       const waiting = memo?.steps.find(([, status]) => status.startsWith('awaiting-'));
+      // The generation-0 rows the seed drew: validation after the quiet rounds finds them (issue #20 §1).
+      if (waiting && !fixedGenerationZero && schedule.conditions.generationZeroRows && waiting[0] === 'sync-until-quiet' && (waiting[3] ?? '').includes('merge validation')) {
+        fixedGenerationZero = true;
+        report.copiesFixed = await changeLab(statePath, { kind: 'fix-generation-zero' });
+        await decide(client, started.workflowId, 'sync-until-quiet', 'retry', "chaos: the DBA applied tablediff's fix script", 'chaos');
+        continue;
+      }
       if (waiting) {
         report.problems.push(`the run parked at ${waiting[0]} (${waiting[1]}): ${waiting[3] ?? ''}`);
         break;
