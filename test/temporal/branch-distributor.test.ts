@@ -40,4 +40,20 @@ describe('a branch publisher that cannot distribute its Data', () => {
       lab.admin.close();
     }
   });
+
+  it('a healthy branch-office fleet (each branch its own distributor, Agent running) passes preflight with the new checks', async () => {
+    const plan = await examplePlan('branch-office.yaml');
+    await initLab(plan, { rows: 20, seed: 5 });
+    const lab = openLab((plan.target as { state: string }).state);
+    const taskQueue = uniqueQueue('branch-distributor-ok');
+    const worker = await startWorker(env, taskQueue);
+    try {
+      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#branch-ok-${process.pid}` });
+      const after = await waitFor(env.client, workflowId, (p) => p.steps.find((s) => s.id === 'preflight')!.status !== 'running' && p.steps.find((s) => s.id === 'preflight')!.status !== 'pending');
+      expect(after.steps.find((s) => s.id === 'preflight')).toMatchObject({ status: 'done' });
+    } finally {
+      await worker.stop();
+      lab.admin.close();
+    }
+  });
 });
