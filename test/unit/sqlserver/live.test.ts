@@ -10,6 +10,7 @@ import mssql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlServerFleet } from '../../../activities/sqlserver/adapter.js';
 import { createMssqlConnections } from '../../../activities/sqlserver/connections.js';
+import { judgeValidation } from '../../../activities/convergence.js';
 
 const connectionString = process.env.REPLUP_TEST_MSSQL;
 
@@ -114,6 +115,27 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     expect(conflicts.every((c) => c.verdict === 'settled' || c.verdict === 'needs-person')).toBe(true);
     expect(typeof (await fleet.snapshotStatus(db, publication!)).ready).toBe('boolean');
     expect((await fleet.mergeSubscriptions(db)).every((x) => x.retentionDays >= 0)).toBe(true);
+  });
+
+  // replicationAddedRowGuids (sysmergearticles.preserve_rowguidcol), mergeValidationDates, mergeValidationAlerts
+  // (msdb.dbo.sysreplicationalerts), validateMergeSubscription (sp_validatemergesubscription @level = 3),
+  // then a merge agent run: the validation it records, judged as the workflow judges it (issue #20 §1).
+  it("on a merge publication: articles whose rowguid column replication added, and a subscription's merge validation", async (ctx) => {
+    if (!publicationDb || !publication) ctx.skip();
+    const db = { server, database: publicationDb! };
+    const added = await fleet.replicationAddedRowGuids(db);
+    const raw0 = (await raw.request().input('p', publication!).query(
+      `SELECT a.name FROM [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergearticles AS a JOIN [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergepublications AS p ON p.pubid = a.pubid WHERE p.name = @p AND a.preserve_rowguidcol = 0`,
+    )).recordset.map((r: { name: string }) => r.name);
+    expect(added.filter((a) => a.publication === publication).map((a) => a.article).sort()).toEqual(raw0.sort());
+    const sub = (await fleet.mergeSubscriptions(db)).find((x) => x.publication === publication && x.type === 'push');
+    if (!sub || !isDistributor) ctx.skip();
+    const ref = { publication: publication!, publisher: db, subscriber: sub!.subscriber };
+    const before = await fleet.validationState(ref);
+    await fleet.markForValidation(ref);
+    await fleet.runMergeAgent(ref);
+    const verdict = judgeValidation(before, await fleet.validationState(ref));
+    expect(verdict.outcome).not.toBe('not-validated');
   });
 
   // rowGuidConversionMarks, addRowGuidConversionMark (sys.extended_properties, sp_addextendedproperty) on a scratch database.
