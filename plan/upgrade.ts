@@ -804,7 +804,7 @@ export { distributorOf, publishingSites };
 
 function distributorLine(plan: UpgradePlan, site: Site): string {
   const d = distributorOf(plan, site);
-  return `${d.server}/${d.database} (for ${site.key}${d.server.toLowerCase() === site.server.toLowerCase() ? ', on its own server' : ''})`;
+  return `${d.server}/${d.database} (for ${site.key}${d.server.toLowerCase() === site.server.toLowerCase() ? ': the site distributes for itself' : ''})`;
 }
 
 /** The NTLM account a Linux worker logs in with (the adapter's default when the plan names none). */

@@ -82,9 +82,9 @@ describe('a distributor per publishing site', () => {
     const lines = shown.split('\n');
     const at = lines.findIndex((l) => l.startsWith('distributor:'));
     expect(lines.slice(at, at + 3)).toEqual([
-      'distributor:  HQ-SQL/distribution (for HQ-SQL/PersonalizationServer, on its own server)',
-      '              LEEDS-SQL/distribution (for LEEDS-SQL/PersonalizationServer, on its own server)',
-      '              MUENCHEN-SQL/distribution (for MUENCHEN-SQL/PersonalizationServer [DE], on its own server)',
+      'distributor:  HQ-SQL/distribution (for HQ-SQL/PersonalizationServer: the site distributes for itself)',
+      '              LEEDS-SQL/distribution (for LEEDS-SQL/PersonalizationServer: the site distributes for itself)',
+      '              MUENCHEN-SQL/distribution (for MUENCHEN-SQL/PersonalizationServer [DE]: the site distributes for itself)',
     ]);
   });
 });
