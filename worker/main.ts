@@ -1,7 +1,7 @@
 // The replup worker: serves every runbook on the `replup` task queue. A thin composition root:
 // connect, build the ports per plan target, register the activities and workflows.
 import { createRequire } from 'node:module';
-import { Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { Runtime, Worker, DefaultLogger, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../workflows/messages.js';
 import { createUpgradeActivities } from '../activities/upgrade.js';
 import { createPortsFor } from './ports.js';
@@ -9,6 +9,8 @@ import { connectClient, connectWorker } from './connection.js';
 import { createReportActivities } from '../activities/report/index.js';
 import { createBdbActivities } from '../activities/bdb/activities.js';
 import { createOpenEdgeActivities } from '../activities/openedge/activities.js';
+import { createNotifyActivities } from '../activities/notify/index.js';
+import type { ReplupMetrics } from './metrics.js';
 import type { Client } from '@temporalio/client';
 
 const require = createRequire(import.meta.url);
@@ -18,6 +20,8 @@ export interface WorkerOptions {
   taskQueue?: string;
   env?: NodeJS.ProcessEnv;
   logLevel?: LogLevel;
+  /** replup's Prometheus metrics (worker/metrics.ts): the worker counts undelivered notifications there. */
+  metrics?: Pick<ReplupMetrics, 'notificationFailed'>;
 }
 
 /** How the worker takes work, shared with the bench so that it measures what users run. */
@@ -34,7 +38,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const { connection, namespace } = await connectWorker(env);
   const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
   let client: Promise<Client> | undefined;
-  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createReportActivities(() => (client ??= connectClient(env)), {
+  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createNotifyActivities({ env, ...(opts.metrics && { onFailure: opts.metrics.notificationFailed }) }), ...createReportActivities(() => (client ??= connectClient(env)), {
       // A run's end lets go of its lab: `replup lab init` no longer needs this worker stopped.
       runEnded: async (target) => {
         if (target.kind === 'lab' && target.state) await portsFor.release({ kind: 'lab', state: target.state });
@@ -52,6 +56,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   return { worker, connection, close: async () => { await portsFor.close(); await connection.close(); } };
 }
 
-export function installLogger(level: LogLevel = 'INFO') {
-  Runtime.install({ logger: new DefaultLogger(level) });
+/** Installs the SDK's runtime: its logger, and its Prometheus exporter when `telemetryOptions` says so (worker/metrics.ts). */
+export function installLogger(level: LogLevel = 'INFO', telemetryOptions?: RuntimeOptions['telemetryOptions']) {
+  Runtime.install({ logger: new DefaultLogger(level), ...(telemetryOptions && { telemetryOptions }) });
 }
