@@ -6,9 +6,22 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('./main.ts');
+let code = 1;
 try {
-  process.exit(await main(process.argv.slice(2)));
+  code = await main(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`replup: ${String(err)}\n`);
-  process.exit(1);
+}
+await exitAfterFlush(code);
+
+/**
+ * process.exit() ends the process at once, and writes to a pipe are asynchronous on POSIX: output
+ * still queued (anything past the pipe's 64 KiB buffer) is lost, so `replup report --json | jq` got
+ * a cut document. An empty write's callback runs once everything written before it is flushed.
+ * We still exit explicitly: an open Temporal connection would otherwise keep the process alive.
+ */
+async function exitAfterFlush(exitCode) {
+  const flushed = (stream) => new Promise((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write('', () => resolve())));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(exitCode);
 }
