@@ -78,6 +78,7 @@ export const EXAMPLES: Record<string, Example[]> = {
   worker: [
     { line: 'replup worker', says: 'serve every runbook on task queue replup' },
     { line: 'replup worker --concurrency 200', says: 'for a 200-way fan-out' },
+    { line: 'replup worker --metrics 127.0.0.1:9464', says: "Prometheus metrics at http://127.0.0.1:9464/metrics: the Temporal SDK's and replup's" },
   ],
   lab: [
     { line: 'replup lab init plan.yaml --conflicts 2', says: 'a simulated fleet with two conflicting rows' },
@@ -127,7 +128,7 @@ export const COMMAND_TABLE: TableRow[] = [
     summary: 'the run report rebuilt from the history; `--run` an earlier run of the fleet (run ids in `list`); the workflow also writes `reports/<id>.<run id>.md` and `.json` when it ends (`REPLUP_REPORTS_DIR` moves them)',
     commands: ['report'],
   },
-  { synopsis: '`worker [--concurrency N]`', summary: 'serves every runbook on task queue `replup`', commands: ['worker'] },
+  { synopsis: '`worker [--concurrency N] [--metrics HOST:PORT]`', summary: "serves every runbook on task queue `replup`; with `--metrics`, Prometheus metrics (the Temporal SDK's and replup's) at `/metrics`", commands: ['worker'] },
   { synopsis: '`dev [stop]`', summary: 'the local Temporal dev server', commands: ['dev', 'dev stop'] },
   {
     synopsis: '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab resolve-conflicts`',
