@@ -82,6 +82,18 @@ export interface SyncRoundReport {
   quiet: boolean;
 }
 
+/** One subscription's merge validation (issue #20 §1), as its validateSubscription activity returned it. */
+export interface ConvergenceReport {
+  step: string;
+  stepAttempt: number;
+  publication: string;
+  subscriber: string;
+  /** identical, differs, or not-validated (the merge agent recorded none). */
+  outcome: string;
+  /** Tables the merge agent reported out of sync. */
+  tables: string[];
+}
+
 export interface VerificationReport {
   status: string;
   stepAttempt: number;
@@ -120,6 +132,8 @@ export interface RunReport {
   decisions: ReportDecision[];
   syncRounds: SyncRoundReport[];
   verification?: VerificationReport;
+  /** The convergence proof: every merge validation, after the quiet rounds and after re-enable (absent in reports of runs without it). */
+  convergence?: ConvergenceReport[];
   /** Set when the run ended aborted. */
   abortCleanup?: AbortCleanupReport;
   childWorkflows: string[];
@@ -388,6 +402,7 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   report.steps = [...steps.values()];
   report.syncRounds = syncRounds(records);
   report.verification = verification(records, steps.get('verify-replication'));
+  report.convergence = convergence(records);
   if (report.status === 'aborted') report.abortCleanup = abortCleanup(report.activities, steps);
   return report;
 }
@@ -482,6 +497,15 @@ function verification(records: ActivityRecord[], step: ReportStep | undefined): 
   };
 }
 
+function convergence(records: ActivityRecord[]): ConvergenceReport[] {
+  return records
+    .filter((r) => r.activity.type === 'validateSubscription' && r.activity.outcome === 'completed')
+    .map((r) => {
+      const v = r.result as { publication: string; subscriber: { server: string; database: string }; outcome: string; tables: string[] };
+      return { step: r.activity.step, stepAttempt: r.activity.stepAttempt, publication: v.publication, subscriber: where(v.subscriber), outcome: v.outcome, tables: v.tables };
+    });
+}
+
 function verificationLine(r: RunReport): string {
   const v = r.verification;
   if (!v) return r.steps.find((s) => s.id === 'verify-replication')?.status === NOT_REACHED ? 'not reached: the run ended before verify-replication' : 'not run';
@@ -532,6 +556,19 @@ export function renderReportMarkdown(r: RunReport): string {
     '',
     verificationLine(r),
     '',
+    // Runs from before the convergence proof (issue #20) have no validations: no section.
+    ...(r.convergence?.length
+      ? [
+          '## Convergence proof',
+          '',
+          'Merge validation (row counts and binary checksums) of every subscription; the pending counts above are progress, not proof.',
+          '',
+          '| step | attempt | subscription | outcome | tables out of sync |',
+          '|---|---|---|---|---|',
+          ...r.convergence.map((c) => `| ${c.step} | ${c.stepAttempt} | ${esc(`${c.publication} → ${c.subscriber}`)} | ${c.outcome} | ${esc(c.tables.join(', '))} |`),
+          '',
+        ]
+      : []),
     ...(r.abortCleanup
       ? [
           '## Abort cleanup',

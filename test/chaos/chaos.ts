@@ -480,6 +480,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         `run ${r.run}/${opts.runs} seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} (${r.status}) in ${(r.durationMs / 1000).toFixed(1)} s; ` +
           `${kills.length} kills (${kills.map((k) => `${k.how} at ${k.step}`).join(', ')}), ${r.serverRestarts} server restart, ${r.injectedErrors} injected errors` +
           `; lab conditions ${JSON.stringify(r.conditions ?? {})}` +
+          (r.copiesFixed !== undefined ? `; validation parked on generation-0 rows, the DBA's fix copied ${r.copiesFixed} rows, retried` : '') +
           (r.ok ? '' : `\n  ${r.problems.join('\n  ')}\n  files: ${r.dir}`),
       );
     }

@@ -10,6 +10,7 @@ import { labVerdict } from '../../activities/lab/check.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { decide, startUpgrade } from '../../cli/lib/runs.js';
+import { reportFromHistory, renderReportMarkdown } from '../../activities/report/index.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -52,6 +53,15 @@ describe('the convergence proof', () => {
       expect(facts.validatedBeforeRemoval.map((v) => v.outcome)).toEqual(Array(subs).fill('identical'));
       expect(facts.validatedAfterReEnable.map((v) => v.outcome)).toEqual(Array(subs).fill('identical'));
       expect((await lab.admin.check()).filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
+      // The report, rebuilt from the history: the failed validation of attempt 1, then every
+      // subscription identical after the retry and again after the re-enable.
+      const report = await reportFromHistory(env.client, workflowId);
+      const proof = (report.convergence ?? []).map((c) => `${c.step}#${c.stepAttempt} ${c.publication} → ${c.subscriber}: ${c.outcome}${c.tables.length ? ` (${c.tables.join(', ')})` : ''}`);
+      expect(proof.filter((x) => x.startsWith('sync-until-quiet#1 ') && !x.endsWith(': identical'))).toEqual([`sync-until-quiet#1 Data → ${subscriber.server}/${subscriber.database}: differs (ProfileData)`]);
+      expect(proof.filter((x) => x.startsWith('sync-until-quiet#2 ')).every((x) => x.endsWith(': identical'))).toBe(true);
+      expect(proof.filter((x) => x.startsWith('sync-until-quiet#2 ')).length).toBe(subs);
+      expect(proof.filter((x) => x.startsWith('verify-replication#1 ') && x.endsWith(': identical')).length).toBe(subs);
+      expect(renderReportMarkdown(report)).toContain(`| sync-until-quiet | 1 | Data → ${subscriber.server}/${subscriber.database} | differs | ProfileData |`);
     } finally {
       await worker.stop();
       lab.admin.close();
