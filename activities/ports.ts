@@ -194,6 +194,35 @@ export interface AddedRowGuidArticle {
   article: string;
 }
 
+/** An article of a merge publication with the options replup compares across the upgrade (sysmergearticles). */
+export interface ArticleConfig {
+  name: string;
+  columnTracking: boolean;
+  /** subset_filterclause: the row filter ('' none). */
+  subsetFilter: string;
+  /** upload_options: 0 no restrictions, 1 changes not uploaded, 2 changes not allowed. */
+  uploadOptions: number;
+  processingOrder: number;
+  /** identity_support: automatic identity range management. */
+  identityRange: boolean;
+  deleteTracking: boolean;
+  compensateForErrors: boolean;
+}
+
+/** A merge publication's configuration as a DBA may have changed it since set-up (sysmergepublications, sysmergearticles). */
+export interface PublicationConfig {
+  name: string;
+  /** retention in retentionUnit units (retention_period_unit 0 day, 1 week, 2 month, 3 year). */
+  retention: number;
+  retentionUnit: 'day' | 'week' | 'month' | 'year';
+  conflictRetentionDays: number;
+  /** backward_comp_level: 90 SQL Server 2005, 100 SQL Server 2008. */
+  compatibilityLevel: number;
+  centralizedConflicts: boolean;
+  decentralizedConflicts: boolean;
+  articles: ArticleConfig[];
+}
+
 export interface ReplicationState {
   /** sys.databases.is_merge_published */
   mergePublished: boolean;
@@ -256,6 +285,14 @@ export interface SqlFleetPort {
   setScheduleEnabled(scheduleId: number, enabled: boolean): Promise<void>;
   /** The publication's snapshot: ready, or what its Snapshot Agent said when it failed. */
   snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus>;
+  /** The configuration of the database's own merge publications, with their articles. */
+  publicationConfigs(publisher: DbRef): Promise<PublicationConfig[]>;
+  /** sp_changemergepublication for one property that needs no snapshot or reinitialization. */
+  changePublication(publisher: DbRef, publication: string, property: 'retention' | 'retention_period_unit' | 'conflict_retention' | 'publication_compatibility_level', value: string): Promise<void>;
+  /** Drops one publication that has no subscriptions (sp_dropmergepublication); already gone = done. */
+  dropPublication(publisher: DbRef, publication: string): Promise<void>;
+  /** Drops one push subscription at the publisher (sp_dropmergesubscription); already gone = done. */
+  dropSubscription(sub: SubscriptionRef): Promise<void>;
   /** replup's marks that ConvertRowGuids.sql started / finished on this database. */
   rowGuidConversionMarks(db: DbRef): Promise<RowGuidConversionMarks>;
   /** Adds one mark (kept when it is already there: the first writer's value stays). */

@@ -5,10 +5,11 @@ import { heartbeating } from './heartbeat.js';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
-import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type PublicationConfig, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
 import { assessSubscriptions, distributorProblem, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
 import { toApplicationFailure } from './sqlserver/failure.js';
 import { quoteIdent } from './sqlserver/quote.js';
+import { compareConfigs, missingArticles } from './replication-config.js';
 import { addedRowGuidStopMessage, judgeValidation, type SubscriptionValidation } from './convergence.js';
 import { SqlcmdError, type OnError } from './sqlcmd/index.js';
 import { checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
@@ -52,6 +53,7 @@ export const FailureType = {
   snapshot: 'SnapshotFailed',
   automatic: 'AutomaticSubscription',
   conversionUncertain: 'ConversionUncertain',
+  configuration: 'ConfigurationNotRestored',
 } as const;
 
 /** How often waitForSnapshot looks again: the lab's clock moves per operation, a real Snapshot Agent takes minutes. */
@@ -414,12 +416,53 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       });
     },
 
-    /** A publication script on the publisher, unless the publication already exists. */
-    async createPublication(ctx: FleetContext, publisher: DbRef, publication: string, ref: ScriptRef, vars: Record<string, string>) {
+    /** The configuration of a publisher's own merge publications (read only): recorded before removal, compared after re-enable. */
+    async replicationConfig(ctx: FleetContext, publisher: DbRef): Promise<PublicationConfig[]> {
+      return withHeartbeat(async () => (await sql(ctx)).publicationConfigs(publisher));
+    },
+
+    /**
+     * After enable-replication (#20 §5): compares the publisher's publications with their
+     * configuration before removal, puts back what sp_changemergepublication can without a snapshot
+     * (verified), and returns what is left for a person.
+     */
+    async reapplyConfig(ctx: FleetContext, publisher: DbRef, before: PublicationConfig[]) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const found = compareConfigs(before, await s.publicationConfigs(publisher));
+        const reapplied = found.filter((d) => d.reapply);
+        for (const d of reapplied) await s.changePublication(publisher, d.publication, d.reapply!.property, d.reapply!.value);
+        const after = await s.publicationConfigs(publisher);
+        const still = compareConfigs(before, after);
+        const notApplied = still.filter((d) => d.reapply);
+        if (notApplied.length) {
+          throw ApplicationFailure.retryable(`sp_changemergepublication did not take on ${publisher.server}/${publisher.database}: ${notApplied.map((d) => `${d.publication} ${d.what} is ${d.after}`).join(', ')}`, FailureType.transient);
+        }
+        return { publisher, before, after, reapplied, left: still };
+      });
+    },
+
+    /**
+     * A publication script on the publisher, unless the publication already exists. With
+     * `articlesBefore` (the publication as it was before removal, #20 §3): one that exists without
+     * some of those articles and has no subscriptions yet was left half-built by a failed script;
+     * it is dropped and its script runs again.
+     */
+    async createPublication(ctx: FleetContext, publisher: DbRef, publication: string, ref: ScriptRef, vars: Record<string, string>, before?: PublicationConfig[]) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const state = await s.replicationState(publisher);
-        if (state.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) return { created: false };
+        let rebuilt: string[] | undefined;
+        if (state.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) {
+          if (!before) return { created: false };
+          const now = (await s.publicationConfigs(publisher)).find((p) => p.name.toLowerCase() === publication.toLowerCase())?.articles.map((a) => a.name) ?? [];
+          const missing = missingArticles(before, publication, now);
+          const subscribed = state.subscriptions.some((x) => x.publication.toLowerCase() === publication.toLowerCase() && x.status !== 'deleted');
+          // With subscriptions it got past creation: what it lacks is for the configuration compare.
+          if (!missing.length || subscribed) return { created: false };
+          await s.dropPublication(publisher, publication);
+          rebuilt = missing;
+        }
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
@@ -430,7 +473,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (!after.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) {
           throw ApplicationFailure.nonRetryable(`${ref.file} ran but publication ${publication} does not exist on ${publisher.server}/${publisher.database}`, FailureType.verification);
         }
-        return { created: true };
+        return { created: true, ...(rebuilt && { rebuiltHalfBuilt: rebuilt }) };
       });
     },
 
@@ -439,7 +482,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * subscription exists. A subscription that exists with sync type automatic is refused: its
      * snapshot would wipe the subscriber's archive.
      */
-    async createSubscription(ctx: FleetContext, sub: SubscriptionRef, ref: ScriptRef, vars: Record<string, string>) {
+    async createSubscription(ctx: FleetContext, sub: SubscriptionRef, ref: ScriptRef, vars: Record<string, string>, checkAgent?: boolean) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         // sysmergesubscriptions names the subscriber by @@SERVERNAME, not as the plan does.
@@ -473,7 +516,14 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         };
         const existing = await find();
         if (existing?.syncType === 'automatic') throw await automatic('exists');
-        if (existing) return { created: false };
+        let withoutAgent = false;
+        if (existing && checkAgent) {
+          // A subscription without its push agent job was left by a script that failed half-way (#20 §3): dropped and made again.
+          const jobs = await s.mergeAgentJobs(sub.publisher);
+          withoutAgent = !jobs.some((j) => j.publication.toLowerCase() === sub.publication.toLowerCase() && j.subscriber.server.toLowerCase() === subscriberName && j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase());
+          if (withoutAgent) await s.dropSubscription(sub);
+        }
+        if (existing && !withoutAgent) return { created: false };
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
@@ -488,7 +538,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
             FailureType.verification,
           );
         }
-        return { created: true };
+        return { created: true, ...(withoutAgent && { rebuiltWithoutAgent: true }) };
       });
     },
 

@@ -9,7 +9,8 @@ import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps
 import { compareVersions } from '../plan/version.js';
 import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
 import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
-import type { SubscriptionRef } from '../activities/ports.js';
+import type { PublicationConfig, SubscriptionRef } from '../activities/ports.js';
+import { configParkMessage } from '../activities/replication-config.js';
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
 import { recordSchedules, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
 import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/convergence.js';
@@ -78,6 +79,8 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
   // The merge agent jobs' schedules as they were before the run, per publisher; set before any is
   // paused, so an abort after a lost reply still puts them back.
   let recordedSchedules: Map<string, RecordedSchedule[]> | undefined;
+  // Each publisher's publications as they were before remove-replication (issue #20 §3, §5).
+  let configBefore: Map<string, PublicationConfig[]> | undefined;
   run.progress.facts.requestedBy = input.requestedBy;
 
   // Abort: undrain only while replication is intact (after removal, users would write into a
@@ -225,6 +228,12 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.gate('remove-replication');
     await run.step('remove-replication', async (s) => {
+      // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's for the fleet's own.
+      if (!configBefore && patched('capture-replication-config')) {
+        const configs = await fleet.fan(s, 'remove-replication', fleet.publishers().map((p) => fleet.c('replicationConfig', `remove-replication: replication configuration of ${where(p)}`, ref(p))));
+        configBefore = new Map(fleet.publishers().map((p, i) => [where(p), configs[i]!]));
+        run.progress.facts.replicationConfig = { before: Object.fromEntries(configBefore) };
+      }
       replicationTouched = true;
       // Publishers first: dropping a publication drops its subscriptions; then subscriber cleanup.
       const publishers = fleet.sites().filter((x) => x.role !== 'subscriber');
@@ -296,7 +305,9 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         const pubs = plan.publications.filter((p) => p.kind === kind);
         const script = await fleet.script(kind === 'Config' ? 'createConfigPublication' : 'createDataPublication');
         await fleet.fan(s, 'enable-replication', pubs.map((p) =>
-          fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
+          configBefore
+            ? fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }), configBefore.get(where(fleet.site(p.publisher))) ?? [])
+            : fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
         ));
         // A subscription without a snapshot still needs the publication's snapshot (its system
         // objects and metadata): the vendor's SetMasterUp waits for the Snapshot Agent, so do we.
@@ -305,12 +316,30 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       for (const kind of ['Config', 'Data'] as const) {
         const script = await fleet.script(kind === 'Config' ? 'createConfigSubscription' : 'createDataSubscription');
         await fleet.fan(s, 'enable-replication', fleet.subscriptions(kind).map((sub) =>
-          fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
+          configBefore
+            ? fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }), true)
+            : fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
         ));
       }
       // The new agent jobs come with the scripts' schedules: paused too until restore-service.
       if (recordedSchedules) await fleet.pauseSchedules(s, 'enable-replication');
-      s.note(`${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}`);
+      // The configuration the DBA had (issue #20 §5): put back what can be without a snapshot; the rest parks.
+      let reapplied = 0;
+      if (configBefore) {
+        const results = await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) =>
+          fleet.c('reapplyConfig', `enable-replication: replication configuration of ${where(p)} as before removal`, ref(p), configBefore!.get(where(p)) ?? []),
+        ));
+        reapplied = results.reduce((n, r) => n + r.reapplied.length, 0);
+        run.progress.facts.replicationConfig = {
+          before: Object.fromEntries(configBefore),
+          after: Object.fromEntries(results.map((r) => [where(r.publisher), r.after])),
+          reapplied: results.flatMap((r) => r.reapplied.map((d) => ({ publisher: where(r.publisher), ...d }))),
+          left: results.flatMap((r) => r.left.map((d) => ({ publisher: where(r.publisher), ...d }))),
+        };
+        const left = results.filter((r) => r.left.length);
+        if (left.length) throw ApplicationFailure.nonRetryable(left.map((r) => configParkMessage(r.publisher, r.left)).join(' | '), 'ConfigurationNotRestored');
+      }
+      s.note(`${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`);
     });
 
     await run.step('verify-replication', async (s) => {

@@ -1,6 +1,6 @@
 // The lab's verdict after an upgrade ("nothing lost"), and its printable fleet summary. Pure.
 import { BACKGROUND_SERVICE } from '../ports.js';
-import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey } from './model.js';
+import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey, labPublicationConfig } from './model.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 
 export interface Invariant {
@@ -78,7 +78,42 @@ export function labVerdict(state: LabState): LabVerdict {
 
 /** What a completed upgrade promises (the chaos runs and `lab check` of an upgraded lab hold it to this). */
 export function checkLab(state: LabState): Invariant[] {
-  return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), copiesValidatedIdentical(state), versionsAtTarget(state), replicationEnabled(state), backgroundServices(state), servingAgain(state)];
+  return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), copiesValidatedIdentical(state), versionsAtTarget(state), replicationEnabled(state), configurationPreserved(state), backgroundServices(state), servingAgain(state)];
+}
+
+/**
+ * The fleet's replication configuration survives the upgrade (issue #20 §5): each publication has
+ * the articles, retention, conflict retention, compatibility level and article options it had when
+ * the lab was made (what a DBA changed since set-up, which the vendor scripts do not know).
+ */
+function configurationPreserved(state: LabState): Invariant {
+  const problems: string[] = [];
+  let checked = 0;
+  for (const [dbKey, pubs] of Object.entries(state.configAtStart ?? {})) {
+    const db = state.databases[dbKey];
+    for (const [name, before] of Object.entries(pubs)) {
+      checked += 1;
+      const pub = db && Object.values(db.publications).find((p) => p.name.toLowerCase() === name.toLowerCase());
+      if (!pub) {
+        problems.push(`publication ${name} missing on ${dbKey}`);
+        continue;
+      }
+      const now = labPublicationConfig(pub);
+      for (const field of ['retentionDays', 'conflictRetentionDays', 'compatibilityLevel'] as const) {
+        if (now[field] !== before[field]) problems.push(`${name} on ${dbKey}: ${field} ${now[field]}, was ${before[field]}`);
+      }
+      const missing = before.articles.filter((a) => !now.articles.includes(a));
+      if (missing.length) problems.push(`${name} on ${dbKey}: articles ${missing.join(', ')} missing`);
+      if (JSON.stringify(now.articleOptions) !== JSON.stringify(before.articleOptions)) {
+        problems.push(`${name} on ${dbKey}: article options ${JSON.stringify(now.articleOptions)}, were ${JSON.stringify(before.articleOptions)}`);
+      }
+    }
+  }
+  return {
+    name: 'configuration-preserved',
+    description: 'replication configuration preserved (articles, retention, conflict retention, compatibility level, article options)',
+    ...summarize(problems, `${checked} publications configured as before`),
+  };
 }
 
 /**

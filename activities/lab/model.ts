@@ -42,6 +42,12 @@ export interface LabPublication {
   articles: string[];
   /** sysmergepublications.retention in days (default 14, sp_addmergepublication's default). */
   retentionDays?: number;
+  /** sysmergepublications.conflict_retention in days (absent: 14, sp_addmergepublication's default). */
+  conflictRetentionDays?: number;
+  /** sysmergepublications.backward_comp_level (absent: 100 *(inferred: the lab's SQL Server 2008 and later)*). */
+  compatibilityLevel?: number;
+  /** Article options a DBA changed since set-up (sp_changemergearticle), by article; absent: the defaults. */
+  articleOptions?: Record<string, { columnTracking?: boolean }>;
   /**
    * The publication's snapshot (sysmergepublications.snapshot_ready): ready from the lab tick
    * `readyAt`, or its Snapshot Agent failed. Absent: ready (publications from before the run).
@@ -195,6 +201,8 @@ export interface LabState {
    */
   distributors?: Record<string, string | null>;
   conditions?: LabConditions;
+  /** Each publication's configuration when the lab was made (by publisher key and name): the fleet's, to keep. */
+  configAtStart?: Record<string, Record<string, LabPublicationConfig>>;
   nextScheduleId?: number;
   /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
   scheduledNow?: Record<string, { publication: string; at: number }>;
@@ -250,6 +258,54 @@ export interface LabConditions {
    * `match` do their work, then the connection drops (10054) before the caller hears of it.
    */
   lostReplies?: { op: string; match?: string; times: number };
+  /**
+   * What a DBA changed on every publication since set-up (issue #20 §5): the vendor scripts create
+   * them again with their own values (retention 14 days, conflict retention 14, level 100, no column tracking).
+   */
+  customisedPublications?: { retentionDays?: number; conflictRetentionDays?: number; compatibilityLevel?: number; columnTracking?: boolean };
+  /**
+   * Scripts that fail half-way (issue #20 §3): the first `times` runs of a script whose name contains
+   * `match` stop with an error after creating the publication but before its articles, or after
+   * the subscription but before its push agent job.
+   */
+  halfBuiltScripts?: { match: string; times: number };
+}
+
+/** A publication's configuration as the lab compares it before and after the upgrade. */
+export interface LabPublicationConfig {
+  retentionDays: number;
+  conflictRetentionDays: number;
+  compatibilityLevel: number;
+  articles: string[];
+  articleOptions: Record<string, { columnTracking?: boolean }>;
+}
+
+export function labPublicationConfig(pub: LabPublication): LabPublicationConfig {
+  return {
+    retentionDays: pub.retentionDays ?? LAB_RETENTION_DAYS,
+    conflictRetentionDays: pub.conflictRetentionDays ?? LAB_RETENTION_DAYS,
+    compatibilityLevel: pub.compatibilityLevel ?? 100,
+    articles: [...pub.articles].sort(),
+    articleOptions: Object.fromEntries(Object.entries(pub.articleOptions ?? {}).filter(([, o]) => Object.keys(o).length > 0)),
+  };
+}
+
+/** conditions.customisedPublications applied, then every publication's configuration recorded as the fleet's to keep. */
+function applyPublicationCustomisations(state: LabState, c: LabConditions): void {
+  const custom = c.customisedPublications;
+  for (const db of Object.values(state.databases)) {
+    for (const pub of Object.values(db.publications)) {
+      if (custom?.retentionDays !== undefined) pub.retentionDays = custom.retentionDays;
+      if (custom?.conflictRetentionDays !== undefined) pub.conflictRetentionDays = custom.conflictRetentionDays;
+      if (custom?.compatibilityLevel !== undefined) pub.compatibilityLevel = custom.compatibilityLevel;
+      if (custom?.columnTracking !== undefined && pub.articles[0]) pub.articleOptions = { [pub.articles[0]]: { columnTracking: custom.columnTracking } };
+    }
+  }
+  state.configAtStart = Object.fromEntries(
+    Object.values(state.databases)
+      .filter((db) => Object.keys(db.publications).length > 0)
+      .map((db) => [db.key, Object.fromEntries(Object.values(db.publications).map((p) => [p.name, labPublicationConfig(p)]))]),
+  );
 }
 
 /** The lab's default publication retention: sp_addmergepublication's @retention default, 14 days. */
@@ -540,6 +596,7 @@ function applyConditions(state: LabState, c: LabConditions): void {
     }
   }
   addHistoryConflicts(state, c.settledConflicts ?? 0, c.unsettledConflicts ?? 0, new Date(now - 3 * DAY_MS).toISOString());
+  applyPublicationCustomisations(state, c);
   addGenerationZeroRows(state, c.generationZeroRows ?? 0);
   if (c.replicationAddedRowGuids) {
     for (const p of state.plan.publications.filter((x) => x.kind === 'Data')) {

@@ -13,6 +13,7 @@ import {
   type MergeAgentJob,
   type MergeSession,
   type PendingChanges,
+  type PublicationConfig,
   type ReplicationState,
   type Script,
   type ScriptRun,
@@ -78,6 +79,8 @@ export type SqlServerFleet = SqlFleetPort & {
 const MERGE_SUCCEEDED = 2;
 const JOB_OUTCOMES: Record<number, string> = { 0: 'failed', 1: 'succeeded', 2: 'is retrying', 3: 'was canceled', 4: 'is in progress' };
 const HEARTBEAT_EVERY_MS = 10_000;
+/** sysmergepublications.retention_period_unit. */
+const RETENTION_UNITS: Record<number, PublicationConfig['retentionUnit']> = { 0: 'day', 1: 'week', 2: 'month', 3: 'year' };
 
 export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerFleet {
   const resolve = options.resolveCredential ?? ((ref: CredentialRef) => resolveCredentialRef(ref));
@@ -480,6 +483,43 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       return (await rows(publisher.server, sql.replicationAddedRowGuids(publisher.database))).map((r) => ({ publication: text(r.publication), article: text(r.article) }));
     },
     runScript,
+    async publicationConfigs(publisher) {
+      const [props, articles] = await Promise.all([
+        rows(publisher.server, sql.publicationProperties(publisher.database)),
+        rows(publisher.server, sql.publicationArticles(publisher.database)),
+      ]);
+      return props.map((p): PublicationConfig => ({
+        name: text(p.name),
+        retention: Number(p.retention ?? 0),
+        retentionUnit: RETENTION_UNITS[Number(p.retention_period_unit ?? 0)] ?? 'day',
+        conflictRetentionDays: Number(p.conflict_retention ?? 0),
+        compatibilityLevel: Number(p.backward_comp_level ?? 0),
+        centralizedConflicts: truthy(p.centralized_conflicts),
+        decentralizedConflicts: truthy(p.decentralized_conflicts),
+        articles: articles
+          .filter((a) => text(a.publication) === text(p.name))
+          .map((a) => ({
+            name: text(a.name),
+            columnTracking: truthy(a.column_tracking),
+            subsetFilter: text(a.subset_filterclause),
+            uploadOptions: Number(a.upload_options ?? 0),
+            processingOrder: Number(a.processing_order ?? 0),
+            identityRange: truthy(a.identity_support),
+            deleteTracking: truthy(a.delete_tracking),
+            compensateForErrors: truthy(a.compensate_for_errors),
+          })),
+      }));
+    },
+    async changePublication(publisher, publication, property, value) {
+      await query(publisher.server, sql.changeMergePublication(publisher.database, publication, property, value));
+    },
+    async dropPublication(publisher, publication) {
+      await idempotent(publisher.server, sql.dropMergePublication(publisher.database, publication), 'removal');
+    },
+    async dropSubscription(sub) {
+      const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
+      await idempotent(sub.publisher.server, sql.dropMergeSubscription(sub.publisher.database, sub.publication, subscriber), 'removal');
+    },
     async rowGuidConversionMarks(db) {
       const found = await rows(db.server, sql.rowGuidConversionMarks(db.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done));
       const value = (name: string) => found.find((r) => text(r.name) === name)?.value;

@@ -175,6 +175,35 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
     inferred: 'a row whose subid equals its pubid stands for the publisher itself (statements.ts replicationState)',
   },
   {
+    name: 'sys.columns',
+    home: 'any',
+    url: `${SQL_DOCS}/system-catalog-views/sys-columns-transact-sql`,
+    columns: [
+      'object_id', 'name', 'column_id', 'system_type_id', 'user_type_id', 'max_length', 'precision', 'scale', 'collation_name',
+      'is_nullable', 'is_ansi_padded', 'is_rowguidcol', 'is_identity', 'is_computed', 'is_filestream', 'is_replicated',
+      'is_non_sql_subscribed', 'is_merge_published', 'is_dts_replicated', 'is_xml_document', 'xml_collection_id',
+      'default_object_id', 'rule_object_id', 'is_sparse', 'is_column_set', 'generated_always_type', 'generated_always_type_desc',
+      'encryption_type', 'encryption_type_desc', 'encryption_algorithm_name', 'column_encryption_key_id',
+      'column_encryption_key_database_name', 'is_hidden', 'is_masked',
+    ],
+  },
+  {
+    name: 'sys.indexes',
+    home: 'any',
+    url: `${SQL_DOCS}/system-catalog-views/sys-indexes-transact-sql`,
+    columns: [
+      'object_id', 'name', 'index_id', 'type', 'type_desc', 'is_unique', 'data_space_id', 'ignore_dup_key', 'is_primary_key',
+      'is_unique_constraint', 'fill_factor', 'is_padded', 'is_disabled', 'is_hypothetical', 'allow_row_locks', 'allow_page_locks',
+      'has_filter', 'filter_definition', 'auto_created',
+    ],
+  },
+  {
+    name: 'sys.index_columns',
+    home: 'any',
+    url: `${SQL_DOCS}/system-catalog-views/sys-index-columns-transact-sql`,
+    columns: ['object_id', 'index_id', 'index_column_id', 'column_id', 'key_ordinal', 'partition_ordinal', 'is_descending_key', 'is_included_column', 'column_store_order_ordinal'],
+  },
+  {
     name: 'dbo.sysreplicationalerts',
     home: 'msdb',
     url: `${SQL_DOCS}/system-tables/sysreplicationalerts-transact-sql`,
@@ -367,6 +396,12 @@ export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
     url: `${SQL_DOCS}/system-stored-procedures/sp-executesql-transact-sql`,
     parameters: ['@stmt', '@params'],
     passesParameters: true,
+  },
+  {
+    name: 'sys.sp_changemergepublication',
+    home: 'replicated',
+    url: `${SQL_DOCS}/system-stored-procedures/sp-changemergepublication-transact-sql`,
+    parameters: ['@publication', '@property', '@value', '@force_invalidate_snapshot', '@force_reinit_subscription'],
   },
   {
     // "If all object types and names are null, the property belongs to the current database itself."

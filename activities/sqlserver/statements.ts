@@ -280,6 +280,52 @@ export function replicationAddedRowGuids(database: string): Statement {
   );
 }
 
+/** A published table as the (primary key, rowguid) sample needs it. */
+export interface SampledTable {
+  schema: string;
+  table: string;
+  /** Primary key columns in key order. */
+  keyColumns: string[];
+  /** The ROWGUIDCOL column (sys.columns.is_rowguidcol = 1). */
+  rowguidColumn: string;
+}
+
+/**
+ * The tables of a publication (sysmergearticles type 10 = table, its objid the base table) with
+ * their primary key columns (sys.indexes.is_primary_key, sys.index_columns.key_ordinal in order)
+ * and their ROWGUIDCOL (sys.columns.is_rowguidcol), one row per such column. At the publisher.
+ */
+export function publishedTableKeys(database: string, publication: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
+      '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+      `FROM ${db}.dbo.sysmergearticles AS a`,
+      `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+      `JOIN ${db}.sys.columns AS c ON c.object_id = a.objid`,
+      `LEFT JOIN ${db}.sys.indexes AS i ON i.object_id = a.objid AND i.is_primary_key = 1`,
+      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+      'WHERE p.name = @publication AND a.type = 10 AND (c.is_rowguidcol = 1 OR ic.key_ordinal > 0)',
+      'ORDER BY a.name, ic.key_ordinal;',
+    ],
+    { database, publication },
+  );
+}
+
+/**
+ * The first `limit` rows of a table by primary key, each as (key, rowguid): the key's columns as
+ * text joined with '|'. The table's name is an identifier, so the query is built with quoteIdent
+ * and run through sp_executesql, the limit a parameter. *(inferred)* the subscriber's table has
+ * the publisher's schema and name (the vendor's articles do not rename their destination).
+ */
+export function rowGuidSample(database: string, t: SampledTable, limit: number): Statement {
+  const keys = t.keyColumns.map(quoteIdent);
+  const key = keys.map((k) => `CONVERT(nvarchar(4000), ${k})`).join(" + N'|' + ");
+  const query = `SELECT TOP (@limit) ${key} AS row_key, CONVERT(nvarchar(36), ${quoteIdent(t.rowguidColumn)}) AS rowguid FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)} ORDER BY ${keys.join(', ')};`;
+  return statement([`${proc(database, 'sp_executesql')} @query, N'@limit int', @limit = @limit;`], { query, limit });
+}
+
 // ---- backup ------------------------------------------------------------------------------------
 
 /** BACKUP DATABASE accepts a variable for the name (`{ database_name | @database_name_var }`). */
@@ -493,4 +539,44 @@ export function addRowGuidConversionMark(database: string, name: string, value: 
     ],
     { name, value },
   );
+}
+
+// ---- replication configuration (issue #20 §3, §5) ---------------------------------------------
+
+/**
+ * The database's own merge publications' properties a DBA may have changed since set-up
+ * (sysmergepublications: retention in retention_period_unit units, conflict_retention in days,
+ * backward_comp_level 90 / 100, where conflicts are logged).
+ */
+export function publicationProperties(database: string): Statement {
+  return statement(
+    [
+      'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, p.centralized_conflicts, p.decentralized_conflicts',
+      `FROM ${quoteIdent(database)}.dbo.sysmergepublications AS p`,
+      'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+      'ORDER BY p.name;',
+    ],
+    { database },
+  );
+}
+
+/** The articles of the database's own merge publications with the options replup compares (sysmergearticles). */
+export function publicationArticles(database: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'SELECT p.name AS publication, a.name, a.column_tracking, a.subset_filterclause, a.upload_options, a.processing_order, a.identity_support,',
+      '  a.delete_tracking, a.compensate_for_errors',
+      `FROM ${db}.dbo.sysmergearticles AS a`,
+      `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+      'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+      'ORDER BY p.name, a.name;',
+    ],
+    { database },
+  );
+}
+
+/** One publication property back as it was (sp_changemergepublication; replup sends only properties that need no snapshot or reinitialization). */
+export function changeMergePublication(database: string, publication: string, property: string, value: string): Statement {
+  return statement([`${proc(database, 'sp_changemergepublication')} @publication = @publication, @property = @property, @value = @value;`], { publication, property, value });
 }

@@ -21,6 +21,7 @@ describe('the upgrade runbook against the lab', () => {
       ['copies-validated-identical', true],
       ['versions-at-target', true],
       ['replication-enabled', true],
+      ['configuration-preserved', true],
       ['background-services-running', true],
       ['serving-again', true],
     ]);

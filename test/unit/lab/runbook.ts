@@ -156,6 +156,14 @@ export interface RunbookMistakes {
   skipSnapshotWait?: boolean;
   /** Converts one subscriber's row GUIDs instead of running ConvertRowGuids.sql once through the port (e.g. through an activity). */
   convertRowGuids?: (db: DbRef) => Promise<void>;
+  /** Runs just before replication is removed (e.g. recording the configuration). */
+  beforeRemoval?: () => Promise<void>;
+  /** Creates one publication instead of running its script once through the port. */
+  createPublication?: (publication: string) => Promise<void>;
+  /** Creates one subscription instead of running its script once through the port. */
+  createSubscription?: (sub: SubscriptionRef) => Promise<void>;
+  /** Runs once every subscription exists, before the canary (e.g. comparing the configuration). */
+  afterEnable?: () => Promise<void>;
 }
 
 /** The upgrade, step by step through the ports. Returns the canary's arrival per subscriber. */
@@ -179,6 +187,7 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   else quietAfter = await syncUntilQuiet(lab, plan, plan.options.sync.maxRounds);
   for (const s of plan.sites) await sql.backupDatabase(ref(s), plan.backup.dir, 'run-1');
   // 3. Remove replication.
+  await mistakes.beforeRemoval?.();
   for (const s of plan.sites) await sql.removeReplication(ref(s));
   // 4. Upgrade the personalization servers and their databases.
   for (const h of allHosts) await hosts.upgradeHost(h, plan.to);
@@ -196,15 +205,18 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   // 8. Re-enable: publications on the publisher, then subscriptions rewritten to sync type none.
   const pubVars = (publication: string) => ({ PublisherServer: publisher.server, PublisherDatabase: publisher.database, Publication: publication });
   for (const publication of ['Config', 'Data']) {
-    await sql.runScript(publisher, script(`Create${publication}Publication.sql`, pubVars(publication)));
+    if (mistakes.createPublication) await mistakes.createPublication(publication);
+    else await sql.runScript(publisher, script(`Create${publication}Publication.sql`, pubVars(publication)));
     // As SetMasterUp does: wait for the Snapshot Agent (each look is a lab operation: time passes).
     for (let look = 0; !mistakes.skipSnapshotWait && look < 500 && !(await sql.snapshotStatus(publisher, publication)).ready; look++);
   }
   for (const sub of subscriptions(plan)) {
     const file = sub.publication === 'Config' ? 'CreateConfigSubscription.sql' : 'CreateDataSubscription.sql';
     const vars = { ...pubVars(sub.publication), SubscriberServer: sub.subscriber.server, SubscriberDatabase: sub.subscriber.database };
-    await sql.runScript(publisher, script(file, vars, !mistakes.keepAutomaticSyncType));
+    if (mistakes.createSubscription) await mistakes.createSubscription(sub);
+    else await sql.runScript(publisher, script(file, vars, !mistakes.keepAutomaticSyncType));
   }
+  await mistakes.afterEnable?.();
   // 9. Test the topology: a change at the master shows up at every subscriber.
   await sql.writeCanary(publisher, 'after-upgrade');
   await syncRound(lab, plan);

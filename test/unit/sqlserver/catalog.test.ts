@@ -54,8 +54,13 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   mergeValidationDates: [sql.mergeValidationDates(DB, 'Data', SUB)],
   mergeValidationAlerts: [sql.mergeValidationAlerts(DB, 'Data', SUB)],
   replicationAddedRowGuids: [sql.replicationAddedRowGuids(DB)],
+  publishedTableKeys: [sql.publishedTableKeys(DB, 'Data')],
+  rowGuidSample: [sql.rowGuidSample(DB, { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part'], rowguidColumn: 'rowguid' }, 100)],
   rowGuidConversionMarks: [sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done')],
   addRowGuidConversionMark: [sql.addRowGuidConversionMark(DB, 'replup.convertRowGuids.started', 'run 1')],
+  publicationProperties: [sql.publicationProperties(DB)],
+  publicationArticles: [sql.publicationArticles(DB)],
+  changeMergePublication: [sql.changeMergePublication(DB, 'Config', 'retention', '30')],
 };
 
 describe('every statement function', () => {
