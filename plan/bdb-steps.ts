@@ -2,6 +2,7 @@
 // 001, DOMAIN.md §2). Kept apart from the zod schema in bdb.ts: the workflow imports this file, and
 // zod does not belong in the workflow bundle.
 import type { StepView } from './kind.js';
+import type { NotifySettings } from './notify.js';
 
 export const BDB_RUNBOOK = 'bdb-replicant';
 /** The seed's default replication port (the client port, usually 5000, is a different one). */
@@ -54,6 +55,8 @@ export interface BdbReplicantPlan {
     replicantStartAttempts: number;
     verifyTimeoutSeconds: number;
   };
+  /** Notifications of the run (plan/notify.ts). */
+  notify?: NotifySettings;
 }
 
 /** Plain-text path handling (no node:path here: workflows import this module). */

@@ -3,6 +3,7 @@
 // ids and step rules are in bdb-steps.ts, which the workflow imports.
 import { z } from 'zod';
 import type { FleetTable, PlanKind } from './kind.js';
+import { describeNotify, notifySchema } from './notify.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
 import {
   BDB_RUNBOOK,
@@ -68,6 +69,7 @@ export const bdbPlanSchema = z.strictObject({
   backupDir: z.string(whenMissing('an empty directory for the full backup of the master, e.g. backupDir: /backups/tapetrack-2025-01')).min(1),
   logDir: z.string().min(1).default(DEFAULT_LOG_DIR),
   network: z.strictObject({ trusted: z.boolean().default(false) }).prefault({}),
+  notify: notifySchema.optional(),
   options: z
     .strictObject({
       startupTimeoutSeconds: wholeSeconds(1).default(120),
@@ -130,6 +132,7 @@ export function toBdbPlan(input: BdbPlanInput, planFolder: string): BdbReplicant
     logDir: input.logDir,
     network: input.network,
     options: input.options,
+    ...(input.notify !== undefined && { notify: input.notify }),
   };
 }
 
@@ -146,6 +149,7 @@ function describeBdbPlan(plan: BdbReplicantPlan): { summary: string[]; tables: F
       `plan:         ${plan.name} (${plan.runbook})`,
       `backup into:  ${plan.backupDir}`,
       `network:      ${plan.network.trusted ? 'trusted' : 'not stated as trusted: the run waits for approval'}`,
+      ...describeNotify(plan.notify),
     ],
     tables: [
       {

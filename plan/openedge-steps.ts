@@ -2,6 +2,7 @@
 // `openedge-replication-startup`, seed 002, DOMAIN.md §3). Kept apart from the zod schema in
 // openedge.ts: the workflow imports this file, and zod does not belong in the workflow bundle.
 import type { StepView } from './kind.js';
+import type { NotifySettings } from './notify.js';
 
 export const OPENEDGE_RUNBOOK = 'openedge-replication-startup';
 /** The server retries an unreachable agent every 5 minutes while deferred (seed 002). */
@@ -41,6 +42,8 @@ export interface OpenEdgeStartupPlan {
   commands: { dsrutil: string; startServer: string };
   /** The source's replication properties file, checked before start-up when given (absolute). */
   propertiesFile?: string;
+  /** Notifications of the run (plan/notify.ts). */
+  notify?: NotifySettings;
 }
 
 export function openEdgePlanSteps(plan: OpenEdgeStartupPlan): StepView[] {

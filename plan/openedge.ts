@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { agentNameProblem, deferMinutesProblem } from '../activities/openedge/properties.js';
 import { resolveFrom } from './bdb-steps.js';
 import type { FleetTable, PlanKind } from './kind.js';
+import { describeNotify, notifySchema } from './notify.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
 import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_ASK_OPERATOR_AFTER_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './openedge-steps.js';
 
@@ -51,6 +52,7 @@ export const openEdgePlanSchema = z.strictObject({
     })
     .prefault({}),
   propertiesFile: z.string().min(1).optional(),
+  notify: notifySchema.optional(),
 });
 
 export type OpenEdgePlanInput = z.output<typeof openEdgePlanSchema>;
@@ -85,6 +87,7 @@ export function toOpenEdgePlan(input: OpenEdgePlanInput, planFolder: string): Op
     askOperatorAfterSeconds: input.askOperatorAfterSeconds,
     commands: input.commands,
     ...(input.propertiesFile !== undefined && { propertiesFile: resolveFrom(planFolder, input.propertiesFile) }),
+    ...(input.notify !== undefined && { notify: input.notify }),
   };
 }
 
@@ -103,6 +106,7 @@ function describeOpenEdgePlan(plan: OpenEdgeStartupPlan): { summary: string[]; t
       `deferral:     ${plan.deferAgentStartupMinutes > 0 ? `${plan.deferAgentStartupMinutes} minutes, retry every ${plan.retryIntervalSeconds} s` : 'off'}`,
       `halted:       an agent halted or replication suspended asks an operator after ${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
       `dsrutil:      ${plan.commands.dsrutil}`,
+      ...describeNotify(plan.notify),
     ],
     tables: [
       {

@@ -94,6 +94,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     fleet: `${address(plan.master)} → ${address(plan.replicant)}`,
     planName: plan.name,
     approvals: plan.network.trusted ? [] : ['trusted-network'],
+    ...(plan.notify && { notify: plan.notify }),
     steps: bdbPlanSteps(plan).map((s) => ({ ...s, title: TITLES[s.id as BdbStepId], skippable: SKIPPABLE.has(s.id as BdbStepId) })),
   });
   const master = service('master', plan.master);

@@ -346,6 +346,7 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
     fleet: db,
     planName: plan.name,
     approvals: [],
+    ...(plan.notify && { notify: plan.notify }),
     // Only the properties check may be skipped (recorded); the others are the start-up itself.
     steps: openEdgePlanSteps(plan).map((s) => ({ ...s, title: TITLES[s.id as OpenEdgeStepId], skippable: s.id === 'check-properties' })),
   });

@@ -76,3 +76,26 @@ describe('notify: in a plan', () => {
     expect(none.text).toContain('notify:       nobody (no notify: section)');
   });
 });
+
+describe('notify: in the other runbooks\' plans', () => {
+  for (const example of ['bdb/plan.yaml', 'openedge/plan.yaml']) {
+    it(`${example}: accepted, normalized and shown; a literal URL refused`, async () => {
+      const text = await readFile(path.join(EXAMPLES, example), 'utf8');
+      // Written beside the example so its relative paths still resolve.
+      const file = path.join(EXAMPLES, path.dirname(example), `.notify-test-${process.pid}.yaml`);
+      try {
+        await writeFile(file, `${text}\nnotify:\n  targets:\n    - { kind: webhook, name: pager, url: env:REPLUP_PAGER_URL }\n`);
+        const r = await loadPlanFile(file);
+        expect(r.ok).toBe(true);
+        expect((r as { plan: { notify?: unknown } }).plan.notify).toEqual({ targets: [{ name: 'pager', kind: 'webhook', url: 'env:REPLUP_PAGER_URL' }], events: ['parked', 'waiting', 'completed', 'aborted', 'failed', 'reminder'] });
+        expect((await planShow(file)).text).toContain('notify:       pager (webhook, url env:REPLUP_PAGER_URL)');
+        await writeFile(file, `${text}\nnotify:\n  targets:\n    - { kind: webhook, url: "https://pager.example/hook/SECRET" }\n`);
+        const bad = await planValidate(file);
+        expect(bad.text).toMatch(/notify\.targets\[0\]\.url: a webhook URL is a secret/);
+        expect(bad.text).not.toContain('SECRET');
+      } finally {
+        await rm(file, { force: true });
+      }
+    });
+  }
+});
