@@ -9,6 +9,7 @@ import { backupFilePath } from './backup-file.js';
 import * as sql from './statements.js';
 import { ROWGUID_MARKS } from '../ports.js';
 import { expandScriptVariables } from '../sqlcmd/variables.js';
+import { allDistributors, distributorForPublisher, publisherDistributors } from '../distributors.js';
 
 /** One statement on the server's pool (database master) or, for scripts, on one dedicated connection. */
 export interface SentStatement {
@@ -34,6 +35,8 @@ export interface StepStatements {
 }
 
 const MASTER = 'master';
+/** Rows per table in verify-replication's (primary key, rowguid) sample (workflows/personalization-upgrade.ts ROWGUID_SAMPLE_ROWS). */
+const ROWGUID_SAMPLE_ROWS = 100;
 const JOB_ID = '<job_id of the merge agent found above>';
 const AGENT_ID = '<id of the merge agent found above>';
 const SCHEDULE_ID = '<schedule_id found above>';
@@ -57,11 +60,15 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
   const on = (db: DbRef) => ({ server: db.server, database: db.database });
   const pooled = (server: string) => ({ server, database: MASTER });
   const dist = plan.distributor;
+  // Each publisher's distributor (issue #18 §3): a branch's Data agents live in its own distribution database.
+  const distributors = publisherDistributors(plan);
+  const distOf = (publisher: DbRef) => distributorForPublisher(distributors, dist, publisher.server);
+  const sameDb = (a: DbRef, b: DbRef) => a.server.toLowerCase() === b.server.toLowerCase() && a.database.toLowerCase() === b.database.toLowerCase();
   const versionQuery = plan.versionQuery ?? '<versionQuery: not in the plan>';
   const canary = plan.target.kind === 'sqlserver' ? plan.target.canary : undefined;
 
   // The variables the runbook passes: the plan's scripts.variables mapping, as Fleet.vars expands it.
-  const vars = (v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }) => expandScriptVariables(plan.scripts.variables, { ...v, distributor: dist });
+  const vars = (v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }) => expandScriptVariables(plan.scripts.variables, { ...v, distributor: v.publisher ? distOf(v.publisher) : dist });
   const script = (purpose: string, db: DbRef, file: string, scriptVars: Record<string, string>, only?: string): SentStatement => ({
     purpose,
     ...on(db),
@@ -75,15 +82,15 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
   /** The merge agent schedules of each publisher's jobs: read, changed one by one, read again to verify (preflight, enable-replication, restore-service). */
   const schedules = (change: string, enabled: boolean | 'as recorded', only: string): SentStatement[] =>
     publishers.flatMap((p): SentStatement[] => [
-      { purpose: "the merge agent jobs of each publisher's subscriptions, with their schedules", ...pooled(dist.server), statement: sql.mergeAgentJobSchedules(dist.database, p.database) },
+      { purpose: "the merge agent jobs of each publisher's subscriptions, with their schedules", ...pooled(distOf(p).server), statement: sql.mergeAgentJobSchedules(distOf(p).database, p.database) },
       {
         purpose: change,
-        ...pooled(dist.server),
+        ...pooled(distOf(p).server),
         statement: sql.updateScheduleEnabled(0, enabled === true),
         runtime: { scheduleId: SCHEDULE_ID, ...(enabled === 'as recorded' && { enabled: '<1 or 0, as preflight recorded it>' }) },
         only,
       },
-      { purpose: 'read them again, to verify', ...pooled(dist.server), statement: sql.mergeAgentJobSchedules(dist.database, p.database) },
+      { purpose: 'read them again, to verify', ...pooled(distOf(p).server), statement: sql.mergeAgentJobSchedules(distOf(p).database, p.database) },
     ]);
 
   /** One sync round: every subscription's merge agent, what is pending both ways, then the conflicts. */
@@ -91,17 +98,23 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     ...subscriptions.map(
       (s): SentStatement => ({
         purpose: 'the push merge agent of each subscription, and its SQL Server Agent job',
-        ...pooled(dist.server),
-        statement: sql.mergeAgents(dist.database, s.publisher.database, s.publication, { server: '', database: s.subscriber.database }),
+        ...pooled(distOf(s.publisher).server),
+        statement: sql.mergeAgents(distOf(s.publisher).database, s.publisher.database, s.publication, { server: '', database: s.subscriber.database }),
         runtime: { subscriberServer: replicationName(s.subscriber.server) },
       }),
     ),
-    { purpose: 'for each merge agent in turn: its job steps (a -Continuous job never finishes and is refused)', ...pooled(dist.server), statement: sql.jobSteps(''), runtime: { jobId: JOB_ID } },
-    { purpose: 'is the job running already? (then replup waits and tries again)', ...pooled(dist.server), statement: sql.jobActivity(''), runtime: { jobId: JOB_ID } },
-    { purpose: 'the newest merge session before the run', ...pooled(dist.server), statement: sql.newestMergeSession(dist.database, 0), runtime: { agentId: AGENT_ID } },
-    { purpose: 'start the job', ...pooled(dist.server), statement: sql.startJob(''), runtime: { jobId: JOB_ID } },
-    { purpose: 'every 5 s until the run it started has stopped (at most 4 h)', ...pooled(dist.server), statement: sql.jobActivity(''), runtime: { jobId: JOB_ID } },
-    { purpose: 'the merge session the run recorded: rows moved both ways, conflicts', ...pooled(dist.server), statement: sql.newestMergeSession(dist.database, 0), runtime: { agentId: AGENT_ID } },
+    // Once per distributor that runs some of these agents: a merge agent's job is at its publisher's distributor.
+    ...subscriptions
+      .map((s) => distOf(s.publisher))
+      .filter((d, i, all) => all.findIndex((x) => sameDb(x, d)) === i)
+      .flatMap((d): SentStatement[] => [
+        { purpose: 'for each merge agent in turn: its job steps (a -Continuous job never finishes and is refused)', ...pooled(d.server), statement: sql.jobSteps(''), runtime: { jobId: JOB_ID } },
+        { purpose: 'is the job running already? (then replup waits and tries again)', ...pooled(d.server), statement: sql.jobActivity(''), runtime: { jobId: JOB_ID } },
+        { purpose: 'the newest merge session before the run', ...pooled(d.server), statement: sql.newestMergeSession(d.database, 0), runtime: { agentId: AGENT_ID } },
+        { purpose: 'start the job', ...pooled(d.server), statement: sql.startJob(''), runtime: { jobId: JOB_ID } },
+        { purpose: 'every 5 s until the run it started has stopped (at most 4 h)', ...pooled(d.server), statement: sql.jobActivity(''), runtime: { jobId: JOB_ID } },
+        { purpose: 'the merge session the run recorded: rows moved both ways, conflicts', ...pooled(d.server), statement: sql.newestMergeSession(d.database, 0), runtime: { agentId: AGENT_ID } },
+      ]),
     ...subscriptions.flatMap((s): SentStatement[] => [
       {
         purpose: 'changes not yet merged down to the subscriber (at the publisher)',
@@ -150,7 +163,7 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
         },
         {
           purpose: "its merge agent's validation alerts in the distributor's msdb (20574 failed, per table; 20575 passed): before and after",
-          ...pooled(dist.server),
+          ...pooled(distOf(s.publisher).server),
           statement: sql.mergeValidationAlerts(s.publisher.database, s.publication, subscriber),
           runtime,
         },
@@ -242,7 +255,7 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     'drain-users': {
       notes: [`Repeated until no user session is left, for at most options.drainTimeoutSeconds (${plan.options.drainTimeoutSeconds} s).`],
       statements: [
-        { purpose: "the merge agents' names: their own sessions are not users' (not waited for, never KILLed)", ...pooled(dist.server), statement: sql.mergeAgentNames(dist.database) },
+        ...allDistributors(distributors, dist).map((d): SentStatement => ({ purpose: "the merge agents' names: their own sessions are not users' (not waited for, never KILLed)", ...pooled(d.server), statement: sql.mergeAgentNames(d.database) })),
         ...plan.sites.map((s): SentStatement => ({ purpose: 'user sessions of each database', ...pooled(s.server), statement: sql.userSessions(s.database) })),
         ...plan.sites.map(
           (s): SentStatement => ({
@@ -279,7 +292,14 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
       notes: [
         'Databases that publish first, then the subscribers; in each database in this order. Publishers and subscribers are named as replication recorded them (@@SERVERNAME).',
       ],
-      statements: removal(),
+      statements: [
+        // Recorded before anything is removed (issue #20 §5), compared after enable-replication.
+        ...publishers.flatMap((p): SentStatement[] => [
+          { purpose: "record each publisher's publications as they are (retention, conflict retention, compatibility level, conflict logging)", ...pooled(p.server), statement: sql.publicationProperties(p.database) },
+          { purpose: 'and their articles with their options', ...pooled(p.server), statement: sql.publicationArticles(p.database) },
+        ]),
+        ...removal(),
+      ],
     },
     upgrade: {
       notes: [
@@ -321,13 +341,15 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
             const file = kind === 'Config' ? plan.scripts.files.createConfigPublication : plan.scripts.files.createDataPublication;
             return [
               state(publisher, 'does the publication exist? (before, and after, to verify)'),
-              script(`${file} on the publisher`, publisher, file, vars({ publication: p.name, publisher }), 'if the publication does not exist'),
+              { purpose: 'its articles: does it have every article it had before removal?', ...pooled(publisher.server), statement: sql.publicationArticles(publisher.database), only: 'if the publication exists' },
+              { purpose: 'drop it: a failed script left it half-built', ...pooled(publisher.server), statement: sql.dropMergePublication(publisher.database, p.name), only: 'if it lacks some and has no subscriptions' },
+              script(`${file} on the publisher`, publisher, file, vars({ publication: p.name, publisher }), 'if the publication does not exist, or was dropped as half-built'),
               {
                 purpose: `is the publication's snapshot ready? (repeated until it is, at most ${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes)`,
                 ...pooled(publisher.server),
                 statement: sql.publicationSnapshotReady(publisher.database, p.name),
               },
-              { purpose: 'did its Snapshot Agent fail?', ...pooled(dist.server), statement: sql.snapshotAgentLastRun(dist.database, publisher.database, p.name), only: 'while it is not ready' },
+              { purpose: 'did its Snapshot Agent fail?', ...pooled(distOf(publisher).server), statement: sql.snapshotAgentLastRun(distOf(publisher).database, publisher.database, p.name), only: 'while it is not ready' },
             ];
           }),
         ),
@@ -335,6 +357,14 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
           const file = publicationsOf('Config').some((p) => p.name === s.publication) ? plan.scripts.files.createConfigSubscription : plan.scripts.files.createDataSubscription;
           return [
             state(s.publisher, 'does the subscription exist, and with which sync type? (before, and after, to verify)'),
+            { purpose: 'has it its push agent job?', ...pooled(distOf(s.publisher).server), statement: sql.mergeAgentJobSchedules(distOf(s.publisher).database, s.publisher.database), only: 'if the subscription exists' },
+            {
+              purpose: 'drop it: a failed script left it without its agent',
+              ...pooled(s.publisher.server),
+              statement: sql.dropMergeSubscription(s.publisher.database, s.publication, { server: '', database: s.subscriber.database }),
+              runtime: { subscriber: replicationName(s.subscriber.server) },
+              only: 'if it has no agent job',
+            },
             script(
               `${file}, rewritten to @sync_type = N'none', on the publisher for each subscriber`,
               s.publisher,
@@ -345,12 +375,24 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
           ];
         }),
         ...schedules("pause the new jobs' schedules until restore-service", false, 'for each enabled schedule'),
+        ...publishers.flatMap((p): SentStatement[] => [
+          { purpose: 'the publications as the scripts made them (before and after putting back, to verify)', ...pooled(p.server), statement: sql.publicationProperties(p.database) },
+          { purpose: 'and their articles', ...pooled(p.server), statement: sql.publicationArticles(p.database) },
+          {
+            purpose: 'put back a property as it was before removal',
+            ...pooled(p.server),
+            statement: sql.changeMergePublication(p.database, '<publication>', 'retention', '<value>'),
+            runtime: { publication: '<publication>', property: "N'retention_period_unit' | N'retention' | N'conflict_retention' | N'publication_compatibility_level'", value: '<as recorded>' },
+            only: 'for each such property that differs (any other difference stops the step)',
+          },
+        ]),
       ],
     },
     'verify-replication': {
       notes: [
         'After the canary is written: one sync round, the statements of sync-until-quiet above, then the reads and the conflicts.',
         'Then the convergence proof again, as after the quiet rounds: every subscription validated (row counts and binary checksums) through its merge agent.',
+        'Then a sample of (primary key, rowguid) pairs of every published table, publisher against each subscriber.',
       ],
       statements: [
         ...[...new Set(plan.publications.map((p) => p.publisher))].map((key): SentStatement => ({
@@ -365,6 +407,25 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
         })),
         ...conflicts(),
         ...validation(),
+        ...plan.publications.flatMap((p): SentStatement[] => {
+          const publisher = site(p.publisher);
+          const table = { schema: '<schema>', table: '<table>', keyColumns: ['<primary key columns>'], rowguidColumn: '<ROWGUIDCOL>' };
+          return [
+            {
+              purpose: "each publication's tables with their primary key and ROWGUIDCOL, for the (primary key, rowguid) sample",
+              ...pooled(publisher.server),
+              statement: sql.publishedTableKeys(publisher.database, p.name),
+            },
+            ...[publisher, ...p.subscribers.map(site)].map(
+              (db): SentStatement => ({
+                purpose: `the first ${ROWGUID_SAMPLE_ROWS} rows of each such table by primary key, at the publisher and at each subscriber: a key with another rowguid than the publisher's stops the step`,
+                ...pooled(db.server),
+                statement: sql.rowGuidSample(db.database, table, ROWGUID_SAMPLE_ROWS),
+                runtime: { query: "<SELECT TOP (@limit) <key columns as text, '|' between> AS row_key, CONVERT(nvarchar(36), <ROWGUIDCOL>) AS rowguid FROM <schema>.<table> ORDER BY <key columns>;>" },
+              }),
+            ),
+          ];
+        }),
       ],
     },
     'restore-service': {

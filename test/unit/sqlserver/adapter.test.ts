@@ -458,7 +458,7 @@ describe('other operations', () => {
       { jobId: JOB, name: 'agent-7', publication: 'Config', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [{ scheduleId: 12, name: 'every 5 minutes', enabled: true }, { scheduleId: 13, name: 'nightly', enabled: false }] },
       { jobId: 'J8', name: 'agent-8', publication: 'Data', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [] },
     ]);
-    await port.setScheduleEnabled(12, false);
+    await port.setScheduleEnabled(12, false, PUB);
     expect(connections.calls.at(-1)).toMatchObject({ server: DIST.server, params: { scheduleId: 12, enabled: 0 } });
   });
 
@@ -473,6 +473,35 @@ describe('other operations', () => {
       return undefined;
     });
     expect(await port.snapshotStatus(PUB, 'Config')).toEqual(expected);
+  });
+
+  it("reads a publisher's publications with their articles, changes one property, drops a publication and a subscription (already gone = done)", async () => {
+    const { port, connections } = fleet((server, s) => {
+      if (same(s, sql.publicationProperties('PS'))) {
+        return [[{ name: 'Config', retention: 2, retention_period_unit: 1, conflict_retention: 7, backward_comp_level: 100, centralized_conflicts: 1, decentralized_conflicts: 0 }]];
+      }
+      if (same(s, sql.publicationArticles('PS'))) {
+        return [[
+          { publication: 'Config', name: 'PersonalizationGroup', column_tracking: 1, subset_filterclause: null, upload_options: 0, processing_order: 0, identity_support: 1, delete_tracking: 1, compensate_for_errors: 0 },
+          { publication: 'Data', name: 'ProfileData', column_tracking: 0, subset_filterclause: '', upload_options: 0, processing_order: 0, identity_support: 0, delete_tracking: 1, compensate_for_errors: 0 },
+        ]];
+      }
+      if (same(s, sql.changeMergePublication('PS', 'Config', 'retention', '30'))) return [];
+      if (same(s, sql.dropMergePublication('PS', 'Data'))) throw new SqlError(20026, "The publication 'Data' does not exist.");
+      if (s.sql.includes('sp_dropmergesubscription') || s.sql.includes('@@SERVERNAME AS nvarchar')) return server === SUB.server ? [[{ server_name: 'SUBHOST\\EM' }]] : [];
+      return undefined;
+    });
+    expect(await port.publicationConfigs(PUB)).toEqual([
+      {
+        name: 'Config', retention: 2, retentionUnit: 'week', conflictRetentionDays: 7, compatibilityLevel: 100, centralizedConflicts: true, decentralizedConflicts: false,
+        articles: [{ name: 'PersonalizationGroup', columnTracking: true, subsetFilter: '', uploadOptions: 0, processingOrder: 0, identityRange: true, deleteTracking: true, compensateForErrors: false }],
+      },
+    ]);
+    await port.changePublication(PUB, 'Config', 'retention', '30');
+    expect(connections.calls.at(-1)).toMatchObject({ server: PUB.server, params: { publication: 'Config', property: 'retention', value: '30' } });
+    await expect(port.dropPublication(PUB, 'Data')).resolves.toBeUndefined();
+    await port.dropSubscription(SUBSCRIPTION);
+    expect(connections.calls.at(-1)).toMatchObject({ server: PUB.server, sql: expect.stringContaining('sp_dropmergesubscription') });
   });
 
   it("reads the ConvertRowGuids marks on a subscriber's database and adds one where the subscriber is", async () => {

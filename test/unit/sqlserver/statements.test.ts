@@ -283,6 +283,36 @@ describe('statements (golden)', () => {
       { started: 'replup.convertRowGuids.started', done: 'replup.convertRowGuids.done' },
     ],
     [
+      'publicationProperties',
+      sql.publicationProperties(DB),
+      lines(
+        'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, p.centralized_conflicts, p.decentralized_conflicts',
+        `FROM ${Q}.dbo.sysmergepublications AS p`,
+        'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+        'ORDER BY p.name;',
+      ),
+      { database: DB },
+    ],
+    [
+      'publicationArticles',
+      sql.publicationArticles(DB),
+      lines(
+        'SELECT p.name AS publication, a.name, a.column_tracking, a.subset_filterclause, a.upload_options, a.processing_order, a.identity_support,',
+        '  a.delete_tracking, a.compensate_for_errors',
+        `FROM ${Q}.dbo.sysmergearticles AS a`,
+        `JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+        'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+        'ORDER BY p.name, a.name;',
+      ),
+      { database: DB },
+    ],
+    [
+      'changeMergePublication',
+      sql.changeMergePublication(DB, "Con'fig", 'retention', '30'),
+      `EXEC ${Q}.sys.sp_changemergepublication @publication = @publication, @property = @property, @value = @value;`,
+      { publication: "Con'fig", property: 'retention', value: '30' },
+    ],
+    [
       'addRowGuidConversionMark',
       sql.addRowGuidConversionMark(DB, 'replup.convertRowGuids.started', "run x'; DROP DATABASE y; --"),
       lines(
