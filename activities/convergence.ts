@@ -3,7 +3,7 @@
 // Facts and their sources: docs/research/convergence-sources.md. Pending-change counts are not
 // proof: sp_showpendingchanges "does not include rows in generation 0" and is "an approximation".
 import type { DbRef } from '../plan/types.js';
-import type { AddedRowGuidArticle, ValidationState } from './ports.js';
+import type { AddedRowGuidArticle, RowGuidPair, ValidationState } from './ports.js';
 
 /** One subscription's validation: 'identical' (row counts and binary checksums match), 'differs', or 'not-validated' (the merge agent recorded none). */
 export interface ValidationVerdict {
@@ -92,5 +92,39 @@ export function addedRowGuidStopMessage(publisher: DbRef, articles: AddedRowGuid
     'and publishing again adds a new one with new GUIDs at the publisher that no subscriber has: every row of these tables would differ after a re-enable without a snapshot. ' +
     'No documented way keeps the column, so replup stops before anything changes. ' +
     "Ask the vendor how to give these tables a ROWGUIDCOL column of their own (a column the table owns is kept, KB 2646528), or upgrade these publications with a new snapshot, which deletes the subscribers' Archive data"
+  );
+}
+
+/** Rows whose rowguid differs between the publisher and a subscriber, keys found in both samples. */
+export interface RowGuidDifference {
+  table: string;
+  subscriber: DbRef;
+  keys: string[];
+}
+
+/**
+ * Compares a subscriber's (primary key, rowguid) sample with the publisher's: a row with the same
+ * key and another rowguid is a different row to merge (it matches rows by rowguid), so its changes
+ * fail or duplicate. Keys in one sample only are left to the validation's row counts.
+ */
+export function rowGuidDifferences(table: string, subscriber: DbRef, atPublisher: RowGuidPair[], atSubscriber: RowGuidPair[]): RowGuidDifference | undefined {
+  const reference = new Map(atPublisher.map((r) => [r.key, r.rowguid.toLowerCase()]));
+  const keys = atSubscriber.filter((r) => reference.has(r.key) && reference.get(r.key) !== r.rowguid.toLowerCase()).map((r) => r.key);
+  return keys.length ? { table, subscriber, keys } : undefined;
+}
+
+const MAX_KEYS_NAMED = 5;
+
+/** The message that parks verify-replication when a sample differs; undefined when none does. */
+export function rowGuidSampleStopMessage(publication: string, publisher: DbRef, differences: RowGuidDifference[]): string | undefined {
+  if (!differences.length) return undefined;
+  const list = differences
+    .map((d) => `${d.table} at ${where(d.subscriber)}: ${d.keys.length} rows, keys ${d.keys.slice(0, MAX_KEYS_NAMED).join(', ')}${d.keys.length > MAX_KEYS_NAMED ? ', …' : ''}`)
+    .join('; ');
+  return (
+    `publication ${publication}: rows with the same primary key carry another rowguid than at the publisher ${where(publisher)} (a sample by primary key): ${list}. ` +
+    'Merge matches rows by rowguid, so a subscription without a snapshot treats these as different rows: their changes fail or duplicate. ' +
+    'Was ConvertRowGuids.sql run on that subscriber, or did the publication get a new rowguid column? Fix the rowguids to the publisher\'s (tablediff shows the rows), then retry this step; ' +
+    "otherwise reinitialize the subscription with a new snapshot, which deletes the subscriber's Archive data"
   );
 }

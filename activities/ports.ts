@@ -188,6 +188,23 @@ export interface ValidationState {
   alerts: { alertId: number; passed: boolean; article: string; text: string }[];
 }
 
+/** A published table with its primary key and ROWGUIDCOL, for the (primary key, rowguid) sample. */
+export interface PublishedTable {
+  article: string;
+  schema: string;
+  table: string;
+  /** Primary key columns in key order; empty when the table has no primary key. */
+  keyColumns: string[];
+  /** The ROWGUIDCOL column; absent when the table has none. */
+  rowguidColumn?: string;
+}
+
+/** One row of the sample: its primary key as text ('|' between columns) and its rowguid. */
+export interface RowGuidPair {
+  key: string;
+  rowguid: string;
+}
+
 /** An article whose ROWGUIDCOL replication added (sysmergearticles.preserve_rowguidcol = 0). */
 export interface AddedRowGuidArticle {
   publication: string;
@@ -281,8 +298,11 @@ export interface SqlFleetPort {
   mergeSubscriptions(publisher: DbRef): Promise<SubscriptionHealth[]>;
   /** The merge agent jobs of a publication database's push subscriptions, with their schedules. */
   mergeAgentJobs(publisher: DbRef): Promise<MergeAgentJob[]>;
-  /** Enables or disables one Agent schedule (sp_update_schedule); a no-op when it already is. */
-  setScheduleEnabled(scheduleId: number, enabled: boolean): Promise<void>;
+  /**
+   * Enables or disables one Agent schedule (sp_update_schedule); a no-op when it already is. The
+   * schedule is one of `publisher`'s merge agent jobs: it lives in the msdb of that publisher's distributor.
+   */
+  setScheduleEnabled(scheduleId: number, enabled: boolean, publisher: DbRef): Promise<void>;
   /** The publication's snapshot: ready, or what its Snapshot Agent said when it failed. */
   snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus>;
   /** The configuration of the database's own merge publications, with their articles. */
@@ -303,6 +323,10 @@ export interface SqlFleetPort {
   validationState(sub: SubscriptionRef): Promise<ValidationState>;
   /** The articles of the database's own publications whose ROWGUIDCOL replication added. */
   replicationAddedRowGuids(publisher: DbRef): Promise<AddedRowGuidArticle[]>;
+  /** The publication's tables with their primary key and ROWGUIDCOL columns, as the publisher has them. */
+  publishedTables(publisher: DbRef, publication: string): Promise<PublishedTable[]>;
+  /** The first `limit` rows of the table by primary key in this database, as (key, rowguid). */
+  rowGuidSample(db: DbRef, table: PublishedTable, limit: number): Promise<RowGuidPair[]>;
   /** Write a marker row at the publisher (verify-replication's canary). */
   writeCanary(publisher: DbRef, token: string): Promise<void>;
   /** Is the marker row present at this database? */

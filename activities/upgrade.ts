@@ -10,11 +10,12 @@ import { assessSubscriptions, distributorProblem, productVersionProblems, schedu
 import { toApplicationFailure } from './sqlserver/failure.js';
 import { quoteIdent } from './sqlserver/quote.js';
 import { compareConfigs, missingArticles } from './replication-config.js';
-import { addedRowGuidStopMessage, judgeValidation, type SubscriptionValidation } from './convergence.js';
+import { addedRowGuidStopMessage, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
 import { SqlcmdError, type OnError } from './sqlcmd/index.js';
 import { checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
 import { compareVersions } from '../plan/version.js';
 import { boundedAll } from '../workflows/bounded.js';
+import { distributorForPublisher, type PublisherDistributor } from './distributors.js';
 
 /** What an activity needs to reach the fleet: no secrets, only references. */
 export interface FleetContext {
@@ -22,7 +23,10 @@ export interface FleetContext {
   credentials: Credentials;
   hosts: HostCommands;
   scriptsDir: string;
+  /** The central publisher's distributor, and any publisher's not in `distributors`. */
   distributor: DbRef;
+  /** Each publishing server's distributor (issue #18 §3); absent in runs started before: `distributor` for all. */
+  distributors?: PublisherDistributor[];
   versionQuery?: string;
   /** The plan's scripts.variables and scripts.onError (absent in runs started before they existed: defaults). */
   scripts?: { variables?: Record<string, string>; onError?: OnError };
@@ -104,13 +108,18 @@ async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>)
   }
 }
 
+/** {distributor.*} of a script run: the distributor of the publication's publisher; the plan's for a run without one (ConvertRowGuids). */
+function distributorFor(ctx: FleetContext, publisher: DbRef | undefined): DbRef {
+  return publisher ? distributorForPublisher(ctx.distributors, ctx.distributor, publisher.server) : ctx.distributor;
+}
+
 /**
  * The Script a port runs: the plan's variables for what it runs for, with servers named as
  * replication knows them (@@SERVERNAME) and sqlcmd's own SQLCMD* variables (the same function
  * prepare-scripts checked them with), and the plan's on-error choice (default exit, as sqlcmd -b).
  */
 async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: string, text: string, at: DbRef, f: Omit<ScriptRun['for'], 'distributor'>): Promise<Script> {
-  const named = await withReplicationNames({ ...f, distributor: ctx.distributor }, (server) => sql.replicationName(server));
+  const named = await withReplicationNames({ ...f, distributor: distributorFor(ctx, f.publisher) }, (server) => sql.replicationName(server));
   const vars = runVariables(ctx.scripts?.variables, { for: named, at });
   const onError = ctx.scripts?.onError ?? 'exit';
   let includes;
@@ -170,9 +179,9 @@ export function createUpgradeActivities(portsFor: PortsFor) {
     async prepareScripts(ctx: FleetContext, files: ScriptFiles, needRowGuids: boolean, runs?: ScriptRuns): Promise<PreparedScript[]> {
       const s = await sql(ctx);
       const pubs = (kind: 'Config' | 'Data') => (runs?.publications ?? []).filter((p) => p.kind === kind);
-      const publicationRuns = (kind: 'Config' | 'Data'): ScriptRun[] => pubs(kind).map((p) => ({ for: { publication: p.name, publisher: p.publisher, distributor: ctx.distributor }, at: p.publisher }));
+      const publicationRuns = (kind: 'Config' | 'Data'): ScriptRun[] => pubs(kind).map((p) => ({ for: { publication: p.name, publisher: p.publisher, distributor: distributorFor(ctx, p.publisher) }, at: p.publisher }));
       const subscriptionRuns = (kind: 'Config' | 'Data'): ScriptRun[] =>
-        pubs(kind).flatMap((p) => p.subscribers.map((sub) => ({ for: { publication: p.name, publisher: p.publisher, subscriber: sub, distributor: ctx.distributor }, at: p.publisher })));
+        pubs(kind).flatMap((p) => p.subscribers.map((sub) => ({ for: { publication: p.name, publisher: p.publisher, subscriber: sub, distributor: distributorFor(ctx, p.publisher) }, at: p.publisher })));
       const wanted: { file: string; rewrite: boolean; runs: ScriptRun[] }[] = [
         { file: files.createConfigPublication, rewrite: false, runs: publicationRuns('Config') },
         { file: files.createDataPublication, rewrite: false, runs: publicationRuns('Data') },
@@ -279,6 +288,36 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           throw ApplicationFailure.retryable(`merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} failed: ${session.message ?? 'see Replication Monitor'}`, FailureType.transient);
         }
         return { publication: sub.publication, subscriber: sub.subscriber, ...verdict };
+      });
+    },
+
+    /**
+     * verify-replication (#20 §2): the first `limit` rows of each published table by primary key,
+     * (key, rowguid) at the publisher and at each subscriber; a key with another rowguid parks.
+     * Tables without a primary key or a ROWGUIDCOL are named as not compared.
+     */
+    async compareRowGuids(ctx: FleetContext, publisher: DbRef, publication: string, subscribers: DbRef[], limit: number) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const differences: RowGuidDifference[] = [];
+        const notCompared: string[] = [];
+        let rows = 0;
+        for (const t of await s.publishedTables(publisher, publication)) {
+          if (!t.rowguidColumn || !t.keyColumns.length) {
+            notCompared.push(`${t.schema}.${t.table} (${t.keyColumns.length ? 'no ROWGUIDCOL' : 'no primary key'})`);
+            continue;
+          }
+          const reference = await s.rowGuidSample(publisher, t, limit);
+          for (const sub of subscribers) {
+            const sample = await s.rowGuidSample(sub, t, limit);
+            rows += sample.length;
+            const d = rowGuidDifferences(t.table, sub, reference, sample);
+            if (d) differences.push(d);
+          }
+        }
+        const stop = rowGuidSampleStopMessage(publication, publisher, differences);
+        if (stop) throw ApplicationFailure.nonRetryable(stop, 'CopiesDiffer');
+        return { publication, rowsCompared: rows, notCompared };
       });
     },
 
@@ -504,7 +543,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           const disabled: string[] = [];
           for (const j of jobs) {
             for (const sch of j.schedules.filter((x) => x.enabled)) {
-              await s.setScheduleEnabled(sch.scheduleId, false);
+              await s.setScheduleEnabled(sch.scheduleId, false, sub.publisher);
               disabled.push(`${j.name} (${sch.name})`);
             }
           }
@@ -584,7 +623,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         let paused = 0;
         for (const job of await s.mergeAgentJobs(publisher)) {
           for (const sch of job.schedules.filter((x) => x.enabled)) {
-            await s.setScheduleEnabled(sch.scheduleId, false);
+            await s.setScheduleEnabled(sch.scheduleId, false, publisher);
             paused += 1;
           }
         }
@@ -599,7 +638,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const changes = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
-        for (const c of changes) await s.setScheduleEnabled(c.scheduleId, c.enabled);
+        for (const c of changes) await s.setScheduleEnabled(c.scheduleId, c.enabled, publisher);
         const left = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
         if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet restored: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
         return { restored: changes.length };

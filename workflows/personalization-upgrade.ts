@@ -9,6 +9,7 @@ import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps
 import { compareVersions } from '../plan/version.js';
 import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
 import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
+import { distributorForPublisher, publisherDistributors } from '../activities/distributors.js';
 import type { PublicationConfig, SubscriptionRef } from '../activities/ports.js';
 import { configParkMessage } from '../activities/replication-config.js';
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
@@ -53,6 +54,9 @@ const SKIPPABLE = new Set<UpgradeStepId>(['backup', 'stop-background-services', 
 export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string {
   return `upgrade:${plan.publisher.server}/${plan.publisher.database}`.toLowerCase();
 }
+
+/** Rows per published table in verify-replication's (primary key, rowguid) sample. */
+const ROWGUID_SAMPLE_ROWS = 100;
 
 const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });
 const where = (db: DbRef) => `${db.server}/${db.database}`;
@@ -373,7 +377,15 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       }
       const proof = patched('validate-after-re-enable') ? await fleet.validate(s, 'verify-replication', 'after-re-enable') : undefined;
       if (proof) run.progress.facts.validatedAfterReEnable = proof;
-      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}`);
+      // Validation counts and checksums; the sample says whether rows kept their rowguids (#20 §2).
+      const sampled = patched('rowguid-sample-after-re-enable')
+        ? await boundedAll(plan.publications, plan.options.maxParallel, (p) =>
+            fleet.call('compareRowGuids', `verify-replication: (primary key, rowguid) sample of ${p.name}`, ref(fleet.site(p.publisher)), p.name, p.subscribers.map((k) => ref(fleet.site(k))), ROWGUID_SAMPLE_ROWS),
+          )
+        : undefined;
+      if (sampled) run.progress.facts.rowGuidSample = sampled;
+      const sampleNote = sampled ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid${sampled.some((x) => x.notCompared.length) ? ` (not compared: ${sampled.flatMap((x) => x.notCompared).join(', ')})` : ''}` : '';
+      s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`);
     });
 
     await run.step('restore-service', async (s) => {
@@ -411,6 +423,8 @@ class Fleet {
       hosts: plan.hosts,
       scriptsDir: plan.scripts.dir,
       distributor: plan.distributor,
+      // Each publisher's distributor (#18 §3): activity input only, the command sequence is unchanged.
+      distributors: publisherDistributors(plan),
       versionQuery: plan.versionQuery,
       ...((variables !== undefined || onError !== undefined) && { scripts: { ...(variables && { variables }), ...(onError && { onError }) } }),
     };
@@ -534,7 +548,9 @@ class Fleet {
    * for the audit; the activity builds the same ones with servers named as replication knows them).
    */
   vars(v: { publication?: string; publisher?: DbRef; subscriber?: DbRef }): Record<string, string> {
-    return expandScriptVariables(this.plan.scripts.variables, { ...v, distributor: this.plan.distributor });
+    // {distributor.*} is the publication's publisher's distributor (a branch's Data: its own).
+    const distributor = v.publisher ? distributorForPublisher(this.ctx.distributors, this.plan.distributor, v.publisher.server) : this.plan.distributor;
+    return expandScriptVariables(this.plan.scripts.variables, { ...v, distributor });
   }
 
   /** Every run of the vendor scripts this workflow will make: preflight checks each one's values. */

@@ -40,6 +40,7 @@ import {
   LAB_RETENTION_DAYS,
   findSubscription,
   fixGenerationZeroRows,
+  confirmRowGuidConversions,
   killSessions,
   mergeSubscription,
   nextRandom,
@@ -78,6 +79,14 @@ export interface LabAdmin {
   resolveConflicts(): Promise<number>;
   /** What a DBA does after a failed validation: tablediff's fix script for the generation-0 rows; returns the copies written. */
   fixGenerationZeroRows(): Promise<number>;
+  /**
+   * What an operator does by hand for `hosts.upgrade: manual`: the setup on every personalization
+   * server, then the configuration utility on every database, publishers first, to the lab's
+   * target version. Refused (4929) on a database still replicated. Returns how many it upgraded.
+   */
+  manualUpgrade(): Promise<number>;
+  /** What a DBA does after ConvertRowGuids parked on an unknown outcome: checks the GUIDs, marks it done or takes the started mark away; returns how many. */
+  confirmRowGuidConversions(): Promise<number>;
   setFaults(faults: Partial<LabFaults>): Promise<void>;
   /** Side effects per database (backups, script runs, subscription creations, …). */
   counters(): Promise<Record<string, SideEffectCounters>>;
@@ -172,6 +181,8 @@ export function openLab(statePath: string, opts: OpenLabOptions = {}): Lab {
 function applyChange(admin: LabAdmin, change: LabChange): Promise<number> {
   if (change.kind === 'resolve-conflicts') return admin.resolveConflicts();
   if (change.kind === 'fix-generation-zero') return admin.fixGenerationZeroRows();
+  if (change.kind === 'manual-upgrade') return admin.manualUpgrade();
+  if (change.kind === 'confirm-rowguid-conversions') return admin.confirmRowGuidConversions();
   return admin.addConflicts(change.n).then(() => change.n);
 }
 
@@ -589,6 +600,22 @@ class LabRuntime {
             alerts: (s.validationAlerts ?? []).filter((a) => a.subscription === found.key).map((a) => ({ alertId: a.alertId, passed: a.code === 20575, article: a.article, text: a.text })),
           };
         }),
+      // The lab's tables: primary key column Id, ROWGUIDCOL rowguid; keys compare as text.
+      publishedTables: (publisher, publication) =>
+        op('publishedTables', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
+          const pub = findPublication(findDatabase(s, publisher), publication);
+          if (!pub) throw new SqlError(20026, `The publication '${publication}' does not exist.`);
+          return pub.articles.map((table) => ({ article: table, schema: 'dbo', table, keyColumns: ['Id'], rowguidColumn: 'rowguid' }));
+        }),
+      rowGuidSample: (db, table, limit) =>
+        op('rowGuidSample', `${table.table} ${where(db)}`, atDb(db), (s) => {
+          const rows = findDatabase(s, db).tables[table.table];
+          if (!rows) throw new SqlError(208, `Invalid object name '${table.schema}.${table.table}'.`);
+          return Object.keys(rows)
+            .sort()
+            .slice(0, limit)
+            .map((key) => ({ key, rowguid: rows[key]!.rowguid }));
+        }),
       replicationAddedRowGuids: (publisher) =>
         op('replicationAddedRowGuids', where(publisher), atDb(publisher), (s) =>
           Object.values(findDatabase(s, publisher).publications)
@@ -644,6 +671,20 @@ class LabRuntime {
           return n;
         }, true),
       fixGenerationZeroRows: () => this.admin(fixGenerationZeroRows, true),
+      manualUpgrade: () =>
+        this.admin((s) => {
+          // Publishers first, as the workflow's own upgrade: one never runs older than its subscribers.
+          const order = (st: LabState) => Object.values(st.databases).filter((db) => db.productVersion !== st.to).sort((a, b) => Number(a.role === 'subscriber') - Number(b.role === 'subscriber'));
+          // On a copy first: a database still replicated refuses (4929) before anything changed.
+          const trial = structuredClone(s);
+          for (const db of order(trial)) upgradeDatabase(trial, db, trial.to);
+          const hosts = Object.values(s.hosts).filter((h) => h.productVersion !== s.to);
+          for (const h of hosts) h.productVersion = s.to;
+          const dbs = order(s);
+          for (const db of dbs) upgradeDatabase(s, db, s.to);
+          return hosts.length + dbs.length;
+        }, true),
+      confirmRowGuidConversions: () => this.admin(confirmRowGuidConversions, true),
       setFaults: (faults) =>
         this.admin((s) => {
           s.faults = { ...s.faults, ...faults };

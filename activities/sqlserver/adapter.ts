@@ -25,6 +25,7 @@ import {
   type SubscriptionState,
   type UserSession,
   type ValidationState,
+  type PublishedTable,
 } from '../ports.js';
 import { includeFromDir } from '../sqlcmd/files.js';
 import { includesFrom, parseSqlcmd, type OnError, type SqlcmdBatch } from '../sqlcmd/index.js';
@@ -34,6 +35,7 @@ import { backupFilePath } from './backup-file.js';
 import { createMssqlConnections, type Row, type SqlConnections, type SqlLogin } from './connections.js';
 import { resolveCredentialRef } from './credentials.js';
 import * as sql from './statements.js';
+import { allDistributors, distributorForPublisher, type PublisherDistributor } from '../distributors.js';
 
 export interface SqlServerFleetOptions {
   /** The plan's credentials (references only). */
@@ -44,8 +46,14 @@ export interface SqlServerFleetOptions {
    * and env:REPLUP_WINDOWS_PASSWORD.
    */
   windowsAccount?: { user: CredentialRef; password: CredentialRef };
-  /** Where the distribution database is (MSmerge_agents, MSmerge_sessions). */
+  /** Where the distribution database is (MSmerge_agents, MSmerge_sessions): the central publisher's, and any publisher's not in `distributors`. */
   distributor: DbRef;
+  /**
+   * Each publishing server's own distributor (issue #18 §3: a branch publisher distributes its Data
+   * itself). Its merge agents, their jobs and schedules, its Snapshot Agent and validation alerts
+   * are read there.
+   */
+  distributors?: PublisherDistributor[];
   /** The plan's product schema version query (vendor specific). */
   versionQuery?: string;
   /** Canary queries, with @token bound: write runs at the publisher, read at each database. */
@@ -96,7 +104,8 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   const retry = options.retry ?? { attempts: 3, delayMs: 2_000 };
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const jobTimeoutMs = options.jobTimeoutMs ?? 4 * 3600_000;
-  const distributor = options.distributor;
+  /** The distributor of a publisher's publications (a SQL Server instance has one distributor). */
+  const distributorOf = (publisher: DbRef): DbRef => distributorForPublisher(options.distributors, options.distributor, publisher.server);
   const serverNames = new Map<string, string>();
 
   /** Runs a statement; retries transient errors (each statement is safe to repeat). */
@@ -156,7 +165,12 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   async function activeSessions(db: DbRef): Promise<UserSession[]> {
     // A merge agent's connection names the agent as its program *(inferred: replmerg sets the
     // application name to its agent name)*: such sessions belong to replication, not to users.
-    const agents = (await rows(distributor.server, sql.mergeAgentNames(distributor.database))).map((r) => text(r.name).toLowerCase()).filter(Boolean);
+    // Any distributor's agents may hold a session here (a branch's recovery database gets the
+    // branch distributor's Data agent and the central one's Config agent).
+    const agents: string[] = [];
+    for (const d of allDistributors(options.distributors, options.distributor)) {
+      agents.push(...(await rows(d.server, sql.mergeAgentNames(d.database))).map((r) => text(r.name).toLowerCase()).filter(Boolean));
+    }
     return (await sessionsIn(db)).map((x) => (agents.some((name) => x.program.toLowerCase().startsWith(name)) ? { ...x, replicationAgent: true } : x));
   }
 
@@ -176,6 +190,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
 
   async function mergeAgentJobs(publisher: DbRef): Promise<MergeAgentJob[]> {
     const jobs = new Map<string, MergeAgentJob>();
+    const distributor = distributorOf(publisher);
     for (const r of await rows(distributor.server, sql.mergeAgentJobSchedules(distributor.database, publisher.database))) {
       const jobId = text(r.job_id);
       let job = jobs.get(jobId);
@@ -194,6 +209,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   async function snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus> {
     const ready = (await rows(publisher.server, sql.publicationSnapshotReady(publisher.database, publication)))[0];
     if (ready && Number(ready.snapshot_ready) === 1) return { ready: true };
+    const distributor = distributorOf(publisher);
     const last = (await rows(distributor.server, sql.snapshotAgentLastRun(distributor.database, publisher.database, publication)))[0];
     if (last && Number(last.runstatus) === SNAPSHOT_FAILED) return { ready: false, failure: text(last.comments) || 'the Snapshot Agent failed' };
     return { ready: false };
@@ -219,9 +235,10 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   async function runMergeAgent(sub: SubscriptionRef): Promise<MergeSession> {
     const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
     const where = `publication '${sub.publication}' (${sub.publisher.database}) to ${subscriber.server}/${subscriber.database}`;
+    const distributor = distributorOf(sub.publisher);
     const agent = (await rows(distributor.server, sql.mergeAgents(distributor.database, sub.publisher.database, sub.publication, subscriber)))[0];
     if (!agent) {
-      throw new Error(`no merge agent for ${where} in ${distributor.database}.dbo.MSmerge_agents: check that the push subscription exists`);
+      throw new Error(`no merge agent for ${where} in ${distributor.server}/${distributor.database}.dbo.MSmerge_agents: check that the push subscription exists and that the plan names this publisher's distributor`);
     }
     const name = text(agent.name);
     const jobId = text(agent.job_id);
@@ -242,7 +259,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     const previousSessionId = previous ? Number(previous.session_id) : 0;
 
     await query(distributor.server, sql.startJob(jobId));
-    const outcome = await waitForJob(jobId, name, before);
+    const outcome = await waitForJob(distributor.server, jobId, name, before);
 
     const session = (await rows(distributor.server, sql.newestMergeSession(distributor.database, Number(agent.id))))[0];
     const jobMessage = text(outcome.message);
@@ -265,13 +282,13 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   }
 
   /** Polls sysjobactivity until the run we requested has stopped; returns its activity row. */
-  async function waitForJob(jobId: string, name: string, before: Row | undefined): Promise<Row> {
+  async function waitForJob(server: string, jobId: string, name: string, before: Row | undefined): Promise<Row> {
     const requestedBefore = timeOf(before?.run_requested_date);
     const deadline = Date.now() + jobTimeoutMs;
     for (let polls = 1; ; polls++) {
       await sleep(pollIntervalMs);
       heartbeat(`waiting for merge agent job '${name}' (poll ${polls})`);
-      const now = (await rows(distributor.server, sql.jobActivity(jobId)))[0];
+      const now = (await rows(server, sql.jobActivity(jobId)))[0];
       if (now && timeOf(now.run_requested_date) !== requestedBefore && now.stop_execution_date != null) return now;
       if (Date.now() > deadline) {
         throw new Error(`merge agent job '${name}' did not finish within ${Math.round(jobTimeoutMs / 60_000)} minutes; look at its history in SQL Server Agent`);
@@ -459,8 +476,9 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     removeReplication,
     mergeSubscriptions,
     mergeAgentJobs,
-    async setScheduleEnabled(scheduleId, enabled) {
-      await query(distributor.server, sql.updateScheduleEnabled(scheduleId, enabled));
+    async setScheduleEnabled(scheduleId, enabled, publisher) {
+      // Schedule ids are per msdb: the one of the distributor that runs this publisher's agent jobs.
+      await query(distributorOf(publisher).server, sql.updateScheduleEnabled(scheduleId, enabled));
     },
     snapshotStatus,
     // Merge validation (issue #20 §1): sysmergesubscriptions and sysreplicationalerts name the
@@ -472,12 +490,29 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     async validationState(sub): Promise<ValidationState> {
       const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
       const dates = (await rows(sub.publisher.server, sql.mergeValidationDates(sub.publisher.database, sub.publication, subscriber)))[0];
-      const alerts = await rows(distributor.server, sql.mergeValidationAlerts(sub.publisher.database, sub.publication, subscriber));
+      const alerts = await rows(distributorOf(sub.publisher).server, sql.mergeValidationAlerts(sub.publisher.database, sub.publication, subscriber));
       return {
         ...(dates?.last_validated != null && { lastValidated: isoTime(dates.last_validated) }),
         ...(dates?.attempted_validate != null && { attempted: isoTime(dates.attempted_validate) }),
         alerts: alerts.map((r) => ({ alertId: Number(r.alert_id), passed: Number(r.alert_error_code) === 20575, article: text(r.article), text: text(r.alert_error_text) })),
       };
+    },
+    async publishedTables(publisher, publication) {
+      const tables = new Map<string, PublishedTable>();
+      for (const r of await rows(publisher.server, sql.publishedTableKeys(publisher.database, publication))) {
+        const article = text(r.article);
+        let t = tables.get(article);
+        if (!t) tables.set(article, (t = { article, schema: text(r.table_schema), table: text(r.table_name), keyColumns: [] }));
+        if (truthy(r.is_rowguidcol)) t.rowguidColumn = text(r.column_name);
+        // Rows come in key order (ORDER BY key_ordinal).
+        if (Number(r.key_ordinal) > 0) t.keyColumns.push(text(r.column_name));
+      }
+      return [...tables.values()];
+    },
+    async rowGuidSample(db, table, limit) {
+      if (!table.rowguidColumn || !table.keyColumns.length) return [];
+      const sampled = { schema: table.schema, table: table.table, keyColumns: table.keyColumns, rowguidColumn: table.rowguidColumn };
+      return (await rows(db.server, sql.rowGuidSample(db.database, sampled, limit))).map((r) => ({ key: text(r.row_key), rowguid: text(r.rowguid).toLowerCase() }));
     },
     async replicationAddedRowGuids(publisher) {
       return (await rows(publisher.server, sql.replicationAddedRowGuids(publisher.database))).map((r) => ({ publication: text(r.publication), article: text(r.article) }));

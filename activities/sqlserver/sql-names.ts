@@ -52,7 +52,8 @@ const KEYWORDS = new Set(
     'output union all declare begin minute second hour day'
   ).split(' '),
 );
-const FUNCTIONS = new Set(['serverproperty', 'is_srvrolemember', 'db_id', 'object_id', 'cast', 'convert', 'max', 'min', 'count', 'sum', 'coalesce', 'isnull', 'dateadd', 'datediff', 'getdate', 'getutcdate', 'sysutcdatetime']);
+// OBJECT_NAME / OBJECT_SCHEMA_NAME ( object_id [, database_id ] ): learn.microsoft.com/en-us/sql/t-sql/functions/object-schema-name-transact-sql
+const FUNCTIONS = new Set(['serverproperty', 'is_srvrolemember', 'db_id', 'object_id', 'object_name', 'object_schema_name', 'cast', 'convert', 'max', 'min', 'count', 'sum', 'coalesce', 'isnull', 'dateadd', 'datediff', 'getdate', 'getutcdate', 'sysutcdatetime']);
 const TYPES = new Set(['nvarchar', 'varchar', 'nchar', 'char', 'int', 'bigint', 'smallint', 'tinyint', 'bit', 'sysname', 'uniqueidentifier', 'datetime', 'datetime2', 'datetimeoffset', 'binary', 'varbinary']);
 const SYSTEM_VARIABLES = new Set(['@@servername', '@@spid']);
 // A word after these starts something other than a table alias.

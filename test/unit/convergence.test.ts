@@ -2,7 +2,7 @@
 // read from what SQL Server recorded before the mark and after the merge, and the messages that
 // park a step, as an operator reads them.
 import { describe, expect, it } from 'vitest';
-import { addedRowGuidStopMessage, convergenceStopMessage, judgeValidation, type SubscriptionValidation } from '../../activities/convergence.js';
+import { addedRowGuidStopMessage, convergenceStopMessage, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type SubscriptionValidation } from '../../activities/convergence.js';
 import type { ValidationState } from '../../activities/ports.js';
 
 const none: ValidationState = { alerts: [] };
@@ -75,5 +75,25 @@ describe('addedRowGuidStopMessage', () => {
 
   it('nothing to say when every article uses a rowguid column of its own', () => {
     expect(addedRowGuidStopMessage({ server: 'PUB', database: 'P' }, [])).toBeUndefined();
+  });
+});
+
+describe('the (primary key, rowguid) sample', () => {
+  const pub = [
+    { key: '1', rowguid: 'AAAAAAAA-0000-0000-0000-000000000001' },
+    { key: '2', rowguid: 'aaaaaaaa-0000-0000-0000-000000000002' },
+    { key: '3', rowguid: 'aaaaaaaa-0000-0000-0000-000000000003' },
+  ];
+
+  it('same key, same rowguid (whatever the letter case): no difference; keys in one sample only are left to the row counts', () => {
+    expect(rowGuidDifferences('ProfileData', sub1, pub, [{ key: '1', rowguid: 'aaaaaaaa-0000-0000-0000-000000000001' }, { key: '4', rowguid: 'x' }])).toBeUndefined();
+  });
+
+  it('names the table, the subscriber and the keys whose rowguid differs, and says what it means and what to do', () => {
+    const d = rowGuidDifferences('ProfileData', sub1, pub, [pub[0]!, { key: '2', rowguid: 'bbbbbbbb-0000-0000-0000-000000000002' }, { key: '3', rowguid: 'cccccccc-0000-0000-0000-000000000003' }])!;
+    expect(d).toEqual({ table: 'ProfileData', subscriber: sub1, keys: ['2', '3'] });
+    const msg = rowGuidSampleStopMessage('Data', { server: 'PUB', database: 'PersonalizationServer' }, [d])!;
+    expect(msg).toMatch(/^publication Data: rows with the same primary key carry another rowguid than at the publisher PUB\/PersonalizationServer \(a sample by primary key\): ProfileData at SUB1\/PersonalizationServer: 2 rows, keys 2, 3\. Merge matches rows by rowguid/);
+    expect(rowGuidSampleStopMessage('Data', { server: 'PUB', database: 'P' }, [])).toBeUndefined();
   });
 });

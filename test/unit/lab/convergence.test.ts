@@ -84,6 +84,39 @@ describe('rows in generation 0 that pending counts leave out', () => {
   });
 });
 
+/** verify-replication's (primary key, rowguid) sample of every publication, as the workflow runs it. */
+async function compareAll(l: Lab, plan: UpgradePlan) {
+  const { ctx, acts } = activities(l, plan);
+  const bySite = (key: string) => ref(plan.sites.find((s) => s.key === key)!);
+  const out: string[] = [];
+  for (const p of plan.publications) {
+    const r = await errorOf(acts.compareRowGuids(ctx, bySite(p.publisher), p.name, p.subscribers.map(bySite), 100));
+    out.push(r ? `${p.name}: ${r.message}` : `${p.name}: same`);
+  }
+  return out;
+}
+
+describe('the (primary key, rowguid) sample after re-enable', () => {
+  it('after a right upgrade every sampled row carries the publisher\'s rowguid', async () => {
+    const { lab: l, plan } = await lab();
+    await runUpgradeByHand(l, plan);
+    const { ctx, acts } = activities(l, plan);
+    const data = plan.publications.find((p) => p.kind === 'Data')!;
+    const r = await acts.compareRowGuids(ctx, ref(plan.publisher), data.name, data.subscribers.map((k) => ref(plan.sites.find((s) => s.key === k)!)), 100);
+    expect(r.notCompared).toEqual([]);
+    expect(r.rowsCompared).toBeGreaterThan(2 * 20);
+    expect(await compareAll(l, plan)).toEqual(['Config: same', 'Data: same']);
+  });
+
+  it('the old runbook without ConvertRowGuids: the sample names each table and the keys whose rowguid differs', async () => {
+    const { lab: l, plan } = await lab({ rows: 6 });
+    await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
+    const found = await compareAll(l, plan);
+    expect(found[0]).toMatch(/^Config: publication Config: rows with the same primary key carry another rowguid than at the publisher LAB-PUB\/PersonalizationServer \(a sample by primary key\): PersonalizationGroup at LAB-SUB1\/PersonalizationServer: \d+ rows, keys \d+-\d+/);
+    expect(found[1]).toContain('ProfileData at LAB-SUB2/PersonalizationServer');
+  });
+});
+
 describe('a publication whose rowguid columns replication added (preserve_rowguidcol = 0)', () => {
   it('the old runbook: re-publishing gives the publisher new GUIDs no subscriber has; the canary still arrives, yet every Data row differs (no-conflicting-rows, copies-validated-identical)', async () => {
     const { lab: l, plan } = await lab({ from: '8.3.253.0', conditions: { replicationAddedRowGuids: true } });
@@ -94,6 +127,10 @@ describe('a publication whose rowguid columns replication added (preserve_rowgui
     expect(copies.detail).toContain('Data → LAB-SUB1/PersonalizationServer: ProfileData differ');
     // And merge validation after the re-enable says the same.
     expect(await validateAll(l, plan)).toEqual(expect.arrayContaining(['Data → LAB-SUB1: differs (ProfileData)', 'Data → LAB-SUB2: differs (ProfileData)', 'Config → LAB-SUB1: identical']));
+    // And so does the (primary key, rowguid) sample: Data's rows, not Config's.
+    const sample = await compareAll(l, plan);
+    expect(sample[0]).toBe('Config: same');
+    expect(sample[1]).toMatch(/^Data: publication Data: rows with the same primary key carry another rowguid .*ProfileData at LAB-SUB1\/PersonalizationServer: \d+ rows, keys .*; ProfileData at LAB-SUB2\/PersonalizationServer/);
   });
 
   it('the new runbook: preflight stops before anything changes, naming publication and table with the explanation; the fleet is as it was', async () => {

@@ -55,3 +55,32 @@ describe('convergence proof statements', () => {
     });
   });
 });
+
+describe('(primary key, rowguid) sample statements', () => {
+  it("publishedTableKeys lists each published table's primary key columns in key order and its ROWGUIDCOL", () => {
+    expect(sql.publishedTableKeys(DB, 'Data')).toEqual({
+      sql: lines(
+        'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
+        '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+        `FROM ${Q}.dbo.sysmergearticles AS a`,
+        `JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+        `JOIN ${Q}.sys.columns AS c ON c.object_id = a.objid`,
+        `LEFT JOIN ${Q}.sys.indexes AS i ON i.object_id = a.objid AND i.is_primary_key = 1`,
+        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+        'WHERE p.name = @publication AND a.type = 10 AND (c.is_rowguidcol = 1 OR ic.key_ordinal > 0)',
+        'ORDER BY a.name, ic.key_ordinal;',
+      ),
+      params: { database: DB, publication: 'Data' },
+    });
+  });
+
+  it('rowGuidSample quotes every identifier of the query it hands to sp_executesql; the limit is a parameter', () => {
+    expect(sql.rowGuidSample(DB, { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part]x'], rowguidColumn: 'rowguid' }, 100)).toEqual({
+      sql: `EXEC ${Q}.sys.sp_executesql @query, N'@limit int', @limit = @limit;`,
+      params: {
+        query: "SELECT TOP (@limit) CONVERT(nvarchar(4000), [Id]) + N'|' + CONVERT(nvarchar(4000), [Part]]x]) AS row_key, CONVERT(nvarchar(36), [rowguid]) AS rowguid FROM [dbo].[Pro]]file'Data] ORDER BY [Id], [Part]]x];",
+        limit: 100,
+      },
+    });
+  });
+});
