@@ -13,7 +13,7 @@ import { createPortsFor } from '../../worker/ports.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { END_WAIT_SECONDS, type NotificationFailure } from '../../workflows/notify.js';
 import type { RunResult } from '../../workflows/messages.js';
-import { approve, startUpgrade } from '../../cli/lib/runs.js';
+import { approve, decide, startUpgrade } from '../../cli/lib/runs.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
 import { downUrl, startReceiver, type Receiver } from '../unit/notify/receiver.js';
@@ -32,12 +32,12 @@ afterAll(async () => {
 const UI = 'http://ui.test';
 let counter = 0;
 
-async function run(hooks: Record<string, string>, notify: UpgradePlan['notify']) {
+async function run(hooks: Record<string, string>, notify: UpgradePlan['notify'], conditions: { unsettledConflicts?: number } = {}) {
   const plan = await examplePlan('lab-small.yaml', (p) => {
     p.options.approvals = ['remove-replication'];
     p.notify = notify;
   });
-  await initLab(plan, { rows: 20, seed: 42 });
+  await initLab(plan, { rows: 20, seed: 42, conditions });
   const taskQueue = uniqueQueue('notify');
   const portsFor = createPortsFor();
   // The worker's environment holds the URLs; the plan (and the history) only their names.
@@ -116,6 +116,33 @@ describe('notifications of a run', () => {
       expect(timerSummaries).toContain('notify: remind every 0.05 min while remove-replication is awaiting-approval');
       // No URL in the history: only the references.
       expect(JSON.stringify(history)).not.toContain('SECRET-PATH');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('a parked step (conflicts) and the abort that follows, to a Teams target', async () => {
+    rx.received.length = 0;
+    const t = await run({ REPLUP_TEST_TEAMS: `${rx.url}/teams` }, { targets: [{ name: 'dba', kind: 'teams', url: 'env:REPLUP_TEST_TEAMS' }], events: ['parked', 'aborted'] }, { unsettledConflicts: 2 });
+    try {
+      await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
+      const card = (i: number) => rx.received[i]?.body?.attachments?.[0]?.content;
+      const parked = await until('the parked card', () => card(0));
+      const texts = parked.body.map((b: { text: string }) => b.text);
+      expect(texts[0]).toMatch(/: sync-until-quiet is parked and needs a decision$/);
+      expect(texts[1]).toMatch(/^ConflictsFound: /);
+      // sync-until-quiet cannot be skipped: retry and abort only.
+      expect(texts.slice(2)).toEqual([
+        `replup retry '${t.workflowId}' --step sync-until-quiet --reason "..."`,
+        `replup abort '${t.workflowId}' --step sync-until-quiet --reason "..."`,
+      ]);
+      await decide(env.client, t.workflowId, 'sync-until-quiet', 'abort', 'postponed to next weekend', 'dba-anna');
+      const r = (await env.client.workflow.getHandle(t.workflowId).result()) as RunResult;
+      expect(r.status).toBe('aborted');
+      const aborted = await until('the aborted card', () => card(1));
+      expect(aborted.body[0].text).toMatch(/ aborted at sync-until-quiet$/);
+      expect(aborted.body[1].text).toBe('aborted at sync-until-quiet by dba-anna: postponed to next weekend');
+      expect(rx.received).toHaveLength(2);
     } finally {
       await t.stop();
     }
