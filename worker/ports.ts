@@ -41,7 +41,7 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
     const key =
       target.kind === 'lab'
         ? `lab:${resolve(target.state)}`
-        : `sqlserver:${JSON.stringify([target, ctx.credentials, ctx.hosts, ctx.versionQuery, ctx.distributor, ctx.scriptsDir])}`;
+        : `sqlserver:${JSON.stringify([target, ctx.credentials, ctx.hosts, ctx.versionQuery, ctx.distributor, ctx.distributors, ctx.scriptsDir])}`;
     let ports = cache.get(key);
     if (!ports) {
       if (target.kind === 'lab') {
@@ -53,6 +53,7 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
           ...(target.windowsAccount !== undefined && { windowsAccount: target.windowsAccount }),
           ...(target.canary !== undefined && { canary: target.canary }),
           distributor: ctx.distributor,
+          ...(ctx.distributors !== undefined && { distributors: ctx.distributors }),
           ...(ctx.versionQuery !== undefined && { versionQuery: ctx.versionQuery }),
           scriptsDir: ctx.scriptsDir,
           heartbeat: heartbeatCurrentActivity,

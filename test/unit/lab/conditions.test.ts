@@ -158,7 +158,7 @@ describe('a scheduled merge agent job that fires during the run', () => {
     const { ctx, acts } = activities(l, plan);
     const publisher = ref(plan.publisher);
     const dataSub2 = (await l.sql.mergeAgentJobs(publisher)).find((j) => j.publication === 'Data' && j.subscriber.server === 'LAB-SUB2')!;
-    await l.sql.setScheduleEnabled(dataSub2.schedules[0]!.scheduleId, false); // the operator's choice before the run
+    await l.sql.setScheduleEnabled(dataSub2.schedules[0]!.scheduleId, false, publisher); // the operator's choice before the run
     const before = await acts.agentSchedules(ctx, publisher);
     const state = (jobs: typeof before) => jobs.map((j) => `${j.publication}/${j.subscriber.server}: ${j.schedules.map((x) => x.enabled).join()}`);
     expect(await acts.pauseAgentSchedules(ctx, publisher)).toEqual({ paused: 3 });

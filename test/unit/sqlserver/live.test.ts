@@ -88,9 +88,9 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     const id = Number(created.recordset[0].id);
     const enabled = async () => Number((await raw.request().input('id', id).query('SELECT sc.enabled FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')).recordset[0].enabled);
     try {
-      await fleet.setScheduleEnabled(id, false);
+      await fleet.setScheduleEnabled(id, false, { server, database: 'master' }); // a publisher on this server: its distributor is the plan's
       expect(await enabled()).toBe(0);
-      await fleet.setScheduleEnabled(id, true);
+      await fleet.setScheduleEnabled(id, true, { server, database: 'master' });
       expect(await enabled()).toBe(1);
     } finally {
       await raw.request().input('id', id).query('EXEC msdb.dbo.sp_delete_schedule @schedule_id = @id');
@@ -128,6 +128,12 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
       `SELECT a.name FROM [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergearticles AS a JOIN [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergepublications AS p ON p.pubid = a.pubid WHERE p.name = @p AND a.preserve_rowguidcol = 0`,
     )).recordset.map((r: { name: string }) => r.name);
     expect(added.filter((a) => a.publication === publication).map((a) => a.article).sort()).toEqual(raw0.sort());
+    // publishedTableKeys, rowGuidSample: each table's first rows by primary key, key order kept.
+    for (const t of await fleet.publishedTables(db, publication!)) {
+      const sample = await fleet.rowGuidSample(db, t, 5);
+      if (t.rowguidColumn && t.keyColumns.length) expect(sample.every((r) => /^[0-9a-f-]{36}$/.test(r.rowguid))).toBe(true);
+      else expect(sample).toEqual([]);
+    }
     const sub = (await fleet.mergeSubscriptions(db)).find((x) => x.publication === publication && x.type === 'push');
     if (!sub || !isDistributor) ctx.skip();
     const ref = { publication: publication!, publisher: db, subscriber: sub!.subscriber };
