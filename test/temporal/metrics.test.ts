@@ -9,7 +9,7 @@ import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { TASK_QUEUE, type RunResult } from '../../workflows/messages.js';
 import { approve, startUpgrade } from '../../cli/lib/runs.js';
 import { connect, examplePlan, waitFor } from './harness.js';
-import { BIN, childEnv, scratchDir } from './cli/replup.js';
+import { BIN, childEnv, replup, scratchDir } from './cli/replup.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -32,6 +32,12 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 describe('replup worker --metrics', () => {
+  it('an address that is not HOST:PORT is refused before anything starts, with an example', async () => {
+    const r = await replup(['worker', '--metrics', '9464'], childEnv(scratchDir('metrics-bad')), 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--metrics "9464" is not HOST:PORT: write e.g. --metrics 127.0.0.1:9464 (this machine only) or --metrics 0.0.0.0:9464 (every interface)');
+  });
+
   it('serves the SDK\'s and replup\'s metrics during a lab run: runs by status, seconds awaiting a person, sync rounds and rows', async () => {
     const scratch = scratchDir('metrics');
     const child = spawn(process.execPath, [BIN, 'worker', '--metrics', '127.0.0.1:0'], { env: childEnv(scratch), stdio: ['ignore', 'pipe', 'pipe'] });
