@@ -177,6 +177,21 @@ describe("the SQL Server adapter reads a branch's Data publication at the branch
     ]);
   });
 
+  it("reads the Leeds Data subscription's validation alerts in LEEDS-SQL's msdb, its dates at the publisher", async () => {
+    const subscriber = { server: 'HQ-SQL\\RECOVERY', database: 'Recovery Leeds' };
+    const { port, calls } = adapterFor(await branchOffice(), (server, s) => {
+      if (same(s, sql.serverFacts())) return [[{ server_name: server }]];
+      if (same(s, sql.mergeValidationDates('PersonalizationServer', 'Data', subscriber))) return [[{ last_validated: T1, attempted_validate: T1 }]];
+      if (same(s, sql.mergeValidationAlerts('PersonalizationServer', 'Data', subscriber))) {
+        return server === 'LEEDS-SQL' ? [[{ alert_id: 5, alert_error_code: 20575, article: '', alert_error_text: `passed, recorded at ${server}` }]] : [[]];
+      }
+      return undefined;
+    });
+    const state = await port.validationState(LEEDS_DATA);
+    expect(state.alerts).toEqual([{ alertId: 5, passed: true, article: '', text: 'passed, recorded at LEEDS-SQL' }]);
+    expect(calls.filter((c) => c.sql.includes('sysreplicationalerts')).map((c) => c.server)).toEqual(['LEEDS-SQL']);
+  });
+
   it("a branch distributor on a server of its own, with its own database name: the Data agent's statements go there", async () => {
     const text = (await readFile(path.join(EXAMPLES, 'branch-office.yaml'), 'utf8')).replace(
       '    personalizationServers: [ps-leeds-1]\n',
