@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { join } from 'node:path';
 import { LabStateError } from './store.js';
 
-export type LabChange = { kind: 'resolve-conflicts' } | { kind: 'add-conflicts'; n: number } | { kind: 'fix-generation-zero' };
+export type LabChange = { kind: 'resolve-conflicts' } | { kind: 'add-conflicts'; n: number } | { kind: 'fix-generation-zero' } | { kind: 'confirm-rowguid-conversions' } | { kind: 'manual-upgrade' };
 
 export const requestDir = (statePath: string) => `${statePath}.requests`;
 

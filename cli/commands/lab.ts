@@ -1,4 +1,4 @@
-// `replup lab init|show|check`: create a simulated fleet from a plan, look at it, and check the
+// `replup lab init|show|check|resolve-conflicts|upgrade`: create a simulated fleet from a plan, look at it, and check the
 // invariants an upgrade must keep ("nothing lost"). The work is in labInit/labShow/labCheck
 // (plain functions the tests call); registerLab only wires them to commander.
 import type { Command } from 'commander';
@@ -121,6 +121,34 @@ export async function labResolveConflicts(where: LabWhere, options: { json?: boo
   return { text, exitCode: EXIT.ok };
 }
 
+/**
+ * `lab upgrade`: what the operator does by hand when the plan says `hosts.upgrade: manual` — the
+ * setup on every personalization server and the configuration utility on every database — so a lab
+ * run parked at the manual upgrade can be confirmed. Also while a worker holds the lab.
+ */
+export async function labUpgrade(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
+  const statePath = await statePathOf(where);
+  const to = readState(statePath).to;
+  let upgraded: number;
+  try {
+    upgraded = await changeLab(statePath, { kind: 'manual-upgrade' });
+  } catch (err) {
+    // 4929: a database still replicated (the run has not reached its upgrade step yet).
+    const message = (err as Error).message;
+    if (err instanceof LabStateError || /4929|being published for replication/.test(message)) {
+      throw new UserError(`the lab at ${statePath} was not upgraded: ${message}`, [
+        'upgrade by hand only once the run waits at the upgrade step (replup status shows it awaiting-confirmation)',
+      ]);
+    }
+    throw err;
+  }
+  const text = options.json
+    ? `${JSON.stringify({ upgraded, to })}\n`
+    : `upgraded ${upgraded} personalization server${upgraded === 1 ? '' : 's'} and database${upgraded === 1 ? '' : 's'} to ${to} in ${statePath}${upgraded === 0 ? ' (everything was already there)' : ''}\n` +
+      `  then tell the run: replup confirm --step upgrade --note "lab upgraded by hand"\n`;
+  return { text, exitCode: EXIT.ok };
+}
+
 export const registerLab: Register = (program: Command, setExit) => {
   const print = (out: CommandOutput) => {
     process.stdout.write(out.text);
@@ -155,4 +183,10 @@ export const registerLab: Register = (program: Command, setExit) => {
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the count as JSON')
     .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labResolveConflicts({ plan, state: opts.state }, opts)));
+  lab
+    .command('upgrade [plan]')
+    .description("The manual upgrade (hosts.upgrade: manual) done by hand: every personalization server and database to the plan's version; then replup confirm --step upgrade")
+    .option('--state <path>', 'the lab state file (instead of a plan)')
+    .option('--json', 'print the count as JSON')
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labUpgrade({ plan, state: opts.state }, opts)));
 };
