@@ -8,6 +8,7 @@ import type { PlanError } from '../../plan/source.js';
 import { UPGRADE_RUNBOOK } from '../../plan/upgrade.js';
 import { UserError, EXIT } from '../errors.js';
 import type { Register } from './index.js';
+import { exampleNames, planNew } from './plan-new.js';
 
 export interface CommandOutput {
   /** What to print on stdout (ends with a newline). */
@@ -143,4 +144,10 @@ export const registerPlan: Register = (program: Command, setExit) => {
     .action(async (file: string, options: { json?: boolean; sql?: boolean }) =>
       print(await planShow(file, { ...options, width: process.stdout.columns ?? 120 })),
     );
+  plan
+    .command('new <file>')
+    .description("write a plan to start from: an example (default lab-small) with its paths rewritten for the file's folder and the approval gate on")
+    .option('--from <example>', `the example to copy: ${exampleNames().join(', ')}`, 'lab-small')
+    .option('--force', 'replace the file if it exists')
+    .action((file: string, options: { from: string; force?: boolean }) => print(planNew(file, options)));
 };
