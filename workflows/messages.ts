@@ -18,7 +18,9 @@ export type StepStatus =
   | 'awaiting-confirmation'
   | 'done'
   | 'skipped'
-  | 'aborted';
+  | 'aborted'
+  /** Only in what is shown once a run ended short (workflows/step-view.ts): a step it never began. */
+  | 'not reached';
 
 export type RunStatus =
   | 'running'

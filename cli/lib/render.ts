@@ -1,5 +1,6 @@
 // How a run looks in a terminal: the step table with progress bars (status, watch). Pure.
 import type { Progress, StepProgress } from '../../workflows/messages.js';
+import { asShown } from '../../workflows/step-view.js';
 
 const ICON: Record<StepProgress['status'], string> = {
   pending: '·',
@@ -11,6 +12,7 @@ const ICON: Record<StepProgress['status'], string> = {
   done: '✓',
   skipped: '↷',
   aborted: '✗',
+  'not reached': '○',
 };
 
 export function bar(done: number, total: number, width = 20): string {
@@ -25,7 +27,8 @@ export function elapsed(fromIso: string, toMs: number): string {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-export function renderProgress(p: Progress, id: string, nowMs: number): string {
+export function renderProgress(progress: Progress, id: string, nowMs: number): string {
+  const p = asShown(progress); // steps an ended run never began: "not reached"
   const end = p.endedAt ? Date.parse(p.endedAt) : nowMs;
   const lines = [
     `${p.planName} — ${p.runbook} on ${p.fleet}`,
