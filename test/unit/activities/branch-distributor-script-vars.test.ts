@@ -45,6 +45,18 @@ describe('{distributor.server} of a branch Data publication script', () => {
     expect(dataSubscription?.script?.vars).toMatchObject({ PublisherServer: expect.stringContaining('LEEDS-SQL'), DistributorServer: 'LEEDS-SQL' });
   });
 
+  it("plan show --sql: the Data subscriptions' merge agents, schedules and Snapshot Agent are looked up at the branch, the Config ones at HQ-SQL", async () => {
+    const plan = await branchOffice();
+    const steps = planStatements(plan);
+    const sentTo = (id: string, purpose: RegExp) =>
+      steps.find((s) => s.id === id)!.statements.filter((s) => purpose.test(s.purpose)).map((s) => `${s.server} ${String(s.statement.params.publication ?? s.statement.params.publisherDb ?? '')}`);
+    expect(sentTo('sync-until-quiet', /^the push merge agent of each subscription/)).toEqual([
+      'HQ-SQL Config', 'HQ-SQL Config', 'HQ-SQL Config', 'HQ-SQL Config', 'LEEDS-SQL Data', 'MUENCHEN-SQL Data',
+    ]);
+    expect(sentTo('preflight', /^the merge agent jobs of each publisher/)).toEqual(['HQ-SQL PersonalizationServer', 'LEEDS-SQL PersonalizationServer', 'MUENCHEN-SQL PersonalizationServer [DE]']);
+    expect(sentTo('enable-replication', /Snapshot Agent fail/)).toEqual(['HQ-SQL Config', 'LEEDS-SQL Data', 'MUENCHEN-SQL Data']);
+  });
+
   it('the createPublication activity runs the Leeds Data script with DistributorServer = the branch as replication names it', async () => {
     const plan = await branchOffice();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'replup-h1-'));
