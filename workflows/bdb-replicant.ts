@@ -13,7 +13,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, sleep, workflowInfo } from '@temporalio/workflow';
 import { bdbPlanSteps, type BdbReplicantPlan, type BdbSite, type BdbStepId } from '../plan/bdb-steps.js';
 import type { BdbActivities } from '../activities/bdb/activities.js';
-import type { BdbRole, DbConfigOptions, ReplicationPair } from '../activities/bdb/db-config.js';
+import type { BdbRole, DbConfigLineChange, DbConfigOptions, ReplicationPair } from '../activities/bdb/db-config.js';
 import type { BdbService } from '../activities/bdb/service.js';
 import { Runbook, callActivity, describeFailure, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
@@ -78,6 +78,8 @@ function mayTryAgain(err: unknown): boolean {
 interface DbConfigRecord {
   file: string;
   changes: string[];
+  /** Every line changed, before → after (absent in runs written before replup listed them). */
+  lineChanges?: DbConfigLineChange[];
   corrections: string[];
   warnings: string[];
 }
@@ -141,16 +143,17 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     if (preview.changed) {
       const fixing = corrections.length ? `, correcting ${corrections.join('; ')}` : '';
       const written = await call('bdbWriteDbConfig', `${step}: write the ${role} block into ${preview.file}${fixing}`, [site.envDir, role, pair, configOptions]);
-      record = { file: written.file, changes: written.changes, corrections: correctionsOf(written.warnings), warnings: written.warnings };
+      record = { file: written.file, changes: written.changes, lineChanges: written.lineChanges, corrections: correctionsOf(written.warnings), warnings: written.warnings };
     }
     dbConfig[role] = record;
     facts.dbConfig = dbConfig;
     const block = record.changes.find((c) => c.includes(`${role} block`) && !c.startsWith('commented out')) ?? `the ${role} block was already active`;
     const corrected = record.corrections.length ? `; corrected ${record.corrections.join('; ')}` : '';
-    const added = record.changes.filter((c) => c.startsWith('added ')).length;
+    // The lines added for the tools, each with where it now is (every change is in facts.dbConfig and the report).
+    const tools = (record.lineChanges ?? []).filter((c) => c.before === undefined && record.changes.includes(`added "${c.after}"`));
     const advice = record.warnings.length - record.corrections.length;
     s.note(
-      `${block}${corrected}${added ? `; added ${added} line${added === 1 ? '' : 's'} the replication tools need` : ''}` +
+      `${block}${corrected}${tools.length ? `; added ${tools.map((c) => `line ${c.line} "${c.after}"`).join(', ')} (the replication tools need ${tools.length === 1 ? 'it' : 'them'})` : ''}` +
         `${advice > 0 ? `; ${advice} more warning${advice === 1 ? '' : 's'} (facts.dbConfig)` : ''}`,
     );
   }

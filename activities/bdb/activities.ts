@@ -9,7 +9,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BdbSite } from '../../plan/bdb.js';
-import { applyReplicationBlock, formatIssues, type BdbRole, type DbConfigOptions, type ReplicationPair } from './db-config.js';
+import { applyReplicationBlock, formatIssues, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
 import {
   backupEnvironment,
   BdbEnvError,
@@ -59,6 +59,7 @@ export interface DbConfigPreview {
   /** Would the write change the file? */
   changed: boolean;
   changes: string[];
+  lineChanges: DbConfigLineChange[];
   /** "path:line: message": the typos replup corrects, the advice it gives. */
   warnings: string[];
   /** What replup cannot fix: the write would be refused. */
@@ -101,7 +102,7 @@ export function createBdbActivities() {
       return guarded(`reading ${envDir}/DB_CONFIG`, async () => {
         const file = `${envDir}/DB_CONFIG`;
         const update = applyReplicationBlock(await readDbConfig(envDir), role, pair, opts);
-        return { file, changed: update.changed, changes: update.changes, warnings: formatIssues(file, update.warnings), errors: formatIssues(file, update.errors) };
+        return { file, changed: update.changed, changes: update.changes, lineChanges: update.lineChanges, warnings: formatIssues(file, update.warnings), errors: formatIssues(file, update.errors) };
       });
     },
 

@@ -43,6 +43,30 @@ export interface DbConfigUpdate extends DbConfigLint {
   changed: boolean;
   /** What was done, in the operator's words, e.g. "uncommented the master block at lines 15-17". */
   changes: string[];
+  /** Every line replup changed, as written before and after, with the typos it corrected on it. */
+  lineChanges: DbConfigLineChange[];
+}
+
+/** One line of DB_CONFIG as replup changed it (`before` absent: added; `after` absent: removed). */
+export interface DbConfigLineChange {
+  /** 1-based, in the file as written before the change (an added line: where it now is). */
+  line: number;
+  before?: string;
+  after?: string;
+  /** The seed's typos corrected on this line, e.g. "rep-set-priority" corrected to "rep_set_priority". */
+  corrections: string[];
+}
+
+/** `line 25 "#rep-set-priority 0" → "rep_set_priority 0" (corrected …)`, for a step note or a report. */
+export function describeLineChange(c: DbConfigLineChange): string {
+  const text = c.before === undefined ? `added "${c.after}"` : c.after === undefined ? `removed "${c.before}"` : `"${c.before}" → "${c.after}"`;
+  const typos = c.corrections.map((m) => m.split(':')[0]);
+  return `line ${c.line} ${text}${typos.length ? ` (${typos.join('; ')})` : ''}`;
+}
+
+/** The typos lintDbConfig corrects on one line, each with why (`"rep-set-priority" corrected to "rep_set_priority": …`). */
+function correctionsOn(line: string): string[] {
+  return lintDbConfig(line).warnings.filter((w) => w.message.includes(' corrected to ')).map((w) => w.message);
 }
 
 export interface DbConfigOptions {
@@ -322,11 +346,18 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
   if (existing === undefined || existing.trim() === '') {
     const text = generateDbConfig(role, pair, opts);
     const lint = lintDbConfig(text);
-    return { ...lint, changed: true, changes: [`wrote a new DB_CONFIG with the ${role} block`] };
+    const lineChanges = text.split('\n').flatMap((after, i) => (after === '' ? [] : [{ line: i + 1, after, corrections: [] }]));
+    return { ...lint, changed: true, changes: [`wrote a new DB_CONFIG with the ${role} block`], lineChanges };
   }
   const before = lintDbConfig(existing);
   const lines = before.text.split('\n');
   const changes: string[] = before.warnings.filter((w) => w.message.includes('corrected')).map((w) => `line ${w.line}: ${w.message}`);
+  // Active lines lintDbConfig corrected (the seed's typos in a block uncommented by hand).
+  const written = existing.replace(/\r\n/g, '\n').split('\n');
+  const blockWarnings: DbConfigIssue[] = [];
+  const lineChanges: DbConfigLineChange[] = lines.flatMap((l, i) =>
+    written[i] !== undefined && l.trim() !== written[i]!.trim() ? [{ line: i + 1, before: written[i]!.trim(), after: l, corrections: correctionsOn(written[i]!) }] : [],
+  );
   const desired = replicationBlock(role, pair, opts);
   const desiredSet = new Set(desired.map(normalizeLine));
   // The other role's block (e.g. the replicant's rep_set_config line) goes when this one comes in.
@@ -345,18 +376,38 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
     for (const [i, l] of lines.entries()) {
       const d = parseDirective(l);
       if (d && (BLOCK_DIRECTIVES.has(d.name) || desiredSet.has(normalizeLine(l)) || stale.has(normalizeLine(l)))) {
+        lineChanges.push({ line: i + 1, before: l.trim(), after: `#${l}`, corrections: [] });
         lines[i] = `#${l}`;
         changes.push(`commented out line ${i + 1} "${l.trim()}" (replaced by the plan's ${role} block)`);
       }
     }
     const commented = findCommentedBlock(lines, role);
     if (commented) {
+      // Each commented line of the seed's block against the line that replaces it: the typos on it
+      // (the seed's "rep-set-priority", "DB REP_CONF_BULK") are named, not silently overwritten.
+      const old = lines.slice(commented.start, commented.end);
+      for (let j = 0; j < Math.max(old.length, desired.length); j++) {
+        const was = old[j]?.trim();
+        const now = desired[j];
+        lineChanges.push({
+          line: commented.start + j + 1,
+          ...(was !== undefined && { before: was }),
+          ...(now !== undefined && { after: now }),
+          corrections: was === undefined ? [] : correctionsOn(was.replace(/^#\s*/, '')),
+        });
+      }
+      // Reported like a typo on an active line, so the step note and the write's summary name them.
+      for (const c of lineChanges.filter((x) => x.line > commented.start && x.line <= commented.start + old.length)) {
+        blockWarnings.push(...c.corrections.map((message) => ({ line: c.line, message })));
+      }
       lines.splice(commented.start, commented.end - commented.start, ...desired);
       changes.push(`uncommented the ${role} block at lines ${commented.start + 1}-${commented.start + desired.length} with the plan's sites`);
     } else {
       if ((lines[lines.length - 1] ?? '') === '') lines.pop();
       lines.push(`# ${role} block (written by replup)`, ...desired, '');
       changes.push(`appended the ${role} block (the file had no commented ${role} block)`);
+      const first = lines.length - desired.length; // 1-based line of the block's first directive
+      lineChanges.push(...desired.map((after, k) => ({ line: first + k, after, corrections: [] })));
     }
   }
 
@@ -365,6 +416,8 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
     if ((lines[lines.length - 1] ?? '') === '') lines.pop();
     lines.push('# needed by the Berkeley DB replication tools (written by replup)', ...missing, '');
     changes.push(...missing.map((m) => `added "${m}"`));
+    const first = lines.length - missing.length; // 1-based line of the first added directive
+    lineChanges.push(...missing.map((after, k) => ({ line: first + k, after, corrections: [] })));
   }
 
   const after = lintDbConfig(lines.join('\n'));
@@ -374,10 +427,11 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
   const found = before.errors.length > 0 ? before.errors : after.errors;
   return {
     text: after.text,
-    warnings: before.warnings,
+    warnings: [...before.warnings, ...blockWarnings].sort((a, b) => a.line - b.line),
     errors: [...found, ...roleErrors].sort((a, b) => a.line - b.line),
     changed: after.text !== existing,
     changes,
+    lineChanges: after.text !== existing ? lineChanges : [],
   };
 }
 

@@ -3,7 +3,7 @@
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type BdbRole, type DbConfigOptions, type ReplicationPair } from './db-config.js';
+import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
 import { localServicePid } from './service.js';
 import { runTool, toolErrors } from './tools.js';
 
@@ -132,6 +132,8 @@ export interface WriteDbConfigResult {
   file: string;
   changed: boolean;
   changes: string[];
+  /** Every line changed, before → after, with the typos corrected on it (the run report lists them). */
+  lineChanges: DbConfigLineChange[];
   /** path:line: message, for the run report. */
   warnings: string[];
 }
@@ -150,7 +152,7 @@ export async function writeDbConfig(envDir: string, role: BdbRole, pair: Replica
     await writeFile(tmp, update.text);
     await rename(tmp, file);
   }
-  return { file, changed: update.changed, changes: update.changes, warnings: formatIssues(file, update.warnings) };
+  return { file, changed: update.changed, changes: update.changes, lineChanges: update.lineChanges, warnings: formatIssues(file, update.warnings) };
 }
 
 export type ReplicationRole = 'master' | 'client' | 'none';

@@ -5,6 +5,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { StepMemo } from '../../workflows/runbook.js';
+import { dbConfigWrites, runbookVerification, type DbConfigReport, type RunbookVerification } from './runbook-checks.js';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
@@ -132,6 +133,10 @@ export interface RunReport {
   decisions: ReportDecision[];
   syncRounds: SyncRoundReport[];
   verification?: VerificationReport;
+  /** Berkeley DB and OpenEdge runs: what their runbook checked (the Verification section lists it instead of the canary). */
+  runbookVerification?: RunbookVerification;
+  /** Berkeley DB runs: every DB_CONFIG line the run changed, before → after. */
+  dbConfig?: DbConfigReport[];
   /** The convergence proof: every merge validation, after the quiet rounds and after re-enable (absent in reports of runs without it). */
   convergence?: ConvergenceReport[];
   /** Set when the run ended aborted. */
@@ -176,7 +181,7 @@ const TERMINAL_STEP = ['done', 'skipped', 'aborted'];
 const TERMINAL_RUN = ['completed', 'aborted', 'failed'];
 
 /** One activity as read from a history, with where it sits in the parent's history (for ordering). */
-interface ActivityRecord {
+export interface ActivityRecord {
   activity: ReportActivity;
   /** The parent event that led to it: its own scheduled event, or its batch's child-initiated event. */
   position: number;
@@ -401,7 +406,10 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   }
   report.steps = [...steps.values()];
   report.syncRounds = syncRounds(records);
-  report.verification = verification(records, steps.get('verify-replication'));
+  report.runbookVerification = runbookVerification(records, steps);
+  if (!report.runbookVerification) report.verification = verification(records, steps.get('verify-replication'));
+  const dbConfig = dbConfigWrites(records);
+  if (dbConfig.length) report.dbConfig = dbConfig;
   report.convergence = convergence(records);
   if (report.status === 'aborted') report.abortCleanup = abortCleanup(report.activities, steps);
   return report;
@@ -506,6 +514,12 @@ function convergence(records: ActivityRecord[]): ConvergenceReport[] {
     });
 }
 
+function verificationLines(r: RunReport): string[] {
+  const own = r.runbookVerification;
+  if (own) return [`${own.step}: ${own.status} (attempt ${own.stepAttempt})`, '', ...own.checks.map((c) => `- ${c}`)];
+  return [verificationLine(r)];
+}
+
 function verificationLine(r: RunReport): string {
   const v = r.verification;
   if (!v) return r.steps.find((s) => s.id === 'verify-replication')?.status === NOT_REACHED ? 'not reached: the run ended before verify-replication' : 'not run';
@@ -554,8 +568,11 @@ export function renderReportMarkdown(r: RunReport): string {
     '',
     '## Verification',
     '',
-    verificationLine(r),
+    ...verificationLines(r),
     '',
+    ...(r.dbConfig
+      ? ['## DB_CONFIG changes', '', ...r.dbConfig.flatMap((d) => [`${d.step}: \`${d.file}\``, '', ...d.changes.map((c) => `- ${c}`), ''])]
+      : []),
     // Runs from before the convergence proof (issue #20) have no validations: no section.
     ...(r.convergence?.length
       ? [
