@@ -23,6 +23,10 @@ export const EXAMPLES: Record<string, Example[]> = {
     { line: 'replup plan validate plan.yaml', says: 'every problem of the plan at once' },
     { line: 'replup plan show plan.yaml --sql', says: 'the steps that apply, and the statements each sends' },
   ],
+  'plan new': [
+    { line: 'replup plan new plan.yaml', says: 'a plan to start from: examples/lab-small.yaml with its paths rewritten for this folder, the approval gate on' },
+    { line: 'replup plan new fleet.yaml --from sqlserver', says: 'the real-fleet example, to fill in' },
+  ],
   'plan validate': [
     { line: 'replup plan validate plan.yaml', says: 'every problem at once, file:line:column; exit 1 if any' },
     { line: 'replup plan validate plan.yaml --json', says: 'the same problems as JSON, for a CI gate' },
@@ -91,16 +95,21 @@ export const EXAMPLES: Record<string, Example[]> = {
   'lab show': [{ line: 'replup lab show plan.yaml', says: 'print the lab: databases, rows, subscriptions, services' }],
   'lab check': [{ line: 'replup lab check plan.yaml --json', says: 'its invariants; exit 1 when one fails' }],
   'lab resolve-conflicts': [{ line: 'replup lab resolve-conflicts plan.yaml', says: 'resolve the conflicting rows (also while a worker holds the lab)' }],
+  'lab upgrade': [{ line: 'replup lab upgrade plan.yaml', says: 'a lab plan with hosts.upgrade: manual: do the upgrade by hand, then replup confirm --step upgrade' }],
   dev: [
     { line: 'replup dev', says: 'a local Temporal dev server, Web UI on http://localhost:8233' },
     { line: 'replup dev --port 7234 --ui-port 8234 --db-file .replup/other.db', says: 'a second one beside it' },
   ],
   'dev stop': [{ line: 'replup dev stop', says: 'stop it; its workflows stay in the SQLite file' }],
-  demo: [{ line: 'replup demo', says: 'dev server, a fresh lab, a worker, an upgrade, the invariants, the report' }],
+  demo: [
+    { line: 'replup demo', says: 'dev server, a fresh lab, a worker, an upgrade, the invariants, the report' },
+    { line: 'replup demo --port 7234 --ui-port 8234', says: 'on a dev server of its own beside one already on 7233/8233' },
+  ],
 };
 
 /** The README's "All commands" table, in order. */
 export const COMMAND_TABLE: TableRow[] = [
+  { synopsis: '`plan new <file> [--from EXAMPLE] [--force]`', summary: "a plan to start from: an example (`lab-small` by default) with its paths rewritten for the new file's folder and the approval gate on", commands: ['plan new'] },
   { synopsis: '`plan validate <file> [--json]`', summary: 'every problem of a plan at once, `file:line:column path: message`', commands: ['plan', 'plan validate'] },
   { synopsis: '`plan show <file> [--json] [--sql]`', summary: 'the steps that apply and why, the fleet; `--sql` the statements each step sends', commands: ['plan show'] },
   {
@@ -131,11 +140,11 @@ export const COMMAND_TABLE: TableRow[] = [
   { synopsis: '`worker [--concurrency N] [--metrics HOST:PORT]`', summary: "serves every runbook on task queue `replup`; with `--metrics`, Prometheus metrics (the Temporal SDK's and replup's) at `/metrics`", commands: ['worker'] },
   { synopsis: '`dev [stop]`', summary: 'the local Temporal dev server', commands: ['dev', 'dev stop'] },
   {
-    synopsis: '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab resolve-conflicts`',
-    summary: 'the simulated fleet: create it, print it, check what its run promised (a completed upgrade, or an abort before or after removal; exit 1 when one fails), resolve its conflicting rows (also while a worker holds it)',
-    commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts'],
+    synopsis: '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab resolve-conflicts`, `lab upgrade`',
+    summary: "the simulated fleet: create it, print it, check what its run promised (a completed upgrade, or an abort before or after removal; exit 1 when one fails), resolve its conflicting rows, do a `hosts.upgrade: manual` upgrade by hand (both also while a worker holds it)",
+    commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts', 'lab upgrade'],
   },
-  { synopsis: '`demo`', summary: '`npm run demo`: dev server, a fresh lab, a worker, an upgrade, the invariants, the report', commands: ['demo'] },
+  { synopsis: '`demo [--port P] [--ui-port U]`', summary: '`npm run demo`: dev server (on 7233/8233 unless `--port`/`--ui-port` or `TEMPORAL_ADDRESS`), a fresh lab, a worker, an upgrade, the invariants, the report', commands: ['demo'] },
 ];
 
 /** The README's command table as Markdown (header included), one line per row, ending in a newline. */

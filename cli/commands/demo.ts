@@ -12,7 +12,7 @@ import { createReplupWorker, installLogger } from '../../worker/main.js';
 import { initLab, LabStateError } from '../../activities/lab/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
-import { defaultActor, startUpgrade, uiUrl } from '../lib/runs.js';
+import { defaultActor, startUpgrade, uiUrl, wholeNumber } from '../lib/runs.js';
 import { readPlanOrFail } from '../lib/plan-input.js';
 import { followRun } from '../lib/follow.js';
 import { labCheck } from './lab.js';
@@ -23,6 +23,9 @@ export const DEMO_PLAN = fileURLToPath(new URL('../../examples/lab-small.yaml', 
 export interface DemoOptions {
   actor?: string;
   out?: NodeJS.WritableStream;
+  /** The dev server's gRPC and Web UI ports (default 7233 and 8233), as `replup dev --port/--ui-port`. */
+  port?: number;
+  uiPort?: number;
 }
 
 /** A previous demo's run of the same fleet that is still open would refuse the new one: end it. */
@@ -44,11 +47,28 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const say = (line: string) => out.write(`${line}\n`);
   const shown = relative(process.cwd(), DEMO_PLAN) || DEMO_PLAN;
 
-  if (!process.env.TEMPORAL_ADDRESS) {
-    const dev = await ensureDevServer({ log: (line) => process.stderr.write(`${line}\n`) });
-    say(dev.status === 'reused' ? `Temporal server: reusing the one at ${dev.address}` : `Temporal server: started the dev server at ${dev.address} (pid ${dev.pid}; stop it with replup dev stop)`);
+  const ports = opts.port !== undefined || opts.uiPort !== undefined;
+  if (ports && process.env.TEMPORAL_ADDRESS) {
+    throw new UserError(`--port/--ui-port pick the dev server the demo starts, but TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} names a server already`, [
+      'use that server: replup demo (without --port)',
+      'or a dev server of the demo\'s own: unset TEMPORAL_ADDRESS, then replup demo --port 7234 --ui-port 8234',
+    ], EXIT.usage);
   }
-  const client = await connectClient();
+  let env = process.env;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const port = opts.port ?? 7233;
+    const dev = await ensureDevServer({
+      port,
+      uiPort: opts.uiPort ?? port + 1000,
+      // A server on other ports is another server: its own SQLite file, never the default one's.
+      ...(port !== 7233 && { dbFile: `.replup/temporal-${port}.db` }),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    say(dev.status === 'reused' ? `Temporal server: reusing the one at ${dev.address}` : `Temporal server: started the dev server at ${dev.address}, Web UI ${dev.uiUrl} (pid ${dev.pid}; stop it with replup dev stop)`);
+    // The client and the in-process worker both talk to the server just chosen.
+    env = { ...process.env, TEMPORAL_ADDRESS: dev.address };
+  }
+  const client = await connectClient(env);
   const plan = await readPlanOrFail(DEMO_PLAN);
   if (plan.runbook !== 'em-personalization-upgrade' || plan.target.kind !== 'lab') throw new UserError(`${shown} should be a Personalization Server upgrade on the lab`);
   const workflowId = upgradeWorkflowId(plan);
@@ -64,7 +84,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   say('Worker: starting in this process (bundling the workflows takes a few seconds)...');
   installLogger('WARN');
-  const { worker, close } = await createReplupWorker();
+  const { worker, close } = await createReplupWorker({ env });
   const running = worker.run();
   let stopped = false;
   const stopWorker = async () => {
@@ -118,5 +138,7 @@ export const registerDemo: Register = (program, setExit) => {
     .command('demo')
     .description('Upgrade a simulated fleet end to end: dev server, lab, worker, run, watch, lab check')
     .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
-    .action(async (opts: { actor: string }) => setExit(await runDemo({ actor: opts.actor })));
+    .option('--port <port>', 'the dev server\'s frontend gRPC port (default 7233; started there, or reused if one answers)', wholeNumber('--port', 1))
+    .option('--ui-port <port>', 'the dev server\'s Web UI port (default: --port + 1000)', wholeNumber('--ui-port', 1))
+    .action(async (opts: { actor: string; port?: number; uiPort?: number }) => setExit(await runDemo({ actor: opts.actor, port: opts.port, uiPort: opts.uiPort })));
 };

@@ -1,22 +1,22 @@
 // The README's "How it is used" block is a test: every line runs as written, in order, through
 // `npx replup` in a folder that has replup installed (node_modules/replup linked to this checkout,
-// as `npm install <path>` links it), on a copy of examples/lab-small.yaml saved as plan.yaml (with
-// the default approval gate), against the suite's dev server in a namespace of its own (so "the
-// only running upgrade" is this one). Substitutions, and only these: `<id>` is the workflow id
+// as `npm install <path>` links it) and nothing else: the block's own `plan new` writes plan.yaml
+// there, as a user following it does; against the suite's dev server in a namespace of its own (so
+// "the only running upgrade" is this one, and its fleet LAB-PUB no one else's). Substitutions, and only these: `<id>` is the workflow id
 // `start` printed; `[a|b]` runs once without and once with each alternative; `npx replup dev` runs
 // with --help (the suite's dev server stands in; a second server on the README's fixed ports
 // would collide with anyone's on this machine); a line ending in `&` runs in the background until
 // the test ends. A README line this test has no expectation for fails it: a README edit that
 // breaks a command, or adds one nobody ran, fails CI. The Quick start block runs in a fresh clone
 // (test/temporal/install.test.ts).
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import Long from 'long';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { prepareNamespace } from '../../worker/dev-server.js';
-import { labPlanCopy, scratchDir, type Ran } from './cli/replup.js';
+import { scratchDir, type Ran } from './cli/replup.js';
 import { readmeCommands, type ReadmeLine } from './cli/readme.js';
 import { sh, userEnv } from './cli/shell.js';
 
@@ -54,11 +54,6 @@ beforeAll(async () => {
   writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'readme-project', private: true, dependencies: { replup: `file:${resolve('.')}` } }, null, 2));
   symlinkSync(resolve('.'), join(cwd, 'node_modules', 'replup'));
   symlinkSync('../replup/cli/bin.mjs', join(cwd, 'node_modules', '.bin', 'replup'));
-  const plan = labPlanCopy(scratch, `README-${tag}`);
-  // The README's plan keeps the default gate (approvals: [remove-replication]).
-  const text = readFileSync(plan.file, 'utf8');
-  expect(text).toContain('  approvals: []\n');
-  writeFileSync(join(cwd, 'plan.yaml'), text.replace('  approvals: []\n', ''));
   await createNamespace();
 }, 120_000);
 
@@ -113,6 +108,18 @@ describe('README: How it is used, run as written', () => {
     /** The expectation for each kind of line, by what the line runs; the first match applies. */
     const expectations: { match: RegExp; check: (r: Ran, l: ReadmeLine) => void }[] = [
       {
+        match: /^npx replup plan new plan\.yaml$/,
+        check: (r) => {
+          expect(r.code, say(r)).toBe(0);
+          // The copy works where it landed: the example's scripts, its lab beside it, the gate on.
+          const text = readFileSync(join(cwd, 'plan.yaml'), 'utf8');
+          expect(text).toContain('  state: .replup/labs/plan.json\n');
+          expect(text).toContain(`  dir: ${resolve('examples/replication')} `);
+          expect(text).toContain('  approvals: [remove-replication]\n');
+          expect(existsSync(resolve('examples/replication'))).toBe(true);
+        },
+      },
+      {
         match: /^npx replup plan validate plan\.yaml$/,
         check: (r) => {
           expect(r.code, say(r)).toBe(0);
@@ -120,14 +127,21 @@ describe('README: How it is used, run as written', () => {
         },
       },
       { match: /^npx replup plan show plan\.yaml$/, check: (r) => expect(r.stdout, say(r)).toContain('sync-until-quiet') },
-      { match: /^npx replup lab init plan\.yaml --conflicts 2$/, check: (r) => expect(r.stdout, say(r)).toContain(', 2 conflicts.') },
+      {
+        match: /^npx replup lab init plan\.yaml --conflicts 2$/,
+        check: (r) => {
+          expect(r.stdout, say(r)).toContain(', 2 conflicts.');
+          // The lab is the plan's own, inside the project (not ../.replup beside some examples/ folder).
+          expect(existsSync(join(cwd, '.replup', 'labs', 'plan.json'))).toBe(true);
+        },
+      },
       {
         match: /^npx replup start plan\.yaml$/,
         check: (r) => {
           expect(r.code, say(r)).toBe(0);
           id = /^Started (\S+)$/m.exec(r.stdout)?.[1] ?? '';
           // The fleet's id (SQL Server names are case-insensitive; the id may be normalised).
-          expect(id.toLowerCase(), say(r)).toBe(`upgrade:README-${tag}/PersonalizationServer`.toLowerCase());
+          expect(id.toLowerCase(), say(r)).toBe('upgrade:lab-pub/personalizationserver');
           expect(r.stdout).toMatch(/Web UI: http/);
         },
       },
