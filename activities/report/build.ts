@@ -13,6 +13,9 @@ type Payload = temporal.api.common.v1.IPayload;
 /** The activity the workflow calls to write its own report; the record ends where it is scheduled. */
 export const REPORT_ACTIVITY = 'writeRunReport';
 
+import type { PublicationConfig } from '../ports.js';
+import type { ConfigDifference } from '../replication-config.js';
+
 export interface StepError {
   /** The step attempt that failed (1 + operator retries before it). */
   attempt: number;
@@ -84,6 +87,17 @@ export interface SyncRoundReport {
 }
 
 /** One subscription's merge validation (issue #20 §1), as its validateSubscription activity returned it. */
+export interface ReplicationConfigReport {
+  publisher: string;
+  /** sysmergepublications / sysmergearticles as recorded before remove-replication. */
+  before: PublicationConfig[];
+  /** As after enable-replication put back what it could (absent until then). */
+  after?: PublicationConfig[];
+  reapplied: ConfigDifference[];
+  /** Differences left for a person (the step parked on them). */
+  left: ConfigDifference[];
+}
+
 export interface ConvergenceReport {
   step: string;
   stepAttempt: number;
@@ -139,6 +153,8 @@ export interface RunReport {
   dbConfig?: DbConfigReport[];
   /** The convergence proof: every merge validation, after the quiet rounds and after re-enable (absent in reports of runs without it). */
   convergence?: ConvergenceReport[];
+  /** Each publisher's replication configuration before removal and after re-enable, what was put back and what was left for a person (issue #20 §5; absent in runs from before). */
+  replicationConfig?: ReplicationConfigReport[];
   /** Set when the run ended aborted. */
   abortCleanup?: AbortCleanupReport;
   childWorkflows: string[];
@@ -411,6 +427,8 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   const dbConfig = dbConfigWrites(records);
   if (dbConfig.length) report.dbConfig = dbConfig;
   report.convergence = convergence(records);
+  const config = replicationConfig(records);
+  if (config.length) report.replicationConfig = config;
   if (report.status === 'aborted') report.abortCleanup = abortCleanup(report.activities, steps);
   return report;
 }
@@ -514,6 +532,52 @@ function convergence(records: ActivityRecord[]): ConvergenceReport[] {
     });
 }
 
+/** The configuration each publisher had before removal (the first record of it) and its last compare after re-enable. */
+function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[] {
+  const out = new Map<string, ReplicationConfigReport>();
+  for (const r of records) {
+    if (r.activity.outcome !== 'completed') continue;
+    if (r.activity.type === 'replicationConfig') {
+      const key = where(r.args[1] as { server: string; database: string });
+      if (!out.has(key)) out.set(key, { publisher: key, before: r.result as PublicationConfig[], reapplied: [], left: [] });
+    } else if (r.activity.type === 'reapplyConfig') {
+      const res = r.result as { publisher: { server: string; database: string }; before: PublicationConfig[]; after: PublicationConfig[]; reapplied: ConfigDifference[]; left: ConfigDifference[] };
+      const key = where(res.publisher);
+      out.set(key, { publisher: key, before: out.get(key)?.before ?? res.before, after: res.after, reapplied: res.reapplied, left: res.left });
+    }
+  }
+  return [...out.values()];
+}
+
+/** One publication's configuration on one line: what a DBA compares. */
+function configLine(p: PublicationConfig | undefined): string {
+  if (!p) return 'missing';
+  const articles = p.articles.map((a) => `${a.name}${a.columnTracking ? ' (column tracking)' : ''}${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`).join(', ');
+  return `retention ${p.retention} ${p.retentionUnit}(s), conflict retention ${p.conflictRetentionDays} days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}${p.decentralizedConflicts ? 'at the subscriber' : ''}; articles ${articles || 'none'}`;
+}
+
+function replicationConfigLines(r: RunReport): string[] {
+  if (!r.replicationConfig?.length) return [];
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [
+    '## Replication configuration',
+    '',
+    'Each publication as recorded before remove-replication and as it is after enable-replication put back what it could.',
+    '',
+    '| publisher | publication | before removal | after re-enable |',
+    '|---|---|---|---|',
+    ...r.replicationConfig.flatMap((c) =>
+      c.before.map((b) => `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} | ${c.after ? esc(configLine(c.after.find((a) => a.name.toLowerCase() === b.name.toLowerCase()))) : 'not compared yet'} |`),
+    ),
+    '',
+    ...r.replicationConfig.flatMap((c) => [
+      ...c.reapplied.map((d) => `- put back on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} ${d.after} → ${d.before}`)}`),
+      ...c.left.map((d) => `- left for a person on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} was ${d.before}, is ${d.after}`)}`),
+    ]),
+    '',
+  ];
+}
+
 function verificationLines(r: RunReport): string[] {
   const own = r.runbookVerification;
   if (own) return [`${own.step}: ${own.status} (attempt ${own.stepAttempt})`, '', ...own.checks.map((c) => `- ${c}`)];
@@ -573,6 +637,7 @@ export function renderReportMarkdown(r: RunReport): string {
     ...(r.dbConfig
       ? ['## DB_CONFIG changes', '', ...r.dbConfig.flatMap((d) => [`${d.step}: \`${d.file}\``, '', ...d.changes.map((c) => `- ${c}`), ''])]
       : []),
+    ...replicationConfigLines(r),
     // Runs from before the convergence proof (issue #20) have no validations: no section.
     ...(r.convergence?.length
       ? [

@@ -83,6 +83,8 @@ export interface RunReport {
   conditions?: LabConditions;
   /** Rows the DBA's fix copied after validation found generation-0 rows (issue #20 §1). */
   copiesFixed?: number;
+  /** ConvertRowGuids marks the DBA settled after the run parked on an unknown outcome (issue #20 §4). */
+  conversionsConfirmed?: number;
   dir: string;
 }
 
@@ -173,6 +175,15 @@ function drawConditions(rnd: () => number): LabConditions {
   // quiet rounds; the run answers as a DBA would (tablediff's fix, then retry). Replication-added
   // rowguid columns stop preflight for good: their own tests (test/unit/lab/convergence.test.ts).
   if (rnd() < 0.3) c.generationZeroRows = 1 + Math.floor(rnd() * 3);
+  // Issue #20 §3-5, drawn after the above: a DBA's changes since set-up (put back by the run), a
+  // script that fails half-way (made again), a conversion whose reply is lost (parks; the run
+  // answers as a DBA would: checks the GUIDs, marks it done, retries).
+  if (rnd() < 0.5) c.customisedPublications = { retentionDays: 21 + Math.floor(rnd() * 40), conflictRetentionDays: 1 + Math.floor(rnd() * 30) };
+  if (rnd() < 0.3) c.halfBuiltScripts = { match: rnd() < 0.5 ? 'CreateDataPublication' : 'CreateConfigSubscription', times: 1 };
+  if (rnd() < 0.3) {
+    c.rowGuidScriptToggles = true;
+    c.lostReplies = { op: 'runScript', match: 'ConvertRowGuids', times: 1 };
+  }
   return c;
 }
 
@@ -222,11 +233,18 @@ export function sideEffectProblems(plan: UpgradePlan, state: LabState): string[]
   const subscriptionsTo = (key: string) => plan.publications.filter((p) => p.subscribers.includes(key)).length;
   const subscriptions = plan.publications.reduce((n, p) => n + p.subscribers.length, 0);
   const publisherKey = plan.publisher.key;
+  // A script that failed half-way (issue #20 §3) runs once more, and its subscription is made again.
+  const half = state.conditions?.halfBuiltScripts;
+  const rebuilt = half ? 1 - half.times : 0;
+  const rebuiltSubscriptions = half?.match.includes('Subscription') ? rebuilt : 0;
+  let extraCreations = 0;
   for (const site of plan.sites) {
     const got = c(site.key);
     if (got?.backups !== 1) problems.push(`${site.key} was backed up ${got?.backups ?? 0} times, not once`);
     if ((got?.snapshotDeliveries ?? 0) !== 0) problems.push(`${site.key} received ${got?.snapshotDeliveries} snapshots: its archive was wiped`);
-    if ((got?.subscriptionCreations ?? 0) !== subscriptionsTo(site.key)) {
+    const extra = (got?.subscriptionCreations ?? 0) - subscriptionsTo(site.key);
+    if (extra > 0 && extraCreations + extra <= rebuiltSubscriptions) extraCreations += extra;
+    else if ((got?.subscriptionCreations ?? 0) !== subscriptionsTo(site.key)) {
       problems.push(`${site.key} had ${got?.subscriptionCreations ?? 0} subscriptions created, it subscribes to ${subscriptionsTo(site.key)} publications`);
     }
     if ((got?.replicationRemovals ?? 0) > 1) problems.push(`replication was removed ${got?.replicationRemovals} times from ${site.key}`);
@@ -234,8 +252,8 @@ export function sideEffectProblems(plan: UpgradePlan, state: LabState): string[]
   // The publication and subscription scripts all run at the publisher: each exactly once, as a
   // rerun would either fail (20025, 14058) or, on a real server, create a second agent job.
   const atPublisher = c(publisherKey)?.scriptRuns ?? 0;
-  if (atPublisher !== plan.publications.length + subscriptions) {
-    problems.push(`${atPublisher} scripts ran at the publisher ${publisherKey}; expected ${plan.publications.length} publication + ${subscriptions} subscription scripts, each once`);
+  if (atPublisher !== plan.publications.length + subscriptions + rebuilt) {
+    problems.push(`${atPublisher} scripts ran at the publisher ${publisherKey}; expected ${plan.publications.length} publication + ${subscriptions} subscription scripts, each once${rebuilt ? ', and the half-built one again' : ''}`);
   }
   // ConvertRowGuids is guarded by its marker table, so a rerun after a lost reply is harmless; its
   // effect must be exactly once: no legacy GUID left, none swapped back (checked by no-conflicting-rows).
@@ -382,6 +400,12 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
         await decide(client, started.workflowId, 'sync-until-quiet', 'retry', "chaos: the DBA applied tablediff's fix script", 'chaos');
         continue;
       }
+      // ConvertRowGuids with an unknown outcome (a lost reply, drawn or injected; issue #20 §4).
+      if (waiting && waiting[0] === 'convert-row-guids' && (waiting[3] ?? '').includes('never heard it finish') && (report.conversionsConfirmed ?? 0) < 5) {
+        report.conversionsConfirmed = (report.conversionsConfirmed ?? 0) + (await changeLab(statePath, { kind: 'confirm-rowguid-conversions' }));
+        await decide(client, started.workflowId, 'convert-row-guids', 'retry', 'chaos: the DBA compared the row GUIDs with the publisher and settled the marks', 'chaos');
+        continue;
+      }
       if (waiting) {
         report.problems.push(`the run parked at ${waiting[0]} (${waiting[1]}): ${waiting[3] ?? ''}`);
         break;
@@ -481,6 +505,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           `${kills.length} kills (${kills.map((k) => `${k.how} at ${k.step}`).join(', ')}), ${r.serverRestarts} server restart, ${r.injectedErrors} injected errors` +
           `; lab conditions ${JSON.stringify(r.conditions ?? {})}` +
           (r.copiesFixed !== undefined ? `; validation parked on generation-0 rows, the DBA's fix copied ${r.copiesFixed} rows, retried` : '') +
+          (r.conversionsConfirmed !== undefined ? `; ConvertRowGuids parked on an unknown outcome, the DBA settled ${r.conversionsConfirmed} marks, retried` : '') +
           (r.ok ? '' : `\n  ${r.problems.join('\n  ')}\n  files: ${r.dir}`),
       );
     }

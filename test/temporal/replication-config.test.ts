@@ -1,0 +1,83 @@
+// Issue #20 §3-5 on the record of a real run, on a Temporal dev server against the lab: a fleet whose
+// DBA changed the publications since set-up (retention 30 days, conflict retention 7), whose Data
+// publication script fails half-way the first time, and whose first ConvertRowGuids reply is lost
+// (the script swaps GUIDs, so a second run would undo the first). The run parks once on the
+// conversion, goes on after the DBA settles the mark, rebuilds the half-built publication, puts the
+// configuration back, and completes with every invariant; the report shows before and after.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { initLab, openLab } from '../../activities/lab/index.js';
+import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
+import type { RunResult } from '../../workflows/messages.js';
+import { decide, startUpgrade } from '../../cli/lib/runs.js';
+import { renderReportMarkdown, reportFromHistory } from '../../activities/report/index.js';
+import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await connect();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+describe('configuration, half-built publication and a lost ConvertRowGuids reply', () => {
+  it('parks once on the conversion, then completes with the configuration as before and every invariant; the report shows before and after', async () => {
+    const plan = await examplePlan('lab-small.yaml');
+    await initLab(plan, {
+      rows: 20,
+      seed: 42,
+      conditions: {
+        customisedPublications: { retentionDays: 30, conflictRetentionDays: 7 },
+        halfBuiltScripts: { match: 'CreateDataPublication', times: 1 },
+        rowGuidScriptToggles: true,
+        lostReplies: { op: 'runScript', match: 'ConvertRowGuids', times: 1 },
+      },
+    });
+    const lab = openLab((plan.target as { state: string }).state);
+    const taskQueue = uniqueQueue('config');
+    const worker = await startWorker(env, taskQueue);
+    try {
+      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#config-${process.pid}` });
+      const parked = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-operator' || ['completed', 'aborted', 'failed'].includes(p.status));
+      const step = parked.steps.find((s) => s.id === 'convert-row-guids')!;
+      expect(step.status).toBe('awaiting-operator');
+      expect(step.lastError).toMatch(/^ConversionUncertain: ConvertRowGuids\.sql started on \S+ \(run .*\) but replup never heard it finish/);
+      // One subscriber had its reply lost; the DBA compares its GUIDs with the publisher's: converted.
+      expect(await lab.admin.confirmRowGuidConversions()).toBe(1);
+      await decide(env.client, workflowId, 'convert-row-guids', 'retry', 'rowguids match the publisher: marked done', 'dba-anna');
+      const done = await waitFor(env.client, workflowId, (p) => ['completed', 'aborted', 'failed'].includes(p.status) || (p.status === 'awaiting-operator' && p.steps.find((s) => s.id === 'convert-row-guids')!.attempts > 1));
+      expect(done.status).toBe('completed');
+      const r = (await env.client.workflow.getHandle(workflowId).result()) as RunResult;
+      expect(r.progress.steps.find((s) => s.id === 'enable-replication')!.note).toMatch(/; configuration as before removal \(4 properties put back\)$/);
+      expect((await lab.admin.check()).filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
+      // Each subscriber converted once: 2 tables per run of the script.
+      const counters = await lab.admin.counters();
+      const conversions = Object.values(counters).map((c) => c.rowGuidConversions).filter((n) => n > 0);
+      expect(conversions.every((n) => n === 2)).toBe(true);
+
+      const report = await reportFromHistory(env.client, workflowId);
+      expect(report.replicationConfig).toHaveLength(1);
+      const config = report.replicationConfig![0]!;
+      expect(config.before.map((p) => [p.name, p.retention, p.conflictRetentionDays])).toEqual([['Config', 30, 7], ['Data', 30, 7]]);
+      expect(config.after!.map((p) => [p.name, p.retention, p.conflictRetentionDays, p.articles.map((a) => a.name)])).toEqual([
+        ['Config', 30, 7, ['PersonalizationGroup']],
+        ['Data', 30, 7, ['ProfileData']],
+      ]);
+      expect(config.reapplied.map((d) => `${d.publication} ${d.what} ${d.after} → ${d.before}`)).toEqual([
+        'Config retention 14 → 30',
+        'Config conflict_retention 14 → 7',
+        'Data retention 14 → 30',
+        'Data conflict_retention 14 → 7',
+      ]);
+      expect(config.left).toEqual([]);
+      const md = renderReportMarkdown(report);
+      expect(md).toContain('## Replication configuration');
+      expect(md).toContain('| Data | retention 30 day(s), conflict retention 7 days, level 100, conflicts logged at the publisher; articles ProfileData | retention 30 day(s)');
+      expect(md).toContain('- put back on');
+    } finally {
+      await worker.stop();
+      lab.admin.close();
+    }
+  });
+});
