@@ -96,3 +96,20 @@ export function configParkMessage(publisher: DbRef, left: ConfigDifference[]): s
     `Make the change you accept by hand and retry the step (it compares again), or abort`
   );
 }
+
+/**
+ * Preflight (#20 §4): the articles with automatic identity range management (identity_support), and
+ * what reseeding they need once re-published. Microsoft documents no procedure for a publication
+ * dropped and created again over existing data (docs/research/convergence-sources.md §7); the note
+ * names the closest documented ones ("Replicate Identity Columns"), marked as inferred.
+ */
+export function identityRangeNote(publisher: DbRef, configs: PublicationConfig[]): string | undefined {
+  const articles = configs.flatMap((p) => p.articles.filter((a) => a.identityRange).map((a) => `${p.name}.${a.name}`));
+  if (!articles.length) return undefined;
+  return (
+    `${articles.length} articles on ${publisher.server}/${publisher.database} use automatic identity range management (identity_support): ${articles.join(', ')}. ` +
+    `After re-enable, give each node its range as Microsoft documents for subscriptions initialized without a snapshot and after a restore ` +
+    `(inferred: no page covers re-publishing): at each subscriber read IDENT_CURRENT('<table>'), reseed the publisher above the highest with DBCC CHECKIDENT, ` +
+    `then run sp_adjustpublisheridentityrange for the publication (learn.microsoft.com/sql/relational-databases/replication/publish/replicate-identity-columns)`
+  );
+}

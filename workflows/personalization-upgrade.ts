@@ -11,7 +11,7 @@ import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivi
 import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
 import { distributorForPublisher, publisherDistributors } from '../activities/distributors.js';
 import type { PublicationConfig, SubscriptionRef } from '../activities/ports.js';
-import { configParkMessage } from '../activities/replication-config.js';
+import { configParkMessage, identityRangeNote } from '../activities/replication-config.js';
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
 import { recordSchedules, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
 import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/convergence.js';
@@ -142,6 +142,13 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           fleet.c('checkSubscriptions', `preflight: subscriptions of ${where(p)}`, ref(p), fleet.subscriptions().filter((x) => x.publisher.server === p.server && x.publisher.database === p.database).map((x) => ({ publication: x.publication, subscriber: x.subscriber })), runHours),
         ));
         warnings.push(...checked.flatMap((c) => c.warnings));
+        // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now, before any change.
+        if (patched('preflight-identity-ranges')) {
+          const configs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('replicationConfig', `preflight: publications and articles of ${where(p)}`, ref(p))));
+          const notes = fleet.publishers().map((p, i) => identityRangeNote(ref(p), configs[i]!)).filter((n): n is string => n !== undefined);
+          warnings.push(...notes);
+          if (notes.length) run.progress.facts.identityRanges = notes;
+        }
       }
       // A rowguid column replication added does not survive removal (issue #20 §2); runs started
       // before this check replay without it.
@@ -198,6 +205,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       const rounds: SyncRound[] = [];
       run.progress.facts.syncRounds = rounds;
       let quiet = 0;
+      let lastRound = '';
       while (quiet < plan.options.sync.quietRounds) {
         if (rounds.length >= plan.options.sync.maxRounds) {
           const last = rounds[rounds.length - 1]!;
@@ -210,15 +218,16 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         rounds.push(round);
         // Only failed changes stop the run; conflicts the resolver settled are reported (issue #18 §2).
         const conflicts = await fleet.conflictSummary('sync-until-quiet', run.progress.startedAt);
-        if (conflicts.stop) throw ApplicationFailure.nonRetryable(conflictStopMessage('sync-until-quiet', conflicts.stop), 'ConflictsFound');
+        if (conflicts.stop) throw ApplicationFailure.nonRetryable(conflictStopMessage('sync-until-quiet', conflicts.stop) + labHint(plan, 'resolve-conflicts', 'resolves them as a DBA would by hand; then retry'), 'ConflictsFound');
         quiet = round.moved === 0 && round.conflicts === 0 && round.pending === 0 ? quiet + 1 : 0;
-        s.note(`round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`);
+        lastRound = `round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`;
+        s.note(lastRound);
       }
       // Quiet rounds are progress, not proof: pending counts leave out generation-0 rows (issue #20 §1).
       if (patched('validate-before-removal')) {
         const proof = await fleet.validate(s, 'sync-until-quiet', 'before-removal');
         run.progress.facts.validatedBeforeRemoval = proof;
-        s.note(`${rounds.length} rounds, the last ${quiet} quiet; ${convergenceNote(proof)}`);
+        s.note(`${convergenceNote(proof)}; ${lastRound}`);
       }
     });
 
@@ -250,7 +259,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.step('upgrade', async (s) => {
       if (plan.hosts.upgrade === 'manual') {
-        await run.manual('upgrade', `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step upgrade`);
+        await run.manual('upgrade', `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step upgrade${labHint(plan, 'upgrade', 'does that upgrade by hand')}; or end the run: replup abort --step upgrade --reason "..."`);
       } else {
         // The publisher first: it must never run an older version than its subscribers.
         const [first, ...rest] = fleet.sites();
@@ -530,7 +539,7 @@ class Fleet {
       if (r.ready) return Math.round((Date.now() - started) / 1000);
       if (Date.now() - started >= minutes * 60_000) {
         throw ApplicationFailure.nonRetryable(
-          `the snapshot of publication ${publication} on ${where(site)} is not ready after ${minutes} minutes (options.snapshotTimeoutMinutes): see its Snapshot Agent in Replication Monitor (is it running, is SQL Server Agent running on the distributor ${this.plan.distributor.server}?), then retry this step; no subscription was created for it yet`,
+          `the snapshot of publication ${publication} on ${where(site)} is not ready after ${minutes} minutes (options.snapshotTimeoutMinutes): see its Snapshot Agent in Replication Monitor (is it running, is SQL Server Agent running on the distributor ${distributorOf(this.plan, site).server}?), then retry this step; no subscription was created for it yet`,
           'SnapshotNotReady',
         );
       }
@@ -651,4 +660,14 @@ class Fleet {
     );
     return summarizeConflicts(lists.flat());
   }
+}
+
+/**
+ * On a lab plan, the lab command that does what the operator would do by hand, after the real-fleet
+ * wording: ". In this lab, `replup lab <command> --state <file>` <what>"; '' on a real fleet.
+ */
+export function labHint(plan: UpgradePlan, command: string, what: string): string {
+  if (plan.target.kind !== 'lab') return '';
+  const state = /^[\w./:@-]+$/.test(plan.target.state) ? plan.target.state : `'${plan.target.state.replace(/'/g, `'\\''`)}'`;
+  return `. In this lab, \`replup lab ${command} --state ${state}\` ${what}`;
 }

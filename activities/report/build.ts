@@ -537,7 +537,8 @@ function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[]
   const out = new Map<string, ReplicationConfigReport>();
   for (const r of records) {
     if (r.activity.outcome !== 'completed') continue;
-    if (r.activity.type === 'replicationConfig') {
+    // The record remove-replication made (preflight reads the same for its identity-range note).
+    if (r.activity.type === 'replicationConfig' && r.activity.step === 'remove-replication') {
       const key = where(r.args[1] as { server: string; database: string });
       if (!out.has(key)) out.set(key, { publisher: key, before: r.result as PublicationConfig[], reapplied: [], left: [] });
     } else if (r.activity.type === 'reapplyConfig') {

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import type { PublicationConfig, SubscriptionRef } from '../../../activities/ports.js';
-import { compareConfigs, configParkMessage, missingArticles } from '../../../activities/replication-config.js';
+import { compareConfigs, configParkMessage, identityRangeNote, missingArticles } from '../../../activities/replication-config.js';
 import { createUpgradeActivities, type FleetContext, type ScriptRef } from '../../../activities/upgrade.js';
 import type { Lab } from '../../../activities/lab/index.js';
 import type { UpgradePlan } from '../../../plan/types.js';
@@ -189,5 +189,16 @@ describe('a script that fails half-way', () => {
       }
       l.admin.close();
     }
+  });
+});
+
+describe('identityRangeNote (preflight)', () => {
+  it('names the identity-range-managed articles and the documented reseeding, marked inferred; none: no note', () => {
+    const ranged = pub({ name: 'Data', articles: [{ ...pub().articles[0]!, name: 'ProfileData', identityRange: true }] });
+    const note = identityRangeNote({ server: 'PUB', database: 'PS' }, [pub(), ranged])!;
+    expect(note).toMatch(/^1 articles on PUB\/PS use automatic identity range management \(identity_support\): Data\.ProfileData\. /);
+    expect(note).toContain("IDENT_CURRENT('<table>'), reseed the publisher above the highest with DBCC CHECKIDENT, then run sp_adjustpublisheridentityrange");
+    expect(note).toContain('(inferred: no page covers re-publishing)');
+    expect(identityRangeNote({ server: 'PUB', database: 'PS' }, [pub()])).toBeUndefined();
   });
 });
