@@ -29,7 +29,7 @@ describe('the convergence proof', () => {
     const taskQueue = uniqueQueue('convergence');
     const worker = await startWorker(env, taskQueue);
     try {
-      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#gen0-${process.pid}` });
+      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#gen0-${process.pid}-${Date.now()}` });
       const parked = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-operator');
       const sync = parked.steps.find((s) => s.id === 'sync-until-quiet')!;
       const subscriber = plan.sites.find((s) => s.key === plan.publications.find((p) => p.kind === 'Data')!.subscribers[0])!;
@@ -47,8 +47,8 @@ describe('the convergence proof', () => {
       expect(done.status).toBe('completed');
       const r = (await env.client.workflow.getHandle(workflowId).result()) as RunResult;
       const subs = plan.publications.reduce((n, p) => n + p.subscribers.length, 0);
-      expect(r.progress.steps.find((s) => s.id === 'sync-until-quiet')!.note).toMatch(new RegExp(`the last 2 quiet; ${subs} subscriptions validated identical \\(merge validation, row counts and binary checksums\\)$`));
-      expect(r.progress.steps.find((s) => s.id === 'verify-replication')!.note).toMatch(new RegExp(`; ${subs} subscriptions validated identical`));
+      expect(r.progress.steps.find((s) => s.id === 'sync-until-quiet')!.note).toMatch(new RegExp(`^${subs} subscriptions validated identical \\(merge validation, row counts and binary checksums\\); round \\d+: 0 rows moved, 0 pending; 2 of 2 quiet rounds$`));
+      expect(r.progress.steps.find((s) => s.id === 'verify-replication')!.note).toMatch(new RegExp(`; ${subs} subscriptions validated identical \\(.*\\); \\d+ sampled rows carry the publisher's rowguid$`));
       const facts = r.progress.facts as { validatedBeforeRemoval: { outcome: string }[]; validatedAfterReEnable: { outcome: string }[] };
       expect(facts.validatedBeforeRemoval.map((v) => v.outcome)).toEqual(Array(subs).fill('identical'));
       expect(facts.validatedAfterReEnable.map((v) => v.outcome)).toEqual(Array(subs).fill('identical'));
@@ -77,7 +77,7 @@ describe('the convergence proof', () => {
     const taskQueue = uniqueQueue('convergence');
     const worker = await startWorker(env, taskQueue);
     try {
-      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#rowguid-${process.pid}` });
+      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#rowguid-${process.pid}-${Date.now()}` });
       const parked = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-operator');
       const pre = parked.steps.find((s) => s.id === 'preflight')!;
       expect(pre.status).toBe('awaiting-operator');
