@@ -13,6 +13,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { UpgradePlan } from '../../plan/types.js';
+import { inputTooLarge, MAX_INPUT_BYTES, workflowInputBytes } from '../../plan/load.js';
 import { personalizationUpgrade, upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import {
   approveUpdate,
@@ -154,23 +155,14 @@ export function causeChain(err: unknown): string {
   return parts.join(': ') || String(err);
 }
 
-/**
- * The largest workflow input replup sends, in bytes. Temporal refuses a request whose payload is
- * over 2 MB ("The max payload for a single request is 2 MB",
- * https://docs.temporal.io/troubleshooting/blob-size-limit-error); the client then retries until
- * its deadline and reports only "Failed to start Workflow". Refused here, before anything starts,
- * with room left for the request's other fields.
- */
-export const MAX_INPUT_BYTES = 1_800_000;
+export { MAX_INPUT_BYTES };
 
-/** Refuses a workflow input Temporal would reject for its size, saying why and what to do. */
+/** Refuses a workflow input Temporal would reject for its size, saying why and what to do (the words `plan validate` uses, plan/load.ts). */
 export function checkInputSize(args: unknown[], what: string): void {
-  const bytes = Buffer.byteLength(JSON.stringify(args));
+  const bytes = workflowInputBytes(args);
   if (bytes <= MAX_INPUT_BYTES) return;
-  const mb = (n: number) => `${(n / 1_000_000).toFixed(1)} MB`;
-  throw new UserError(`the plan is too large to start as one run: ${what} would be ${mb(bytes)} of workflow input, over the ${mb(MAX_INPUT_BYTES)} replup allows (Temporal refuses a request payload over 2 MB); nothing was started`, [
-    'split the fleet into several plans (e.g. one per publisher, or subscribers in groups of a few thousand) and start them one after another',
-  ]);
+  const [cause = '', fix = ''] = inputTooLarge(bytes, what).split(/: (?=split )/);
+  throw new UserError(`the plan is too large to start as one run: ${cause}; nothing was started`, [fix]);
 }
 
 /**
