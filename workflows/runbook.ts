@@ -44,6 +44,7 @@ import {
   type StepDecisionInput,
 } from './messages.js';
 import { boundedAll } from './bounded.js';
+import { asShown } from './step-view.js';
 import { RunNotifier } from './notify.js';
 import type { NotifySettings } from '../plan/notify.js';
 import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy, type GivenApproval } from './approval.js';
@@ -299,7 +300,7 @@ export class Runbook {
         throw new Error(`step ${input.step} cannot be skipped: skipping it would risk data; retry it or abort the run`);
       }
     };
-    setHandler(decideUpdate, decideHandler, { validator: decideValidator });
+    setHandler(decideUpdate, decideHandler, { validator: decideValidator, description: UPDATE_HELP.decide });
 
     // The same decisions as Updates named like the CLI commands, with the action in the name: what
     // a person types in the Web UI's "Send an Update" form. `abort` without a step aborts where the
@@ -314,7 +315,10 @@ export class Runbook {
       return { step, action, reason: input.reason, actor: input.actor, ...(typeof input.identity === 'string' && { identity: input.identity }) };
     };
     for (const [def, action] of [[retryUpdate, 'retry'], [skipUpdate, 'skip'], [abortUpdate, 'abort']] as const) {
-      setHandler(def, (input) => decideHandler(fromStepDecision(action, input)), { validator: (input) => decideValidator(fromStepDecision(action, input)) });
+      setHandler(def, (input) => decideHandler(fromStepDecision(action, input)), {
+        validator: (input) => decideValidator(fromStepDecision(action, input)),
+        description: UPDATE_HELP[action],
+      });
     }
 
     setHandler(
@@ -334,6 +338,7 @@ export class Runbook {
         return this.progress;
       },
       {
+        description: UPDATE_HELP.approve,
         validator: (input) => {
           requireActor(input?.actor);
           if (!this.approvals.has(input.gate)) {
@@ -358,6 +363,7 @@ export class Runbook {
         return this.progress;
       },
       {
+        description: UPDATE_HELP.confirm,
         validator: (input) => {
           requireActor(input?.actor);
           const step = this.progress.steps.find((s) => s.id === input.step);
@@ -378,6 +384,7 @@ export class Runbook {
         return this.progress;
       },
       {
+        description: UPDATE_HELP.pause,
         validator: (input) => {
           requireActor(input?.actor);
           if (this.paused) throw new Error('the run is already paused');
@@ -395,6 +402,7 @@ export class Runbook {
         return this.progress;
       },
       {
+        description: UPDATE_HELP.resume,
         validator: (input) => {
           requireActor(input?.actor);
           if (!this.paused) throw new Error('the run is not paused');
@@ -467,7 +475,8 @@ export class Runbook {
       status: p.status,
       current: p.current ?? null,
       outcome: p.outcome ?? null,
-      steps: p.steps.map((s) => [s.id, s.status, s.attempts, s.lastError ?? null]),
+      // As every view shows it: a step an ended run never began reads "not reached".
+      steps: asShown(p).steps.map((s) => [s.id, s.status, s.attempts, s.lastError ?? null]),
       ...(p.window && { window: p.window }),
     };
     const memoText = JSON.stringify(memo);
@@ -686,10 +695,25 @@ export class Runbook {
   }
 }
 
+/**
+ * What the Web UI's "Send an Update" list shows beside each Update name: the exact JSON to type
+ * (README, "Answering from the Web UI"). `actor` is who you are; it is recorded with the decision.
+ */
+export const UPDATE_HELP = {
+  retry: 'Run a parked step again: {"step": "sync-until-quiet", "reason": "why", "actor": "your name"}',
+  skip: 'Skip a parked step (only where allowed): {"step": "verify-replication", "reason": "why", "actor": "your name"}',
+  abort: 'Abort the run where it is, with its safe cleanup: {"reason": "why", "actor": "your name"} (add "step" to name where it waits)',
+  approve: 'Approve a gate: {"gate": "remove-replication", "reason": "why", "actor": "your name"}',
+  confirm: 'Confirm a manual step is done: {"step": "upgrade", "note": "what was done", "actor": "your name"}',
+  pause: 'Pause between steps: {"reason": "why", "actor": "your name"}',
+  resume: 'Resume a paused run: {"reason": "why", "actor": "your name"}',
+  decide: 'retry, skip or abort in one (the CLI uses it): {"step": "…", "action": "retry", "reason": "why", "actor": "your name"}',
+} as const;
+
 /** The Markdown step table the Temporal UI shows as the workflow's current details. */
 export function renderStepTable(p: Progress): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const rows = p.steps.map((s, i) => {
+  const rows = asShown(p).steps.map((s, i) => {
     // "(3 of 3)", not "3/3": the UI's Markdown would render a fraction glyph.
     const counter = s.total !== undefined && s.status === 'running' ? ` (${s.done ?? 0} of ${s.total})` : '';
     // While a retried step runs, its last error belongs to the attempt before.

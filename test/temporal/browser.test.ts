@@ -2,7 +2,10 @@
 // someone who was not there opens the suite's dev server UI and finds the story of an upgrade —
 // the steps' activities with their summaries, the operator's decision with actor and reason, the
 // plan in the summary, the step table as current details — and finds a stuck run in the
-// workflow list by `ReplupStatus = "awaiting-operator"`. Screenshots go to test-artifacts/browser/.
+// workflow list by `ReplupStatus = "awaiting-operator"`; and someone away from the terminal answers
+// the parked run from the UI's "Send an Update" form (#23): a wrong decision is refused with the
+// validator's words, a right one is accepted and recorded with its actor as one from the CLI is.
+// Screenshots go to test-artifacts/browser/.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,7 +15,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { initLab, openLab } from '../../activities/lab/index.js';
 import { reportFromHistory, type RunReport } from '../../activities/report/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
-import { decide, startUpgrade, uiUrl } from '../../cli/lib/runs.js';
+import { decide, getProgress, startUpgrade, uiUrl } from '../../cli/lib/runs.js';
+import { UPDATE_HELP } from '../../workflows/runbook.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const CHROMIUM = process.env.REPLUP_CHROMIUM ?? '/usr/bin/chromium';
@@ -183,6 +187,65 @@ describe('the Temporal Web UI tells the story of an upgrade', () => {
       expect(table).toContain('lab-small — em-personalization-upgrade on LAB-PUB/PersonalizationServer: awaiting-operator at sync-until-quiet');
       expect(table).toContain('error: ConflictsFound: conflicting rows need a decision');
       await shot(page, 'parked-run-user-metadata.png');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a decision sent from the Web UI: a wrong one is refused with the validator\'s message, a right one is accepted and recorded with its actor like one from the CLI', async (ctx) => {
+    if (why) ctx.skip(why);
+    const page = await open(uiUrl(env.client, parked.id));
+    try {
+      await page.locator('button:visible', { hasText: 'More Actions' }).first().click();
+      await page.locator(':visible', { hasText: /^\s*Send an Update\s*$/ }).last().click();
+      // The page holds the form twice (wide and narrow layouts): the open dialog is the one shown.
+      const dialog = page.locator('dialog[open]');
+      await dialog.getByTestId('update-select-button').click();
+      // The list names the decisions as the CLI does, each with the JSON to type.
+      for (const name of ['retry', 'skip', 'abort', 'approve', 'confirm']) await dialog.getByRole('option', { name: new RegExp(`^${name}`) }).first().waitFor();
+      await expect.poll(() => dialog.innerText()).toContain(UPDATE_HELP.retry);
+      await dialog.getByRole('option', { name: /^retry/ }).first().click();
+
+      /**
+       * Types the JSON into the Data editor, leaves it (Tab) and submits. The editor reformats its
+       * text when it loses focus and the form draws its buttons again, so a click straight from the
+       * editor lands on a button that is gone (measured: nothing is sent).
+       */
+      const send = async (json: string) => {
+        const editor = dialog.locator('.cm-content').first();
+        await editor.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.press('Delete');
+        await page.keyboard.insertText(json);
+        await page.keyboard.press('Tab');
+        await dialog.getByTestId('confirm-modal-button').click();
+      };
+
+      // The wrong step: the workflow's validator refuses it, and the form shows its words.
+      await send(JSON.stringify({ step: 'backup', reason: 'from the phone', actor: 'dba-ui' }));
+      const refusal = 'step backup is pending, not waiting for a decision; the run is waiting at sync-until-quiet (awaiting-operator)';
+      await dialog.getByText(refusal).first().waitFor({ timeout: 30_000 });
+      await shot(page, 'ui-update-refused.png');
+      expect((await getProgress(env.client, parked.id)).decisions).toEqual([]);
+
+      // The right one: accepted ("Update successful"), on the record with its actor and reason.
+      await send(JSON.stringify({ step: 'sync-until-quiet', reason: 'conflicts checked from the phone', actor: 'dba-ui' }));
+      await page.getByText('Update successful').first().waitFor({ timeout: 30_000 });
+      await shot(page, 'ui-update-accepted.png');
+      const p = await getProgress(env.client, parked.id);
+      expect(p.decisions.map(({ kind, step, actor, reason }) => ({ kind, step, actor, reason }))).toEqual([
+        { kind: 'retry', step: 'sync-until-quiet', actor: 'dba-ui', reason: 'conflicts checked from the phone' },
+      ]);
+      // The report reads it from the history as it reads the CLI's decide of dba-anna: same fields.
+      const report = await reportFromHistory(env.client, parked.id);
+      const fromUi = report.decisions.find((d) => d.actor === 'dba-ui')!;
+      const fromCli = completed.report!.decisions.find((d) => d.actor === 'dba-anna')!;
+      expect({ kind: fromUi.kind, step: fromUi.step, reason: fromUi.reason }).toEqual({ kind: 'retry', step: 'sync-until-quiet', reason: 'conflicts checked from the phone' });
+      // The CLI's client declares an identity (pid@host); the Web UI (2.42.1, no sign-in) sends none,
+      // so a decision from it carries only the actor typed into it (README, "What is verified").
+      expect(fromCli.identity).toMatch(/^\d+@/);
+      expect(fromUi.identity).toBeUndefined();
+      expect(Object.keys(fromUi).sort()).toEqual(Object.keys(fromCli).filter((k) => k !== 'identity').sort());
     } finally {
       await page.close();
     }
