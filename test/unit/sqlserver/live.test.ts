@@ -107,7 +107,7 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
   });
 
   // conflicts (sysmergepublications logging columns, MSmerge_conflicts_info.tablenick, sysmergearticles),
-  // publicationSnapshotReady, snapshotAgentLastRun, mergeSubscriptionHealth on a real publication.
+  // publicationSnapshotReady, snapshotAgentLastRun, mergeSubscriptionHealth, publicationProperties, publicationArticles on a real publication.
   it('on a merge publication: its conflicts, its snapshot and its subscriptions', async (ctx) => {
     if (!publicationDb || !publication) ctx.skip();
     const db = { server, database: publicationDb! };
@@ -115,6 +115,11 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     expect(conflicts.every((c) => c.verdict === 'settled' || c.verdict === 'needs-person')).toBe(true);
     expect(typeof (await fleet.snapshotStatus(db, publication!)).ready).toBe('boolean');
     expect((await fleet.mergeSubscriptions(db)).every((x) => x.retentionDays >= 0)).toBe(true);
+    // publicationProperties, publicationArticles: the publication with its articles, as sp_helpmergearticle lists them.
+    const config = (await fleet.publicationConfigs(db)).find((p) => p.name.toLowerCase() === publication!.toLowerCase());
+    expect(config).toBeDefined();
+    const helped = (await raw.request().input('publication', publication!).query(`EXEC [${publicationDb!.replace(/]/g, ']]')}].sys.sp_helpmergearticle @publication = @publication`)).recordset.map((r: { name: string }) => r.name).sort();
+    expect(config!.articles.map((a) => a.name).sort()).toEqual(helped);
   });
 
   // replicationAddedRowGuids (sysmergearticles.preserve_rowguidcol), mergeValidationDates, mergeValidationAlerts
