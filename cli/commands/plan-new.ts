@@ -83,7 +83,7 @@ export function planNew(file: string, options: PlanNewOptions = {}): CommandOutp
     .filter((l) => !stale.some((re) => re.test(l)));
   // A bare "#" that separated what was removed: dropped when another follows it or no comment does.
   const body = kept.filter((l, i) => !(l === '#' && (kept[i + 1] === '#' || !kept[i + 1]?.startsWith('#')))).join('\n');
-  const header = `# Made by \`replup plan new ${file}${options.from ? ` --from ${from}` : ''}\` from examples/${from}.yaml, its paths rewritten\n# for this folder. Relative paths are relative to this file's folder.\n#\n`;
+  const header = `# Made by \`replup plan new ${file}${from !== 'lab-small' ? ` --from ${from}` : ''}\` from examples/${from}.yaml, its paths rewritten\n# for this folder. Relative paths are relative to this file's folder.\n#\n`;
   writeFileSync(out, header + body);
   return {
     text: `Wrote ${file} from examples/${from}.yaml:\n${changes.map((c) => `  ${c}\n`).join('')}Next: replup plan validate ${file}\n`,
