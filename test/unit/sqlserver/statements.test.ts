@@ -321,6 +321,73 @@ describe('statements (golden)', () => {
       ),
       { name: 'replup.convertRowGuids.started', value: "run x'; DROP DATABASE y; --" },
     ],
+    // The convergence proof (issue #20 §1-2): level 3, the alert numbers, preserve_rowguidcol = 0, the sample's quoted query.
+    [
+      'validateMergeSubscription',
+      sql.validateMergeSubscription(DB, "Da'ta", { server: 'SUB1\\EM', database: "Sub'db" }),
+      `EXEC ${Q}.sys.sp_validatemergesubscription @publication = @publication, @subscriber = @subscriber, @subscriber_db = @subscriberDb, @level = 3;`,
+      { publication: "Da'ta", subscriber: 'SUB1\\EM', subscriberDb: "Sub'db" },
+    ],
+    [
+      'mergeValidationDates',
+      sql.mergeValidationDates(DB, 'Data', { server: 'SUB1', database: 'PS' }),
+      lines(
+        'SELECT s.last_validated, s.attempted_validate',
+        `FROM ${Q}.dbo.sysmergesubscriptions AS s JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
+        'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND s.subid <> s.pubid;',
+      ),
+      { publication: 'Data', subscriber: 'SUB1', subscriberDb: 'PS' },
+    ],
+    [
+      'mergeValidationAlerts',
+      sql.mergeValidationAlerts(DB, 'Data', { server: 'SUB1', database: 'PS' }),
+      lines(
+        'SELECT ra.alert_id, ra.alert_error_code, ra.article, CAST(ra.alert_error_text AS nvarchar(4000)) AS alert_error_text',
+        'FROM msdb.dbo.sysreplicationalerts AS ra',
+        'WHERE ra.agent_type = 4 AND ra.alert_error_code IN (20574, 20575)',
+        '  AND ra.publisher_db = @publisherDb AND ra.publication = @publication AND ra.subscriber = @subscriber AND ra.subscriber_db = @subscriberDb',
+        'ORDER BY ra.alert_id;',
+      ),
+      { publisherDb: DB, publication: 'Data', subscriber: 'SUB1', subscriberDb: 'PS' },
+    ],
+    [
+      'replicationAddedRowGuids',
+      sql.replicationAddedRowGuids(DB),
+      lines(
+        'IF OBJECT_ID(@articlesTable) IS NOT NULL',
+        '  SELECT p.name AS publication, a.name AS article',
+        `  FROM ${Q}.dbo.sysmergearticles AS a JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+        '  WHERE a.preserve_rowguidcol = 0 AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+        '  ORDER BY p.name, a.name;',
+        'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
+      ),
+      { database: DB, articlesTable: `${Q}.dbo.sysmergearticles` },
+    ],
+    [
+      'publishedTableKeys',
+      sql.publishedTableKeys(DB, 'Data'),
+      lines(
+        'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
+        '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+        `FROM ${Q}.dbo.sysmergearticles AS a`,
+        `JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+        `JOIN ${Q}.sys.columns AS c ON c.object_id = a.objid`,
+        `LEFT JOIN ${Q}.sys.indexes AS i ON i.object_id = a.objid AND i.is_primary_key = 1`,
+        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+        'WHERE p.name = @publication AND a.type = 10 AND (c.is_rowguidcol = 1 OR ic.key_ordinal > 0)',
+        'ORDER BY a.name, ic.key_ordinal;',
+      ),
+      { database: DB, publication: 'Data' },
+    ],
+    [
+      'rowGuidSample',
+      sql.rowGuidSample(DB, { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part]x'], rowguidColumn: 'rowguid' }, 100),
+      `EXEC ${Q}.sys.sp_executesql @query, N'@limit int', @limit = @limit;`,
+      {
+        query: "SELECT TOP (@limit) CONVERT(nvarchar(4000), [Id]) + N'|' + CONVERT(nvarchar(4000), [Part]]x]) AS row_key, CONVERT(nvarchar(36), [rowguid]) AS rowguid FROM [dbo].[Pro]]file'Data] ORDER BY [Id], [Part]]x];",
+        limit: 100,
+      },
+    ],
   ];
 
   it.each(cases)('%s', (_name, statement, expectedSql, expectedParams) => {
