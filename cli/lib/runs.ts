@@ -33,6 +33,7 @@ import {
 import { readDevRecord, RETENTION_DAYS } from '../../worker/dev-server.js';
 import { describeWindow, type MaintenanceWindow } from '../../plan/window.js';
 import { ANYONE_ONCE, describeGate } from '../../workflows/approval.js';
+import { asShown } from '../../workflows/step-view.js';
 import { UserError, EXIT } from '../errors.js';
 
 /** A commander option parser for counts and intervals: a bad value is a usage error (exit 2). */
@@ -286,7 +287,7 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
   // A completed run returns its progress: no worker needed to read it.
   if (desc.status.name === 'COMPLETED') {
     const result = (await handle.result()) as RunResult | undefined;
-    if (result?.progress) return result.progress;
+    if (result?.progress) return asShown(result.progress);
   }
   try {
     const p = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(progressQuery));
@@ -295,13 +296,13 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
     const outside = closedOutside(desc.status.name);
     if (outside && !['completed', 'aborted', 'failed'].includes(p.status)) {
       const how = desc.status.name.toLowerCase().replace(/_/g, ' ');
-      return {
+      return asShown({
         ...p,
         status: outside,
         outcome: `the workflow was ${how} at ${p.current ?? 'no step'}${desc.closeTime ? ` (${desc.closeTime.toISOString()})` : ''}, outside replup: no abort cleanup ran; see its history in the Web UI and check the fleet`,
-      };
+      });
     }
-    return p;
+    return asShown(p);
   } catch (err) {
     if (err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 4 /* DEADLINE_EXCEEDED */) {
       throw new NoWorkerAnswered(id, desc.taskQueue, desc.status.name === 'RUNNING' ? undefined : desc.status.name.toLowerCase());
@@ -421,7 +422,7 @@ export function answerCommands(p: Progress, id: string): string[] {
   }
   if (!waiting) return [];
   if (waiting.status === 'awaiting-approval') return [`replup approve ${q(id)} --gate ${waiting.id} --reason "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
-  if (waiting.status === 'awaiting-confirmation') return [`replup confirm ${q(id)} --step ${waiting.id} --note "..."`];
+  if (waiting.status === 'awaiting-confirmation') return [`replup confirm ${q(id)} --step ${waiting.id} --note "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
   const cmds = [`replup retry ${q(id)} --step ${waiting.id} --reason "..."`];
   // A step held by the closed maintenance window is answered by going on (retry) or aborting.
   const heldByWindow = waiting.lastError?.startsWith('the maintenance window closed') === true;
