@@ -10,6 +10,7 @@ import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleVi
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
 import { didYouMean } from './suggest.js';
 import { literalCredential } from './template-secrets.js';
+import { normalizeServerName } from './fleet-identity.js';
 import { describeNotify, notifySchema } from './notify.js';
 import { UPGRADE_STEP_IDS, distributorOf, publishingSites, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
 import { compareVersions, parseVersion } from './version.js';
@@ -86,9 +87,12 @@ const sqlServerVersion = z
     ),
   );
 
-const serverName = z
-  .string(whenMissing('the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT'))
-  .superRefine(check(serverNameProblem));
+// Spaces, a tcp: prefix and a trailing dot are dropped first (plan/fleet-identity.ts), so every
+// spelling of one server reaches the run, the workflow id and the reports the same way.
+const serverName = z.preprocess(
+  (v) => (typeof v === 'string' ? normalizeServerName(v) : v),
+  z.string(whenMissing('the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT')).superRefine(check(serverNameProblem)),
+);
 
 // Any character SQL Server allows in a database name (spaces, ], quotes, non-ASCII) is accepted:
 // everything downstream quotes identifiers. A number is a valid name too (YAML reads 2024 as one).

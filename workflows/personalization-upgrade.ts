@@ -4,6 +4,7 @@
 // background service out of the way, convert row GUIDs, re-enable replication with sync type
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
 import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { fleetIdentity } from '../plan/fleet-identity.js';
 import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/types.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/steps.js';
 import { compareVersions } from '../plan/version.js';
@@ -47,12 +48,11 @@ const TITLES: Record<UpgradeStepId, string> = {
 const SKIPPABLE = new Set<UpgradeStepId>(['backup', 'stop-background-services', 'verify-replication', 'restore-service']);
 
 /**
- * The workflow id: one upgrade per fleet at a time, whatever the spelling. SQL Server names
- * (servers, and databases under the default case-insensitive collations) do not tell case apart,
- * so `LAB-PUB/PersonalizationServer` and `lab-pub/personalizationserver` are one fleet.
+ * The workflow id: one upgrade per fleet at a time, whatever the spelling (plan/fleet-identity.ts):
+ * `LAB-PUB/PersonalizationServer`, `lab-pub/personalizationserver`, `tcp:LAB-PUB,1433/…` are one fleet.
  */
 export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string {
-  return `upgrade:${plan.publisher.server}/${plan.publisher.database}`.toLowerCase();
+  return `upgrade:${fleetIdentity(plan.publisher)}`;
 }
 
 /** Rows per published table in verify-replication's (primary key, rowguid) sample. */
