@@ -80,4 +80,30 @@ describe('configuration, half-built publication and a lost ConvertRowGuids reply
       lab.admin.close();
     }
   });
+
+  it('an article option the DBA changed (column tracking) is not put back without a reinitialization: enable-replication parks naming it, the report lists it as left for a person', async () => {
+    const plan = await examplePlan('lab-small.yaml');
+    await initLab(plan, { rows: 20, seed: 43, conditions: { customisedPublications: { retentionDays: 30, columnTracking: true } } });
+    const lab = openLab((plan.target as { state: string }).state);
+    const taskQueue = uniqueQueue('config-park');
+    const worker = await startWorker(env, taskQueue);
+    try {
+      const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId: `${upgradeWorkflowId(plan)}#config-park-${process.pid}` });
+      const parked = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-operator' || ['completed', 'aborted', 'failed'].includes(p.status));
+      const step = parked.steps.find((s) => s.id === 'enable-replication')!;
+      expect(step.status).toBe('awaiting-operator');
+      expect(step.lastError).toMatch(/^ConfigurationNotRestored: the replication configuration of \S+ differs from before removal where replup does not put it back itself: Config: article PersonalizationGroup column_tracking was true, is false; Data: article ProfileData column_tracking was true, is false\. /);
+      const report = await reportFromHistory(env.client, workflowId);
+      const config = report.replicationConfig![0]!;
+      // The retention was put back before the step parked on what it cannot put back.
+      expect(config.reapplied.map((d) => `${d.publication} ${d.what}`)).toEqual(['Config retention', 'Data retention']);
+      expect(config.left.map((d) => `${d.publication} ${d.what}`)).toEqual(['Config article PersonalizationGroup column_tracking', 'Data article ProfileData column_tracking']);
+      expect(renderReportMarkdown(report)).toContain('- left for a person on');
+      await decide(env.client, workflowId, 'enable-replication', 'abort', 'column tracking to be set again with a reinitialization window', 'dba-anna');
+      await waitFor(env.client, workflowId, (p) => ['aborted', 'completed', 'failed'].includes(p.status));
+    } finally {
+      await worker.stop();
+      lab.admin.close();
+    }
+  });
 });
