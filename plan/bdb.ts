@@ -2,6 +2,7 @@
 // Berkeley DB master becomes master + read-only replicant: the schema and rules. The types, step
 // ids and step rules are in bdb-steps.ts, which the workflow imports.
 import { z } from 'zod';
+import { masterHomeProblem } from '../activities/bdb/home.js';
 import type { FleetTable, PlanKind } from './kind.js';
 import { describeNotify, notifySchema } from './notify.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
@@ -161,10 +162,29 @@ function describeBdbPlan(plan: BdbReplicantPlan): { summary: string[]; tables: F
   };
 }
 
+/** 127.0.0.0/8: the site is this machine. */
+const LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/**
+ * The master's environment, where this machine sees it: a relative envDir (resolved beside the
+ * plan file) or a master on loopback. Missing or empty, the run would stop at backup-master
+ * (db5.3_archive calls a missing folder "BDB0061 PANIC"); an absolute path on another host may
+ * exist only there, and is left to backup-master.
+ */
+function bdbCheckOnDisk(raw: Record<string, unknown>, plan: BdbReplicantPlan): { path: (string | number)[]; message: string }[] {
+  const given = (raw.master as { envDir?: unknown } | undefined)?.envDir;
+  if (typeof given !== 'string') return [];
+  const relative = !given.startsWith('/');
+  if (!relative && !LOOPBACK.test(plan.master.host)) return [];
+  const problem = masterHomeProblem(plan.master.envDir);
+  return problem ? [{ path: ['master', 'envDir'], message: `${problem} (envDir "${given}")` }] : [];
+}
+
 export const bdbPlanKind: PlanKind<BdbReplicantPlan> = {
   runbook: BDB_RUNBOOK,
   title: 'TapeTrack: turn a standalone Berkeley DB server into master + read-only replicant',
   parse: parseBdbPlan,
   steps: bdbPlanSteps,
   describe: describeBdbPlan,
+  checkOnDisk: bdbCheckOnDisk,
 };

@@ -1,5 +1,5 @@
 // What a runbook's plan kind provides to the loader and to `replup plan validate|show`.
-import type { SourceResult } from './source.js';
+import type { PathSegment, SourceResult } from './source.js';
 
 /** A step as `plan show` prints it: every runbook's planned steps have this shape. */
 export interface StepView {
@@ -25,4 +25,10 @@ export interface PlanKind<P> {
   steps(plan: P): StepView[];
   /** Header lines (name, versions, target) and tables of the fleet for `plan show`. */
   describe(plan: P): { summary: string[]; tables: FleetTable[] };
+  /**
+   * Problems with folders the plan names that this machine can see (a plan read from a file):
+   * `raw` is the plan as written, so a kind can tell a relative path (resolved beside the plan
+   * file, on this machine) from one that may live on another.
+   */
+  checkOnDisk?(raw: Record<string, unknown>, plan: P): { path: PathSegment[]; message: string }[];
 }

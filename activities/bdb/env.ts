@@ -4,6 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
+import { masterHomeProblem } from './home.js';
 import { localServicePid } from './service.js';
 import { runTool, toolErrors } from './tools.js';
 
@@ -196,13 +197,23 @@ export async function backupEnvironment(envDir: string, backupDir: string): Prom
   if (present.length > 0) {
     throw new BdbEnvError(`backup directory ${backupDir} is not empty and holds no replup backup of ${envDir}: db5.3_hotbackup would delete its files; name an empty directory in the plan's backupDir`);
   }
+  const missing = masterHomeProblem(envDir);
+  if (missing) throw new BdbEnvError(`${missing}; nothing was changed`);
   await mkdir(backupDir, { recursive: true });
   const archive = await runTool('archive', ['-s', '-h', envDir], { timeoutMs: 60_000 });
   if (archive.code !== 0) throw new BdbEnvError(`${archive.command} failed: ${toolErrors(archive) || `exit ${archive.code}`}`);
   const databases = archive.output.split('\n').map((l) => l.trim()).filter(Boolean);
 
   const hot = await runTool('hotbackup', ['-h', path.resolve(envDir), '-b', path.resolve(backupDir)], { timeoutMs: 30 * 60_000 });
-  if (hot.code !== 0) throw new BdbEnvError(`${hot.command} failed: ${toolErrors(hot) || `exit ${hot.code}`}`);
+  if (hot.code !== 0) {
+    // Seen on db5.3: databases loaded without an environment (a plain db5.3_load) make a private one.
+    // `db5.3_recover -e` keeps the environment (its regions) after recovery, made from DB_CONFIG:
+    // https://manpages.ubuntu.com/manpages/focal/man1/db_recover.1.html
+    const privateEnv = /BDB5129/.test(hot.stderr)
+      ? `; ${envDir} holds databases but no shared environment (no __db.* region files): open it once as one with \`db5.3_recover -e -h ${envDir}\` (TapeTrack's service does this when it starts), then retry`
+      : '';
+    throw new BdbEnvError(`${hot.command} failed: ${toolErrors(hot) || `exit ${hot.code}`}${privateEnv}`);
+  }
   // Not named DB_CONFIG: opening the copy with db_init_rep would fail ("replication requires locking support").
   if (await exists(path.join(envDir, DB_CONFIG))) await copyFile(path.join(envDir, DB_CONFIG), path.join(backupDir, SAVED_DB_CONFIG));
   await verifyBackup(backupDir, databases);

@@ -18,19 +18,22 @@ export interface ReadmeLine {
  */
 export function readmeCommands(heading: string, file = 'README.md', until?: string): ReadmeLine[] {
   const lines = readFileSync(file, 'utf8').split('\n');
-  const start = lines.findIndex((l) => l.trim() === `## ${heading}`);
-  if (start < 0) throw new Error(`${file} has no "## ${heading}" section`);
+  // "### Sub-section" names its own level; a bare heading is a "## " one.
+  const marker = heading.startsWith('#') ? heading : `## ${heading}`;
+  const level = marker.indexOf(' ');
+  const start = lines.findIndex((l) => l.trim() === marker);
+  if (start < 0) throw new Error(`${file} has no "${marker}" section`);
   const out: ReadmeLine[] = [];
   let inBlock = false;
   for (let i = start + 1; i < lines.length; i++) {
     const l = lines[i]!;
-    if (!inBlock && (/^## /.test(l) || (until !== undefined && l.startsWith(until)))) break;
+    if (!inBlock && (new RegExp(`^#{1,${level}} `).test(l) || (until !== undefined && l.startsWith(until)))) break;
     if (l.startsWith('```')) {
       inBlock = !inBlock;
       continue;
     }
     if (inBlock && l.trim() !== '') out.push({ text: l, command: l.replace(/\s+#\s.*$/, '').trim(), line: i + 1 });
   }
-  if (out.length === 0) throw new Error(`${file}: "## ${heading}" has no code block`);
+  if (out.length === 0) throw new Error(`${file}: "${marker}" has no code block`);
   return out;
 }
