@@ -4,7 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
-import { masterHomeProblem } from './home.js';
+import { EXAMPLE_SETUP, masterHomeProblem } from './home.js';
 import { localServicePid } from './service.js';
 import { runTool, toolErrors } from './tools.js';
 
@@ -210,7 +210,8 @@ export async function backupEnvironment(envDir: string, backupDir: string): Prom
     // `db5.3_recover -e` keeps the environment (its regions) after recovery, made from DB_CONFIG:
     // https://manpages.ubuntu.com/manpages/focal/man1/db_recover.1.html
     const privateEnv = /BDB5129/.test(hot.stderr)
-      ? `; ${envDir} holds databases but no shared environment (no __db.* region files): open it once as one with \`db5.3_recover -e -h ${envDir}\` (TapeTrack's service does this when it starts), then retry`
+      ? `; ${envDir} holds databases made without a shared environment (no __db.* region files; e.g. a plain db5.3_load), which are not in its logs: ` +
+        `create the environment first with \`db5.3_recover -e -h ${envDir}\` (it reads DB_CONFIG), then load the databases into it (\`db5.3_load -h ${envDir} …\`); for the example, \`${EXAMPLE_SETUP}\` does both`
       : '';
     throw new BdbEnvError(`${hot.command} failed: ${toolErrors(hot) || `exit ${hot.code}`}${privateEnv}`);
   }
