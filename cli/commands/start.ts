@@ -35,10 +35,12 @@ export const registerStart: Register = (program, setExit) => {
       }
       if (!opts.json) {
         process.stdout.write(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
-        if (delay > 0) process.stdout.write(`  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; the Web UI shows it)\n`);
+        if (delay > 0) process.stdout.write(`  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup status says scheduled)\n`);
         if (window?.notAfter) process.stdout.write(`  window: no step from remove-replication on begins after ${window.notAfter}\n`);
       }
       if (opts.wait) {
+        // Before the start delay has passed there is no workflow code to ask: follow from the window's start.
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay + 1000));
         const code = await followRun(client, started.workflowId, { render: false, json: opts.json });
         setExit(code);
       } else {

@@ -15,6 +15,7 @@ import { withWindow } from '../../cli/commands/start.js';
 import { startDelayMs } from '../../plan/window.js';
 import { UserError } from '../../cli/errors.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+import { childEnv, labPlanCopy, replup, scratchDir } from './cli/replup.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
@@ -86,7 +87,7 @@ describe('two-person approval', () => {
 });
 
 describe('the maintenance window', () => {
-  it('--at: Temporal holds the start until the window opens (the start delay the UI shows); the memo and the progress carry the window', async () => {
+  it('--at: Temporal holds the start until the window opens (its start delay); the memo and the progress carry the window', async () => {
     const now = Date.now();
     const at = new Date(now + 4000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const notAfter = new Date(now + 3_600_000).toISOString();
@@ -138,5 +139,32 @@ describe('the maintenance window', () => {
     expect(r.progress.steps.every((s) => ['done', 'not-applicable'].includes(s.status))).toBe(true);
     const lab = openLab((t.plan.target as { state: string }).state);
     lab.admin.close();
+  });
+});
+
+describe('replup start --at / --not-after, as typed', () => {
+  it('start prints when the run starts and the window; status says scheduled until then; a time without offset is a usage error', async () => {
+    const dir = scratchDir('window-cli');
+    const env_ = childEnv(dir);
+    const { file, workflowId } = labPlanCopy(dir, `WINDOW-${process.pid}`);
+    const bad = await replup(['start', file, '--at', '2026-12-05T22:00'], env_);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--at "2026-12-05T22:00" is not an ISO 8601 time with an offset (it has no offset: add Z for UTC or the local offset, e.g. +01:00)');
+
+    const at = new Date(Date.now() + 3_600_000);
+    const notAfter = new Date(at.getTime() + 4 * 3_600_000);
+    try {
+      const started = await replup(['start', file, '--at', at.toISOString(), '--not-after', notAfter.toISOString()], env_);
+      expect(started.code).toBe(0);
+      expect(started.stdout).toMatch(new RegExp(`starts: ${at.toISOString().replace(/[.]/g, '\\.')} \\(Temporal start delay 3[56]\\d\\d s; until then replup status says scheduled\\)`));
+      expect(started.stdout).toContain(`window: no step from remove-replication on begins after ${notAfter.toISOString()}`);
+      const status = await replup(['status', workflowId], env_);
+      expect(status.code).toBe(0);
+      const startsAt = new RegExp(`^${workflowId}: scheduled, starts at (\\S+)$`, 'm').exec(status.stdout)?.[1];
+      expect(Math.abs(Date.parse(startsAt ?? '') - at.getTime())).toBeLessThan(2000);
+      expect(status.stdout).toContain(`maintenance window: from ${at.toISOString()}, not after ${notAfter.toISOString()} (no step from remove-replication on begins later)`);
+    } finally {
+      await env.client.workflow.getHandle(workflowId).terminate('window test over').catch(() => {});
+    }
   });
 });
