@@ -330,7 +330,8 @@ export class Runbook {
         const policy = this.policyOf(input.gate);
         if (gateOpen(policy, given)) this.approved.add(input.gate);
         this.record({ kind: 'approve', step: input.gate, actor: input.actor, reason: input.reason, ...(typeof input.identity === 'string' && { identity: input.identity }) });
-        const step = this.progress.steps.find((s) => s.id === input.gate);
+        // Gates with approvers say how many approvals they have and who may still give one.
+        const step = this.gates[input.gate] ? this.progress.steps.find((s) => s.id === input.gate) : undefined;
         if (step) {
           step.note = approvalNote(policy, given, this.starter);
           setCurrentDetails(renderStepTable(this.progress));
