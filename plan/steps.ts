@@ -37,7 +37,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
       : 'the worker runs the plan\'s upgrade command on each host';
   return {
     preflight: always(
-      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and editions must match the plan, every database must run the plan's from version, and every subscription must exist, be active and have merged within its publication's retention before anything changes; the merge agent jobs' schedules are recorded and paused for the run",
+      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and editions must match the plan, every database must run the plan's from version, and every subscription must exist, be active and have merged within its publication's retention before anything changes; the merge agent jobs' schedules are recorded and paused for the run; articles with automatic identity range management are named with the reseeding they need after re-publishing",
     ),
     'drain-users': always(
       `every user must be disconnected from the ${psCount} before the last synchronization, or new changes keep arriving`,
@@ -47,7 +47,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
     ),
     backup: always(`a copy-only backup of each of the ${count(plan.sites.length, 'database')} before replication is removed`),
     'remove-replication': always(
-      `a major upgrade needs replication disabled: drops the ${publications} and their ${count(subscriptions, 'subscription')}`,
+      `a major upgrade needs replication disabled: records each publication's configuration (retention, conflict retention, compatibility level, articles and their options), then drops the ${publications} and their ${count(subscriptions, 'subscription')}`,
     ),
     upgrade: always(
       `personalization servers and databases go from ${plan.from} to ${plan.to}; ${upgradeBy}`,
@@ -61,7 +61,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
         ),
     'convert-row-guids': convertsRowGuids
       ? applies(
-          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows`,
+          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database), a lost reply parks for a person`,
         )
       : skipped(
           `upgrading from ${plan.from}, ${ROW_GUID_CONVERSION_BEFORE} or later: row GUIDs already match, ConvertRowGuids.sql is not needed`,
@@ -70,7 +70,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
       `${plan.scripts.files.createConfigSubscription} and ${plan.scripts.files.createDataSubscription} are rewritten to @sync_type = N'none' so no snapshot wipes the subscribers' archive data`,
     ),
     'enable-replication': always(
-      `re-creates the ${publications} (waiting for each publication's snapshot, at most ${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes) and ${count(subscriptions, 'subscription')} without a snapshot delivery`,
+      `re-creates the ${publications} (waiting for each publication's snapshot, at most ${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes) and ${count(subscriptions, 'subscription')} without a snapshot delivery; one left half-built is made again; the configuration recorded before removal is put back where that needs no snapshot, any other difference parks`,
     ),
     'verify-replication': always('a change made at each publisher must show up at its subscribers'),
     'restore-service': always(

@@ -10,7 +10,7 @@ describe('planSteps', () => {
     expect(steps.every((s) => s.applies)).toBe(true);
     const reason = (id: string) => steps.find((s) => s.id === id)?.reason;
     expect(reason('convert-row-guids')).toBe(
-      "upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows",
+      "upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database), a lost reply parks for a person",
     );
     expect(reason('stop-background-services')).toBe(
       'upgrading from 8.2.0.0, earlier than 8.3: the background service upgrades each user after the database upgrade and would write while replication is set up, so it is stopped on the 4 personalization servers until replication works',
@@ -62,7 +62,7 @@ describe('planSteps', () => {
   it('a step gated in options.approvals says it waits for `replup approve`', async () => {
     const plan = await loadExample('sqlserver.yaml');
     expect(planSteps(plan).find((s) => s.id === 'remove-replication')?.reason).toBe(
-      'always: a major upgrade needs replication disabled: drops the 2 publications and their 4 subscriptions; waits for `replup approve` first (options.approvals)',
+      "always: a major upgrade needs replication disabled: records each publication's configuration (retention, conflict retention, compatibility level, articles and their options), then drops the 2 publications and their 4 subscriptions; waits for `replup approve` first (options.approvals)",
     );
     expect(planSteps(plan).find((s) => s.id === 'upgrade')?.reason).toBe(
       'always: personalization servers and databases go from 8.2.0.0 to 10.4.0.0; an operator upgrades them and confirms with `replup confirm`',
@@ -73,7 +73,7 @@ describe('planSteps', () => {
     const plan = await loadExample('lab-small.yaml');
     const reason = (p: typeof plan) => planSteps(p).find((s) => s.id === 'enable-replication')?.reason;
     expect(reason(plan)).toBe(
-      "always: re-creates the 2 publications (waiting for each publication's snapshot, at most 30 minutes) and 4 subscriptions without a snapshot delivery",
+      "always: re-creates the 2 publications (waiting for each publication's snapshot, at most 30 minutes) and 4 subscriptions without a snapshot delivery; one left half-built is made again; the configuration recorded before removal is put back where that needs no snapshot, any other difference parks",
     );
     expect(reason({ ...plan, options: { ...plan.options, snapshotTimeoutMinutes: 5 } })).toContain('at most 5 minutes');
   });
