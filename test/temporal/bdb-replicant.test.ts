@@ -289,7 +289,9 @@ describe('bdb-replicant: a standalone master becomes master + read-only replican
     expect(written).toMatch(/^rep_set_config DB_REP_CONF_BULK on$/m);
 
     const corrections = 'CRLF → LF; line 25 "rep-set-priority" → "rep_set_priority"; line 28 "DB REP_CONF_BULK" → "DB_REP_CONF_BULK"';
-    expect(step(result.progress, 'configure-replicant').note).toBe(`the replicant block was already active; corrected ${corrections}; added 2 lines the replication tools need`);
+    const tools = (lines: [number, number]) => `added line ${lines[0]} "set_open_flags db_init_rep on", line ${lines[1]} "set_open_flags db_thread on" (the replication tools need them)`;
+    expect(step(result.progress, 'configure-replicant').note).toBe(`the replicant block was already active; corrected ${corrections}; ${tools([30, 31])}`);
+    expect(written.split('\n').slice(29, 31)).toEqual(['set_open_flags db_init_rep on', 'set_open_flags db_thread on']);
     const dbConfig = result.progress.facts.dbConfig as Record<string, { warnings: string[]; corrections: string[] }>;
     expect(dbConfig.replicant!.warnings).toEqual([
       `${file}: Windows line endings (CRLF) converted to LF: db5.3 on Linux would read "on\\r" as a bad value`,
@@ -297,13 +299,27 @@ describe('bdb-replicant: a standalone master becomes master + read-only replican
       `${file}:28: "DB REP_CONF_BULK" corrected to "DB_REP_CONF_BULK": the flag is one word (Berkeley DB refuses the split form with BDB1584)`,
     ]);
     // The master's seed block (commented, with the same typo) is replaced by a correct one.
-    expect(step(result.progress, 'configure-master').note).toBe("uncommented the master block at lines 15-18 with the plan's sites; added 2 lines the replication tools need");
+    expect(step(result.progress, 'configure-master').note).toBe(
+      `uncommented the master block at lines 15-18 with the plan's sites; corrected line 15 "rep-set-priority" → "rep_set_priority"; ${tools([31, 32])}`,
+    );
 
     // The report (written by the run from its history) names the corrections with the write.
     const report = await readFile(path.join(reportsDir, `${reportBaseName(t.workflowId, (await env.client.workflow.getHandle(t.workflowId).describe()).runId)}.md`), 'utf8');
     expect(report).toContain(`configure-replicant: write the replicant block into ${file}, correcting ${corrections}`);
     expect(report).toMatch(/\| configure-replicant \| done \| 1 \|/);
     expect(report).toMatch(/\| verify-replication \| done \| 1 \|/);
+    // Every line the run changed, before → after, under the file it changed.
+    const changes = report.split('## DB_CONFIG changes')[1]!.split('\n## ')[0]!;
+    expect(changes).toContain(`configure-replicant: \`${file}\``);
+    expect(changes).toContain('- line 25 "rep-set-priority 0" → "rep_set_priority 0" ("rep-set-priority" corrected to "rep_set_priority")');
+    expect(changes).toContain(`- line 15 "#rep-set-priority 1" → "rep_set_priority 1" ("rep-set-priority" corrected to "rep_set_priority")`);
+    // The verification says what was checked on the pair, not SQL Server's canary and subscribers.
+    const verification = report.split('## Verification')[1]!.split('\n## ')[0]!;
+    expect(verification).not.toMatch(/canary|subscriber/);
+    expect(verification).toContain(`- db5.3_stat -r -h ${t.replicantEnv}: replication client (start-replicant)`);
+    expect(verification).toContain(`- db5.3_stat -r -h ${t.masterEnv}: replication master (start-master)`);
+    expect(verification).toMatch(/- record replup-check-\S+ written on the master \(.*\) was read on the replicant \(.*\) after \d+\.\d s/);
+    expect(verification).toContain('- a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only database): the replicant is read-only');
   });
 });
 
