@@ -6,7 +6,7 @@
 // what the README promises: validate says valid once the master exists (and names the missing
 // master before), the run completes, the replicant holds the master's tapes and refuses writes,
 // and the report lists every DB_CONFIG fix with its line and what was verified.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +14,7 @@ import { replicationRole } from '../../activities/bdb/index.js';
 import { runTool } from '../../activities/bdb/tools.js';
 import { TAPES } from '../../examples/bdb/setup.js';
 import { scratchDir, type Ran } from './cli/replup.js';
+import { runInBackground, stopBackground } from './cli/background.js';
 import { createNamespace } from './cli/namespace.js';
 import { readmeCommands } from './cli/readme.js';
 import { sh, userEnv } from './cli/shell.js';
@@ -45,39 +46,11 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of background) {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
+  stopBackground(background);
   // Services a failed run left behind in the copy.
   await sh('npx tsx examples/bdb/setup.ts stop', { cwd: repo, env, timeoutMs: 60_000 }).catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });
 }, 90_000);
-
-function runInBackground(command: string, until: string): Promise<void> {
-  const child = spawn('bash', ['-c', command], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  background.push(child);
-  let log = '';
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`\`${command}\` did not print "${until}" within 120 s:\n${log}`)), 120_000);
-    const onData = (d: Buffer) => {
-      log += d;
-      if (log.includes(until)) {
-        clearTimeout(timer);
-        res();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`\`${command}\` exited (${code}) before "${until}":\n${log}`));
-    });
-  });
-}
 
 const say = (r: Ran) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 const section = (md: string, title: string) => md.split(`## ${title}`)[1]?.split('\n## ')[0] ?? '';
@@ -166,7 +139,7 @@ describe('README: the Berkeley DB example, run as written in a fresh copy', () =
       if (line.command.endsWith('&')) {
         const command = line.command.slice(0, -1).trim();
         expect(command, `README.md:${line.line}: only the worker runs in the background`).toBe('npx replup worker');
-        await runInBackground(command, 'serving task queue');
+        await runInBackground(command, 'serving task queue', { cwd: repo, env }, background);
         ran++;
         continue;
       }

@@ -11,12 +11,11 @@
 // (test/temporal/install.test.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import Long from 'long';
-import { Connection } from '@temporalio/client';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { prepareNamespace } from '../../worker/dev-server.js';
 import { scratchDir, type Ran } from './cli/replup.js';
+import { runInBackground, stopBackground } from './cli/background.js';
+import { createNamespace } from './cli/namespace.js';
 import { readmeCommands, type ReadmeLine } from './cli/readme.js';
 import { sh, userEnv } from './cli/shell.js';
 
@@ -28,68 +27,18 @@ const address = inject('temporalAddress');
 const env = userEnv({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, REPLUP_REPORTS_DIR: join(scratch, 'reports'), REPLUP_ACTOR: 'readme-operator' });
 const background: ChildProcess[] = [];
 
-/** A namespace of this test's own, with replup's search attributes, once the server serves it. */
-async function createNamespace(): Promise<void> {
-  const conn = await Connection.connect({ address });
-  try {
-    await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        await prepareNamespace(address, namespace);
-        await conn.workflowService.listWorkflowExecutions({ namespace, query: 'ReplupFleet IS NOT NULL' });
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 500)); // a new namespace takes a moment to be served
-      }
-    }
-  } finally {
-    await conn.close();
-  }
-}
-
 beforeAll(async () => {
   mkdirSync(join(cwd, 'node_modules', '.bin'), { recursive: true });
   writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'readme-project', private: true, dependencies: { replup: `file:${resolve('.')}` } }, null, 2));
   symlinkSync(resolve('.'), join(cwd, 'node_modules', 'replup'));
   symlinkSync('../replup/cli/bin.mjs', join(cwd, 'node_modules', '.bin', 'replup'));
-  await createNamespace();
+  await createNamespace(address, namespace);
 }, 120_000);
 
 afterAll(() => {
-  for (const child of background) {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
+  stopBackground(background);
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/** A `… &` line: started in its own process group, resolved once `until` appears in its output. */
-function runInBackground(command: string, until: string): Promise<void> {
-  const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  background.push(child);
-  let log = '';
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`\`${command}\` did not print "${until}" within 120 s:\n${log}`)), 120_000);
-    const onData = (d: Buffer) => {
-      log += d;
-      if (log.includes(until)) {
-        clearTimeout(timer);
-        res();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`\`${command}\` exited (${code}) before "${until}":\n${log}`));
-    });
-  });
-}
 
 /** `[--json|--md]` → ['', ' --json', ' --md'] spliced in; no brackets → the line itself. */
 function alternatives(command: string): string[] {
@@ -188,7 +137,7 @@ describe('README: How it is used, run as written', () => {
       if (line.command.endsWith('&')) {
         const command = line.command.slice(0, -1).trim();
         expect(command, `README.md:${line.line}: only the worker runs in the background`).toBe('npx replup worker');
-        await runInBackground(command, 'serving task queue');
+        await runInBackground(command, 'serving task queue', { cwd: cwd, env }, background);
         ran.push(line.command);
         continue;
       }
