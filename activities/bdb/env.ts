@@ -142,6 +142,9 @@ export interface WriteDbConfigResult {
 /** Uncomment (or write) this role's block in the environment's DB_CONFIG; refuses a file that still has errors. */
 export async function writeDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<WriteDbConfigResult> {
   const file = path.join(envDir, DB_CONFIG);
+  // A master is never made here (a skipped backup-master must not let configure-master create an empty one).
+  const missing = role === 'master' ? masterHomeProblem(envDir) : undefined;
+  if (missing) throw new BdbEnvError(`${missing}; nothing was changed`);
   const existing = await readDbConfig(envDir);
   const update = applyReplicationBlock(existing, role, pair, opts);
   if (update.errors.length > 0) {

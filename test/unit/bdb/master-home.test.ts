@@ -5,11 +5,13 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupEnvironment } from '../../../activities/bdb/env.js';
+import { backupEnvironment, writeDbConfig } from '../../../activities/bdb/env.js';
+import type { ReplicationPair } from '../../../activities/bdb/db-config.js';
 import { runTool } from '../../../activities/bdb/tools.js';
 import { loadPlanFile } from '../../../plan/load.js';
 import { putRecords, records, scratch, standaloneServer } from './helpers.js';
 
+const pair: ReplicationPair = { master: { host: '127.0.0.1', port: 15010 }, replicant: { host: '127.0.0.1', port: 15011 } };
 let root: string;
 beforeAll(async () => {
   root = await scratch('bdb-home');
@@ -74,6 +76,9 @@ describe('backup-master: the first step names a missing master instead of a PANI
     await expect(backupEnvironment(envDir, backupDir)).rejects.toThrow(
       `the master environment ${envDir} does not exist: envDir must be the master's Berkeley DB environment (TapeTrack's var/db: its DB_CONFIG, databases and log files); for the example plan, \`npx tsx examples/bdb/setup.ts init\` creates one; nothing was changed`,
     );
+    expect(await readdir(path.join(root, 'run')).catch(() => [])).toEqual([]);
+    // backup-master skipped (a backup made otherwise): configure-master does not make an empty master either.
+    await expect(writeDbConfig(envDir, 'master', pair, { logDir: '../dblogs' })).rejects.toThrow(`the master environment ${envDir} does not exist`);
     expect(await readdir(path.join(root, 'run')).catch(() => [])).toEqual([]);
   });
 
