@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createUpgradeActivities } from '../activities/upgrade.js';
+import { createFleetGuardActivities } from '../activities/fleet-guard.js';
 import { createReportActivities } from '../activities/report/index.js';
 import type { HistoryEvent } from '../activities/report/build.js';
 import { createPortsFor } from '../worker/ports.js';
@@ -94,7 +95,7 @@ async function profile(label: string, extra: string[]) {
     await Worker.create({
       connection, taskQueue: 'profile-runbook',
       workflowBundle: await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') }),
-      activities: { ...createUpgradeActivities(portsFor), ...createReportActivities(async () => client) },
+      activities: { ...createUpgradeActivities(portsFor), ...createFleetGuardActivities(async () => client, portsFor), ...createReportActivities(async () => client) },
       stickyQueueScheduleToStartTimeout: '3s',
     }),
     await Worker.create({

@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { readLabState, type AccountingEntry, type LabState } from '../activities/lab/index.js';
 import { createUpgradeActivities, type PortsFor } from '../activities/upgrade.js';
+import { createFleetGuardActivities } from '../activities/fleet-guard.js';
 import { createReportActivities, fetchHistories } from '../activities/report/index.js';
 import type { HistoryEvent } from '../activities/report/build.js';
 import { createPortsFor } from '../worker/ports.js';
@@ -536,7 +537,7 @@ async function main() {
       connection: nativeConnection,
       taskQueue,
       workflowBundle: await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') }),
-      activities: { ...createUpgradeActivities(portsFor), ...createReportActivities(async () => client) },
+      activities: { ...createUpgradeActivities(portsFor), ...createFleetGuardActivities(async () => client, portsFor), ...createReportActivities(async () => client) },
       ...workerTuning(WORKER_CONCURRENCY),
     });
     const running = worker.run();

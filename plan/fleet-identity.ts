@@ -17,6 +17,8 @@
 // What cannot be told apart here (an alias, a short name against its FQDN, an IP address) needs
 // the server's own @@SERVERNAME.
 
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
 /** The default TCP port of a default instance. */
 export const DEFAULT_SQL_PORT = 1433;
 
@@ -41,3 +43,10 @@ export function serverIdentity(server: string): string {
 export function fleetIdentity(db: { server: string; database: string }): string {
   return `${serverIdentity(db.server)}/${db.database.toLowerCase()}`;
 }
+
+/**
+ * The search attribute a run records its fleet under at preflight: the publisher's @@SERVERNAME +
+ * database as fleetIdentity writes them (activities/fleet-guard.ts), so spellings the plan alone
+ * cannot tell apart are one fleet.
+ */
+export const ReplupFleetId = defineSearchAttributeKey('ReplupFleetId', SearchAttributeType.KEYWORD);

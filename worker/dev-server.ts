@@ -9,7 +9,8 @@ import { Connection } from '@temporalio/client';
 import Long from 'long';
 import { resolveTemporalCli, type ResolvedTemporalCli } from './temporal-cli.js';
 
-export const SEARCH_ATTRIBUTES = ['ReplupStep', 'ReplupStatus', 'ReplupFleet'] as const;
+// ReplupFleetId: the fleet as its publisher names itself, recorded at preflight (activities/fleet-guard.ts).
+export const SEARCH_ATTRIBUTES = ['ReplupStep', 'ReplupStatus', 'ReplupFleet', 'ReplupFleetId'] as const;
 export const RETENTION_DAYS = 30;
 
 export interface DevServerOptions {

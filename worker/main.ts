@@ -7,6 +7,7 @@ import { createUpgradeActivities } from '../activities/upgrade.js';
 import { createPortsFor } from './ports.js';
 import { connectClient, connectWorker } from './connection.js';
 import { createReportActivities } from '../activities/report/index.js';
+import { createFleetGuardActivities } from '../activities/fleet-guard.js';
 import { createBdbActivities } from '../activities/bdb/activities.js';
 import { createOpenEdgeActivities } from '../activities/openedge/activities.js';
 import { createNotifyActivities } from '../activities/notify/index.js';
@@ -38,7 +39,8 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const { connection, namespace } = await connectWorker(env);
   const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
   let client: Promise<Client> | undefined;
-  const activities = { ...createUpgradeActivities(portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createNotifyActivities({ env, ...(opts.metrics && { onFailure: opts.metrics.notificationFailed }) }), ...createReportActivities(() => (client ??= connectClient(env)), {
+  const getClient = () => (client ??= connectClient(env));
+  const activities = { ...createUpgradeActivities(portsFor), ...createFleetGuardActivities(getClient, portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createNotifyActivities({ env, ...(opts.metrics && { onFailure: opts.metrics.notificationFailed }) }), ...createReportActivities(getClient, {
       // A run's end lets go of its lab: `replup lab init` no longer needs this worker stopped.
       runEnded: async (target) => {
         if (target.kind === 'lab' && target.state) await portsFor.release({ kind: 'lab', state: target.state });

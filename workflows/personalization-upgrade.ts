@@ -3,8 +3,9 @@
 // drain the users, merge until nothing is pending, back up, remove replication, upgrade, keep the
 // background service out of the way, convert row GUIDs, re-enable replication with sync type
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
-import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import { fleetIdentity } from '../plan/fleet-identity.js';
+import { ApplicationFailure, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { fleetIdentity, ReplupFleetId } from '../plan/fleet-identity.js';
+import type { FleetIdentityAnswer } from '../activities/fleet-guard.js';
 import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/types.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/steps.js';
 import { compareVersions } from '../plan/version.js';
@@ -55,6 +56,21 @@ export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string 
   return `upgrade:${fleetIdentity(plan.publisher)}`;
 }
 
+/**
+ * Records the fleet's identity on this run (the ReplupFleetId search attribute) and stops when
+ * another running upgrade has the same one. The attribute is set before the look, so two racing
+ * runs see each other at least when one retries (the reasoning is in activities/fleet-guard.ts).
+ * Returns a warning when the namespace lacks the attribute: the run goes on, guarded by its id only.
+ */
+async function guardFleet(ctx: FleetContext, publisher: DbRef, retry: RetrySettings | undefined): Promise<string | undefined> {
+  const found = await callActivity<FleetIdentityAnswer>('fleetIdentity', [ctx, publisher], `preflight: the fleet as ${publisher.server} names itself`, retry);
+  if (found.warning) return found.warning;
+  upsertSearchAttributes([{ key: ReplupFleetId, value: found.identity }]);
+  const { workflowId, runId } = workflowInfo();
+  await callActivity<void>('claimFleet', [{ identity: found.identity, workflowId, runId }], `preflight: no other run on ${found.server}/${publisher.database}`, retry);
+  return undefined;
+}
+
 /** Rows per published table in verify-replication's (primary key, rowguid) sample. */
 const ROWGUID_SAMPLE_ROWS = 100;
 
@@ -98,6 +114,9 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
   return run.run(async () => {
     await run.step('preflight', async (s) => {
+      // One run per fleet whatever the plan calls its publisher (#21): first, before anything is
+      // changed or checked, the fleet as the publisher names itself (activities/fleet-guard.ts).
+      const fleetWarning = patched('fleet-identity-at-preflight') ? await guardFleet(fleet.ctx, ref(plan.publisher), plan.options.retry) : undefined;
       // Each publishing site's distributor is checked as one (a branch publisher distributes its
       // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.
       const distributorPerSite = patched('distributor-per-publishing-site');
@@ -121,7 +140,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       }
       // Runs started before these checks existed replay without them (issue #18 §3, #21).
       const beforeTheDrain = patched('preflight-before-the-drain');
-      const warnings: string[] = [];
+      const warnings: string[] = fleetWarning ? [fleetWarning] : [];
       if (beforeTheDrain) {
         // facts come in the order of fleet.servers(), one per server the plan names.
         const names = fleet.servers().map((x) => x.name.toLowerCase());

@@ -37,6 +37,7 @@ import {
   forgetSubscriptionIndex,
   labPublicationConfig,
   findServer,
+  serverNameOf,
   LAB_RETENTION_DAYS,
   findSubscription,
   fixGenerationZeroRows,
@@ -328,8 +329,9 @@ class LabRuntime {
     const atSub = (sub: SubscriptionRef) => atDb(sub.subscriber);
     const inFlightKey = (sub: SubscriptionRef) => `${this.path}|${lower(sub.subscriber)}`;
     return {
-      // The lab's servers are known to replication by the names the plan gives them.
-      replicationName: async (server) => server,
+      // The lab's servers are known to replication by the names the plan gives them; an alias
+      // (lab init's aliases) answers with its server's name, as @@SERVERNAME would.
+      replicationName: async (server) => serverNameOf(this.cached, server),
       serverFacts: (server) =>
         op('serverFacts', server, (s) => sitesOfServer(s, server), (s) => {
           const found = findServer(s, server);

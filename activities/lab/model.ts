@@ -176,6 +176,8 @@ export interface LabState {
   /** Plan publications (the replica sets rows must reach). */
   plan: { publisher: string; publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[] };
   servers: Record<string, { version: string; edition: string; agentRunning: boolean }>;
+  /** Other names that reach a server (a DNS name, an IP address, an alias) → the server's own name, its @@SERVERNAME. */
+  aliases?: Record<string, string>;
   databases: Record<string, LabDatabase>;
   hosts: Record<string, LabHost>;
   sessions: LabSession[];
@@ -330,6 +332,8 @@ export interface LabInitOptions {
   latencyMs?: number;
   usersPerHost?: number;
   conditions?: LabConditions;
+  /** Other names that reach a lab server (alias → the server as the plan names it): the server still answers @@SERVERNAME with its own. */
+  aliases?: Record<string, string>;
 }
 
 export const NO_FAULTS: LabFaults = { transient: 0, slow: 0, slowMs: 0, seed: 1 };
@@ -388,6 +392,12 @@ export function findDatabase(state: LabState, db: DbRef): LabDatabase {
   if (found) return found;
   if (!findServer(state, db.server)) throw unknownServer(db.server);
   throw new SqlError(4060, `Cannot open database "${db.database}" requested by the login. The login failed. (lab: no database ${dbKey(db)} in the fleet)`);
+}
+
+/** @@SERVERNAME of the server a connection reaches under this name: an alias's server, else the name as given. */
+export function serverNameOf(state: LabState, server: string): string {
+  const alias = Object.keys(state.aliases ?? {}).find((a) => sameName(a, server));
+  return alias === undefined ? server : state.aliases![alias]!;
 }
 
 export function findServer(state: LabState, server: string) {
@@ -463,6 +473,7 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
       publications: plan.publications.map((p) => ({ name: p.name, kind: p.kind, publisher: p.publisher, subscribers: [...p.subscribers] })),
     },
     servers: {},
+    ...(opts.aliases && { aliases: opts.aliases }),
     databases: {},
     hosts: {},
     sessions: [],

@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import { createUpgradeActivities } from '../../activities/upgrade.js';
 import { createPortsFor } from '../../worker/ports.js';
 import { createReportActivities } from '../../activities/report/index.js';
+import { createFleetGuardActivities } from '../../activities/fleet-guard.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { progressQuery, type Progress } from '../../workflows/messages.js';
@@ -45,7 +46,7 @@ export async function startWorker(env: TestWorkflowEnvironment, taskQueue: strin
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...(activities ?? createUpgradeActivities(portsFor)), ...createReportActivities(async () => env.client) },
+    activities: { ...(activities ?? createUpgradeActivities(portsFor)), ...createFleetGuardActivities(async () => env.client, portsFor), ...createReportActivities(async () => env.client) },
     stickyQueueScheduleToStartTimeout: '2s',
   });
   const running = worker.run();
