@@ -56,7 +56,8 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
         // An unregistered attribute is refused by the query; upserting it would fail the workflow task instead.
         await c.workflow.list({ query: `${FLEET_ID_ATTRIBUTE} = ${literal(identity)}`, pageSize: 1 })[Symbol.asyncIterator]().next();
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        // The server's reason is the cause: "column name 'ReplupFleetId' is not a valid search attribute" (measured, dev server 1.5.1).
+        const message = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
         if (!message.includes(FLEET_ID_ATTRIBUTE)) throw err;
         return {
           identity,

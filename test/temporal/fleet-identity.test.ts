@@ -2,14 +2,21 @@
 // `lab-pub.corp.example` are two workflow ids, but the publisher answers @@SERVERNAME the same
 // way, so the second run stops at preflight (nothing changed) naming the first, and the first
 // completes with every lab invariant.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import Long from 'long';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { initLab, openLab } from '../../activities/lab/index.js';
+import { createUpgradeActivities } from '../../activities/upgrade.js';
+import { createFleetGuardActivities } from '../../activities/fleet-guard.js';
+import { createReportActivities } from '../../activities/report/index.js';
+import { createPortsFor } from '../../worker/ports.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';
-import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+import { connect, examplePlan, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -76,4 +83,99 @@ describe('one run per fleet, whatever the publisher is called', () => {
       lab.admin.close();
     }
   });
+
+  it('two runs started at once under two spellings: at least one stops at preflight naming the other, never both past it', async () => {
+    const { plan, aliased, ids } = await twoSpellings((p) => {
+      p.options.approvals = ['remove-replication'];
+    });
+    const taskQueue = uniqueQueue('fleet-race');
+    const worker = await startWorker(env, taskQueue);
+    const lab = openLab((plan.target as { state: string }).state);
+    try {
+      const runs = await Promise.all([
+        startUpgrade(env.client, plan, 'dba-anna', { taskQueue, workflowId: ids[0] }),
+        startUpgrade(env.client, aliased, 'dba-bob', { taskQueue, workflowId: ids[1] }),
+      ]);
+      const states = await Promise.all(runs.map((r) => waitFor(env.client, r.workflowId, (p) => p.status === 'awaiting-approval' || (p.status === 'awaiting-operator' && p.current === 'preflight'))));
+      const past = runs.filter((_, i) => states[i]!.status === 'awaiting-approval');
+      expect(past.length).toBeLessThanOrEqual(1);
+      states.forEach((st, i) => {
+        if (st.status !== 'awaiting-operator') return;
+        const other = runs[1 - i]!;
+        expect(st.steps.find((x) => x.id === 'preflight')!.lastError).toContain(`${other.workflowId} (run ${other.runId})`);
+      });
+      // Both stopped (each listed the other): the first, retried alone, goes on; the second is ended.
+      let goes = past[0];
+      if (!goes) {
+        await decide(env.client, runs[1]!.workflowId, 'preflight', 'abort', 'one run is enough', 'dba-bob');
+        await env.client.workflow.getHandle(runs[1]!.workflowId).result();
+        await decide(env.client, runs[0]!.workflowId, 'preflight', 'retry', 'the other run ended', 'dba-anna');
+        await waitFor(env.client, runs[0]!.workflowId, (p) => p.status === 'awaiting-approval');
+        goes = runs[0]!;
+      } else {
+        const stopped = runs.find((r) => r !== goes)!;
+        await decide(env.client, stopped.workflowId, 'preflight', 'abort', 'one run is enough', 'dba-bob');
+        expect(((await env.client.workflow.getHandle(stopped.workflowId).result()) as RunResult).status).toBe('aborted');
+      }
+      await approve(env.client, goes.workflowId, 'remove-replication', 'change 4712', 'dba-anna');
+      expect(((await env.client.workflow.getHandle(goes.workflowId).result()) as RunResult).status).toBe('completed');
+      expect(failing(await lab.admin.check())).toEqual([]);
+    } finally {
+      await worker.stop();
+      lab.admin.close();
+    }
+  });
+
+  it('a namespace without ReplupFleetId: the run completes, its preflight note says the check could not be made and how to register the attribute', async () => {
+    // A namespace of this test's own with only the three older attributes, as on a server a user set up before.
+    const address = inject('temporalAddress');
+    const namespace = `replup-nofleetid-${process.pid}-${Date.now()}`;
+    const conn = await Connection.connect({ address });
+    try {
+      await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          await conn.operatorService.addSearchAttributes({ namespace, searchAttributes: { ReplupStep: 2, ReplupStatus: 2, ReplupFleet: 2 } });
+          await conn.workflowService.listWorkflowExecutions({ namespace, query: 'ReplupFleet IS NOT NULL' });
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 500)); // a new namespace takes a moment to be served
+        }
+      }
+    } finally {
+      await conn.close();
+    }
+    const own = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
+    const { plan } = await twoSpellings();
+    const taskQueue = uniqueQueue('fleet-unregistered');
+    const portsFor = createPortsFor();
+    const worker = await Worker.create({
+      connection: own.nativeConnection,
+      namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: { ...createUpgradeActivities(portsFor), ...createFleetGuardActivities(async () => own.client, portsFor), ...createReportActivities(async () => own.client) },
+    });
+    const running = worker.run();
+    const lab = openLab((plan.target as { state: string }).state);
+    try {
+      const started = await startUpgrade(own.client, plan, 'dba-anna', { taskQueue, workflowId: ids0(plan) });
+      const r = (await own.client.workflow.getHandle(started.workflowId).result()) as RunResult;
+      expect(r.status).toBe('completed');
+      const note = r.progress.steps.find((x) => x.id === 'preflight')!.note ?? '';
+      expect(note).toContain(`warning: the search attribute ReplupFleetId is not registered in namespace ${namespace}`);
+      expect(note).toContain('temporal operator search-attribute create --name ReplupFleetId --type Keyword');
+      expect(failing(await lab.admin.check())).toEqual([]);
+    } finally {
+      worker.shutdown();
+      await running;
+      await portsFor.close();
+      lab.admin.close();
+      await own.teardown();
+    }
+  });
 });
+
+const ids0 = (plan: UpgradePlan) => `${upgradeWorkflowId(plan)}#fleet-${process.pid}-${Date.now()}`;
