@@ -25,7 +25,7 @@ export const FLEET_ID_ATTRIBUTE = ReplupFleetId.name;
 const OWN_LISTING_TIMEOUT_MS = 30_000;
 
 export interface FleetIdentityAnswer {
-  /** The canonical identity: `server/database` as the publisher names itself, lower case (a lab's prefixed by its state file). */
+  /** The canonical identity as recorded: `server/database` as the publisher names itself, lower case (a lab's prefixed by its state file), fleetAttributeValue-encoded. */
   identity: string;
   /** @@SERVERNAME as the publisher answered it. */
   server: string;
@@ -33,8 +33,14 @@ export interface FleetIdentityAnswer {
   warning?: string;
 }
 
-/** A visibility query's string literal (backslash and quote escaped: inferred from its SQL-like grammar). */
-const literal = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * The attribute's value: the identity with `%`, `\` and `"` percent-encoded. A value holding a
+ * backslash (a named instance, SQL01\PERSONALIZATION) or a double quote is found by no visibility
+ * query, escaped or not (measured on the dev server 1.5.1: `"…\\…"`, `'…\\…'`, `'…""…'` all list
+ * nothing), so the value never holds them and its literal needs no escaping.
+ */
+export const fleetAttributeValue = (identity: string) => identity.replace(/[%\\"]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const literal = (v: string) => `"${v}"`;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -50,7 +56,7 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
     async fleetIdentity(ctx: FleetContext, publisher: DbRef): Promise<FleetIdentityAnswer> {
       const server = await (await portsFor(ctx)).sql.replicationName(publisher.server);
       const own = fleetIdentity({ server, database: publisher.database });
-      const identity = ctx.target.kind === 'lab' ? `lab:${resolve(ctx.target.state)}|${own}` : own;
+      const identity = fleetAttributeValue(ctx.target.kind === 'lab' ? `lab:${resolve(ctx.target.state)}|${own}` : own);
       const c = await client();
       try {
         // An unregistered attribute is refused by the query; upserting it would fail the workflow task instead.
@@ -79,7 +85,8 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
       const deadline = Date.now() + OWN_LISTING_TIMEOUT_MS;
       for (;;) {
         ctx.heartbeat('waiting for this run to be listed with its fleet');
-        const mine = c.workflow.list({ query: `WorkflowId = ${literal(input.workflowId)} AND RunId = ${literal(input.runId)} AND ${same}`, pageSize: 1 });
+        // By run id (a UUID) alone: a workflow id may hold a backslash, which no query matches.
+        const mine = c.workflow.list({ query: `RunId = ${literal(input.runId)} AND ${same}`, pageSize: 1 });
         if (!(await mine[Symbol.asyncIterator]().next()).done) break;
         if (Date.now() > deadline) {
           // Retryable: the activity's retry policy asks again.
@@ -94,7 +101,7 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
       if (others.length === 0) return;
       const named = others.map((o) => `${o.workflowId} (run ${o.runId})`).join(', ');
       throw ApplicationFailure.nonRetryable(
-        `another upgrade of this fleet is running: ${named}. The publisher names itself ${input.identity.replace(/^lab:.*\|/, '')}, so the plans name one fleet under two spellings; nothing was changed. ` +
+        `another upgrade of this fleet is running: ${named}. The publisher names itself ${decodeURIComponent(input.identity.replace(/^lab:.*\|/, ''))}, so the plans name one fleet under two spellings; nothing was changed. ` +
           `Look at it: ${others.map((o) => `replup status '${o.workflowId}'`).join(', ')}; when it has ended, retry this step (replup retry --step preflight --reason "..."), or end this run (replup abort --step preflight --reason "...")`,
         FailureType.preflight,
       );

@@ -4,18 +4,20 @@
 // completes with every lab invariant.
 import Long from 'long';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { initLab, openLab } from '../../activities/lab/index.js';
 import { createUpgradeActivities } from '../../activities/upgrade.js';
-import { createFleetGuardActivities } from '../../activities/fleet-guard.js';
+import { createFleetGuardActivities, fleetAttributeValue } from '../../activities/fleet-guard.js';
 import { createReportActivities } from '../../activities/report/index.js';
 import { createPortsFor } from '../../worker/ports.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';
+import { ReplupFleetId } from '../../plan/fleet-identity.js';
+import { ReplupFleet, ReplupStatus, ReplupStep } from '../../workflows/messages.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -174,6 +176,39 @@ describe('one run per fleet, whatever the publisher is called', () => {
       await portsFor.close();
       lab.admin.close();
       await own.teardown();
+    }
+  });
+});
+
+describe('claimFleet finds the other run whatever characters its identity has', () => {
+  it.each([
+    ['a named instance (backslash)', 'sql01\\personalization/personalizationserver'],
+    ['a lab path with a quote', 'lab:/tmp/o"brien/lab.json|lab-pub/personalizationserver'],
+  ])('%s', async (_, raw) => {
+    // As fleetIdentity records it: no visibility query finds a value with a backslash or a quote (measured).
+    const identity = fleetAttributeValue(raw);
+    // Two runs recorded under the identity on a queue no worker serves: they stay running, as a run waiting for an operator does.
+    const taskQueue = uniqueQueue('fleet-chars');
+    const start = (id: string) =>
+      env.client.workflow.start('personalizationUpgrade', {
+        taskQueue,
+        workflowId: `${id}-${process.pid}-${Date.now()}`,
+        args: [],
+        typedSearchAttributes: [
+          { key: ReplupFleet, value: 'x' },
+          { key: ReplupStatus, value: 'running' },
+          { key: ReplupStep, value: '' },
+          { key: ReplupFleetId, value: identity },
+        ],
+      });
+    const [mine, other] = [await start('mine'), await start('other')];
+    try {
+      const guard = createFleetGuardActivities(async () => env.client, createPortsFor());
+      await expect(new MockActivityEnvironment().run(guard.claimFleet, { identity, workflowId: mine.workflowId, runId: mine.firstExecutionRunId })).rejects.toThrow(
+        `another upgrade of this fleet is running: ${other.workflowId} (run ${other.firstExecutionRunId}). The publisher names itself ${raw.replace(/^lab:.*\|/, '')},`,
+      );
+    } finally {
+      await Promise.all([mine.terminate('test over'), other.terminate('test over')]);
     }
   });
 });
