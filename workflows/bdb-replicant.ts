@@ -238,7 +238,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
             );
           }
           s.note(`try ${n} of ${tries} failed (${why.split(':')[0]}); next try in ${pause} s`);
-          await sleep(pause * 1000);
+          await sleep(pause * 1000, { summary: `join-replicant: try ${n + 1} of ${tries} in ${pause} s` });
         }
       }
       const role = await call('bdbReplicationRole', `start-replicant: db5.3_stat -r -h ${plan.replicant.envDir}`, [plan.replicant.envDir]);

@@ -279,7 +279,7 @@ class AgentStartup {
             `deferred agent start-up: try ${last.n} (${last.kind}) saw ${listAgents(status.agents)}; next try ${new Date(wakeAt).toISOString()}, ` +
               `every ${plan.retryIntervalSeconds} s until ${new Date(deadline).toISOString()}; try now: replup connect-agent --agent NAME|ALL`,
           );
-          if (wakeAt > Date.now()) await condition(() => this.requests.length > 0, wakeAt - Date.now());
+          if (wakeAt > Date.now()) await condition(() => this.requests.length > 0, wakeAt - Date.now(), { summary: `defer-agent-startup: next try at ${new Date(wakeAt).toISOString()}, or at replup connect-agent` });
           const request = this.requests.shift();
           if (request) {
             status = await this.connectagent('connect-agent', request.agent, request.actor);
@@ -406,7 +406,7 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         while (server.phase !== 'normal') {
           if (server.phase === 'failed') throw new RunFailed('synchronize', `the replication server ended during startup synchronization (${server.text})`, 'ReplicationEnded');
           clock.check(s, stuckParts({ server }), 'startup synchronization');
-          await sleep(pollMs);
+          await sleep(pollMs, { summary: `synchronize: read the server status again in ${pollMs / 1000} s` });
           server = await callActivity<StatusReading>('openedgeServerStatus', [ctx], `synchronize: ${statusCommand}`);
           if (!seen.includes(server.text)) seen.push(server.text);
         }
@@ -427,7 +427,7 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
             const waiting = status.agents.filter((a) => expected.includes(a.agent) && a.phase !== 'normal');
             s.note(`waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`);
           }
-          await sleep(pollMs);
+          await sleep(pollMs, { summary: `normal-processing: read the status again in ${pollMs / 1000} s` });
           status = await readStatus('normal-processing');
         }
         const working = status.agents.filter((a) => expected.includes(a.agent));

@@ -204,7 +204,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       let pause = 1_000; // look again soon, then every 10 s: most sessions end within seconds
       while (sessions > 0 && Date.now() < deadline) {
         s.note(`${sessions} user sessions still open; waiting until they end`);
-        await sleep(Math.min(pause, Math.max(1_000, deadline - Date.now())));
+        await sleep(Math.min(pause, Math.max(1_000, deadline - Date.now())), { summary: `drain-users: ${sessions} user sessions open; look again` });
         pause = Math.min(pause * 2, 10_000);
         sessions = await fleet.countSessions(s);
       }
@@ -313,10 +313,12 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         return;
       }
       const results = await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-        fleet.c('convertRowGuids', `convert-row-guids: ${script.file} once on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site }), workflowInfo().firstExecutionRunId),
+        fleet.c('convertRowGuids', `convert-row-guids: ${script.file} once on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site }), workflowInfo().firstExecutionRunId, fleet.publishersOf(site).map(ref)),
       ));
       const earlier = results.filter((r) => !r.ran);
-      s.note(`${script.file} ran on ${results.length - earlier.length} subscribers${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}`);
+      // An uncertain earlier attempt settled by the (primary key, rowguid) sample: say what it showed.
+      const settled = results.flatMap((r) => ('checked' in r && r.checked ? [`${where(r.db)} found converted (${r.checked}), marked done`] : 'rerun' in r && r.rerun ? [`${where(r.db)} found not converted (${r.rerun}), run again`] : []));
+      s.note(`${script.file} ran on ${results.length - earlier.length} subscribers${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}${settled.length ? `; after a lost reply: ${settled.join('; ')}` : ''}`);
     });
 
     await run.step('prepare-scripts', async (s) => {
@@ -472,6 +474,12 @@ class Fleet {
     const s = this.plan.sites.find((x) => x.key === key);
     if (!s) throw ApplicationFailure.nonRetryable(`the plan names site ${key} but does not define it`, 'PlanError');
     return s;
+  }
+
+  /** The distinct publishers of the publications a site subscribes to. */
+  publishersOf(site: Site): Site[] {
+    const keys = new Set(this.plan.publications.filter((p) => p.subscribers.includes(site.key)).map((p) => p.publisher));
+    return this.plan.sites.filter((s) => keys.has(s.key));
   }
 
   subscriberSites(): Site[] {

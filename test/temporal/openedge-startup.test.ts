@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { createOpenEdgeActivities } from '../../activities/openedge/activities.js';
 import { runDsrutil } from '../../activities/openedge/index.js';
 import { parseReplicationProperties } from '../../activities/openedge/properties.js';
@@ -159,6 +160,13 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       for (const gap of gapsSeconds(tries)) expect(gap).toBeGreaterThanOrEqual(3);
       expect(r.progress.steps.find((s) => s.id === 'connect-agents')!.note).toBe('agent1, agent2 connected after 4 tries');
       expect([await t.detail('agent1'), await t.detail('agent2')]).toEqual(['3049', '3049']);
+      // Every durable wait says in the Web UI what it waits for (its timer's summary).
+      const history = await env.client.workflow.getHandle(t.workflowId).fetchHistory();
+      const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
+      expect(timers.length).toBeGreaterThanOrEqual(2);
+      const summaries = timers.map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
+      expect(summaries.filter((x) => x.startsWith('defer-agent-startup: next try at '))).toHaveLength(tries.length - 1);
+      expect(summaries.every((x) => /^(defer-agent-startup|synchronize|normal-processing): /.test(x))).toBe(true);
     } finally {
       await t.stop();
     }
