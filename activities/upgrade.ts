@@ -10,9 +10,9 @@ import { assessSubscriptions, distributorProblem, productVersionProblems, schedu
 import { toApplicationFailure } from './sqlserver/failure.js';
 import { quoteIdent } from './sqlserver/quote.js';
 import { compareConfigs, missingArticles } from './replication-config.js';
-import { addedRowGuidStopMessage, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
+import { addedRowGuidStopMessage, judgeRowGuidConversion, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type ConversionSample, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
 import { SqlcmdError, type OnError } from './sqlcmd/index.js';
-import { checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
+import { checkPublicationArticles, checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
 import { compareVersions } from '../plan/version.js';
 import { boundedAll } from '../workflows/bounded.js';
 import { distributorForPublisher, type PublisherDistributor } from './distributors.js';
@@ -96,6 +96,8 @@ export interface ScriptRef {
 
 export interface PreparedScript extends ScriptRef {
   changes: { line: number; before: string; after: string }[];
+  /** A publication script's articles beyond those published today (fine: said in the step note). */
+  extraArticles?: string;
 }
 
 /** A script as prepare-scripts checked it, read through the one decoder (activities/sqlcmd/read.ts). */
@@ -182,14 +184,15 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const publicationRuns = (kind: 'Config' | 'Data'): ScriptRun[] => pubs(kind).map((p) => ({ for: { publication: p.name, publisher: p.publisher, distributor: distributorFor(ctx, p.publisher) }, at: p.publisher }));
       const subscriptionRuns = (kind: 'Config' | 'Data'): ScriptRun[] =>
         pubs(kind).flatMap((p) => p.subscribers.map((sub) => ({ for: { publication: p.name, publisher: p.publisher, subscriber: sub, distributor: distributorFor(ctx, p.publisher) }, at: p.publisher })));
-      const wanted: { file: string; rewrite: boolean; runs: ScriptRun[] }[] = [
-        { file: files.createConfigPublication, rewrite: false, runs: publicationRuns('Config') },
-        { file: files.createDataPublication, rewrite: false, runs: publicationRuns('Data') },
+      const wanted: { file: string; rewrite: boolean; runs: ScriptRun[]; publication?: true }[] = [
+        { file: files.createConfigPublication, rewrite: false, runs: publicationRuns('Config'), publication: true },
+        { file: files.createDataPublication, rewrite: false, runs: publicationRuns('Data'), publication: true },
         { file: files.createConfigSubscription, rewrite: true, runs: subscriptionRuns('Config') },
         { file: files.createDataSubscription, rewrite: true, runs: subscriptionRuns('Data') },
       ];
       if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, runs: (runs?.rowGuidSites ?? []).map((db) => ({ for: { subscriber: db, distributor: ctx.distributor }, at: db })) });
       const out: PreparedScript[] = [];
+      const configsAt: Record<string, PublicationConfig[]> = {};
       return withHeartbeat(async () => {
         for (const w of wanted) {
           try {
@@ -199,7 +202,16 @@ export function createUpgradeActivities(portsFor: PortsFor) {
               ? await Promise.all(w.runs.map(async (r) => ({ ...r, for: await withReplicationNames(r.for, (server) => s.replicationName(server)) })))
               : [{ for: { publication: 'P', publisher: ctx.distributor, subscriber: ctx.distributor, distributor: ctx.distributor }, at: ctx.distributor }];
             checkRuns(ctx.scriptsDir, w.file, loaded.text, checked, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit');
-            out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(loaded.text), changes: loaded.changes });
+            // Every article a publication has today must be added again by its script (#19/#20);
+            // after removal there is nothing published to compare (undefined: skipped).
+            const extraArticles =
+              runs && w.publication
+                ? await checkPublicationArticles(ctx.scriptsDir, w.file, loaded.text, checked, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit', async (r) => {
+                    const pub = (configsAt[`${r.at.server}/${r.at.database}`] ??= await s.publicationConfigs(r.at)).find((c) => c.name.toLowerCase() === r.for.publication?.toLowerCase());
+                    return pub?.articles.map((a) => a.name);
+                  })
+                : undefined;
+            out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(loaded.text), changes: loaded.changes, ...(extraArticles && { extraArticles }) });
           } catch (err) {
             if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
             throw err;
@@ -433,12 +445,29 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * finds the conversion done. The marks are database-level extended properties (no table of
      * replup's in the vendor's schema).
      */
-    async convertRowGuids(ctx: FleetContext, db: DbRef, ref: ScriptRef, vars: Record<string, string>, runId: string) {
+    async convertRowGuids(ctx: FleetContext, db: DbRef, ref: ScriptRef, vars: Record<string, string>, runId: string, publishers: DbRef[] = []) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const marks = await s.rowGuidConversionMarks(db);
         if (marks.done !== undefined) return { db, ran: false, mark: marks.done };
-        if (marks.started !== undefined) throw ApplicationFailure.nonRetryable(conversionUncertainMessage(db, ref.file, marks.started), FailureType.conversionUncertain);
+        // Started, not done: the data settles it when it can (a sample against the publishers;
+        // runs started before the publishers were passed have none and park as before).
+        let rerun: string | undefined;
+        if (marks.started !== undefined) {
+          const evidence = publishers.length ? judgeRowGuidConversion(await conversionSamples(s, db, publishers)) : undefined;
+          if (evidence?.outcome === 'converted') {
+            const mark = `checked by run ${runId} at ${new Date().toISOString()}: ${evidence.summary}`;
+            await s.markRowGuidConversion(db, 'done', mark);
+            return { db, ran: false, mark, checked: evidence.summary };
+          }
+          if (evidence?.outcome !== 'not-converted') {
+            const found = evidence ? `; the sample found ${evidence.summary}` : '';
+            throw ApplicationFailure.nonRetryable(conversionUncertainMessage(db, ref.file, marks.started) + found, FailureType.conversionUncertain);
+          }
+          // Every sampled row still legacy: the script's transaction rolled back; run it once more.
+          await s.clearRowGuidConversionStarted(db);
+          rerun = evidence.summary;
+        }
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
           throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
@@ -451,7 +480,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         }
         await s.runScript(db, script);
         await s.markRowGuidConversion(db, 'done', `run ${runId} at ${new Date().toISOString()}`);
-        return { db, ran: true };
+        return { db, ran: true, ...(rerun !== undefined && { rerun }) };
       });
     },
 
@@ -681,6 +710,28 @@ export function createUpgradeActivities(portsFor: PortsFor) {
 }
 
 export type UpgradeActivities = ReturnType<typeof createUpgradeActivities>;
+
+const CONVERSION_SAMPLE_ROWS = 100;
+
+/**
+ * The (primary key, rowguid) samples for an uncertain conversion: each table of the subscriber
+ * with a ROWGUIDCOL and a primary key, and the same table at each publisher that has it (the
+ * sample verify-replication takes, by table rather than publication: the publications are gone).
+ */
+async function conversionSamples(s: SqlFleetPort, db: DbRef, publishers: DbRef[]): Promise<ConversionSample[]> {
+  const at = await Promise.all(publishers.map(async (p) => ({ p, tables: new Set((await s.rowGuidTables(p)).map((t) => `${t.schema}.${t.table}`)) })));
+  const samples: ConversionSample[] = [];
+  for (const t of await s.rowGuidTables(db)) {
+    const holders = at.filter((x) => x.tables.has(`${t.schema}.${t.table}`));
+    if (!holders.length) continue;
+    samples.push({
+      table: `${t.schema}.${t.table}`,
+      atSubscriber: await s.rowGuidSample(db, t, CONVERSION_SAMPLE_ROWS),
+      atPublishers: await Promise.all(holders.map((x) => s.rowGuidSample(x.p, t, CONVERSION_SAMPLE_ROWS))),
+    });
+  }
+  return samples;
+}
 
 /** The park message after an uncertain ConvertRowGuids.sql: what is known, how to check, the two ways on. */
 export function conversionUncertainMessage(db: DbRef, file: string, started: string): string {

@@ -189,10 +189,12 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
       }
       if (warnings.length) run.progress.facts.preflightWarnings = warnings;
+      // Articles a publication script adds beyond today's are fine (a new version may publish more): said, not refused.
+      const extraArticles = fleet.prepared.flatMap((p) => (p.extraArticles ? [`; ${p.extraArticles}`] : [])).join('');
       s.note(
         beforeTheDrain
-          ? `${facts.length} servers, ${fleet.subscriptions().length} subscriptions, ${fleet.prepared.length} scripts checked; ${paused} merge agent schedules paused for the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}`
-          : `${facts.length} servers, ${fleet.prepared.length} scripts checked`,
+          ? `${facts.length} servers, ${fleet.subscriptions().length} subscriptions, ${fleet.prepared.length} scripts checked; ${paused} merge agent schedules paused for the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}${extraArticles}`
+          : `${facts.length} servers, ${fleet.prepared.length} scripts checked${extraArticles}`,
       );
     });
 

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DbRef } from '../../plan/types.js';
+import { ArticleReadError, articlesOf, compareArticles } from './articles.js';
 import { includeFromDir, readScript } from './files.js';
 import { parseSqlcmd, SqlcmdError, type IncludedFile, type OnError } from './parse.js';
 import { ScriptEncodingError, type ScriptEncoding } from './read.js';
@@ -138,6 +139,51 @@ export function checkRuns(dir: string, file: string, text: string, runs: ScriptR
       );
     }
   }
+}
+
+/**
+ * A publication script must add every article its publication has today (issues #19/#20): run
+ * through the vendor's script, a publication without one of them stops replicating that table for
+ * good, discovered only after replication is removed. For each run, the script is parsed with the
+ * values it will pass and its sp_addmergearticle calls compared with `today` (undefined: the
+ * publication does not exist now, nothing to compare).
+ * @returns a note naming the articles the script adds beyond today's (fine: a new version may publish more)
+ * @throws ScriptProblem naming the publication, the articles, the file and the fix
+ */
+export async function checkPublicationArticles(
+  dir: string,
+  file: string,
+  text: string,
+  runs: ScriptRun[],
+  mapping: Readonly<Record<string, string>> | undefined,
+  onError: OnError,
+  today: (run: ScriptRun) => Promise<string[] | undefined>,
+): Promise<string | undefined> {
+  const notes: string[] = [];
+  for (const run of runs) {
+    const publication = run.for.publication;
+    if (publication === undefined) continue;
+    const published = await today(run);
+    if (published === undefined) continue;
+    let added;
+    try {
+      added = articlesOf(parseSqlcmd(text, { file, vars: runVariables(mapping, run), onError, resolveInclude: includeFromDir(dir) }));
+    } catch (err) {
+      if (!(err instanceof ArticleReadError)) throw err;
+      throw new ScriptProblem(`${join(dir, err.file)} line ${err.line}: ${err.detail}; nothing has been changed`);
+    }
+    const { missing, extra } = compareArticles(publication, published, added);
+    const where = `${run.at.server}/${run.at.database}`;
+    if (missing.length) {
+      const none = added.some((a) => a.publication.toLowerCase() === publication.toLowerCase()) ? '' : ` (it adds no article to ${publication} at all)`;
+      throw new ScriptProblem(
+        `publication ${publication} on ${where} publishes ${missing.join(', ')} today, but ${join(dir, file)} does not add ${missing.length > 1 ? 'them' : 'it'}${none}: re-created by this script, ${publication} would stop replicating ${missing.length > 1 ? 'those tables' : 'that table'} for good. Nothing has been changed. ` +
+          `Point scripts.dir at the vendor's scripts for the version you upgrade to that publish ${missing.length > 1 ? 'them' : 'it'}, or add EXEC sp_addmergearticle @publication = N'${publication}', @article = N'${missing[0]}', … to the script, then retry preflight`,
+      );
+    }
+    if (extra.length) notes.push(`${file} adds ${extra.join(', ')} to ${publication} on ${where}, not published today (a new version may publish more)`);
+  }
+  return notes.length ? [...new Set(notes)].join('; ') : undefined;
 }
 
 function explain(err: SqlcmdError, mapping: Readonly<Record<string, string>> | undefined, run: ScriptRun): string {

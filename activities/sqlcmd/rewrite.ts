@@ -123,11 +123,65 @@ interface Call {
 function calls(tokens: Token[], text: string): Call[] {
   const out: Call[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    const procedure = procedureAt(tokens, i);
+    const procedure = procedureAt(tokens, i, REWRITE_NAMES);
     if (!procedure || !Object.hasOwn(SYNC_TYPE_PROCEDURES, procedure)) continue;
-    out.push({ procedure, name: tokens[i] as Token, position: SYNC_TYPE_PROCEDURES[procedure] as number, args: readArguments(tokens, i + 1, text, procedure) });
+    const args = readArguments(tokens, i + 1, (offset) => unreadable(text, offset, procedure));
+    out.push({ procedure, name: tokens[i] as Token, position: SYNC_TYPE_PROCEDURES[procedure] as number, args });
   }
   return out;
+}
+
+/** One argument of a call as written: its @name (lower case) when named, and its value's text. */
+export interface CallArgument {
+  name?: string;
+  value: string;
+  /** What the value is: a literal, a bare word or [name], a T-SQL @variable (known only at run time). */
+  kind: 'string' | 'word' | 'variable' | 'number' | 'other';
+}
+
+export interface ProcedureCall {
+  /** The procedure, lower case. */
+  procedure: string;
+  /** Line (1-based) of the procedure's name in the text. */
+  line: number;
+  args: CallArgument[];
+}
+
+/**
+ * Every call of one of `procedures` (lower case) in T-SQL text, with its arguments as written,
+ * read with the same tokenizer as the sync-type rewrite (comments, strings, [names], any case).
+ * @throws SyncTypeRewriteError (the line) when a call's arguments cannot be read
+ */
+export function procedureCalls(text: string, procedures: readonly string[]): ProcedureCall[] {
+  const names = new Set(procedures);
+  const tokens = tokenize(text);
+  const out: ProcedureCall[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const procedure = procedureAt(tokens, i, names);
+    if (!procedure) continue;
+    const args = readArguments(tokens, i + 1, (offset) => new SyncTypeRewriteError(lineOf(text, offset), `cannot read the arguments of this ${procedure} call`)).map((a): CallArgument => {
+      const first = tokens.find((t) => t.start === a.valueStart) as Token;
+      const kind = first.kind === 'string' || first.kind === 'variable' || first.kind === 'number' ? first.kind : first.kind === 'word' || first.kind === 'bracket' ? 'word' : 'other';
+      return { ...(a.name && { name: a.name.text.toLowerCase() }), value: text.slice(a.valueStart, a.valueEnd), kind };
+    });
+    out.push({ procedure, line: lineOf(text, (tokens[i] as Token).start), args });
+  }
+  return out;
+}
+
+/** Lines where a string literal names one of `procedures` (a call assembled at run time: EXEC(…), sp_executesql). */
+export function proceduresInStrings(text: string, procedures: readonly string[]): number[] {
+  const pattern = new RegExp(`\\b(?:${procedures.join('|')})\\b`, 'i');
+  return tokenize(text)
+    .filter((t) => t.kind === 'string' && pattern.test(t.text))
+    .map((t) => lineOf(text, t.start + (pattern.exec(t.text)?.index ?? 0)));
+}
+
+/** A literal's or a name's value as the server reads it: N'…' / '…' unquoted, [name] unbracketed. */
+export function argumentText(arg: CallArgument): string {
+  if (arg.kind === 'string') return arg.value.replace(/^N?'(.*)'$/is, '$1').replace(/''/g, "'");
+  if (arg.kind === 'word' && arg.value.startsWith('[')) return arg.value.slice(1, -1).replace(/\]\]/g, ']');
+  return arg.value;
 }
 
 /** A procedure name in the script, or a sync type, that the rewrite cannot reach or vouch for. */
@@ -140,7 +194,7 @@ function refuseUnsafe(tokens: Token[], text: string): void {
         `a merge subscription call or a sync type inside a string (dynamic SQL, run by EXEC(…) or sp_executesql) cannot be rewritten safely; write the call as a plain EXEC with @sync_type = N'none'`,
       );
     }
-    if (procedureAt(tokens, i) === CHANGE_PROCEDURE) {
+    if (procedureAt(tokens, i, REWRITE_NAMES) === CHANGE_PROCEDURE) {
       throw new SyncTypeRewriteError(
         lineOf(text, token.start),
         `${CHANGE_PROCEDURE} can change a subscription's sync type after it is created, which replup cannot vouch for; remove the call from the subscription script`,
@@ -149,11 +203,13 @@ function refuseUnsafe(tokens: Token[], text: string): void {
   }
 }
 
-function procedureAt(tokens: Token[], i: number): string | undefined {
+const REWRITE_NAMES: ReadonlySet<string> = new Set([...Object.keys(SYNC_TYPE_PROCEDURES), CHANGE_PROCEDURE]);
+
+function procedureAt(tokens: Token[], i: number, names: ReadonlySet<string>): string | undefined {
   const token = tokens[i] as Token;
   if (token.kind !== 'word' && token.kind !== 'bracket') return undefined;
   const name = unquote(token).toLowerCase();
-  if (!Object.hasOwn(SYNC_TYPE_PROCEDURES, name) && name !== CHANGE_PROCEDURE) return undefined;
+  if (!names.has(name)) return undefined;
   const next = nextSignificant(tokens, i + 1);
   // `x.sp_addmergesubscription.y` or `sp_addmergesubscription(` is not a call of the procedure.
   if (next && next.token.kind === 'punct' && (next.token.text === '.' || next.token.text === '(')) return undefined;
@@ -173,7 +229,7 @@ function nextSignificant(tokens: Token[], from: number): { token: Token; index: 
 }
 
 /** Reads `[@name =] value [OUTPUT]` arguments separated by commas. */
-function readArguments(tokens: Token[], from: number, text: string, procedure: string): Argument[] {
+function readArguments(tokens: Token[], from: number, fail: (offset: number) => Error): Argument[] {
   const args: Argument[] = [];
   let at = from;
   for (;;) {
@@ -187,12 +243,12 @@ function readArguments(tokens: Token[], from: number, text: string, procedure: s
       if (eq && eq.token.text === '=') {
         name = first.token;
         const value = nextSignificant(tokens, eq.index + 1);
-        if (!value) throw unreadable(text, first.token.start, procedure);
+        if (!value) throw fail(first.token.start);
         valueAt = value;
       }
     }
     const value = readValue(tokens, valueAt.index);
-    if (!value) throw unreadable(text, valueAt.token.start, procedure);
+    if (!value) throw fail(valueAt.token.start);
     let end = value.end;
     let last = value.lastIndex;
     const output = nextSignificant(tokens, last + 1);
