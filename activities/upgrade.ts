@@ -193,6 +193,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, runs: (runs?.rowGuidSites ?? []).map((db) => ({ for: { subscriber: db, distributor: ctx.distributor }, at: db })) });
       const out: PreparedScript[] = [];
       const configsAt: Record<string, PublicationConfig[]> = {};
+      const articleChecks: { prepared: PreparedScript; text: string; runs: ScriptRun[] }[] = [];
       return withHeartbeat(async () => {
         for (const w of wanted) {
           try {
@@ -202,16 +203,22 @@ export function createUpgradeActivities(portsFor: PortsFor) {
               ? await Promise.all(w.runs.map(async (r) => ({ ...r, for: await withReplicationNames(r.for, (server) => s.replicationName(server)) })))
               : [{ for: { publication: 'P', publisher: ctx.distributor, subscriber: ctx.distributor, distributor: ctx.distributor }, at: ctx.distributor }];
             checkRuns(ctx.scriptsDir, w.file, loaded.text, checked, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit');
-            // Every article a publication has today must be added again by its script (#19/#20);
-            // after removal there is nothing published to compare (undefined: skipped).
-            const extraArticles =
-              runs && w.publication
-                ? await checkPublicationArticles(ctx.scriptsDir, w.file, loaded.text, checked, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit', async (r) => {
-                    const pub = (configsAt[`${r.at.server}/${r.at.database}`] ??= await s.publicationConfigs(r.at)).find((c) => c.name.toLowerCase() === r.for.publication?.toLowerCase());
-                    return pub?.articles.map((a) => a.name);
-                  })
-                : undefined;
-            out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(loaded.text), changes: loaded.changes, ...(extraArticles && { extraArticles }) });
+            out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(loaded.text), changes: loaded.changes });
+            if (runs && w.publication) articleChecks.push({ prepared: out[out.length - 1]!, text: loaded.text, runs: checked });
+          } catch (err) {
+            if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
+            throw err;
+          }
+        }
+        // Once every script reads and parses: every article a publication has today must be added
+        // again by its script (#19/#20); after removal nothing is published to compare (skipped).
+        for (const c of articleChecks) {
+          try {
+            const extra = await checkPublicationArticles(ctx.scriptsDir, c.prepared.file, c.text, c.runs, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit', async (r) => {
+              const pub = (configsAt[`${r.at.server}/${r.at.database}`] ??= await s.publicationConfigs(r.at)).find((p) => p.name.toLowerCase() === r.for.publication?.toLowerCase());
+              return pub?.articles.map((a) => a.name);
+            });
+            if (extra) c.prepared.extraArticles = extra;
           } catch (err) {
             if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
             throw err;
@@ -667,7 +674,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const changes = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
-        for (const c of changes) await s.setScheduleEnabled(c.scheduleId, c.enabled, publisher);
+        // The vendor's scripts re-created the jobs with their own schedules (#20 §5): the DBA's timing goes back with the enabled state.
+        for (const c of changes) await (c.timing ? s.setScheduleTiming(c.scheduleId, c.timing, c.enabled, publisher) : s.setScheduleEnabled(c.scheduleId, c.enabled, publisher));
         const left = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
         if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet restored: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
         return { restored: changes.length };
