@@ -128,3 +128,119 @@ export function rowGuidSampleStopMessage(publication: string, publisher: DbRef, 
     "otherwise reinitialize the subscription with a new snapshot, which deletes the subscriber's Archive data"
   );
 }
+
+/**
+ * The legacy form of a row GUID (issue #20 §4): what a pre-8.3.253.0 subscriber stores for the
+ * publisher's GUID. ConvertRowGuids.sql (examples/replication) reverses bytes 1-4, 5-6 and 7-8 of
+ * the binary(16) and keeps 9-16; in the text form those are the first three groups, each read
+ * backwards by byte. The swap is its own inverse *(inferred: DOMAIN.md "Row GUIDs" says only that
+ * the byte order differs; the example script and the lab model this order)*.
+ */
+export function legacyRowGuid(guid: string): string {
+  const [a = '', b = '', c = '', ...rest] = guid.toLowerCase().split('-');
+  const rev = (s: string) => (s.match(/../g) ?? []).reverse().join('');
+  return [rev(a), rev(b), rev(c), ...rest].join('-');
+}
+
+/** One table's samples for the conversion check: the subscriber's and its publishers'. */
+export interface ConversionSample {
+  table: string;
+  atSubscriber: RowGuidPair[];
+  /** One sample per publisher the subscriber takes this database's publications from. */
+  atPublishers: RowGuidPair[][];
+}
+
+/** What the samples say about an uncertain ConvertRowGuids.sql on one subscriber. */
+export interface ConversionEvidence {
+  /** 'converted': every compared row carries the publisher's GUID; 'not-converted': every one its legacy form; 'unknown' otherwise. */
+  outcome: 'converted' | 'not-converted' | 'unknown';
+  converted: number;
+  legacy: number;
+  /** Rows whose GUID is neither (another row, or half a conversion that swapped some bytes). */
+  other: number;
+  /** A sentence for the step note or the park message. */
+  summary: string;
+}
+
+/** Keys (per table) whose row carried the legacy form of the publisher's GUID just before the script ran. */
+export type LegacyRows = Record<string, string[]>;
+
+/**
+ * The rows the script is about to convert, as far as the sample shows: at most `maxChars` of JSON,
+ * so they fit in the started mark *(inferred: an extended property's value is a sql_variant, 8,000
+ * bytes at most; 1,000 characters of nvarchar stay well inside it)*.
+ */
+export function legacyRowsBefore(samples: ConversionSample[], maxChars = 1000): LegacyRows {
+  const out: LegacyRows = {};
+  for (const t of samples) {
+    for (const key of rowsByForm(t).legacy) {
+      const next = { ...out, [t.table]: [...(out[t.table] ?? []), key] };
+      if (JSON.stringify(next).length > maxChars) return out;
+      out[t.table] = next[t.table]!;
+    }
+  }
+  return out;
+}
+
+const LEGACY_TAG = '; legacy rows before: ';
+
+/** The started mark's value: who started it, and the legacy rows the check compares after a lost reply. */
+export function startedMarkValue(label: string, before?: LegacyRows): string {
+  return before ? `${label}${LEGACY_TAG}${JSON.stringify(before)}` : label;
+}
+
+/** Reads a started mark back (one written before the check existed has the label only). */
+export function readStartedMark(value: string): { label: string; before?: LegacyRows } {
+  const at = value.indexOf(LEGACY_TAG);
+  if (at < 0) return { label: value };
+  try {
+    return { label: value.slice(0, at), before: JSON.parse(value.slice(at + LEGACY_TAG.length)) as LegacyRows };
+  } catch {
+    return { label: value };
+  }
+}
+
+/** The subscriber's rows of one table by the form of their GUID against the publishers' rows of the same key. */
+function rowsByForm(t: ConversionSample): { converted: string[]; legacy: string[]; other: string[] } {
+  const reference = new Map<string, string[]>();
+  for (const sample of t.atPublishers) for (const r of sample) reference.set(r.key, [...(reference.get(r.key) ?? []), r.rowguid.toLowerCase()]);
+  const out = { converted: [] as string[], legacy: [] as string[], other: [] as string[] };
+  for (const r of t.atSubscriber) {
+    const guids = reference.get(r.key);
+    if (!guids) continue;
+    const mine = r.rowguid.toLowerCase();
+    if (guids.includes(mine)) out.converted.push(r.key);
+    else if (guids.some((g) => legacyRowGuid(g) === mine)) out.legacy.push(r.key);
+    else out.other.push(r.key);
+  }
+  return out;
+}
+
+/**
+ * Decides from (primary key, rowguid) samples whether ConvertRowGuids.sql ran on a subscriber:
+ * only rows whose key is in a publisher's sample count, and with `before` (recorded in the started
+ * mark) only the rows that were legacy then: rows that arrived by merge already carry the
+ * publisher's GUID, and a script that swaps every row would turn those into the legacy form. All
+ * publisher's → converted; all legacy → not converted (its transaction rolled back); a mix,
+ * another GUID or no row to compare → unknown, and a person decides.
+ */
+export function judgeRowGuidConversion(samples: ConversionSample[], before?: LegacyRows): ConversionEvidence {
+  let converted = 0;
+  let legacy = 0;
+  let other = 0;
+  for (const t of samples) {
+    const only = before ? new Set(before[t.table] ?? []) : undefined;
+    const forms = rowsByForm(t);
+    const count = (keys: string[]) => (only ? keys.filter((k) => only.has(k)).length : keys.length);
+    converted += count(forms.converted);
+    legacy += count(forms.legacy);
+    other += count(forms.other);
+  }
+  const tables = samples.map((t) => t.table).join(', ') || 'none';
+  const scope = before ? 'of the rows legacy before the script, ' : '';
+  const counts = `${scope}${converted} rows with the publisher's GUID, ${legacy} in the legacy byte order, ${other} with another GUID (tables sampled by primary key: ${tables})`;
+  if (converted + legacy + other === 0) return { outcome: 'unknown', converted, legacy, other, summary: `no row to compare (${scope}tables sampled by primary key: ${tables})` };
+  if (legacy === 0 && other === 0) return { outcome: 'converted', converted, legacy, other, summary: counts };
+  if (converted === 0 && other === 0) return { outcome: 'not-converted', converted, legacy, other, summary: counts };
+  return { outcome: 'unknown', converted, legacy, other, summary: counts };
+}

@@ -143,6 +143,26 @@ export interface AgentJobSchedule {
   name: string;
   /** sysschedules.enabled: "If the schedule is not enabled, no jobs will run on the schedule." */
   enabled: boolean;
+  /** When it runs (absent where the source does not say, e.g. a run recorded before replup read it). */
+  timing?: ScheduleTiming;
+}
+
+/**
+ * The msdb.dbo.sysschedules columns that say when a schedule runs, as the table holds them
+ * (https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql):
+ * dates yyyymmdd, times hhmmss, both int.
+ */
+export interface ScheduleTiming {
+  freqType: number;
+  freqInterval: number;
+  freqSubdayType: number;
+  freqSubdayInterval: number;
+  freqRelativeInterval: number;
+  freqRecurrenceFactor: number;
+  activeStartDate: number;
+  activeEndDate: number;
+  activeStartTime: number;
+  activeEndTime: number;
 }
 
 /** A push subscription's merge agent job and its schedules, as the distributor knows it. */
@@ -303,6 +323,8 @@ export interface SqlFleetPort {
    * schedule is one of `publisher`'s merge agent jobs: it lives in the msdb of that publisher's distributor.
    */
   setScheduleEnabled(scheduleId: number, enabled: boolean, publisher: DbRef): Promise<void>;
+  /** Sets when one Agent schedule runs and whether it is enabled, every sp_update_schedule timing parameter given (same msdb as setScheduleEnabled). */
+  setScheduleTiming(scheduleId: number, timing: ScheduleTiming, enabled: boolean, publisher: DbRef): Promise<void>;
   /** The publication's snapshot: ready, or what its Snapshot Agent said when it failed. */
   snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus>;
   /** The configuration of the database's own merge publications, with their articles. */
@@ -317,6 +339,10 @@ export interface SqlFleetPort {
   rowGuidConversionMarks(db: DbRef): Promise<RowGuidConversionMarks>;
   /** Adds one mark (kept when it is already there: the first writer's value stays). */
   markRowGuidConversion(db: DbRef, phase: 'started' | 'done', value: string): Promise<void>;
+  /** Takes the started mark away (the samples showed the script rolled back); not there = done. */
+  clearRowGuidConversionStarted(db: DbRef): Promise<void>;
+  /** The database's tables with a ROWGUIDCOL and a primary key (no publication needed: ConvertRowGuids runs after removal). */
+  rowGuidTables(db: DbRef): Promise<PublishedTable[]>;
   /** Marks the subscription for merge validation (rowcount and binary checksum); its merge agent validates at its next run. */
   markForValidation(sub: SubscriptionRef): Promise<void>;
   /** What the publisher and the distributor record of the subscription's validations. */

@@ -10,7 +10,7 @@ import { assessSubscriptions, distributorProblem, productVersionProblems, schedu
 import { toApplicationFailure } from './sqlserver/failure.js';
 import { quoteIdent } from './sqlserver/quote.js';
 import { compareConfigs, missingArticles } from './replication-config.js';
-import { addedRowGuidStopMessage, judgeRowGuidConversion, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type ConversionSample, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
+import { addedRowGuidStopMessage, judgeRowGuidConversion, judgeValidation, legacyRowsBefore, readStartedMark, startedMarkValue, rowGuidDifferences, rowGuidSampleStopMessage, type ConversionSample, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
 import { SqlcmdError, type OnError } from './sqlcmd/index.js';
 import { checkPublicationArticles, checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
 import { compareVersions } from '../plan/version.js';
@@ -461,7 +461,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         // runs started before the publishers were passed have none and park as before).
         let rerun: string | undefined;
         if (marks.started !== undefined) {
-          const evidence = publishers.length ? judgeRowGuidConversion(await conversionSamples(s, db, publishers)) : undefined;
+          const started = readStartedMark(marks.started);
+          const evidence = publishers.length ? judgeRowGuidConversion(await conversionSamples(s, db, publishers), started.before) : undefined;
           if (evidence?.outcome === 'converted') {
             const mark = `checked by run ${runId} at ${new Date().toISOString()}: ${evidence.summary}`;
             await s.markRowGuidConversion(db, 'done', mark);
@@ -469,7 +470,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           }
           if (evidence?.outcome !== 'not-converted') {
             const found = evidence ? `; the sample found ${evidence.summary}` : '';
-            throw ApplicationFailure.nonRetryable(conversionUncertainMessage(db, ref.file, marks.started) + found, FailureType.conversionUncertain);
+            throw ApplicationFailure.nonRetryable(conversionUncertainMessage(db, ref.file, started.label) + found, FailureType.conversionUncertain);
           }
           // Every sampled row still legacy: the script's transaction rolled back; run it once more.
           await s.clearRowGuidConversionStarted(db);
@@ -481,7 +482,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         }
         void vars; // see runScript
         const script = await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db });
-        await s.markRowGuidConversion(db, 'started', `run ${runId} at ${new Date().toISOString()}`);
+        // The rows the script is about to convert, kept in the started mark: after a lost reply the
+        // check compares these (rows that came by merge already carry the publisher's GUID).
+        const before = publishers.length ? legacyRowsBefore(await conversionSamples(s, db, publishers)) : undefined;
+        await s.markRowGuidConversion(db, 'started', startedMarkValue(`run ${runId} at ${new Date().toISOString()}`, before));
         if ((await s.rowGuidConversionMarks(db)).started === undefined) {
           throw ApplicationFailure.retryable(`the mark ${ROWGUID_MARKS.started} is not on ${db.server}/${db.database} after writing it`, FailureType.transient);
         }

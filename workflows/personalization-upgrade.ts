@@ -15,7 +15,7 @@ import { distributorForPublisher, publisherDistributors } from '../activities/di
 import type { PublicationConfig, SubscriptionRef } from '../activities/ports.js';
 import { configParkMessage, identityRangeNote } from '../activities/replication-config.js';
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
-import { recordSchedules, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
+import { recordSchedules, scheduleOverlaps, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
 import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/convergence.js';
 import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
@@ -187,6 +187,9 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           run.progress.facts.agentSchedules = Object.fromEntries(recordedSchedules);
         }
         paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
+        // Said, not changed (#20 §5): the schedules are the DBA's, put back as recorded at restore-service.
+        const kindOf = (name: string) => plan.publications.find((p) => p.name.toLowerCase() === name.toLowerCase())?.kind;
+        warnings.push(...[...recordedSchedules.values()].flatMap((r) => scheduleOverlaps(r, kindOf)));
       }
       if (warnings.length) run.progress.facts.preflightWarnings = warnings;
       // Articles a publication script adds beyond today's are fine (a new version may publish more): said, not refused.

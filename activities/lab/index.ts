@@ -502,7 +502,7 @@ class LabRuntime {
                 name: `${d.server}-${d.database}-${x.publication}-${sub.server}`,
                 publication: x.publication,
                 subscriber: { server: sub.server, database: sub.database },
-                schedules: x.schedule ? [{ scheduleId: x.schedule.scheduleId, name: x.schedule.name, enabled: x.schedule.enabled }] : [],
+                schedules: x.schedule ? [{ scheduleId: x.schedule.scheduleId, name: x.schedule.name, enabled: x.schedule.enabled, ...(x.schedule.timing && { timing: x.schedule.timing }) }] : [],
               };
             });
         }),
@@ -511,6 +511,13 @@ class LabRuntime {
           const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
           if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
           sub.schedule!.enabled = enabled;
+        }),
+      setScheduleTiming: (scheduleId, timing, enabled) =>
+        op('setScheduleTiming', `schedule ${scheduleId}`, () => [], (s) => {
+          const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
+          if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
+          sub.schedule!.enabled = enabled;
+          sub.schedule!.timing = { ...timing };
         }),
       snapshotStatus: (publisher, publication) =>
         op('snapshotStatus', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
@@ -585,6 +592,15 @@ class LabRuntime {
           d.extendedProperties ??= {};
           d.extendedProperties[ROWGUID_MARKS[phase]] ??= value;
         }),
+      clearRowGuidConversionStarted: (db) =>
+        op('clearRowGuidConversionStarted', where(db), atDb(db), (s) => {
+          delete findDatabase(s, db).extendedProperties?.[ROWGUID_MARKS.started];
+        }),
+      // Every lab table has the primary key Id and the ROWGUIDCOL rowguid, published or not.
+      rowGuidTables: (db) =>
+        op('rowGuidTables', where(db), atDb(db), (s) =>
+          Object.keys(findDatabase(s, db).tables).sort().map((table) => ({ article: table, schema: 'dbo', table, keyColumns: ['Id'], rowguidColumn: 'rowguid' })),
+        ),
       markForValidation: (sub) =>
         op('markForValidation', `${sub.publication} ${where(sub.subscriber)}`, atDb(sub.publisher), (s) => {
           const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);

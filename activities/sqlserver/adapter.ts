@@ -11,6 +11,7 @@ import {
   type Conflict,
   type DistributorFacts,
   type MergeAgentJob,
+  type ScheduleTiming,
   type MergeSession,
   type PendingChanges,
   type PublicationConfig,
@@ -198,7 +199,21 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
         job = { jobId, name: text(r.name), publication: text(r.publication), subscriber: { server: text(r.subscriber_name), database: text(r.subscriber_db) }, schedules: [] };
         jobs.set(jobId, job);
       }
-      if (r.schedule_id != null) job.schedules.push({ scheduleId: Number(r.schedule_id), name: text(r.schedule_name), enabled: Number(r.enabled) === 1 });
+      if (r.schedule_id != null) {
+        const timing: ScheduleTiming = {
+          freqType: Number(r.freq_type),
+          freqInterval: Number(r.freq_interval),
+          freqSubdayType: Number(r.freq_subday_type),
+          freqSubdayInterval: Number(r.freq_subday_interval),
+          freqRelativeInterval: Number(r.freq_relative_interval),
+          freqRecurrenceFactor: Number(r.freq_recurrence_factor),
+          activeStartDate: Number(r.active_start_date),
+          activeEndDate: Number(r.active_end_date),
+          activeStartTime: Number(r.active_start_time),
+          activeEndTime: Number(r.active_end_time),
+        };
+        job.schedules.push({ scheduleId: Number(r.schedule_id), name: text(r.schedule_name), enabled: Number(r.enabled) === 1, timing });
+      }
     }
     return [...jobs.values()];
   }
@@ -480,6 +495,9 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       // Schedule ids are per msdb: the one of the distributor that runs this publisher's agent jobs.
       await query(distributorOf(publisher).server, sql.updateScheduleEnabled(scheduleId, enabled));
     },
+    async setScheduleTiming(scheduleId, timing, enabled, publisher) {
+      await query(distributorOf(publisher).server, sql.updateScheduleTiming(scheduleId, timing, enabled));
+    },
     snapshotStatus,
     // Merge validation (issue #20 §1): sysmergesubscriptions and sysreplicationalerts name the
     // subscriber as replication knows it (@@SERVERNAME).
@@ -564,6 +582,22 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     },
     async markRowGuidConversion(db, phase, value) {
       await query(db.server, sql.addRowGuidConversionMark(db.database, ROWGUID_MARKS[phase], value));
+    },
+    async clearRowGuidConversionStarted(db) {
+      await query(db.server, sql.dropRowGuidConversionMark(db.database, ROWGUID_MARKS.started));
+    },
+    async rowGuidTables(db) {
+      const tables = new Map<string, PublishedTable>();
+      for (const r of await rows(db.server, sql.rowGuidTableKeys(db.database))) {
+        const schema = text(r.table_schema);
+        const table = text(r.table_name);
+        let t = tables.get(`${schema}.${table}`);
+        if (!t) tables.set(`${schema}.${table}`, (t = { article: table, schema, table, keyColumns: [] }));
+        if (truthy(r.is_rowguidcol)) t.rowguidColumn = text(r.column_name);
+        // Rows come in key order within a table (ORDER BY key_ordinal).
+        if (Number(r.key_ordinal) > 0) t.keyColumns.push(text(r.column_name));
+      }
+      return [...tables.values()];
     },
     async writeCanary(publisher, token) {
       await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'), token));

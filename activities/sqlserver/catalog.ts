@@ -410,6 +410,12 @@ export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
     url: `${SQL_DOCS}/system-stored-procedures/sp-addextendedproperty-transact-sql`,
     parameters: ['@name', '@value', '@level0type', '@level0name', '@level1type', '@level1name', '@level2type', '@level2name'],
   },
+  {
+    name: 'sys.sp_dropextendedproperty',
+    home: 'any',
+    url: `${SQL_DOCS}/system-stored-procedures/sp-dropextendedproperty-transact-sql`,
+    parameters: ['@name', '@level0type', '@level0name', '@level1type', '@level1name', '@level2type', '@level2name'],
+  },
 ];
 
 /** SERVERPROPERTY's properties that statements ask for. */

@@ -7,6 +7,7 @@
 // …) are called as `[db].sys.sp_x`: a system procedure called through a database-qualified name
 // runs in that database, so one pool per server serves every database on it.
 import { quoteIdent, sessionIdLiteral } from './quote.js';
+import type { ScheduleTiming } from '../ports.js';
 
 export type SqlParam = string | number | boolean;
 
@@ -463,7 +464,8 @@ export function mergeAgentJobSchedules(distributionDb: string, publisherDb: stri
   return statement(
     [
       'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, a.job_id) AS job_id,',
-      '  sc.schedule_id, sc.name AS schedule_name, sc.enabled',
+      '  sc.schedule_id, sc.name AS schedule_name, sc.enabled, sc.freq_type, sc.freq_interval, sc.freq_subday_type, sc.freq_subday_interval,',
+      '  sc.freq_relative_interval, sc.freq_recurrence_factor, sc.active_start_date, sc.active_end_date, sc.active_start_time, sc.active_end_time',
       `FROM ${quoteIdent(distributionDb)}.dbo.MSmerge_agents AS a`,
       'LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = CONVERT(uniqueidentifier, a.job_id)',
       'LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id',
@@ -477,6 +479,23 @@ export function mergeAgentJobSchedules(distributionDb: string, publisherDb: stri
 /** One schedule's enabled state; "when the schedule is not enabled, no jobs will run on this schedule" (sp_update_schedule). */
 export function updateScheduleEnabled(scheduleId: number, enabled: boolean): Statement {
   return statement(['EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;'], { scheduleId, enabled: enabled ? 1 : 0 });
+}
+
+/**
+ * When one schedule runs, and whether it is enabled. Every timing parameter is passed: which of the
+ * omitted ones keep their value is not what the page promises for all of them (@enabled defaults to 1;
+ * sp_update_schedule, https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-update-schedule-transact-sql).
+ */
+export function updateScheduleTiming(scheduleId: number, timing: ScheduleTiming, enabled: boolean): Statement {
+  return statement(
+    [
+      'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled,',
+      '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, @freq_subday_interval = @freqSubdayInterval,',
+      '  @freq_relative_interval = @freqRelativeInterval, @freq_recurrence_factor = @freqRecurrenceFactor,',
+      '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = @activeStartTime, @active_end_time = @activeEndTime;',
+    ],
+    { scheduleId, enabled: enabled ? 1 : 0, ...timing },
+  );
 }
 
 /** sysmergepublications.snapshot_ready of one own publication: 0 not ready, 1 ready, 2 a new snapshot must be created. */
@@ -538,6 +557,41 @@ export function addRowGuidConversionMark(database: string, name: string, value: 
       `  ${proc(database, 'sp_addextendedproperty')} @name = @name, @value = @value;`,
     ],
     { name, value },
+  );
+}
+
+/** Takes one such mark away when it is there (sp_dropextendedproperty: the same database-level property). */
+export function dropRowGuidConversionMark(database: string, name: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      `IF EXISTS (SELECT 1 FROM ${db}.sys.extended_properties AS ep WHERE ep.class = 0 AND ep.name = @name)`,
+      `  ${proc(database, 'sp_dropextendedproperty')} @name = @name;`,
+    ],
+    { name },
+  );
+}
+
+/**
+ * The tables of a database that have a ROWGUIDCOL (sys.columns.is_rowguidcol) and a primary key
+ * (sys.indexes.is_primary_key, sys.index_columns.key_ordinal in order): one row per ROWGUIDCOL or
+ * key column. For the ConvertRowGuids check after removal, when sysmergearticles is gone.
+ * *(inferred)* a table with a primary key is a user table (views have no sys.indexes primary key).
+ */
+export function rowGuidTableKeys(database: string): Statement {
+  const db = quoteIdent(database);
+  return statement(
+    [
+      'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, DB_ID(@database)) AS table_name,',
+      '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+      `FROM ${db}.sys.columns AS c`,
+      `JOIN ${db}.sys.columns AS g ON g.object_id = c.object_id AND g.is_rowguidcol = 1`,
+      `JOIN ${db}.sys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1`,
+      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+      'WHERE c.is_rowguidcol = 1 OR ic.key_ordinal > 0',
+      'ORDER BY table_schema, table_name, ic.key_ordinal;',
+    ],
+    { database },
   );
 }
 

@@ -4,7 +4,7 @@
 // again after a retryable failure, never after a non-retryable one.
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
-import { ROWGUID_MARKS } from '../../../activities/ports.js';
+import { ROWGUID_MARKS, SqlError, type SqlFleetPort } from '../../../activities/ports.js';
 import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
 import type { Lab } from '../../../activities/lab/index.js';
 import type { DbRef, UpgradePlan } from '../../../plan/types.js';
@@ -28,12 +28,21 @@ async function withRetries<T>(call: () => Promise<T>, failures: ApplicationFailu
   }
 }
 
-async function activitiesOn(l: Lab, plan: UpgradePlan) {
-  const acts = createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts }));
+async function activitiesOn(l: Lab, plan: UpgradePlan, sql: SqlFleetPort = l.sql) {
+  const acts = createUpgradeActivities(() => ({ sql, hosts: l.hosts }));
   const ctx: FleetContext = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, distributor: plan.distributor };
   const prepared = await acts.prepareScripts(ctx, plan.scripts.files, true);
   const found = prepared.find((p) => p.file === 'ConvertRowGuids.sql')!;
   return { acts, ctx, script: { file: found.file, rewrite: found.rewrite, sha256: found.sha256 } };
+}
+
+const where = (db: DbRef) => `${db.server}/${db.database}`;
+
+/** The publishers of the publications a subscriber takes, as the workflow passes them. */
+function publishersOf(plan: UpgradePlan, db: DbRef): DbRef[] {
+  const site = plan.sites.find((s) => s.server === db.server && s.database === db.database)!;
+  const keys = new Set(plan.publications.filter((p) => p.subscribers.includes(site.key)).map((p) => p.publisher));
+  return plan.sites.filter((s) => keys.has(s.key)).map((s) => ({ server: s.server, database: s.database }));
 }
 
 /** Rows of a subscriber whose rowguid is not the publisher's for the same key: what a person compares. */
@@ -62,7 +71,7 @@ describe('convert-row-guids after a lost reply', () => {
     expect(await failing(l)).toContain('no-conflicting-rows');
   });
 
-  it('the new step marks the subscriber before running, parks on the uncertain one instead of running it again, and goes on once a person has checked', async () => {
+  it('without publishers to compare (a run started before the check), the new step marks the subscriber before running, parks on the uncertain one instead of running it again, and goes on once a person has checked', async () => {
     const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
     const { acts, ctx, script } = await activitiesOn(l, plan);
     const parked: { db: DbRef; failure: ApplicationFailure }[] = [];
@@ -91,6 +100,68 @@ describe('convert-row-guids after a lost reply', () => {
     expect(failure.message).toContain(`EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`);
     const counters = await l.admin.counters();
     expect(Object.values(counters).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
+
+  it('with the publishers to compare, a lost reply after the script committed is settled by the sample: marked done, not run again', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    const settled: { db: DbRef; checked: string; mark: string }[] = [];
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        const failures: ApplicationFailure[] = [];
+        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)), failures);
+        if (r.ran) return;
+        // The retry after the lost reply: the sample shows every row with the publisher's GUID.
+        expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
+        expect(failures[0]!.message).toContain('reply lost after runScript ConvertRowGuids.sql');
+        expect('checked' in r && r.checked).toMatch(/^of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID/);
+        settled.push({ db, checked: (r as { checked: string }).checked, mark: (r as { mark: string }).mark });
+        expect(await unconverted(l, db)).toBe(0);
+        expect((await l.sql.rowGuidConversionMarks(db)).done).toMatch(/^checked by run run-1 at .*: of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID/);
+      },
+    });
+    expect(settled).toHaveLength(1);
+    // Each subscriber converted once: the lost reply's subscriber was not swapped back.
+    expect(Object.values(await l.admin.counters()).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
+
+  it('with the publishers to compare, a script that failed and rolled back after the started mark is found unconverted, the mark cleared and the script run once more', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
+    // The first ConvertRowGuids batch on each subscriber fails before it changes anything (a deadlock victim: its transaction rolled back).
+    const failed = new Set<string>();
+    const sql: SqlFleetPort = {
+      ...l.sql,
+      runScript: async (db, script) => {
+        if (script.name.startsWith('ConvertRowGuids') && !failed.has(where(db))) {
+          failed.add(where(db));
+          throw new SqlError(1205, 'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.');
+        }
+        return l.sql.runScript(db, script);
+      },
+    };
+    const { acts, ctx, script } = await activitiesOn(l, plan, sql);
+    const reruns: string[] = [];
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        const legacy = await unconverted(l, db);
+        expect(legacy).toBeGreaterThan(0);
+        const failures: ApplicationFailure[] = [];
+        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)), failures);
+        expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
+        expect(r).toMatchObject({ db, ran: true });
+        expect((r as { rerun: string }).rerun).toMatch(/^of the rows legacy before the script, 0 rows with the publisher's GUID, [1-9]\d* in the legacy byte order, 0 with another GUID/);
+        reruns.push(where(db));
+        expect(await unconverted(l, db)).toBe(0);
+        const marks = await l.sql.rowGuidConversionMarks(db);
+        expect(marks.started).toMatch(/^run run-1 at /);
+        expect(marks.done).toMatch(/^run run-1 at /);
+      },
+    });
+    expect(reruns).toHaveLength(plan.publications[0]!.subscribers.length);
+    // One conversion per subscriber: the failed batch converted nothing, the second run everything.
+    expect(Object.values(await l.admin.counters()).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
     expect(await failing(l)).toEqual([]);
   });
 
