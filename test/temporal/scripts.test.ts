@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
+import { labPublicationConfig } from '../../activities/lab/model.js';
 import { decodeScript } from '../../activities/sqlcmd/index.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
@@ -67,15 +68,24 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
     }
   });
 
-  it("the operators' utf16-scripts folder verbatim: the UTF-16 publication scripts run and create both publications (the run used to park there); verify-replication then finds that they add no article", async () => {
+  // The publication scripts decode now, but they add no article: re-created by them, Config and
+  // Data would stop replicating their tables for good. Refused at preflight, before the first change.
+  it("the operators' utf16-scripts folder verbatim: preflight stops naming the publication, the article it publishes today and the script that does not add it; no user drained, replication intact", async () => {
     const t = await run('utf16-lab-plan.yaml');
     try {
-      const byId = Object.fromEntries(t.ended.steps.map((s) => [s.id, s]));
-      expect(byId['enable-replication']?.status).toBe('done');
-      expect(byId['verify-replication']?.status).toBe('awaiting-operator');
-      expect(byId['verify-replication']?.lastError).toMatch(/the canary change did not reach/);
-      const state = (await t.lab.admin.check()).find((i) => i.name === 'replication-enabled');
-      expect(state?.detail ?? '').not.toMatch(/does not exist/);
+      const pre = t.ended.steps.find((s) => s.id === 'preflight')!;
+      expect(pre.status).toBe('awaiting-operator');
+      const script = resolve('test/fixtures/cases/utf16-scripts/CreateConfigPublication.sql');
+      expect(pre.lastError).toContain(`publication Config on LAB-PUB/PersonalizationServer publishes PersonalizationGroup today, but ${script} does not add it (it adds no article to Config at all)`);
+      expect(pre.lastError).toContain("or add EXEC sp_addmergearticle @publication = N'Config', @article = N'PersonalizationGroup'");
+      expect(t.ended.steps.filter((s) => s.id !== 'preflight' && s.status !== 'pending').map((s) => s.id)).toEqual([]);
+      const state = await t.lab.admin.state();
+      expect(Object.values(state.hosts).filter((h) => h.drained).map((h) => h.name)).toEqual([]);
+      const counters = Object.values(await t.lab.admin.counters());
+      expect(counters.every((c) => c.scriptRuns === 0 && c.backups === 0 && c.replicationRemovals === 0 && c.subscriptionCreations === 0)).toBe(true);
+      // Every publication as it was when the lab was made, with its articles and subscriptions.
+      const now = Object.fromEntries(Object.values(state.databases).filter((db) => Object.keys(db.publications).length).map((db) => [db.key, Object.fromEntries(Object.values(db.publications).map((p) => [p.name, labPublicationConfig(p)]))]));
+      expect(now).toEqual(state.configAtStart);
     } finally {
       await t.worker.stop();
       t.lab.admin.close();
