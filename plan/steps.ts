@@ -37,7 +37,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
       : 'the worker runs the plan\'s upgrade command on each host';
   return {
     preflight: always(
-      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and editions must match the plan, every database must run the plan's from version, and every subscription must exist, be active and have merged within its publication's retention before anything changes; the merge agent jobs' schedules are recorded and paused for the run; articles with automatic identity range management are named with the reseeding they need after re-publishing",
+      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and editions must match the plan, every database must run the plan's from version, and every subscription must exist, be active and have merged within its publication's retention before anything changes; the merge agent jobs' schedules are recorded and paused for the run; articles with automatic identity range management are named with the reseeding they need after re-publishing; each publication script must add every article its publication has today, or a re-created publication would stop replicating a table for good",
     ),
     'drain-users': always(
       `every user must be disconnected from the ${psCount} before the last synchronization, or new changes keep arriving`,
