@@ -311,25 +311,50 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     },
     'stop-background-services': { notes: ["No SQL: the plan's hosts.stopService command runs for each personalization server."], statements: [] },
     'convert-row-guids': {
-      notes: ["At most once per subscriber: replup's marks (database-level extended properties) are read first; started without done stops the step for a person, done skips the script."],
-      statements: subscriberSites.flatMap((s): SentStatement[] => [
-        { purpose: 'has ConvertRowGuids started / finished here? (before, and after the started mark, to verify)', ...pooled(s.server), statement: sql.rowGuidConversionMarks(s.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done) },
-        {
-          purpose: 'mark the conversion started',
-          ...pooled(s.server),
-          statement: sql.addRowGuidConversionMark(s.database, ROWGUID_MARKS.started, 'run'),
-          runtime: { value: "N'run <run id> at <time>'" },
-          only: 'if neither mark is there',
-        },
-        script(`${plan.scripts.files.convertRowGuids} on each subscriber`, s, plan.scripts.files.convertRowGuids, vars({ subscriber: s }), 'if neither mark is there'),
-        {
-          purpose: 'mark the conversion done',
-          ...pooled(s.server),
-          statement: sql.addRowGuidConversionMark(s.database, ROWGUID_MARKS.done, 'run'),
-          runtime: { value: "N'run <run id> at <time>'" },
-          only: 'after the script',
-        },
-      ]),
+      notes: [
+        "At most once per subscriber: replup's marks (database-level extended properties) are read first; done skips the script.",
+        "Started without done (a lost reply): the rows recorded in the started mark as legacy are sampled again; all with the publisher's GUID marks it done, all still legacy clears the mark and runs the script once more, anything else stops the step for a person.",
+      ],
+      statements: subscriberSites.flatMap((s): SentStatement[] => {
+        const table = { schema: '<schema>', table: '<table>', keyColumns: ['<primary key columns>'], rowguidColumn: '<ROWGUIDCOL>' };
+        const publishers = plan.publications.filter((p) => p.subscribers.includes(s.key)).map((p) => site(p.publisher));
+        const sampled = [...new Map([s, ...publishers].map((db) => [`${db.server}/${db.database}`, db])).values()];
+        const sample = 'before the started mark (its legacy rows are recorded in it), and when started without done';
+        return [
+          { purpose: 'has ConvertRowGuids started / finished here? (before, and after the started mark, to verify)', ...pooled(s.server), statement: sql.rowGuidConversionMarks(s.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done) },
+          ...sampled.map((db): SentStatement => ({ purpose: 'the tables with a ROWGUIDCOL and a primary key, at the subscriber and at each of its publishers', ...pooled(db.server), statement: sql.rowGuidTableKeys(db.database), only: sample })),
+          ...sampled.map(
+            (db): SentStatement => ({
+              purpose: `the first ${ROWGUID_SAMPLE_ROWS} rows of each such table by primary key: the subscriber's GUID against the publisher's and its legacy byte order`,
+              ...pooled(db.server),
+              statement: sql.rowGuidSample(db.database, table, ROWGUID_SAMPLE_ROWS),
+              runtime: { query: "<SELECT TOP (@limit) <key columns as text, '|' between> AS row_key, CONVERT(nvarchar(36), <ROWGUIDCOL>) AS rowguid FROM <schema>.<table> ORDER BY <key columns>;>" },
+              only: sample,
+            }),
+          ),
+          {
+            purpose: 'take the started mark away: every recorded row is still legacy (the script rolled back)',
+            ...pooled(s.server),
+            statement: sql.dropRowGuidConversionMark(s.database, ROWGUID_MARKS.started),
+            only: 'started without done, every recorded row still legacy',
+          },
+          {
+            purpose: 'mark the conversion started',
+            ...pooled(s.server),
+            statement: sql.addRowGuidConversionMark(s.database, ROWGUID_MARKS.started, 'run'),
+            runtime: { value: "N'run <run id> at <time>; legacy rows before: <JSON of table → keys, 1,000 characters at most>'" },
+            only: 'if neither mark is there (or the started one was just taken away)',
+          },
+          script(`${plan.scripts.files.convertRowGuids} on each subscriber`, s, plan.scripts.files.convertRowGuids, vars({ subscriber: s }), 'if neither mark is there'),
+          {
+            purpose: 'mark the conversion done',
+            ...pooled(s.server),
+            statement: sql.addRowGuidConversionMark(s.database, ROWGUID_MARKS.done, 'run'),
+            runtime: { value: "N'run <run id> at <time>' (or N'checked by run <run id> at <time>: <what the sample found>')" },
+            only: 'after the script, or started without done and every recorded row converted',
+          },
+        ];
+      }),
     },
     'prepare-scripts': { notes: ['No SQL: the subscription scripts are read and rewritten on the worker.'], statements: [] },
     'enable-replication': {
@@ -430,7 +455,28 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     },
     'restore-service': {
       notes: ["The plan's hosts.startService and hosts.undrain commands run on the personalization servers; the merge agent schedules are put back as preflight recorded them."],
-      statements: schedules('set each schedule back as it was before the run', 'as recorded', 'for each schedule not as recorded'),
+      // A re-created job has the vendor's schedule (#20 §5): its timing goes back with the enabled state, in one call.
+      statements: schedules('set each schedule back as it was before the run', 'as recorded', 'for each schedule not as recorded (its enabled state only)').flatMap((st) =>
+        st.purpose === 'read them again, to verify'
+          ? [
+              {
+                purpose: 'set the schedule of a re-created job back to when it ran before the run, and its enabled state',
+                server: st.server,
+                database: st.database,
+                statement: sql.updateScheduleTiming(0, { freqType: 0, freqInterval: 0, freqSubdayType: 0, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 0, activeEndDate: 0, activeStartTime: 0, activeEndTime: 0 }, false),
+                runtime: {
+                  scheduleId: SCHEDULE_ID,
+                  enabled: '<1 or 0, as preflight recorded it>',
+                  ...Object.fromEntries(
+                    ['freqType', 'freqInterval', 'freqSubdayType', 'freqSubdayInterval', 'freqRelativeInterval', 'freqRecurrenceFactor', 'activeStartDate', 'activeEndDate', 'activeStartTime', 'activeEndTime'].map((k) => [k, '<as preflight recorded it>']),
+                  ),
+                },
+                only: 'for each schedule whose timing differs from the recorded one',
+              },
+              st,
+            ]
+          : [st],
+      ),
     },
   };
   return planSteps(plan)

@@ -589,7 +589,7 @@ export function rowGuidTableKeys(database: string): Statement {
       `JOIN ${db}.sys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1`,
       `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
       'WHERE c.is_rowguidcol = 1 OR ic.key_ordinal > 0',
-      'ORDER BY table_schema, table_name, ic.key_ordinal;',
+      'ORDER BY c.object_id, ic.key_ordinal;',
     ],
     { database },
   );

@@ -47,6 +47,9 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   mergeSubscriptionHealth: [sql.mergeSubscriptionHealth(DB)],
   mergeAgentJobSchedules: [sql.mergeAgentJobSchedules('distribution', DB)],
   updateScheduleEnabled: [sql.updateScheduleEnabled(12, false), sql.updateScheduleEnabled(12, true)],
+  updateScheduleTiming: [
+    sql.updateScheduleTiming(12, { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 }, false),
+  ],
   publicationSnapshotReady: [sql.publicationSnapshotReady(DB, 'Config')],
   snapshotAgentLastRun: [sql.snapshotAgentLastRun('distribution', DB, 'Config')],
   mergeAgentNames: [sql.mergeAgentNames('distribution')],
@@ -58,6 +61,8 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   rowGuidSample: [sql.rowGuidSample(DB, { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part'], rowguidColumn: 'rowguid' }, 100)],
   rowGuidConversionMarks: [sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done')],
   addRowGuidConversionMark: [sql.addRowGuidConversionMark(DB, 'replup.convertRowGuids.started', 'run 1')],
+  dropRowGuidConversionMark: [sql.dropRowGuidConversionMark(DB, 'replup.convertRowGuids.started')],
+  rowGuidTableKeys: [sql.rowGuidTableKeys(DB)],
   publicationProperties: [sql.publicationProperties(DB)],
   publicationArticles: [sql.publicationArticles(DB)],
   changeMergePublication: [sql.changeMergePublication(DB, 'Config', 'retention', '30')],

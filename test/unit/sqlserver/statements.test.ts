@@ -246,7 +246,8 @@ describe('statements (golden)', () => {
       sql.mergeAgentJobSchedules('distribution', DB),
       lines(
         'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, a.job_id) AS job_id,',
-        '  sc.schedule_id, sc.name AS schedule_name, sc.enabled',
+        '  sc.schedule_id, sc.name AS schedule_name, sc.enabled, sc.freq_type, sc.freq_interval, sc.freq_subday_type, sc.freq_subday_interval,',
+        '  sc.freq_relative_interval, sc.freq_recurrence_factor, sc.active_start_date, sc.active_end_date, sc.active_start_time, sc.active_end_time',
         'FROM [distribution].dbo.MSmerge_agents AS a',
         'LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = CONVERT(uniqueidentifier, a.job_id)',
         'LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id',
@@ -256,6 +257,21 @@ describe('statements (golden)', () => {
       { publisherDb: DB },
     ],
     ['updateScheduleEnabled', sql.updateScheduleEnabled(12, false), 'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;', { scheduleId: 12, enabled: 0 }],
+    [
+      'updateScheduleTiming',
+      sql.updateScheduleTiming(
+        12,
+        { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 },
+        false,
+      ),
+      lines(
+        'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled,',
+        '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, @freq_subday_interval = @freqSubdayInterval,',
+        '  @freq_relative_interval = @freqRelativeInterval, @freq_recurrence_factor = @freqRecurrenceFactor,',
+        '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = @activeStartTime, @active_end_time = @activeEndTime;',
+      ),
+      { scheduleId: 12, enabled: 0, freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 },
+    ],
     ['updateScheduleEnabled (enable)', sql.updateScheduleEnabled(12, true), 'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;', { scheduleId: 12, enabled: 1 }],
     [
       'publicationSnapshotReady',
@@ -320,6 +336,31 @@ describe('statements (golden)', () => {
         `  EXEC ${Q}.sys.sp_addextendedproperty @name = @name, @value = @value;`,
       ),
       { name: 'replup.convertRowGuids.started', value: "run x'; DROP DATABASE y; --" },
+    ],
+    // The ConvertRowGuids check after a lost reply (#20 §4): the started mark taken away, the tables by catalog, not by publication.
+    [
+      'dropRowGuidConversionMark',
+      sql.dropRowGuidConversionMark(DB, "replup.convertRowGuids.started'; --"),
+      lines(
+        `IF EXISTS (SELECT 1 FROM ${Q}.sys.extended_properties AS ep WHERE ep.class = 0 AND ep.name = @name)`,
+        `  EXEC ${Q}.sys.sp_dropextendedproperty @name = @name;`,
+      ),
+      { name: "replup.convertRowGuids.started'; --" },
+    ],
+    [
+      'rowGuidTableKeys',
+      sql.rowGuidTableKeys(DB),
+      lines(
+        'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, DB_ID(@database)) AS table_name,',
+        '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+        `FROM ${Q}.sys.columns AS c`,
+        `JOIN ${Q}.sys.columns AS g ON g.object_id = c.object_id AND g.is_rowguidcol = 1`,
+        `JOIN ${Q}.sys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1`,
+        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+        'WHERE c.is_rowguidcol = 1 OR ic.key_ordinal > 0',
+        'ORDER BY c.object_id, ic.key_ordinal;',
+      ),
+      { database: DB },
     ],
     // The convergence proof (issue #20 §1-2): level 3, the alert numbers, preserve_rowguidcol = 0, the sample's quoted query.
     [
