@@ -442,24 +442,34 @@ describe('other operations', () => {
     ]);
   });
 
-  it('groups merge agent jobs with their schedules, and enables or disables one schedule', async () => {
+  const NIGHTLY = { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 };
+  it('groups merge agent jobs with their schedules and when they run, and enables, disables or re-times one schedule', async () => {
+    // sysschedules columns: daily (4) every 5 minutes (subday 4, 5) all day; daily (4) once (subday 1) at 02:00.
+    const every5 = { freq_type: 4, freq_interval: 1, freq_subday_type: 4, freq_subday_interval: 5, freq_relative_interval: 0, freq_recurrence_factor: 0, active_start_date: 20240101, active_end_date: 99991231, active_start_time: 0, active_end_time: 235959 };
+    const at2 = { ...every5, freq_subday_type: 1, freq_subday_interval: 0, active_start_time: 20000 };
     const { port, connections } = fleet((_server, s) => {
       if (same(s, sql.mergeAgentJobSchedules('distribution', 'PS'))) {
         return [[
-          { id: 7, name: 'agent-7', publication: 'Config', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: JOB, schedule_id: 12, schedule_name: 'every 5 minutes', enabled: 1 },
-          { id: 7, name: 'agent-7', publication: 'Config', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: JOB, schedule_id: 13, schedule_name: 'nightly', enabled: 0 },
+          { id: 7, name: 'agent-7', publication: 'Config', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: JOB, schedule_id: 12, schedule_name: 'every 5 minutes', enabled: 1, ...every5 },
+          { id: 7, name: 'agent-7', publication: 'Config', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: JOB, schedule_id: 13, schedule_name: 'nightly', enabled: 0, ...at2 },
           { id: 8, name: 'agent-8', publication: 'Data', subscriber_name: 'SUBHOST\\EM', subscriber_db: 'PS', job_id: 'J8', schedule_id: null, schedule_name: null, enabled: null },
         ]];
       }
       if (same(s, sql.updateScheduleEnabled(12, false))) return [];
+      if (same(s, sql.updateScheduleTiming(13, NIGHTLY, false))) return [];
       return undefined;
     });
     expect(await port.mergeAgentJobs(PUB)).toEqual([
-      { jobId: JOB, name: 'agent-7', publication: 'Config', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [{ scheduleId: 12, name: 'every 5 minutes', enabled: true }, { scheduleId: 13, name: 'nightly', enabled: false }] },
+      { jobId: JOB, name: 'agent-7', publication: 'Config', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [
+        { scheduleId: 12, name: 'every 5 minutes', enabled: true, timing: { ...NIGHTLY, freqSubdayType: 4, freqSubdayInterval: 5, activeStartTime: 0 } },
+        { scheduleId: 13, name: 'nightly', enabled: false, timing: NIGHTLY },
+      ] },
       { jobId: 'J8', name: 'agent-8', publication: 'Data', subscriber: { server: 'SUBHOST\\EM', database: 'PS' }, schedules: [] },
     ]);
     await port.setScheduleEnabled(12, false, PUB);
     expect(connections.calls.at(-1)).toMatchObject({ server: DIST.server, params: { scheduleId: 12, enabled: 0 } });
+    await port.setScheduleTiming(13, NIGHTLY, false, PUB);
+    expect(connections.calls.at(-1)).toMatchObject({ server: DIST.server, params: { scheduleId: 13, enabled: 0, freqSubdayType: 1, activeStartTime: 20000 } });
   });
 
   it.each([
@@ -502,6 +512,28 @@ describe('other operations', () => {
     await expect(port.dropPublication(PUB, 'Data')).resolves.toBeUndefined();
     await port.dropSubscription(SUBSCRIPTION);
     expect(connections.calls.at(-1)).toMatchObject({ server: PUB.server, sql: expect.stringContaining('sp_dropmergesubscription') });
+  });
+
+  it("the ConvertRowGuids check: a database's ROWGUIDCOL tables with their key columns in key order, and the started mark taken away where the subscriber is", async () => {
+    const { port, connections } = fleet((_server, s) => {
+      if (same(s, sql.rowGuidTableKeys('PS'))) {
+        return [[
+          { table_schema: 'dbo', table_name: 'ProfileData', column_name: 'rowguid', is_rowguidcol: true, key_ordinal: null },
+          { table_schema: 'dbo', table_name: 'ProfileData', column_name: 'UserId', is_rowguidcol: false, key_ordinal: 1 },
+          { table_schema: 'dbo', table_name: 'ProfileData', column_name: 'Part', is_rowguidcol: false, key_ordinal: 2 },
+          { table_schema: 'app', table_name: 'PersonalizationGroup', column_name: 'Id', is_rowguidcol: false, key_ordinal: 1 },
+          { table_schema: 'app', table_name: 'PersonalizationGroup', column_name: 'rowguid', is_rowguidcol: true, key_ordinal: null },
+        ]];
+      }
+      if (same(s, sql.dropRowGuidConversionMark('PS', ROWGUID_MARKS.started))) return [];
+      return undefined;
+    });
+    expect(await port.rowGuidTables(SUB)).toEqual([
+      { article: 'ProfileData', schema: 'dbo', table: 'ProfileData', keyColumns: ['UserId', 'Part'], rowguidColumn: 'rowguid' },
+      { article: 'PersonalizationGroup', schema: 'app', table: 'PersonalizationGroup', keyColumns: ['Id'], rowguidColumn: 'rowguid' },
+    ]);
+    await port.clearRowGuidConversionStarted(SUB);
+    expect(connections.calls.at(-1)).toMatchObject({ server: SUB.server, params: { name: ROWGUID_MARKS.started } });
   });
 
   it("reads the ConvertRowGuids marks on a subscriber's database and adds one where the subscriber is", async () => {
