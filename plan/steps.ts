@@ -61,7 +61,7 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
         ),
     'convert-row-guids': convertsRowGuids
       ? applies(
-          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database), a lost reply parks for a person`,
+          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot`,
         )
       : skipped(
           `upgrading from ${plan.from}, ${ROW_GUID_CONVERSION_BEFORE} or later: row GUIDs already match, ConvertRowGuids.sql is not needed`,

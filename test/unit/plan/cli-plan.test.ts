@@ -111,7 +111,7 @@ describe('replup plan show', () => {
     expect(stepRows).toHaveLength(12);
     expect(stepRows.every((l) => / yes /.test(l))).toBe(true);
     expect(lines).toContain(
-      "convert-row-guids         yes      upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database), a lost reply parks for a person",
+      "convert-row-guids         yes      upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot",
     );
     expect(lines).toContain('Subscriptions (4)');
     expect(lines).toContain('Data         LAB-PUB/PersonalizationServer  LAB-SUB2\\PERSONALIZATION/PersonalizationServer');

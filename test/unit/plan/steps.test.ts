@@ -10,7 +10,7 @@ describe('planSteps', () => {
     expect(steps.every((s) => s.applies)).toBe(true);
     const reason = (id: string) => steps.find((s) => s.id === id)?.reason;
     expect(reason('convert-row-guids')).toBe(
-      "upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database), a lost reply parks for a person",
+      "upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot",
     );
     expect(reason('stop-background-services')).toBe(
       'upgrading from 8.2.0.0, earlier than 8.3: the background service upgrades each user after the database upgrade and would write while replication is set up, so it is stopped on the 4 personalization servers until replication works',
