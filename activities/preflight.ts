@@ -17,7 +17,7 @@
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql .
 import type { DbRef } from '../plan/types.js';
 import { compareVersions } from '../plan/version.js';
-import type { DistributorFacts, MergeAgentJob, SubscriptionHealth } from './ports.js';
+import type { DistributorFacts, MergeAgentJob, ScheduleTiming, SubscriptionHealth } from './ports.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -161,33 +161,98 @@ export interface RecordedSchedule {
   subscriber: DbRef;
   schedule: string;
   enabled: boolean;
+  /** When it ran (issue #20 §5): the vendor's scripts re-create the job with their own schedule. */
+  timing?: ScheduleTiming;
 }
 
 /** A job without any schedule is recorded too (schedule '', disabled): it never ran on a schedule. */
 export function recordSchedules(jobs: MergeAgentJob[]): RecordedSchedule[] {
   return jobs.flatMap((j) =>
     j.schedules.length
-      ? j.schedules.map((s) => ({ publication: j.publication, subscriber: j.subscriber, schedule: s.name, enabled: s.enabled }))
+      ? j.schedules.map((s) => ({ publication: j.publication, subscriber: j.subscriber, schedule: s.name, enabled: s.enabled, ...(s.timing && { timing: s.timing }) }))
       : [{ publication: j.publication, subscriber: j.subscriber, schedule: '', enabled: false }],
   );
 }
 
+/** One schedule to put back: its enabled state, and its timing when that differs from the record. */
+export interface ScheduleChange {
+  scheduleId: number;
+  enabled: boolean;
+  job: string;
+  timing?: ScheduleTiming;
+}
+
+const TIMING_FIELDS = [
+  'freqType', 'freqInterval', 'freqSubdayType', 'freqSubdayInterval', 'freqRelativeInterval', 'freqRecurrenceFactor',
+  'activeStartDate', 'activeEndDate', 'activeStartTime', 'activeEndTime',
+] as const satisfies readonly (keyof ScheduleTiming)[];
+
+const sameTiming = (a: ScheduleTiming, b: ScheduleTiming) => TIMING_FIELDS.every((f) => a[f] === b[f]);
+
 /**
- * The enabled state each current schedule should get back: the recorded state of the schedule of
- * the same name for the same subscription (a re-created job keeps the vendor script's names), else
- * whether that subscription had any enabled schedule. A job of a subscription with no record is
- * left alone: the distribution database names publishers by database only (MSmerge_agents.publisher_db),
- * so another publisher's jobs with the same database name come back too, and are its to restore.
+ * What each current schedule should get back: the recorded state (and timing) of the schedule of
+ * the same name for the same subscription; a job re-created with one schedule where the record has
+ * one takes that one's (the names the vendor's scripts give are not documented: inferred); else
+ * whether that subscription had any enabled schedule, timing left as it is. A job of a subscription
+ * with no record is left alone: the distribution database names publishers by database only
+ * (MSmerge_agents.publisher_db), so another publisher's jobs with the same database name come back
+ * too, and are its to restore.
  */
-export function schedulesToRestore(current: MergeAgentJob[], recorded: RecordedSchedule[]): { scheduleId: number; enabled: boolean; job: string }[] {
-  const out: { scheduleId: number; enabled: boolean; job: string }[] = [];
+export function schedulesToRestore(current: MergeAgentJob[], recorded: RecordedSchedule[]): ScheduleChange[] {
+  const out: ScheduleChange[] = [];
   for (const job of current) {
     const mine = recorded.filter((r) => same(r.publication, job.publication) && same(r.subscriber.server, job.subscriber.server) && same(r.subscriber.database, job.subscriber.database));
+    if (!mine.length) continue;
+    const withSchedule = mine.filter((r) => r.schedule !== '');
     for (const s of job.schedules) {
-      if (!mine.length) continue;
-      const exact = mine.find((r) => same(r.schedule, s.name));
+      const exact = mine.find((r) => same(r.schedule, s.name)) ?? (job.schedules.length === 1 && withSchedule.length === 1 ? withSchedule[0] : undefined);
       const enabled = exact ? exact.enabled : mine.some((r) => r.enabled);
-      if (s.enabled !== enabled) out.push({ scheduleId: s.scheduleId, enabled, job: job.name });
+      const timing = exact?.timing && !(s.timing && sameTiming(s.timing, exact.timing)) ? exact.timing : undefined;
+      if (s.enabled !== enabled || timing) out.push({ scheduleId: s.scheduleId, enabled, job: job.name, ...(timing && { timing }) });
+    }
+  }
+  return out;
+}
+
+/** hhmmss (sysschedules' int) as hh:mm:ss. */
+const clock = (t: number) => [Math.floor(t / 10000), Math.floor(t / 100) % 100, t % 100].map((n) => String(n).padStart(2, '0')).join(':');
+
+/** freq_subday_type: 1 at the specified time, 2 seconds, 4 minutes, 8 hours (sysschedules page). */
+const SUBDAY_UNIT: Record<number, string> = { 2: 'seconds', 4: 'minutes', 8: 'hours' };
+
+function describeTiming(t: ScheduleTiming): string {
+  const unit = SUBDAY_UNIT[t.freqSubdayType];
+  return unit ? `every ${t.freqSubdayInterval} ${unit} ${clock(t.activeStartTime)}-${clock(t.activeEndTime)}` : `at ${clock(t.activeStartTime)}`;
+}
+
+/** The times of day a schedule starts its job: one instant, or a window it repeats in; undefined for one-time, agent-start and idle schedules. */
+function startWindow(t: ScheduleTiming): [number, number] | undefined {
+  if (![4, 8, 16, 32].includes(t.freqType)) return undefined;
+  return t.freqSubdayType === 1 ? [t.activeStartTime, t.activeStartTime] : [t.activeStartTime, t.activeEndTime];
+}
+
+/**
+ * The seed's rule "Config and Data of one subscription must never overlap" (#20 §5), checked on the
+ * recorded schedules: a Config and a Data schedule of the same subscriber, both enabled, that start
+ * their jobs in a common time of day (weekly ones only on a common weekday). How long a run lasts is
+ * not recorded, so a schedule starting just before the other's is not seen (inferred: a lower bound).
+ * Said as a warning: replup keeps the DBA's schedules as they are.
+ */
+export function scheduleOverlaps(recorded: RecordedSchedule[], kindOf: (publication: string) => 'Config' | 'Data' | undefined): string[] {
+  const out: string[] = [];
+  const timed = recorded.filter((r) => r.enabled && r.timing);
+  for (const c of timed.filter((r) => kindOf(r.publication) === 'Config')) {
+    for (const d of timed.filter((r) => kindOf(r.publication) === 'Data' && same(r.subscriber.server, c.subscriber.server) && same(r.subscriber.database, c.subscriber.database))) {
+      const [ct, dt] = [c.timing!, d.timing!];
+      const [cw, dw] = [startWindow(ct), startWindow(dt)];
+      if (!cw || !dw) continue;
+      if (ct.freqType === 8 && dt.freqType === 8 && (ct.freqInterval & dt.freqInterval) === 0) continue;
+      if (cw[0] <= dw[1] && dw[0] <= cw[1]) {
+        out.push(
+          `the merge agents of ${c.publication} and ${d.publication} at ${c.subscriber.server}/${c.subscriber.database} can run at the same time (${c.schedule}: ${describeTiming(ct)}; ${d.schedule}: ${describeTiming(dt)}); ` +
+            'the seed says Config and Data must never overlap: change one of the schedules (replup keeps them as they are)',
+        );
+      }
     }
   }
   return out;

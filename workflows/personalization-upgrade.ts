@@ -188,8 +188,10 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         }
         paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
         // Said, not changed (#20 §5): the schedules are the DBA's, put back as recorded at restore-service.
-        const kindOf = (name: string) => plan.publications.find((p) => p.name.toLowerCase() === name.toLowerCase())?.kind;
-        warnings.push(...[...recordedSchedules.values()].flatMap((r) => scheduleOverlaps(r, kindOf)));
+        if (patched('preflight-schedule-overlaps')) {
+          const kindOf = (name: string) => plan.publications.find((p) => p.name.toLowerCase() === name.toLowerCase())?.kind;
+          warnings.push(...[...recordedSchedules.values()].flatMap((r) => scheduleOverlaps(r, kindOf)));
+        }
       }
       if (warnings.length) run.progress.facts.preflightWarnings = warnings;
       // Articles a publication script adds beyond today's are fine (a new version may publish more): said, not refused.

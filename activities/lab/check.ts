@@ -109,9 +109,18 @@ function configurationPreserved(state: LabState): Invariant {
       }
     }
   }
+  // The merge agent jobs' schedules (#20 §5): when each subscription's job runs, as the DBA had it.
+  for (const [key, before] of Object.entries(state.schedulesAtStart ?? {})) {
+    const sub = state.subscriptions[key];
+    const now = sub?.schedule?.timing;
+    if (sub && now && (Object.keys(before) as (keyof typeof before)[]).some((k) => now[k] !== before[k])) {
+      const at = (t: typeof now) => `freq_type ${t.freqType}, subday ${t.freqSubdayType}/${t.freqSubdayInterval}, from ${t.activeStartTime} to ${t.activeEndTime}`;
+      problems.push(`${sub.publication} → ${sub.subscriberKey}: agent schedule ${at(now)}, was ${at(before)}`);
+    }
+  }
   return {
     name: 'configuration-preserved',
-    description: 'replication configuration preserved (articles, retention, conflict retention, compatibility level, article options)',
+    description: 'replication configuration preserved (articles, retention, conflict retention, compatibility level, article options, agent schedules)',
     ...summarize(problems, `${checked} publications configured as before`),
   };
 }

@@ -9,7 +9,7 @@
 // agent sessions, conflicts, versions, the background service, backups, and side-effect counters
 // for the chaos suite.
 import type { DbRef, UpgradePlan } from '../../plan/types.js';
-import type { BackupRecord, Conflict, MergeSession } from '../ports.js';
+import type { BackupRecord, Conflict, MergeSession, ScheduleTiming } from '../ports.js';
 import { ROWGUID_MARKS, SqlError } from '../ports.js';
 import { isEarlierThan } from '../../plan/version.js';
 import { distributorOf, publishingSites } from '../../plan/upgrade.js';
@@ -93,7 +93,7 @@ export interface LabSubscription {
   /** sysmergesubscriptions.last_sync_date (wall clock, ISO 8601); absent = merged just now. */
   lastSyncAt?: string;
   /** The push agent job's schedule (msdb.dbo.sysschedules): fires every `everyTicks` lab ticks while enabled. */
-  schedule?: { scheduleId: number; name: string; enabled: boolean; everyTicks: number; lastFiredAt: number };
+  schedule?: { scheduleId: number; name: string; enabled: boolean; everyTicks: number; lastFiredAt: number; timing?: ScheduleTiming };
   /** Row keys (`table/pk`) changed since the last merge: upload at the subscriber, download at the publisher. */
   pending: { upload: Record<string, PendingKind>; download: Record<string, PendingKind> };
   /**
@@ -205,6 +205,8 @@ export interface LabState {
   conditions?: LabConditions;
   /** Each publication's configuration when the lab was made (by publisher key and name): the fleet's, to keep. */
   configAtStart?: Record<string, Record<string, LabPublicationConfig>>;
+  /** Each subscription's agent schedule timing when the lab was made (by subscription key): the DBA's, to keep. */
+  schedulesAtStart?: Record<string, ScheduleTiming>;
   nextScheduleId?: number;
   /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
   scheduledNow?: Record<string, { publication: string; at: number }>;
@@ -271,6 +273,11 @@ export interface LabConditions {
    * the subscription but before its push agent job.
    */
   halfBuiltScripts?: { match: string; times: number };
+  /**
+   * A DBA's schedule (issue #20 §5): every Data merge agent job runs daily at this time (hhmmss, e.g.
+   * 20000 = 02:00) instead of the vendor's midnight; the re-created job has the vendor's again.
+   */
+  customisedDataScheduleTime?: number;
 }
 
 /** A publication's configuration as the lab compares it before and after the upgrade. */
@@ -303,6 +310,12 @@ function applyPublicationCustomisations(state: LabState, c: LabConditions): void
       if (custom?.columnTracking !== undefined && pub.articles[0]) pub.articleOptions = { [pub.articles[0]]: { columnTracking: custom.columnTracking } };
     }
   }
+  if (c.customisedDataScheduleTime !== undefined) {
+    for (const sub of Object.values(state.subscriptions)) {
+      if (sub.schedule?.timing && sub.schedule.timing.freqSubdayType === 1) sub.schedule.timing = { ...sub.schedule.timing, activeStartTime: c.customisedDataScheduleTime };
+    }
+  }
+  state.schedulesAtStart = Object.fromEntries(Object.values(state.subscriptions).flatMap((sub) => (sub.schedule?.timing ? [[sub.key, sub.schedule.timing]] : [])));
   state.configAtStart = Object.fromEntries(
     Object.values(state.databases)
       .filter((db) => Object.keys(db.publications).length > 0)
@@ -779,7 +792,19 @@ export function addSchedule(state: LabState, sub: LabSubscription): void {
   const kind = state.plan.publications.find((p) => p.publisher === sub.publisherKey && sameName(p.name, sub.publication))?.kind ?? 'Data';
   const scheduleId = (state.nextScheduleId ??= 1);
   state.nextScheduleId += 1;
-  sub.schedule = { scheduleId, name: `${sub.publication} ${sub.subscriberKey} schedule`, enabled: true, everyTicks: kind === 'Config' ? 7 : 40, lastFiredAt: state.clock };
+  sub.schedule = { scheduleId, name: `${sub.publication} ${sub.subscriberKey} schedule`, enabled: true, everyTicks: kind === 'Config' ? 7 : 40, lastFiredAt: state.clock, timing: vendorScheduleTiming(kind) };
+}
+
+/**
+ * The vendor's schedules as sysschedules holds them: Config daily every 5 minutes (freq_subday_type 4
+ * = minutes), Data daily once at midnight (freq_subday_type 1 = at the specified time). The lab's
+ * ticks stay the clock that fires them (everyTicks); the dates are the lab's own.
+ */
+export function vendorScheduleTiming(kind: 'Config' | 'Data'): ScheduleTiming {
+  const daily = { freqType: 4, freqInterval: 1, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20260101, activeEndDate: 99991231, activeStartTime: 0 };
+  return kind === 'Config'
+    ? { ...daily, freqSubdayType: 4, freqSubdayInterval: 5, activeEndTime: 235959 }
+    : { ...daily, freqSubdayType: 1, freqSubdayInterval: 0, activeEndTime: 235959 };
 }
 
 /** When a subscription's retention runs out: last merge + retention + the 24-hour grace period. */

@@ -250,7 +250,11 @@ describe('personalization upgrade on the lab', () => {
       const r = await t.result();
       expect(r.status).toBe('completed');
       const preflight = r.progress.steps.find((s) => s.id === 'preflight')!;
-      expect(preflight.note).toBe('3 servers, 4 subscriptions, 5 scripts checked; 4 merge agent schedules paused for the run');
+      // The vendor's schedules (Config every 5 minutes all day, Data at midnight) overlap: said per subscriber, not changed (#20 §5).
+      const overlap = (sub: string) =>
+        `the merge agents of Config and Data at ${sub}/PersonalizationServer can run at the same time (Config ${sub}/PersonalizationServer schedule: every 5 minutes 00:00:00-23:59:59; Data ${sub}/PersonalizationServer schedule: at 00:00:00); ` +
+        'the seed says Config and Data must never overlap: change one of the schedules (replup keeps them as they are)';
+      expect(preflight.note).toBe(`3 servers, 4 subscriptions, 5 scripts checked; 4 merge agent schedules paused for the run; warning: ${overlap('LAB-SUB1')}; ${overlap('LAB-SUB2\\PERSONALIZATION')}`);
       expect(r.progress.steps.find((s) => s.id === 'enable-replication')!.note).toMatch(/; snapshots ready after \d+ s at most(;|$)/);
       // The merge agents' sessions were neither waited for nor KILLed: counted, they would have parked the drain (UsersConnected).
       expect(r.progress.steps.find((s) => s.id === 'drain-users')!.status).toBe('done');

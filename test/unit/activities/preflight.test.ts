@@ -2,8 +2,8 @@
 // a run before the drain, and the schedules put back after it. Each case is a fleet as the ports
 // report it; the expectations are the sentences the operator acts on.
 import { describe, expect, it } from 'vitest';
-import { assessSubscriptions, productVersionProblems, recordSchedules, schedulesToRestore, versionOrderProblems } from '../../../activities/preflight.js';
-import type { MergeAgentJob, SubscriptionHealth } from '../../../activities/ports.js';
+import { assessSubscriptions, productVersionProblems, recordSchedules, scheduleOverlaps, schedulesToRestore, versionOrderProblems } from '../../../activities/preflight.js';
+import type { MergeAgentJob, ScheduleTiming, SubscriptionHealth } from '../../../activities/ports.js';
 
 const pub = { server: 'SQL1', database: 'PersonalizationServer' };
 const sub1 = { server: 'SQL2', database: 'PersonalizationServer' };
@@ -141,5 +141,57 @@ describe('agent schedules: recorded, then restored exactly', () => {
     const recorded = recordSchedules([job('Config', sub1, [])]);
     expect(recorded).toEqual([{ publication: 'Config', subscriber: sub1, schedule: '', enabled: false }]);
     expect(schedulesToRestore([job('Config', sub1, [{ scheduleId: 7, name: 'every 5 min', enabled: false }])], recorded)).toEqual([]);
+  });
+});
+
+// sysschedules timing: daily (freq_type 4); freq_subday_type 4 = every N minutes, 1 = once at active_start_time (hhmmss).
+const daily = { freqType: 4, freqInterval: 1, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231 };
+const every5min = (from = 0, to = 235959): ScheduleTiming => ({ ...daily, freqSubdayType: 4, freqSubdayInterval: 5, activeStartTime: from, activeEndTime: to });
+const onceAt = (t: number): ScheduleTiming => ({ ...daily, freqSubdayType: 1, freqSubdayInterval: 0, activeStartTime: t, activeEndTime: 235959 });
+
+describe("agent schedules' timing (#20 §5): the DBA's put back over the vendor's", () => {
+  const job = (publication: string, schedules: MergeAgentJob['schedules']): MergeAgentJob => ({ jobId: publication, name: `SQL1-PS-${publication}-SQL2`, publication, subscriber: sub1, schedules });
+
+  it("Data at 02:00 recorded; the re-created job (vendor's midnight, paused by the run) gets 02:00 and its enabled state in one call", () => {
+    const recorded = recordSchedules([job('Data', [{ scheduleId: 2, name: 'daily', enabled: true, timing: onceAt(20000) }])]);
+    expect(recorded[0]!.timing).toEqual(onceAt(20000));
+    const recreated = [job('Data', [{ scheduleId: 40, name: 'daily', enabled: false, timing: onceAt(0) }])];
+    expect(schedulesToRestore(recreated, recorded)).toEqual([{ scheduleId: 40, enabled: true, job: 'SQL1-PS-Data-SQL2', timing: onceAt(20000) }]);
+  });
+
+  it('the same timing: only the enabled state; once put back, nothing left (what the activity verifies)', () => {
+    const recorded = recordSchedules([job('Config', [{ scheduleId: 1, name: 'every 5 min', enabled: true, timing: every5min() }])]);
+    expect(schedulesToRestore([job('Config', [{ scheduleId: 9, name: 'every 5 min', enabled: false, timing: every5min() }])], recorded)).toEqual([{ scheduleId: 9, enabled: true, job: 'SQL1-PS-Config-SQL2' }]);
+    expect(schedulesToRestore([job('Config', [{ scheduleId: 9, name: 'every 5 min', enabled: true, timing: every5min() }])], recorded)).toEqual([]);
+  });
+
+  it('a re-created job whose one schedule has another name takes the one recorded schedule; a record without timing (an older run) leaves the timing alone', () => {
+    const recorded = recordSchedules([job('Data', [{ scheduleId: 2, name: 'nightly (DBA)', enabled: false, timing: onceAt(20000) }])]);
+    expect(schedulesToRestore([job('Data', [{ scheduleId: 41, name: 'Data-agent-schedule', enabled: false, timing: onceAt(0) }])], recorded)).toEqual([
+      { scheduleId: 41, enabled: false, job: 'SQL1-PS-Data-SQL2', timing: onceAt(20000) },
+    ]);
+    const older = [{ publication: 'Data', subscriber: sub1, schedule: 'daily', enabled: true }];
+    expect(schedulesToRestore([job('Data', [{ scheduleId: 41, name: 'daily', enabled: false, timing: onceAt(0) }])], older)).toEqual([{ scheduleId: 41, enabled: true, job: 'SQL1-PS-Data-SQL2' }]);
+  });
+});
+
+describe('scheduleOverlaps: Config and Data of one subscriber must never overlap (the seed)', () => {
+  const kindOf = (p: string) => (p === 'Config' ? 'Config' : p === 'Data' ? 'Data' : undefined);
+  const rec = (publication: string, timing: ScheduleTiming, enabled = true, subscriber = sub1) => ({ publication, subscriber, schedule: `${publication} schedule`, enabled, timing });
+
+  it("the vendor's schedules (Config every 5 minutes all day, Data at midnight) overlap: named with both schedules", () => {
+    expect(scheduleOverlaps([rec('Config', every5min()), rec('Data', onceAt(0))], kindOf)).toEqual([
+      'the merge agents of Config and Data at SQL2/PersonalizationServer can run at the same time (Config schedule: every 5 minutes 00:00:00-23:59:59; Data schedule: at 00:00:00); ' +
+        'the seed says Config and Data must never overlap: change one of the schedules (replup keeps them as they are)',
+    ]);
+  });
+
+  it('Config 06:00-22:00 and Data at 02:00 do not; nor a disabled one, nor another subscriber, nor weekly ones on different days', () => {
+    expect(scheduleOverlaps([rec('Config', every5min(60000, 220000)), rec('Data', onceAt(20000))], kindOf)).toEqual([]);
+    expect(scheduleOverlaps([rec('Config', every5min()), rec('Data', onceAt(0), false)], kindOf)).toEqual([]);
+    expect(scheduleOverlaps([rec('Config', every5min()), rec('Data', onceAt(0), true, sub2)], kindOf)).toEqual([]);
+    const weekly = (days: number, t: ScheduleTiming): ScheduleTiming => ({ ...t, freqType: 8, freqInterval: days, freqRecurrenceFactor: 1 });
+    expect(scheduleOverlaps([rec('Config', weekly(2, every5min())), rec('Data', weekly(64, onceAt(0)))], kindOf)).toEqual([]);
+    expect(scheduleOverlaps([rec('Config', weekly(2 | 64, every5min())), rec('Data', weekly(64, onceAt(0)))], kindOf)).toHaveLength(1);
   });
 });

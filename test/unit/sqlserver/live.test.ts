@@ -97,6 +97,24 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     }
   });
 
+  // updateScheduleTiming: every sp_update_schedule timing parameter and @enabled, read back from msdb.dbo.sysschedules.
+  it('re-times an Agent schedule (daily at 02:00) and keeps it disabled', async () => {
+    const name = `replup-live-${Date.now()}-timing`;
+    const created = await raw
+      .request()
+      .input('name', name)
+      .query('DECLARE @id int; EXEC msdb.dbo.sp_add_schedule @schedule_name = @name, @freq_type = 4, @freq_interval = 1, @freq_subday_type = 4, @freq_subday_interval = 5, @schedule_id = @id OUTPUT; SELECT @id AS id;');
+    const id = Number(created.recordset[0].id);
+    const timing = { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 };
+    try {
+      await fleet.setScheduleTiming(id, timing, false, { server, database: 'master' });
+      const row = (await raw.request().input('id', id).query('SELECT sc.* FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')).recordset[0];
+      expect(row).toMatchObject({ enabled: 0, freq_type: 4, freq_interval: 1, freq_subday_type: 1, freq_subday_interval: 0, active_start_date: 20240101, active_end_date: 99991231, active_start_time: 20000, active_end_time: 235959 });
+    } finally {
+      await raw.request().input('id', id).query('EXEC msdb.dbo.sp_delete_schedule @schedule_id = @id');
+    }
+  });
+
   // mergeAgentNames, mergeAgentJobSchedules (MSmerge_agents, msdb sysjobschedules/sysschedules), on the distributor.
   it("on a distributor: reads the merge agents, their jobs and schedules, and tells their sessions from users'", async (ctx) => {
     if (!isDistributor) ctx.skip();
