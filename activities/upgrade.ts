@@ -448,7 +448,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * failed activity by itself, without the workflow code running in between, so only something
      * this activity writes before the script and reads on every attempt can stop a retry; and it
      * tells a retry after a failed connect (no mark: nothing ran, run it) from one after a lost
-     * reply (started, not done: unknown, a person looks). It also outlives the run: a later run
+     * reply (started, not done: the rows the started mark recorded as legacy are sampled again and
+     * settle it when they agree; otherwise a person looks). It also outlives the run: a later run
      * finds the conversion done. The marks are database-level extended properties (no table of
      * replup's in the vendor's schema).
      */
@@ -680,9 +681,11 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         const changes = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
         // The vendor's scripts re-created the jobs with their own schedules (#20 §5): the DBA's timing goes back with the enabled state.
         for (const c of changes) await (c.timing ? s.setScheduleTiming(c.scheduleId, c.timing, c.enabled, publisher) : s.setScheduleEnabled(c.scheduleId, c.enabled, publisher));
-        const left = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
+        const now = await s.mergeAgentJobs(publisher);
+        const left = schedulesToRestore(now, recorded);
         if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet restored: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
-        return { restored: changes.length };
+        // The schedules as read back, for the report's before/after (#20 §5).
+        return { restored: changes.length, retimed: changes.filter((c) => c.timing).length, schedules: now };
       });
     },
 
