@@ -220,7 +220,13 @@ const clock = (t: number) => [Math.floor(t / 10000), Math.floor(t / 100) % 100, 
 /** freq_subday_type: 1 at the specified time, 2 seconds, 4 minutes, 8 hours (sysschedules page). */
 const SUBDAY_UNIT: Record<number, string> = { 2: 'seconds', 4: 'minutes', 8: 'hours' };
 
-function describeTiming(t: ScheduleTiming): string {
+/** When a schedule starts its job, in a DBA's words (`every 5 minutes 00:00:00-23:59:59`, `at 02:00:00`), with the day pattern when not daily. */
+export function describeTiming(t: ScheduleTiming): string {
+  const days = t.freqType === 4 ? (t.freqInterval > 1 ? `every ${t.freqInterval} days, ` : '') : `freq_type ${t.freqType} interval ${t.freqInterval}, `;
+  return days + startTimes(t);
+}
+
+function startTimes(t: ScheduleTiming): string {
   const unit = SUBDAY_UNIT[t.freqSubdayType];
   return unit ? `every ${t.freqSubdayInterval} ${unit} ${clock(t.activeStartTime)}-${clock(t.activeEndTime)}` : `at ${clock(t.activeStartTime)}`;
 }

@@ -15,6 +15,8 @@ export const REPORT_ACTIVITY = 'writeRunReport';
 
 import type { PublicationConfig } from '../ports.js';
 import type { ConfigDifference } from '../replication-config.js';
+import type { MergeAgentJob } from '../ports.js';
+import { describeTiming } from '../preflight.js';
 
 export interface StepError {
   /** The step attempt that failed (1 + operator retries before it). */
@@ -87,6 +89,16 @@ export interface SyncRoundReport {
 }
 
 /** One subscription's merge validation (issue #20 §1), as its validateSubscription activity returned it. */
+/** One merge agent job's schedules before the run (preflight) and as restore-service left them (issue #20 §5). */
+export interface AgentScheduleReport {
+  publisher: string;
+  /** `Data → SUB/db` */
+  subscription: string;
+  before: string;
+  /** Absent until restore-service (or abort) put them back. */
+  after?: string;
+}
+
 export interface ReplicationConfigReport {
   publisher: string;
   /** sysmergepublications / sysmergearticles as recorded before remove-replication. */
@@ -155,6 +167,8 @@ export interface RunReport {
   convergence?: ConvergenceReport[];
   /** Each publisher's replication configuration before removal and after re-enable, what was put back and what was left for a person (issue #20 §5; absent in runs from before). */
   replicationConfig?: ReplicationConfigReport[];
+  /** Each merge agent job's schedules before the run and after restore-service (absent in runs from before). */
+  agentSchedules?: AgentScheduleReport[];
   /** Set when the run ended aborted. */
   abortCleanup?: AbortCleanupReport;
   childWorkflows: string[];
@@ -429,6 +443,8 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   report.convergence = convergence(records);
   const config = replicationConfig(records);
   if (config.length) report.replicationConfig = config;
+  const schedules = agentSchedules(records);
+  if (schedules.length) report.agentSchedules = schedules;
   if (report.status === 'aborted') report.abortCleanup = abortCleanup(report.activities, steps);
   return report;
 }
@@ -550,6 +566,52 @@ function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[]
   return [...out.values()];
 }
 
+/** A job's schedules on one line: name, when it runs, enabled or not. */
+function schedulesLine(job: MergeAgentJob | undefined): string {
+  if (!job) return 'no job';
+  if (!job.schedules.length) return 'no schedule';
+  return job.schedules.map((s) => `${s.name}: ${s.timing ? describeTiming(s.timing) : 'timing not recorded'}, ${s.enabled ? 'enabled' : 'disabled'}`).join('; ');
+}
+
+/**
+ * The schedules preflight read (its first record: a retried preflight reads the paused ones) and the
+ * ones restore-service (or abort) read back after putting them back, matched by subscription.
+ */
+function agentSchedules(records: ActivityRecord[]): AgentScheduleReport[] {
+  const before = new Map<string, MergeAgentJob[]>();
+  const after = new Map<string, MergeAgentJob[]>();
+  for (const r of records) {
+    if (r.activity.outcome !== 'completed') continue;
+    // Both take (ctx, publisher, …).
+    const key = () => where(r.args[1] as { server: string; database: string });
+    if (r.activity.type === 'agentSchedules' && r.activity.step === 'preflight' && !before.has(key())) before.set(key(), r.result as MergeAgentJob[]);
+    const restored = r.result as { schedules?: MergeAgentJob[] } | undefined;
+    if (r.activity.type === 'restoreAgentSchedules' && restored?.schedules) after.set(key(), restored.schedules);
+  }
+  const sub = (j: MergeAgentJob) => `${j.publication} → ${j.subscriber.server}/${j.subscriber.database}`;
+  return [...before].flatMap(([publisher, jobs]) =>
+    jobs.map((j) => {
+      const now = after.get(publisher);
+      return { publisher, subscription: sub(j), before: schedulesLine(j), ...(now && { after: schedulesLine(now.find((x) => sub(x).toLowerCase() === sub(j).toLowerCase())) }) };
+    }),
+  );
+}
+
+function agentScheduleLines(r: RunReport): string[] {
+  if (!r.agentSchedules?.length) return [];
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [
+    '## Merge agent schedules',
+    '',
+    "Each merge agent job's schedules as preflight recorded them and as restore-service put them back (the vendor's scripts re-create the jobs with their own).",
+    '',
+    '| publisher | subscription | before the run | after restore-service |',
+    '|---|---|---|---|',
+    ...r.agentSchedules.map((s) => `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} | ${s.after ? esc(s.after) : 'not put back yet'} |`),
+    '',
+  ];
+}
+
 /** One publication's configuration on one line: what a DBA compares. */
 function configLine(p: PublicationConfig | undefined): string {
   if (!p) return 'missing';
@@ -639,6 +701,7 @@ export function renderReportMarkdown(r: RunReport): string {
       ? ['## DB_CONFIG changes', '', ...r.dbConfig.flatMap((d) => [`${d.step}: \`${d.file}\``, '', ...d.changes.map((c) => `- ${c}`), ''])]
       : []),
     ...replicationConfigLines(r),
+    ...agentScheduleLines(r),
     // Runs from before the convergence proof (issue #20) have no validations: no section.
     ...(r.convergence?.length
       ? [
