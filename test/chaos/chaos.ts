@@ -176,8 +176,8 @@ function drawConditions(rnd: () => number): LabConditions {
   // rowguid columns stop preflight for good: their own tests (test/unit/lab/convergence.test.ts).
   if (rnd() < 0.3) c.generationZeroRows = 1 + Math.floor(rnd() * 3);
   // Issue #20 §3-5, drawn after the above: a DBA's changes since set-up (put back by the run), a
-  // script that fails half-way (made again), a conversion whose reply is lost (parks; the run
-  // answers as a DBA would: checks the GUIDs, marks it done, retries).
+  // script that fails half-way (made again), a conversion whose reply is lost (the rowguid sample
+  // settles it; should it park, the run answers as a DBA would: checks the GUIDs, marks it done, retries).
   if (rnd() < 0.5) c.customisedPublications = { retentionDays: 21 + Math.floor(rnd() * 40), conflictRetentionDays: 1 + Math.floor(rnd() * 30) };
   if (rnd() < 0.3) c.halfBuiltScripts = { match: rnd() < 0.5 ? 'CreateDataPublication' : 'CreateConfigSubscription', times: 1 };
   if (rnd() < 0.3) {
