@@ -193,6 +193,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, runs: (runs?.rowGuidSites ?? []).map((db) => ({ for: { subscriber: db, distributor: ctx.distributor }, at: db })) });
       const out: PreparedScript[] = [];
       const configsAt: Record<string, PublicationConfig[]> = {};
+      const publishedAt: Record<string, string[]> = {};
       const articleChecks: { prepared: PreparedScript; text: string; runs: ScriptRun[] }[] = [];
       return withHeartbeat(async () => {
         for (const w of wanted) {
@@ -215,7 +216,11 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         for (const c of articleChecks) {
           try {
             const extra = await checkPublicationArticles(ctx.scriptsDir, c.prepared.file, c.text, c.runs, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit', async (r) => {
-              const pub = (configsAt[`${r.at.server}/${r.at.database}`] ??= await s.publicationConfigs(r.at)).find((p) => p.name.toLowerCase() === r.for.publication?.toLowerCase());
+              const key = `${r.at.server}/${r.at.database}`;
+              // replicationState first: its reads are guarded for a database whose sysmerge* tables are gone.
+              const published = (publishedAt[key] ??= (await s.replicationState(r.at)).publications);
+              if (!published.some((p) => p.toLowerCase() === r.for.publication?.toLowerCase())) return undefined;
+              const pub = (configsAt[key] ??= await s.publicationConfigs(r.at)).find((p) => p.name.toLowerCase() === r.for.publication?.toLowerCase());
               return pub?.articles.map((a) => a.name);
             });
             if (extra) c.prepared.extraArticles = extra;
@@ -671,6 +676,24 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         const left = (await s.mergeAgentJobs(publisher)).flatMap((j) => j.schedules.filter((x) => x.enabled).map((x) => `${j.name}: ${x.name}`));
         if (left.length) throw ApplicationFailure.retryable(`merge agent schedules still enabled on the distributor: ${left.join(', ')}`, FailureType.transient);
         return { paused };
+      });
+    },
+
+    /**
+     * enable-replication (#20 §5): the vendor's scripts re-created the jobs with their own schedules;
+     * each schedule whose timing differs from the recorded one gets the recorded timing, left disabled
+     * (the run's pause holds until restore-service); verified by reading again.
+     */
+    async retimeAgentSchedules(ctx: FleetContext, publisher: DbRef, recorded: RecordedSchedule[]) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const retime = (jobs: MergeAgentJob[]) => schedulesToRestore(jobs, recorded).filter((c) => c.timing);
+        const changes = retime(await s.mergeAgentJobs(publisher));
+        for (const c of changes) await s.setScheduleTiming(c.scheduleId, c.timing!, false, publisher);
+        const now = await s.mergeAgentJobs(publisher);
+        const left = retime(now);
+        if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet as recorded: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
+        return { retimed: changes.length, schedules: now };
       });
     },
 
