@@ -364,6 +364,11 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       }
       // The new agent jobs come with the scripts' schedules: paused too until restore-service.
       if (recordedSchedules) await fleet.pauseSchedules(s, 'enable-replication');
+      // ... with the DBA's timing again (#20 §5), still paused: restore-service enables what was enabled.
+      if (recordedSchedules && patched('agent-schedule-timing-at-enable')) {
+        const recorded = recordedSchedules;
+        await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) => fleet.c('retimeAgentSchedules', `enable-replication: merge agent schedules of ${where(p)} timed as before the run`, ref(p), recorded.get(where(p)) ?? [])));
+      }
       // The configuration the DBA had (issue #20 §5): put back what can be without a snapshot; the rest parks.
       let reapplied = 0;
       if (configBefore) {

@@ -93,6 +93,22 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
       { purpose: 'read them again, to verify', ...pooled(distOf(p).server), statement: sql.mergeAgentJobSchedules(distOf(p).database, p.database) },
     ]);
 
+  /** sp_update_schedule with the recorded timing of one schedule (#20 §5), sent where `at` says (a distributor). */
+  const retimed = (at: { server: string; database: string }, purpose: string, enabled: string): SentStatement => ({
+    purpose,
+    server: at.server,
+    database: at.database,
+    statement: sql.updateScheduleTiming(0, { freqType: 0, freqInterval: 0, freqSubdayType: 0, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 0, activeEndDate: 0, activeStartTime: 0, activeEndTime: 0 }, false),
+    runtime: {
+      scheduleId: SCHEDULE_ID,
+      ...(enabled !== '0' && { enabled }),
+      ...Object.fromEntries(
+        ['freqType', 'freqInterval', 'freqSubdayType', 'freqSubdayInterval', 'freqRelativeInterval', 'freqRecurrenceFactor', 'activeStartDate', 'activeEndDate', 'activeStartTime', 'activeEndTime'].map((k) => [k, '<as preflight recorded it>']),
+      ),
+    },
+    only: 'for each schedule whose timing differs from the recorded one',
+  });
+
   /** One sync round: every subscription's merge agent, what is pending both ways, then the conflicts. */
   const syncRound = (): SentStatement[] => [
     ...subscriptions.map(
@@ -401,6 +417,10 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
         }),
         ...schedules("pause the new jobs' schedules until restore-service", false, 'for each enabled schedule'),
         ...publishers.flatMap((p): SentStatement[] => [
+          retimed(pooled(distOf(p).server), "give a re-created job's schedule the timing it had before the run, still paused", '0'),
+          { purpose: 'read them again, to verify the timing', ...pooled(distOf(p).server), statement: sql.mergeAgentJobSchedules(distOf(p).database, p.database) },
+        ]),
+        ...publishers.flatMap((p): SentStatement[] => [
           { purpose: 'the publications as the scripts made them (before and after putting back, to verify)', ...pooled(p.server), statement: sql.publicationProperties(p.database) },
           { purpose: 'and their articles', ...pooled(p.server), statement: sql.publicationArticles(p.database) },
           {
@@ -459,20 +479,7 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
       statements: schedules('set each schedule back as it was before the run', 'as recorded', 'for each schedule not as recorded (its enabled state only)').flatMap((st) =>
         st.purpose === 'read them again, to verify'
           ? [
-              {
-                purpose: 'set the schedule of a re-created job back to when it ran before the run, and its enabled state',
-                server: st.server,
-                database: st.database,
-                statement: sql.updateScheduleTiming(0, { freqType: 0, freqInterval: 0, freqSubdayType: 0, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 0, activeEndDate: 0, activeStartTime: 0, activeEndTime: 0 }, false),
-                runtime: {
-                  scheduleId: SCHEDULE_ID,
-                  enabled: '<1 or 0, as preflight recorded it>',
-                  ...Object.fromEntries(
-                    ['freqType', 'freqInterval', 'freqSubdayType', 'freqSubdayInterval', 'freqRelativeInterval', 'freqRecurrenceFactor', 'activeStartDate', 'activeEndDate', 'activeStartTime', 'activeEndTime'].map((k) => [k, '<as preflight recorded it>']),
-                  ),
-                },
-                only: 'for each schedule whose timing differs from the recorded one',
-              },
+              retimed(st, 'set the schedule of a re-created job back to when it ran before the run, and its enabled state (where enable-replication did not, e.g. a run started by an earlier replup)', '<1 or 0, as preflight recorded it>'),
               st,
             ]
           : [st],

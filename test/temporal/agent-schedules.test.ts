@@ -34,6 +34,8 @@ describe("a DBA's Data schedule at 02:00", () => {
       expect(jobs.filter((j) => j.publication === 'Data').map((j) => j.schedules.map((s) => [s.timing?.activeStartTime, s.enabled]))).toEqual([[[20000, true]], [[20000, true]]]);
 
       const report = await reportFromHistory(env.client, workflowId);
+      // The DBA's timing went back at enable-replication (still paused), so restore-service only enabled them.
+      expect(report.activities.filter((a) => a.type === 'retimeAgentSchedules' && a.outcome === 'completed').map((a) => a.step)).toEqual(['enable-replication']);
       const data = report.agentSchedules!.filter((s) => s.subscription.startsWith('Data'));
       expect(data).toHaveLength(2);
       for (const s of data) {

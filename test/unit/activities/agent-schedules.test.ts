@@ -23,12 +23,18 @@ async function upgradeWithSchedules(keepTiming: boolean) {
   const before = await acts.agentSchedules(ctx, publisher);
   const recorded: RecordedSchedule[] = recordSchedules(before).map(({ timing, ...r }) => (keepTiming ? { ...r, ...(timing && { timing }) } : r));
   await acts.pauseAgentSchedules(ctx, publisher);
-  // enable-replication pauses the new jobs' schedules too.
-  await runUpgradeByHand(l, plan, { afterEnable: async () => void (await acts.pauseAgentSchedules(ctx, publisher)) });
+  // enable-replication pauses the new jobs' schedules too, then (new runbook) gives them the recorded timing, still paused.
+  let retimed: number | undefined;
+  await runUpgradeByHand(l, plan, {
+    afterEnable: async () => {
+      await acts.pauseAgentSchedules(ctx, publisher);
+      if (keepTiming) retimed = (await acts.retimeAgentSchedules(ctx, publisher, recorded)).retimed;
+    },
+  });
   const recreated = await acts.agentSchedules(ctx, publisher);
   // restore-service
   await acts.restoreAgentSchedules(ctx, publisher, recorded);
-  return { l, before, recreated, after: await acts.agentSchedules(ctx, publisher) };
+  return { l, before, recreated, retimed, after: await acts.agentSchedules(ctx, publisher) };
 }
 
 describe("a DBA's Data schedule (daily at 02:00 instead of the vendor's midnight)", () => {
@@ -41,8 +47,11 @@ describe("a DBA's Data schedule (daily at 02:00 instead of the vendor's midnight
     expect(inv.detail).toContain('Data → LAB-SUB1/PersonalizationServer: agent schedule freq_type 4, subday 1/0, from 0 to 235959, was freq_type 4, subday 1/0, from 20000 to 235959');
   });
 
-  it('the new runbook records the timing at preflight and puts it back with the enabled state at restore-service: the schedules are as before and every invariant holds', async () => {
-    const { l, before, after } = await upgradeWithSchedules(true);
+  it('the new runbook records the timing at preflight, puts it back after enable-replication (still paused) and the enabled state at restore-service: the schedules are as before and every invariant holds', async () => {
+    const { l, before, recreated, retimed, after } = await upgradeWithSchedules(true);
+    // After enable-replication: the DBA's 02:00 on the re-created Data jobs, the run's pause kept.
+    expect(retimed).toBe(2);
+    expect(shown(recreated).filter((s) => s.startsWith('Data'))).toEqual(['Data → LAB-SUB1: starts 20000, subday 1, disabled', 'Data → LAB-SUB2: starts 20000, subday 1, disabled']);
     expect(shown(before)).toEqual([
       'Config → LAB-SUB1: starts 0, subday 4, enabled',
       'Config → LAB-SUB2: starts 0, subday 4, enabled',

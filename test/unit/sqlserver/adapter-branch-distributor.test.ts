@@ -83,7 +83,7 @@ function fleetServers(distributors: Record<string, { database: string; publisher
     }
     if (same(s, sql.startJob(agent.job))) return [];
     if (same(s, sql.mergeAgentJobSchedules(d.database, d.publisherDb))) {
-      return [[{ id: agent.id, name: agent.name, publication: d.publication, subscriber_name: 'HQ-SQL\\RECOVERY', subscriber_db: 'Recovery Leeds', job_id: agent.job, schedule_id: 12, schedule_name: 'every 5 minutes', enabled: 1 }]];
+      return [[{ id: agent.id, name: agent.name, publication: d.publication, subscriber_name: 'HQ-SQL\\RECOVERY', subscriber_db: 'Recovery Leeds', job_id: agent.job, schedule_id: 12, schedule_name: 'every 5 minutes', enabled: 1, ...EVERY_5_MINUTES_ROW }]];
     }
     if (same(s, sql.updateScheduleEnabled(12, false))) return [];
     if (same(s, sql.snapshotAgentLastRun(d.database, d.publisherDb, d.publication))) return [[{ runstatus: 6, comments: `snapshot failed at ${server}` }]];
@@ -122,6 +122,10 @@ const SERVERS = {
 /** The calls of the adapter that read or change distributor objects (not @@SERVERNAME, not the publisher's own tables). */
 const distributorCalls = (calls: Call[]) => calls.filter((c) => /MSmerge_|MSsnapshot_|msdb\./.test(c.sql)).map((c) => ({ server: c.server, database: distributionDbOf(c.sql) ?? (/msdb\./.test(c.sql) ? 'msdb' : '?') }));
 
+// msdb.dbo.sysschedules: daily (freq_type 4), every 5 minutes (freq_subday_type 4) all day.
+const EVERY_5_MINUTES_ROW = { freq_type: 4, freq_interval: 1, freq_subday_type: 4, freq_subday_interval: 5, freq_relative_interval: 0, freq_recurrence_factor: 0, active_start_date: 20240101, active_end_date: 99991231, active_start_time: 0, active_end_time: 235959 };
+const EVERY_5_MINUTES = { freqType: 4, freqInterval: 1, freqSubdayType: 4, freqSubdayInterval: 5, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 0, activeEndTime: 235959 };
+
 describe("the SQL Server adapter reads a branch's Data publication at the branch's own distributor", () => {
   it('examples/branch-office.yaml: each branch distributes its Data itself, the central Config at HQ-SQL', async () => {
     expect(publisherDistributors(await branchOffice())).toEqual([
@@ -158,7 +162,7 @@ describe("the SQL Server adapter reads a branch's Data publication at the branch
     const { port, calls } = adapterFor(await branchOffice(), fleetServers(SERVERS));
     const jobs = await port.mergeAgentJobs(LEEDS);
     expect(jobs).toEqual([
-      { jobId: LEEDS_JOB, name: SERVERS['LEEDS-SQL'].agent.name, publication: 'Data', subscriber: RECOVERY_LEEDS, schedules: [{ scheduleId: 12, name: 'every 5 minutes', enabled: true }] },
+      { jobId: LEEDS_JOB, name: SERVERS['LEEDS-SQL'].agent.name, publication: 'Data', subscriber: RECOVERY_LEEDS, schedules: [{ scheduleId: 12, name: 'every 5 minutes', enabled: true, timing: EVERY_5_MINUTES }] },
     ]);
     await port.setScheduleEnabled(12, false, LEEDS);
     expect(distributorCalls(calls)).toEqual([
