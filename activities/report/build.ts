@@ -367,7 +367,9 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
         steps.set(id, s);
       }
       // A step marked aborted without ever running was never reached: it gets no start time.
-      if (status !== 'pending' && status !== 'not-applicable' && !(status === 'aborted' && !s.startedAt && attempts === 0) && !s.startedAt) s.startedAt = at;
+      // (The memo says "not reached" for such steps since workflows/step-view.ts; older runs say "aborted".)
+      const neverRan = (status === 'aborted' || (status as string) === NOT_REACHED) && attempts === 0;
+      if (status !== 'pending' && status !== 'not-applicable' && !neverRan && !s.startedAt) s.startedAt = at;
       if (TERMINAL_STEP.includes(status) && !TERMINAL_STEP.includes(s.status)) s.endedAt = at;
       const since = waitingSince.get(id);
       if (since && !status.startsWith('awaiting-')) {
@@ -394,7 +396,7 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   // Steps the run never got to once it ended (aborted, failed, terminated): "not reached".
   if (report.status !== 'running' && report.status !== 'completed' && !report.status.startsWith('awaiting-') && report.status !== 'paused') {
     for (const s of steps.values()) {
-      if (!s.startedAt && (s.status === 'pending' || s.status === 'aborted')) {
+      if (!s.startedAt && (s.status === 'pending' || s.status === 'aborted' || (s.status as string) === NOT_REACHED)) {
         s.status = NOT_REACHED;
         s.endedAt = undefined;
         s.durationSeconds = undefined;
