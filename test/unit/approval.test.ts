@@ -2,7 +2,7 @@
 // their line), and what `plan show` prints. The workflow's validator uses these same rules; the
 // Temporal test test/temporal/approval-window.test.ts checks them through real Updates.
 import { describe, expect, it } from 'vitest';
-import { loadPlanText } from '../../plan/load.js';
+import { loadWithOptions as load } from './plan/load-example.js';
 import { upgradePlanKind } from '../../plan/upgrade.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy } from '../../workflows/approval.js';
@@ -39,21 +39,6 @@ describe('approval rules', () => {
   });
 });
 
-const PLAN = [
-  'name: t', // 1
-  'runbook: em-personalization-upgrade', // 2
-  'from: 8.2.0.0', // 3
-  'to: 10.4.0.0', // 4
-  'target: { kind: lab, state: lab.json }', // 5
-  'publisher: { server: PUB, sqlVersion: 15.0.2000.5 }', // 6
-  'scripts: { dir: replication }', // 7
-  'subscribers: [{ server: SUB1 }]', // 8
-  'options:', // 9
-];
-
-function load(options: string[]) {
-  return loadPlanText([...PLAN, ...options].join('\n') + '\n', '/plans/t.yaml');
-}
 function plan(options: string[]): UpgradePlan {
   const r = load(options);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));

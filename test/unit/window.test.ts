@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWindowTime, startDelayMs, describeWindow } from '../../plan/window.js';
 import { withWindow } from '../../cli/commands/start.js';
-import { loadPlanText } from '../../plan/load.js';
+import { loadWithOptions as load } from './plan/load-example.js';
 import { upgradePlanKind } from '../../plan/upgrade.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { UserError } from '../../cli/errors.js';
@@ -32,18 +32,6 @@ describe('window times', () => {
   });
 });
 
-const PLAN = [
-  'name: t', // 1
-  'runbook: em-personalization-upgrade', // 2
-  'from: 8.2.0.0', // 3
-  'to: 10.4.0.0', // 4
-  'target: { kind: lab, state: lab.json }', // 5
-  'publisher: { server: PUB, sqlVersion: 15.0.2000.5 }', // 6
-  'scripts: { dir: replication }', // 7
-  'subscribers: [{ server: SUB1 }]', // 8
-  'options:', // 9
-];
-const load = (options: string[]) => loadPlanText([...PLAN, ...options].join('\n') + '\n', '/plans/t.yaml');
 
 describe('options.window in the plan', () => {
   it('normalized to UTC instants, and plan show prints it', () => {

@@ -7,18 +7,10 @@ import { planShow } from '../../../cli/commands/plan.js';
 import { loadPlanText } from '../../../plan/load.js';
 import type { UpgradePlan } from '../../../plan/types.js';
 import { distributorOf, publishingSites } from '../../../plan/upgrade.js';
-import { EXAMPLES, loadExample } from './load-example.js';
+import { BRANCH_OFFICE_START, EXAMPLES, loadExample } from './load-example.js';
 
 const BRANCH_OFFICE = [
-  'name: t', // 1
-  'runbook: em-personalization-upgrade', // 2
-  'from: 8.2.0.0', // 3
-  'to: 10.4.0.0', // 4
-  'target: { kind: lab, state: lab.json }', // 5
-  'publisher: { server: HQ, sqlVersion: 16.0.1000.6 }', // 6
-  'branches:', // 7
-  '  - server: LEEDS', // 8
-  '    sqlVersion: 15.0.2000.5', // 9
+  ...BRANCH_OFFICE_START, // 1-9
   '    recovery: { server: HQ\\RECOVERY, database: Recovery Leeds }', // 10
   '  - server: YORK', // 11
   '    recovery: { server: HQ\\RECOVERY, database: Recovery York }', // 12

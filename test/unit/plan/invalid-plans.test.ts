@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlanText } from '../../../plan/load.js';
 import { KNOWN_RUNBOOKS } from '../../../plan/registry.js';
+import { BRANCH_OFFICE_START } from './load-example.js';
 
 // Every registered runbook is named when the runbook is wrong or missing.
 const RUNBOOKS = KNOWN_RUNBOOKS.map((r) => `"${r}"`).join(', ');
@@ -31,15 +32,7 @@ function variant(replace: Record<number, string | null>, append: string[] = []):
 }
 
 const BRANCH_OFFICE = [
-  'name: t', // 1
-  'runbook: em-personalization-upgrade', // 2
-  'from: 8.2.0.0', // 3
-  'to: 10.4.0.0', // 4
-  'target: { kind: lab, state: lab.json }', // 5
-  'publisher: { server: HQ, sqlVersion: 16.0.1000.6 }', // 6
-  'branches:', // 7
-  '  - server: LEEDS', // 8
-  '    sqlVersion: 15.0.2000.5', // 9
+  ...BRANCH_OFFICE_START, // 1-9
   '    recovery:', // 10
   '      server: HQ\\RECOVERY', // 11
   '      database: Recovery Leeds', // 12
