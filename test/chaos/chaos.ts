@@ -184,6 +184,8 @@ function drawConditions(rnd: () => number): LabConditions {
     c.rowGuidScriptToggles = true;
     c.lostReplies = { op: 'runScript', match: 'ConvertRowGuids', times: 1 };
   }
+  // A DBA's Data schedule (#20 §5): daily at 01:00-05:00 instead of the vendor's midnight; the run puts it back.
+  if (rnd() < 0.5) c.customisedDataScheduleTime = (1 + Math.floor(rnd() * 5)) * 10000;
   return c;
 }
 
