@@ -1,6 +1,6 @@
 // The lab's verdict after an upgrade ("nothing lost"), and its printable fleet summary. Pure.
 import { BACKGROUND_SERVICE } from '../ports.js';
-import { type LabState, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey, labPublicationConfig } from './model.js';
+import { type LabState, type LabSubscription, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey, labPublicationConfig } from './model.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 
 export interface Invariant {
@@ -164,18 +164,27 @@ function rowsKept(state: LabState): Invariant {
   };
 }
 
-/** Replication as it was: every publication of the plan, every subscription active (whatever its sync type). */
-function replicationIntact(state: LabState): Invariant {
+/**
+ * Every publication of the plan missing on its publisher and every subscription of it missing;
+ * `subscriptionProblem` says what is wrong with one found (its label: "<publication> subscription for <subscriber>").
+ */
+function publicationProblems(state: LabState, subscriptionProblem: (sub: LabSubscription, label: string) => string | undefined): string[] {
   const problems: string[] = [];
   for (const p of state.plan.publications) {
     const db = state.databases[p.publisher]!;
     if (!Object.values(db.publications).some((x) => x.name.toLowerCase() === p.name.toLowerCase())) problems.push(`publication ${p.name} missing on ${p.publisher}`);
     for (const s of p.subscribers) {
       const sub = Object.values(state.subscriptions).find((x) => x.publisherKey === p.publisher && x.subscriberKey === s && x.publication.toLowerCase() === p.name.toLowerCase());
-      if (!sub) problems.push(`no ${p.name} subscription for ${s}`);
-      else if (sub.status !== 'active') problems.push(`${p.name} subscription for ${s} is ${sub.status}`);
+      const problem = sub ? subscriptionProblem(sub, `${p.name} subscription for ${s}`) : `no ${p.name} subscription for ${s}`;
+      if (problem) problems.push(problem);
     }
   }
+  return problems;
+}
+
+/** Replication as it was: every publication of the plan, every subscription active (whatever its sync type). */
+function replicationIntact(state: LabState): Invariant {
+  const problems = publicationProblems(state, (sub, label) => (sub.status !== 'active' ? `${label} is ${sub.status}` : undefined));
   return {
     name: 'replication-intact',
     description: 'every publication and subscription still there and active',
@@ -271,17 +280,9 @@ function versionsAtTarget(state: LabState): Invariant {
 }
 
 function replicationEnabled(state: LabState): Invariant {
-  const problems: string[] = [];
-  for (const p of state.plan.publications) {
-    const db = state.databases[p.publisher]!;
-    if (!Object.values(db.publications).some((x) => x.name.toLowerCase() === p.name.toLowerCase())) problems.push(`publication ${p.name} missing on ${p.publisher}`);
-    for (const s of p.subscribers) {
-      const sub = Object.values(state.subscriptions).find((x) => x.publisherKey === p.publisher && x.subscriberKey === s && x.publication.toLowerCase() === p.name.toLowerCase());
-      if (!sub) problems.push(`no ${p.name} subscription for ${s}`);
-      else if (sub.syncType !== 'none') problems.push(`${p.name} subscription for ${s} has sync type ${sub.syncType}`);
-      else if (sub.status !== 'active') problems.push(`${p.name} subscription for ${s} is ${sub.status}`);
-    }
-  }
+  const problems = publicationProblems(state, (sub, label) =>
+    sub.syncType !== 'none' ? `${label} has sync type ${sub.syncType}` : sub.status !== 'active' ? `${label} is ${sub.status}` : undefined,
+  );
   return {
     name: 'replication-enabled',
     description: 'replication enabled for every publication and subscription, with sync type none',
