@@ -1,9 +1,10 @@
 // Shared by the workflow suites: a client and worker on the suite's dev server, a fresh lab per
 // test, and a way to wait for a run to reach a state.
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
@@ -29,6 +30,27 @@ export async function connect(): Promise<TestWorkflowEnvironment> {
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+}
+
+/**
+ * For one test file: the dev-server connection (`env`, set in beforeAll) and a scratch folder removed
+ * afterwards. Each run writes its report at the end: into <scratch>/reports, not the repository's reports/.
+ */
+export function connectWithScratch(prefix: string): { env: TestWorkflowEnvironment; scratch: string } {
+  const dev = { env: undefined as unknown as TestWorkflowEnvironment, scratch: mkdtempSync(join(tmpdir(), prefix)) };
+  const savedReportsDir = process.env.REPLUP_REPORTS_DIR;
+  beforeAll(async () => {
+    process.env.REPLUP_REPORTS_DIR = join(dev.scratch, 'reports');
+    dev.env = await connect();
+    await workflowBundle();
+  });
+  afterAll(async () => {
+    if (savedReportsDir === undefined) delete process.env.REPLUP_REPORTS_DIR;
+    else process.env.REPLUP_REPORTS_DIR = savedReportsDir;
+    await dev.env?.teardown();
+    await rm(dev.scratch, { recursive: true, force: true });
+  });
+  return dev;
 }
 
 let queueCounter = 0;

@@ -4,12 +4,9 @@
 // the target's DBA by writing another code. What an operator checks: the step note names the
 // agent and what halted it while the run waits, the step parks for them within the plan's
 // askOperatorAfterSeconds, and a retry after the fix completes the run.
-import { mkdtempSync } from 'node:fs';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
 import { createOpenEdgeActivities } from '../../activities/openedge/activities.js';
 import { meaningOf } from '../../activities/openedge/codes.js';
 import { loadPlanFile } from '../../plan/load.js';
@@ -17,25 +14,13 @@ import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import { startOpenEdge } from '../../cli/lib/start-openedge.js';
 import { decide } from '../../cli/lib/runs.js';
-import { connect, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
+import { connectWithScratch, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const CASE = resolve(import.meta.dirname, '../fixtures/cases/oe-ai-stall');
 const AI_STALL = `3054 Target Database in AI Stall (${meaningOf(3054)})`;
 
-let env: TestWorkflowEnvironment;
-const scratch = mkdtempSync(join(tmpdir(), 'replup-oe-halted-'));
-const savedReportsDir = process.env.REPLUP_REPORTS_DIR;
-beforeAll(async () => {
-  process.env.REPLUP_REPORTS_DIR = join(scratch, 'reports');
-  env = await connect();
-  await workflowBundle();
-});
-afterAll(async () => {
-  if (savedReportsDir === undefined) delete process.env.REPLUP_REPORTS_DIR;
-  else process.env.REPLUP_REPORTS_DIR = savedReportsDir;
-  await env?.teardown();
-  await rm(scratch, { recursive: true, force: true });
-});
+const dev = connectWithScratch('replup-oe-halted-');
+const { scratch } = dev;
 
 let counter = 0;
 /**
@@ -54,17 +39,17 @@ async function runCase(askOperatorAfterSeconds: number, codes: { server?: string
   if (!loaded.ok) throw new Error(`the case plan is invalid: ${JSON.stringify(loaded.errors)}`);
   const plan = loaded.plan as OpenEdgeStartupPlan;
   const taskQueue = uniqueQueue('oe-halted');
-  const worker = await startWorker(env, taskQueue, createOpenEdgeActivities());
+  const worker = await startWorker(dev.env, taskQueue, createOpenEdgeActivities());
   const workflowId = `openedge-startup:stallsrc#test-${process.pid}-${n}`;
   const startedAt = Date.now();
-  await startOpenEdge(env.client, plan, 'test-operator', { taskQueue, workflowId });
+  await startOpenEdge(dev.env.client, plan, 'test-operator', { taskQueue, workflowId });
   return {
     plan,
     workflowId,
     startedAt,
     /** The target's DBA ends the halt: the code dsrutil prints from now on. */
     setCode: (who: 'server' | 'agent1', code: string) => writeFile(join(dir, who === 'server' ? 'server.code' : 'agent.agent1.code'), `${code}\n`),
-    result: () => env.client.workflow.getHandle(workflowId).result() as Promise<RunResult>,
+    result: () => dev.env.client.workflow.getHandle(workflowId).result() as Promise<RunResult>,
     stop: () => worker.stop(),
   };
 }
@@ -76,7 +61,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
     const t = await runCase(8);
     try {
       // While it waits: the note names agent1, the code and what it means, and when an operator is asked.
-      const waiting = await waitFor(env.client, t.workflowId, (p) => step(p, 'normal-processing').note?.startsWith('normal processing:') ?? false);
+      const waiting = await waitFor(dev.env.client, t.workflowId, (p) => step(p, 'normal-processing').note?.startsWith('normal processing:') ?? false);
       expect(step(waiting, 'normal-processing').note).toMatch(
         new RegExp(`^normal processing: agent agent1 is at ${escape(AI_STALL)}; an operator is asked at \\S+Z \\(askOperatorAfterSeconds 8\\) unless it ends$`),
       );
@@ -84,7 +69,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
       expect(step(waiting, 'connect-agents').note).toBe(`agent1 connected after 1 try; but agent agent1 is at ${AI_STALL}`);
 
       // Parked for an operator, within the bound (8 s + one 5 s poll, with room for a busy machine).
-      const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator', 60_000);
+      const parked = await waitFor(dev.env.client, t.workflowId, (p) => p.status === 'awaiting-operator', 60_000);
       const parkedAfter = (Date.now() - t.startedAt) / 1000;
       expect(parkedAfter).toBeLessThan(40);
       expect(step(parked, 'normal-processing').status).toBe('awaiting-operator');
@@ -101,7 +86,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
 
       // The target's AI file is archived: dsrutil says 3049; the operator retries and the run completes.
       await t.setCode('agent1', '3049');
-      await decide(env.client, t.workflowId, 'normal-processing', 'retry', 'AI extent archived on the target', 'dba-anna');
+      await decide(dev.env.client, t.workflowId, 'normal-processing', 'retry', 'AI extent archived on the target', 'dba-anna');
       const r = await t.result();
       expect(r.status).toBe('completed');
       expect(step(r.progress, 'normal-processing').note).toBe('server 6021 Normal Processing; agent1 3049 Normal Processing');
@@ -115,13 +100,13 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
   it('replication suspended (6023) during startup synchronization: with askOperatorAfterSeconds 0 the step parks at once, naming the server state', async () => {
     const t = await runCase(0, { server: '6023', agent1: '3049' });
     try {
-      const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator', 60_000);
+      const parked = await waitFor(dev.env.client, t.workflowId, (p) => p.status === 'awaiting-operator', 60_000);
       expect(step(parked, 'synchronize').status).toBe('awaiting-operator');
       expect(step(parked, 'synchronize').lastError).toContain(
         `the replication server is at 6023 Replication is Suspended (${meaningOf(6023)}); startup synchronization cannot go on, and it has not ended within 0 s (askOperatorAfterSeconds)`,
       );
       await t.setCode('server', '6021');
-      await decide(env.client, t.workflowId, 'synchronize', 'retry', 'replication resumed', 'dba-anna');
+      await decide(dev.env.client, t.workflowId, 'synchronize', 'retry', 'replication resumed', 'dba-anna');
       const r = await t.result();
       expect(r.status).toBe('completed');
       expect(step(r.progress, 'synchronize').note).toMatch(/^startup synchronization done \(6021 Normal Processing\)/);

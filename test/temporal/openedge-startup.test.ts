@@ -2,13 +2,10 @@
 // dsrutil/proserve: what a DBA checks afterwards is the run's record (tries, decisions, outcome)
 // and `dsrutil <db> -C status <agent> -detail`. The retry interval is a plan option, so the
 // deferred tries come seconds apart here instead of every 5 minutes.
-import { mkdtempSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createOpenEdgeActivities } from '../../activities/openedge/activities.js';
@@ -20,31 +17,18 @@ import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import type { AgentTry } from '../../workflows/openedge-startup.js';
 import { connectAgentNow, startOpenEdge } from '../../cli/lib/start-openedge.js';
-import { connect, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
+import { connectWithScratch, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // One node process per dsrutil call (node_modules/.bin/tsx would start two).
 const node = `${process.execPath} --import ${pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href}`;
 const examples = join(root, 'examples/openedge');
 
-let env: TestWorkflowEnvironment;
-const scratch = mkdtempSync(join(tmpdir(), 'replup-oe-'));
-const savedReportsDir = process.env.REPLUP_REPORTS_DIR;
-beforeAll(async () => {
-  // Each run writes its report at the end: into the scratch folder, not the repository's reports/.
-  process.env.REPLUP_REPORTS_DIR = join(scratch, 'reports');
-  env = await connect();
-  await workflowBundle();
-});
-afterAll(async () => {
-  if (savedReportsDir === undefined) delete process.env.REPLUP_REPORTS_DIR;
-  else process.env.REPLUP_REPORTS_DIR = savedReportsDir;
-  await env?.teardown();
-  await rm(scratch, { recursive: true, force: true });
-});
+const dev = connectWithScratch('replup-oe-');
+const { scratch } = dev;
 
 /** A worker for one test's queue with the OpenEdge activities (the line worker/main.ts adds). */
-const startOpenEdgeWorker = (taskQueue: string) => startWorker(env, taskQueue, createOpenEdgeActivities());
+const startOpenEdgeWorker = (taskQueue: string) => startWorker(dev.env, taskQueue, createOpenEdgeActivities());
 
 let counter = 0;
 /**
@@ -75,8 +59,8 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
   const taskQueue = uniqueQueue('openedge');
   let worker = await startOpenEdgeWorker(taskQueue);
   const workflowId = `openedge-startup:sports#test-${process.pid}-${n}`;
-  await startOpenEdge(env.client, plan, 'test-operator', { taskQueue, workflowId });
-  const handle = env.client.workflow.getHandle(workflowId);
+  await startOpenEdge(dev.env.client, plan, 'test-operator', { taskQueue, workflowId });
+  const handle = dev.env.client.workflow.getHandle(workflowId);
   return {
     plan,
     state,
@@ -84,7 +68,7 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
     handle,
     /** The run's result; a run that parks instead fails the test at once, saying where and why. */
     async result(): Promise<RunResult> {
-      const p = await waitFor(env.client, workflowId, (x) => ['completed', 'aborted', 'failed'].includes(x.status) || x.status.startsWith('awaiting-'));
+      const p = await waitFor(dev.env.client, workflowId, (x) => ['completed', 'aborted', 'failed'].includes(x.status) || x.status.startsWith('awaiting-'));
       if (p.status.startsWith('awaiting-')) {
         const s = p.steps.find((x) => x.status.startsWith('awaiting-'));
         throw new Error(`the run parked at ${s?.id} (${s?.status}): ${s?.lastError ?? ''}`);
@@ -142,7 +126,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
   it('an agent reachable only after two deferred tries: the third try connects it and the run completes', async () => {
     const t = await setup({ sim: { retryIntervalSeconds: 3, unreachable: ['agent2'] } });
     try {
-      const waiting = await waitFor(env.client, t.workflowId, (p) => kinds(p).filter((k) => k === 'deferred').length === 2);
+      const waiting = await waitFor(dev.env.client, t.workflowId, (p) => kinds(p).filter((k) => k === 'deferred').length === 2);
       expect(waiting.status).toBe('running');
       expect(waiting.steps.find((s) => s.id === 'connect-agents')!.note).toMatch(/^deferred agent start-up: try 3 \(deferred\) saw agent1 1001 Initial Connection, agent2 1001 Initial Connection; next try /);
       await setAgentReachable(t.state, 'agent2', true);
@@ -161,7 +145,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       expect(r.progress.steps.find((s) => s.id === 'connect-agents')!.note).toBe('agent1, agent2 connected after 4 tries');
       expect([await t.detail('agent1'), await t.detail('agent2')]).toEqual(['3049', '3049']);
       // Every durable wait says in the Web UI what it waits for (its timer's summary).
-      const history = await env.client.workflow.getHandle(t.workflowId).fetchHistory();
+      const history = await dev.env.client.workflow.getHandle(t.workflowId).fetchHistory();
       const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
       expect(timers.length).toBeGreaterThanOrEqual(2);
       const summaries = timers.map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
@@ -176,15 +160,15 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
     // A 30 s interval: a connection within seconds can only be the forced try.
     const t = await setup({ sim: { retryIntervalSeconds: 30, unreachable: ['agent2'], phaseSeconds: 3 } });
     try {
-      await waitFor(env.client, t.workflowId, (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false);
-      await expect(connectAgentNow(env.client, t.workflowId, 'agent9', 'typo', 'dba-anna')).rejects.toThrow(
+      await waitFor(dev.env.client, t.workflowId, (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false);
+      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent9', 'typo', 'dba-anna')).rejects.toThrow(
         'refused: unknown agent "agent9": the agents of sports are agent1, agent2 (or ALL for every agent)',
       );
-      await expect(connectAgentNow(env.client, t.workflowId, 'agent2', 'no actor', ' ')).rejects.toThrow('refused: an actor is required: say who asks (--actor)');
+      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent2', 'no actor', ' ')).rejects.toThrow('refused: an actor is required: say who asks (--actor)');
 
       await setAgentReachable(t.state, 'agent2', true);
       const asked = Date.now();
-      const { progress, latest } = await connectAgentNow(env.client, t.workflowId, 'agent2', 'firewall opened for port 4901', 'dba-anna');
+      const { progress, latest } = await connectAgentNow(dev.env.client, t.workflowId, 'agent2', 'firewall opened for port 4901', 'dba-anna');
       expect(Date.now() - asked).toBeLessThan(15_000);
       // Every agent connected: the server is past 6002 (configuring, synchronizing or done, depending on the machine's speed).
       expect(latest).toMatchObject({ kind: 'connect-agent', actor: 'dba-anna', command: 'dsrutil sports -C connectagent agent2' });
@@ -194,7 +178,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       expect(progress.decisions).toMatchObject([{ kind: 'connect-agent', step: 'connect-agents', actor: 'dba-anna', reason: 'connectagent agent2: firewall opened for port 4901' }]);
 
       // Every agent is connected: the run no longer waits for agents, so a second request is refused.
-      await expect(connectAgentNow(env.client, t.workflowId, 'ALL', 'again', 'dba-anna')).rejects.toThrow(
+      await expect(connectAgentNow(dev.env.client, t.workflowId, 'ALL', 'again', 'dba-anna')).rejects.toThrow(
         /^refused: the run is not in deferred agent start-up \(connect-agents is (done|running)\): connect-agent only applies while the run waits for agents$/,
       );
       const r = await t.result();
@@ -211,7 +195,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
     // defer-agent-startup of 0.4 minutes (24 s: room for deferred tries on a busy machine), tries every 2 s; agent1 is critical.
     const t = await setup({ sim: { retryIntervalSeconds: 2, unreachable: ['agent1'] }, deferMinutes: 0.4 });
     try {
-      const p = await waitFor(env.client, t.workflowId, (x) => x.status === 'failed' || x.status.startsWith('awaiting-'));
+      const p = await waitFor(dev.env.client, t.workflowId, (x) => x.status === 'failed' || x.status.startsWith('awaiting-'));
       const reason =
         'critical agent agent1 (10.0.0.21:4901) did not connect within defer-agent-startup (24 s): 1032 Initial Connection Failed; the replication server ended (6060 Server is ended)';
       expect(p.status).toBe('failed');
@@ -239,7 +223,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       expect((await t.handle.describe()).status.name).toBe('FAILED');
       expect([await t.detail(), await t.detail('agent1')]).toEqual(['6060', '1032']);
       // No connect-agent once the run has ended.
-      await expect(connectAgentNow(env.client, t.workflowId, 'agent1', 'too late', 'dba-anna')).rejects.toThrow(`run ${t.workflowId} has ended (failed); there is no agent to connect`);
+      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent1', 'too late', 'dba-anna')).rejects.toThrow(`run ${t.workflowId} has ended (failed); there is no agent to connect`);
     } finally {
       await t.stop();
     }
@@ -266,7 +250,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
   it('a worker restart during the deferred wait: the timer survives and the run completes', async () => {
     const t = await setup({ sim: { retryIntervalSeconds: 3, unreachable: ['agent2'] } });
     try {
-      await waitFor(env.client, t.workflowId, (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false);
+      await waitFor(dev.env.client, t.workflowId, (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false);
       let restartedAt = 0;
       await t.restartWorker(async () => {
         await setAgentReachable(t.state, 'agent2', true);
