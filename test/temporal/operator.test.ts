@@ -70,6 +70,18 @@ function held() {
   return { wait, release, started };
 }
 
+/** The example plan with every merge held until the test calls `h.release()`. */
+async function setupMergesHeld() {
+  const h = held();
+  const t = await setup(() => {}, (real) => ({
+    mergeSubscription: async (...args: Parameters<Activities['mergeSubscription']>) => {
+      await h.wait();
+      return real.mergeSubscription(...args);
+    },
+  }));
+  return { h, t };
+}
+
 const parked = (p: Progress) => p.status.startsWith('awaiting-') || ['aborted', 'completed', 'failed'].includes(p.status);
 
 describe('an operator night', () => {
@@ -137,13 +149,7 @@ describe('an operator night', () => {
   });
 
   it('abort while a step runs takes effect after its activity, runs the cleanup and is recorded', async () => {
-    const h = held();
-    const t = await setup(() => {}, (real) => ({
-      mergeSubscription: async (...args: Parameters<Activities['mergeSubscription']>) => {
-        await h.wait();
-        return real.mergeSubscription(...args);
-      },
-    }));
+    const { h, t } = await setupMergesHeld();
     try {
       await h.started;
       const running = await waitFor(env.client, t.workflowId, (p) => p.current === 'sync-until-quiet' && p.status === 'running');
@@ -183,13 +189,7 @@ describe('an operator night', () => {
   });
 
   it('a paused run: watch exits 3 printing resume and abort; abort is accepted and ends it', async () => {
-    const h = held();
-    const t = await setup(() => {}, (real) => ({
-      mergeSubscription: async (...args: Parameters<Activities['mergeSubscription']>) => {
-        await h.wait();
-        return real.mergeSubscription(...args);
-      },
-    }));
+    const { h, t } = await setupMergesHeld();
     try {
       await h.started;
       await pause(env.client, t.workflowId, 'coffee', 'dba-cy');
