@@ -2,10 +2,8 @@
 // `lab-pub.corp.example` are two workflow ids, but the publisher answers @@SERVERNAME the same
 // way, so the second run stops at preflight (nothing changed) naming the first, and the first
 // completes with every lab invariant.
-import Long from 'long';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
-import { Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { initLab, openLab } from '../../activities/lab/index.js';
 import { createUpgradeActivities } from '../../activities/upgrade.js';
@@ -19,6 +17,7 @@ import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.j
 import { ReplupFleetId } from '../../plan/fleet-identity.js';
 import { ReplupFleet, ReplupStatus, ReplupStep } from '../../workflows/messages.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor, workflowBundle } from './harness.js';
+import { createNamespace } from './cli/namespace.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -132,23 +131,9 @@ describe('one run per fleet, whatever the publisher is called', () => {
     // A namespace of this test's own with only the three older attributes, as on a server a user set up before.
     const address = inject('temporalAddress');
     const namespace = `replup-nofleetid-${process.pid}-${Date.now()}`;
-    const conn = await Connection.connect({ address });
-    try {
-      await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          await conn.operatorService.addSearchAttributes({ namespace, searchAttributes: { ReplupStep: 2, ReplupStatus: 2, ReplupFleet: 2 } });
-          await conn.workflowService.listWorkflowExecutions({ namespace, query: 'ReplupFleet IS NOT NULL' });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 500)); // a new namespace takes a moment to be served
-        }
-      }
-    } finally {
-      await conn.close();
-    }
+    await createNamespace(address, namespace, (conn) =>
+      conn.operatorService.addSearchAttributes({ namespace, searchAttributes: { ReplupStep: 2, ReplupStatus: 2, ReplupFleet: 2 } }),
+    );
     const own = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
     const { plan } = await twoSpellings();
     const taskQueue = uniqueQueue('fleet-unregistered');

@@ -4,14 +4,22 @@ import Long from 'long';
 import { Connection } from '@temporalio/client';
 import { prepareNamespace } from '../../../worker/dev-server.js';
 
-export async function createNamespace(address: string, namespace: string): Promise<void> {
+/**
+ * Registers the namespace and sets it up with `prepare` (by default as `replup dev-server` does:
+ * replup's search attributes), retrying until the new namespace is served.
+ */
+export async function createNamespace(
+  address: string,
+  namespace: string,
+  prepare: (conn: Connection) => Promise<unknown> = () => prepareNamespace(address, namespace),
+): Promise<void> {
   const conn = await Connection.connect({ address });
   try {
     await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
-        await prepareNamespace(address, namespace);
+        await prepare(conn);
         await conn.workflowService.listWorkflowExecutions({ namespace, query: 'ReplupFleet IS NOT NULL' });
         return;
       } catch (err) {
