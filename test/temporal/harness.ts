@@ -12,6 +12,7 @@ import { createUpgradeActivities } from '../../activities/upgrade.js';
 import { createPortsFor } from '../../worker/ports.js';
 import { createReportActivities } from '../../activities/report/index.js';
 import { createFleetGuardActivities } from '../../activities/fleet-guard.js';
+import { connectClient } from '../../worker/connection.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/types.js';
 import { progressQuery, type Progress } from '../../workflows/messages.js';
@@ -64,11 +65,15 @@ export function uniqueQueue(name: string): string {
  */
 export async function startWorker(env: TestWorkflowEnvironment, taskQueue: string, activities?: object) {
   const portsFor = createPortsFor();
+  // The report reads whole histories: it gets the client `replup worker` uses (256 MiB messages), not
+  // the test environment's (gRPC's 4 MiB default, which a 500-subscriber history page passes).
+  let reportClient: Promise<Client> | undefined;
+  const productionClient = () => (reportClient ??= connectClient({ ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...(activities ?? createUpgradeActivities(portsFor)), ...createFleetGuardActivities(async () => env.client, portsFor), ...createReportActivities(async () => env.client) },
+    activities: { ...(activities ?? createUpgradeActivities(portsFor)), ...createFleetGuardActivities(async () => env.client, portsFor), ...createReportActivities(productionClient) },
     stickyQueueScheduleToStartTimeout: '2s',
   });
   const running = worker.run();
@@ -78,6 +83,7 @@ export async function startWorker(env: TestWorkflowEnvironment, taskQueue: strin
       worker.shutdown();
       await running;
       await portsFor.close();
+      await (await reportClient?.catch(() => undefined))?.connection.close();
     },
   };
 }
