@@ -3,7 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { connectClient } from '../../worker/connection.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
 import { loadPlanText } from '../../plan/load.js';
@@ -61,7 +62,9 @@ it('a 500-subscriber upgrade completes with the parent history under 10,000 even
     const handle = env.client.workflow.getHandle(started.workflowId);
     const r = (await handle.result()) as RunResult;
     expect(r.status).toBe('completed');
-    const history = await handle.fetchHistory();
+    // Read as `replup report` reads it: a page of this history passes gRPC's 4 MiB default.
+    const reader = await connectClient({ ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' });
+    const history = await reader.workflow.getHandle(started.workflowId).fetchHistory().finally(() => reader.connection.close());
     const parentEvents = history.events?.length ?? 0;
     const children = new Set(history.events?.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId).filter(Boolean));
     console.log(`500 subscribers: parent history ${parentEvents} events, ${children.size} child batches`);
