@@ -2,7 +2,7 @@
 // (activities/lab) and the real adapters (activities/sqlserver, activities/hosts) implement the
 // same interfaces, so the workflow cannot tell them apart. Every mutating operation must be safe
 // to call twice (activities are at-least-once): observe first, act only when needed.
-import type { DbRef } from '../plan/types.js';
+import type { DbRef } from '../plan/personalization-upgrade/types.js';
 
 export interface SubscriptionRef {
   publication: string;

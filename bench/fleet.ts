@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initLab } from '../activities/lab/index.js';
 import { loadPlanText } from '../plan/load.js';
-import type { UpgradePlan } from '../plan/types.js';
+import type { UpgradePlan } from '../plan/personalization-upgrade/types.js';
 
 export interface FleetOptions {
   subscribers: number;

@@ -1,9 +1,9 @@
 // The baseline the workflow is measured against: the same activity functions, called one after
 // the other by a plain Node script, the way a PowerShell or Node runbook script would do it. No
 // Temporal: no durability, no retries, no audit; a failure ends the script.
-import type { UpgradePlan, DbRef, Site } from '../plan/types.js';
-import { planSteps } from '../plan/steps.js';
-import type { FleetContext, PreparedScript, ScriptRef, UpgradeActivities } from '../activities/upgrade.js';
+import type { UpgradePlan, DbRef, Site } from '../plan/personalization-upgrade/types.js';
+import { planSteps } from '../plan/personalization-upgrade/steps.js';
+import type { FleetContext, PreparedScript, ScriptRef, UpgradeActivities } from '../activities/personalization-upgrade/activities.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 
 const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });

@@ -7,7 +7,7 @@ import type { PlanKind } from './kind.js';
 import { KNOWN_RUNBOOKS, planKindFor, type AnyPlan } from './registry.js';
 import { formatPath, readPlanSource, sortErrors, type PathSegment, type PlanError, type PlanSource } from './source.js';
 import { didYouMean } from './suggest.js';
-import { MAX_SUBSCRIBERS } from './upgrade.js';
+import { MAX_SUBSCRIBERS } from './personalization-upgrade/schema.js';
 
 export type LoadResult =
   | { ok: true; plan: AnyPlan; kind: PlanKind<AnyPlan> }
@@ -26,7 +26,7 @@ export class PlanFileUnreadable extends Error {
 
 /**
  * The largest plan file replup reads. A plan of 2,000 subscribers (the most one run takes, see
- * plan/upgrade.ts) is about 0.3 MB of YAML; a file many times that is not a plan (a 50 MB file
+ * plan/personalization-upgrade/schema.ts) is about 0.3 MB of YAML; a file many times that is not a plan (a 50 MB file
  * made validation run minutes and run out of memory), so it is refused before it is parsed.
  */
 export const MAX_PLAN_BYTES = 2_000_000;

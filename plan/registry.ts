@@ -1,10 +1,10 @@
 // The plan kinds, by the value of a plan file's `runbook` field. Adding a runbook's plan is one
 // entry here (plus its import) and one member of AnyPlan.
 import type { PlanKind } from './kind.js';
-import type { UpgradePlan } from './types.js';
-import { upgradePlanKind } from './upgrade.js';
-import { bdbPlanKind, type BdbReplicantPlan } from './bdb.js';
-import { openEdgePlanKind, type OpenEdgeStartupPlan } from './openedge.js';
+import type { UpgradePlan } from './personalization-upgrade/types.js';
+import { upgradePlanKind } from './personalization-upgrade/schema.js';
+import { bdbPlanKind, type BdbReplicantPlan } from './bdb-replicant/schema.js';
+import { openEdgePlanKind, type OpenEdgeStartupPlan } from './openedge-startup/schema.js';
 
 /** Every runbook's normalized plan; each has a distinct `runbook` value. */
 export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan;

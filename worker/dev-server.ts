@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import Long from 'long';
 import { resolveTemporalCli, type ResolvedTemporalCli } from './temporal-cli.js';
 
-// ReplupFleetId: the fleet as its publisher names itself, recorded at preflight (activities/fleet-guard.ts).
+// ReplupFleetId: the fleet as its publisher names itself, recorded at preflight (activities/personalization-upgrade/fleet-guard.ts).
 export const SEARCH_ATTRIBUTES = ['ReplupStep', 'ReplupStatus', 'ReplupFleet', 'ReplupFleetId'] as const;
 export const RETENTION_DAYS = 30;
 

@@ -3,13 +3,13 @@
 import { createRequire } from 'node:module';
 import { Runtime, Worker, DefaultLogger, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../workflows/messages.js';
-import { createUpgradeActivities } from '../activities/upgrade.js';
+import { createUpgradeActivities } from '../activities/personalization-upgrade/activities.js';
 import { createPortsFor } from './ports.js';
 import { connectClient, connectWorker } from './connection.js';
 import { createReportActivities } from '../activities/report/index.js';
-import { createFleetGuardActivities } from '../activities/fleet-guard.js';
-import { createBdbActivities } from '../activities/bdb/activities.js';
-import { createOpenEdgeActivities } from '../activities/openedge/activities.js';
+import { createFleetGuardActivities } from '../activities/personalization-upgrade/fleet-guard.js';
+import { createBdbActivities } from '../activities/bdb-replicant/activities.js';
+import { createOpenEdgeActivities } from '../activities/openedge-startup/activities.js';
 import { createNotifyActivities } from '../activities/notify/index.js';
 import type { ReplupMetrics } from './metrics.js';
 import type { Client } from '@temporalio/client';

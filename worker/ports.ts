@@ -3,7 +3,7 @@
 // resolved here, in the worker, from the plan's references: they never enter workflow history.
 import { resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { FleetContext, Ports, PortsFor } from '../activities/upgrade.js';
+import type { FleetContext, Ports, PortsFor } from '../activities/personalization-upgrade/activities.js';
 import { openLab } from '../activities/lab/index.js';
 import { createSqlServerFleet } from '../activities/sqlserver/adapter.js';
 import { createCommandHosts } from '../activities/hosts/commands.js';

@@ -11,10 +11,10 @@
 // its users), a replicant this run started but did not verify is stopped (never mistaken for a
 // working one); a wiped replicant stays stopped.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, sleep, workflowInfo } from '@temporalio/workflow';
-import { bdbPlanSteps, type BdbReplicantPlan, type BdbSite, type BdbStepId } from '../plan/bdb-steps.js';
-import type { BdbActivities } from '../activities/bdb/activities.js';
-import type { BdbRole, DbConfigLineChange, DbConfigOptions, ReplicationPair } from '../activities/bdb/db-config.js';
-import type { BdbService } from '../activities/bdb/service.js';
+import { bdbPlanSteps, type BdbReplicantPlan, type BdbSite, type BdbStepId } from '../plan/bdb-replicant/steps.js';
+import type { BdbActivities } from '../activities/bdb-replicant/activities.js';
+import type { BdbRole, DbConfigLineChange, DbConfigOptions, ReplicationPair } from '../activities/bdb-replicant/db-config.js';
+import type { BdbService } from '../activities/bdb-replicant/service.js';
 import { Runbook, callActivity, describeFailure, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
 

@@ -17,10 +17,10 @@
 // named with its meaning in the step note, and the step parks for an operator once the plan's
 // askOperatorAfterSeconds has passed: the run never waits on it silently.
 import { ApplicationFailure, condition, defineUpdate, setCurrentDetails, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-steps.js';
-import { ATTENTION_PHASES, meaningOf } from '../activities/openedge/codes.js';
-import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge/activities.js';
-import type { StatusReading } from '../activities/openedge/index.js';
+import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-startup/steps.js';
+import { ATTENTION_PHASES, meaningOf } from '../activities/openedge-startup/codes.js';
+import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge-startup/activities.js';
+import type { StatusReading } from '../activities/openedge-startup/index.js';
 import { callActivity, renderStepTable, Runbook, type StepContext, type StepMemo } from './runbook.js';
 import { ReplupStatus, ReplupStep, type Progress, type RunResult } from './messages.js';
 

@@ -4,19 +4,19 @@
 // background service out of the way, convert row GUIDs, re-enable replication with sync type
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
 import { ApplicationFailure, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { fleetIdentity, ReplupFleetId } from '../plan/fleet-identity.js';
-import type { FleetIdentityAnswer } from '../activities/fleet-guard.js';
-import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/types.js';
-import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/steps.js';
+import { fleetIdentity, ReplupFleetId } from '../plan/personalization-upgrade/fleet-identity.js';
+import type { FleetIdentityAnswer } from '../activities/personalization-upgrade/fleet-guard.js';
+import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/personalization-upgrade/types.js';
+import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/personalization-upgrade/steps.js';
 import { compareVersions } from '../plan/version.js';
-import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/upgrade.js';
+import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/personalization-upgrade/activities.js';
 import { expandScriptVariables } from '../activities/sqlcmd/variables.js';
-import { distributorForPublisher, publisherDistributors } from '../activities/distributors.js';
+import { distributorForPublisher, publisherDistributors } from '../activities/personalization-upgrade/distributors.js';
 import type { PublicationConfig, SubscriptionRef } from '../activities/ports.js';
-import { configParkMessage, identityRangeNote } from '../activities/replication-config.js';
+import { configParkMessage, identityRangeNote } from '../activities/personalization-upgrade/replication-config.js';
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
-import { recordSchedules, scheduleOverlaps, versionOrderProblems, type RecordedSchedule } from '../activities/preflight.js';
-import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/convergence.js';
+import { recordSchedules, scheduleOverlaps, versionOrderProblems, type RecordedSchedule } from '../activities/personalization-upgrade/preflight.js';
+import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/personalization-upgrade/convergence.js';
 import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
 import type { RunResult } from './messages.js';
 
@@ -49,7 +49,7 @@ const TITLES: Record<UpgradeStepId, string> = {
 const SKIPPABLE = new Set<UpgradeStepId>(['backup', 'stop-background-services', 'verify-replication', 'restore-service']);
 
 /**
- * The workflow id: one upgrade per fleet at a time, whatever the spelling (plan/fleet-identity.ts):
+ * The workflow id: one upgrade per fleet at a time, whatever the spelling (plan/personalization-upgrade/fleet-identity.ts):
  * `LAB-PUB/PersonalizationServer`, `lab-pub/personalizationserver`, `tcp:LAB-PUB,1433/…` are one fleet.
  */
 export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string {
@@ -59,7 +59,7 @@ export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string 
 /**
  * Records the fleet's identity on this run (the ReplupFleetId search attribute) and stops when
  * another running upgrade has the same one. The attribute is set before the look, so two racing
- * runs see each other at least when one retries (the reasoning is in activities/fleet-guard.ts).
+ * runs see each other at least when one retries (the reasoning is in activities/personalization-upgrade/fleet-guard.ts).
  * Returns a warning when the namespace lacks the attribute: the run goes on, guarded by its id only.
  */
 async function guardFleet(ctx: FleetContext, publisher: DbRef, retry: RetrySettings | undefined): Promise<string | undefined> {
@@ -115,7 +115,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
   return run.run(async () => {
     await run.step('preflight', async (s) => {
       // One run per fleet whatever the plan calls its publisher (#21): first, before anything is
-      // changed or checked, the fleet as the publisher names itself (activities/fleet-guard.ts).
+      // changed or checked, the fleet as the publisher names itself (activities/personalization-upgrade/fleet-guard.ts).
       const fleetWarning = patched('fleet-identity-at-preflight') ? await guardFleet(fleet.ctx, ref(plan.publisher), plan.options.retry) : undefined;
       // Each publishing site's distributor is checked as one (a branch publisher distributes its
       // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.

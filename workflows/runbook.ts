@@ -43,11 +43,11 @@ import {
   type StepProgress,
   type StepDecisionInput,
 } from './messages.js';
-import { boundedAll } from './bounded.js';
+import { boundedAll } from '../common/bounded.js';
 import { asShown } from './step-view.js';
 import { RunNotifier } from './notify.js';
 import type { NotifySettings } from '../plan/notify.js';
-import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy, type GivenApproval } from './approval.js';
+import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy, type GivenApproval } from '../plan/approval.js';
 import { WINDOW_GUARDS_FROM, windowClosed, type MaintenanceWindow } from '../plan/window.js';
 
 export { boundedAll };

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { DbRef, HostCommands } from '../../plan/types.js';
+import type { DbRef, HostCommands } from '../../plan/personalization-upgrade/types.js';
 import { secretReferences } from '../../plan/template-secrets.js';
 import type { HostPort, ServiceState } from '../ports.js';
 

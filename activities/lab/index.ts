@@ -4,7 +4,7 @@
 // state back atomically. The simulation itself is in model.ts (pure); this file is the plumbing:
 // persistence, latency, fault injection, crash points, and the lab's own accounting.
 import { existsSync } from 'node:fs';
-import type { DbRef, UpgradePlan } from '../../plan/types.js';
+import type { DbRef, UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import {
   BACKGROUND_SERVICE,
   SqlError,

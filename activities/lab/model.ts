@@ -8,11 +8,11 @@
 // sites the operations touch, see `tick`), pending changes per subscription and direction, merge
 // agent sessions, conflicts, versions, the background service, backups, and side-effect counters
 // for the chaos suite.
-import type { DbRef, UpgradePlan } from '../../plan/types.js';
+import type { DbRef, UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import type { BackupRecord, Conflict, MergeSession, ScheduleTiming } from '../ports.js';
 import { ROWGUID_MARKS, SqlError } from '../ports.js';
 import { isEarlierThan } from '../../plan/version.js';
-import { distributorOf, publishingSites } from '../../plan/upgrade.js';
+import { distributorOf, publishingSites } from '../../plan/personalization-upgrade/schema.js';
 
 export const LAB_FORMAT = 1;
 

@@ -14,9 +14,9 @@ type Payload = temporal.api.common.v1.IPayload;
 export const REPORT_ACTIVITY = 'writeRunReport';
 
 import type { PublicationConfig } from '../ports.js';
-import type { ConfigDifference } from '../replication-config.js';
+import type { ConfigDifference } from '../personalization-upgrade/replication-config.js';
 import type { MergeAgentJob } from '../ports.js';
-import { describeTiming } from '../preflight.js';
+import { describeTiming } from '../personalization-upgrade/preflight.js';
 
 export interface StepError {
   /** The step attempt that failed (1 + operator retries before it). */

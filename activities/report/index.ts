@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { boundedAll } from '../../workflows/bounded.js';
+import { boundedAll } from '../../common/bounded.js';
 import { buildReport, childKeys, renderReportMarkdown, type HistoryEvent, type RunReport } from './build.js';
 
 export { buildReport, renderReportMarkdown, type RunReport } from './build.js';

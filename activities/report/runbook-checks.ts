@@ -1,7 +1,7 @@
 // The report's runbook-specific parts, read from the activities' own results: what the Berkeley DB
 // and OpenEdge runbooks checked before calling the run done (the SQL Server canary and subscriber
 // counts mean nothing for them), and every DB_CONFIG line the Berkeley DB runbook changed. Pure.
-import { describeLineChange, type DbConfigLineChange } from '../bdb/db-config.js';
+import { describeLineChange, type DbConfigLineChange } from '../bdb-replicant/db-config.js';
 import type { ActivityRecord } from './build.js';
 
 export interface RunbookVerification {

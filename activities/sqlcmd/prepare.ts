@@ -4,7 +4,7 @@
 // variables when the scripts run, so what preflight checked is what runs.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { DbRef } from '../../plan/types.js';
+import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import { ArticleReadError, articlesOf, compareArticles } from './articles.js';
 import { includeFromDir, readScript } from './files.js';
 import { parseSqlcmd, SqlcmdError, type IncludedFile, type OnError } from './parse.js';

@@ -2,8 +2,8 @@
 // operation observes first, so that running it twice (activities are at-least-once) is harmless.
 // Facts: DOMAIN.md §1. Errors keep their SQL Server number; activities turn them into
 // ApplicationFailures with toApplicationFailure (failure.ts).
-import type { CredentialRef, Credentials, DbRef } from '../../plan/types.js';
-import { DEFAULT_WINDOWS_ACCOUNT } from '../../plan/upgrade.js';
+import type { CredentialRef, Credentials, DbRef } from '../../plan/personalization-upgrade/types.js';
+import { DEFAULT_WINDOWS_ACCOUNT } from '../../plan/personalization-upgrade/schema.js';
 import {
   ROWGUID_MARKS,
   SqlError,
@@ -36,7 +36,7 @@ import { backupFilePath } from './backup-file.js';
 import { createMssqlConnections, type Row, type SqlConnections, type SqlLogin } from './connections.js';
 import { resolveCredentialRef } from './credentials.js';
 import * as sql from './statements.js';
-import { allDistributors, distributorForPublisher, type PublisherDistributor } from '../distributors.js';
+import { allDistributors, distributorForPublisher, type PublisherDistributor } from '../personalization-upgrade/distributors.js';
 
 export interface SqlServerFleetOptions {
   /** The plan's credentials (references only). */

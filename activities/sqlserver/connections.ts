@@ -1,7 +1,7 @@
 // The connection layer: the only code that touches `mssql`. The adapter talks to this small
 // interface, so its control flow is tested against a fake (test/unit/sqlserver/adapter.test.ts).
 import mssql from 'mssql';
-import type { DbRef } from '../../plan/types.js';
+import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import { parseServerName } from './server-name.js';
 import type { SqlParam, Statement } from './statements.js';
 

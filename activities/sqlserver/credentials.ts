@@ -1,7 +1,7 @@
-// Credential references (plan/types.ts CredentialRef): the plan and the workflow history only ever
+// Credential references (plan/personalization-upgrade/types.ts CredentialRef): the plan and the workflow history only ever
 // hold `env:NAME` or `file:PATH`; the worker resolves them when an activity connects.
 import { readFileSync } from 'node:fs';
-import type { CredentialRef } from '../../plan/types.js';
+import type { CredentialRef } from '../../plan/personalization-upgrade/types.js';
 
 export interface CredentialSources {
   env?: Record<string, string | undefined>;

@@ -1,15 +1,15 @@
 // What the SQL Server adapter sends for a plan, step by step, for `replup plan show --sql`: the
 // statements of statements.ts with this plan's databases and values, in the order the activities
-// (activities/upgrade.ts) and the adapter (adapter.ts) send them. Pure: no connection, no file read.
+// (activities/personalization-upgrade/activities.ts) and the adapter (adapter.ts) send them. Pure: no connection, no file read.
 // Values only a running step knows (a session id, a job id, @@SERVERNAME) are shown as <…>.
-import { DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../../plan/steps.js';
-import { distributorOf } from '../../plan/upgrade.js';
-import type { DbRef, Site, UpgradePlan, UpgradeStepId } from '../../plan/types.js';
+import { DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../../plan/personalization-upgrade/steps.js';
+import { distributorOf } from '../../plan/personalization-upgrade/schema.js';
+import type { DbRef, Site, UpgradePlan, UpgradeStepId } from '../../plan/personalization-upgrade/types.js';
 import { backupFilePath } from './backup-file.js';
 import * as sql from './statements.js';
 import { ROWGUID_MARKS } from '../ports.js';
 import { expandScriptVariables } from '../sqlcmd/variables.js';
-import { allDistributors, distributorForPublisher, publisherDistributors } from '../distributors.js';
+import { allDistributors, distributorForPublisher, publisherDistributors } from '../personalization-upgrade/distributors.js';
 
 /** One statement on the server's pool (database master) or, for scripts, on one dedicated connection. */
 export interface SentStatement {

@@ -3,7 +3,7 @@
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { defaultActor, resolveRunId } from '../lib/runs.js';
-import { connectAgentNow } from '../lib/start-openedge.js';
+import { connectAgentNow } from '../lib/start-openedge-startup.js';
 
 export const registerConnectAgent: Register = (program) => {
   program

@@ -3,7 +3,7 @@
 // (plain functions the tests call); registerLab only wires them to commander.
 import type { Command } from 'commander';
 import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { changeLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
 import { labVerdict } from '../../activities/lab/check.js';
 import { UserError, EXIT } from '../errors.js';

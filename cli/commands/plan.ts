@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadPlanFile, PlanFileUnreadable, type LoadResult } from '../../plan/load.js';
 import type { AnyPlan } from '../../plan/registry.js';
 import type { PlanError } from '../../plan/source.js';
-import { UPGRADE_RUNBOOK } from '../../plan/upgrade.js';
+import { UPGRADE_RUNBOOK } from '../../plan/personalization-upgrade/schema.js';
 import { UserError, EXIT } from '../errors.js';
 import type { Register } from './index.js';
 import { exampleNames, planNew } from './plan-new.js';

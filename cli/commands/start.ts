@@ -2,8 +2,8 @@
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { defaultActor, retentionWarning, startUpgrade, type Started } from '../lib/runs.js';
-import { startBdbReplicant } from '../lib/start-bdb.js';
-import { startOpenEdge } from '../lib/start-openedge.js';
+import { startBdbReplicant } from '../lib/start-bdb-replicant.js';
+import { startOpenEdge } from '../lib/start-openedge-startup.js';
 import type { AnyPlan } from '../../plan/registry.js';
 import type { Client } from '@temporalio/client';
 import { readPlanOrFail } from '../lib/plan-input.js';

@@ -12,7 +12,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { inputTooLarge, MAX_INPUT_BYTES, workflowInputBytes } from '../../plan/load.js';
 import { personalizationUpgrade, upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import {
@@ -32,7 +32,7 @@ import {
 } from '../../workflows/messages.js';
 import { readDevRecord, RETENTION_DAYS } from '../../worker/dev-server.js';
 import { describeWindow, type MaintenanceWindow } from '../../plan/window.js';
-import { ANYONE_ONCE, describeGate } from '../../workflows/approval.js';
+import { ANYONE_ONCE, describeGate } from '../../plan/approval.js';
 import { asShown } from '../../workflows/step-view.js';
 import { UserError, EXIT } from '../errors.js';
 

@@ -12,10 +12,10 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { logDirOf } from '../../activities/bdb/db-config.js';
-import { stopService } from '../../activities/bdb/service.js';
-import { runTool, toolErrors } from '../../activities/bdb/tools.js';
-import type { BdbReplicantPlan, BdbSite } from '../../plan/bdb.js';
+import { logDirOf } from '../../activities/bdb-replicant/db-config.js';
+import { stopService } from '../../activities/bdb-replicant/service.js';
+import { runTool, toolErrors } from '../../activities/bdb-replicant/tools.js';
+import type { BdbReplicantPlan, BdbSite } from '../../plan/bdb-replicant/schema.js';
 import { loadPlanText } from '../../plan/load.js';
 
 const DEFAULT_PLAN = path.join(import.meta.dirname, 'plan.yaml');

@@ -6,8 +6,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatPropertiesErrors, parseReplicationProperties } from '../../activities/openedge/properties.js';
-import { createSimState, setAgentReachable, writeSimState } from '../../activities/openedge/sim.js';
+import { formatPropertiesErrors, parseReplicationProperties } from '../../activities/openedge-startup/properties.js';
+import { createSimState, setAgentReachable, writeSimState } from '../../activities/openedge-startup/sim.js';
 
 /** Where plan.yaml's commands keep the state (relative to the repository root). */
 export const STATE_FILE = '.replup/openedge/sports.json';

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
 import { changeLab, checkLab, initLab, readLabState, type LabConditions, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
 import { loadPlanText } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { decide, startUpgrade } from '../../cli/lib/runs.js';
 import type { StepMemo } from '../../workflows/runbook.js';
 import { OwnDevServer, startWorkerProcess } from './processes.js';

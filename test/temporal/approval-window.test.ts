@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
 import { reportFromHistory } from '../../activities/report/index.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import { answerCommands, approve, decide, startUpgrade } from '../../cli/lib/runs.js';

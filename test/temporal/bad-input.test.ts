@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, readLabState, type LabState } from '../../activities/lab/index.js';
 import * as sql from '../../activities/sqlserver/statements.js';
 import { loadPlanFile } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { startUpgrade } from '../../cli/lib/runs.js';
 import { main } from '../../cli/main.js';
 import { freePort } from '../../worker/dev-server.js';

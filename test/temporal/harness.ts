@@ -8,13 +8,13 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createUpgradeActivities } from '../../activities/upgrade.js';
+import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
 import { createPortsFor } from '../../worker/ports.js';
 import { createReportActivities } from '../../activities/report/index.js';
-import { createFleetGuardActivities } from '../../activities/fleet-guard.js';
+import { createFleetGuardActivities } from '../../activities/personalization-upgrade/fleet-guard.js';
 import { connectClient } from '../../worker/connection.js';
 import { loadPlanFile } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { progressQuery, type Progress } from '../../workflows/messages.js';
 
 let bundle: WorkflowBundleWithSourceMap | undefined;

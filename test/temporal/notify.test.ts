@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { initLab } from '../../activities/lab/index.js';
-import { createUpgradeActivities } from '../../activities/upgrade.js';
+import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
 import { createNotifyActivities } from '../../activities/notify/index.js';
 import { reportFromHistory } from '../../activities/report/index.js';
 import { createPortsFor } from '../../worker/ports.js';
@@ -14,7 +14,7 @@ import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { END_WAIT_SECONDS, type NotificationFailure } from '../../workflows/notify.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, startUpgrade } from '../../cli/lib/runs.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
 import { downUrl, startReceiver, type Receiver } from '../unit/notify/receiver.js';
 

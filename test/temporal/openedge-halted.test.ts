@@ -7,12 +7,12 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createOpenEdgeActivities } from '../../activities/openedge/activities.js';
-import { meaningOf } from '../../activities/openedge/codes.js';
+import { createOpenEdgeActivities } from '../../activities/openedge-startup/activities.js';
+import { meaningOf } from '../../activities/openedge-startup/codes.js';
 import { loadPlanFile } from '../../plan/load.js';
-import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
+import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
-import { startOpenEdge } from '../../cli/lib/start-openedge.js';
+import { startOpenEdge } from '../../cli/lib/start-openedge-startup.js';
 import { decide } from '../../cli/lib/runs.js';
 import { connectWithScratch, startWorker, uniqueQueue, waitFor } from './harness.js';
 

@@ -8,15 +8,15 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { createOpenEdgeActivities } from '../../activities/openedge/activities.js';
-import { runDsrutil } from '../../activities/openedge/index.js';
-import { parseReplicationProperties } from '../../activities/openedge/properties.js';
-import { createSimState, setAgentReachable, writeSimState, type SimOptions } from '../../activities/openedge/sim.js';
+import { createOpenEdgeActivities } from '../../activities/openedge-startup/activities.js';
+import { runDsrutil } from '../../activities/openedge-startup/index.js';
+import { parseReplicationProperties } from '../../activities/openedge-startup/properties.js';
+import { createSimState, setAgentReachable, writeSimState, type SimOptions } from '../../activities/openedge-startup/sim.js';
 import { loadPlanFile } from '../../plan/load.js';
-import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
+import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import type { AgentTry } from '../../workflows/openedge-startup.js';
-import { connectAgentNow, startOpenEdge } from '../../cli/lib/start-openedge.js';
+import { connectAgentNow, startOpenEdge } from '../../cli/lib/start-openedge-startup.js';
 import { connectWithScratch, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -53,8 +53,8 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
   await writeSimState(state, sim);
   plan.retryIntervalSeconds = sim.retryIntervalSeconds;
   plan.commands = {
-    dsrutil: `${node} ${join(root, 'activities/openedge/dsrutil.ts')} --state ${state}`,
-    startServer: `${node} ${join(root, 'activities/openedge/proserve.ts')} --state ${state} {db} -DBService replserv`,
+    dsrutil: `${node} ${join(root, 'activities/openedge-startup/dsrutil.ts')} --state ${state}`,
+    startServer: `${node} ${join(root, 'activities/openedge-startup/proserve.ts')} --state ${state} {db} -DBService replserv`,
   };
   const taskQueue = uniqueQueue('openedge');
   let worker = await startOpenEdgeWorker(taskQueue);

@@ -8,7 +8,7 @@ import { connectClient } from '../../worker/connection.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
 import { loadPlanText } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { startUpgrade } from '../../cli/lib/runs.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { connect, startWorker, uniqueQueue } from './harness.js';

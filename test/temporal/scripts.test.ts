@@ -10,7 +10,7 @@ import { initLab, openLab } from '../../activities/lab/index.js';
 import { labPublicationConfig } from '../../activities/lab/model.js';
 import { decodeScript } from '../../activities/sqlcmd/index.js';
 import { loadPlanFile } from '../../plan/load.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { startUpgrade } from '../../cli/lib/runs.js';

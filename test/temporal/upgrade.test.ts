@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab, type Lab } from '../../activities/lab/index.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { personalizationUpgrade, upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { progressQuery, type RunResult } from '../../workflows/messages.js';
 import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';

@@ -3,9 +3,9 @@
 // Temporal test test/temporal/approval-window.test.ts checks them through real Updates.
 import { describe, expect, it } from 'vitest';
 import { loadWithOptions as load } from './plan/load-example.js';
-import { upgradePlanKind } from '../../plan/upgrade.js';
-import type { UpgradePlan } from '../../plan/types.js';
-import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy } from '../../workflows/approval.js';
+import { upgradePlanKind } from '../../plan/personalization-upgrade/schema.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import { ANYONE_ONCE, approvalNote, approvalProblem, gateOpen, type GatePolicy } from '../../plan/approval.js';
 
 const TWO_OF_THREE: GatePolicy = { approvers: ['alice', 'bob', 'carol'], minApprovals: 2, starterMayApprove: false };
 

@@ -1,8 +1,8 @@
-// The convergence proof's judgement (activities/convergence.ts): what one merge validation says,
+// The convergence proof's judgement (activities/personalization-upgrade/convergence.ts): what one merge validation says,
 // read from what SQL Server recorded before the mark and after the merge, and the messages that
 // park a step, as an operator reads them.
 import { describe, expect, it } from 'vitest';
-import { addedRowGuidStopMessage, convergenceStopMessage, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type SubscriptionValidation } from '../../activities/convergence.js';
+import { addedRowGuidStopMessage, convergenceStopMessage, judgeValidation, rowGuidDifferences, rowGuidSampleStopMessage, type SubscriptionValidation } from '../../activities/personalization-upgrade/convergence.js';
 import type { ValidationState } from '../../activities/ports.js';
 
 const none: ValidationState = { alerts: [] };

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parseWindowTime, startDelayMs, describeWindow } from '../../plan/window.js';
 import { withWindow } from '../../cli/commands/start.js';
 import { loadWithOptions as load } from './plan/load-example.js';
-import { upgradePlanKind } from '../../plan/upgrade.js';
-import type { UpgradePlan } from '../../plan/types.js';
+import { upgradePlanKind } from '../../plan/personalization-upgrade/schema.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { UserError } from '../../cli/errors.js';
 
 describe('window times', () => {

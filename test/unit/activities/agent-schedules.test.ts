@@ -3,8 +3,8 @@
 // DBA's Data at 02:00 is lost unless the run puts back what preflight recorded: timing and enabled state.
 import { describe, expect, it } from 'vitest';
 import type { MergeAgentJob } from '../../../activities/ports.js';
-import { recordSchedules, type RecordedSchedule } from '../../../activities/preflight.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
+import { recordSchedules, type RecordedSchedule } from '../../../activities/personalization-upgrade/preflight.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { failing, labsPerTest, ref, runUpgradeByHand } from '../lab/runbook.js';
 
 const lab = labsPerTest();

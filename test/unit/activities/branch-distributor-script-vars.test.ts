@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { publisherDistributors } from '../../../activities/distributors.js';
+import { publisherDistributors } from '../../../activities/personalization-upgrade/distributors.js';
 import type { Script, SqlFleetPort } from '../../../activities/ports.js';
 import { planStatements } from '../../../activities/sqlserver/plan-sql.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { loadExample } from '../plan/load-example.js';
 
 const dirs: string[] = [];

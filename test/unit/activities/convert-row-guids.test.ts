@@ -5,9 +5,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { ROWGUID_MARKS, SqlError, type SqlFleetPort } from '../../../activities/ports.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import type { Lab } from '../../../activities/lab/index.js';
-import type { DbRef, UpgradePlan } from '../../../plan/types.js';
+import type { DbRef, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { failing, labsPerTest, runUpgradeByHand } from '../lab/runbook.js';
 
 const lab = labsPerTest();

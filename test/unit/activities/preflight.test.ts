@@ -1,8 +1,8 @@
-// The pure preflight findings (activities/preflight.ts): what an operator reads when preflight stops
+// The pure preflight findings (activities/personalization-upgrade/preflight.ts): what an operator reads when preflight stops
 // a run before the drain, and the schedules put back after it. Each case is a fleet as the ports
 // report it; the expectations are the sentences the operator acts on.
 import { describe, expect, it } from 'vitest';
-import { assessSubscriptions, productVersionProblems, recordSchedules, scheduleOverlaps, schedulesToRestore, versionOrderProblems } from '../../../activities/preflight.js';
+import { assessSubscriptions, productVersionProblems, recordSchedules, scheduleOverlaps, schedulesToRestore, versionOrderProblems } from '../../../activities/personalization-upgrade/preflight.js';
 import type { MergeAgentJob, ScheduleTiming, SubscriptionHealth } from '../../../activities/ports.js';
 
 const pub = { server: 'SQL1', database: 'PersonalizationServer' };

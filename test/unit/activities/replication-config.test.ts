@@ -5,10 +5,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import type { PublicationConfig, SubscriptionRef } from '../../../activities/ports.js';
-import { compareConfigs, configParkMessage, identityRangeNote, missingArticles } from '../../../activities/replication-config.js';
-import { createUpgradeActivities, type FleetContext, type ScriptRef } from '../../../activities/upgrade.js';
+import { compareConfigs, configParkMessage, identityRangeNote, missingArticles } from '../../../activities/personalization-upgrade/replication-config.js';
+import { createUpgradeActivities, type FleetContext, type ScriptRef } from '../../../activities/personalization-upgrade/activities.js';
 import type { Lab } from '../../../activities/lab/index.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { failing, labsPerTest, ref, runUpgradeByHand } from '../lab/runbook.js';
 
 const lab = labsPerTest();

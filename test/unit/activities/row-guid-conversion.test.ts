@@ -1,7 +1,7 @@
 // The pure decision behind an uncertain ConvertRowGuids.sql (issue #20 §4): what the
 // (primary key, rowguid) samples say about whether the script ran on a subscriber.
 import { describe, expect, it } from 'vitest';
-import { judgeRowGuidConversion, legacyRowGuid, legacyRowsBefore, readStartedMark, startedMarkValue, type ConversionSample } from '../../../activities/convergence.js';
+import { judgeRowGuidConversion, legacyRowGuid, legacyRowsBefore, readStartedMark, startedMarkValue, type ConversionSample } from '../../../activities/personalization-upgrade/convergence.js';
 
 const P1 = '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
 const P2 = '11223344-5566-7788-99aa-bbccddeeff00';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initLab } from '../../../activities/lab/index.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { createPortsFor } from '../../../worker/ports.js';
 import { labPlan } from '../lab/runbook.js';
 

@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyReplicationBlock, autoInitOffLines, KNOWN_DIRECTIVES, lintDbConfig, logDirOf, PATH_DIRECTIVES, type ReplicationPair } from '../../../activities/bdb/db-config.js';
-import { BdbEnvError, logDirectory, wipeReplicantEnv, writeDbConfig } from '../../../activities/bdb/env.js';
-import { runTool } from '../../../activities/bdb/tools.js';
+import { applyReplicationBlock, autoInitOffLines, KNOWN_DIRECTIVES, lintDbConfig, logDirOf, PATH_DIRECTIVES, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
+import { BdbEnvError, logDirectory, wipeReplicantEnv, writeDbConfig } from '../../../activities/bdb-replicant/env.js';
+import { runTool } from '../../../activities/bdb-replicant/tools.js';
 
 const CASE_DB_CONFIG = path.resolve(import.meta.dirname, '../../fixtures/cases/bdb-autoinit-off.replicant.DB_CONFIG');
 const pair: ReplicationPair = { master: { host: '192.0.2.10', port: 5010 }, replicant: { host: '192.0.2.20', port: 5010 } };

@@ -3,7 +3,7 @@
 // report say what was done to the operator's file, line by line.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { applyReplicationBlock, describeLineChange, type ReplicationPair } from '../../../activities/bdb/db-config.js';
+import { applyReplicationBlock, describeLineChange, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
 import { SEED_DB_CONFIG } from './helpers.js';
 
 const pair: ReplicationPair = { master: { host: '192.0.2.10', port: 15010 }, replicant: { host: '192.0.2.20', port: 15011 } };

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyReplicationBlock, generateDbConfig, lintDbConfig, type ReplicationPair } from '../../../activities/bdb/db-config.js';
-import { runTool } from '../../../activities/bdb/tools.js';
+import { applyReplicationBlock, generateDbConfig, lintDbConfig, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
+import { runTool } from '../../../activities/bdb-replicant/tools.js';
 import { SEED_DB_CONFIG } from './helpers.js';
 
 const pair: ReplicationPair = { master: { host: '192.0.2.10', port: 5010 }, replicant: { host: '192.0.2.20', port: 5010 } };

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupEnvironment, deleteRegionFiles, wipeReplicantEnv } from '../../../activities/bdb/index.js';
+import { backupEnvironment, deleteRegionFiles, wipeReplicantEnv } from '../../../activities/bdb-replicant/index.js';
 import { records, scratch, SEED_DB_CONFIG, standaloneServer } from './helpers.js';
 
 let root: string;

@@ -5,9 +5,9 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyReplicationBlock, type ReplicationPair } from '../../../activities/bdb/db-config.js';
-import { BdbServiceError, deleteRegionFiles, localServicePid, startService, stopService, writeDbConfig, type BdbService } from '../../../activities/bdb/index.js';
-import { runTool } from '../../../activities/bdb/tools.js';
+import { applyReplicationBlock, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
+import { BdbServiceError, deleteRegionFiles, localServicePid, startService, stopService, writeDbConfig, type BdbService } from '../../../activities/bdb-replicant/index.js';
+import { runTool } from '../../../activities/bdb-replicant/tools.js';
 import { freePort, putRecords, records, scratch, SEED_DB_CONFIG } from './helpers.js';
 
 const CASE_DB_CONFIG = path.resolve(import.meta.dirname, '../../fixtures/cases/bdb-autoinit-off.replicant.DB_CONFIG');

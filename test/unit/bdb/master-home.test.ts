@@ -5,9 +5,9 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupEnvironment, writeDbConfig } from '../../../activities/bdb/env.js';
-import type { ReplicationPair } from '../../../activities/bdb/db-config.js';
-import { runTool } from '../../../activities/bdb/tools.js';
+import { backupEnvironment, writeDbConfig } from '../../../activities/bdb-replicant/env.js';
+import type { ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
+import { runTool } from '../../../activities/bdb-replicant/tools.js';
 import { loadPlanFile } from '../../../plan/load.js';
 import { putRecords, records, scratch, standaloneServer } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bdbPlanSteps, parseBdbPlan } from '../../../plan/bdb.js';
+import { bdbPlanSteps, parseBdbPlan } from '../../../plan/bdb-replicant/schema.js';
 
 const examplePath = path.resolve(import.meta.dirname, '../../../examples/bdb/plan.yaml');
 const example = await readFile(examplePath, 'utf8');

@@ -2,7 +2,7 @@
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplicationPair } from '../../../activities/bdb/db-config.js';
+import type { ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
 import {
   backupEnvironment,
   BdbServiceError,
@@ -14,7 +14,7 @@ import {
   wipeReplicantEnv,
   writeDbConfig,
   type BdbService,
-} from '../../../activities/bdb/index.js';
+} from '../../../activities/bdb-replicant/index.js';
 import { freePort, records, scratch, SEED_DB_CONFIG, standaloneServer } from './helpers.js';
 
 let root: string;

@@ -1,13 +1,13 @@
 // One run per fleet, whatever the spelling (issue #21 and its follow-up): the workflow id, which is
 // Temporal's one-open-run-per-id guard, is the fleet's name in one spelling. SQL Server names ignore
 // case; `tcp:`, surrounding spaces, a trailing dot and a default instance's `,1433` name the same
-// server (plan/fleet-identity.ts cites the page). An alias, a short name against its FQDN or an IP
+// server (plan/personalization-upgrade/fleet-identity.ts cites the page). An alias, a short name against its FQDN or an IP
 // cannot be told apart without asking the server, so they stay different here.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlanText } from '../../../plan/load.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { upgradeWorkflowId } from '../../../workflows/personalization-upgrade.js';
 
 const idOf = (server: string, database = 'PersonalizationServer') => upgradeWorkflowId({ publisher: { server, database } as never });

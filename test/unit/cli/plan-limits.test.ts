@@ -9,7 +9,7 @@ import { planShow, planValidate } from '../../../cli/commands/plan.js';
 import { UserError } from '../../../cli/errors.js';
 import { checkInputSize } from '../../../cli/lib/runs.js';
 import { loadPlanText, MAX_ECHO_CHARS, MAX_INPUT_BYTES, MAX_PLAN_BYTES, MAX_VALUE_CHARS, REQUESTER_ROOM_BYTES } from '../../../plan/load.js';
-import { MAX_SUBSCRIBERS } from '../../../plan/upgrade.js';
+import { MAX_SUBSCRIBERS } from '../../../plan/personalization-upgrade/schema.js';
 
 const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8');
 const dir = () => mkdtempSync(join(tmpdir(), 'replup-plan-limits-'));

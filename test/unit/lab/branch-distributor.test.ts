@@ -5,10 +5,10 @@
 // down, or that has no distributor, passed, and the run failed after the drain.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SqlError } from '../../../activities/ports.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { initLab, openLab, type Lab, type LabConditions } from '../../../activities/lab/index.js';
-import type { UpgradePlan } from '../../../plan/types.js';
-import { distributorOf, publishingSites } from '../../../plan/upgrade.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
+import { distributorOf, publishingSites } from '../../../plan/personalization-upgrade/schema.js';
 import { loadExample } from '../plan/load-example.js';
 import { failing, ref, removeTempLabs, syncRound, tempStatePath } from './runbook.js';
 

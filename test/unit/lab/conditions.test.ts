@@ -1,16 +1,16 @@
 // The lab fails where a real fleet would (issue #18 §5): for each condition a real fleet can be in,
 // the runbook without the new check loses time or data in the lab, and the runbook's activities
-// (activities/upgrade.ts, on the lab's ports) stop before anything changed or complete with every
+// (activities/personalization-upgrade/activities.ts, on the lab's ports) stop before anything changed or complete with every
 // invariant.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SqlError } from '../../../activities/ports.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
-import { recordSchedules } from '../../../activities/preflight.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
+import { recordSchedules } from '../../../activities/personalization-upgrade/preflight.js';
 import type { Lab } from '../../../activities/lab/index.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { SCRIPTS_DIR, failing, labsPerTest, ref, runUpgradeByHand, script, subscriptions, syncRound } from './runbook.js';
 
 const lab = labsPerTest();

@@ -1,11 +1,11 @@
 // No silent divergence (issue #20 §1-2, §6) in the lab: for each path where the copies can differ
 // while every old check passes, the old runbook (driven by hand, test/unit/lab/runbook.ts) ends
-// with different copies, and the runbook's new activities (activities/upgrade.ts on the lab's
+// with different copies, and the runbook's new activities (activities/personalization-upgrade/activities.ts on the lab's
 // ports) find the difference, name it, and let the run complete with every invariant once fixed.
 import { describe, expect, it } from 'vitest';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/upgrade.js';
+import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import type { Lab } from '../../../activities/lab/index.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { failing, labsPerTest, ref, runUpgradeByHand, subscriptions, syncUntilQuiet } from './runbook.js';
 
 const lab = labsPerTest();

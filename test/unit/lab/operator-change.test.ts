@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { changeLab, initLab, openLab, readLabState } from '../../../activities/lab/index.js';
 import { loadPlanFile } from '../../../plan/load.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 
 it('resolve-conflicts reaches a lab that another process holds, and a second worker is still refused', async () => {
   const r = await loadPlanFile(resolve('examples/lab-small.yaml'));

@@ -9,7 +9,7 @@ import { initLab, openLab, type Lab, type LabConditions } from '../../../activit
 import { decodeScript, rewriteSyncType } from '../../../activities/sqlcmd/index.js';
 import { afterAll, afterEach } from 'vitest';
 import { isEarlierThan } from '../../../plan/version.js';
-import type { DbRef, Site, UpgradePlan } from '../../../plan/types.js';
+import type { DbRef, Site, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 
 // Every write of a lab in these tests checks that no database changed without its operation
 // naming it (the lab's file re-serialises only the databases an operation names).

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planShow, planValidate } from '../../../cli/commands/plan.js';
 import { loadPlanFile } from '../../../plan/load.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { EXAMPLES } from '../plan/load-example.js';
 
 let dir: string;

@@ -1,12 +1,12 @@
 // Every code of dsrutil's -detail tables (issue 22): its description, class and what the runbook
-// does with it. The expected rows are Progress's tables (URLs in activities/openedge/codes.ts),
+// does with it. The expected rows are Progress's tables (URLs in activities/openedge-startup/codes.ts),
 // written out here so that a code dropped or moved in codes.ts fails.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DETAIL_CODES, describeCode, meaningOf, phaseOf, serverStatus, agentStatus, type ReplicationPhase } from '../../../activities/openedge/index.js';
-import { groupCode } from '../../../activities/openedge/dsrutil.js';
+import { DETAIL_CODES, describeCode, meaningOf, phaseOf, serverStatus, agentStatus, type ReplicationPhase } from '../../../activities/openedge-startup/index.js';
+import { groupCode } from '../../../activities/openedge-startup/dsrutil.js';
 import { describeStuck, stuckParts } from '../../../workflows/openedge-startup.js';
 
 /** [code, Progress's description, class (group code), what the runbook does]. */

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentStatus, connectAgent, DsrutilError, runDsrutil, serverStatus, startServer } from '../../../activities/openedge/index.js';
-import { dsrutilMain } from '../../../activities/openedge/dsrutil.js';
-import { proserveMain } from '../../../activities/openedge/proserve.js';
-import { parseReplicationProperties, type ReplicationProperties } from '../../../activities/openedge/properties.js';
-import { createSimState, readSimState, schemaChangesBlocked, setAgentReachable, updateSimState, writeSimState, type SimOptions } from '../../../activities/openedge/sim.js';
+import { agentStatus, connectAgent, DsrutilError, runDsrutil, serverStatus, startServer } from '../../../activities/openedge-startup/index.js';
+import { dsrutilMain } from '../../../activities/openedge-startup/dsrutil.js';
+import { proserveMain } from '../../../activities/openedge-startup/proserve.js';
+import { parseReplicationProperties, type ReplicationProperties } from '../../../activities/openedge-startup/properties.js';
+import { createSimState, readSimState, schemaChangesBlocked, setAgentReachable, updateSimState, writeSimState, type SimOptions } from '../../../activities/openedge-startup/sim.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -117,7 +117,7 @@ describe('simulated dsrutil: start-up', () => {
 });
 
 describe('simulated dsrutil as a process, through runDsrutil', () => {
-  const template = (file: string) => `${tsx} ${path.join(root, 'activities/openedge/dsrutil.ts')} --state ${file}`;
+  const template = (file: string) => `${tsx} ${path.join(root, 'activities/openedge-startup/dsrutil.ts')} --state ${file}`;
 
   it('exit 2 when the database cannot be opened, 3 when replication is not enabled', async () => {
     const file = await simulation(properties(0), { replicationEnabled: false });
@@ -132,7 +132,7 @@ describe('simulated dsrutil as a process, through runDsrutil', () => {
   it('start, status and connectagent through the activity functions', async () => {
     const file = await simulation(properties(60), { unreachable: ['agent2'] });
     const target = { dsrutil: template(file), database: 'sports' };
-    const started = await startServer(target, `${tsx} ${path.join(root, 'activities/openedge/proserve.ts')} --state ${file} {db} -DBService replserv`);
+    const started = await startServer(target, `${tsx} ${path.join(root, 'activities/openedge-startup/proserve.ts')} --state ${file} {db} -DBService replserv`);
     expect(started).toEqual({ started: true, status: { code: 6002, phase: 'connecting', text: '6002 Connecting to Agents' } });
     expect(await agentStatus(target, 'agent2')).toEqual({ agent: 'agent2', code: 1001, phase: 'connecting', text: '1001 Initial Connection' });
     await setAgentReachable(file, 'agent2', true);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseOpenEdgePlan } from '../../../plan/openedge.js';
+import { parseOpenEdgePlan } from '../../../plan/openedge-startup/schema.js';
 
 const examplePath = path.resolve(import.meta.dirname, '../../../examples/openedge/plan.yaml');
 const example = await readFile(examplePath, 'utf8');

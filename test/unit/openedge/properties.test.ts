@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseReplicationProperties } from '../../../activities/openedge/properties.js';
+import { parseReplicationProperties } from '../../../activities/openedge-startup/properties.js';
 
 const example = await readFile(path.resolve(import.meta.dirname, '../../../examples/openedge/sports.repl.properties'), 'utf8');
 const errorsOf = (text: string) => {

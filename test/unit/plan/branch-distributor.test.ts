@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planShow } from '../../../cli/commands/plan.js';
 import { loadPlanText } from '../../../plan/load.js';
-import type { UpgradePlan } from '../../../plan/types.js';
-import { distributorOf, publishingSites } from '../../../plan/upgrade.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
+import { distributorOf, publishingSites } from '../../../plan/personalization-upgrade/schema.js';
 import { BRANCH_OFFICE_START, EXAMPLES, loadExample } from './load-example.js';
 
 const BRANCH_OFFICE = [

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadPlanFile, loadPlanText } from '../../../plan/load.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 
 export const EXAMPLES = path.resolve(import.meta.dirname, '../../../examples');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planSteps } from '../../../plan/steps.js';
-import { UPGRADE_STEP_IDS } from '../../../plan/types.js';
+import { planSteps } from '../../../plan/personalization-upgrade/steps.js';
+import { UPGRADE_STEP_IDS } from '../../../plan/personalization-upgrade/types.js';
 import { loadExample } from './load-example.js';
 
 describe('planSteps', () => {

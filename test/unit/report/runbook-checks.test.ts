@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActivityRecord } from '../../../activities/report/build.js';
 import { runbookVerification } from '../../../activities/report/runbook-checks.js';
-import type { ReplicationStatus } from '../../../activities/openedge/activities.js';
+import type { ReplicationStatus } from '../../../activities/openedge-startup/activities.js';
 
 let n = 0;
 function rec(step: string, type: string, args: unknown[], result: unknown, stepAttempt = 1, outcome: 'completed' | 'failed' = 'completed'): ActivityRecord {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCRIPT_VARIABLES, expandScriptVariables } from '../../../activities/sqlcmd/index.js';
 import { loadPlanText } from '../../../plan/load.js';
-import type { UpgradePlan } from '../../../plan/types.js';
+import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 
 const PLAN = resolve('test/fixtures/cases/utf16-lab-plan.yaml');
 const withScripts = (extra: string) =>

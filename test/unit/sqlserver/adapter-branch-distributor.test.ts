@@ -8,13 +8,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqlError, type SubscriptionRef } from '../../../activities/ports.js';
-import { publisherDistributors } from '../../../activities/distributors.js';
+import { publisherDistributors } from '../../../activities/personalization-upgrade/distributors.js';
 import { createSqlServerFleet } from '../../../activities/sqlserver/adapter.js';
 import { checkStatement } from '../../../activities/sqlserver/catalog.js';
 import type { Row, SqlConnections } from '../../../activities/sqlserver/connections.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
 import { loadPlanText } from '../../../plan/load.js';
-import type { DbRef, UpgradePlan } from '../../../plan/types.js';
+import type { DbRef, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { EXAMPLES, loadExample } from '../plan/load-example.js';
 
 type Call = { server: string; sql: string; params: Record<string, sql.SqlParam> };

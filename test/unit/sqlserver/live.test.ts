@@ -10,7 +10,7 @@ import mssql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlServerFleet } from '../../../activities/sqlserver/adapter.js';
 import { createMssqlConnections } from '../../../activities/sqlserver/connections.js';
-import { judgeValidation } from '../../../activities/convergence.js';
+import { judgeValidation } from '../../../activities/personalization-upgrade/convergence.js';
 
 const connectionString = process.env.REPLUP_TEST_MSSQL;
 

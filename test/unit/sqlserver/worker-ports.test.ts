@@ -2,7 +2,7 @@
 // the plan's canary and Windows account must reach it, and its progress must reach the activity.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FleetContext } from '../../../activities/upgrade.js';
+import type { FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { createPortsFor, heartbeatCurrentActivity } from '../../../worker/ports.js';
 
 const UNSET_USER = 'REPLUP_TEST_NO_SUCH_WINDOWS_USER';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { lockPath } from '../../../activities/lab/store.js';
 import { createPortsFor } from '../../../worker/ports.js';
-import type { FleetContext } from '../../../activities/upgrade.js';
+import type { FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { labsPerTest } from '../lab/runbook.js';
 
 const lab = labsPerTest();

@@ -2,8 +2,8 @@
 // subscription, and the messages that park a step when the copies differ or cannot be kept equal.
 // Facts and their sources: docs/research/convergence-sources.md. Pending-change counts are not
 // proof: sp_showpendingchanges "does not include rows in generation 0" and is "an approximation".
-import type { DbRef } from '../plan/types.js';
-import type { AddedRowGuidArticle, RowGuidPair, ValidationState } from './ports.js';
+import type { DbRef } from '../../plan/personalization-upgrade/types.js';
+import type { AddedRowGuidArticle, RowGuidPair, ValidationState } from '../ports.js';
 
 /** One subscription's validation: 'identical' (row counts and binary checksums match), 'differs', or 'not-validated' (the merge agent recorded none). */
 export interface ValidationVerdict {

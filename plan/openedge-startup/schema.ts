@@ -1,14 +1,14 @@
 // The OpenEdge Replication start-up plan (runbook `openedge-replication-startup`, seed 002,
 // DOMAIN.md §3). Pure (no Node imports): the workflow imports the types and step ids.
 import { z } from 'zod';
-import { agentNameProblem, deferMinutesProblem } from '../activities/openedge/properties.js';
-import { resolveFrom } from './bdb-steps.js';
-import type { FleetTable, PlanKind } from './kind.js';
-import { describeNotify, notifySchema } from './notify.js';
-import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
-import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_ASK_OPERATOR_AFTER_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './openedge-steps.js';
+import { agentNameProblem, deferMinutesProblem } from '../../activities/openedge-startup/properties.js';
+import { resolveFrom } from '../bdb-replicant/steps.js';
+import type { FleetTable, PlanKind } from '../kind.js';
+import { describeNotify, notifySchema } from '../notify.js';
+import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from '../source.js';
+import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_ASK_OPERATOR_AFTER_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './steps.js';
 
-export * from './openedge-steps.js';
+export * from './steps.js';
 
 function nameCheck(name: string, ctx: z.RefinementCtx): void {
   const problem = agentNameProblem(name);

@@ -2,10 +2,10 @@
 // Berkeley DB master becomes master + read-only replicant: the schema and rules. The types, step
 // ids and step rules are in bdb-steps.ts, which the workflow imports.
 import { z } from 'zod';
-import { masterHomeProblem } from '../activities/bdb/home.js';
-import type { FleetTable, PlanKind } from './kind.js';
-import { describeNotify, notifySchema } from './notify.js';
-import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from './source.js';
+import { masterHomeProblem } from '../../activities/bdb-replicant/home.js';
+import type { FleetTable, PlanKind } from '../kind.js';
+import { describeNotify, notifySchema } from '../notify.js';
+import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from '../source.js';
 import {
   BDB_RUNBOOK,
   DEFAULT_LOG_DIR,
@@ -14,9 +14,9 @@ import {
   resolveFrom,
   type BdbReplicantPlan,
   type BdbSite,
-} from './bdb-steps.js';
+} from './steps.js';
 
-export * from './bdb-steps.js';
+export * from './steps.js';
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const placeholders = ['host', 'envDir', 'role'];

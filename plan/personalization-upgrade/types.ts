@@ -1,9 +1,9 @@
 // The normalized plan: what plan/ produces from a YAML/JSON file and what every other part reads.
 // It never holds a secret: credentials are references (`env:NAME`, `file:PATH`) resolved by the
 // worker at activity time, so the plan can travel in workflow inputs and history.
-import type { GatePolicy } from '../workflows/approval.js';
-import type { MaintenanceWindow } from './window.js';
-import type { NotifySettings } from './notify.js';
+import type { GatePolicy } from '../approval.js';
+import type { MaintenanceWindow } from '../window.js';
+import type { NotifySettings } from '../notify.js';
 
 /** A SQL Server database in the fleet. `server` is `HOST`, `HOST\INSTANCE` or `HOST,PORT`. */
 export interface DbRef {
@@ -23,7 +23,7 @@ export interface Site extends DbRef {
   /**
    * A publishing site's distributor (the central publisher: the plan's `distributor`; a branch:
    * its own `distributor`, by default the branch itself). Absent on subscribers, and in plans
-   * normalized before it existed: read it with distributorOf() in plan/upgrade.ts.
+   * normalized before it existed: read it with distributorOf() in plan/personalization-upgrade/schema.ts.
    */
   distributor?: DbRef;
 }

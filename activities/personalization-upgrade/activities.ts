@@ -1,20 +1,20 @@
 // The Personalization Server upgrade's activities: thin, idempotent wrappers over the ports. Each
 // one observes before it acts and verifies after, because Temporal runs an activity at least once.
 // Errors leave here classified: transient ones retry with backoff, everything else parks the step.
-import { heartbeating } from './heartbeat.js';
+import { heartbeating } from '../heartbeat.js';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../plan/types.js';
-import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type PublicationConfig, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from './ports.js';
+import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../../plan/personalization-upgrade/types.js';
+import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type PublicationConfig, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from '../ports.js';
 import { assessSubscriptions, distributorProblem, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
-import { toApplicationFailure } from './sqlserver/failure.js';
-import { quoteIdent } from './sqlserver/quote.js';
+import { toApplicationFailure } from '../sqlserver/failure.js';
+import { quoteIdent } from '../sqlserver/quote.js';
 import { compareConfigs, missingArticles } from './replication-config.js';
 import { addedRowGuidStopMessage, judgeRowGuidConversion, judgeValidation, legacyRowsBefore, readStartedMark, startedMarkValue, rowGuidDifferences, rowGuidSampleStopMessage, type ConversionSample, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
-import { SqlcmdError, type OnError } from './sqlcmd/index.js';
-import { checkPublicationArticles, checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from './sqlcmd/prepare.js';
-import { compareVersions } from '../plan/version.js';
-import { boundedAll } from '../workflows/bounded.js';
+import { SqlcmdError, type OnError } from '../sqlcmd/index.js';
+import { checkPublicationArticles, checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from '../sqlcmd/prepare.js';
+import { compareVersions } from '../../plan/version.js';
+import { boundedAll } from '../../common/bounded.js';
 import { distributorForPublisher, type PublisherDistributor } from './distributors.js';
 
 /** What an activity needs to reach the fleet: no secrets, only references. */

@@ -10,8 +10,8 @@
 // (whether sp_addmergearticle then needs a snapshot for subscriptions created without one is not
 // documented), and article options (column_tracking, subset_filterclause, subscriber_upload_options
 // need a reinitialization; sp_changemergearticle page).
-import type { DbRef } from '../plan/types.js';
-import type { PublicationConfig } from './ports.js';
+import type { DbRef } from '../../plan/personalization-upgrade/types.js';
+import type { PublicationConfig } from '../ports.js';
 
 export type ChangeableProperty = 'retention' | 'retention_period_unit' | 'conflict_retention' | 'publication_compatibility_level';
 

@@ -4,7 +4,7 @@
 // validation alerts) or passes {distributor.*} to a publication's script must use the distributor
 // of that publication's publisher. Pure: the workflow, the activities, the adapter and plan show
 // --sql all choose through it.
-import { distributorOf, publishingSites, type DbRef, type UpgradePlan } from '../plan/types.js';
+import { distributorOf, publishingSites, type DbRef, type UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 
 /** One publishing server and the distributor its publications are distributed by. */
 export interface PublisherDistributor {

@@ -8,7 +8,7 @@ import { heartbeating } from '../heartbeat.js';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BdbSite } from '../../plan/bdb.js';
+import type { BdbSite } from '../../plan/bdb-replicant/schema.js';
 import { applyReplicationBlock, formatIssues, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
 import {
   backupEnvironment,

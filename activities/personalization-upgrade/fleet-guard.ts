@@ -1,5 +1,5 @@
 // One run per fleet beyond what the spelling tells (issue #21): SQL01, sql01.corp.example,
-// 10.0.0.5 and an alias are one server that plan/fleet-identity.ts cannot tell apart, so their
+// 10.0.0.5 and an alias are one server that plan/personalization-upgrade/fleet-identity.ts cannot tell apart, so their
 // workflow ids differ and Temporal's one-open-run-per-id guard lets two runs in. Only the server
 // knows its name: at preflight, before anything changes, the run records the publisher's
 // @@SERVERNAME + database as the `ReplupFleetId` search attribute and looks in Temporal's
@@ -16,9 +16,9 @@
 import { resolve } from 'node:path';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { fleetIdentity, ReplupFleetId } from '../plan/fleet-identity.js';
-import type { DbRef } from '../plan/types.js';
-import { FailureType, type FleetContext, type PortsFor } from './upgrade.js';
+import { fleetIdentity, ReplupFleetId } from '../../plan/personalization-upgrade/fleet-identity.js';
+import type { DbRef } from '../../plan/personalization-upgrade/types.js';
+import { FailureType, type FleetContext, type PortsFor } from './activities.js';
 
 export const FLEET_ID_ATTRIBUTE = ReplupFleetId.name;
 /** How long claimFleet waits for this run to be listed before the activity is retried. */

@@ -1,8 +1,8 @@
 // A simulated `dsrutil` (OpenEdge Replication's utility) for machines without OpenEdge, backed
 // by the state file of ./sim.ts (REPLUP_DSRUTIL_STATE or --state FILE). Run with tsx:
-//   tsx activities/openedge/dsrutil.ts <db> -C status [AGENT] [-detail|verbose]
-//   tsx activities/openedge/dsrutil.ts <db> -C connectagent <AGENT|ALL>
-//   tsx activities/openedge/dsrutil.ts <db> -C terminate server
+//   tsx activities/openedge-startup/dsrutil.ts <db> -C status [AGENT] [-detail|verbose]
+//   tsx activities/openedge-startup/dsrutil.ts <db> -C connectagent <AGENT|ALL>
+//   tsx activities/openedge-startup/dsrutil.ts <db> -C terminate server
 // `status` prints the group code (1100/1101/1199 for the server, 2100/2101/2199 for an agent)
 // and `-detail` the detail code (6001-6060 server, 1001-1063/3048-3049 agent); `verbose` adds the
 // description. Exit codes: 0 ok, 1 usage, 2 the database cannot be opened, 3 replication is not

@@ -2,7 +2,7 @@
 // words. Pure (no Node imports): the workflow imports it to decide what to run, and
 // `replup plan show` prints the same answer as a dry run.
 import { UPGRADE_STEP_IDS, type PlannedStep, type UpgradePlan, type UpgradeStepId } from './types.js';
-import { isEarlierThan } from './version.js';
+import { isEarlierThan } from '../version.js';
 
 /** Row GUIDs must be converted on every subscriber when upgrading from before this version (DOMAIN.md §1, step 6). */
 export const ROW_GUID_CONVERSION_BEFORE = '8.3.253.0';

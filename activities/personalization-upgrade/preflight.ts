@@ -15,9 +15,9 @@
 // https://docs.microsoft.com/en-us/previous-versions/sql/sql-server-2008-r2/ms151199(v=sql.105) ;
 // sysschedules.enabled ("If the schedule is not enabled, no jobs will run on the schedule")
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql .
-import type { DbRef } from '../plan/types.js';
-import { compareVersions } from '../plan/version.js';
-import type { DistributorFacts, MergeAgentJob, ScheduleTiming, SubscriptionHealth } from './ports.js';
+import type { DbRef } from '../../plan/personalization-upgrade/types.js';
+import { compareVersions } from '../../plan/version.js';
+import type { DistributorFacts, MergeAgentJob, ScheduleTiming, SubscriptionHealth } from '../ports.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -1,8 +1,8 @@
 // The OpenEdge start-up plan's shape, step ids and step rules (runbook
 // `openedge-replication-startup`, seed 002, DOMAIN.md §3). Kept apart from the zod schema in
 // openedge.ts: the workflow imports this file, and zod does not belong in the workflow bundle.
-import type { StepView } from './kind.js';
-import type { NotifySettings } from './notify.js';
+import type { StepView } from '../kind.js';
+import type { NotifySettings } from '../notify.js';
 
 export const OPENEDGE_RUNBOOK = 'openedge-replication-startup';
 /** The server retries an unreachable agent every 5 minutes while deferred (seed 002). */

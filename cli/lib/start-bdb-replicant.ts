@@ -1,7 +1,7 @@
 // Starting the TapeTrack replicant runbook (`runbook: bdb-replicant`): what `replup start` calls
 // for such a plan. One run per master/replicant pair at a time (the workflow id says which pair).
 import type { Client } from '@temporalio/client';
-import type { BdbReplicantPlan, BdbSite } from '../../plan/bdb.js';
+import type { BdbReplicantPlan, BdbSite } from '../../plan/bdb-replicant/schema.js';
 import { bdbReplicant, bdbReplicantWorkflowId } from '../../workflows/bdb-replicant.js';
 import { defaultActor, launch, type Started } from './runs.js';
 

@@ -1,7 +1,7 @@
 // Starting the OpenEdge Replication start-up runbook (`runbook: openedge-replication-startup`) and
 // forcing an agent connection while it waits: what `replup start` and `replup connect-agent` call.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { OpenEdgeStartupPlan } from '../../plan/openedge.js';
+import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js';
 import { connectAgentUpdate, openEdgeStartup, openEdgeWorkflowId, type AgentTry } from '../../workflows/openedge-startup.js';
 import type { Progress } from '../../workflows/messages.js';
 import { UserError } from '../errors.js';

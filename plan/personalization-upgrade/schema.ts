@@ -1,22 +1,22 @@
 // The Personalization Server upgrade plan (runbook `em-personalization-upgrade`): the file a DBA
-// writes, its rules beyond types, and its normalization into UpgradePlan (plan/types.ts).
+// writes, its rules beyond types, and its normalization into UpgradePlan (plan/personalization-upgrade/types.ts).
 // Two forms (DOMAIN.md §1): the simple fleet (a publisher and its subscribers, publishing Config and
 // Data), and the branch-office form (a central Config publisher whose subscribers are branch
 // databases, each branch publishing its own Data to a recovery database).
 import path from 'node:path';
 import { z } from 'zod';
-import type { FleetTable, PlanKind } from './kind.js';
-import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleViolation, type SourceResult } from './source.js';
+import type { FleetTable, PlanKind } from '../kind.js';
+import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleViolation, type SourceResult } from '../source.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
-import { didYouMean } from './suggest.js';
-import { literalCredential } from './template-secrets.js';
+import { didYouMean } from '../suggest.js';
+import { literalCredential } from '../template-secrets.js';
 import { normalizeServerName } from './fleet-identity.js';
-import { describeNotify, notifySchema } from './notify.js';
+import { describeNotify, notifySchema } from '../notify.js';
 import { UPGRADE_STEP_IDS, distributorOf, publishingSites, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
-import { compareVersions, parseVersion } from './version.js';
-import { parseWindowTime, windowProblem, describeWindow } from './window.js';
-import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../workflows/approval.js';
-import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../activities/sqlcmd/variables.js';
+import { compareVersions, parseVersion } from '../version.js';
+import { parseWindowTime, windowProblem, describeWindow } from '../window.js';
+import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../approval.js';
+import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../../activities/sqlcmd/variables.js';
 
 export const UPGRADE_RUNBOOK = 'em-personalization-upgrade';
 /** The database name the Personalization Server installer proposes (seed 000, SetMasterUp prompt). */
@@ -87,7 +87,7 @@ const sqlServerVersion = z
     ),
   );
 
-// Spaces, a tcp: prefix and a trailing dot are dropped first (plan/fleet-identity.ts), so every
+// Spaces, a tcp: prefix and a trailing dot are dropped first (plan/personalization-upgrade/fleet-identity.ts), so every
 // spelling of one server reaches the run, the workflow id and the reports the same way.
 const serverName = z.preprocess(
   (v) => (typeof v === 'string' ? normalizeServerName(v) : v),

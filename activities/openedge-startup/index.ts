@@ -1,6 +1,6 @@
 // The OpenEdge side effects the openedge-startup workflow's activities call. Everything goes
 // through a dsrutil command template (the real `dsrutil`, or the simulated one:
-// `tsx activities/openedge/dsrutil.ts --state FILE`), so the workflow cannot tell them apart.
+// `tsx activities/openedge-startup/dsrutil.ts --state FILE`), so the workflow cannot tell them apart.
 import { spawn } from 'node:child_process';
 import { describeCode, phaseOf, type ReplicationPhase } from './codes.js';
 
@@ -65,7 +65,7 @@ export async function runDsrutil(template: string, args: string[], opts: { env?:
 }
 
 export interface OpenEdgeTarget {
-  /** The dsrutil command template, e.g. "dsrutil" or "tsx activities/openedge/dsrutil.ts --state FILE". */
+  /** The dsrutil command template, e.g. "dsrutil" or "tsx activities/openedge-startup/dsrutil.ts --state FILE". */
   dsrutil: string;
   /** The source database. */
   database: string;

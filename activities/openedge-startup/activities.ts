@@ -8,7 +8,7 @@ import { heartbeating } from '../heartbeat.js';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { OpenEdgeAgent } from '../../plan/openedge.js';
+import type { OpenEdgeAgent } from '../../plan/openedge-startup/schema.js';
 import { agentStatus, connectAgent, DsrutilError, formatPropertiesErrors, parseReplicationProperties, serverStatus, startServer, type ReplicationProperties, type StatusReading } from './index.js';
 
 /** What an activity needs to reach the source database: command templates and names, no secrets. */

@@ -1,8 +1,8 @@
 // The TapeTrack replicant plan's shape, step ids and step rules (runbook `bdb-replicant`, seed
 // 001, DOMAIN.md §2). Kept apart from the zod schema in bdb.ts: the workflow imports this file, and
 // zod does not belong in the workflow bundle.
-import type { StepView } from './kind.js';
-import type { NotifySettings } from './notify.js';
+import type { StepView } from '../kind.js';
+import type { NotifySettings } from '../notify.js';
 
 export const BDB_RUNBOOK = 'bdb-replicant';
 /** The seed's default replication port (the client port, usually 5000, is a different one). */
