@@ -1,30 +1,20 @@
 // The TapeTrack replicant runbook's activities (workflows/bdb-replicant.ts): thin wrappers over
-// ./env.js, ./service.js and ./verify.js, which observe before they act, so running one twice is
+// the runbook's ports (./ports.ts; db5.3 in ./db53.ts), which observe before they act, so running one twice is
 // harmless (Temporal runs an activity at least once). Errors leave here as ApplicationFailures:
 // retryable only when the error says a later try can succeed (the replicant's master not
 // answering yet: DB_REP_UNAVAIL), non-retryable otherwise, so the step parks for an operator with
 // the error's own words. Long waits heartbeat, so a killed worker is noticed within seconds.
 import { heartbeating } from '../heartbeat.js';
-import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BdbSite } from '../../plan/bdb-replicant/schema.js';
 import { applyReplicationBlock, formatIssues, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
-import {
-  backupEnvironment,
-  BdbEnvError,
-  deleteRegionFiles,
-  readDbConfig,
-  replicationRole,
-  wipeReplicantEnv,
-  writeDbConfig,
-  type BackupRecord,
-  type ReplicationRole,
-  type WipeResult,
-  type WriteDbConfigResult,
-} from './env.js';
-import { BdbServiceError, startService, stopService, type BdbService, type StartResult, type StopResult } from './service.js';
-import { ReplicationCheckError, verifyReplication, type VerifyReplicationInput, type VerifyReplicationResult } from './verify.js';
+import { db53Ports } from './db53.js';
+import type { BackupRecord, ReplicationRole, WipeResult, WriteDbConfigResult } from './env.js';
+import { BdbEnvError, BdbServiceError, ReplicationCheckError } from './errors.js';
+import type { BdbPorts } from './ports.js';
+import type { BdbService, StartResult, StopResult } from './service.js';
+import type { VerifyReplicationInput, VerifyReplicationResult } from './verify.js';
 
 /** Failure types the workflow tells apart; BdbServiceError codes (DB_REP_UNAVAIL, ...) pass through as their own type. */
 export const BdbFailure = {
@@ -66,10 +56,12 @@ export interface DbConfigPreview {
   errors: string[];
 }
 
-/** env.ts writes this file last, once a backup is complete and verified. */
-const BACKUP_MARKER = 'replup-backup.json';
-
-export function createBdbActivities() {
+/**
+ * The runbook's activities over its ports (./ports.ts): Debian's db5.3 utilities by default, the
+ * in-memory fake of ./fake-ports.ts in tests that run the workflow without them.
+ */
+export function createBdbActivities(opts: { ports?: BdbPorts } = {}) {
+  const { homes, services, check } = opts.ports ?? db53Ports();
   return {
     /**
      * backup-master: db5.3_hotbackup into backupRoot/<run id>, every database checked with
@@ -80,40 +72,37 @@ export function createBdbActivities() {
     bdbBackupEnvironment(envDir: string, backupRoot: string, runId: string): Promise<BackupRecord> {
       return guarded(`backing up ${envDir}`, async () => {
         if (!/^[A-Za-z0-9-]+$/.test(runId)) throw new BdbEnvError(`"${runId}" is not a run id: the backup folder is named by it`);
-        const dir = path.join(backupRoot, runId);
-        const finished = await stat(path.join(dir, BACKUP_MARKER)).then(() => true, () => false);
-        if (!finished) await rm(dir, { recursive: true, force: true });
-        return backupEnvironment(envDir, dir);
+        return homes.backup(envDir, path.join(backupRoot, runId));
       });
     },
 
     /** stop-replicant, stop-master: a stopped service stays stopped (wasRunning: false). */
     bdbStopService(svc: BdbService): Promise<StopResult> {
-      return guarded(`stopping the ${svc.role} service`, () => stopService(svc));
+      return guarded(`stopping the ${svc.role} service`, () => services.stop(svc));
     },
 
     /** wipe-replicant: everything but DB_CONFIG; refuses a directory that is not a stopped Berkeley DB environment. */
     bdbWipeReplicant(envDir: string): Promise<WipeResult> {
-      return guarded(`wiping ${envDir}`, () => wipeReplicantEnv(envDir));
+      return guarded(`wiping ${envDir}`, () => homes.wipeReplicant(envDir));
     },
 
     /** What writing this role's block would do to DB_CONFIG, without writing: the workflow names it in the write's summary. */
     async bdbPreviewDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<DbConfigPreview> {
       return guarded(`reading ${envDir}/DB_CONFIG`, async () => {
         const file = `${envDir}/DB_CONFIG`;
-        const update = applyReplicationBlock(await readDbConfig(envDir), role, pair, opts);
+        const update = applyReplicationBlock(await homes.readDbConfig(envDir), role, pair, opts);
         return { file, changed: update.changed, changes: update.changes, lineChanges: update.lineChanges, warnings: formatIssues(file, update.warnings), errors: formatIssues(file, update.errors) };
       });
     },
 
     /** configure-replicant, configure-master: uncomment (or write) the role's block; the seed's typos are corrected and returned as warnings. */
     bdbWriteDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<WriteDbConfigResult> {
-      return guarded(`writing ${envDir}/DB_CONFIG`, () => writeDbConfig(envDir, role, pair, opts));
+      return guarded(`writing ${envDir}/DB_CONFIG`, () => homes.writeDbConfig(envDir, role, pair, opts));
     },
 
     /** delete-region-files: only __db.* (never log.* or data); refuses while the service runs. */
     bdbDeleteRegionFiles(envDir: string): Promise<{ envDir: string; deleted: string[] }> {
-      return guarded(`deleting region files in ${envDir}`, () => deleteRegionFiles(envDir));
+      return guarded(`deleting region files in ${envDir}`, () => homes.deleteRegionFiles(envDir));
     },
 
     /**
@@ -122,17 +111,17 @@ export function createBdbActivities() {
      * does not answer fails with DB_REP_UNAVAIL, retryable.
      */
     bdbStartService(svc: BdbService, startupTimeoutSeconds: number): Promise<StartResult> {
-      return guarded(`starting the ${svc.role} service`, () => startService(svc, { startupTimeoutMs: startupTimeoutSeconds * 1000 }));
+      return guarded(`starting the ${svc.role} service`, () => services.start(svc, startupTimeoutSeconds * 1000));
     },
 
     /** What `db5.3_stat -r` says the environment is: master, client or none. */
     bdbReplicationRole(envDir: string): Promise<ReplicationRole> {
-      return guarded(`db5.3_stat -r -h ${envDir}`, () => replicationRole(envDir));
+      return guarded(`db5.3_stat -r -h ${envDir}`, () => homes.replicationRole(envDir));
     },
 
     /** verify-replication: a record written on the master is read on the replicant, and a write there fails read-only. */
     bdbVerifyReplication(input: VerifyReplicationInput): Promise<VerifyReplicationResult> {
-      return guarded('verifying replication', () => verifyReplication(input));
+      return guarded('verifying replication', () => check.verify(input));
     },
   };
 }

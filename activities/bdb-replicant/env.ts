@@ -7,6 +7,7 @@ import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type 
 import { EXAMPLE_SETUP, masterHomeProblem } from './home.js';
 import { localServicePid } from './service.js';
 import { runTool, toolErrors } from './tools.js';
+import { BdbEnvError } from './errors.js';
 
 export const DB_CONFIG = 'DB_CONFIG';
 /** Region and replication system files: `__db.001`, `__db.rep.gen`, ... (the seed's "_db." is a typo). */
@@ -16,12 +17,7 @@ export const LOG_FILE = /^log\.\d{10}$/;
 const BACKUP_MARKER = 'replup-backup.json';
 const SAVED_DB_CONFIG = 'DB_CONFIG.saved';
 
-export class BdbEnvError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BdbEnvError';
-  }
-}
+export { BdbEnvError };
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { autoInitOffLines, DbConfigLineError, logDirOf, type BdbRole } from './db-config.js';
 import { logSize, LogWaitError, REPLICANT_JOIN_FAILURE, REPLICANT_JOINED, waitForLog, type LogMatch } from './message-log.js';
 import { bdbTool, runTool, toolErrors } from './tools.js';
+import { BdbServiceError, type ServiceErrorCode } from './errors.js';
 
 export type ServiceControl = { kind: 'local' } | { kind: 'command'; start: string; stop: string; status?: string };
 
@@ -27,20 +28,7 @@ export interface BdbService {
 export const PID_FILE = 'replup-service.pid';
 export const messageLogOf = (svc: BdbService): string => svc.messageLog ?? path.join(svc.envDir, 'DB_Msg.txt');
 
-export type ServiceErrorCode = 'DB_REP_UNAVAIL' | 'DB_REP_JOIN_FAILURE' | 'DB_CONFIG_INVALID' | 'EXITED' | 'START_TIMEOUT' | 'RECOVER_FAILED' | 'COMMAND_FAILED';
-
-export class BdbServiceError extends Error {
-  constructor(
-    public readonly code: ServiceErrorCode,
-    message: string,
-    /** Worth starting again later: the master was not answering yet, or start-up was still running. */
-    public readonly retryable: boolean,
-    public readonly logTail: string[] = [],
-  ) {
-    super(message);
-    this.name = 'BdbServiceError';
-  }
-}
+export { BdbServiceError, type ServiceErrorCode };
 
 function alive(pid: number): boolean {
   try {

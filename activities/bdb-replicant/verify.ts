@@ -2,6 +2,7 @@
 // replicant, and the replicant refuses writes (TapeTrack: "the server is Read Only"). On
 // db5.3 the refusal is BDB0111 "attempt to modify a read-only database" (seen on loopback).
 import { runTool, toolErrors } from './tools.js';
+import { ReplicationCheckError } from './errors.js';
 
 /** A small database of replup's own, so the check never touches the product's data. */
 export const CANARY_DB = 'replup_canary.db';
@@ -23,12 +24,7 @@ export interface VerifyReplicationResult {
   readOnlyError: string;
 }
 
-export class ReplicationCheckError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ReplicationCheckError';
-  }
-}
+export { ReplicationCheckError };
 
 const KEY_SAFE = /^[A-Za-z0-9._:-]{1,200}$/;
 
