@@ -92,7 +92,7 @@ describe('lab-small: one publisher, two subscribers, Config and Data', () => {
     });
   });
 
-  it('plans every script run: publications at the publisher, subscriptions and ConvertRowGuids per subscriber', async () => {
+  it('plans every run: publications at the publisher, subscriptions and ConvertRowGuids per subscriber', async () => {
     await load();
     const runs = fleet.scriptRuns(plan, true);
     expect(runs).toEqual({
@@ -131,7 +131,7 @@ describe('lab-small: one publisher, two subscribers, Config and Data', () => {
     );
   });
 
-  it('builds the activities context: each publisher distributor, no scripts entry unless the plan sets one', async () => {
+  it('builds the activities context: distributors, no scripts entry unless the plan sets one', async () => {
     await load();
     const ctx = fleet.fleetContext(plan);
     expect(ctx.distributors).toEqual([{ publisher: 'LAB-PUB', distributor: db('LAB-PUB', 'distribution') }]);
