@@ -15,7 +15,8 @@ import { SqlcmdError, type OnError } from '../sqlcmd/index.js';
 import { checkPublicationArticles, checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from '../sqlcmd/prepare.js';
 import { compareVersions } from '../../plan/version.js';
 import { boundedAll } from '../../common/bounded.js';
-import { distributorForPublisher, type PublisherDistributor } from './distributors.js';
+import type { PublisherDistributor } from './distributors.js';
+import { plannedScripts, scriptDistributor, type ScriptRuns } from '../../plan/personalization-upgrade/fleet.js';
 
 /** What an activity needs to reach the fleet: no secrets, only references. */
 export interface FleetContext {
@@ -32,12 +33,8 @@ export interface FleetContext {
   scripts?: { variables?: Record<string, string>; onError?: OnError };
 }
 
-/** Every run of the vendor scripts the workflow will make, so preflight can check each one's values. */
-export interface ScriptRuns {
-  publications: { name: string; kind: 'Config' | 'Data'; publisher: DbRef; subscribers: DbRef[] }[];
-  /** The subscribers ConvertRowGuids.sql runs on. */
-  rowGuidSites: DbRef[];
-}
+/** Every run of the vendor scripts the workflow will make (plan/personalization-upgrade/fleet.ts builds it). */
+export type { ScriptRuns };
 
 export interface Ports {
   sql: SqlFleetPort;
@@ -112,7 +109,7 @@ async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>)
 
 /** {distributor.*} of a script run: the distributor of the publication's publisher; the plan's for a run without one (ConvertRowGuids). */
 function distributorFor(ctx: FleetContext, publisher: DbRef | undefined): DbRef {
-  return publisher ? distributorForPublisher(ctx.distributors, ctx.distributor, publisher.server) : ctx.distributor;
+  return scriptDistributor(ctx.distributors, ctx.distributor, publisher);
 }
 
 /**
@@ -180,17 +177,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      */
     async prepareScripts(ctx: FleetContext, files: ScriptFiles, needRowGuids: boolean, runs?: ScriptRuns): Promise<PreparedScript[]> {
       const s = await sql(ctx);
-      const pubs = (kind: 'Config' | 'Data') => (runs?.publications ?? []).filter((p) => p.kind === kind);
-      const publicationRuns = (kind: 'Config' | 'Data'): ScriptRun[] => pubs(kind).map((p) => ({ for: { publication: p.name, publisher: p.publisher, distributor: distributorFor(ctx, p.publisher) }, at: p.publisher }));
-      const subscriptionRuns = (kind: 'Config' | 'Data'): ScriptRun[] =>
-        pubs(kind).flatMap((p) => p.subscribers.map((sub) => ({ for: { publication: p.name, publisher: p.publisher, subscriber: sub, distributor: distributorFor(ctx, p.publisher) }, at: p.publisher })));
-      const wanted: { file: string; rewrite: boolean; runs: ScriptRun[]; publication?: true }[] = [
-        { file: files.createConfigPublication, rewrite: false, runs: publicationRuns('Config'), publication: true },
-        { file: files.createDataPublication, rewrite: false, runs: publicationRuns('Data'), publication: true },
-        { file: files.createConfigSubscription, rewrite: true, runs: subscriptionRuns('Config') },
-        { file: files.createDataSubscription, rewrite: true, runs: subscriptionRuns('Data') },
-      ];
-      if (needRowGuids) wanted.push({ file: files.convertRowGuids, rewrite: false, runs: (runs?.rowGuidSites ?? []).map((db) => ({ for: { subscriber: db, distributor: ctx.distributor }, at: db })) });
+      // Which script runs for what, and where: the fleet's facts (plan/personalization-upgrade/fleet.ts).
+      const wanted = plannedScripts(files, runs, needRowGuids, ctx.distributors, ctx.distributor);
       const out: PreparedScript[] = [];
       const configsAt: Record<string, PublicationConfig[]> = {};
       const publishedAt: Record<string, string[]> = {};
