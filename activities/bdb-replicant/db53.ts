@@ -3,7 +3,14 @@
 // ./service.ts and ./verify.ts; this file only binds it to the ports.
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { backupEnvironment, deleteRegionFiles, readDbConfig, replicationRole, wipeReplicantEnv, writeDbConfig } from './env.js';
+import {
+  backupEnvironment,
+  deleteRegionFiles,
+  readDbConfig,
+  replicationRole,
+  wipeReplicantEnv,
+  writeDbConfig,
+} from './env.js';
 import type { BdbPorts } from './ports.js';
 import { startService, stopService } from './service.js';
 import { verifyReplication } from './verify.js';
@@ -17,7 +24,10 @@ export function db53Ports(): BdbPorts {
       async backup(envDir, backupDir) {
         // A folder without replup's marker is what a killed worker left half-done: made again
         // (env.ts refuses any other non-empty folder, so this run's own folder is emptied here).
-        const finished = await stat(path.join(backupDir, BACKUP_MARKER)).then(() => true, () => false);
+        const finished = await stat(path.join(backupDir, BACKUP_MARKER)).then(
+          () => true,
+          () => false,
+        );
         if (!finished) await rm(backupDir, { recursive: true, force: true });
         return backupEnvironment(envDir, backupDir);
       },

@@ -22,7 +22,12 @@ export interface EnvironmentHomes {
    * Uncomment (or write) the role's replication block; a no-op when it is already active.
    * @throws BdbEnvError when the file has errors replup cannot fix, or a master home is missing
    */
-  writeDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<WriteDbConfigResult>;
+  writeDbConfig(
+    envDir: string,
+    role: BdbRole,
+    pair: ReplicationPair,
+    opts: DbConfigOptions,
+  ): Promise<WriteDbConfigResult>;
   /**
    * The replicant's home emptied but for DB_CONFIG (and its log files cleared).
    * @throws BdbEnvError for a folder that is not a stopped Berkeley DB environment
