@@ -104,6 +104,7 @@ export const EXAMPLES: Record<string, Example[]> = {
   demo: [
     { line: 'replup demo', says: 'dev server, a fresh lab, a worker, an upgrade, the invariants, the report' },
     { line: 'replup demo --port 7234 --ui-port 8234', says: 'on a dev server of its own beside one already on 7233/8233' },
+    { line: 'replup demo --plan night.yaml --metrics 127.0.0.1:9464', says: "another lab upgrade plan (its lab re-created), e.g. with notify:; the worker's metrics at http://127.0.0.1:9464/metrics" },
   ],
 };
 
@@ -144,7 +145,11 @@ export const COMMAND_TABLE: TableRow[] = [
     summary: "the simulated fleet: create it, print it, check what its run promised (a completed upgrade, or an abort before or after removal; exit 1 when one fails), resolve its conflicting rows, do a `hosts.upgrade: manual` upgrade by hand (both also while a worker holds it)",
     commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts', 'lab upgrade'],
   },
-  { synopsis: '`demo [--port P] [--ui-port U]`', summary: '`npm run demo`: dev server (on 7233/8233 unless `--port`/`--ui-port` or `TEMPORAL_ADDRESS`), a fresh lab, a worker, an upgrade, the invariants, the report', commands: ['demo'] },
+  {
+    synopsis: '`demo [--port P] [--ui-port U] [--plan FILE] [--metrics HOST:PORT]`',
+    summary: "`npm run demo`: dev server (on 7233/8233 unless `--port`/`--ui-port` or `TEMPORAL_ADDRESS`), a fresh lab, a worker, an upgrade, the invariants, the report; `--plan`: another lab upgrade plan (its lab re-created), `--metrics`: the worker's metrics as `worker --metrics`",
+    commands: ['demo'],
+  },
 ];
 
 /** The README's command table as Markdown (header included), one line per row, ending in a newline. */

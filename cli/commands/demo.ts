@@ -1,19 +1,24 @@
 // `replup demo` (`npm run demo`): the whole product on a simulated fleet, unattended. Starts the
-// dev server if none answers, creates a fresh lab from examples/lab-small.yaml, runs a worker in
-// this process, launches the upgrade, watches it, checks the lab's invariants, and says where the
-// Web UI and the report are. Exit 0 only when the run completed and every invariant holds.
+// dev server if none answers, creates a fresh lab from examples/lab-small.yaml (or --plan, another
+// lab upgrade plan), runs a worker in this process (with --metrics, serving Prometheus metrics as
+// `replup worker --metrics` does), launches the upgrade, watches it, checks the lab's invariants,
+// and says where the Web UI and the report are. Exit 0 only when the run completed and every
+// invariant holds.
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { ensureDevServer } from '../../worker/dev-server.js';
-import { createReplupWorker, installLogger } from '../../worker/main.js';
 import { initLab, LabStateError } from '../../activities/lab/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { defaultActor, startUpgrade, uiUrl, wholeNumber } from '../lib/runs.js';
 import { readPlanOrFail } from '../lib/plan-input.js';
+import { hostPortOption, serveWorker } from '../lib/serve-worker.js';
+import type { HostPort } from '../../worker/metrics.js';
+import type { AnyPlan } from '../../plan/registry.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { followRun } from '../lib/follow.js';
 import { labCheck } from './lab.js';
 import { EXIT, UserError } from '../errors.js';
@@ -26,6 +31,22 @@ export interface DemoOptions {
   /** The dev server's gRPC and Web UI ports (default 7233 and 8233), as `replup dev --port/--ui-port`. */
   port?: number;
   uiPort?: number;
+  /** The plan to run instead of examples/lab-small.yaml: a Personalization Server upgrade on the lab. */
+  plan?: string;
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics from the demo's worker (port 0: a free one). */
+  metrics?: HostPort;
+}
+
+/** The demo re-creates the plan's lab and runs it unattended: only a lab upgrade plan will do. */
+function demoPlan(plan: AnyPlan, shown: string): UpgradePlan & { target: { kind: 'lab' } } {
+  const fix = `make one with replup plan new demo.yaml (examples/lab-small.yaml for this folder; set options.approvals: [] to run it unattended), then replup demo --plan demo.yaml`;
+  if (plan.runbook !== 'em-personalization-upgrade') {
+    throw new UserError(`${shown} is a plan of runbook ${plan.runbook}: replup demo runs the Personalization Server upgrade (runbook: em-personalization-upgrade) on a lab; nothing was started`, [fix]);
+  }
+  if (plan.target.kind !== 'lab') {
+    throw new UserError(`${shown} targets ${plan.target.kind}, not a lab: replup demo re-creates the plan's lab (target: { kind: lab, state: FILE }) and never runs against real servers; nothing was started`, [fix]);
+  }
+  return plan as UpgradePlan & { target: { kind: 'lab' } };
 }
 
 /** A previous demo's run of the same fleet that is still open would refuse the new one: end it. */
@@ -45,7 +66,8 @@ async function endPreviousRun(client: Client, workflowId: string, say: (line: st
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const say = (line: string) => out.write(`${line}\n`);
-  const shown = relative(process.cwd(), DEMO_PLAN) || DEMO_PLAN;
+  const planFile = opts.plan ?? DEMO_PLAN;
+  const shown = relative(process.cwd(), planFile) || planFile;
 
   const ports = opts.port !== undefined || opts.uiPort !== undefined;
   if (ports && process.env.TEMPORAL_ADDRESS) {
@@ -54,6 +76,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       'or a dev server of the demo\'s own: unset TEMPORAL_ADDRESS, then replup demo --port 7234 --ui-port 8234',
     ], EXIT.usage);
   }
+  // Before anything starts: a plan the demo cannot run is refused with nothing changed.
+  const plan = demoPlan(await readPlanOrFail(planFile), shown);
   let env = process.env;
   if (!process.env.TEMPORAL_ADDRESS) {
     const port = opts.port ?? 7233;
@@ -69,8 +93,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     env = { ...process.env, TEMPORAL_ADDRESS: dev.address };
   }
   const client = await connectClient(env);
-  const plan = await readPlanOrFail(DEMO_PLAN);
-  if (plan.runbook !== 'em-personalization-upgrade' || plan.target.kind !== 'lab') throw new UserError(`${shown} should be a Personalization Server upgrade on the lab`);
   const workflowId = upgradeWorkflowId(plan);
   await endPreviousRun(client, workflowId, say);
 
@@ -83,8 +105,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   }
 
   say('Worker: starting in this process (bundling the workflows takes a few seconds)...');
-  installLogger('WARN');
-  const { worker, close } = await createReplupWorker({ env });
+  // Its notifications resolve their env:/file: webhook references in this process's environment.
+  const served = await serveWorker({ name: 'replup demo', env, logLevel: 'WARN', ...(opts.metrics && { metrics: opts.metrics }) });
+  const { worker } = served;
   const running = worker.run();
   let stopped = false;
   const stopWorker = async () => {
@@ -92,7 +115,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     stopped = true;
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
-    await close();
+    await served.close();
   };
   // Ctrl-C: the run lives on in Temporal; a worker started later resumes it.
   const interrupt = () => {
@@ -102,6 +125,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   process.once('SIGINT', interrupt);
 
   try {
+    if (served.metricsUrl) say(`Metrics: ${served.metricsUrl}`);
     const started = await startUpgrade(client, plan, opts.actor ?? defaultActor());
     say(`Run: ${started.workflowId}\n  Web UI: ${started.url}\n`);
     const code = await followRun(client, started.workflowId, { render: true, out });
@@ -140,5 +164,8 @@ export const registerDemo: Register = (program, setExit) => {
     .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
     .option('--port <port>', 'the dev server\'s frontend gRPC port (default 7233; started there, or reused if one answers)', wholeNumber('--port', 1))
     .option('--ui-port <port>', 'the dev server\'s Web UI port (default: --port + 1000)', wholeNumber('--ui-port', 1))
-    .action(async (opts: { actor: string; port?: number; uiPort?: number }) => setExit(await runDemo({ actor: opts.actor, port: opts.port, uiPort: opts.uiPort })));
+    .option('--plan <file>', "run another lab upgrade plan (runbook em-personalization-upgrade, target kind lab) instead of examples/lab-small.yaml; the demo re-creates that plan's lab state (as lab init --force)")
+    .option('--metrics <host:port>', "serve Prometheus metrics from the demo's worker at http://HOST:PORT/metrics, as replup worker --metrics does", hostPortOption)
+    .action(async (opts: { actor: string; port?: number; uiPort?: number; plan?: string; metrics?: HostPort }) =>
+      setExit(await runDemo({ actor: opts.actor, port: opts.port, uiPort: opts.uiPort, plan: opts.plan, metrics: opts.metrics })));
 };

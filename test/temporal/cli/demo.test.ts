@@ -1,0 +1,105 @@
+// `replup demo --plan FILE --metrics HOST:PORT` as a user runs it: the real CLI in a child process
+// against the suite's dev server (TEMPORAL_ADDRESS set, so the demo reuses it), a lab plan of the
+// test's own with a `notify:` webhook (an env: reference, resolved by the demo's in-process
+// worker) to a local receiver, and the metrics endpoint scraped while the demo runs.
+import { spawn } from 'node:child_process';
+import { appendFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { connect } from '../harness.js';
+import { startReceiver, type Receiver } from '../../unit/notify/receiver.js';
+import { BIN, childEnv, labPlanCopy, replup, scratchDir } from './replup.js';
+
+const scratch = scratchDir('demo');
+const tag = `${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+let env: TestWorkflowEnvironment;
+let rx: Receiver;
+
+beforeAll(async () => {
+  env = await connect();
+  rx = await startReceiver();
+});
+afterAll(async () => {
+  await rx?.close();
+  await env?.teardown();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('replup demo --plan --metrics', () => {
+  it('a plan that is not a Personalization Server upgrade on the lab is refused before anything starts', async () => {
+    const childenv = childEnv(scratch);
+    const sql = await replup(['demo', '--plan', 'examples/sqlserver.yaml'], childenv, 60_000);
+    expect(sql.code, sql.stderr).toBe(1);
+    expect(sql.stdout).toBe('');
+    const notLab = 'replup: examples/sqlserver.yaml targets sqlserver, not a lab: replup demo re-creates';
+    expect(sql.stderr).toContain(notLab);
+    expect(sql.stderr).toContain('nothing was started');
+    expect(sql.stderr).toContain('replup plan new demo.yaml');
+
+    const oe = await replup(['demo', '--plan', 'examples/openedge/plan.yaml'], childenv, 60_000);
+    expect(oe.code, oe.stderr).toBe(1);
+    expect(oe.stdout).toBe('');
+    const notUpgrade = 'replup: examples/openedge/plan.yaml is a plan of runbook openedge-replication-startup';
+    expect(oe.stderr).toContain(notUpgrade);
+    expect(oe.stderr).toContain('(runbook: em-personalization-upgrade)');
+
+    const bad = await replup(['demo', '--metrics', 'localhost'], childenv, 60_000);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--metrics "localhost" is not HOST:PORT');
+  });
+
+  it("runs the plan's upgrade on its re-created lab: the completed notification reaches the webhook, \
+the worker's metrics are served while it runs", async () => {
+    rx.received.length = 0;
+    const plan = labPlanCopy(scratch, `DEMO-${tag}`);
+    // The plan names only the variable; the demo's process holds the URL.
+    const target = '    - { name: test-receiver, kind: webhook, url: env:REPLUP_DEMO_HOOK }';
+    appendFileSync(plan.file, ['', 'notify:', '  targets:', target, ''].join('\n'));
+    const childenv = childEnv(scratch, { REPLUP_DEMO_HOOK: `${rx.url}/demo` });
+
+    const args = [BIN, 'demo', '--plan', plan.file, '--metrics', '127.0.0.1:0'];
+    const child = spawn(process.execPath, args, { env: childenv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    let done = false;
+    void exited.then(() => (done = true));
+
+    // Scrape from the moment the demo prints the URL until it exits.
+    const scrapes: string[] = [];
+    let url = '';
+    while (!done) {
+      url ||= /^Metrics: (http:\/\/\S+)$/m.exec(stdout)?.[1] ?? '';
+      if (url) {
+        const r = await fetch(url).catch(() => undefined);
+        if (r?.status === 200) scrapes.push(await r.text());
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const code = await exited;
+    const say = `exit ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`;
+    expect(code, say).toBe(0);
+
+    // What it printed, in order: the plan's lab, the worker, the metrics URL, the run.
+    expect(stdout, say).toMatch(new RegExp(`^Lab: lab-small at .*DEMO-${tag}\\.json `, 'm'));
+    expect(stdout.indexOf('Metrics: http://127.0.0.1:')).toBeLessThan(stdout.indexOf(`Run: ${plan.workflowId}`));
+    expect(stdout).toMatch(/All \d+ invariants hold/);
+
+    // The metrics, while it ran: replup's and the Temporal SDK's in one text.
+    expect(scrapes.length, say).toBeGreaterThan(0);
+    const during = scrapes.find((t) => /^temporal_\w+/m.test(t) && /^replup_runs\{status="running"\} [1-9]/m.test(t));
+    expect(during, `no scrape while the run was running had both sets:\n${scrapes.at(-1)}`).toBeDefined();
+    expect(during).toMatch(/^replup_runs\{status="completed"\} \d+/m);
+    expect(during).toMatch(/^replup_metrics_errors_total 0$/m);
+
+    // The run's completed notification, with its run id, from the demo's own worker.
+    const runId = (await env.client.workflow.getHandle(plan.workflowId).describe()).runId;
+    const completed = rx.received.find((r) => r.path.endsWith('/demo') && r.body?.event === 'completed');
+    expect(completed, JSON.stringify(rx.received.map((r) => r.body?.event))).toBeDefined();
+    const { workflowId } = plan;
+    const want = { source: 'replup', event: 'completed', workflowId, runId, status: 'completed' };
+    expect(completed!.body).toMatchObject(want);
+  }, 300_000);
+});
