@@ -10,6 +10,7 @@ import { decodeScript, rewriteSyncType } from '../../../activities/sqlcmd/index.
 import { afterAll, afterEach } from 'vitest';
 import { isEarlierThan } from '../../../plan/version.js';
 import type { DbRef, Site, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
+import * as fleet from '../../../plan/personalization-upgrade/fleet.js';
 
 // Every write of a lab in these tests checks that no database changed without its operation
 // naming it (the lab's file re-serialises only the databases an operation names).
@@ -101,13 +102,11 @@ export function labsPerTest(): (opts?: Parameters<typeof freshLab>[0]) => Return
   };
 }
 
-export const ref = (s: Site): DbRef => ({ server: s.server, database: s.database });
+export const ref: (s: Site) => DbRef = fleet.dbRef;
 
+/** The plan's subscriptions in the runbook's order (plan/personalization-upgrade/fleet.ts). */
 export function subscriptions(plan: UpgradePlan, kind?: 'Config' | 'Data'): SubscriptionRef[] {
-  const bySite = (key: string) => ref(plan.sites.find((s) => s.key === key)!);
-  return plan.publications
-    .filter((p) => !kind || p.kind === kind)
-    .flatMap((p) => p.subscribers.map((k) => ({ publication: p.name, publisher: bySite(p.publisher), subscriber: bySite(k) })));
+  return fleet.subscriptions(plan, kind);
 }
 
 export function script(file: string, vars: Record<string, string>, rewrite = false) {
@@ -118,10 +117,7 @@ export function script(file: string, vars: Record<string, string>, rewrite = fal
 /** Every merge of one round, one at a time (Config, then Data, per subscriber). */
 export async function syncRound(lab: Lab, plan: UpgradePlan): Promise<number> {
   let moved = 0;
-  for (const sub of subscriptions(plan)) {
-    const s = await lab.sql.runMergeAgent(sub);
-    moved += [s.upload, s.download].reduce((n, c) => n + c.inserts + c.updates + c.deletes, 0);
-  }
+  for (const sub of subscriptions(plan)) moved += fleet.sessionMoved(await lab.sql.runMergeAgent(sub));
   return moved;
 }
 
@@ -138,7 +134,8 @@ export async function syncUntilQuiet(lab: Lab, plan: UpgradePlan, maxRounds = 20
       const p = await lab.sql.pendingChanges(sub);
       pending += p.upload + p.download;
     }
-    quiet = moved === 0 && pending === 0 ? quiet + 1 : 0;
+    // A person reads the summary's rows moved and pending; conflicts are not part of this rule here.
+    quiet = fleet.quietRoundsAfter(quiet, { moved, pending, conflicts: 0 });
     if (quiet === 2) return round;
   }
   return undefined;
@@ -169,8 +166,8 @@ export interface RunbookMistakes {
 /** The upgrade, step by step through the ports. Returns the canary's arrival per subscriber. */
 export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: RunbookMistakes = {}): Promise<{ canary: boolean[]; quietAfter?: number }> {
   const { sql, hosts } = lab;
-  const allHosts = plan.sites.flatMap((s) => s.personalizationServers);
-  const subscriberSites = plan.sites.filter((s) => s.role !== 'publisher');
+  const allHosts = fleet.hosts(plan);
+  const subscriberSites = fleet.subscriberSites(plan);
   const publisher = ref(plan.publisher);
 
   // 1. Disconnect every user.
@@ -199,20 +196,21 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   if (isEarlierThan(plan.from, '8.3.253.0') && !mistakes.skipRowGuidConversion) {
     for (const s of subscriberSites) {
       if (mistakes.convertRowGuids) await mistakes.convertRowGuids(ref(s));
-      else await sql.runScript(ref(s), script('ConvertRowGuids.sql', { SubscriberServer: s.server, SubscriberDatabase: s.database }));
+      else await sql.runScript(ref(s), script(plan.scripts.files.convertRowGuids, fleet.scriptVariables(plan, { subscriber: s })));
     }
   }
   // 8. Re-enable: publications on the publisher, then subscriptions rewritten to sync type none.
-  const pubVars = (publication: string) => ({ PublisherServer: publisher.server, PublisherDatabase: publisher.database, Publication: publication });
-  for (const publication of ['Config', 'Data']) {
+  for (const kind of fleet.KIND_ORDER) {
+    const publication = kind;
+    const vars = fleet.scriptVariables(plan, { publication, publisher });
     if (mistakes.createPublication) await mistakes.createPublication(publication);
-    else await sql.runScript(publisher, script(`Create${publication}Publication.sql`, pubVars(publication)));
+    else await sql.runScript(publisher, script(plan.scripts.files[fleet.SCRIPT_OF_KIND[kind].publication], vars));
     // As SetMasterUp does: wait for the Snapshot Agent (each look is a lab operation: time passes).
     for (let look = 0; !mistakes.skipSnapshotWait && look < 500 && !(await sql.snapshotStatus(publisher, publication)).ready; look++);
   }
   for (const sub of subscriptions(plan)) {
-    const file = sub.publication === 'Config' ? 'CreateConfigSubscription.sql' : 'CreateDataSubscription.sql';
-    const vars = { ...pubVars(sub.publication), SubscriberServer: sub.subscriber.server, SubscriberDatabase: sub.subscriber.database };
+    const file = plan.scripts.files[fleet.SCRIPT_OF_KIND[sub.publication === 'Config' ? 'Config' : 'Data'].subscription];
+    const vars = fleet.scriptVariables(plan, sub);
     if (mistakes.createSubscription) await mistakes.createSubscription(sub);
     else await sql.runScript(publisher, script(file, vars, !mistakes.keepAutomaticSyncType));
   }
