@@ -1,29 +1,20 @@
 // The OpenEdge Replication start-up's activities (runbook `openedge-replication-startup`, seed 002,
-// DOMAIN.md §3): thin wrappers over ./index.ts. Each only reads the server's state or asks dsrutil
-// for what is safe to repeat (status; connectagent leaves connected agents alone; the start command
-// is skipped when the server already runs), because Temporal runs an activity at least once.
+// DOMAIN.md §3): thin wrappers over its ports (./ports.ts; dsrutil in ./dsrutil-ports.ts). Each
+// only reads the server's state or asks dsrutil for what is safe to repeat (status; connectagent
+// leaves connected agents alone; the start command is skipped when the server already runs),
+// because Temporal runs an activity at least once.
 // dsrutil's own errors leave here classified: a missing database, replication not enabled, a
 // command that cannot run or a usage error park the step for an operator; anything else retries.
 import { heartbeating } from '../heartbeat.js';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { OpenEdgeAgent } from '../../plan/openedge-startup/schema.js';
-import { agentStatus, connectAgent, DsrutilError, formatPropertiesErrors, parseReplicationProperties, serverStatus, startServer, type ReplicationProperties, type StatusReading } from './index.js';
+import { dsrutilPorts } from './dsrutil-ports.js';
+import { DsrutilError } from './errors.js';
+import { formatPropertiesErrors, parseReplicationProperties, type ReplicationProperties, type StatusReading } from './index.js';
+import type { AgentReading, OpenEdgeContext, OpenEdgePorts } from './ports.js';
 
-/** What an activity needs to reach the source database: command templates and names, no secrets. */
-export interface OpenEdgeContext {
-  /** The dsrutil command template (the real one or the simulated one). */
-  dsrutil: string;
-  /** The start command template; {db} is the source database. */
-  startServer: string;
-  database: string;
-  agents: string[];
-}
-
-export interface AgentReading extends StatusReading {
-  agent: string;
-}
+export type { AgentReading, OpenEdgeContext } from './ports.js';
 
 /** `dsrutil <db> -C status -detail` for the server and for each agent. */
 export interface ReplicationStatus {
@@ -97,13 +88,18 @@ function planMismatches(file: string, props: ReplicationProperties, expect: Prop
   return out;
 }
 
-export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv } = {}) {
-  const target = (ctx: OpenEdgeContext) => ({ dsrutil: ctx.dsrutil, database: ctx.database, env: opts.env });
+/**
+ * The runbook's activities over its ports (./ports.ts): by default the plan's dsrutil and start
+ * commands, run with `env`; tests give the in-memory fake of ./fake-ports.ts.
+ */
+export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv; ports?: OpenEdgePorts } = {}) {
+  const ports = opts.ports ?? dsrutilPorts(opts.env);
   // One dsrutil at a time: each status call brings the server's state up to date.
   const readStatus = async (ctx: OpenEdgeContext, server?: StatusReading): Promise<ReplicationStatus> => {
-    const seen = server ?? (await serverStatus(target(ctx)));
+    const source = ports.source(ctx);
+    const seen = server ?? (await source.serverStatus());
     const agents: AgentReading[] = [];
-    for (const agent of ctx.agents) agents.push(await agentStatus(target(ctx), agent));
+    for (const agent of ctx.agents) agents.push(await source.agentStatus(agent));
     return { server: seen, agents };
   };
 
@@ -112,7 +108,7 @@ export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv } = {})
     async openedgeCheckProperties(file: string, expect: PropertiesExpectation): Promise<{ database: string; agents: string[]; deferAgentStartupMinutes: number }> {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await ports.readPropertiesFile(file);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
         throw ApplicationFailure.nonRetryable(`cannot read the replication properties file ${file} (${code}); check propertiesFile in the plan`, OpenEdgeFailure.properties);
@@ -130,7 +126,7 @@ export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv } = {})
     /** start-server: the plan's start command, unless the server already runs (anything but 6060); then the status. */
     async openedgeStartServer(ctx: OpenEdgeContext): Promise<{ started: boolean; status: ReplicationStatus }> {
       return dsrutilActivity(async () => {
-        const { started, status } = await startServer(target(ctx), ctx.startServer);
+        const { started, status } = await ports.source(ctx).startServer();
         return { started, status: await readStatus(ctx, status) };
       });
     },
@@ -142,13 +138,13 @@ export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv } = {})
 
     /** `dsrutil <db> -C status -detail`, the server only: enough while waiting for a phase to end. */
     async openedgeServerStatus(ctx: OpenEdgeContext): Promise<StatusReading> {
-      return dsrutilActivity(() => serverStatus(target(ctx)));
+      return dsrutilActivity(() => ports.source(ctx).serverStatus());
     },
 
     /** `dsrutil <db> -C connectagent AGENT|ALL`, then the status it led to. */
     async openedgeConnectAgent(ctx: OpenEdgeContext, agent: string): Promise<{ message: string; status: ReplicationStatus }> {
       return dsrutilActivity(async () => {
-        const { message } = await connectAgent(target(ctx), agent);
+        const { message } = await ports.source(ctx).connectAgent(agent);
         return { message, status: await readStatus(ctx) };
       });
     },

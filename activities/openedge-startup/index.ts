@@ -3,6 +3,7 @@
 // `tsx activities/openedge-startup/dsrutil.ts --state FILE`), so the workflow cannot tell them apart.
 import { spawn } from 'node:child_process';
 import { describeCode, phaseOf, type ReplicationPhase } from './codes.js';
+import { DsrutilError, type DsrutilFailure } from './errors.js';
 
 export { ATTENTION_PHASES, DETAIL_CODES, describeCode, meaningOf, phaseOf, STATUS_TEXT, type DetailCode, type ReplicationPhase } from './codes.js';
 export { parseReplicationProperties, formatPropertiesErrors, agentNameProblem, deferMinutesProblem } from './properties.js';
@@ -16,18 +17,7 @@ export interface DsrutilOutput {
   code?: number;
 }
 
-export type DsrutilFailure = 'open-error' | 'not-enabled' | 'failed';
-
-export class DsrutilError extends Error {
-  constructor(
-    message: string,
-    public readonly kind: DsrutilFailure,
-    public readonly exitCode: number,
-  ) {
-    super(message);
-    this.name = 'DsrutilError';
-  }
-}
+export { DsrutilError, type DsrutilFailure };
 
 /** Split a command template into argv: whitespace separates, "..." and '...' group. */
 export function splitCommand(template: string): string[] {
