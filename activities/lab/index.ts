@@ -66,6 +66,7 @@ import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releas
 export { type Invariant, checkLab, showLab } from './check.js';
 export type { AccountingEntry, LabConditions, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
 export { LabStateError, readLabState } from './store.js';
+export { parseSubscriptionKey, subscriptionKey } from './model.js';
 
 export interface LabAdmin {
   /** The invariants after an upgrade, each pass/fail with detail. */

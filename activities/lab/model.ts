@@ -392,8 +392,20 @@ export function splitRowKey(key: string): { table: string; pk: string } {
   const i = key.indexOf('/');
   return { table: key.slice(0, i), pk: key.slice(i + 1) };
 }
+/** A subscription's key in the lab's state (merge sessions, subscriptions): `publisherKey:publication->subscriberKey`. */
 export const subscriptionKey = (publisherKey: string, publication: string, subscriberKey: string) =>
   `${publisherKey}:${publication}->${subscriberKey}`;
+
+/**
+ * The parts of a subscriptionKey. A publication name has no `:` (SQL Server refuses it in one), so
+ * the publication is the first `:`-free part between a `:` and a `->`; site keys may hold `:` (`tcp:HOST`).
+ * @throws Error for a text that is not a subscription key
+ */
+export function parseSubscriptionKey(key: string): { publisherKey: string; publication: string; subscriberKey: string } {
+  const m = /^(.*?):([^:]*?)->(.*)$/s.exec(key);
+  if (!m) throw new Error(`not a lab subscription key (publisher:publication->subscriber): ${key}`);
+  return { publisherKey: m[1]!, publication: m[2]!, subscriberKey: m[3]! };
+}
 
 function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
