@@ -15,8 +15,9 @@ import { bdbPlanSteps, type BdbReplicantPlan, type BdbSite, type BdbStepId } fro
 import type { BdbActivities } from '../activities/bdb-replicant/activities.js';
 import type { BdbRole, DbConfigLineChange, DbConfigOptions, ReplicationPair } from '../activities/bdb-replicant/db-config.js';
 import type { BdbService } from '../activities/bdb-replicant/service.js';
-import { Runbook, callActivity, describeFailure, type RetrySettings, type StepContext } from './runbook.js';
+import { activities, describeFailure, Runbook, type RetrySettings, type StepContext } from './engine/index.js';
 import type { RunResult } from './messages.js';
+import { BdbFailure } from '../common/failures.js';
 
 export interface BdbReplicantInput {
   plan: BdbReplicantPlan;
@@ -54,10 +55,8 @@ const service = (role: BdbRole, s: BdbSite): BdbService => ({ role, host: s.host
 /** Temporal keeps activity summaries short (a few hundred bytes); the full text is in the progress facts. */
 const clip = (text: string, max = 300) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-type Acts = BdbActivities;
-function call<K extends keyof Acts>(name: K, summary: string, args: Parameters<Acts[K]>, retry?: RetrySettings): Promise<Awaited<ReturnType<Acts[K]>>> {
-  return callActivity(name, args, clip(summary), retry);
-}
+const acts = activities<BdbActivities>({ clip });
+const oneTry = activities<BdbActivities>({ clip, retry: ONE_TRY });
 
 /** `file:24: "rep-set-priority" corrected to "rep_set_priority": ...` → `line 24 "rep-set-priority" → "rep_set_priority"`. */
 export function correctionsOf(warnings: string[]): string[] {
@@ -103,14 +102,13 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
   const replicant = service('replicant', plan.replicant);
   const pair: ReplicationPair = { master: { host: plan.master.host, port: plan.master.port }, replicant: { host: plan.replicant.host, port: plan.replicant.port } };
   const configOptions: DbConfigOptions = { logDir: plan.logDir };
-  const facts = run.progress.facts;
-  facts.requestedBy = input.requestedBy;
+  run.fact('requestedBy', input.requestedBy);
   const dbConfig: Partial<Record<BdbRole, DbConfigRecord>> = {};
   const state = { masterWasRunning: false, masterStarted: false, replicantStarted: false, verified: false };
 
   run.onAbort(async () => {
     const cleanup: string[] = [];
-    facts.cleanup = cleanup;
+    run.fact('cleanup', cleanup);
     const undo = async (what: string, work: () => Promise<unknown>) => {
       try {
         await work();
@@ -121,12 +119,12 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     };
     if (state.replicantStarted && !state.verified) {
       await undo(`stopped the unverified replicant on ${address(plan.replicant)}`, () =>
-        call('bdbStopService', `abort: stop the unverified replicant on ${where(plan.replicant)}`, [replicant]),
+        acts.bdbStopService(`abort: stop the unverified replicant on ${where(plan.replicant)}`, replicant),
       );
     }
     if (state.masterWasRunning && !state.masterStarted) {
       await undo(`started the master on ${address(plan.master)} again`, () =>
-        call('bdbStartService', `abort: start the master on ${where(plan.master)} again`, [master, plan.options.startupTimeoutSeconds], ONE_TRY),
+        oneTry.bdbStartService(`abort: start the master on ${where(plan.master)} again`, master, plan.options.startupTimeoutSeconds),
       );
     }
     if (cleanup.length === 0) cleanup.push('nothing to undo: no service this run stopped is down, and no unverified replicant runs');
@@ -134,19 +132,19 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
 
   /** configure-replicant, configure-master: the seed's "uncomment the block", with every correction named. */
   async function configure(step: BdbStepId, role: BdbRole, site: BdbSite, s: StepContext): Promise<void> {
-    const preview = await call('bdbPreviewDbConfig', `${step}: read ${site.envDir}/DB_CONFIG`, [site.envDir, role, pair, configOptions]);
+    const preview = await acts.bdbPreviewDbConfig(`${step}: read ${site.envDir}/DB_CONFIG`, site.envDir, role, pair, configOptions);
     if (preview.errors.length > 0) {
-      throw ApplicationFailure.nonRetryable([`${preview.file} has errors that replup cannot fix; edit the file, then retry ${step}:`, ...preview.errors].join('\n'), 'DbConfigInvalid');
+      throw ApplicationFailure.nonRetryable([`${preview.file} has errors that replup cannot fix; edit the file, then retry ${step}:`, ...preview.errors].join('\n'), BdbFailure.dbConfigInvalid);
     }
     const corrections = correctionsOf(preview.warnings);
     let record: DbConfigRecord = { file: preview.file, changes: [], corrections: [], warnings: preview.warnings };
     if (preview.changed) {
       const fixing = corrections.length ? `, correcting ${corrections.join('; ')}` : '';
-      const written = await call('bdbWriteDbConfig', `${step}: write the ${role} block into ${preview.file}${fixing}`, [site.envDir, role, pair, configOptions]);
+      const written = await acts.bdbWriteDbConfig(`${step}: write the ${role} block into ${preview.file}${fixing}`, site.envDir, role, pair, configOptions);
       record = { file: written.file, changes: written.changes, lineChanges: written.lineChanges, corrections: correctionsOf(written.warnings), warnings: written.warnings };
     }
     dbConfig[role] = record;
-    facts.dbConfig = dbConfig;
+    run.fact('dbConfig', dbConfig);
     const block = record.changes.find((c) => c.includes(`${role} block`) && !c.startsWith('commented out')) ?? `the ${role} block was already active`;
     const corrected = record.corrections.length ? `; corrected ${record.corrections.join('; ')}` : '';
     // The lines added for the tools, each with where it now is (every change is in facts.dbConfig and the report).
@@ -159,10 +157,10 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
   }
 
   return run.run(async () => {
-    const gate = run.progress.steps.find((x) => x.id === 'trusted-network');
-    if (gate?.applies) {
-      gate.note = `replication traffic between ${address(plan.master)} and ${address(plan.replicant)} is not encrypted (seed 001): approve only if both are on a trusted network or a VPN, or set network.trusted: true in the plan`;
-    }
+    run.describe(
+      'trusted-network',
+      `replication traffic between ${address(plan.master)} and ${address(plan.replicant)} is not encrypted (seed 001): approve only if both are on a trusted network or a VPN, or set network.trusted: true in the plan`,
+    );
     await run.gate('trusted-network');
     await run.step('trusted-network', async (s) => {
       s.note('approved: the network between master and replicant is trusted (see the decision for who and why)');
@@ -171,26 +169,26 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     await run.step('backup-master', async (s) => {
       // One folder per run: a later run never takes an older backup for its own.
       const runId = workflowInfo().firstExecutionRunId;
-      const backup = await call('bdbBackupEnvironment', `backup-master: full backup of ${where(plan.master)} into ${plan.backupDir}/${runId}`, [plan.master.envDir, plan.backupDir, runId]);
-      facts.backup = { dir: backup.backupDir, databases: backup.databases, files: backup.files.length };
+      const backup = await acts.bdbBackupEnvironment(`backup-master: full backup of ${where(plan.master)} into ${plan.backupDir}/${runId}`, plan.master.envDir, plan.backupDir, runId);
+      run.fact('backup', { dir: backup.backupDir, databases: backup.databases, files: backup.files.length });
       s.note(`${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} (${backup.databases.join(', ') || 'none'}) copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`);
     });
 
     await run.step('stop-replicant', async (s) => {
-      const r = await call('bdbStopService', `stop-replicant: stop the service on ${where(plan.replicant)}`, [replicant]);
+      const r = await acts.bdbStopService(`stop-replicant: stop the service on ${where(plan.replicant)}`, replicant);
       s.note(r.wasRunning ? `stopped${r.pid ? ` (pid ${r.pid}, ${r.signal})` : ''}` : 'was not running');
     });
 
     await run.step('wipe-replicant', async (s) => {
-      const w = await call('bdbWipeReplicant', `wipe-replicant: delete every file in ${plan.replicant.envDir} except DB_CONFIG`, [plan.replicant.envDir]);
-      facts.wiped = w.deleted;
+      const w = await acts.bdbWipeReplicant(`wipe-replicant: delete every file in ${plan.replicant.envDir} except DB_CONFIG`, plan.replicant.envDir);
+      run.fact('wiped', w.deleted);
       s.note(`deleted ${w.deleted.length} file${w.deleted.length === 1 ? '' : 's'}; kept ${w.kept.join(', ') || 'nothing (no DB_CONFIG yet: the next step writes one)'}`);
     });
 
     await run.step('configure-replicant', (s) => configure('configure-replicant', 'replicant', plan.replicant, s));
 
     await run.step('stop-master', async (s) => {
-      const r = await call('bdbStopService', `stop-master: stop the service on ${where(plan.master)}`, [master]);
+      const r = await acts.bdbStopService(`stop-master: stop the service on ${where(plan.master)}`, master);
       state.masterWasRunning ||= r.wasRunning;
       s.note(r.wasRunning ? `stopped${r.pid ? ` (pid ${r.pid}, ${r.signal})` : ''}` : 'was not running');
     });
@@ -198,19 +196,19 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     await run.step('configure-master', (s) => configure('configure-master', 'master', plan.master, s));
 
     await run.step('delete-region-files', async (s) => {
-      const d = await call('bdbDeleteRegionFiles', `delete-region-files: delete only __db.* in ${plan.master.envDir}`, [plan.master.envDir]);
-      facts.regionFilesDeleted = d.deleted;
+      const d = await acts.bdbDeleteRegionFiles(`delete-region-files: delete only __db.* in ${plan.master.envDir}`, plan.master.envDir);
+      run.fact('regionFilesDeleted', d.deleted);
       s.note(`deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} (${d.deleted.join(', ') || 'none left'}); log and data files untouched`);
     });
 
     await run.step('start-master', async (s) => {
-      const r = await call('bdbStartService', `start-master: start the master service on ${where(plan.master)}`, [master, plan.options.startupTimeoutSeconds]);
+      const r = await acts.bdbStartService(`start-master: start the master service on ${where(plan.master)}`, master, plan.options.startupTimeoutSeconds);
       state.masterStarted = true;
-      const role = await call('bdbReplicationRole', `start-master: db5.3_stat -r -h ${plan.master.envDir}`, [plan.master.envDir]);
+      const role = await acts.bdbReplicationRole(`start-master: db5.3_stat -r -h ${plan.master.envDir}`, plan.master.envDir);
       if (role !== 'master') {
         throw ApplicationFailure.nonRetryable(
           `db5.3_stat -r -h ${plan.master.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator on) and ${plan.master.messageLog}`,
-          'NotMaster',
+          BdbFailure.notMaster,
         );
       }
       s.note(`${r.alreadyRunning ? 'already running' : 'started'}${r.pid ? ` (pid ${r.pid})` : ''}; db5.3_stat -r: replication master`);
@@ -219,13 +217,13 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     await run.step('start-replicant', async (s) => {
       const { replicantStartAttempts: tries, replicantRetrySeconds: pause } = plan.options;
       const record: ReplicantTry[] = [];
-      facts.replicantTries = record;
+      run.fact('replicantTries', record);
       for (let n = 1; ; n++) {
         try {
           state.replicantStarted = true;
-          const r = await call('bdbStartService', `start-replicant: start the replicant on ${where(plan.replicant)}, try ${n} of ${tries}`, [replicant, plan.options.startupTimeoutSeconds], ONE_TRY);
+          const r = await oneTry.bdbStartService(`start-replicant: start the replicant on ${where(plan.replicant)}, try ${n} of ${tries}`, replicant, plan.options.startupTimeoutSeconds);
           record.push({ try: n, outcome: r.alreadyRunning ? 'already running and started up' : 'joined' });
-          facts.replicantJoined = r.evidence;
+          run.fact('replicantJoined', r.evidence);
           break;
         } catch (err) {
           if (!mayTryAgain(err)) throw err;
@@ -234,18 +232,18 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
           if (n >= tries) {
             throw ApplicationFailure.nonRetryable(
               `the replicant did not join after ${tries} tries ${pause} s apart; last: ${why}. Check that the master runs and that port ${plan.master.port} on ${plan.master.host} is open, then retry`,
-              'ReplicantNotJoined',
+              BdbFailure.replicantNotJoined,
             );
           }
           s.note(`try ${n} of ${tries} failed (${why.split(':')[0]}); next try in ${pause} s`);
           await sleep(pause * 1000, { summary: `join-replicant: try ${n + 1} of ${tries} in ${pause} s` });
         }
       }
-      const role = await call('bdbReplicationRole', `start-replicant: db5.3_stat -r -h ${plan.replicant.envDir}`, [plan.replicant.envDir]);
+      const role = await acts.bdbReplicationRole(`start-replicant: db5.3_stat -r -h ${plan.replicant.envDir}`, plan.replicant.envDir);
       if (role !== 'client') {
         throw ApplicationFailure.nonRetryable(
           `db5.3_stat -r -h ${plan.replicant.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)`,
-          'NotReplicant',
+          BdbFailure.notReplicant,
         );
       }
       const tried = record.length === 1 ? 'first try' : `try ${record.length} (${record.length - 1} while the master did not answer)`;
@@ -255,13 +253,12 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     await run.step('verify-replication', async (s) => {
       const { workflowId, firstExecutionRunId } = workflowInfo();
       const token = `${workflowId}.${firstExecutionRunId.slice(0, 8)}`.replace(/[^A-Za-z0-9._:-]/g, '-');
-      const v = await call(
-        'bdbVerifyReplication',
+      const v = await acts.bdbVerifyReplication(
         `verify-replication: a record written on ${address(plan.master)} must appear on ${address(plan.replicant)}; a write there must fail read-only`,
-        [{ masterEnv: plan.master.envDir, replicantEnv: plan.replicant.envDir, token, timeoutMs: plan.options.verifyTimeoutSeconds * 1000 }],
+        { masterEnv: plan.master.envDir, replicantEnv: plan.replicant.envDir, token, timeoutMs: plan.options.verifyTimeoutSeconds * 1000 },
       );
       state.verified = true;
-      facts.verification = v;
+      run.fact('verification', v);
       s.note(`the master's record reached the replicant after ${(v.seenAfterMs / 1000).toFixed(1)} s; the replicant refused a write: ${v.readOnlyError}`);
     });
   });

@@ -1,5 +1,5 @@
 // Every workflow the replup worker serves; bundled into Temporal's deterministic sandbox.
 export { personalizationUpgrade } from './personalization-upgrade.js';
-export { fanOutBatch } from './runbook.js';
+export { fanOutBatch } from './engine/fan-out.js';
 export { bdbReplicant } from './bdb-replicant.js';
 export { openEdgeStartup } from './openedge-startup.js';

@@ -16,13 +16,14 @@
 // suspended; a transition; a code dsrutil's tables do not list: ATTENTION_PHASES in codes.ts) is
 // named with its meaning in the step note, and the step parks for an operator once the plan's
 // askOperatorAfterSeconds has passed: the run never waits on it silently.
-import { ApplicationFailure, condition, defineUpdate, setCurrentDetails, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineUpdate, setHandler, sleep } from '@temporalio/workflow';
 import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-startup/steps.js';
 import { ATTENTION_PHASES, meaningOf } from '../activities/openedge-startup/codes.js';
 import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge-startup/activities.js';
 import type { StatusReading } from '../activities/openedge-startup/index.js';
-import { callActivity, renderStepTable, Runbook, type StepContext, type StepMemo } from './runbook.js';
-import { ReplupStatus, ReplupStep, type Progress, type RunResult } from './messages.js';
+import { activities, Runbook, type StepContext } from './engine/index.js';
+import type { Progress, RunResult } from './messages.js';
+import { OpenEdgeFailure } from '../common/failures.js';
 
 export interface OpenEdgeStartupInput {
   plan: OpenEdgeStartupPlan;
@@ -70,18 +71,7 @@ export function openEdgeWorkflowId(plan: Pick<OpenEdgeStartupPlan, 'source'>): s
 const waitingForAgents = (s: ReplicationStatus) => s.server.code === 6001 || s.server.code === 6002;
 const serverEnded = (s: ReplicationStatus) => s.server.phase === 'failed';
 const now = () => new Date().toISOString();
-
-/** A critical agent is down: the run ends failed (see the header), outside the engine's parking. */
-class RunFailed extends Error {
-  constructor(
-    readonly step: OpenEdgeStepId,
-    readonly reason: string,
-    readonly type: string,
-  ) {
-    super(reason);
-    this.name = 'RunFailed';
-  }
-}
+const acts = activities<OpenEdgeActivities>();
 
 function duration(ms: number): string {
   const minutes = ms / 60_000;
@@ -137,7 +127,7 @@ class AskOperatorClock {
     if (Date.now() >= askAt) {
       throw ApplicationFailure.nonRetryable(
         `${what}; ${waiting} cannot go on, and it has not ended within ${limit} s (askOperatorAfterSeconds): end it on that database, then retry ${this.step}; or abort the run`,
-        'ReplicationHalted',
+        OpenEdgeFailure.replicationHalted,
       );
     }
     s.note(`${waiting}: ${what}; an operator is asked at ${new Date(askAt).toISOString()} (askOperatorAfterSeconds ${limit}) unless it ends`);
@@ -190,20 +180,14 @@ class AgentStartup {
     private readonly plan: OpenEdgeStartupPlan,
     private readonly ctx: OpenEdgeContext,
   ) {
-    run.progress.facts.agentTries = this.tries;
+    run.fact('agentTries', this.tries);
     setHandler(
       connectAgentUpdate,
       async (input) => {
         const ticket = ++this.requested;
         const agent = input.agent.toUpperCase() === 'ALL' ? 'ALL' : input.agent;
         this.requests.push({ ...input, agent, ticket });
-        run.progress.decisions.push({
-          kind: 'connect-agent',
-          step: 'connect-agents',
-          actor: input.actor,
-          reason: `connectagent ${agent}${input.reason ? `: ${input.reason}` : ''}`,
-          at: now(),
-        });
+        run.recordDecision({ kind: 'connect-agent', step: 'connect-agents', actor: input.actor, reason: `connectagent ${agent}${input.reason ? `: ${input.reason}` : ''}` });
         // Answer with the state after the try, so the operator sees what it did.
         await condition(() => this.handled >= ticket);
         return run.progress;
@@ -216,8 +200,7 @@ class AgentStartup {
             throw new Error(`unknown agent "${String(input.agent)}": the agents of ${plan.source.database} are ${names.join(', ')} (or ALL for every agent)`);
           }
           if (!this.deferred) {
-            const step = run.progress.steps.find((s) => s.id === 'connect-agents');
-            throw new Error(`the run is not in deferred agent start-up (connect-agents is ${step?.status ?? 'unknown'}): connect-agent only applies while the run waits for agents`);
+            throw new Error(`the run is not in deferred agent start-up (connect-agents is ${run.statusOf('connect-agents')}): connect-agent only applies while the run waits for agents`);
           }
         },
       },
@@ -239,14 +222,14 @@ class AgentStartup {
   private async connectagent(kind: 'deferred' | 'connect-agent', agent: string, actor?: string): Promise<ReplicationStatus> {
     const command = `dsrutil ${this.ctx.database} -C connectagent ${agent}`;
     const label = kind === 'deferred' ? `deferred try ${this.tries.length + 1}` : `connect-agent by ${actor}`;
-    const r = await callActivity<Awaited<ReturnType<OpenEdgeActivities['openedgeConnectAgent']>>>('openedgeConnectAgent', [this.ctx, agent], `connect-agents: ${label}: ${command}`);
+    const r = await acts.openedgeConnectAgent(`connect-agents: ${label}: ${command}`, this.ctx, agent);
     this.record(kind, command, r.status, actor);
     return r.status;
   }
 
   private async readStatus(kind: 'start-up' | 'deadline'): Promise<ReplicationStatus> {
     const command = `dsrutil ${this.ctx.database} -C status -detail`;
-    const status = await callActivity<ReplicationStatus>('openedgeStatus', [this.ctx], `connect-agents: ${kind}: ${command}`);
+    const status = await acts.openedgeStatus(`connect-agents: ${kind}: ${command}`, this.ctx);
     this.record(kind, command, status);
     return status;
   }
@@ -269,7 +252,7 @@ class AgentStartup {
     const interval = plan.retryIntervalSeconds * 1000;
     if (waitingForAgents(status) && deferral) {
       this.deferred = true;
-      this.run.progress.facts.deferredAgentStartup = { since: now(), deadline: new Date(deadline).toISOString(), retryIntervalSeconds: plan.retryIntervalSeconds };
+      this.run.fact('deferredAgentStartup', { since: now(), deadline: new Date(deadline).toISOString(), retryIntervalSeconds: plan.retryIntervalSeconds });
       try {
         let nextTry = Date.now() + interval;
         while (waitingForAgents(status)) {
@@ -304,7 +287,7 @@ class AgentStartup {
     }
 
     const verdict = judgeAgents(plan, status);
-    if (verdict.failure) throw new RunFailed('connect-agents', verdict.failure, 'CriticalAgentNotConnected');
+    if (verdict.failure) this.run.fail('connect-agents', verdict.failure, OpenEdgeFailure.criticalAgentNotConnected);
     const connected = status.agents.filter((a) => !verdict.notConnected.includes(a)).map((a) => a.agent);
     const stuck = stuckParts(status, connected);
     s.note(
@@ -314,28 +297,6 @@ class AgentStartup {
     );
     return { status, notConnected: verdict.notConnected };
   }
-}
-
-/** Ends the run failed: the step and the run say why, in the progress state, memo and search attributes. */
-function endFailed(run: Runbook, failure: RunFailed): ApplicationFailure {
-  const p = run.progress;
-  const step = p.steps.find((x) => x.id === failure.step)!;
-  // (The engine has no `failed` step status; `aborted` with the reason is the closest.)
-  step.status = 'aborted';
-  step.lastError = failure.reason;
-  step.endedAt = now();
-  for (const x of p.steps) if (x.status === 'pending') x.status = 'aborted';
-  p.status = 'failed';
-  p.outcome = `failed at ${failure.step}: ${failure.reason}`;
-  p.endedAt = now();
-  upsertSearchAttributes([
-    { key: ReplupStatus, value: 'failed' },
-    { key: ReplupStep, value: failure.step },
-  ]);
-  const memo: StepMemo = { status: p.status, current: p.current ?? null, outcome: p.outcome, steps: p.steps.map((x) => [x.id, x.status, x.attempts, x.lastError ?? null]) };
-  upsertMemo({ replup: memo });
-  setCurrentDetails(renderStepTable(p));
-  return ApplicationFailure.nonRetryable(failure.reason, failure.type);
 }
 
 export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunResult> {
@@ -350,11 +311,11 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
     // Only the properties check may be skipped (recorded); the others are the start-up itself.
     steps: openEdgePlanSteps(plan).map((s) => ({ ...s, title: TITLES[s.id as OpenEdgeStepId], skippable: s.id === 'check-properties' })),
   });
-  run.progress.facts.requestedBy = input.requestedBy;
+  run.fact('requestedBy', input.requestedBy);
   const ctx: OpenEdgeContext = { dsrutil: plan.commands.dsrutil, startServer: plan.commands.startServer, database: db, agents: plan.agents.map((a) => a.name) };
   const agents = new AgentStartup(run, plan, ctx);
   const statusCommand = `dsrutil ${db} -C status -detail`;
-  const readStatus = (step: OpenEdgeStepId) => callActivity<ReplicationStatus>('openedgeStatus', [ctx], `${step}: ${statusCommand}`);
+  const readStatus = (step: OpenEdgeStepId) => acts.openedgeStatus(`${step}: ${statusCommand}`, ctx);
   // Synchronization can take long: look at most every 10 s (the deferred tries keep their own interval).
   const pollMs = Math.min(plan.retryIntervalSeconds, 10) * 1000;
 
@@ -363,80 +324,79 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
   let last: ReplicationStatus | undefined;
   let notConnected: AgentReading[] = [];
 
-  try {
-    return await run.run(async () => {
-      await run.step('check-properties', async (s) => {
-        const file = plan.propertiesFile!;
-        const found = await callActivity<Awaited<ReturnType<OpenEdgeActivities['openedgeCheckProperties']>>>(
-          'openedgeCheckProperties',
-          [file, { database: db, agents: plan.agents, deferAgentStartupMinutes: plan.deferAgentStartupMinutes }],
-          `check-properties: ${file}`,
-        );
-        s.note(`${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ${found.deferAgentStartupMinutes}, as the plan says`);
+  return run.run(async () => {
+    await run.step('check-properties', async (s) => {
+      const file = plan.propertiesFile!;
+      const found = await acts.openedgeCheckProperties(`check-properties: ${file}`, file, {
+        database: db,
+        agents: plan.agents,
+        deferAgentStartupMinutes: plan.deferAgentStartupMinutes,
       });
-
-      await run.step('start-server', async (s) => {
-        const command = plan.commands.startServer.replaceAll('{db}', db);
-        const r = await callActivity<Awaited<ReturnType<OpenEdgeActivities['openedgeStartServer']>>>('openedgeStartServer', [ctx], `start-server: ${command}`);
-        // The deadline counts from here: never before the server's own start, so the server has judged by then.
-        serverSeenAt = Date.now();
-        startup = r.status;
-        s.note(r.started ? `started with ${command}: ${r.status.server.text}` : `already running (${r.status.server.text}): not started again`);
-      });
-
-      await run.step('connect-agents', async (s) => {
-        const result = await agents.connect(s, serverSeenAt, startup);
-        startup = undefined; // an operator's retry of this step looks again
-        last = result.status;
-        notConnected = result.notConnected;
-        run.progress.facts.agentsNotConnected = notConnected.map((a) => ({ agent: a.agent, status: a.text }));
-      });
-
-      await run.step('synchronize', async (s) => {
-        const status = last ?? (await readStatus('synchronize'));
-        last = undefined; // a retry of this step (after it parked) reads the status again
-        const passed = status.agents.filter((a) => !notConnected.some((x) => x.agent === a.agent)).map((a) => a.agent);
-        const blockedFrom = agents.tries[agents.tries.length - 1]?.at ?? now();
-        run.progress.facts.handshake = { passed, checks: ['identical databases', 'target created from the source'] };
-        s.note(`handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} are blocked until it ends`);
-        // The server's code alone says when synchronization ends; the agents are read after.
-        let server = status.server;
-        const seen = [server.text];
-        const clock = new AskOperatorClock(plan, 'synchronize');
-        while (server.phase !== 'normal') {
-          if (server.phase === 'failed') throw new RunFailed('synchronize', `the replication server ended during startup synchronization (${server.text})`, 'ReplicationEnded');
-          clock.check(s, stuckParts({ server }), 'startup synchronization');
-          await sleep(pollMs, { summary: `synchronize: read the server status again in ${pollMs / 1000} s` });
-          server = await callActivity<StatusReading>('openedgeServerStatus', [ctx], `synchronize: ${statusCommand}`);
-          if (!seen.includes(server.text)) seen.push(server.text);
-        }
-        const blockedTo = now();
-        run.progress.facts.synchronization = { schemaChangesBlocked: { from: blockedFrom, to: blockedTo }, serverStatus: seen };
-        s.note(`startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ${blockedFrom} to ${blockedTo}`);
-        last = undefined;
-      });
-
-      await run.step('normal-processing', async (s) => {
-        const expected = plan.agents.map((a) => a.name).filter((n) => !notConnected.some((x) => x.agent === n));
-        let status = last ?? (await readStatus('normal-processing'));
-        const normal = (st: ReplicationStatus) => st.server.phase === 'normal' && st.agents.every((a) => !expected.includes(a.agent) || a.phase === 'normal');
-        const clock = new AskOperatorClock(plan, 'normal-processing');
-        while (!normal(status)) {
-          if (serverEnded(status)) throw new RunFailed('normal-processing', `the replication server ended (${status.server.text}); agents: ${listAgents(status.agents)}`, 'ReplicationEnded');
-          if (!clock.check(s, stuckParts(status, expected), 'normal processing')) {
-            const waiting = status.agents.filter((a) => expected.includes(a.agent) && a.phase !== 'normal');
-            s.note(`waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`);
-          }
-          await sleep(pollMs, { summary: `normal-processing: read the status again in ${pollMs / 1000} s` });
-          status = await readStatus('normal-processing');
-        }
-        const working = status.agents.filter((a) => expected.includes(a.agent));
-        run.progress.facts.normalProcessing = { server: status.server.text, agents: Object.fromEntries(working.map((a) => [a.agent, a.text])) };
-        s.note(`server ${status.server.text}; ${listAgents(working)}${notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : ''}`);
-      });
+      s.note(`${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ${found.deferAgentStartupMinutes}, as the plan says`);
     });
-  } catch (err) {
-    if (err instanceof RunFailed) throw endFailed(run, err);
-    throw err;
-  }
+
+    await run.step('start-server', async (s) => {
+      const command = plan.commands.startServer.replaceAll('{db}', db);
+      const r = await acts.openedgeStartServer(`start-server: ${command}`, ctx);
+      // The deadline counts from here: never before the server's own start, so the server has judged by then.
+      serverSeenAt = Date.now();
+      startup = r.status;
+      s.note(r.started ? `started with ${command}: ${r.status.server.text}` : `already running (${r.status.server.text}): not started again`);
+    });
+
+    await run.step('connect-agents', async (s) => {
+      const result = await agents.connect(s, serverSeenAt, startup);
+      startup = undefined; // an operator's retry of this step looks again
+      last = result.status;
+      notConnected = result.notConnected;
+      run.fact('agentsNotConnected', notConnected.map((a) => ({ agent: a.agent, status: a.text })));
+    });
+
+    await run.step('synchronize', async (s) => {
+      const status = last ?? (await readStatus('synchronize'));
+      last = undefined; // a retry of this step (after it parked) reads the status again
+      const passed = status.agents.filter((a) => !notConnected.some((x) => x.agent === a.agent)).map((a) => a.agent);
+      const blockedFrom = agents.tries[agents.tries.length - 1]?.at ?? now();
+      run.fact('handshake', { passed, checks: ['identical databases', 'target created from the source'] });
+      s.note(`handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} are blocked until it ends`);
+      // The server's code alone says when synchronization ends; the agents are read after.
+      let server = status.server;
+      const seen = [server.text];
+      const clock = new AskOperatorClock(plan, 'synchronize');
+      while (server.phase !== 'normal') {
+        if (server.phase === 'failed') {
+          run.fail('synchronize', `the replication server ended during startup synchronization (${server.text})`, OpenEdgeFailure.replicationEnded);
+        }
+        clock.check(s, stuckParts({ server }), 'startup synchronization');
+        await sleep(pollMs, { summary: `synchronize: read the server status again in ${pollMs / 1000} s` });
+        server = await acts.openedgeServerStatus(`synchronize: ${statusCommand}`, ctx);
+        if (!seen.includes(server.text)) seen.push(server.text);
+      }
+      const blockedTo = now();
+      run.fact('synchronization', { schemaChangesBlocked: { from: blockedFrom, to: blockedTo }, serverStatus: seen });
+      s.note(`startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ${blockedFrom} to ${blockedTo}`);
+      last = undefined;
+    });
+
+    await run.step('normal-processing', async (s) => {
+      const expected = plan.agents.map((a) => a.name).filter((n) => !notConnected.some((x) => x.agent === n));
+      let status = last ?? (await readStatus('normal-processing'));
+      const normal = (st: ReplicationStatus) => st.server.phase === 'normal' && st.agents.every((a) => !expected.includes(a.agent) || a.phase === 'normal');
+      const clock = new AskOperatorClock(plan, 'normal-processing');
+      while (!normal(status)) {
+        if (serverEnded(status)) {
+          run.fail('normal-processing', `the replication server ended (${status.server.text}); agents: ${listAgents(status.agents)}`, OpenEdgeFailure.replicationEnded);
+        }
+        if (!clock.check(s, stuckParts(status, expected), 'normal processing')) {
+          const waiting = status.agents.filter((a) => expected.includes(a.agent) && a.phase !== 'normal');
+          s.note(`waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`);
+        }
+        await sleep(pollMs, { summary: `normal-processing: read the status again in ${pollMs / 1000} s` });
+        status = await readStatus('normal-processing');
+      }
+      const working = status.agents.filter((a) => expected.includes(a.agent));
+      run.fact('normalProcessing', { server: status.server.text, agents: Object.fromEntries(working.map((a) => [a.agent, a.text])) });
+      s.note(`server ${status.server.text}; ${listAgents(working)}${notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : ''}`);
+    });
+  });
 }

@@ -5,7 +5,7 @@
 // none (a snapshot would wipe every subscriber's archive), verify, and serve users again.
 import { ApplicationFailure, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { fleetIdentity, ReplupFleetId } from '../plan/personalization-upgrade/fleet-identity.js';
-import type { FleetIdentityAnswer } from '../activities/personalization-upgrade/fleet-guard.js';
+import type { createFleetGuardActivities } from '../activities/personalization-upgrade/fleet-guard.js';
 import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/personalization-upgrade/types.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/personalization-upgrade/steps.js';
 import { compareVersions } from '../plan/version.js';
@@ -17,7 +17,21 @@ import { configParkMessage, identityRangeNote } from '../activities/personalizat
 import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
 import { recordSchedules, scheduleOverlaps, versionOrderProblems, type RecordedSchedule } from '../activities/personalization-upgrade/preflight.js';
 import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/personalization-upgrade/convergence.js';
-import { Runbook, boundedAll, callActivity, fanOut, type FanOutCall, type RetrySettings, type StepContext } from './runbook.js';
+import {
+  activities,
+  boundedAll,
+  calls,
+  fanOut,
+  Runbook,
+  type ActivityArgs,
+  type ActivityCall,
+  type ActivityName,
+  type ActivityResult,
+  type RetrySettings,
+  type StepContext,
+  type SummarizedActivities,
+} from './engine/index.js';
+import { UpgradeFailure } from '../common/failures.js';
 import type { RunResult } from './messages.js';
 
 export interface UpgradeInput {
@@ -62,12 +76,12 @@ export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string 
  * runs see each other at least when one retries (the reasoning is in activities/personalization-upgrade/fleet-guard.ts).
  * Returns a warning when the namespace lacks the attribute: the run goes on, guarded by its id only.
  */
-async function guardFleet(ctx: FleetContext, publisher: DbRef, retry: RetrySettings | undefined): Promise<string | undefined> {
-  const found = await callActivity<FleetIdentityAnswer>('fleetIdentity', [ctx, publisher], `preflight: the fleet as ${publisher.server} names itself`, retry);
+async function guardFleet(fleet: Fleet, publisher: DbRef): Promise<string | undefined> {
+  const found = await fleet.acts.fleetIdentity(`preflight: the fleet as ${publisher.server} names itself`, fleet.ctx, publisher);
   if (found.warning) return found.warning;
   upsertSearchAttributes([{ key: ReplupFleetId, value: found.identity }]);
   const { workflowId, runId } = workflowInfo();
-  await callActivity<void>('claimFleet', [{ identity: found.identity, workflowId, runId }], `preflight: no other run on ${found.server}/${publisher.database}`, retry);
+  await fleet.acts.claimFleet(`preflight: no other run on ${found.server}/${publisher.database}`, { identity: found.identity, workflowId, runId });
   return undefined;
 }
 
@@ -101,7 +115,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
   let recordedSchedules: Map<string, RecordedSchedule[]> | undefined;
   // Each publisher's publications as they were before remove-replication (issue #20 §3, §5).
   let configBefore: Map<string, PublicationConfig[]> | undefined;
-  run.progress.facts.requestedBy = input.requestedBy;
+  run.fact('requestedBy', input.requestedBy);
 
   // Abort: undrain only while replication is intact (after removal, users would write into a
   // fleet that no longer replicates); restart the background services this run stopped; put the
@@ -116,12 +130,12 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     await run.step('preflight', async (s) => {
       // One run per fleet whatever the plan calls its publisher (#21): first, before anything is
       // changed or checked, the fleet as the publisher names itself (activities/personalization-upgrade/fleet-guard.ts).
-      const fleetWarning = patched('fleet-identity-at-preflight') ? await guardFleet(fleet.ctx, ref(plan.publisher), plan.options.retry) : undefined;
+      const fleetWarning = patched('fleet-identity-at-preflight') ? await guardFleet(fleet, ref(plan.publisher)) : undefined;
       // Each publishing site's distributor is checked as one (a branch publisher distributes its
       // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.
       const distributorPerSite = patched('distributor-per-publishing-site');
       const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
-        fleet.c('checkServer', `preflight: ${server.name}`, {
+        batch.checkServer(`preflight: ${server.name}`, fleet.ctx, {
           server: server.name,
           sqlVersion: server.sqlVersion,
           edition: server.edition,
@@ -146,7 +160,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         const names = fleet.servers().map((x) => x.name.toLowerCase());
         const versionOf = (server: string) => facts[names.indexOf(server.toLowerCase())];
         const distributor = fleet.distributorOnItsOwn()
-          ? await fleet.call('checkServer', `preflight: distributor ${plan.distributor.server}`, { server: plan.distributor.server, publishes: false, distributes: true })
+          ? await fleet.acts.checkServer(`preflight: distributor ${plan.distributor.server}`, fleet.ctx, { server: plan.distributor.server, publishes: false, distributes: true })
           : undefined;
         const pairs = plan.publications.flatMap((p) => p.subscribers.map((k) => ({ publisher: fleet.site(p.publisher).server, subscriber: fleet.site(k).server })));
         const problems = versionOrderProblems(
@@ -155,26 +169,26 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         );
         if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
         if (distributorPerSite) await fleet.checkSiteDistributors(s, (server) => versionOf(server)!.version);
-        await fleet.call('checkProductVersions', `preflight: every database runs ${plan.from}`, fleet.sites().map(ref), plan.from, plan.to);
+        await fleet.acts.checkProductVersions(`preflight: every database runs ${plan.from}`, fleet.ctx, fleet.sites().map(ref), plan.from, plan.to);
         const runHours = plan.options.expectedRunHours ?? DEFAULT_EXPECTED_RUN_HOURS;
         const checked = await fleet.fan(s, 'preflight', fleet.publishers().map((p) =>
-          fleet.c('checkSubscriptions', `preflight: subscriptions of ${where(p)}`, ref(p), fleet.subscriptions().filter((x) => x.publisher.server === p.server && x.publisher.database === p.database).map((x) => ({ publication: x.publication, subscriber: x.subscriber })), runHours),
+          batch.checkSubscriptions(`preflight: subscriptions of ${where(p)}`, fleet.ctx, ref(p), fleet.subscriptions().filter((x) => x.publisher.server === p.server && x.publisher.database === p.database).map((x) => ({ publication: x.publication, subscriber: x.subscriber })), runHours),
         ));
         warnings.push(...checked.flatMap((c) => c.warnings));
         // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now, before any change.
         if (patched('preflight-identity-ranges')) {
-          const configs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('replicationConfig', `preflight: publications and articles of ${where(p)}`, ref(p))));
+          const configs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => batch.replicationConfig(`preflight: publications and articles of ${where(p)}`, fleet.ctx, ref(p))));
           const notes = fleet.publishers().map((p, i) => identityRangeNote(ref(p), configs[i]!)).filter((n): n is string => n !== undefined);
           warnings.push(...notes);
-          if (notes.length) run.progress.facts.identityRanges = notes;
+          if (notes.length) run.fact('identityRanges', notes);
         }
       }
       // A rowguid column replication added does not survive removal (issue #20 §2); runs started
       // before this check replay without it.
       if (patched('preflight-added-rowguids')) {
-        await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('checkRowGuidColumns', `preflight: rowguid columns replication added on ${where(p)}`, ref(p))));
+        await fleet.fan(s, 'preflight', fleet.publishers().map((p) => batch.checkRowGuidColumns(`preflight: rowguid columns replication added on ${where(p)}`, fleet.ctx, ref(p))));
       }
-      fleet.prepared = await fleet.call('prepareScripts', 'preflight: scripts present and rewritable', plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
+      fleet.prepared = await fleet.acts.prepareScripts('preflight: scripts present and rewritable', fleet.ctx, plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
       let paused = 0;
       if (beforeTheDrain) {
         // Nothing has changed yet; from here the merge agents run only when replup runs them
@@ -182,9 +196,9 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         // Recorded once: a retried preflight (a pause that failed half-way) must not take the
         // schedules it paused for the fleet's own.
         if (!recordedSchedules) {
-          const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => fleet.c('agentSchedules', `preflight: merge agent schedules of ${where(p)}`, ref(p))));
+          const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => batch.agentSchedules(`preflight: merge agent schedules of ${where(p)}`, fleet.ctx, ref(p))));
           recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
-          run.progress.facts.agentSchedules = Object.fromEntries(recordedSchedules);
+          run.fact('agentSchedules', Object.fromEntries(recordedSchedules));
         }
         paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
         // Said, not changed (#20 §5): the schedules are the DBA's, put back as recorded at restore-service.
@@ -193,7 +207,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
           warnings.push(...[...recordedSchedules.values()].flatMap((r) => scheduleOverlaps(r, kindOf)));
         }
       }
-      if (warnings.length) run.progress.facts.preflightWarnings = warnings;
+      if (warnings.length) run.fact('preflightWarnings', warnings);
       // Articles a publication script adds beyond today's are fine (a new version may publish more): said, not refused.
       const extraArticles = fleet.prepared.flatMap((p) => (p.extraArticles ? [`; ${p.extraArticles}`] : [])).join('');
       s.note(
@@ -216,7 +230,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         sessions = await fleet.countSessions(s);
       }
       if (sessions > 0) {
-        const left = await fleet.fan(s, 'drain-users', fleet.sites().map((site) => fleet.c('disconnectUsers', `drain-users: disconnect users of ${where(site)}`, ref(site))));
+        const left = await fleet.fan(s, 'drain-users', fleet.sites().map((site) => batch.disconnectUsers(`drain-users: disconnect users of ${where(site)}`, fleet.ctx, ref(site))));
         const remaining = left.reduce((n, r) => n + r.remaining, 0);
         if (remaining > 0) {
           throw ApplicationFailure.nonRetryable(`${remaining} user sessions remain after the drain and KILL; find what reconnects and retry`, 'UsersConnected');
@@ -229,7 +243,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.step('sync-until-quiet', async (s) => {
       const rounds: SyncRound[] = [];
-      run.progress.facts.syncRounds = rounds;
+      run.fact('syncRounds', rounds);
       let quiet = 0;
       let lastRound = '';
       while (quiet < plan.options.sync.quietRounds) {
@@ -243,7 +257,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         const round = await fleet.syncRound(s, 'sync-until-quiet', rounds.length + 1);
         rounds.push(round);
         // Only failed changes stop the run; conflicts the resolver settled are reported (issue #18 §2).
-        const conflicts = await fleet.conflictSummary('sync-until-quiet', run.progress.startedAt);
+        const conflicts = await fleet.conflictSummary('sync-until-quiet', run.startedAt);
         if (conflicts.stop) throw ApplicationFailure.nonRetryable(conflictStopMessage('sync-until-quiet', conflicts.stop) + labHint(plan, 'resolve-conflicts', 'resolves them as a DBA would by hand; then retry'), 'ConflictsFound');
         quiet = round.moved === 0 && round.conflicts === 0 && round.pending === 0 ? quiet + 1 : 0;
         lastRound = `round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`;
@@ -252,16 +266,16 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       // Quiet rounds are progress, not proof: pending counts leave out generation-0 rows (issue #20 §1).
       if (patched('validate-before-removal')) {
         const proof = await fleet.validate(s, 'sync-until-quiet', 'before-removal');
-        run.progress.facts.validatedBeforeRemoval = proof;
+        run.fact('validatedBeforeRemoval', proof);
         s.note(`${convergenceNote(proof)}; ${lastRound}`);
       }
     });
 
     await run.step('backup', async (s) => {
       const backups = await fleet.fan(s, 'backup', fleet.sites().map((site) =>
-        fleet.c('backupDatabase', `backup: ${where(site)} (copy-only)`, ref(site), plan.backup.dir, workflowInfo().firstExecutionRunId),
+        batch.backupDatabase(`backup: ${where(site)} (copy-only)`, fleet.ctx, ref(site), plan.backup.dir, workflowInfo().firstExecutionRunId),
       ));
-      run.progress.facts.backups = backups.map((b) => ({ db: where(b.db), file: b.file, bytes: b.bytes }));
+      run.fact('backups', backups.map((b) => ({ db: where(b.db), file: b.file, bytes: b.bytes })));
       s.note(`${backups.length} copy-only backups in ${plan.backup.dir}`);
     });
 
@@ -269,16 +283,16 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
     await run.step('remove-replication', async (s) => {
       // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's for the fleet's own.
       if (!configBefore && patched('capture-replication-config')) {
-        const configs = await fleet.fan(s, 'remove-replication', fleet.publishers().map((p) => fleet.c('replicationConfig', `remove-replication: replication configuration of ${where(p)}`, ref(p))));
+        const configs = await fleet.fan(s, 'remove-replication', fleet.publishers().map((p) => batch.replicationConfig(`remove-replication: replication configuration of ${where(p)}`, fleet.ctx, ref(p))));
         configBefore = new Map(fleet.publishers().map((p, i) => [where(p), configs[i]!]));
-        run.progress.facts.replicationConfig = { before: Object.fromEntries(configBefore) };
+        run.fact('replicationConfig', { before: Object.fromEntries(configBefore) });
       }
       replicationTouched = true;
       // Publishers first: dropping a publication drops its subscriptions; then subscriber cleanup.
       const publishers = fleet.sites().filter((x) => x.role !== 'subscriber');
       const subscribers = fleet.sites().filter((x) => x.role === 'subscriber');
       for (const group of [publishers, subscribers]) {
-        await fleet.fan(s, 'remove-replication', group.map((site) => fleet.c('removeReplication', `remove-replication: ${where(site)}`, ref(site))));
+        await fleet.fan(s, 'remove-replication', group.map((site) => batch.removeReplication(`remove-replication: ${where(site)}`, fleet.ctx, ref(site))));
       }
       s.note(`replication removed from ${fleet.sites().length} databases, verified`);
     });
@@ -290,11 +304,11 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         // The publisher first: it must never run an older version than its subscribers.
         const [first, ...rest] = fleet.sites();
         for (const group of [[first!], rest]) {
-          await fleet.fan(s, 'upgrade', group.flatMap((site) => site.personalizationServers.map((h) => fleet.c('upgradeHost', `upgrade: personalization server ${h} to ${plan.to}`, h, plan.to))));
-          await fleet.fan(s, 'upgrade', group.map((site) => fleet.c('upgradeDatabase', `upgrade: database ${where(site)} to ${plan.to}`, ref(site), plan.to)));
+          await fleet.fan(s, 'upgrade', group.flatMap((site) => site.personalizationServers.map((h) => batch.upgradeHost(`upgrade: personalization server ${h} to ${plan.to}`, fleet.ctx, h, plan.to))));
+          await fleet.fan(s, 'upgrade', group.map((site) => batch.upgradeDatabase(`upgrade: database ${where(site)} to ${plan.to}`, fleet.ctx, ref(site), plan.to)));
         }
       }
-      await fleet.call('verifyVersions', `upgrade: verify everything is at ${plan.to}`, fleet.sites().map(ref), fleet.hosts(), plan.to);
+      await fleet.acts.verifyVersions(`upgrade: verify everything is at ${plan.to}`, fleet.ctx, fleet.sites().map(ref), fleet.hosts(), plan.to);
       s.note(`all ${fleet.sites().length} databases and ${fleet.hosts().length} personalization servers at ${plan.to}`);
     });
 
@@ -304,7 +318,7 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       // worker) finds the service already stopped on its retry, and the restart must not miss it.
       for (const host of fleet.hosts()) if (!stoppedServices.includes(host)) stoppedServices.push(host);
       const results = await fleet.eachHost('stop-background-services', 'stopBackgroundService', s);
-      run.progress.facts.stoppedServices = stoppedServices;
+      run.fact('stoppedServices', stoppedServices);
       s.note(`stopped on ${results.length} personalization servers (${results.filter((r) => r.wasRunning).length} were running)`);
     });
 
@@ -314,13 +328,13 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       // that replay the plain script runs.
       if (!patched('convert-row-guids-once')) {
         await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-          fleet.c('runScript', `convert-row-guids: ${script.file} on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site })),
+          batch.runScript(`convert-row-guids: ${script.file} on ${where(site)}`, fleet.ctx, ref(site), script, fleet.vars({ subscriber: site })),
         ));
         s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
         return;
       }
       const results = await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-        fleet.c('convertRowGuids', `convert-row-guids: ${script.file} once on ${where(site)}`, ref(site), script, fleet.vars({ subscriber: site }), workflowInfo().firstExecutionRunId, fleet.publishersOf(site).map(ref)),
+        batch.convertRowGuids(`convert-row-guids: ${script.file} once on ${where(site)}`, fleet.ctx, ref(site), script, fleet.vars({ subscriber: site }), workflowInfo().firstExecutionRunId, fleet.publishersOf(site).map(ref)),
       ));
       const earlier = results.filter((r) => !r.ran);
       // An uncertain earlier attempt settled by the (primary key, rowguid) sample: say what it showed.
@@ -330,10 +344,10 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
 
     await run.step('prepare-scripts', async (s) => {
       const before = fleet.prepared;
-      const now = await fleet.call('prepareScripts', 'prepare-scripts: rewrite @sync_type to none and verify', plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
+      const now = await fleet.acts.prepareScripts('prepare-scripts: rewrite @sync_type to none and verify', fleet.ctx, plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
       const changed = now.filter((p) => before && before.find((b) => b.file === p.file)?.sha256 !== p.sha256);
       fleet.prepared = now;
-      run.progress.facts.scriptRewrites = now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes }));
+      run.fact('scriptRewrites', now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes })));
       const edits = now.reduce((n, p) => n + p.changes.length, 0);
       s.note(`${edits} @sync_type rewrites${changed.length ? `; changed since preflight: ${changed.map((c) => c.file).join(', ')}` : ''}`);
     });
@@ -347,8 +361,8 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         const script = await fleet.script(kind === 'Config' ? 'createConfigPublication' : 'createDataPublication');
         await fleet.fan(s, 'enable-replication', pubs.map((p) =>
           configBefore
-            ? fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }), configBefore.get(where(fleet.site(p.publisher))) ?? [])
-            : fleet.c('createPublication', `enable-replication: publication ${p.name} on ${p.publisher}`, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
+            ? batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.ctx, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }), configBefore.get(where(fleet.site(p.publisher))) ?? [])
+            : batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.ctx, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
         ));
         // A subscription without a snapshot still needs the publication's snapshot (its system
         // objects and metadata): the vendor's SetMasterUp waits for the Snapshot Agent, so do we.
@@ -358,8 +372,8 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         const script = await fleet.script(kind === 'Config' ? 'createConfigSubscription' : 'createDataSubscription');
         await fleet.fan(s, 'enable-replication', fleet.subscriptions(kind).map((sub) =>
           configBefore
-            ? fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }), true)
-            : fleet.c('createSubscription', `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
+            ? batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.ctx, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }), true)
+            : batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.ctx, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
         ));
       }
       // The new agent jobs come with the scripts' schedules: paused too until restore-service.
@@ -367,21 +381,21 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       // ... with the DBA's timing again (#20 §5), still paused: restore-service enables what was enabled.
       if (recordedSchedules && patched('agent-schedule-timing-at-enable')) {
         const recorded = recordedSchedules;
-        await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) => fleet.c('retimeAgentSchedules', `enable-replication: merge agent schedules of ${where(p)} timed as before the run`, ref(p), recorded.get(where(p)) ?? [])));
+        await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) => batch.retimeAgentSchedules(`enable-replication: merge agent schedules of ${where(p)} timed as before the run`, fleet.ctx, ref(p), recorded.get(where(p)) ?? [])));
       }
       // The configuration the DBA had (issue #20 §5): put back what can be without a snapshot; the rest parks.
       let reapplied = 0;
       if (configBefore) {
         const results = await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) =>
-          fleet.c('reapplyConfig', `enable-replication: replication configuration of ${where(p)} as before removal`, ref(p), configBefore!.get(where(p)) ?? []),
+          batch.reapplyConfig(`enable-replication: replication configuration of ${where(p)} as before removal`, fleet.ctx, ref(p), configBefore!.get(where(p)) ?? []),
         ));
         reapplied = results.reduce((n, r) => n + r.reapplied.length, 0);
-        run.progress.facts.replicationConfig = {
+        run.fact('replicationConfig', {
           before: Object.fromEntries(configBefore),
           after: Object.fromEntries(results.map((r) => [where(r.publisher), r.after])),
           reapplied: results.flatMap((r) => r.reapplied.map((d) => ({ publisher: where(r.publisher), ...d }))),
           left: results.flatMap((r) => r.left.map((d) => ({ publisher: where(r.publisher), ...d }))),
-        };
+        });
         const left = results.filter((r) => r.left.length);
         if (left.length) throw ApplicationFailure.nonRetryable(left.map((r) => configParkMessage(r.publisher, r.left)).join(' | '), 'ConfigurationNotRestored');
       }
@@ -392,21 +406,21 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
       // Short: it goes into a column of the operator's canary table (target.canary).
       const token = `replup-${workflowInfo().firstExecutionRunId}`;
       const publishers = [...new Set(plan.publications.map((p) => p.publisher))].map((k) => fleet.site(k));
-      await fleet.fan(s, 'verify-replication', publishers.map((p) => fleet.c('writeCanary', `verify-replication: canary row at ${where(p)}`, ref(p), token)));
+      await fleet.fan(s, 'verify-replication', publishers.map((p) => batch.writeCanary(`verify-replication: canary row at ${where(p)}`, fleet.ctx, ref(p), token)));
       const round = await fleet.syncRound(s, 'verify-replication', 1);
       const checks = await fleet.fan(s, 'verify-replication', fleet.subscriptions().map((sub) =>
-        fleet.c('readCanary', `verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, sub.subscriber, token),
+        batch.readCanary(`verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, fleet.ctx, sub.subscriber, token),
       ));
       const missing = [...new Set(checks.filter((c) => !c.arrived).map((c) => where(c.db)))];
-      const conflicts = await fleet.conflictSummary('verify-replication', run.progress.startedAt);
-      run.progress.facts.verification = {
+      const conflicts = await fleet.conflictSummary('verify-replication', run.startedAt);
+      run.fact('verification', {
         canary: token,
         subscribersChecked: new Set(checks.map((c) => where(c.db))).size,
         missing,
         conflicts: round.conflicts,
         conflictSummary: conflicts.stop,
         ...(conflicts.settled && { settledConflicts: conflicts.settled }),
-      };
+      });
       // The conflict table tells failed changes from settled ones; the merge sessions' counts do
       // not. Runs started before that distinction replay with the counts (issue #18 §2).
       const sessionConflictsStop = !patched('verify-judges-conflicts') && round.conflicts > 0;
@@ -418,14 +432,14 @@ export async function personalizationUpgrade(input: UpgradeInput): Promise<RunRe
         );
       }
       const proof = patched('validate-after-re-enable') ? await fleet.validate(s, 'verify-replication', 'after-re-enable') : undefined;
-      if (proof) run.progress.facts.validatedAfterReEnable = proof;
+      if (proof) run.fact('validatedAfterReEnable', proof);
       // Validation counts and checksums; the sample says whether rows kept their rowguids (#20 §2).
       const sampled = patched('rowguid-sample-after-re-enable')
         ? await boundedAll(plan.publications, plan.options.maxParallel, (p) =>
-            fleet.call('compareRowGuids', `verify-replication: (primary key, rowguid) sample of ${p.name}`, ref(fleet.site(p.publisher)), p.name, p.subscribers.map((k) => ref(fleet.site(k))), ROWGUID_SAMPLE_ROWS),
+            fleet.acts.compareRowGuids(`verify-replication: (primary key, rowguid) sample of ${p.name}`, fleet.ctx, ref(fleet.site(p.publisher)), p.name, p.subscribers.map((k) => ref(fleet.site(k))), ROWGUID_SAMPLE_ROWS),
           )
         : undefined;
-      if (sampled) run.progress.facts.rowGuidSample = sampled;
+      if (sampled) run.fact('rowGuidSample', sampled);
       const sampleNote = sampled ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid${sampled.some((x) => x.notCompared.length) ? ` (not compared: ${sampled.flatMap((x) => x.notCompared).join(', ')})` : ''}` : '';
       s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`);
     });
@@ -446,13 +460,16 @@ interface SyncRound {
   pending: number;
 }
 
-type Acts = UpgradeActivities;
-type Result<K extends keyof Acts> = Awaited<ReturnType<Acts[K]>>;
-type ArgsAfterCtx<K extends keyof Acts> = Acts[K] extends (ctx: FleetContext, ...rest: infer A) => any ? A : never;
+/** The activities the upgrade calls: the fleet's, and the one-run-per-fleet guard's. */
+type Acts = UpgradeActivities & ReturnType<typeof createFleetGuardActivities>;
+/** Fan-out calls of the upgrade's activities: `batch.checkServer(summary, ctx, …)` describes one. */
+const batch = calls<Acts>();
 
 /** The fleet as the workflow walks it: sites, hosts, subscriptions, and typed activity calls. */
 class Fleet {
   readonly ctx: FleetContext;
+  /** The upgrade's activities with the plan's retry policy: `fleet.acts.checkServer(summary, ctx, …)`. */
+  readonly acts: SummarizedActivities<Acts>;
   prepared: PreparedScript[] | undefined;
   private readonly retry: RetrySettings | undefined;
   private readonly steps: PlannedStep[];
@@ -471,6 +488,7 @@ class Fleet {
       ...((variables !== undefined || onError !== undefined) && { scripts: { ...(variables && { variables }), ...(onError && { onError }) } }),
     };
     this.retry = plan.options.retry;
+    this.acts = activities<Acts>({ retry: this.retry });
     this.steps = planSteps(plan);
   }
 
@@ -539,7 +557,7 @@ class Fleet {
     const own = [...new Set(sites.map((site) => distributorOf(this.plan, site).server))].filter(
       (server) => server.toLowerCase() !== this.plan.distributor.server.toLowerCase() && !this.plan.sites.some((x) => x.server.toLowerCase() === server.toLowerCase()),
     );
-    const facts = own.length ? await this.fan(s, 'preflight', own.map((server) => this.c('checkServer', `preflight: distributor ${server}`, { server, publishes: false, distributes: true }))) : [];
+    const facts = own.length ? await this.fan(s, 'preflight', own.map((server) => batch.checkServer(`preflight: distributor ${server}`, this.ctx, { server, publishes: false, distributes: true }))) : [];
     const problems = own.flatMap((server, i) =>
       versionOrderProblems(
         sites.filter((site) => distributorOf(this.plan, site).server === server).map((site) => ({ publisher: { server: site.server, version: versionOf(site.server) }, subscriber: { server: site.server, version: versionOf(site.server) } })),
@@ -547,7 +565,7 @@ class Fleet {
       ),
     );
     if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
-    await this.fan(s, 'preflight', sites.map((site) => this.c('checkDistributor', `preflight: distributor of ${where(site)}`, ref(site), distributorOf(this.plan, site))));
+    await this.fan(s, 'preflight', sites.map((site) => batch.checkDistributor(`preflight: distributor of ${where(site)}`, this.ctx, ref(site), distributorOf(this.plan, site))));
   }
 
   /** Is the distributor a server of its own (not one of the fleet's), so preflight checks it too? */
@@ -557,12 +575,12 @@ class Fleet {
 
   /** Disables the merge agent schedules of every publisher (verified by the activity). */
   pauseSchedules(s: StepContext, step: string) {
-    return this.fan(s, step, this.publishers().map((p) => this.c('pauseAgentSchedules', `${step}: pause merge agent schedules of ${where(p)}`, ref(p))));
+    return this.fan(s, step, this.publishers().map((p) => batch.pauseAgentSchedules(`${step}: pause merge agent schedules of ${where(p)}`, this.ctx, ref(p))));
   }
 
   /** Puts every publisher's merge agent schedules back as recorded before the run. */
   async restoreSchedules(step: string, recorded: Map<string, RecordedSchedule[]>, s?: StepContext): Promise<void> {
-    await this.fan(s, step, this.publishers().map((p) => this.c('restoreAgentSchedules', `${step}: restore merge agent schedules of ${where(p)}`, ref(p), recorded.get(where(p)) ?? [])));
+    await this.fan(s, step, this.publishers().map((p) => batch.restoreAgentSchedules(`${step}: restore merge agent schedules of ${where(p)}`, this.ctx, ref(p), recorded.get(where(p)) ?? [])));
   }
 
   /**
@@ -574,7 +592,7 @@ class Fleet {
     const started = Date.now();
     for (;;) {
       const left = Math.ceil((minutes * 60_000 - (Date.now() - started)) / 1000);
-      const r = await this.call('waitForSnapshot', `enable-replication: snapshot of ${publication} on ${where(site)}`, ref(site), publication, Math.max(1, Math.min(600, left)));
+      const r = await this.acts.waitForSnapshot(`enable-replication: snapshot of ${publication} on ${where(site)}`, this.ctx, ref(site), publication, Math.max(1, Math.min(600, left)));
       if (r.ready) return Math.round((Date.now() - started) / 1000);
       if (Date.now() - started >= minutes * 60_000) {
         throw ApplicationFailure.nonRetryable(
@@ -610,43 +628,38 @@ class Fleet {
   }
 
   async script(key: keyof UpgradePlan['scripts']['files']): Promise<ScriptRef> {
-    this.prepared ??= await this.call('prepareScripts', 'prepare-scripts: check the scripts', this.plan.scripts.files, this.applies('convert-row-guids'), this.scriptRuns());
+    this.prepared ??= await this.acts.prepareScripts('prepare-scripts: check the scripts', this.ctx, this.plan.scripts.files, this.applies('convert-row-guids'), this.scriptRuns());
     const file = this.plan.scripts.files[key]!;
     const found = this.prepared.find((p) => p.file === file);
     if (!found) throw ApplicationFailure.nonRetryable(`script ${file} was not prepared`, 'ScriptProblem');
     return { file: found.file, rewrite: found.rewrite, sha256: found.sha256 };
   }
 
-  c<K extends keyof Acts>(activity: K, summary: string, ...args: ArgsAfterCtx<K>): FanOutCall & { __result?: Result<K> } {
-    return { activity, args: [this.ctx, ...args], summary };
-  }
-
-  call<K extends keyof Acts>(activity: K, summary: string, ...args: ArgsAfterCtx<K>): Promise<Result<K>> {
-    return callActivity<Result<K>>(activity, [this.ctx, ...args], summary, this.retry);
-  }
-
-  fan<R>(s: StepContext | undefined, key: string, calls: (FanOutCall & { __result?: R })[]): Promise<R[]> {
-    return fanOut<R>(key, calls, { maxParallel: this.plan.options.maxParallel, childThreshold: this.plan.options.childWorkflowThreshold, retry: this.retry, ctx: s });
+  /** Runs `calls` (one activity each, all the same activity) as the plan's fan-out options say. */
+  fan<K extends ActivityName<Acts>>(s: StepContext | undefined, key: string, calls: ActivityCall<Acts, K>[]): Promise<ActivityResult<Acts, K>[]> {
+    return fanOut(key, calls, { maxParallel: this.plan.options.maxParallel, childThreshold: this.plan.options.childWorkflowThreshold, retry: this.retry, ctx: s });
   }
 
   /** One activity per personalization server. */
-  eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(step: string, activity: K, s?: StepContext): Promise<Result<K>[]> {
+  eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(step: string, activity: K, s?: StepContext): Promise<ActivityResult<Acts, K>[]> {
     const label = { drainHost: 'drain', undrainHost: 'admit users on', stopBackgroundService: 'stop background service on' }[activity];
-    return this.fan<Result<K>>(s, step, this.hosts().map((h) => ({ activity, args: [this.ctx, h], summary: `${step}: ${label} ${h}` })));
+    // Each of the three takes (ctx, host): TypeScript cannot see that through the generic K.
+    const args = (h: string) => [this.ctx, h] as unknown as ActivityArgs<Acts, K>;
+    return this.fan(s, step, this.hosts().map((h) => ({ activity, args: args(h), summary: `${step}: ${label} ${h}` })));
   }
 
   /** Restarts the background service on these hosts (those this run stopped), all at once. */
   async startServices(step: string, hosts: string[], s?: StepContext): Promise<void> {
     // Runs started before this change restarted them one host at a time; they replay that way.
     if (!patched('restore-services-at-once')) {
-      for (const host of hosts) await this.call('startBackgroundService', `${step}: start background service on ${host}`, host);
+      for (const host of hosts) await this.acts.startBackgroundService(`${step}: start background service on ${host}`, this.ctx, host);
       return;
     }
-    await this.fan(s, step, hosts.map((h) => this.c('startBackgroundService', `${step}: start background service on ${h}`, h)));
+    await this.fan(s, step, hosts.map((h) => batch.startBackgroundService(`${step}: start background service on ${h}`, this.ctx, h)));
   }
 
   async countSessions(s: StepContext): Promise<number> {
-    const all = await this.fan(s, 'drain-users', this.sites().map((site) => this.c('userSessions', `drain-users: user sessions on ${where(site)}`, ref(site))));
+    const all = await this.fan(s, 'drain-users', this.sites().map((site) => batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.ctx, ref(site))));
     return all.reduce((n, x) => n + x.length, 0);
   }
 
@@ -657,7 +670,7 @@ class Fleet {
     let pending = 0;
     for (const kind of ['Config', 'Data'] as const) {
       const results = await this.fan(s, `${step}/round-${round}/${kind}`, this.subscriptions(kind).map((sub) =>
-        this.c('mergeSubscription', `${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`, sub),
+        batch.mergeSubscription(`${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`, this.ctx, sub),
       ));
       for (const r of results) {
         const up = r.session.upload;
@@ -680,7 +693,7 @@ class Fleet {
     for (const kind of ['Config', 'Data'] as const) {
       results.push(
         ...(await this.fan(s, `${step}/validate/${kind}`, this.subscriptions(kind).map((sub) =>
-          this.c('validateSubscription', `${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`, sub),
+          batch.validateSubscription(`${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`, this.ctx, sub),
         ))),
       );
     }
@@ -695,7 +708,7 @@ class Fleet {
    */
   async conflictSummary(step: string, since: string): Promise<ConflictSummary> {
     const lists = await boundedAll(this.plan.publications, this.plan.options.maxParallel, (p) =>
-      this.call('conflicts', `${step}: conflicts of ${p.name} on ${p.publisher}`, ref(this.site(p.publisher)), p.name, { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) }),
+      this.acts.conflicts(`${step}: conflicts of ${p.name} on ${p.publisher}`, this.ctx, ref(this.site(p.publisher)), p.name, { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) }),
     );
     return summarizeConflicts(lists.flat());
   }

@@ -99,3 +99,6 @@ function planTarget(events: HistoryEvent[]): { kind: string; state?: string } | 
     return undefined;
   }
 }
+
+/** The report activities as the workflow engine calls them (workflows/engine/runbook.ts). */
+export type ReportActivities = ReturnType<typeof createReportActivities>;

@@ -1,0 +1,25 @@
+// The step engine every runbook is written on, in parts: the step state machine (runbook.ts),
+// operator messages and their validators (operator.ts), publishing of memo, search attributes and
+// details (publish.ts), the Markdown step table (step-table.ts), typed activity calls
+// (activity.ts), fan-out with batch children (fan-out.ts), and how runs fail (failure.ts).
+export { Runbook, type RunbookOptions, type StepDef } from './runbook.js';
+export { UPDATE_HELP } from './operator.js';
+export type { StepMemo } from './publish.js';
+export { renderStepTable } from './step-table.js';
+export {
+  activities,
+  activityOptions,
+  calls,
+  callActivity,
+  DEFAULT_RETRY,
+  type ActivityArgs,
+  type ActivityCall,
+  type ActivityCalls,
+  type ActivityName,
+  type ActivityResult,
+  type RetrySettings,
+  type SummarizedActivities,
+} from './activity.js';
+export { fanOut, fanOutBatch, type FanOutBatchInput, type FanOutOptions, type StepContext } from './fan-out.js';
+export { describeFailure, isUnexpectedError } from './failure.js';
+export { boundedAll } from '../../common/bounded.js';
