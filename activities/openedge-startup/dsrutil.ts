@@ -9,7 +9,7 @@
 // enabled. (inferred) the exact wording of the non-status messages.
 import { pathToFileURL } from 'node:url';
 import { DETAIL_CODES } from './codes.js';
-import { agentCode, connectAgent, evaluate, readSimState, serverCode, STATUS_TEXT, terminateServer, writeSimState } from './sim.js';
+import { agentCode, connectAgent, evaluate, readSimState, serverCode, simOpenProblem, STATUS_TEXT, terminateServer, writeSimState } from './sim.js';
 
 export const DSRUTIL_EXIT = { ok: 0, usage: 1, openError: 2, notEnabled: 3 } as const;
 
@@ -36,12 +36,8 @@ export async function dsrutilMain(argv: string[], env: NodeJS.ProcessEnv = proce
 
   const state = await readSimState(stateFile).catch(() => undefined);
   const dbName = db.replace(/\.db$/, '');
-  if (!state || state.database.replace(/\.db$/, '') !== dbName) {
-    return { code: DSRUTIL_EXIT.openError, stdout: '', stderr: `** Cannot find or open file ${dbName}.db, errno = 2. (43)\n` };
-  }
-  if (!state.replicationEnabled) {
-    return { code: DSRUTIL_EXIT.notEnabled, stdout: '', stderr: `Replication is not enabled for database ${dbName}. (10696)\n` };
-  }
+  const problem = simOpenProblem(state, db);
+  if (problem || !state) return { code: problem?.exit ?? DSRUTIL_EXIT.openError, stdout: '', stderr: `${problem?.message}\n` };
   evaluate(state, now);
 
   switch (command.toLowerCase()) {

@@ -205,6 +205,19 @@ export function agentCode(state: SimState, name: string, now: number): number | 
   return phase < 1 ? 1002 : phase < 2 ? 3048 : 3049;
 }
 
+/**
+ * Why dsrutil cannot work on `db` in this state, as it says so (exit 2: the database cannot be
+ * opened; 3: replication is not enabled on it), or undefined when it can.
+ */
+export function simOpenProblem(state: SimState | undefined, db: string): { exit: 2 | 3; message: string } | undefined {
+  const dbName = db.replace(/\.db$/, '');
+  if (!state || state.database.replace(/\.db$/, '') !== dbName) {
+    return { exit: 2, message: `** Cannot find or open file ${dbName}.db, errno = 2. (43)` };
+  }
+  if (!state.replicationEnabled) return { exit: 3, message: `Replication is not enabled for database ${dbName}. (10696)` };
+  return undefined;
+}
+
 /** Schema changes are refused during startup synchronization (seed 002). */
 export function schemaChangesBlocked(state: SimState, now: number): boolean {
   return [6003, 6005].includes(serverCode(state, now));
