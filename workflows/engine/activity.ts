@@ -63,33 +63,11 @@ export async function guarded<R>(call: () => Promise<R>): Promise<R> {
 
 // --- typed calls --------------------------------------------------------------------------------
 
+import type { ActivityArgs, ActivityCall, ActivityCalls, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
+export type { ActivityArgs, ActivityCall, ActivityCalls, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
+export { calls } from './activity-types.js';
+
 type AnyActivity = (...args: any[]) => Promise<any>;
-/** The names of `T`'s activities (its methods). */
-export type ActivityName<T> = { [K in keyof T]: T[K] extends AnyActivity ? K : never }[keyof T] & string;
-/** The arguments of activity `K` of `T`. */
-export type ActivityArgs<T, K extends ActivityName<T>> = T[K] extends (...args: infer A) => Promise<any> ? A : never;
-/** What activity `K` of `T` resolves to. */
-export type ActivityResult<T, K extends ActivityName<T>> = T[K] extends (...args: any[]) => Promise<infer R> ? R : never;
-
-/**
- * `T`'s activities as a runbook calls them: the UI summary first, then the activity's own
- * arguments. `acts.checkServer('preflight: SQL01', ctx, { server: 'SQL01', … })`.
- */
-export type SummarizedActivities<T> = {
-  [K in ActivityName<T>]: (summary: string, ...args: ActivityArgs<T, K>) => Promise<ActivityResult<T, K>>;
-};
-
-/** One activity call described, not made: what a fan-out runs (maybe in a batch child workflow). */
-export interface ActivityCall<T, K extends ActivityName<T> = ActivityName<T>> {
-  activity: K;
-  args: ActivityArgs<T, K>;
-  summary: string;
-}
-
-/** `T`'s activities as fan-out calls: the same shape as SummarizedActivities, returning the description. */
-export type ActivityCalls<T> = {
-  [K in ActivityName<T>]: (summary: string, ...args: ActivityArgs<T, K>) => ActivityCall<T, K>;
-};
 
 /** Options of `activities()`. */
 export interface CallOptions {
@@ -113,16 +91,6 @@ export function activities<T>(opts: CallOptions = {}): SummarizedActivities<T> {
     get: (_, name) => {
       if (typeof name !== 'string' || name === 'then') return undefined; // not a thenable
       return (summary: string, ...args: unknown[]) => execute(name, args, clip(summary), opts.retry);
-    },
-  });
-}
-
-/** Builders of fan-out calls for `T`'s activities: `calls<UpgradeActivities>().checkServer(summary, ctx, …)`. */
-export function calls<T>(): ActivityCalls<T> {
-  return new Proxy({} as ActivityCalls<T>, {
-    get: (_, name) => {
-      if (typeof name !== 'string' || name === 'then') return undefined; // not a thenable
-      return (summary: string, ...args: unknown[]) => ({ activity: name, args, summary });
     },
   });
 }

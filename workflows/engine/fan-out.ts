@@ -4,14 +4,9 @@
 import { executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import { boundedAll } from '../../common/bounded.js';
 import { guarded, runCall, type ActivityCall, type ActivityName, type ActivityResult, type RetrySettings } from './activity.js';
+import type { StepContext } from './driver.js';
 
-/** What a step's body can tell the operator while it runs. */
-export interface StepContext {
-  /** One short line shown in the step table: "round 2: 14 rows moved". */
-  note(text: string): void;
-  /** Fan-out progress: items done of total. */
-  count(done: number, total: number): void;
-}
+export type { StepContext } from './driver.js';
 
 /** How a fan-out runs: parallelism, when to cut into batch children, retry, where to count. */
 export interface FanOutOptions {

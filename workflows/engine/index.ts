@@ -22,4 +22,7 @@ export {
 } from './activity.js';
 export { fanOut, fanOutBatch, type FanOutBatchInput, type FanOutOptions, type StepContext } from './fan-out.js';
 export { describeFailure, isUnexpectedError } from './failure.js';
+export type { RunbookDriver } from './driver.js';
+export { directActivities } from './activity-types.js';
+export { temporalDriver, type TemporalDriverOptions } from './temporal-driver.js';
 export { boundedAll } from '../../common/bounded.js';
