@@ -42,6 +42,8 @@ async function start(
     delete plan.propertiesFile;
   }
   plan.retryIntervalSeconds = sim.retryIntervalSeconds;
+  // A real source's commands: never run, the fake answers for them.
+  plan.commands = { dsrutil: 'dsrutil', startServer: 'proserve {db} -DBService replserv' };
   if (opts.askAfter !== undefined) plan.askOperatorAfterSeconds = opts.askAfter;
   const fake = createFakeOpenEdgePorts(sim, plan.propertiesFile ? { [plan.propertiesFile]: text } : {});
   for (const [who, code] of Object.entries(opts.held ?? {})) fake.held.set(who, code);
