@@ -9,11 +9,18 @@ import type { PreparedScript, ScriptRef, UpgradeActivities } from '../activities
 const ref = fleet.dbRef;
 
 /** Runs the Personalization Server upgrade in sequence; returns how many activity calls it made. */
-export async function runbookScript(plan: UpgradePlan, acts: UpgradeActivities, runId: string): Promise<{ activities: number; syncRounds: number }> {
+export async function runbookScript(
+  plan: UpgradePlan,
+  acts: UpgradeActivities,
+  runId: string,
+): Promise<{ activities: number; syncRounds: number }> {
   const ctx = fleet.fleetContext(plan);
   const applies = (id: string) => planSteps(plan).find((s) => s.id === id)?.applies ?? false;
   let calls = 0;
-  const call = async <K extends keyof UpgradeActivities>(name: K, ...args: Parameters<UpgradeActivities[K]> extends [typeof ctx, ...infer A] ? A : never) => {
+  const call = async <K extends keyof UpgradeActivities>(
+    name: K,
+    ...args: Parameters<UpgradeActivities[K]> extends [typeof ctx, ...infer A] ? A : never
+  ) => {
     calls += 1;
     return (acts[name] as (...a: unknown[]) => Promise<Awaited<ReturnType<UpgradeActivities[K]>>>)(ctx, ...args);
   };
@@ -25,14 +32,23 @@ export async function runbookScript(plan: UpgradePlan, acts: UpgradeActivities, 
   // One round: every Config merge, then every Data merge, one at a time; conflict rows counted too.
   const syncRound = async () => {
     const merges = [];
-    for (const kind of fleet.KIND_ORDER) for (const sub of subscriptions(kind)) merges.push(await call('mergeSubscription', sub));
+    for (const kind of fleet.KIND_ORDER)
+      for (const sub of subscriptions(kind)) merges.push(await call('mergeSubscription', sub));
     const round = fleet.sumMerges(merges);
-    for (const p of plan.publications) round.conflicts += (await call('conflicts', ref(site(p.publisher)), p.name)).length;
+    for (const p of plan.publications)
+      round.conflicts += (await call('conflicts', ref(site(p.publisher)), p.name)).length;
     return round;
   };
 
   // preflight
-  for (const server of fleet.servers(plan)) await call('checkServer', { server: server.name, sqlVersion: server.sqlVersion, edition: server.edition, publishes: server.publishes, distributes: fleet.distributes(plan, server.name) });
+  for (const server of fleet.servers(plan))
+    await call('checkServer', {
+      server: server.name,
+      sqlVersion: server.sqlVersion,
+      edition: server.edition,
+      publishes: server.publishes,
+      distributes: fleet.distributes(plan, server.name),
+    });
   let prepared: PreparedScript[] = await call('prepareScripts', plan.scripts.files, applies('convert-row-guids'));
   const script = (file: string): ScriptRef => {
     const p = prepared.find((x) => x.file === file)!;
@@ -67,26 +83,40 @@ export async function runbookScript(plan: UpgradePlan, acts: UpgradeActivities, 
   }
   const subscriberSites = fleet.subscriberSites(plan);
   if (applies('convert-row-guids')) {
-    for (const s of subscriberSites) await call('runScript', ref(s), script(plan.scripts.files.convertRowGuids), vars({ subscriber: s }));
+    for (const s of subscriberSites)
+      await call('runScript', ref(s), script(plan.scripts.files.convertRowGuids), vars({ subscriber: s }));
   }
   prepared = await call('prepareScripts', plan.scripts.files, applies('convert-row-guids'));
   // enable-replication: publications, then subscriptions, Config before Data
   for (const kind of fleet.KIND_ORDER) {
     for (const p of fleet.publicationsOf(plan, kind)) {
       const file = plan.scripts.files[fleet.SCRIPT_OF_KIND[kind].publication];
-      await call('createPublication', ref(site(p.publisher)), p.name, script(file), vars({ publication: p.name, publisher: site(p.publisher) }));
+      await call(
+        'createPublication',
+        ref(site(p.publisher)),
+        p.name,
+        script(file),
+        vars({ publication: p.name, publisher: site(p.publisher) }),
+      );
     }
   }
   for (const kind of fleet.KIND_ORDER) {
     const file = plan.scripts.files[fleet.SCRIPT_OF_KIND[kind].subscription];
-    for (const sub of subscriptions(kind)) await call('createSubscription', sub, script(file), vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }));
+    for (const sub of subscriptions(kind))
+      await call(
+        'createSubscription',
+        sub,
+        script(file),
+        vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }),
+      );
   }
   // verify-replication
   const token = `replup-canary-script-${runId}`;
   for (const p of fleet.canarySites(plan)) await call('writeCanary', ref(p), token);
   await syncRound();
   for (const sub of subscriptions()) {
-    if (!(await call('readCanary', sub.subscriber, token)).arrived) throw new Error(`canary missing at ${sub.subscriber.server}`);
+    if (!(await call('readCanary', sub.subscriber, token)).arrived)
+      throw new Error(`canary missing at ${sub.subscriber.server}`);
   }
   // restore-service
   for (const h of stopped) await call('startBackgroundService', h);
