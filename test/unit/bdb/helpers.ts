@@ -1,14 +1,44 @@
 // Shared set-up for the Berkeley DB tests: real db5.3 environments in a temporary folder.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import type { BdbRole } from '../../../activities/bdb-replicant/db-config.js';
+import { stopService, type BdbService } from '../../../activities/bdb-replicant/service.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
 
 export const SEED_DB_CONFIG = path.resolve(import.meta.dirname, '../../../examples/bdb/DB_CONFIG.seed');
 
 export async function scratch(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `replup-${prefix}-`));
+}
+
+/**
+ * For one test file: a scratch folder (`root`, made before all tests, removed after) and the
+ * local replication services its tests start (`service`: each stopped after all tests).
+ */
+export function loopbackServices(prefix: string): {
+  root: string;
+  service: (role: BdbRole, envDir: string) => BdbService;
+} {
+  const started: BdbService[] = [];
+  const lab = {
+    root: '',
+    service(role: BdbRole, envDir: string): BdbService {
+      const svc: BdbService = { role, host: '127.0.0.1', envDir, control: { kind: 'local' } };
+      started.push(svc);
+      return svc;
+    },
+  };
+  beforeAll(async () => {
+    lab.root = await scratch(prefix);
+  });
+  afterAll(async () => {
+    for (const svc of started) await stopService(svc, { graceMs: 5_000 }).catch(() => undefined);
+    await rm(lab.root, { recursive: true, force: true });
+  }, 60_000);
+  return lab;
 }
 
 /** A loopback port nobody listens on right now. */

@@ -4,31 +4,24 @@
 // DB_REP_JOIN_FAILURE and the DB_CONFIG line, and leave the replicant stopped.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyReplicationBlock, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
-import { BdbServiceError, deleteRegionFiles, localServicePid, startService, stopService, writeDbConfig, type BdbService } from '../../../activities/bdb-replicant/index.js';
+import {
+  BdbServiceError,
+  deleteRegionFiles,
+  localServicePid,
+  startService,
+  writeDbConfig,
+} from '../../../activities/bdb-replicant/index.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
-import { freePort, putRecords, records, scratch, SEED_DB_CONFIG } from './helpers.js';
+import { freePort, loopbackServices, putRecords, records, SEED_DB_CONFIG } from './helpers.js';
 
 const CASE_DB_CONFIG = path.resolve(import.meta.dirname, '../../fixtures/cases/bdb-autoinit-off.replicant.DB_CONFIG');
 /** The case's line 22 as replup used to write it (the split "DB REP_CONF_AUTOINIT" corrected, as db5.3 accepts it). */
 const AUTOINIT_LINE = 'rep_set_config DB_REP_CONF_AUTOINIT off';
 
-let root: string;
-const services: BdbService[] = [];
-beforeAll(async () => {
-  root = await scratch('bdb-join');
-});
-afterAll(async () => {
-  for (const svc of services) await stopService(svc, { graceMs: 5_000 }).catch(() => undefined);
-  await rm(root, { recursive: true, force: true });
-}, 60_000);
-
-const svc = (role: 'master' | 'replicant', envDir: string): BdbService => {
-  const s: BdbService = { role, host: '127.0.0.1', envDir, control: { kind: 'local' } };
-  services.push(s);
-  return s;
-};
+const lab = loopbackServices('bdb-join');
+const svc = lab.service;
 
 /** A running master whose log.0000000001 is gone: small log files, enough writes, checkpoints and db_archive -d. */
 async function masterWithoutEarlyLogs(dir: string, pair: ReplicationPair): Promise<string> {
@@ -50,8 +43,8 @@ async function masterWithoutEarlyLogs(dir: string, pair: ReplicationPair): Promi
 describe('a replicant that cannot join (automatic initialisation off)', () => {
   it('fails fast with DB_REP_JOIN_FAILURE naming the DB_CONFIG line; the replicant is stopped; with the line fixed it joins', async () => {
     const pair: ReplicationPair = { master: { host: '127.0.0.1', port: await freePort() }, replicant: { host: '127.0.0.1', port: await freePort() } };
-    const masterEnv = await masterWithoutEarlyLogs(path.join(root, 'master'), pair);
-    const logs = await readdir(path.join(root, 'master', 'dblogs'));
+    const masterEnv = await masterWithoutEarlyLogs(path.join(lab.root, 'master'), pair);
+    const logs = await readdir(path.join(lab.root, 'master', 'dblogs'));
     expect(logs).not.toContain('log.0000000001'); // the case's precondition
 
     // The operators' file, with the replicant block uncommented and the AUTOINIT line kept on line 22
@@ -59,7 +52,7 @@ describe('a replicant that cannot join (automatic initialisation off)', () => {
     const caseText = await readFile(CASE_DB_CONFIG, 'utf8');
     const configured = applyReplicationBlock(caseText.replace('rep_set_config DB REP_CONF_AUTOINIT off', '#'), 'replicant', pair, { logDir: '../dblogs' }).text.split('\n');
     configured[21] = AUTOINIT_LINE;
-    const replicantEnv = path.join(root, 'replicant', 'db');
+    const replicantEnv = path.join(lab.root, 'replicant', 'db');
     await mkdir(replicantEnv, { recursive: true });
     const file = path.join(replicantEnv, 'DB_CONFIG');
     await writeFile(file, configured.join('\n'));

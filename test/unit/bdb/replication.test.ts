@@ -1,7 +1,7 @@
 // The runbook's sequence by hand on real db5.3 processes on loopback (DOMAIN.md §2).
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
 import {
   backupEnvironment,
@@ -13,21 +13,12 @@ import {
   verifyReplication,
   wipeReplicantEnv,
   writeDbConfig,
-  type BdbService,
 } from '../../../activities/bdb-replicant/index.js';
-import { freePort, records, scratch, SEED_DB_CONFIG, standaloneServer } from './helpers.js';
+import { freePort, loopbackServices, records, SEED_DB_CONFIG, standaloneServer } from './helpers.js';
 
-let root: string;
-const started: BdbService[] = [];
+const lab = loopbackServices('bdb-pair');
+const service = lab.service;
 const opts = { logDir: '../dblogs' };
-
-beforeAll(async () => {
-  root = await scratch('bdb-pair');
-});
-afterAll(async () => {
-  for (const svc of started) await stopService(svc, { graceMs: 5_000 }).catch(() => undefined);
-  await rm(root, { recursive: true, force: true });
-}, 60_000);
 
 async function loopbackPair(): Promise<ReplicationPair> {
   return { master: { host: '127.0.0.1', port: await freePort() }, replicant: { host: '127.0.0.1', port: await freePort() } };
@@ -42,22 +33,16 @@ async function installedReplicant(dir: string): Promise<string> {
   return envDir;
 }
 
-function service(role: 'master' | 'replicant', envDir: string): BdbService {
-  const svc: BdbService = { role, host: '127.0.0.1', envDir, control: { kind: 'local' } };
-  started.push(svc);
-  return svc;
-}
-
 describe('bdb replicant, step by step on loopback', () => {
   it('turns a standalone master with data into a working pair: data on the replicant, replicant read-only', async () => {
     const pair = await loopbackPair();
     const tapes = { VOL001: 'rack A slot 1', VOL002: 'rack A slot 2', VOL003: 'offsite vault' };
-    const masterEnv = await standaloneServer(path.join(root, 'one', 'master'), tapes);
-    const replicantEnv = await installedReplicant(path.join(root, 'one', 'replicant'));
+    const masterEnv = await standaloneServer(path.join(lab.root, 'one', 'master'), tapes);
+    const replicantEnv = await installedReplicant(path.join(lab.root, 'one', 'replicant'));
     const master = service('master', masterEnv);
     const replicant = service('replicant', replicantEnv);
 
-    const backup = await backupEnvironment(masterEnv, path.join(root, 'one', 'backup'));
+    const backup = await backupEnvironment(masterEnv, path.join(lab.root, 'one', 'backup'));
     expect(backup.databases).toEqual(['tapes.db']);
 
     expect(await stopService(replicant)).toEqual({ wasRunning: false });
@@ -75,7 +60,7 @@ describe('bdb replicant, step by step on loopback', () => {
     const regions = await deleteRegionFiles(masterEnv);
     expect(regions.deleted.length).toBeGreaterThan(0);
     expect(regions.deleted.every((f) => f.startsWith('__db.'))).toBe(true);
-    expect(await readdir(path.join(root, 'one', 'master', 'dblogs'))).toContain('log.0000000001');
+    expect(await readdir(path.join(lab.root, 'one', 'master', 'dblogs'))).toContain('log.0000000001');
 
     const masterStart = await startService(master, { startupTimeoutMs: 30_000 });
     expect(masterStart.alreadyRunning).toBe(false);
@@ -101,8 +86,8 @@ describe('bdb replicant, step by step on loopback', () => {
 
   it('a replicant started before its master reports DB_REP_UNAVAIL, and starts when retried after the master', async () => {
     const pair = await loopbackPair();
-    const masterEnv = await standaloneServer(path.join(root, 'two', 'master'), { VOL100: 'first' });
-    const replicantEnv = await installedReplicant(path.join(root, 'two', 'replicant'));
+    const masterEnv = await standaloneServer(path.join(lab.root, 'two', 'master'), { VOL100: 'first' });
+    const replicantEnv = await installedReplicant(path.join(lab.root, 'two', 'replicant'));
     await cp(SEED_DB_CONFIG, path.join(replicantEnv, 'DB_CONFIG'));
     await wipeReplicantEnv(replicantEnv);
     await writeDbConfig(replicantEnv, 'replicant', pair, opts);
