@@ -28,6 +28,7 @@ import {
   type StepContext,
 } from './engine/index.js';
 import { UpgradeFailure } from '../common/failures.js';
+import { tagged } from '../common/activity-call.js';
 import type { RunResult } from './messages.js';
 
 export interface UpgradeInput {
@@ -141,12 +142,12 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
   await run.step('preflight', async (s) => {
     // One run per fleet whatever the plan calls its publisher (#21): first, before anything is
     // changed or checked, the fleet as the publisher names itself (activities/personalization-upgrade/fleet-guard.ts).
-    const fleetWarning = run.patched('fleet-identity-at-preflight') ? await guardFleet(run, fleet.ctx, ref(plan.publisher)) : undefined;
+    const fleetWarning = run.patched('fleet-identity-at-preflight') ? await guardFleet(run, fleet.at('preflight'), ref(plan.publisher)) : undefined;
     // Each publishing site's distributor is checked as one (a branch publisher distributes its
     // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.
     const distributorPerSite = run.patched('distributor-per-publishing-site');
     const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
-      run.batch.checkServer(`preflight: ${server.name}`, fleet.ctx, {
+      run.batch.checkServer(`preflight: ${server.name}`, fleet.at('preflight'), {
         server: server.name,
         sqlVersion: server.sqlVersion,
         edition: server.edition,
@@ -171,7 +172,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       const names = fleet.servers().map((x) => x.name.toLowerCase());
       const versionOf = (server: string) => facts[names.indexOf(server.toLowerCase())];
       const distributor = fleet.distributorOnItsOwn()
-        ? await run.acts.checkServer(`preflight: distributor ${plan.distributor.server}`, fleet.ctx, { server: plan.distributor.server, publishes: false, distributes: true })
+        ? await run.acts.checkServer(`preflight: distributor ${plan.distributor.server}`, fleet.at('preflight'), { server: plan.distributor.server, publishes: false, distributes: true })
         : undefined;
       const pairs = fleet.versionPairs();
       const problems = versionOrderProblems(
@@ -180,15 +181,15 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       );
       if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), UpgradeFailure.preflight);
       if (distributorPerSite) await fleet.checkSiteDistributors(s, (server) => versionOf(server)!.version);
-      await run.acts.checkProductVersions(`preflight: every database runs ${plan.from}`, fleet.ctx, fleet.sites().map(ref), plan.from, plan.to);
+      await run.acts.checkProductVersions(`preflight: every database runs ${plan.from}`, fleet.at('preflight'), fleet.sites().map(ref), plan.from, plan.to);
       const runHours = plan.options.expectedRunHours ?? DEFAULT_EXPECTED_RUN_HOURS;
       const checked = await fleet.fan(s, 'preflight', fleet.publishers().map((p) =>
-        run.batch.checkSubscriptions(`preflight: subscriptions of ${where(p)}`, fleet.ctx, ref(p), fleet.subscriptionsAt(p), runHours),
+        run.batch.checkSubscriptions(`preflight: subscriptions of ${where(p)}`, fleet.at('preflight'), ref(p), fleet.subscriptionsAt(p), runHours),
       ));
       warnings.push(...checked.flatMap((c) => c.warnings));
       // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now, before any change.
       if (run.patched('preflight-identity-ranges')) {
-        const configs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.replicationConfig(`preflight: publications and articles of ${where(p)}`, fleet.ctx, ref(p))));
+        const configs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.replicationConfig(`preflight: publications and articles of ${where(p)}`, fleet.at('preflight'), ref(p))));
         const notes = fleet.publishers().map((p, i) => identityRangeNote(ref(p), configs[i]!)).filter((n): n is string => n !== undefined);
         warnings.push(...notes);
         if (notes.length) run.fact('identityRanges', notes);
@@ -197,9 +198,9 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // A rowguid column replication added does not survive removal (issue #20 §2); runs started
     // before this check replay without it.
     if (run.patched('preflight-added-rowguids')) {
-      await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.checkRowGuidColumns(`preflight: rowguid columns replication added on ${where(p)}`, fleet.ctx, ref(p))));
+      await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.checkRowGuidColumns(`preflight: rowguid columns replication added on ${where(p)}`, fleet.at('preflight'), ref(p))));
     }
-    fleet.prepared = await run.acts.prepareScripts('preflight: scripts present and rewritable', fleet.ctx, plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
+    fleet.prepared = await run.acts.prepareScripts('preflight: scripts present and rewritable', fleet.at('preflight'), plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
     let paused = 0;
     if (beforeTheDrain) {
       // Nothing has changed yet; from here the merge agents run only when replup runs them
@@ -207,7 +208,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       // Recorded once: a retried preflight (a pause that failed half-way) must not take the
       // schedules it paused for the fleet's own.
       if (!recordedSchedules) {
-        const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.agentSchedules(`preflight: merge agent schedules of ${where(p)}`, fleet.ctx, ref(p))));
+        const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.agentSchedules(`preflight: merge agent schedules of ${where(p)}`, fleet.at('preflight'), ref(p))));
         recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
         run.fact('agentSchedules', Object.fromEntries(recordedSchedules));
       }
@@ -241,7 +242,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       sessions = await fleet.countSessions(s);
     }
     if (sessions > 0) {
-      const left = await fleet.fan(s, 'drain-users', fleet.sites().map((site) => run.batch.disconnectUsers(`drain-users: disconnect users of ${where(site)}`, fleet.ctx, ref(site))));
+      const left = await fleet.fan(s, 'drain-users', fleet.sites().map((site) => run.batch.disconnectUsers(`drain-users: disconnect users of ${where(site)}`, fleet.at('drain-users'), ref(site))));
       const remaining = left.reduce((n, r) => n + r.remaining, 0);
       if (remaining > 0) {
         throw ApplicationFailure.nonRetryable(`${remaining} user sessions remain after the drain and KILL; find what reconnects and retry`, UpgradeFailure.usersConnected);
@@ -284,7 +285,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
 
   await run.step('backup', async (s) => {
     const backups = await fleet.fan(s, 'backup', fleet.sites().map((site) =>
-      run.batch.backupDatabase(`backup: ${where(site)} (copy-only)`, fleet.ctx, ref(site), plan.backup.dir, run.ids.firstRunId),
+      run.batch.backupDatabase(`backup: ${where(site)} (copy-only)`, fleet.at('backup'), ref(site), plan.backup.dir, run.ids.firstRunId),
     ));
     run.fact('backups', backups.map((b) => ({ db: where(b.db), file: b.file, bytes: b.bytes })));
     s.note(`${backups.length} copy-only backups in ${plan.backup.dir}`);
@@ -294,14 +295,14 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
   await run.step('remove-replication', async (s) => {
     // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's for the fleet's own.
     if (!configBefore && run.patched('capture-replication-config')) {
-      const configs = await fleet.fan(s, 'remove-replication', fleet.publishers().map((p) => run.batch.replicationConfig(`remove-replication: replication configuration of ${where(p)}`, fleet.ctx, ref(p))));
+      const configs = await fleet.fan(s, 'remove-replication', fleet.publishers().map((p) => run.batch.replicationConfig(`remove-replication: replication configuration of ${where(p)}`, fleet.at('remove-replication'), ref(p))));
       configBefore = new Map(fleet.publishers().map((p, i) => [where(p), configs[i]!]));
       run.fact('replicationConfig', { before: Object.fromEntries(configBefore) });
     }
     replicationTouched = true;
     // Publishers first: dropping a publication drops its subscriptions; then subscriber cleanup.
     for (const group of F.removalOrder(plan)) {
-      await fleet.fan(s, 'remove-replication', group.map((site) => run.batch.removeReplication(`remove-replication: ${where(site)}`, fleet.ctx, ref(site))));
+      await fleet.fan(s, 'remove-replication', group.map((site) => run.batch.removeReplication(`remove-replication: ${where(site)}`, fleet.at('remove-replication'), ref(site))));
     }
     s.note(`replication removed from ${fleet.sites().length} databases, verified`);
   });
@@ -312,11 +313,11 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     } else {
       // The publisher first: it must never run an older version than its subscribers.
       for (const group of F.upgradeOrder(plan)) {
-        await fleet.fan(s, 'upgrade', group.flatMap((site) => site.personalizationServers.map((h) => run.batch.upgradeHost(`upgrade: personalization server ${h} to ${plan.to}`, fleet.ctx, h, plan.to))));
-        await fleet.fan(s, 'upgrade', group.map((site) => run.batch.upgradeDatabase(`upgrade: database ${where(site)} to ${plan.to}`, fleet.ctx, ref(site), plan.to)));
+        await fleet.fan(s, 'upgrade', group.flatMap((site) => site.personalizationServers.map((h) => run.batch.upgradeHost(`upgrade: personalization server ${h} to ${plan.to}`, fleet.at('upgrade'), h, plan.to))));
+        await fleet.fan(s, 'upgrade', group.map((site) => run.batch.upgradeDatabase(`upgrade: database ${where(site)} to ${plan.to}`, fleet.at('upgrade'), ref(site), plan.to)));
       }
     }
-    await run.acts.verifyVersions(`upgrade: verify everything is at ${plan.to}`, fleet.ctx, fleet.sites().map(ref), fleet.hosts(), plan.to);
+    await run.acts.verifyVersions(`upgrade: verify everything is at ${plan.to}`, fleet.at('upgrade'), fleet.sites().map(ref), fleet.hosts(), plan.to);
     s.note(`all ${fleet.sites().length} databases and ${fleet.hosts().length} personalization servers at ${plan.to}`);
   });
 
@@ -336,13 +337,13 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // that replay the plain script runs.
     if (!run.patched('convert-row-guids-once')) {
       await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-        run.batch.runScript(`convert-row-guids: ${script.file} on ${where(site)}`, fleet.ctx, ref(site), script, fleet.vars({ subscriber: site })),
+        run.batch.runScript(`convert-row-guids: ${script.file} on ${where(site)}`, fleet.at('convert-row-guids'), ref(site), script, fleet.vars({ subscriber: site })),
       ));
       s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
       return;
     }
     const results = await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-      run.batch.convertRowGuids(`convert-row-guids: ${script.file} once on ${where(site)}`, fleet.ctx, ref(site), script, fleet.vars({ subscriber: site }), run.ids.firstRunId, fleet.publishersOf(site).map(ref)),
+      run.batch.convertRowGuids(`convert-row-guids: ${script.file} once on ${where(site)}`, fleet.at('convert-row-guids'), ref(site), script, fleet.vars({ subscriber: site }), run.ids.firstRunId, fleet.publishersOf(site).map(ref)),
     ));
     const earlier = results.filter((r) => !r.ran);
     // An uncertain earlier attempt settled by the (primary key, rowguid) sample: say what it showed.
@@ -352,7 +353,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
 
   await run.step('prepare-scripts', async (s) => {
     const before = fleet.prepared;
-    const now = await run.acts.prepareScripts('prepare-scripts: rewrite @sync_type to none and verify', fleet.ctx, plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
+    const now = await run.acts.prepareScripts('prepare-scripts: rewrite @sync_type to none and verify', fleet.at('prepare-scripts'), plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
     const changed = now.filter((p) => before && before.find((b) => b.file === p.file)?.sha256 !== p.sha256);
     fleet.prepared = now;
     run.fact('scriptRewrites', now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes })));
@@ -369,8 +370,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       const script = await fleet.script(F.SCRIPT_OF_KIND[kind].publication);
       await fleet.fan(s, 'enable-replication', pubs.map((p) =>
         configBefore
-          ? run.batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.ctx, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }), configBefore.get(where(fleet.site(p.publisher))) ?? [])
-          : run.batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.ctx, ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
+          ? run.batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.at('enable-replication'), ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }), configBefore.get(where(fleet.site(p.publisher))) ?? [])
+          : run.batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.at('enable-replication'), ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
       ));
       // A subscription without a snapshot still needs the publication's snapshot (its system
       // objects and metadata): the vendor's SetMasterUp waits for the Snapshot Agent, so do we.
@@ -380,8 +381,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       const script = await fleet.script(F.SCRIPT_OF_KIND[kind].subscription);
       await fleet.fan(s, 'enable-replication', fleet.subscriptions(kind).map((sub) =>
         configBefore
-          ? run.batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.ctx, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }), true)
-          : run.batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.ctx, sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
+          ? run.batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.at('enable-replication'), sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }), true)
+          : run.batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.at('enable-replication'), sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
       ));
     }
     // The new agent jobs come with the scripts' schedules: paused too until restore-service.
@@ -389,13 +390,13 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // ... with the DBA's timing again (#20 §5), still paused: restore-service enables what was enabled.
     if (recordedSchedules && run.patched('agent-schedule-timing-at-enable')) {
       const recorded = recordedSchedules;
-      await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) => run.batch.retimeAgentSchedules(`enable-replication: merge agent schedules of ${where(p)} timed as before the run`, fleet.ctx, ref(p), recorded.get(where(p)) ?? [])));
+      await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) => run.batch.retimeAgentSchedules(`enable-replication: merge agent schedules of ${where(p)} timed as before the run`, fleet.at('enable-replication'), ref(p), recorded.get(where(p)) ?? [])));
     }
     // The configuration the DBA had (issue #20 §5): put back what can be without a snapshot; the rest parks.
     let reapplied = 0;
     if (configBefore) {
       const results = await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) =>
-        run.batch.reapplyConfig(`enable-replication: replication configuration of ${where(p)} as before removal`, fleet.ctx, ref(p), configBefore!.get(where(p)) ?? []),
+        run.batch.reapplyConfig(`enable-replication: replication configuration of ${where(p)} as before removal`, fleet.at('enable-replication'), ref(p), configBefore!.get(where(p)) ?? []),
       ));
       reapplied = results.reduce((n, r) => n + r.reapplied.length, 0);
       run.fact('replicationConfig', {
@@ -414,10 +415,10 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // Short: it goes into a column of the operator's canary table (target.canary).
     const token = `replup-${run.ids.firstRunId}`;
     const publishers = fleet.canarySites();
-    await fleet.fan(s, 'verify-replication', publishers.map((p) => run.batch.writeCanary(`verify-replication: canary row at ${where(p)}`, fleet.ctx, ref(p), token)));
+    await fleet.fan(s, 'verify-replication', publishers.map((p) => run.batch.writeCanary(`verify-replication: canary row at ${where(p)}`, fleet.at('verify-replication'), ref(p), token)));
     const round = await fleet.syncRound(s, 'verify-replication', 1);
     const checks = await fleet.fan(s, 'verify-replication', fleet.subscriptions().map((sub) =>
-      run.batch.readCanary(`verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, fleet.ctx, sub.subscriber, token),
+      run.batch.readCanary(`verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, fleet.at('verify-replication'), sub.subscriber, token),
     ));
     const missing = [...new Set(checks.filter((c) => !c.arrived).map((c) => where(c.db)))];
     const conflicts = await fleet.conflictSummary('verify-replication', run.startedAt);
@@ -444,7 +445,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // Validation counts and checksums; the sample says whether rows kept their rowguids (#20 §2).
     const sampled = run.patched('rowguid-sample-after-re-enable')
       ? await boundedAll(plan.publications, plan.options.maxParallel, (p) =>
-          run.acts.compareRowGuids(`verify-replication: (primary key, rowguid) sample of ${p.name}`, fleet.ctx, ref(fleet.site(p.publisher)), p.name, p.subscribers.map((k) => ref(fleet.site(k))), ROWGUID_SAMPLE_ROWS),
+          run.acts.compareRowGuids(`verify-replication: (primary key, rowguid) sample of ${p.name}`, fleet.at('verify-replication'), ref(fleet.site(p.publisher)), p.name, p.subscribers.map((k) => ref(fleet.site(k))), ROWGUID_SAMPLE_ROWS),
         )
       : undefined;
     if (sampled) run.fact('rowGuidSample', sampled);
@@ -472,6 +473,11 @@ class Fleet {
   ) {
     this.ctx = F.fleetContext(plan);
     this.steps = planSteps(plan);
+  }
+
+  /** The context for an activity call of `step` (and sync `round`): the report reads which from the history. */
+  at(step: string, round?: number): FleetContext {
+    return tagged(this.ctx, { step, round });
   }
 
   /** A fleet fact; a site the plan names but does not define parks the step (plan validation refuses such plans). */
@@ -541,7 +547,7 @@ class Fleet {
   async checkSiteDistributors(s: StepContext, versionOf: (server: string) => string): Promise<void> {
     const sites = publishingSites(this.plan);
     const own = F.ownDistributorServers(this.plan);
-    const facts = own.length ? await this.fan(s, 'preflight', own.map((server) => this.run.batch.checkServer(`preflight: distributor ${server}`, this.ctx, { server, publishes: false, distributes: true }))) : [];
+    const facts = own.length ? await this.fan(s, 'preflight', own.map((server) => this.run.batch.checkServer(`preflight: distributor ${server}`, this.at('preflight'), { server, publishes: false, distributes: true }))) : [];
     const problems = own.flatMap((server, i) =>
       versionOrderProblems(
         sites.filter((site) => distributorOf(this.plan, site).server === server).map((site) => ({ publisher: { server: site.server, version: versionOf(site.server) }, subscriber: { server: site.server, version: versionOf(site.server) } })),
@@ -549,7 +555,7 @@ class Fleet {
       ),
     );
     if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), UpgradeFailure.preflight);
-    await this.fan(s, 'preflight', F.siteDistributors(this.plan).map(({ site, distributor }) => this.run.batch.checkDistributor(`preflight: distributor of ${where(site)}`, this.ctx, ref(site), distributor)));
+    await this.fan(s, 'preflight', F.siteDistributors(this.plan).map(({ site, distributor }) => this.run.batch.checkDistributor(`preflight: distributor of ${where(site)}`, this.at('preflight'), ref(site), distributor)));
   }
 
   /** Is the distributor a server of its own (not one of the fleet's), so preflight checks it too? */
@@ -559,12 +565,12 @@ class Fleet {
 
   /** Disables the merge agent schedules of every publisher (verified by the activity). */
   pauseSchedules(s: StepContext, step: string) {
-    return this.fan(s, step, this.publishers().map((p) => this.run.batch.pauseAgentSchedules(`${step}: pause merge agent schedules of ${where(p)}`, this.ctx, ref(p))));
+    return this.fan(s, step, this.publishers().map((p) => this.run.batch.pauseAgentSchedules(`${step}: pause merge agent schedules of ${where(p)}`, this.at(step), ref(p))));
   }
 
   /** Puts every publisher's merge agent schedules back as recorded before the run. */
   async restoreSchedules(step: string, recorded: Map<string, RecordedSchedule[]>, s?: StepContext): Promise<void> {
-    await this.fan(s, step, this.publishers().map((p) => this.run.batch.restoreAgentSchedules(`${step}: restore merge agent schedules of ${where(p)}`, this.ctx, ref(p), recorded.get(where(p)) ?? [])));
+    await this.fan(s, step, this.publishers().map((p) => this.run.batch.restoreAgentSchedules(`${step}: restore merge agent schedules of ${where(p)}`, this.at(step), ref(p), recorded.get(where(p)) ?? [])));
   }
 
   /**
@@ -576,7 +582,7 @@ class Fleet {
     const started = Date.now();
     for (;;) {
       const left = Math.ceil((minutes * 60_000 - (Date.now() - started)) / 1000);
-      const r = await this.run.acts.waitForSnapshot(`enable-replication: snapshot of ${publication} on ${where(site)}`, this.ctx, ref(site), publication, Math.max(1, Math.min(600, left)));
+      const r = await this.run.acts.waitForSnapshot(`enable-replication: snapshot of ${publication} on ${where(site)}`, this.at('enable-replication'), ref(site), publication, Math.max(1, Math.min(600, left)));
       if (r.ready) return Math.round((Date.now() - started) / 1000);
       if (Date.now() - started >= minutes * 60_000) {
         throw ApplicationFailure.nonRetryable(
@@ -610,7 +616,7 @@ class Fleet {
   }
 
   async script(key: keyof UpgradePlan['scripts']['files']): Promise<ScriptRef> {
-    this.prepared ??= await this.run.acts.prepareScripts('prepare-scripts: check the scripts', this.ctx, this.plan.scripts.files, this.applies('convert-row-guids'), this.scriptRuns());
+    this.prepared ??= await this.run.acts.prepareScripts('prepare-scripts: check the scripts', this.at('prepare-scripts'), this.plan.scripts.files, this.applies('convert-row-guids'), this.scriptRuns());
     const file = this.plan.scripts.files[key]!;
     const found = this.prepared.find((p) => p.file === file);
     if (!found) throw ApplicationFailure.nonRetryable(`script ${file} was not prepared`, UpgradeFailure.script);
@@ -626,7 +632,7 @@ class Fleet {
   eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(step: string, activity: K, s?: StepContext): Promise<ActivityResult<Acts, K>[]> {
     const label = { drainHost: 'drain', undrainHost: 'admit users on', stopBackgroundService: 'stop background service on' }[activity];
     // Each of the three takes (ctx, host): TypeScript cannot see that through the generic K.
-    const args = (h: string) => [this.ctx, h] as unknown as ActivityArgs<Acts, K>;
+    const args = (h: string) => [this.at(step), h] as unknown as ActivityArgs<Acts, K>;
     return this.fan(s, step, this.hosts().map((h) => ({ activity, args: args(h), summary: `${step}: ${label} ${h}` })));
   }
 
@@ -634,14 +640,14 @@ class Fleet {
   async startServices(step: string, hosts: string[], s?: StepContext): Promise<void> {
     // Runs started before this change restarted them one host at a time; they replay that way.
     if (!this.run.patched('restore-services-at-once')) {
-      for (const host of hosts) await this.run.acts.startBackgroundService(`${step}: start background service on ${host}`, this.ctx, host);
+      for (const host of hosts) await this.run.acts.startBackgroundService(`${step}: start background service on ${host}`, this.at(step), host);
       return;
     }
-    await this.fan(s, step, hosts.map((h) => this.run.batch.startBackgroundService(`${step}: start background service on ${h}`, this.ctx, h)));
+    await this.fan(s, step, hosts.map((h) => this.run.batch.startBackgroundService(`${step}: start background service on ${h}`, this.at(step), h)));
   }
 
   async countSessions(s: StepContext): Promise<number> {
-    const all = await this.fan(s, 'drain-users', this.sites().map((site) => this.run.batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.ctx, ref(site))));
+    const all = await this.fan(s, 'drain-users', this.sites().map((site) => this.run.batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.at('drain-users'), ref(site))));
     return all.reduce((n, x) => n + x.length, 0);
   }
 
@@ -651,7 +657,7 @@ class Fleet {
     for (const kind of F.KIND_ORDER) {
       results.push(
         ...(await this.fan(s, `${step}/round-${round}/${kind}`, this.subscriptions(kind).map((sub) =>
-          this.run.batch.mergeSubscription(`${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`, this.ctx, sub),
+          this.run.batch.mergeSubscription(`${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`, this.at(step, round), sub),
         ))),
       );
     }
@@ -668,7 +674,7 @@ class Fleet {
     for (const kind of F.KIND_ORDER) {
       results.push(
         ...(await this.fan(s, `${step}/validate/${kind}`, this.subscriptions(kind).map((sub) =>
-          this.run.batch.validateSubscription(`${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`, this.ctx, sub),
+          this.run.batch.validateSubscription(`${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`, this.at(step), sub),
         ))),
       );
     }
@@ -683,7 +689,7 @@ class Fleet {
    */
   async conflictSummary(step: string, since: string): Promise<ConflictSummary> {
     const lists = await boundedAll(this.plan.publications, this.plan.options.maxParallel, (p) =>
-      this.run.acts.conflicts(`${step}: conflicts of ${p.name} on ${p.publisher}`, this.ctx, ref(this.site(p.publisher)), p.name, { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) }),
+      this.run.acts.conflicts(`${step}: conflicts of ${p.name} on ${p.publisher}`, this.at(step), ref(this.site(p.publisher)), p.name, { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) }),
     );
     return summarizeConflicts(lists.flat());
   }

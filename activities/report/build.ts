@@ -4,7 +4,10 @@
 // from the Update events, sync rounds and verification from the activities' results. Pure.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { StepMemo } from '../../workflows/runbook.js';
+import type { StepMemo } from '../../workflows/engine/publish.js';
+import type { UpgradeActivities } from '../personalization-upgrade/activities.js';
+import { tagOf } from '../../common/activity-call.js';
+import { endedByReplup, isAwaiting, isOpen } from '../../common/run-status.js';
 import { dbConfigWrites, runbookVerification, type DbConfigReport, type RunbookVerification } from './runbook-checks.js';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -204,11 +207,16 @@ function failureMessage(f: temporal.api.failure.v1.IFailure | null | undefined):
   return msg;
 }
 
-/** `sync-until-quiet: merge Config → X, round 2` → step `sync-until-quiet`. */
+/**
+ * Runs recorded before activity inputs carried their step (common/activity-call.ts), and the
+ * activities that do not take a FleetContext: the step is the UI summary's prefix,
+ * `sync-until-quiet: merge Config → X, round 2` → `sync-until-quiet`.
+ */
 const stepOfSummary = (summary: string) => summary.split(':')[0]!.trim();
+/** The same runs' sync round: `…, round 2` → 2 (0 when the summary names none). */
+const roundOfSummary = (summary: string) => Number(/round (\d+)/.exec(summary)?.[1] ?? 0);
 
 const TERMINAL_STEP = ['done', 'skipped', 'aborted'];
-const TERMINAL_RUN = ['completed', 'aborted', 'failed'];
 
 /** One activity as read from a history, with where it sits in the parent's history (for ordering). */
 export interface ActivityRecord {
@@ -219,6 +227,16 @@ export interface ActivityRecord {
   eventId: number;
   args: unknown[];
   result: unknown;
+  /** The sync round a merge belonged to (0 or absent for other activities). */
+  round?: number;
+}
+
+/**
+ * The arguments an upgrade activity was scheduled with, typed by the activity's own signature
+ * (`type` names which: a changed signature fails to compile here, not silently in a report).
+ */
+function argsOf<K extends keyof UpgradeActivities>(rec: ActivityRecord, _type: K): Partial<Parameters<UpgradeActivities[K]>> {
+  return rec.args as Partial<Parameters<UpgradeActivities[K]>>;
 }
 
 /** Activities of one workflow's history (parent or child). */
@@ -229,9 +247,12 @@ function activitiesOf(events: HistoryEvent[], workflowId: string, position?: num
     const scheduled = ev.activityTaskScheduledEventAttributes;
     if (scheduled) {
       const summary = decode<string>(ev.userMetadata?.summary) ?? scheduled.activityType?.name ?? '';
+      const args = (scheduled.input?.payloads ?? []).map((p) => decode(p));
+      // The step and round the call carries in its input (common/activity-call.ts); older runs: its summary.
+      const tag = tagOf(args[0]);
       byScheduled.set(id, {
         activity: {
-          step: stepOfSummary(summary),
+          step: tag?.step ?? stepOfSummary(summary),
           stepAttempt: 0,
           type: scheduled.activityType?.name ?? '',
           summary,
@@ -242,8 +263,9 @@ function activitiesOf(events: HistoryEvent[], workflowId: string, position?: num
         },
         position: position ?? Number(ev.eventId),
         eventId: Number(ev.eventId),
-        args: (scheduled.input?.payloads ?? []).map((p) => decode(p)),
+        args,
         result: undefined,
+        round: tag ? (tag.round ?? 0) : roundOfSummary(summary),
       });
       continue;
     }
@@ -358,7 +380,7 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
     const at = time(ev);
     report.status = memo.status;
     if (memo.outcome) report.outcome = memo.outcome;
-    if (TERMINAL_RUN.includes(memo.status)) report.endedAt ??= at;
+    if (endedByReplup(memo.status)) report.endedAt ??= at;
     attemptsAt.push({ eventId: Number(ev.eventId), attempts: new Map(memo.steps.map(([id, , attempts]) => [id, attempts])) });
     for (const [id, status, attempts, lastError] of memo.steps) {
       let s = steps.get(id);
@@ -372,10 +394,10 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
       if (status !== 'pending' && status !== 'not-applicable' && !neverRan && !s.startedAt) s.startedAt = at;
       if (TERMINAL_STEP.includes(status) && !TERMINAL_STEP.includes(s.status)) s.endedAt = at;
       const since = waitingSince.get(id);
-      if (since && !status.startsWith('awaiting-')) {
+      if (since && !isAwaiting(status)) {
         s.waitingSeconds = Math.round((s.waitingSeconds + seconds(since, at)) * 10) / 10;
         waitingSince.delete(id);
-      } else if (!since && status.startsWith('awaiting-')) waitingSince.set(id, at);
+      } else if (!since && isAwaiting(status)) waitingSince.set(id, at);
       // A failed attempt parks the step with its error; the error stays in the memo while the next attempt runs.
       if (lastError && status === 'awaiting-operator' && !s.errors.some((e) => e.attempt === attempts)) s.errors.push({ attempt: attempts, at, message: lastError });
       s.status = status;
@@ -387,14 +409,14 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   // A run that did not end through its own code: the close event says how.
   const last = events[events.length - 1];
   const close = last && closeOf(last);
-  if (close && !TERMINAL_RUN.includes(report.status)) {
+  if (close && !endedByReplup(report.status)) {
     report.status = close.status;
     report.outcome = close.outcome;
     report.endedAt = time(last);
   }
   if (report.endedAt && report.startedAt) report.durationSeconds = seconds(report.startedAt, report.endedAt);
   // Steps the run never got to once it ended (aborted, failed, terminated): "not reached".
-  if (report.status !== 'running' && report.status !== 'completed' && !report.status.startsWith('awaiting-') && report.status !== 'paused') {
+  if (!isOpen(report.status) && report.status !== 'completed') {
     for (const s of steps.values()) {
       if (!s.startedAt && (s.status === 'pending' || s.status === 'aborted' || (s.status as string) === NOT_REACHED)) {
         s.status = NOT_REACHED;
@@ -492,7 +514,7 @@ function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
   for (const rec of byPosition) {
     const a = rec.activity;
     if (a.type === 'mergeSubscription' && a.outcome === 'completed') {
-      const round = Number(/round (\d+)/.exec(a.summary)?.[1] ?? 0);
+      const round = rec.round ?? 0;
       const key = `${a.step}#${a.stepAttempt}#${round}`;
       const r = rounds.get(key) ?? { step: a.step, stepAttempt: a.stepAttempt, round, merges: 0, moved: 0, conflicts: 0, pending: 0, conflictRows: 0, settledConflictRows: 0, quiet: false, position: rec.position };
       const res = rec.result as MergeResult | undefined;
@@ -531,8 +553,8 @@ function verification(records: ActivityRecord[], step: ReportStep | undefined): 
   return {
     status: step.status,
     stepAttempt: step.attempts,
-    canary: writes.map((w) => w.args[2]).find((t): t is string => typeof t === 'string'),
-    publishers: writes.filter((w) => w.activity.outcome === 'completed').map((w) => where(w.args[1] as { server: string; database: string })),
+    canary: writes.map((w) => argsOf(w, 'writeCanary')[2]).find((t): t is string => typeof t === 'string'),
+    publishers: writes.filter((w) => w.activity.outcome === 'completed').map((w) => where(argsOf(w, 'writeCanary')[1]!)),
     subscribersChecked: new Set(reads.map((r) => where(r.db))).size,
     arrived,
     // A subscriber is missing the canary if any of its subscriptions' reads did not find it.
@@ -557,7 +579,7 @@ function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[]
     if (r.activity.outcome !== 'completed') continue;
     // The record remove-replication made (preflight reads the same for its identity-range note).
     if (r.activity.type === 'replicationConfig' && r.activity.step === 'remove-replication') {
-      const key = where(r.args[1] as { server: string; database: string });
+      const key = where(argsOf(r, 'replicationConfig')[1]!);
       if (!out.has(key)) out.set(key, { publisher: key, before: r.result as PublicationConfig[], reapplied: [], left: [] });
     } else if (r.activity.type === 'reapplyConfig') {
       const res = r.result as { publisher: { server: string; database: string }; before: PublicationConfig[]; after: PublicationConfig[]; reapplied: ConfigDifference[]; left: ConfigDifference[] };
@@ -585,7 +607,7 @@ function agentSchedules(records: ActivityRecord[]): AgentScheduleReport[] {
   for (const r of records) {
     if (r.activity.outcome !== 'completed') continue;
     // Both take (ctx, publisher, …).
-    const key = () => where(r.args[1] as { server: string; database: string });
+    const key = () => where(argsOf(r, r.activity.type === 'agentSchedules' ? 'agentSchedules' : 'restoreAgentSchedules')[1]!);
     if (r.activity.type === 'agentSchedules' && r.activity.step === 'preflight' && !before.has(key())) before.set(key(), r.result as MergeAgentJob[]);
     const restored = r.result as { schedules?: MergeAgentJob[] } | undefined;
     if (r.activity.type === 'restoreAgentSchedules' && restored?.schedules) after.set(key(), restored.schedules);
@@ -599,19 +621,22 @@ function agentSchedules(records: ActivityRecord[]): AgentScheduleReport[] {
   );
 }
 
+/** A table cell: pipes escaped, on one line. */
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** A report section of one table: heading, a sentence on what it shows, the header row, the rows. */
+function tableSection(title: string, intro: string, header: string[], rows: string[]): string[] {
+  return [`## ${title}`, '', intro, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`, ...rows, ''];
+}
+
 function agentScheduleLines(r: RunReport): string[] {
   if (!r.agentSchedules?.length) return [];
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return [
-    '## Merge agent schedules',
-    '',
+  return tableSection(
+    'Merge agent schedules',
     "Each merge agent job's schedules as preflight recorded them and as restore-service put them back (the vendor's scripts re-create the jobs with their own).",
-    '',
-    '| publisher | subscription | before the run | after restore-service |',
-    '|---|---|---|---|',
-    ...r.agentSchedules.map((s) => `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} | ${s.after ? esc(s.after) : 'not put back yet'} |`),
-    '',
-  ];
+    ['publisher', 'subscription', 'before the run', 'after restore-service'],
+    r.agentSchedules.map((s) => `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} | ${s.after ? esc(s.after) : 'not put back yet'} |`),
+  );
 }
 
 /** One publication's configuration on one line: what a DBA compares. */
@@ -623,18 +648,15 @@ function configLine(p: PublicationConfig | undefined): string {
 
 function replicationConfigLines(r: RunReport): string[] {
   if (!r.replicationConfig?.length) return [];
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   return [
-    '## Replication configuration',
-    '',
-    'Each publication as recorded before remove-replication and as it is after enable-replication put back what it could.',
-    '',
-    '| publisher | publication | before removal | after re-enable |',
-    '|---|---|---|---|',
-    ...r.replicationConfig.flatMap((c) =>
-      c.before.map((b) => `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} | ${c.after ? esc(configLine(c.after.find((a) => a.name.toLowerCase() === b.name.toLowerCase()))) : 'not compared yet'} |`),
+    ...tableSection(
+      'Replication configuration',
+      'Each publication as recorded before remove-replication and as it is after enable-replication put back what it could.',
+      ['publisher', 'publication', 'before removal', 'after re-enable'],
+      r.replicationConfig.flatMap((c) =>
+        c.before.map((b) => `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} | ${c.after ? esc(configLine(c.after.find((a) => a.name.toLowerCase() === b.name.toLowerCase()))) : 'not compared yet'} |`),
+      ),
     ),
-    '',
     ...r.replicationConfig.flatMap((c) => [
       ...c.reapplied.map((d) => `- put back on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} ${d.after} → ${d.before}`)}`),
       ...c.left.map((d) => `- left for a person on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} was ${d.before}, is ${d.after}`)}`),
@@ -658,7 +680,6 @@ function verificationLine(r: RunReport): string {
 
 /** The report for people. */
 export function renderReportMarkdown(r: RunReport): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const lines = [
     `# Run report: ${r.planName ?? r.workflowId}`,
     '',
