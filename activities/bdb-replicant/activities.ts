@@ -15,13 +15,10 @@ import { BdbEnvError, BdbServiceError, ReplicationCheckError } from './errors.js
 import type { BdbPorts } from './ports.js';
 import type { BdbService, StartResult, StopResult } from './service.js';
 import type { VerifyReplicationInput, VerifyReplicationResult } from './verify.js';
+import { BdbFailure } from '../../common/failures.js';
 
-/** Failure types the workflow tells apart; BdbServiceError codes (DB_REP_UNAVAIL, ...) pass through as their own type. */
-export const BdbFailure = {
-  environment: 'BdbEnvironment',
-  verification: 'ReplicationCheckFailed',
-  other: 'BdbError',
-} as const;
+/** Failure types the workflow tells apart (common/failures.ts); BdbServiceError codes (DB_REP_UNAVAIL, ...) pass through as their own type. */
+export { BdbFailure };
 
 function toFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;

@@ -13,6 +13,7 @@ import { dsrutilPorts } from './dsrutil-ports.js';
 import { DsrutilError } from './errors.js';
 import { formatPropertiesErrors, parseReplicationProperties, type ReplicationProperties, type StatusReading } from './index.js';
 import type { AgentReading, OpenEdgeContext, OpenEdgePorts } from './ports.js';
+import { OpenEdgeFailure } from '../../common/failures.js';
 
 export type { AgentReading, OpenEdgeContext } from './ports.js';
 
@@ -28,13 +29,8 @@ export interface PropertiesExpectation {
   deferAgentStartupMinutes: number;
 }
 
-/** Failure types the workflow and the report recognise. */
-export const OpenEdgeFailure = {
-  properties: 'PropertiesInvalid',
-  openError: 'DatabaseCannotBeOpened',
-  notEnabled: 'ReplicationNotEnabled',
-  command: 'DsrutilFailed',
-} as const;
+/** Failure types the workflow and the report recognise (named once, in common/failures.ts). */
+export { OpenEdgeFailure };
 
 function classify(err: unknown): unknown {
   if (!(err instanceof DsrutilError)) return err;

@@ -17,6 +17,7 @@ import { compareVersions } from '../../plan/version.js';
 import { boundedAll } from '../../common/bounded.js';
 import type { PublisherDistributor } from './distributors.js';
 import { plannedScripts, scriptDistributor, type ScriptRuns } from '../../plan/personalization-upgrade/fleet.js';
+import { UpgradeFailure } from '../../common/failures.js';
 
 /** What an activity needs to reach the fleet: no secrets, only references. */
 export interface FleetContext {
@@ -43,19 +44,8 @@ export interface Ports {
 
 export type PortsFor = (ctx: FleetContext) => Ports | Promise<Ports>;
 
-/** Failure types the workflow and the report recognise. */
-export const FailureType = {
-  transient: 'SqlTransient',
-  preflight: 'PreflightFailed',
-  conflicts: 'ConflictsFound',
-  script: 'ScriptProblem',
-  verification: 'VerificationFailed',
-  expired: 'SubscriptionExpired',
-  snapshot: 'SnapshotFailed',
-  automatic: 'AutomaticSubscription',
-  conversionUncertain: 'ConversionUncertain',
-  configuration: 'ConfigurationNotRestored',
-} as const;
+/** Failure types the workflow and the report recognise (named once, in common/failures.ts). */
+export const FailureType = UpgradeFailure;
 
 /** How often waitForSnapshot looks again: the lab's clock moves per operation, a real Snapshot Agent takes minutes. */
 const snapshotPollMs = (ctx: FleetContext) => (ctx.target.kind === 'lab' ? 100 : 10_000);

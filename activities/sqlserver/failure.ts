@@ -2,12 +2,10 @@
 // them apart by type: transient ones retry with backoff, fatal ones stop and go to an operator.
 import { ApplicationFailure } from '@temporalio/common';
 import { classifySqlError, type SqlErrorContext, type SqlErrorKind } from './classify.js';
+import { SqlFailure } from '../../common/failures.js';
 
-export const SQL_FAILURE_TYPES: Record<SqlErrorKind, string> = {
-  transient: 'SqlTransient',
-  'already-done': 'SqlAlreadyDone',
-  fatal: 'SqlFatal',
-};
+/** The failure type of each kind of SQL error (named once, in common/failures.ts). */
+export const SQL_FAILURE_TYPES: Record<SqlErrorKind, string> = SqlFailure;
 
 /** For an activity's catch: rethrow what it returns. Only transient failures are retryable. */
 export function toApplicationFailure(err: unknown, context?: SqlErrorContext): ApplicationFailure {
