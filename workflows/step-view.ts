@@ -3,11 +3,10 @@
 // workflow itself marks such steps `aborted` when a run ends (that state is replayed as it was);
 // only what is shown changes. Pure: workflow code and the CLI both use it.
 import type { Progress, StepProgress } from './messages.js';
+import { endedShort } from '../common/run-status.js';
 
 export const NOT_REACHED = 'not reached';
 
-/** Runs that are over without having completed: what they did not get to stays not reached. */
-const ENDED_SHORT = ['aborted', 'failed', 'terminated', 'timed-out', 'canceled'];
 
 /**
  * True for a step an ended run never began: still pending, or marked aborted with no attempt and
@@ -15,7 +14,8 @@ const ENDED_SHORT = ['aborted', 'failed', 'terminated', 'timed-out', 'canceled']
  * that step before it ran, yet the run was there).
  */
 export function neverReached(p: Pick<Progress, 'status' | 'current'>, s: StepProgress): boolean {
-  if (!ENDED_SHORT.includes(p.status)) return false;
+  // Over without having completed: what the run did not get to stays not reached.
+  if (!endedShort(p.status)) return false;
   if (s.status === 'pending') return true;
   return s.status === 'aborted' && s.attempts === 0 && !s.startedAt && s.id !== p.current;
 }

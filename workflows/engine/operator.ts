@@ -1,19 +1,8 @@
 // The operator's messages to a run (the `progress` query; retry, skip, abort, decide, approve,
 // confirm, pause, resume Updates) and their validators, which refuse with what to do instead.
 import { setHandler } from '@temporalio/workflow';
-import {
-  abortUpdate,
-  approveUpdate,
-  confirmUpdate,
-  decideUpdate,
-  pauseUpdate,
-  progressQuery,
-  resumeUpdate,
-  retryUpdate,
-  skipUpdate,
-  type DecideInput,
-  type StepDecisionInput,
-} from '../messages.js';
+import { abortUpdate, approveUpdate, confirmUpdate, decideUpdate, pauseUpdate, resumeUpdate } from '../messages.js';
+import { progressQuery, retryUpdate, skipUpdate, type DecideInput, type StepDecisionInput } from '../messages.js';
 import { approvalNote, approvalProblem, gateOpen } from '../../plan/approval.js';
 import { isAwaiting } from '../../common/run-status.js';
 import type { RunState } from './run-state.js';
