@@ -5,7 +5,7 @@ import { FANOUT_LATENCY_MS, WORKER_CONCURRENCY } from '../config.js';
 import { labTimeByActivity } from '../attribution.js';
 import { criticalPath, summarize, type Summary } from '../stats.js';
 import { convergence, runWorkflow, type WorkflowRun } from '../workflow-run.js';
-import type { Scenario } from './scenario.js';
+import { scenario, type ScenarioContext } from './scenario.js';
 
 /** One fan-out run, analysed. */
 interface FanOutRun {
@@ -98,86 +98,83 @@ function analyseFanOut(run: WorkflowRun): FanOutRun {
   };
 }
 
-export const fanOut: Scenario<FanOutResult> = {
-  name: 'fanout',
-  key: 'fanOut',
-  title: '2/5 fan-out',
-  async run(ctx) {
-    const { sizes } = ctx.config;
-    const out: FanOutSize[] = [];
-    const seqOverheads: number[] = [];
-    const sequential = new Map<number, { wall: number[]; estimate: number[] }>();
-    for (const n of sizes.sequentialNs) {
-      const walls: number[] = [];
-      const estimates: number[] = [];
-      for (let rep = 0; rep < sizes.sequentialReps; rep++) {
-        const fleet = { subscribers: n, maxParallel: 1, latencyMs: FANOUT_LATENCY_MS, fastRetry: true };
-        const r = await runWorkflow(ctx, `seq${n}x${rep}`, fleet);
-        ctx.convergence.push(convergence(r));
-        walls.push(r.wallMs);
-        // What each activity costs beyond its lab time when nothing overlaps: used to extrapolate.
-        seqOverheads.push((r.wallMs - r.lab.accounting.length * FANOUT_LATENCY_MS) / r.activities);
-        estimates.push(r.lab.accounting.length * FANOUT_LATENCY_MS);
-        ctx.log(
-          `sequential N=${n}: ${r.wallMs} ms, ${r.activities} activities, ${r.lab.accounting.length} lab operations`,
-        );
-      }
-      sequential.set(n, { wall: walls, estimate: estimates });
+export const fanOut = scenario('fanout', 'fanOut', '2/5 fan-out', measureFanOut);
+
+async function measureFanOut(ctx: ScenarioContext): Promise<FanOutResult> {
+  const { sizes } = ctx.config;
+  const out: FanOutSize[] = [];
+  const seqOverheads: number[] = [];
+  const sequential = new Map<number, { wall: number[]; estimate: number[] }>();
+  for (const n of sizes.sequentialNs) {
+    const walls: number[] = [];
+    const estimates: number[] = [];
+    for (let rep = 0; rep < sizes.sequentialReps; rep++) {
+      const fleet = { subscribers: n, maxParallel: 1, latencyMs: FANOUT_LATENCY_MS, fastRetry: true };
+      const r = await runWorkflow(ctx, `seq${n}x${rep}`, fleet);
+      ctx.convergence.push(convergence(r));
+      walls.push(r.wallMs);
+      // What each activity costs beyond its lab time when nothing overlaps: used to extrapolate.
+      seqOverheads.push((r.wallMs - r.lab.accounting.length * FANOUT_LATENCY_MS) / r.activities);
+      estimates.push(r.lab.accounting.length * FANOUT_LATENCY_MS);
+      ctx.log(
+        `sequential N=${n}: ${r.wallMs} ms, ${r.activities} activities, ${r.lab.accounting.length} lab operations`,
+      );
     }
-    const seqOverhead = summarize(seqOverheads).median;
-    for (const n of sizes.fanOut) {
-      const runs: FanOutRun[] = [];
-      const seqEstimates: number[] = [];
-      for (let rep = 0; rep < sizes.fanOutReps; rep++) {
-        const fleet = { subscribers: n, maxParallel: n, latencyMs: FANOUT_LATENCY_MS, fastRetry: true };
-        const r = await runWorkflow(ctx, `fan${n}x${rep}`, fleet);
-        ctx.convergence.push(convergence(r));
-        const a = analyseFanOut(r);
-        runs.push(a);
-        seqEstimates.push(a.labOps * FANOUT_LATENCY_MS + a.activities * seqOverhead);
-        ctx.log(
-          `fan-out N=${n}: wall ${a.wallMs} ms, critical path ${a.criticalPathMs} ms, ` +
-            `efficiency ${a.efficiency.toFixed(2)}, ` +
-            `CPU busy ${Math.round(a.cpuBusy * 100)} %, ${a.activities} activities, parent ${a.parentEvents} events`,
-        );
-      }
-      const measured = sequential.get(n);
-      const seqWall = measured ? summarize(measured.wall) : summarize(seqEstimates);
-      out.push({
-        subscribers: n,
-        maxParallel: n,
-        wallMs: summarize(runs.map((r) => r.wallMs)),
-        criticalPathMs: summarize(runs.map((r) => r.criticalPathMs)),
-        efficiency: summarize(runs.map((r) => r.efficiency)),
-        cpuBusy: summarize(runs.map((r) => r.cpuBusy)),
-        sequentialMs: seqWall,
-        sequentialSource: measured
-          ? MEASURED_SEQUENTIAL
-          : `extrapolated: lab operations × ${FANOUT_LATENCY_MS} ms + activities × ${seqOverhead.toFixed(1)} ms ` +
-            '(per-activity cost of the measured sequential runs)',
-        speedUp: summarize(runs.map((r) => seqWall.median / r.wallMs)),
-        activities: summarize(runs.map((r) => r.activities)),
-        labOperations: summarize(runs.map((r) => r.labOps)),
-        unmatchedLabOperations: Math.max(...runs.map((r) => r.unmatchedOps)),
-        criticalChain: runs[Math.floor(runs.length / 2)]!.chain,
-        reportMs: summarize(runs.map((r) => r.reportMs)),
-        parentEvents: summarize(runs.map((r) => r.parentEvents)),
-        totalEvents: summarize(runs.map((r) => r.totalEvents)),
-        childWorkflows: summarize(runs.map((r) => r.children)),
-      });
+    sequential.set(n, { wall: walls, estimate: estimates });
+  }
+  const seqOverhead = summarize(seqOverheads).median;
+  for (const n of sizes.fanOut) {
+    const runs: FanOutRun[] = [];
+    const seqEstimates: number[] = [];
+    for (let rep = 0; rep < sizes.fanOutReps; rep++) {
+      const fleet = { subscribers: n, maxParallel: n, latencyMs: FANOUT_LATENCY_MS, fastRetry: true };
+      const r = await runWorkflow(ctx, `fan${n}x${rep}`, fleet);
+      ctx.convergence.push(convergence(r));
+      const a = analyseFanOut(r);
+      runs.push(a);
+      seqEstimates.push(a.labOps * FANOUT_LATENCY_MS + a.activities * seqOverhead);
+      ctx.log(
+        `fan-out N=${n}: wall ${a.wallMs} ms, critical path ${a.criticalPathMs} ms, ` +
+          `efficiency ${a.efficiency.toFixed(2)}, ` +
+          `CPU busy ${Math.round(a.cpuBusy * 100)} %, ${a.activities} activities, parent ${a.parentEvents} events`,
+      );
     }
-    // How good the extrapolation is where both exist.
-    const check = sizes.sequentialNs.map((n) => {
-      const m = sequential.get(n)!;
-      const est = summarize(m.estimate).median + 0; // lab time only
-      return { subscribers: n, measuredMs: summarize(m.wall).median, labTimeOnlyMs: est };
+    const measured = sequential.get(n);
+    const seqWall = measured ? summarize(measured.wall) : summarize(seqEstimates);
+    out.push({
+      subscribers: n,
+      maxParallel: n,
+      wallMs: summarize(runs.map((r) => r.wallMs)),
+      criticalPathMs: summarize(runs.map((r) => r.criticalPathMs)),
+      efficiency: summarize(runs.map((r) => r.efficiency)),
+      cpuBusy: summarize(runs.map((r) => r.cpuBusy)),
+      sequentialMs: seqWall,
+      sequentialSource: measured
+        ? MEASURED_SEQUENTIAL
+        : `extrapolated: lab operations × ${FANOUT_LATENCY_MS} ms + activities × ${seqOverhead.toFixed(1)} ms ` +
+          '(per-activity cost of the measured sequential runs)',
+      speedUp: summarize(runs.map((r) => seqWall.median / r.wallMs)),
+      activities: summarize(runs.map((r) => r.activities)),
+      labOperations: summarize(runs.map((r) => r.labOps)),
+      unmatchedLabOperations: Math.max(...runs.map((r) => r.unmatchedOps)),
+      criticalChain: runs[Math.floor(runs.length / 2)]!.chain,
+      reportMs: summarize(runs.map((r) => r.reportMs)),
+      parentEvents: summarize(runs.map((r) => r.parentEvents)),
+      totalEvents: summarize(runs.map((r) => r.totalEvents)),
+      childWorkflows: summarize(runs.map((r) => r.children)),
     });
-    return {
-      latencyMs: FANOUT_LATENCY_MS,
-      workerConcurrency: WORKER_CONCURRENCY,
-      sequentialPerActivityOverheadMs: seqOverhead,
-      sequentialCheck: check,
-      runs: out,
-    };
-  },
-};
+  }
+  // How good the extrapolation is where both exist.
+  const check = sizes.sequentialNs.map((n) => {
+    const m = sequential.get(n)!;
+    const est = summarize(m.estimate).median + 0; // lab time only
+    return { subscribers: n, measuredMs: summarize(m.wall).median, labTimeOnlyMs: est };
+  });
+  return {
+    latencyMs: FANOUT_LATENCY_MS,
+    workerConcurrency: WORKER_CONCURRENCY,
+    sequentialPerActivityOverheadMs: seqOverhead,
+    sequentialCheck: check,
+    runs: out,
+  };
+}

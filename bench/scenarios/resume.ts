@@ -12,7 +12,7 @@ import { FANOUT_LATENCY_MS } from '../config.js';
 import { createFleet } from '../fleet.js';
 import { summarize, type Summary } from '../stats.js';
 import { convergence } from '../workflow-run.js';
-import type { Scenario } from './scenario.js';
+import { scenario, type ScenarioContext } from './scenario.js';
 
 export interface ResumeResult {
   fleet: string;
@@ -71,58 +71,55 @@ async function stopWorkerProcess(w: { child: ChildProcess; exited: Promise<unkno
   if ((await Promise.race([w.exited, timeout])) === 'timeout') w.child.kill('SIGKILL');
 }
 
-export const resume: Scenario<ResumeResult> = {
-  name: 'resume',
-  key: 'resume',
-  title: '4/5 resume after SIGKILL',
-  async run(ctx) {
-    const { client, address } = ctx;
-    const samples: { resumeMs: number; restartMs: number; wallMs: number }[] = [];
-    let crashAt = '';
-    for (let rep = 0; rep < ctx.config.sizes.resumeReps; rep++) {
-      // The product's retry policy (2 s first retry), not the tests' fast one.
-      const fleet = { subscribers: SUBSCRIBERS, maxParallel: 4, latencyMs: FANOUT_LATENCY_MS };
-      const { plan, statePath } = await createFleet(`resume${rep}`, fleet);
-      crashAt = resumeCrashPoint(plan);
-      const [op, nth] = crashAt.split(':') as [string, string];
-      const first = startWorkerProcess(address, { REPLUP_LAB_CRASH_AT: crashAt });
-      let second: WorkerProcess | undefined;
-      try {
-        await first.ready;
-        const workflowId = `bench-resume-${process.pid}-${rep}`;
-        const t0 = Date.now();
-        const started = await startUpgrade(client, plan, 'bench', { taskQueue: TASK_QUEUE, workflowId });
-        const how = await first.exited;
-        if (how !== 'SIGKILL') throw new Error(`the worker was to be killed at ${crashAt} but exited with ${how}`);
-        // A supervisor (systemd, a container restart policy) starts the worker again at once.
-        second = startWorkerProcess(address, {});
-        const restartMs = await second.ready;
-        const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as RunResult;
-        const wallMs = Date.now() - t0;
-        if (result.status !== 'completed') throw new Error(`resume run ended ${result.status}: ${result.outcome}`);
-        const lab = readLabState(statePath);
-        ctx.convergence.push(convergence({ result, lab, plan }));
-        const killedAt = lab.accounting.filter((e) => e.op === op)[Number(nth) - 1];
-        if (!killedAt) throw new Error(`the lab's accounting has no ${crashAt}`);
-        const next = lab.accounting.find((e) => e.start > killedAt.end);
-        if (!next) throw new Error('no lab operation after the kill');
-        samples.push({ resumeMs: next.start - killedAt.end, restartMs, wallMs });
-        ctx.log(
-          `resume rep ${rep + 1}: next lab operation ${next.op} ${next.start - killedAt.end} ms after the kill ` +
-            `(worker ready after ${restartMs} ms)`,
-        );
-      } finally {
-        await stopWorkerProcess(first);
-        if (second) await stopWorkerProcess(second);
-      }
+export const resume = scenario('resume', 'resume', '4/5 resume after SIGKILL', measureResume);
+
+async function measureResume(ctx: ScenarioContext): Promise<ResumeResult> {
+  const { client, address } = ctx;
+  const samples: { resumeMs: number; restartMs: number; wallMs: number }[] = [];
+  let crashAt = '';
+  for (let rep = 0; rep < ctx.config.sizes.resumeReps; rep++) {
+    // The product's retry policy (2 s first retry), not the tests' fast one.
+    const fleet = { subscribers: SUBSCRIBERS, maxParallel: 4, latencyMs: FANOUT_LATENCY_MS };
+    const { plan, statePath } = await createFleet(`resume${rep}`, fleet);
+    crashAt = resumeCrashPoint(plan);
+    const [op, nth] = crashAt.split(':') as [string, string];
+    const first = startWorkerProcess(address, { REPLUP_LAB_CRASH_AT: crashAt });
+    let second: WorkerProcess | undefined;
+    try {
+      await first.ready;
+      const workflowId = `bench-resume-${process.pid}-${rep}`;
+      const t0 = Date.now();
+      const started = await startUpgrade(client, plan, 'bench', { taskQueue: TASK_QUEUE, workflowId });
+      const how = await first.exited;
+      if (how !== 'SIGKILL') throw new Error(`the worker was to be killed at ${crashAt} but exited with ${how}`);
+      // A supervisor (systemd, a container restart policy) starts the worker again at once.
+      second = startWorkerProcess(address, {});
+      const restartMs = await second.ready;
+      const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as RunResult;
+      const wallMs = Date.now() - t0;
+      if (result.status !== 'completed') throw new Error(`resume run ended ${result.status}: ${result.outcome}`);
+      const lab = readLabState(statePath);
+      ctx.convergence.push(convergence({ result, lab, plan }));
+      const killedAt = lab.accounting.filter((e) => e.op === op)[Number(nth) - 1];
+      if (!killedAt) throw new Error(`the lab's accounting has no ${crashAt}`);
+      const next = lab.accounting.find((e) => e.start > killedAt.end);
+      if (!next) throw new Error('no lab operation after the kill');
+      samples.push({ resumeMs: next.start - killedAt.end, restartMs, wallMs });
+      ctx.log(
+        `resume rep ${rep + 1}: next lab operation ${next.op} ${next.start - killedAt.end} ms after the kill ` +
+          `(worker ready after ${restartMs} ms)`,
+      );
+    } finally {
+      await stopWorkerProcess(first);
+      if (second) await stopWorkerProcess(second);
     }
-    return {
-      fleet:
-        `1 publisher, ${SUBSCRIBERS} subscribers, lab latency ${FANOUT_LATENCY_MS} ms, the product's retry policy, ` +
-        `worker killed with SIGKILL at ${crashAt} (sync-until-quiet)`,
-      resumeMs: summarize(samples.map((s) => s.resumeMs)),
-      workerRestartMs: summarize(samples.map((s) => s.restartMs)),
-      runWallMs: summarize(samples.map((s) => s.wallMs)),
-    };
-  },
-};
+  }
+  return {
+    fleet:
+      `1 publisher, ${SUBSCRIBERS} subscribers, lab latency ${FANOUT_LATENCY_MS} ms, the product's retry policy, ` +
+      `worker killed with SIGKILL at ${crashAt} (sync-until-quiet)`,
+    resumeMs: summarize(samples.map((s) => s.resumeMs)),
+    workerRestartMs: summarize(samples.map((s) => s.restartMs)),
+    runWallMs: summarize(samples.map((s) => s.wallMs)),
+  };
+}

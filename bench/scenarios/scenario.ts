@@ -18,7 +18,7 @@ export interface ScenarioContext {
   log(line: string): void;
 }
 
-/** One scenario; `run` may read the results of the scenarios before it in this run. */
+/** One scenario; `run` may read the results of the scenarios before it in this run (scenario() makes one). */
 export interface Scenario<R, Before = unknown> {
   name: ScenarioName;
   /** The key of its figures in results.json. */
@@ -26,4 +26,14 @@ export interface Scenario<R, Before = unknown> {
   /** The progress line's title: `2/5 fan-out`. */
   title: string;
   run(ctx: ScenarioContext, before: Before): Promise<R>;
+}
+
+/** A scenario from its name, results.json key, progress title and measuring function. */
+export function scenario<R, Before = unknown>(
+  name: ScenarioName,
+  key: string,
+  title: string,
+  run: (ctx: ScenarioContext, before: Before) => Promise<R>,
+): Scenario<R, Before> {
+  return { name, key, title, run };
 }
