@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { BdbRole } from '../../../activities/bdb-replicant/db-config.js';
-import { stopService, type BdbService } from '../../../activities/bdb-replicant/service.js';
+import { BdbServiceError, startService, stopService, type BdbService } from '../../../activities/bdb-replicant/service.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
 
 export const SEED_DB_CONFIG = path.resolve(import.meta.dirname, '../../../examples/bdb/DB_CONFIG.seed');
@@ -39,6 +39,13 @@ export function loopbackServices(prefix: string): {
     await rm(lab.root, { recursive: true, force: true });
   }, 60_000);
   return lab;
+}
+
+/** Starting `svc` must fail with a BdbServiceError (waiting up to 60 s for start-up): that error. */
+export async function startRefused(svc: BdbService): Promise<BdbServiceError> {
+  const err = await startService(svc, { startupTimeoutMs: 60_000 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BdbServiceError);
+  return err as BdbServiceError;
 }
 
 /** A loopback port nobody listens on right now. */

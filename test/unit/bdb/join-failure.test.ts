@@ -7,14 +7,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyReplicationBlock, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
 import {
-  BdbServiceError,
   deleteRegionFiles,
   localServicePid,
   startService,
   writeDbConfig,
 } from '../../../activities/bdb-replicant/index.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
-import { freePort, loopbackServices, putRecords, records, SEED_DB_CONFIG } from './helpers.js';
+import { freePort, loopbackServices, putRecords, records, SEED_DB_CONFIG, startRefused } from './helpers.js';
 
 const CASE_DB_CONFIG = path.resolve(import.meta.dirname, '../../fixtures/cases/bdb-autoinit-off.replicant.DB_CONFIG');
 /** The case's line 22 as replup used to write it (the split "DB REP_CONF_AUTOINIT" corrected, as db5.3 accepts it). */
@@ -58,9 +57,7 @@ describe('a replicant that cannot join (automatic initialisation off)', () => {
     await writeFile(file, configured.join('\n'));
 
     const replicant = svc('replicant', replicantEnv);
-    const err = await startService(replicant, { startupTimeoutMs: 60_000 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(BdbServiceError);
-    const failure = err as BdbServiceError;
+    const failure = await startRefused(replicant);
     expect(failure.code).toBe('DB_REP_JOIN_FAILURE');
     expect(failure.retryable).toBe(false);
     expect(failure.message).toContain(`the replicant service on 127.0.0.1 (${replicantEnv}) cannot join its master: DB_REP_JOIN_FAILURE (its log says "`);

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import type { ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
 import {
   backupEnvironment,
-  BdbServiceError,
   deleteRegionFiles,
   replicationRole,
   startService,
@@ -14,7 +13,7 @@ import {
   wipeReplicantEnv,
   writeDbConfig,
 } from '../../../activities/bdb-replicant/index.js';
-import { freePort, loopbackServices, records, SEED_DB_CONFIG, standaloneServer } from './helpers.js';
+import { freePort, loopbackServices, records, SEED_DB_CONFIG, standaloneServer, startRefused } from './helpers.js';
 
 const lab = loopbackServices('bdb-pair');
 const service = lab.service;
@@ -96,9 +95,7 @@ describe('bdb replicant, step by step on loopback', () => {
     const master = service('master', masterEnv);
     const replicant = service('replicant', replicantEnv);
 
-    const early = await startService(replicant, { startupTimeoutMs: 60_000 }).catch((e: unknown) => e);
-    expect(early).toBeInstanceOf(BdbServiceError);
-    const error = early as BdbServiceError;
+    const error = await startRefused(replicant);
     expect(error.code).toBe('DB_REP_UNAVAIL');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain(`the replicant service on 127.0.0.1 (${replicantEnv}) exited with DB_REP_UNAVAIL: it could not reach its master`);
