@@ -7,7 +7,9 @@ export type ActivityName<T> = { [K in keyof T]: T[K] extends AnyActivity ? K : n
 /** The arguments of activity `K` of `T`. */
 export type ActivityArgs<T, K extends ActivityName<T>> = T[K] extends (...args: infer A) => Promise<any> ? A : never;
 /** What activity `K` of `T` resolves to. */
-export type ActivityResult<T, K extends ActivityName<T>> = T[K] extends (...args: any[]) => Promise<infer R> ? R : never;
+export type ActivityResult<T, K extends ActivityName<T>> = T[K] extends (...args: any[]) => Promise<infer R>
+  ? R
+  : never;
 
 /**
  * `T`'s activities as a runbook calls them: the UI summary first, then the activity's own
@@ -28,7 +30,6 @@ export interface ActivityCall<T, K extends ActivityName<T> = ActivityName<T>> {
 export type ActivityCalls<T> = {
   [K in ActivityName<T>]: (summary: string, ...args: ActivityArgs<T, K>) => ActivityCall<T, K>;
 };
-
 
 /** Builders of fan-out calls for `T`'s activities: `calls<UpgradeActivities>().checkServer(summary, ctx, …)`. */
 export function calls<T>(): ActivityCalls<T> {

@@ -63,8 +63,22 @@ export async function guarded<R>(call: () => Promise<R>): Promise<R> {
 
 // --- typed calls --------------------------------------------------------------------------------
 
-import type { ActivityArgs, ActivityCall, ActivityCalls, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
-export type { ActivityArgs, ActivityCall, ActivityCalls, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
+import type {
+  ActivityArgs,
+  ActivityCall,
+  ActivityCalls,
+  ActivityName,
+  ActivityResult,
+  SummarizedActivities,
+} from './activity-types.js';
+export type {
+  ActivityArgs,
+  ActivityCall,
+  ActivityCalls,
+  ActivityName,
+  ActivityResult,
+  SummarizedActivities,
+} from './activity-types.js';
 export { calls } from './activity-types.js';
 
 type AnyActivity = (...args: any[]) => Promise<any>;
@@ -96,7 +110,10 @@ export function activities<T>(opts: CallOptions = {}): SummarizedActivities<T> {
 }
 
 /** Runs a described call (a fan-out's, or a batch child's). */
-export function runCall<T, K extends ActivityName<T>>(call: ActivityCall<T, K>, retry?: RetrySettings): Promise<ActivityResult<T, K>> {
+export function runCall<T, K extends ActivityName<T>>(
+  call: ActivityCall<T, K>,
+  retry?: RetrySettings,
+): Promise<ActivityResult<T, K>> {
   return execute(call.activity, call.args as unknown[], call.summary, retry);
 }
 

@@ -12,7 +12,13 @@
 //   gate      async () => {}          manual  async () => ''          fact, onAbort, markFleet: record or ignore
 //   ids       { workflowId, runId, firstRunId }: any ids of this run (backup folder, canary token)
 //   startedAt new Date().toISOString()
-import type { ActivityCall, ActivityCalls, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
+import type {
+  ActivityCall,
+  ActivityCalls,
+  ActivityName,
+  ActivityResult,
+  SummarizedActivities,
+} from './activity-types.js';
 
 /** What a step's body can tell the operator while it runs. */
 export interface StepContext {
@@ -33,7 +39,11 @@ export interface RunbookDriver<T> {
    * failure is thrown once every call started has settled. `key` names the fan-out (the workflow's
    * batch child ids: `<workflow id>/<key>/batch-<n>`); `s` counts progress.
    */
-  fanOut<K extends ActivityName<T>>(s: StepContext | undefined, key: string, calls: ActivityCall<T, K>[]): Promise<ActivityResult<T, K>[]>;
+  fanOut<K extends ActivityName<T>>(
+    s: StepContext | undefined,
+    key: string,
+    calls: ActivityCall<T, K>[],
+  ): Promise<ActivityResult<T, K>[]>;
   /** Waits `ms` milliseconds (a durable timer in the workflow, with `summary` as its UI summary). */
   sleep(ms: number, summary: string): Promise<void>;
   /**
@@ -48,7 +58,10 @@ export interface RunbookDriver<T> {
   readonly ids: { workflowId: string; runId: string; firstRunId: string };
   /** When the run started, ISO 8601 (conflicts are looked for since then). */
   readonly startedAt: string;
-  /** Runs one step; the workflow parks a failing one for an operator, a script lets it throw. Undefined when skipped. */
+  /**
+   * Runs one step; the workflow parks a failing one for an operator, a script lets it throw.
+   * Resolves undefined when the step does not apply or an operator skipped it.
+   */
   step<R>(id: string, body: (s: StepContext) => Promise<R>): Promise<R | undefined>;
   /** Waits for the approvals the plan asks for before step `id` (a script: none). */
   gate(id: string): Promise<void>;

@@ -1,6 +1,12 @@
 // How a run's code fails, as the engine tells it apart: an operator's abort, a runbook's decision
 // to end the run failed, a bug in workflow code, and an activity's own error for the step table.
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TemporalFailure, WorkflowError } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
+  WorkflowError,
+} from '@temporalio/workflow';
 
 /** Thrown inside the run when an operator aborts; `Runbook.run` turns it into the `aborted` result. */
 export class RunAborted extends Error {
@@ -37,7 +43,9 @@ export class RunFailed extends Error {
  */
 export function isUnexpectedError(err: unknown): err is Error {
   if (!(err instanceof Error) || err instanceof TemporalFailure || err instanceof WorkflowError) return false;
-  return ['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'URIError', 'EvalError'].includes(err.name);
+  return ['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'URIError', 'EvalError'].includes(
+    err.name,
+  );
 }
 
 /** The step note / outcome for a bug in workflow code; `parked` when the step waits for a person. */

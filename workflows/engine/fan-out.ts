@@ -3,7 +3,14 @@
 // (a 1000-subscriber fleet stays far under Temporal's history limits).
 import { executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import { boundedAll } from '../../common/bounded.js';
-import { guarded, runCall, type ActivityCall, type ActivityName, type ActivityResult, type RetrySettings } from './activity.js';
+import {
+  guarded,
+  runCall,
+  type ActivityCall,
+  type ActivityName,
+  type ActivityResult,
+  type RetrySettings,
+} from './activity.js';
 import type { StepContext } from './driver.js';
 
 export type { StepContext } from './driver.js';
@@ -28,11 +35,20 @@ export interface FanOutBatchInput {
  * `opts.childThreshold` calls, in batch child workflows `<workflow id>/<key>[~n]/batch-<i>`.
  * Results come in the order of `calls`; the first failure is thrown once all started have settled.
  */
-export async function fanOut<T, K extends ActivityName<T>>(key: string, calls: ActivityCall<T, K>[], opts: FanOutOptions): Promise<ActivityResult<T, K>[]> {
+export async function fanOut<T, K extends ActivityName<T>>(
+  key: string,
+  calls: ActivityCall<T, K>[],
+  opts: FanOutOptions,
+): Promise<ActivityResult<T, K>[]> {
   const total = calls.length;
   opts.ctx?.count(0, total);
   if (total <= opts.childThreshold) {
-    return boundedAll(calls, opts.maxParallel, (c) => runCall(c, opts.retry), (d) => opts.ctx?.count(d, total));
+    return boundedAll(
+      calls,
+      opts.maxParallel,
+      (c) => runCall(c, opts.retry),
+      (d) => opts.ctx?.count(d, total),
+    );
   }
   const batchSize = Math.max(1, opts.childThreshold);
   const prefix = batchIdPrefix(key);
@@ -41,7 +57,11 @@ export async function fanOut<T, K extends ActivityName<T>>(key: string, calls: A
   const perBatch = Math.max(1, Math.ceil(opts.maxParallel / batches.length));
   let done = 0;
   const results = await boundedAll(batches, batches.length, async (batch, b) => {
-    const input: FanOutBatchInput = { calls: batch as FanOutBatchInput['calls'], maxParallel: perBatch, retry: opts.retry };
+    const input: FanOutBatchInput = {
+      calls: batch as FanOutBatchInput['calls'],
+      maxParallel: perBatch,
+      retry: opts.retry,
+    };
     const r = await guarded(() =>
       executeChild(fanOutBatch, {
         workflowId: `${prefix}/batch-${b + 1}`,
@@ -72,5 +92,7 @@ function batchIdPrefix(key: string): string {
 
 /** The child workflow of a large fan-out: one batch of activity calls (a workflow type in histories). */
 export async function fanOutBatch(input: FanOutBatchInput): Promise<unknown[]> {
-  return boundedAll(input.calls, input.maxParallel, (c) => runCall<Record<string, (...a: unknown[]) => Promise<unknown>>, string>(c, input.retry));
+  return boundedAll(input.calls, input.maxParallel, (c) =>
+    runCall<Record<string, (...a: unknown[]) => Promise<unknown>>, string>(c, input.retry),
+  );
 }

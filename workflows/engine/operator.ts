@@ -13,20 +13,25 @@ import type { RunState } from './run-state.js';
  */
 export const UPDATE_HELP = {
   retry: 'Run a parked step again: {"step": "sync-until-quiet", "reason": "why", "actor": "your name"}',
-  skip: 'Skip a parked step (only where allowed): {"step": "verify-replication", "reason": "why", "actor": "your name"}',
+  skip:
+    'Skip a parked step (only where allowed): ' +
+    '{"step": "verify-replication", "reason": "why", "actor": "your name"}',
   abort:
-    'Abort the run where it is, with its safe cleanup: {"reason": "why", "actor": "your name"} (add "step" to name where it waits)',
+    'Abort the run where it is, with its safe cleanup: {"reason": "why", "actor": "your name"} ' +
+    '(add "step" to name where it waits)',
   approve: 'Approve a gate: {"gate": "remove-replication", "reason": "why", "actor": "your name"}',
   confirm: 'Confirm a manual step is done: {"step": "upgrade", "note": "what was done", "actor": "your name"}',
   pause: 'Pause between steps: {"reason": "why", "actor": "your name"}',
   resume: 'Resume a paused run: {"reason": "why", "actor": "your name"}',
   decide:
-    'retry, skip or abort in one (the CLI uses it): {"step": "…", "action": "retry", "reason": "why", "actor": "your name"}',
+    'retry, skip or abort in one (the CLI uses it): ' +
+    '{"step": "…", "action": "retry", "reason": "why", "actor": "your name"}',
 } as const;
 
 /** Refuses a message without an actor. */
 export function requireActor(actor: unknown, what = 'decides'): void {
-  if (typeof actor !== 'string' || actor.trim() === '') throw new Error(`an actor is required: say who ${what} (--actor)`);
+  if (typeof actor !== 'string' || actor.trim() === '')
+    throw new Error(`an actor is required: say who ${what} (--actor)`);
 }
 
 /** Installs every operator handler on the run's state. */
@@ -54,7 +59,8 @@ export function installOperatorHandlers(st: RunState): void {
   };
   const decideValidator = (input: DecideInput) => {
     requireActor(input?.actor);
-    if (!['retry', 'skip', 'abort'].includes(input.action)) throw new Error(`unknown action "${input.action}": use retry, skip or abort`);
+    if (!['retry', 'skip', 'abort'].includes(input.action))
+      throw new Error(`unknown action "${input.action}": use retry, skip or abort`);
     if (typeof input.reason !== 'string' || input.reason.trim() === '') {
       throw new Error(`a reason is required to ${input.action} a step (--reason "...")`);
     }
@@ -66,19 +72,28 @@ export function installOperatorHandlers(st: RunState): void {
       if (st.finished()) throw new Error(`the run has ended (${p.status}); there is nothing to abort`);
       if (st.aborting) throw new Error('the run is already aborting: its cleanup is running');
       if (st.abortRequest) {
-        throw new Error(`an abort is already on its way (by ${st.abortRequest.actor}): it takes effect after the activity that is running`);
+        throw new Error(
+          `an abort is already on its way (by ${st.abortRequest.actor}): ` +
+            'it takes effect after the activity that is running',
+        );
       }
       const at = p.current;
-      if (waiting) throw new Error(`the run is waiting at ${waiting.id} (${waiting.status}): abort --step ${waiting.id}`);
-      if (at !== undefined && input.step !== at) throw new Error(`the run is at ${at}, not ${input.step}: abort --step ${at}`);
+      if (waiting)
+        throw new Error(`the run is waiting at ${waiting.id} (${waiting.status}): abort --step ${waiting.id}`);
+      if (at !== undefined && input.step !== at)
+        throw new Error(`the run is at ${at}, not ${input.step}: abort --step ${at}`);
       return;
     }
     if (step.status !== 'awaiting-operator' && !canAbortHere) {
-      const where = waiting ? `; the run is waiting at ${waiting.id} (${waiting.status})` : '; no step is waiting for a decision';
+      const where = waiting
+        ? `; the run is waiting at ${waiting.id} (${waiting.status})`
+        : '; no step is waiting for a decision';
       throw new Error(`step ${input.step} is ${step.status}, not waiting for a decision${where}`);
     }
     if (input.action === 'skip' && st.parkedForWindow === step.id) {
-      throw new Error(`step ${input.step} waits because the maintenance window closed: retry to go on anyway (recorded), or abort`);
+      throw new Error(
+        `step ${input.step} waits because the maintenance window closed: retry to go on anyway (recorded), or abort`,
+      );
     }
     if (input.action === 'skip' && !step.skippable) {
       throw new Error(`step ${input.step} cannot be skipped: skipping it would risk data; retry it or abort the run`);
@@ -103,7 +118,11 @@ export function installOperatorHandlers(st: RunState): void {
       ...(typeof input.identity === 'string' && { identity: input.identity }),
     };
   };
-  for (const [def, action] of [[retryUpdate, 'retry'], [skipUpdate, 'skip'], [abortUpdate, 'abort']] as const) {
+  for (const [def, action] of [
+    [retryUpdate, 'retry'],
+    [skipUpdate, 'skip'],
+    [abortUpdate, 'abort'],
+  ] as const) {
     setHandler(def, (input) => decideHandler(fromStepDecision(action, input)), {
       validator: (input) => decideValidator(fromStepDecision(action, input)),
       description: UPDATE_HELP[action],
@@ -145,7 +164,13 @@ export function installOperatorHandlers(st: RunState): void {
         if (step?.status !== 'awaiting-approval') {
           throw new Error(`gate ${input.gate} is not waiting for approval (step is ${step?.status ?? 'unknown'})`);
         }
-        const problem = approvalProblem(input.gate, st.policyOf(input.gate), st.given.get(input.gate) ?? [], input.actor, st.starter);
+        const problem = approvalProblem(
+          input.gate,
+          st.policyOf(input.gate),
+          st.given.get(input.gate) ?? [],
+          input.actor,
+          st.starter,
+        );
         if (problem) throw new Error(problem);
       },
     },

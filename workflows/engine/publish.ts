@@ -3,7 +3,14 @@
 // transition (with its error) into the history itself, so the audit report is rebuilt from the
 // record, never from memory. Unchanged values write no event.
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { ReplupFleet, ReplupStatus, ReplupStep, type Progress, type RunStatus, type StepProgress } from '../messages.js';
+import {
+  ReplupFleet,
+  ReplupStatus,
+  ReplupStep,
+  type Progress,
+  type RunStatus,
+  type StepProgress,
+} from '../messages.js';
 import type { MaintenanceWindow } from '../../plan/window.js';
 import { asShown } from '../step-view.js';
 import { renderStepTable } from './step-table.js';

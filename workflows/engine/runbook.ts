@@ -4,7 +4,15 @@
 // that a failing step never fails the run: it parks as `awaiting-operator` until a person decides
 // retry, skip (only where the step allows it) or abort, each decision on the record with who and
 // why. A runbook ends a run failed only on purpose, with `fail`.
-import { allHandlersFinished, ApplicationFailure, TemporalFailure, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  TemporalFailure,
+  condition,
+  isCancellation,
+  patched,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { DecideInput, DecisionRecord, Progress, RunResult, RunStatus, StepProgress } from '../messages.js';
 import { RunNotifier } from '../notify.js';
 import type { NotifySettings } from '../../plan/notify.js';
@@ -310,7 +318,10 @@ export class Runbook {
   private async writeReport(): Promise<void> {
     const { workflowId, runId } = workflowInfo();
     try {
-      this.fact('report', await report.writeRunReport('report: write the run report from the history', { workflowId, runId }));
+      this.fact(
+        'report',
+        await report.writeRunReport('report: write the run report from the history', { workflowId, runId }),
+      );
     } catch (err) {
       // The audit is the history itself; a report that cannot be written must not undo the run.
       this.fact('reportError', describeFailure(err));

@@ -9,12 +9,18 @@ export function renderStepTable(p: Progress): string {
     // "(3 of 3)", not "3/3": the UI's Markdown would render a fraction glyph.
     const counter = s.total !== undefined && s.status === 'running' ? ` (${s.done ?? 0} of ${s.total})` : '';
     // While a retried step runs, its last error belongs to the attempt before.
-    const error = s.lastError ? (s.status === 'running' ? `previous attempt: ${s.lastError}` : `error: ${s.lastError}`) : '';
+    const error = s.lastError
+      ? s.status === 'running'
+        ? `previous attempt: ${s.lastError}`
+        : `error: ${s.lastError}`
+      : '';
     const detail = s.status === 'not-applicable' ? s.reason : [s.note, error].filter(Boolean).join(' — ');
     return `| ${i + 1} | ${s.id} | ${s.status}${counter} | ${s.attempts} | ${cell(detail)} |`;
   });
   const decisions = p.decisions.map(
-    (d) => `- ${d.at} **${d.kind}**${d.step ? ` \`${d.step}\`` : ''} by ${cell(d.actor)}${d.reason ? `: ${cell(d.reason)}` : ''}`,
+    (d) =>
+      `- ${d.at} **${d.kind}**${d.step ? ` \`${d.step}\`` : ''} by ${cell(d.actor)}` +
+      `${d.reason ? `: ${cell(d.reason)}` : ''}`,
   );
   const w = p.window;
   const window = w

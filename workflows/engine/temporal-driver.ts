@@ -22,7 +22,13 @@ export function temporalDriver<T>(run: Runbook, opts: TemporalDriverOptions): Ru
   return {
     acts: activities<T>({ retry: opts.retry }),
     batch: calls<T>(),
-    fanOut: (s, key, cs) => fanOut(key, cs, { maxParallel: opts.maxParallel, childThreshold: opts.childThreshold, retry: opts.retry, ctx: s }),
+    fanOut: (s, key, cs) =>
+      fanOut(key, cs, {
+        maxParallel: opts.maxParallel,
+        childThreshold: opts.childThreshold,
+        retry: opts.retry,
+        ctx: s,
+      }),
     sleep: (ms, summary) => sleep(ms, { summary }),
     patched: (id) => patched(id),
     ids: { workflowId, runId, firstRunId: firstExecutionRunId },

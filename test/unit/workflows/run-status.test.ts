@@ -1,8 +1,19 @@
 // common/run-status.ts: which statuses wait for a person, are open, ended, ended short. Exact table.
 import { describe, expect, it } from 'vitest';
-import { endedByReplup, endedShort, isAwaiting, isEnded, isHeld, isOpen, waitingStep } from '../../../common/run-status.js';
+import {
+  endedByReplup,
+  endedShort,
+  isAwaiting,
+  isEnded,
+  isHeld,
+  isOpen,
+  waitingStep,
+} from '../../../common/run-status.js';
 
-const table: [string, { awaiting: boolean; held: boolean; open: boolean; byReplup: boolean; ended: boolean; short: boolean }][] = [
+const table: [
+  string,
+  { awaiting: boolean; held: boolean; open: boolean; byReplup: boolean; ended: boolean; short: boolean },
+][] = [
   ['running', { awaiting: false, held: false, open: true, byReplup: false, ended: false, short: false }],
   ['paused', { awaiting: false, held: true, open: true, byReplup: false, ended: false, short: false }],
   ['awaiting-operator', { awaiting: true, held: true, open: true, byReplup: false, ended: false, short: false }],
@@ -30,12 +41,23 @@ describe('run status predicates', () => {
 
   it('an unknown or missing status is none of them', () => {
     for (const s of [undefined, '', 'continued-as-new']) {
-      expect([isAwaiting(s), isHeld(s), isOpen(s), endedByReplup(s), isEnded(s), endedShort(s)]).toEqual([false, false, false, false, false, false]);
+      expect([isAwaiting(s), isHeld(s), isOpen(s), endedByReplup(s), isEnded(s), endedShort(s)]).toEqual([
+        false,
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
     }
   });
 
   it('waitingStep finds the first step that waits for a person', () => {
-    const steps = [{ id: 'a', status: 'done' }, { id: 'b', status: 'awaiting-approval' }, { id: 'c', status: 'awaiting-operator' }];
+    const steps = [
+      { id: 'a', status: 'done' },
+      { id: 'b', status: 'awaiting-approval' },
+      { id: 'c', status: 'awaiting-operator' },
+    ];
     expect(waitingStep(steps)?.id).toBe('b');
     expect(waitingStep([{ id: 'a', status: 'running' }])).toBeUndefined();
   });

@@ -44,6 +44,7 @@ describe('typed activity calls', () => {
     expect(ctx).toEqual({ target: 'lab' });
     expect(tagOf(t)).toEqual({ step: 'sync-until-quiet', round: 2 });
     expect(tagOf(tagged(ctx, { step: 'backup' }))).toEqual({ step: 'backup' });
-    for (const x of [undefined, null, 'preflight', 3, {}, { call: 'x' }, { call: { round: 1 } }]) expect(tagOf(x)).toBeUndefined();
+    for (const x of [undefined, null, 'preflight', 3, {}, { call: 'x' }, { call: { round: 1 } }])
+      expect(tagOf(x)).toBeUndefined();
   });
 });
