@@ -16,6 +16,7 @@ import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { decide, startUpgrade } from '../../cli/lib/runs.js';
 import type { StepMemo } from '../../workflows/runbook.js';
 import { OwnDevServer, startWorkerProcess } from './processes.js';
+import { crashOps, crashPointProblem, type CrashPoint } from './crash-points.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -46,15 +47,8 @@ export interface KillRecord {
   killedAt: number;
 }
 
-export interface SideEffectReport {
-  database: string;
-  backups: number;
-  scriptRuns: number;
-  subscriptionCreations: number;
-  snapshotDeliveries: number;
-  replicationRemovals: number;
-  rowGuidConversions: number;
-}
+/** One database's side effects as the lab counted them (merge runs left out: any number is fine). */
+export type SideEffectReport = { database: string } & Omit<SideEffectCounters, 'mergeRuns'>;
 
 export interface RunReport {
   run: number;
@@ -118,24 +112,8 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/**
- * Lab operations that change the fleet, in the order the runbook reaches them, with how many
- * calls any run makes at least (lab-small: 3 databases, 4 personalization servers, 4
- * subscriptions, 2 publications). A crash point past that minimum could never fire.
- */
-const CRASH_OPS: [op: string, atLeast: number][] = [
-  ['drain', 4],
-  ['runMergeAgent', 8], // sync-until-quiet: at least 2 rounds of 4 merges
-  ['backupDatabase', 3],
-  ['removeReplication', 1], // the publisher's; dropping its publications leaves the subscribers nothing to remove
-  ['upgradeDatabase', 3],
-  ['stopService', 4],
-  ['runScript', 8], // 2 ConvertRowGuids, 2 publications, 4 subscriptions
-  ['writeCanary', 1],
-];
-
 interface RunPlan {
-  crashAt: { op: string; n: number }[];
+  crashAt: CrashPoint[];
   /** The incarnation (0 = first worker) that is killed at a random moment, and when (ms after it serves). */
   externalKill: { incarnation: number; afterMs: number };
   /** Restart the server when the lab has done this many operations in this run. */
@@ -149,14 +127,33 @@ interface RunPlan {
   conditions: LabConditions;
 }
 
-export function planRun(seed: number, crashPoints: number): RunPlan {
+/**
+ * A run's kills, restart and lab conditions, drawn from `seed`; the crash points among the lab
+ * operations `plan`'s runbook makes (crash-points.ts), each within the calls every run makes.
+ * @throws Error when the plan's runbook has fewer crash operations than `crashPoints`
+ */
+export function planRun(seed: number, crashPoints: number, plan: UpgradePlan): RunPlan {
   const rnd = mulberry32(seed ^ 0x5eed);
-  const ops = CRASH_OPS.map((c, i) => ({ c, i, key: rnd() }))
+  const crashOperations = crashOps(plan);
+  if (crashPoints > crashOperations.length) {
+    throw new Error(
+      `${crashPoints} crash points asked for, but the runbook of ${plan.name} makes only ` +
+        `${crashOperations.length} kinds of fleet-changing lab calls every run reaches ` +
+        `(${crashOperations.map(([op]) => op).join(', ')})`,
+    );
+  }
+  const ops = crashOperations
+    .map((c, i) => ({ c, i, key: rnd() }))
     .sort((a, b) => a.key - b.key)
     .slice(0, crashPoints)
     .sort((a, b) => a.i - b.i);
+  const crashAt = ops.map(({ c: [op, atLeast] }) => ({ op, n: 1 + Math.floor(rnd() * atLeast) }));
+  for (const point of crashAt) {
+    const problem = crashPointProblem(crashOperations, point);
+    if (problem) throw new Error(problem);
+  }
   return {
-    crashAt: ops.map(({ c: [op, atLeast] }) => ({ op, n: 1 + Math.floor(rnd() * atLeast) })),
+    crashAt,
     externalKill: { incarnation: Math.floor(rnd() * (crashPoints + 1)), afterMs: 500 + Math.floor(rnd() * 4500) },
     // A clean lab-small run makes a few hundred operations: restart within the first part.
     restartAtOps: 20 + Math.floor(rnd() * 130),
@@ -283,30 +280,10 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
   mkdirSync(dir, { recursive: true });
   const { plan } = await chaosPlan(dir, `chaos-${seed}`, `CHAOS-PUB-${seed}`);
   const statePath = (plan.target as { state: string }).state;
-  const schedule = planRun(seed, ctx.crashPoints);
+  const schedule = planRun(seed, ctx.crashPoints, plan);
   await initLab(plan, { seed, rows: 20, faults: { transient: ctx.transient, seed }, conditions: schedule.conditions });
-  const report: RunReport = {
-    run: index,
-    seed,
-    workflowId: '',
-    ok: false,
-    status: 'not started',
-    problems: [],
-    kills: [],
-    plannedKills: schedule.crashAt.length + 1,
-    serverRestarts: 0,
-    serverDowntimeMs: 0,
-    injectedErrors: 0,
-    unexpectedWorkerExits: 0,
-    labOperations: 0,
-    durationMs: 0,
-    sideEffects: [],
-    publicationScriptRuns: 0,
-    subscriptionScriptRuns: 0,
-    convertRowGuidsRuns: 0,
-    conditions: schedule.conditions,
-    dir,
-  };
+  const planned = { plannedKills: schedule.crashAt.length + 1, conditions: schedule.conditions };
+  const report = emptyReport(index, seed, base, planned);
   const logFile = join(dir, 'worker.log');
   let incarnation = 0;
   let nextCrash = 0;
@@ -446,6 +423,14 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
   const subscriberKeys = new Set(plan.publications.flatMap((p) => p.subscribers));
   report.convertRowGuidsRuns = [...subscriberKeys].reduce((n, k) => n + (state.counters[k]?.scriptRuns ?? 0), 0);
   if (report.status === 'completed') {
+    // A crash point the completed run never reached was counted wrong (crash-points.ts): said, not skipped.
+    for (const p of schedule.crashAt) {
+      const made = state.calls[p.op] ?? 0;
+      if (made < p.n) {
+        const why = `the run made ${made} ${p.op} calls (test/chaos/crash-points.ts)`;
+        report.problems.push(`crash point ${p.op}:${p.n} could never fire: ${why}`);
+      }
+    }
     for (const inv of checkLab(state)) if (!inv.ok) report.problems.push(`invariant ${inv.name}: ${inv.detail}`);
     report.problems.push(...sideEffectProblems(plan, state));
   }
@@ -539,7 +524,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   };
 }
 
-function emptyReport(run: number, seed: number, base: string): RunReport {
+/** A run's report before anything happened; `planned`: what its seed planned (none for a run that could not start). */
+function emptyReport(
+  run: number,
+  seed: number,
+  base: string,
+  planned: Pick<RunReport, 'plannedKills' | 'conditions'> = { plannedKills: 0 },
+): RunReport {
   return {
     run,
     seed,
@@ -548,7 +539,7 @@ function emptyReport(run: number, seed: number, base: string): RunReport {
     status: 'not started',
     problems: [],
     kills: [],
-    plannedKills: 0,
+    plannedKills: planned.plannedKills,
     serverRestarts: 0,
     serverDowntimeMs: 0,
     injectedErrors: 0,
@@ -559,6 +550,7 @@ function emptyReport(run: number, seed: number, base: string): RunReport {
     publicationScriptRuns: 0,
     subscriptionScriptRuns: 0,
     convertRowGuidsRuns: 0,
+    ...(planned.conditions && { conditions: planned.conditions }),
     dir: join(base, `run-${run}-seed-${seed}`),
   };
 }
