@@ -19,43 +19,58 @@ describe('summarize', () => {
 
 describe('coveredMs', () => {
   it('adds operations made one after the other, and counts overlapping ones once', () => {
-    expect(coveredMs([{ start: 0, end: 200 }, { start: 300, end: 500 }])).toBe(400);
+    expect(
+      coveredMs([
+        { start: 0, end: 200 },
+        { start: 300, end: 500 },
+      ]),
+    ).toBe(400);
     // eight reads at once, then eight more: two latencies, not sixteen
     const batch = (t: number) => Array.from({ length: 8 }, (_, i) => ({ start: t + i, end: t + 200 + i }));
     expect(coveredMs([...batch(0), ...batch(210)])).toBe(207 + 207);
-    expect(coveredMs([{ start: 0, end: 100 }, { start: 50, end: 80 }, { start: 90, end: 150 }])).toBe(150);
+    expect(
+      coveredMs([
+        { start: 0, end: 100 },
+        { start: 50, end: 80 },
+        { start: 90, end: 150 },
+      ]),
+    ).toBe(150);
     expect(coveredMs([])).toBe(0);
   });
 });
 
 describe('criticalPath', () => {
-  it('adds up a chain of activities each asked for after the previous one completed', () => {
-    const cp = criticalPath([
-      { key: 'a', scheduled: 0, completed: 110, labMs: 100 },
-      { key: 'b', scheduled: 120, completed: 330, labMs: 200 },
-      { key: 'c', scheduled: 340, completed: 400, labMs: 50 },
-    ]);
-    expect(cp).toEqual({ ms: 350, chain: ['a', 'b', 'c'] });
+  const span = (key: string, scheduled: number, completed: number, labMs: number) => ({
+    key,
+    scheduled,
+    completed,
+    labMs,
   });
-
-  it('takes the longest branch of a fan-out, not their sum', () => {
-    // preflight, then three subscribers in parallel, then the next step.
-    const cp = criticalPath([
-      { key: 'pre', scheduled: 0, completed: 100, labMs: 90 },
-      { key: 'sub1', scheduled: 110, completed: 400, labMs: 200 },
-      { key: 'sub2', scheduled: 110, completed: 700, labMs: 600 },
-      { key: 'sub3', scheduled: 110, completed: 300, labMs: 150 },
-      { key: 'next', scheduled: 710, completed: 800, labMs: 80 },
-    ]);
-    expect(cp).toEqual({ ms: 770, chain: ['pre', 'sub2', 'next'] });
-  });
-
-  it('does not chain activities that overlapped in time', () => {
-    const cp = criticalPath([
-      { key: 'x', scheduled: 0, completed: 500, labMs: 400 },
-      { key: 'y', scheduled: 100, completed: 600, labMs: 450 },
-    ]);
-    expect(cp).toEqual({ ms: 450, chain: ['y'] });
+  it.each([
+    {
+      rule: 'adds up a chain of activities each asked for after the previous one completed',
+      spans: [span('a', 0, 110, 100), span('b', 120, 330, 200), span('c', 340, 400, 50)],
+      expected: { ms: 350, chain: ['a', 'b', 'c'] },
+    },
+    {
+      rule: 'takes the longest branch of a fan-out, not their sum',
+      // preflight, then three subscribers in parallel, then the next step.
+      spans: [
+        span('pre', 0, 100, 90),
+        span('sub1', 110, 400, 200),
+        span('sub2', 110, 700, 600),
+        span('sub3', 110, 300, 150),
+        span('next', 710, 800, 80),
+      ],
+      expected: { ms: 770, chain: ['pre', 'sub2', 'next'] },
+    },
+    {
+      rule: 'does not chain activities that overlapped in time',
+      spans: [span('x', 0, 500, 400), span('y', 100, 600, 450)],
+      expected: { ms: 450, chain: ['y'] },
+    },
+  ])('$rule', ({ spans, expected }) => {
+    expect(criticalPath(spans)).toEqual(expected);
   });
 });
 
@@ -67,10 +82,16 @@ describe('minimumSyncRounds', () => {
   });
 
   it('moves changes from the publisher and one uploading subscriber in one round', () => {
-    expect(minimumSyncRounds([s('Data', 3, 1), s('Data', 0, 4), s('Config', 0, 2)], 2)).toEqual({ moving: 1, minimum: 3 });
+    expect(minimumSyncRounds([s('Data', 3, 1), s('Data', 0, 4), s('Config', 0, 2)], 2)).toEqual({
+      moving: 1,
+      minimum: 3,
+    });
   });
 
   it('needs a second round once two subscribers of one publication upload', () => {
-    expect(minimumSyncRounds([s('Data', 3, 0), s('Data', 1, 3), s('Config', 1, 0)], 2)).toEqual({ moving: 2, minimum: 4 });
+    expect(minimumSyncRounds([s('Data', 3, 0), s('Data', 1, 3), s('Config', 1, 0)], 2)).toEqual({
+      moving: 2,
+      minimum: 4,
+    });
   });
 });

@@ -60,12 +60,17 @@ async function drain(l: Lab, plan: UpgradePlan) {
   for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
 }
 
+/** The run as it went without the check: old preflight, users drained; the first sync round's error. */
+async function syncAfterOldPreflight(conditions: LabConditions): Promise<Error | undefined> {
+  const { l, plan } = await branchLab(conditions);
+  await oldPreflight(l, plan);
+  await drain(l, plan);
+  return errorOf(syncRound(l, plan));
+}
+
 describe('a branch publisher whose SQL Server Agent is down (it distributes its Data itself)', () => {
   it("without the check: preflight passes, the users are drained, then the branch's Data merge cannot start (22022)", async () => {
-    const { l, plan } = await branchLab({ branchDistributor: 'agentStopped' });
-    await oldPreflight(l, plan);
-    await drain(l, plan);
-    const err = await errorOf(syncRound(l, plan));
+    const err = await syncAfterOldPreflight({ branchDistributor: 'agentStopped' });
     expect(err).toBeInstanceOf(SqlError);
     expect((err as SqlError).number).toBe(22022);
     expect(err?.message).toContain('SQLServerAgent is not currently running');
@@ -82,10 +87,7 @@ describe('a branch publisher whose SQL Server Agent is down (it distributes its 
 
 describe('a branch publisher with no distributor installed', () => {
   it("without the check: preflight passes, the users are drained, then the branch's Data subscription has no merge agent", async () => {
-    const { l, plan } = await branchLab({ branchDistributor: 'missing' });
-    await oldPreflight(l, plan);
-    await drain(l, plan);
-    const err = await errorOf(syncRound(l, plan));
+    const err = await syncAfterOldPreflight({ branchDistributor: 'missing' });
     expect(err?.message).toMatch(/^no merge agent for LEEDS-SQL-PersonalizationServer-Data-HQ-SQL\\RECOVERY: LEEDS-SQL has no distributor installed/);
   });
 
