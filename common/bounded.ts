@@ -2,8 +2,13 @@
 // reads in one activity): pure, no Temporal imports, so it runs in both places.
 
 /** Runs fn over items with at most `limit` at once; waits for all started, then throws the first failure. */
-export async function boundedAll<I, R>(items: I[], limit: number, fn: (item: I, index: number) => Promise<R>, onDone?: (done: number) => void): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+export async function boundedAll<I, R>(
+  items: I[],
+  limit: number,
+  fn: (item: I, index: number) => Promise<R>,
+  onDone?: (done: number) => void,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
   let next = 0;
   let done = 0;
   let failure: unknown;
@@ -19,6 +24,7 @@ export async function boundedAll<I, R>(items: I[], limit: number, fn: (item: I, 
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what fn threw, as it was
   if (failure !== undefined) throw failure;
   return results;
 }

@@ -34,22 +34,38 @@ export function defaultStarterMayApprove(gate: string, approvers: string[] | und
 export const samePerson = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /** Approvals still needed to open the gate. */
-export const approvalsMissing = (policy: GatePolicy, given: readonly GivenApproval[]): number => Math.max(0, policy.minApprovals - given.length);
+export const approvalsMissing = (policy: GatePolicy, given: readonly GivenApproval[]): number =>
+  Math.max(0, policy.minApprovals - given.length);
 
-export const gateOpen = (policy: GatePolicy, given: readonly GivenApproval[]): boolean => approvalsMissing(policy, given) === 0;
+export const gateOpen = (policy: GatePolicy, given: readonly GivenApproval[]): boolean =>
+  approvalsMissing(policy, given) === 0;
 
-/** The named approvers who may still approve (not yet approved, not the starter when excluded); undefined: anyone not yet counted. */
-export function mayStillApprove(policy: GatePolicy, given: readonly GivenApproval[], starter?: string): string[] | undefined {
+/**
+ * The named approvers who may still approve (not yet approved, not the starter when excluded); undefined: anyone not
+ * yet counted.
+ */
+export function mayStillApprove(
+  policy: GatePolicy,
+  given: readonly GivenApproval[],
+  starter?: string,
+): string[] | undefined {
   if (!policy.approvers) return undefined;
   return policy.approvers.filter(
-    (name) => !given.some((g) => samePerson(g.actor, name)) && !(starter !== undefined && !policy.starterMayApprove && samePerson(name, starter)),
+    (name) =>
+      !given.some((g) => samePerson(g.actor, name)) &&
+      !(starter !== undefined && !policy.starterMayApprove && samePerson(name, starter)),
   );
 }
 
 /** "bob or carol", "anyone except alice (who started the run) and those who approved (bob)". */
 export function whoMayStillApprove(policy: GatePolicy, given: readonly GivenApproval[], starter?: string): string {
   const names = mayStillApprove(policy, given, starter);
-  if (names) return names.length === 0 ? 'nobody named in the plan' : names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+  if (names)
+    return names.length === 0
+      ? 'nobody named in the plan'
+      : names.length === 1
+        ? names[0]!
+        : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
   const excluded = [
     ...(starter !== undefined && !policy.starterMayApprove ? [`${starter} (who started the run)`] : []),
     ...(given.length > 0 ? [`those who approved (${given.map((g) => g.actor).join(', ')})`] : []),
@@ -61,17 +77,31 @@ export function whoMayStillApprove(policy: GatePolicy, given: readonly GivenAppr
  * Why `actor` may not approve now, saying who may; undefined when the approval counts. `starter`
  * is who started the run (the workflow's requestedBy).
  */
-export function approvalProblem(gate: string, policy: GatePolicy, given: readonly GivenApproval[], actor: string, starter?: string): string | undefined {
-  const still = () => `${approvalsMissing(policy, given)} more approval${approvalsMissing(policy, given) === 1 ? '' : 's'} needed, from ${whoMayStillApprove(policy, given, starter)}`;
-  if (gateOpen(policy, given)) return `gate ${gate} already has its ${policy.minApprovals} approval${policy.minApprovals === 1 ? '' : 's'}`;
+export function approvalProblem(
+  gate: string,
+  policy: GatePolicy,
+  given: readonly GivenApproval[],
+  actor: string,
+  starter?: string,
+): string | undefined {
+  const still = () =>
+    `${approvalsMissing(policy, given)} more approval${approvalsMissing(policy, given) === 1 ? '' : 's'} ` +
+    `needed, from ${whoMayStillApprove(policy, given, starter)}`;
+  if (gateOpen(policy, given))
+    return `gate ${gate} already has its ${policy.minApprovals} approval${policy.minApprovals === 1 ? '' : 's'}`;
   if (given.some((g) => samePerson(g.actor, actor))) {
     return `${actor} has already approved ${gate}: each approval must come from a different person; ${still()}`;
   }
   if (starter !== undefined && !policy.starterMayApprove && samePerson(actor, starter)) {
-    return `${actor} started this run and may not also approve ${gate} (the plan's starterMayApprove is false${policy.approvers ? ', the default for remove-replication when approvers are named' : ''}); ${still()}`;
+    return (
+      `${actor} started this run and may not also approve ${gate} (the plan's starterMayApprove is false` +
+      `${policy.approvers ? ', the default for remove-replication when approvers are named' : ''}); ${still()}`
+    );
   }
   if (policy.approvers && !policy.approvers.some((name) => samePerson(name, actor))) {
-    return `${actor} is not an approver of ${gate} (options.approvals names ${policy.approvers.join(', ')}); ${still()}`;
+    return (
+      `${actor} is not an approver of ${gate} (options.approvals names ${policy.approvers.join(', ')}); ` + `${still()}`
+    );
   }
   return undefined;
 }
@@ -80,12 +110,16 @@ export function approvalProblem(gate: string, policy: GatePolicy, given: readonl
 export function approvalNote(policy: GatePolicy, given: readonly GivenApproval[], starter?: string): string {
   const who = given.length ? ` (${given.map((g) => g.actor).join(', ')})` : '';
   const head = `${given.length} of ${policy.minApprovals} approval${policy.minApprovals === 1 ? '' : 's'}${who}`;
-  return gateOpen(policy, given) ? `${head}: approved` : `${head}; may still approve: ${whoMayStillApprove(policy, given, starter)}`;
+  return gateOpen(policy, given)
+    ? `${head}: approved`
+    : `${head}; may still approve: ${whoMayStillApprove(policy, given, starter)}`;
 }
 
 /** The plan's view of a gate for `plan show`: "remove-replication (2 of alice, bob, carol; not the starter)". */
 export function describeGate(gate: string, policy: GatePolicy): string {
   if (!policy.approvers && policy.minApprovals === 1 && policy.starterMayApprove) return gate;
-  const who = policy.approvers ? `${policy.minApprovals} of ${policy.approvers.join(', ')}` : `${policy.minApprovals} different people`;
+  const who = policy.approvers
+    ? `${policy.minApprovals} of ${policy.approvers.join(', ')}`
+    : `${policy.minApprovals} different people`;
   return `${gate} (${who}; ${policy.starterMayApprove ? 'the starter may approve' : 'not the starter'})`;
 }

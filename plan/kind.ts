@@ -20,7 +20,9 @@ export interface PlanKind<P> {
   runbook: string;
   /** One line saying what the runbook does, for listings and errors. */
   title: string;
-  /** Validates and normalizes plan text; `file` is the plan's absolute path (relative paths resolve against its folder). */
+  /**
+   * Validates and normalizes plan text; `file` is the plan's absolute path (relative paths resolve against its folder).
+   */
   parse(text: string, file: string): SourceResult<P>;
   steps(plan: P): StepView[];
   /** Header lines (name, versions, target) and tables of the fleet for `plan show`. */

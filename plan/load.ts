@@ -9,9 +9,7 @@ import { formatPath, readPlanSource, sortErrors, type PathSegment, type PlanErro
 import { didYouMean } from './suggest.js';
 import { MAX_SUBSCRIBERS } from './personalization-upgrade/schema.js';
 
-export type LoadResult =
-  | { ok: true; plan: AnyPlan; kind: PlanKind<AnyPlan> }
-  | { ok: false; errors: PlanError[] };
+export type LoadResult = { ok: true; plan: AnyPlan; kind: PlanKind<AnyPlan> } | { ok: false; errors: PlanError[] };
 
 /** The plan file could not be read at all (missing, a folder, no permission). */
 export class PlanFileUnreadable extends Error {
@@ -67,8 +65,11 @@ export const workflowInputBytes = (args: unknown[]): number => Buffer.byteLength
 export function inputTooLarge(bytes: number, what = 'the plan'): string {
   const mb = (n: number) => `${(n / 1_000_000).toFixed(1)} MB`;
   return (
-    `${what} would be ${mb(bytes)} of workflow input, over the ${mb(MAX_INPUT_BYTES)} replup allows (Temporal refuses a request payload over 2 MB): ` +
-    `split the fleet into several plans with fewer subscribers each (at most ${MAX_SUBSCRIBERS.toLocaleString('en-US')}, fewer when their entries are long) and start them one after another`
+    `${what} would be ${mb(bytes)} of workflow input, over the ${mb(MAX_INPUT_BYTES)} replup allows ` +
+    `(Temporal refuses a request payload over 2 MB): ` +
+    (`split the fleet into several plans with fewer subscribers each (at most ` +
+      `${MAX_SUBSCRIBERS.toLocaleString('en-US')}, fewer when their entries are long) and start them one after ` +
+      `another`)
   );
 }
 
@@ -76,7 +77,10 @@ const tooLarge = (bytes: number): PlanError => ({
   path: '',
   line: 1,
   column: 1,
-  message: `the plan is ${(bytes / 1_000_000).toFixed(1)} MB; replup reads plans up to ${MAX_PLAN_BYTES / 1_000_000} MB (a 2,000-subscriber plan is about 0.3 MB): check that this is the plan file, and split a larger fleet into several plans`,
+  message:
+    `the plan is ${(bytes / 1_000_000).toFixed(1)} MB; replup reads plans up to ${MAX_PLAN_BYTES / 1_000_000} ` +
+    `MB (a 2,000-subscriber plan is about 0.3 MB): check that this is the plan file, and split a larger fleet ` +
+    `into several plans`,
 });
 
 /** Reads and validates a plan file. Invalid plans come back as errors; an unreadable file throws PlanFileUnreadable. */
@@ -89,7 +93,13 @@ export async function loadPlanFile(file: string): Promise<LoadResult> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String((err as Error).message);
     throw new PlanFileUnreadable(file, reason);
   }
   return loadPlanText(text, path.resolve(file), { checkFolders: true });
@@ -102,10 +112,14 @@ export async function loadPlanFile(file: string): Promise<LoadResult> {
 export function excerptValues(message: string): string {
   // An excerpt already followed by its length (longValues) is left as it is.
   const cut = message.replace(/"((?:[^"\\]|\\.)*)"(?! \(\d[\d,]* characters\))/g, (whole, inner: string) =>
-    inner.length <= MAX_ECHO_CHARS ? whole : `"${inner.slice(0, MAX_ECHO_CHARS)}…" (${inner.length.toLocaleString('en-US')} characters)`,
+    inner.length <= MAX_ECHO_CHARS
+      ? whole
+      : `"${inner.slice(0, MAX_ECHO_CHARS)}…" (${inner.length.toLocaleString('en-US')} characters)`,
   );
   // A value echoed without quotes: keep the message's start and its end (what to do).
-  return cut.length <= 1_000 ? cut : `${cut.slice(0, 400)} … (${(cut.length - 800).toLocaleString('en-US')} characters left out) … ${cut.slice(-400)}`;
+  return cut.length <= 1_000
+    ? cut
+    : `${cut.slice(0, 400)} … (${(cut.length - 800).toLocaleString('en-US')} characters left out) … ${cut.slice(-400)}`;
 }
 
 /**
@@ -116,7 +130,10 @@ export function loadPlanText(text: string, file: string, opts: { checkFolders?: 
   if (Buffer.byteLength(text) > MAX_PLAN_BYTES) return { ok: false, errors: [tooLarge(Buffer.byteLength(text))] };
   const r = validatePlanText(text, file, opts.checkFolders === true);
   if (r.ok) return r;
-  return { ok: false, errors: r.errors.map((e) => ({ ...e, path: excerptValues(e.path), message: excerptValues(e.message) })) };
+  return {
+    ok: false,
+    errors: r.errors.map((e) => ({ ...e, path: excerptValues(e.path), message: excerptValues(e.message) })),
+  };
 }
 
 function validatePlanText(text: string, file: string, checkFolders: boolean): LoadResult {
@@ -127,7 +144,13 @@ function validatePlanText(text: string, file: string, checkFolders: boolean): Lo
     const found = Array.isArray(data) ? 'a list' : `${JSON.stringify(data)}`;
     return {
       ok: false,
-      errors: [{ path: '', ...source.value.locate([]), message: `a plan is a mapping of keys (name:, runbook:, …), found ${found}` }],
+      errors: [
+        {
+          path: '',
+          ...source.value.locate([]),
+          message: `a plan is a mapping of keys (name:, runbook:, …), found ${found}`,
+        },
+      ],
     };
   }
   const runbook = (data as Record<string, unknown>).runbook;
@@ -135,7 +158,13 @@ function validatePlanText(text: string, file: string, checkFolders: boolean): Lo
   if (runbook === undefined) {
     return {
       ok: false,
-      errors: [{ path: 'runbook', ...source.value.locate(['runbook']), message: `"runbook" is missing: it names the runbook this plan is for, one of ${known}` }],
+      errors: [
+        {
+          path: 'runbook',
+          ...source.value.locate(['runbook']),
+          message: `"runbook" is missing: it names the runbook this plan is for, one of ${known}`,
+        },
+      ],
     };
   }
   const kind = typeof runbook === 'string' ? planKindFor(runbook) : undefined;
@@ -159,22 +188,34 @@ function validatePlanText(text: string, file: string, checkFolders: boolean): Lo
   if (long.length > 0) return { ok: false, errors: long };
   // What `start` sends: refused here too, so validate never passes a plan start refuses.
   const bytes = workflowInputBytes([{ plan: parsed.value, requestedBy: '' }]) + REQUESTER_ROOM_BYTES;
-  if (bytes > MAX_INPUT_BYTES) return { ok: false, errors: [{ path: '', line: 1, column: 1, message: inputTooLarge(bytes) }] };
+  if (bytes > MAX_INPUT_BYTES)
+    return { ok: false, errors: [{ path: '', line: 1, column: 1, message: inputTooLarge(bytes) }] };
   // Only a plan read from a file has a folder its relative paths resolve from on this machine.
   if (checkFolders) {
     const onDisk = kind.checkOnDisk?.(data as Record<string, unknown>, parsed.value) ?? [];
-    if (onDisk.length > 0) return { ok: false, errors: onDisk.map((e) => ({ path: e.path.join('.'), ...source.value.locate(e.path), message: e.message })) };
+    if (onDisk.length > 0)
+      return {
+        ok: false,
+        errors: onDisk.map((e) => ({ path: e.path.join('.'), ...source.value.locate(e.path), message: e.message })),
+      };
     const missing = missingScriptsFolder(data as Record<string, unknown>, parsed.value);
-    if (missing) return { ok: false, errors: [{ path: 'scripts.dir', ...source.value.locate(['scripts', 'dir']), message: missing }] };
+    if (missing)
+      return {
+        ok: false,
+        errors: [{ path: 'scripts.dir', ...source.value.locate(['scripts', 'dir']), message: missing }],
+      };
     const scripts = unreadableScripts(data as Record<string, unknown>, parsed.value, kind, source.value);
     if (scripts.length > 0) return { ok: false, errors: scripts };
   }
   return { ok: true, plan: parsed.value, kind };
 }
 
-const excerpt = (value: string) => `"${value.slice(0, MAX_ECHO_CHARS)}…" (${value.length.toLocaleString('en-US')} characters)`;
+const excerpt = (value: string) =>
+  `"${value.slice(0, MAX_ECHO_CHARS)}…" (${value.length.toLocaleString('en-US')} characters)`;
 
-/** Values longer than a plan takes (the name over MAX_NAME_CHARS, any other over MAX_VALUE_CHARS), named by an excerpt. */
+/**
+ * Values longer than a plan takes (the name over MAX_NAME_CHARS, any other over MAX_VALUE_CHARS), named by an excerpt.
+ */
 function longValues(data: unknown, source: PlanSource): PlanError[] {
   const errors: PlanError[] = [];
   const walk = (value: unknown, at: PathSegment[]) => {
@@ -184,11 +225,15 @@ function longValues(data: unknown, source: PlanSource): PlanError[] {
       const limit = isName ? MAX_NAME_CHARS : MAX_VALUE_CHARS;
       if (value.length <= limit) return;
       const what = isName
-        ? `the name is ${value.length.toLocaleString('en-US')} characters; a plan's name is a label shown in summaries, the Web UI and reports, at most ${MAX_NAME_CHARS} characters: shorten it`
-        : `this value is ${value.length.toLocaleString('en-US')} characters; a plan's values are at most ${MAX_VALUE_CHARS.toLocaleString('en-US')} characters (the longest real ones are host command templates): check that it is the value you meant`;
+        ? `the name is ${value.length.toLocaleString('en-US')} characters; a plan's name is a label shown in ` +
+          `summaries, the Web UI and reports, at most ${MAX_NAME_CHARS} characters: shorten it`
+        : `this value is ${value.length.toLocaleString('en-US')} characters; a plan's values are at most ` +
+          `${MAX_VALUE_CHARS.toLocaleString('en-US')} characters (the longest real ones are host command ` +
+          `templates): check that it is the value you meant`;
       errors.push({ path: formatPath(at), ...source.locate(at), message: `${what} (it begins ${excerpt(value)})` });
     } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...at, i]));
-    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+    else if (value !== null && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
   };
   walk(data, []);
   return errors;
@@ -200,14 +245,26 @@ function longValues(data: unknown, source: PlanSource): PlanError[] {
  * one decoder the worker uses (activities/sqlcmd/read.ts): a missing or undecodable script is
  * reported here rather than at preflight.
  */
-function unreadableScripts(raw: Record<string, unknown>, plan: AnyPlan, kind: PlanKind<AnyPlan>, source: PlanSource): PlanError[] {
+function unreadableScripts(
+  raw: Record<string, unknown>,
+  plan: AnyPlan,
+  kind: PlanKind<AnyPlan>,
+  source: PlanSource,
+): PlanError[] {
   const dir = (raw.scripts as { dir?: unknown } | undefined)?.dir;
   const scripts = (plan as { scripts?: { dir?: unknown; files?: Record<string, string | undefined> } }).scripts;
   if (typeof dir !== 'string' || typeof scripts?.dir !== 'string' || !scripts.files) return [];
   if (path.isAbsolute(dir) || path.win32.isAbsolute(dir)) return [];
   const rowGuids = kind.steps(plan).some((s) => s.id === 'convert-row-guids' && s.applies);
-  const keys = ['createConfigPublication', 'createDataPublication', 'createConfigSubscription', 'createDataSubscription', ...(rowGuids ? ['convertRowGuids'] : [])];
-  const given = (key: string) => typeof ((raw.scripts as { files?: Record<string, unknown> }).files ?? {})[key] === 'string';
+  const keys = [
+    'createConfigPublication',
+    'createDataPublication',
+    'createConfigSubscription',
+    'createDataSubscription',
+    ...(rowGuids ? ['convertRowGuids'] : []),
+  ];
+  const given = (key: string) =>
+    typeof ((raw.scripts as { files?: Record<string, unknown> }).files ?? {})[key] === 'string';
   const errors: PlanError[] = [];
   for (const key of keys) {
     const name = scripts.files[key];
@@ -223,8 +280,11 @@ function unreadableScripts(raw: Record<string, unknown>, plan: AnyPlan, kind: Pl
         const code = (err as NodeJS.ErrnoException).code;
         message =
           code === 'ENOENT'
-            ? `script ${file} does not exist (scripts.files.${key} is "${name}"${given(key) ? '' : ' by default'}): copy the vendor's script into ${scripts.dir}, or name the file under scripts.files.${key}`
-            : `script ${file} cannot be read (${code ?? (err as Error).message}): make it readable by this account and the worker's`;
+            ? `script ${file} does not exist (scripts.files.${key} is "${name}"` +
+              `${given(key) ? '' : ' by default'}): copy the vendor's script into ${scripts.dir}, or name the ` +
+              `file under scripts.files.${key}`
+            : `script ${file} cannot be read (${code ?? (err as Error).message}): make it readable by this ` +
+              `account and the worker's`;
       }
     }
     if (message) errors.push({ path: formatPath(at), ...source.locate(at), message });
@@ -243,5 +303,8 @@ function missingScriptsFolder(raw: Record<string, unknown>, plan: AnyPlan): stri
   if (typeof given !== 'string' || typeof resolved !== 'string') return undefined;
   if (path.isAbsolute(given) || path.win32.isAbsolute(given)) return undefined;
   if (existsSync(resolved)) return undefined;
-  return `the scripts folder ${resolved} does not exist (scripts.dir "${given}" is resolved from the plan's folder): point it at the vendor's Replication folder for the target version, e.g. an absolute path`;
+  return (
+    `the scripts folder ${resolved} does not exist (scripts.dir "${given}" is resolved from the plan's ` +
+    `folder): point it at the vendor's Replication folder for the target version, e.g. an absolute path`
+  );
 }

@@ -35,13 +35,17 @@ export function webhookUrlProblem(value: string, kind: NotifyKind = 'webhook'): 
   const m = /^(env|file):(.*)$/s.exec(value);
   if (!m) {
     return (
-      'a webhook URL is a secret (whoever holds it can post to the channel) and the plan travels in workflow history, so it must not be written in the plan: ' +
-      `put it in an environment variable of the worker and write url: env:${name}, or in a file only the worker can read and write url: file:/etc/replup/${kind}-webhook-url`
+      'a webhook URL is a secret (whoever holds it can post to the channel) and the plan travels in workflow ' +
+      'history, so it must not be written in the plan: ' +
+      (`put it in an environment variable of the worker and write url: env:${name}, or in a file only the ` +
+        `worker can read and write url: file:/etc/replup/${kind}-webhook-url`)
     );
   }
   const [, scheme, target = ''] = m;
-  if (scheme === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(target)) return `"${target}" is not an environment variable name: use letters, digits and _, e.g. env:${name}`;
-  if (scheme === 'file' && target === '') return `file: needs the path of the file that holds the URL, e.g. file:/etc/replup/${kind}-webhook-url`;
+  if (scheme === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(target))
+    return `"${target}" is not an environment variable name: use letters, digits and _, e.g. env:${name}`;
+  if (scheme === 'file' && target === '')
+    return `file: needs the path of the file that holds the URL, e.g. file:/etc/replup/${kind}-webhook-url`;
   return undefined;
 }
 
@@ -62,24 +66,45 @@ const target = z
 export const notifySchema = z
   .strictObject({
     targets: z.array(target).min(1, { error: 'at least one target: { kind: webhook|slack|teams, url: env:NAME }' }),
-    events: z.array(z.enum(NOTIFY_EVENTS, { error: `an event is one of ${NOTIFY_EVENTS.join(', ')}` })).default([...NOTIFY_EVENTS]),
-    remindEveryMinutes: z.number().positive({ error: 'must be more than 0: minutes between reminders while a person is awaited' }).optional(),
+    events: z
+      .array(z.enum(NOTIFY_EVENTS, { error: `an event is one of ${NOTIFY_EVENTS.join(', ')}` }))
+      .default([...NOTIFY_EVENTS]),
+    remindEveryMinutes: z
+      .number()
+      .positive({ error: 'must be more than 0: minutes between reminders while a person is awaited' })
+      .optional(),
   })
   .superRefine((n, ctx) => {
     const names = n.targets.map((t) => t.name);
     names.forEach((name, i) => {
-      if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `two targets are named "${name}": give each a name: (the run's record names a target by it)`, input: name });
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', i, 'name'],
+          message: `two targets are named "${name}": give each a name: (the run's record names a target by it)`,
+          input: name,
+        });
     });
     if (n.remindEveryMinutes !== undefined && !n.events.includes('reminder')) {
-      ctx.addIssue({ code: 'custom', path: ['remindEveryMinutes'], message: 'reminders are set but events does not list reminder: add it, or remove remindEveryMinutes', input: n.remindEveryMinutes });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remindEveryMinutes'],
+        message: 'reminders are set but events does not list reminder: add it, or remove remindEveryMinutes',
+        input: n.remindEveryMinutes,
+      });
     }
   })
-  .transform((n): NotifySettings => ({ targets: n.targets, events: [...new Set(n.events)], ...(n.remindEveryMinutes !== undefined && { remindEveryMinutes: n.remindEveryMinutes }) }));
+  .transform((n): NotifySettings => ({
+    targets: n.targets,
+    events: [...new Set(n.events)],
+    ...(n.remindEveryMinutes !== undefined && { remindEveryMinutes: n.remindEveryMinutes }),
+  }));
 
 /** `plan show` lines: each target by name, kind and reference (the reference is not the secret). */
 export function describeNotify(n: NotifySettings | undefined): string[] {
   if (!n) return ['notify:       nobody (no notify: section)'];
   const targets = n.targets.map((t) => `${t.name} (${t.kind}, url ${t.url})`).join(', ');
-  const reminders = n.remindEveryMinutes !== undefined ? `; reminder every ${n.remindEveryMinutes} min while a person is awaited` : '';
+  const reminders =
+    n.remindEveryMinutes !== undefined ? `; reminder every ${n.remindEveryMinutes} min while a person is awaited` : '';
   return [`notify:       ${targets}`, `  events:     ${n.events.join(', ')}${reminders}`];
 }

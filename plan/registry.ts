@@ -18,5 +18,5 @@ export const PLAN_KINDS: { readonly [R in AnyPlan['runbook']]: PlanKind<Extract<
 export const KNOWN_RUNBOOKS = Object.keys(PLAN_KINDS) as AnyPlan['runbook'][];
 
 export function planKindFor(runbook: string): PlanKind<AnyPlan> | undefined {
-  return Object.hasOwn(PLAN_KINDS, runbook) ? (PLAN_KINDS[runbook as AnyPlan['runbook']] as PlanKind<AnyPlan>) : undefined;
+  return Object.hasOwn(PLAN_KINDS, runbook) ? PLAN_KINDS[runbook as AnyPlan['runbook']] : undefined;
 }

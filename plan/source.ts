@@ -55,7 +55,9 @@ export function readPlanSource(text: string): SourceResult<PlanSource> {
   if (doc.contents === null) {
     return {
       ok: false,
-      errors: [{ path: '', line: 1, column: 1, message: 'the plan file is empty: start from one of the files in examples/' }],
+      errors: [
+        { path: '', line: 1, column: 1, message: 'the plan file is empty: start from one of the files in examples/' },
+      ],
     };
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -72,13 +74,21 @@ export function validatePlanSource<S extends z.ZodType>(
   const violations = result.success ? [] : result.error.issues.flatMap((issue) => toViolations(issue, []));
   if (rules) violations.push(...rules(source.data));
   if (violations.length === 0 && result.success) return { ok: true, value: result.data };
-  const errors = violations.map((v) => ({ path: formatPath(v.path), ...source.locate(v.path, v.at), message: v.message }));
+  const errors = violations.map((v) => ({
+    path: formatPath(v.path),
+    ...source.locate(v.path, v.at),
+    message: v.message,
+  }));
   const unique = errors.filter((e, i) => errors.findIndex((o) => o.path === e.path && o.message === e.message) === i);
   return { ok: false, errors: sortErrors(unique) };
 }
 
 /** Reads and validates plan text in one call. */
-export function parsePlanSource<S extends z.ZodType>(text: string, schema: S, rules?: PlanRules): SourceResult<z.output<S>> {
+export function parsePlanSource<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  rules?: PlanRules,
+): SourceResult<z.output<S>> {
   const source = readPlanSource(text);
   return source.ok ? validatePlanSource(source.value, schema, rules) : source;
 }
@@ -122,24 +132,32 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
       return `expected ${expectedWords(issue.expected)}, found ${describeValue(issue.input)}`;
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v));
-      return `must be ${oneOf(allowed)}, found ${describeValue(issue.input)}${didYouMean(String(issue.input), issue.values.map(String))}`;
+      return (
+        `must be ${oneOf(allowed)}, found ${describeValue(issue.input)}` +
+        `${didYouMean(String(issue.input), issue.values.map(String))}`
+      );
     }
     case 'too_small':
       return tooSmall(issue.origin, Number(issue.minimum), issue.inclusive !== false);
     case 'too_big':
       return tooBig(issue.origin, Number(issue.maximum), issue.inclusive !== false);
     case 'unrecognized_keys': {
-      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def
+        ?.shape;
       return `${UNKNOWN_KEYS}${JSON.stringify(Object.keys(shape ?? {}))}`;
     }
     case 'invalid_union': {
       const discriminator = (issue as { discriminator?: string }).discriminator;
-      const values = (issue.inst as { _zod?: { propValues?: Record<string, Set<unknown>> } } | undefined)?._zod?.propValues;
-      if (discriminator === undefined || !values?.[discriminator]) return 'does not match any of the forms allowed here';
+      const values = (issue.inst as { _zod?: { propValues?: Record<string, Set<unknown>> } } | undefined)?._zod
+        ?.propValues;
+      if (discriminator === undefined || !values?.[discriminator])
+        return 'does not match any of the forms allowed here';
       const allowed = [...values[discriminator]].map(String);
       const given = (issue.input as Record<string, unknown> | undefined)?.[discriminator];
       if (given === undefined) return `${MISSING}one of ${oneOf(allowed.map((v) => `"${v}"`))}`;
-      return `must be ${oneOf(allowed.map((v) => `"${v}"`))}, found ${describeValue(given)}${didYouMean(String(given), allowed)}`;
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a scalar from YAML, shown as written
+      const suggestion = didYouMean(String(given), allowed);
+      return `must be ${oneOf(allowed.map((v) => `"${v}"`))}, found ${describeValue(given)}${suggestion}`;
     }
     default:
       return undefined;
@@ -193,7 +211,9 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value.length > 60 ? `${value.slice(0, 57)}...` : value}"`;
-  return `${typeof value === 'number' ? 'the number' : typeof value === 'boolean' ? 'the value' : typeof value} ${String(value)}`;
+  const kind = typeof value === 'number' ? 'the number' : typeof value === 'boolean' ? 'the value' : typeof value;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a scalar: objects returned above
+  return `${kind} ${String(value)}`;
 }
 
 function oneOf(values: string[]): string {

@@ -15,7 +15,11 @@ export interface SecretReference {
 }
 
 export function secretReferences(template: string): SecretReference[] {
-  return [...template.matchAll(SECRET_REFERENCE)].map((m) => ({ kind: m[1] as 'env' | 'file', name: m[2]!, text: m[0] }));
+  return [...template.matchAll(SECRET_REFERENCE)].map((m) => ({
+    kind: m[1] as 'env' | 'file',
+    name: m[2]!,
+    text: m[0],
+  }));
 }
 
 // Where a credential stands in common command lines (inferred from the usual tools' syntax, not
@@ -25,7 +29,10 @@ export function secretReferences(template: string): SecretReference[] {
 // `https://user:pass@host`), an HTTP `Authorization:` header, and `net use`'s positional password.
 const KEY = String.raw`(?:password|passwd|pwd|pass|pw|secret|token|api-?key)`;
 const VALUE = String.raw`("[^"]*"|'[^']*'|[^\s;'"]+)`;
-const CREDENTIAL_OPTION = new RegExp(String.raw`(?:^|[\s;'"])(--?${KEY}|-P|\/p(?:assword)?)(\s*[=:]\s*|\s+)${VALUE}`, 'gi');
+const CREDENTIAL_OPTION = new RegExp(
+  String.raw`(?:^|[\s;'"])(--?${KEY}|-P|\/p(?:assword)?)(\s*[=:]\s*|\s+)${VALUE}`,
+  'gi',
+);
 /** A key with `=` or `:` (`PASSWORD=x`, `DB_PASSWORD=x`, `Pwd=x;`): a bare word followed by a space is no key. */
 const CREDENTIAL_KEY = new RegExp(String.raw`(?:^|[\s;'"])((?:[A-Za-z]\w*_)?${KEY})(\s*[=:]\s*)${VALUE}`, 'gi');
 /** `-u user:pass`, `--user user:pass`: the part after the colon is the password. */
@@ -38,9 +45,13 @@ const AUTH_HEADER = /(Authorization:\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate
 const NET_USE = /\bnet\s+use\s+(?:(?:[A-Za-z]:|\*)\s+)?(\S+)\s+([^\s/*][^\s]*)/gi;
 
 /** A value that is not itself the secret: a reference, a shell or cmd variable, a prompt. */
-const IS_REFERENCE = /^["']?(?:\{(?:env|file):[^{}\s]+\}|\$\{?[A-Za-z_]\w*\}?|\$\(|%[A-Za-z_]\w*%|\(Get-Content|\(Read-Host|\$env:[A-Za-z_]\w*)/i;
+const IS_REFERENCE =
+  /^["']?(?:\{(?:env|file):[^{}\s]+\}|\$\{?[A-Za-z_]\w*\}?|\$\(|%[A-Za-z_]\w*%|\(Get-Content|\(Read-Host|\$env:[A-Za-z_]\w*)/i;
 
-/** `-p`/`-P` is also a port (`ssh -p 22`) or mkdir's parents flag (`mkdir -p /x`): only a word that is none of these is taken as a password. */
+/**
+ * `-p`/`-P` is also a port (`ssh -p 22`) or mkdir's parents flag (`mkdir -p /x`): only a word that is none of these is
+ * taken as a password.
+ */
 const NOT_A_PASSWORD_AFTER_P = /^(?:\d+|[-/\\.~]|[A-Za-z]:[\\/])/;
 
 interface Found {
@@ -107,8 +118,10 @@ export function quotedReference(template: string): string | undefined {
       const ref = /^\{(?:env|file):[^{}\s]+\}/.exec(template.slice(i));
       if (ref) {
         return (
-          `${ref[0]} is written inside ${quote === '"' ? 'double' : 'single'} quotes: the worker puts the secret in as one quoted shell word itself, so these quotes would become part of it. ` +
-          `Write the reference outside the quotes, closing them before it if the word goes on, e.g. --password ${ref[0]} or "Authorization: Bearer "${ref[0]}`
+          `${ref[0]} is written inside ${quote === '"' ? 'double' : 'single'} quotes: the worker puts the ` +
+          `secret in as one quoted shell word itself, so these quotes would become part of it. ` +
+          (`Write the reference outside the quotes, closing them before it if the word goes on, e.g. ` +
+            `--password ${ref[0]} or "Authorization: Bearer "${ref[0]}`)
         );
       }
     }
@@ -125,8 +138,10 @@ export function literalCredential(template: string): string | undefined {
   const found = findLiteral(template);
   if (found) {
     return (
-      `this command seems to hold a credential written out ("${found.shown}"): the plan travels in workflow history, so a secret must not be in it. ` +
-      `Write {env:NAME} (a variable of the worker's environment) or {file:PATH} (a file only the worker can read) in its place, e.g. ${found.fix}`
+      `this command seems to hold a credential written out ("${found.shown}"): the plan travels in workflow ` +
+      `history, so a secret must not be in it. ` +
+      (`Write {env:NAME} (a variable of the worker's environment) or {file:PATH} (a file only the worker can ` +
+        `read) in its place, e.g. ${found.fix}`)
     );
   }
   return quotedReference(template);

@@ -1,5 +1,6 @@
 // Dotted numeric versions: Personalization Server product versions (8.3.253.0) and SQL Server
-// versions (15.0.2000.5). Pure (no Node imports): the workflow sandbox uses it through plan/personalization-upgrade/steps.ts.
+// versions (15.0.2000.5). Pure (no Node imports): the workflow sandbox uses it through
+// plan/personalization-upgrade/steps.ts.
 
 /** The parts of a dotted numeric version (`8.3.253.0` → [8, 3, 253, 0]), or undefined when it is not one. */
 export function parseVersion(text: string): number[] | undefined {

@@ -19,12 +19,20 @@ const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\
 const EXAMPLE = '2026-12-05T22:00+01:00 or 2026-12-05T21:00Z';
 
 /** The instant a time names, or why it is not one: what was written, why, and an example. */
-export function parseWindowTime(text: string, what: string): { ok: true; iso: string } | { ok: false; message: string } {
+export function parseWindowTime(
+  text: string,
+  what: string,
+): { ok: true; iso: string } | { ok: false; message: string } {
   const t = text.trim();
   const m = ISO_WITH_OFFSET.exec(t);
   if (!m) {
-    const hint = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/.test(t) ? ' (it has no offset: add Z for UTC or the local offset, e.g. +01:00)' : '';
-    return { ok: false, message: `${what} "${text}" is not an ISO 8601 time with an offset${hint}: write e.g. ${EXAMPLE}` };
+    const hint = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/.test(t)
+      ? ' (it has no offset: add Z for UTC or the local offset, e.g. +01:00)'
+      : '';
+    return {
+      ok: false,
+      message: `${what} "${text}" is not an ISO 8601 time with an offset${hint}: write e.g. ${EXAMPLE}`,
+    };
   }
   const [, y, mo, d, h, mi, s] = m;
   const ms = Date.parse(t.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
@@ -32,19 +40,33 @@ export function parseWindowTime(text: string, what: string): { ok: true; iso: st
   const fields = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)));
   const valid =
     !Number.isNaN(ms) &&
-    fields.getUTCFullYear() === Number(y) && fields.getUTCMonth() === Number(mo) - 1 && fields.getUTCDate() === Number(d) &&
-    fields.getUTCHours() === Number(h) && fields.getUTCMinutes() === Number(mi);
+    fields.getUTCFullYear() === Number(y) &&
+    fields.getUTCMonth() === Number(mo) - 1 &&
+    fields.getUTCDate() === Number(d) &&
+    fields.getUTCHours() === Number(h) &&
+    fields.getUTCMinutes() === Number(mi);
   if (!valid) return { ok: false, message: `${what} "${text}" is not a real date and time: write e.g. ${EXAMPLE}` };
   return { ok: true, iso: new Date(ms).toISOString() };
 }
 
 /** Why a window cannot hold (end before start), or undefined. `now` only for the CLI at start. */
-export function windowProblem(w: MaintenanceWindow, now?: number): { field: 'at' | 'notAfter'; message: string } | undefined {
+export function windowProblem(
+  w: MaintenanceWindow,
+  now?: number,
+): { field: 'at' | 'notAfter'; message: string } | undefined {
   if (w.at !== undefined && w.notAfter !== undefined && Date.parse(w.notAfter) <= Date.parse(w.at)) {
-    return { field: 'notAfter', message: `notAfter (${w.notAfter}) is not after at (${w.at}): the window must close after it opens` };
+    return {
+      field: 'notAfter',
+      message: `notAfter (${w.notAfter}) is not after at (${w.at}): the window must close after it opens`,
+    };
   }
   if (now !== undefined && w.notAfter !== undefined && Date.parse(w.notAfter) <= now) {
-    return { field: 'notAfter', message: `the window closed already (notAfter ${w.notAfter}, now ${new Date(now).toISOString()}): give a later --not-after, or leave it out` };
+    return {
+      field: 'notAfter',
+      message:
+        `the window closed already (notAfter ${w.notAfter}, now ${new Date(now).toISOString()}): give a later ` +
+        `--not-after, or leave it out`,
+    };
   }
   return undefined;
 }
@@ -59,9 +81,12 @@ export function describeWindow(w: MaintenanceWindow | undefined): string {
   if (!w || (w.at === undefined && w.notAfter === undefined)) return 'none';
   return [
     w.at !== undefined ? `from ${w.at}` : 'from the start',
-    w.notAfter !== undefined ? `not after ${w.notAfter} (no step from ${WINDOW_GUARDS_FROM} on begins later)` : 'no end',
+    w.notAfter !== undefined
+      ? `not after ${w.notAfter} (no step from ${WINDOW_GUARDS_FROM} on begins later)`
+      : 'no end',
   ].join(', ');
 }
 
 /** Has the window closed at `now` (ms)? */
-export const windowClosed = (w: MaintenanceWindow | undefined, now: number): boolean => w?.notAfter !== undefined && now > Date.parse(w.notAfter);
+export const windowClosed = (w: MaintenanceWindow | undefined, now: number): boolean =>
+  w?.notAfter !== undefined && now > Date.parse(w.notAfter);

@@ -16,7 +16,12 @@ const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address });
 const out = resolve('test/fixtures/histories');
 
-async function scenario(name: string, init: { conflicts?: number }, approvals: string[], act: (id: string, labPath: string) => Promise<void>) {
+async function scenario(
+  name: string,
+  init: { conflicts?: number },
+  approvals: string[],
+  act: (id: string, labPath: string) => Promise<void>,
+) {
   const plan = await examplePlan('lab-small.yaml', (p) => {
     p.options.approvals = approvals;
   });

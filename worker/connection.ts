@@ -17,7 +17,8 @@ export class TemporalUnreachable extends Error {
   constructor(address: string, cause: unknown) {
     super(
       `cannot reach the Temporal server at ${address} (${(cause as Error)?.message ?? cause}). ` +
-        'Start one with `replup dev`, or set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TLS or API key) for your cluster.',
+        ('Start one with `replup dev`, or set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TLS or API key) for ' +
+          'your cluster.'),
     );
     this.name = 'TemporalUnreachable';
   }
@@ -29,7 +30,11 @@ export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promi
   let connection: Connection;
   try {
     // Histories are read whole (reports, watch): a 1000-subscriber run's pages pass gRPC's 4 MiB default.
-    connection = await Connection.connect({ ...(connectionOptions as object), connectTimeout: 5_000, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
+    connection = await Connection.connect({
+      ...(connectionOptions as object),
+      connectTimeout: 5_000,
+      channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
+    });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     throw new TemporalUnreachable(connectionOptions.address, err);

@@ -9,7 +9,8 @@ import { Connection } from '@temporalio/client';
 import Long from 'long';
 import { resolveTemporalCli, type ResolvedTemporalCli } from './temporal-cli.js';
 
-// ReplupFleetId: the fleet as its publisher names itself, recorded at preflight (activities/personalization-upgrade/fleet-guard.ts).
+// ReplupFleetId: the fleet as its publisher names itself, recorded at preflight
+// (activities/personalization-upgrade/fleet-guard.ts).
 export const SEARCH_ATTRIBUTES = ['ReplupStep', 'ReplupStatus', 'ReplupFleet', 'ReplupFleetId'] as const;
 export const RETENTION_DAYS = 30;
 
@@ -51,7 +52,7 @@ export async function answers(address: string, timeoutMs = 2_000): Promise<boole
   try {
     const conn = await Connection.connect({ address, connectTimeout: timeoutMs });
     try {
-      await conn.workflowService.getSystemInfo({}, );
+      await conn.workflowService.getSystemInfo({});
       return true;
     } finally {
       await conn.close();
@@ -61,7 +62,12 @@ export async function answers(address: string, timeoutMs = 2_000): Promise<boole
   }
 }
 
-async function waitUntil(pred: () => Promise<boolean>, timeoutMs: number, what: string, isDead?: () => string | undefined) {
+async function waitUntil(
+  pred: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  isDead?: () => string | undefined,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await pred()) return;
@@ -113,12 +119,18 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
   mkdirSync(dirname(resolve(opts.logFile)), { recursive: true });
   const out = openSync(opts.logFile, 'a');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', resolve(opts.dbFile),
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    resolve(opts.dbFile),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--log-level',
+    'warn',
     ...DEV_SERVER_TUNING,
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
@@ -129,10 +141,23 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
     exited = `the server exited (${signal ?? code}); see ${opts.logFile}`;
   });
   if (opts.detached) child.unref();
-  await waitUntil(() => answers(address), 60_000, `Temporal dev server at ${address}`, () => exited);
+  await waitUntil(
+    () => answers(address),
+    60_000,
+    `Temporal dev server at ${address}`,
+    () => exited,
+  );
   await prepareNamespace(address, opts.namespace);
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
-  await waitUntil(async () => (await fetch(uiUrl).then((r) => r.ok).catch(() => false)), 30_000, `Web UI at ${uiUrl}`, () => exited);
+  await waitUntil(
+    async () =>
+      await fetch(uiUrl)
+        .then((r) => r.ok)
+        .catch(() => false),
+    30_000,
+    `Web UI at ${uiUrl}`,
+    () => exited,
+  );
   return {
     address,
     uiUrl,
@@ -209,7 +234,13 @@ export async function ensureDevServer(opts: {
   if (await answers(address)) {
     await prepareNamespace(address);
     const rec = readDevRecord(dir);
-    return { status: 'reused', address, uiUrl: rec?.uiUrl ?? `http://127.0.0.1:${uiPort}`, dbFile: rec?.dbFile ?? dbFile, pid: rec?.pid };
+    return {
+      status: 'reused',
+      address,
+      uiUrl: rec?.uiUrl ?? `http://127.0.0.1:${uiPort}`,
+      dbFile: rec?.dbFile ?? dbFile,
+      pid: rec?.pid,
+    };
   }
   const handle = await startDevServer({
     dbFile,

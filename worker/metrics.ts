@@ -28,7 +28,10 @@ export function parseHostPort(text: string): HostPort {
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(text.trim());
   const port = Number(m?.[2]);
   if (!m || port > 65535) {
-    throw new Error(`--metrics "${text}" is not HOST:PORT: write e.g. --metrics 127.0.0.1:9464 (this machine only) or --metrics 0.0.0.0:9464 (every interface)`);
+    throw new Error(
+      `--metrics "${text}" is not HOST:PORT: write e.g. --metrics 127.0.0.1:9464 (this machine only) or ` +
+        `--metrics 0.0.0.0:9464 (every interface)`,
+    );
   }
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
@@ -71,7 +74,11 @@ export interface ReplupMetrics {
 }
 
 /** replup's metrics over the runs of `taskQueue`, read from Temporal at each scrape. */
-export function createReplupMetrics(client: () => Promise<Client>, taskQueue: string, onError: (err: unknown) => void = () => {}): ReplupMetrics {
+export function createReplupMetrics(
+  client: () => Promise<Client>,
+  taskQueue: string,
+  onError: (err: unknown) => void = () => {},
+): ReplupMetrics {
   const registry = new Registry();
   const q = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`;
   const inQueue = `TaskQueue = ${q(taskQueue)}`;
@@ -82,17 +89,44 @@ export function createReplupMetrics(client: () => Promise<Client>, taskQueue: st
     labelNames: ['status'],
     registers: [registry],
   });
-  const parked = new Gauge({ name: 'replup_steps_parked', help: 'open runs with a step parked for an operator (awaiting-operator)', registers: [registry] });
-  const perRun = (name: string, help: string) => new Gauge({ name, help, labelNames: ['workflow_id', 'runbook'], registers: [registry] });
-  const awaiting = new Gauge({ name: 'replup_awaiting_person_seconds', help: 'seconds an open run has waited for a person (parked step, gate, manual step)', labelNames: ['workflow_id', 'runbook', 'step', 'status'], registers: [registry] });
+  const parked = new Gauge({
+    name: 'replup_steps_parked',
+    help: 'open runs with a step parked for an operator (awaiting-operator)',
+    registers: [registry],
+  });
+  const perRun = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['workflow_id', 'runbook'], registers: [registry] });
+  const awaiting = new Gauge({
+    name: 'replup_awaiting_person_seconds',
+    help: 'seconds an open run has waited for a person (parked step, gate, manual step)',
+    labelNames: ['workflow_id', 'runbook', 'step', 'status'],
+    registers: [registry],
+  });
   const rounds = perRun('replup_sync_rounds', 'sync rounds of the run so far (sync-until-quiet)');
-  const moved = perRun('replup_sync_rows_moved', 'rows moved by the run\'s sync rounds, uploads and downloads');
-  const pending = perRun('replup_sync_rows_pending', 'rows pending after the run\'s last sync round');
-  const conflicts = perRun('replup_sync_conflicts', 'conflicts the run\'s sync rounds met');
-  const runNotifyFailures = perRun('replup_run_notification_failures', 'notifications of the run not delivered after their retries');
-  const notifyFailures = new Counter({ name: 'replup_notification_failures_total', help: 'notifications this worker could not deliver after their last attempt', labelNames: ['target', 'kind', 'event'], registers: [registry] });
-  const notifyAttempts = new Counter({ name: 'replup_notification_attempts_failed_total', help: 'failed delivery attempts of notifications on this worker (retried until the last)', labelNames: ['target', 'kind'], registers: [registry] });
-  const scrapeErrors = new Counter({ name: 'replup_metrics_errors_total', help: 'scrapes that could not read Temporal (the run gauges are then missing)', registers: [registry] });
+  const moved = perRun('replup_sync_rows_moved', "rows moved by the run's sync rounds, uploads and downloads");
+  const pending = perRun('replup_sync_rows_pending', "rows pending after the run's last sync round");
+  const conflicts = perRun('replup_sync_conflicts', "conflicts the run's sync rounds met");
+  const runNotifyFailures = perRun(
+    'replup_run_notification_failures',
+    'notifications of the run not delivered after their retries',
+  );
+  const notifyFailures = new Counter({
+    name: 'replup_notification_failures_total',
+    help: 'notifications this worker could not deliver after their last attempt',
+    labelNames: ['target', 'kind', 'event'],
+    registers: [registry],
+  });
+  const notifyAttempts = new Counter({
+    name: 'replup_notification_attempts_failed_total',
+    help: 'failed delivery attempts of notifications on this worker (retried until the last)',
+    labelNames: ['target', 'kind'],
+    registers: [registry],
+  });
+  const scrapeErrors = new Counter({
+    name: 'replup_metrics_errors_total',
+    help: 'scrapes that could not read Temporal (the run gauges are then missing)',
+    registers: [registry],
+  });
 
   const count = async (c: Client, query: string) => Number((await c.workflow.count(query)).count);
 
@@ -101,16 +135,27 @@ export function createReplupMetrics(client: () => Promise<Client>, taskQueue: st
     try {
       const c = await client();
       await Promise.all([
-        ...OPEN.map(async (s) => runs.set({ status: s }, await count(c, `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus = ${q(s)}`))),
+        ...OPEN.map(async (s) =>
+          runs.set(
+            { status: s },
+            await count(c, `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus = ${q(s)}`),
+          ),
+        ),
         ...ENDED.map(async (s) => runs.set({ status: s }, await count(c, `${inQueue} AND ReplupStatus = ${q(s)}`))),
       ]);
       const open: { workflowId: string }[] = [];
-      for await (const w of c.workflow.list({ query: `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus IN (${OPEN.map(q).join(', ')})` })) {
+      for await (const w of c.workflow.list({
+        query: `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus IN (${OPEN.map(q).join(', ')})`,
+      })) {
         open.push({ workflowId: w.workflowId });
         if (open.length >= MAX_RUNS) break;
       }
       const progresses = await Promise.all(
-        open.map((w) => c.withDeadline(Date.now() + QUERY_MS, () => c.workflow.getHandle(w.workflowId).query(progressQuery)).catch(() => undefined)),
+        open.map((w) =>
+          c
+            .withDeadline(Date.now() + QUERY_MS, () => c.workflow.getHandle(w.workflowId).query(progressQuery))
+            .catch(() => undefined),
+        ),
       );
       let parkedNow = 0;
       progresses.forEach((p, i) => {
@@ -119,13 +164,23 @@ export function createReplupMetrics(client: () => Promise<Client>, taskQueue: st
         const waiting = p.steps.find((s) => s.status.startsWith('awaiting-'));
         if (waiting?.status === 'awaiting-operator') parkedNow += 1;
         const since = p.awaitingSince;
-        if (waiting && since) awaiting.set({ ...labels, step: waiting.id, status: waiting.status }, Math.max(0, (Date.now() - Date.parse(since)) / 1000));
+        if (waiting && since)
+          awaiting.set(
+            { ...labels, step: waiting.id, status: waiting.status },
+            Math.max(0, (Date.now() - Date.parse(since)) / 1000),
+          );
         const sync = (p.facts.syncRounds as SyncRound[] | undefined) ?? [];
         if (sync.length) {
           rounds.set(labels, sync.length);
-          moved.set(labels, sync.reduce((n, r) => n + r.moved, 0));
+          moved.set(
+            labels,
+            sync.reduce((n, r) => n + r.moved, 0),
+          );
           pending.set(labels, sync[sync.length - 1]!.pending);
-          conflicts.set(labels, sync.reduce((n, r) => n + r.conflicts, 0));
+          conflicts.set(
+            labels,
+            sync.reduce((n, r) => n + r.conflicts, 0),
+          );
         }
         runNotifyFailures.set(labels, ((p.facts.notificationFailures as unknown[] | undefined) ?? []).length);
       });
@@ -156,7 +211,11 @@ export interface MetricsEndpoint {
  * Serves GET /metrics: replup's registry, then the SDK exporter's text (fetched from `sdkUrl`).
  * The two never share a metric name (`replup_` and `temporal_`), so one exposition holds both.
  */
-export async function serveMetrics(at: HostPort, metrics: ReplupMetrics, sdkUrl: string | undefined): Promise<MetricsEndpoint> {
+export async function serveMetrics(
+  at: HostPort,
+  metrics: ReplupMetrics,
+  sdkUrl: string | undefined,
+): Promise<MetricsEndpoint> {
   let scrapes: Promise<void> = Promise.resolve();
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
@@ -171,9 +230,14 @@ export async function serveMetrics(at: HostPort, metrics: ReplupMetrics, sdkUrl:
       if (sdkUrl) {
         sdk = await fetch(sdkUrl, { signal: AbortSignal.timeout(5_000) })
           .then((r) => r.text())
-          .catch((err: unknown) => `# the Temporal SDK's metrics could not be read from ${sdkUrl}: ${(err as Error).message}\n`);
+          .catch(
+            (err: unknown) =>
+              `# the Temporal SDK's metrics could not be read from ${sdkUrl}: ${(err as Error).message}\n`,
+          );
       }
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(`${own.endsWith('\n') ? own : `${own}\n`}${sdk}`);
+      res
+        .writeHead(200, { 'content-type': metrics.registry.contentType })
+        .end(`${own.endsWith('\n') ? own : `${own}\n`}${sdk}`);
     };
     scrapes = scrapes.then(render).catch((err: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`replup metrics failed: ${(err as Error).message}\n`);

@@ -29,7 +29,9 @@ export function heartbeatCurrentActivity(detail: string): void {
   context.heartbeat(detail);
 }
 
-export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): Promise<void>; release(target: FleetContext['target']): Promise<void> } {
+export function createPortsFor(
+  opts: PortsOptions = {},
+): PortsFor & { close(): Promise<void>; release(target: FleetContext['target']): Promise<void> } {
   const cache = new Map<string, Ports & { close?: () => Promise<void> }>();
   const serves = new Set(opts.targets ?? ['lab', 'sqlserver']);
   const portsFor = (ctx: FleetContext): Ports => {
@@ -41,7 +43,15 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
     const key =
       target.kind === 'lab'
         ? `lab:${resolve(target.state)}`
-        : `sqlserver:${JSON.stringify([target, ctx.credentials, ctx.hosts, ctx.versionQuery, ctx.distributor, ctx.distributors, ctx.scriptsDir])}`;
+        : `sqlserver:${JSON.stringify([
+            target,
+            ctx.credentials,
+            ctx.hosts,
+            ctx.versionQuery,
+            ctx.distributor,
+            ctx.distributors,
+            ctx.scriptsDir,
+          ])}`;
     let ports = cache.get(key);
     if (!ports) {
       if (target.kind === 'lab') {
@@ -58,7 +68,11 @@ export function createPortsFor(opts: PortsOptions = {}): PortsFor & { close(): P
           scriptsDir: ctx.scriptsDir,
           heartbeat: heartbeatCurrentActivity,
         });
-        ports = { sql: fleet, hosts: createCommandHosts({ commands: ctx.hosts, log: opts.log }), close: () => fleet.close() };
+        ports = {
+          sql: fleet,
+          hosts: createCommandHosts({ commands: ctx.hosts, log: opts.log }),
+          close: () => fleet.close(),
+        };
       }
       cache.set(key, ports);
     }

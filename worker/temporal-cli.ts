@@ -119,12 +119,16 @@ export function resolveTemporalCli(opts: ResolveOptions = {}): ResolvedTemporalC
   const go = onPath('go', env);
   if (go) {
     mkdirSync(cache, { recursive: true });
-    log(`Building the Temporal CLI v${TEMPORAL_CLI_VERSION} with Go into ${cache} (takes a few minutes, once per machine)...`);
+    log(
+      `Building the Temporal CLI v${TEMPORAL_CLI_VERSION} with Go into ${cache} (takes a few minutes, once ` +
+        `per machine)...`,
+    );
     const built = spawnSync(go, ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`], {
       env: { ...env, CGO_ENABLED: '0', GOBIN: cache },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    if (built.status === 0 && isExecutable(cached)) return { path: cached, source: 'go install', version: versionOf(cached) };
+    if (built.status === 0 && isExecutable(cached))
+      return { path: cached, source: 'go install', version: versionOf(cached) };
     tried.push(`go install (exit ${built.status})`);
   } else {
     tried.push('go install (no `go` on PATH)');

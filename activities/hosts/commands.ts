@@ -1,7 +1,8 @@
 // The personalization servers of a real fleet, driven by the plan's command templates (run by the
 // worker through /bin/sh). Placeholders: {host}, {service}, {version}. Values are inserted as they
-// are (templates quote them as their shell needs) but only when they hold no shell syntax. Without a query template replup cannot observe a host, so it remembers
-// what it did itself (and says so in the README): drained after a successful drain command, etc.
+// are (templates quote them as their shell needs) but only when they hold no shell syntax. Without a query template
+// replup cannot observe a host, so it remembers what it did itself (and says so in the README): drained after a
+// successful drain command, etc.
 // Secrets: {env:NAME} and {file:PATH} are resolved here, on the worker, never in the plan or history.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,8 +17,19 @@ const run = promisify(execFile);
 export function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = values[name];
-    if (v === undefined) throw new Error(`command template "${template}" uses {${name}}, which this command does not provide (it has ${Object.keys(values).map((k) => `{${k}}`).join(', ')})`);
-    if (!/^[\w .\-]+$/.test(v)) throw new Error(`refusing to put ${JSON.stringify(v)} into a shell command: only letters, digits, space, '.', '-' and '_' are allowed`);
+    if (v === undefined)
+      throw new Error(
+        `command template "${template}" uses {${name}}, which this command does not provide (it has ${Object.keys(
+          values,
+        )
+          .map((k) => `{${k}}`)
+          .join(', ')})`,
+      );
+    if (!/^[\w .-]+$/.test(v))
+      throw new Error(
+        `refusing to put ${JSON.stringify(v)} into a shell command: only letters, digits, space, '.', '-' ` +
+          `and '_' are allowed`,
+      );
     return v;
   });
 }
@@ -42,14 +54,22 @@ export function resolveSecrets(
     let value: string;
     if (ref.kind === 'env') {
       const v = env[ref.name];
-      if (v === undefined) throw new Error(`hosts.${what} uses ${ref.text}, but ${ref.name} is not set in the worker's environment: set it where the worker starts (replup worker), then retry`);
+      if (v === undefined)
+        throw new Error(
+          `hosts.${what} uses ${ref.text}, but ${ref.name} is not set in the worker's environment: set it ` +
+            `where the worker starts (replup worker), then retry`,
+        );
       value = v;
     } else {
       try {
         // A secret file usually ends with a newline that is not part of the secret.
         value = read(ref.name).replace(/\r?\n$/, '');
       } catch (err) {
-        throw new Error(`hosts.${what} uses ${ref.text}, but the worker cannot read ${ref.name} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): create it on the worker's machine, readable by the worker's account only, then retry`);
+        throw new Error(
+          `hosts.${what} uses ${ref.text}, but the worker cannot read ${ref.name} (` +
+            `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): create it on the worker's ` +
+            `machine, readable by the worker's account only, then retry`,
+        );
       }
     }
     out = out.split(ref.text).join(shellWord(value));
@@ -65,7 +85,9 @@ async function runMasked(cmd: string, what: string, timeoutMs: number): Promise<
     await run('/bin/sh', ['-c', command], { timeout: timeoutMs });
   } catch (err) {
     const e = err as { code?: number | string; signal?: string; stderr?: string };
-    let detail = String(e.stderr ?? '').trim().slice(-2_000);
+    let detail = String(e.stderr ?? '')
+      .trim()
+      .slice(-2_000);
     for (const secret of secrets) detail = detail.split(secret).join('******');
     const how = e.signal ? `was stopped (${e.signal})` : `exited with ${e.code ?? 'an error'}`;
     throw new Error(`hosts.${what} command ${how}: ${cmd}${detail ? `\n${detail}` : ''}`);
@@ -84,7 +106,8 @@ export function createCommandHosts(opts: CommandHostOptions): HostPort {
   const versions = new Map<string, string>();
   const exec = async (what: keyof HostCommands, values: Record<string, string>) => {
     const template = opts.commands[what];
-    if (!template || template === 'manual') throw new Error(`the plan has no hosts.${what} command; add one or run that part by hand`);
+    if (!template || template === 'manual')
+      throw new Error(`the plan has no hosts.${what} command; add one or run that part by hand`);
     const cmd = fillTemplate(template, values);
     // Logged with the references, not the secrets.
     opts.log?.(`running hosts.${what}: ${cmd}`);

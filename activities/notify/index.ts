@@ -38,7 +38,7 @@ function networkReason(err: unknown): string {
 }
 
 export function createNotifyActivities(opts: NotifyActivityOptions = {}) {
-  const runUrl = opts.runUrl ?? workerRunUrl(opts.env as NodeJS.ProcessEnv | undefined);
+  const runUrl = opts.runUrl ?? workerRunUrl(opts.env);
   return {
     async [SEND_NOTIFICATION](input: SendNotificationInput): Promise<{ status: number }> {
       const { target, event } = input;
@@ -48,22 +48,37 @@ export function createNotifyActivities(opts: NotifyActivityOptions = {}) {
         try {
           url = resolveCredentialRef(target.url, opts);
         } catch (err) {
-          throw ApplicationFailure.nonRetryable(`${label(target)}: ${(err as Error).message.replace(/^credential reference/, 'reference')}`, 'NotifyTargetUnresolved');
+          throw ApplicationFailure.nonRetryable(
+            `${label(target)}: ${(err as Error).message.replace(/^credential reference/, 'reference')}`,
+            'NotifyTargetUnresolved',
+          );
         }
         const body = JSON.stringify(notifyPayload(target.kind, event, notifyMessage(event, runUrl(event.workflowId))));
         let res: Response;
         try {
-          res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+          res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+          });
         } catch (err) {
           final = isLastAttempt();
-          throw ApplicationFailure.retryable(`${label(target)}: not delivered: ${networkReason(err)}`, 'NotifyUndelivered');
+          throw ApplicationFailure.retryable(
+            `${label(target)}: not delivered: ${networkReason(err)}`,
+            'NotifyUndelivered',
+          );
         }
         await res.body?.cancel();
         if (res.ok) return { status: res.status };
         const retry = res.status >= 500 || res.status === 408 || res.status === 429;
         final = !retry || isLastAttempt();
-        const message = `${label(target)}: the receiver answered HTTP ${res.status}${retry ? '' : ' (not retried: check the URL and the payload format)'}`;
-        throw retry ? ApplicationFailure.retryable(message, 'NotifyUndelivered') : ApplicationFailure.nonRetryable(message, 'NotifyRefused');
+        const message =
+          `${label(target)}: the receiver answered HTTP ${res.status}` +
+          `${retry ? '' : ' (not retried: check the URL and the payload format)'}`;
+        throw retry
+          ? ApplicationFailure.retryable(message, 'NotifyUndelivered')
+          : ApplicationFailure.nonRetryable(message, 'NotifyRefused');
       } catch (err) {
         opts.onFailure?.(target, event, final);
         throw err;

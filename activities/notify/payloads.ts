@@ -45,11 +45,20 @@ export function notifyMessage(e: NotifyEvent, url: string): NotifyMessage {
   let title: string;
   if (e.event === 'completed') title = `${run} completed`;
   else if (e.event === 'aborted' || e.event === 'failed') title = `${run} ${e.event}${step ? ` at ${step.id}` : ''}`;
-  else if (e.event === 'reminder') title = `Reminder: ${run}: ${step?.id ?? 'a step'} ${WAITING[step?.status ?? ''] ?? 'waits'}${minutesSince(e.waitingSince, e.at)}`;
+  else if (e.event === 'reminder')
+    title =
+      `Reminder: ${run}: ${step?.id ?? 'a step'} ${WAITING[step?.status ?? ''] ?? 'waits'}` +
+      `${minutesSince(e.waitingSince, e.at)}`;
   else title = `${run}: ${step?.id ?? 'a step'} ${WAITING[step?.status ?? ''] ?? 'waits'}`;
   // The same progress shape `replup status` answers from, so the commands are the CLI's own.
-  const progress = { status: e.status, current: step?.id, steps: step ? [{ id: step.id, status: step.status, skippable: step.skippable }] : [] } as unknown as Progress;
-  const answers = ['completed', 'aborted', 'failed'].includes(e.event) ? [`replup report '${e.workflowId}'`] : answerCommands(progress, e.workflowId);
+  const progress = {
+    status: e.status,
+    current: step?.id,
+    steps: step ? [{ id: step.id, status: step.status, skippable: step.skippable }] : [],
+  } as unknown as Progress;
+  const answers = ['completed', 'aborted', 'failed'].includes(e.event)
+    ? [`replup report '${e.workflowId}'`]
+    : answerCommands(progress, e.workflowId);
   const detail = ['completed', 'aborted', 'failed'].includes(e.event) ? e.outcome : step?.detail;
   return { title, ...(detail && { detail }), answers, url };
 }

@@ -5,7 +5,10 @@
 import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import type { AddedRowGuidArticle, RowGuidPair, ValidationState } from '../ports.js';
 
-/** One subscription's validation: 'identical' (row counts and binary checksums match), 'differs', or 'not-validated' (the merge agent recorded none). */
+/**
+ * One subscription's validation: 'identical' (row counts and binary checksums match), 'differs', or 'not-validated'
+ * (the merge agent recorded none).
+ */
 export interface ValidationVerdict {
   outcome: 'identical' | 'differs' | 'not-validated';
   /** Tables (articles) the Merge Agent reported out of sync (alert 20574), when it named them. */
@@ -50,21 +53,36 @@ export function convergenceStopMessage(point: ProofPoint, results: SubscriptionV
   if (!differs.length && !unproven.length) return undefined;
   const parts: string[] = [];
   if (differs.length) {
-    const list = differs.map((r) => `${r.publication} → ${where(r.subscriber)} (${r.tables.length ? `tables ${r.tables.join(', ')}` : 'tables not named: see the merge agent history'})`).join('; ');
+    const list = differs
+      .map(
+        (r) =>
+          `${r.publication} → ${where(r.subscriber)} (` +
+          `${r.tables.length ? `tables ${r.tables.join(', ')}` : 'tables not named: see the merge agent history'}` +
+          `)`,
+      )
+      .join('; ');
     parts.push(
-      `merge validation (row counts and binary checksums) found copies that differ ${point === 'before-removal' ? 'after the quiet rounds' : 'after the re-enable'}: ${list}. ` +
-        "Pending-change counts said nothing was left, but they leave out generation-0 rows; a subscription without a snapshot never compares rows again, so a difference left now stays. " +
+      `merge validation (row counts and binary checksums) found copies that differ ` +
+        `${point === 'before-removal' ? 'after the quiet rounds' : 'after the re-enable'}: ${list}. ` +
+        ('Pending-change counts said nothing was left, but they leave out generation-0 rows; a subscription ' +
+          'without a snapshot never compares rows again, so a difference left now stays. ') +
         'Validation does not say which rows: compare each table with the tablediff utility. ' +
-        `The safe way first: make the copies identical by hand (tablediff -f writes the script that fixes the destination; apply it), then retry this step, which validates again${point === 'before-removal' ? '; replication is still intact' : ''}. ` +
-        "The vendor's other ways: reinitialize the subscription with a new snapshot (sp_reinitmergesubscription @upload_first = 'true'), which deletes the subscriber's Archive data; " +
-        "or initialize the subscriber from a backup of the publication database (Initialize a Subscription Manually), which replaces its Archive data too: save the Archive table first" +
+        (`The safe way first: make the copies identical by hand (tablediff -f writes the script that fixes ` +
+          `the destination; apply it), then retry this step, which validates again` +
+          `${point === 'before-removal' ? '; replication is still intact' : ''}. `) +
+        ("The vendor's other ways: reinitialize the subscription with a new snapshot " +
+          "(sp_reinitmergesubscription @upload_first = 'true'), which deletes the subscriber's Archive data; ") +
+        ('or initialize the subscriber from a backup of the publication database (Initialize a Subscription ' +
+          'Manually), which replaces its Archive data too: save the Archive table first') +
         (point === 'after-re-enable' ? "; this run's copy-only backups are in the run's facts (backups)" : ''),
     );
   }
   if (unproven.length) {
     parts.push(
-      `the merge agent ran but recorded no validation for ${unproven.map((r) => `${r.publication} → ${where(r.subscriber)}`).join(', ')} ` +
-        '(sysmergesubscriptions.attempted_validate unchanged, no alert 20574/20575 in msdb.dbo.sysreplicationalerts): see the agent history in Replication Monitor, then retry this step',
+      `the merge agent ran but recorded no validation for ` +
+        `${unproven.map((r) => `${r.publication} → ${where(r.subscriber)}`).join(', ')} ` +
+        ('(sysmergesubscriptions.attempted_validate unchanged, no alert 20574/20575 in ' +
+          'msdb.dbo.sysreplicationalerts): see the agent history in Replication Monitor, then retry this step'),
     );
   }
   return parts.join('; ');
@@ -87,11 +105,16 @@ export function addedRowGuidStopMessage(publisher: DbRef, articles: AddedRowGuid
   for (const a of articles) byPublication.set(a.publication, [...(byPublication.get(a.publication) ?? []), a.article]);
   const list = [...byPublication].map(([p, tables]) => `publication ${p}: ${tables.join(', ')}`).join('; ');
   return (
-    `on ${where(publisher)} replication added the rowguid column of these articles (sysmergearticles.preserve_rowguidcol = 0): ${list}. ` +
-    'Removing replication drops that column (Microsoft KB 2646528: "If the table is dropped from the publication, the rowguid column is removed"), ' +
-    'and publishing again adds a new one with new GUIDs at the publisher that no subscriber has: every row of these tables would differ after a re-enable without a snapshot. ' +
+    `on ${where(publisher)} replication added the rowguid column of these articles ` +
+    `(sysmergearticles.preserve_rowguidcol = 0): ${list}. ` +
+    ('Removing replication drops that column (Microsoft KB 2646528: "If the table is dropped from the ' +
+      'publication, the rowguid column is removed"), ') +
+    ('and publishing again adds a new one with new GUIDs at the publisher that no subscriber has: every row ' +
+      'of these tables would differ after a re-enable without a snapshot. ') +
     'No documented way keeps the column, so replup stops before anything changes. ' +
-    "Ask the vendor how to give these tables a ROWGUIDCOL column of their own (a column the table owns is kept, KB 2646528), or upgrade these publications with a new snapshot, which deletes the subscribers' Archive data"
+    ('Ask the vendor how to give these tables a ROWGUIDCOL column of their own (a column the table owns is ' +
+      "kept, KB 2646528), or upgrade these publications with a new snapshot, which deletes the subscribers' " +
+      'Archive data')
   );
 }
 
@@ -107,24 +130,42 @@ export interface RowGuidDifference {
  * key and another rowguid is a different row to merge (it matches rows by rowguid), so its changes
  * fail or duplicate. Keys in one sample only are left to the validation's row counts.
  */
-export function rowGuidDifferences(table: string, subscriber: DbRef, atPublisher: RowGuidPair[], atSubscriber: RowGuidPair[]): RowGuidDifference | undefined {
+export function rowGuidDifferences(
+  table: string,
+  subscriber: DbRef,
+  atPublisher: RowGuidPair[],
+  atSubscriber: RowGuidPair[],
+): RowGuidDifference | undefined {
   const reference = new Map(atPublisher.map((r) => [r.key, r.rowguid.toLowerCase()]));
-  const keys = atSubscriber.filter((r) => reference.has(r.key) && reference.get(r.key) !== r.rowguid.toLowerCase()).map((r) => r.key);
+  const keys = atSubscriber
+    .filter((r) => reference.has(r.key) && reference.get(r.key) !== r.rowguid.toLowerCase())
+    .map((r) => r.key);
   return keys.length ? { table, subscriber, keys } : undefined;
 }
 
 const MAX_KEYS_NAMED = 5;
 
 /** The message that parks verify-replication when a sample differs; undefined when none does. */
-export function rowGuidSampleStopMessage(publication: string, publisher: DbRef, differences: RowGuidDifference[]): string | undefined {
+export function rowGuidSampleStopMessage(
+  publication: string,
+  publisher: DbRef,
+  differences: RowGuidDifference[],
+): string | undefined {
   if (!differences.length) return undefined;
   const list = differences
-    .map((d) => `${d.table} at ${where(d.subscriber)}: ${d.keys.length} rows, keys ${d.keys.slice(0, MAX_KEYS_NAMED).join(', ')}${d.keys.length > MAX_KEYS_NAMED ? ', …' : ''}`)
+    .map(
+      (d) =>
+        `${d.table} at ${where(d.subscriber)}: ${d.keys.length} rows, keys ` +
+        `${d.keys.slice(0, MAX_KEYS_NAMED).join(', ')}${d.keys.length > MAX_KEYS_NAMED ? ', …' : ''}`,
+    )
     .join('; ');
   return (
-    `publication ${publication}: rows with the same primary key carry another rowguid than at the publisher ${where(publisher)} (a sample by primary key): ${list}. ` +
-    'Merge matches rows by rowguid, so a subscription without a snapshot treats these as different rows: their changes fail or duplicate. ' +
-    'Was ConvertRowGuids.sql run on that subscriber, or did the publication get a new rowguid column? Fix the rowguids to the publisher\'s (tablediff shows the rows), then retry this step; ' +
+    `publication ${publication}: rows with the same primary key carry another rowguid than at the publisher ` +
+    `${where(publisher)} (a sample by primary key): ${list}. ` +
+    ('Merge matches rows by rowguid, so a subscription without a snapshot treats these as different rows: ' +
+      'their changes fail or duplicate. ') +
+    ('Was ConvertRowGuids.sql run on that subscriber, or did the publication get a new rowguid column? Fix ' +
+      "the rowguids to the publisher's (tablediff shows the rows), then retry this step; ") +
     "otherwise reinitialize the subscription with a new snapshot, which deletes the subscriber's Archive data"
   );
 }
@@ -152,7 +193,10 @@ export interface ConversionSample {
 
 /** What the samples say about an uncertain ConvertRowGuids.sql on one subscriber. */
 export interface ConversionEvidence {
-  /** 'converted': every compared row carries the publisher's GUID; 'not-converted': every one its legacy form; 'unknown' otherwise. */
+  /**
+   * 'converted': every compared row carries the publisher's GUID; 'not-converted': every one its legacy form; 'unknown'
+   * otherwise.
+   */
   outcome: 'converted' | 'not-converted' | 'unknown';
   converted: number;
   legacy: number;
@@ -203,7 +247,8 @@ export function readStartedMark(value: string): { label: string; before?: Legacy
 /** The subscriber's rows of one table by the form of their GUID against the publishers' rows of the same key. */
 function rowsByForm(t: ConversionSample): { converted: string[]; legacy: string[]; other: string[] } {
   const reference = new Map<string, string[]>();
-  for (const sample of t.atPublishers) for (const r of sample) reference.set(r.key, [...(reference.get(r.key) ?? []), r.rowguid.toLowerCase()]);
+  for (const sample of t.atPublishers)
+    for (const r of sample) reference.set(r.key, [...(reference.get(r.key) ?? []), r.rowguid.toLowerCase()]);
   const out = { converted: [] as string[], legacy: [] as string[], other: [] as string[] };
   for (const r of t.atSubscriber) {
     const guids = reference.get(r.key);
@@ -238,8 +283,17 @@ export function judgeRowGuidConversion(samples: ConversionSample[], before?: Leg
   }
   const tables = samples.map((t) => t.table).join(', ') || 'none';
   const scope = before ? 'of the rows legacy before the script, ' : '';
-  const counts = `${scope}${converted} rows with the publisher's GUID, ${legacy} in the legacy byte order, ${other} with another GUID (tables sampled by primary key: ${tables})`;
-  if (converted + legacy + other === 0) return { outcome: 'unknown', converted, legacy, other, summary: `no row to compare (${scope}tables sampled by primary key: ${tables})` };
+  const counts =
+    `${scope}${converted} rows with the publisher's GUID, ${legacy} in the legacy byte order, ${other} with ` +
+    `another GUID (tables sampled by primary key: ${tables})`;
+  if (converted + legacy + other === 0)
+    return {
+      outcome: 'unknown',
+      converted,
+      legacy,
+      other,
+      summary: `no row to compare (${scope}tables sampled by primary key: ${tables})`,
+    };
   if (legacy === 0 && other === 0) return { outcome: 'converted', converted, legacy, other, summary: counts };
   if (converted === 0 && other === 0) return { outcome: 'not-converted', converted, legacy, other, summary: counts };
   return { outcome: 'unknown', converted, legacy, other, summary: counts };

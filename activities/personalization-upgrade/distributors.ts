@@ -4,7 +4,12 @@
 // validation alerts) or passes {distributor.*} to a publication's script must use the distributor
 // of that publication's publisher. Pure: the workflow, the activities, the adapter and plan show
 // --sql all choose through it.
-import { distributorOf, publishingSites, type DbRef, type UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import {
+  distributorOf,
+  publishingSites,
+  type DbRef,
+  type UpgradePlan,
+} from '../../plan/personalization-upgrade/types.js';
 
 /** One publishing server and the distributor its publications are distributed by. */
 export interface PublisherDistributor {
@@ -17,7 +22,9 @@ export interface PublisherDistributor {
  * Each publishing server's distributor. A SQL Server instance has one distributor
  * (sp_get_distributor reports one per server), so the publisher's server is the key.
  */
-export function publisherDistributors(plan: Pick<UpgradePlan, 'distributor' | 'sites' | 'publications'>): PublisherDistributor[] {
+export function publisherDistributors(
+  plan: Pick<UpgradePlan, 'distributor' | 'sites' | 'publications'>,
+): PublisherDistributor[] {
   const out: PublisherDistributor[] = [];
   for (const site of publishingSites(plan)) {
     if (out.some((d) => sameServer(d.publisher, site.server))) continue;
@@ -30,7 +37,11 @@ export function publisherDistributors(plan: Pick<UpgradePlan, 'distributor' | 's
  * The distributor of a publisher's publications; `fallback` (the plan's distributor) for a server
  * the list does not name, and for runs started before the list existed.
  */
-export function distributorForPublisher(distributors: readonly PublisherDistributor[] | undefined, fallback: DbRef, publisherServer: string): DbRef {
+export function distributorForPublisher(
+  distributors: readonly PublisherDistributor[] | undefined,
+  fallback: DbRef,
+  publisherServer: string,
+): DbRef {
   return distributors?.find((d) => sameServer(d.publisher, publisherServer))?.distributor ?? fallback;
 }
 
@@ -38,7 +49,14 @@ export function distributorForPublisher(distributors: readonly PublisherDistribu
 export function allDistributors(distributors: readonly PublisherDistributor[] | undefined, fallback: DbRef): DbRef[] {
   const out = [fallback];
   for (const d of distributors ?? []) {
-    if (!out.some((x) => sameServer(x.server, d.distributor.server) && x.database.toLowerCase() === d.distributor.database.toLowerCase())) out.push(d.distributor);
+    if (
+      !out.some(
+        (x) =>
+          sameServer(x.server, d.distributor.server) &&
+          x.database.toLowerCase() === d.distributor.database.toLowerCase(),
+      )
+    )
+      out.push(d.distributor);
   }
   return out;
 }

@@ -25,11 +25,17 @@ export const FLEET_ID_ATTRIBUTE = ReplupFleetId.name;
 const OWN_LISTING_TIMEOUT_MS = 30_000;
 
 export interface FleetIdentityAnswer {
-  /** The canonical identity as recorded: `server/database` as the publisher names itself, lower case (a lab's prefixed by its state file), fleetAttributeValue-encoded. */
+  /**
+   * The canonical identity as recorded: `server/database` as the publisher names itself, lower case (a lab's prefixed
+   * by its state file), fleetAttributeValue-encoded.
+   */
   identity: string;
   /** @@SERVERNAME as the publisher answered it. */
   server: string;
-  /** Why the identity could not be recorded (the search attribute is not registered); the run goes on, guarded by its workflow id only. */
+  /**
+   * Why the identity could not be recorded (the search attribute is not registered); the run goes on, guarded by its
+   * workflow id only.
+   */
   warning?: string;
 }
 
@@ -39,13 +45,15 @@ export interface FleetIdentityAnswer {
  * query, escaped or not (measured on the dev server 1.5.1: `"…\\…"`, `'…\\…'`, `'…""…'` all list
  * nothing), so the value never holds them and its literal needs no escaping.
  */
-export const fleetAttributeValue = (identity: string) => identity.replace(/[%\\"]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+export const fleetAttributeValue = (identity: string) =>
+  identity.replace(/[%\\"]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const literal = (v: string) => `"${v}"`;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The README's command to register the attribute on a server the user brings. */
-export const REGISTER_FLEET_ID = `temporal operator search-attribute create --name ${FLEET_ID_ATTRIBUTE} --type Keyword`;
+export const REGISTER_FLEET_ID =
+  `temporal operator search-attribute create ` + `--name ${FLEET_ID_ATTRIBUTE} --type Keyword`;
 
 export function createFleetGuardActivities(client: () => Promise<Client>, portsFor: PortsFor) {
   return {
@@ -60,15 +68,23 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
       const c = await client();
       try {
         // An unregistered attribute is refused by the query; upserting it would fail the workflow task instead.
-        await c.workflow.list({ query: `${FLEET_ID_ATTRIBUTE} = ${literal(identity)}`, pageSize: 1 })[Symbol.asyncIterator]().next();
+        await c.workflow
+          .list({ query: `${FLEET_ID_ATTRIBUTE} = ${literal(identity)}`, pageSize: 1 })
+          [Symbol.asyncIterator]()
+          .next();
       } catch (err) {
-        // The server's reason is the cause: "column name 'ReplupFleetId' is not a valid search attribute" (measured, dev server 1.5.1).
-        const message = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
+        // The server's reason is the cause: "column name 'ReplupFleetId' is not a valid search attribute" (measured,
+        // dev server 1.5.1).
+        const message =
+          err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
         if (!message.includes(FLEET_ID_ATTRIBUTE)) throw err;
         return {
           identity,
           server,
-          warning: `the search attribute ${FLEET_ID_ATTRIBUTE} is not registered in namespace ${c.options.namespace}, so another run on ${own} under another spelling of its name cannot be found; register it (${REGISTER_FLEET_ID}) before the next run`,
+          warning:
+            `the search attribute ${FLEET_ID_ATTRIBUTE} is not registered in namespace ${c.options.namespace}, ` +
+            `so another run on ${own} under another spelling of its name cannot be found; register it (` +
+            `${REGISTER_FLEET_ID}) before the next run`,
         };
       }
       return { identity, server };
@@ -90,7 +106,10 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
         if (!(await mine[Symbol.asyncIterator]().next()).done) break;
         if (Date.now() > deadline) {
           // Retryable: the activity's retry policy asks again.
-          throw new Error(`Temporal's visibility has not listed this run with ${FLEET_ID_ATTRIBUTE} after ${OWN_LISTING_TIMEOUT_MS / 1000} s; asking again`);
+          throw new Error(
+            `Temporal's visibility has not listed this run with ${FLEET_ID_ATTRIBUTE} after ` +
+              `${OWN_LISTING_TIMEOUT_MS / 1000} s; asking again`,
+          );
         }
         await sleep(250);
       }
@@ -101,8 +120,12 @@ export function createFleetGuardActivities(client: () => Promise<Client>, portsF
       if (others.length === 0) return;
       const named = others.map((o) => `${o.workflowId} (run ${o.runId})`).join(', ');
       throw ApplicationFailure.nonRetryable(
-        `another upgrade of this fleet is running: ${named}. The publisher names itself ${decodeURIComponent(input.identity.replace(/^lab:.*\|/, ''))}, so the plans name one fleet under two spellings; nothing was changed. ` +
-          `Look at it: ${others.map((o) => `replup status '${o.workflowId}'`).join(', ')}; when it has ended, retry this step (replup retry --step preflight --reason "..."), or end this run (replup abort --step preflight --reason "...")`,
+        `another upgrade of this fleet is running: ${named}. The publisher names itself ` +
+          `${decodeURIComponent(input.identity.replace(/^lab:.*\|/, ''))}, so the plans name one fleet under ` +
+          `two spellings; nothing was changed. ` +
+          (`Look at it: ${others.map((o) => `replup status '${o.workflowId}'`).join(', ')}; when it has ` +
+            `ended, retry this step (replup retry --step preflight --reason "..."), or end this run (replup ` +
+            `abort --step preflight --reason "...")`),
         FailureType.preflight,
       );
     },

@@ -39,7 +39,9 @@ export interface SubscriptionFindings {
 
 const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 const sameSub = (p: PlannedSubscription, f: SubscriptionHealth) =>
-  same(p.publication, f.publication) && same(p.subscriber.server, f.subscriber.server) && same(p.subscriber.database, f.subscriber.database);
+  same(p.publication, f.publication) &&
+  same(p.subscriber.server, f.subscriber.server) &&
+  same(p.subscriber.database, f.subscriber.database);
 const label = (publication: string, sub: DbRef) => `${publication} → ${sub.server}/${sub.database}`;
 
 /**
@@ -50,7 +52,13 @@ const label = (publication: string, sub: DbRef) => `${publication} → ${sub.ser
  * @param now ms since the epoch; @param runHours how long the run is expected to take (a
  * subscription expiring within it is a warning).
  */
-export function assessSubscriptions(publisher: DbRef, planned: PlannedSubscription[], found: SubscriptionHealth[], now: number, runHours: number): SubscriptionFindings {
+export function assessSubscriptions(
+  publisher: DbRef,
+  planned: PlannedSubscription[],
+  found: SubscriptionHealth[],
+  now: number,
+  runHours: number,
+): SubscriptionFindings {
   const at = `${publisher.server}/${publisher.database}`;
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -59,15 +67,24 @@ export function assessSubscriptions(publisher: DbRef, planned: PlannedSubscripti
     const f = live.find((x) => sameSub(p, x));
     const name = `subscription ${label(p.publication, p.subscriber)}`;
     if (!f) {
-      problems.push(`${name} does not exist at ${at} (sysmergesubscriptions): create it as the vendor's scripts do, or remove the subscriber from the plan`);
+      problems.push(
+        `${name} does not exist at ${at} (sysmergesubscriptions): create it as the vendor's scripts do, or ` +
+          `remove the subscriber from the plan`,
+      );
       continue;
     }
     if (f.type !== 'push') {
-      problems.push(`${name} is a ${f.type} subscription: replup runs push subscriptions' merge agents only; recreate it as a push subscription or upgrade this subscriber by hand`);
+      problems.push(
+        `${name} is a ${f.type} subscription: replup runs push subscriptions' merge agents only; recreate it ` +
+          `as a push subscription or upgrade this subscriber by hand`,
+      );
       continue;
     }
     if (f.status === 'inactive') {
-      problems.push(`${name} is inactive (sysmergesubscriptions.status 0): it cannot merge; synchronize or reinitialize it (upload first) in Replication Monitor, then retry preflight`);
+      problems.push(
+        `${name} is inactive (sysmergesubscriptions.status 0): it cannot merge; synchronize or reinitialize ` +
+          `it (upload first) in Replication Monitor, then retry preflight`,
+      );
       continue;
     }
     if (f.retentionDays <= 0 || f.lastSync === undefined) continue; // never expires / not merged yet
@@ -77,18 +94,31 @@ export function assessSubscriptions(publisher: DbRef, planned: PlannedSubscripti
     const since = `last merged ${f.lastSync}, publication retention ${f.retentionDays} days`;
     if (now >= expires) {
       problems.push(
-        `${name} has expired (${since}, and the ${RETENTION_GRACE_HOURS}-hour grace period is over): its changes can no longer merge, so they would be lost with replication; reinitialize it with upload first (sp_reinitmergesubscription @upload_first = 'true') or drop and recreate it, then retry preflight`,
+        `${name} has expired (${since}, and the ${RETENTION_GRACE_HOURS}-hour grace period is over): its ` +
+          `changes can no longer merge, so they would be lost with replication; reinitialize it with upload ` +
+          `first (sp_reinitmergesubscription @upload_first = 'true') or drop and recreate it, then retry ` +
+          `preflight`,
       );
     } else if (now >= retentionEnds) {
-      problems.push(`${name} is past its retention period (${since}) and expires at ${new Date(expires).toISOString()}: merge it now (or reinitialize it with upload first), then retry preflight`);
+      problems.push(
+        `${name} is past its retention period (${since}) and expires at ${new Date(expires).toISOString()}: ` +
+          `merge it now (or reinitialize it with upload first), then retry preflight`,
+      );
     } else if (retentionEnds <= now + runHours * HOUR_MS) {
-      warnings.push(`${name} reaches the end of its retention period at ${new Date(retentionEnds).toISOString()}, within the planned run of ${runHours} h (options.expectedRunHours): the run's first sync merges it in time unless it is held up before then`);
+      warnings.push(
+        `${name} reaches the end of its retention period at ${new Date(retentionEnds).toISOString()}, within ` +
+          `the planned run of ${runHours} h (options.expectedRunHours): the run's first sync merges it in time ` +
+          `unless it is held up before then`,
+      );
     }
   }
   const unknown = live.filter((f) => !planned.some((p) => sameSub(p, f)));
   if (unknown.length) {
     problems.push(
-      `${at} has subscriptions the plan does not know: ${unknown.map((f) => `${label(f.publication, f.subscriber)} (${f.type})`).join(', ')}; remove-replication would drop them and nothing would create them again: add them to the plan, or drop them first`,
+      `${at} has subscriptions the plan does not know: ` +
+        `${unknown.map((f) => `${label(f.publication, f.subscriber)} (${f.type})`).join(', ')}; ` +
+        `remove-replication would drop them and nothing would create them again: add them to the plan, or drop ` +
+        `them first`,
     );
   }
   return { problems, warnings };
@@ -105,18 +135,28 @@ export interface ServerVersion {
  * Server than its recovery subscriber), and a distributor on its own server at least at every
  * publisher's version (replication-backward-compatibility).
  */
-export function versionOrderProblems(pairs: { publisher: ServerVersion; subscriber: ServerVersion }[], distributor?: ServerVersion): string[] {
+export function versionOrderProblems(
+  pairs: { publisher: ServerVersion; subscriber: ServerVersion }[],
+  distributor?: ServerVersion,
+): string[] {
   const problems = new Set<string>();
   for (const { publisher, subscriber } of pairs) {
-    if (same(publisher.server, subscriber.server) || compareVersions(subscriber.version, publisher.version) <= 0) continue;
+    if (same(publisher.server, subscriber.server) || compareVersions(subscriber.version, publisher.version) <= 0)
+      continue;
     problems.add(
-      `the subscriber ${subscriber.server} runs SQL Server ${subscriber.version}, newer than its publisher ${publisher.server} (${publisher.version}): a publisher must run the highest version of the servers it replicates with; upgrade ${publisher.server} first`,
+      `the subscriber ${subscriber.server} runs SQL Server ${subscriber.version}, newer than its publisher ` +
+        `${publisher.server} (${publisher.version}): a publisher must run the highest version of the servers ` +
+        `it replicates with; upgrade ${publisher.server} first`,
     );
   }
   if (distributor) {
     for (const { publisher } of pairs) {
       if (compareVersions(distributor.version, publisher.version) >= 0) continue;
-      problems.add(`the distributor ${distributor.server} runs SQL Server ${distributor.version}, older than the publisher ${publisher.server} (${publisher.version}): a distributor must be at least at its publishers' version; upgrade the distributor first`);
+      problems.add(
+        `the distributor ${distributor.server} runs SQL Server ${distributor.version}, older than the ` +
+          `publisher ${publisher.server} (${publisher.version}): a distributor must be at least at its ` +
+          `publishers' version; upgrade the distributor first`,
+      );
     }
   }
   return [...problems];
@@ -128,14 +168,32 @@ export function versionOrderProblems(pairs: { publisher: ServerVersion; subscrib
  * against the plan's for that site; `expected` is the plan's distributor named as replication
  * knows it (@@SERVERNAME), `planned` as the plan writes it. Undefined when they agree.
  */
-export function distributorProblem(site: DbRef, found: DistributorFacts, expected: string, planned: DbRef): string | undefined {
+export function distributorProblem(
+  site: DbRef,
+  found: DistributorFacts,
+  expected: string,
+  planned: DbRef,
+): string | undefined {
   const at = `${site.server}/${site.database}`;
-  const fix = site.server.toLowerCase() === planned.server.toLowerCase() ? '' : ` (the plan names ${planned.server}/${planned.database})`;
+  const fix =
+    site.server.toLowerCase() === planned.server.toLowerCase()
+      ? ''
+      : ` (the plan names ${planned.server}/${planned.database})`;
   if (!found.installed || !found.server) {
-    return `${site.server} publishes ${at} but has no distributor installed (sp_get_distributor: installed 0)${fix}: the merge agent jobs of its subscriptions have nowhere to run; configure distribution for it as the vendor's SetMasterUp does (the distributor and the master), or name the distributor it uses in the plan, then retry preflight`;
+    return (
+      `${site.server} publishes ${at} but has no distributor installed (sp_get_distributor: installed 0)${fix}` +
+      `: the merge agent jobs of its subscriptions have nowhere to run; configure distribution for it as the ` +
+      `vendor's SetMasterUp does (the distributor and the master), or name the distributor it uses in the ` +
+      `plan, then retry preflight`
+    );
   }
   if (!same(found.server, expected)) {
-    return `${site.server} publishes ${at} through the distributor ${found.server}, the plan says ${planned.server}/${planned.database}: its merge agent jobs run at ${found.server}; write distributor: { server: ${found.server} } for this site in the plan (distributor: for the central publisher, branches[].distributor: for a branch), then retry preflight`;
+    return (
+      `${site.server} publishes ${at} through the distributor ${found.server}, the plan says ${planned.server}/` +
+      `${planned.database}: its merge agent jobs run at ${found.server}; write distributor: { server: ` +
+      `${found.server} } for this site in the plan (distributor: for the central publisher, ` +
+      `branches[].distributor: for a branch), then retry preflight`
+    );
   }
   return undefined;
 }
@@ -146,12 +204,18 @@ export function productVersionProblems(versions: { db: DbRef; version: string }[
   if (!at.length) return [];
   const all = at.length === versions.length && at.every((v) => compareVersions(v.version, to) >= 0);
   if (all) {
-    return [`every database already runs ${to} or later (${at.map((v) => `${v.db.server}/${v.db.database} ${v.version}`).join(', ')}): this fleet is already upgraded; there is nothing to do, or correct from/to in the plan`];
+    return [
+      `every database already runs ${to} or later (` +
+        `${at.map((v) => `${v.db.server}/${v.db.database} ${v.version}`).join(', ')}): this fleet is already ` +
+        `upgraded; there is nothing to do, or correct from/to in the plan`,
+    ];
   }
   return at.map((v) =>
     compareVersions(v.version, to) >= 0
-      ? `${v.db.server}/${v.db.database} already runs ${v.version}, the plan's target is ${to}: part of the fleet was upgraded already; finish it by hand or correct the plan, then retry preflight`
-      : `${v.db.server}/${v.db.database} runs ${v.version}, the plan says from: ${from}: correct from in the plan (the steps that apply depend on it), then retry preflight`,
+      ? `${v.db.server}/${v.db.database} already runs ${v.version}, the plan's target is ${to}: part of the ` +
+        `fleet was upgraded already; finish it by hand or correct the plan, then retry preflight`
+      : `${v.db.server}/${v.db.database} runs ${v.version}, the plan says from: ${from}: correct from in the ` +
+        `plan (the steps that apply depend on it), then retry preflight`,
   );
 }
 
@@ -169,7 +233,13 @@ export interface RecordedSchedule {
 export function recordSchedules(jobs: MergeAgentJob[]): RecordedSchedule[] {
   return jobs.flatMap((j) =>
     j.schedules.length
-      ? j.schedules.map((s) => ({ publication: j.publication, subscriber: j.subscriber, schedule: s.name, enabled: s.enabled, ...(s.timing && { timing: s.timing }) }))
+      ? j.schedules.map((s) => ({
+          publication: j.publication,
+          subscriber: j.subscriber,
+          schedule: s.name,
+          enabled: s.enabled,
+          ...(s.timing && { timing: s.timing }),
+        }))
       : [{ publication: j.publication, subscriber: j.subscriber, schedule: '', enabled: false }],
   );
 }
@@ -183,8 +253,16 @@ export interface ScheduleChange {
 }
 
 const TIMING_FIELDS = [
-  'freqType', 'freqInterval', 'freqSubdayType', 'freqSubdayInterval', 'freqRelativeInterval', 'freqRecurrenceFactor',
-  'activeStartDate', 'activeEndDate', 'activeStartTime', 'activeEndTime',
+  'freqType',
+  'freqInterval',
+  'freqSubdayType',
+  'freqSubdayInterval',
+  'freqRelativeInterval',
+  'freqRecurrenceFactor',
+  'activeStartDate',
+  'activeEndDate',
+  'activeStartTime',
+  'activeEndTime',
 ] as const satisfies readonly (keyof ScheduleTiming)[];
 
 const sameTiming = (a: ScheduleTiming, b: ScheduleTiming) => TIMING_FIELDS.every((f) => a[f] === b[f]);
@@ -201,37 +279,59 @@ const sameTiming = (a: ScheduleTiming, b: ScheduleTiming) => TIMING_FIELDS.every
 export function schedulesToRestore(current: MergeAgentJob[], recorded: RecordedSchedule[]): ScheduleChange[] {
   const out: ScheduleChange[] = [];
   for (const job of current) {
-    const mine = recorded.filter((r) => same(r.publication, job.publication) && same(r.subscriber.server, job.subscriber.server) && same(r.subscriber.database, job.subscriber.database));
+    const mine = recorded.filter(
+      (r) =>
+        same(r.publication, job.publication) &&
+        same(r.subscriber.server, job.subscriber.server) &&
+        same(r.subscriber.database, job.subscriber.database),
+    );
     if (!mine.length) continue;
     const withSchedule = mine.filter((r) => r.schedule !== '');
     for (const s of job.schedules) {
-      const exact = mine.find((r) => same(r.schedule, s.name)) ?? (job.schedules.length === 1 && withSchedule.length === 1 ? withSchedule[0] : undefined);
+      const exact =
+        mine.find((r) => same(r.schedule, s.name)) ??
+        (job.schedules.length === 1 && withSchedule.length === 1 ? withSchedule[0] : undefined);
       const enabled = exact ? exact.enabled : mine.some((r) => r.enabled);
       const timing = exact?.timing && !(s.timing && sameTiming(s.timing, exact.timing)) ? exact.timing : undefined;
-      if (s.enabled !== enabled || timing) out.push({ scheduleId: s.scheduleId, enabled, job: job.name, ...(timing && { timing }) });
+      if (s.enabled !== enabled || timing)
+        out.push({ scheduleId: s.scheduleId, enabled, job: job.name, ...(timing && { timing }) });
     }
   }
   return out;
 }
 
 /** hhmmss (sysschedules' int) as hh:mm:ss. */
-const clock = (t: number) => [Math.floor(t / 10000), Math.floor(t / 100) % 100, t % 100].map((n) => String(n).padStart(2, '0')).join(':');
+const clock = (t: number) =>
+  [Math.floor(t / 10000), Math.floor(t / 100) % 100, t % 100].map((n) => String(n).padStart(2, '0')).join(':');
 
 /** freq_subday_type: 1 at the specified time, 2 seconds, 4 minutes, 8 hours (sysschedules page). */
 const SUBDAY_UNIT: Record<number, string> = { 2: 'seconds', 4: 'minutes', 8: 'hours' };
 
-/** When a schedule starts its job, in a DBA's words (`every 5 minutes 00:00:00-23:59:59`, `at 02:00:00`), with the day pattern when not daily. */
+/**
+ * When a schedule starts its job, in a DBA's words (`every 5 minutes 00:00:00-23:59:59`, `at 02:00:00`), with the day
+ * pattern when not daily.
+ */
 export function describeTiming(t: ScheduleTiming): string {
-  const days = t.freqType === 4 ? (t.freqInterval > 1 ? `every ${t.freqInterval} days, ` : '') : `freq_type ${t.freqType} interval ${t.freqInterval}, `;
+  const days =
+    t.freqType === 4
+      ? t.freqInterval > 1
+        ? `every ${t.freqInterval} days, `
+        : ''
+      : `freq_type ${t.freqType} interval ${t.freqInterval}, `;
   return days + startTimes(t);
 }
 
 function startTimes(t: ScheduleTiming): string {
   const unit = SUBDAY_UNIT[t.freqSubdayType];
-  return unit ? `every ${t.freqSubdayInterval} ${unit} ${clock(t.activeStartTime)}-${clock(t.activeEndTime)}` : `at ${clock(t.activeStartTime)}`;
+  return unit
+    ? `every ${t.freqSubdayInterval} ${unit} ${clock(t.activeStartTime)}-${clock(t.activeEndTime)}`
+    : `at ${clock(t.activeStartTime)}`;
 }
 
-/** The times of day a schedule starts its job: one instant, or a window it repeats in; undefined for one-time, agent-start and idle schedules. */
+/**
+ * The times of day a schedule starts its job: one instant, or a window it repeats in; undefined for one-time,
+ * agent-start and idle schedules.
+ */
 function startWindow(t: ScheduleTiming): [number, number] | undefined {
   if (![4, 8, 16, 32].includes(t.freqType)) return undefined;
   return t.freqSubdayType === 1 ? [t.activeStartTime, t.activeStartTime] : [t.activeStartTime, t.activeEndTime];
@@ -244,19 +344,30 @@ function startWindow(t: ScheduleTiming): [number, number] | undefined {
  * not recorded, so a schedule starting just before the other's is not seen (inferred: a lower bound).
  * Said as a warning: replup keeps the DBA's schedules as they are.
  */
-export function scheduleOverlaps(recorded: RecordedSchedule[], kindOf: (publication: string) => 'Config' | 'Data' | undefined): string[] {
+export function scheduleOverlaps(
+  recorded: RecordedSchedule[],
+  kindOf: (publication: string) => 'Config' | 'Data' | undefined,
+): string[] {
   const out: string[] = [];
   const timed = recorded.filter((r) => r.enabled && r.timing);
   for (const c of timed.filter((r) => kindOf(r.publication) === 'Config')) {
-    for (const d of timed.filter((r) => kindOf(r.publication) === 'Data' && same(r.subscriber.server, c.subscriber.server) && same(r.subscriber.database, c.subscriber.database))) {
+    for (const d of timed.filter(
+      (r) =>
+        kindOf(r.publication) === 'Data' &&
+        same(r.subscriber.server, c.subscriber.server) &&
+        same(r.subscriber.database, c.subscriber.database),
+    )) {
       const [ct, dt] = [c.timing!, d.timing!];
       const [cw, dw] = [startWindow(ct), startWindow(dt)];
       if (!cw || !dw) continue;
       if (ct.freqType === 8 && dt.freqType === 8 && (ct.freqInterval & dt.freqInterval) === 0) continue;
       if (cw[0] <= dw[1] && dw[0] <= cw[1]) {
         out.push(
-          `the merge agents of ${c.publication} and ${d.publication} at ${c.subscriber.server}/${c.subscriber.database} can run at the same time (${c.schedule}: ${describeTiming(ct)}; ${d.schedule}: ${describeTiming(dt)}); ` +
-            'the seed says Config and Data must never overlap: change one of the schedules (replup keeps them as they are)',
+          `the merge agents of ${c.publication} and ${d.publication} at ${c.subscriber.server}/` +
+            `${c.subscriber.database} can run at the same time (${c.schedule}: ${describeTiming(ct)}; ` +
+            `${d.schedule}: ${describeTiming(dt)}); ` +
+            ('the seed says Config and Data must never overlap: change one of the schedules (replup keeps ' +
+              'them as they are)'),
         );
       }
     }

@@ -13,7 +13,8 @@
 import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import type { PublicationConfig } from '../ports.js';
 
-export type ChangeableProperty = 'retention' | 'retention_period_unit' | 'conflict_retention' | 'publication_compatibility_level';
+export type ChangeableProperty =
+  'retention' | 'retention_period_unit' | 'conflict_retention' | 'publication_compatibility_level';
 
 export interface ConfigDifference {
   publication: string;
@@ -43,14 +44,31 @@ export function compareConfigs(before: PublicationConfig[], after: PublicationCo
       out.push({ publication: b.name, what: 'publication', before: 'present', after: 'missing' });
       continue;
     }
-    const diff = (what: string, bv: string | number | boolean, av: string | number | boolean, reapply?: ConfigDifference['reapply']) => {
-      if (String(bv) !== String(av)) out.push({ publication: b.name, what, before: String(bv), after: String(av), ...(reapply && { reapply }) });
+    const diff = (
+      what: string,
+      bv: string | number | boolean,
+      av: string | number | boolean,
+      reapply?: ConfigDifference['reapply'],
+    ) => {
+      if (String(bv) !== String(av))
+        out.push({ publication: b.name, what, before: String(bv), after: String(av), ...(reapply && { reapply }) });
     };
-    diff('retention_period_unit', b.retentionUnit, a.retentionUnit, { property: 'retention_period_unit', value: b.retentionUnit });
+    diff('retention_period_unit', b.retentionUnit, a.retentionUnit, {
+      property: 'retention_period_unit',
+      value: b.retentionUnit,
+    });
     diff('retention', b.retention, a.retention, { property: 'retention', value: String(b.retention) });
-    diff('conflict_retention', b.conflictRetentionDays, a.conflictRetentionDays, { property: 'conflict_retention', value: String(b.conflictRetentionDays) });
+    diff('conflict_retention', b.conflictRetentionDays, a.conflictRetentionDays, {
+      property: 'conflict_retention',
+      value: String(b.conflictRetentionDays),
+    });
     const level = COMPATIBILITY[b.compatibilityLevel];
-    diff('backward_comp_level', b.compatibilityLevel, a.compatibilityLevel, level ? { property: 'publication_compatibility_level', value: level } : undefined);
+    diff(
+      'backward_comp_level',
+      b.compatibilityLevel,
+      a.compatibilityLevel,
+      level ? { property: 'publication_compatibility_level', value: level } : undefined,
+    );
     diff('centralized_conflicts', b.centralizedConflicts, a.centralizedConflicts);
     diff('decentralized_conflicts', b.decentralizedConflicts, a.decentralizedConflicts);
     for (const art of b.articles) {
@@ -59,7 +77,15 @@ export function compareConfigs(before: PublicationConfig[], after: PublicationCo
         out.push({ publication: b.name, what: `article ${art.name}`, before: 'published', after: 'missing' });
         continue;
       }
-      for (const key of ['columnTracking', 'subsetFilter', 'uploadOptions', 'processingOrder', 'identityRange', 'deleteTracking', 'compensateForErrors'] as const) {
+      for (const key of [
+        'columnTracking',
+        'subsetFilter',
+        'uploadOptions',
+        'processingOrder',
+        'identityRange',
+        'deleteTracking',
+        'compensateForErrors',
+      ] as const) {
         diff(`article ${art.name} ${ARTICLE_COLUMN[key]}`, art[key], now[key]);
       }
     }
@@ -90,9 +116,12 @@ export function missingArticles(before: PublicationConfig[] | undefined, publica
 export function configParkMessage(publisher: DbRef, left: ConfigDifference[]): string {
   const lines = left.map((d) => `${d.publication}: ${d.what} was ${d.before}, is ${d.after}`);
   return (
-    `the replication configuration of ${publisher.server}/${publisher.database} differs from before removal where replup does not put it back itself: ${lines.join('; ')}. ` +
-    `A missing article: sp_addmergearticle (whether subscriptions created without a snapshot then need one is not documented); an article option or conflict logging: ` +
-    `sp_changemergearticle / sp_changemergepublication, which for these need the subscriptions reinitialized (a snapshot, which would wipe the archives). ` +
+    `the replication configuration of ${publisher.server}/${publisher.database} differs from before removal ` +
+    `where replup does not put it back itself: ${lines.join('; ')}. ` +
+    (`A missing article: sp_addmergearticle (whether subscriptions created without a snapshot then need one ` +
+      `is not documented); an article option or conflict logging: `) +
+    (`sp_changemergearticle / sp_changemergepublication, which for these need the subscriptions reinitialized ` +
+      `(a snapshot, which would wipe the archives). `) +
     `Make the change you accept by hand and retry the step (it compares again), or abort`
   );
 }
@@ -107,9 +136,13 @@ export function identityRangeNote(publisher: DbRef, configs: PublicationConfig[]
   const articles = configs.flatMap((p) => p.articles.filter((a) => a.identityRange).map((a) => `${p.name}.${a.name}`));
   if (!articles.length) return undefined;
   return (
-    `${articles.length} articles on ${publisher.server}/${publisher.database} use automatic identity range management (identity_support): ${articles.join(', ')}. ` +
-    `After re-enable, give each node its range as Microsoft documents for subscriptions initialized without a snapshot and after a restore ` +
-    `(inferred: no page covers re-publishing): at each subscriber read IDENT_CURRENT('<table>'), reseed the publisher above the highest with DBCC CHECKIDENT, ` +
-    `then run sp_adjustpublisheridentityrange for the publication (learn.microsoft.com/sql/relational-databases/replication/publish/replicate-identity-columns)`
+    `${articles.length} articles on ${publisher.server}/${publisher.database} use automatic identity range ` +
+    `management (identity_support): ${articles.join(', ')}. ` +
+    (`After re-enable, give each node its range as Microsoft documents for subscriptions initialized without ` +
+      `a snapshot and after a restore `) +
+    (`(inferred: no page covers re-publishing): at each subscriber read IDENT_CURRENT('<table>'), reseed the ` +
+      `publisher above the highest with DBCC CHECKIDENT, `) +
+    (`then run sp_adjustpublisheridentityrange for the publication ` +
+      `(learn.microsoft.com/sql/relational-databases/replication/publish/replicate-identity-columns)`)
   );
 }

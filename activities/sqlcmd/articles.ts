@@ -9,7 +9,13 @@
 //   https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-addmergearticle-transact-sql
 //   (syntax as quoted at https://learn.microsoft.com/en-us/previous-versions/sql/sql-server-2008/ms174329(v=sql.100))
 import type { ParsedScript } from './parse.js';
-import { argumentText, procedureCalls, proceduresInStrings, SyncTypeRewriteError, type ProcedureCall } from './rewrite.js';
+import {
+  argumentText,
+  procedureCalls,
+  proceduresInStrings,
+  SyncTypeRewriteError,
+  type ProcedureCall,
+} from './rewrite.js';
 
 const ADD_ARTICLE = 'sp_addmergearticle';
 /** Each parameter replup reads, by its position in a call written without names (1-based). */
@@ -51,7 +57,9 @@ export function articlesOf(parsed: ParsedScript): ScriptArticle[] {
       throw new ArticleReadError(
         batch.file,
         at(dynamic[0]!),
-        `${ADD_ARTICLE} inside a string (dynamic SQL, run by EXEC(…) or sp_executesql) cannot be read before the script runs, so replup cannot tell which articles the publication gets; write the call as a plain EXEC with literal @publication and @article`,
+        `${ADD_ARTICLE} inside a string (dynamic SQL, run by EXEC(…) or sp_executesql) cannot be read before ` +
+          `the script runs, so replup cannot tell which articles the publication gets; write the call as a ` +
+          `plain EXEC with literal @publication and @article`,
       );
     }
     let calls: ProcedureCall[];
@@ -59,20 +67,41 @@ export function articlesOf(parsed: ParsedScript): ScriptArticle[] {
       calls = procedureCalls(batch.sql, [ADD_ARTICLE]);
     } catch (err) {
       if (!(err instanceof SyncTypeRewriteError)) throw err;
-      throw new ArticleReadError(batch.file, at(err.line), `cannot read the arguments of this ${ADD_ARTICLE} call; write @publication and @article as literals`);
+      throw new ArticleReadError(
+        batch.file,
+        at(err.line),
+        `cannot read the arguments of this ${ADD_ARTICLE} call; write @publication and @article as literals`,
+      );
     }
     for (const call of calls) {
       const value = (name: keyof typeof POSITIONS) => {
         const position = POSITIONS[name];
         // T-SQL allows no positional argument after a named one: the leading unnamed ones are positional.
-        const arg = call.args.find((a) => a.name === name) ?? (call.args.slice(0, position).every((a) => !a.name) ? call.args[position - 1] : undefined);
-        if (!arg) throw new ArticleReadError(batch.file, at(call.line), `this ${ADD_ARTICLE} call has no ${name}; name it as a literal`);
+        const arg =
+          call.args.find((a) => a.name === name) ??
+          (call.args.slice(0, position).every((a) => !a.name) ? call.args[position - 1] : undefined);
+        if (!arg)
+          throw new ArticleReadError(
+            batch.file,
+            at(call.line),
+            `this ${ADD_ARTICLE} call has no ${name}; name it as a literal`,
+          );
         if (arg.kind !== 'string' && arg.kind !== 'word') {
-          throw new ArticleReadError(batch.file, at(call.line), `${name} of this ${ADD_ARTICLE} call is ${arg.value}, known only when the script runs; write it as a literal (N'…') so replup can check the articles before anything changes`);
+          throw new ArticleReadError(
+            batch.file,
+            at(call.line),
+            `${name} of this ${ADD_ARTICLE} call is ${arg.value}, known only when the script runs; write it ` +
+              `as a literal (N'…') so replup can check the articles before anything changes`,
+          );
         }
         return argumentText(arg);
       };
-      out.push({ publication: value('@publication'), article: value('@article'), file: batch.file, line: at(call.line) });
+      out.push({
+        publication: value('@publication'),
+        article: value('@article'),
+        file: batch.file,
+        line: at(call.line),
+      });
     }
   }
   return out;
@@ -91,7 +120,11 @@ export interface ArticleComparison {
  * The publication's articles today against those the script adds to it. Names compare
  * case-insensitively (sysname under the default case-insensitive collations: inferred).
  */
-export function compareArticles(publication: string, today: readonly string[], added: readonly ScriptArticle[]): ArticleComparison {
+export function compareArticles(
+  publication: string,
+  today: readonly string[],
+  added: readonly ScriptArticle[],
+): ArticleComparison {
   const mine = added.filter((a) => same(a.publication, publication)).map((a) => a.article);
   return {
     missing: today.filter((t) => !mine.some((m) => same(m, t))),

@@ -32,7 +32,9 @@ export function includeFromDir(scriptsDir: string): (path: string, from: string)
   return (path) => {
     if (process.platform !== 'win32' && isWindowsAbsolute(path)) {
       throw new Error(
-        `${path} is a Windows absolute path, which a worker on ${process.platform} cannot read: copy the file into the plan's scripts.dir (${scriptsDir}) and include it relative to that folder (':r .\\${win32.basename(path)}'), or set scripts.dir to the folder as this worker sees it`,
+        `${path} is a Windows absolute path, which a worker on ${process.platform} cannot read: copy the ` +
+          `file into the plan's scripts.dir (${scriptsDir}) and include it relative to that folder (':r .\\` +
+          `${win32.basename(path)}'), or set scripts.dir to the folder as this worker sees it`,
       );
     }
     const normalized = path.replace(/\\/g, '/');

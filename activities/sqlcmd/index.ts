@@ -1,8 +1,25 @@
 // sqlcmd scripts: decoding (read.ts), parsing (GO, :setvar, $(var), :r, :on error), the vendor
 // scripts' variables and the sync-type rewrite. All pure; reading files from disk is files.ts.
 export { includesFrom, parseSqlcmd, SqlcmdError } from './parse.js';
-export type { OnError, SqlcmdBatch, ParsedScript, ParseOptions, IncludedFile, VariableContext, VariableReference } from './parse.js';
-export { argumentText, procedureCalls, proceduresInStrings, rewriteSyncType, syncTypesOf, SyncTypeRewriteError, SYNC_TYPE_NONE, SYNC_TYPE_PROCEDURES } from './rewrite.js';
+export type {
+  OnError,
+  SqlcmdBatch,
+  ParsedScript,
+  ParseOptions,
+  IncludedFile,
+  VariableContext,
+  VariableReference,
+} from './parse.js';
+export {
+  argumentText,
+  procedureCalls,
+  proceduresInStrings,
+  rewriteSyncType,
+  syncTypesOf,
+  SyncTypeRewriteError,
+  SYNC_TYPE_NONE,
+  SYNC_TYPE_PROCEDURES,
+} from './rewrite.js';
 export type { CallArgument, ProcedureCall, SyncTypeChange, SyncTypeRewrite, SyncTypeCall } from './rewrite.js';
 export { ArticleReadError, articlesOf, compareArticles } from './articles.js';
 export type { ArticleComparison, ScriptArticle } from './articles.js';

@@ -78,7 +78,15 @@ export interface ParseOptions {
 
 // sqlcmd's scripting variables that it sets itself and a script may only read ("R" in the table
 // of https://learn.microsoft.com/en-us/sql/tools/sqlcmd/sqlcmd-use-scripting-variables).
-const READ_ONLY_VARIABLES = new Set(['SQLCMDUSER', 'SQLCMDPASSWORD', 'SQLCMDSERVER', 'SQLCMDWORKSTATION', 'SQLCMDDBNAME', 'SQLCMDPACKETSIZE', 'SQLCMDINI']);
+const READ_ONLY_VARIABLES = new Set([
+  'SQLCMDUSER',
+  'SQLCMDPASSWORD',
+  'SQLCMDSERVER',
+  'SQLCMDWORKSTATION',
+  'SQLCMDDBNAME',
+  'SQLCMDPACKETSIZE',
+  'SQLCMDINI',
+]);
 // replup never writes a credential into a script: the login is resolved by the worker.
 const CREDENTIAL_VARIABLES = new Set(['SQLCMDUSER', 'SQLCMDPASSWORD']);
 // A value that may stand bare in T-SQL: a regular identifier or a number.
@@ -139,7 +147,8 @@ class SqlcmdParser {
   private quit = false;
 
   constructor(private readonly options: ParseOptions) {
-    for (const [name, value] of Object.entries(options.vars ?? {})) this.vars.set(name.toUpperCase(), { value, external: true });
+    for (const [name, value] of Object.entries(options.vars ?? {}))
+      this.vars.set(name.toUpperCase(), { value, external: true });
     this.onError = options.onError ?? 'ignore';
   }
 
@@ -202,9 +211,19 @@ class SqlcmdParser {
     const after = rest.trim();
     if (after === '' || after.startsWith('--')) return;
     if (after.startsWith('/*')) {
-      throw new SqlcmdError(file, line, `'${command}' is followed by a /* block comment */: sqlcmd's documentation does not say how it reads one there, so replup refuses it; use a -- comment or put the comment on its own line`);
+      throw new SqlcmdError(
+        file,
+        line,
+        `'${command}' is followed by a /* block comment */: sqlcmd's documentation does not say how it reads ` +
+          `one there, so replup refuses it; use a -- comment or put the comment on its own line`,
+      );
     }
-    throw new SqlcmdError(file, line, `'${command}' must be alone on its line (sqlcmd: "a command cannot be followed by a Transact-SQL statement or another command"), found '${after}'`);
+    throw new SqlcmdError(
+      file,
+      line,
+      `'${command}' must be alone on its line (sqlcmd: "a command cannot be followed by a Transact-SQL ` +
+        `statement or another command"), found '${after}'`,
+    );
   }
 
   /** Splits `value -- comment` of a command whose argument is one word or a double-quoted text. */
@@ -232,7 +251,8 @@ class SqlcmdParser {
         return true;
       case 'on': {
         const m = /^error\s+(exit|ignore)(?![A-Za-z])(.*)$/i.exec(rest);
-        if (!m) throw new SqlcmdError(file, line, `':on ${rest}' is not valid: write ':on error exit' or ':on error ignore'`);
+        if (!m)
+          throw new SqlcmdError(file, line, `':on ${rest}' is not valid: write ':on error exit' or ':on error ignore'`);
         this.commandComment(m[2] ?? '', `:on error ${m[1]}`, file, line);
         this.onError = (m[1] ?? '').toLowerCase() as OnError;
         return true;
@@ -255,13 +275,27 @@ class SqlcmdParser {
           this.quit = true;
           return true;
         }
-        throw new SqlcmdError(file, line, `':exit${rest}' with a query is not supported by replup: end the script with GO instead`);
+        throw new SqlcmdError(
+          file,
+          line,
+          `':exit${rest}' with a query is not supported by replup: end the script with GO instead`,
+        );
       }
       case 'connect':
-        throw new SqlcmdError(file, line, `':connect' is not supported: replup runs each script on the database the plan names; remove the ':connect' line`);
+        throw new SqlcmdError(
+          file,
+          line,
+          `':connect' is not supported: replup runs each script on the database the plan names; remove the ` +
+            `':connect' line`,
+        );
       case 'ed':
       case '!!':
-        throw new SqlcmdError(file, line, `'${name === 'ed' ? ':ed' : '!!'}' runs a program on the sqlcmd machine and is not supported by replup; remove the line`);
+        throw new SqlcmdError(
+          file,
+          line,
+          `'${name === 'ed' ? ':ed' : '!!'}' runs a program on the sqlcmd machine and is not supported by ` +
+            `replup; remove the line`,
+        );
       default:
         if (OUTPUT_ONLY_COMMANDS.has(name)) return true;
         throw new SqlcmdError(file, line, `unknown sqlcmd command ':${name}'`);
@@ -273,13 +307,22 @@ class SqlcmdParser {
     const m = /^\s*(\d+)?\s*((?:\/\*(?:(?!\*\/).)*\*\/\s*)*)(--.*)?$/.exec(rest);
     if (!m) {
       if (/\/\*/.test(rest)) {
-        throw new SqlcmdError(file, line, `a block comment that starts on a GO line must end on it: close it with */ on this line or use a -- comment`);
+        throw new SqlcmdError(
+          file,
+          line,
+          `a block comment that starts on a GO line must end on it: close it with */ on this line or use a -- comment`,
+        );
       }
-      throw new SqlcmdError(file, line, `'GO' may only be followed by a repeat count (e.g. 'GO 3'), found '${rest.trim()}'`);
+      throw new SqlcmdError(
+        file,
+        line,
+        `'GO' may only be followed by a repeat count (e.g. 'GO 3'), found '${rest.trim()}'`,
+      );
     }
     if (m[1] === undefined) return 1;
     const count = Number(m[1]);
-    if (count < 1 || !Number.isSafeInteger(count)) throw new SqlcmdError(file, line, `'GO ${m[1]}': the repeat count must be 1 or more`);
+    if (count < 1 || !Number.isSafeInteger(count))
+      throw new SqlcmdError(file, line, `'GO ${m[1]}': the repeat count must be 1 or more`);
     return count;
   }
 
@@ -288,10 +331,20 @@ class SqlcmdParser {
     if (!m) throw new SqlcmdError(file, line, `':setvar' needs a variable name: ':setvar NAME "value"'`);
     const name = m[1] ?? '';
     if (!VARIABLE_NAME.test(name)) {
-      throw new SqlcmdError(file, line, `':setvar ${name}': a variable name is letters, digits and '_', not starting with a digit`);
+      throw new SqlcmdError(
+        file,
+        line,
+        `':setvar ${name}': a variable name is letters, digits and '_', not starting with a digit`,
+      );
     }
     if (READ_ONLY_VARIABLES.has(name.toUpperCase())) {
-      throw new SqlcmdError(file, line, `':setvar ${name}': ${name.toUpperCase()} is set by sqlcmd at start-up and cannot be changed by a script; remove the line`, name);
+      throw new SqlcmdError(
+        file,
+        line,
+        `':setvar ${name}': ${name.toUpperCase()} is set by sqlcmd at start-up and cannot be changed by a ` +
+          `script; remove the line`,
+        name,
+      );
     }
     this.setvars.push({ name, file, line });
     const before = this.references.length;
@@ -309,7 +362,11 @@ class SqlcmdParser {
     if (!text.startsWith('"')) {
       const value = this.argument(text, `:setvar ${name}`, file, line);
       if (/\s/.test(value)) {
-        throw new SqlcmdError(file, line, `':setvar ${name} ${text}': a value with spaces must be in double quotes, e.g. :setvar ${name} "${text}"`);
+        throw new SqlcmdError(
+          file,
+          line,
+          `':setvar ${name} ${text}': a value with spaces must be in double quotes, e.g. :setvar ${name} "${text}"`,
+        );
       }
       return value;
     }
@@ -318,7 +375,11 @@ class SqlcmdParser {
     // A -- comment may follow the closing quote (ODBC sqlcmd and SSMS accept it; go-sqlcmd issue 546).
     const after = text.slice(close + 1).trim();
     if (after !== '' && !after.startsWith('--') && !after.startsWith('/*')) {
-      throw new SqlcmdError(file, line, `':setvar ${name}': unexpected text after the closing quote: '${after}' (only a -- comment may follow)`);
+      throw new SqlcmdError(
+        file,
+        line,
+        `':setvar ${name}': unexpected text after the closing quote: '${after}' (only a -- comment may follow)`,
+      );
     }
     this.commandComment(after, `:setvar ${name}`, file, line);
     return text.slice(1, close).replace(/""/g, '"'); // "" inside a quoted value is one "
@@ -333,15 +394,29 @@ class SqlcmdParser {
     }
     if (path === '') throw new SqlcmdError(file, line, `':r' needs a file name: ':r other.sql'`);
     const resolve = this.options.resolveInclude;
-    if (!resolve) throw new SqlcmdError(file, line, `':r ${path}': this script is read without a folder, so it cannot include other files`);
+    if (!resolve)
+      throw new SqlcmdError(
+        file,
+        line,
+        `':r ${path}': this script is read without a folder, so it cannot include other files`,
+      );
     let included: IncludedFile;
     try {
       included = resolve(path, file);
     } catch (err) {
-      throw new SqlcmdError(file, line, `':r ${path}': cannot read the file (${err instanceof Error ? err.message : String(err)})`);
+      throw new SqlcmdError(
+        file,
+        line,
+        `':r ${path}': cannot read the file (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
     if (this.includeStack.includes(included.file)) {
-      throw new SqlcmdError(file, line, `':r ${path}' includes ${included.file}, which is already being read (${[...this.includeStack, included.file].join(' → ')})`);
+      throw new SqlcmdError(
+        file,
+        line,
+        `':r ${path}' includes ${included.file}, which is already being read (` +
+          `${[...this.includeStack, included.file].join(' → ')})`,
+      );
     }
     if (this.includeStack.length >= MAX_INCLUDE_DEPTH) {
       throw new SqlcmdError(file, line, `':r ${path}': includes nest deeper than ${MAX_INCLUDE_DEPTH} files`);
@@ -352,7 +427,7 @@ class SqlcmdParser {
   /** Substitutes $(NAME) everywhere in a command argument (as text: the command reads it, not the server). */
   private substitute(text: string, file: string, line: number): string {
     let out = '';
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       if (text.startsWith('$(', i)) {
         const [value, length] = this.variable(text, i, file, line, 'command');
         out += value;
@@ -370,16 +445,41 @@ class SqlcmdParser {
    * the script. `before` is the line's text so far (a '[' just before, inside a string, is a name
    * in dynamic SQL: `]` is doubled there too).
    */
-  private variable(text: string, at: number, file: string, line: number, context: VariableContext, before = '', unicode = false): [string, number] {
+  private variable(
+    text: string,
+    at: number,
+    file: string,
+    line: number,
+    context: VariableContext,
+    before = '',
+    unicode = false,
+  ): [string, number] {
     const m = VARIABLE_REF.exec(text.slice(at));
-    if (!m) throw new SqlcmdError(file, line, `'$(' must start a variable reference such as $(DatabaseName), found '${text.slice(at, at + 20)}'`);
+    if (!m)
+      throw new SqlcmdError(
+        file,
+        line,
+        `'$(' must start a variable reference such as $(DatabaseName), found '${text.slice(at, at + 20)}'`,
+      );
     const name = m[1] ?? '';
     const variable = this.vars.get(name.toUpperCase());
     if (variable === undefined) {
       if (CREDENTIAL_VARIABLES.has(name.toUpperCase())) {
-        throw new SqlcmdError(file, line, `$(${name}) is not provided: replup never puts a login or password into a script (the worker resolves the plan's credentials); remove the reference`, name);
+        throw new SqlcmdError(
+          file,
+          line,
+          `$(${name}) is not provided: replup never puts a login or password into a script (the worker ` +
+            `resolves the plan's credentials); remove the reference`,
+          name,
+        );
       }
-      throw new SqlcmdError(file, line, `variable $(${name}) is not defined: add ':setvar ${name} "value"' before this line or pass it as a script variable (the plan's scripts.variables)`, name);
+      throw new SqlcmdError(
+        file,
+        line,
+        `variable $(${name}) is not defined: add ':setvar ${name} "value"' before this line or pass it as a ` +
+          `script variable (the plan's scripts.variables)`,
+        name,
+      );
     }
     this.references.push({ name, file, line, context, external: variable.external });
     if (!variable.external || context === 'command') return [variable.value, m[0].length];
@@ -388,7 +488,10 @@ class SqlcmdParser {
         throw new SqlcmdError(
           file,
           line,
-          `$(${name}) stands bare in the script (not inside [brackets] or quotes), and its value '${variable.value}' is not a plain name or number: sqlcmd would paste it as T-SQL, so it could end the statement or add one. Put the reference inside [brackets] or N'quotes' in the script, or use a value of letters, digits and '_'`,
+          `$(${name}) stands bare in the script (not inside [brackets] or quotes), and its value '` +
+            `${variable.value}' is not a plain name or number: sqlcmd would paste it as T-SQL, so it could end ` +
+            `the statement or add one. Put the reference inside [brackets] or N'quotes' in the script, or use ` +
+            `a value of letters, digits and '_'`,
           name,
         );
       }
@@ -397,11 +500,14 @@ class SqlcmdParser {
     // "Without the N prefix, the string is converted to the default code page of the database"
     // (https://learn.microsoft.com/en-us/sql/t-sql/data-types/nchar-and-nvarchar-transact-sql): a
     // letter outside ASCII could arrive as '?', naming another object than the fleet's.
+    // eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL on purpose
     if (context !== 'bracket' && !unicode && /[^\x00-\x7f]/.test(variable.value)) {
       throw new SqlcmdError(
         file,
         line,
-        `$(${name}) stands in a string without the N prefix, and its value '${variable.value}' has letters outside ASCII, which SQL Server converts to the database's code page (they may arrive as '?'). Write N'$(${name})' in the script`,
+        `$(${name}) stands in a string without the N prefix, and its value '${variable.value}' has letters ` +
+          `outside ASCII, which SQL Server converts to the database's code page (they may arrive as '?'). ` +
+          `Write N'$(${name})' in the script`,
         name,
       );
     }
@@ -439,7 +545,14 @@ class SqlcmdParser {
         continue;
       }
       if (c === '$' && next === '(') {
-        const context: VariableContext = mode.kind === 'bracket' ? 'bracket' : mode.kind === 'string' ? (mode.quote === "'" ? 'string' : 'double-quoted') : 'bare';
+        const context: VariableContext =
+          mode.kind === 'bracket'
+            ? 'bracket'
+            : mode.kind === 'string'
+              ? mode.quote === "'"
+                ? 'string'
+                : 'double-quoted'
+              : 'bare';
         const [value, length] = this.variable(raw, i, file, line, context, out, mode.kind === 'string' && mode.unicode);
         out += value;
         i += length;
@@ -465,7 +578,14 @@ class SqlcmdParser {
         continue;
       }
       // N'…' is an nvarchar constant; any other string is converted to the database's code page.
-      if (c === "'" || c === '"') this.mode = { kind: 'string', quote: c, file, line, unicode: c === "'" && /(?:^|[^\p{L}\p{N}_@#$])[Nn]$/u.test(out) };
+      if (c === "'" || c === '"')
+        this.mode = {
+          kind: 'string',
+          quote: c,
+          file,
+          line,
+          unicode: c === "'" && /(?:^|[^\p{L}\p{N}_@#$])[Nn]$/u.test(out),
+        };
       else if (c === '[') this.mode = { kind: 'bracket', file, line };
       out += c;
       i += 1;

@@ -9,8 +9,20 @@ import { ArticleReadError, articlesOf, compareArticles } from './articles.js';
 import { includeFromDir, readScript } from './files.js';
 import { parseSqlcmd, SqlcmdError, type IncludedFile, type OnError } from './parse.js';
 import { ScriptEncodingError, type ScriptEncoding } from './read.js';
-import { rewriteSyncType, syncTypesOf, SyncTypeRewriteError, SYNC_TYPE_PROCEDURES, type SyncTypeChange } from './rewrite.js';
-import { DEFAULT_SCRIPT_VARIABLES, expandScriptVariables, missingPlaceholders, sqlcmdVariables, type ScriptFor } from './variables.js';
+import {
+  rewriteSyncType,
+  syncTypesOf,
+  SyncTypeRewriteError,
+  SYNC_TYPE_PROCEDURES,
+  type SyncTypeChange,
+} from './rewrite.js';
+import {
+  DEFAULT_SCRIPT_VARIABLES,
+  expandScriptVariables,
+  missingPlaceholders,
+  sqlcmdVariables,
+  type ScriptFor,
+} from './variables.js';
 
 /** A script that must not run as it is: the message names the file, the line and the fix. */
 export class ScriptProblem extends Error {
@@ -44,8 +56,14 @@ export async function loadScript(dir: string, file: string, rewrite: boolean): P
   try {
     decoded = await readScript(dir, file);
   } catch (err) {
-    if (err instanceof ScriptEncodingError) throw new ScriptProblem(`script ${join(dir, file)}${err.message.slice(err.file.length)}; nothing has been changed`);
-    throw new ScriptProblem(`script ${join(dir, file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? err}); check scripts.dir in the plan`);
+    if (err instanceof ScriptEncodingError)
+      throw new ScriptProblem(
+        `script ${join(dir, file)}${err.message.slice(err.file.length)}; nothing has been changed`,
+      );
+    throw new ScriptProblem(
+      `script ${join(dir, file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); check ` +
+        `scripts.dir in the plan`,
+    );
   }
   if (!rewrite) return { ...decoded, changes: [] };
   let rewritten;
@@ -58,18 +76,28 @@ export async function loadScript(dir: string, file: string, rewrite: boolean): P
   const calls = syncTypesOf(rewritten.text);
   if (calls.length === 0) {
     throw new ScriptProblem(
-      `${join(dir, file)} (read as ${decoded.encoding}) has no ${Object.keys(SYNC_TYPE_PROCEDURES).join(' or ')} call, so replup cannot find or set its sync type: is it the vendor's subscription script? (a call made inside an :r include must be moved into the script)`,
+      `${join(dir, file)} (read as ${decoded.encoding}) has no ` +
+        `${Object.keys(SYNC_TYPE_PROCEDURES).join(' or ')} call, so replup cannot find or set its sync type: ` +
+        `is it the vendor's subscription script? (a call made inside an :r include must be moved into the ` +
+        `script)`,
     );
   }
   const notNone = calls.filter((c) => c.syncType !== 'none');
   if (notNone.length) {
-    throw new ScriptProblem(`${join(dir, file)}: after the rewrite, ${notNone.map((c) => `line ${c.line} (${c.procedure}) still has sync type ${c.syncType}`).join('; ')}; set @sync_type = N'none' there by hand`);
+    throw new ScriptProblem(
+      `${join(dir, file)}: after the rewrite, ` +
+        `${notNone.map((c) => `line ${c.line} (${c.procedure}) still has sync type ${c.syncType}`).join('; ')}` +
+        `; set @sync_type = N'none' there by hand`,
+    );
   }
   return { ...decoded, text: rewritten.text, changes: rewritten.changes };
 }
 
 /** `for` with every server named as replication knows it (@@SERVERNAME, SqlFleetPort.replicationName). */
-export async function withReplicationNames(f: ScriptFor, name: (server: string) => Promise<string>): Promise<ScriptFor> {
+export async function withReplicationNames(
+  f: ScriptFor,
+  name: (server: string) => Promise<string>,
+): Promise<ScriptFor> {
   const db = async (d: DbRef | undefined) => (d ? { server: await name(d.server), database: d.database } : undefined);
   return {
     ...(f.publication !== undefined && { publication: f.publication }),
@@ -83,15 +111,27 @@ export async function withReplicationNames(f: ScriptFor, name: (server: string) 
  * The variables one run passes (sqlcmd -v): the plan's mapping expanded for what it runs for, and
  * sqlcmd's own SQLCMD* variables for where it runs.
  */
-export function runVariables(mapping: Readonly<Record<string, string>> | undefined, run: ScriptRun): Record<string, string> {
-  return { ...sqlcmdVariables({ server: run.at.server, database: run.at.database, workstation: hostname() }), ...expandScriptVariables(mapping, run.for) };
+export function runVariables(
+  mapping: Readonly<Record<string, string>> | undefined,
+  run: ScriptRun,
+): Record<string, string> {
+  return {
+    ...sqlcmdVariables({ server: run.at.server, database: run.at.database, workstation: hostname() }),
+    ...expandScriptVariables(mapping, run.for),
+  };
 }
 
 /**
  * The files a script pulls in with `:r` for one run, read (through the one decoder) the way the
  * parser asks for them, so the port that runs the script, the lab included, reads exactly these.
  */
-export function readIncludes(dir: string, file: string, text: string, vars: Record<string, string>, onError: OnError): Record<string, IncludedFile> {
+export function readIncludes(
+  dir: string,
+  file: string,
+  text: string,
+  vars: Record<string, string>,
+  onError: OnError,
+): Record<string, IncludedFile> {
   const read = includeFromDir(dir);
   const files: Record<string, IncludedFile> = {};
   parseSqlcmd(text, { file, vars, onError, resolveInclude: (path, from) => (files[path] = read(path, from)) });
@@ -105,7 +145,14 @@ export function readIncludes(dir: string, file: string, text: string, vars: Reco
  * value the plan passes (sqlcmd gives :setvar precedence over -v).
  * @throws ScriptProblem with the file, line and fix
  */
-export function checkRuns(dir: string, file: string, text: string, runs: ScriptRun[], mapping: Readonly<Record<string, string>> | undefined, onError: OnError): void {
+export function checkRuns(
+  dir: string,
+  file: string,
+  text: string,
+  runs: ScriptRun[],
+  mapping: Readonly<Record<string, string>> | undefined,
+  onError: OnError,
+): void {
   const seen = new Set<string>();
   for (const run of runs) {
     const vars = runVariables(mapping, run);
@@ -118,7 +165,10 @@ export function checkRuns(dir: string, file: string, text: string, runs: ScriptR
     const unreachable: string[] = [];
     const resolveInclude = (path: string, from: string) => {
       const included = readInclude(path, from);
-      for (const call of syncTypesOf(included.text)) unreachable.push(`${join(dir, included.file)} line ${call.line} (${call.procedure}, included by ${from} with :r)`);
+      for (const call of syncTypesOf(included.text))
+        unreachable.push(
+          `${join(dir, included.file)} line ${call.line} (${call.procedure}, included by ${from} with :r)`,
+        );
       return included;
     };
     let parsed;
@@ -126,16 +176,25 @@ export function checkRuns(dir: string, file: string, text: string, runs: ScriptR
       parsed = parseSqlcmd(text, { file, vars, onError, resolveInclude });
     } catch (err) {
       if (!(err instanceof SqlcmdError)) throw err;
-      throw new ScriptProblem(`${join(dir, err.file)} line ${err.line}: ${explain(err, mapping, run)}; fix the script or the plan, then retry this step`);
+      throw new ScriptProblem(
+        `${join(dir, err.file)} line ${err.line}: ${explain(err, mapping, run)}; fix the script or the plan, ` +
+          `then retry this step`,
+      );
     }
     if (unreachable.length) {
-      throw new ScriptProblem(`${unreachable.join('; ')}: a merge subscription call in an included file is out of reach of the @sync_type rewrite; move it into ${file} itself`);
+      throw new ScriptProblem(
+        `${unreachable.join('; ')}: a merge subscription call in an included file is out of reach of the ` +
+          `@sync_type rewrite; move it into ${file} itself`,
+      );
     }
     const passed = new Set(Object.keys(expandScriptVariables(mapping, run.for)).map((n) => n.toUpperCase()));
     const clash = parsed.setvars.find((s) => passed.has(s.name.toUpperCase()));
     if (clash) {
       throw new ScriptProblem(
-        `${join(dir, clash.file)} line ${clash.line}: ':setvar ${clash.name}' replaces the value the plan passes for $(${clash.name}) (in sqlcmd :setvar wins over -v), so the script would run with the script's value, not the fleet's; remove the line, or remove ${clash.name} from the plan's scripts.variables`,
+        `${join(dir, clash.file)} line ${clash.line}: ':setvar ${clash.name}' replaces the value the plan ` +
+          `passes for $(${clash.name}) (in sqlcmd :setvar wins over -v), so the script would run with the ` +
+          `script's value, not the fleet's; remove the line, or remove ${clash.name} from the plan's ` +
+          `scripts.variables`,
       );
     }
   }
@@ -167,7 +226,9 @@ export async function checkPublicationArticles(
     if (published === undefined) continue;
     let added;
     try {
-      added = articlesOf(parseSqlcmd(text, { file, vars: runVariables(mapping, run), onError, resolveInclude: includeFromDir(dir) }));
+      added = articlesOf(
+        parseSqlcmd(text, { file, vars: runVariables(mapping, run), onError, resolveInclude: includeFromDir(dir) }),
+      );
     } catch (err) {
       if (!(err instanceof ArticleReadError)) throw err;
       throw new ScriptProblem(`${join(dir, err.file)} line ${err.line}: ${err.detail}; nothing has been changed`);
@@ -175,29 +236,48 @@ export async function checkPublicationArticles(
     const { missing, extra } = compareArticles(publication, published, added);
     const where = `${run.at.server}/${run.at.database}`;
     if (missing.length) {
-      const none = added.some((a) => a.publication.toLowerCase() === publication.toLowerCase()) ? '' : ` (it adds no article to ${publication} at all)`;
+      const none = added.some((a) => a.publication.toLowerCase() === publication.toLowerCase())
+        ? ''
+        : ` (it adds no article to ${publication} at all)`;
       throw new ScriptProblem(
-        `publication ${publication} on ${where} publishes ${missing.join(', ')} today, but ${join(dir, file)} does not add ${missing.length > 1 ? 'them' : 'it'}${none}: re-created by this script, ${publication} would stop replicating ${missing.length > 1 ? 'those tables' : 'that table'} for good. Nothing has been changed. ` +
-          `Point scripts.dir at the vendor's scripts for the version you upgrade to that publish ${missing.length > 1 ? 'them' : 'it'}, or add EXEC sp_addmergearticle @publication = N'${publication}', @article = N'${missing[0]}', … to the script, then retry preflight`,
+        `publication ${publication} on ${where} publishes ${missing.join(', ')} today, but ${join(dir, file)}` +
+          ` does not add ${missing.length > 1 ? 'them' : 'it'}${none}: re-created by this script, ` +
+          `${publication} would stop replicating ${missing.length > 1 ? 'those tables' : 'that table'} for ` +
+          `good. Nothing has been changed. ` +
+          (`Point scripts.dir at the vendor's scripts for the version you upgrade to that publish ` +
+            `${missing.length > 1 ? 'them' : 'it'}, or add EXEC sp_addmergearticle @publication = N'` +
+            `${publication}', @article = N'${missing[0]}', … to the script, then retry preflight`),
       );
     }
-    if (extra.length) notes.push(`${file} adds ${extra.join(', ')} to ${publication} on ${where}, not published today (a new version may publish more)`);
+    if (extra.length)
+      notes.push(
+        `${file} adds ${extra.join(', ')} to ${publication} on ${where}, not published today (a new version ` +
+          `may publish more)`,
+      );
   }
   return notes.length ? [...new Set(notes)].join('; ') : undefined;
 }
 
 function explain(err: SqlcmdError, mapping: Readonly<Record<string, string>> | undefined, run: ScriptRun): string {
   const name = err.variable;
-  const entry = name === undefined ? undefined : Object.entries(mapping ?? DEFAULT_SCRIPT_VARIABLES).find(([n]) => n.toUpperCase() === name.toUpperCase());
+  const entry =
+    name === undefined
+      ? undefined
+      : Object.entries(mapping ?? DEFAULT_SCRIPT_VARIABLES).find(([n]) => n.toUpperCase() === name.toUpperCase());
   if (entry && /is not defined/.test(err.detail)) {
     const missing = missingPlaceholders(entry[1], run.for);
-    return `$(${name}) is mapped in the plan's scripts.variables to '${entry[1]}', but ${missing.map((m) => `{${m}}`).join(', ')} has no value for this script (it runs for ${describe(run.for)}); map ${name} to a value known there`;
+    return (
+      `$(${name}) is mapped in the plan's scripts.variables to '${entry[1]}', but ` +
+      `${missing.map((m) => `{${m}}`).join(', ')} has no value for this script (it runs for ` +
+      `${describe(run.for)}); map ${name} to a value known there`
+    );
   }
   return err.detail;
 }
 
 function describe(f: ScriptFor): string {
-  if (f.subscriber && f.publication) return `publication ${f.publication} and subscriber ${f.subscriber.server}/${f.subscriber.database}`;
+  if (f.subscriber && f.publication)
+    return `publication ${f.publication} and subscriber ${f.subscriber.server}/${f.subscriber.database}`;
   if (f.subscriber) return `subscriber ${f.subscriber.server}/${f.subscriber.database}`;
   return `publication ${f.publication ?? '?'} on ${f.publisher?.server ?? '?'}/${f.publisher?.database ?? '?'}`;
 }

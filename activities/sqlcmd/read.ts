@@ -53,7 +53,8 @@ export function decodeScript(bytes: Uint8Array, file: string): DecodedScript {
   } catch {
     const hint = mark
       ? 'the file is damaged or its byte-order mark is wrong; save it again from the editor'
-      : 'without a byte-order mark replup reads UTF-8; save the file as UTF-8 or as Unicode (UTF-16 with a byte-order mark)';
+      : 'without a byte-order mark replup reads UTF-8; save the file as UTF-8 or as Unicode (UTF-16 with a ' +
+        'byte-order mark)';
     throw new ScriptEncodingError(file, encoding, `is not valid ${encoding} text: ${hint}`);
   }
   const nul = text.indexOf('\u0000');
@@ -62,7 +63,11 @@ export function decodeScript(bytes: Uint8Array, file: string): DecodedScript {
     const hint = mark
       ? 'a script cannot contain NUL characters; remove them'
       : 'it looks like UTF-16 saved without a byte-order mark; save it as UTF-8, or as Unicode with a byte-order mark';
-    throw new ScriptEncodingError(file, encoding, `read as ${encoding}, line ${line} contains a NUL character: ${hint}`);
+    throw new ScriptEncodingError(
+      file,
+      encoding,
+      `read as ${encoding}, line ${line} contains a NUL character: ${hint}`,
+    );
   }
   return { text, encoding };
 }

@@ -49,8 +49,30 @@ const CHANGE_PROCEDURE = 'sp_changemergesubscription';
 const DYNAMIC = /\b(sp_addmergesubscription|sp_addmergepullsubscription|sp_changemergesubscription)\b|@sync_type\b/i;
 // A word in these positions starts the next statement, not an argument.
 const STATEMENT_WORDS = new Set([
-  'alter', 'begin', 'commit', 'create', 'declare', 'delete', 'drop', 'else', 'end', 'exec', 'execute',
-  'if', 'insert', 'print', 'raiserror', 'return', 'rollback', 'select', 'set', 'throw', 'update', 'use', 'while', 'with',
+  'alter',
+  'begin',
+  'commit',
+  'create',
+  'declare',
+  'delete',
+  'drop',
+  'else',
+  'end',
+  'exec',
+  'execute',
+  'if',
+  'insert',
+  'print',
+  'raiserror',
+  'return',
+  'rollback',
+  'select',
+  'set',
+  'throw',
+  'update',
+  'use',
+  'while',
+  'with',
 ]);
 
 type TokenKind = 'space' | 'comment' | 'string' | 'bracket' | 'word' | 'number' | 'variable' | 'sqlcmd' | 'punct';
@@ -105,11 +127,20 @@ export function syncTypesOf(text: string): SyncTypeCall[] {
   const tokens = tokenize(text);
   return calls(tokens, text).map((call) => {
     const named = call.args.find((a) => a.name && a.name.text.toLowerCase() === '@sync_type');
-    const positional = call.args.slice(0, call.position).every((a) => !a.name) ? call.args[call.position - 1] : undefined;
+    const positional = call.args.slice(0, call.position).every((a) => !a.name)
+      ? call.args[call.position - 1]
+      : undefined;
     const arg = named ?? positional;
     const raw = arg ? text.slice(arg.valueStart, arg.valueEnd) : 'automatic';
-    const value = raw.replace(/^N?'(.*)'$/is, '$1').replace(/''/g, "'").toLowerCase();
-    return { procedure: call.procedure, line: lineOf(text, call.name.start), syncType: value === 'default' ? 'automatic' : value };
+    const value = raw
+      .replace(/^N?'(.*)'$/is, '$1')
+      .replace(/''/g, "'")
+      .toLowerCase();
+    return {
+      procedure: call.procedure,
+      line: lineOf(text, call.name.start),
+      syncType: value === 'default' ? 'automatic' : value,
+    };
   });
 }
 
@@ -159,9 +190,18 @@ export function procedureCalls(text: string, procedures: readonly string[]): Pro
   for (let i = 0; i < tokens.length; i++) {
     const procedure = procedureAt(tokens, i, names);
     if (!procedure) continue;
-    const args = readArguments(tokens, i + 1, (offset) => new SyncTypeRewriteError(lineOf(text, offset), `cannot read the arguments of this ${procedure} call`)).map((a): CallArgument => {
+    const args = readArguments(
+      tokens,
+      i + 1,
+      (offset) => new SyncTypeRewriteError(lineOf(text, offset), `cannot read the arguments of this ${procedure} call`),
+    ).map((a): CallArgument => {
       const first = tokens.find((t) => t.start === a.valueStart) as Token;
-      const kind = first.kind === 'string' || first.kind === 'variable' || first.kind === 'number' ? first.kind : first.kind === 'word' || first.kind === 'bracket' ? 'word' : 'other';
+      const kind =
+        first.kind === 'string' || first.kind === 'variable' || first.kind === 'number'
+          ? first.kind
+          : first.kind === 'word' || first.kind === 'bracket'
+            ? 'word'
+            : 'other';
       return { ...(a.name && { name: a.name.text.toLowerCase() }), value: text.slice(a.valueStart, a.valueEnd), kind };
     });
     out.push({ procedure, line: lineOf(text, (tokens[i] as Token).start), args });
@@ -191,13 +231,15 @@ function refuseUnsafe(tokens: Token[], text: string): void {
     if (token.kind === 'string' && DYNAMIC.test(token.text)) {
       throw new SyncTypeRewriteError(
         lineOf(text, token.start + (DYNAMIC.exec(token.text)?.index ?? 0)),
-        `a merge subscription call or a sync type inside a string (dynamic SQL, run by EXEC(…) or sp_executesql) cannot be rewritten safely; write the call as a plain EXEC with @sync_type = N'none'`,
+        `a merge subscription call or a sync type inside a string (dynamic SQL, run by EXEC(…) or ` +
+          `sp_executesql) cannot be rewritten safely; write the call as a plain EXEC with @sync_type = N'none'`,
       );
     }
     if (procedureAt(tokens, i, REWRITE_NAMES) === CHANGE_PROCEDURE) {
       throw new SyncTypeRewriteError(
         lineOf(text, token.start),
-        `${CHANGE_PROCEDURE} can change a subscription's sync type after it is created, which replup cannot vouch for; remove the call from the subscription script`,
+        `${CHANGE_PROCEDURE} can change a subscription's sync type after it is created, which replup cannot ` +
+          `vouch for; remove the call from the subscription script`,
       );
     }
   }
@@ -265,7 +307,14 @@ function readArguments(tokens: Token[], from: number, fail: (offset: number) => 
 
 function startsArgument(token: Token): boolean {
   if (token.kind === 'word') return !STATEMENT_WORDS.has(token.text.toLowerCase());
-  return token.kind === 'variable' || token.kind === 'string' || token.kind === 'number' || token.kind === 'bracket' || token.text === '-' || token.text === '+';
+  return (
+    token.kind === 'variable' ||
+    token.kind === 'string' ||
+    token.kind === 'number' ||
+    token.kind === 'bracket' ||
+    token.text === '-' ||
+    token.text === '+'
+  );
 }
 
 /** A parameter value: a literal, a variable, $(sqlcmd var), a bare word, or a signed number. */

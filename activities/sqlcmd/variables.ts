@@ -41,7 +41,9 @@ const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 /** The placeholders a template names that are not known ones (for plan validation). */
 export function unknownPlaceholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '').filter((p) => !(SCRIPT_VARIABLE_PLACEHOLDERS as readonly string[]).includes(p));
+  return [...template.matchAll(PLACEHOLDER)]
+    .map((m) => m[1] ?? '')
+    .filter((p) => !(SCRIPT_VARIABLE_PLACEHOLDERS as readonly string[]).includes(p));
 }
 
 function placeholderValue(name: string, f: ScriptFor): string | undefined {
@@ -71,7 +73,10 @@ function placeholderValue(name: string, f: ScriptFor): string | undefined {
  * refused at preflight as "not defined").
  * @param mapping name → template; default DEFAULT_SCRIPT_VARIABLES
  */
-export function expandScriptVariables(mapping: Readonly<Record<string, string>> | undefined, f: ScriptFor): Record<string, string> {
+export function expandScriptVariables(
+  mapping: Readonly<Record<string, string>> | undefined,
+  f: ScriptFor,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, template] of Object.entries(mapping ?? DEFAULT_SCRIPT_VARIABLES)) {
     let complete = true;

@@ -36,7 +36,11 @@ import { backupFilePath } from './backup-file.js';
 import { createMssqlConnections, type Row, type SqlConnections, type SqlLogin } from './connections.js';
 import { resolveCredentialRef } from './credentials.js';
 import * as sql from './statements.js';
-import { allDistributors, distributorForPublisher, type PublisherDistributor } from '../personalization-upgrade/distributors.js';
+import {
+  allDistributors,
+  distributorForPublisher,
+  type PublisherDistributor,
+} from '../personalization-upgrade/distributors.js';
 
 export interface SqlServerFleetOptions {
   /** The plan's credentials (references only). */
@@ -47,7 +51,10 @@ export interface SqlServerFleetOptions {
    * and env:REPLUP_WINDOWS_PASSWORD.
    */
   windowsAccount?: { user: CredentialRef; password: CredentialRef };
-  /** Where the distribution database is (MSmerge_agents, MSmerge_sessions): the central publisher's, and any publisher's not in `distributors`. */
+  /**
+   * Where the distribution database is (MSmerge_agents, MSmerge_sessions): the central publisher's, and any publisher's
+   * not in `distributors`.
+   */
   distributor: DbRef;
   /**
    * Each publishing server's own distributor (issue #18 §3: a branch publisher distributes its Data
@@ -86,10 +93,21 @@ export type SqlServerFleet = SqlFleetPort & {
 
 /** MSmerge_sessions.runstatus 2 = succeeded; sysjobhistory.run_status 1 = succeeded. */
 const MERGE_SUCCEEDED = 2;
-const JOB_OUTCOMES: Record<number, string> = { 0: 'failed', 1: 'succeeded', 2: 'is retrying', 3: 'was canceled', 4: 'is in progress' };
+const JOB_OUTCOMES: Record<number, string> = {
+  0: 'failed',
+  1: 'succeeded',
+  2: 'is retrying',
+  3: 'was canceled',
+  4: 'is in progress',
+};
 const HEARTBEAT_EVERY_MS = 10_000;
 /** sysmergepublications.retention_period_unit. */
-const RETENTION_UNITS: Record<number, PublicationConfig['retentionUnit']> = { 0: 'day', 1: 'week', 2: 'month', 3: 'year' };
+const RETENTION_UNITS: Record<number, PublicationConfig['retentionUnit']> = {
+  0: 'day',
+  1: 'week',
+  2: 'month',
+  3: 'year',
+};
 
 export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerFleet {
   const resolve = options.resolveCredential ?? ((ref: CredentialRef) => resolveCredentialRef(ref));
@@ -106,7 +124,8 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const jobTimeoutMs = options.jobTimeoutMs ?? 4 * 3600_000;
   /** The distributor of a publisher's publications (a SQL Server instance has one distributor). */
-  const distributorOf = (publisher: DbRef): DbRef => distributorForPublisher(options.distributors, options.distributor, publisher.server);
+  const distributorOf = (publisher: DbRef): DbRef =>
+    distributorForPublisher(options.distributors, options.distributor, publisher.server);
   const serverNames = new Map<string, string>();
 
   /** Runs a statement; retries transient errors (each statement is safe to repeat). */
@@ -117,7 +136,10 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       } catch (err) {
         const c = classifySqlError(err);
         if (c.kind !== 'transient' || attempt >= retry.attempts) throw err;
-        heartbeat(`retrying after ${c.number !== undefined ? `error ${c.number}` : (c.code ?? 'a transient error')} (attempt ${attempt} of ${retry.attempts})`);
+        heartbeat(
+          `retrying after ${c.number !== undefined ? `error ${c.number}` : (c.code ?? 'a transient error')} ` +
+            `(attempt ${attempt} of ${retry.attempts})`,
+        );
         await sleep(retry.delayMs * attempt);
       }
     }
@@ -170,12 +192,21 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     // branch distributor's Data agent and the central one's Config agent).
     const agents: string[] = [];
     for (const d of allDistributors(options.distributors, options.distributor)) {
-      agents.push(...(await rows(d.server, sql.mergeAgentNames(d.database))).map((r) => text(r.name).toLowerCase()).filter(Boolean));
+      agents.push(
+        ...(await rows(d.server, sql.mergeAgentNames(d.database)))
+          .map((r) => text(r.name).toLowerCase())
+          .filter(Boolean),
+      );
     }
-    return (await sessionsIn(db)).map((x) => (agents.some((name) => x.program.toLowerCase().startsWith(name)) ? { ...x, replicationAgent: true } : x));
+    return (await sessionsIn(db)).map((x) =>
+      agents.some((name) => x.program.toLowerCase().startsWith(name)) ? { ...x, replicationAgent: true } : x,
+    );
   }
 
-  /** sysmergepublications.retention_period_unit: 0 day, 1 week, 2 month, 3 year. Months and years in days are approximations. */
+  /**
+   * sysmergepublications.retention_period_unit: 0 day, 1 week, 2 month, 3 year. Months and years in days are
+   * approximations.
+   */
   const RETENTION_UNIT_DAYS: Record<number, number> = { 0: 1, 1: 7, 2: 30, 3: 365 };
 
   async function mergeSubscriptions(publisher: DbRef): Promise<SubscriptionHealth[]> {
@@ -192,11 +223,20 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   async function mergeAgentJobs(publisher: DbRef): Promise<MergeAgentJob[]> {
     const jobs = new Map<string, MergeAgentJob>();
     const distributor = distributorOf(publisher);
-    for (const r of await rows(distributor.server, sql.mergeAgentJobSchedules(distributor.database, publisher.database))) {
+    for (const r of await rows(
+      distributor.server,
+      sql.mergeAgentJobSchedules(distributor.database, publisher.database),
+    )) {
       const jobId = text(r.job_id);
       let job = jobs.get(jobId);
       if (!job) {
-        job = { jobId, name: text(r.name), publication: text(r.publication), subscriber: { server: text(r.subscriber_name), database: text(r.subscriber_db) }, schedules: [] };
+        job = {
+          jobId,
+          name: text(r.name),
+          publication: text(r.publication),
+          subscriber: { server: text(r.subscriber_name), database: text(r.subscriber_db) },
+          schedules: [],
+        };
         jobs.set(jobId, job);
       }
       if (r.schedule_id != null) {
@@ -212,7 +252,12 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
           activeStartTime: Number(r.active_start_time),
           activeEndTime: Number(r.active_end_time),
         };
-        job.schedules.push({ scheduleId: Number(r.schedule_id), name: text(r.schedule_name), enabled: Number(r.enabled) === 1, timing });
+        job.schedules.push({
+          scheduleId: Number(r.schedule_id),
+          name: text(r.schedule_name),
+          enabled: Number(r.enabled) === 1,
+          timing,
+        });
       }
     }
     return [...jobs.values()];
@@ -225,52 +270,76 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     const ready = (await rows(publisher.server, sql.publicationSnapshotReady(publisher.database, publication)))[0];
     if (ready && Number(ready.snapshot_ready) === 1) return { ready: true };
     const distributor = distributorOf(publisher);
-    const last = (await rows(distributor.server, sql.snapshotAgentLastRun(distributor.database, publisher.database, publication)))[0];
-    if (last && Number(last.runstatus) === SNAPSHOT_FAILED) return { ready: false, failure: text(last.comments) || 'the Snapshot Agent failed' };
+    const last = (
+      await rows(distributor.server, sql.snapshotAgentLastRun(distributor.database, publisher.database, publication))
+    )[0];
+    if (last && Number(last.runstatus) === SNAPSHOT_FAILED)
+      return { ready: false, failure: text(last.comments) || 'the Snapshot Agent failed' };
     return { ready: false };
   }
 
   async function replicationState(db: DbRef): Promise<ReplicationState> {
-    const [published = [], publications = [], subscriptions = []] = await query(db.server, sql.replicationState(db.database));
+    const [published = [], publications = [], subscriptions = []] = await query(
+      db.server,
+      sql.replicationState(db.database),
+    );
     return {
       mergePublished: truthy(published[0]?.is_merge_published),
       publications: publications.map((r) => text(r.name)),
-      subscriptions: subscriptions.map(
-        (r): SubscriptionState => ({
-          publication: text(r.publication),
-          publisher: { server: text(r.publisher), database: text(r.publisher_db) },
-          subscriber: { server: text(r.subscriber_server), database: text(r.subscriber_db) },
-          syncType: Number(r.sync_type) === 2 ? 'none' : 'automatic',
-          status: Number(r.status) === 1 ? 'active' : Number(r.status) === 2 ? 'deleted' : 'inactive',
-        }),
-      ),
+      subscriptions: subscriptions.map((r): SubscriptionState => ({
+        publication: text(r.publication),
+        publisher: { server: text(r.publisher), database: text(r.publisher_db) },
+        subscriber: { server: text(r.subscriber_server), database: text(r.subscriber_db) },
+        syncType: Number(r.sync_type) === 2 ? 'none' : 'automatic',
+        status: Number(r.status) === 1 ? 'active' : Number(r.status) === 2 ? 'deleted' : 'inactive',
+      })),
     };
   }
 
   async function runMergeAgent(sub: SubscriptionRef): Promise<MergeSession> {
     const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
-    const where = `publication '${sub.publication}' (${sub.publisher.database}) to ${subscriber.server}/${subscriber.database}`;
+    const where =
+      `publication '${sub.publication}' (${sub.publisher.database}) to ${subscriber.server}/` +
+      `${subscriber.database}`;
     const distributor = distributorOf(sub.publisher);
-    const agent = (await rows(distributor.server, sql.mergeAgents(distributor.database, sub.publisher.database, sub.publication, subscriber)))[0];
+    const agent = (
+      await rows(
+        distributor.server,
+        sql.mergeAgents(distributor.database, sub.publisher.database, sub.publication, subscriber),
+      )
+    )[0];
     if (!agent) {
-      throw new Error(`no merge agent for ${where} in ${distributor.server}/${distributor.database}.dbo.MSmerge_agents: check that the push subscription exists and that the plan names this publisher's distributor`);
+      throw new Error(
+        `no merge agent for ${where} in ${distributor.server}/${distributor.database}.dbo.MSmerge_agents: ` +
+          `check that the push subscription exists and that the plan names this publisher's distributor`,
+      );
     }
     const name = text(agent.name);
     const jobId = text(agent.job_id);
-    if (!jobId) throw new Error(`merge agent '${name}' for ${where} has no SQL Server Agent job: replup runs push subscriptions only`);
+    if (!jobId)
+      throw new Error(
+        `merge agent '${name}' for ${where} has no SQL Server Agent job: replup runs push subscriptions only`,
+      );
 
     const steps = await rows(distributor.server, sql.jobSteps(jobId));
     if (steps.some((s) => /(^|\s)-Continuous(\s|$)/i.test(text(s.command)))) {
       throw new Error(
-        `merge agent job '${name}' runs with -Continuous and never finishes: remove -Continuous from its job step (or stop the job and run it on a schedule) so replup can run it to the end`,
+        `merge agent job '${name}' runs with -Continuous and never finishes: remove -Continuous from its job ` +
+          `step (or stop the job and run it on a schedule) so replup can run it to the end`,
       );
     }
     const before = (await rows(distributor.server, sql.jobActivity(jobId)))[0];
     if (before && isRunning(before)) {
       // The same condition SQL Server reports as 22022 "already running": worth waiting for.
-      throw new SqlError(22022, `merge agent job '${name}' is already running (msdb.dbo.sysjobactivity); replup waits for it to finish and tries again`);
+      throw new SqlError(
+        22022,
+        `merge agent job '${name}' is already running (msdb.dbo.sysjobactivity); replup waits for it to ` +
+          `finish and tries again`,
+      );
     }
-    const previous = (await rows(distributor.server, sql.newestMergeSession(distributor.database, Number(agent.id))))[0];
+    const previous = (
+      await rows(distributor.server, sql.newestMergeSession(distributor.database, Number(agent.id)))
+    )[0];
     const previousSessionId = previous ? Number(previous.session_id) : 0;
 
     await query(distributor.server, sql.startJob(jobId));
@@ -280,7 +349,10 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     const jobMessage = text(outcome.message);
     const jobStatus = Number(outcome.run_status);
     if (!session || Number(session.session_id) <= previousSessionId) {
-      throw new Error(`merge agent job '${name}' ${JOB_OUTCOMES[jobStatus] ?? 'ended'} without recording a merge session${jobMessage ? `: ${jobMessage}` : ''}`);
+      throw new Error(
+        `merge agent job '${name}' ${JOB_OUTCOMES[jobStatus] ?? 'ended'} without recording a merge session` +
+          `${jobMessage ? `: ${jobMessage}` : ''}`,
+      );
     }
     const succeeded = Number(session.runstatus) === MERGE_SUCCEEDED && jobStatus === 1;
     const message = text(session.message) || jobMessage;
@@ -306,12 +378,20 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       const now = (await rows(server, sql.jobActivity(jobId)))[0];
       if (now && timeOf(now.run_requested_date) !== requestedBefore && now.stop_execution_date != null) return now;
       if (Date.now() > deadline) {
-        throw new Error(`merge agent job '${name}' did not finish within ${Math.round(jobTimeoutMs / 60_000)} minutes; look at its history in SQL Server Agent`);
+        throw new Error(
+          `merge agent job '${name}' did not finish within ${Math.round(jobTimeoutMs / 60_000)} minutes; ` +
+            `look at its history in SQL Server Agent`,
+        );
       }
     }
   }
 
-  async function pendingSide(server: string, database: string, publication: string, destination: DbRef): Promise<number> {
+  async function pendingSide(
+    server: string,
+    database: string,
+    publication: string,
+    destination: DbRef,
+  ): Promise<number> {
     const destinationServer = await replicationName(destination.server);
     const found = await rows(server, sql.pendingChanges(database, publication, destinationServer));
     return found
@@ -327,7 +407,8 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
   async function removeReplication(db: DbRef): Promise<void> {
     const state = await replicationState(db);
     const self = await replicationName(db.server);
-    const ownPublication = (s: SubscriptionState) => sameName(s.publisher.server, self) && sameName(s.publisher.database, db.database);
+    const ownPublication = (s: SubscriptionState) =>
+      sameName(s.publisher.server, self) && sameName(s.publisher.database, db.database);
     for (const publication of state.publications) {
       // sysmergesubscriptions names subscribers as they were registered (@@SERVERNAME): pass them back as they are.
       for (const s of state.subscriptions.filter((s) => s.publication === publication && ownPublication(s))) {
@@ -336,9 +417,17 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       await idempotent(db.server, sql.dropMergePublication(db.database, publication), 'removal');
     }
     // Its side of the subscriptions to other publishers (publishers are removed first, so theirs is gone).
-    const held = new Map(state.subscriptions.filter((s) => !ownPublication(s)).map((s) => [`${s.publisher.server}/${s.publisher.database}/${s.publication}`.toLowerCase(), s]));
+    const held = new Map(
+      state.subscriptions
+        .filter((s) => !ownPublication(s))
+        .map((s) => [`${s.publisher.server}/${s.publisher.database}/${s.publication}`.toLowerCase(), s]),
+    );
     for (const s of held.values()) {
-      await idempotent(db.server, sql.mergeSubscriptionCleanup(db.database, s.publisher.server, s.publisher.database, s.publication), 'removal');
+      await idempotent(
+        db.server,
+        sql.mergeSubscriptionCleanup(db.database, s.publisher.server, s.publisher.database, s.publication),
+        'removal',
+      );
     }
     if (state.mergePublished || state.publications.length > 0) {
       await idempotent(db.server, sql.disableMergePublishing(db.database), 'removal');
@@ -349,9 +438,17 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       await idempotent(db.server, sql.removeDbReplication(db.database), 'removal');
       after = await replicationState(db);
       if (left(after)) {
-        const subscriptions = after.subscriptions.filter((s) => s.status !== 'deleted').map((s) => `${s.publication} ${s.publisher.server}/${s.publisher.database} → ${s.subscriber.server}/${s.subscriber.database}`);
+        const subscriptions = after.subscriptions
+          .filter((s) => s.status !== 'deleted')
+          .map(
+            (s) =>
+              `${s.publication} ${s.publisher.server}/${s.publisher.database} → ${s.subscriber.server}/` +
+              `${s.subscriber.database}`,
+          );
         throw new Error(
-          `replication is still enabled on ${db.server}/${db.database} after removal (publications: ${after.publications.join(', ') || 'none'}, subscriptions: ${subscriptions.join(', ') || 'none'}, merge published: ${after.mergePublished}); run RemoveReplication by hand and retry`,
+          `replication is still enabled on ${db.server}/${db.database} after removal (publications: ` +
+            `${after.publications.join(', ') || 'none'}, subscriptions: ${subscriptions.join(', ') || 'none'}, ` +
+            `merge published: ${after.mergePublished}); run RemoveReplication by hand and retry`,
         );
       }
     }
@@ -362,7 +459,9 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       vars: script.vars,
       file: script.name,
       onError: script.onError ?? options.scriptOnError ?? 'exit',
-      ...(script.includes ? { resolveInclude: includesFrom(script.includes) } : options.scriptsDir !== undefined && { resolveInclude: includeFromDir(options.scriptsDir) }),
+      ...(script.includes
+        ? { resolveInclude: includesFrom(script.includes) }
+        : options.scriptsDir !== undefined && { resolveInclude: includeFromDir(options.scriptsDir) }),
     });
     const session = await connections.openSession(db);
     const messages: string[] = [];
@@ -371,7 +470,10 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       await session.batch(sql.sqlcmdSessionDefaults().sql);
       for (const batch of parsed.batches) {
         for (let run = 1; run <= batch.repeat; run++) {
-          heartbeat(`${script.name}: batch at ${batch.file}:${batch.line}${batch.repeat > 1 ? ` (${run} of ${batch.repeat})` : ''}`);
+          heartbeat(
+            `${script.name}: batch at ${batch.file}:${batch.line}` +
+              `${batch.repeat > 1 ? ` (${run} of ${batch.repeat})` : ''}`,
+          );
           // "If RAISERROR is used within a sqlcmd script and a state of 127 is raised, sqlcmd quits"
           // (https://learn.microsoft.com/en-us/sql/tools/sqlcmd/sqlcmd-utility, EXIT), whatever
           // :on error says and whatever the severity: the script ends there, as a failure.
@@ -380,14 +482,23 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
             result = await session.batch(batch.sql);
           } catch (err) {
             const located = scriptError(err, batch);
-            if ((err as { state?: unknown }).state === 127) throw new SqlError(located instanceof SqlError ? located.number : 50000, `${located.message} (RAISERROR state 127: the script ends here, as in sqlcmd)`);
+            if ((err as { state?: unknown }).state === 127)
+              throw new SqlError(
+                located instanceof SqlError ? located.number : 50000,
+                `${located.message} (RAISERROR state 127: the script ends here, as in sqlcmd)`,
+              );
             if (batch.onError === 'exit') throw located;
             messages.push(located.message);
           }
           batches += 1;
           if (result) {
             messages.push(...result.messages);
-            if (result.quit) throw new SqlError(result.quit.number, `${batch.file}:${batch.line}: ${result.quit.message} (RAISERROR state 127: the script ends here, as in sqlcmd)`);
+            if (result.quit)
+              throw new SqlError(
+                result.quit.number,
+                `${batch.file}:${batch.line}: ${result.quit.message} (RAISERROR state 127: the script ends ` +
+                  `here, as in sqlcmd)`,
+              );
           }
         }
       }
@@ -420,9 +531,15 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       return { installed: Number(r.installed) === 1, ...(name && { server: name }) };
     },
     async databaseVersion(db) {
-      const r = (await rows(db.server, sql.productVersion(db.database, requireQuery(options.versionQuery, 'versionQuery', 'versionQuery'))))[0];
+      const r = (
+        await rows(
+          db.server,
+          sql.productVersion(db.database, requireQuery(options.versionQuery, 'versionQuery', 'versionQuery')),
+        )
+      )[0];
       const value = r ? Object.values(r)[0] : undefined;
       if (value == null) throw new Error(`the versionQuery returned no row in ${db.server}/${db.database}`);
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a SQL scalar: text, a number or a date
       return String(value).trim();
     },
     activeSessions,
@@ -454,7 +571,10 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
         return { logging: logging[0], found: found.map((r) => conflictRow(r, publication, db, options.since)) };
       };
       const atPublisher = await read(publisher);
-      const subscriberOnly = atPublisher.logging !== undefined && !truthy(atPublisher.logging.centralized_conflicts) && truthy(atPublisher.logging.decentralized_conflicts);
+      const subscriberOnly =
+        atPublisher.logging !== undefined &&
+        !truthy(atPublisher.logging.centralized_conflicts) &&
+        truthy(atPublisher.logging.decentralized_conflicts);
       if (!subscriberOnly) return atPublisher.found;
       const all = [...atPublisher.found];
       for (const subscriber of options.subscribers ?? []) all.push(...(await read(subscriber)).found);
@@ -503,16 +623,29 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     // subscriber as replication knows it (@@SERVERNAME).
     async markForValidation(sub) {
       const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
-      await query(sub.publisher.server, sql.validateMergeSubscription(sub.publisher.database, sub.publication, subscriber));
+      await query(
+        sub.publisher.server,
+        sql.validateMergeSubscription(sub.publisher.database, sub.publication, subscriber),
+      );
     },
     async validationState(sub): Promise<ValidationState> {
       const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
-      const dates = (await rows(sub.publisher.server, sql.mergeValidationDates(sub.publisher.database, sub.publication, subscriber)))[0];
-      const alerts = await rows(distributorOf(sub.publisher).server, sql.mergeValidationAlerts(sub.publisher.database, sub.publication, subscriber));
+      const dates = (
+        await rows(sub.publisher.server, sql.mergeValidationDates(sub.publisher.database, sub.publication, subscriber))
+      )[0];
+      const alerts = await rows(
+        distributorOf(sub.publisher).server,
+        sql.mergeValidationAlerts(sub.publisher.database, sub.publication, subscriber),
+      );
       return {
         ...(dates?.last_validated != null && { lastValidated: isoTime(dates.last_validated) }),
         ...(dates?.attempted_validate != null && { attempted: isoTime(dates.attempted_validate) }),
-        alerts: alerts.map((r) => ({ alertId: Number(r.alert_id), passed: Number(r.alert_error_code) === 20575, article: text(r.article), text: text(r.alert_error_text) })),
+        alerts: alerts.map((r) => ({
+          alertId: Number(r.alert_id),
+          passed: Number(r.alert_error_code) === 20575,
+          article: text(r.article),
+          text: text(r.alert_error_text),
+        })),
       };
     },
     async publishedTables(publisher, publication) {
@@ -520,7 +653,11 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       for (const r of await rows(publisher.server, sql.publishedTableKeys(publisher.database, publication))) {
         const article = text(r.article);
         let t = tables.get(article);
-        if (!t) tables.set(article, (t = { article, schema: text(r.table_schema), table: text(r.table_name), keyColumns: [] }));
+        if (!t)
+          tables.set(
+            article,
+            (t = { article, schema: text(r.table_schema), table: text(r.table_name), keyColumns: [] }),
+          );
         if (truthy(r.is_rowguidcol)) t.rowguidColumn = text(r.column_name);
         // Rows come in key order (ORDER BY key_ordinal).
         if (Number(r.key_ordinal) > 0) t.keyColumns.push(text(r.column_name));
@@ -529,11 +666,22 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     },
     async rowGuidSample(db, table, limit) {
       if (!table.rowguidColumn || !table.keyColumns.length) return [];
-      const sampled = { schema: table.schema, table: table.table, keyColumns: table.keyColumns, rowguidColumn: table.rowguidColumn };
-      return (await rows(db.server, sql.rowGuidSample(db.database, sampled, limit))).map((r) => ({ key: text(r.row_key), rowguid: text(r.rowguid).toLowerCase() }));
+      const sampled = {
+        schema: table.schema,
+        table: table.table,
+        keyColumns: table.keyColumns,
+        rowguidColumn: table.rowguidColumn,
+      };
+      return (await rows(db.server, sql.rowGuidSample(db.database, sampled, limit))).map((r) => ({
+        key: text(r.row_key),
+        rowguid: text(r.rowguid).toLowerCase(),
+      }));
     },
     async replicationAddedRowGuids(publisher) {
-      return (await rows(publisher.server, sql.replicationAddedRowGuids(publisher.database))).map((r) => ({ publication: text(r.publication), article: text(r.article) }));
+      return (await rows(publisher.server, sql.replicationAddedRowGuids(publisher.database))).map((r) => ({
+        publication: text(r.publication),
+        article: text(r.article),
+      }));
     },
     runScript,
     async publicationConfigs(publisher) {
@@ -571,10 +719,17 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     },
     async dropSubscription(sub) {
       const subscriber = { server: await replicationName(sub.subscriber.server), database: sub.subscriber.database };
-      await idempotent(sub.publisher.server, sql.dropMergeSubscription(sub.publisher.database, sub.publication, subscriber), 'removal');
+      await idempotent(
+        sub.publisher.server,
+        sql.dropMergeSubscription(sub.publisher.database, sub.publication, subscriber),
+        'removal',
+      );
     },
     async rowGuidConversionMarks(db) {
-      const found = await rows(db.server, sql.rowGuidConversionMarks(db.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done));
+      const found = await rows(
+        db.server,
+        sql.rowGuidConversionMarks(db.database, ROWGUID_MARKS.started, ROWGUID_MARKS.done),
+      );
       const value = (name: string) => found.find((r) => text(r.name) === name)?.value;
       const started = value(ROWGUID_MARKS.started);
       const done = value(ROWGUID_MARKS.done);
@@ -600,10 +755,28 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       return [...tables.values()];
     },
     async writeCanary(publisher, token) {
-      await query(publisher.server, sql.canary(publisher.database, requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'), token));
+      await query(
+        publisher.server,
+        sql.canary(
+          publisher.database,
+          requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'),
+          token,
+        ),
+      );
     },
     async readCanary(db, token) {
-      return (await rows(db.server, sql.canary(db.database, requireQuery(options.canary?.read, 'canary read query', 'target.canary.read'), token))).length > 0;
+      return (
+        (
+          await rows(
+            db.server,
+            sql.canary(
+              db.database,
+              requireQuery(options.canary?.read, 'canary read query', 'target.canary.read'),
+              token,
+            ),
+          )
+        ).length > 0
+      );
     },
     close: () => connections.close(),
   };
@@ -618,13 +791,13 @@ function scriptError(err: unknown, batch: SqlcmdBatch): Error {
   return new SqlError(number, `${batch.file}:${line}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-
 export function resolveLogin(
   credentials: Credentials,
   windowsAccount: { user: CredentialRef; password: CredentialRef } | undefined,
   resolve: (ref: CredentialRef) => string,
 ): SqlLogin {
-  if (credentials.kind === 'sql') return { kind: 'sql', user: resolve(credentials.user), password: resolve(credentials.password) };
+  if (credentials.kind === 'sql')
+    return { kind: 'sql', user: resolve(credentials.user), password: resolve(credentials.password) };
   const account = windowsAccount ?? DEFAULT_WINDOWS_ACCOUNT;
   const user = resolve(account.user);
   const m = /^([^\\]+)\\(.+)$/.exec(user);
@@ -652,7 +825,9 @@ function conflictRow(r: Row, publication: string, loggedAt: DbRef, since: string
 
 /** What the remove-replication activity would still find: the same test it applies after removal. */
 function left(state: ReplicationState): boolean {
-  return state.mergePublished || state.publications.length > 0 || state.subscriptions.some((s) => s.status !== 'deleted');
+  return (
+    state.mergePublished || state.publications.length > 0 || state.subscriptions.some((s) => s.status !== 'deleted')
+  );
 }
 
 function isRunning(activity: Row): boolean {
@@ -669,6 +844,7 @@ function counts(session: Row, side: 'upload' | 'download') {
 }
 
 function text(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a SQL scalar: text, a number or a date
   return value == null ? '' : String(value);
 }
 

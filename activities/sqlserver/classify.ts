@@ -26,9 +26,19 @@ export type SqlErrorContext = 'removal' | 'kill';
 // placed on ALTER DATABASE (5061), database not yet openable (4060), connection dropped (233,
 // 10053, 10054, 10060), Azure SQL busy/moving (40501, 40613, 49918-49920), and -2, the client-side
 // "Timeout expired" number SqlClient reports (the lab raises it too).
-const TRANSIENT_NUMBERS = new Set([-2, 1205, 1204, 1222, 5061, 4060, 233, 10053, 10054, 10060, 40501, 40613, 49918, 49919, 49920]);
+const TRANSIENT_NUMBERS = new Set([
+  -2, 1205, 1204, 1222, 5061, 4060, 233, 10053, 10054, 10060, 40501, 40613, 49918, 49919, 49920,
+]);
 // tedious/mssql codes for a connection that timed out or broke: the server may be restarting.
-const TRANSIENT_CODES = new Set(['ETIMEOUT', 'ESOCKET', 'ECONNRESET', 'ECONNCLOSED', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
+const TRANSIENT_CODES = new Set([
+  'ETIMEOUT',
+  'ESOCKET',
+  'ECONNRESET',
+  'ECONNCLOSED',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
 const ALREADY_DONE: Record<SqlErrorContext, Set<number>> = {
   // 20026 publication does not exist, 20021 subscription not found, 20017 subscription does not
   // exist on the subscriber, 20032 not defined as a subscriber.
@@ -45,16 +55,32 @@ const ALREADY_DONE: Record<SqlErrorContext, Set<number>> = {
 // (airbytehq/airbyte source-mssql MsSQLTestDatabase.java retries the first three) and forums.
 const SQL_AGENT_REFUSED = 22022;
 const AGENT_VARIANTS: { pattern: RegExp; kind: SqlErrorKind; hint: string }[] = [
-  { pattern: /already running/i, kind: 'transient', hint: 'the job is already running: wait for that run to finish, then start it again' },
-  { pattern: /pending request/i, kind: 'transient', hint: 'a request to run the job is already pending: wait for it to start and finish, then look again' },
-  { pattern: /SQLServerAgent is starting/i, kind: 'transient', hint: 'SQL Server Agent is starting: try again in a moment' },
+  {
+    pattern: /already running/i,
+    kind: 'transient',
+    hint: 'the job is already running: wait for that run to finish, then start it again',
+  },
+  {
+    pattern: /pending request/i,
+    kind: 'transient',
+    hint: 'a request to run the job is already pending: wait for it to start and finish, then look again',
+  },
+  {
+    pattern: /SQLServerAgent is starting/i,
+    kind: 'transient',
+    hint: 'SQL Server Agent is starting: try again in a moment',
+  },
   {
     pattern: /not currently running/i,
     kind: 'fatal',
-    hint: 'SQL Server Agent is not running on this server: start the SQL Server Agent service (SQL Server Configuration Manager), then retry the step',
+    hint:
+      'SQL Server Agent is not running on this server: start the SQL Server Agent service (SQL Server ' +
+      'Configuration Manager), then retry the step',
   },
 ];
-const UNKNOWN_AGENT_REFUSAL = 'SQL Server Agent refused the request for a reason replup does not know: read the message, fix the cause, then retry the step';
+const UNKNOWN_AGENT_REFUSAL =
+  'SQL Server Agent refused the request for a reason replup does not know: read the message, fix the cause, ' +
+  'then retry the step';
 
 export function classifySqlError(err: unknown, context?: SqlErrorContext): SqlErrorClass {
   const number = errorNumber(err);
@@ -81,7 +107,12 @@ export function classifySqlError(err: unknown, context?: SqlErrorContext): SqlEr
 
 /** The SQL Server error number: `number` (SqlError, RequestError) or the driver's original error. */
 export function errorNumber(err: unknown): number | undefined {
-  const candidates = [at(err, 'number'), at(at(at(err, 'originalError'), 'info'), 'number'), at(at(err, 'originalError'), 'number'), at(at(err, 'info'), 'number')];
+  const candidates = [
+    at(err, 'number'),
+    at(at(at(err, 'originalError'), 'info'), 'number'),
+    at(at(err, 'originalError'), 'number'),
+    at(at(err, 'info'), 'number'),
+  ];
   return candidates.find((n): n is number => typeof n === 'number' && Number.isInteger(n) && n !== 0);
 }
 

@@ -41,10 +41,26 @@ export const CONFLICT_TYPES: Readonly<Record<number, ConflictType>> = {
   8: { name: 'download delete failed', verdict: 'needs-person' },
   9: { name: 'upload update failed', verdict: 'needs-person' },
   10: { name: 'download update failed', verdict: 'needs-person' },
-  11: { name: 'resolution', verdict: 'settled', inferred: 'the page says only "Resolution": taken for a record of a conflict already resolved' },
-  12: { name: 'logical record: the update won over a delete', verdict: 'needs-person', inferred: 'a logical record spans tables joined by foreign keys (see above)' },
-  13: { name: 'logical record: an insert conflicts with an update', verdict: 'needs-person', inferred: 'the page names no winner' },
-  14: { name: 'logical record: the delete won over an update', verdict: 'needs-person', inferred: 'a logical record spans tables joined by foreign keys (see above)' },
+  11: {
+    name: 'resolution',
+    verdict: 'settled',
+    inferred: 'the page says only "Resolution": taken for a record of a conflict already resolved',
+  },
+  12: {
+    name: 'logical record: the update won over a delete',
+    verdict: 'needs-person',
+    inferred: 'a logical record spans tables joined by foreign keys (see above)',
+  },
+  13: {
+    name: 'logical record: an insert conflicts with an update',
+    verdict: 'needs-person',
+    inferred: 'the page names no winner',
+  },
+  14: {
+    name: 'logical record: the delete won over an update',
+    verdict: 'needs-person',
+    inferred: 'a logical record spans tables joined by foreign keys (see above)',
+  },
 };
 
 export interface ConflictJudgement {
@@ -94,7 +110,10 @@ export function summarizeConflicts(conflicts: readonly JudgedConflict[]): Confli
   const settled = conflicts.filter((c) => c.verdict === 'settled');
   return {
     stop: stop.length ? `${plural(stop.length)} (${counted(stop, true)})` : '',
-    settled: settled.length ? `${plural(settled.length)} the resolver settled, kept for the conflict retention period; nothing to do (${counted(settled, false)})` : '',
+    settled: settled.length
+      ? `${plural(settled.length)} the resolver settled, kept for the conflict retention period; nothing to do ` +
+        `(${counted(settled, false)})`
+      : '',
   };
 }
 
@@ -107,7 +126,9 @@ function counted(list: readonly JudgedConflict[], withReason: boolean): string {
     byKind.set(k, (byKind.get(k) ?? 0) + 1);
   }
   const before = list.filter((c) => c.beforeRun).length;
-  return [...byKind].map(([k, n]) => `${n}× ${k}`).join(', ') + (before ? `; ${before} recorded before the run began` : '');
+  return (
+    [...byKind].map(([k, n]) => `${n}× ${k}`).join(', ') + (before ? `; ${before} recorded before the run began` : '')
+  );
 }
 
 /**
@@ -119,7 +140,10 @@ function counted(list: readonly JudgedConflict[], withReason: boolean): string {
 export function conflictStopMessage(step: string, stop: string): string {
   return (
     `conflicting rows need a decision (failed changes merge cannot apply): ${stop}. ` +
-    `Resolve them first: in SQL Server Management Studio's Replication Conflict Viewer (or by correcting the rows at both copies), then \`replup retry --step ${step} --reason …\`; nothing is lost. ` +
-    `Only if they cannot be resolved: deliver a new snapshot (it reinitializes every subscriber and wipes their archives) or restore the publisher's backup (every change made since it was taken is lost), then retry`
+    (`Resolve them first: in SQL Server Management Studio's Replication Conflict Viewer (or by correcting the ` +
+      `rows at both copies), then \`replup retry --step ${step} --reason …\`; nothing is lost. `) +
+    (`Only if they cannot be resolved: deliver a new snapshot (it reinitializes every subscriber and wipes ` +
+      `their archives) or restore the publisher's backup (every change made since it was taken is lost), then ` +
+      `retry`)
   );
 }

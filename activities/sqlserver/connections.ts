@@ -29,7 +29,8 @@ export interface SqlConnections {
   close(): Promise<void>;
 }
 
-export type SqlLogin = { kind: 'sql'; user: string; password: string } | { kind: 'windows'; domain: string; user: string; password: string };
+export type SqlLogin =
+  { kind: 'sql'; user: string; password: string } | { kind: 'windows'; domain: string; user: string; password: string };
 
 export interface MssqlOptions {
   /** Called when a pool is created: credentials are resolved on the worker, at connect time. */
@@ -54,7 +55,12 @@ export function createMssqlConnections(options: MssqlOptions): SqlConnections {
       database,
       ...(login.kind === 'sql'
         ? { user: login.user, password: login.password }
-        : { authentication: { type: 'ntlm', options: { domain: login.domain, userName: login.user, password: login.password } } }),
+        : {
+            authentication: {
+              type: 'ntlm',
+              options: { domain: login.domain, userName: login.user, password: login.password },
+            },
+          }),
       requestTimeout: options.requestTimeoutMs ?? 0,
       connectionTimeout: options.connectionTimeoutMs ?? 30_000,
       pool: { max, min: 0 },
@@ -82,13 +88,13 @@ export function createMssqlConnections(options: MssqlOptions): SqlConnections {
     async execute(server, statement) {
       const request = (await poolFor(server)).request();
       for (const [name, value] of Object.entries(statement.params)) request.input(name, paramType(value), value);
-      return run(request, (r) => r.query(statement.sql));
+      return run(request, (r) => r.query<Row>(statement.sql));
     },
     async openSession(db) {
       // A pool of one connection: every batch of the script runs on the same session.
       const pool = await new mssql.ConnectionPool(config(db.server, db.database, 1)).connect();
       return {
-        batch: (sql) => run(pool.request(), (r) => r.batch(sql)),
+        batch: (sql) => run(pool.request(), (r) => r.batch<Row>(sql)),
         close: () => pool.close(),
       };
     },
@@ -106,7 +112,10 @@ function paramType(value: SqlParam): mssql.ISqlType | (() => mssql.ISqlType) {
   return mssql.NVarChar(mssql.MAX);
 }
 
-async function run(request: mssql.Request, send: (r: mssql.Request) => Promise<mssql.IResult<Row>>): Promise<SqlResult> {
+async function run(
+  request: mssql.Request,
+  send: (r: mssql.Request) => Promise<mssql.IResult<Row>>,
+): Promise<SqlResult> {
   const messages: string[] = [];
   let quit: SqlResult['quit'];
   request.on('info', (info: { message: string; number?: number; state?: number }) => {
@@ -114,6 +123,8 @@ async function run(request: mssql.Request, send: (r: mssql.Request) => Promise<m
     if (info.state === 127 && quit === undefined) quit = { number: info.number ?? 50000, message: info.message };
   });
   const result = await send(request);
-  const recordsets = Array.isArray(result.recordsets) ? (result.recordsets as Row[][]) : Object.values(result.recordsets as Record<string, Row[]>);
+  const recordsets = Array.isArray(result.recordsets)
+    ? (result.recordsets as Row[][])
+    : Object.values<Row[]>(result.recordsets);
   return { recordsets, messages, ...(quit && { quit }) };
 }

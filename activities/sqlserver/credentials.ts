@@ -1,5 +1,5 @@
-// Credential references (plan/personalization-upgrade/types.ts CredentialRef): the plan and the workflow history only ever
-// hold `env:NAME` or `file:PATH`; the worker resolves them when an activity connects.
+// Credential references (plan/personalization-upgrade/types.ts CredentialRef): the plan and the workflow history only
+// ever hold `env:NAME` or `file:PATH`; the worker resolves them when an activity connects.
 import { readFileSync } from 'node:fs';
 import type { CredentialRef } from '../../plan/personalization-upgrade/types.js';
 
@@ -25,7 +25,10 @@ export function resolveCredentialRef(ref: CredentialRef, sources: CredentialSour
   try {
     text = readFile(target);
   } catch (err) {
-    throw new Error(`credential reference '${ref}': cannot read ${target} on the worker (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(
+      `credential reference '${ref}': cannot read ${target} on the worker (` +
+        `${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   return text.replace(/\r?\n$/, ''); // a secret file usually ends with a newline that is not part of it
 }

@@ -8,7 +8,10 @@ const MAX_IDENTIFIER_LENGTH = 128;
 export function quoteIdent(name: string): string {
   if (name.length === 0) throw new Error('an identifier cannot be empty');
   if (name.length > MAX_IDENTIFIER_LENGTH) {
-    throw new Error(`identifier '${name.slice(0, 20)}…' is ${name.length} characters; SQL Server allows at most ${MAX_IDENTIFIER_LENGTH}`);
+    throw new Error(
+      `identifier '${name.slice(0, 20)}…' is ${name.length} characters; SQL Server allows at most ` +
+        `${MAX_IDENTIFIER_LENGTH}`,
+    );
   }
   if (name.includes('\u0000')) throw new Error('an identifier cannot contain a NUL character');
   return `[${name.replace(/\]/g, ']]')}]`;

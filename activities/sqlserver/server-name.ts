@@ -1,4 +1,5 @@
-// The plan names a server the way sqlcmd does: HOST, HOST\INSTANCE or HOST,PORT (plan/personalization-upgrade/types.ts).
+// The plan names a server the way sqlcmd does: HOST, HOST\INSTANCE or HOST,PORT
+// (plan/personalization-upgrade/types.ts).
 
 export interface ServerAddress {
   host: string;

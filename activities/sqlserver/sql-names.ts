@@ -46,18 +46,74 @@ interface Token {
 // here, which is a reviewed change; anything else bare is taken for an unqualified column.
 const KEYWORDS = new Set(
   (
-    'select from where and or not null is join left right inner outer cross apply on as order by group having desc asc top ' +
-    'distinct case when then else end if exec execute kill alter database set restricted_user multi_user with rollback ' +
-    'immediate backup restore verifyonly to disk copy_only checksum init like in exists between quoted_identifier off ' +
+    'select from where and or not null is join left right inner outer cross apply on as order by group ' +
+    'having desc asc top ' +
+    ('distinct case when then else end if exec execute kill alter database set restricted_user multi_user ' +
+      'with rollback ') +
+    ('immediate backup restore verifyonly to disk copy_only checksum init like in exists between ' +
+      'quoted_identifier off ') +
     'output union all declare begin minute second hour day'
   ).split(' '),
 );
-// OBJECT_NAME / OBJECT_SCHEMA_NAME ( object_id [, database_id ] ): learn.microsoft.com/en-us/sql/t-sql/functions/object-schema-name-transact-sql
-const FUNCTIONS = new Set(['serverproperty', 'is_srvrolemember', 'db_id', 'object_id', 'object_name', 'object_schema_name', 'cast', 'convert', 'max', 'min', 'count', 'sum', 'coalesce', 'isnull', 'dateadd', 'datediff', 'getdate', 'getutcdate', 'sysutcdatetime']);
-const TYPES = new Set(['nvarchar', 'varchar', 'nchar', 'char', 'int', 'bigint', 'smallint', 'tinyint', 'bit', 'sysname', 'uniqueidentifier', 'datetime', 'datetime2', 'datetimeoffset', 'binary', 'varbinary']);
+// OBJECT_NAME / OBJECT_SCHEMA_NAME ( object_id [, database_id ] ):
+// learn.microsoft.com/en-us/sql/t-sql/functions/object-schema-name-transact-sql
+const FUNCTIONS = new Set([
+  'serverproperty',
+  'is_srvrolemember',
+  'db_id',
+  'object_id',
+  'object_name',
+  'object_schema_name',
+  'cast',
+  'convert',
+  'max',
+  'min',
+  'count',
+  'sum',
+  'coalesce',
+  'isnull',
+  'dateadd',
+  'datediff',
+  'getdate',
+  'getutcdate',
+  'sysutcdatetime',
+]);
+const TYPES = new Set([
+  'nvarchar',
+  'varchar',
+  'nchar',
+  'char',
+  'int',
+  'bigint',
+  'smallint',
+  'tinyint',
+  'bit',
+  'sysname',
+  'uniqueidentifier',
+  'datetime',
+  'datetime2',
+  'datetimeoffset',
+  'binary',
+  'varbinary',
+]);
 const SYSTEM_VARIABLES = new Set(['@@servername', '@@spid']);
 // A word after these starts something other than a table alias.
-const NOT_ALIAS = new Set(['on', 'where', 'join', 'left', 'right', 'inner', 'outer', 'cross', 'order', 'group', 'with', 'else', 'union', 'having']);
+const NOT_ALIAS = new Set([
+  'on',
+  'where',
+  'join',
+  'left',
+  'right',
+  'inner',
+  'outer',
+  'cross',
+  'order',
+  'group',
+  'with',
+  'else',
+  'union',
+  'having',
+]);
 
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
@@ -105,7 +161,14 @@ export function tokenize(sql: string): Token[] {
 
 /** The names one batch uses (statements separated by ';'); aliases hold within a statement. */
 export function statementNames(sql: string): StatementNames {
-  const out: StatementNames = { tables: [], columns: [], procedures: [], serverProperties: [], variables: [], unknown: [] };
+  const out: StatementNames = {
+    tables: [],
+    columns: [],
+    procedures: [],
+    serverProperties: [],
+    variables: [],
+    unknown: [],
+  };
   const all = tokenize(sql);
   const statements: Token[][] = [[]];
   for (const t of all) {
@@ -154,7 +217,8 @@ function readStatement(tokens: Token[], out: StatementNames): void {
       const name = parts.join('.');
       if (alias !== undefined) {
         const before = aliases.get(alias.toLowerCase());
-        if (before !== undefined && before !== name) out.unknown.push(`alias ${alias} names both ${before} and ${name}: give each its own alias`);
+        if (before !== undefined && before !== name)
+          out.unknown.push(`alias ${alias} names both ${before} and ${name}: give each its own alias`);
         aliases.set(alias.toLowerCase(), name);
       }
       out.tables.push({ name, parts, ...(alias !== undefined && { alias }) });

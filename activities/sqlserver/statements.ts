@@ -22,7 +22,10 @@ export interface Subscriber {
   database: string;
 }
 
-const statement = (lines: string[], params: Record<string, SqlParam> = {}): Statement => ({ sql: lines.join('\n'), params });
+const statement = (lines: string[], params: Record<string, SqlParam> = {}): Statement => ({
+  sql: lines.join('\n'),
+  params,
+});
 const proc = (database: string, name: string) => `EXEC ${quoteIdent(database)}.sys.${name}`;
 
 // ---- preflight -------------------------------------------------------------------------------
@@ -40,7 +43,8 @@ export function serverFacts(): Statement {
     "  CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,",
     '  CAST(@@SERVERNAME AS nvarchar(128)) AS server_name,',
     "  CAST(IS_SRVROLEMEMBER('sysadmin') AS int) AS is_sysadmin,",
-    "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') AS agent_status;",
+    "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') AS " +
+      'agent_status;',
   ]);
 }
 
@@ -97,7 +101,12 @@ export function allowAllUsers(database: string): Statement {
 // ---- sync-until-quiet: merge agents and their jobs (distribution database) ---------------------
 
 /** The push merge agents of a publication (or of one subscription), with their Agent job ids. */
-export function mergeAgents(distributionDb: string, publisherDb: string, publication: string, subscriber?: Subscriber): Statement {
+export function mergeAgents(
+  distributionDb: string,
+  publisherDb: string,
+  publication: string,
+  subscriber?: Subscriber,
+): Statement {
   const params: Record<string, SqlParam> = { publisherDb, publication };
   const where = ['WHERE a.publisher_db = @publisherDb AND a.publication = @publication'];
   if (subscriber) {
@@ -119,7 +128,12 @@ export function mergeAgents(distributionDb: string, publisherDb: string, publica
 /** The job's step commands: a merge agent started with -Continuous never finishes. */
 export function jobSteps(jobId: string): Statement {
   return statement(
-    ['SELECT js.step_id, js.step_name, js.command', 'FROM msdb.dbo.sysjobsteps AS js', 'WHERE js.job_id = @jobId', 'ORDER BY js.step_id;'],
+    [
+      'SELECT js.step_id, js.step_name, js.command',
+      'FROM msdb.dbo.sysjobsteps AS js',
+      'WHERE js.job_id = @jobId',
+      'ORDER BY js.step_id;',
+    ],
     { jobId },
   );
 }
@@ -155,7 +169,8 @@ export function newestMergeSession(distributionDb: string, agentId: number): Sta
       'SELECT TOP (1) s.session_id, s.start_time, s.end_time, s.runstatus,',
       '  s.upload_inserts, s.upload_updates, s.upload_deletes, s.upload_conflicts,',
       '  s.download_inserts, s.download_updates, s.download_deletes, s.download_conflicts,',
-      `  (SELECT TOP (1) h.comments FROM ${db}.dbo.MSmerge_history AS h WHERE h.session_id = s.session_id ORDER BY h.[timestamp] DESC) AS message`,
+      `  (SELECT TOP (1) h.comments FROM ${db}.dbo.MSmerge_history AS h WHERE h.session_id = s.session_id ` +
+        `ORDER BY h.[timestamp] DESC) AS message`,
       `FROM ${db}.dbo.MSmerge_sessions AS s`,
       'WHERE s.agent_id = @agentId',
       'ORDER BY s.session_id DESC;',
@@ -170,7 +185,10 @@ export function newestMergeSession(distributionDb: string, agentId: number): Sta
  */
 export function pendingChanges(database: string, publication: string, destinationServer: string): Statement {
   return statement(
-    [`${proc(database, 'sp_showpendingchanges')} @destination_server = @destinationServer, @publication = @publication, @show_rows = 0;`],
+    [
+      `${proc(database, 'sp_showpendingchanges')} @destination_server = @destinationServer, @publication = ` +
+        `@publication, @show_rows = 0;`,
+    ],
     { destinationServer, publication },
   );
 }
@@ -219,7 +237,10 @@ export function conflicts(database: string, publication: string): Statement {
  */
 export function validateMergeSubscription(publisherDb: string, publication: string, subscriber: Subscriber): Statement {
   return statement(
-    [`${proc(publisherDb, 'sp_validatemergesubscription')} @publication = @publication, @subscriber = @subscriber, @subscriber_db = @subscriberDb, @level = 3;`],
+    [
+      `${proc(publisherDb, 'sp_validatemergesubscription')} @publication = @publication, @subscriber = ` +
+        `@subscriber, @subscriber_db = @subscriberDb, @level = 3;`,
+    ],
     { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
   );
 }
@@ -236,7 +257,8 @@ export function mergeValidationDates(publisherDb: string, publication: string, s
     [
       'SELECT s.last_validated, s.attempted_validate',
       `FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
-      'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND s.subid <> s.pubid;',
+      'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND ' +
+        's.subid <> s.pubid;',
     ],
     { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
   );
@@ -251,10 +273,12 @@ export function mergeValidationDates(publisherDb: string, publication: string, s
 export function mergeValidationAlerts(publisherDb: string, publication: string, subscriber: Subscriber): Statement {
   return statement(
     [
-      'SELECT ra.alert_id, ra.alert_error_code, ra.article, CAST(ra.alert_error_text AS nvarchar(4000)) AS alert_error_text',
+      'SELECT ra.alert_id, ra.alert_error_code, ra.article, CAST(ra.alert_error_text AS nvarchar(4000)) AS ' +
+        'alert_error_text',
       'FROM msdb.dbo.sysreplicationalerts AS ra',
       'WHERE ra.agent_type = 4 AND ra.alert_error_code IN (20574, 20575)',
-      '  AND ra.publisher_db = @publisherDb AND ra.publication = @publication AND ra.subscriber = @subscriber AND ra.subscriber_db = @subscriberDb',
+      '  AND ra.publisher_db = @publisherDb AND ra.publication = @publication AND ra.subscriber = ' +
+        '@subscriber AND ra.subscriber_db = @subscriberDb',
       'ORDER BY ra.alert_id;',
     ],
     { publisherDb, publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
@@ -300,13 +324,15 @@ export function publishedTableKeys(database: string, publication: string): State
   const db = quoteIdent(database);
   return statement(
     [
-      'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
+      'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, ' +
+        'OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
       '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
       `FROM ${db}.dbo.sysmergearticles AS a`,
       `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
       `JOIN ${db}.sys.columns AS c ON c.object_id = a.objid`,
       `LEFT JOIN ${db}.sys.indexes AS i ON i.object_id = a.objid AND i.is_primary_key = 1`,
-      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
+        `AND ic.column_id = c.column_id`,
       'WHERE p.name = @publication AND a.type = 10 AND (c.is_rowguidcol = 1 OR ic.key_ordinal > 0)',
       'ORDER BY a.name, ic.key_ordinal;',
     ],
@@ -323,7 +349,9 @@ export function publishedTableKeys(database: string, publication: string): State
 export function rowGuidSample(database: string, t: SampledTable, limit: number): Statement {
   const keys = t.keyColumns.map(quoteIdent);
   const key = keys.map((k) => `CONVERT(nvarchar(4000), ${k})`).join(" + N'|' + ");
-  const query = `SELECT TOP (@limit) ${key} AS row_key, CONVERT(nvarchar(36), ${quoteIdent(t.rowguidColumn)}) AS rowguid FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)} ORDER BY ${keys.join(', ')};`;
+  const query =
+    `SELECT TOP (@limit) ${key} AS row_key, CONVERT(nvarchar(36), ${quoteIdent(t.rowguidColumn)}) AS rowguid ` +
+    `FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)} ORDER BY ${keys.join(', ')};`;
   return statement([`${proc(database, 'sp_executesql')} @query, N'@limit int', @limit = @limit;`], { query, limit });
 }
 
@@ -371,12 +399,17 @@ export function replicationState(database: string): Statement {
       '  WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database ORDER BY p.name;',
       'ELSE SELECT CAST(NULL AS sysname) AS name WHERE 1 = 0;',
       'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
-      '  SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS subscriber_db, s.sync_type, s.status',
+      '  SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS ' +
+        'subscriber_db, s.sync_type, s.status',
       `  FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
       '  WHERE s.subid <> s.pubid ORDER BY p.name, s.subscriber_server, s.db_name;',
       'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
     ],
-    { database, publicationsTable: `${db}.dbo.sysmergepublications`, subscriptionsTable: `${db}.dbo.sysmergesubscriptions` },
+    {
+      database,
+      publicationsTable: `${db}.dbo.sysmergepublications`,
+      subscriptionsTable: `${db}.dbo.sysmergesubscriptions`,
+    },
   );
 }
 
@@ -392,9 +425,17 @@ export function dropMergeSubscription(publisherDb: string, publication: string, 
 }
 
 /** At the subscriber, in the subscription database: removes its side of the subscription. */
-export function mergeSubscriptionCleanup(subscriberDb: string, publisher: string, publisherDb: string, publication: string): Statement {
+export function mergeSubscriptionCleanup(
+  subscriberDb: string,
+  publisher: string,
+  publisherDb: string,
+  publication: string,
+): Statement {
   return statement(
-    [`${proc(subscriberDb, 'sp_mergesubscription_cleanup')} @publisher = @publisher, @publisher_db = @publisherDb, @publication = @publication;`],
+    [
+      `${proc(subscriberDb, 'sp_mergesubscription_cleanup')} @publisher = @publisher, @publisher_db = ` +
+        `@publisherDb, @publication = @publication;`,
+    ],
     { publisher, publisherDb, publication },
   );
 }
@@ -404,7 +445,10 @@ export function dropMergePublication(publisherDb: string, publication: string): 
 }
 
 export function disableMergePublishing(database: string): Statement {
-  return statement(["EXEC sys.sp_replicationdboption @dbname = @database, @optname = N'merge publish', @value = N'false';"], { database });
+  return statement(
+    ["EXEC sys.sp_replicationdboption @dbname = @database, @optname = N'merge publish', @value = N'false';"],
+    { database },
+  );
 }
 
 /** The fallback when the ordered removal fails (sysadmin; leaves distributor jobs alone). */
@@ -421,7 +465,10 @@ export function productVersion(database: string, query: string): Statement {
 
 /** A configured canary query (write or read), run in the database with @token bound. */
 export function canary(database: string, query: string, token: string): Statement {
-  return statement([`${proc(database, 'sp_executesql')} @query, N'@token nvarchar(200)', @token = @token;`], { query, token });
+  return statement([`${proc(database, 'sp_executesql')} @query, N'@token nvarchar(200)', @token = @token;`], {
+    query,
+    token,
+  });
 }
 
 /** sqlcmd's session default (it runs with QUOTED_IDENTIFIER OFF unless -I). */
@@ -444,7 +491,8 @@ export function mergeSubscriptionHealth(database: string): Statement {
   return statement(
     [
       'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
-      '  SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, s.db_name AS subscriber_db,',
+      '  SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, s.db_name ' +
+        'AS subscriber_db,',
       '    s.subscription_type, s.status, s.last_sync_date',
       `  FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
       '  WHERE s.subid <> s.pubid AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
@@ -463,9 +511,12 @@ export function mergeSubscriptionHealth(database: string): Statement {
 export function mergeAgentJobSchedules(distributionDb: string, publisherDb: string): Statement {
   return statement(
     [
-      'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, a.job_id) AS job_id,',
-      '  sc.schedule_id, sc.name AS schedule_name, sc.enabled, sc.freq_type, sc.freq_interval, sc.freq_subday_type, sc.freq_subday_interval,',
-      '  sc.freq_relative_interval, sc.freq_recurrence_factor, sc.active_start_date, sc.active_end_date, sc.active_start_time, sc.active_end_time',
+      'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, ' +
+        'a.job_id) AS job_id,',
+      '  sc.schedule_id, sc.name AS schedule_name, sc.enabled, sc.freq_type, sc.freq_interval, ' +
+        'sc.freq_subday_type, sc.freq_subday_interval,',
+      '  sc.freq_relative_interval, sc.freq_recurrence_factor, sc.active_start_date, sc.active_end_date, ' +
+        'sc.active_start_time, sc.active_end_time',
       `FROM ${quoteIdent(distributionDb)}.dbo.MSmerge_agents AS a`,
       'LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = CONVERT(uniqueidentifier, a.job_id)',
       'LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id',
@@ -476,9 +527,15 @@ export function mergeAgentJobSchedules(distributionDb: string, publisherDb: stri
   );
 }
 
-/** One schedule's enabled state; "when the schedule is not enabled, no jobs will run on this schedule" (sp_update_schedule). */
+/**
+ * One schedule's enabled state; "when the schedule is not enabled, no jobs will run on this schedule"
+ * (sp_update_schedule).
+ */
 export function updateScheduleEnabled(scheduleId: number, enabled: boolean): Statement {
-  return statement(['EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;'], { scheduleId, enabled: enabled ? 1 : 0 });
+  return statement(['EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;'], {
+    scheduleId,
+    enabled: enabled ? 1 : 0,
+  });
 }
 
 /**
@@ -490,15 +547,19 @@ export function updateScheduleTiming(scheduleId: number, timing: ScheduleTiming,
   return statement(
     [
       'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled,',
-      '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, @freq_subday_interval = @freqSubdayInterval,',
+      '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, ' +
+        '@freq_subday_interval = @freqSubdayInterval,',
       '  @freq_relative_interval = @freqRelativeInterval, @freq_recurrence_factor = @freqRecurrenceFactor,',
-      '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = @activeStartTime, @active_end_time = @activeEndTime;',
+      '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = ' +
+        '@activeStartTime, @active_end_time = @activeEndTime;',
     ],
     { scheduleId, enabled: enabled ? 1 : 0, ...timing },
   );
 }
 
-/** sysmergepublications.snapshot_ready of one own publication: 0 not ready, 1 ready, 2 a new snapshot must be created. */
+/**
+ * sysmergepublications.snapshot_ready of one own publication: 0 not ready, 1 ready, 2 a new snapshot must be created.
+ */
 export function publicationSnapshotReady(database: string, publication: string): Statement {
   return statement(
     [
@@ -510,7 +571,9 @@ export function publicationSnapshotReady(database: string, publication: string):
   );
 }
 
-/** The newest history row of the publication's Snapshot Agent (MSsnapshot_history.runstatus 6 = fail, with comments). */
+/**
+ * The newest history row of the publication's Snapshot Agent (MSsnapshot_history.runstatus 6 = fail, with comments).
+ */
 export function snapshotAgentLastRun(distributionDb: string, publisherDb: string, publication: string): Statement {
   const db = quoteIdent(distributionDb);
   return statement(
@@ -582,12 +645,14 @@ export function rowGuidTableKeys(database: string): Statement {
   const db = quoteIdent(database);
   return statement(
     [
-      'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, DB_ID(@database)) AS table_name,',
+      'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, ' +
+        'DB_ID(@database)) AS table_name,',
       '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
       `FROM ${db}.sys.columns AS c`,
       `JOIN ${db}.sys.columns AS g ON g.object_id = c.object_id AND g.is_rowguidcol = 1`,
       `JOIN ${db}.sys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1`,
-      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
+        `AND ic.column_id = c.column_id`,
       'WHERE c.is_rowguidcol = 1 OR ic.key_ordinal > 0',
       'ORDER BY c.object_id, ic.key_ordinal;',
     ],
@@ -605,7 +670,8 @@ export function rowGuidTableKeys(database: string): Statement {
 export function publicationProperties(database: string): Statement {
   return statement(
     [
-      'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, p.centralized_conflicts, p.decentralized_conflicts',
+      'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, ' +
+        'p.centralized_conflicts, p.decentralized_conflicts',
       `FROM ${quoteIdent(database)}.dbo.sysmergepublications AS p`,
       'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
       'ORDER BY p.name;',
@@ -619,7 +685,8 @@ export function publicationArticles(database: string): Statement {
   const db = quoteIdent(database);
   return statement(
     [
-      'SELECT p.name AS publication, a.name, a.column_tracking, a.subset_filterclause, a.upload_options, a.processing_order, a.identity_support,',
+      'SELECT p.name AS publication, a.name, a.column_tracking, a.subset_filterclause, a.upload_options, ' +
+        'a.processing_order, a.identity_support,',
       '  a.delete_tracking, a.compensate_for_errors',
       `FROM ${db}.dbo.sysmergearticles AS a`,
       `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
@@ -630,7 +697,21 @@ export function publicationArticles(database: string): Statement {
   );
 }
 
-/** One publication property back as it was (sp_changemergepublication; replup sends only properties that need no snapshot or reinitialization). */
-export function changeMergePublication(database: string, publication: string, property: string, value: string): Statement {
-  return statement([`${proc(database, 'sp_changemergepublication')} @publication = @publication, @property = @property, @value = @value;`], { publication, property, value });
+/**
+ * One publication property back as it was (sp_changemergepublication; replup sends only properties that need no
+ * snapshot or reinitialization).
+ */
+export function changeMergePublication(
+  database: string,
+  publication: string,
+  property: string,
+  value: string,
+): Statement {
+  return statement(
+    [
+      `${proc(database, 'sp_changemergepublication')} @publication = @publication, @property = @property, ` +
+        `@value = @value;`,
+    ],
+    { publication, property, value },
+  );
 }

@@ -79,21 +79,39 @@ export function bdbPlanSteps(plan: BdbReplicantPlan): StepView[] {
       !plan.network.trusted,
       plan.network.trusted
         ? 'the plan says the network is trusted (network.trusted: true)'
-        : 'replication traffic is not encrypted and the plan does not say the network is trusted: waits for `replup approve`',
+        : 'replication traffic is not encrypted and the plan does not say the network is trusted: waits for ' +
+          '`replup approve`',
     ],
-    'backup-master': [true, `a full, verified backup of ${where(plan.master)} into ${plan.backupDir} before anything changes`],
+    'backup-master': [
+      true,
+      `a full, verified backup of ${where(plan.master)} into ${plan.backupDir} before anything changes`,
+    ],
     'stop-replicant': [true, `the replicant's files can only be replaced while its service is stopped`],
-    'wipe-replicant': [true, `every file in ${plan.replicant.envDir} except DB_CONFIG goes: the replicant gets its data from the master`],
-    'configure-replicant': [true, 'uncomment the replicant block of DB_CONFIG (priority 0, bootstrap helper = the master)'],
+    'wipe-replicant': [
+      true,
+      `every file in ${plan.replicant.envDir} except DB_CONFIG goes: the replicant gets its data from the master`,
+    ],
+    'configure-replicant': [
+      true,
+      'uncomment the replicant block of DB_CONFIG (priority 0, bootstrap helper = the master)',
+    ],
     'stop-master': [true, 'the master reads DB_CONFIG only at start-up'],
     'configure-master': [true, 'uncomment the master block of DB_CONFIG (priority 1, group creator)'],
-    'delete-region-files': [true, `only the __db.* files of ${plan.master.envDir} (region files and old group membership); never log.* or data`],
+    'delete-region-files': [
+      true,
+      `only the __db.* files of ${plan.master.envDir} (region files and old group membership); never log.* or data`,
+    ],
     'start-master': [true, 'start the master and wait until db5.3_stat -r says "replication master"'],
     'start-replicant': [
       true,
-      `start the replicant until its log shows it joined and finished start-up; retried every ${plan.options.replicantRetrySeconds} s (up to ${plan.options.replicantStartAttempts} times) while the master does not answer`,
+      `start the replicant until its log shows it joined and finished start-up; retried every ` +
+        `${plan.options.replicantRetrySeconds} s (up to ${plan.options.replicantStartAttempts} times) while ` +
+        `the master does not answer`,
     ],
-    'verify-replication': [true, 'a record written on the master must appear on the replicant, and a write on the replicant must fail read-only'],
+    'verify-replication': [
+      true,
+      'a record written on the master must appear on the replicant, and a write on the replicant must fail read-only',
+    ],
   };
   return BDB_STEP_IDS.map((id) => ({ id, applies: reasons[id][0], reason: reasons[id][1] }));
 }

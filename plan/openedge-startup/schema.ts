@@ -6,7 +6,14 @@ import { resolveFrom } from '../bdb-replicant/steps.js';
 import type { FleetTable, PlanKind } from '../kind.js';
 import { describeNotify, notifySchema } from '../notify.js';
 import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from '../source.js';
-import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_ASK_OPERATOR_AFTER_SECONDS, OPENEDGE_RUNBOOK, openEdgePlanSteps, type OpenEdgeStartupPlan } from './steps.js';
+import {
+  DEFAULT_ASK_OPERATOR_AFTER_SECONDS,
+  DEFAULT_RETRY_INTERVAL_SECONDS,
+  MAX_ASK_OPERATOR_AFTER_SECONDS,
+  OPENEDGE_RUNBOOK,
+  openEdgePlanSteps,
+  type OpenEdgeStartupPlan,
+} from './steps.js';
 
 export * from './steps.js';
 
@@ -17,7 +24,9 @@ function nameCheck(name: string, ctx: z.RefinementCtx): void {
 
 const agent = z.strictObject(
   {
-    name: z.string(whenMissing('the agent name (the NAME of [control-agent.NAME]), at most 15 characters')).superRefine(nameCheck),
+    name: z
+      .string(whenMissing('the agent name (the NAME of [control-agent.NAME]), at most 15 characters'))
+      .superRefine(nameCheck),
     host: z.string(whenMissing("the target machine's host name or address")).min(1),
     port: z.int(whenMissing("the target database broker's port")).min(1).max(65535),
     connectTimeoutSeconds: z.int().min(1).default(120),
@@ -30,20 +39,32 @@ const agent = z.strictObject(
 export const openEdgePlanSchema = z.strictObject({
   name: z.string(whenMissing('a name for this start-up, e.g. name: sports-replication')).min(1),
   runbook: z.literal(OPENEDGE_RUNBOOK),
-  source: z.strictObject({ database: z.string(whenMissing('the source database, e.g. database: /db/sports')).min(1) }, whenMissing('source: database')),
+  source: z.strictObject(
+    { database: z.string(whenMissing('the source database, e.g. database: /db/sports')).min(1) },
+    whenMissing('source: database'),
+  ),
   agents: z.array(agent, whenMissing('the replication agents (targets): a list of name, host, port')).min(1),
   deferAgentStartupMinutes: z
     .int()
     .default(0)
     .superRefine((minutes, ctx) => {
       const problem = deferMinutesProblem(minutes);
-      if (problem) ctx.addIssue({ code: 'custom', input: minutes, message: problem.replace('defer-agent-startup', 'deferAgentStartupMinutes') });
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          input: minutes,
+          message: problem.replace('defer-agent-startup', 'deferAgentStartupMinutes'),
+        });
     }),
   retryIntervalSeconds: z.int().min(1).default(DEFAULT_RETRY_INTERVAL_SECONDS),
   askOperatorAfterSeconds: z
     .int('askOperatorAfterSeconds must be a whole number of seconds')
     .min(0, 'askOperatorAfterSeconds must be 0 (ask at once) or more seconds')
-    .max(MAX_ASK_OPERATOR_AFTER_SECONDS, `askOperatorAfterSeconds must be at most ${MAX_ASK_OPERATOR_AFTER_SECONDS} (one day): a halted agent should not wait longer unseen`)
+    .max(
+      MAX_ASK_OPERATOR_AFTER_SECONDS,
+      `askOperatorAfterSeconds must be at most ${MAX_ASK_OPERATOR_AFTER_SECONDS} (one day): a halted agent ` +
+        `should not wait longer unseen`,
+    )
     .default(DEFAULT_ASK_OPERATOR_AFTER_SECONDS),
   commands: z
     .strictObject({
@@ -70,7 +91,12 @@ export function openEdgePlanRules(raw: unknown): RuleViolation[] {
     }
     const defer = doc.deferAgentStartupMinutes;
     if (typeof defer === 'number' && defer > 0 && a.replicationMethod === 'sync') {
-      violations.push({ path: ['agents', i, 'replicationMethod'], message: `deferred agent start-up (deferAgentStartupMinutes: ${defer}) needs replicationMethod: async for every agent` });
+      violations.push({
+        path: ['agents', i, 'replicationMethod'],
+        message:
+          `deferred agent start-up (deferAgentStartupMinutes: ${defer}) needs replicationMethod: async for ` +
+          `every agent`,
+      });
     }
   });
   return violations;
@@ -97,14 +123,18 @@ export function parseOpenEdgePlan(text: string, file: string): SourceResult<Open
   return result.ok ? { ok: true, value: toOpenEdgePlan(result.value, folder) } : result;
 }
 
-
 function describeOpenEdgePlan(plan: OpenEdgeStartupPlan): { summary: string[]; tables: FleetTable[] } {
+  const deferral =
+    plan.deferAgentStartupMinutes > 0
+      ? `${plan.deferAgentStartupMinutes} minutes, retry every ${plan.retryIntervalSeconds} s`
+      : 'off';
   return {
     summary: [
       `plan:         ${plan.name} (${plan.runbook})`,
       `source:       ${plan.source.database}`,
-      `deferral:     ${plan.deferAgentStartupMinutes > 0 ? `${plan.deferAgentStartupMinutes} minutes, retry every ${plan.retryIntervalSeconds} s` : 'off'}`,
-      `halted:       an agent halted or replication suspended asks an operator after ${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
+      `deferral:     ${deferral}`,
+      `halted:       an agent halted or replication suspended asks an operator after ` +
+        `${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
       `dsrutil:      ${plan.commands.dsrutil}`,
       ...describeNotify(plan.notify),
     ],

@@ -11,7 +11,13 @@ export const DEFAULT_RETRY_INTERVAL_SECONDS = 300;
 export const DEFAULT_ASK_OPERATOR_AFTER_SECONDS = 600;
 export const MAX_ASK_OPERATOR_AFTER_SECONDS = 86_400;
 
-export const OPENEDGE_STEP_IDS = ['check-properties', 'start-server', 'connect-agents', 'synchronize', 'normal-processing'] as const;
+export const OPENEDGE_STEP_IDS = [
+  'check-properties',
+  'start-server',
+  'connect-agents',
+  'synchronize',
+  'normal-processing',
+] as const;
 export type OpenEdgeStepId = (typeof OPENEDGE_STEP_IDS)[number];
 
 export interface OpenEdgeAgent {
@@ -50,16 +56,31 @@ export function openEdgePlanSteps(plan: OpenEdgeStartupPlan): StepView[] {
   const critical = plan.agents.filter((a) => a.critical).map((a) => a.name);
   const deferral =
     plan.deferAgentStartupMinutes > 0
-      ? `an agent not reachable at first is retried every ${plan.retryIntervalSeconds} s for up to ${plan.deferAgentStartupMinutes} minutes (deferred agent start-up); \`replup connect-agent\` tries at once`
+      ? `an agent not reachable at first is retried every ${plan.retryIntervalSeconds} s for up to ` +
+        `${plan.deferAgentStartupMinutes} minutes (deferred agent start-up); \`replup connect-agent\` tries at ` +
+        `once`
       : 'deferAgentStartupMinutes is 0: an agent not reachable at the first try is not retried';
   const reasons: Record<OpenEdgeStepId, [boolean, string]> = {
-    'check-properties': [plan.propertiesFile !== undefined, plan.propertiesFile ? `validate ${plan.propertiesFile} before starting` : 'no propertiesFile in the plan'],
+    'check-properties': [
+      plan.propertiesFile !== undefined,
+      plan.propertiesFile ? `validate ${plan.propertiesFile} before starting` : 'no propertiesFile in the plan',
+    ],
     'start-server': [true, `start the replication server of ${plan.source.database}`],
-    'connect-agents': [true, `${deferral}${critical.length > 0 ? `; critical agents (${critical.join(', ')}) that never connect fail the run` : ''}`],
-    synchronize: [true, 'handshake (identical databases, target made from source), then startup synchronization: schema changes are blocked meanwhile'],
+    'connect-agents': [
+      true,
+      `${deferral}` +
+        `${critical.length > 0 ? `; critical agents (${critical.join(', ')}) that never connect fail the run` : ''}`,
+    ],
+    synchronize: [
+      true,
+      'handshake (identical databases, target made from source), then startup synchronization: schema ' +
+        'changes are blocked meanwhile',
+    ],
     'normal-processing': [
       true,
-      `done when the server reports 6021 and every agent 3049 (Normal Processing); an agent halted or replication suspended parks the step for an operator after ${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
+      `done when the server reports 6021 and every agent 3049 (Normal Processing); an agent halted or ` +
+        `replication suspended parks the step for an operator after ` +
+        `${plan.askOperatorAfterSeconds ?? DEFAULT_ASK_OPERATOR_AFTER_SECONDS} s`,
     ],
   };
   return OPENEDGE_STEP_IDS.map((id) => ({ id, applies: reasons[id][0], reason: reasons[id][1] }));

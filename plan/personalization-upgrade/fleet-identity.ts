@@ -46,7 +46,7 @@ export function fleetIdentity(db: { server: string; database: string }): string 
 
 /**
  * The search attribute a run records its fleet under at preflight: the publisher's @@SERVERNAME +
- * database as fleetIdentity writes them (activities/personalization-upgrade/fleet-guard.ts), so spellings the plan alone
- * cannot tell apart are one fleet.
+ * database as fleetIdentity writes them (activities/personalization-upgrade/fleet-guard.ts), so spellings the plan
+ * alone cannot tell apart are one fleet.
  */
 export const ReplupFleetId = defineSearchAttributeKey('ReplupFleetId', SearchAttributeType.KEYWORD);

@@ -6,13 +6,28 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { FleetTable, PlanKind } from '../kind.js';
-import { formatPath, parsePlanSource, whenMissing, type PathSegment, type RuleViolation, type SourceResult } from '../source.js';
+import {
+  formatPath,
+  parsePlanSource,
+  whenMissing,
+  type PathSegment,
+  type RuleViolation,
+  type SourceResult,
+} from '../source.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
 import { didYouMean } from '../suggest.js';
 import { literalCredential } from '../template-secrets.js';
 import { normalizeServerName } from './fleet-identity.js';
 import { describeNotify, notifySchema } from '../notify.js';
-import { UPGRADE_STEP_IDS, distributorOf, publishingSites, type Publication, type ScriptFiles, type Site, type UpgradePlan } from './types.js';
+import {
+  UPGRADE_STEP_IDS,
+  distributorOf,
+  publishingSites,
+  type Publication,
+  type ScriptFiles,
+  type Site,
+  type UpgradePlan,
+} from './types.js';
 import { compareVersions, parseVersion } from '../version.js';
 import { parseWindowTime, windowProblem, describeWindow } from '../window.js';
 import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../approval.js';
@@ -32,7 +47,10 @@ export const VENDOR_SCRIPT_FILES = {
   convertRowGuids: 'ConvertRowGuids.sql',
 } as const satisfies ScriptFiles;
 /** The Windows account references a worker uses for NTLM when a plan names none (activities/sqlserver/adapter.ts). */
-export const DEFAULT_WINDOWS_ACCOUNT = { user: 'env:REPLUP_WINDOWS_USER', password: 'env:REPLUP_WINDOWS_PASSWORD' } as const;
+export const DEFAULT_WINDOWS_ACCOUNT = {
+  user: 'env:REPLUP_WINDOWS_USER',
+  password: 'env:REPLUP_WINDOWS_PASSWORD',
+} as const;
 /** What the worker fills in host command templates. */
 export const HOST_PLACEHOLDERS = ['host', 'service', 'version'] as const;
 
@@ -46,7 +64,10 @@ export function serverNameProblem(server: string): string | undefined {
   const [, host = '', separator, rest = ''] = /^([^\\,]*)([\\,]?)(.*)$/s.exec(server) ?? [];
   if (!HOST_NAME.test(host)) return `"${server}" is not a SQL Server name: ${SERVER_FORMS}`;
   if (separator === '\\' && !INSTANCE_NAME.test(rest)) {
-    return `"${rest}" is not a SQL Server instance name (at most 16 letters, digits, _, $ or #, starting with a letter or _): ${SERVER_FORMS}`;
+    return (
+      `"${rest}" is not a SQL Server instance name (at most 16 letters, digits, _, $ or #, starting with a ` +
+      `letter or _): ${SERVER_FORMS}`
+    );
   }
   if (separator === ',' && !(/^\d{1,5}$/.test(rest) && Number(rest) >= 1 && Number(rest) <= 65535)) {
     return `"${rest}" is not a TCP port: give a number from 1 to 65535, as in ${host},1433`;
@@ -83,7 +104,9 @@ const sqlServerVersion = z
   .string({ error: (issue) => versionWrittenAsNumber(issue.input) })
   .superRefine(
     check((v) =>
-      /^\d+(\.\d+){1,3}$/.test(v) ? undefined : `"${v}" is not a SQL Server version such as 15.0.2000.5 (SERVERPROPERTY('ProductVersion'))`,
+      /^\d+(\.\d+){1,3}$/.test(v)
+        ? undefined
+        : `"${v}" is not a SQL Server version such as 15.0.2000.5 (SERVERPROPERTY('ProductVersion'))`,
     ),
   );
 
@@ -91,14 +114,16 @@ const sqlServerVersion = z
 // spelling of one server reaches the run, the workflow id and the reports the same way.
 const serverName = z.preprocess(
   (v) => (typeof v === 'string' ? normalizeServerName(v) : v),
-  z.string(whenMissing('the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT')).superRefine(check(serverNameProblem)),
+  z
+    .string(whenMissing('the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT'))
+    .superRefine(check(serverNameProblem)),
 );
 
 // Any character SQL Server allows in a database name (spaces, ], quotes, non-ASCII) is accepted:
 // everything downstream quotes identifiers. A number is a valid name too (YAML reads 2024 as one).
 const databaseName = z.preprocess(
   (v) => (typeof v === 'number' ? String(v) : v),
-  z.string().min(1).max(128, { error: 'must be at most 128 characters (SQL Server\'s sysname)' }),
+  z.string().min(1).max(128, { error: "must be at most 128 characters (SQL Server's sysname)" }),
 );
 
 const hostName = z
@@ -123,15 +148,21 @@ const branch = z.strictObject({
   ...siteFields,
   // A branch publishes its Data to its recovery database and distributes it itself unless this
   // names another distributor (vendor seed 000: SetMasterUp sets up "the distributer and the master").
-  distributor: z.strictObject({ server: serverName, database: databaseName.default(DEFAULT_DISTRIBUTION_DATABASE) }).optional(),
-  recovery: site("the branch's recovery database, to which it publishes its Data: server, database, personalizationServers"),
+  distributor: z
+    .strictObject({ server: serverName, database: databaseName.default(DEFAULT_DISTRIBUTION_DATABASE) })
+    .optional(),
+  recovery: site(
+    "the branch's recovery database, to which it publishes its Data: server, database, personalizationServers",
+  ),
 });
 
 /** Whose login a reference holds: a SQL Server login, or the Windows account for NTLM. */
 type Account = 'sql' | 'windows';
 
 const passwordRefused = (account: Account) =>
-  `a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_${account.toUpperCase()}_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/${account}-password`;
+  `a password must not be written in the plan (the plan travels in workflow history): put it in an ` +
+  `environment variable of the worker and write password: env:REPLUP_${account.toUpperCase()}_PASSWORD, or ` +
+  `in a file only the worker can read and write password: file:/etc/replup/${account}-password`;
 
 /** `env:NAME` or `file:PATH`, resolved by the worker when an activity connects (ARCHITECTURE.md, data flow). */
 function referenceProblem(field: 'user' | 'password', value: string, account: Account): string | undefined {
@@ -139,14 +170,20 @@ function referenceProblem(field: 'user' | 'password', value: string, account: Ac
   if (!reference) {
     if (field === 'password') return passwordRefused(account);
     return account === 'sql'
-      ? 'write the login as a reference the worker resolves: user: env:REPLUP_SQL_USER or user: file:/etc/replup/sql-user'
-      : 'write the Windows account (DOMAIN\\user) as a reference the worker resolves: user: env:REPLUP_WINDOWS_USER or user: file:/etc/replup/windows-user';
+      ? 'write the login as a reference the worker resolves: user: env:REPLUP_SQL_USER or user: ' +
+          'file:/etc/replup/sql-user'
+      : 'write the Windows account (DOMAIN\\user) as a reference the worker resolves: user: ' +
+          'env:REPLUP_WINDOWS_USER or user: file:/etc/replup/windows-user';
   }
   const [, scheme, name = ''] = reference;
   if (scheme === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    return `"${name}" is not an environment variable name: use letters, digits and _, e.g. env:REPLUP_${account.toUpperCase()}_${field.toUpperCase()}`;
+    return (
+      `"${name}" is not an environment variable name: use letters, digits and _, e.g. env:REPLUP_` +
+      `${account.toUpperCase()}_${field.toUpperCase()}`
+    );
   }
-  if (scheme === 'file' && name === '') return `file: needs the path of the file that holds the ${field}, e.g. file:/etc/replup/${account}-${field}`;
+  if (scheme === 'file' && name === '')
+    return `file: needs the path of the file that holds the ${field}, e.g. file:/etc/replup/${account}-${field}`;
   return undefined;
 }
 
@@ -154,8 +191,9 @@ const reference = (field: 'user' | 'password', account: Account = 'sql') =>
   z
     .string(
       // Never echo what was written in place of a password, whatever its type.
-      whenMissing(`write ${field}: env:REPLUP_${account.toUpperCase()}_${field.toUpperCase()} or ${field}: file:PATH`, () =>
-        field === 'password' ? passwordRefused(account) : undefined,
+      whenMissing(
+        `write ${field}: env:REPLUP_${account.toUpperCase()}_${field.toUpperCase()} or ${field}: file:PATH`,
+        () => (field === 'password' ? passwordRefused(account) : undefined),
       ),
     )
     .superRefine(check((v: string) => referenceProblem(field, v, account)));
@@ -169,7 +207,8 @@ const canaryQuery = (which: 'write' | 'read', example: string) =>
       check((v) =>
         /@token\b/i.test(v)
           ? undefined
-          : `the canary ${which} query must use @token (the unique text replup binds for each run), or it cannot tell this run's change from an old one; e.g. ${which}: ${example}`,
+          : `the canary ${which} query must use @token (the unique text replup binds for each run), or it ` +
+            `cannot tell this run's change from an old one; e.g. ${which}: ${example}`,
       ),
     );
 const CANARY_WRITE_EXAMPLE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
@@ -178,7 +217,8 @@ const CANARY_READ_EXAMPLE = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = 
 const credentials = z
   .union([z.literal('windows'), z.strictObject({ user: reference('user'), password: reference('password') })], {
     error: (issue) =>
-      `write credentials: windows (the worker's Windows account), or a mapping with user: env:NAME and password: env:NAME${typeof issue.input === 'string' ? didYouMean(issue.input, ['windows']) : ''}`,
+      `write credentials: windows (the worker's Windows account), or a mapping with user: env:NAME and ` +
+      `password: env:NAME${typeof issue.input === 'string' ? didYouMean(issue.input, ['windows']) : ''}`,
   })
   .default('windows');
 
@@ -190,7 +230,10 @@ const commandTemplate = z
       // Only {word} is a placeholder, so PowerShell blocks such as { Stop-WebAppPool ... } pass.
       for (const [, name = ''] of v.matchAll(/\{([A-Za-z_]\w*)\}/g)) {
         if (!(HOST_PLACEHOLDERS as readonly string[]).includes(name)) {
-          return `unknown placeholder {${name}}: the worker fills {host}, {service} and {version}${didYouMean(name, HOST_PLACEHOLDERS)}`;
+          return (
+            `unknown placeholder {${name}}: the worker fills {host}, {service} and {version}` +
+            `${didYouMean(name, HOST_PLACEHOLDERS)}`
+          );
         }
       }
       // Secrets only as {env:NAME} / {file:PATH}, resolved by the worker (plan/template-secrets.ts).
@@ -204,29 +247,39 @@ const stepId = z
     check((v) =>
       (UPGRADE_STEP_IDS as readonly string[]).includes(v)
         ? undefined
-        : `"${v}" is not a step of this runbook; the steps are ${UPGRADE_STEP_IDS.join(', ')}${didYouMean(v, UPGRADE_STEP_IDS)}`,
+        : `"${v}" is not a step of this runbook; the steps are ${UPGRADE_STEP_IDS.join(', ')}` +
+          `${didYouMean(v, UPGRADE_STEP_IDS)}`,
     ),
   );
 
 const wholeNumber = (minimum: number, meaning: string) =>
-  z.number().int().min(minimum, { error: `must be at least ${minimum}: ${meaning}` });
+  z
+    .number()
+    .int()
+    .min(minimum, { error: `must be at least ${minimum}: ${meaning}` });
 
 // A gate: a step id alone (one approval from anyone), or who may approve and how many must (#23).
 const approvalGate = z.union([
   stepId,
   z.strictObject({
     gate: stepId,
-    approvers: z.array(z.string().trim().min(1, { error: 'an approver is a name, e.g. alice' })).min(1, { error: 'name at least one approver, or leave approvers out (then anyone may approve)' }).optional(),
+    approvers: z
+      .array(z.string().trim().min(1, { error: 'an approver is a name, e.g. alice' }))
+      .min(1, { error: 'name at least one approver, or leave approvers out (then anyone may approve)' })
+      .optional(),
     minApprovals: wholeNumber(1, 'how many different people must approve').optional(),
     starterMayApprove: z.boolean().optional(),
   }),
 ]);
 
 // An instant of the maintenance window: ISO 8601 with an offset (plan/window.ts).
-const windowTime = (what: string) => z.string().superRefine(check((v: string) => {
-  const r = parseWindowTime(v, what);
-  return r.ok ? undefined : r.message;
-}));
+const windowTime = (what: string) =>
+  z.string().superRefine(
+    check((v: string) => {
+      const r = parseWindowTime(v, what);
+      return r.ok ? undefined : r.message;
+    }),
+  );
 
 const scriptFile = z.string().min(1);
 
@@ -247,21 +300,31 @@ export const upgradePlanSchema = z.strictObject({
         canary: z
           .strictObject(
             { write: canaryQuery('write', CANARY_WRITE_EXAMPLE), read: canaryQuery('read', CANARY_READ_EXAMPLE) },
-            whenMissing('the canary queries of verify-replication: write: (runs at each publisher) and read: (runs at each subscriber), both with @token'),
+            whenMissing(
+              'the canary queries of verify-replication: write: (runs at each publisher) and read: (runs at ' +
+                'each subscriber), both with @token',
+            ),
           )
           .optional(),
         windowsAccount: z
           .strictObject(
             { user: reference('user', 'windows'), password: reference('password', 'windows') },
-            whenMissing('the Windows account for NTLM: user: env:REPLUP_WINDOWS_USER (DOMAIN\\user) and password: env:REPLUP_WINDOWS_PASSWORD'),
+            whenMissing(
+              'the Windows account for NTLM: user: env:REPLUP_WINDOWS_USER (DOMAIN\\user) and password: ' +
+                'env:REPLUP_WINDOWS_PASSWORD',
+            ),
           )
           .optional(),
       }),
     ],
     whenMissing('kind: lab (the simulated fleet, with state: FILE) or kind: sqlserver (a real fleet)'),
   ),
-  publisher: site('the publisher (in the branch-office form, the central Config publisher): server, database, personalizationServers'),
-  distributor: z.strictObject({ server: serverName, database: databaseName.default(DEFAULT_DISTRIBUTION_DATABASE) }).optional(),
+  publisher: site(
+    'the publisher (in the branch-office form, the central Config publisher): server, database, personalizationServers',
+  ),
+  distributor: z
+    .strictObject({ server: serverName, database: databaseName.default(DEFAULT_DISTRIBUTION_DATABASE) })
+    .optional(),
   subscribers: z.array(site()).default([]),
   branches: z.array(branch).default([]),
   publications: z
@@ -269,7 +332,8 @@ export const upgradePlanSchema = z.strictObject({
     .min(1)
     .superRefine((list, ctx) => {
       list.forEach((name, index) => {
-        if (list.indexOf(name) !== index) ctx.addIssue({ code: 'custom', path: [index], message: `"${name}" is listed twice`, input: name });
+        if (list.indexOf(name) !== index)
+          ctx.addIssue({ code: 'custom', path: [index], message: `"${name}" is listed twice`, input: name });
       });
     })
     .optional(),
@@ -293,21 +357,34 @@ export const upgradePlanSchema = z.strictObject({
           z.string(),
           z.string().superRefine((template, ctx) => {
             for (const p of unknownPlaceholders(template)) {
-              ctx.addIssue({ code: 'custom', message: `unknown placeholder {${p}}: use ${SCRIPT_VARIABLE_PLACEHOLDERS.map((x) => `{${x}}`).join(', ')}`, input: template });
+              ctx.addIssue({
+                code: 'custom',
+                message:
+                  `unknown placeholder {${p}}: use ` +
+                  `${SCRIPT_VARIABLE_PLACEHOLDERS.map((x) => `{${x}}`).join(', ')}`,
+                input: template,
+              });
             }
           }),
         )
         // Checked here rather than as the record's key schema, so the message names the key.
         .superRefine((record, ctx) => {
           for (const name of Object.keys(record).filter((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `'${name}' is not a sqlcmd variable name: letters, digits and '_', not starting with a digit`, input: name });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `'${name}' is not a sqlcmd variable name: letters, digits and '_', not starting with a digit`,
+              input: name,
+            });
           }
         })
         .optional(),
       // What a script does after a failed batch before its own `:on error` line; default exit (sqlcmd -b).
       onError: z.enum(['exit', 'ignore']).optional(),
     },
-    whenMissing("scripts: dir: the vendor's Replication folder for the target version (…\\Support\\Replication\\<version>)"),
+    whenMissing(
+      "scripts: dir: the vendor's Replication folder for the target version (…\\Support\\Replication\\<version>)",
+    ),
   ),
   credentials,
   hosts: z
@@ -324,7 +401,9 @@ export const upgradePlanSchema = z.strictObject({
       dir: z.string().min(1).optional(),
       copyOnly: z
         .literal(true, {
-          error: "replup only takes copy-only backups, so the fleet's own backup chain stays intact: remove copyOnly or set it to true",
+          error:
+            "replup only takes copy-only backups, so the fleet's own backup chain stays intact: remove " +
+            'copyOnly or set it to true',
         })
         .default(true),
     })
@@ -342,16 +421,28 @@ export const upgradePlanSchema = z.strictObject({
         })
         .prefault({}),
       approvals: z.array(approvalGate).default(['remove-replication']),
-      window: z.strictObject({ at: windowTime('at').optional(), notAfter: windowTime('notAfter').optional() }).optional(),
+      window: z
+        .strictObject({ at: windowTime('at').optional(), notAfter: windowTime('notAfter').optional() })
+        .optional(),
       drainTimeoutSeconds: wholeNumber(0, 'how long to wait for users to disconnect').default(600),
-      childWorkflowThreshold: wholeNumber(1, 'the subscriber count from which subscribers run in child workflows').default(50),
-      expectedRunHours: z.number().positive({ error: 'must be more than 0: how many hours the run is expected to take' }).default(DEFAULT_EXPECTED_RUN_HOURS),
-      snapshotTimeoutMinutes: wholeNumber(1, "how long to wait for a publication's snapshot").default(DEFAULT_SNAPSHOT_TIMEOUT_MINUTES),
+      childWorkflowThreshold: wholeNumber(
+        1,
+        'the subscriber count from which subscribers run in child workflows',
+      ).default(50),
+      expectedRunHours: z
+        .number()
+        .positive({ error: 'must be more than 0: how many hours the run is expected to take' })
+        .default(DEFAULT_EXPECTED_RUN_HOURS),
+      snapshotTimeoutMinutes: wholeNumber(1, "how long to wait for a publication's snapshot").default(
+        DEFAULT_SNAPSHOT_TIMEOUT_MINUTES,
+      ),
       retry: z
         .strictObject({
           initialSeconds: z.number().positive().default(2),
           maximumSeconds: z.number().positive().default(60),
-          maximumAttempts: wholeNumber(1, 'how many times a transient error is retried before the step parks').default(8),
+          maximumAttempts: wholeNumber(1, 'how many times a transient error is retried before the step parks').default(
+            8,
+          ),
         })
         .optional(),
     })
@@ -363,7 +454,8 @@ export type UpgradePlanInput = z.output<typeof upgradePlanSchema>;
 // ---- Rules beyond types. They read the raw document so that they report with the type errors.
 
 type Raw = Record<string, unknown>;
-const asRecord = (v: unknown): Raw | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined);
+const asRecord = (v: unknown): Raw | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined;
 const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
@@ -400,7 +492,9 @@ function rawSites(plan: Raw): RawSite[] {
     const branchPath: PathSegment[] = ['branches', i];
     sites.push(rawSite(b, branchPath, 'a branch (it publishes its Data to its recovery database)', [central]));
     // Recovery databases also subscribe to the central Config publication (seed 000, branch office steps).
-    sites.push(rawSite(asRecord(b)?.recovery, [...branchPath, 'recovery'], 'a recovery database', [branchPath, central]));
+    sites.push(
+      rawSite(asRecord(b)?.recovery, [...branchPath, 'recovery'], 'a recovery database', [branchPath, central]),
+    );
   });
   return sites;
 }
@@ -441,7 +535,8 @@ function versionOrder(plan: Raw): RuleViolation[] {
       message:
         order === 0
           ? `to is the same version as from (${from}): there is nothing to upgrade; to is the version after the upgrade`
-          : `to (${to}) is earlier than from (${from}): from is the version the fleet runs now and to the one it is upgraded to; swap them if they are reversed`,
+          : `to (${to}) is earlier than from (${from}): from is the version the fleet runs now and to the one ` +
+            `it is upgraded to; swap them if they are reversed`,
     },
   ];
 }
@@ -460,7 +555,10 @@ function subscriberCount(sites: RawSite[]): RuleViolation[] {
   return [
     {
       path: ['subscribers'],
-      message: `the plan lists ${n.toLocaleString('en-US')} subscriber databases; one run takes at most ${MAX_SUBSCRIBERS.toLocaleString('en-US')} (the plan travels in the workflow's input, which Temporal caps at 2 MB): split the fleet into several plans and run them one after another`,
+      message:
+        `the plan lists ${n.toLocaleString('en-US')} subscriber databases; one run takes at most ` +
+        `${MAX_SUBSCRIBERS.toLocaleString('en-US')} (the plan travels in the workflow's input, which Temporal ` +
+        `caps at 2 MB): split the fleet into several plans and run them one after another`,
     },
   ];
 }
@@ -470,7 +568,9 @@ function subscribersPresent(plan: Raw): RuleViolation[] {
   return [
     {
       path: ['subscribers'],
-      message: 'the plan has no subscribers: list the subscriber databases under subscribers (or under branches, for the branch-office form)',
+      message:
+        'the plan has no subscribers: list the subscriber databases under subscribers (or under branches, ' +
+        'for the branch-office form)',
     },
   ];
 }
@@ -482,7 +582,9 @@ function expressCannotPublish(sites: RawSite[]): RuleViolation[] {
     .filter((s) => publishing.has(formatPath(s.path)) && s.edition && /express/i.test(s.edition))
     .map((s) => ({
       path: [...s.path, 'edition'],
-      message: `SQL Server ${s.edition} cannot publish, it can only subscribe: this is ${s.label}; run it on Standard or Enterprise edition`,
+      message:
+        `SQL Server ${s.edition} cannot publish, it can only subscribe: this is ${s.label}; run it on Standard ` +
+        `or Enterprise edition`,
     }));
 }
 
@@ -499,7 +601,10 @@ function publisherRunsHighestSqlVersion(sites: RawSite[]): RuleViolation[] {
       if (compareVersions(subscriber.sqlVersion, publisher.sqlVersion) <= 0) continue;
       violations.push({
         path: [...subscriber.path, 'sqlVersion'],
-        message: `SQL Server ${subscriber.sqlVersion} is newer than its publisher's ${publisher.sqlVersion} (${formatPath(publisherPath)}.sqlVersion): a publisher must run the highest SQL Server version of the databases it replicates with; upgrade the publisher's SQL Server first, or correct the version`,
+        message:
+          `SQL Server ${subscriber.sqlVersion} is newer than its publisher's ${publisher.sqlVersion} (` +
+          `${formatPath(publisherPath)}.sqlVersion): a publisher must run the highest SQL Server version of ` +
+          `the databases it replicates with; upgrade the publisher's SQL Server first, or correct the version`,
       });
     }
   }
@@ -513,17 +618,23 @@ function eachDatabaseOnce(sites: RawSite[]): RuleViolation[] {
   for (const s of sites) {
     if (s.server === undefined) continue;
     const key = siteKey(s);
-    const ownPublisher = s.publishers.map((p) => byPath.get(formatPath(p))).find((p) => p && p.server !== undefined && siteKey(p) === key);
+    const ownPublisher = s.publishers
+      .map((p) => byPath.get(formatPath(p)))
+      .find((p) => p && p.server !== undefined && siteKey(p) === key);
     const earlier = firstSeen.get(key);
     if (ownPublisher) {
       violations.push({
         path: [...s.path, 'server'],
-        message: `${s.server}/${s.database} is the database of its own publisher (${formatPath(ownPublisher.path)}): a database cannot subscribe to its own publication; give this subscriber its own server or database`,
+        message:
+          `${s.server}/${s.database} is the database of its own publisher (${formatPath(ownPublisher.path)}): ` +
+          `a database cannot subscribe to its own publication; give this subscriber its own server or database`,
       });
     } else if (earlier) {
       violations.push({
         path: [...s.path, 'server'],
-        message: `${s.server}/${s.database} is already in the plan at ${formatPath(earlier.path)}: each server/database pair appears once; a second database on the same server needs its own database name`,
+        message:
+          `${s.server}/${s.database} is already in the plan at ${formatPath(earlier.path)}: each ` +
+          `server/database pair appears once; a second database on the same server needs its own database name`,
       });
     }
     if (!earlier) firstSeen.set(key, s);
@@ -539,7 +650,8 @@ function centralDataHasSubscribers(plan: Raw): RuleViolation[] {
     {
       path: ['publications', dataIndex],
       message:
-        "the central publisher's Data publication has no subscribers: in the branch-office form each branch publishes its own Data to its recovery database; remove Data here, or list subscribers",
+        "the central publisher's Data publication has no subscribers: in the branch-office form each branch " +
+        'publishes its own Data to its recovery database; remove Data here, or list subscribers',
     },
   ];
 }
@@ -554,7 +666,9 @@ function backupDirectory(plan: Raw): RuleViolation[] {
     return [
       {
         path: ['backup', 'dir'],
-        message: 'a sqlserver target needs backup.dir: the folder on the SQL Server machines where the copy-only backups are written, e.g. D:\\Backups\\replup',
+        message:
+          'a sqlserver target needs backup.dir: the folder on the SQL Server machines where the copy-only ' +
+          'backups are written, e.g. D:\\Backups\\replup',
       },
     ];
   }
@@ -562,7 +676,9 @@ function backupDirectory(plan: Raw): RuleViolation[] {
     return [
       {
         path: ['backup', 'dir'],
-        message: `"${dir}" is relative: for a sqlserver target, backup.dir is a folder on the SQL Server machines (SQL Server writes the files itself); give an absolute path such as D:\\Backups\\replup`,
+        message:
+          `"${dir}" is relative: for a sqlserver target, backup.dir is a folder on the SQL Server machines ` +
+          `(SQL Server writes the files itself); give an absolute path such as D:\\Backups\\replup`,
       },
     ];
   }
@@ -579,21 +695,28 @@ function sqlServerSettings(plan: Raw): RuleViolation[] {
     violations.push({
       path: ['versionQuery'],
       message:
-        "a sqlserver target needs versionQuery: the query that returns a database's Personalization Server version (vendor specific; the upgrade step checks every database with it), e.g. versionQuery: SELECT TOP (1) Version FROM dbo.<the table where your product records its schema version>",
+        "a sqlserver target needs versionQuery: the query that returns a database's Personalization Server " +
+        'version (vendor specific; the upgrade step checks every database with it), e.g. versionQuery: ' +
+        'SELECT TOP (1) Version FROM dbo.<the table where your product records its schema version>',
     });
   }
   if (target.canary === undefined) {
     violations.push({
       path: ['target'],
       at: 'key',
-      message: `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a replicated table at each publisher and finds it at each subscriber (verify-replication), e.g. canary: { write: "${CANARY_WRITE_EXAMPLE}", read: "${CANARY_READ_EXAMPLE}" }`,
+      message:
+        `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a ` +
+        `replicated table at each publisher and finds it at each subscriber (verify-replication), e.g. canary: ` +
+        `{ write: "${CANARY_WRITE_EXAMPLE}", read: "${CANARY_READ_EXAMPLE}" }`,
     });
   }
   if (target.windowsAccount !== undefined && plan.credentials !== undefined && plan.credentials !== 'windows') {
     violations.push({
       path: ['target', 'windowsAccount'],
       at: 'key',
-      message: 'windowsAccount is the Windows account for credentials: windows, but this plan logs in with a SQL login (credentials.user): remove windowsAccount, or write credentials: windows',
+      message:
+        'windowsAccount is the Windows account for credentials: windows, but this plan logs in with a SQL ' +
+        'login (credentials.user): remove windowsAccount, or write credentials: windows',
     });
   }
   return violations;
@@ -607,7 +730,9 @@ function syncRounds(plan: Raw): RuleViolation[] {
   return [
     {
       path: ['options', 'sync', sync?.maxRounds === undefined ? 'quietRounds' : 'maxRounds'],
-      message: `maxRounds (${max}) is less than quietRounds (${quiet}): the sync could never see ${quiet} quiet rounds in a row; raise maxRounds to at least ${quiet}`,
+      message:
+        `maxRounds (${max}) is less than quietRounds (${quiet}): the sync could never see ${quiet} quiet ` +
+        `rounds in a row; raise maxRounds to at least ${quiet}`,
     },
   ];
 }
@@ -618,18 +743,29 @@ function approvalGates(plan: Raw): RuleViolation[] {
   const seen = new Set<string>();
   asList(asRecord(plan.options)?.approvals).forEach((entry, i) => {
     const gate = asText(entry) ?? asText(asRecord(entry)?.gate);
-    if (gate !== undefined && seen.has(gate)) violations.push({ path: ['options', 'approvals', i], message: `gate ${gate} is listed twice: give it once, with its approvers` });
+    if (gate !== undefined && seen.has(gate))
+      violations.push({
+        path: ['options', 'approvals', i],
+        message: `gate ${gate} is listed twice: give it once, with its approvers`,
+      });
     if (gate !== undefined) seen.add(gate);
     const record = asRecord(entry);
     const approvers = asList(record?.approvers).filter((a): a is string => typeof a === 'string');
     approvers.forEach((name, j) => {
-      if (approvers.findIndex((x) => samePerson(x, name)) !== j) violations.push({ path: ['options', 'approvals', i, 'approvers', j], message: `"${name}" is named twice: each approval must come from a different person` });
+      if (approvers.findIndex((x) => samePerson(x, name)) !== j)
+        violations.push({
+          path: ['options', 'approvals', i, 'approvers', j],
+          message: `"${name}" is named twice: each approval must come from a different person`,
+        });
     });
     const min = record?.minApprovals;
     if (record?.approvers !== undefined && typeof min === 'number' && approvers.length > 0 && min > approvers.length) {
       violations.push({
         path: ['options', 'approvals', i, 'minApprovals'],
-        message: `minApprovals is ${min} but only ${approvers.length} approver${approvers.length === 1 ? ' is' : 's are'} named (${approvers.join(', ')}): the gate could never open; name more approvers or lower minApprovals`,
+        message:
+          `minApprovals is ${min} but only ${approvers.length} approver` +
+          `${approvers.length === 1 ? ' is' : 's are'} named (${approvers.join(', ')}): the gate could never ` +
+          `open; name more approvers or lower minApprovals`,
       });
     }
   });
@@ -675,7 +811,10 @@ export function toUpgradePlan(input: UpgradePlanInput, planFolder: string): Upgr
   const publisher: Site = { ...toSite(input.publisher, 'publisher'), distributor };
   const subscribers = input.subscribers.map((s) => toSite(s, 'subscriber'));
   const branches = input.branches.map((b) => ({
-    branch: { ...toSite(b, 'publisher-subscriber'), distributor: b.distributor ?? { server: b.server, database: DEFAULT_DISTRIBUTION_DATABASE } },
+    branch: {
+      ...toSite(b, 'publisher-subscriber'),
+      distributor: b.distributor ?? { server: b.server, database: DEFAULT_DISTRIBUTION_DATABASE },
+    },
     recovery: toSite(b.recovery, 'subscriber'),
   }));
   // The branch-office form's central database is a Config master (seed 000, branch office scenario).
@@ -688,13 +827,25 @@ export function toUpgradePlan(input: UpgradePlanInput, planFolder: string): Upgr
       publisher: publisher.key,
       subscribers: (kind === 'Config' ? configSubscribers : subscribers).map((s) => s.key),
     })),
-    ...branches.map((b): Publication => ({ name: 'Data', kind: 'Data', publisher: b.branch.key, subscribers: [b.recovery.key] })),
+    ...branches.map((b): Publication => ({
+      name: 'Data',
+      kind: 'Data',
+      publisher: b.branch.key,
+      subscribers: [b.recovery.key],
+    })),
   ];
-  const target = input.target.kind === 'lab' ? { kind: 'lab' as const, state: resolveFrom(planFolder, input.target.state) } : input.target;
+  const target =
+    input.target.kind === 'lab'
+      ? { kind: 'lab' as const, state: resolveFrom(planFolder, input.target.state) }
+      : input.target;
   let backupDir: string;
   if (input.backup.dir !== undefined) backupDir = resolveFrom(planFolder, input.backup.dir);
   // A lab's backups sit next to its state file, one folder per lab.
-  else if (target.kind === 'lab') backupDir = path.join(path.dirname(target.state), `${path.basename(target.state, path.extname(target.state))}-backups`);
+  else if (target.kind === 'lab')
+    backupDir = path.join(
+      path.dirname(target.state),
+      `${path.basename(target.state, path.extname(target.state))}-backups`,
+    );
   else throw new Error('internal: a sqlserver plan without backup.dir passed validation');
   const { drain, undrain, stopService, startService, upgrade } = input.hosts;
   return {
@@ -756,7 +907,9 @@ function normalizeOptions(options: UpgradePlanInput['options']): UpgradePlan['op
     ...rest,
     approvals: [...new Set(approvals.map((a) => (typeof a === 'string' ? a : a.gate)))],
     ...(Object.keys(gates).length > 0 && { gates }),
-    ...((at !== undefined || notAfter !== undefined) && { window: { ...(at !== undefined && { at }), ...(notAfter !== undefined && { notAfter }) } }),
+    ...((at !== undefined || notAfter !== undefined) && {
+      window: { ...(at !== undefined && { at }), ...(notAfter !== undefined && { notAfter }) },
+    }),
   };
 }
 
@@ -767,18 +920,24 @@ export function parseUpgradePlan(text: string, file: string): SourceResult<Upgra
 }
 
 function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: FleetTable[] } {
-  const credentials = plan.credentials.kind === 'windows' ? windowsCredentials(plan) : `sql (user ${plan.credentials.user}, password ${plan.credentials.password})`;
+  const credentials =
+    plan.credentials.kind === 'windows'
+      ? windowsCredentials(plan)
+      : `sql (user ${plan.credentials.user}, password ${plan.credentials.password})`;
   const subscriptions = plan.publications.flatMap((p) => p.subscribers.map((s) => [p.name, p.publisher, s]));
+  const approvals = plan.options.approvals.map((g) => describeGate(g, plan.options.gates?.[g] ?? ANYONE_ONCE));
   return {
     summary: [
       `plan:         ${plan.name} (${plan.runbook})`,
       `upgrade:      ${plan.from} → ${plan.to}`,
       `target:       ${plan.target.kind === 'lab' ? `lab, state ${plan.target.state}` : 'sqlserver'}`,
-      ...publishingSites(plan).map((site, i) => `${i ? '              ' : 'distributor:  '}${distributorLine(plan, site)}`),
+      ...publishingSites(plan).map(
+        (site, i) => `${i ? '              ' : 'distributor:  '}${distributorLine(plan, site)}`,
+      ),
       `scripts:      ${plan.scripts.dir}`,
       `credentials:  ${credentials}`,
       `upgrade by:   ${plan.hosts.upgrade === 'manual' ? 'an operator (replup confirm)' : plan.hosts.upgrade}`,
-      `approvals:    ${plan.options.approvals.length > 0 ? plan.options.approvals.map((g) => describeGate(g, plan.options.gates?.[g] ?? ANYONE_ONCE)).join(', ') : 'none'}`,
+      `approvals:    ${approvals.length > 0 ? approvals.join(', ') : 'none'}`,
       ...describeNotify(plan.notify),
       `window:       ${describeWindow(plan.options.window)}`,
     ],
@@ -798,7 +957,11 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
         columns: ['PUBLICATION', 'PUBLISHER', 'SUBSCRIBERS'],
         rows: plan.publications.map((p) => [p.name, p.publisher, String(p.subscribers.length)]),
       },
-      { title: `Subscriptions (${subscriptions.length})`, columns: ['PUBLICATION', 'PUBLISHER', 'SUBSCRIBER'], rows: subscriptions },
+      {
+        title: `Subscriptions (${subscriptions.length})`,
+        columns: ['PUBLICATION', 'PUBLISHER', 'SUBSCRIBER'],
+        rows: subscriptions,
+      },
     ],
   };
 }
@@ -808,14 +971,20 @@ export { distributorOf, publishingSites };
 
 function distributorLine(plan: UpgradePlan, site: Site): string {
   const d = distributorOf(plan, site);
-  return `${d.server}/${d.database} (for ${site.key}${d.server.toLowerCase() === site.server.toLowerCase() ? ': the site distributes for itself' : ''})`;
+  return (
+    `${d.server}/${d.database} (for ${site.key}` +
+    `${d.server.toLowerCase() === site.server.toLowerCase() ? ': the site distributes for itself' : ''})`
+  );
 }
 
 /** The NTLM account a Linux worker logs in with (the adapter's default when the plan names none). */
 function windowsCredentials(plan: UpgradePlan): string {
   if (plan.target.kind !== 'sqlserver') return 'windows';
   const account = plan.target.windowsAccount ?? DEFAULT_WINDOWS_ACCOUNT;
-  return `windows (NTLM as ${account.user}, password ${account.password}${plan.target.windowsAccount ? '' : ': the default'})`;
+  return (
+    `windows (NTLM as ${account.user}, password ${account.password}` +
+    `${plan.target.windowsAccount ? '' : ': the default'})`
+  );
 }
 
 export const upgradePlanKind: PlanKind<UpgradePlan> = {

@@ -6,7 +6,9 @@ import { isEarlierThan } from '../version.js';
 
 /** Row GUIDs must be converted on every subscriber when upgrading from before this version (DOMAIN.md §1, step 6). */
 export const ROW_GUID_CONVERSION_BEFORE = '8.3.253.0';
-/** From before this version the background service upgrades each user after the database upgrade (DOMAIN.md §1, step 7). */
+/**
+ * From before this version the background service upgrades each user after the database upgrade (DOMAIN.md §1, step 7).
+ */
 export const BACKGROUND_UPGRADE_BEFORE = '8.3';
 /** Preflight warns of subscriptions whose retention ends within this many hours (options.expectedRunHours). */
 export const DEFAULT_EXPECTED_RUN_HOURS = 8;
@@ -18,7 +20,11 @@ export function planSteps(plan: UpgradePlan): PlannedStep[] {
   return UPGRADE_STEP_IDS.map((id) => {
     const { applies, reason } = reasons[id];
     const gated = applies && plan.options.approvals.includes(id);
-    return { id, applies, reason: gated ? `${reason}; waits for \`replup approve\` first (options.approvals)` : reason };
+    return {
+      id,
+      applies,
+      reason: gated ? `${reason}; waits for \`replup approve\` first (options.approvals)` : reason,
+    };
   });
 }
 
@@ -34,48 +40,72 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolea
   const upgradeBy =
     plan.hosts.upgrade === 'manual'
       ? 'an operator upgrades them and confirms with `replup confirm`'
-      : 'the worker runs the plan\'s upgrade command on each host';
+      : "the worker runs the plan's upgrade command on each host";
   return {
     preflight: always(
-      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and editions must match the plan, every database must run the plan's from version, and every subscription must exist, be active and have merged within its publication's retention before anything changes; the merge agent jobs' schedules are recorded and paused for the run; articles with automatic identity range management are named with the reseeding they need after re-publishing; each publication script must add every article its publication has today, or a re-created publication would stop replicating a table for good",
+      "every SQL Server (and the distributor's) must answer, SQL Server Agent must run, versions and " +
+        "editions must match the plan, every database must run the plan's from version, and every subscription " +
+        "must exist, be active and have merged within its publication's retention before anything changes; the " +
+        "merge agent jobs' schedules are recorded and paused for the run; articles with automatic identity " +
+        'range management are named with the reseeding they need after re-publishing; each publication script ' +
+        'must add every article its publication has today, or a re-created publication would stop replicating ' +
+        'a table for good',
     ),
     'drain-users': always(
-      `every user must be disconnected from the ${psCount} before the last synchronization, or new changes keep arriving`,
+      `every user must be disconnected from the ${psCount} before the last synchronization, or new changes ` +
+        `keep arriving`,
     ),
     'sync-until-quiet': always(
-      `Config and Data are merged, one after the other, until ${count(quietRounds, 'round')} in a row move 0 inserts, updates and deletes on every subscription (at most ${maxRounds} rounds)`,
+      `Config and Data are merged, one after the other, until ${count(quietRounds, 'round')} in a row move 0 ` +
+        `inserts, updates and deletes on every subscription (at most ${maxRounds} rounds)`,
     ),
-    backup: always(`a copy-only backup of each of the ${count(plan.sites.length, 'database')} before replication is removed`),
+    backup: always(
+      `a copy-only backup of each of the ${count(plan.sites.length, 'database')} before replication is removed`,
+    ),
     'remove-replication': always(
-      `a major upgrade needs replication disabled: records each publication's configuration (retention, conflict retention, compatibility level, articles and their options), then drops the ${publications} and their ${count(subscriptions, 'subscription')}`,
+      `a major upgrade needs replication disabled: records each publication's configuration (retention, ` +
+        `conflict retention, compatibility level, articles and their options), then drops the ${publications} ` +
+        `and their ${count(subscriptions, 'subscription')}`,
     ),
-    upgrade: always(
-      `personalization servers and databases go from ${plan.from} to ${plan.to}; ${upgradeBy}`,
-    ),
+    upgrade: always(`personalization servers and databases go from ${plan.from} to ${plan.to}; ${upgradeBy}`),
     'stop-background-services': stopsBackground
       ? applies(
-          `upgrading from ${plan.from}, earlier than ${BACKGROUND_UPGRADE_BEFORE}: the background service upgrades each user after the database upgrade and would write while replication is set up, so it is stopped on the ${psCount} until replication works`,
+          `upgrading from ${plan.from}, earlier than ${BACKGROUND_UPGRADE_BEFORE}: the background service ` +
+            `upgrades each user after the database upgrade and would write while replication is set up, so it ` +
+            `is stopped on the ${psCount} until replication works`,
         )
       : skipped(
-          `upgrading from ${plan.from}, ${BACKGROUND_UPGRADE_BEFORE} or later: the background service does not upgrade users after this upgrade, nothing to stop`,
+          `upgrading from ${plan.from}, ${BACKGROUND_UPGRADE_BEFORE} or later: the background service does ` +
+            `not upgrade users after this upgrade, nothing to stop`,
         ),
     'convert-row-guids': convertsRowGuids
       ? applies(
-          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot`,
+          `upgrading from ${plan.from}, earlier than ${ROW_GUID_CONVERSION_BEFORE}: ConvertRowGuids.sql runs ` +
+            `on each of the ${count(subscribers.length, 'subscriber')} so their row GUIDs match the ` +
+            `publisher's and re-enabling without a snapshot does not duplicate rows; at most once per ` +
+            `subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles ` +
+            `it, or a person when it cannot`,
         )
       : skipped(
-          `upgrading from ${plan.from}, ${ROW_GUID_CONVERSION_BEFORE} or later: row GUIDs already match, ConvertRowGuids.sql is not needed`,
+          `upgrading from ${plan.from}, ${ROW_GUID_CONVERSION_BEFORE} or later: row GUIDs already match, ` +
+            `ConvertRowGuids.sql is not needed`,
         ),
     'prepare-scripts': always(
-      `${plan.scripts.files.createConfigSubscription} and ${plan.scripts.files.createDataSubscription} are rewritten to @sync_type = N'none' so no snapshot wipes the subscribers' archive data`,
+      `${plan.scripts.files.createConfigSubscription} and ${plan.scripts.files.createDataSubscription} are ` +
+        `rewritten to @sync_type = N'none' so no snapshot wipes the subscribers' archive data`,
     ),
     'enable-replication': always(
-      `re-creates the ${publications} (waiting for each publication's snapshot, at most ${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes) and ${count(subscriptions, 'subscription')} without a snapshot delivery; one left half-built is made again; the configuration recorded before removal is put back where that needs no snapshot, any other difference parks`,
+      `re-creates the ${publications} (waiting for each publication's snapshot, at most ` +
+        `${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes) and ` +
+        `${count(subscriptions, 'subscription')} without a snapshot delivery; one left half-built is made ` +
+        `again; the configuration recorded before removal is put back where that needs no snapshot, any other ` +
+        `difference parks`,
     ),
     'verify-replication': always('a change made at each publisher must show up at its subscribers'),
     'restore-service': always(
       stopsBackground
-        ? "the merge agent jobs' schedules are restored as they were, the personalization servers serve users again and their background services start again"
+        ? "the merge agent jobs' schedules are restored as they were, the personalization servers serve users " +
+            'again and their background services start again'
         : "the merge agent jobs' schedules are restored as they were and the personalization servers serve users again",
     ),
   };

@@ -89,7 +89,7 @@ export interface HostCommands {
   stopService?: string;
   startService?: string;
   /** A command template, or 'manual': an operator confirms the upgrade with `replup confirm`. */
-  upgrade: string | 'manual';
+  upgrade: string;
 }
 
 export interface PlanOptions {
@@ -167,7 +167,10 @@ export interface PlannedStep {
   reason: string;
 }
 
-/** Where a publishing site's publications are distributed: its own distributor, else the plan's (plans normalized before sites had one). */
+/**
+ * Where a publishing site's publications are distributed: its own distributor, else the plan's (plans normalized before
+ * sites had one).
+ */
 export function distributorOf(plan: Pick<UpgradePlan, 'distributor'>, site: Site): DbRef {
   return site.distributor ?? plan.distributor;
 }

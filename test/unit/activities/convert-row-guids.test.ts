@@ -11,9 +11,15 @@ import type { DbRef, UpgradePlan } from '../../../plan/personalization-upgrade/t
 import { failing, labsPerTest, runUpgradeByHand } from '../lab/runbook.js';
 
 const lab = labsPerTest();
-/** The lab counts one conversion per table the script updates: ConvertRowGuids.sql updates PersonalizationGroup and ProfileData. */
+/**
+ * The lab counts one conversion per table the script updates: ConvertRowGuids.sql updates PersonalizationGroup and
+ * ProfileData.
+ */
 const PER_RUN = 2;
-const LOST_REPLY = { rowGuidScriptToggles: true, lostReplies: { op: 'runScript', match: 'ConvertRowGuids', times: 1 } } as const;
+const LOST_REPLY = {
+  rowGuidScriptToggles: true,
+  lostReplies: { op: 'runScript', match: 'ConvertRowGuids', times: 1 },
+} as const;
 
 /** Temporal's retry policy, in short: a retryable failure runs the activity again (at most 5 times). */
 async function withRetries<T>(call: () => Promise<T>, failures: ApplicationFailure[] = []): Promise<T> {
@@ -30,7 +36,13 @@ async function withRetries<T>(call: () => Promise<T>, failures: ApplicationFailu
 
 async function activitiesOn(l: Lab, plan: UpgradePlan, sql: SqlFleetPort = l.sql) {
   const acts = createUpgradeActivities(() => ({ sql, hosts: l.hosts }));
-  const ctx: FleetContext = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, distributor: plan.distributor };
+  const ctx: FleetContext = {
+    target: plan.target,
+    credentials: plan.credentials,
+    hosts: plan.hosts,
+    scriptsDir: plan.scripts.dir,
+    distributor: plan.distributor,
+  };
   const prepared = await acts.prepareScripts(ctx, plan.scripts.files, true);
   const found = prepared.find((p) => p.file === 'ConvertRowGuids.sql')!;
   return { acts, ctx, script: { file: found.file, rewrite: found.rewrite, sha256: found.sha256 } };
@@ -52,118 +64,179 @@ async function unconverted(l: Lab, db: DbRef): Promise<number> {
   const sub = Object.values(s.databases).find((d) => d.server === db.server && d.database === db.database)!;
   let differ = 0;
   for (const [table, rows] of Object.entries(pub.tables)) {
-    for (const [pk, row] of Object.entries(rows)) if (sub.tables[table]?.[pk] && sub.tables[table]![pk]!.rowguid !== row.rowguid) differ += 1;
+    for (const [pk, row] of Object.entries(rows))
+      if (sub.tables[table]?.[pk] && sub.tables[table][pk].rowguid !== row.rowguid) differ += 1;
   }
   return differ;
 }
 
 describe('convert-row-guids after a lost reply', () => {
-  it('the old step (runScript, retried) runs the conversion twice on that subscriber and undoes it: no-conflicting-rows fails', async () => {
-    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
-    const { acts, ctx, script } = await activitiesOn(l, plan);
-    await runUpgradeByHand(l, plan, {
-      convertRowGuids: async (db) => {
-        await withRetries(() => acts.runScript(ctx, db, script, {}));
-      },
-    });
-    const counters = await l.admin.counters();
-    expect(Object.values(counters).map((c) => c.rowGuidConversions).filter((n) => n > 0).sort()).toEqual([PER_RUN, 2 * PER_RUN]);
-    expect(await failing(l)).toContain('no-conflicting-rows');
-  });
+  it(
+    'the old step (runScript, retried) runs the conversion twice on that subscriber and undoes it: ' +
+      'no-conflicting-rows fails',
+    async () => {
+      const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+      const { acts, ctx, script } = await activitiesOn(l, plan);
+      await runUpgradeByHand(l, plan, {
+        convertRowGuids: async (db) => {
+          await withRetries(() => acts.runScript(ctx, db, script, {}));
+        },
+      });
+      const counters = await l.admin.counters();
+      expect(
+        Object.values(counters)
+          .map((c) => c.rowGuidConversions)
+          .filter((n) => n > 0)
+          .sort(),
+      ).toEqual([PER_RUN, 2 * PER_RUN]);
+      expect(await failing(l)).toContain('no-conflicting-rows');
+    },
+  );
 
-  it('without publishers to compare (a run started before the check), the new step marks the subscriber before running, parks on the uncertain one instead of running it again, and goes on once a person has checked', async () => {
-    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
-    const { acts, ctx, script } = await activitiesOn(l, plan);
-    const parked: { db: DbRef; failure: ApplicationFailure }[] = [];
-    await runUpgradeByHand(l, plan, {
-      convertRowGuids: async (db) => {
-        const failures: ApplicationFailure[] = [];
-        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1'), failures).catch((err: ApplicationFailure) => err);
-        if (!(r instanceof ApplicationFailure)) {
-          expect(r).toEqual({ db, ran: true });
-          return;
-        }
-        parked.push({ db, failure: r });
-        // The person: every row carries the publisher's rowguid, so the conversion ran; they say so.
-        expect(await unconverted(l, db)).toBe(0);
-        await l.sql.markRowGuidConversion(db, 'done', 'checked by the DBA');
-        // The step retried: nothing runs again.
-        await expect(acts.convertRowGuids(ctx, db, script, {}, 'run-1')).resolves.toEqual({ db, ran: false, mark: 'checked by the DBA' });
-      },
-    });
-    expect(parked).toHaveLength(1);
-    const { db, failure } = parked[0]!;
-    expect(failure.type).toBe('ConversionUncertain');
-    expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain(`ConvertRowGuids.sql started on ${db.server}/${db.database} (run run-1 at `);
-    expect(failure.message).toContain(`EXEC [${db.database}].sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}'`);
-    expect(failure.message).toContain(`EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`);
-    const counters = await l.admin.counters();
-    expect(Object.values(counters).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
-    expect(await failing(l)).toEqual([]);
-  });
+  it(
+    'without publishers to compare (a run started before the check), the new step marks the subscriber before ' +
+      'running, parks on the uncertain one instead of running it again, and goes on once a person has checked',
+    async () => {
+      const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+      const { acts, ctx, script } = await activitiesOn(l, plan);
+      const parked: { db: DbRef; failure: ApplicationFailure }[] = [];
+      await runUpgradeByHand(l, plan, {
+        convertRowGuids: async (db) => {
+          const failures: ApplicationFailure[] = [];
+          const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1'), failures).catch(
+            (err: ApplicationFailure) => err,
+          );
+          if (!(r instanceof ApplicationFailure)) {
+            expect(r).toEqual({ db, ran: true });
+            return;
+          }
+          parked.push({ db, failure: r });
+          // The person: every row carries the publisher's rowguid, so the conversion ran; they say so.
+          expect(await unconverted(l, db)).toBe(0);
+          await l.sql.markRowGuidConversion(db, 'done', 'checked by the DBA');
+          // The step retried: nothing runs again.
+          await expect(acts.convertRowGuids(ctx, db, script, {}, 'run-1')).resolves.toEqual({
+            db,
+            ran: false,
+            mark: 'checked by the DBA',
+          });
+        },
+      });
+      expect(parked).toHaveLength(1);
+      const { db, failure } = parked[0]!;
+      expect(failure.type).toBe('ConversionUncertain');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(`ConvertRowGuids.sql started on ${db.server}/${db.database} (run run-1 at `);
+      expect(failure.message).toContain(
+        `EXEC [${db.database}].sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}'`,
+      );
+      expect(failure.message).toContain(
+        `EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`,
+      );
+      const counters = await l.admin.counters();
+      expect(
+        Object.values(counters)
+          .map((c) => c.rowGuidConversions)
+          .filter((n) => n > 0),
+      ).toEqual([PER_RUN, PER_RUN]);
+      expect(await failing(l)).toEqual([]);
+    },
+  );
 
-  it('with the publishers to compare, a lost reply after the script committed is settled by the sample: marked done, not run again', async () => {
-    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
-    const { acts, ctx, script } = await activitiesOn(l, plan);
-    const settled: { db: DbRef; checked: string; mark: string }[] = [];
-    await runUpgradeByHand(l, plan, {
-      convertRowGuids: async (db) => {
-        const failures: ApplicationFailure[] = [];
-        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)), failures);
-        if (r.ran) return;
-        // The retry after the lost reply: the sample shows every row with the publisher's GUID.
-        expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
-        expect(failures[0]!.message).toContain('reply lost after runScript ConvertRowGuids.sql');
-        expect('checked' in r && r.checked).toMatch(/^of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID/);
-        settled.push({ db, checked: (r as { checked: string }).checked, mark: (r as { mark: string }).mark });
-        expect(await unconverted(l, db)).toBe(0);
-        expect((await l.sql.rowGuidConversionMarks(db)).done).toMatch(/^checked by run run-1 at .*: of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID/);
-      },
-    });
-    expect(settled).toHaveLength(1);
-    // Each subscriber converted once: the lost reply's subscriber was not swapped back.
-    expect(Object.values(await l.admin.counters()).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
-    expect(await failing(l)).toEqual([]);
-  });
+  it(
+    'with the publishers to compare, a lost reply after the script committed is settled by the sample: marked ' +
+      'done, not run again',
+    async () => {
+      const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+      const { acts, ctx, script } = await activitiesOn(l, plan);
+      const settled: { db: DbRef; checked: string; mark: string }[] = [];
+      await runUpgradeByHand(l, plan, {
+        convertRowGuids: async (db) => {
+          const failures: ApplicationFailure[] = [];
+          const r = await withRetries(
+            () => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)),
+            failures,
+          );
+          if (r.ran) return;
+          // The retry after the lost reply: the sample shows every row with the publisher's GUID.
+          expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
+          expect(failures[0]!.message).toContain('reply lost after runScript ConvertRowGuids.sql');
+          expect('checked' in r && r.checked).toMatch(
+            /^of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID/,
+          );
+          settled.push({ db, checked: (r as { checked: string }).checked, mark: (r as { mark: string }).mark });
+          expect(await unconverted(l, db)).toBe(0);
+          expect((await l.sql.rowGuidConversionMarks(db)).done).toMatch(
+            /^checked by run run-1 at .*: of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID/,
+          );
+        },
+      });
+      expect(settled).toHaveLength(1);
+      // Each subscriber converted once: the lost reply's subscriber was not swapped back.
+      expect(
+        Object.values(await l.admin.counters())
+          .map((c) => c.rowGuidConversions)
+          .filter((n) => n > 0),
+      ).toEqual([PER_RUN, PER_RUN]);
+      expect(await failing(l)).toEqual([]);
+    },
+  );
 
-  it('with the publishers to compare, a script that failed and rolled back after the started mark is found unconverted, the mark cleared and the script run once more', async () => {
-    const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
-    // The first ConvertRowGuids batch on each subscriber fails before it changes anything (a deadlock victim: its transaction rolled back).
-    const failed = new Set<string>();
-    const sql: SqlFleetPort = {
-      ...l.sql,
-      runScript: async (db, script) => {
-        if (script.name.startsWith('ConvertRowGuids') && !failed.has(where(db))) {
-          failed.add(where(db));
-          throw new SqlError(1205, 'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.');
-        }
-        return l.sql.runScript(db, script);
-      },
-    };
-    const { acts, ctx, script } = await activitiesOn(l, plan, sql);
-    const reruns: string[] = [];
-    await runUpgradeByHand(l, plan, {
-      convertRowGuids: async (db) => {
-        const legacy = await unconverted(l, db);
-        expect(legacy).toBeGreaterThan(0);
-        const failures: ApplicationFailure[] = [];
-        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)), failures);
-        expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
-        expect(r).toMatchObject({ db, ran: true });
-        expect((r as { rerun: string }).rerun).toMatch(/^of the rows legacy before the script, 0 rows with the publisher's GUID, [1-9]\d* in the legacy byte order, 0 with another GUID/);
-        reruns.push(where(db));
-        expect(await unconverted(l, db)).toBe(0);
-        const marks = await l.sql.rowGuidConversionMarks(db);
-        expect(marks.started).toMatch(/^run run-1 at /);
-        expect(marks.done).toMatch(/^run run-1 at /);
-      },
-    });
-    expect(reruns).toHaveLength(plan.publications[0]!.subscribers.length);
-    // One conversion per subscriber: the failed batch converted nothing, the second run everything.
-    expect(Object.values(await l.admin.counters()).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
-    expect(await failing(l)).toEqual([]);
-  });
+  it(
+    'with the publishers to compare, a script that failed and rolled back after the started mark is found ' +
+      'unconverted, the mark cleared and the script run once more',
+    async () => {
+      const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
+      // The first ConvertRowGuids batch on each subscriber fails before it changes anything (a deadlock victim: its
+      // transaction rolled back).
+      const failed = new Set<string>();
+      const sql: SqlFleetPort = {
+        ...l.sql,
+        runScript: async (db, script) => {
+          if (script.name.startsWith('ConvertRowGuids') && !failed.has(where(db))) {
+            failed.add(where(db));
+            throw new SqlError(
+              1205,
+              'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been ' +
+                'chosen as the deadlock victim. Rerun the transaction.',
+            );
+          }
+          return l.sql.runScript(db, script);
+        },
+      };
+      const { acts, ctx, script } = await activitiesOn(l, plan, sql);
+      const reruns: string[] = [];
+      await runUpgradeByHand(l, plan, {
+        convertRowGuids: async (db) => {
+          const legacy = await unconverted(l, db);
+          expect(legacy).toBeGreaterThan(0);
+          const failures: ApplicationFailure[] = [];
+          const r = await withRetries(
+            () => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)),
+            failures,
+          );
+          expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
+          expect(r).toMatchObject({ db, ran: true });
+          expect((r as { rerun: string }).rerun).toMatch(
+            /^of the rows legacy before the script, 0 rows with the publisher's GUID, [1-9]\d* in the legacy byte order, 0 with another GUID/,
+          );
+          reruns.push(where(db));
+          expect(await unconverted(l, db)).toBe(0);
+          const marks = await l.sql.rowGuidConversionMarks(db);
+          expect(marks.started).toMatch(/^run run-1 at /);
+          expect(marks.done).toMatch(/^run run-1 at /);
+        },
+      });
+      expect(reruns).toHaveLength(plan.publications[0]!.subscribers.length);
+      // One conversion per subscriber: the failed batch converted nothing, the second run everything.
+      expect(
+        Object.values(await l.admin.counters())
+          .map((c) => c.rowGuidConversions)
+          .filter((n) => n > 0),
+      ).toEqual([PER_RUN, PER_RUN]);
+      expect(await failing(l)).toEqual([]);
+    },
+  );
 
   it('a subscriber marked done is not converted again by a later attempt (a retried step, a new run)', async () => {
     const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
@@ -177,7 +250,11 @@ describe('convert-row-guids after a lost reply', () => {
         expect(await unconverted(l, db)).toBe(0);
       },
     });
-    expect(Object.values(await l.admin.counters()).map((c) => c.rowGuidConversions).filter((n) => n > 0)).toEqual([PER_RUN, PER_RUN]);
+    expect(
+      Object.values(await l.admin.counters())
+        .map((c) => c.rowGuidConversions)
+        .filter((n) => n > 0),
+    ).toEqual([PER_RUN, PER_RUN]);
     expect(await failing(l)).toEqual([]);
   });
 });

@@ -21,7 +21,13 @@ async function fleet() {
   const plan = labPlan(join(dir, 'lab.json'));
   await initLab(plan, { rows: 2, seed: 1, usersPerHost: 0 });
   const ports = createPortsFor({ targets: ['lab'] });
-  const ctx: FleetContext = { target: plan.target, credentials: plan.credentials, hosts: plan.hosts, scriptsDir: plan.scripts.dir, distributor: plan.distributor };
+  const ctx: FleetContext = {
+    target: plan.target,
+    credentials: plan.credentials,
+    hosts: plan.hosts,
+    scriptsDir: plan.scripts.dir,
+    distributor: plan.distributor,
+  };
   const hosts = [...new Set(plan.sites.flatMap((s) => s.personalizationServers))];
   const dbs = plan.sites.map((s) => ({ server: s.server, database: s.database }));
   return { plan, ctx, acts: createUpgradeActivities(ports), ports, hosts, dbs };
@@ -34,9 +40,13 @@ describe('verify-versions', () => {
       for (const h of hosts.filter((h) => h !== 'ps-sub1-1')) await acts.upgradeHost(ctx, h, '10.4.0.0');
       await acts.removeReplication(ctx, dbs[2]!);
       await acts.upgradeDatabase(ctx, dbs[2]!, '10.4.0.0');
-      const err = await acts.verifyVersions(ctx, dbs, hosts, '10.4.0.0').then(() => undefined, (e: Error) => e);
+      const err = await acts.verifyVersions(ctx, dbs, hosts, '10.4.0.0').then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(err?.message).toBe(
-        'not yet at 10.4.0.0: database LAB-PUB/PersonalizationServer is at 8.2.0.0; database LAB-SUB1/PersonalizationServer is at 8.2.0.0; personalization server ps-sub1-1 is at 8.2.0.0',
+        'not yet at 10.4.0.0: database LAB-PUB/PersonalizationServer is at 8.2.0.0; database ' +
+          'LAB-SUB1/PersonalizationServer is at 8.2.0.0; personalization server ps-sub1-1 is at 8.2.0.0',
       );
     } finally {
       await ports.close();

@@ -2,7 +2,12 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheDir, resolveTemporalCli, TemporalCliNotFound, TEMPORAL_CLI_VERSION } from '../../../worker/temporal-cli.js';
+import {
+  cacheDir,
+  resolveTemporalCli,
+  TemporalCliNotFound,
+  TEMPORAL_CLI_VERSION,
+} from '../../../worker/temporal-cli.js';
 
 /** A fake `temporal` that prints a recognisable version. */
 function fakeCli(dir: string, version: string): string {

@@ -7,9 +7,15 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlanText } from '../../../plan/load.js';
 
-const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8').replace(/^ {2}dir: replication\b.*$/m, `  dir: ${resolve('examples/replication')}`);
+const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8').replace(
+  /^ {2}dir: replication\b.*$/m,
+  `  dir: ${resolve('examples/replication')}`,
+);
 const withDrain = (drain: string) =>
-  loadPlanText(example.replace(/^hosts:\n(?:(?: {2}.*)?\n)*/m, `hosts:\n  drain: ${JSON.stringify(drain)}\n  upgrade: manual\n`), resolve('examples/plan.yaml'));
+  loadPlanText(
+    example.replace(/^hosts:\n(?:(?: {2}.*)?\n)*/m, `hosts:\n  drain: ${JSON.stringify(drain)}\n  upgrade: manual\n`),
+    resolve('examples/plan.yaml'),
+  );
 const errorsOf = (drain: string) => {
   const r = withDrain(drain);
   return r.ok ? [] : r.errors.filter((e) => e.path === 'hosts.drain').map((e) => e.message);
@@ -19,30 +25,64 @@ const SECRET = 'Hunter2secret';
 
 describe('a credential written out in a hosts: command is refused, never repeated', () => {
   it.each([
-    ['net use \\\\{host}\\c$ Hunter2secret /user:CORP\\admin', 'net use \\\\{host}\\c$ ******', 'net use \\\\{host}\\c$ {env:REPLUP_HOSTS_PASSWORD}'],
-    ['net use X: \\\\{host}\\c$ Hunter2secret', 'net use \\\\{host}\\c$ ******', 'net use \\\\{host}\\c$ {env:REPLUP_HOSTS_PASSWORD}'],
+    [
+      'net use \\\\{host}\\c$ Hunter2secret /user:CORP\\admin',
+      'net use \\\\{host}\\c$ ******',
+      'net use \\\\{host}\\c$ {env:REPLUP_HOSTS_PASSWORD}',
+    ],
+    [
+      'net use X: \\\\{host}\\c$ Hunter2secret',
+      'net use \\\\{host}\\c$ ******',
+      'net use \\\\{host}\\c$ {env:REPLUP_HOSTS_PASSWORD}',
+    ],
     ['plink -pw Hunter2secret admin@{host} iisreset /stop', '-pw ******', '-pw {env:REPLUP_HOSTS_PASSWORD}'],
     ['curl -u admin:Hunter2secret https://{host}/drain', '-u admin:******', '-u admin:{env:REPLUP_HOSTS_PASSWORD}'],
-    ['curl --user=admin:Hunter2secret https://{host}/drain', '--user=admin:******', '--user=admin:{env:REPLUP_HOSTS_PASSWORD}'],
-    ['curl https://admin:Hunter2secret@{host}/drain', 'https://admin:******@', 'https://admin:{env:REPLUP_HOSTS_PASSWORD}@'],
-    ['curl -H "Authorization: Bearer Hunter2secret" https://{host}/drain', 'Authorization: Bearer ******', '"Authorization: Bearer "{env:REPLUP_HOSTS_TOKEN}'],
-    ['curl -H "Authorization: Basic Hunter2secret" https://{host}/drain', 'Authorization: Basic ******', '"Authorization: Basic "{env:REPLUP_HOSTS_TOKEN}'],
+    [
+      'curl --user=admin:Hunter2secret https://{host}/drain',
+      '--user=admin:******',
+      '--user=admin:{env:REPLUP_HOSTS_PASSWORD}',
+    ],
+    [
+      'curl https://admin:Hunter2secret@{host}/drain',
+      'https://admin:******@',
+      'https://admin:{env:REPLUP_HOSTS_PASSWORD}@',
+    ],
+    [
+      'curl -H "Authorization: Bearer Hunter2secret" https://{host}/drain',
+      'Authorization: Bearer ******',
+      '"Authorization: Bearer "{env:REPLUP_HOSTS_TOKEN}',
+    ],
+    [
+      'curl -H "Authorization: Basic Hunter2secret" https://{host}/drain',
+      'Authorization: Basic ******',
+      '"Authorization: Basic "{env:REPLUP_HOSTS_TOKEN}',
+    ],
     ['drain-tool -p Hunter2secret {host}', '-p ******', '-p {env:REPLUP_HOSTS_PASSWORD}'],
     ['sqlcmd -S {host} -U sa -P Hunter2secret -Q "select 1"', '-P ******', '-P {env:REPLUP_HOSTS_PASSWORD}'],
     ['drain-tool --password=Hunter2secret {host}', '--password=******', '--password={env:REPLUP_HOSTS_PASSWORD}'],
     ['drain-tool --password Hunter2secret {host}', '--password ******', '--password {env:REPLUP_HOSTS_PASSWORD}'],
-    ['msdeploy -verb:sync -dest:auto,computerName={host} /p:Hunter2secret', '/p:******', '/p:{env:REPLUP_HOSTS_PASSWORD}'],
+    [
+      'msdeploy -verb:sync -dest:auto,computerName={host} /p:Hunter2secret',
+      '/p:******',
+      '/p:{env:REPLUP_HOSTS_PASSWORD}',
+    ],
     ['PASSWORD=Hunter2secret ./drain.sh {host}', 'PASSWORD=******', 'PASSWORD={env:REPLUP_HOSTS_PASSWORD}'],
     ['MYSQL_PWD=Hunter2secret ./drain.sh {host}', 'MYSQL_PWD=******', 'MYSQL_PWD={env:REPLUP_HOSTS_PASSWORD}'],
-    ['drain.exe "Server={host};User Id=sa;Password=Hunter2secret;"', 'Password=******', 'Password={env:REPLUP_HOSTS_PASSWORD}'],
+    [
+      'drain.exe "Server={host};User Id=sa;Password=Hunter2secret;"',
+      'Password=******',
+      'Password={env:REPLUP_HOSTS_PASSWORD}',
+    ],
     ['drain.exe "Server={host};Uid=sa;Pwd=Hunter2secret;"', 'Pwd=******', 'Pwd={env:REPLUP_HOSTS_PASSWORD}'],
   ])('%s', (cmd, shown, fix) => {
     const r = withDrain(cmd);
     expect(r.ok).toBe(false);
     expect(JSON.stringify(r)).not.toContain(SECRET);
     expect(errorsOf(cmd)).toEqual([
-      `this command seems to hold a credential written out ("${shown}"): the plan travels in workflow history, so a secret must not be in it. ` +
-        `Write {env:NAME} (a variable of the worker's environment) or {file:PATH} (a file only the worker can read) in its place, e.g. ${fix}`,
+      `this command seems to hold a credential written out ("${shown}"): the plan travels in workflow ` +
+        `history, so a secret must not be in it. ` +
+        (`Write {env:NAME} (a variable of the worker's environment) or {file:PATH} (a file only the worker ` +
+          `can read) in its place, e.g. ${fix}`),
     ]);
   });
 });
@@ -80,8 +120,10 @@ describe('a reference inside quotes is refused: the worker quotes the value itse
     ['drain.exe "Server={host};Uid=sa;Pwd={file:/etc/replup/pw};"', '{file:/etc/replup/pw}', 'double'],
   ])('%s', (cmd, ref, kind) => {
     expect(errorsOf(cmd)).toEqual([
-      `${ref} is written inside ${kind} quotes: the worker puts the secret in as one quoted shell word itself, so these quotes would become part of it. ` +
-        `Write the reference outside the quotes, closing them before it if the word goes on, e.g. --password ${ref} or "Authorization: Bearer "${ref}`,
+      `${ref} is written inside ${kind} quotes: the worker puts the secret in as one quoted shell word ` +
+        `itself, so these quotes would become part of it. ` +
+        (`Write the reference outside the quotes, closing them before it if the word goes on, e.g. --password ` +
+          `${ref} or "Authorization: Bearer "${ref}`),
     ]);
   });
 });

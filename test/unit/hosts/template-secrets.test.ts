@@ -8,9 +8,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadPlanText } from '../../../plan/load.js';
 import { createCommandHosts } from '../../../activities/hosts/commands.js';
 
-const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8').replace(/^ {2}dir: replication\b.*$/m, `  dir: ${resolve('examples/replication')}`);
+const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8').replace(
+  /^ {2}dir: replication\b.*$/m,
+  `  dir: ${resolve('examples/replication')}`,
+);
 const withDrain = (drain: string) =>
-  loadPlanText(example.replace(/^hosts:\n(?:(?: {2}.*)?\n)*/m, `hosts:\n  drain: ${JSON.stringify(drain)}\n  upgrade: manual\n`), resolve('examples/plan.yaml'));
+  loadPlanText(
+    example.replace(/^hosts:\n(?:(?: {2}.*)?\n)*/m, `hosts:\n  drain: ${JSON.stringify(drain)}\n  upgrade: manual\n`),
+    resolve('examples/plan.yaml'),
+  );
 
 describe('credentials in host command templates', () => {
   it.each([
@@ -26,7 +32,11 @@ describe('credentials in host command templates', () => {
     expect(text).toContain('Write {env:NAME}');
   });
 
-  it.each(['drain {host} --password {env:IIS_PASSWORD}', 'drain {host} --token {file:/etc/replup/iis-token}', 'drain {host} --password "$IIS_PASSWORD"'])('a reference is accepted: %s', (cmd) => {
+  it.each([
+    'drain {host} --password {env:IIS_PASSWORD}',
+    'drain {host} --token {file:/etc/replup/iis-token}',
+    'drain {host} --password "$IIS_PASSWORD"',
+  ])('a reference is accepted: %s', (cmd) => {
     expect(withDrain(cmd).ok).toBe(true);
   });
 });
@@ -39,30 +49,52 @@ describe('the worker resolves secret references', () => {
   });
   const dir = mkdtempSync(join(tmpdir(), 'replup-secrets-'));
 
-  it('{env:NAME} and {file:PATH} reach the command as one word, whatever they hold; the log keeps the reference', async () => {
-    const secret = `it's "a $ecret"; rm -rf /`;
-    process.env.REPLUP_TEST_SECRET = secret;
-    const file = join(dir, 'token');
-    writeFileSync(file, 'tok en\n');
-    const out = join(dir, 'out');
-    const log: string[] = [];
-    const hosts = createCommandHosts({ commands: { drain: `printf '%s|%s|%s' {host} {env:REPLUP_TEST_SECRET} {file:${file}} > ${out}`, upgrade: 'manual' } as never, log: (l) => log.push(l) });
-    await hosts.drain('ps-1');
-    expect(readFileSync(out, 'utf8')).toBe(`ps-1|${secret}|tok en`);
-    expect(log.join('\n')).toContain('{env:REPLUP_TEST_SECRET}');
-    expect(log.join('\n')).not.toContain('$ecret');
-  });
+  it(
+    '{env:NAME} and {file:PATH} reach the command as one ' + 'word, whatever they hold; the log keeps the reference',
+    async () => {
+      const secret = `it's "a $ecret"; rm -rf /`;
+      process.env.REPLUP_TEST_SECRET = secret;
+      const file = join(dir, 'token');
+      writeFileSync(file, 'tok en\n');
+      const out = join(dir, 'out');
+      const log: string[] = [];
+      const hosts = createCommandHosts({
+        commands: {
+          drain: `printf '%s|%s|%s' {host} {env:REPLUP_TEST_SECRET} {file:${file}} > ${out}`,
+          upgrade: 'manual',
+        },
+        log: (l) => log.push(l),
+      });
+      await hosts.drain('ps-1');
+      expect(readFileSync(out, 'utf8')).toBe(`ps-1|${secret}|tok en`);
+      expect(log.join('\n')).toContain('{env:REPLUP_TEST_SECRET}');
+      expect(log.join('\n')).not.toContain('$ecret');
+    },
+  );
 
   it('a variable the worker lacks is an error naming it and where to set it', async () => {
     delete process.env.REPLUP_TEST_SECRET;
-    const hosts = createCommandHosts({ commands: { drain: 'true {env:REPLUP_TEST_SECRET}', upgrade: 'manual' } as never });
-    await expect(hosts.drain('ps-1')).rejects.toThrow("hosts.drain uses {env:REPLUP_TEST_SECRET}, but REPLUP_TEST_SECRET is not set in the worker's environment: set it where the worker starts (replup worker), then retry");
+    const hosts = createCommandHosts({
+      commands: { drain: 'true {env:REPLUP_TEST_SECRET}', upgrade: 'manual' },
+    });
+    await expect(hosts.drain('ps-1')).rejects.toThrow(
+      "hosts.drain uses {env:REPLUP_TEST_SECRET}, but REPLUP_TEST_SECRET is not set in the worker's " +
+        'environment: set it where the worker starts (replup worker), then retry',
+    );
   });
 
   it('a failing command: its error shows the template, and its output with the secret masked', async () => {
     process.env.REPLUP_TEST_SECRET = 'Winter2026!';
-    const hosts = createCommandHosts({ commands: { drain: 'echo "login failed for {host} with" {env:REPLUP_TEST_SECRET} >&2; exit 3', upgrade: 'manual' } as never });
+    const hosts = createCommandHosts({
+      commands: {
+        drain: 'echo "login failed for {host} with" {env:REPLUP_TEST_SECRET} >&2; exit 3',
+        upgrade: 'manual',
+      },
+    });
     const err = (await hosts.drain('ps-1').catch((e: Error) => e)) as Error;
-    expect(err.message).toBe('hosts.drain command exited with 3: echo "login failed for ps-1 with" {env:REPLUP_TEST_SECRET} >&2; exit 3\nlogin failed for ps-1 with ******');
+    expect(err.message).toBe(
+      'hosts.drain command exited with 3: echo "login failed for ps-1 with" {env:REPLUP_TEST_SECRET} >&2; ' +
+        'exit 3\nlogin failed for ps-1 with ******',
+    );
   });
 });

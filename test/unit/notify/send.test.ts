@@ -22,13 +22,23 @@ const parked: NotifyEvent = {
   planName: 'lab-small',
   fleet: 'LAB-PUB/PersonalizationServer',
   status: 'awaiting-operator',
-  step: { id: 'backup', title: 'Copy-only backup of every database', status: 'awaiting-operator', skippable: true, detail: 'BackupFailed: disk full on LAB-SUB1' },
+  step: {
+    id: 'backup',
+    title: 'Copy-only backup of every database',
+    status: 'awaiting-operator',
+    skippable: true,
+    detail: 'BackupFailed: disk full on LAB-SUB1',
+  },
   at: '2026-12-05T02:00:00.000Z',
 };
 const URL_OF_RUN = 'http://ui.example:8233/namespaces/default/workflows/upgrade%3Alab-pub%2Fpersonalizationserver';
 
 function activity(env: Record<string, string>, failures: string[] = []) {
-  return createNotifyActivities({ env, runUrl: () => URL_OF_RUN, onFailure: (t, e, final) => failures.push(`${t.name}:${e.event}:${final}`) }).sendNotification;
+  return createNotifyActivities({
+    env,
+    runUrl: () => URL_OF_RUN,
+    onFailure: (t, e, final) => failures.push(`${t.name}:${e.event}:${final}`),
+  }).sendNotification;
 }
 const target = (kind: NotifyTarget['kind'], url = 'env:HOOK'): NotifyTarget => ({ name: `ops-${kind}`, kind, url });
 
@@ -47,7 +57,9 @@ describe('sendNotification', () => {
       fleet: 'LAB-PUB/PersonalizationServer',
       status: 'awaiting-operator',
       step: { id: 'backup', status: 'awaiting-operator' },
-      title: 'lab-small (em-personalization-upgrade on LAB-PUB/PersonalizationServer): backup is parked and needs a decision',
+      title:
+        'lab-small (em-personalization-upgrade on LAB-PUB/PersonalizationServer): backup is parked and needs ' +
+        'a decision',
       detail: 'BackupFailed: disk full on LAB-SUB1',
       url: URL_OF_RUN,
     });
@@ -60,7 +72,10 @@ describe('sendNotification', () => {
   });
 
   it('slack: text plus one mrkdwn section with the commands and the link (<url|label>), < > & escaped', async () => {
-    await activity({ HOOK: rx.url })({ target: target('slack'), event: { ...parked, step: { ...parked.step!, detail: 'a <b> & c' } } });
+    await activity({ HOOK: rx.url })({
+      target: target('slack'),
+      event: { ...parked, step: { ...parked.step!, detail: 'a <b> & c' } },
+    });
     const body = rx.received.at(-1)!.body;
     expect(Object.keys(body).sort()).toEqual(['blocks', 'text']);
     expect(body.text).toContain('backup is parked');
@@ -73,20 +88,44 @@ describe('sendNotification', () => {
   });
 
   it('teams: a message with one Adaptive Card attachment and an Open URL action', async () => {
-    await activity({ HOOK: rx.url })({ target: target('teams'), event: { ...parked, event: 'completed', status: 'completed', step: undefined, outcome: 'completed: every step done or not applicable' } });
+    await activity({ HOOK: rx.url })({
+      target: target('teams'),
+      event: {
+        ...parked,
+        event: 'completed',
+        status: 'completed',
+        step: undefined,
+        outcome: 'completed: every step done or not applicable',
+      },
+    });
     const body = rx.received.at(-1)!.body;
     expect(body.type).toBe('message');
     expect(body.attachments).toHaveLength(1);
     const a = body.attachments[0];
     expect(a.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(a.content.type).toBe('AdaptiveCard');
-    expect(a.content.body[0]).toMatchObject({ type: 'TextBlock', text: 'lab-small (em-personalization-upgrade on LAB-PUB/PersonalizationServer) completed' });
-    expect(a.content.body.map((b: { text: string }) => b.text)).toContain(`replup report 'upgrade:lab-pub/personalizationserver'`);
-    expect(a.content.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open in the Temporal Web UI', url: URL_OF_RUN }]);
+    expect(a.content.body[0]).toMatchObject({
+      type: 'TextBlock',
+      text: 'lab-small (em-personalization-upgrade on LAB-PUB/PersonalizationServer) completed',
+    });
+    expect(a.content.body.map((b: { text: string }) => b.text)).toContain(
+      `replup report 'upgrade:lab-pub/personalizationserver'`,
+    );
+    expect(a.content.actions).toEqual([
+      { type: 'Action.OpenUrl', title: 'Open in the Temporal Web UI', url: URL_OF_RUN },
+    ]);
   });
 
   it('a gate: approve and abort are the answers', async () => {
-    await activity({ HOOK: rx.url })({ target: target('webhook'), event: { ...parked, event: 'waiting', status: 'awaiting-approval', step: { id: 'remove-replication', title: 'Remove replication', status: 'awaiting-approval', skippable: false } } });
+    await activity({ HOOK: rx.url })({
+      target: target('webhook'),
+      event: {
+        ...parked,
+        event: 'waiting',
+        status: 'awaiting-approval',
+        step: { id: 'remove-replication', title: 'Remove replication', status: 'awaiting-approval', skippable: false },
+      },
+    });
     expect(rx.received.at(-1)!.body.answers).toEqual([
       `replup approve 'upgrade:lab-pub/personalizationserver' --gate remove-replication --reason "..."`,
       `replup abort 'upgrade:lab-pub/personalizationserver' --step remove-replication --reason "..."`,
@@ -103,7 +142,10 @@ describe('sendNotification', () => {
     rx.status = 404;
     const e2 = await activity({ HOOK: rx.url }, failures)({ target: target('slack'), event: parked }).catch((e) => e);
     expect(e2.nonRetryable).toBe(true);
-    expect(e2.message).toBe('notify target "ops-slack" (slack, url env:HOOK): the receiver answered HTTP 404 (not retried: check the URL and the payload format)');
+    expect(e2.message).toBe(
+      'notify target "ops-slack" (slack, url env:HOOK): the receiver answered HTTP 404 (not retried: check ' +
+        'the URL and the payload format)',
+    );
     for (const e of [e1, e2]) expect(e.message).not.toContain('SECRET-PATH');
     // Outside an activity nothing retries it, so each failure counts as final for the metrics.
     expect(failures).toEqual(['ops-slack:parked:true', 'ops-slack:parked:true']);
@@ -118,8 +160,14 @@ describe('sendNotification', () => {
   });
 
   it('a reference the worker cannot resolve is not retried and says which variable to set', async () => {
-    const e = await activity({})({ target: target('teams', 'env:REPLUP_TEAMS_WEBHOOK_URL'), event: parked }).catch((x) => x);
+    const e = await activity({})({ target: target('teams', 'env:REPLUP_TEAMS_WEBHOOK_URL'), event: parked }).catch(
+      (x) => x,
+    );
     expect(e.nonRetryable).toBe(true);
-    expect(e.message).toBe("notify target \"ops-teams\" (teams, url env:REPLUP_TEAMS_WEBHOOK_URL): reference 'env:REPLUP_TEAMS_WEBHOOK_URL': environment variable REPLUP_TEAMS_WEBHOOK_URL is not set for the replup worker");
+    expect(e.message).toBe(
+      'notify target "ops-teams" (teams, url env:REPLUP_TEAMS_WEBHOOK_URL): reference ' +
+        "'env:REPLUP_TEAMS_WEBHOOK_URL': environment variable REPLUP_TEAMS_WEBHOOK_URL is not set for the " +
+        'replup worker',
+    );
   });
 });

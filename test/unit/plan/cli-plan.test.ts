@@ -39,7 +39,9 @@ describe('replup plan validate', () => {
   it('a valid plan: exit 0 and one line saying so', async () => {
     const file = path.join(examples, 'lab-small.yaml');
     expect(await planValidate(file)).toEqual({
-      text: `${file}: valid em-personalization-upgrade plan "lab-small" (12 steps, 12 apply; see \`replup plan show ${file}\`)\n`,
+      text:
+        `${file}: valid em-personalization-upgrade plan "lab-small" (12 steps, 12 apply; see \`replup plan ` +
+        `show ${file}\`)\n`,
       exitCode: 0,
     });
   });
@@ -49,8 +51,11 @@ describe('replup plan validate', () => {
     expect(output.exitCode).toBe(1);
     expect(output.text).toBe(
       [
-        `${invalidPlan}:8:13 subscribers[0].server: PUB/PersonalizationServer is the database of its own publisher (publisher): a database cannot subscribe to its own publication; give this subscriber its own server or database`,
-        `${invalidPlan}:10:25 options.maxParallel: must be at least 1: how many subscribers are worked on at the same time`,
+        `${invalidPlan}:8:13 subscribers[0].server: PUB/PersonalizationServer is the database of its own ` +
+          `publisher (publisher): a database cannot subscribe to its own publication; give this subscriber its ` +
+          `own server or database`,
+        `${invalidPlan}:10:25 options.maxParallel: must be at least 1: how many subscribers are worked on at ` +
+          `the same time`,
         `2 problems in ${invalidPlan}`,
         '',
       ].join('\n'),
@@ -72,7 +77,10 @@ describe('replup plan validate', () => {
         },
       ],
     });
-    expect(JSON.parse((await planValidate(path.join(examples, 'sqlserver.yaml'), { json: true })).text)).toEqual({ ok: true, errors: [] });
+    expect(JSON.parse((await planValidate(path.join(examples, 'sqlserver.yaml'), { json: true })).text)).toEqual({
+      ok: true,
+      errors: [],
+    });
   });
 
   it('an unreadable file is a user error naming the file', async () => {
@@ -85,21 +93,30 @@ describe('replup plan validate', () => {
 });
 
 describe('replup plan show', () => {
-  it('with credentials: windows, names the account a Linux worker logs in with by NTLM: the plan\'s, or the default', async () => {
-    const template = await readFile(path.join(examples, 'sqlserver.yaml'), 'utf8');
-    const windows = template.replace(/^credentials:[^\n]*\n(?:  [^\n]*\n)+/m, 'credentials: windows\n');
-    const withAccount = windows.replace(
-      '  kind: sqlserver                 # a worker serving real SQL Servers runs this plan\n',
-      '  kind: sqlserver\n  windowsAccount: { user: file:/etc/replup/windows-user, password: file:/etc/replup/windows-password }\n',
-    );
-    const defaultFile = path.join(dir, 'windows-default.yaml');
-    const accountFile = path.join(dir, 'windows-account.yaml');
-    await writeFile(defaultFile, windows);
-    await writeFile(accountFile, withAccount);
-    const credentialsLine = async (file: string) => (await planShow(file)).text.split('\n').find((l) => l.startsWith('credentials:'));
-    expect(await credentialsLine(defaultFile)).toBe('credentials:  windows (NTLM as env:REPLUP_WINDOWS_USER, password env:REPLUP_WINDOWS_PASSWORD: the default)');
-    expect(await credentialsLine(accountFile)).toBe('credentials:  windows (NTLM as file:/etc/replup/windows-user, password file:/etc/replup/windows-password)');
-  });
+  it(
+    "with credentials: windows, names the account a Linux worker logs in with by NTLM: the plan's, or the " + 'default',
+    async () => {
+      const template = await readFile(path.join(examples, 'sqlserver.yaml'), 'utf8');
+      const windows = template.replace(/^credentials:[^\n]*\n(?:  [^\n]*\n)+/m, 'credentials: windows\n');
+      const withAccount = windows.replace(
+        '  kind: sqlserver                 # a worker serving real SQL Servers runs this plan\n',
+        '  kind: sqlserver\n  windowsAccount: { user: file:/etc/replup/windows-user, password: ' +
+          'file:/etc/replup/windows-password }\n',
+      );
+      const defaultFile = path.join(dir, 'windows-default.yaml');
+      const accountFile = path.join(dir, 'windows-account.yaml');
+      await writeFile(defaultFile, windows);
+      await writeFile(accountFile, withAccount);
+      const credentialsLine = async (file: string) =>
+        (await planShow(file)).text.split('\n').find((l) => l.startsWith('credentials:'));
+      expect(await credentialsLine(defaultFile)).toBe(
+        'credentials:  windows (NTLM as env:REPLUP_WINDOWS_USER, password env:REPLUP_WINDOWS_PASSWORD: the default)',
+      );
+      expect(await credentialsLine(accountFile)).toBe(
+        'credentials:  windows (NTLM as file:/etc/replup/windows-user, password file:/etc/replup/windows-password)',
+      );
+    },
+  );
 
   it('lab-small: every step applies, with its reason, then the fleet', async () => {
     const { text, exitCode } = await planShow(path.join(examples, 'lab-small.yaml'), { width: 400 });
@@ -111,27 +128,40 @@ describe('replup plan show', () => {
     expect(stepRows).toHaveLength(12);
     expect(stepRows.every((l) => / yes /.test(l))).toBe(true);
     expect(lines).toContain(
-      "convert-row-guids         yes      upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot",
+      'convert-row-guids         yes      upgrading from 8.2.0.0, earlier than 8.3.253.0: ' +
+        "ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and " +
+        're-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its ' +
+        'database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot',
     );
     expect(lines).toContain('Subscriptions (4)');
-    expect(lines).toContain('Data         LAB-PUB/PersonalizationServer  LAB-SUB2\\PERSONALIZATION/PersonalizationServer');
+    expect(lines).toContain(
+      'Data         LAB-PUB/PersonalizationServer  LAB-SUB2\\PERSONALIZATION/PersonalizationServer',
+    );
   });
 
   it('lab-modern: the two version-dependent steps say no, and why', async () => {
     const { text } = await planShow(path.join(examples, 'lab-modern.yaml'), { width: 400 });
     const no = text.split('\n').filter((l) => /^[a-z-]+ +no /.test(l));
     expect(no).toEqual([
-      'stop-background-services  no       upgrading from 10.0.0.0, 8.3 or later: the background service does not upgrade users after this upgrade, nothing to stop',
-      'convert-row-guids         no       upgrading from 10.0.0.0, 8.3.253.0 or later: row GUIDs already match, ConvertRowGuids.sql is not needed',
+      'stop-background-services  no       upgrading from 10.0.0.0, 8.3 or later: the background service does ' +
+        'not upgrade users after this upgrade, nothing to stop',
+      'convert-row-guids         no       upgrading from 10.0.0.0, 8.3.253.0 or later: row GUIDs already ' +
+        'match, ConvertRowGuids.sql is not needed',
     ]);
   });
 
   it('--json: { plan, steps }', async () => {
     const output = await planShow(path.join(examples, 'lab-modern.yaml'), { json: true });
-    const shown = JSON.parse(output.text) as { plan: { name: string; sites: unknown[] }; steps: { id: string; applies: boolean }[] };
+    const shown = JSON.parse(output.text) as {
+      plan: { name: string; sites: unknown[] };
+      steps: { id: string; applies: boolean }[];
+    };
     expect(shown.plan.name).toBe('lab-modern');
     expect(shown.plan.sites).toHaveLength(3);
-    expect(shown.steps.filter((s) => !s.applies).map((s) => s.id)).toEqual(['stop-background-services', 'convert-row-guids']);
+    expect(shown.steps.filter((s) => !s.applies).map((s) => s.id)).toEqual([
+      'stop-background-services',
+      'convert-row-guids',
+    ]);
   });
 
   it('an invalid plan shows its problems instead, exit 1', async () => {
@@ -159,8 +189,16 @@ describe('registerPlan', () => {
 
 describe('renderTable', () => {
   it('pads columns and wraps the last one under itself', () => {
-    expect(renderTable(['ID', 'WHY'], [['a', 'one two three four five six seven eight nine ten eleven twelve thirteen']], 40)).toBe(
-      ['ID  WHY', 'a   one two three four five six seven', '    eight nine ten eleven twelve', '    thirteen'].join('\n'),
+    expect(
+      renderTable(
+        ['ID', 'WHY'],
+        [['a', 'one two three four five six seven eight nine ten eleven twelve thirteen']],
+        40,
+      ),
+    ).toBe(
+      ['ID  WHY', 'a   one two three four five six seven', '    eight nine ten eleven twelve', '    thirteen'].join(
+        '\n',
+      ),
     );
   });
 });

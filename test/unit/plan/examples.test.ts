@@ -52,28 +52,37 @@ describe('example plans', () => {
     });
   });
 
-  it('branch-office: Config from the centre to branches and recovery databases, each branch publishing Data to its recovery database', async () => {
-    const plan = await loadExample('branch-office.yaml');
-    const leeds = 'LEEDS-SQL/PersonalizationServer';
-    const leedsRecovery = 'HQ-SQL\\RECOVERY/Recovery Leeds';
-    const munich = 'MUENCHEN-SQL/PersonalizationServer [DE]';
-    const munichRecovery = "HQ-SQL\\RECOVERY/Recovery O'Brien's München";
-    expect(plan.sites.map((s) => [s.key, s.role])).toEqual([
-      ['HQ-SQL/PersonalizationServer', 'publisher'],
-      [leeds, 'publisher-subscriber'],
-      [leedsRecovery, 'subscriber'],
-      [munich, 'publisher-subscriber'],
-      [munichRecovery, 'subscriber'],
-    ]);
-    expect(plan.publications).toEqual([
-      { name: 'Config', kind: 'Config', publisher: 'HQ-SQL/PersonalizationServer', subscribers: [leeds, leedsRecovery, munich, munichRecovery] },
-      { name: 'Data', kind: 'Data', publisher: leeds, subscribers: [leedsRecovery] },
-      { name: 'Data', kind: 'Data', publisher: munich, subscribers: [munichRecovery] },
-    ]);
-    // Identifiers with spaces, ], quotes and non-ASCII letters are accepted as written.
-    expect(plan.sites[4]?.database).toBe("Recovery O'Brien's München");
-    expect(plan.options.approvals).toEqual(['remove-replication']);
-  });
+  it(
+    'branch-office: Config from the centre to branches and recovery databases, each branch publishing Data to ' +
+      'its recovery database',
+    async () => {
+      const plan = await loadExample('branch-office.yaml');
+      const leeds = 'LEEDS-SQL/PersonalizationServer';
+      const leedsRecovery = 'HQ-SQL\\RECOVERY/Recovery Leeds';
+      const munich = 'MUENCHEN-SQL/PersonalizationServer [DE]';
+      const munichRecovery = "HQ-SQL\\RECOVERY/Recovery O'Brien's München";
+      expect(plan.sites.map((s) => [s.key, s.role])).toEqual([
+        ['HQ-SQL/PersonalizationServer', 'publisher'],
+        [leeds, 'publisher-subscriber'],
+        [leedsRecovery, 'subscriber'],
+        [munich, 'publisher-subscriber'],
+        [munichRecovery, 'subscriber'],
+      ]);
+      expect(plan.publications).toEqual([
+        {
+          name: 'Config',
+          kind: 'Config',
+          publisher: 'HQ-SQL/PersonalizationServer',
+          subscribers: [leeds, leedsRecovery, munich, munichRecovery],
+        },
+        { name: 'Data', kind: 'Data', publisher: leeds, subscribers: [leedsRecovery] },
+        { name: 'Data', kind: 'Data', publisher: munich, subscribers: [munichRecovery] },
+      ]);
+      // Identifiers with spaces, ], quotes and non-ASCII letters are accepted as written.
+      expect(plan.sites[4]?.database).toBe("Recovery O'Brien's München");
+      expect(plan.options.approvals).toEqual(['remove-replication']);
+    },
+  );
 
   it('sqlserver template: credentials stay references, Windows paths stay as written', async () => {
     const plan = await loadExample('sqlserver.yaml');

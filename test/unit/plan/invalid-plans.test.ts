@@ -43,19 +43,29 @@ function branchVariant(replace: Record<number, string>, append: string[] = []): 
 }
 
 // A sqlserver target with everything it needs but backup.dir and versionQuery (the tests add them).
-const SQLSERVER_TARGET = 'target: { kind: sqlserver, canary: { write: "UPDATE t SET c = @token", read: "SELECT 1 FROM t WHERE c = @Token" } }';
+const SQLSERVER_TARGET =
+  'target: { kind: sqlserver, canary: { write: "UPDATE t SET c = @token", read: "SELECT 1 FROM t WHERE c = @Token" } }';
 const CANARY_WRITE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
 const CANARY_READ = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = @token';
 const WINDOWS_PASSWORD_REFUSED =
-  'a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_WINDOWS_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/windows-password';
+  'a password must not be written in the plan (the plan travels in workflow history): put it in an ' +
+  'environment variable of the worker and write password: env:REPLUP_WINDOWS_PASSWORD, or in a file only the ' +
+  'worker can read and write password: file:/etc/replup/windows-password';
 /** A complete sqlserver plan whose target (lines 5-8) has this windowsAccount (line 8). */
 function withWindowsAccount(account: string, append: string[] = []): string {
-  const target = ['target:', '  kind: sqlserver', '  canary: { write: "UPDATE t SET c = @token", read: "SELECT 1 FROM t WHERE c = @token" }', `  windowsAccount: ${account}`];
+  const target = [
+    'target:',
+    '  kind: sqlserver',
+    '  canary: { write: "UPDATE t SET c = @token", read: "SELECT 1 FROM t WHERE c = @token" }',
+    `  windowsAccount: ${account}`,
+  ];
   return variant({ 5: target.join('\n') }, [...append, 'backup: { dir: "D:\\\\B" }', 'versionQuery: SELECT 1']);
 }
 const SERVER_FORMS = 'write HOST, HOST\\INSTANCE or HOST,PORT (e.g. SQL01, SQL01\\PERSONALIZATION, SQL01,1433)';
 const PASSWORD_REFUSED =
-  'a password must not be written in the plan (the plan travels in workflow history): put it in an environment variable of the worker and write password: env:REPLUP_SQL_PASSWORD, or in a file only the worker can read and write password: file:/etc/replup/sql-password';
+  'a password must not be written in the plan (the plan travels in workflow history): put it in an ' +
+  'environment variable of the worker and write password: env:REPLUP_SQL_PASSWORD, or in a file only the ' +
+  'worker can read and write password: file:/etc/replup/sql-password';
 
 function problems(text: string) {
   const result = loadPlanText(text, '/plans/t.yaml');
@@ -92,7 +102,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'to',
           line: 4,
           message:
-            'to (8.1.0.0) is earlier than from (8.2.0.0): from is the version the fleet runs now and to the one it is upgraded to; swap them if they are reversed',
+            'to (8.1.0.0) is earlier than from (8.2.0.0): from is the version the fleet runs now and to the ' +
+            'one it is upgraded to; swap them if they are reversed',
         },
       ],
     ],
@@ -103,7 +114,9 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'to',
           line: 4,
-          message: 'to is the same version as from (8.3.253.0): there is nothing to upgrade; to is the version after the upgrade',
+          message:
+            'to is the same version as from (8.3.253.0): there is nothing to upgrade; to is the version ' +
+            'after the upgrade',
         },
       ],
     ],
@@ -120,7 +133,13 @@ describe('invalid plans: path, line and message', () => {
     [
       'a lab target without its state file',
       variant({ 5: 'target:', 6: '  kind: lab\npublisher:' }),
-      [{ path: 'target.state', line: 5, message: '"state" is missing: the lab state file, e.g. state: ../.replup/labs/fleet.json' }],
+      [
+        {
+          path: 'target.state',
+          line: 5,
+          message: '"state" is missing: the lab state file, e.g. state: ../.replup/labs/fleet.json',
+        },
+      ],
     ],
     [
       'an unknown top-level key',
@@ -131,7 +150,11 @@ describe('invalid plans: path, line and message', () => {
       'a misspelt key inside the publisher, which also leaves server missing',
       variant({ 7: '  sever: PUB' }),
       [
-        { path: 'publisher.server', line: 6, message: '"server" is missing: the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT' },
+        {
+          path: 'publisher.server',
+          line: 6,
+          message: '"server" is missing: the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT',
+        },
         { path: 'publisher.sever', line: 7, message: 'unknown key "sever"; did you mean "server"?' },
       ],
     ],
@@ -152,14 +175,22 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'subscribers[0].server',
           line: 11,
-          message: `"my-instance" is not a SQL Server instance name (at most 16 letters, digits, _, $ or #, starting with a letter or _): ${SERVER_FORMS}`,
+          message:
+            `"my-instance" is not a SQL Server instance name (at most 16 letters, digits, _, $ or #, starting ` +
+            `with a letter or _): ${SERVER_FORMS}`,
         },
       ],
     ],
     [
       'a port out of range',
       variant({ 11: '  - server: SUB1,70000' }),
-      [{ path: 'subscribers[0].server', line: 11, message: '"70000" is not a TCP port: give a number from 1 to 65535, as in SUB1,1433' }],
+      [
+        {
+          path: 'subscribers[0].server',
+          line: 11,
+          message: '"70000" is not a TCP port: give a number from 1 to 65535, as in SUB1,1433',
+        },
+      ],
     ],
     [
       'an Express publisher',
@@ -169,7 +200,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'publisher.edition',
           line: 8,
           message:
-            'SQL Server Express Edition (64-bit) cannot publish, it can only subscribe: this is the publisher; run it on Standard or Enterprise edition',
+            'SQL Server Express Edition (64-bit) cannot publish, it can only subscribe: this is the ' +
+            'publisher; run it on Standard or Enterprise edition',
         },
       ],
     ],
@@ -181,7 +213,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'branches[0].edition',
           line: 9,
           message:
-            'SQL Server Express cannot publish, it can only subscribe: this is a branch (it publishes its Data to its recovery database); run it on Standard or Enterprise edition',
+            'SQL Server Express cannot publish, it can only subscribe: this is a branch (it publishes its ' +
+            'Data to its recovery database); run it on Standard or Enterprise edition',
         },
       ],
     ],
@@ -193,19 +226,24 @@ describe('invalid plans: path, line and message', () => {
           path: 'subscribers[1].sqlVersion',
           line: 13,
           message:
-            "SQL Server 16.0.1000.6 is newer than its publisher's 15.0.2000.5 (publisher.sqlVersion): a publisher must run the highest SQL Server version of the databases it replicates with; upgrade the publisher's SQL Server first, or correct the version",
+            "SQL Server 16.0.1000.6 is newer than its publisher's 15.0.2000.5 (publisher.sqlVersion): a " +
+            'publisher must run the highest SQL Server version of the databases it replicates with; upgrade ' +
+            "the publisher's SQL Server first, or correct the version",
         },
       ],
     ],
     [
       'a recovery database on a newer SQL Server than its branch',
-      branchVariant({}, ['      sqlVersion: 15.0.4000.0']).replace('scripts: { dir: replication }\n', '') + 'scripts: { dir: replication }\n',
+      branchVariant({}, ['      sqlVersion: 15.0.4000.0']).replace('scripts: { dir: replication }\n', '') +
+        'scripts: { dir: replication }\n',
       [
         {
           path: 'branches[0].recovery.sqlVersion',
           line: 13,
           message:
-            "SQL Server 15.0.4000.0 is newer than its publisher's 15.0.2000.5 (branches[0].sqlVersion): a publisher must run the highest SQL Server version of the databases it replicates with; upgrade the publisher's SQL Server first, or correct the version",
+            "SQL Server 15.0.4000.0 is newer than its publisher's 15.0.2000.5 (branches[0].sqlVersion): a " +
+            'publisher must run the highest SQL Server version of the databases it replicates with; upgrade ' +
+            "the publisher's SQL Server first, or correct the version",
         },
       ],
     ],
@@ -217,7 +255,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'subscribers[1].server',
           line: 12,
           message:
-            'sub1/personalizationserver is already in the plan at subscribers[0]: each server/database pair appears once; a second database on the same server needs its own database name',
+            'sub1/personalizationserver is already in the plan at subscribers[0]: each server/database pair ' +
+            'appears once; a second database on the same server needs its own database name',
         },
       ],
     ],
@@ -229,7 +268,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'subscribers[0].server',
           line: 11,
           message:
-            'PUB/PersonalizationServer is the database of its own publisher (publisher): a database cannot subscribe to its own publication; give this subscriber its own server or database',
+            'PUB/PersonalizationServer is the database of its own publisher (publisher): a database cannot ' +
+            'subscribe to its own publication; give this subscriber its own server or database',
         },
       ],
     ],
@@ -241,7 +281,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'branches[0].recovery.server',
           line: 11,
           message:
-            'LEEDS/PersonalizationServer is the database of its own publisher (branches[0]): a database cannot subscribe to its own publication; give this subscriber its own server or database',
+            'LEEDS/PersonalizationServer is the database of its own publisher (branches[0]): a database ' +
+            'cannot subscribe to its own publication; give this subscriber its own server or database',
         },
       ],
     ],
@@ -262,7 +303,9 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'credentials.user',
           line: 12,
-          message: 'write the login as a reference the worker resolves: user: env:REPLUP_SQL_USER or user: file:/etc/replup/sql-user',
+          message:
+            'write the login as a reference the worker resolves: user: env:REPLUP_SQL_USER or user: ' +
+            'file:/etc/replup/sql-user',
         },
       ],
     ],
@@ -273,7 +316,9 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'credentials.password',
           line: 12,
-          message: '"SQL-PASSWORD" is not an environment variable name: use letters, digits and _, e.g. env:REPLUP_SQL_PASSWORD',
+          message:
+            '"SQL-PASSWORD" is not an environment variable name: use letters, digits and _, e.g. ' +
+            'env:REPLUP_SQL_PASSWORD',
         },
       ],
     ],
@@ -285,7 +330,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'credentials',
           line: 12,
           message:
-            'write credentials: windows (the worker\'s Windows account), or a mapping with user: env:NAME and password: env:NAME; did you mean "windows"?',
+            "write credentials: windows (the worker's Windows account), or a mapping with user: env:NAME " +
+            'and password: env:NAME; did you mean "windows"?',
         },
       ],
     ],
@@ -297,14 +343,23 @@ describe('invalid plans: path, line and message', () => {
           path: 'options.approvals[0]',
           line: 13,
           message:
-            '"remove-replicaton" is not a step of this runbook; the steps are preflight, drain-users, sync-until-quiet, backup, remove-replication, upgrade, stop-background-services, convert-row-guids, prepare-scripts, enable-replication, verify-replication, restore-service; did you mean "remove-replication"?',
+            '"remove-replicaton" is not a step of this runbook; the steps are preflight, drain-users, ' +
+            'sync-until-quiet, backup, remove-replication, upgrade, stop-background-services, ' +
+            'convert-row-guids, prepare-scripts, enable-replication, verify-replication, restore-service; ' +
+            'did you mean "remove-replication"?',
         },
       ],
     ],
     [
       'maxParallel 0',
       variant({}, ['options: { maxParallel: 0 }']),
-      [{ path: 'options.maxParallel', line: 12, message: 'must be at least 1: how many subscribers are worked on at the same time' }],
+      [
+        {
+          path: 'options.maxParallel',
+          line: 12,
+          message: 'must be at least 1: how many subscribers are worked on at the same time',
+        },
+      ],
     ],
     [
       'maxParallel not a whole number',
@@ -318,7 +373,9 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'options.sync.maxRounds',
           line: 13,
-          message: 'maxRounds (2) is less than quietRounds (3): the sync could never see 3 quiet rounds in a row; raise maxRounds to at least 3',
+          message:
+            'maxRounds (2) is less than quietRounds (3): the sync could never see 3 quiet rounds in a row; ' +
+            'raise maxRounds to at least 3',
         },
       ],
     ],
@@ -340,14 +397,21 @@ describe('invalid plans: path, line and message', () => {
           path: 'subscribers',
           line: 1,
           message:
-            'the plan has no subscribers: list the subscriber databases under subscribers (or under branches, for the branch-office form)',
+            'the plan has no subscribers: list the subscriber databases under subscribers (or under ' +
+            'branches, for the branch-office form)',
         },
       ],
     ],
     [
       'a subscriber entry without a server',
       variant({ 11: '  - database: Foo' }),
-      [{ path: 'subscribers[0].server', line: 11, message: '"server" is missing: the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT' }],
+      [
+        {
+          path: 'subscribers[0].server',
+          line: 11,
+          message: '"server" is missing: the SQL Server, written HOST, HOST\\INSTANCE or HOST,PORT',
+        },
+      ],
     ],
     [
       'a sqlserver target without a backup folder',
@@ -357,7 +421,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'backup.dir',
           line: 1,
           message:
-            'a sqlserver target needs backup.dir: the folder on the SQL Server machines where the copy-only backups are written, e.g. D:\\Backups\\replup',
+            'a sqlserver target needs backup.dir: the folder on the SQL Server machines where the copy-only ' +
+            'backups are written, e.g. D:\\Backups\\replup',
         },
       ],
     ],
@@ -369,7 +434,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'backup.dir',
           line: 12,
           message:
-            '"backups" is relative: for a sqlserver target, backup.dir is a folder on the SQL Server machines (SQL Server writes the files itself); give an absolute path such as D:\\Backups\\replup',
+            '"backups" is relative: for a sqlserver target, backup.dir is a folder on the SQL Server ' +
+            'machines (SQL Server writes the files itself); give an absolute path such as D:\\Backups\\replup',
         },
       ],
     ],
@@ -381,24 +447,39 @@ describe('invalid plans: path, line and message', () => {
           path: 'versionQuery',
           line: 1,
           message:
-            "a sqlserver target needs versionQuery: the query that returns a database's Personalization Server version (vendor specific; the upgrade step checks every database with it), e.g. versionQuery: SELECT TOP (1) Version FROM dbo.<the table where your product records its schema version>",
+            "a sqlserver target needs versionQuery: the query that returns a database's Personalization " +
+            'Server version (vendor specific; the upgrade step checks every database with it), e.g. ' +
+            'versionQuery: SELECT TOP (1) Version FROM dbo.<the table where your product records its schema ' +
+            'version>',
         },
         {
           path: 'target',
           line: 5,
-          message: `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a replicated table at each publisher and finds it at each subscriber (verify-replication), e.g. canary: { write: "${CANARY_WRITE}", read: "${CANARY_READ}" }`,
+          message:
+            `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a ` +
+            `replicated table at each publisher and finds it at each subscriber (verify-replication), e.g. ` +
+            `canary: { write: "${CANARY_WRITE}", read: "${CANARY_READ}" }`,
         },
       ],
     ],
     [
       'canary queries that do not use @token, or only one of them',
-      variant({ 5: ['target:', '  kind: sqlserver', '  canary:', '    write: UPDATE t SET c = 1'].join('\n') }, ['backup: { dir: "D:\\\\B" }', 'versionQuery: SELECT 1']),
+      variant({ 5: ['target:', '  kind: sqlserver', '  canary:', '    write: UPDATE t SET c = 1'].join('\n') }, [
+        'backup: { dir: "D:\\\\B" }',
+        'versionQuery: SELECT 1',
+      ]),
       [
-        { path: 'target.canary.read', line: 7, message: `"read" is missing: the read query of the canary, with @token, e.g. read: ${CANARY_READ}` },
+        {
+          path: 'target.canary.read',
+          line: 7,
+          message: `"read" is missing: the read query of the canary, with @token, e.g. read: ${CANARY_READ}`,
+        },
         {
           path: 'target.canary.write',
           line: 8,
-          message: `the canary write query must use @token (the unique text replup binds for each run), or it cannot tell this run's change from an old one; e.g. write: ${CANARY_WRITE}`,
+          message:
+            `the canary write query must use @token (the unique text replup binds for each run), or it cannot ` +
+            `tell this run's change from an old one; e.g. write: ${CANARY_WRITE}`,
         },
       ],
     ],
@@ -409,7 +490,9 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'target.windowsAccount.user',
           line: 8,
-          message: 'write the Windows account (DOMAIN\\user) as a reference the worker resolves: user: env:REPLUP_WINDOWS_USER or user: file:/etc/replup/windows-user',
+          message:
+            'write the Windows account (DOMAIN\\user) as a reference the worker resolves: user: ' +
+            'env:REPLUP_WINDOWS_USER or user: file:/etc/replup/windows-user',
         },
         { path: 'target.windowsAccount.password', line: 8, message: WINDOWS_PASSWORD_REFUSED },
       ],
@@ -424,7 +507,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'target.windowsAccount',
           line: 8,
           message:
-            'windowsAccount is the Windows account for credentials: windows, but this plan logs in with a SQL login (credentials.user): remove windowsAccount, or write credentials: windows',
+            'windowsAccount is the Windows account for credentials: windows, but this plan logs in with a ' +
+            'SQL login (credentials.user): remove windowsAccount, or write credentials: windows',
         },
       ],
     ],
@@ -440,14 +524,22 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'backup.copyOnly',
           line: 12,
-          message: "replup only takes copy-only backups, so the fleet's own backup chain stays intact: remove copyOnly or set it to true",
+          message:
+            "replup only takes copy-only backups, so the fleet's own backup chain stays intact: remove " +
+            'copyOnly or set it to true',
         },
       ],
     ],
     [
       'a misspelt placeholder in a host command',
       variant({}, ['hosts:', '  drain: powershell -Command "Stop-WebAppPool -Name PS -ComputerName {hots}"']),
-      [{ path: 'hosts.drain', line: 13, message: 'unknown placeholder {hots}: the worker fills {host}, {service} and {version}; did you mean "host"?' }],
+      [
+        {
+          path: 'hosts.drain',
+          line: 13,
+          message: 'unknown placeholder {hots}: the worker fills {host}, {service} and {version}; did you mean "host"?',
+        },
+      ],
     ],
     [
       'a personalization server that is not a host name',
@@ -456,7 +548,8 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'subscribers[0].personalizationServers[0]',
           line: 12,
-          message: '"ps 01" is not a host name: personalization servers are listed by host name, e.g. ps01.corp.example',
+          message:
+            '"ps 01" is not a host name: personalization servers are listed by host name, e.g. ps01.corp.example',
         },
       ],
     ],
@@ -484,7 +577,8 @@ describe('invalid plans: path, line and message', () => {
           path: 'publications[1]',
           line: 14,
           message:
-            "the central publisher's Data publication has no subscribers: in the branch-office form each branch publishes its own Data to its recovery database; remove Data here, or list subscribers",
+            "the central publisher's Data publication has no subscribers: in the branch-office form each " +
+            'branch publishes its own Data to its recovery database; remove Data here, or list subscribers',
         },
       ],
     ],
@@ -495,14 +589,22 @@ describe('invalid plans: path, line and message', () => {
         {
           path: 'branches[0].recovery',
           line: 8,
-          message: "\"recovery\" is missing: the branch's recovery database, to which it publishes its Data: server, database, personalizationServers",
+          message:
+            '"recovery" is missing: the branch\'s recovery database, to which it publishes its Data: server, ' +
+            'database, personalizationServers',
         },
       ],
     ],
     [
       'scripts without a folder',
       variant({ 9: 'scripts: {}' }),
-      [{ path: 'scripts.dir', line: 9, message: "\"dir\" is missing: the vendor's Replication folder for the target version" }],
+      [
+        {
+          path: 'scripts.dir',
+          line: 9,
+          message: '"dir" is missing: the vendor\'s Replication folder for the target version',
+        },
+      ],
     ],
     [
       'an unknown runbook',
@@ -512,20 +614,33 @@ describe('invalid plans: path, line and message', () => {
           path: 'runbook',
           line: 2,
           message:
-            `unknown runbook "em-personalisation-upgrade"; the known runbooks are ${RUNBOOKS}; did you mean "em-personalization-upgrade"?`,
+            `unknown runbook "em-personalisation-upgrade"; the known runbooks are ${RUNBOOKS}; did you mean ` +
+            `"em-personalization-upgrade"?`,
         },
       ],
     ],
     [
       'no runbook',
       variant({ 2: null }),
-      [{ path: 'runbook', line: 1, message: `"runbook" is missing: it names the runbook this plan is for, one of ${RUNBOOKS}` }],
+      [
+        {
+          path: 'runbook',
+          line: 1,
+          message: `"runbook" is missing: it names the runbook this plan is for, one of ${RUNBOOKS}`,
+        },
+      ],
     ],
     [
       'malformed YAML',
       variant({ 9: 'scripts: { dir: replication' }),
       // The YAML parser notices the unclosed { on the next line.
-      [{ path: '', line: 10, message: 'not valid YAML: Flow map in block collection must be sufficiently indented and end with a }' }],
+      [
+        {
+          path: '',
+          line: 10,
+          message: 'not valid YAML: Flow map in block collection must be sufficiently indented and end with a }',
+        },
+      ],
     ],
     [
       'a key written twice',
@@ -544,10 +659,11 @@ describe('invalid plans: path, line and message', () => {
 
 describe('validation reports every problem at once, in file order', () => {
   it('type errors, rule violations and unknown keys together', () => {
-    const text = variant(
-      { 3: 'from: 8.2', 7: '  server: SQL 01', 8: '  edition: Express' },
-      ['  - server: SUB1', 'options: { maxParallel: 0, aprovals: [] }', 'credentials: { user: env:U, password: hunter2 }'],
-    );
+    const text = variant({ 3: 'from: 8.2', 7: '  server: SQL 01', 8: '  edition: Express' }, [
+      '  - server: SUB1',
+      'options: { maxParallel: 0, aprovals: [] }',
+      'credentials: { user: env:U, password: hunter2 }',
+    ]);
     expect(problems(text).map((p) => `${p.line} ${p.path}`)).toEqual([
       '3 from',
       '7 publisher.server',
@@ -586,7 +702,11 @@ describe('validation reports every problem at once, in file order', () => {
       2,
     );
     expect(problems(json)).toEqual([
-      { path: 'subscribers[0].sqlVersion', line: 16, message: 'YAML reads 15 as a number: write the full version, e.g. 15.0.0.0' },
+      {
+        path: 'subscribers[0].sqlVersion',
+        line: 16,
+        message: 'YAML reads 15 as a number: write the full version, e.g. 15.0.0.0',
+      },
     ]);
   });
 });

@@ -24,7 +24,8 @@ const WITH_OPTIONS = [
   'options:', // 9
 ];
 /** Loads WITH_OPTIONS with these lines under `options:` (from line 10) as /plans/t.yaml. */
-export const loadWithOptions = (options: string[]) => loadPlanText([...WITH_OPTIONS, ...options].join('\n') + '\n', '/plans/t.yaml');
+export const loadWithOptions = (options: string[]) =>
+  loadPlanText([...WITH_OPTIONS, ...options].join('\n') + '\n', '/plans/t.yaml');
 
 /**
  * The first 9 lines of a branch-office plan: HQ publishes centrally, LEEDS (line 8, SQL Server 2019)

@@ -8,7 +8,7 @@ const schema = z.strictObject({
   replicants: z.array(z.strictObject({ host: z.string(), port: z.number().int() })).min(1),
 });
 
-describe('parsePlanSource with another runbook\'s schema', () => {
+describe("parsePlanSource with another runbook's schema", () => {
   it('returns the parsed value with defaults', () => {
     expect(parsePlanSource('master: { host: tt1 }\nreplicants: [{ host: tt2, port: 5001 }]\n', schema)).toEqual({
       ok: true,
@@ -17,7 +17,15 @@ describe('parsePlanSource with another runbook\'s schema', () => {
   });
 
   it('reports schema issues and rule violations together, sorted by position', () => {
-    const text = ['master:', '  port: 5000', 'replicants:', '  - host: tt2', '    port: "5001"', '    prot: 1', ''].join('\n');
+    const text = [
+      'master:',
+      '  port: 5000',
+      'replicants:',
+      '  - host: tt2',
+      '    port: "5001"',
+      '    prot: 1',
+      '',
+    ].join('\n');
     const rules = () => [{ path: ['master', 'port'], message: 'the master and a replicant share port 5000' }];
     expect(parsePlanSource(text, schema, rules)).toEqual({
       ok: false,
@@ -33,7 +41,9 @@ describe('parsePlanSource with another runbook\'s schema', () => {
   it('an empty file says where to start', () => {
     expect(parsePlanSource('# nothing yet\n', schema)).toEqual({
       ok: false,
-      errors: [{ path: '', line: 1, column: 1, message: 'the plan file is empty: start from one of the files in examples/' }],
+      errors: [
+        { path: '', line: 1, column: 1, message: 'the plan file is empty: start from one of the files in examples/' },
+      ],
     });
   });
 

@@ -10,16 +10,23 @@ describe('planSteps', () => {
     expect(steps.every((s) => s.applies)).toBe(true);
     const reason = (id: string) => steps.find((s) => s.id === id)?.reason;
     expect(reason('convert-row-guids')).toBe(
-      "upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) sample settles it, or a person when it cannot",
+      'upgrading from 8.2.0.0, earlier than 8.3.253.0: ConvertRowGuids.sql runs on each of the 2 subscribers ' +
+        "so their row GUIDs match the publisher's and re-enabling without a snapshot does not duplicate rows; " +
+        'at most once per subscriber (a mark in its database); after a lost reply a (primary key, rowguid) ' +
+        'sample settles it, or a person when it cannot',
     );
     expect(reason('stop-background-services')).toBe(
-      'upgrading from 8.2.0.0, earlier than 8.3: the background service upgrades each user after the database upgrade and would write while replication is set up, so it is stopped on the 4 personalization servers until replication works',
+      'upgrading from 8.2.0.0, earlier than 8.3: the background service upgrades each user after the ' +
+        'database upgrade and would write while replication is set up, so it is stopped on the 4 ' +
+        'personalization servers until replication works',
     );
     expect(reason('restore-service')).toBe(
-      "always: the merge agent jobs' schedules are restored as they were, the personalization servers serve users again and their background services start again",
+      "always: the merge agent jobs' schedules are restored as they were, the personalization servers serve " +
+        'users again and their background services start again',
     );
     expect(reason('sync-until-quiet')).toBe(
-      'always: Config and Data are merged, one after the other, until 2 rounds in a row move 0 inserts, updates and deletes on every subscription (at most 10 rounds)',
+      'always: Config and Data are merged, one after the other, until 2 rounds in a row move 0 inserts, ' +
+        'updates and deletes on every subscription (at most 10 rounds)',
     );
   });
 
@@ -30,16 +37,19 @@ describe('planSteps', () => {
         id: 'stop-background-services',
         applies: false,
         reason:
-          'upgrading from 10.0.0.0, 8.3 or later: the background service does not upgrade users after this upgrade, nothing to stop',
+          'upgrading from 10.0.0.0, 8.3 or later: the background service does not upgrade users after this ' +
+          'upgrade, nothing to stop',
       },
       {
         id: 'convert-row-guids',
         applies: false,
-        reason: 'upgrading from 10.0.0.0, 8.3.253.0 or later: row GUIDs already match, ConvertRowGuids.sql is not needed',
+        reason:
+          'upgrading from 10.0.0.0, 8.3.253.0 or later: row GUIDs already match, ConvertRowGuids.sql is not needed',
       },
     ]);
     expect(steps.find((s) => s.id === 'restore-service')?.reason).toBe(
-      "always: the merge agent jobs' schedules are restored as they were and the personalization servers serve users again",
+      "always: the merge agent jobs' schedules are restored as they were and the personalization servers " +
+        'serve users again',
     );
   });
 
@@ -62,19 +72,31 @@ describe('planSteps', () => {
   it('a step gated in options.approvals says it waits for `replup approve`', async () => {
     const plan = await loadExample('sqlserver.yaml');
     expect(planSteps(plan).find((s) => s.id === 'remove-replication')?.reason).toBe(
-      "always: a major upgrade needs replication disabled: records each publication's configuration (retention, conflict retention, compatibility level, articles and their options), then drops the 2 publications and their 4 subscriptions; waits for `replup approve` first (options.approvals)",
+      "always: a major upgrade needs replication disabled: records each publication's configuration " +
+        '(retention, conflict retention, compatibility level, articles and their options), then drops the 2 ' +
+        'publications and their 4 subscriptions; waits for `replup approve` first (options.approvals)',
     );
     expect(planSteps(plan).find((s) => s.id === 'upgrade')?.reason).toBe(
-      'always: personalization servers and databases go from 8.2.0.0 to 10.4.0.0; an operator upgrades them and confirms with `replup confirm`',
+      'always: personalization servers and databases go from 8.2.0.0 to 10.4.0.0; an operator upgrades them ' +
+        'and confirms with `replup confirm`',
     );
   });
 
-  it("enable-replication says how long it waits for each publication's snapshot (options.snapshotTimeoutMinutes)", async () => {
-    const plan = await loadExample('lab-small.yaml');
-    const reason = (p: typeof plan) => planSteps(p).find((s) => s.id === 'enable-replication')?.reason;
-    expect(reason(plan)).toBe(
-      "always: re-creates the 2 publications (waiting for each publication's snapshot, at most 30 minutes) and 4 subscriptions without a snapshot delivery; one left half-built is made again; the configuration recorded before removal is put back where that needs no snapshot, any other difference parks",
-    );
-    expect(reason({ ...plan, options: { ...plan.options, snapshotTimeoutMinutes: 5 } })).toContain('at most 5 minutes');
-  });
+  it(
+    'enable-replication says how long it waits for each ' +
+      "publication's snapshot " +
+      '(options.snapshotTimeoutMinutes)',
+    async () => {
+      const plan = await loadExample('lab-small.yaml');
+      const reason = (p: typeof plan) => planSteps(p).find((s) => s.id === 'enable-replication')?.reason;
+      expect(reason(plan)).toBe(
+        "always: re-creates the 2 publications (waiting for each publication's snapshot, at most 30 minutes) " +
+          'and 4 subscriptions without a snapshot delivery; one left half-built is made again; the configuration ' +
+          'recorded before removal is put back where that needs no snapshot, any other difference parks',
+      );
+      expect(reason({ ...plan, options: { ...plan.options, snapshotTimeoutMinutes: 5 } })).toContain(
+        'at most 5 minutes',
+      );
+    },
+  );
 });

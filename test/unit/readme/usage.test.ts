@@ -26,7 +26,8 @@ function dryProgram(): Command {
 /** argv of a shell command line, as bash would split it ("..." and '...' quoting). */
 export function argvOf(line: string): string[] {
   return shellParse(line).map((t) => {
-    if (typeof t !== 'string') throw new Error(`${line}: shell operators are not command arguments (${JSON.stringify(t)})`);
+    if (typeof t !== 'string')
+      throw new Error(`${line}: shell operators are not command arguments (${JSON.stringify(t)})`);
     return t;
   });
 }
@@ -105,7 +106,8 @@ describe("the README's command table", () => {
     expect([...covered].sort()).toEqual([...paths].sort());
     // A row names every command it covers, as an operator looks it up.
     for (const row of COMMAND_TABLE) {
-      for (const path of row.commands) for (const word of path.split(' ')) expect(row.synopsis, path).toMatch(new RegExp(`\\b${word}\\b`));
+      for (const path of row.commands)
+        for (const word of path.split(' ')) expect(row.synopsis, path).toMatch(new RegExp(`\\b${word}\\b`));
     }
   });
 });

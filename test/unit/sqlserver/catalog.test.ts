@@ -48,7 +48,22 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   mergeAgentJobSchedules: [sql.mergeAgentJobSchedules('distribution', DB)],
   updateScheduleEnabled: [sql.updateScheduleEnabled(12, false), sql.updateScheduleEnabled(12, true)],
   updateScheduleTiming: [
-    sql.updateScheduleTiming(12, { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 }, false),
+    sql.updateScheduleTiming(
+      12,
+      {
+        freqType: 4,
+        freqInterval: 1,
+        freqSubdayType: 1,
+        freqSubdayInterval: 0,
+        freqRelativeInterval: 0,
+        freqRecurrenceFactor: 0,
+        activeStartDate: 20240101,
+        activeEndDate: 99991231,
+        activeStartTime: 20000,
+        activeEndTime: 235959,
+      },
+      false,
+    ),
   ],
   publicationSnapshotReady: [sql.publicationSnapshotReady(DB, 'Config')],
   snapshotAgentLastRun: [sql.snapshotAgentLastRun('distribution', DB, 'Config')],
@@ -58,8 +73,16 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   mergeValidationAlerts: [sql.mergeValidationAlerts(DB, 'Data', SUB)],
   replicationAddedRowGuids: [sql.replicationAddedRowGuids(DB)],
   publishedTableKeys: [sql.publishedTableKeys(DB, 'Data')],
-  rowGuidSample: [sql.rowGuidSample(DB, { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part'], rowguidColumn: 'rowguid' }, 100)],
-  rowGuidConversionMarks: [sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done')],
+  rowGuidSample: [
+    sql.rowGuidSample(
+      DB,
+      { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part'], rowguidColumn: 'rowguid' },
+      100,
+    ),
+  ],
+  rowGuidConversionMarks: [
+    sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done'),
+  ],
   addRowGuidConversionMark: [sql.addRowGuidConversionMark(DB, 'replup.convertRowGuids.started', 'run 1')],
   dropRowGuidConversionMark: [sql.dropRowGuidConversionMark(DB, 'replup.convertRowGuids.started')],
   rowGuidTableKeys: [sql.rowGuidTableKeys(DB)],
@@ -76,7 +99,11 @@ describe('every statement function', () => {
     expect(exported.filter((name) => !(name in STATEMENTS))).toEqual([]);
   });
 
-  it.each(Object.entries(STATEMENTS).flatMap(([name, list]) => list.map((s, i) => [`${name}${list.length > 1 ? ` #${i + 1}` : ''}`, s] as const)))(
+  it.each(
+    Object.entries(STATEMENTS).flatMap(([name, list]) =>
+      list.map((s, i) => [`${name}${list.length > 1 ? ` #${i + 1}` : ''}`, s] as const),
+    ),
+  )(
     '%s names only documented tables, columns, procedures and parameters, and binds exactly the variables it reads',
     (_name, statement) => {
       expect(checkStatement(statement.sql, statement.params)).toEqual([]);
@@ -155,7 +182,9 @@ describe('replup plan show --sql, every statement checked against the catalog', 
     expect(statements.length).toBeGreaterThan(20);
     const problems = statements.flatMap((s) =>
       (s.bindings.length ? s.bindings : [[]]).flatMap((names) =>
-        checkStatement(s.sql, Object.fromEntries(names.map((n) => [n, 1]))).map((p) => `${p.message}\n  in: ${s.sql.split('\n')[0]}`),
+        checkStatement(s.sql, Object.fromEntries(names.map((n) => [n, 1]))).map(
+          (p) => `${p.message}\n  in: ${s.sql.split('\n')[0]}`,
+        ),
       ),
     );
     expect(problems).toEqual([]);
@@ -188,27 +217,49 @@ describe('checkStatement refuses what SQL Server does not know', () => {
 
   it('a column of another table of the same statement: aliases are resolved per table', () => {
     // nickname is sysmergearticles', not MSmerge_conflicts_info's.
-    const problems = checkStatement('SELECT c.nickname FROM [PS].dbo.MSmerge_conflicts_info AS c JOIN [PS].dbo.sysmergearticles AS a ON a.nickname = c.tablenick;');
+    const problems = checkStatement(
+      'SELECT c.nickname FROM [PS].dbo.MSmerge_conflicts_info AS c JOIN [PS].dbo.sysmergearticles AS a ON ' +
+        'a.nickname = c.tablenick;',
+    );
     expect(problems.map((p) => p.error)).toEqual([207]);
-    expect(problems[0]!.message).toContain("Invalid column name 'nickname' (c.nickname): dbo.MSmerge_conflicts_info has no such column");
+    expect(problems[0]!.message).toContain(
+      "Invalid column name 'nickname' (c.nickname): dbo.MSmerge_conflicts_info has no such column",
+    );
   });
 
   it('a table the catalog does not have (error 208)', () => {
     expect(checkStatement('SELECT x.a FROM [PS].dbo.MSmerge_conflicts AS x;')).toEqual([
-      { error: 208, message: "Invalid object name 'PS.dbo.MSmerge_conflicts': not in the catalog (activities/sqlserver/catalog.ts); read its Microsoft page and add it" },
+      {
+        error: 208,
+        message:
+          "Invalid object name 'PS.dbo.MSmerge_conflicts': not in the catalog " +
+          '(activities/sqlserver/catalog.ts); read its Microsoft page and add it',
+      },
     ]);
   });
 
   it('a table of another database named without its database: the connection is in master', () => {
-    expect(checkStatement('SELECT js.command FROM dbo.sysjobsteps AS js;')).toEqual([{ error: 208, message: "'dbo.sysjobsteps': a table of msdb: write msdb.dbo.sysjobsteps" }]);
+    expect(checkStatement('SELECT js.command FROM dbo.sysjobsteps AS js;')).toEqual([
+      { error: 208, message: "'dbo.sysjobsteps': a table of msdb: write msdb.dbo.sysjobsteps" },
+    ]);
     expect(checkStatement('SELECT a.name FROM dbo.MSmerge_agents AS a;')).toEqual([
-      { error: 208, message: "'dbo.MSmerge_agents': it lives in the distribution database: name the database ([db].dbo.MSmerge_agents), the connection is in master" },
+      {
+        error: 208,
+        message:
+          "'dbo.MSmerge_agents': it lives in the distribution database: name the database " +
+          '([db].dbo.MSmerge_agents), the connection is in master',
+      },
     ]);
   });
 
   it('a procedure it does not have (2812) and a parameter the procedure does not take (8145)', () => {
     expect(checkStatement('EXEC msdb.dbo.sp_start_jobs @job_id = @jobId;', { jobId: 'x' })).toEqual([
-      { error: 2812, message: "Could not find stored procedure 'msdb.dbo.sp_start_jobs': not in the catalog (activities/sqlserver/catalog.ts); read its Microsoft page and add it" },
+      {
+        error: 2812,
+        message:
+          "Could not find stored procedure 'msdb.dbo.sp_start_jobs': not in the catalog " +
+          '(activities/sqlserver/catalog.ts); read its Microsoft page and add it',
+      },
     ]);
     expect(checkStatement('EXEC msdb.dbo.sp_update_schedule @schedule_id = @id, @is_enabled = 0;', { id: 1 })).toEqual([
       {
@@ -221,29 +272,46 @@ describe('checkStatement refuses what SQL Server does not know', () => {
 
   it('a variable read but not bound (137), and a value bound but never read', () => {
     expect(checkStatement('SELECT d.name FROM sys.databases AS d WHERE d.name = @database;', { db: 'x' })).toEqual([
-      { error: 137, message: 'Must declare the scalar variable "@database": the statement reads it but binds no value for it' },
+      {
+        error: 137,
+        message: 'Must declare the scalar variable "@database": the statement reads it but binds no value for it',
+      },
       { error: 0, message: '@db is bound but the statement never reads it' },
     ]);
   });
 
   it('a SERVERPROPERTY the page does not list', () => {
     expect(checkStatement("SELECT SERVERPROPERTY('ProductVersions') AS v;")).toEqual([
-      { error: 0, message: "SERVERPROPERTY('ProductVersions') is not a property the catalog lists (https://learn.microsoft.com/en-us/sql/t-sql/functions/serverproperty-transact-sql)" },
+      {
+        error: 0,
+        message:
+          "SERVERPROPERTY('ProductVersions') is not a property the catalog lists (https://learn.microsoft.com/en-us/sql/t-sql/functions/serverproperty-transact-sql)",
+      },
     ]);
   });
 
-  it('what it cannot read: a column without its alias, an alias the statement does not define, an unknown function', () => {
-    expect(checkStatement('SELECT name FROM sys.databases AS d;').map((p) => p.message)).toEqual(['name: a name without its table alias (write alias.name)']);
-    expect(checkStatement('SELECT x.name FROM sys.databases AS d;').map((p) => p.message)).toEqual(['x.name: x is not a table alias of this statement']);
-    expect(checkStatement('SELECT SUSER_SNAME() AS who;').map((p) => p.message)).toEqual(['function SUSER_SNAME() is not one the catalog check knows']);
-  });
+  it(
+    'what it cannot read: a column without its alias, an alias the statement does not define, an unknown ' + 'function',
+    () => {
+      expect(checkStatement('SELECT name FROM sys.databases AS d;').map((p) => p.message)).toEqual([
+        'name: a name without its table alias (write alias.name)',
+      ]);
+      expect(checkStatement('SELECT x.name FROM sys.databases AS d;').map((p) => p.message)).toEqual([
+        'x.name: x is not a table alias of this statement',
+      ]);
+      expect(checkStatement('SELECT SUSER_SNAME() AS who;').map((p) => p.message)).toEqual([
+        'function SUSER_SNAME() is not one the catalog check knows',
+      ]);
+    },
+  );
 });
 
 describe('statementNames (the extractor)', () => {
   it('resolves aliases per statement of a batch, including a subquery and brackets', () => {
     const names = statementNames(
       [
-        'SELECT TOP (1) s.session_id, (SELECT TOP (1) h.comments FROM [d].dbo.MSmerge_history AS h WHERE h.session_id = s.session_id ORDER BY h.[timestamp] DESC) AS message',
+        'SELECT TOP (1) s.session_id, (SELECT TOP (1) h.comments FROM [d].dbo.MSmerge_history AS h WHERE ' +
+          'h.session_id = s.session_id ORDER BY h.[timestamp] DESC) AS message',
         'FROM [d].dbo.MSmerge_sessions AS s WHERE s.agent_id = @agentId;',
         'SELECT s.name FROM sys.databases s;',
       ].join('\n'),
@@ -268,29 +336,40 @@ describe('statementNames (the extractor)', () => {
 
   it("reads EXEC's named and positional arguments apart from the variables passed as values", () => {
     const names = statementNames("EXEC [d].sys.sp_executesql @query, N'@token nvarchar(200)', @token = @token;");
-    expect(names.procedures).toEqual([{ name: 'd.sys.sp_executesql', parts: ['d', 'sys', 'sp_executesql'], named: ['@token'], positional: 2 }]);
+    expect(names.procedures).toEqual([
+      { name: 'd.sys.sp_executesql', parts: ['d', 'sys', 'sp_executesql'], named: ['@token'], positional: 2 },
+    ]);
     expect(names.variables).toEqual(['@query', '@token']);
   });
 
   it('does not take a quoted string, a comment or a database name for a column', () => {
-    const names = statementNames("-- c.nothing\nALTER DATABASE [a.b] SET MULTI_USER; SELECT d.name FROM sys.databases AS d WHERE d.name LIKE N'x.y%';");
+    const names = statementNames(
+      '-- c.nothing\nALTER DATABASE [a.b] SET MULTI_USER; SELECT d.name FROM sys.databases AS d WHERE d.name ' +
+        "LIKE N'x.y%';",
+    );
     expect(names.columns.map((c) => c.column)).toEqual(['name', 'name']);
     expect(names.unknown).toEqual([]);
   });
 
   it('refuses one alias for two tables in a statement', () => {
-    expect(statementNames('SELECT a.name FROM sys.databases AS a JOIN sys.dm_exec_sessions AS a ON a.database_id = a.database_id;').unknown).toEqual([
-      'alias a names both sys.databases and sys.dm_exec_sessions: give each its own alias',
-    ]);
+    expect(
+      statementNames(
+        'SELECT a.name FROM sys.databases AS a JOIN sys.dm_exec_sessions AS a ON a.database_id = a.database_id;',
+      ).unknown,
+    ).toEqual(['alias a names both sys.databases and sys.dm_exec_sessions: give each its own alias']);
   });
 });
 
 describe('the catalog', () => {
   const objects = [...CATALOG_TABLES, ...CATALOG_PROCEDURES];
 
-  it("gives each object the Microsoft page it was read from, once, with no column or parameter twice", () => {
-    // sys.extended_properties' page is named extended-properties-catalog-views-sys-extended-properties (no -transact-sql).
-    for (const o of objects) expect(o.url, o.name).toMatch(/^https:\/\/learn\.microsoft\.com\/en-us\/sql\/relational-databases\/[a-z-]+\/[a-z0-9-]+(-transact-sql|-catalog-views-sys-extended-properties)$/);
+  it('gives each object the Microsoft page it was read from, once, with no column or parameter twice', () => {
+    // sys.extended_properties' page is named extended-properties-catalog-views-sys-extended-properties (no
+    // -transact-sql).
+    for (const o of objects)
+      expect(o.url, o.name).toMatch(
+        /^https:\/\/learn\.microsoft\.com\/en-us\/sql\/relational-databases\/[a-z-]+\/[a-z0-9-]+(-transact-sql|-catalog-views-sys-extended-properties)$/,
+      );
     expect(new Set(objects.map((o) => o.name)).size).toBe(objects.length);
     for (const t of CATALOG_TABLES) expect(new Set(t.columns).size, t.name).toBe(t.columns.length);
     for (const p of CATALOG_PROCEDURES) expect(new Set(p.parameters).size, p.name).toBe(p.parameters.length);
@@ -318,25 +397,32 @@ describe('the catalog', () => {
 });
 
 describe('activities/sqlserver/README.md', () => {
-  it("lists every statement function, each with the Microsoft page of every object it names, and says none has run against a real server", async () => {
-    const readme = await readFile(path.join(import.meta.dirname, '../../../activities/sqlserver/README.md'), 'utf8');
-    expect(readme).toContain('**None of these statements has been run against a real SQL Server.**');
-    const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
-    const missing: string[] = [];
-    for (const [name, [statement]] of Object.entries(STATEMENTS)) {
-      const row = rows.find((r) => r.split('|')[1]!.includes(name));
-      if (!row) {
-        missing.push(`${name}: no row`);
-        continue;
+  it(
+    'lists every statement function, each with the Microsoft page of every object it names, and says none has ' +
+      'run against a real server',
+    async () => {
+      const readme = await readFile(path.join(import.meta.dirname, '../../../activities/sqlserver/README.md'), 'utf8');
+      expect(readme).toContain('**None of these statements has been run against a real SQL Server.**');
+      const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
+      const missing: string[] = [];
+      for (const [name, [statement]] of Object.entries(STATEMENTS)) {
+        const row = rows.find((r) => r.split('|')[1]!.includes(name));
+        if (!row) {
+          missing.push(`${name}: no row`);
+          continue;
+        }
+        const names = statementNames(statement!.sql);
+        const urls = [
+          ...names.tables.map((t) => catalogTableUrl(t.name)),
+          ...names.procedures.map((p) => catalogProcedureUrl(p.name)),
+        ];
+        for (const url of urls) if (!row.includes(`(${url})`)) missing.push(`${name}: ${url}`);
+        // Every row says it was not run on a real server.
+        if (!row.trimEnd().endsWith('| no |')) missing.push(`${name}: the real-server column is not "no"`);
       }
-      const names = statementNames(statement!.sql);
-      const urls = [...names.tables.map((t) => catalogTableUrl(t.name)), ...names.procedures.map((p) => catalogProcedureUrl(p.name))];
-      for (const url of urls) if (!row.includes(`(${url})`)) missing.push(`${name}: ${url}`);
-      // Every row says it was not run on a real server.
-      if (!row.trimEnd().endsWith('| no |')) missing.push(`${name}: the real-server column is not "no"`);
-    }
-    expect(missing).toEqual([]);
-  });
+      expect(missing).toEqual([]);
+    },
+  );
 });
 
 function catalogTableUrl(name: string): string {

@@ -32,17 +32,27 @@ describe('classifySqlError', () => {
   // Each text SQL Server Agent answers sp_start_job with under 22022, and what replup does with it.
   it.each([
     [
-      'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User sa) refused because the job is already running from a request by Schedule 9.',
+      'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User sa) refused because the job ' +
+        'is already running from a request by Schedule 9.',
       'transient',
       /already running: wait for that run to finish/,
     ],
     [
-      'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User replup) refused because the job already has a pending request from User sa.',
+      'SQLServerAgent Error: Request to run job PUB-PS-Config-SUB1-1 (from User replup) refused because the ' +
+        'job already has a pending request from User sa.',
       'transient',
       /request to run the job is already pending/,
     ],
-    ['Cannot perform this operation while SQLServerAgent is starting. Try again later.', 'transient', /Agent is starting: try again/],
-    ['SQLServerAgent is not currently running so it cannot be notified of this action.', 'fatal', /start the SQL Server Agent service .*then retry the step/],
+    [
+      'Cannot perform this operation while SQLServerAgent is starting. Try again later.',
+      'transient',
+      /Agent is starting: try again/,
+    ],
+    [
+      'SQLServerAgent is not currently running so it cannot be notified of this action.',
+      'fatal',
+      /start the SQL Server Agent service .*then retry the step/,
+    ],
     ['SQLServerAgent Error: something new', 'fatal', /a reason replup does not know/],
   ] as const)('22022 "%s" is %s, with what to do', (message, kind, hint) => {
     const c = classifySqlError(new SqlError(22022, message));
@@ -60,7 +70,9 @@ describe('classifySqlError', () => {
   });
 
   it('treats a session that already ended as killed', () => {
-    expect(classifySqlError(new SqlError(6106, 'Process ID 77 is not an active process ID.'), 'kill').kind).toBe('already-done');
+    expect(classifySqlError(new SqlError(6106, 'Process ID 77 is not an active process ID.'), 'kill').kind).toBe(
+      'already-done',
+    );
   });
 
   it('reads the number from mssql RequestError, directly or from originalError.info', () => {
@@ -73,7 +85,11 @@ describe('classifySqlError', () => {
   });
 
   it.each(['ETIMEOUT', 'ESOCKET', 'ECONNRESET', 'ECONNCLOSED'])('driver code %s is transient', (code) => {
-    expect(classifySqlError(new mssql.ConnectionError('Connection lost', code as mssql.MSSQL_ERROR_CODE))).toEqual({ kind: 'transient', code, message: 'Connection lost' });
+    expect(classifySqlError(new mssql.ConnectionError('Connection lost', code as mssql.MSSQL_ERROR_CODE))).toEqual({
+      kind: 'transient',
+      code,
+      message: 'Connection lost',
+    });
   });
 
   it('a login error without a number is fatal, and so is anything unknown', () => {
@@ -86,10 +102,18 @@ describe('classifySqlError', () => {
 describe('toApplicationFailure', () => {
   it('makes transient errors retryable and the rest not, with a type the retry policy names', () => {
     const deadlock = toApplicationFailure(new SqlError(1205, 'deadlocked'));
-    expect([deadlock.type, deadlock.nonRetryable, deadlock.message]).toEqual(['SqlTransient', false, 'SQL Server error 1205: deadlocked']);
+    expect([deadlock.type, deadlock.nonRetryable, deadlock.message]).toEqual([
+      'SqlTransient',
+      false,
+      'SQL Server error 1205: deadlocked',
+    ]);
     const login = toApplicationFailure(new SqlError(18456, 'Login failed'));
     expect([login.type, login.nonRetryable]).toEqual(['SqlFatal', true]);
     const gone = toApplicationFailure(new SqlError(20026, 'The publication does not exist.'), 'removal');
-    expect([gone.type, gone.nonRetryable, gone.details]).toEqual(['SqlAlreadyDone', true, [{ kind: 'already-done', number: 20026, code: null }]]);
+    expect([gone.type, gone.nonRetryable, gone.details]).toEqual([
+      'SqlAlreadyDone',
+      true,
+      [{ kind: 'already-done', number: 20026, code: null }],
+    ]);
   });
 });

@@ -1,7 +1,12 @@
 // What each MSmerge_conflicts_info.conflict_type asks of the run (issue #18 §2), as Microsoft's
 // page lists the types: https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/msmerge-conflicts-info-transact-sql
 import { describe, expect, it } from 'vitest';
-import { conflictStopMessage, conflictTypeName, judgeConflict, summarizeConflicts } from '../../../activities/sqlserver/conflict-types.js';
+import {
+  conflictStopMessage,
+  conflictTypeName,
+  judgeConflict,
+  summarizeConflicts,
+} from '../../../activities/sqlserver/conflict-types.js';
 
 describe('judgeConflict', () => {
   it.each([
@@ -35,7 +40,12 @@ describe('judgeConflict', () => {
 });
 
 describe('summarizeConflicts', () => {
-  const row = (conflictType: number, verdict: 'needs-person' | 'settled' | undefined, beforeRun = false, table = 'ProfileData') => ({
+  const row = (
+    conflictType: number,
+    verdict: 'needs-person' | 'settled' | undefined,
+    beforeRun = false,
+    table = 'ProfileData',
+  ) => ({
     publication: 'Data',
     table,
     conflictType,
@@ -45,10 +55,19 @@ describe('summarizeConflicts', () => {
   });
 
   it('stops on failed changes, new or from before the run, and only reports settled ones', () => {
-    expect(summarizeConflicts([row(6, 'needs-person'), row(6, 'needs-person', true), row(1, 'settled', true), row(3, 'settled', true, 'PersonalizationGroup')])).toEqual({
+    expect(
+      summarizeConflicts([
+        row(6, 'needs-person'),
+        row(6, 'needs-person', true),
+        row(1, 'settled', true),
+        row(3, 'settled', true, 'PersonalizationGroup'),
+      ]),
+    ).toEqual({
       stop: '2 conflicts (2× Data.ProfileData reason 2627; 1 recorded before the run began)',
       settled:
-        '2 conflicts the resolver settled, kept for the conflict retention period; nothing to do (1× Data.ProfileData update conflict (row level), 1× Data.PersonalizationGroup update/delete conflict, the delete won; 2 recorded before the run began)',
+        '2 conflicts the resolver settled, kept for the conflict retention period; nothing to do (1× ' +
+        'Data.ProfileData update conflict (row level), 1× Data.PersonalizationGroup update/delete conflict, ' +
+        'the delete won; 2 recorded before the run began)',
     });
   });
 
@@ -66,9 +85,13 @@ describe('conflictStopMessage', () => {
   it('says the safe way first (resolve, then retry), then the snapshot and the restore with their cost', () => {
     const message = conflictStopMessage('sync-until-quiet', '3 conflicts (3× Data.ProfileData reason 2627)');
     expect(message).toBe(
-      'conflicting rows need a decision (failed changes merge cannot apply): 3 conflicts (3× Data.ProfileData reason 2627). ' +
-        "Resolve them first: in SQL Server Management Studio's Replication Conflict Viewer (or by correcting the rows at both copies), then `replup retry --step sync-until-quiet --reason …`; nothing is lost. " +
-        "Only if they cannot be resolved: deliver a new snapshot (it reinitializes every subscriber and wipes their archives) or restore the publisher's backup (every change made since it was taken is lost), then retry",
+      'conflicting rows need a decision (failed changes merge cannot apply): 3 conflicts (3× ' +
+        'Data.ProfileData reason 2627). ' +
+        ("Resolve them first: in SQL Server Management Studio's Replication Conflict Viewer (or by correcting " +
+          'the rows at both copies), then `replup retry --step sync-until-quiet --reason …`; nothing is lost. ') +
+        ('Only if they cannot be resolved: deliver a new snapshot (it reinitializes every subscriber and ' +
+          "wipes their archives) or restore the publisher's backup (every change made since it was taken is " +
+          'lost), then retry'),
     );
     expect(message.indexOf('Resolve them first')).toBeLessThan(message.indexOf('new snapshot'));
   });

@@ -50,17 +50,26 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     const facts = await fleet.serverFacts(server);
     expect(facts.version).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(facts.edition).not.toBe('');
-    const agent = (await raw.request().query("SELECT ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%'")).recordset[0];
+    const agent = (
+      await raw
+        .request()
+        .query("SELECT ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%'")
+    ).recordset[0];
     expect(facts.agentRunning).toBe(agent?.status === 4);
   });
 
   // distributorOfServer: sys.sp_get_distributor, its columns installed and distribution server.
-  it("reads the server's distributor: a server with a distribution database is its own *(inferred)*, any other names one elsewhere or none", async () => {
-    const found = await fleet.distributorOf(server);
-    const own = (await raw.request().query('SELECT CAST(@@SERVERNAME AS nvarchar(128)) AS name')).recordset[0]?.name as string;
-    if (isDistributor) expect(found).toEqual({ installed: true, server: own });
-    else expect(found.installed ? found.server?.toLowerCase() : undefined).not.toBe(own.toLowerCase());
-  });
+  it(
+    "reads the server's distributor: a server with a distribution database is its own *(inferred)*, any other " +
+      'names one elsewhere or none',
+    async () => {
+      const found = await fleet.distributorOf(server);
+      const own = (await raw.request().query('SELECT CAST(@@SERVERNAME AS nvarchar(128)) AS name')).recordset[0]
+        ?.name as string;
+      if (isDistributor) expect(found).toEqual({ installed: true, server: own });
+      else expect(found.installed ? found.server?.toLowerCase() : undefined).not.toBe(own.toLowerCase());
+    },
+  );
 
   // userSessions, and mergeAgentNames on the distribution database (agents' sessions are not users').
   it('lists user sessions of a database (not its own)', async (ctx) => {
@@ -70,7 +79,11 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
   });
 
   it('reads the replication state of a database that is not published', async () => {
-    expect(await fleet.replicationState({ server, database: 'tempdb' })).toEqual({ mergePublished: false, publications: [], subscriptions: [] });
+    expect(await fleet.replicationState({ server, database: 'tempdb' })).toEqual({
+      mergePublished: false,
+      publications: [],
+      subscriptions: [],
+    });
   });
 
   // mergeSubscriptionHealth (its OBJECT_ID guard): a database without merge replication has none.
@@ -84,11 +97,23 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     const created = await raw
       .request()
       .input('name', name)
-      .query('DECLARE @id int; EXEC msdb.dbo.sp_add_schedule @schedule_name = @name, @freq_type = 4, @freq_interval = 1, @schedule_id = @id OUTPUT; SELECT @id AS id;');
+      .query(
+        'DECLARE @id int; EXEC msdb.dbo.sp_add_schedule @schedule_name = @name, @freq_type = 4, ' +
+          '@freq_interval = 1, @schedule_id = @id OUTPUT; SELECT @id AS id;',
+      );
     const id = Number(created.recordset[0].id);
-    const enabled = async () => Number((await raw.request().input('id', id).query('SELECT sc.enabled FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')).recordset[0].enabled);
+    const enabled = async () =>
+      Number(
+        (
+          await raw
+            .request()
+            .input('id', id)
+            .query('SELECT sc.enabled FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')
+        ).recordset[0].enabled,
+      );
     try {
-      await fleet.setScheduleEnabled(id, false, { server, database: 'master' }); // a publisher on this server: its distributor is the plan's
+      // a publisher on this server: its distributor is the plan's
+      await fleet.setScheduleEnabled(id, false, { server, database: 'master' });
       expect(await enabled()).toBe(0);
       await fleet.setScheduleEnabled(id, true, { server, database: 'master' });
       expect(await enabled()).toBe(1);
@@ -103,29 +128,63 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     const created = await raw
       .request()
       .input('name', name)
-      .query('DECLARE @id int; EXEC msdb.dbo.sp_add_schedule @schedule_name = @name, @freq_type = 4, @freq_interval = 1, @freq_subday_type = 4, @freq_subday_interval = 5, @schedule_id = @id OUTPUT; SELECT @id AS id;');
+      .query(
+        'DECLARE @id int; EXEC msdb.dbo.sp_add_schedule @schedule_name = @name, @freq_type = 4, ' +
+          '@freq_interval = 1, @freq_subday_type = 4, @freq_subday_interval = 5, @schedule_id = @id OUTPUT; ' +
+          'SELECT @id AS id;',
+      );
     const id = Number(created.recordset[0].id);
-    const timing = { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 };
+    const timing = {
+      freqType: 4,
+      freqInterval: 1,
+      freqSubdayType: 1,
+      freqSubdayInterval: 0,
+      freqRelativeInterval: 0,
+      freqRecurrenceFactor: 0,
+      activeStartDate: 20240101,
+      activeEndDate: 99991231,
+      activeStartTime: 20000,
+      activeEndTime: 235959,
+    };
     try {
       await fleet.setScheduleTiming(id, timing, false, { server, database: 'master' });
-      const row = (await raw.request().input('id', id).query('SELECT sc.* FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')).recordset[0];
-      expect(row).toMatchObject({ enabled: 0, freq_type: 4, freq_interval: 1, freq_subday_type: 1, freq_subday_interval: 0, active_start_date: 20240101, active_end_date: 99991231, active_start_time: 20000, active_end_time: 235959 });
+      const row = (
+        await raw
+          .request()
+          .input('id', id)
+          .query('SELECT sc.* FROM msdb.dbo.sysschedules AS sc WHERE sc.schedule_id = @id')
+      ).recordset[0];
+      expect(row).toMatchObject({
+        enabled: 0,
+        freq_type: 4,
+        freq_interval: 1,
+        freq_subday_type: 1,
+        freq_subday_interval: 0,
+        active_start_date: 20240101,
+        active_end_date: 99991231,
+        active_start_time: 20000,
+        active_end_time: 235959,
+      });
     } finally {
       await raw.request().input('id', id).query('EXEC msdb.dbo.sp_delete_schedule @schedule_id = @id');
     }
   });
 
   // mergeAgentNames, mergeAgentJobSchedules (MSmerge_agents, msdb sysjobschedules/sysschedules), on the distributor.
-  it("on a distributor: reads the merge agents, their jobs and schedules, and tells their sessions from users'", async (ctx) => {
-    if (!isDistributor) ctx.skip();
-    const jobs = await fleet.mergeAgentJobs({ server, database: publicationDb || 'tempdb' });
-    expect(jobs.every((j) => j.jobId !== '' && j.schedules.every((x) => Number.isInteger(x.scheduleId)))).toBe(true);
-    const sessions = await fleet.activeSessions(master);
-    expect(sessions.every((x) => Number.isInteger(x.sessionId))).toBe(true);
-  });
+  it(
+    'on a distributor: reads the merge agents, their jobs ' + "and schedules, and tells their sessions from users'",
+    async (ctx) => {
+      if (!isDistributor) ctx.skip();
+      const jobs = await fleet.mergeAgentJobs({ server, database: publicationDb || 'tempdb' });
+      expect(jobs.every((j) => j.jobId !== '' && j.schedules.every((x) => Number.isInteger(x.scheduleId)))).toBe(true);
+      const sessions = await fleet.activeSessions(master);
+      expect(sessions.every((x) => Number.isInteger(x.sessionId))).toBe(true);
+    },
+  );
 
   // conflicts (sysmergepublications logging columns, MSmerge_conflicts_info.tablenick, sysmergearticles),
-  // publicationSnapshotReady, snapshotAgentLastRun, mergeSubscriptionHealth, publicationProperties, publicationArticles on a real publication.
+  // publicationSnapshotReady, snapshotAgentLastRun, mergeSubscriptionHealth, publicationProperties, publicationArticles
+  // on a real publication.
   it('on a merge publication: its conflicts, its snapshot and its subscriptions', async (ctx) => {
     if (!publicationDb || !publication) ctx.skip();
     const db = { server, database: publicationDb! };
@@ -134,55 +193,85 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
     expect(typeof (await fleet.snapshotStatus(db, publication!)).ready).toBe('boolean');
     expect((await fleet.mergeSubscriptions(db)).every((x) => x.retentionDays >= 0)).toBe(true);
     // publicationProperties, publicationArticles: the publication with its articles, as sp_helpmergearticle lists them.
-    const config = (await fleet.publicationConfigs(db)).find((p) => p.name.toLowerCase() === publication!.toLowerCase());
+    const config = (await fleet.publicationConfigs(db)).find(
+      (p) => p.name.toLowerCase() === publication!.toLowerCase(),
+    );
     expect(config).toBeDefined();
-    const helped = (await raw.request().input('publication', publication!).query(`EXEC [${publicationDb!.replace(/]/g, ']]')}].sys.sp_helpmergearticle @publication = @publication`)).recordset.map((r: { name: string }) => r.name).sort();
+    const helped = (
+      await raw
+        .request()
+        .input('publication', publication!)
+        .query(`EXEC [${publicationDb!.replace(/]/g, ']]')}].sys.sp_helpmergearticle @publication = @publication`)
+    ).recordset
+      .map((r: { name: string }) => r.name)
+      .sort();
     expect(config!.articles.map((a) => a.name).sort()).toEqual(helped);
   });
 
   // replicationAddedRowGuids (sysmergearticles.preserve_rowguidcol), mergeValidationDates, mergeValidationAlerts
   // (msdb.dbo.sysreplicationalerts), validateMergeSubscription (sp_validatemergesubscription @level = 3),
   // then a merge agent run: the validation it records, judged as the workflow judges it (issue #20 §1).
-  it("on a merge publication: articles whose rowguid column replication added, and a subscription's merge validation", async (ctx) => {
-    if (!publicationDb || !publication) ctx.skip();
-    const db = { server, database: publicationDb! };
-    const added = await fleet.replicationAddedRowGuids(db);
-    const raw0 = (await raw.request().input('p', publication!).query(
-      `SELECT a.name FROM [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergearticles AS a JOIN [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergepublications AS p ON p.pubid = a.pubid WHERE p.name = @p AND a.preserve_rowguidcol = 0`,
-    )).recordset.map((r: { name: string }) => r.name);
-    expect(added.filter((a) => a.publication === publication).map((a) => a.article).sort()).toEqual(raw0.sort());
-    // publishedTableKeys, rowGuidSample: each table's first rows by primary key, key order kept.
-    for (const t of await fleet.publishedTables(db, publication!)) {
-      const sample = await fleet.rowGuidSample(db, t, 5);
-      if (t.rowguidColumn && t.keyColumns.length) expect(sample.every((r) => /^[0-9a-f-]{36}$/.test(r.rowguid))).toBe(true);
-      else expect(sample).toEqual([]);
-    }
-    const sub = (await fleet.mergeSubscriptions(db)).find((x) => x.publication === publication && x.type === 'push');
-    if (!sub || !isDistributor) ctx.skip();
-    const ref = { publication: publication!, publisher: db, subscriber: sub!.subscriber };
-    const before = await fleet.validationState(ref);
-    await fleet.markForValidation(ref);
-    await fleet.runMergeAgent(ref);
-    const verdict = judgeValidation(before, await fleet.validationState(ref));
-    expect(verdict.outcome).not.toBe('not-validated');
-  });
+  it(
+    "on a merge publication: articles whose rowguid column replication added, and a subscription's merge " +
+      'validation',
+    async (ctx) => {
+      if (!publicationDb || !publication) ctx.skip();
+      const db = { server, database: publicationDb! };
+      const added = await fleet.replicationAddedRowGuids(db);
+      const raw0 = (
+        await raw
+          .request()
+          .input('p', publication!)
+          .query(
+            `SELECT a.name FROM [${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergearticles AS a JOIN [` +
+              `${publicationDb!.replace(/]/g, ']]')}].dbo.sysmergepublications AS p ON p.pubid = a.pubid WHERE ` +
+              `p.name = @p AND a.preserve_rowguidcol = 0`,
+          )
+      ).recordset.map((r: { name: string }) => r.name);
+      expect(
+        added
+          .filter((a) => a.publication === publication)
+          .map((a) => a.article)
+          .sort(),
+      ).toEqual(raw0.sort());
+      // publishedTableKeys, rowGuidSample: each table's first rows by primary key, key order kept.
+      for (const t of await fleet.publishedTables(db, publication!)) {
+        const sample = await fleet.rowGuidSample(db, t, 5);
+        if (t.rowguidColumn && t.keyColumns.length)
+          expect(sample.every((r) => /^[0-9a-f-]{36}$/.test(r.rowguid))).toBe(true);
+        else expect(sample).toEqual([]);
+      }
+      const sub = (await fleet.mergeSubscriptions(db)).find((x) => x.publication === publication && x.type === 'push');
+      if (!sub || !isDistributor) ctx.skip();
+      const ref = { publication: publication!, publisher: db, subscriber: sub!.subscriber };
+      const before = await fleet.validationState(ref);
+      await fleet.markForValidation(ref);
+      await fleet.runMergeAgent(ref);
+      const verdict = judgeValidation(before, await fleet.validationState(ref));
+      expect(verdict.outcome).not.toBe('not-validated');
+    },
+  );
 
-  // rowGuidConversionMarks, addRowGuidConversionMark (sys.extended_properties, sp_addextendedproperty) on a scratch database.
-  it('marks ConvertRowGuids started and done on a database, once each (a second add keeps the first value)', async () => {
-    const name = `replup_live_${Date.now()}`;
-    await raw.request().query(`CREATE DATABASE [${name}]`);
-    try {
-      const db = { server, database: name };
-      expect(await fleet.rowGuidConversionMarks(db)).toEqual({});
-      await fleet.markRowGuidConversion(db, 'started', 'run r1');
-      await fleet.markRowGuidConversion(db, 'started', 'run r2');
-      expect(await fleet.rowGuidConversionMarks(db)).toEqual({ started: 'run r1' });
-      await fleet.markRowGuidConversion(db, 'done', 'run r1');
-      expect(await fleet.rowGuidConversionMarks(db)).toEqual({ started: 'run r1', done: 'run r1' });
-    } finally {
-      await raw.request().query(`DROP DATABASE [${name}]`);
-    }
-  });
+  // rowGuidConversionMarks, addRowGuidConversionMark (sys.extended_properties, sp_addextendedproperty) on a scratch
+  // database.
+  it(
+    'marks ConvertRowGuids started and done on a ' + 'database, once each (a second add keeps the first ' + 'value)',
+    async () => {
+      const name = `replup_live_${Date.now()}`;
+      await raw.request().query(`CREATE DATABASE [${name}]`);
+      try {
+        const db = { server, database: name };
+        expect(await fleet.rowGuidConversionMarks(db)).toEqual({});
+        await fleet.markRowGuidConversion(db, 'started', 'run r1');
+        await fleet.markRowGuidConversion(db, 'started', 'run r2');
+        expect(await fleet.rowGuidConversionMarks(db)).toEqual({ started: 'run r1' });
+        await fleet.markRowGuidConversion(db, 'done', 'run r1');
+        expect(await fleet.rowGuidConversionMarks(db)).toEqual({ started: 'run r1', done: 'run r1' });
+      } finally {
+        await raw.request().query(`DROP DATABASE [${name}]`);
+      }
+    },
+  );
 
   it('runs a script with sqlcmd defaults: QUOTED_IDENTIFIER OFF, GO n, one session', async () => {
     const run = await fleet.runScript(master, {
@@ -193,7 +282,7 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
         'INSERT #n VALUES (1)',
         'GO 3',
         'PRINT "quoted_identifier=" + CAST(SESSIONPROPERTY(\'QUOTED_IDENTIFIER\') AS varchar(1))',
-        'DECLARE @c int = (SELECT COUNT(*) FROM #n); PRINT \'rows=$(Expected):\' + CAST(@c AS varchar(10))',
+        "DECLARE @c int = (SELECT COUNT(*) FROM #n); PRINT 'rows=$(Expected):' + CAST(@c AS varchar(10))",
       ].join('\n'),
       vars: { Expected: '3' },
     });

@@ -15,7 +15,10 @@ let quoted: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'replup-plan-sql-'));
   // The example with a London database whose name has ], a quote, a space and non-ASCII letters.
-  const text = (await readFile(example, 'utf8')).replace('  - server: SQL-LON01\n', `  - server: SQL-LON01\n    database: "O'Brien]s Zürich"\n`);
+  const text = (await readFile(example, 'utf8')).replace(
+    '  - server: SQL-LON01\n',
+    `  - server: SQL-LON01\n    database: "O'Brien]s Zürich"\n`,
+  );
   quoted = path.join(dir, 'quoted.yaml');
   await writeFile(quoted, text);
 });
@@ -32,15 +35,19 @@ function section(text: string, step: string): string[] {
 }
 
 describe('replup plan show --sql', () => {
-  it('prints, for examples/sqlserver.yaml, every statement of each step that applies, where it goes and with which values', async () => {
-    const output = await planShow(example, { sql: true });
-    expect(output.exitCode).toBe(0);
-    // plan-show-sql.expected.txt is the output read and checked line by line against statements.ts
-    // and the adapter's order of calls; a change to either shows up here as a diff to review.
-    expect(output.text).toBe(await readFile(path.join(import.meta.dirname, 'plan-show-sql.expected.txt'), 'utf8'));
-  });
+  it(
+    'prints, for examples/sqlserver.yaml, every statement of each step that applies, where it goes and with ' +
+      'which values',
+    async () => {
+      const output = await planShow(example, { sql: true });
+      expect(output.exitCode).toBe(0);
+      // plan-show-sql.expected.txt is the output read and checked line by line against statements.ts
+      // and the adapter's order of calls; a change to either shows up here as a diff to review.
+      expect(output.text).toBe(await readFile(path.join(import.meta.dirname, 'plan-show-sql.expected.txt'), 'utf8'));
+    },
+  );
 
-  it('quotes a database name with ] and a quote: ] doubled inside [ ], the quote doubled in N\'…\' values', async () => {
+  it("quotes a database name with ] and a quote: ] doubled inside [ ], the quote doubled in N'…' values", async () => {
     const { text, exitCode } = await planShow(quoted, { sql: true });
     expect(exitCode).toBe(0);
     expect(section(text, 'upgrade')).toEqual([
@@ -60,16 +67,27 @@ describe('replup plan show --sql', () => {
     ]);
     const removal = section(text, 'remove-replication');
     expect(removal).toContain(
-      "--   on SQL-LON01: @database = N'O''Brien]s Zürich', @publicationsTable = N'[O''Brien]]s Zürich].dbo.sysmergepublications', @subscriptionsTable = N'[O''Brien]]s Zürich].dbo.sysmergesubscriptions'",
+      "--   on SQL-LON01: @database = N'O''Brien]s Zürich', @publicationsTable = N'[O''Brien]]s " +
+        "Zürich].dbo.sysmergepublications', @subscriptionsTable = N'[O''Brien]]s " +
+        "Zürich].dbo.sysmergesubscriptions'",
     );
-    expect(removal).toContain("--   on SQL-PUB01\\PERSONALIZATION: @publication = N'Config', @subscriber = <@@SERVERNAME of SQL-LON01>, @subscriberDb = N'O''Brien]s Zürich'");
     expect(removal).toContain(
-      "EXEC [O'Brien]]s Zürich].sys.sp_mergesubscription_cleanup @publisher = @publisher, @publisher_db = @publisherDb, @publication = @publication;",
+      "--   on SQL-PUB01\\PERSONALIZATION: @publication = N'Config', @subscriber = <@@SERVERNAME of " +
+        "SQL-LON01>, @subscriberDb = N'O''Brien]s Zürich'",
+    );
+    expect(removal).toContain(
+      "EXEC [O'Brien]]s Zürich].sys.sp_mergesubscription_cleanup @publisher = @publisher, @publisher_db = " +
+        '@publisherDb, @publication = @publication;',
     );
     // The backup file name keeps letters and digits only: the quote, ] and space become _.
-    expect(section(text, 'backup')).toContain("--   on SQL-LON01: @database = N'O''Brien]s Zürich', @file = N'D:\\Backups\\replup\\O_Brien_s_Zürich_<run id>.bak'");
+    expect(section(text, 'backup')).toContain(
+      "--   on SQL-LON01: @database = N'O''Brien]s Zürich', @file = " +
+        "N'D:\\Backups\\replup\\O_Brien_s_Zürich_<run id>.bak'",
+    );
     expect(section(text, 'convert-row-guids')).toContain(
-      '--   on SQL-LON01, database O\'Brien]s Zürich, one connection: $(DistributorServer) = "SQL-PUB01\\PERSONALIZATION", $(SubscriberServer) = "SQL-LON01", $(SubscriberDatabase) = "O\'Brien]s Zürich"',
+      "--   on SQL-LON01, database O'Brien]s Zürich, one connection: $(DistributorServer) = " +
+        '"SQL-PUB01\\PERSONALIZATION", $(SubscriberServer) = "SQL-LON01", $(SubscriberDatabase) = "O\'Brien]s ' +
+        'Zürich"',
     );
   });
 

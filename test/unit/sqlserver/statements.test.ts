@@ -31,15 +31,19 @@ describe('KILL', () => {
     expect(sql.killSession(53)).toEqual({ sql: 'KILL 53;', params: {} });
   });
   it.each([0, -1, 1.5, 32768, Number.NaN])('refuses session id %s', (id) => {
-    expect(() => sessionIdLiteral(id)).toThrow(`refusing to KILL session ${String(id)}: a session id is a whole number from 1 to 32767`);
+    expect(() => sessionIdLiteral(id)).toThrow(
+      `refusing to KILL session ${String(id)}: a session id is a whole number from 1 to 32767`,
+    );
   });
   it('refuses a string smuggled in as a number', () => {
-    expect(() => sql.killSession('53; DROP TABLE x' as unknown as number)).toThrow('refusing to KILL session 53; DROP TABLE x');
+    expect(() => sql.killSession('53; DROP TABLE x' as unknown as number)).toThrow(
+      'refusing to KILL session 53; DROP TABLE x',
+    );
   });
 });
 
 describe('statements (golden)', () => {
-  const sub = { server: "SUB]1\\INST", database: DB };
+  const sub = { server: 'SUB]1\\INST', database: DB };
   const cases: [string, sql.Statement, string, Record<string, sql.SqlParam>][] = [
     [
       'serverFacts',
@@ -50,7 +54,8 @@ describe('statements (golden)', () => {
         "  CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,",
         '  CAST(@@SERVERNAME AS nvarchar(128)) AS server_name,',
         "  CAST(IS_SRVROLEMEMBER('sysadmin') AS int) AS is_sysadmin,",
-        "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') AS agent_status;",
+        "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') " +
+          'AS agent_status;',
       ),
       {},
     ],
@@ -58,7 +63,11 @@ describe('statements (golden)', () => {
     [
       'databaseFacts',
       sql.databaseFacts(DB),
-      lines('SELECT d.name, d.is_read_committed_snapshot_on, d.is_merge_published, d.user_access_desc', 'FROM sys.databases AS d', 'WHERE d.name = @database;'),
+      lines(
+        'SELECT d.name, d.is_read_committed_snapshot_on, d.is_merge_published, d.user_access_desc',
+        'FROM sys.databases AS d',
+        'WHERE d.name = @database;',
+      ),
       { database: DB },
     ],
     [
@@ -72,7 +81,12 @@ describe('statements (golden)', () => {
       ),
       { database: DB },
     ],
-    ['restrictToAdmins', sql.restrictToAdmins(DB), `ALTER DATABASE ${Q} SET RESTRICTED_USER WITH ROLLBACK IMMEDIATE;`, {}],
+    [
+      'restrictToAdmins',
+      sql.restrictToAdmins(DB),
+      `ALTER DATABASE ${Q} SET RESTRICTED_USER WITH ROLLBACK IMMEDIATE;`,
+      {},
+    ],
     ['allowAllUsers', sql.allowAllUsers(DB), `ALTER DATABASE ${Q} SET MULTI_USER;`, {}],
     [
       'mergeAgents of a publication',
@@ -100,14 +114,20 @@ describe('statements (golden)', () => {
     [
       'jobSteps',
       sql.jobSteps('6F9619FF-8B86-D011-B42D-00C04FC964FF'),
-      lines('SELECT js.step_id, js.step_name, js.command', 'FROM msdb.dbo.sysjobsteps AS js', 'WHERE js.job_id = @jobId', 'ORDER BY js.step_id;'),
+      lines(
+        'SELECT js.step_id, js.step_name, js.command',
+        'FROM msdb.dbo.sysjobsteps AS js',
+        'WHERE js.job_id = @jobId',
+        'ORDER BY js.step_id;',
+      ),
       { jobId: '6F9619FF-8B86-D011-B42D-00C04FC964FF' },
     ],
     [
       'jobActivity',
       sql.jobActivity('6F9619FF-8B86-D011-B42D-00C04FC964FF'),
       lines(
-        'SELECT TOP (1) ja.run_requested_date, ja.start_execution_date, ja.stop_execution_date, h.run_status, h.message',
+        'SELECT TOP (1) ja.run_requested_date, ja.start_execution_date, ja.stop_execution_date, ' +
+          'h.run_status, h.message',
         'FROM msdb.dbo.sysjobactivity AS ja',
         'LEFT JOIN msdb.dbo.sysjobhistory AS h ON h.instance_id = ja.job_history_id',
         'WHERE ja.job_id = @jobId',
@@ -116,7 +136,12 @@ describe('statements (golden)', () => {
       ),
       { jobId: '6F9619FF-8B86-D011-B42D-00C04FC964FF' },
     ],
-    ['startJob', sql.startJob('6F9619FF-8B86-D011-B42D-00C04FC964FF'), 'EXEC msdb.dbo.sp_start_job @job_id = @jobId;', { jobId: '6F9619FF-8B86-D011-B42D-00C04FC964FF' }],
+    [
+      'startJob',
+      sql.startJob('6F9619FF-8B86-D011-B42D-00C04FC964FF'),
+      'EXEC msdb.dbo.sp_start_job @job_id = @jobId;',
+      { jobId: '6F9619FF-8B86-D011-B42D-00C04FC964FF' },
+    ],
     [
       'newestMergeSession',
       sql.newestMergeSession(DB, 7),
@@ -124,7 +149,8 @@ describe('statements (golden)', () => {
         'SELECT TOP (1) s.session_id, s.start_time, s.end_time, s.runstatus,',
         '  s.upload_inserts, s.upload_updates, s.upload_deletes, s.upload_conflicts,',
         '  s.download_inserts, s.download_updates, s.download_deletes, s.download_conflicts,',
-        `  (SELECT TOP (1) h.comments FROM ${Q}.dbo.MSmerge_history AS h WHERE h.session_id = s.session_id ORDER BY h.[timestamp] DESC) AS message`,
+        `  (SELECT TOP (1) h.comments FROM ${Q}.dbo.MSmerge_history AS h WHERE h.session_id = s.session_id ` +
+          `ORDER BY h.[timestamp] DESC) AS message`,
         `FROM ${Q}.dbo.MSmerge_sessions AS s`,
         'WHERE s.agent_id = @agentId',
         'ORDER BY s.session_id DESC;',
@@ -134,7 +160,8 @@ describe('statements (golden)', () => {
     [
       'pendingChanges',
       sql.pendingChanges(DB, 'Config', 'SUB1'),
-      `EXEC ${Q}.sys.sp_showpendingchanges @destination_server = @destinationServer, @publication = @publication, @show_rows = 0;`,
+      `EXEC ${Q}.sys.sp_showpendingchanges @destination_server = @destinationServer, @publication = ` +
+        `@publication, @show_rows = 0;`,
       { destinationServer: 'SUB1', publication: 'Config' },
     ],
     [
@@ -161,7 +188,12 @@ describe('statements (golden)', () => {
       'BACKUP DATABASE @database TO DISK = @file WITH COPY_ONLY, CHECKSUM, INIT;',
       { database: DB, file: "D:\\Backups\\it's.bak" },
     ],
-    ['verifyBackup', sql.verifyBackup('D:\\b.bak'), 'RESTORE VERIFYONLY FROM DISK = @file WITH CHECKSUM;', { file: 'D:\\b.bak' }],
+    [
+      'verifyBackup',
+      sql.verifyBackup('D:\\b.bak'),
+      'RESTORE VERIFYONLY FROM DISK = @file WITH CHECKSUM;',
+      { file: 'D:\\b.bak' },
+    ],
     [
       'backupInFile',
       sql.backupInFile(DB, 'D:\\b.bak'),
@@ -184,12 +216,17 @@ describe('statements (golden)', () => {
         '  WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database ORDER BY p.name;',
         'ELSE SELECT CAST(NULL AS sysname) AS name WHERE 1 = 0;',
         'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
-        '  SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS subscriber_db, s.sync_type, s.status',
+        '  SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS ' +
+          'subscriber_db, s.sync_type, s.status',
         `  FROM ${Q}.dbo.sysmergesubscriptions AS s JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
         '  WHERE s.subid <> s.pubid ORDER BY p.name, s.subscriber_server, s.db_name;',
         'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
       ),
-      { database: DB, publicationsTable: `${Q}.dbo.sysmergepublications`, subscriptionsTable: `${Q}.dbo.sysmergesubscriptions` },
+      {
+        database: DB,
+        publicationsTable: `${Q}.dbo.sysmergepublications`,
+        subscriptionsTable: `${Q}.dbo.sysmergesubscriptions`,
+      },
     ],
     [
       'dropMergeSubscription',
@@ -203,17 +240,28 @@ describe('statements (golden)', () => {
     [
       'mergeSubscriptionCleanup',
       sql.mergeSubscriptionCleanup(DB, 'PUB', 'PS', 'Config'),
-      `EXEC ${Q}.sys.sp_mergesubscription_cleanup @publisher = @publisher, @publisher_db = @publisherDb, @publication = @publication;`,
+      `EXEC ${Q}.sys.sp_mergesubscription_cleanup @publisher = @publisher, @publisher_db = @publisherDb, ` +
+        `@publication = @publication;`,
       { publisher: 'PUB', publisherDb: 'PS', publication: 'Config' },
     ],
-    ['dropMergePublication', sql.dropMergePublication(DB, 'Data'), `EXEC ${Q}.sys.sp_dropmergepublication @publication = @publication;`, { publication: 'Data' }],
+    [
+      'dropMergePublication',
+      sql.dropMergePublication(DB, 'Data'),
+      `EXEC ${Q}.sys.sp_dropmergepublication @publication = @publication;`,
+      { publication: 'Data' },
+    ],
     [
       'disableMergePublishing',
       sql.disableMergePublishing(DB),
       "EXEC sys.sp_replicationdboption @dbname = @database, @optname = N'merge publish', @value = N'false';",
       { database: DB },
     ],
-    ['removeDbReplication', sql.removeDbReplication(DB), "EXEC sys.sp_removedbreplication @dbname = @database, @type = N'merge';", { database: DB }],
+    [
+      'removeDbReplication',
+      sql.removeDbReplication(DB),
+      "EXEC sys.sp_removedbreplication @dbname = @database, @type = N'merge';",
+      { database: DB },
+    ],
     [
       'productVersion',
       sql.productVersion(DB, 'SELECT TOP (1) Version FROM dbo.SchemaVersion'),
@@ -232,7 +280,8 @@ describe('statements (golden)', () => {
       sql.mergeSubscriptionHealth(DB),
       lines(
         'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
-        '  SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, s.db_name AS subscriber_db,',
+        '  SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, ' +
+          's.db_name AS subscriber_db,',
         '    s.subscription_type, s.status, s.last_sync_date',
         `  FROM ${Q}.dbo.sysmergesubscriptions AS s JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
         '  WHERE s.subid <> s.pubid AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
@@ -245,9 +294,12 @@ describe('statements (golden)', () => {
       'mergeAgentJobSchedules',
       sql.mergeAgentJobSchedules('distribution', DB),
       lines(
-        'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, a.job_id) AS job_id,',
-        '  sc.schedule_id, sc.name AS schedule_name, sc.enabled, sc.freq_type, sc.freq_interval, sc.freq_subday_type, sc.freq_subday_interval,',
-        '  sc.freq_relative_interval, sc.freq_recurrence_factor, sc.active_start_date, sc.active_end_date, sc.active_start_time, sc.active_end_time',
+        'SELECT a.id, a.name, a.publication, a.subscriber_name, a.subscriber_db, CONVERT(uniqueidentifier, ' +
+          'a.job_id) AS job_id,',
+        '  sc.schedule_id, sc.name AS schedule_name, sc.enabled, sc.freq_type, sc.freq_interval, ' +
+          'sc.freq_subday_type, sc.freq_subday_interval,',
+        '  sc.freq_relative_interval, sc.freq_recurrence_factor, sc.active_start_date, sc.active_end_date, ' +
+          'sc.active_start_time, sc.active_end_time',
         'FROM [distribution].dbo.MSmerge_agents AS a',
         'LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = CONVERT(uniqueidentifier, a.job_id)',
         'LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id',
@@ -256,27 +308,67 @@ describe('statements (golden)', () => {
       ),
       { publisherDb: DB },
     ],
-    ['updateScheduleEnabled', sql.updateScheduleEnabled(12, false), 'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;', { scheduleId: 12, enabled: 0 }],
+    [
+      'updateScheduleEnabled',
+      sql.updateScheduleEnabled(12, false),
+      'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;',
+      { scheduleId: 12, enabled: 0 },
+    ],
     [
       'updateScheduleTiming',
       sql.updateScheduleTiming(
         12,
-        { freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 },
+        {
+          freqType: 4,
+          freqInterval: 1,
+          freqSubdayType: 1,
+          freqSubdayInterval: 0,
+          freqRelativeInterval: 0,
+          freqRecurrenceFactor: 0,
+          activeStartDate: 20240101,
+          activeEndDate: 99991231,
+          activeStartTime: 20000,
+          activeEndTime: 235959,
+        },
         false,
       ),
       lines(
         'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled,',
-        '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, @freq_subday_interval = @freqSubdayInterval,',
+        '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, ' +
+          '@freq_subday_interval = @freqSubdayInterval,',
         '  @freq_relative_interval = @freqRelativeInterval, @freq_recurrence_factor = @freqRecurrenceFactor,',
-        '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = @activeStartTime, @active_end_time = @activeEndTime;',
+        '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = ' +
+          '@activeStartTime, @active_end_time = @activeEndTime;',
       ),
-      { scheduleId: 12, enabled: 0, freqType: 4, freqInterval: 1, freqSubdayType: 1, freqSubdayInterval: 0, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20240101, activeEndDate: 99991231, activeStartTime: 20000, activeEndTime: 235959 },
+      {
+        scheduleId: 12,
+        enabled: 0,
+        freqType: 4,
+        freqInterval: 1,
+        freqSubdayType: 1,
+        freqSubdayInterval: 0,
+        freqRelativeInterval: 0,
+        freqRecurrenceFactor: 0,
+        activeStartDate: 20240101,
+        activeEndDate: 99991231,
+        activeStartTime: 20000,
+        activeEndTime: 235959,
+      },
     ],
-    ['updateScheduleEnabled (enable)', sql.updateScheduleEnabled(12, true), 'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;', { scheduleId: 12, enabled: 1 }],
+    [
+      'updateScheduleEnabled (enable)',
+      sql.updateScheduleEnabled(12, true),
+      'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled;',
+      { scheduleId: 12, enabled: 1 },
+    ],
     [
       'publicationSnapshotReady',
       sql.publicationSnapshotReady(DB, "Con'fig"),
-      lines('SELECT p.snapshot_ready', `FROM ${Q}.dbo.sysmergepublications AS p`, 'WHERE p.name = @publication AND p.publisher = @@SERVERNAME AND p.publisher_db = @database;'),
+      lines(
+        'SELECT p.snapshot_ready',
+        `FROM ${Q}.dbo.sysmergepublications AS p`,
+        'WHERE p.name = @publication AND p.publisher = @@SERVERNAME AND p.publisher_db = @database;',
+      ),
       { database: DB, publication: "Con'fig" },
     ],
     [
@@ -295,14 +387,19 @@ describe('statements (golden)', () => {
     [
       'rowGuidConversionMarks',
       sql.rowGuidConversionMarks(DB, 'replup.convertRowGuids.started', 'replup.convertRowGuids.done'),
-      lines('SELECT ep.name, CAST(ep.value AS nvarchar(4000)) AS value', `FROM ${Q}.sys.extended_properties AS ep`, 'WHERE ep.class = 0 AND ep.name IN (@started, @done);'),
+      lines(
+        'SELECT ep.name, CAST(ep.value AS nvarchar(4000)) AS value',
+        `FROM ${Q}.sys.extended_properties AS ep`,
+        'WHERE ep.class = 0 AND ep.name IN (@started, @done);',
+      ),
       { started: 'replup.convertRowGuids.started', done: 'replup.convertRowGuids.done' },
     ],
     [
       'publicationProperties',
       sql.publicationProperties(DB),
       lines(
-        'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, p.centralized_conflicts, p.decentralized_conflicts',
+        'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, ' +
+          'p.centralized_conflicts, p.decentralized_conflicts',
         `FROM ${Q}.dbo.sysmergepublications AS p`,
         'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
         'ORDER BY p.name;',
@@ -313,7 +410,8 @@ describe('statements (golden)', () => {
       'publicationArticles',
       sql.publicationArticles(DB),
       lines(
-        'SELECT p.name AS publication, a.name, a.column_tracking, a.subset_filterclause, a.upload_options, a.processing_order, a.identity_support,',
+        'SELECT p.name AS publication, a.name, a.column_tracking, a.subset_filterclause, a.upload_options, ' +
+          'a.processing_order, a.identity_support,',
         '  a.delete_tracking, a.compensate_for_errors',
         `FROM ${Q}.dbo.sysmergearticles AS a`,
         `JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
@@ -337,7 +435,8 @@ describe('statements (golden)', () => {
       ),
       { name: 'replup.convertRowGuids.started', value: "run x'; DROP DATABASE y; --" },
     ],
-    // The ConvertRowGuids check after a lost reply (#20 §4): the started mark taken away, the tables by catalog, not by publication.
+    // The ConvertRowGuids check after a lost reply (#20 §4): the started mark taken away, the tables by catalog, not by
+    // publication.
     [
       'dropRowGuidConversionMark',
       sql.dropRowGuidConversionMark(DB, "replup.convertRowGuids.started'; --"),
@@ -351,22 +450,26 @@ describe('statements (golden)', () => {
       'rowGuidTableKeys',
       sql.rowGuidTableKeys(DB),
       lines(
-        'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, DB_ID(@database)) AS table_name,',
+        'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, ' +
+          'DB_ID(@database)) AS table_name,',
         '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
         `FROM ${Q}.sys.columns AS c`,
         `JOIN ${Q}.sys.columns AS g ON g.object_id = c.object_id AND g.is_rowguidcol = 1`,
         `JOIN ${Q}.sys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1`,
-        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
+          `AND ic.column_id = c.column_id`,
         'WHERE c.is_rowguidcol = 1 OR ic.key_ordinal > 0',
         'ORDER BY c.object_id, ic.key_ordinal;',
       ),
       { database: DB },
     ],
-    // The convergence proof (issue #20 §1-2): level 3, the alert numbers, preserve_rowguidcol = 0, the sample's quoted query.
+    // The convergence proof (issue #20 §1-2): level 3, the alert numbers, preserve_rowguidcol = 0, the sample's quoted
+    // query.
     [
       'validateMergeSubscription',
       sql.validateMergeSubscription(DB, "Da'ta", { server: 'SUB1\\EM', database: "Sub'db" }),
-      `EXEC ${Q}.sys.sp_validatemergesubscription @publication = @publication, @subscriber = @subscriber, @subscriber_db = @subscriberDb, @level = 3;`,
+      `EXEC ${Q}.sys.sp_validatemergesubscription @publication = @publication, @subscriber = @subscriber, ` +
+        `@subscriber_db = @subscriberDb, @level = 3;`,
       { publication: "Da'ta", subscriber: 'SUB1\\EM', subscriberDb: "Sub'db" },
     ],
     [
@@ -375,7 +478,8 @@ describe('statements (golden)', () => {
       lines(
         'SELECT s.last_validated, s.attempted_validate',
         `FROM ${Q}.dbo.sysmergesubscriptions AS s JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
-        'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND s.subid <> s.pubid;',
+        'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND ' +
+          's.subid <> s.pubid;',
       ),
       { publication: 'Data', subscriber: 'SUB1', subscriberDb: 'PS' },
     ],
@@ -383,10 +487,12 @@ describe('statements (golden)', () => {
       'mergeValidationAlerts',
       sql.mergeValidationAlerts(DB, 'Data', { server: 'SUB1', database: 'PS' }),
       lines(
-        'SELECT ra.alert_id, ra.alert_error_code, ra.article, CAST(ra.alert_error_text AS nvarchar(4000)) AS alert_error_text',
+        'SELECT ra.alert_id, ra.alert_error_code, ra.article, CAST(ra.alert_error_text AS nvarchar(4000)) AS ' +
+          'alert_error_text',
         'FROM msdb.dbo.sysreplicationalerts AS ra',
         'WHERE ra.agent_type = 4 AND ra.alert_error_code IN (20574, 20575)',
-        '  AND ra.publisher_db = @publisherDb AND ra.publication = @publication AND ra.subscriber = @subscriber AND ra.subscriber_db = @subscriberDb',
+        '  AND ra.publisher_db = @publisherDb AND ra.publication = @publication AND ra.subscriber = ' +
+          '@subscriber AND ra.subscriber_db = @subscriberDb',
         'ORDER BY ra.alert_id;',
       ),
       { publisherDb: DB, publication: 'Data', subscriber: 'SUB1', subscriberDb: 'PS' },
@@ -408,13 +514,15 @@ describe('statements (golden)', () => {
       'publishedTableKeys',
       sql.publishedTableKeys(DB, 'Data'),
       lines(
-        'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
+        'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, ' +
+          'OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
         '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
         `FROM ${Q}.dbo.sysmergearticles AS a`,
         `JOIN ${Q}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
         `JOIN ${Q}.sys.columns AS c ON c.object_id = a.objid`,
         `LEFT JOIN ${Q}.sys.indexes AS i ON i.object_id = a.objid AND i.is_primary_key = 1`,
-        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id`,
+        `LEFT JOIN ${Q}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
+          `AND ic.column_id = c.column_id`,
         'WHERE p.name = @publication AND a.type = 10 AND (c.is_rowguidcol = 1 OR ic.key_ordinal > 0)',
         'ORDER BY a.name, ic.key_ordinal;',
       ),
@@ -422,10 +530,17 @@ describe('statements (golden)', () => {
     ],
     [
       'rowGuidSample',
-      sql.rowGuidSample(DB, { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part]x'], rowguidColumn: 'rowguid' }, 100),
+      sql.rowGuidSample(
+        DB,
+        { schema: 'dbo', table: "Pro]file'Data", keyColumns: ['Id', 'Part]x'], rowguidColumn: 'rowguid' },
+        100,
+      ),
       `EXEC ${Q}.sys.sp_executesql @query, N'@limit int', @limit = @limit;`,
       {
-        query: "SELECT TOP (@limit) CONVERT(nvarchar(4000), [Id]) + N'|' + CONVERT(nvarchar(4000), [Part]]x]) AS row_key, CONVERT(nvarchar(36), [rowguid]) AS rowguid FROM [dbo].[Pro]]file'Data] ORDER BY [Id], [Part]]x];",
+        query:
+          "SELECT TOP (@limit) CONVERT(nvarchar(4000), [Id]) + N'|' + CONVERT(nvarchar(4000), [Part]]x]) AS " +
+          "row_key, CONVERT(nvarchar(36), [rowguid]) AS rowguid FROM [dbo].[Pro]]file'Data] ORDER BY [Id], " +
+          '[Part]]x];',
         limit: 100,
       },
     ],
@@ -437,13 +552,20 @@ describe('statements (golden)', () => {
 
   it('covers every statement the module exports', () => {
     const tested = new Set(cases.map(([name]) => name.split(' ')[0]));
-    const exported = Object.entries(sql).filter(([, v]) => typeof v === 'function').map(([k]) => k);
+    const exported = Object.entries(sql)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([k]) => k);
     expect(exported.filter((name) => name !== 'killSession' && !tested.has(name))).toEqual([]);
   });
 
   it('never puts a value into the SQL text: user text only reaches it quoted as an identifier', () => {
     const hostile = "x'; DROP DATABASE y; --";
-    for (const statement of [sql.userSessions(hostile), sql.pendingChanges('db', hostile, hostile), sql.canary('db', hostile, hostile), sql.backupDatabase(hostile, hostile)]) {
+    for (const statement of [
+      sql.userSessions(hostile),
+      sql.pendingChanges('db', hostile, hostile),
+      sql.canary('db', hostile, hostile),
+      sql.backupDatabase(hostile, hostile),
+    ]) {
       expect(statement.sql).not.toContain(hostile);
     }
   });

@@ -22,14 +22,25 @@ afterEach(async () => {
 });
 
 describe('the SQL Server adapter the worker builds', () => {
-  it("logs in as the plan's Windows account and runs the plan's canary (resolved at connect time: nothing connects here)", async () => {
-    delete process.env[UNSET_USER];
-    const ports = await portsFor({ ...base, target: { kind: 'sqlserver', canary, windowsAccount: { user: `env:${UNSET_USER}`, password: 'env:REPLUP_TEST_PW' } } });
-    // The canary query is there (no "not configured" error) and the login comes from the plan's account.
-    await expect(ports.sql.readCanary(db, 'replup-canary-x')).rejects.toThrow(
-      `credential reference 'env:${UNSET_USER}': environment variable ${UNSET_USER} is not set for the replup worker`,
-    );
-  });
+  it(
+    "logs in as the plan's Windows account and runs the plan's canary (resolved at connect time: nothing " +
+      'connects here)',
+    async () => {
+      delete process.env[UNSET_USER];
+      const ports = await portsFor({
+        ...base,
+        target: {
+          kind: 'sqlserver',
+          canary,
+          windowsAccount: { user: `env:${UNSET_USER}`, password: 'env:REPLUP_TEST_PW' },
+        },
+      });
+      // The canary query is there (no "not configured" error) and the login comes from the plan's account.
+      await expect(ports.sql.readCanary(db, 'replup-canary-x')).rejects.toThrow(
+        `credential reference 'env:${UNSET_USER}': environment variable ${UNSET_USER} is not set for the replup worker`,
+      );
+    },
+  );
 
   it('without a canary in the plan, verify-replication is told which plan field to add', async () => {
     const ports = await portsFor({ ...base, target: { kind: 'sqlserver' } });
@@ -39,7 +50,9 @@ describe('the SQL Server adapter the worker builds', () => {
   });
 
   it('refuses a target the worker does not serve', () => {
-    expect(() => portsFor({ ...base, target: { kind: 'lab', state: '/tmp/x.json' } })).toThrow('this worker does not serve target lab (it serves sqlserver)');
+    expect(() => portsFor({ ...base, target: { kind: 'lab', state: '/tmp/x.json' } })).toThrow(
+      'this worker does not serve target lab (it serves sqlserver)',
+    );
   });
 });
 
