@@ -11,7 +11,7 @@ const lab = labsPerTest();
 describe('the upgrade step definitions, run by a plain script', () => {
   it('from 8.2: every invariant holds, one backup and one subscription per publication per subscriber', async () => {
     const { lab: l, plan } = await lab();
-    // A command (the lab upgrades the hosts itself), so no person confirms; sessions still open are disconnected at once.
+    // A command (the lab upgrades the hosts itself): no person confirms; open sessions are disconnected at once.
     plan.hosts = { upgrade: 'setup {host} {version}' };
     plan.options.drainTimeoutSeconds = 0;
     const acts = createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts }));
