@@ -40,7 +40,13 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
   let client: Promise<Client> | undefined;
   const getClient = () => (client ??= connectClient(env));
-  const activities = { ...createUpgradeActivities(portsFor), ...createFleetGuardActivities(getClient, portsFor), ...createBdbActivities(), ...createOpenEdgeActivities({ env }), ...createNotifyActivities({ env, ...(opts.metrics && { onFailure: opts.metrics.notificationFailed }) }), ...createReportActivities(getClient, {
+  const activities = {
+    ...createUpgradeActivities(portsFor),
+    ...createFleetGuardActivities(getClient, portsFor),
+    ...createBdbActivities(),
+    ...createOpenEdgeActivities({ env }),
+    ...createNotifyActivities({ env, ...(opts.metrics && { onFailure: opts.metrics.notificationFailed }) }),
+    ...createReportActivities(getClient, {
       // A run's end lets go of its lab: `replup lab init` no longer needs this worker stopped.
       runEnded: async (target) => {
         if (target.kind === 'lab' && target.state) await portsFor.release({ kind: 'lab', state: target.state });
@@ -55,7 +61,14 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
     activities,
     ...workerTuning(opts.concurrency),
   });
-  return { worker, connection, close: async () => { await portsFor.close(); await connection.close(); } };
+  return {
+    worker,
+    connection,
+    close: async () => {
+      await portsFor.close();
+      await connection.close();
+    },
+  };
 }
 
 /** Installs the SDK's runtime: its logger, and its Prometheus exporter when `telemetryOptions` says so (worker/metrics.ts). */

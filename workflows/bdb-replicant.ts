@@ -13,7 +13,12 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, sleep, workflowInfo } from '@temporalio/workflow';
 import { bdbPlanSteps, type BdbReplicantPlan, type BdbSite, type BdbStepId } from '../plan/bdb-replicant/steps.js';
 import type { BdbActivities } from '../activities/bdb-replicant/activities.js';
-import type { BdbRole, DbConfigLineChange, DbConfigOptions, ReplicationPair } from '../activities/bdb-replicant/db-config.js';
+import type {
+  BdbRole,
+  DbConfigLineChange,
+  DbConfigOptions,
+  ReplicationPair,
+} from '../activities/bdb-replicant/db-config.js';
 import type { BdbService } from '../activities/bdb-replicant/service.js';
 import { activities, describeFailure, Runbook, type RetrySettings, type StepContext } from './engine/index.js';
 import type { RunResult } from './messages.js';
@@ -51,7 +56,13 @@ export function bdbReplicantWorkflowId(plan: Pick<BdbReplicantPlan, 'master' | '
 
 const address = (s: Pick<BdbSite, 'host' | 'port'>) => `${s.host}:${s.port}`;
 const where = (s: BdbSite) => `${address(s)} (${s.envDir})`;
-const service = (role: BdbRole, s: BdbSite): BdbService => ({ role, host: s.host, envDir: s.envDir, control: s.service, messageLog: s.messageLog });
+const service = (role: BdbRole, s: BdbSite): BdbService => ({
+  role,
+  host: s.host,
+  envDir: s.envDir,
+  control: s.service,
+  messageLog: s.messageLog,
+});
 /** Temporal keeps activity summaries short (a few hundred bytes); the full text is in the progress facts. */
 const clip = (text: string, max = 300) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -96,11 +107,18 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     planName: plan.name,
     approvals: plan.network.trusted ? [] : ['trusted-network'],
     ...(plan.notify && { notify: plan.notify }),
-    steps: bdbPlanSteps(plan).map((s) => ({ ...s, title: TITLES[s.id as BdbStepId], skippable: SKIPPABLE.has(s.id as BdbStepId) })),
+    steps: bdbPlanSteps(plan).map((s) => ({
+      ...s,
+      title: TITLES[s.id as BdbStepId],
+      skippable: SKIPPABLE.has(s.id as BdbStepId),
+    })),
   });
   const master = service('master', plan.master);
   const replicant = service('replicant', plan.replicant);
-  const pair: ReplicationPair = { master: { host: plan.master.host, port: plan.master.port }, replicant: { host: plan.replicant.host, port: plan.replicant.port } };
+  const pair: ReplicationPair = {
+    master: { host: plan.master.host, port: plan.master.port },
+    replicant: { host: plan.replicant.host, port: plan.replicant.port },
+  };
   const configOptions: DbConfigOptions = { logDir: plan.logDir };
   run.fact('requestedBy', input.requestedBy);
   const dbConfig: Partial<Record<BdbRole, DbConfigRecord>> = {};
@@ -124,31 +142,64 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     }
     if (state.masterWasRunning && !state.masterStarted) {
       await undo(`started the master on ${address(plan.master)} again`, () =>
-        oneTry.bdbStartService(`abort: start the master on ${where(plan.master)} again`, master, plan.options.startupTimeoutSeconds),
+        oneTry.bdbStartService(
+          `abort: start the master on ${where(plan.master)} again`,
+          master,
+          plan.options.startupTimeoutSeconds,
+        ),
       );
     }
-    if (cleanup.length === 0) cleanup.push('nothing to undo: no service this run stopped is down, and no unverified replicant runs');
+    if (cleanup.length === 0)
+      cleanup.push('nothing to undo: no service this run stopped is down, and no unverified replicant runs');
   });
 
   /** configure-replicant, configure-master: the seed's "uncomment the block", with every correction named. */
   async function configure(step: BdbStepId, role: BdbRole, site: BdbSite, s: StepContext): Promise<void> {
-    const preview = await acts.bdbPreviewDbConfig(`${step}: read ${site.envDir}/DB_CONFIG`, site.envDir, role, pair, configOptions);
+    const preview = await acts.bdbPreviewDbConfig(
+      `${step}: read ${site.envDir}/DB_CONFIG`,
+      site.envDir,
+      role,
+      pair,
+      configOptions,
+    );
     if (preview.errors.length > 0) {
-      throw ApplicationFailure.nonRetryable([`${preview.file} has errors that replup cannot fix; edit the file, then retry ${step}:`, ...preview.errors].join('\n'), BdbFailure.dbConfigInvalid);
+      throw ApplicationFailure.nonRetryable(
+        [
+          `${preview.file} has errors that replup cannot fix; edit the file, then retry ${step}:`,
+          ...preview.errors,
+        ].join('\n'),
+        BdbFailure.dbConfigInvalid,
+      );
     }
     const corrections = correctionsOf(preview.warnings);
     let record: DbConfigRecord = { file: preview.file, changes: [], corrections: [], warnings: preview.warnings };
     if (preview.changed) {
       const fixing = corrections.length ? `, correcting ${corrections.join('; ')}` : '';
-      const written = await acts.bdbWriteDbConfig(`${step}: write the ${role} block into ${preview.file}${fixing}`, site.envDir, role, pair, configOptions);
-      record = { file: written.file, changes: written.changes, lineChanges: written.lineChanges, corrections: correctionsOf(written.warnings), warnings: written.warnings };
+      const written = await acts.bdbWriteDbConfig(
+        `${step}: write the ${role} block into ${preview.file}${fixing}`,
+        site.envDir,
+        role,
+        pair,
+        configOptions,
+      );
+      record = {
+        file: written.file,
+        changes: written.changes,
+        lineChanges: written.lineChanges,
+        corrections: correctionsOf(written.warnings),
+        warnings: written.warnings,
+      };
     }
     dbConfig[role] = record;
     run.fact('dbConfig', dbConfig);
-    const block = record.changes.find((c) => c.includes(`${role} block`) && !c.startsWith('commented out')) ?? `the ${role} block was already active`;
+    const block =
+      record.changes.find((c) => c.includes(`${role} block`) && !c.startsWith('commented out')) ??
+      `the ${role} block was already active`;
     const corrected = record.corrections.length ? `; corrected ${record.corrections.join('; ')}` : '';
     // The lines added for the tools, each with where it now is (every change is in facts.dbConfig and the report).
-    const tools = (record.lineChanges ?? []).filter((c) => c.before === undefined && record.changes.includes(`added "${c.after}"`));
+    const tools = (record.lineChanges ?? []).filter(
+      (c) => c.before === undefined && record.changes.includes(`added "${c.after}"`),
+    );
     const advice = record.warnings.length - record.corrections.length;
     s.note(
       `${block}${corrected}${tools.length ? `; added ${tools.map((c) => `line ${c.line} "${c.after}"`).join(', ')} (the replication tools need ${tools.length === 1 ? 'it' : 'them'})` : ''}` +
@@ -169,9 +220,16 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     await run.step('backup-master', async (s) => {
       // One folder per run: a later run never takes an older backup for its own.
       const runId = workflowInfo().firstExecutionRunId;
-      const backup = await acts.bdbBackupEnvironment(`backup-master: full backup of ${where(plan.master)} into ${plan.backupDir}/${runId}`, plan.master.envDir, plan.backupDir, runId);
+      const backup = await acts.bdbBackupEnvironment(
+        `backup-master: full backup of ${where(plan.master)} into ${plan.backupDir}/${runId}`,
+        plan.master.envDir,
+        plan.backupDir,
+        runId,
+      );
       run.fact('backup', { dir: backup.backupDir, databases: backup.databases, files: backup.files.length });
-      s.note(`${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} (${backup.databases.join(', ') || 'none'}) copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`);
+      s.note(
+        `${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} (${backup.databases.join(', ') || 'none'}) copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`,
+      );
     });
 
     await run.step('stop-replicant', async (s) => {
@@ -180,9 +238,14 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     });
 
     await run.step('wipe-replicant', async (s) => {
-      const w = await acts.bdbWipeReplicant(`wipe-replicant: delete every file in ${plan.replicant.envDir} except DB_CONFIG`, plan.replicant.envDir);
+      const w = await acts.bdbWipeReplicant(
+        `wipe-replicant: delete every file in ${plan.replicant.envDir} except DB_CONFIG`,
+        plan.replicant.envDir,
+      );
       run.fact('wiped', w.deleted);
-      s.note(`deleted ${w.deleted.length} file${w.deleted.length === 1 ? '' : 's'}; kept ${w.kept.join(', ') || 'nothing (no DB_CONFIG yet: the next step writes one)'}`);
+      s.note(
+        `deleted ${w.deleted.length} file${w.deleted.length === 1 ? '' : 's'}; kept ${w.kept.join(', ') || 'nothing (no DB_CONFIG yet: the next step writes one)'}`,
+      );
     });
 
     await run.step('configure-replicant', (s) => configure('configure-replicant', 'replicant', plan.replicant, s));
@@ -196,22 +259,36 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     await run.step('configure-master', (s) => configure('configure-master', 'master', plan.master, s));
 
     await run.step('delete-region-files', async (s) => {
-      const d = await acts.bdbDeleteRegionFiles(`delete-region-files: delete only __db.* in ${plan.master.envDir}`, plan.master.envDir);
+      const d = await acts.bdbDeleteRegionFiles(
+        `delete-region-files: delete only __db.* in ${plan.master.envDir}`,
+        plan.master.envDir,
+      );
       run.fact('regionFilesDeleted', d.deleted);
-      s.note(`deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} (${d.deleted.join(', ') || 'none left'}); log and data files untouched`);
+      s.note(
+        `deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} (${d.deleted.join(', ') || 'none left'}); log and data files untouched`,
+      );
     });
 
     await run.step('start-master', async (s) => {
-      const r = await acts.bdbStartService(`start-master: start the master service on ${where(plan.master)}`, master, plan.options.startupTimeoutSeconds);
+      const r = await acts.bdbStartService(
+        `start-master: start the master service on ${where(plan.master)}`,
+        master,
+        plan.options.startupTimeoutSeconds,
+      );
       state.masterStarted = true;
-      const role = await acts.bdbReplicationRole(`start-master: db5.3_stat -r -h ${plan.master.envDir}`, plan.master.envDir);
+      const role = await acts.bdbReplicationRole(
+        `start-master: db5.3_stat -r -h ${plan.master.envDir}`,
+        plan.master.envDir,
+      );
       if (role !== 'master') {
         throw ApplicationFailure.nonRetryable(
           `db5.3_stat -r -h ${plan.master.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator on) and ${plan.master.messageLog}`,
           BdbFailure.notMaster,
         );
       }
-      s.note(`${r.alreadyRunning ? 'already running' : 'started'}${r.pid ? ` (pid ${r.pid})` : ''}; db5.3_stat -r: replication master`);
+      s.note(
+        `${r.alreadyRunning ? 'already running' : 'started'}${r.pid ? ` (pid ${r.pid})` : ''}; db5.3_stat -r: replication master`,
+      );
     });
 
     await run.step('start-replicant', async (s) => {
@@ -221,7 +298,11 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       for (let n = 1; ; n++) {
         try {
           state.replicantStarted = true;
-          const r = await oneTry.bdbStartService(`start-replicant: start the replicant on ${where(plan.replicant)}, try ${n} of ${tries}`, replicant, plan.options.startupTimeoutSeconds);
+          const r = await oneTry.bdbStartService(
+            `start-replicant: start the replicant on ${where(plan.replicant)}, try ${n} of ${tries}`,
+            replicant,
+            plan.options.startupTimeoutSeconds,
+          );
           record.push({ try: n, outcome: r.alreadyRunning ? 'already running and started up' : 'joined' });
           run.fact('replicantJoined', r.evidence);
           break;
@@ -239,14 +320,20 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
           await sleep(pause * 1000, { summary: `join-replicant: try ${n + 1} of ${tries} in ${pause} s` });
         }
       }
-      const role = await acts.bdbReplicationRole(`start-replicant: db5.3_stat -r -h ${plan.replicant.envDir}`, plan.replicant.envDir);
+      const role = await acts.bdbReplicationRole(
+        `start-replicant: db5.3_stat -r -h ${plan.replicant.envDir}`,
+        plan.replicant.envDir,
+      );
       if (role !== 'client') {
         throw ApplicationFailure.nonRetryable(
           `db5.3_stat -r -h ${plan.replicant.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)`,
           BdbFailure.notReplicant,
         );
       }
-      const tried = record.length === 1 ? 'first try' : `try ${record.length} (${record.length - 1} while the master did not answer)`;
+      const tried =
+        record.length === 1
+          ? 'first try'
+          : `try ${record.length} (${record.length - 1} while the master did not answer)`;
       s.note(`joined the master on ${tried}; db5.3_stat -r: replication client`);
     });
 
@@ -255,11 +342,18 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       const token = `${workflowId}.${firstExecutionRunId.slice(0, 8)}`.replace(/[^A-Za-z0-9._:-]/g, '-');
       const v = await acts.bdbVerifyReplication(
         `verify-replication: a record written on ${address(plan.master)} must appear on ${address(plan.replicant)}; a write there must fail read-only`,
-        { masterEnv: plan.master.envDir, replicantEnv: plan.replicant.envDir, token, timeoutMs: plan.options.verifyTimeoutSeconds * 1000 },
+        {
+          masterEnv: plan.master.envDir,
+          replicantEnv: plan.replicant.envDir,
+          token,
+          timeoutMs: plan.options.verifyTimeoutSeconds * 1000,
+        },
       );
       state.verified = true;
       run.fact('verification', v);
-      s.note(`the master's record reached the replicant after ${(v.seenAfterMs / 1000).toFixed(1)} s; the replicant refused a write: ${v.readOnlyError}`);
+      s.note(
+        `the master's record reached the replicant after ${(v.seenAfterMs / 1000).toFixed(1)} s; the replicant refused a write: ${v.readOnlyError}`,
+      );
     });
   });
 }

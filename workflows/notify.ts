@@ -39,7 +39,8 @@ const now = () => new Date().toISOString();
 function errorText(err: unknown): string {
   let e: unknown = err;
   // The activity's own message, not "Activity task failed".
-  while (e instanceof Error && (e as Error & { cause?: unknown }).cause instanceof Error) e = (e as Error & { cause?: unknown }).cause;
+  while (e instanceof Error && (e as Error & { cause?: unknown }).cause instanceof Error)
+    e = (e as Error & { cause?: unknown }).cause;
   return e instanceof Error ? e.message : String(err);
 }
 
@@ -72,8 +73,11 @@ export class RunNotifier {
   /** Waits at most END_WAIT_SECONDS for notifications in flight; what is still undelivered then is recorded. */
   async settle(): Promise<void> {
     if (!this.settings || this.inFlight === 0) return;
-    const settled = await condition(() => this.inFlight === 0, `${END_WAIT_SECONDS} seconds`, { summary: `notify: wait at most ${END_WAIT_SECONDS} s for notifications still being delivered` });
-    if (!settled) this.progress.facts.notificationsUndelivered = `${this.inFlight} notification(s) still being retried when the run ended (after ${END_WAIT_SECONDS} s): not known to be delivered`;
+    const settled = await condition(() => this.inFlight === 0, `${END_WAIT_SECONDS} seconds`, {
+      summary: `notify: wait at most ${END_WAIT_SECONDS} s for notifications still being delivered`,
+    });
+    if (!settled)
+      this.progress.facts.notificationsUndelivered = `${this.inFlight} notification(s) still being retried when the run ended (after ${END_WAIT_SECONDS} s): not known to be delivered`;
   }
 
   private async remind(s: StepProgress, seq: number, since: string): Promise<void> {
@@ -81,7 +85,11 @@ export class RunNotifier {
     if (every === undefined || !this.settings?.events.includes('reminder')) return;
     const stillWaiting = () => this.waits === seq && s.status.startsWith('awaiting-');
     // A durable timer per reminder, named in the UI; it ends early when the wait ends.
-    while (!(await condition(() => !stillWaiting(), Math.round(every * 60_000), { summary: `notify: remind every ${every} min while ${s.id} is ${s.status}` }))) {
+    while (
+      !(await condition(() => !stillWaiting(), Math.round(every * 60_000), {
+        summary: `notify: remind every ${every} min while ${s.id} is ${s.status}`,
+      }))
+    ) {
       this.send('reminder', s, since);
     }
   }
@@ -100,7 +108,9 @@ export class RunNotifier {
       planName: p.planName,
       fleet: p.fleet,
       status: p.status,
-      ...(s && { step: { id: s.id, title: s.title, status: s.status, skippable: s.skippable, ...(detail && { detail }) } }),
+      ...(s && {
+        step: { id: s.id, title: s.title, status: s.status, skippable: s.skippable, ...(detail && { detail }) },
+      }),
       ...(p.outcome !== undefined && ['completed', 'aborted', 'failed'].includes(kind) && { outcome: p.outcome }),
       ...(waitingSince && { waitingSince }),
       at: now(),
@@ -117,7 +127,13 @@ export class RunNotifier {
         (err: unknown) => {
           this.inFlight -= 1;
           const failures = ((p.facts.notificationFailures as NotificationFailure[] | undefined) ??= []);
-          failures.push({ at: now(), event: kind, ...(s && { step: s.id }), target: target.name, error: errorText(err) });
+          failures.push({
+            at: now(),
+            event: kind,
+            ...(s && { step: s.id }),
+            target: target.name,
+            error: errorText(err),
+          });
         },
       );
     }

@@ -17,9 +17,19 @@
 // named with its meaning in the step note, and the step parks for an operator once the plan's
 // askOperatorAfterSeconds has passed: the run never waits on it silently.
 import { ApplicationFailure, condition, defineUpdate, setHandler, sleep } from '@temporalio/workflow';
-import { DEFAULT_ASK_OPERATOR_AFTER_SECONDS, openEdgePlanSteps, type OpenEdgeStartupPlan, type OpenEdgeStepId } from '../plan/openedge-startup/steps.js';
+import {
+  DEFAULT_ASK_OPERATOR_AFTER_SECONDS,
+  openEdgePlanSteps,
+  type OpenEdgeStartupPlan,
+  type OpenEdgeStepId,
+} from '../plan/openedge-startup/steps.js';
 import { ATTENTION_PHASES, meaningOf } from '../activities/openedge-startup/codes.js';
-import type { AgentReading, OpenEdgeActivities, OpenEdgeContext, ReplicationStatus } from '../activities/openedge-startup/activities.js';
+import type {
+  AgentReading,
+  OpenEdgeActivities,
+  OpenEdgeContext,
+  ReplicationStatus,
+} from '../activities/openedge-startup/activities.js';
 import type { StatusReading } from '../activities/openedge-startup/index.js';
 import { activities, Runbook, type StepContext } from './engine/index.js';
 import type { Progress, RunResult } from './messages.js';
@@ -89,9 +99,11 @@ export interface Stuck {
 /** The server, and those of `agents` (all when undefined), in a state only a person can end. */
 export function stuckParts(status: { server: StatusReading; agents?: AgentReading[] }, agents?: string[]): Stuck[] {
   const out: Stuck[] = [];
-  if (ATTENTION_PHASES.includes(status.server.phase)) out.push({ who: 'the replication server', reading: status.server });
+  if (ATTENTION_PHASES.includes(status.server.phase))
+    out.push({ who: 'the replication server', reading: status.server });
   for (const a of status.agents ?? []) {
-    if ((agents === undefined || agents.includes(a.agent)) && ATTENTION_PHASES.includes(a.phase)) out.push({ who: `agent ${a.agent}`, reading: a });
+    if ((agents === undefined || agents.includes(a.agent)) && ATTENTION_PHASES.includes(a.phase))
+      out.push({ who: `agent ${a.agent}`, reading: a });
   }
   return out;
 }
@@ -130,7 +142,9 @@ class AskOperatorClock {
         OpenEdgeFailure.replicationHalted,
       );
     }
-    s.note(`${waiting}: ${what}; an operator is asked at ${new Date(askAt).toISOString()} (askOperatorAfterSeconds ${limit}) unless it ends`);
+    s.note(
+      `${waiting}: ${what}; an operator is asked at ${new Date(askAt).toISOString()} (askOperatorAfterSeconds ${limit}) unless it ends`,
+    );
     return true;
   }
 }
@@ -139,12 +153,19 @@ class AskOperatorClock {
  * Who is down and whether that ends the run. Agents at 1063 (ended) are victims of the server
  * ending, never its cause.
  */
-export function judgeAgents(plan: OpenEdgeStartupPlan, status: ReplicationStatus): { failure?: string; notConnected: AgentReading[] } {
+export function judgeAgents(
+  plan: OpenEdgeStartupPlan,
+  status: ReplicationStatus,
+): { failure?: string; notConnected: AgentReading[] } {
   const agentOf = (name: string) => plan.agents.find((a) => a.name === name);
   const waiting = waitingForAgents(status);
-  const down = status.agents.filter((a) => (a.phase === 'failed' && a.code !== 1063) || (waiting && a.phase === 'connecting'));
+  const down = status.agents.filter(
+    (a) => (a.phase === 'failed' && a.code !== 1063) || (waiting && a.phase === 'connecting'),
+  );
   const causes = down.filter((a) => agentOf(a.agent)?.critical);
-  const server = serverEnded(status) ? `the replication server ended (${status.server.text})` : `the replication server reports ${status.server.text}`;
+  const server = serverEnded(status)
+    ? `the replication server ended (${status.server.text})`
+    : `the replication server reports ${status.server.text}`;
   // 1032 (or still connecting once we judge) is the server giving up on the agent: at its first
   // try without deferral, else when its defer-agent-startup ran out.
   const when = (a: AgentReading) =>
@@ -156,13 +177,20 @@ export function judgeAgents(plan: OpenEdgeStartupPlan, status: ReplicationStatus
   if (causes.length) {
     const what = causes.map((a) => {
       const def = agentOf(a.agent)!;
-      const handshake = a.code === 1034 ? ' (the handshake found the target not identical to the source or not created from it: re-create the target from a source backup)' : '';
+      const handshake =
+        a.code === 1034
+          ? ' (the handshake found the target not identical to the source or not created from it: re-create the target from a source backup)'
+          : '';
       return `critical agent ${a.agent} (${def.host}:${def.port}) did not connect${when(a)}: ${a.text}${handshake}`;
     });
     return { failure: `${what.join('; ')}; ${server}`, notConnected: down };
   }
   if (serverEnded(status)) return { failure: `${server}; agents: ${listAgents(status.agents)}`, notConnected: down };
-  if (waiting) return { failure: `defer-agent-startup ran out but ${server}; agents: ${listAgents(status.agents)}`, notConnected: down };
+  if (waiting)
+    return {
+      failure: `defer-agent-startup ran out but ${server}; agents: ${listAgents(status.agents)}`,
+      notConnected: down,
+    };
   return { notConnected: down };
 }
 
@@ -187,20 +215,33 @@ class AgentStartup {
         const ticket = ++this.requested;
         const agent = input.agent.toUpperCase() === 'ALL' ? 'ALL' : input.agent;
         this.requests.push({ ...input, agent, ticket });
-        run.recordDecision({ kind: 'connect-agent', step: 'connect-agents', actor: input.actor, reason: `connectagent ${agent}${input.reason ? `: ${input.reason}` : ''}` });
+        run.recordDecision({
+          kind: 'connect-agent',
+          step: 'connect-agents',
+          actor: input.actor,
+          reason: `connectagent ${agent}${input.reason ? `: ${input.reason}` : ''}`,
+        });
         // Answer with the state after the try, so the operator sees what it did.
         await condition(() => this.handled >= ticket);
         return run.progress;
       },
       {
         validator: (input) => {
-          if (typeof input?.actor !== 'string' || input.actor.trim() === '') throw new Error('an actor is required: say who asks (--actor)');
+          if (typeof input?.actor !== 'string' || input.actor.trim() === '')
+            throw new Error('an actor is required: say who asks (--actor)');
           const names = plan.agents.map((a) => a.name);
-          if (typeof input.agent !== 'string' || (input.agent.toUpperCase() !== 'ALL' && !names.includes(input.agent))) {
-            throw new Error(`unknown agent "${String(input.agent)}": the agents of ${plan.source.database} are ${names.join(', ')} (or ALL for every agent)`);
+          if (
+            typeof input.agent !== 'string' ||
+            (input.agent.toUpperCase() !== 'ALL' && !names.includes(input.agent))
+          ) {
+            throw new Error(
+              `unknown agent "${String(input.agent)}": the agents of ${plan.source.database} are ${names.join(', ')} (or ALL for every agent)`,
+            );
           }
           if (!this.deferred) {
-            throw new Error(`the run is not in deferred agent start-up (connect-agents is ${run.statusOf('connect-agents')}): connect-agent only applies while the run waits for agents`);
+            throw new Error(
+              `the run is not in deferred agent start-up (connect-agents is ${run.statusOf('connect-agents')}): connect-agent only applies while the run waits for agents`,
+            );
           }
         },
       },
@@ -219,7 +260,11 @@ class AgentStartup {
     });
   }
 
-  private async connectagent(kind: 'deferred' | 'connect-agent', agent: string, actor?: string): Promise<ReplicationStatus> {
+  private async connectagent(
+    kind: 'deferred' | 'connect-agent',
+    agent: string,
+    actor?: string,
+  ): Promise<ReplicationStatus> {
     const command = `dsrutil ${this.ctx.database} -C connectagent ${agent}`;
     const label = kind === 'deferred' ? `deferred try ${this.tries.length + 1}` : `connect-agent by ${actor}`;
     const r = await acts.openedgeConnectAgent(`connect-agents: ${label}: ${command}`, this.ctx, agent);
@@ -239,7 +284,11 @@ class AgentStartup {
    * agents are left alone), so every try is an action on the record and survives a worker restart;
    * an operator's `connect-agent` is tried at once and restarts the interval, as on the server.
    */
-  async connect(s: StepContext, serverSeenAt: number, startup: ReplicationStatus | undefined): Promise<{ status: ReplicationStatus; notConnected: AgentReading[] }> {
+  async connect(
+    s: StepContext,
+    serverSeenAt: number,
+    startup: ReplicationStatus | undefined,
+  ): Promise<{ status: ReplicationStatus; notConnected: AgentReading[] }> {
     const { plan } = this;
     let status: ReplicationStatus;
     if (startup) {
@@ -252,7 +301,11 @@ class AgentStartup {
     const interval = plan.retryIntervalSeconds * 1000;
     if (waitingForAgents(status) && deferral) {
       this.deferred = true;
-      this.run.fact('deferredAgentStartup', { since: now(), deadline: new Date(deadline).toISOString(), retryIntervalSeconds: plan.retryIntervalSeconds });
+      this.run.fact('deferredAgentStartup', {
+        since: now(),
+        deadline: new Date(deadline).toISOString(),
+        retryIntervalSeconds: plan.retryIntervalSeconds,
+      });
       try {
         let nextTry = Date.now() + interval;
         while (waitingForAgents(status)) {
@@ -262,7 +315,10 @@ class AgentStartup {
             `deferred agent start-up: try ${last.n} (${last.kind}) saw ${listAgents(status.agents)}; next try ${new Date(wakeAt).toISOString()}, ` +
               `every ${plan.retryIntervalSeconds} s until ${new Date(deadline).toISOString()}; try now: replup connect-agent --agent NAME|ALL`,
           );
-          if (wakeAt > Date.now()) await condition(() => this.requests.length > 0, wakeAt - Date.now(), { summary: `defer-agent-startup: next try at ${new Date(wakeAt).toISOString()}, or at replup connect-agent` });
+          if (wakeAt > Date.now())
+            await condition(() => this.requests.length > 0, wakeAt - Date.now(), {
+              summary: `defer-agent-startup: next try at ${new Date(wakeAt).toISOString()}, or at replup connect-agent`,
+            });
           const request = this.requests.shift();
           if (request) {
             status = await this.connectagent('connect-agent', request.agent, request.actor);
@@ -292,7 +348,9 @@ class AgentStartup {
     const stuck = stuckParts(status, connected);
     s.note(
       `${connected.join(', ')} connected after ${this.tries.length} ${this.tries.length === 1 ? 'try' : 'tries'}` +
-        (verdict.notConnected.length ? `; not connected (not critical, replication goes on without them): ${listAgents(verdict.notConnected)}` : '') +
+        (verdict.notConnected.length
+          ? `; not connected (not critical, replication goes on without them): ${listAgents(verdict.notConnected)}`
+          : '') +
         (stuck.length ? `; but ${describeStuck(stuck)}` : ''),
     );
     return { status, notConnected: verdict.notConnected };
@@ -309,10 +367,19 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
     approvals: [],
     ...(plan.notify && { notify: plan.notify }),
     // Only the properties check may be skipped (recorded); the others are the start-up itself.
-    steps: openEdgePlanSteps(plan).map((s) => ({ ...s, title: TITLES[s.id as OpenEdgeStepId], skippable: s.id === 'check-properties' })),
+    steps: openEdgePlanSteps(plan).map((s) => ({
+      ...s,
+      title: TITLES[s.id as OpenEdgeStepId],
+      skippable: s.id === 'check-properties',
+    })),
   });
   run.fact('requestedBy', input.requestedBy);
-  const ctx: OpenEdgeContext = { dsrutil: plan.commands.dsrutil, startServer: plan.commands.startServer, database: db, agents: plan.agents.map((a) => a.name) };
+  const ctx: OpenEdgeContext = {
+    dsrutil: plan.commands.dsrutil,
+    startServer: plan.commands.startServer,
+    database: db,
+    agents: plan.agents.map((a) => a.name),
+  };
   const agents = new AgentStartup(run, plan, ctx);
   const statusCommand = `dsrutil ${db} -C status -detail`;
   const readStatus = (step: OpenEdgeStepId) => acts.openedgeStatus(`${step}: ${statusCommand}`, ctx);
@@ -332,7 +399,9 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         agents: plan.agents,
         deferAgentStartupMinutes: plan.deferAgentStartupMinutes,
       });
-      s.note(`${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ${found.deferAgentStartupMinutes}, as the plan says`);
+      s.note(
+        `${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ${found.deferAgentStartupMinutes}, as the plan says`,
+      );
     });
 
     await run.step('start-server', async (s) => {
@@ -341,7 +410,11 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
       // The deadline counts from here: never before the server's own start, so the server has judged by then.
       serverSeenAt = Date.now();
       startup = r.status;
-      s.note(r.started ? `started with ${command}: ${r.status.server.text}` : `already running (${r.status.server.text}): not started again`);
+      s.note(
+        r.started
+          ? `started with ${command}: ${r.status.server.text}`
+          : `already running (${r.status.server.text}): not started again`,
+      );
     });
 
     await run.step('connect-agents', async (s) => {
@@ -349,7 +422,10 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
       startup = undefined; // an operator's retry of this step looks again
       last = result.status;
       notConnected = result.notConnected;
-      run.fact('agentsNotConnected', notConnected.map((a) => ({ agent: a.agent, status: a.text })));
+      run.fact(
+        'agentsNotConnected',
+        notConnected.map((a) => ({ agent: a.agent, status: a.text })),
+      );
     });
 
     await run.step('synchronize', async (s) => {
@@ -358,14 +434,20 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
       const passed = status.agents.filter((a) => !notConnected.some((x) => x.agent === a.agent)).map((a) => a.agent);
       const blockedFrom = agents.tries[agents.tries.length - 1]?.at ?? now();
       run.fact('handshake', { passed, checks: ['identical databases', 'target created from the source'] });
-      s.note(`handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} are blocked until it ends`);
+      s.note(
+        `handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} are blocked until it ends`,
+      );
       // The server's code alone says when synchronization ends; the agents are read after.
       let server = status.server;
       const seen = [server.text];
       const clock = new AskOperatorClock(plan, 'synchronize');
       while (server.phase !== 'normal') {
         if (server.phase === 'failed') {
-          run.fail('synchronize', `the replication server ended during startup synchronization (${server.text})`, OpenEdgeFailure.replicationEnded);
+          run.fail(
+            'synchronize',
+            `the replication server ended during startup synchronization (${server.text})`,
+            OpenEdgeFailure.replicationEnded,
+          );
         }
         clock.check(s, stuckParts({ server }), 'startup synchronization');
         await sleep(pollMs, { summary: `synchronize: read the server status again in ${pollMs / 1000} s` });
@@ -374,29 +456,43 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
       }
       const blockedTo = now();
       run.fact('synchronization', { schemaChangesBlocked: { from: blockedFrom, to: blockedTo }, serverStatus: seen });
-      s.note(`startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ${blockedFrom} to ${blockedTo}`);
+      s.note(
+        `startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ${blockedFrom} to ${blockedTo}`,
+      );
       last = undefined;
     });
 
     await run.step('normal-processing', async (s) => {
       const expected = plan.agents.map((a) => a.name).filter((n) => !notConnected.some((x) => x.agent === n));
       let status = last ?? (await readStatus('normal-processing'));
-      const normal = (st: ReplicationStatus) => st.server.phase === 'normal' && st.agents.every((a) => !expected.includes(a.agent) || a.phase === 'normal');
+      const normal = (st: ReplicationStatus) =>
+        st.server.phase === 'normal' && st.agents.every((a) => !expected.includes(a.agent) || a.phase === 'normal');
       const clock = new AskOperatorClock(plan, 'normal-processing');
       while (!normal(status)) {
         if (serverEnded(status)) {
-          run.fail('normal-processing', `the replication server ended (${status.server.text}); agents: ${listAgents(status.agents)}`, OpenEdgeFailure.replicationEnded);
+          run.fail(
+            'normal-processing',
+            `the replication server ended (${status.server.text}); agents: ${listAgents(status.agents)}`,
+            OpenEdgeFailure.replicationEnded,
+          );
         }
         if (!clock.check(s, stuckParts(status, expected), 'normal processing')) {
           const waiting = status.agents.filter((a) => expected.includes(a.agent) && a.phase !== 'normal');
-          s.note(`waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`);
+          s.note(
+            `waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`,
+          );
         }
         await sleep(pollMs, { summary: `normal-processing: read the status again in ${pollMs / 1000} s` });
         status = await readStatus('normal-processing');
       }
       const working = status.agents.filter((a) => expected.includes(a.agent));
-      run.fact('normalProcessing', { server: status.server.text, agents: Object.fromEntries(working.map((a) => [a.agent, a.text])) });
-      s.note(`server ${status.server.text}; ${listAgents(working)}${notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : ''}`);
+      run.fact('normalProcessing', {
+        server: status.server.text,
+        agents: Object.fromEntries(working.map((a) => [a.agent, a.text])),
+      });
+      s.note(
+        `server ${status.server.text}; ${listAgents(working)}${notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : ''}`,
+      );
     });
   });
 }

@@ -6,16 +6,48 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { fleetIdentity } from '../plan/personalization-upgrade/fleet-identity.js';
 import type { createFleetGuardActivities } from '../activities/personalization-upgrade/fleet-guard.js';
-import { distributorOf, publishingSites, type PlannedStep, type Site, type UpgradePlan, type UpgradeStepId, type DbRef } from '../plan/personalization-upgrade/types.js';
+import {
+  distributorOf,
+  publishingSites,
+  type PlannedStep,
+  type Site,
+  type UpgradePlan,
+  type UpgradeStepId,
+  type DbRef,
+} from '../plan/personalization-upgrade/types.js';
 import * as F from '../plan/personalization-upgrade/fleet.js';
-import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from '../plan/personalization-upgrade/steps.js';
+import {
+  DEFAULT_EXPECTED_RUN_HOURS,
+  DEFAULT_SNAPSHOT_TIMEOUT_MINUTES,
+  planSteps,
+} from '../plan/personalization-upgrade/steps.js';
 import { compareVersions } from '../plan/version.js';
-import type { FleetContext, PreparedScript, ScriptRef, ScriptRuns, UpgradeActivities } from '../activities/personalization-upgrade/activities.js';
+import type {
+  FleetContext,
+  PreparedScript,
+  ScriptRef,
+  ScriptRuns,
+  UpgradeActivities,
+} from '../activities/personalization-upgrade/activities.js';
 import type { PublicationConfig, SubscriptionRef } from '../activities/ports.js';
 import { configParkMessage, identityRangeNote } from '../activities/personalization-upgrade/replication-config.js';
-import { conflictStopMessage, summarizeConflicts, type ConflictSummary } from '../activities/sqlserver/conflict-types.js';
-import { recordSchedules, scheduleOverlaps, versionOrderProblems, type RecordedSchedule } from '../activities/personalization-upgrade/preflight.js';
-import { convergenceNote, convergenceStopMessage, type ProofPoint, type SubscriptionValidation } from '../activities/personalization-upgrade/convergence.js';
+import {
+  conflictStopMessage,
+  summarizeConflicts,
+  type ConflictSummary,
+} from '../activities/sqlserver/conflict-types.js';
+import {
+  recordSchedules,
+  scheduleOverlaps,
+  versionOrderProblems,
+  type RecordedSchedule,
+} from '../activities/personalization-upgrade/preflight.js';
+import {
+  convergenceNote,
+  convergenceStopMessage,
+  type ProofPoint,
+  type SubscriptionValidation,
+} from '../activities/personalization-upgrade/convergence.js';
 import {
   boundedAll,
   Runbook,
@@ -57,7 +89,12 @@ const TITLES: Record<UpgradeStepId, string> = {
  * preflight too, since what it finds (missing scripts, a version mismatch) breaks a later step
  * after replication is gone.
  */
-const SKIPPABLE = new Set<UpgradeStepId>(['backup', 'stop-background-services', 'verify-replication', 'restore-service']);
+const SKIPPABLE = new Set<UpgradeStepId>([
+  'backup',
+  'stop-background-services',
+  'verify-replication',
+  'restore-service',
+]);
 
 /**
  * The workflow id: one upgrade per fleet at a time, whatever the spelling (plan/personalization-upgrade/fleet-identity.ts):
@@ -74,11 +111,19 @@ export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string 
  * Returns a warning when the namespace lacks the attribute: the run goes on, guarded by its id only.
  */
 async function guardFleet(run: UpgradeDriver, ctx: FleetContext, publisher: DbRef): Promise<string | undefined> {
-  const found = await run.acts.fleetIdentity(`preflight: the fleet as ${publisher.server} names itself`, ctx, publisher);
+  const found = await run.acts.fleetIdentity(
+    `preflight: the fleet as ${publisher.server} names itself`,
+    ctx,
+    publisher,
+  );
   if (found.warning) return found.warning;
   run.markFleet(found.identity);
   const { workflowId, runId } = run.ids;
-  await run.acts.claimFleet(`preflight: no other run on ${found.server}/${publisher.database}`, { identity: found.identity, workflowId, runId });
+  await run.acts.claimFleet(`preflight: no other run on ${found.server}/${publisher.database}`, {
+    identity: found.identity,
+    workflowId,
+    runId,
+  });
   return undefined;
 }
 
@@ -142,19 +187,25 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
   await run.step('preflight', async (s) => {
     // One run per fleet whatever the plan calls its publisher (#21): first, before anything is
     // changed or checked, the fleet as the publisher names itself (activities/personalization-upgrade/fleet-guard.ts).
-    const fleetWarning = run.patched('fleet-identity-at-preflight') ? await guardFleet(run, fleet.at('preflight'), ref(plan.publisher)) : undefined;
+    const fleetWarning = run.patched('fleet-identity-at-preflight')
+      ? await guardFleet(run, fleet.at('preflight'), ref(plan.publisher))
+      : undefined;
     // Each publishing site's distributor is checked as one (a branch publisher distributes its
     // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.
     const distributorPerSite = run.patched('distributor-per-publishing-site');
-    const facts = await fleet.fan(s, 'preflight', fleet.servers().map((server) =>
-      run.batch.checkServer(`preflight: ${server.name}`, fleet.at('preflight'), {
-        server: server.name,
-        sqlVersion: server.sqlVersion,
-        edition: server.edition,
-        publishes: server.publishes,
-        distributes: distributorPerSite ? fleet.distributes(server.name) : server.name === plan.distributor.server,
-      }),
-    ));
+    const facts = await fleet.fan(
+      s,
+      'preflight',
+      fleet.servers().map((server) =>
+        run.batch.checkServer(`preflight: ${server.name}`, fleet.at('preflight'), {
+          server: server.name,
+          sqlVersion: server.sqlVersion,
+          edition: server.edition,
+          publishes: server.publishes,
+          distributes: distributorPerSite ? fleet.distributes(server.name) : server.name === plan.distributor.server,
+        }),
+      ),
+    );
     // The server answers with its own spelling of its name (SQL Server names ignore case).
     const publisherVersion = facts.find((f) => f.server.toLowerCase() === plan.publisher.server.toLowerCase())!.version;
     const higher = facts.filter((f) => compareVersions(f.version, publisherVersion) > 0);
@@ -172,25 +223,65 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       const names = fleet.servers().map((x) => x.name.toLowerCase());
       const versionOf = (server: string) => facts[names.indexOf(server.toLowerCase())];
       const distributor = fleet.distributorOnItsOwn()
-        ? await run.acts.checkServer(`preflight: distributor ${plan.distributor.server}`, fleet.at('preflight'), { server: plan.distributor.server, publishes: false, distributes: true })
+        ? await run.acts.checkServer(`preflight: distributor ${plan.distributor.server}`, fleet.at('preflight'), {
+            server: plan.distributor.server,
+            publishes: false,
+            distributes: true,
+          })
         : undefined;
       const pairs = fleet.versionPairs();
       const problems = versionOrderProblems(
-        pairs.map((x) => ({ publisher: { server: x.publisher, version: versionOf(x.publisher)!.version }, subscriber: { server: x.subscriber, version: versionOf(x.subscriber)!.version } })),
+        pairs.map((x) => ({
+          publisher: { server: x.publisher, version: versionOf(x.publisher)!.version },
+          subscriber: { server: x.subscriber, version: versionOf(x.subscriber)!.version },
+        })),
         distributor && { server: plan.distributor.server, version: distributor.version },
       );
       if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), UpgradeFailure.preflight);
       if (distributorPerSite) await fleet.checkSiteDistributors(s, (server) => versionOf(server)!.version);
-      await run.acts.checkProductVersions(`preflight: every database runs ${plan.from}`, fleet.at('preflight'), fleet.sites().map(ref), plan.from, plan.to);
+      await run.acts.checkProductVersions(
+        `preflight: every database runs ${plan.from}`,
+        fleet.at('preflight'),
+        fleet.sites().map(ref),
+        plan.from,
+        plan.to,
+      );
       const runHours = plan.options.expectedRunHours ?? DEFAULT_EXPECTED_RUN_HOURS;
-      const checked = await fleet.fan(s, 'preflight', fleet.publishers().map((p) =>
-        run.batch.checkSubscriptions(`preflight: subscriptions of ${where(p)}`, fleet.at('preflight'), ref(p), fleet.subscriptionsAt(p), runHours),
-      ));
+      const checked = await fleet.fan(
+        s,
+        'preflight',
+        fleet
+          .publishers()
+          .map((p) =>
+            run.batch.checkSubscriptions(
+              `preflight: subscriptions of ${where(p)}`,
+              fleet.at('preflight'),
+              ref(p),
+              fleet.subscriptionsAt(p),
+              runHours,
+            ),
+          ),
+      );
       warnings.push(...checked.flatMap((c) => c.warnings));
       // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now, before any change.
       if (run.patched('preflight-identity-ranges')) {
-        const configs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.replicationConfig(`preflight: publications and articles of ${where(p)}`, fleet.at('preflight'), ref(p))));
-        const notes = fleet.publishers().map((p, i) => identityRangeNote(ref(p), configs[i]!)).filter((n): n is string => n !== undefined);
+        const configs = await fleet.fan(
+          s,
+          'preflight',
+          fleet
+            .publishers()
+            .map((p) =>
+              run.batch.replicationConfig(
+                `preflight: publications and articles of ${where(p)}`,
+                fleet.at('preflight'),
+                ref(p),
+              ),
+            ),
+        );
+        const notes = fleet
+          .publishers()
+          .map((p, i) => identityRangeNote(ref(p), configs[i]!))
+          .filter((n): n is string => n !== undefined);
         warnings.push(...notes);
         if (notes.length) run.fact('identityRanges', notes);
       }
@@ -198,9 +289,27 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // A rowguid column replication added does not survive removal (issue #20 §2); runs started
     // before this check replay without it.
     if (run.patched('preflight-added-rowguids')) {
-      await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.checkRowGuidColumns(`preflight: rowguid columns replication added on ${where(p)}`, fleet.at('preflight'), ref(p))));
+      await fleet.fan(
+        s,
+        'preflight',
+        fleet
+          .publishers()
+          .map((p) =>
+            run.batch.checkRowGuidColumns(
+              `preflight: rowguid columns replication added on ${where(p)}`,
+              fleet.at('preflight'),
+              ref(p),
+            ),
+          ),
+      );
     }
-    fleet.prepared = await run.acts.prepareScripts('preflight: scripts present and rewritable', fleet.at('preflight'), plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
+    fleet.prepared = await run.acts.prepareScripts(
+      'preflight: scripts present and rewritable',
+      fleet.at('preflight'),
+      plan.scripts.files,
+      fleet.applies('convert-row-guids'),
+      fleet.scriptRuns(),
+    );
     let paused = 0;
     if (beforeTheDrain) {
       // Nothing has changed yet; from here the merge agents run only when replup runs them
@@ -208,14 +317,27 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       // Recorded once: a retried preflight (a pause that failed half-way) must not take the
       // schedules it paused for the fleet's own.
       if (!recordedSchedules) {
-        const jobs = await fleet.fan(s, 'preflight', fleet.publishers().map((p) => run.batch.agentSchedules(`preflight: merge agent schedules of ${where(p)}`, fleet.at('preflight'), ref(p))));
+        const jobs = await fleet.fan(
+          s,
+          'preflight',
+          fleet
+            .publishers()
+            .map((p) =>
+              run.batch.agentSchedules(
+                `preflight: merge agent schedules of ${where(p)}`,
+                fleet.at('preflight'),
+                ref(p),
+              ),
+            ),
+        );
         recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
         run.fact('agentSchedules', Object.fromEntries(recordedSchedules));
       }
       paused = (await fleet.pauseSchedules(s, 'preflight')).reduce((n, r) => n + r.paused, 0);
       // Said, not changed (#20 §5): the schedules are the DBA's, put back as recorded at restore-service.
       if (run.patched('preflight-schedule-overlaps')) {
-        const kindOf = (name: string) => plan.publications.find((p) => p.name.toLowerCase() === name.toLowerCase())?.kind;
+        const kindOf = (name: string) =>
+          plan.publications.find((p) => p.name.toLowerCase() === name.toLowerCase())?.kind;
         warnings.push(...[...recordedSchedules.values()].flatMap((r) => scheduleOverlaps(r, kindOf)));
       }
     }
@@ -237,19 +359,43 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     let pause = 1_000; // look again soon, then every 10 s: most sessions end within seconds
     while (sessions > 0 && Date.now() < deadline) {
       s.note(`${sessions} user sessions still open; waiting until they end`);
-      await run.sleep(Math.min(pause, Math.max(1_000, deadline - Date.now())), `drain-users: ${sessions} user sessions open; look again`);
+      await run.sleep(
+        Math.min(pause, Math.max(1_000, deadline - Date.now())),
+        `drain-users: ${sessions} user sessions open; look again`,
+      );
       pause = Math.min(pause * 2, 10_000);
       sessions = await fleet.countSessions(s);
     }
     if (sessions > 0) {
-      const left = await fleet.fan(s, 'drain-users', fleet.sites().map((site) => run.batch.disconnectUsers(`drain-users: disconnect users of ${where(site)}`, fleet.at('drain-users'), ref(site))));
+      const left = await fleet.fan(
+        s,
+        'drain-users',
+        fleet
+          .sites()
+          .map((site) =>
+            run.batch.disconnectUsers(
+              `drain-users: disconnect users of ${where(site)}`,
+              fleet.at('drain-users'),
+              ref(site),
+            ),
+          ),
+      );
       const remaining = left.reduce((n, r) => n + r.remaining, 0);
       if (remaining > 0) {
-        throw ApplicationFailure.nonRetryable(`${remaining} user sessions remain after the drain and KILL; find what reconnects and retry`, UpgradeFailure.usersConnected);
+        throw ApplicationFailure.nonRetryable(
+          `${remaining} user sessions remain after the drain and KILL; find what reconnects and retry`,
+          UpgradeFailure.usersConnected,
+        );
       }
-      s.note(`disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions after the ${plan.options.drainTimeoutSeconds} s deadline`);
+      s.note(
+        `disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions after the ${plan.options.drainTimeoutSeconds} s deadline`,
+      );
     } else {
-      s.note(waitedFrom === undefined ? 'no user sessions' : `every user session ended within ${Math.max(1, Math.round((Date.now() - waitedFrom) / 1000))} s`);
+      s.note(
+        waitedFrom === undefined
+          ? 'no user sessions'
+          : `every user session ended within ${Math.max(1, Math.round((Date.now() - waitedFrom) / 1000))} s`,
+      );
     }
   });
 
@@ -270,7 +416,12 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       rounds.push(round);
       // Only failed changes stop the run; conflicts the resolver settled are reported (issue #18 §2).
       const conflicts = await fleet.conflictSummary('sync-until-quiet', run.startedAt);
-      if (conflicts.stop) throw ApplicationFailure.nonRetryable(conflictStopMessage('sync-until-quiet', conflicts.stop) + labHint(plan, 'resolve-conflicts', 'resolves them as a DBA would by hand; then retry'), UpgradeFailure.conflicts);
+      if (conflicts.stop)
+        throw ApplicationFailure.nonRetryable(
+          conflictStopMessage('sync-until-quiet', conflicts.stop) +
+            labHint(plan, 'resolve-conflicts', 'resolves them as a DBA would by hand; then retry'),
+          UpgradeFailure.conflicts,
+        );
       quiet = F.quietRoundsAfter(quiet, round);
       lastRound = `round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`;
       s.note(lastRound);
@@ -284,10 +435,25 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
   });
 
   await run.step('backup', async (s) => {
-    const backups = await fleet.fan(s, 'backup', fleet.sites().map((site) =>
-      run.batch.backupDatabase(`backup: ${where(site)} (copy-only)`, fleet.at('backup'), ref(site), plan.backup.dir, run.ids.firstRunId),
-    ));
-    run.fact('backups', backups.map((b) => ({ db: where(b.db), file: b.file, bytes: b.bytes })));
+    const backups = await fleet.fan(
+      s,
+      'backup',
+      fleet
+        .sites()
+        .map((site) =>
+          run.batch.backupDatabase(
+            `backup: ${where(site)} (copy-only)`,
+            fleet.at('backup'),
+            ref(site),
+            plan.backup.dir,
+            run.ids.firstRunId,
+          ),
+        ),
+    );
+    run.fact(
+      'backups',
+      backups.map((b) => ({ db: where(b.db), file: b.file, bytes: b.bytes })),
+    );
     s.note(`${backups.length} copy-only backups in ${plan.backup.dir}`);
   });
 
@@ -295,29 +461,80 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
   await run.step('remove-replication', async (s) => {
     // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's for the fleet's own.
     if (!configBefore && run.patched('capture-replication-config')) {
-      const configs = await fleet.fan(s, 'remove-replication', fleet.publishers().map((p) => run.batch.replicationConfig(`remove-replication: replication configuration of ${where(p)}`, fleet.at('remove-replication'), ref(p))));
+      const configs = await fleet.fan(
+        s,
+        'remove-replication',
+        fleet
+          .publishers()
+          .map((p) =>
+            run.batch.replicationConfig(
+              `remove-replication: replication configuration of ${where(p)}`,
+              fleet.at('remove-replication'),
+              ref(p),
+            ),
+          ),
+      );
       configBefore = new Map(fleet.publishers().map((p, i) => [where(p), configs[i]!]));
       run.fact('replicationConfig', { before: Object.fromEntries(configBefore) });
     }
     replicationTouched = true;
     // Publishers first: dropping a publication drops its subscriptions; then subscriber cleanup.
     for (const group of F.removalOrder(plan)) {
-      await fleet.fan(s, 'remove-replication', group.map((site) => run.batch.removeReplication(`remove-replication: ${where(site)}`, fleet.at('remove-replication'), ref(site))));
+      await fleet.fan(
+        s,
+        'remove-replication',
+        group.map((site) =>
+          run.batch.removeReplication(`remove-replication: ${where(site)}`, fleet.at('remove-replication'), ref(site)),
+        ),
+      );
     }
     s.note(`replication removed from ${fleet.sites().length} databases, verified`);
   });
 
   await run.step('upgrade', async (s) => {
     if (plan.hosts.upgrade === 'manual') {
-      await run.manual('upgrade', `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step upgrade${labHint(plan, 'upgrade', 'does that upgrade by hand')}; or end the run: replup abort --step upgrade --reason "..."`);
+      await run.manual(
+        'upgrade',
+        `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step upgrade${labHint(plan, 'upgrade', 'does that upgrade by hand')}; or end the run: replup abort --step upgrade --reason "..."`,
+      );
     } else {
       // The publisher first: it must never run an older version than its subscribers.
       for (const group of F.upgradeOrder(plan)) {
-        await fleet.fan(s, 'upgrade', group.flatMap((site) => site.personalizationServers.map((h) => run.batch.upgradeHost(`upgrade: personalization server ${h} to ${plan.to}`, fleet.at('upgrade'), h, plan.to))));
-        await fleet.fan(s, 'upgrade', group.map((site) => run.batch.upgradeDatabase(`upgrade: database ${where(site)} to ${plan.to}`, fleet.at('upgrade'), ref(site), plan.to)));
+        await fleet.fan(
+          s,
+          'upgrade',
+          group.flatMap((site) =>
+            site.personalizationServers.map((h) =>
+              run.batch.upgradeHost(
+                `upgrade: personalization server ${h} to ${plan.to}`,
+                fleet.at('upgrade'),
+                h,
+                plan.to,
+              ),
+            ),
+          ),
+        );
+        await fleet.fan(
+          s,
+          'upgrade',
+          group.map((site) =>
+            run.batch.upgradeDatabase(
+              `upgrade: database ${where(site)} to ${plan.to}`,
+              fleet.at('upgrade'),
+              ref(site),
+              plan.to,
+            ),
+          ),
+        );
       }
     }
-    await run.acts.verifyVersions(`upgrade: verify everything is at ${plan.to}`, fleet.at('upgrade'), fleet.sites().map(ref), fleet.hosts(), plan.to);
+    await run.acts.verifyVersions(
+      `upgrade: verify everything is at ${plan.to}`,
+      fleet.at('upgrade'),
+      fleet.sites().map(ref),
+      fleet.hosts(),
+      plan.to,
+    );
     s.note(`all ${fleet.sites().length} databases and ${fleet.hosts().length} personalization servers at ${plan.to}`);
   });
 
@@ -328,7 +545,9 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     for (const host of fleet.hosts()) if (!stoppedServices.includes(host)) stoppedServices.push(host);
     const results = await fleet.eachHost('stop-background-services', 'stopBackgroundService', s);
     run.fact('stoppedServices', stoppedServices);
-    s.note(`stopped on ${results.length} personalization servers (${results.filter((r) => r.wasRunning).length} were running)`);
+    s.note(
+      `stopped on ${results.length} personalization servers (${results.filter((r) => r.wasRunning).length} were running)`,
+    );
   });
 
   await run.step('convert-row-guids', async (s) => {
@@ -336,29 +555,74 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // At most once per subscriber, recorded in its database (issue #20 §4); runs started before
     // that replay the plain script runs.
     if (!run.patched('convert-row-guids-once')) {
-      await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-        run.batch.runScript(`convert-row-guids: ${script.file} on ${where(site)}`, fleet.at('convert-row-guids'), ref(site), script, fleet.vars({ subscriber: site })),
-      ));
+      await fleet.fan(
+        s,
+        'convert-row-guids',
+        fleet
+          .subscriberSites()
+          .map((site) =>
+            run.batch.runScript(
+              `convert-row-guids: ${script.file} on ${where(site)}`,
+              fleet.at('convert-row-guids'),
+              ref(site),
+              script,
+              fleet.vars({ subscriber: site }),
+            ),
+          ),
+      );
       s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
       return;
     }
-    const results = await fleet.fan(s, 'convert-row-guids', fleet.subscriberSites().map((site) =>
-      run.batch.convertRowGuids(`convert-row-guids: ${script.file} once on ${where(site)}`, fleet.at('convert-row-guids'), ref(site), script, fleet.vars({ subscriber: site }), run.ids.firstRunId, fleet.publishersOf(site).map(ref)),
-    ));
+    const results = await fleet.fan(
+      s,
+      'convert-row-guids',
+      fleet
+        .subscriberSites()
+        .map((site) =>
+          run.batch.convertRowGuids(
+            `convert-row-guids: ${script.file} once on ${where(site)}`,
+            fleet.at('convert-row-guids'),
+            ref(site),
+            script,
+            fleet.vars({ subscriber: site }),
+            run.ids.firstRunId,
+            fleet.publishersOf(site).map(ref),
+          ),
+        ),
+    );
     const earlier = results.filter((r) => !r.ran);
     // An uncertain earlier attempt settled by the (primary key, rowguid) sample: say what it showed.
-    const settled = results.flatMap((r) => ('checked' in r && r.checked ? [`${where(r.db)} found converted (${r.checked}), marked done`] : 'rerun' in r && r.rerun ? [`${where(r.db)} found not converted (${r.rerun}), run again`] : []));
-    s.note(`${script.file} ran on ${results.length - earlier.length} subscribers${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}${settled.length ? `; after a lost reply: ${settled.join('; ')}` : ''}`);
+    const settled = results.flatMap((r) =>
+      'checked' in r && r.checked
+        ? [`${where(r.db)} found converted (${r.checked}), marked done`]
+        : 'rerun' in r && r.rerun
+          ? [`${where(r.db)} found not converted (${r.rerun}), run again`]
+          : [],
+    );
+    s.note(
+      `${script.file} ran on ${results.length - earlier.length} subscribers${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}${settled.length ? `; after a lost reply: ${settled.join('; ')}` : ''}`,
+    );
   });
 
   await run.step('prepare-scripts', async (s) => {
     const before = fleet.prepared;
-    const now = await run.acts.prepareScripts('prepare-scripts: rewrite @sync_type to none and verify', fleet.at('prepare-scripts'), plan.scripts.files, fleet.applies('convert-row-guids'), fleet.scriptRuns());
+    const now = await run.acts.prepareScripts(
+      'prepare-scripts: rewrite @sync_type to none and verify',
+      fleet.at('prepare-scripts'),
+      plan.scripts.files,
+      fleet.applies('convert-row-guids'),
+      fleet.scriptRuns(),
+    );
     const changed = now.filter((p) => before && before.find((b) => b.file === p.file)?.sha256 !== p.sha256);
     fleet.prepared = now;
-    run.fact('scriptRewrites', now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes })));
+    run.fact(
+      'scriptRewrites',
+      now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes })),
+    );
     const edits = now.reduce((n, p) => n + p.changes.length, 0);
-    s.note(`${edits} @sync_type rewrites${changed.length ? `; changed since preflight: ${changed.map((c) => c.file).join(', ')}` : ''}`);
+    s.note(
+      `${edits} @sync_type rewrites${changed.length ? `; changed since preflight: ${changed.map((c) => c.file).join(', ')}` : ''}`,
+    );
   });
 
   await run.step('enable-replication', async (s) => {
@@ -368,36 +632,104 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     for (const kind of F.KIND_ORDER) {
       const pubs = F.publicationsOf(plan, kind);
       const script = await fleet.script(F.SCRIPT_OF_KIND[kind].publication);
-      await fleet.fan(s, 'enable-replication', pubs.map((p) =>
-        configBefore
-          ? run.batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.at('enable-replication'), ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }), configBefore.get(where(fleet.site(p.publisher))) ?? [])
-          : run.batch.createPublication(`enable-replication: publication ${p.name} on ${p.publisher}`, fleet.at('enable-replication'), ref(fleet.site(p.publisher)), p.name, script, fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) })),
-      ));
+      await fleet.fan(
+        s,
+        'enable-replication',
+        pubs.map((p) =>
+          configBefore
+            ? run.batch.createPublication(
+                `enable-replication: publication ${p.name} on ${p.publisher}`,
+                fleet.at('enable-replication'),
+                ref(fleet.site(p.publisher)),
+                p.name,
+                script,
+                fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }),
+                configBefore.get(where(fleet.site(p.publisher))) ?? [],
+              )
+            : run.batch.createPublication(
+                `enable-replication: publication ${p.name} on ${p.publisher}`,
+                fleet.at('enable-replication'),
+                ref(fleet.site(p.publisher)),
+                p.name,
+                script,
+                fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }),
+              ),
+        ),
+      );
       // A subscription without a snapshot still needs the publication's snapshot (its system
       // objects and metadata): the vendor's SetMasterUp waits for the Snapshot Agent, so do we.
-      if (waitForSnapshots) waited = Math.max(waited, ...(await boundedAll(pubs, plan.options.maxParallel, (p) => fleet.waitForSnapshot(p.name, fleet.site(p.publisher)))));
+      if (waitForSnapshots)
+        waited = Math.max(
+          waited,
+          ...(await boundedAll(pubs, plan.options.maxParallel, (p) =>
+            fleet.waitForSnapshot(p.name, fleet.site(p.publisher)),
+          )),
+        );
     }
     for (const kind of F.KIND_ORDER) {
       const script = await fleet.script(F.SCRIPT_OF_KIND[kind].subscription);
-      await fleet.fan(s, 'enable-replication', fleet.subscriptions(kind).map((sub) =>
-        configBefore
-          ? run.batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.at('enable-replication'), sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }), true)
-          : run.batch.createSubscription(`enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`, fleet.at('enable-replication'), sub, script, fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber })),
-      ));
+      await fleet.fan(
+        s,
+        'enable-replication',
+        fleet
+          .subscriptions(kind)
+          .map((sub) =>
+            configBefore
+              ? run.batch.createSubscription(
+                  `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`,
+                  fleet.at('enable-replication'),
+                  sub,
+                  script,
+                  fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }),
+                  true,
+                )
+              : run.batch.createSubscription(
+                  `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`,
+                  fleet.at('enable-replication'),
+                  sub,
+                  script,
+                  fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }),
+                ),
+          ),
+      );
     }
     // The new agent jobs come with the scripts' schedules: paused too until restore-service.
     if (recordedSchedules) await fleet.pauseSchedules(s, 'enable-replication');
     // ... with the DBA's timing again (#20 §5), still paused: restore-service enables what was enabled.
     if (recordedSchedules && run.patched('agent-schedule-timing-at-enable')) {
       const recorded = recordedSchedules;
-      await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) => run.batch.retimeAgentSchedules(`enable-replication: merge agent schedules of ${where(p)} timed as before the run`, fleet.at('enable-replication'), ref(p), recorded.get(where(p)) ?? [])));
+      await fleet.fan(
+        s,
+        'enable-replication',
+        fleet
+          .publishers()
+          .map((p) =>
+            run.batch.retimeAgentSchedules(
+              `enable-replication: merge agent schedules of ${where(p)} timed as before the run`,
+              fleet.at('enable-replication'),
+              ref(p),
+              recorded.get(where(p)) ?? [],
+            ),
+          ),
+      );
     }
     // The configuration the DBA had (issue #20 §5): put back what can be without a snapshot; the rest parks.
     let reapplied = 0;
     if (configBefore) {
-      const results = await fleet.fan(s, 'enable-replication', fleet.publishers().map((p) =>
-        run.batch.reapplyConfig(`enable-replication: replication configuration of ${where(p)} as before removal`, fleet.at('enable-replication'), ref(p), configBefore!.get(where(p)) ?? []),
-      ));
+      const results = await fleet.fan(
+        s,
+        'enable-replication',
+        fleet
+          .publishers()
+          .map((p) =>
+            run.batch.reapplyConfig(
+              `enable-replication: replication configuration of ${where(p)} as before removal`,
+              fleet.at('enable-replication'),
+              ref(p),
+              configBefore!.get(where(p)) ?? [],
+            ),
+          ),
+      );
       reapplied = results.reduce((n, r) => n + r.reapplied.length, 0);
       run.fact('replicationConfig', {
         before: Object.fromEntries(configBefore),
@@ -406,20 +738,48 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         left: results.flatMap((r) => r.left.map((d) => ({ publisher: where(r.publisher), ...d }))),
       });
       const left = results.filter((r) => r.left.length);
-      if (left.length) throw ApplicationFailure.nonRetryable(left.map((r) => configParkMessage(r.publisher, r.left)).join(' | '), UpgradeFailure.configuration);
+      if (left.length)
+        throw ApplicationFailure.nonRetryable(
+          left.map((r) => configParkMessage(r.publisher, r.left)).join(' | '),
+          UpgradeFailure.configuration,
+        );
     }
-    s.note(`${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`);
+    s.note(
+      `${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`,
+    );
   });
 
   await run.step('verify-replication', async (s) => {
     // Short: it goes into a column of the operator's canary table (target.canary).
     const token = `replup-${run.ids.firstRunId}`;
     const publishers = fleet.canarySites();
-    await fleet.fan(s, 'verify-replication', publishers.map((p) => run.batch.writeCanary(`verify-replication: canary row at ${where(p)}`, fleet.at('verify-replication'), ref(p), token)));
+    await fleet.fan(
+      s,
+      'verify-replication',
+      publishers.map((p) =>
+        run.batch.writeCanary(
+          `verify-replication: canary row at ${where(p)}`,
+          fleet.at('verify-replication'),
+          ref(p),
+          token,
+        ),
+      ),
+    );
     const round = await fleet.syncRound(s, 'verify-replication', 1);
-    const checks = await fleet.fan(s, 'verify-replication', fleet.subscriptions().map((sub) =>
-      run.batch.readCanary(`verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`, fleet.at('verify-replication'), sub.subscriber, token),
-    ));
+    const checks = await fleet.fan(
+      s,
+      'verify-replication',
+      fleet
+        .subscriptions()
+        .map((sub) =>
+          run.batch.readCanary(
+            `verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`,
+            fleet.at('verify-replication'),
+            sub.subscriber,
+            token,
+          ),
+        ),
+    );
     const missing = [...new Set(checks.filter((c) => !c.arrived).map((c) => where(c.db)))];
     const conflicts = await fleet.conflictSummary('verify-replication', run.startedAt);
     run.fact('verification', {
@@ -435,29 +795,48 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     const sessionConflictsStop = !run.patched('verify-judges-conflicts') && round.conflicts > 0;
     if (missing.length || sessionConflictsStop || conflicts.stop) {
       throw ApplicationFailure.nonRetryable(
-        [missing.length ? `the canary change did not reach ${missing.join(', ')}` : '', conflicts.stop ? `conflicts: ${conflicts.stop}` : ''].filter(Boolean).join('; ') ||
-          `${round.conflicts} conflicts in the verification round`,
+        [
+          missing.length ? `the canary change did not reach ${missing.join(', ')}` : '',
+          conflicts.stop ? `conflicts: ${conflicts.stop}` : '',
+        ]
+          .filter(Boolean)
+          .join('; ') || `${round.conflicts} conflicts in the verification round`,
         UpgradeFailure.verification,
       );
     }
-    const proof = run.patched('validate-after-re-enable') ? await fleet.validate(s, 'verify-replication', 'after-re-enable') : undefined;
+    const proof = run.patched('validate-after-re-enable')
+      ? await fleet.validate(s, 'verify-replication', 'after-re-enable')
+      : undefined;
     if (proof) run.fact('validatedAfterReEnable', proof);
     // Validation counts and checksums; the sample says whether rows kept their rowguids (#20 §2).
     const sampled = run.patched('rowguid-sample-after-re-enable')
       ? await boundedAll(plan.publications, plan.options.maxParallel, (p) =>
-          run.acts.compareRowGuids(`verify-replication: (primary key, rowguid) sample of ${p.name}`, fleet.at('verify-replication'), ref(fleet.site(p.publisher)), p.name, p.subscribers.map((k) => ref(fleet.site(k))), ROWGUID_SAMPLE_ROWS),
+          run.acts.compareRowGuids(
+            `verify-replication: (primary key, rowguid) sample of ${p.name}`,
+            fleet.at('verify-replication'),
+            ref(fleet.site(p.publisher)),
+            p.name,
+            p.subscribers.map((k) => ref(fleet.site(k))),
+            ROWGUID_SAMPLE_ROWS,
+          ),
         )
       : undefined;
     if (sampled) run.fact('rowGuidSample', sampled);
-    const sampleNote = sampled ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid${sampled.some((x) => x.notCompared.length) ? ` (not compared: ${sampled.flatMap((x) => x.notCompared).join(', ')})` : ''}` : '';
-    s.note(`canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`);
+    const sampleNote = sampled
+      ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid${sampled.some((x) => x.notCompared.length) ? ` (not compared: ${sampled.flatMap((x) => x.notCompared).join(', ')})` : ''}`
+      : '';
+    s.note(
+      `canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`,
+    );
   });
 
   await run.step('restore-service', async (s) => {
     if (recordedSchedules) await fleet.restoreSchedules('restore-service', recordedSchedules, s);
     await fleet.startServices('restore-service', stoppedServices, s);
     await fleet.eachHost('restore-service', 'undrainHost', s);
-    s.note(`${stoppedServices.length} background services started, ${fleet.hosts().length} personalization servers serving`);
+    s.note(
+      `${stoppedServices.length} background services started, ${fleet.hosts().length} personalization servers serving`,
+    );
   });
 }
 
@@ -547,15 +926,43 @@ class Fleet {
   async checkSiteDistributors(s: StepContext, versionOf: (server: string) => string): Promise<void> {
     const sites = publishingSites(this.plan);
     const own = F.ownDistributorServers(this.plan);
-    const facts = own.length ? await this.fan(s, 'preflight', own.map((server) => this.run.batch.checkServer(`preflight: distributor ${server}`, this.at('preflight'), { server, publishes: false, distributes: true }))) : [];
+    const facts = own.length
+      ? await this.fan(
+          s,
+          'preflight',
+          own.map((server) =>
+            this.run.batch.checkServer(`preflight: distributor ${server}`, this.at('preflight'), {
+              server,
+              publishes: false,
+              distributes: true,
+            }),
+          ),
+        )
+      : [];
     const problems = own.flatMap((server, i) =>
       versionOrderProblems(
-        sites.filter((site) => distributorOf(this.plan, site).server === server).map((site) => ({ publisher: { server: site.server, version: versionOf(site.server) }, subscriber: { server: site.server, version: versionOf(site.server) } })),
+        sites
+          .filter((site) => distributorOf(this.plan, site).server === server)
+          .map((site) => ({
+            publisher: { server: site.server, version: versionOf(site.server) },
+            subscriber: { server: site.server, version: versionOf(site.server) },
+          })),
         { server, version: facts[i]!.version },
       ),
     );
     if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), UpgradeFailure.preflight);
-    await this.fan(s, 'preflight', F.siteDistributors(this.plan).map(({ site, distributor }) => this.run.batch.checkDistributor(`preflight: distributor of ${where(site)}`, this.at('preflight'), ref(site), distributor)));
+    await this.fan(
+      s,
+      'preflight',
+      F.siteDistributors(this.plan).map(({ site, distributor }) =>
+        this.run.batch.checkDistributor(
+          `preflight: distributor of ${where(site)}`,
+          this.at('preflight'),
+          ref(site),
+          distributor,
+        ),
+      ),
+    );
   }
 
   /** Is the distributor a server of its own (not one of the fleet's), so preflight checks it too? */
@@ -565,12 +972,33 @@ class Fleet {
 
   /** Disables the merge agent schedules of every publisher (verified by the activity). */
   pauseSchedules(s: StepContext, step: string) {
-    return this.fan(s, step, this.publishers().map((p) => this.run.batch.pauseAgentSchedules(`${step}: pause merge agent schedules of ${where(p)}`, this.at(step), ref(p))));
+    return this.fan(
+      s,
+      step,
+      this.publishers().map((p) =>
+        this.run.batch.pauseAgentSchedules(
+          `${step}: pause merge agent schedules of ${where(p)}`,
+          this.at(step),
+          ref(p),
+        ),
+      ),
+    );
   }
 
   /** Puts every publisher's merge agent schedules back as recorded before the run. */
   async restoreSchedules(step: string, recorded: Map<string, RecordedSchedule[]>, s?: StepContext): Promise<void> {
-    await this.fan(s, step, this.publishers().map((p) => this.run.batch.restoreAgentSchedules(`${step}: restore merge agent schedules of ${where(p)}`, this.at(step), ref(p), recorded.get(where(p)) ?? [])));
+    await this.fan(
+      s,
+      step,
+      this.publishers().map((p) =>
+        this.run.batch.restoreAgentSchedules(
+          `${step}: restore merge agent schedules of ${where(p)}`,
+          this.at(step),
+          ref(p),
+          recorded.get(where(p)) ?? [],
+        ),
+      ),
+    );
   }
 
   /**
@@ -582,7 +1010,13 @@ class Fleet {
     const started = Date.now();
     for (;;) {
       const left = Math.ceil((minutes * 60_000 - (Date.now() - started)) / 1000);
-      const r = await this.run.acts.waitForSnapshot(`enable-replication: snapshot of ${publication} on ${where(site)}`, this.at('enable-replication'), ref(site), publication, Math.max(1, Math.min(600, left)));
+      const r = await this.run.acts.waitForSnapshot(
+        `enable-replication: snapshot of ${publication} on ${where(site)}`,
+        this.at('enable-replication'),
+        ref(site),
+        publication,
+        Math.max(1, Math.min(600, left)),
+      );
       if (r.ready) return Math.round((Date.now() - started) / 1000);
       if (Date.now() - started >= minutes * 60_000) {
         throw ApplicationFailure.nonRetryable(
@@ -616,7 +1050,13 @@ class Fleet {
   }
 
   async script(key: keyof UpgradePlan['scripts']['files']): Promise<ScriptRef> {
-    this.prepared ??= await this.run.acts.prepareScripts('prepare-scripts: check the scripts', this.at('prepare-scripts'), this.plan.scripts.files, this.applies('convert-row-guids'), this.scriptRuns());
+    this.prepared ??= await this.run.acts.prepareScripts(
+      'prepare-scripts: check the scripts',
+      this.at('prepare-scripts'),
+      this.plan.scripts.files,
+      this.applies('convert-row-guids'),
+      this.scriptRuns(),
+    );
     const file = this.plan.scripts.files[key]!;
     const found = this.prepared.find((p) => p.file === file);
     if (!found) throw ApplicationFailure.nonRetryable(`script ${file} was not prepared`, UpgradeFailure.script);
@@ -624,30 +1064,59 @@ class Fleet {
   }
 
   /** Runs `calls` (all of one activity) as the plan's fan-out options say. */
-  fan<K extends ActivityName<Acts>>(s: StepContext | undefined, key: string, calls: ActivityCall<Acts, K>[]): Promise<ActivityResult<Acts, K>[]> {
+  fan<K extends ActivityName<Acts>>(
+    s: StepContext | undefined,
+    key: string,
+    calls: ActivityCall<Acts, K>[],
+  ): Promise<ActivityResult<Acts, K>[]> {
     return this.run.fanOut(s, key, calls);
   }
 
   /** One activity per personalization server. */
-  eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(step: string, activity: K, s?: StepContext): Promise<ActivityResult<Acts, K>[]> {
-    const label = { drainHost: 'drain', undrainHost: 'admit users on', stopBackgroundService: 'stop background service on' }[activity];
+  eachHost<K extends 'drainHost' | 'undrainHost' | 'stopBackgroundService'>(
+    step: string,
+    activity: K,
+    s?: StepContext,
+  ): Promise<ActivityResult<Acts, K>[]> {
+    const label = {
+      drainHost: 'drain',
+      undrainHost: 'admit users on',
+      stopBackgroundService: 'stop background service on',
+    }[activity];
     // Each of the three takes (ctx, host): TypeScript cannot see that through the generic K.
     const args = (h: string) => [this.at(step), h] as unknown as ActivityArgs<Acts, K>;
-    return this.fan(s, step, this.hosts().map((h) => ({ activity, args: args(h), summary: `${step}: ${label} ${h}` })));
+    return this.fan(
+      s,
+      step,
+      this.hosts().map((h) => ({ activity, args: args(h), summary: `${step}: ${label} ${h}` })),
+    );
   }
 
   /** Restarts the background service on these hosts (those this run stopped), all at once. */
   async startServices(step: string, hosts: string[], s?: StepContext): Promise<void> {
     // Runs started before this change restarted them one host at a time; they replay that way.
     if (!this.run.patched('restore-services-at-once')) {
-      for (const host of hosts) await this.run.acts.startBackgroundService(`${step}: start background service on ${host}`, this.at(step), host);
+      for (const host of hosts)
+        await this.run.acts.startBackgroundService(`${step}: start background service on ${host}`, this.at(step), host);
       return;
     }
-    await this.fan(s, step, hosts.map((h) => this.run.batch.startBackgroundService(`${step}: start background service on ${h}`, this.at(step), h)));
+    await this.fan(
+      s,
+      step,
+      hosts.map((h) =>
+        this.run.batch.startBackgroundService(`${step}: start background service on ${h}`, this.at(step), h),
+      ),
+    );
   }
 
   async countSessions(s: StepContext): Promise<number> {
-    const all = await this.fan(s, 'drain-users', this.sites().map((site) => this.run.batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.at('drain-users'), ref(site))));
+    const all = await this.fan(
+      s,
+      'drain-users',
+      this.sites().map((site) =>
+        this.run.batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.at('drain-users'), ref(site)),
+      ),
+    );
     return all.reduce((n, x) => n + x.length, 0);
   }
 
@@ -656,9 +1125,17 @@ class Fleet {
     const results: F.MergeOutcome[] = [];
     for (const kind of F.KIND_ORDER) {
       results.push(
-        ...(await this.fan(s, `${step}/round-${round}/${kind}`, this.subscriptions(kind).map((sub) =>
-          this.run.batch.mergeSubscription(`${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`, this.at(step, round), sub),
-        ))),
+        ...(await this.fan(
+          s,
+          `${step}/round-${round}/${kind}`,
+          this.subscriptions(kind).map((sub) =>
+            this.run.batch.mergeSubscription(
+              `${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`,
+              this.at(step, round),
+              sub,
+            ),
+          ),
+        )),
       );
     }
     return { round, ...F.sumMerges(results) };
@@ -673,9 +1150,17 @@ class Fleet {
     const results: SubscriptionValidation[] = [];
     for (const kind of F.KIND_ORDER) {
       results.push(
-        ...(await this.fan(s, `${step}/validate/${kind}`, this.subscriptions(kind).map((sub) =>
-          this.run.batch.validateSubscription(`${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`, this.at(step), sub),
-        ))),
+        ...(await this.fan(
+          s,
+          `${step}/validate/${kind}`,
+          this.subscriptions(kind).map((sub) =>
+            this.run.batch.validateSubscription(
+              `${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`,
+              this.at(step),
+              sub,
+            ),
+          ),
+        )),
       );
     }
     const stop = convergenceStopMessage(point, results);
@@ -689,7 +1174,13 @@ class Fleet {
    */
   async conflictSummary(step: string, since: string): Promise<ConflictSummary> {
     const lists = await boundedAll(this.plan.publications, this.plan.options.maxParallel, (p) =>
-      this.run.acts.conflicts(`${step}: conflicts of ${p.name} on ${p.publisher}`, this.at(step), ref(this.site(p.publisher)), p.name, { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) }),
+      this.run.acts.conflicts(
+        `${step}: conflicts of ${p.name} on ${p.publisher}`,
+        this.at(step),
+        ref(this.site(p.publisher)),
+        p.name,
+        { since, subscribers: p.subscribers.map((k) => ref(this.site(k))) },
+      ),
     );
     return summarizeConflicts(lists.flat());
   }
@@ -701,6 +1192,8 @@ class Fleet {
  */
 export function labHint(plan: UpgradePlan, command: string, what: string): string {
   if (plan.target.kind !== 'lab') return '';
-  const state = /^[\w./:@-]+$/.test(plan.target.state) ? plan.target.state : `'${plan.target.state.replace(/'/g, `'\\''`)}'`;
+  const state = /^[\w./:@-]+$/.test(plan.target.state)
+    ? plan.target.state
+    : `'${plan.target.state.replace(/'/g, `'\\''`)}'`;
   return `. In this lab, \`replup lab ${command} --state ${state}\` ${what}`;
 }

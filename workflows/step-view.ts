@@ -7,7 +7,6 @@ import { endedShort } from '../common/run-status.js';
 
 export const NOT_REACHED = 'not reached';
 
-
 /**
  * True for a step an ended run never began: still pending, or marked aborted with no attempt and
  * no start time, and not the step the run stopped at (an abort at a gate or a manual step ends

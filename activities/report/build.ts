@@ -7,8 +7,14 @@ import type { temporal } from '@temporalio/proto';
 import type { StepMemo } from '../../workflows/engine/publish.js';
 import type { UpgradeActivities } from '../personalization-upgrade/activities.js';
 import { tagOf } from '../../common/activity-call.js';
+import { recordsOf } from './typed-record.js';
 import { endedByReplup, isAwaiting, isOpen } from '../../common/run-status.js';
-import { dbConfigWrites, runbookVerification, type DbConfigReport, type RunbookVerification } from './runbook-checks.js';
+import {
+  dbConfigWrites,
+  runbookVerification,
+  type DbConfigReport,
+  type RunbookVerification,
+} from './runbook-checks.js';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
@@ -200,7 +206,8 @@ function failureMessage(f: temporal.api.failure.v1.IFailure | null | undefined):
   let cur = f;
   let msg = '';
   while (cur) {
-    if (cur.applicationFailureInfo) msg = `${cur.applicationFailureInfo.type ? `${cur.applicationFailureInfo.type}: ` : ''}${cur.message ?? ''}`;
+    if (cur.applicationFailureInfo)
+      msg = `${cur.applicationFailureInfo.type ? `${cur.applicationFailureInfo.type}: ` : ''}${cur.message ?? ''}`;
     else if (!msg) msg = cur.message ?? '';
     cur = cur.cause;
   }
@@ -231,13 +238,8 @@ export interface ActivityRecord {
   round?: number;
 }
 
-/**
- * The arguments an upgrade activity was scheduled with, typed by the activity's own signature
- * (`type` names which: a changed signature fails to compile here, not silently in a report).
- */
-function argsOf<K extends keyof UpgradeActivities>(rec: ActivityRecord, _type: K): Partial<Parameters<UpgradeActivities[K]>> {
-  return rec.args as Partial<Parameters<UpgradeActivities[K]>>;
-}
+/** The upgrade's activity records, read with the activities' own types. */
+const upgrade = recordsOf<UpgradeActivities>();
 
 /** Activities of one workflow's history (parent or child). */
 function activitiesOf(events: HistoryEvent[], workflowId: string, position?: number): ActivityRecord[] {
@@ -281,10 +283,22 @@ function activitiesOf(events: HistoryEvent[], workflowId: string, position?: num
       continue;
     }
     const closed =
-      (ev.activityTaskCompletedEventAttributes && { outcome: 'completed' as const, attrs: ev.activityTaskCompletedEventAttributes }) ||
-      (ev.activityTaskFailedEventAttributes && { outcome: 'failed' as const, attrs: ev.activityTaskFailedEventAttributes }) ||
-      (ev.activityTaskTimedOutEventAttributes && { outcome: 'timed-out' as const, attrs: ev.activityTaskTimedOutEventAttributes }) ||
-      (ev.activityTaskCanceledEventAttributes && { outcome: 'canceled' as const, attrs: ev.activityTaskCanceledEventAttributes });
+      (ev.activityTaskCompletedEventAttributes && {
+        outcome: 'completed' as const,
+        attrs: ev.activityTaskCompletedEventAttributes,
+      }) ||
+      (ev.activityTaskFailedEventAttributes && {
+        outcome: 'failed' as const,
+        attrs: ev.activityTaskFailedEventAttributes,
+      }) ||
+      (ev.activityTaskTimedOutEventAttributes && {
+        outcome: 'timed-out' as const,
+        attrs: ev.activityTaskTimedOutEventAttributes,
+      }) ||
+      (ev.activityTaskCanceledEventAttributes && {
+        outcome: 'canceled' as const,
+        attrs: ev.activityTaskCanceledEventAttributes,
+      });
     if (!closed) continue;
     const rec = byScheduled.get(String(closed.attrs.scheduledEventId));
     if (!rec) continue;
@@ -292,9 +306,11 @@ function activitiesOf(events: HistoryEvent[], workflowId: string, position?: num
     a.outcome = closed.outcome;
     a.endedAt = time(ev);
     a.durationSeconds = seconds(a.scheduledAt, a.endedAt);
-    if (ev.activityTaskCompletedEventAttributes) rec.result = decode(ev.activityTaskCompletedEventAttributes.result?.payloads?.[0]);
+    if (ev.activityTaskCompletedEventAttributes)
+      rec.result = decode(ev.activityTaskCompletedEventAttributes.result?.payloads?.[0]);
     if (ev.activityTaskFailedEventAttributes) a.error = failureMessage(ev.activityTaskFailedEventAttributes.failure);
-    if (ev.activityTaskTimedOutEventAttributes) a.error = failureMessage(ev.activityTaskTimedOutEventAttributes.failure);
+    if (ev.activityTaskTimedOutEventAttributes)
+      a.error = failureMessage(ev.activityTaskTimedOutEventAttributes.failure);
     // A started event is written only once an activity ends; one that ends without it never started.
     if (a.attempts === 0 && closed.outcome !== 'canceled') a.attempts = 1;
   }
@@ -311,13 +327,24 @@ export function recordedPart(events: HistoryEvent[]): HistoryEvent[] {
 function closeOf(ev: HistoryEvent): { status: string; outcome: string } | undefined {
   if (ev.workflowExecutionTerminatedEventAttributes) {
     const t = ev.workflowExecutionTerminatedEventAttributes;
-    return { status: 'terminated', outcome: `terminated${t.identity ? ` by ${t.identity}` : ''}${t.reason ? `: ${t.reason}` : ''}` };
+    return {
+      status: 'terminated',
+      outcome: `terminated${t.identity ? ` by ${t.identity}` : ''}${t.reason ? `: ${t.reason}` : ''}`,
+    };
   }
   if (ev.workflowExecutionCanceledEventAttributes) return { status: 'canceled', outcome: 'canceled' };
-  if (ev.workflowExecutionTimedOutEventAttributes) return { status: 'timed-out', outcome: 'timed out (workflow execution timeout)' };
-  if (ev.workflowExecutionFailedEventAttributes) return { status: 'failed', outcome: `failed: ${failureMessage(ev.workflowExecutionFailedEventAttributes.failure)}` };
+  if (ev.workflowExecutionTimedOutEventAttributes)
+    return { status: 'timed-out', outcome: 'timed out (workflow execution timeout)' };
+  if (ev.workflowExecutionFailedEventAttributes)
+    return {
+      status: 'failed',
+      outcome: `failed: ${failureMessage(ev.workflowExecutionFailedEventAttributes.failure)}`,
+    };
   if (ev.workflowExecutionContinuedAsNewEventAttributes) {
-    return { status: 'continued-as-new', outcome: `continued as new run ${ev.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? ''}` };
+    return {
+      status: 'continued-as-new',
+      outcome: `continued as new run ${ev.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? ''}`,
+    };
   }
   return undefined;
 }
@@ -345,7 +372,11 @@ export function childKeys(parentEvents: HistoryEvent[]): Map<number, string> {
   return out;
 }
 
-export function buildReport(workflowId: string, parentEvents: HistoryEvent[], children: Map<string, HistoryEvent[]>): RunReport {
+export function buildReport(
+  workflowId: string,
+  parentEvents: HistoryEvent[],
+  children: Map<string, HistoryEvent[]>,
+): RunReport {
   const events = recordedPart(parentEvents);
   const first = events[0];
   const started = first?.workflowExecutionStartedEventAttributes;
@@ -381,7 +412,10 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
     report.status = memo.status;
     if (memo.outcome) report.outcome = memo.outcome;
     if (endedByReplup(memo.status)) report.endedAt ??= at;
-    attemptsAt.push({ eventId: Number(ev.eventId), attempts: new Map(memo.steps.map(([id, , attempts]) => [id, attempts])) });
+    attemptsAt.push({
+      eventId: Number(ev.eventId),
+      attempts: new Map(memo.steps.map(([id, , attempts]) => [id, attempts])),
+    });
     for (const [id, status, attempts, lastError] of memo.steps) {
       let s = steps.get(id);
       if (!s) {
@@ -399,7 +433,8 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
         waitingSince.delete(id);
       } else if (!since && isAwaiting(status)) waitingSince.set(id, at);
       // A failed attempt parks the step with its error; the error stays in the memo while the next attempt runs.
-      if (lastError && status === 'awaiting-operator' && !s.errors.some((e) => e.attempt === attempts)) s.errors.push({ attempt: attempts, at, message: lastError });
+      if (lastError && status === 'awaiting-operator' && !s.errors.some((e) => e.attempt === attempts))
+        s.errors.push({ attempt: attempts, at, message: lastError });
       s.status = status;
       s.attempts = attempts;
     }
@@ -430,10 +465,21 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
   for (const ev of events) {
     const req = ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
     if (!req?.input?.name) continue;
-    const arg = decode<{ step?: string; gate?: string; action?: string; actor: string; reason?: string; note?: string }>(req.input.args?.payloads?.[0]);
+    const arg = decode<{
+      step?: string;
+      gate?: string;
+      action?: string;
+      actor: string;
+      reason?: string;
+      note?: string;
+    }>(req.input.args?.payloads?.[0]);
     if (!arg) continue;
     const name = req.input.name;
-    const d: ReportDecision = { kind: name === 'decide' ? (arg.action ?? 'decide') : name, actor: arg.actor, at: time(ev) };
+    const d: ReportDecision = {
+      kind: name === 'decide' ? (arg.action ?? 'decide') : name,
+      actor: arg.actor,
+      at: time(ev),
+    };
     const step = arg.step ?? arg.gate;
     const reason = arg.reason ?? arg.note;
     if (step) d.step = step;
@@ -452,7 +498,10 @@ export function buildReport(workflowId: string, parentEvents: HistoryEvent[], ch
     const before = attemptsAt.filter((m) => m.eventId < rec.position).pop();
     rec.activity.stepAttempt = before?.attempts.get(rec.activity.step) ?? 0;
   }
-  records.sort((a, b) => a.activity.scheduledAt.localeCompare(b.activity.scheduledAt) || a.position - b.position || a.eventId - b.eventId);
+  records.sort(
+    (a, b) =>
+      a.activity.scheduledAt.localeCompare(b.activity.scheduledAt) || a.position - b.position || a.eventId - b.eventId,
+  );
   report.activities = records.map((r) => r.activity);
   for (const a of report.activities) {
     const s = steps.get(a.step);
@@ -479,7 +528,11 @@ export const NOT_REACHED = 'not reached';
 /** The abort cleanup: the activities the engine ran under the `abort` step prefix, and what they mean. */
 function abortCleanup(activities: ReportActivity[], steps: Map<string, ReportStep>): AbortCleanupReport {
   const mine = activities.filter((a) => a.step === 'abort');
-  const actions = mine.map((a) => ({ summary: a.summary.replace(/^abort:\s*/, ''), outcome: a.outcome, ...(a.error !== undefined && { error: a.error }) }));
+  const actions = mine.map((a) => ({
+    summary: a.summary.replace(/^abort:\s*/, ''),
+    outcome: a.outcome,
+    ...(a.error !== undefined && { error: a.error }),
+  }));
   const done = (type: string) => mine.filter((a) => a.type === type && a.outcome === 'completed').length;
   const failed = mine.filter((a) => a.outcome !== 'completed');
   const parts: string[] = [];
@@ -488,10 +541,16 @@ function abortCleanup(activities: ReportActivity[], steps: Map<string, ReportSte
   if (admitted) parts.push(`users admitted again on ${admitted} personalization server${admitted === 1 ? '' : 's'}`);
   const removal = steps.get('remove-replication');
   if (!admitted && removal?.startedAt) {
-    parts.push('personalization servers left drained: replication was removed, and users would write into a fleet that no longer replicates');
+    parts.push(
+      'personalization servers left drained: replication was removed, and users would write into a fleet that no longer replicates',
+    );
   }
-  if (restarted) parts.push(`background service restarted on ${restarted} personalization server${restarted === 1 ? '' : 's'}`);
-  if (failed.length) parts.push(`${failed.length} cleanup action${failed.length === 1 ? '' : 's'} did not complete: see below and finish by hand`);
+  if (restarted)
+    parts.push(`background service restarted on ${restarted} personalization server${restarted === 1 ? '' : 's'}`);
+  if (failed.length)
+    parts.push(
+      `${failed.length} cleanup action${failed.length === 1 ? '' : 's'} did not complete: see below and finish by hand`,
+    );
   if (!mine.length && !parts.length) parts.push('nothing to undo: no cleanup action ran');
   return { actions, summary: parts.join('; ') };
 }
@@ -516,7 +575,19 @@ function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
     if (a.type === 'mergeSubscription' && a.outcome === 'completed') {
       const round = rec.round ?? 0;
       const key = `${a.step}#${a.stepAttempt}#${round}`;
-      const r = rounds.get(key) ?? { step: a.step, stepAttempt: a.stepAttempt, round, merges: 0, moved: 0, conflicts: 0, pending: 0, conflictRows: 0, settledConflictRows: 0, quiet: false, position: rec.position };
+      const r = rounds.get(key) ?? {
+        step: a.step,
+        stepAttempt: a.stepAttempt,
+        round,
+        merges: 0,
+        moved: 0,
+        conflicts: 0,
+        pending: 0,
+        conflictRows: 0,
+        settledConflictRows: 0,
+        quiet: false,
+        position: rec.position,
+      };
       const res = rec.result as MergeResult | undefined;
       if (res?.session) {
         const { upload: up, download: down } = res.session;
@@ -528,7 +599,9 @@ function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
       rounds.set(key, r);
     } else if (a.type === 'conflicts' && a.outcome === 'completed' && Array.isArray(rec.result)) {
       // The conflict check follows its round: the latest round of the same step attempt before it.
-      const round = [...rounds.values()].filter((r) => r.step === a.step && r.stepAttempt === a.stepAttempt && r.position < rec.position).pop();
+      const round = [...rounds.values()]
+        .filter((r) => r.step === a.step && r.stepAttempt === a.stepAttempt && r.position < rec.position)
+        .pop();
       // Rows the resolver settled are counted apart: the run went on past them.
       const settled = (rec.result as { verdict?: string }[]).filter((c) => c?.verdict === 'settled').length;
       if (round) {
@@ -537,24 +610,34 @@ function syncRounds(records: ActivityRecord[]): SyncRoundReport[] {
       }
     }
   }
-  return [...rounds.values()].map(({ position: _, ...r }) => ({ ...r, quiet: r.moved === 0 && r.conflicts === 0 && r.pending === 0 && r.conflictRows === 0 }));
+  return [...rounds.values()].map(({ position: _, ...r }) => ({
+    ...r,
+    quiet: r.moved === 0 && r.conflicts === 0 && r.pending === 0 && r.conflictRows === 0,
+  }));
 }
 
 const where = (d: { server: string; database: string }) => `${d.server}/${d.database}`;
 
 /** Verification: the canary written at each publisher and read at each subscriber, in the step's last attempt. */
 function verification(records: ActivityRecord[], step: ReportStep | undefined): VerificationReport | undefined {
-  if (!step || step.status === 'not-applicable' || step.status === 'pending' || step.status === NOT_REACHED) return undefined;
-  const mine = records.filter((r) => r.activity.step === 'verify-replication' && r.activity.stepAttempt === step.attempts);
+  if (!step || step.status === 'not-applicable' || step.status === 'pending' || step.status === NOT_REACHED)
+    return undefined;
+  const mine = records.filter(
+    (r) => r.activity.step === 'verify-replication' && r.activity.stepAttempt === step.attempts,
+  );
   const writes = mine.filter((r) => r.activity.type === 'writeCanary');
-  const reads = mine.filter((r) => r.activity.type === 'readCanary' && r.activity.outcome === 'completed').map((r) => r.result as { db: { server: string; database: string }; arrived: boolean });
+  const reads = mine
+    .filter((r) => r.activity.type === 'readCanary' && r.activity.outcome === 'completed')
+    .map((r) => r.result as { db: { server: string; database: string }; arrived: boolean });
   const conflicts = syncRounds(mine).reduce((n, r) => n + r.conflicts + r.conflictRows, 0);
   const arrived = [...new Set(reads.filter((r) => r.arrived).map((r) => where(r.db)))].sort();
   return {
     status: step.status,
     stepAttempt: step.attempts,
-    canary: writes.map((w) => argsOf(w, 'writeCanary')[2]).find((t): t is string => typeof t === 'string'),
-    publishers: writes.filter((w) => w.activity.outcome === 'completed').map((w) => where(argsOf(w, 'writeCanary')[1]!)),
+    canary: writes.map((w) => upgrade.args(w, 'writeCanary')[2]).find((t): t is string => typeof t === 'string'),
+    publishers: writes
+      .filter((w) => w.activity.outcome === 'completed')
+      .map((w) => where(upgrade.args(w, 'writeCanary')[1]!)),
     subscribersChecked: new Set(reads.map((r) => where(r.db))).size,
     arrived,
     // A subscriber is missing the canary if any of its subscriptions' reads did not find it.
@@ -567,8 +650,20 @@ function convergence(records: ActivityRecord[]): ConvergenceReport[] {
   return records
     .filter((r) => r.activity.type === 'validateSubscription' && r.activity.outcome === 'completed')
     .map((r) => {
-      const v = r.result as { publication: string; subscriber: { server: string; database: string }; outcome: string; tables: string[] };
-      return { step: r.activity.step, stepAttempt: r.activity.stepAttempt, publication: v.publication, subscriber: where(v.subscriber), outcome: v.outcome, tables: v.tables };
+      const v = r.result as {
+        publication: string;
+        subscriber: { server: string; database: string };
+        outcome: string;
+        tables: string[];
+      };
+      return {
+        step: r.activity.step,
+        stepAttempt: r.activity.stepAttempt,
+        publication: v.publication,
+        subscriber: where(v.subscriber),
+        outcome: v.outcome,
+        tables: v.tables,
+      };
     });
 }
 
@@ -579,12 +674,25 @@ function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[]
     if (r.activity.outcome !== 'completed') continue;
     // The record remove-replication made (preflight reads the same for its identity-range note).
     if (r.activity.type === 'replicationConfig' && r.activity.step === 'remove-replication') {
-      const key = where(argsOf(r, 'replicationConfig')[1]!);
-      if (!out.has(key)) out.set(key, { publisher: key, before: r.result as PublicationConfig[], reapplied: [], left: [] });
+      const key = where(upgrade.args(r, 'replicationConfig')[1]!);
+      if (!out.has(key))
+        out.set(key, { publisher: key, before: r.result as PublicationConfig[], reapplied: [], left: [] });
     } else if (r.activity.type === 'reapplyConfig') {
-      const res = r.result as { publisher: { server: string; database: string }; before: PublicationConfig[]; after: PublicationConfig[]; reapplied: ConfigDifference[]; left: ConfigDifference[] };
+      const res = r.result as {
+        publisher: { server: string; database: string };
+        before: PublicationConfig[];
+        after: PublicationConfig[];
+        reapplied: ConfigDifference[];
+        left: ConfigDifference[];
+      };
       const key = where(res.publisher);
-      out.set(key, { publisher: key, before: out.get(key)?.before ?? res.before, after: res.after, reapplied: res.reapplied, left: res.left });
+      out.set(key, {
+        publisher: key,
+        before: out.get(key)?.before ?? res.before,
+        after: res.after,
+        reapplied: res.reapplied,
+        left: res.left,
+      });
     }
   }
   return [...out.values()];
@@ -594,7 +702,12 @@ function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[]
 function schedulesLine(job: MergeAgentJob | undefined): string {
   if (!job) return 'no job';
   if (!job.schedules.length) return 'no schedule';
-  return job.schedules.map((s) => `${s.name}: ${s.timing ? describeTiming(s.timing) : 'timing not recorded'}, ${s.enabled ? 'enabled' : 'disabled'}`).join('; ');
+  return job.schedules
+    .map(
+      (s) =>
+        `${s.name}: ${s.timing ? describeTiming(s.timing) : 'timing not recorded'}, ${s.enabled ? 'enabled' : 'disabled'}`,
+    )
+    .join('; ');
 }
 
 /**
@@ -607,8 +720,10 @@ function agentSchedules(records: ActivityRecord[]): AgentScheduleReport[] {
   for (const r of records) {
     if (r.activity.outcome !== 'completed') continue;
     // Both take (ctx, publisher, …).
-    const key = () => where(argsOf(r, r.activity.type === 'agentSchedules' ? 'agentSchedules' : 'restoreAgentSchedules')[1]!);
-    if (r.activity.type === 'agentSchedules' && r.activity.step === 'preflight' && !before.has(key())) before.set(key(), r.result as MergeAgentJob[]);
+    const key = () =>
+      where(upgrade.args(r, r.activity.type === 'agentSchedules' ? 'agentSchedules' : 'restoreAgentSchedules')[1]!);
+    if (r.activity.type === 'agentSchedules' && r.activity.step === 'preflight' && !before.has(key()))
+      before.set(key(), r.result as MergeAgentJob[]);
     const restored = r.result as { schedules?: MergeAgentJob[] } | undefined;
     if (r.activity.type === 'restoreAgentSchedules' && restored?.schedules) after.set(key(), restored.schedules);
   }
@@ -616,7 +731,12 @@ function agentSchedules(records: ActivityRecord[]): AgentScheduleReport[] {
   return [...before].flatMap(([publisher, jobs]) =>
     jobs.map((j) => {
       const now = after.get(publisher);
-      return { publisher, subscription: sub(j), before: schedulesLine(j), ...(now && { after: schedulesLine(now.find((x) => sub(x).toLowerCase() === sub(j).toLowerCase())) }) };
+      return {
+        publisher,
+        subscription: sub(j),
+        before: schedulesLine(j),
+        ...(now && { after: schedulesLine(now.find((x) => sub(x).toLowerCase() === sub(j).toLowerCase())) }),
+      };
     }),
   );
 }
@@ -626,7 +746,16 @@ const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** A report section of one table: heading, a sentence on what it shows, the header row, the rows. */
 function tableSection(title: string, intro: string, header: string[], rows: string[]): string[] {
-  return [`## ${title}`, '', intro, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`, ...rows, ''];
+  return [
+    `## ${title}`,
+    '',
+    intro,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---|').join('')}`,
+    ...rows,
+    '',
+  ];
 }
 
 function agentScheduleLines(r: RunReport): string[] {
@@ -635,14 +764,22 @@ function agentScheduleLines(r: RunReport): string[] {
     'Merge agent schedules',
     "Each merge agent job's schedules as preflight recorded them and as restore-service put them back (the vendor's scripts re-create the jobs with their own).",
     ['publisher', 'subscription', 'before the run', 'after restore-service'],
-    r.agentSchedules.map((s) => `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} | ${s.after ? esc(s.after) : 'not put back yet'} |`),
+    r.agentSchedules.map(
+      (s) =>
+        `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} | ${s.after ? esc(s.after) : 'not put back yet'} |`,
+    ),
   );
 }
 
 /** One publication's configuration on one line: what a DBA compares. */
 function configLine(p: PublicationConfig | undefined): string {
   if (!p) return 'missing';
-  const articles = p.articles.map((a) => `${a.name}${a.columnTracking ? ' (column tracking)' : ''}${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`).join(', ');
+  const articles = p.articles
+    .map(
+      (a) =>
+        `${a.name}${a.columnTracking ? ' (column tracking)' : ''}${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`,
+    )
+    .join(', ');
   return `retention ${p.retention} ${p.retentionUnit}(s), conflict retention ${p.conflictRetentionDays} days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}${p.decentralizedConflicts ? 'at the subscriber' : ''}; articles ${articles || 'none'}`;
 }
 
@@ -654,12 +791,20 @@ function replicationConfigLines(r: RunReport): string[] {
       'Each publication as recorded before remove-replication and as it is after enable-replication put back what it could.',
       ['publisher', 'publication', 'before removal', 'after re-enable'],
       r.replicationConfig.flatMap((c) =>
-        c.before.map((b) => `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} | ${c.after ? esc(configLine(c.after.find((a) => a.name.toLowerCase() === b.name.toLowerCase()))) : 'not compared yet'} |`),
+        c.before.map(
+          (b) =>
+            `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} | ${c.after ? esc(configLine(c.after.find((a) => a.name.toLowerCase() === b.name.toLowerCase()))) : 'not compared yet'} |`,
+        ),
       ),
     ),
     ...r.replicationConfig.flatMap((c) => [
-      ...c.reapplied.map((d) => `- put back on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} ${d.after} → ${d.before}`)}`),
-      ...c.left.map((d) => `- left for a person on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} was ${d.before}, is ${d.after}`)}`),
+      ...c.reapplied.map(
+        (d) => `- put back on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} ${d.after} → ${d.before}`)}`,
+      ),
+      ...c.left.map(
+        (d) =>
+          `- left for a person on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} was ${d.before}, is ${d.after}`)}`,
+      ),
     ]),
     '',
   ];
@@ -673,8 +818,14 @@ function verificationLines(r: RunReport): string[] {
 
 function verificationLine(r: RunReport): string {
   const v = r.verification;
-  if (!v) return r.steps.find((s) => s.id === 'verify-replication')?.status === NOT_REACHED ? 'not reached: the run ended before verify-replication' : 'not run';
-  const written = v.canary && v.publishers.length ? `canary \`${v.canary}\` written at ${v.publishers.join(', ')}` : 'no canary written';
+  if (!v)
+    return r.steps.find((s) => s.id === 'verify-replication')?.status === NOT_REACHED
+      ? 'not reached: the run ended before verify-replication'
+      : 'not run';
+  const written =
+    v.canary && v.publishers.length
+      ? `canary \`${v.canary}\` written at ${v.publishers.join(', ')}`
+      : 'no canary written';
   return `${v.status} (attempt ${v.stepAttempt}): ${written}; arrived at ${v.arrived.length} of ${v.subscribersChecked} subscribers; missing: ${v.missing.join(', ') || 'none'}; conflicts: ${v.conflicts}`;
 }
 
@@ -703,7 +854,13 @@ export function renderReportMarkdown(r: RunReport): string {
     '## Operator decisions',
     '',
     ...(r.decisions.length
-      ? ['| when | decision | step | actor | reason |', '|---|---|---|---|---|', ...r.decisions.map((d) => `| ${d.at} | ${d.kind} | ${d.step ?? ''} | ${esc(d.actor)} | ${esc(d.reason ?? '')} |`)]
+      ? [
+          '| when | decision | step | actor | reason |',
+          '|---|---|---|---|---|',
+          ...r.decisions.map(
+            (d) => `| ${d.at} | ${d.kind} | ${d.step ?? ''} | ${esc(d.actor)} | ${esc(d.reason ?? '')} |`,
+          ),
+        ]
       : ['none']),
     '',
     '## Sync rounds',
@@ -712,7 +869,10 @@ export function renderReportMarkdown(r: RunReport): string {
       ? [
           '| step | attempt | round | merges | rows moved | conflicts | conflicting rows | pending | quiet |',
           '|---|---|---|---|---|---|---|---|---|',
-          ...r.syncRounds.map((x) => `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`),
+          ...r.syncRounds.map(
+            (x) =>
+              `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
+          ),
         ]
       : ['none']),
     '',
@@ -721,7 +881,11 @@ export function renderReportMarkdown(r: RunReport): string {
     ...verificationLines(r),
     '',
     ...(r.dbConfig
-      ? ['## DB_CONFIG changes', '', ...r.dbConfig.flatMap((d) => [`${d.step}: \`${d.file}\``, '', ...d.changes.map((c) => `- ${c}`), ''])]
+      ? [
+          '## DB_CONFIG changes',
+          '',
+          ...r.dbConfig.flatMap((d) => [`${d.step}: \`${d.file}\``, '', ...d.changes.map((c) => `- ${c}`), '']),
+        ]
       : []),
     ...replicationConfigLines(r),
     ...agentScheduleLines(r),
@@ -734,7 +898,10 @@ export function renderReportMarkdown(r: RunReport): string {
           '',
           '| step | attempt | subscription | outcome | tables out of sync |',
           '|---|---|---|---|---|',
-          ...r.convergence.map((c) => `| ${c.step} | ${c.stepAttempt} | ${esc(`${c.publication} → ${c.subscriber}`)} | ${c.outcome} | ${esc(c.tables.join(', '))} |`),
+          ...r.convergence.map(
+            (c) =>
+              `| ${c.step} | ${c.stepAttempt} | ${esc(`${c.publication} → ${c.subscriber}`)} | ${c.outcome} | ${esc(c.tables.join(', '))} |`,
+          ),
           '',
         ]
       : []),
@@ -744,7 +911,9 @@ export function renderReportMarkdown(r: RunReport): string {
           '',
           r.abortCleanup.summary,
           '',
-          ...r.abortCleanup.actions.map((a) => `- ${esc(a.summary)}: ${a.outcome}${a.error ? ` (${esc(a.error)})` : ''}`),
+          ...r.abortCleanup.actions.map(
+            (a) => `- ${esc(a.summary)}: ${a.outcome}${a.error ? ` (${esc(a.error)})` : ''}`,
+          ),
           '',
         ]
       : []),

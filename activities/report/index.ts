@@ -36,7 +36,9 @@ export async function fetchHistories(
   const entries = [...childRuns];
   let fetched = 0;
   const histories = await boundedAll(entries, CHILD_FETCHES_AT_ONCE, async ([, child]) => {
-    const events = child.runId ? ((await client.workflow.getHandle(child.id, child.runId).fetchHistory()).events ?? []) : [];
+    const events = child.runId
+      ? ((await client.workflow.getHandle(child.id, child.runId).fetchHistory()).events ?? [])
+      : [];
     onChild?.(++fetched, entries.length);
     return events;
   });
@@ -45,7 +47,12 @@ export async function fetchHistories(
 
 const CHILD_FETCHES_AT_ONCE = 8;
 
-export async function reportFromHistory(client: Client, workflowId: string, runId?: string, onChild?: (fetched: number, total: number) => void): Promise<RunReport> {
+export async function reportFromHistory(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+  onChild?: (fetched: number, total: number) => void,
+): Promise<RunReport> {
   const h = await fetchHistories(client, workflowId, runId, onChild);
   return buildReport(workflowId, h.parent, h.children);
 }
@@ -55,9 +62,13 @@ export const reportsDir = () => resolve(process.env.REPLUP_REPORTS_DIR ?? 'repor
  * `<workflow id>.<run id>`, made safe for a file name: every run keeps its own report (the
  * workflow id is the fleet's, so the next run of the same fleet would otherwise overwrite it).
  */
-export const reportBaseName = (workflowId: string, runId: string) => `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${runId.replace(/[^A-Za-z0-9-]+/g, '_')}`;
+export const reportBaseName = (workflowId: string, runId: string) =>
+  `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${runId.replace(/[^A-Za-z0-9-]+/g, '_')}`;
 
-export async function writeReportFiles(report: RunReport, dir = reportsDir()): Promise<{ markdown: string; json: string }> {
+export async function writeReportFiles(
+  report: RunReport,
+  dir = reportsDir(),
+): Promise<{ markdown: string; json: string }> {
   await mkdir(dir, { recursive: true });
   const base = join(dir, reportBaseName(report.workflowId, report.runId));
   await writeFile(`${base}.md`, renderReportMarkdown(report));
@@ -78,7 +89,9 @@ export function createReportActivities(client: () => Promise<Client>, opts: Repo
   return {
     async writeRunReport(input: { workflowId: string; runId: string }) {
       const ctx = Context.current();
-      const h = await fetchHistories(await client(), input.workflowId, input.runId, (fetched, total) => ctx.heartbeat(`child histories ${fetched}/${total}`));
+      const h = await fetchHistories(await client(), input.workflowId, input.runId, (fetched, total) =>
+        ctx.heartbeat(`child histories ${fetched}/${total}`),
+      );
       const files = await writeReportFiles(buildReport(input.workflowId, h.parent, h.children));
       const target = planTarget(h.parent);
       if (target && opts.runEnded) await opts.runEnded(target);
@@ -92,9 +105,13 @@ function planTarget(events: HistoryEvent[]): { kind: string; state?: string } | 
   const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) return undefined;
   try {
-    const input = defaultPayloadConverter.fromPayload(payload as any) as { plan?: { target?: { kind?: unknown; state?: unknown } } };
+    const input = defaultPayloadConverter.fromPayload(payload as any) as {
+      plan?: { target?: { kind?: unknown; state?: unknown } };
+    };
     const t = input?.plan?.target;
-    return t && typeof t.kind === 'string' ? { kind: t.kind, ...(typeof t.state === 'string' && { state: t.state }) } : undefined;
+    return t && typeof t.kind === 'string'
+      ? { kind: t.kind, ...(typeof t.state === 'string' && { state: t.state }) }
+      : undefined;
   } catch {
     return undefined;
   }

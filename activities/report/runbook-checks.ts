@@ -3,6 +3,12 @@
 // counts mean nothing for them), and every DB_CONFIG line the Berkeley DB runbook changed. Pure.
 import { describeLineChange, type DbConfigLineChange } from '../bdb-replicant/db-config.js';
 import type { ActivityRecord } from './build.js';
+import type { BdbActivities } from '../bdb-replicant/activities.js';
+import type { OpenEdgeActivities } from '../openedge-startup/activities.js';
+import { recordsOf } from './typed-record.js';
+
+const bdb = recordsOf<BdbActivities>();
+const openEdge = recordsOf<OpenEdgeActivities>();
 
 export interface RunbookVerification {
   /** The step whose checks these are, its status and attempt. */
@@ -20,16 +26,21 @@ export interface DbConfigReport {
   changes: string[];
 }
 
-const done = (r: ActivityRecord, type: string, step?: string) => r.activity.type === type && r.activity.outcome === 'completed' && (step === undefined || r.activity.step === step);
+const done = (r: ActivityRecord, type: string, step?: string) =>
+  r.activity.type === type && r.activity.outcome === 'completed' && (step === undefined || r.activity.step === step);
 
 /** Every DB_CONFIG write of the run (bdbWriteDbConfig results), in order. */
 export function dbConfigWrites(records: ActivityRecord[]): DbConfigReport[] {
   return records
     .filter((r) => done(r, 'bdbWriteDbConfig'))
     .map((r) => {
-      const w = r.result as { file: string; changes: string[]; lineChanges?: DbConfigLineChange[] };
+      const w = bdb.result(r, 'bdbWriteDbConfig')!;
       // Runs from before lineChanges existed: their summary lines.
-      return { step: r.activity.step, file: w.file, changes: w.lineChanges ? w.lineChanges.map(describeLineChange) : w.changes };
+      return {
+        step: r.activity.step,
+        file: w.file,
+        changes: w.lineChanges ? w.lineChanges.map(describeLineChange) : w.changes,
+      };
     });
 }
 
@@ -42,14 +53,23 @@ function bdbChecks(records: ActivityRecord[], step: { status: string; attempts: 
   const checks: string[] = [];
   // The last reading of each step (a retried step reads again).
   const roles = new Map(records.filter((x) => done(x, 'bdbReplicationRole')).map((r) => [r.activity.step, r]));
-  for (const r of roles.values()) checks.push(`db5.3_stat -r -h ${String(r.args[0])}: replication ${String(r.result)} (${r.activity.step})`);
+  for (const r of roles.values()) {
+    checks.push(
+      `db5.3_stat -r -h ${String(bdb.args(r, 'bdbReplicationRole')[0])}: replication ${String(bdb.result(r, 'bdbReplicationRole'))} (${r.activity.step})`,
+    );
+  }
   const joined = records.filter((x) => done(x, 'bdbStartService', 'start-replicant')).pop();
-  const evidence = (joined?.result as { evidence?: string[] } | undefined)?.evidence ?? [];
-  if (evidence.length) checks.push(`the replicant's message log: ${evidence.map((l) => `"${l.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim()}"`).join(', ')}`);
-  const verified = records.filter((x) => done(x, 'bdbVerifyReplication', 'verify-replication') && x.activity.stepAttempt === step.attempts).pop();
+  const evidence = (joined && bdb.result(joined, 'bdbStartService')?.evidence) ?? [];
+  if (evidence.length)
+    checks.push(
+      `the replicant's message log: ${evidence.map((l) => `"${l.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim()}"`).join(', ')}`,
+    );
+  const verified = records
+    .filter((x) => done(x, 'bdbVerifyReplication', 'verify-replication') && x.activity.stepAttempt === step.attempts)
+    .pop();
   if (verified) {
-    const input = verified.args[0] as { masterEnv: string; replicantEnv: string };
-    const v = verified.result as { token: string; seenAfterMs: number; readOnlyError: string };
+    const input = bdb.args(verified, 'bdbVerifyReplication')[0]!;
+    const v = bdb.result(verified, 'bdbVerifyReplication')!;
     checks.push(
       `record replup-check-${v.token} written on the master (${input.masterEnv}) was read on the replicant (${input.replicantEnv}) after ${(v.seenAfterMs / 1000).toFixed(1)} s: the replicant applies the master's log records`,
     );
@@ -68,7 +88,7 @@ interface Reading {
 /** What the OpenEdge runbook proved: the last status dsrutil -C status -detail gave, server and each agent. */
 function openEdgeChecks(records: ActivityRecord[], step: { status: string; attempts: number }): RunbookVerification {
   const last = records.filter((x) => done(x, 'openedgeStatus', 'normal-processing')).pop();
-  const status = last?.result as { server: Reading; agents: (Reading & { agent: string })[] } | undefined;
+  const status = last && openEdge.result(last, 'openedgeStatus');
   const checks = status
     ? [
         `dsrutil -C status -detail (${last!.activity.step}): server ${status.server.text}`,
@@ -79,11 +99,21 @@ function openEdgeChecks(records: ActivityRecord[], step: { status: string; attem
 }
 
 /** The runbook's own verification, when the run is a Berkeley DB or OpenEdge one; undefined for the SQL Server runbook. */
-export function runbookVerification(records: ActivityRecord[], steps: Map<string, { status: string; attempts: number }>): RunbookVerification | undefined {
+export function runbookVerification(
+  records: ActivityRecord[],
+  steps: Map<string, { status: string; attempts: number }>,
+): RunbookVerification | undefined {
   const types = new Set(records.map((r) => r.activity.type));
   const notYet = (id: string, step: { status: string; attempts: number }): RunbookVerification | undefined =>
     step.status === 'pending' || step.status === 'not reached' || step.status === 'not-applicable'
-      ? { step: id, status: step.status, stepAttempt: step.attempts, checks: [step.status === 'pending' ? `not run yet: ${id} has not started` : `not run: the run ended before ${id}`] }
+      ? {
+          step: id,
+          status: step.status,
+          stepAttempt: step.attempts,
+          checks: [
+            step.status === 'pending' ? `not run yet: ${id} has not started` : `not run: the run ended before ${id}`,
+          ],
+        }
       : undefined;
   if ([...types].some((t) => t.startsWith('bdb'))) {
     const step = steps.get('verify-replication');
