@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError, EXIT } from './errors.js';
 import { commands } from './commands/index.js';
 import { examplesHelp } from './usage.js';
+import { processStreams, Reporter, type Streams } from './lib/reporter.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,16 +29,20 @@ export function commandPaths(cmd: Command, prefix = ''): { path: string; command
 /**
  * The whole command tree, without running anything: every command registered, its worked examples
  * (cli/usage.ts) appended to its --help. `setExit` receives an exit code a command sets without
- * throwing. Errors: none (parsing happens later).
+ * throwing; `io` is where the commands write (default the process's streams). Errors: none
+ * (parsing happens later).
  */
-export function buildProgram(setExit: (code: number) => void = () => {}): Command {
+export function buildProgram(setExit: (code: number) => void = () => {}, io?: Streams): Command {
   const program = new Command('replup')
     .description('Replication upgrade runbooks as durable Temporal workflows')
     .version(versionText(), '-V, --version', 'print the replup and Temporal SDK versions')
     .exitOverride()
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of commands) register(program, setExit);
+    .configureOutput({
+      writeOut: (s) => (io ?? processStreams()).stdout.write(s),
+      writeErr: (s) => (io ?? processStreams()).stderr.write(s),
+    });
+  for (const register of commands) register(program, setExit, io);
   for (const { path, command } of commandPaths(program)) {
     const text = examplesHelp(path);
     if (text) command.addHelpText('after', text);
@@ -45,12 +50,16 @@ export function buildProgram(setExit: (code: number) => void = () => {}): Comman
   return program;
 }
 
-/** Runs `replup <argv>` (argv without node and script) and resolves with the exit code (README: Exit codes). */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs `replup <argv>` (argv without node and script) and resolves with the exit code (README: Exit
+ * codes). `io`: where it writes (default the process's stdout and stderr).
+ */
+export async function main(argv: string[], io?: Streams): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
-  });
+  }, io);
+  const report = new Reporter(false, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -60,12 +69,11 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (err instanceof UserError) {
-      process.stderr.write(`replup: ${err.message}\n`);
-      for (const line of err.detail) process.stderr.write(`  ${line}\n`);
+      report.error(err.message, err.detail);
       return err.exitCode;
     }
-    process.stderr.write(`replup: ${(err as Error)?.message ?? String(err)}\n`);
-    if (process.env.REPLUP_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+    report.error((err as Error)?.message ?? String(err));
+    if (process.env.REPLUP_DEBUG) report.note(`${(err as Error)?.stack}`);
     return EXIT.failed;
   }
 }

@@ -1,39 +1,31 @@
 // `replup approve <id> --gate G`, `replup confirm <id> --step S`: the human checkpoints.
 import type { Register } from './index.js';
-import { connectClient } from '../../worker/connection.js';
-import { approve, confirm, defaultActor, resolveRunId } from '../lib/runs.js';
+import { approve, confirm } from '../lib/runs.js';
+import { operatorCommand } from '../lib/operator-command.js';
 
-export const registerApprove: Register = (program) => {
-  program
-    .command('approve [id]')
-    .description('Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)')
-    .requiredOption('--gate <step>', 'the gate that waits, e.g. remove-replication')
-    .option('--reason <text>', 'why (recorded)')
-    .option('--actor <name>', 'who approves (recorded)', defaultActor())
-    .option('--json', 'print the new progress state as JSON')
-    .action(async (id: string | undefined, opts: { gate: string; reason?: string; actor: string; json?: boolean }) => {
-      const client = await connectClient();
-      const runId = await resolveRunId(client, id);
-      const p = await approve(client, runId, opts.gate, opts.reason, opts.actor);
-      if (opts.json) process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
-      else {
-        // With approvers in the plan the gate may need more: the step's note says how many and from whom.
-        const note = p.steps.find((s) => s.id === opts.gate)?.note;
-        process.stdout.write(`approved ${opts.gate} for ${runId} (by ${opts.actor})${note ? `: ${note}` : ''}\n`);
-      }
-    });
-  program
-    .command('confirm [id]')
-    .description('Confirm a manual step is done (the upgrade when hosts.upgrade is manual)')
-    .requiredOption('--step <step>', 'the step that waits for confirmation')
-    .option('--note <text>', 'what was done (recorded)')
-    .option('--actor <name>', 'who confirms (recorded)', defaultActor())
-    .option('--json', 'print the new progress state as JSON')
-    .action(async (id: string | undefined, opts: { step: string; note?: string; actor: string; json?: boolean }) => {
-      const client = await connectClient();
-      const runId = await resolveRunId(client, id);
-      const p = await confirm(client, runId, opts.step, opts.note, opts.actor);
-      if (opts.json) process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
-      else process.stdout.write(`confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`);
-    });
+export const registerApprove: Register = (program, _setExit, io) => {
+  operatorCommand<{ gate: string; reason?: string }>(program, {
+    name: 'approve [id]',
+    description: 'Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)',
+    options: (cmd) =>
+      cmd.requiredOption('--gate <step>', 'the gate that waits, e.g. remove-replication').option('--reason <text>', 'why (recorded)'),
+    actor: 'who approves (recorded)',
+    send: async (client, runId, opts) => {
+      const progress = await approve(client, runId, opts.gate, opts.reason, opts.actor);
+      // With approvers in the plan the gate may need more: the step's note says how many and from whom.
+      const note = progress.steps.find((s) => s.id === opts.gate)?.note;
+      return { progress, text: () => `approved ${opts.gate} for ${runId} (by ${opts.actor})${note ? `: ${note}` : ''}\n` };
+    },
+  }, io);
+  operatorCommand<{ step: string; note?: string }>(program, {
+    name: 'confirm [id]',
+    description: 'Confirm a manual step is done (the upgrade when hosts.upgrade is manual)',
+    options: (cmd) =>
+      cmd.requiredOption('--step <step>', 'the step that waits for confirmation').option('--note <text>', 'what was done (recorded)'),
+    actor: 'who confirms (recorded)',
+    send: async (client, runId, opts) => ({
+      progress: await confirm(client, runId, opts.step, opts.note, opts.actor),
+      text: () => `confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`,
+    }),
+  }, io);
 };

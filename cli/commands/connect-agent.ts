@@ -1,27 +1,20 @@
 // `replup connect-agent [id] [--agent NAME|ALL]`: while an OpenEdge start-up waits in deferred agent
 // start-up, try the agents now (dsrutil -C connectagent) instead of waiting for the next interval.
 import type { Register } from './index.js';
-import { connectClient } from '../../worker/connection.js';
-import { defaultActor, resolveRunId } from '../lib/runs.js';
 import { connectAgentNow } from '../lib/start-openedge-startup.js';
+import { operatorCommand } from '../lib/operator-command.js';
 
-export const registerConnectAgent: Register = (program) => {
-  program
-    .command('connect-agent [id]')
-    .description('OpenEdge start-up in deferred agent start-up: try to connect an agent (or ALL) now')
-    .option('--agent <name>', 'the agent to try, or ALL', 'ALL')
-    .option('--reason <text>', 'why (recorded)')
-    .option('--actor <name>', 'who asks (recorded)', defaultActor())
-    .option('--json', 'print the new progress state as JSON')
-    .action(async (id: string | undefined, opts: { agent: string; reason?: string; actor: string; json?: boolean }) => {
-      const client = await connectClient();
-      const runId = await resolveRunId(client, id);
+export const registerConnectAgent: Register = (program, _setExit, io) => {
+  operatorCommand<{ agent: string; reason?: string }>(program, {
+    name: 'connect-agent [id]',
+    description: 'OpenEdge start-up in deferred agent start-up: try to connect an agent (or ALL) now',
+    options: (cmd) => cmd.option('--agent <name>', 'the agent to try, or ALL', 'ALL').option('--reason <text>', 'why (recorded)'),
+    actor: 'who asks (recorded)',
+    send: async (client, runId, opts) => {
       const { progress, latest } = await connectAgentNow(client, runId, opts.agent, opts.reason, opts.actor);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(progress, null, 2)}\n`);
-        return;
-      }
-      const seen = latest ? `: server ${latest.server}; ${Object.entries(latest.agents).map(([a, s]) => `${a} ${s}`).join(', ')}` : '';
-      process.stdout.write(`connectagent ${opts.agent} for ${runId} (by ${opts.actor})${seen}\n`);
-    });
+      const agents = latest && Object.entries(latest.agents).map(([a, s]) => `${a} ${s}`).join(', ');
+      const seen = latest ? `: server ${latest.server}; ${agents}` : '';
+      return { progress, text: () => `connectagent ${opts.agent} for ${runId} (by ${opts.actor})${seen}\n` };
+    },
+  }, io);
 };

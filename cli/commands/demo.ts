@@ -22,12 +22,14 @@ import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { followRun } from '../lib/follow.js';
 import { labCheck } from './lab.js';
 import { EXIT, UserError } from '../errors.js';
+import { Reporter, type Streams } from '../lib/reporter.js';
 
 export const DEMO_PLAN = fileURLToPath(new URL('../../examples/lab-small.yaml', import.meta.url));
 
 export interface DemoOptions {
   actor?: string;
-  out?: NodeJS.WritableStream;
+  /** Where it writes (default the process's stdout and stderr). */
+  io?: Streams;
   /** The dev server's gRPC and Web UI ports (default 7233 and 8233), as `replup dev --port/--ui-port`. */
   port?: number;
   uiPort?: number;
@@ -64,8 +66,8 @@ async function endPreviousRun(client: Client, workflowId: string, say: (line: st
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
-  const out = opts.out ?? process.stdout;
-  const say = (line: string) => out.write(`${line}\n`);
+  const out = new Reporter(false, opts.io);
+  const say = (line: string) => out.line(line);
   const planFile = opts.plan ?? DEMO_PLAN;
   const shown = relative(process.cwd(), planFile) || planFile;
 
@@ -86,7 +88,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       uiPort: opts.uiPort ?? port + 1000,
       // A server on other ports is another server: its own SQLite file, never the default one's.
       ...(port !== 7233 && { dbFile: `.replup/temporal-${port}.db` }),
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: (line) => out.note(line),
     });
     say(dev.status === 'reused' ? `Temporal server: reusing the one at ${dev.address}` : `Temporal server: started the dev server at ${dev.address}, Web UI ${dev.uiUrl} (pid ${dev.pid}; stop it with replup dev stop)`);
     // The client and the in-process worker both talk to the server just chosen.
@@ -106,7 +108,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   say('Worker: starting in this process (bundling the workflows takes a few seconds)...');
   // Its notifications resolve their env:/file: webhook references in this process's environment.
-  const served = await serveWorker({ name: 'replup demo', env, logLevel: 'WARN', ...(opts.metrics && { metrics: opts.metrics }) });
+  const served = await serveWorker({ name: 'replup demo', report: out, env, logLevel: 'WARN', ...(opts.metrics && { metrics: opts.metrics }) });
   const { worker } = served;
   const running = worker.run();
   let stopped = false;
@@ -119,7 +121,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   };
   // Ctrl-C: the run lives on in Temporal; a worker started later resumes it.
   const interrupt = () => {
-    process.stderr.write(`\nreplup demo: interrupted; the run ${workflowId} goes on once a worker serves it (replup worker)\n`);
+    out.note(`\nreplup demo: interrupted; the run ${workflowId} goes on once a worker serves it (replup worker)`);
     void stopWorker().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
@@ -128,7 +130,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     if (served.metricsUrl) say(`Metrics: ${served.metricsUrl}`);
     const started = await startUpgrade(client, plan, opts.actor ?? defaultActor());
     say(`Run: ${started.workflowId}\n  Web UI: ${started.url}\n`);
-    const code = await followRun(client, started.workflowId, { render: true, out });
+    const code = await followRun(client, started.workflowId, { render: true, out: out.streams.stdout, err: out.streams.stderr });
     if (code === EXIT.waiting) {
       say(`\nThe demo stops here: the run waits for an operator. Keep a worker running (replup worker) and answer it.`);
       return code;
@@ -139,7 +141,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
     say('\nLab check:');
     const check = await labCheck({ state: plan.target.state });
-    out.write(check.text.replace(/^(?=.)/gm, '  '));
+    out.text(check.text.replace(/^(?=.)/gm, '  '));
 
     const report = result.progress.facts.report as { markdown: string; json: string } | undefined;
     say('');
@@ -157,7 +159,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   }
 }
 
-export const registerDemo: Register = (program, setExit) => {
+export const registerDemo: Register = (program, setExit, io) => {
   program
     .command('demo')
     .description('Upgrade a simulated fleet end to end: dev server, lab, worker, run, watch, lab check')
@@ -167,5 +169,5 @@ export const registerDemo: Register = (program, setExit) => {
     .option('--plan <file>', "run another lab upgrade plan (runbook em-personalization-upgrade, target kind lab) instead of examples/lab-small.yaml; the demo re-creates that plan's lab state (as lab init --force)")
     .option('--metrics <host:port>', "serve Prometheus metrics from the demo's worker at http://HOST:PORT/metrics, as replup worker --metrics does", hostPortOption)
     .action(async (opts: { actor: string; port?: number; uiPort?: number; plan?: string; metrics?: HostPort }) =>
-      setExit(await runDemo({ actor: opts.actor, port: opts.port, uiPort: opts.uiPort, plan: opts.plan, metrics: opts.metrics })));
+      setExit(await runDemo({ actor: opts.actor, port: opts.port, uiPort: opts.uiPort, plan: opts.plan, metrics: opts.metrics, io })));
 };

@@ -1,8 +1,9 @@
 // `replup dev [stop]`: the local Temporal dev server the runbooks run on.
 import type { Register } from './index.js';
 import { ensureDevServer, stopDevServer } from '../../worker/dev-server.js';
+import { Reporter } from '../lib/reporter.js';
 
-export const registerDev: Register = (program) => {
+export const registerDev: Register = (program, _setExit, io) => {
   const dev = program
     .command('dev')
     .description('Start the local Temporal dev server (SQLite file, Web UI), or reuse the one running')
@@ -11,31 +12,29 @@ export const registerDev: Register = (program) => {
     .option('--db-file <path>', 'SQLite file holding workflow state', '.replup/temporal.db')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { port: string; uiPort: string; dbFile: string; json?: boolean }) => {
+      const report = new Reporter(opts.json, io);
       const result = await ensureDevServer({
         port: Number(opts.port),
         uiPort: Number(opts.uiPort),
         dbFile: opts.dbFile,
-        log: (line) => process.stderr.write(`${line}\n`),
+        log: (line) => report.note(line),
       });
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        return;
-      }
-      if (result.status === 'reused') {
-        process.stdout.write(`A Temporal server already answers at ${result.address}: reusing it.\n`);
-      } else {
-        process.stdout.write(
-          `Started the Temporal dev server (pid ${result.pid}, ${result.cli?.version}, from ${result.cli?.source}).\n` +
-            `  frontend  ${result.address}\n  data      ${result.dbFile}\n`,
-        );
-      }
-      process.stdout.write(`  Web UI    ${result.uiUrl}\nStop it with: replup dev stop\n`);
+      report.result(result, () => {
+        const how =
+          result.status === 'reused'
+            ? `A Temporal server already answers at ${result.address}: reusing it.\n`
+            : `Started the Temporal dev server (pid ${result.pid}, ${result.cli?.version}, from ${result.cli?.source}).\n` +
+              `  frontend  ${result.address}\n  data      ${result.dbFile}\n`;
+        return `${how}  Web UI    ${result.uiUrl}\nStop it with: replup dev stop\n`;
+      });
     });
   dev
     .command('stop')
     .description('Stop the dev server that `replup dev` started')
     .action(async () => {
       const rec = await stopDevServer();
-      process.stdout.write(rec ? `Stopped the dev server (pid ${rec.pid}); its data stays in ${rec.dbFile}.\n` : 'No dev server started by replup is running.\n');
+      new Reporter(false, io).text(
+        rec ? `Stopped the dev server (pid ${rec.pid}); its data stays in ${rec.dbFile}.\n` : 'No dev server started by replup is running.\n',
+      );
     });
 };

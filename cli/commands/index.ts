@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import type { Streams } from '../lib/reporter.js';
 
-/** A command file exports one of these; `setExit` sets the process exit code without throwing. */
-export type Register = (program: Command, setExit: (code: number) => void) => void;
+/**
+ * A command file exports one of these; `setExit` sets the process exit code without throwing;
+ * `io` the streams its Reporter writes to (default the process's).
+ */
+export type Register = (program: Command, setExit: (code: number) => void, io?: Streams) => void;
 
 import { registerDev } from './dev.js';
 import { registerStart } from './start.js';

@@ -2,13 +2,15 @@
 // invariants an upgrade must keep ("nothing lost"). The work is in labInit/labShow/labCheck
 // (plain functions the tests call); registerLab only wires them to commander.
 import type { Command } from 'commander';
-import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { changeLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
 import { labVerdict } from '../../activities/lab/check.js';
 import { UserError, EXIT } from '../errors.js';
-import { formatPlanErrors, type CommandOutput } from './plan.js';
+import { formatPlanErrors } from './plan.js';
+import { loadPlan as loadPlanFile } from '../lib/plan-input.js';
+import { captureReport, Reporter, type CommandOutput } from '../lib/reporter.js';
 import type { Register } from './index.js';
+import { wholeNumber } from '../lib/runs.js';
 
 export interface LabInitOptions {
   rows?: number;
@@ -27,13 +29,7 @@ export interface LabWhere {
 }
 
 async function loadPlan(file: string): Promise<UpgradePlan> {
-  let result;
-  try {
-    result = await loadPlanFile(file);
-  } catch (err) {
-    if (err instanceof PlanFileUnreadable) throw new UserError(err.message);
-    throw err;
-  }
+  const result = await loadPlanFile(file);
   if (!result.ok) throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
   if (result.plan.runbook !== 'em-personalization-upgrade') {
     throw new UserError(`${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: em-personalization-upgrade)`);
@@ -68,22 +64,22 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
     throw err;
   }
   const { statePath, state } = created;
-  if (options.json) return { text: `${JSON.stringify({ statePath, state }, null, 2)}\n`, exitCode: EXIT.ok };
-  const dbs = Object.keys(state.databases).length;
-  const hosts = Object.keys(state.hosts).length;
-  return {
-    text:
-      `Created the lab ${state.name} at ${statePath}: ${dbs} databases, ${hosts} personalization servers, ` +
-      `Personalization Server ${state.from}, seed ${state.seed}${state.conflicts.length ? `, ${state.conflicts.length} conflicts` : ''}.\n` +
-      `  See it:   replup lab show --state ${statePath}\n  Check it: replup lab check --state ${statePath}\n`,
-    exitCode: EXIT.ok,
-  };
+  return captureReport(options.json, (report) =>
+    report.result({ statePath, state }, () => {
+      const dbs = Object.keys(state.databases).length;
+      const hosts = Object.keys(state.hosts).length;
+      return (
+        `Created the lab ${state.name} at ${statePath}: ${dbs} databases, ${hosts} personalization servers, ` +
+        `Personalization Server ${state.from}, seed ${state.seed}${state.conflicts.length ? `, ${state.conflicts.length} conflicts` : ''}.\n` +
+        `  See it:   replup lab show --state ${statePath}\n  Check it: replup lab check --state ${statePath}\n`
+      );
+    }),
+  );
 }
 
 export async function labShow(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
   const state = readState(await statePathOf(where));
-  if (options.json) return { text: `${JSON.stringify(state, null, 2)}\n`, exitCode: EXIT.ok };
-  return { text: showLab(state), exitCode: EXIT.ok };
+  return captureReport(options.json, (report) => report.result(state, () => showLab(state)));
 }
 
 /** Exit 1 when any invariant fails. */
@@ -92,20 +88,17 @@ export async function labCheck(where: LabWhere, options: { json?: boolean } = {}
   // What is checked follows what the fleet went through: an aborted run is held to what an abort promises.
   const { phase, title, invariants } = labVerdict(readState(path));
   const failed = invariants.filter((i) => !i.ok).length;
-  const exitCode = failed ? EXIT.failed : EXIT.ok;
-  if (options.json) return { text: `${JSON.stringify({ ok: failed === 0, phase, invariants }, null, 2)}\n`, exitCode };
-  const width = Math.max(...invariants.map((i) => i.name.length));
-  const lines = [`The lab's ${title}.`];
-  lines.push(...invariants.map((i) => `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`));
-  lines.push(failed ? `${failed} of ${invariants.length} invariants fail for the lab at ${path}` : `All ${invariants.length} invariants hold for the lab at ${path}`);
-  return { text: `${lines.join('\n')}\n`, exitCode };
+  return captureReport(options.json, (report) => {
+    report.result({ ok: failed === 0, phase, invariants }, () => {
+      const width = Math.max(...invariants.map((i) => i.name.length));
+      const lines = [`The lab's ${title}.`];
+      lines.push(...invariants.map((i) => `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`));
+      lines.push(failed ? `${failed} of ${invariants.length} invariants fail for the lab at ${path}` : `All ${invariants.length} invariants hold for the lab at ${path}`);
+      return `${lines.join('\n')}\n`;
+    });
+    return failed ? EXIT.failed : EXIT.ok;
+  });
 }
-
-const integer = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name} takes a whole number ≥ 0, got "${value}"`, [], EXIT.usage);
-  return n;
-};
 
 /** `lab resolve-conflicts`: what a DBA does in the conflict viewer, also while a worker holds the lab. */
 export async function labResolveConflicts(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
@@ -117,8 +110,9 @@ export async function labResolveConflicts(where: LabWhere, options: { json?: boo
     if (err instanceof LabStateError) throw new UserError(err.message);
     throw err;
   }
-  const text = options.json ? `${JSON.stringify({ resolved })}\n` : `resolved ${resolved} conflict${resolved === 1 ? '' : 's'} in ${statePath}\n`;
-  return { text, exitCode: EXIT.ok };
+  return captureReport(options.json, (report) =>
+    report.result({ resolved }, () => `resolved ${resolved} conflict${resolved === 1 ? '' : 's'} in ${statePath}\n`, { compact: true }),
+  );
 }
 
 /**
@@ -142,25 +136,31 @@ export async function labUpgrade(where: LabWhere, options: { json?: boolean } = 
     }
     throw err;
   }
-  const text = options.json
-    ? `${JSON.stringify({ upgraded, to })}\n`
-    : `upgraded ${upgraded} personalization server${upgraded === 1 ? '' : 's'} and database${upgraded === 1 ? '' : 's'} to ${to} in ${statePath}${upgraded === 0 ? ' (everything was already there)' : ''}\n` +
-      `  then tell the run: replup confirm --step upgrade --note "lab upgraded by hand"\n`;
-  return { text, exitCode: EXIT.ok };
+  const s = upgraded === 1 ? '' : 's';
+  return captureReport(options.json, (report) =>
+    report.result(
+      { upgraded, to },
+      () =>
+        `upgraded ${upgraded} personalization server${s} and database${s} to ${to} in ${statePath}${upgraded === 0 ? ' (everything was already there)' : ''}\n` +
+        `  then tell the run: replup confirm --step upgrade --note "lab upgraded by hand"\n`,
+      { compact: true },
+    ),
+  );
 }
 
-export const registerLab: Register = (program: Command, setExit) => {
+export const registerLab: Register = (program: Command, setExit, io) => {
+  // Each function returns its output already rendered for --json or people (tests call them).
   const print = (out: CommandOutput) => {
-    process.stdout.write(out.text);
+    new Reporter(false, io).print(out.text);
     setExit(out.exitCode);
   };
   const lab = program.command('lab').description('The simulated fleet: create it from a plan, show it, check the upgrade kept everything');
   lab
     .command('init <plan>')
     .description("Create a lab from a plan (at the plan's target.state, or --state)")
-    .option('--rows <n>', 'rows per replicated table', integer('rows'), 40)
-    .option('--seed <n>', 'seed of the simulation (same seed, same lab)', integer('seed'), 1)
-    .option('--conflicts <n>', 'PK-violation conflicts present from the start', integer('conflicts'), 0)
+    .option('--rows <n>', 'rows per replicated table', wholeNumber('--rows', 0), 40)
+    .option('--seed <n>', 'seed of the simulation (same seed, same lab)', wholeNumber('--seed', 0), 1)
+    .option('--conflicts <n>', 'PK-violation conflicts present from the start', wholeNumber('--conflicts', 0), 0)
     .option('--state <path>', "write the lab here instead of the plan's target.state")
     .option('--force', 'replace an existing lab')
     .option('--json', 'print the created state as JSON')

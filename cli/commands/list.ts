@@ -2,8 +2,9 @@
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { LIST_STATUSES, listRuns } from '../lib/runs.js';
+import { Reporter } from '../lib/reporter.js';
 
-export const registerList: Register = (program) => {
+export const registerList: Register = (program, _setExit, io) => {
   program
     .command('list')
     .description('List replup runs (e.g. --status awaiting-operator finds stuck ones)')
@@ -12,12 +13,9 @@ export const registerList: Register = (program) => {
     .action(async (opts: { status?: string; json?: boolean }) => {
       const client = await connectClient();
       const runs = await listRuns(client, opts.status);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-        return;
-      }
-      if (!runs.length) process.stdout.write('no runs\n');
       // The run id tells runs of the same fleet apart: `replup report <id> --run <run id>`.
-      for (const r of runs) process.stdout.write(`${r.status.padEnd(22)} ${(r.step || '-').padEnd(26)} ${r.startTime}  ${r.workflowId}  run ${r.runId}\n`);
+      const line = (r: (typeof runs)[number]) =>
+        `${r.status.padEnd(22)} ${(r.step || '-').padEnd(26)} ${r.startTime}  ${r.workflowId}  run ${r.runId}\n`;
+      new Reporter(opts.json, io).result(runs, () => (runs.length ? runs.map(line).join('') : 'no runs\n'));
     });
 };

@@ -2,19 +2,15 @@
 // do, without running anything. The work is in planValidate/planShow (plain functions the tests
 // call); registerPlan only wires them to commander.
 import type { Command } from 'commander';
-import { loadPlanFile, PlanFileUnreadable, type LoadResult } from '../../plan/load.js';
+import type { LoadResult } from '../../plan/load.js';
 import type { AnyPlan } from '../../plan/registry.js';
 import type { PlanError } from '../../plan/source.js';
 import { UPGRADE_RUNBOOK } from '../../plan/personalization-upgrade/schema.js';
 import { UserError, EXIT } from '../errors.js';
 import type { Register } from './index.js';
 import { exampleNames, planNew } from './plan-new.js';
-
-export interface CommandOutput {
-  /** What to print on stdout (ends with a newline). */
-  text: string;
-  exitCode: number;
-}
+import { loadPlan } from '../lib/plan-input.js';
+import { captureReport, processStreams, Reporter, type CommandOutput } from '../lib/reporter.js';
 
 export interface PlanCommandOptions {
   json?: boolean;
@@ -26,33 +22,35 @@ export interface PlanCommandOptions {
 
 export async function planValidate(file: string, options: PlanCommandOptions = {}): Promise<CommandOutput> {
   const result = await load(file);
-  if (options.json) {
-    return json({ ok: result.ok, errors: result.ok ? [] : result.errors }, result.ok ? EXIT.ok : EXIT.failed);
-  }
-  if (!result.ok) return invalid(file, result.errors);
-  const steps = result.kind.steps(result.plan);
-  const applying = steps.filter((s) => s.applies).length;
-  return {
-    text: `${file}: valid ${result.plan.runbook} plan "${result.plan.name}" (${steps.length} steps, ${applying} apply; see \`replup plan show ${file}\`)\n`,
-    exitCode: EXIT.ok,
-  };
+  return captureReport(options.json, (report) => {
+    if (!result.ok) return invalid(report, file, result.errors);
+    report.result({ ok: true, errors: [] }, () => {
+      const steps = result.kind.steps(result.plan);
+      const applying = steps.filter((s) => s.applies).length;
+      return `${file}: valid ${result.plan.runbook} plan "${result.plan.name}" (${steps.length} steps, ${applying} apply; see \`replup plan show ${file}\`)\n`;
+    });
+    return EXIT.ok;
+  });
 }
 
 export async function planShow(file: string, options: PlanCommandOptions = {}): Promise<CommandOutput> {
   const result = await load(file);
-  if (!result.ok) return options.json ? json({ ok: false, errors: result.errors }, EXIT.failed) : invalid(file, result.errors);
+  if (!result.ok) return captureReport(options.json, (report) => invalid(report, file, result.errors));
   if (options.sql) return planSql(file, result.plan);
   const steps = result.kind.steps(result.plan);
-  if (options.json) return json({ plan: result.plan, steps }, EXIT.ok);
-  const { summary, tables } = result.kind.describe(result.plan);
-  const width = options.width ?? 120;
-  const sections = [
-    summary.join('\n'),
-    `Steps (${steps.length}, ${steps.filter((s) => s.applies).length} apply)\n` +
-      renderTable(['STEP', 'APPLIES', 'REASON'], steps.map((s) => [s.id, s.applies ? 'yes' : 'no', s.reason]), width),
-    ...tables.map((t) => `${t.title}\n${renderTable(t.columns, t.rows, width)}`),
-  ];
-  return { text: `${sections.join('\n\n')}\n`, exitCode: EXIT.ok };
+  return captureReport(options.json, (report) =>
+    report.result({ plan: result.plan, steps }, () => {
+      const { summary, tables } = result.kind.describe(result.plan);
+      const width = options.width ?? 120;
+      const sections = [
+        summary.join('\n'),
+        `Steps (${steps.length}, ${steps.filter((s) => s.applies).length} apply)\n` +
+          renderTable(['STEP', 'APPLIES', 'REASON'], steps.map((s) => [s.id, s.applies ? 'yes' : 'no', s.reason]), width),
+        ...tables.map((t) => `${t.title}\n${renderTable(t.columns, t.rows, width)}`),
+      ];
+      return `${sections.join('\n\n')}\n`;
+    }),
+  );
 }
 
 /** `plan show --sql`: pure, nothing connects; only a SQL Server plan sends SQL. */
@@ -106,29 +104,21 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-async function load(file: string): Promise<LoadResult> {
-  try {
-    return await loadPlanFile(file);
-  } catch (err) {
-    if (err instanceof PlanFileUnreadable) {
-      throw new UserError(err.message, ['give the path of a plan file (YAML or JSON); examples/ holds some to start from']);
-    }
-    throw err;
-  }
+function load(file: string): Promise<LoadResult> {
+  return loadPlan(file, ['give the path of a plan file (YAML or JSON); examples/ holds some to start from']);
 }
 
-function invalid(file: string, errors: readonly PlanError[]): CommandOutput {
-  return { text: formatPlanErrors(file, errors), exitCode: EXIT.failed };
+/** An invalid plan: `{ ok: false, errors }` under --json, else one line per problem; exit 1. */
+function invalid(report: Reporter, file: string, errors: readonly PlanError[]): number {
+  report.result({ ok: false, errors }, () => formatPlanErrors(file, errors));
+  return EXIT.failed;
 }
 
-function json(value: unknown, exitCode: number): CommandOutput {
-  return { text: `${JSON.stringify(value, null, 2)}\n`, exitCode };
-}
-
-export const registerPlan: Register = (program: Command, setExit) => {
+export const registerPlan: Register = (program: Command, setExit, io) => {
   const plan = program.command('plan').description('check a plan file and see what it would do, without running anything');
+  // Each function returns its output already rendered for --json or people (tests call them).
   const print = (output: CommandOutput) => {
-    process.stdout.write(output.text);
+    new Reporter(false, io).print(output.text);
     if (output.exitCode !== EXIT.ok) setExit(output.exitCode);
   };
   plan
@@ -142,7 +132,7 @@ export const registerPlan: Register = (program: Command, setExit) => {
     .option('--json', 'print { plan, steps: [{ id, applies, reason }] }')
     .option('--sql', 'print the statements the SQL Server adapter sends, step by step, with their parameters (nothing connects)')
     .action(async (file: string, options: { json?: boolean; sql?: boolean }) =>
-      print(await planShow(file, { ...options, width: process.stdout.columns ?? 120 })),
+      print(await planShow(file, { ...options, width: ((io ?? processStreams()).stdout as { columns?: number }).columns ?? 120 })),
     );
   plan
     .command('new <file>')

@@ -6,6 +6,7 @@ import { connectClient } from '../../worker/connection.js';
 import { resolveRunId } from '../lib/runs.js';
 import { reportFromHistory, renderReportMarkdown, writeReportFiles, type RunReport } from '../../activities/report/index.js';
 import { UserError, EXIT } from '../errors.js';
+import { Reporter } from '../lib/reporter.js';
 
 export interface ReportOptions {
   json?: boolean;
@@ -28,19 +29,23 @@ export async function runReport(client: Client, id: string, runId?: string): Pro
   }
 }
 
-/** What `replup report` prints: the Markdown or JSON, or the paths written with --out. */
-export async function reportCommand(client: Client, id: string, opts: ReportOptions): Promise<string> {
+/**
+ * What `replup report` prints: the Markdown, or the report as JSON, or with --out the paths of
+ * both files written (either way). Errors: UserError for --json with --md, or no such run.
+ */
+export async function reportCommand(client: Client, id: string, opts: ReportOptions, out: Reporter): Promise<void> {
   if (opts.json && opts.md) throw new UserError('--json and --md exclude each other: pick one (with --out both files are written)', [], EXIT.usage);
   // The id as the plan spells the fleet, or as replup stores it (lower case).
   const report = await runReport(client, await resolveRunId(client, id), opts.run);
   if (opts.out) {
     const files = await writeReportFiles(report, opts.out);
-    return `${files.markdown}\n${files.json}\n`;
+    out.print(`${files.markdown}\n${files.json}\n`);
+    return;
   }
-  return opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportMarkdown(report);
+  out.result(report, () => renderReportMarkdown(report));
 }
 
-export const registerReport: Register = (program) => {
+export const registerReport: Register = (program, _setExit, io) => {
   program
     .command('report <id>')
     .description('Rebuild a run report from the workflow history: steps, activities, decisions, sync rounds, verification')
@@ -50,6 +55,6 @@ export const registerReport: Register = (program) => {
     .option('--run <runId>', 'an earlier run of the same workflow id (default: the latest)')
     .action(async (id: string, opts: ReportOptions) => {
       const client = await connectClient();
-      process.stdout.write(await reportCommand(client, id, opts));
+      await reportCommand(client, id, opts, new Reporter(opts.json, io));
     });
 };

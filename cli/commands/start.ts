@@ -9,9 +9,10 @@ import type { Client } from '@temporalio/client';
 import { readPlanOrFail } from '../lib/plan-input.js';
 import { followRun } from '../lib/follow.js';
 import { EXIT, UserError } from '../errors.js';
+import { Reporter } from '../lib/reporter.js';
 import { parseWindowTime, startDelayMs, windowProblem, type MaintenanceWindow } from '../../plan/window.js';
 
-export const registerStart: Register = (program, setExit) => {
+export const registerStart: Register = (program, setExit, io) => {
   program
     .command('start <plan>')
     .description('Validate a plan and launch its runbook as a durable workflow')
@@ -21,6 +22,7 @@ export const registerStart: Register = (program, setExit) => {
     .option('--not-after <time>', 'no step from remove-replication on begins after this time (ISO 8601 with offset); overrides options.window.notAfter')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { wait?: boolean; actor: string; json?: boolean; at?: string; notAfter?: string }) => {
+      const report = new Reporter(opts.json, io);
       const plan = withWindow(await readPlanOrFail(file), opts, Date.now());
       const client = await connectClient();
       const window = plan.runbook === 'em-personalization-upgrade' ? plan.options.window : undefined;
@@ -28,21 +30,17 @@ export const registerStart: Register = (program, setExit) => {
       const started = await startRunbook(client, plan, opts.actor, delay);
       // After the start: a warning must not stop a run, but the operator must read it.
       const short = await retentionWarning(client);
-      if (short) process.stderr.write(`replup: warning: ${short}\n`);
-      if (opts.json && !opts.wait) {
-        process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
-        return;
-      }
-      if (!opts.json) {
-        process.stdout.write(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
-        if (delay > 0) process.stdout.write(`  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup status says scheduled)\n`);
-        if (window?.notAfter) process.stdout.write(`  window: no step from remove-replication on begins after ${window.notAfter}\n`);
-      }
+      if (short) report.warning(short);
+      // With --wait the document is the run's progress when the wait ends (followRun's).
+      if (!opts.wait) report.document(started);
+      report.text(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
+      if (delay > 0) report.line(`  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup status says scheduled)`);
+      if (window?.notAfter) report.line(`  window: no step from remove-replication on begins after ${window.notAfter}`);
       if (opts.wait) {
         // Before the start delay has passed there is no workflow code to ask: follow from the window's start.
         if (delay > 0) await new Promise((r) => setTimeout(r, delay + 1000));
-        const code = await followRun(client, started.workflowId, { render: false, json: opts.json });
-        setExit(code);
+        const { stdout: out, stderr: err } = report.streams;
+        setExit(await followRun(client, started.workflowId, { render: false, json: opts.json, out, err }));
       } else {
         setExit(EXIT.ok);
       }

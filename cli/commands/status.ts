@@ -4,38 +4,44 @@ import type { Client } from '@temporalio/client';
 import { connectClient } from '../../worker/connection.js';
 import { answerCommands, getProgress, resolveRunId, uiUrl } from '../lib/runs.js';
 import { renderProgress } from '../lib/render.js';
+import { Reporter } from '../lib/reporter.js';
 import { describeWindow, type MaintenanceWindow } from '../../plan/window.js';
 import type { DecisionRecord, Progress } from '../../workflows/messages.js';
 
-export const registerStatus: Register = (program) => {
+export const registerStatus: Register = (program, _setExit, io) => {
   program
     .command('status [id]')
     .description('Show a run: status, steps, decisions (id defaults to the only running upgrade)')
     .option('--json', 'print the progress state as JSON')
     .action(async (id: string | undefined, opts: { json?: boolean }) => {
+      const report = new Reporter(opts.json, io);
       const client = await connectClient();
       const runId = await resolveRunId(client, id);
+      const url = uiUrl(client, runId);
       const scheduled = await scheduledStart(client, runId);
       if (scheduled) {
         // Before its start delay has passed the run has no workflow code running to ask.
-        if (opts.json) process.stdout.write(`${JSON.stringify({ workflowId: runId, url: uiUrl(client, runId), status: 'scheduled', ...scheduled }, null, 2)}\n`);
-        else process.stdout.write(`${runId}: scheduled, starts at ${scheduled.startsAt}\n  maintenance window: ${describeWindow(scheduled.window)}\nWeb UI: ${uiUrl(client, runId)}\n`);
+        report.result({ workflowId: runId, url, status: 'scheduled', ...scheduled }, () =>
+          `${runId}: scheduled, starts at ${scheduled.startsAt}\n  maintenance window: ${describeWindow(scheduled.window)}\nWeb UI: ${url}\n`);
         return;
       }
       const p = await getProgress(client, runId);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ workflowId: runId, url: uiUrl(client, runId), ...p }, null, 2)}\n`);
-        return;
-      }
-      process.stdout.write(`${renderProgress(p, runId, Date.now())}\n`);
-      const window = windowLine(p, Date.now());
-      if (window) process.stdout.write(`${window}\n`);
-      for (const d of p.decisions) process.stdout.write(`  ${decisionLine(d)}\n`);
-      const answers = answerCommands(p, runId);
-      if (answers.length) process.stdout.write(`\nAnswer with one of:\n${answers.map((a) => `  ${a}\n`).join('')}`);
-      process.stdout.write(`Web UI: ${uiUrl(client, runId)}\n`);
+      report.result({ workflowId: runId, url, ...p }, () => statusText(p, runId, url, Date.now()));
     });
 };
+
+/** What `replup status` prints for people: the step table, the window, the decisions, the answers, the link. */
+function statusText(p: Progress, runId: string, url: string, now: number): string {
+  const window = windowLine(p, now);
+  const answers = answerCommands(p, runId);
+  return [
+    `${renderProgress(p, runId, now)}\n`,
+    window ? `${window}\n` : '',
+    ...p.decisions.map((d) => `  ${decisionLine(d)}\n`),
+    answers.length ? `\nAnswer with one of:\n${answers.map((a) => `  ${a}\n`).join('')}` : '',
+    `Web UI: ${url}\n`,
+  ].join('');
+}
 
 /** One decision: who (and the Temporal client identity they sent, when any), what, why. */
 export function decisionLine(d: DecisionRecord): string {

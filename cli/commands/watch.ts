@@ -4,7 +4,7 @@ import { connectClient } from '../../worker/connection.js';
 import { resolveRunId, wholeNumber } from '../lib/runs.js';
 import { followRun } from '../lib/follow.js';
 
-export const registerWatch: Register = (program, setExit) => {
+export const registerWatch: Register = (program, setExit, io) => {
   program
     .command('watch [id]')
     .description('Follow a run live; exits 0 when it completes, 1 if aborted, 3 when it waits for an operator')
@@ -12,6 +12,6 @@ export const registerWatch: Register = (program, setExit) => {
     .action(async (id: string | undefined, opts: { interval: number }) => {
       const client = await connectClient();
       const runId = await resolveRunId(client, id);
-      setExit(await followRun(client, runId, { render: true, intervalMs: opts.interval }));
+      setExit(await followRun(client, runId, { render: true, intervalMs: opts.interval, ...(io && { out: io.stdout, err: io.stderr }) }));
     });
 };

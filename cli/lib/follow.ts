@@ -4,17 +4,20 @@ import type { Progress } from '../../workflows/messages.js';
 import { getProgress, answerCommands, NoWorkerAnswered } from './runs.js';
 import { renderProgress, elapsed } from './render.js';
 import { EXIT } from '../errors.js';
+import { isEnded, isHeld, waitingStep } from '../../common/run-status.js';
+import { Reporter, type Output } from './reporter.js';
 
 export interface FollowOptions {
   /** Show the step table: redrawn in place on a terminal; elsewhere once, then one line per step change. */
   render: boolean;
+  /** Only the final progress, as one JSON document (the Reporter's --json). */
   json?: boolean;
   intervalMs?: number;
-  out?: NodeJS.WritableStream;
+  /** stdout (default the process's); a terminal (isTTY) gets the table redrawn in place. */
+  out?: Output;
+  /** stderr (default the process's): that no worker answers yet. */
+  err?: Output;
 }
-
-/** Run statuses after which nothing more happens: replup's own ends and Temporal's (terminate, timeout). */
-export const ENDED: readonly string[] = ['completed', 'aborted', 'failed', 'terminated', 'timed-out', 'canceled'];
 
 const clock = () => new Date().toISOString().slice(11, 19);
 
@@ -31,10 +34,24 @@ function stepChanges(prev: Progress, p: Progress): string[] {
   return lines;
 }
 
+/** Who or what the run waits for, and the commands that answer it. */
+function waitingText(p: Progress, id: string): string {
+  const s = waitingStep(p.steps);
+  let why: string;
+  if (s) why = `\nThe run needs an operator at ${s.id} (${s.status})${s.lastError ? `: ${s.lastError}` : ''}\n`;
+  else {
+    const pause = [...p.decisions].reverse().find((d) => d.kind === 'pause');
+    const by = pause ? ` by ${pause.actor}${pause.reason ? `: ${pause.reason}` : ''}` : '';
+    why = `\nThe run is paused${p.current ? ` after ${p.current}` : ''}${by}\n`;
+  }
+  return `${why}Answer with one of:\n${answerCommands(p, id).map((c) => `  ${c}\n`).join('')}`;
+}
+
 /** Returns the exit code: 0 completed, 1 aborted, failed or ended outside replup, 3 waiting for an operator (or paused). */
 export async function followRun(client: Client, id: string, opts: FollowOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
-  const tty = opts.render && (out as NodeJS.WriteStream).isTTY === true;
+  const report = new Reporter(opts.json, { stdout: out, stderr: opts.err ?? process.stderr });
+  const tty = opts.render && (out as Partial<NodeJS.WriteStream>).isTTY === true;
   let prev: Progress | undefined;
   let lastLine = '';
   let toldNoWorker = false;
@@ -45,43 +62,34 @@ export async function followRun(client: Client, id: string, opts: FollowOptions)
     } catch (err) {
       // A worker restarting (or not started yet) is not the end of the run: keep watching.
       if (!(err instanceof NoWorkerAnswered) || err.ended) throw err;
-      if (!toldNoWorker) process.stderr.write(`replup: ${err.message}; still watching (start one with: replup worker)\n`);
+      if (!toldNoWorker) report.error(`${err.message}; still watching (start one with: replup worker)`);
       toldNoWorker = true;
       continue;
     }
     toldNoWorker = false;
     // Paused is a person holding the run: as good as waiting for one (exit 3, the answers printed).
-    const waiting = p.status.startsWith('awaiting-') || p.status === 'paused';
-    const ended = ENDED.includes(p.status);
+    const waiting = isHeld(p.status);
+    const ended = isEnded(p.status);
     if (tty) {
       // Home, draw each line over the old one, clear what is left: no flicker.
       const screen = renderProgress(p, id, Date.now()).split('\n').map((l) => `${l}\x1b[K`).join('\n');
-      out.write(`${prev ? '' : '\x1b[2J'}\x1b[H${screen}\n\x1b[J`);
+      report.text(`${prev ? '' : '\x1b[2J'}\x1b[H${screen}\n\x1b[J`);
     } else if (opts.render) {
-      if (!prev) out.write(`${renderProgress(p, id, Date.now())}\n\n`);
+      if (!prev) report.text(`${renderProgress(p, id, Date.now())}\n\n`);
       else {
-        for (const line of stepChanges(prev, p)) out.write(`${line}\n`);
-        if (ended || waiting) out.write(`\n${renderProgress(p, id, Date.now())}\n`);
+        for (const line of stepChanges(prev, p)) report.line(line);
+        if (ended || waiting) report.text(`\n${renderProgress(p, id, Date.now())}\n`);
       }
-    } else if (!opts.json) {
+    } else {
       const line = `${p.status}${p.current ? ` at ${p.current}` : ''}`;
-      if (line !== lastLine) out.write(`${new Date().toISOString()} ${line}\n`);
+      if (line !== lastLine) report.line(`${new Date().toISOString()} ${line}`);
       lastLine = line;
     }
     prev = p;
     if (ended || waiting) {
-      if (opts.json) out.write(`${JSON.stringify(p, null, 2)}\n`);
-      if (waiting && !opts.json) {
-        const s = p.steps.find((x) => x.status.startsWith('awaiting-'));
-        if (s) out.write(`\nThe run needs an operator at ${s.id} (${s.status})${s.lastError ? `: ${s.lastError}` : ''}\n`);
-        else {
-          const pause = [...p.decisions].reverse().find((d) => d.kind === 'pause');
-          out.write(`\nThe run is paused${p.current ? ` after ${p.current}` : ''}${pause ? ` by ${pause.actor}${pause.reason ? `: ${pause.reason}` : ''}` : ''}\n`);
-        }
-        out.write('Answer with one of:\n');
-        for (const c of answerCommands(p, id)) out.write(`  ${c}\n`);
-      }
-      if (p.status !== 'completed' && ended && p.outcome && !opts.json && !opts.render) out.write(`${p.outcome}\n`);
+      report.document(p);
+      if (waiting) report.text(waitingText(p, id));
+      if (p.status !== 'completed' && ended && p.outcome && !opts.render) report.line(p.outcome);
       return ended ? (p.status === 'completed' ? EXIT.ok : EXIT.failed) : EXIT.waiting;
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));

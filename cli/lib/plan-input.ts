@@ -1,16 +1,24 @@
 // Reading a plan for a command that acts on it: invalid plans stop here, with every error's place.
-import { loadPlanFile, PlanFileUnreadable } from '../../plan/load.js';
+import { loadPlanFile, PlanFileUnreadable, type LoadResult } from '../../plan/load.js';
 import type { AnyPlan } from '../../plan/registry.js';
 import { UserError } from '../errors.js';
 
-export async function readPlanOrFail(file: string): Promise<AnyPlan> {
-  let r;
+/**
+ * The plan file loaded and checked (valid or not: the caller reports its errors its own way).
+ * Errors: UserError with the reason (and `detail`) when the file cannot be read.
+ */
+export async function loadPlan(file: string, detail: string[] = []): Promise<LoadResult> {
   try {
-    r = await loadPlanFile(file);
+    return await loadPlanFile(file);
   } catch (err) {
-    if (err instanceof PlanFileUnreadable) throw new UserError(err.message);
+    if (err instanceof PlanFileUnreadable) throw new UserError(err.message, detail);
     throw err;
   }
+}
+
+/** A valid plan, or a UserError listing every problem as `file:line:column path: message`. */
+export async function readPlanOrFail(file: string): Promise<AnyPlan> {
+  const r = await loadPlan(file);
   if (!r.ok) {
     throw new UserError(
       `${file} is not a valid plan (${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}); nothing was started`,

@@ -34,6 +34,7 @@ import { readDevRecord, RETENTION_DAYS } from '../../worker/dev-server.js';
 import { describeWindow, type MaintenanceWindow } from '../../plan/window.js';
 import { ANYONE_ONCE, describeGate } from '../../plan/approval.js';
 import { asShown } from '../../workflows/step-view.js';
+import { endedByReplup, waitingStep } from '../../common/run-status.js';
 import { UserError, EXIT } from '../errors.js';
 
 /** A commander option parser for counts and intervals: a bad value is a usage error (exit 2). */
@@ -294,7 +295,7 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
     // Terminated, timed out, cancelled or failed outside replup: the progress stopped where the
     // workflow was cut off and would read `running` forever; Temporal's own status says what happened.
     const outside = closedOutside(desc.status.name);
-    if (outside && !['completed', 'aborted', 'failed'].includes(p.status)) {
+    if (outside && !endedByReplup(p.status)) {
       const how = desc.status.name.toLowerCase().replace(/_/g, ' ');
       return asShown({
         ...p,
@@ -343,7 +344,7 @@ export async function decide(client: Client, id: string, step: string | undefine
   if (target === undefined) {
     if (action !== 'abort') throw new UserError(`${action} needs --step: the step that waits`, [], EXIT.usage);
     const p = await getProgress(client, id);
-    target = p.steps.find((s) => s.status.startsWith('awaiting-'))?.id ?? p.current ?? p.steps.find((s) => s.status === 'pending')?.id;
+    target = waitingStep(p.steps)?.id ?? p.current ?? p.steps.find((s) => s.status === 'pending')?.id;
     if (target === undefined) throw new UserError(`run ${id} is ${p.status}: there is nothing to abort`);
   }
   return update(client, id, decideUpdate, { step: target, action, reason, actor, identity: client.options.identity });
@@ -397,7 +398,7 @@ export async function listRuns(client: Client, status?: string): Promise<RunSumm
     const own = sa.get(ReplupStatus);
     // Temporal's status wins when the run ended without replup's code saying how.
     const outside = closedOutside(wf.status.name);
-    const ended = own === 'completed' || own === 'aborted' || own === 'failed';
+    const ended = endedByReplup(own);
     out.push({
       workflowId: wf.workflowId,
       runId: wf.runId,
@@ -414,7 +415,7 @@ export async function listRuns(client: Client, status?: string): Promise<RunSumm
 /** What a person types to answer a run that waits: the exact command. */
 export function answerCommands(p: Progress, id: string): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const waiting = p.steps.find((s) => s.status.startsWith('awaiting-'));
+  const waiting = waitingStep(p.steps);
   if (!waiting && p.status === 'paused') {
     // Paused between steps: a person holds it; `abort` takes effect before the next step.
     const at = p.current ?? p.steps.find((s) => s.status === 'pending')?.id;

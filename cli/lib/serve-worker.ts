@@ -10,6 +10,7 @@ import {
 } from '../../worker/metrics.js';
 import { TASK_QUEUE } from '../../workflows/messages.js';
 import { UserError, EXIT } from '../errors.js';
+import { Reporter } from './reporter.js';
 
 /** Commander's parser for `--metrics HOST:PORT`: a UserError (exit 2) with an example otherwise. */
 export function hostPortOption(text: string): HostPort {
@@ -30,6 +31,8 @@ export interface ServeWorkerOptions {
   logLevel: LogLevel;
   /** Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: a free one). */
   metrics?: HostPort;
+  /** Where the metrics' errors are noted (stderr); default the process's streams. */
+  report?: Reporter;
 }
 
 export interface ServedWorker {
@@ -51,8 +54,8 @@ export async function serveWorker(opts: ServeWorkerOptions): Promise<ServedWorke
   const sdkAddress = opts.metrics ? `127.0.0.1:${await freePort()}` : undefined;
   installLogger(opts.logLevel, sdkAddress ? sdkPrometheus(sdkAddress) : undefined);
   let client: Promise<Client> | undefined;
-  const onError = (err: unknown) =>
-    process.stderr.write(`${opts.name}: metrics could not read Temporal: ${(err as Error).message}\n`);
+  const report = opts.report ?? new Reporter();
+  const onError = (err: unknown) => report.note(`${opts.name}: metrics could not read Temporal: ${(err as Error).message}`);
   const metrics = opts.metrics
     ? createReplupMetrics(() => (client ??= connectClient(env)), TASK_QUEUE, onError)
     : undefined;
