@@ -16,6 +16,7 @@ import * as sql from '../../../activities/sqlserver/statements.js';
 import { loadPlanText } from '../../../plan/load.js';
 import type { DbRef, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { EXAMPLES, loadExample } from '../plan/load-example.js';
+import { EVERY_5_MINUTES, EVERY_5_MINUTES_ROW } from './schedules.js';
 
 type Call = { server: string; sql: string; params: Record<string, sql.SqlParam> };
 type Answer = (server: string, statement: sql.Statement) => Row[][] | undefined;
@@ -185,32 +186,6 @@ const distributorCalls = (calls: Call[]) =>
   calls
     .filter((c) => /MSmerge_|MSsnapshot_|msdb\./.test(c.sql))
     .map((c) => ({ server: c.server, database: distributionDbOf(c.sql) ?? (/msdb\./.test(c.sql) ? 'msdb' : '?') }));
-
-// msdb.dbo.sysschedules: daily (freq_type 4), every 5 minutes (freq_subday_type 4) all day.
-const EVERY_5_MINUTES_ROW = {
-  freq_type: 4,
-  freq_interval: 1,
-  freq_subday_type: 4,
-  freq_subday_interval: 5,
-  freq_relative_interval: 0,
-  freq_recurrence_factor: 0,
-  active_start_date: 20240101,
-  active_end_date: 99991231,
-  active_start_time: 0,
-  active_end_time: 235959,
-};
-const EVERY_5_MINUTES = {
-  freqType: 4,
-  freqInterval: 1,
-  freqSubdayType: 4,
-  freqSubdayInterval: 5,
-  freqRelativeInterval: 0,
-  freqRecurrenceFactor: 0,
-  activeStartDate: 20240101,
-  activeEndDate: 99991231,
-  activeStartTime: 0,
-  activeEndTime: 235959,
-};
 
 describe("the SQL Server adapter reads a branch's Data publication at the branch's own distributor", () => {
   it('examples/branch-office.yaml: each branch distributes its Data itself, the central Config at HQ-SQL', async () => {

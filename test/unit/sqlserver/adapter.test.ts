@@ -12,6 +12,7 @@ import type { Row, SqlConnections, SqlResult } from '../../../activities/sqlserv
 import { resolveCredentialRef } from '../../../activities/sqlserver/credentials.js';
 import { parseServerName } from '../../../activities/sqlserver/server-name.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
+import { EVERY_5_MINUTES_ROW, NIGHTLY } from './schedules.js';
 
 // A fake connection layer: the test answers each statement; every call is recorded. Like SQL
 // Server, it refuses a statement that names a table, column, procedure or parameter the catalog
@@ -693,35 +694,12 @@ describe('other operations', () => {
     ]);
   });
 
-  const NIGHTLY = {
-    freqType: 4,
-    freqInterval: 1,
-    freqSubdayType: 1,
-    freqSubdayInterval: 0,
-    freqRelativeInterval: 0,
-    freqRecurrenceFactor: 0,
-    activeStartDate: 20240101,
-    activeEndDate: 99991231,
-    activeStartTime: 20000,
-    activeEndTime: 235959,
-  };
   it(
     'groups merge agent jobs with their schedules and when they run, and enables, disables or re-times one ' +
       'schedule',
     async () => {
       // sysschedules columns: daily (4) every 5 minutes (subday 4, 5) all day; daily (4) once (subday 1) at 02:00.
-      const every5 = {
-        freq_type: 4,
-        freq_interval: 1,
-        freq_subday_type: 4,
-        freq_subday_interval: 5,
-        freq_relative_interval: 0,
-        freq_recurrence_factor: 0,
-        active_start_date: 20240101,
-        active_end_date: 99991231,
-        active_start_time: 0,
-        active_end_time: 235959,
-      };
+      const every5 = EVERY_5_MINUTES_ROW;
       const at2 = { ...every5, freq_subday_type: 1, freq_subday_interval: 0, active_start_time: 20000 };
       const { port, connections } = fleet((_server, s) => {
         if (same(s, sql.mergeAgentJobSchedules('distribution', 'PS'))) {

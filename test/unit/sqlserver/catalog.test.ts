@@ -11,6 +11,7 @@ import { statementNames } from '../../../activities/sqlserver/sql-names.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
 import { planShow } from '../../../cli/commands/plan.js';
 import { EXAMPLES } from '../plan/load-example.js';
+import { NIGHTLY } from './schedules.js';
 
 const DB = "Pers]onal 'Ü数据";
 const SUB = { server: 'SUB1\\EM', database: DB };
@@ -47,24 +48,7 @@ const STATEMENTS: Record<string, sql.Statement[]> = {
   mergeSubscriptionHealth: [sql.mergeSubscriptionHealth(DB)],
   mergeAgentJobSchedules: [sql.mergeAgentJobSchedules('distribution', DB)],
   updateScheduleEnabled: [sql.updateScheduleEnabled(12, false), sql.updateScheduleEnabled(12, true)],
-  updateScheduleTiming: [
-    sql.updateScheduleTiming(
-      12,
-      {
-        freqType: 4,
-        freqInterval: 1,
-        freqSubdayType: 1,
-        freqSubdayInterval: 0,
-        freqRelativeInterval: 0,
-        freqRecurrenceFactor: 0,
-        activeStartDate: 20240101,
-        activeEndDate: 99991231,
-        activeStartTime: 20000,
-        activeEndTime: 235959,
-      },
-      false,
-    ),
-  ],
+  updateScheduleTiming: [sql.updateScheduleTiming(12, NIGHTLY, false)],
   publicationSnapshotReady: [sql.publicationSnapshotReady(DB, 'Config')],
   snapshotAgentLastRun: [sql.snapshotAgentLastRun('distribution', DB, 'Config')],
   mergeAgentNames: [sql.mergeAgentNames('distribution')],

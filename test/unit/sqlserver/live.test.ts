@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlServerFleet } from '../../../activities/sqlserver/adapter.js';
 import { createMssqlConnections } from '../../../activities/sqlserver/connections.js';
 import { judgeValidation } from '../../../activities/personalization-upgrade/convergence.js';
+import { NIGHTLY } from './schedules.js';
 
 const connectionString = process.env.REPLUP_TEST_MSSQL;
 
@@ -134,18 +135,7 @@ describe.skipIf(!connectionString)('SQL Server adapter, live (skipped: REPLUP_TE
           'SELECT @id AS id;',
       );
     const id = Number(created.recordset[0].id);
-    const timing = {
-      freqType: 4,
-      freqInterval: 1,
-      freqSubdayType: 1,
-      freqSubdayInterval: 0,
-      freqRelativeInterval: 0,
-      freqRecurrenceFactor: 0,
-      activeStartDate: 20240101,
-      activeEndDate: 99991231,
-      activeStartTime: 20000,
-      activeEndTime: 235959,
-    };
+    const timing = NIGHTLY;
     try {
       await fleet.setScheduleTiming(id, timing, false, { server, database: 'master' });
       const row = (

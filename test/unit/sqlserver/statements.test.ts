@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { quoteIdent, sessionIdLiteral } from '../../../activities/sqlserver/quote.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
+import { NIGHTLY } from './schedules.js';
 
 // A database name with everything that breaks naive quoting: ], ', spaces and non-ASCII.
 const DB = "Pers]onal 'Ü数据";
@@ -316,22 +317,7 @@ describe('statements (golden)', () => {
     ],
     [
       'updateScheduleTiming',
-      sql.updateScheduleTiming(
-        12,
-        {
-          freqType: 4,
-          freqInterval: 1,
-          freqSubdayType: 1,
-          freqSubdayInterval: 0,
-          freqRelativeInterval: 0,
-          freqRecurrenceFactor: 0,
-          activeStartDate: 20240101,
-          activeEndDate: 99991231,
-          activeStartTime: 20000,
-          activeEndTime: 235959,
-        },
-        false,
-      ),
+      sql.updateScheduleTiming(12, NIGHTLY, false),
       lines(
         'EXEC msdb.dbo.sp_update_schedule @schedule_id = @scheduleId, @enabled = @enabled,',
         '  @freq_type = @freqType, @freq_interval = @freqInterval, @freq_subday_type = @freqSubdayType, ' +
@@ -340,20 +326,7 @@ describe('statements (golden)', () => {
         '  @active_start_date = @activeStartDate, @active_end_date = @activeEndDate, @active_start_time = ' +
           '@activeStartTime, @active_end_time = @activeEndTime;',
       ),
-      {
-        scheduleId: 12,
-        enabled: 0,
-        freqType: 4,
-        freqInterval: 1,
-        freqSubdayType: 1,
-        freqSubdayInterval: 0,
-        freqRelativeInterval: 0,
-        freqRecurrenceFactor: 0,
-        activeStartDate: 20240101,
-        activeEndDate: 99991231,
-        activeStartTime: 20000,
-        activeEndTime: 235959,
-      },
+      { scheduleId: 12, enabled: 0, ...NIGHTLY },
     ],
     [
       'updateScheduleEnabled (enable)',
