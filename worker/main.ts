@@ -37,7 +37,11 @@ export function workerTuning(concurrency = 100) {
 export async function createReplupWorker(opts: WorkerOptions = {}) {
   const env = opts.env ?? process.env;
   const { connection, namespace } = await connectWorker(env);
-  const portsFor = createPortsFor({ log: (line) => Runtime.instance().logger.info(line) });
+  const portsFor = createPortsFor({
+    log: (line) => {
+      Runtime.instance().logger.info(line);
+    },
+  });
   let client: Promise<Client> | undefined;
   const getClient = () => (client ??= connectClient(env));
   const activities = {

@@ -210,7 +210,9 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
   return run.run(async () => {
     run.describe(
       'trusted-network',
-      `replication traffic between ${address(plan.master)} and ${address(plan.replicant)} is not encrypted (seed 001): approve only if both are on a trusted network or a VPN, or set network.trusted: true in the plan`,
+      `replication traffic between ${address(plan.master)} and ${address(plan.replicant)} is not ` +
+        `encrypted (seed 001): approve only if both are on a trusted network or a VPN, or set network.trusted: ` +
+        `true in the plan`,
     );
     await run.gate('trusted-network');
     await run.step('trusted-network', async (s) => {
@@ -228,7 +230,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('backup', { dir: backup.backupDir, databases: backup.databases, files: backup.files.length });
       s.note(
-        `${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} (${backup.databases.join(', ') || 'none'}) copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`,
+        `${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} (${backup.databases.join(', ') || 'none'}) ` +
+          `copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`,
       );
     });
 
@@ -265,7 +268,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('regionFilesDeleted', d.deleted);
       s.note(
-        `deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} (${d.deleted.join(', ') || 'none left'}); log and data files untouched`,
+        `deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} (${d.deleted.join(', ') || 'none left'}); ` +
+          `log and data files untouched`,
       );
     });
 
@@ -282,12 +286,15 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       if (role !== 'master') {
         throw ApplicationFailure.nonRetryable(
-          `db5.3_stat -r -h ${plan.master.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator on) and ${plan.master.messageLog}`,
+          `db5.3_stat -r -h ${plan.master.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, ` +
+            `not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator ` +
+            `on) and ${plan.master.messageLog}`,
           BdbFailure.notMaster,
         );
       }
       s.note(
-        `${r.alreadyRunning ? 'already running' : 'started'}${r.pid ? ` (pid ${r.pid})` : ''}; db5.3_stat -r: replication master`,
+        `${r.alreadyRunning ? 'already running' : 'started'}${r.pid ? ` (pid ${r.pid})` : ''}; db5.3_stat ` +
+          `-r: replication master`,
       );
     });
 
@@ -312,7 +319,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
           record.push({ try: n, outcome: why });
           if (n >= tries) {
             throw ApplicationFailure.nonRetryable(
-              `the replicant did not join after ${tries} tries ${pause} s apart; last: ${why}. Check that the master runs and that port ${plan.master.port} on ${plan.master.host} is open, then retry`,
+              `the replicant did not join after ${tries} tries ${pause} s apart; last: ${why}. Check that ` +
+                `the master runs and that port ${plan.master.port} on ${plan.master.host} is open, then retry`,
               BdbFailure.replicantNotJoined,
             );
           }
@@ -326,7 +334,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       if (role !== 'client') {
         throw ApplicationFailure.nonRetryable(
-          `db5.3_stat -r -h ${plan.replicant.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)`,
+          `db5.3_stat -r -h ${plan.replicant.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, ` +
+            `not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)`,
           BdbFailure.notReplicant,
         );
       }
@@ -341,7 +350,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       const { workflowId, firstExecutionRunId } = workflowInfo();
       const token = `${workflowId}.${firstExecutionRunId.slice(0, 8)}`.replace(/[^A-Za-z0-9._:-]/g, '-');
       const v = await acts.bdbVerifyReplication(
-        `verify-replication: a record written on ${address(plan.master)} must appear on ${address(plan.replicant)}; a write there must fail read-only`,
+        `verify-replication: a record written on ${address(plan.master)} must appear on ${address(plan.replicant)}; ` +
+          `a write there must fail read-only`,
         {
           masterEnv: plan.master.envDir,
           replicantEnv: plan.replicant.envDir,
@@ -352,7 +362,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       state.verified = true;
       run.fact('verification', v);
       s.note(
-        `the master's record reached the replicant after ${(v.seenAfterMs / 1000).toFixed(1)} s; the replicant refused a write: ${v.readOnlyError}`,
+        `the master's record reached the replicant after ${(v.seenAfterMs / 1000).toFixed(1)} s; the ` +
+          `replicant refused a write: ${v.readOnlyError}`,
       );
     });
   });

@@ -77,7 +77,9 @@ export class RunNotifier {
       summary: `notify: wait at most ${END_WAIT_SECONDS} s for notifications still being delivered`,
     });
     if (!settled)
-      this.progress.facts.notificationsUndelivered = `${this.inFlight} notification(s) still being retried when the run ended (after ${END_WAIT_SECONDS} s): not known to be delivered`;
+      this.progress.facts.notificationsUndelivered =
+        `${this.inFlight} notification(s) still being retried when the run ended (after ${END_WAIT_SECONDS} ` +
+        `s): not known to be delivered`;
   }
 
   private async remind(s: StepProgress, seq: number, since: string): Promise<void> {
@@ -119,7 +121,7 @@ export class RunNotifier {
       this.inFlight += 1;
       const summary = `notify: ${kind}${s ? ` (${s.id})` : ''} to ${target.name} (${target.kind})`;
       // Detached on purpose; both outcomes are handled, so no rejection goes unhandled.
-      acts[SEND_NOTIFICATION].executeWithOptions({ ...OPTIONS, summary } as ActivityOptions, [{ target, event }]).then(
+      acts[SEND_NOTIFICATION].executeWithOptions({ ...OPTIONS, summary }, [{ target, event }]).then(
         () => {
           this.inFlight -= 1;
           p.facts.notificationsSent = ((p.facts.notificationsSent as number | undefined) ?? 0) + 1;

@@ -138,12 +138,14 @@ class AskOperatorClock {
     const what = describeStuck(stuck);
     if (Date.now() >= askAt) {
       throw ApplicationFailure.nonRetryable(
-        `${what}; ${waiting} cannot go on, and it has not ended within ${limit} s (askOperatorAfterSeconds): end it on that database, then retry ${this.step}; or abort the run`,
+        `${what}; ${waiting} cannot go on, and it has not ended within ${limit} s (askOperatorAfterSeconds): ` +
+          `end it on that database, then retry ${this.step}; or abort the run`,
         OpenEdgeFailure.replicationHalted,
       );
     }
     s.note(
-      `${waiting}: ${what}; an operator is asked at ${new Date(askAt).toISOString()} (askOperatorAfterSeconds ${limit}) unless it ends`,
+      `${waiting}: ${what}; an operator is asked at ${new Date(askAt).toISOString()} (askOperatorAfterSeconds ` +
+        `${limit}) unless it ends`,
     );
     return true;
   }
@@ -179,7 +181,8 @@ export function judgeAgents(
       const def = agentOf(a.agent)!;
       const handshake =
         a.code === 1034
-          ? ' (the handshake found the target not identical to the source or not created from it: re-create the target from a source backup)'
+          ? ' (the handshake found the target not identical to the source or not created from it: re-create ' +
+            'the target from a source backup)'
           : '';
       return `critical agent ${a.agent} (${def.host}:${def.port}) did not connect${when(a)}: ${a.text}${handshake}`;
     });
@@ -211,7 +214,7 @@ class AgentStartup {
     run.fact('agentTries', this.tries);
     setHandler(
       connectAgentUpdate,
-      async (input) => {
+      async (input: ConnectAgentInput) => {
         const ticket = ++this.requested;
         const agent = input.agent.toUpperCase() === 'ALL' ? 'ALL' : input.agent;
         this.requests.push({ ...input, agent, ticket });
@@ -226,7 +229,7 @@ class AgentStartup {
         return run.progress;
       },
       {
-        validator: (input) => {
+        validator: (input: ConnectAgentInput) => {
           if (typeof input?.actor !== 'string' || input.actor.trim() === '')
             throw new Error('an actor is required: say who asks (--actor)');
           const names = plan.agents.map((a) => a.name);
@@ -235,12 +238,14 @@ class AgentStartup {
             (input.agent.toUpperCase() !== 'ALL' && !names.includes(input.agent))
           ) {
             throw new Error(
-              `unknown agent "${String(input.agent)}": the agents of ${plan.source.database} are ${names.join(', ')} (or ALL for every agent)`,
+              `unknown agent "${String(input.agent)}": the agents of ${plan.source.database} are ${names.join(', ')} ` +
+                `(or ALL for every agent)`,
             );
           }
           if (!this.deferred) {
             throw new Error(
-              `the run is not in deferred agent start-up (connect-agents is ${run.statusOf('connect-agents')}): connect-agent only applies while the run waits for agents`,
+              `the run is not in deferred agent start-up (connect-agents is ${run.statusOf('connect-agents')}): ` +
+                `connect-agent only applies while the run waits for agents`,
             );
           }
         },
@@ -312,8 +317,10 @@ class AgentStartup {
           const wakeAt = Math.min(nextTry, deadline);
           const last = this.tries[this.tries.length - 1]!;
           s.note(
-            `deferred agent start-up: try ${last.n} (${last.kind}) saw ${listAgents(status.agents)}; next try ${new Date(wakeAt).toISOString()}, ` +
-              `every ${plan.retryIntervalSeconds} s until ${new Date(deadline).toISOString()}; try now: replup connect-agent --agent NAME|ALL`,
+            `deferred agent start-up: try ${last.n} (${last.kind}) saw ${listAgents(status.agents)}; next ` +
+              `try ${new Date(wakeAt).toISOString()}, ` +
+              `every ${plan.retryIntervalSeconds} s until ${new Date(deadline).toISOString()}; try now: replup ` +
+              `connect-agent --agent NAME|ALL`,
           );
           if (wakeAt > Date.now())
             await condition(() => this.requests.length > 0, wakeAt - Date.now(), {
@@ -400,7 +407,8 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         deferAgentStartupMinutes: plan.deferAgentStartupMinutes,
       });
       s.note(
-        `${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ${found.deferAgentStartupMinutes}, as the plan says`,
+        `${file}: valid; database ${found.database}, agents ${found.agents.join(', ')}, defer-agent-startup ` +
+          `${found.deferAgentStartupMinutes}, as the plan says`,
       );
     });
 
@@ -435,7 +443,8 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
       const blockedFrom = agents.tries[agents.tries.length - 1]?.at ?? now();
       run.fact('handshake', { passed, checks: ['identical databases', 'target created from the source'] });
       s.note(
-        `handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} are blocked until it ends`,
+        `handshake passed for ${passed.join(', ')}; startup synchronization: schema changes on ${db} ` +
+          `are blocked until it ends`,
       );
       // The server's code alone says when synchronization ends; the agents are read after.
       let server = status.server;
@@ -457,7 +466,8 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
       const blockedTo = now();
       run.fact('synchronization', { schemaChangesBlocked: { from: blockedFrom, to: blockedTo }, serverStatus: seen });
       s.note(
-        `startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ${blockedFrom} to ${blockedTo}`,
+        `startup synchronization done (${seen.join(' → ')}); schema changes on ${db} were blocked from ` +
+          `${blockedFrom} to ${blockedTo}`,
       );
       last = undefined;
     });

@@ -211,7 +211,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     const higher = facts.filter((f) => compareVersions(f.version, publisherVersion) > 0);
     if (higher.length) {
       throw ApplicationFailure.nonRetryable(
-        `the publisher ${plan.publisher.server} (SQL Server ${publisherVersion}) must run the highest version in the fleet; higher: ${higher.map((f) => `${f.server} ${f.version}`).join(', ')}`,
+        `the publisher ${plan.publisher.server} (SQL Server ${publisherVersion}) must run the highest ` +
+          `version in the fleet; higher: ${higher.map((f) => `${f.server} ${f.version}`).join(', ')}`,
         UpgradeFailure.preflight,
       );
     }
@@ -346,7 +347,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     const extraArticles = fleet.prepared.flatMap((p) => (p.extraArticles ? [`; ${p.extraArticles}`] : [])).join('');
     s.note(
       beforeTheDrain
-        ? `${facts.length} servers, ${fleet.subscriptions().length} subscriptions, ${fleet.prepared.length} scripts checked; ${paused} merge agent schedules paused for the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}${extraArticles}`
+        ? `${facts.length} servers, ${fleet.subscriptions().length} subscriptions, ${fleet.prepared.length} ` +
+            `scripts checked; ${paused} merge agent schedules paused for the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}${extraArticles}`
         : `${facts.length} servers, ${fleet.prepared.length} scripts checked${extraArticles}`,
     );
   });
@@ -408,7 +410,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       if (rounds.length >= plan.options.sync.maxRounds) {
         const last = rounds[rounds.length - 1]!;
         throw ApplicationFailure.nonRetryable(
-          `not quiet after ${rounds.length} rounds (last round moved ${last.moved} rows, ${last.pending} pending); are users still writing?`,
+          `not quiet after ${rounds.length} rounds (last round moved ${last.moved} rows, ${last.pending} ` +
+            `pending); are users still writing?`,
           UpgradeFailure.notQuiet,
         );
       }
@@ -423,7 +426,9 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           UpgradeFailure.conflicts,
         );
       quiet = F.quietRoundsAfter(quiet, round);
-      lastRound = `round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`;
+      lastRound =
+        `round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} ` +
+        `quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`;
       s.note(lastRound);
     }
     // Quiet rounds are progress, not proof: pending counts leave out generation-0 rows (issue #20 §1).
@@ -495,7 +500,9 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     if (plan.hosts.upgrade === 'manual') {
       await run.manual(
         'upgrade',
-        `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step upgrade${labHint(plan, 'upgrade', 'does that upgrade by hand')}; or end the run: replup abort --step upgrade --reason "..."`,
+        `upgrade every personalization server and database to ${plan.to}, then: replup confirm --step ` +
+          `upgrade${labHint(plan, 'upgrade', 'does that upgrade by hand')}; or end the run: replup abort ` +
+          `--step upgrade --reason "..."`,
       );
     } else {
       // The publisher first: it must never run an older version than its subscribers.
@@ -546,7 +553,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     const results = await fleet.eachHost('stop-background-services', 'stopBackgroundService', s);
     run.fact('stoppedServices', stoppedServices);
     s.note(
-      `stopped on ${results.length} personalization servers (${results.filter((r) => r.wasRunning).length} were running)`,
+      `stopped on ${results.length} personalization servers (${results.filter((r) => r.wasRunning).length} ` +
+        `were running)`,
     );
   });
 
@@ -745,7 +753,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         );
     }
     s.note(
-      `${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`,
+      `${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without ` +
+        `snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`,
     );
   });
 
@@ -826,7 +835,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid${sampled.some((x) => x.notCompared.length) ? ` (not compared: ${sampled.flatMap((x) => x.notCompared).join(', ')})` : ''}`
       : '';
     s.note(
-      `canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`,
+      `canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that ` +
+        `need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`,
     );
   });
 
@@ -1020,7 +1030,10 @@ class Fleet {
       if (r.ready) return Math.round((Date.now() - started) / 1000);
       if (Date.now() - started >= minutes * 60_000) {
         throw ApplicationFailure.nonRetryable(
-          `the snapshot of publication ${publication} on ${where(site)} is not ready after ${minutes} minutes (options.snapshotTimeoutMinutes): see its Snapshot Agent in Replication Monitor (is it running, is SQL Server Agent running on the distributor ${distributorOf(this.plan, site).server}?), then retry this step; no subscription was created for it yet`,
+          `the snapshot of publication ${publication} on ${where(site)} is not ready after ${minutes} ` +
+            `minutes (options.snapshotTimeoutMinutes): see its Snapshot Agent in Replication Monitor (is ` +
+            `it running, is SQL Server Agent running on the distributor ${distributorOf(this.plan, site).server}?), ` +
+            `then retry this step; no subscription was created for it yet`,
           UpgradeFailure.snapshotNotReady,
         );
       }

@@ -195,7 +195,7 @@ const seconds = (from: string, to: string) => Math.round((Date.parse(to) - Date.
 function decode<T = unknown>(p: Payload | null | undefined): T | undefined {
   if (!p) return undefined;
   try {
-    return defaultPayloadConverter.fromPayload(p as any) as T;
+    return defaultPayloadConverter.fromPayload<T>(p);
   } catch {
     return undefined;
   }
@@ -453,7 +453,7 @@ export function buildReport(
   // Steps the run never got to once it ended (aborted, failed, terminated): "not reached".
   if (!isOpen(report.status) && report.status !== 'completed') {
     for (const s of steps.values()) {
-      if (!s.startedAt && (s.status === 'pending' || s.status === 'aborted' || (s.status as string) === NOT_REACHED)) {
+      if (!s.startedAt && (s.status === 'pending' || s.status === 'aborted' || s.status === NOT_REACHED)) {
         s.status = NOT_REACHED;
         s.endedAt = undefined;
         s.durationSeconds = undefined;
@@ -542,7 +542,8 @@ function abortCleanup(activities: ReportActivity[], steps: Map<string, ReportSte
   const removal = steps.get('remove-replication');
   if (!admitted && removal?.startedAt) {
     parts.push(
-      'personalization servers left drained: replication was removed, and users would write into a fleet that no longer replicates',
+      'personalization servers left drained: replication was removed, and users would write into ' +
+        'a fleet that no longer replicates',
     );
   }
   if (restarted)
@@ -762,7 +763,8 @@ function agentScheduleLines(r: RunReport): string[] {
   if (!r.agentSchedules?.length) return [];
   return tableSection(
     'Merge agent schedules',
-    "Each merge agent job's schedules as preflight recorded them and as restore-service put them back (the vendor's scripts re-create the jobs with their own).",
+    "Each merge agent job's schedules as preflight recorded them and as restore-service put them " +
+      "back (the vendor's scripts re-create the jobs with their own).",
     ['publisher', 'subscription', 'before the run', 'after restore-service'],
     r.agentSchedules.map(
       (s) =>
@@ -780,7 +782,11 @@ function configLine(p: PublicationConfig | undefined): string {
         `${a.name}${a.columnTracking ? ' (column tracking)' : ''}${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`,
     )
     .join(', ');
-  return `retention ${p.retention} ${p.retentionUnit}(s), conflict retention ${p.conflictRetentionDays} days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}${p.decentralizedConflicts ? 'at the subscriber' : ''}; articles ${articles || 'none'}`;
+  return (
+    `retention ${p.retention} ${p.retentionUnit}(s), conflict retention ${p.conflictRetentionDays} ` +
+    `days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}${p.decentralizedConflicts ? 'at the subscriber' : ''}; ` +
+    `articles ${articles || 'none'}`
+  );
 }
 
 function replicationConfigLines(r: RunReport): string[] {
@@ -788,7 +794,8 @@ function replicationConfigLines(r: RunReport): string[] {
   return [
     ...tableSection(
       'Replication configuration',
-      'Each publication as recorded before remove-replication and as it is after enable-replication put back what it could.',
+      'Each publication as recorded before remove-replication and as it is after enable-replication ' +
+        'put back what it could.',
       ['publisher', 'publication', 'before removal', 'after re-enable'],
       r.replicationConfig.flatMap((c) =>
         c.before.map(
@@ -826,7 +833,10 @@ function verificationLine(r: RunReport): string {
     v.canary && v.publishers.length
       ? `canary \`${v.canary}\` written at ${v.publishers.join(', ')}`
       : 'no canary written';
-  return `${v.status} (attempt ${v.stepAttempt}): ${written}; arrived at ${v.arrived.length} of ${v.subscribersChecked} subscribers; missing: ${v.missing.join(', ') || 'none'}; conflicts: ${v.conflicts}`;
+  return (
+    `${v.status} (attempt ${v.stepAttempt}): ${written}; arrived at ${v.arrived.length} of ${v.subscribersChecked} ` +
+    `subscribers; missing: ${v.missing.join(', ') || 'none'}; conflicts: ${v.conflicts}`
+  );
 }
 
 /** The report for people. */
@@ -839,7 +849,8 @@ export function renderReportMarkdown(r: RunReport): string {
     r.requestedBy ? `- started by: ${r.requestedBy}` : undefined,
     `- started: ${r.startedAt}${r.endedAt ? `, ended: ${r.endedAt} (${r.durationSeconds} s)` : ''}`,
     `- status: **${r.status}**${r.outcome ? ` — ${r.outcome}` : ''}`,
-    `- history: ${r.events} events in the run, ${r.childWorkflows.length} batch child workflows, ${r.activities.length} activities` +
+    `- history: ${r.events} events in the run, ${r.childWorkflows.length} batch child workflows, ` +
+      `${r.activities.length} activities` +
       ` (${r.activities.filter((a) => a.attempts > 1).length} retried by Temporal)`,
     '',
     '## Steps',
@@ -848,7 +859,8 @@ export function renderReportMarkdown(r: RunReport): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...r.steps.map(
       (s) =>
-        `| ${s.id} | ${s.status} | ${s.attempts} | ${s.startedAt ?? ''} | ${s.endedAt ?? ''} | ${s.durationSeconds ?? ''} | ${s.waitingSeconds || ''} | ${s.activities} | ${esc(s.errors.map((e) => `attempt ${e.attempt}: ${e.message}`).join('; '))} |`,
+        `| ${s.id} | ${s.status} | ${s.attempts} | ${s.startedAt ?? ''} | ${s.endedAt ?? ''} | ${s.durationSeconds ?? ''} ` +
+        `| ${s.waitingSeconds || ''} | ${s.activities} | ${esc(s.errors.map((e) => `attempt ${e.attempt}: ${e.message}`).join('; '))} |`,
     ),
     '',
     '## Operator decisions',
@@ -871,7 +883,8 @@ export function renderReportMarkdown(r: RunReport): string {
           '|---|---|---|---|---|---|---|---|---|',
           ...r.syncRounds.map(
             (x) =>
-              `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
+              `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ` +
+              `${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
           ),
         ]
       : ['none']),
@@ -894,13 +907,15 @@ export function renderReportMarkdown(r: RunReport): string {
       ? [
           '## Convergence proof',
           '',
-          'Merge validation (row counts and binary checksums) of every subscription; the pending counts above are progress, not proof.',
+          'Merge validation (row counts and binary checksums) of every subscription; the pending counts ' +
+            'above are progress, not proof.',
           '',
           '| step | attempt | subscription | outcome | tables out of sync |',
           '|---|---|---|---|---|',
           ...r.convergence.map(
             (c) =>
-              `| ${c.step} | ${c.stepAttempt} | ${esc(`${c.publication} → ${c.subscriber}`)} | ${c.outcome} | ${esc(c.tables.join(', '))} |`,
+              `| ${c.step} | ${c.stepAttempt} | ${esc(`${c.publication} → ${c.subscriber}`)} | ${c.outcome} ` +
+              `| ${esc(c.tables.join(', '))} |`,
           ),
           '',
         ]
@@ -923,7 +938,8 @@ export function renderReportMarkdown(r: RunReport): string {
     '|---|---|---|---|---|---|---|---|',
     ...r.activities.map(
       (a) =>
-        `| ${a.scheduledAt} | ${esc(a.summary)} | ${a.stepAttempt || ''} | ${a.attempts} | ${a.outcome} | ${a.durationSeconds ?? ''} | ${esc(
+        `| ${a.scheduledAt} | ${esc(a.summary)} | ${a.stepAttempt || ''} | ${a.attempts} | ${a.outcome} ` +
+        `| ${a.durationSeconds ?? ''} | ${esc(
           a.error ?? (a.lastRetriedError ? `retried after: ${a.lastRetriedError}` : ''),
         )} | ${a.workflowId === r.workflowId ? '' : esc(a.workflowId.slice(r.workflowId.length + 1))} |`,
     ),

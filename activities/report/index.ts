@@ -105,9 +105,9 @@ function planTarget(events: HistoryEvent[]): { kind: string; state?: string } | 
   const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) return undefined;
   try {
-    const input = defaultPayloadConverter.fromPayload(payload as any) as {
-      plan?: { target?: { kind?: unknown; state?: unknown } };
-    };
+    const input = defaultPayloadConverter.fromPayload<{ plan?: { target?: { kind?: unknown; state?: unknown } } }>(
+      payload,
+    );
     const t = input?.plan?.target;
     return t && typeof t.kind === 'string'
       ? { kind: t.kind, ...(typeof t.state === 'string' && { state: t.state }) }

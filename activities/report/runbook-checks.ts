@@ -1,7 +1,7 @@
 // The report's runbook-specific parts, read from the activities' own results: what the Berkeley DB
 // and OpenEdge runbooks checked before calling the run done (the SQL Server canary and subscriber
 // counts mean nothing for them), and every DB_CONFIG line the Berkeley DB runbook changed. Pure.
-import { describeLineChange, type DbConfigLineChange } from '../bdb-replicant/db-config.js';
+import { describeLineChange } from '../bdb-replicant/db-config.js';
 import type { ActivityRecord } from './build.js';
 import type { BdbActivities } from '../bdb-replicant/activities.js';
 import type { OpenEdgeActivities } from '../openedge-startup/activities.js';
@@ -55,7 +55,8 @@ function bdbChecks(records: ActivityRecord[], step: { status: string; attempts: 
   const roles = new Map(records.filter((x) => done(x, 'bdbReplicationRole')).map((r) => [r.activity.step, r]));
   for (const r of roles.values()) {
     checks.push(
-      `db5.3_stat -r -h ${String(bdb.args(r, 'bdbReplicationRole')[0])}: replication ${String(bdb.result(r, 'bdbReplicationRole'))} (${r.activity.step})`,
+      `db5.3_stat -r -h ${String(bdb.args(r, 'bdbReplicationRole')[0])}: replication ${String(bdb.result(r, 'bdbReplicationRole'))} ` +
+        `(${r.activity.step})`,
     );
   }
   const joined = records.filter((x) => done(x, 'bdbStartService', 'start-replicant')).pop();
@@ -71,7 +72,9 @@ function bdbChecks(records: ActivityRecord[], step: { status: string; attempts: 
     const input = bdb.args(verified, 'bdbVerifyReplication')[0]!;
     const v = bdb.result(verified, 'bdbVerifyReplication')!;
     checks.push(
-      `record replup-check-${v.token} written on the master (${input.masterEnv}) was read on the replicant (${input.replicantEnv}) after ${(v.seenAfterMs / 1000).toFixed(1)} s: the replicant applies the master's log records`,
+      `record replup-check-${v.token} written on the master (${input.masterEnv}) was read on the ` +
+        `replicant (${input.replicantEnv}) after ${(v.seenAfterMs / 1000).toFixed(1)} s: the replicant ` +
+        `applies the master's log records`,
     );
     checks.push(`a write on the replicant was refused (${v.readOnlyError}): the replicant is read-only`);
   } else {
@@ -80,18 +83,13 @@ function bdbChecks(records: ActivityRecord[], step: { status: string; attempts: 
   return { step: 'verify-replication', status: step.status, stepAttempt: step.attempts, checks };
 }
 
-interface Reading {
-  code: number;
-  text: string;
-}
-
 /** What the OpenEdge runbook proved: the last status dsrutil -C status -detail gave, server and each agent. */
 function openEdgeChecks(records: ActivityRecord[], step: { status: string; attempts: number }): RunbookVerification {
   const last = records.filter((x) => done(x, 'openedgeStatus', 'normal-processing')).pop();
   const status = last && openEdge.result(last, 'openedgeStatus');
   const checks = status
     ? [
-        `dsrutil -C status -detail (${last!.activity.step}): server ${status.server.text}`,
+        `dsrutil -C status -detail (${last.activity.step}): server ${status.server.text}`,
         ...status.agents.map((a) => `agent ${a.agent}: ${a.text}`),
       ]
     : ['no replication status was read'];

@@ -4,7 +4,7 @@
 // The history holds JSON: what was recorded by an older replup may lack later fields (Partial).
 import type { ActivityRecord } from './build.js';
 
-type AnyActivity = (...args: any[]) => Promise<any>;
+type AnyActivity = (...args: never[]) => Promise<unknown>;
 type Name<T> = { [K in keyof T]: T[K] extends AnyActivity ? K : never }[keyof T] & string;
 
 /** Readers for the records of `T`'s activities: `recordsOf<BdbActivities>().args(rec, 'bdbVerifyReplication')`. */

@@ -1,13 +1,16 @@
 // Typed activity calls, pure (no imports): the workflow engine makes them with Temporal's proxies
 // (activity.ts); a plain script makes them with direct calls (`directActivities`, driver.ts).
 
-export type AnyActivity = (...args: any[]) => Promise<any>;
+/** Any activity function (its parameters in any shape). */
+export type AnyActivity = (...args: never[]) => Promise<unknown>;
 /** The names of `T`'s activities (its methods). */
 export type ActivityName<T> = { [K in keyof T]: T[K] extends AnyActivity ? K : never }[keyof T] & string;
 /** The arguments of activity `K` of `T`. */
-export type ActivityArgs<T, K extends ActivityName<T>> = T[K] extends (...args: infer A) => Promise<any> ? A : never;
+export type ActivityArgs<T, K extends ActivityName<T>> = T[K] extends (...args: infer A) => Promise<unknown>
+  ? A
+  : never;
 /** What activity `K` of `T` resolves to. */
-export type ActivityResult<T, K extends ActivityName<T>> = T[K] extends (...args: any[]) => Promise<infer R>
+export type ActivityResult<T, K extends ActivityName<T>> = T[K] extends (...args: never[]) => Promise<infer R>
   ? R
   : never;
 
@@ -49,7 +52,7 @@ export function directActivities<T>(impl: T, onCall?: (call: ActivityCall<T>) =>
   return new Proxy({} as SummarizedActivities<T>, {
     get: (_, name) => {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      const fn = (impl as Record<string, AnyActivity>)[name];
+      const fn = (impl as Record<string, (...args: unknown[]) => Promise<unknown>>)[name];
       if (typeof fn !== 'function') return undefined;
       return (summary: string, ...args: unknown[]) => {
         onCall?.({ activity: name, args, summary } as ActivityCall<T>);

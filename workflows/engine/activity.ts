@@ -63,14 +63,7 @@ export async function guarded<R>(call: () => Promise<R>): Promise<R> {
 
 // --- typed calls --------------------------------------------------------------------------------
 
-import type {
-  ActivityArgs,
-  ActivityCall,
-  ActivityCalls,
-  ActivityName,
-  ActivityResult,
-  SummarizedActivities,
-} from './activity-types.js';
+import type { ActivityCall, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
 export type {
   ActivityArgs,
   ActivityCall,
@@ -81,7 +74,8 @@ export type {
 } from './activity-types.js';
 export { calls } from './activity-types.js';
 
-type AnyActivity = (...args: any[]) => Promise<any>;
+/** An activity as the proxy sees it by name; the typed callers above it check names and arguments. */
+type Untyped = (...args: unknown[]) => Promise<unknown>;
 
 /** Options of `activities()`. */
 export interface CallOptions {
@@ -93,7 +87,7 @@ export interface CallOptions {
 
 /** Schedules activity `name` with `summary`: one ScheduleActivityTask command, through the abort gate. */
 function execute<R>(name: string, args: unknown[], summary: string, retry: RetrySettings | undefined): Promise<R> {
-  const acts = proxyActivities<Record<string, AnyActivity>>(activityOptions(retry));
+  const acts = proxyActivities<Record<string, Untyped>>(activityOptions(retry));
   const fn = acts[name]!;
   return guarded(() => fn.executeWithOptions({ ...activityOptions(retry), summary }, args) as Promise<R>);
 }

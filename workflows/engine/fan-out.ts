@@ -58,7 +58,7 @@ export async function fanOut<T, K extends ActivityName<T>>(
   let done = 0;
   const results = await boundedAll(batches, batches.length, async (batch, b) => {
     const input: FanOutBatchInput = {
-      calls: batch as FanOutBatchInput['calls'],
+      calls: batch,
       maxParallel: perBatch,
       retry: opts.retry,
     };

@@ -3,6 +3,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { abortUpdate, approveUpdate, confirmUpdate, decideUpdate, pauseUpdate, resumeUpdate } from '../messages.js';
 import { progressQuery, retryUpdate, skipUpdate, type DecideInput, type StepDecisionInput } from '../messages.js';
+import type { ActorInput, ApproveInput, ConfirmInput } from '../messages.js';
 import { approvalNote, approvalProblem, gateOpen } from '../../plan/approval.js';
 import { isAwaiting } from '../../common/run-status.js';
 import type { RunState } from './run-state.js';
@@ -123,15 +124,15 @@ export function installOperatorHandlers(st: RunState): void {
     [skipUpdate, 'skip'],
     [abortUpdate, 'abort'],
   ] as const) {
-    setHandler(def, (input) => decideHandler(fromStepDecision(action, input)), {
-      validator: (input) => decideValidator(fromStepDecision(action, input)),
+    setHandler(def, (input: StepDecisionInput) => decideHandler(fromStepDecision(action, input)), {
+      validator: (input: StepDecisionInput) => decideValidator(fromStepDecision(action, input)),
       description: UPDATE_HELP[action],
     });
   }
 
   setHandler(
     approveUpdate,
-    (input) => {
+    (input: ApproveInput) => {
       const given = st.given.get(input.gate) ?? [];
       given.push({ actor: input.actor, ...(typeof input.identity === 'string' && { identity: input.identity }) });
       st.given.set(input.gate, given);
@@ -154,7 +155,7 @@ export function installOperatorHandlers(st: RunState): void {
     },
     {
       description: UPDATE_HELP.approve,
-      validator: (input) => {
+      validator: (input: ApproveInput) => {
         requireActor(input?.actor);
         if (!st.approvals.has(input.gate)) {
           const gates = [...st.approvals].join(', ') || 'none';
@@ -178,14 +179,14 @@ export function installOperatorHandlers(st: RunState): void {
 
   setHandler(
     confirmUpdate,
-    (input) => {
+    (input: ConfirmInput) => {
       st.confirmed.set(input.step, input.note ?? '');
       st.record({ kind: 'confirm', step: input.step, actor: input.actor, reason: input.note });
       return p;
     },
     {
       description: UPDATE_HELP.confirm,
-      validator: (input) => {
+      validator: (input: ConfirmInput) => {
         requireActor(input?.actor);
         const step = p.steps.find((s) => s.id === input.step);
         if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
@@ -198,7 +199,7 @@ export function installOperatorHandlers(st: RunState): void {
 
   setHandler(
     pauseUpdate,
-    (input) => {
+    (input: ActorInput) => {
       st.paused = true;
       st.record({ kind: 'pause', actor: input.actor, reason: input.reason });
       st.setStatus(p.status === 'running' ? 'paused' : p.status);
@@ -206,7 +207,7 @@ export function installOperatorHandlers(st: RunState): void {
     },
     {
       description: UPDATE_HELP.pause,
-      validator: (input) => {
+      validator: (input: ActorInput) => {
         requireActor(input?.actor);
         if (st.paused) throw new Error('the run is already paused');
         if (st.finished()) throw new Error(`the run has ended (${p.status})`);
@@ -216,7 +217,7 @@ export function installOperatorHandlers(st: RunState): void {
 
   setHandler(
     resumeUpdate,
-    (input) => {
+    (input: ActorInput) => {
       st.paused = false;
       st.record({ kind: 'resume', actor: input.actor, reason: input.reason });
       if (p.status === 'paused') st.setStatus('running');
@@ -224,7 +225,7 @@ export function installOperatorHandlers(st: RunState): void {
     },
     {
       description: UPDATE_HELP.resume,
-      validator: (input) => {
+      validator: (input: ActorInput) => {
         requireActor(input?.actor);
         if (!st.paused) throw new Error('the run is not paused');
       },
