@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  Worker,
+  bundleWorkflowCode,
+  Runtime,
+  DefaultLogger,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
 import { createPortsFor } from '../../worker/ports.js';
@@ -14,6 +20,9 @@ import { createReportActivities } from '../../activities/report/index.js';
 import { createFleetGuardActivities } from '../../activities/personalization-upgrade/fleet-guard.js';
 import { connectClient } from '../../worker/connection.js';
 import { loadPlanFile } from '../../plan/load.js';
+import { initLab, openLab, type Lab, type LabInitOptions } from '../../activities/lab/index.js';
+import { startUpgrade } from '../../cli/lib/runs.js';
+import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { progressQuery, type Progress } from '../../workflows/messages.js';
 
@@ -21,7 +30,10 @@ let bundle: WorkflowBundleWithSourceMap | undefined;
 let runtimeInstalled = false;
 
 export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') });
+  bundle ??= await bundleWorkflowCode({
+    workflowsPath: resolve('workflows/index.ts'),
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
@@ -31,6 +43,21 @@ export async function connect(): Promise<TestWorkflowEnvironment> {
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+}
+
+/**
+ * For one test file: connects to the dev server before its tests and hands the environment to `set`;
+ * tears it down after them. Usage: `let env: TestWorkflowEnvironment; useDevServer((e) => (env = e));`
+ */
+export function useDevServer(set: (env: TestWorkflowEnvironment) => void): void {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await connect();
+    set(env);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
 }
 
 /**
@@ -68,12 +95,21 @@ export async function startWorker(env: TestWorkflowEnvironment, taskQueue: strin
   // The report reads whole histories: it gets the client `replup worker` uses (256 MiB messages), not
   // the test environment's (gRPC's 4 MiB default, which a 500-subscriber history page passes).
   let reportClient: Promise<Client> | undefined;
-  const productionClient = () => (reportClient ??= connectClient({ ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }));
+  const productionClient = () =>
+    (reportClient ??= connectClient({
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+    }));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...(activities ?? createUpgradeActivities(portsFor)), ...createFleetGuardActivities(async () => env.client, portsFor), ...createReportActivities(productionClient) },
+    activities: {
+      ...(activities ?? createUpgradeActivities(portsFor)),
+      ...createFleetGuardActivities(async () => env.client, portsFor),
+      ...createReportActivities(productionClient),
+    },
     stickyQueueScheduleToStartTimeout: '2s',
   });
   const running = worker.run();
@@ -88,11 +124,54 @@ export async function startWorker(env: TestWorkflowEnvironment, taskQueue: strin
   };
 }
 
+/**
+ * A new lab for `plan` (initLab with `options`), opened, a worker on a new queue named after `name`, and
+ * the upgrade started by test-operator as `<upgradeWorkflowId(plan)>#<idSuffix>`. The caller stops the
+ * worker and closes the lab; when starting fails, this does.
+ */
+export async function startLabUpgrade(
+  env: TestWorkflowEnvironment,
+  plan: UpgradePlan,
+  options: LabInitOptions,
+  name: string,
+  idSuffix: string,
+): Promise<{ lab: Lab; worker: Awaited<ReturnType<typeof startWorker>>; workflowId: string }> {
+  await initLab(plan, options);
+  const lab = openLab((plan.target as { state: string }).state);
+  const taskQueue = uniqueQueue(name);
+  const worker = await startWorker(env, taskQueue);
+  try {
+    const { workflowId } = await startUpgrade(env.client, plan, 'test-operator', {
+      taskQueue,
+      workflowId: `${upgradeWorkflowId(plan)}#${idSuffix}`,
+    });
+    return { lab, worker, workflowId };
+  } catch (err) {
+    await worker.stop();
+    lab.admin.close();
+    throw err;
+  }
+}
+
+/** An example plan (examples/<file>) pointed at a fresh lab: see labPlan. */
 export async function examplePlan(file: string, patch: (p: UpgradePlan) => void = () => {}): Promise<UpgradePlan> {
-  const r = await loadPlanFile(resolve('examples', file));
-  if (!r.ok) throw new Error(`example ${file} is invalid: ${JSON.stringify(r.errors)}`);
+  return labPlan(resolve('examples', file), `example ${file}`, patch);
+}
+
+/**
+ * The plan file at `path` (`name` in the error when it is invalid) with a fresh lab in a new temporary
+ * folder (`prefix`…) as its target and backup folder, fast retries and a 2 s drain timeout, then `patch`.
+ */
+export async function labPlan(
+  path: string,
+  name: string,
+  patch: (p: UpgradePlan) => void = () => {},
+  prefix = 'replup-lab-',
+): Promise<UpgradePlan> {
+  const r = await loadPlanFile(path);
+  if (!r.ok) throw new Error(`${name} is invalid: ${JSON.stringify(r.errors)}`);
   const plan = structuredClone(r.plan) as UpgradePlan;
-  const dir = mkdtempSync(join(tmpdir(), 'replup-lab-'));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   plan.target = { kind: 'lab', state: join(dir, 'lab.json') };
   plan.backup = { dir: join(dir, 'backups'), copyOnly: true };
   // Tests retry transient faults fast; production keeps the 2 s / 60 s backoff.
@@ -102,7 +181,12 @@ export async function examplePlan(file: string, patch: (p: UpgradePlan) => void 
   return plan;
 }
 
-export async function waitFor(client: Client, workflowId: string, pred: (p: Progress) => boolean, timeoutMs = 120_000): Promise<Progress> {
+export async function waitFor(
+  client: Client,
+  workflowId: string,
+  pred: (p: Progress) => boolean,
+  timeoutMs = 120_000,
+): Promise<Progress> {
   const deadline = Date.now() + timeoutMs;
   let last: Progress | undefined;
   while (Date.now() < deadline) {
@@ -114,5 +198,8 @@ export async function waitFor(client: Client, workflowId: string, pred: (p: Prog
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting on ${workflowId}; last state: ${last?.status} at ${last?.current}: ${JSON.stringify(last?.steps.find((s) => s.id === last?.current))}`);
+  throw new Error(
+    `timed out waiting on ${workflowId}; last state: ${last?.status} at ${last?.current}: ` +
+      `${JSON.stringify(last?.steps.find((s) => s.id === last?.current))}`,
+  );
 }

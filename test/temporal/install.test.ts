@@ -19,10 +19,17 @@ import { readmeCommands } from './cli/readme.js';
 import { registryReachable, sh, userEnv } from './cli/shell.js';
 
 const CASE = resolve('test/fixtures/cases/npx-silent-invalid-plan.yaml');
-const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+};
 const scratch = scratchDir('install');
 const clone = join(scratch, 'clone');
-const env = userEnv({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default', REPLUP_ACTOR: 'install-test' });
+const env = userEnv({
+  TEMPORAL_ADDRESS: inject('temporalAddress'),
+  TEMPORAL_NAMESPACE: 'default',
+  REPLUP_ACTOR: 'install-test',
+});
 let tarball = '';
 let online = false;
 
@@ -46,7 +53,9 @@ async function checkCommand(replup: string, cwd: string, env: NodeJS.ProcessEnv)
 
   const version = await sh(`${replup} --version`, { cwd, env });
   expect(version.code, version.stderr).toBe(0);
-  expect(version.stdout.trim()).toBe(`replup ${pkg.version} (Temporal TypeScript SDK ${pkg.dependencies['@temporalio/worker']})`);
+  expect(version.stdout.trim()).toBe(
+    `replup ${pkg.version} (Temporal TypeScript SDK ${pkg.dependencies['@temporalio/worker']})`,
+  );
 
   expectSixProblems(await sh(`${replup} plan validate ${JSON.stringify(CASE)}`, { cwd, env }));
 }
@@ -58,40 +67,63 @@ function expectSixProblems(ran: Ran): void {
     .split('\n')
     .filter((l) => l.startsWith(`${CASE}:`))
     .map((l) => /^.*:(\d+):(\d+) ([\w.[\]]+): \S/.exec(l)?.slice(1, 4).join(' ') ?? `unparsed: ${l}`);
-  expect(problems.sort()).toEqual(['1 1 publisher', '1 1 scripts', '1 1 subscribers', '1 1 target', '1 1 to', '3 7 from']);
+  expect(problems.sort()).toEqual([
+    '1 1 publisher',
+    '1 1 scripts',
+    '1 1 subscribers',
+    '1 1 target',
+    '1 1 to',
+    '3 7 from',
+  ]);
   expect(ran.stdout).toContain(`6 problems in ${CASE}`);
 }
 
 describe('replup, however it is installed', () => {
-  it("a fresh clone: the README's Quick start as written (bootstrap with npm ci, demo, tests); `npx replup` works; git status stays clean", async () => {
-    // Quick start's lines, run in a fresh clone as a new user would, in order.
-    for (const line of readmeCommands('Quick start')) {
-      if (line.command === 'npm run demo') {
-        const demo = await sh(line.command, { cwd: clone, env, timeoutMs: 600_000 });
-        expect(demo.code, `README.md:${line.line}\n${demo.stdout}\n${demo.stderr}`).toBe(0);
-        expect(demo.stderr).toContain('installing npm packages (npm ci)');
-        expect(demo.stderr).not.toContain('WARNING: npm ci refused'); // the committed lockfile is accepted
-        expect(demo.stdout).toMatch(/All \d+ invariants hold for the lab/);
-      } else if (line.command === 'npm test') {
-        // The whole suite inside the suite would run it twice over: `npm test` as written (its
-        // pretest bootstrap, the type check, vitest), narrowed to the README's own unit test.
-        const test = await sh(`${line.command} -- --project unit test/unit/readme/usage.test.ts`, { cwd: clone, env, timeoutMs: 600_000 });
-        expect(test.code, `README.md:${line.line}\n${test.stdout}\n${test.stderr}`).toBe(0);
-        expect(stripVTControlCharacters(test.stdout)).toMatch(/Test Files\s+1 passed \(1\)/);
-      } else {
-        throw new Error(`README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach test/temporal/install.test.ts what it does`);
+  it(
+    "a fresh clone: the README's Quick start as written (bootstrap with npm ci, demo, tests); `npx replup` " +
+      'works; git status stays clean',
+    async () => {
+      // Quick start's lines, run in a fresh clone as a new user would, in order.
+      for (const line of readmeCommands('Quick start')) {
+        if (line.command === 'npm run demo') {
+          const demo = await sh(line.command, { cwd: clone, env, timeoutMs: 600_000 });
+          expect(demo.code, `README.md:${line.line}\n${demo.stdout}\n${demo.stderr}`).toBe(0);
+          expect(demo.stderr).toContain('installing npm packages (npm ci)');
+          expect(demo.stderr).not.toContain('WARNING: npm ci refused'); // the committed lockfile is accepted
+          expect(demo.stdout).toMatch(/All \d+ invariants hold for the lab/);
+        } else if (line.command === 'npm test') {
+          // The whole suite inside the suite would run it twice over: `npm test` as written (its
+          // pretest bootstrap, the type check, vitest), narrowed to the README's own unit test.
+          const test = await sh(`${line.command} -- --project unit test/unit/readme/usage.test.ts`, {
+            cwd: clone,
+            env,
+            timeoutMs: 600_000,
+          });
+          expect(test.code, `README.md:${line.line}\n${test.stdout}\n${test.stderr}`).toBe(0);
+          expect(stripVTControlCharacters(test.stdout)).toMatch(/Test Files\s+1 passed \(1\)/);
+        } else {
+          throw new Error(
+            `README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach ` +
+              `test/temporal/install.test.ts what it does`,
+          );
+        }
       }
-    }
 
-    await checkCommand('npx replup', clone, env);
-    // npm exec is npx's other spelling; a sub-folder of the clone finds the same bin.
-    mkdirSync(join(clone, '.replup'), { recursive: true });
-    expectSixProblems(await sh(`npm exec replup -- plan validate ${JSON.stringify(CASE)}`, { cwd: join(clone, '.replup'), env }));
+      await checkCommand('npx replup', clone, env);
+      // npm exec is npx's other spelling; a sub-folder of the clone finds the same bin.
+      mkdirSync(join(clone, '.replup'), { recursive: true });
+      expectSixProblems(
+        await sh(`npm exec replup -- plan validate ${JSON.stringify(CASE)}`, { cwd: join(clone, '.replup'), env }),
+      );
 
-    const status = await sh('git status --porcelain', { cwd: clone, env });
-    expect(status.code).toBe(0);
-    expect(status.stdout, 'the bootstrap, the demo or the tests changed tracked files or left untracked ones').toBe('');
-  }, 900_000);
+      const status = await sh('git status --porcelain', { cwd: clone, env });
+      expect(status.code).toBe(0);
+      expect(status.stdout, 'the bootstrap, the demo or the tests changed tracked files or left untracked ones').toBe(
+        '',
+      );
+    },
+    900_000,
+  );
 
   it('the packed package installed into an empty folder: ./node_modules/.bin/replup', async (ctx) => {
     if (!online) ctx.skip('the npm registry is unreachable (npm ping failed): installing the tarball needs it');
@@ -102,14 +134,20 @@ describe('replup, however it is installed', () => {
     await checkCommand('./node_modules/.bin/replup', dir, env);
     // The tarball carries what the CLI needs and nothing of the suites.
     const files = readdirSync(join(dir, 'node_modules', 'replup'));
-    expect(files).toEqual(expect.arrayContaining(['cli', 'workflows', 'activities', 'worker', 'plan', 'examples', 'package.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['cli', 'workflows', 'activities', 'worker', 'plan', 'examples', 'package.json']),
+    );
     expect(files).not.toContain('test');
   }, 900_000);
 
   it('the packed package installed globally into a prefix: replup on PATH', async (ctx) => {
     if (!online) ctx.skip('the npm registry is unreachable (npm ping failed): installing the tarball needs it');
     const prefix = join(scratch, 'global');
-    const install = await sh(`npm install -g --prefix ${JSON.stringify(prefix)} ${JSON.stringify(tarball)}`, { cwd: scratch, env, timeoutMs: 600_000 });
+    const install = await sh(`npm install -g --prefix ${JSON.stringify(prefix)} ${JSON.stringify(tarball)}`, {
+      cwd: scratch,
+      env,
+      timeoutMs: 600_000,
+    });
     expect(install.code, install.stderr).toBe(0);
     const home = join(scratch, 'home');
     mkdirSync(home);

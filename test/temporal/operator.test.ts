@@ -3,7 +3,7 @@
 // accepted while a step runs or the run is paused, watch exits 3 on a pause, and a run ended
 // outside replup reads as such in `status` and `list`.
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab, type Lab } from '../../activities/lab/index.js';
@@ -18,15 +18,10 @@ import { followRun } from '../../cli/lib/follow.js';
 import { EXIT } from '../../cli/errors.js';
 import { NOT_REACHED, renderReportMarkdown } from '../../activities/report/build.js';
 import { reportFromHistory } from '../../activities/report/index.js';
-import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await connect();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+useDevServer((e) => (env = e));
 
 type Activities = ReturnType<typeof createUpgradeActivities>;
 let counter = 0;
@@ -73,30 +68,41 @@ function held() {
 /** The example plan with every merge held until the test calls `h.release()`. */
 async function setupMergesHeld() {
   const h = held();
-  const t = await setup(() => {}, (real) => ({
-    mergeSubscription: async (...args: Parameters<Activities['mergeSubscription']>) => {
-      await h.wait();
-      return real.mergeSubscription(...args);
-    },
-  }));
+  const t = await setup(
+    () => {},
+    (real) => ({
+      mergeSubscription: async (...args: Parameters<Activities['mergeSubscription']>) => {
+        await h.wait();
+        return real.mergeSubscription(...args);
+      },
+    }),
+  );
   return { h, t };
 }
 
-const parked = (p: Progress) => p.status.startsWith('awaiting-') || ['aborted', 'completed', 'failed'].includes(p.status);
+const parked = (p: Progress) =>
+  p.status.startsWith('awaiting-') || ['aborted', 'completed', 'failed'].includes(p.status);
 
 describe('an operator night', () => {
   it('a bug in workflow code parks the step with its message; preflight offers no skip and refuses one', async () => {
     // checkServer answers without the server's name: the preflight's workflow code throws a TypeError.
-    const t = await setup(() => {}, () => ({ checkServer: async () => ({}) as never }));
+    const t = await setup(
+      () => {},
+      () => ({ checkServer: async () => ({}) as never }),
+    );
     try {
       const p = await waitFor(env.client, t.workflowId, parked, 60_000);
       const pre = p.steps.find((s) => s.id === 'preflight')!;
       expect(pre.status).toBe('awaiting-operator');
-      expect(pre.lastError).toMatch(/^internal error in the workflow code \(TypeError: .+\): report it with the run's id; retry once a worker with the fix runs, or abort$/);
+      expect(pre.lastError).toMatch(
+        /^internal error in the workflow code \(TypeError: .+\): report it with the run's id; retry once a worker with the fix runs, or abort$/,
+      );
       expect(pre.skippable).toBe(false);
       const hints = answerCommands(p, t.workflowId);
       expect(hints.map((h) => h.split(' ')[1])).toEqual(['retry', 'abort']);
-      await expect(decide(env.client, t.workflowId, 'preflight', 'skip', 'try it', 'dba-ann')).rejects.toThrow('step preflight cannot be skipped');
+      await expect(decide(env.client, t.workflowId, 'preflight', 'skip', 'try it', 'dba-ann')).rejects.toThrow(
+        'step preflight cannot be skipped',
+      );
       // `status` answers (no opaque Temporal error) and abort ends the run.
       expect((await getProgress(env.client, t.workflowId)).status).toBe('awaiting-operator');
       await decide(env.client, t.workflowId, undefined, 'abort', 'bug reported', 'dba-ann');
@@ -110,13 +116,20 @@ describe('an operator night', () => {
 
   it('a step that allows it is skipped: the skip is recorded with actor and reason, and the run goes on', async () => {
     let failures = 0;
-    const t = await setup(() => {}, (real) => ({
-      // The backups fail once (a full disk); the operator takes them by hand and skips.
-      backupDatabase: async (...args: Parameters<Activities['backupDatabase']>) => {
-        if (failures++ === 0) throw ApplicationFailure.nonRetryable('Operating system error 112 (There is not enough space on the disk.)', 'BackupFailed');
-        return real.backupDatabase(...args);
-      },
-    }));
+    const t = await setup(
+      () => {},
+      (real) => ({
+        // The backups fail once (a full disk); the operator takes them by hand and skips.
+        backupDatabase: async (...args: Parameters<Activities['backupDatabase']>) => {
+          if (failures++ === 0)
+            throw ApplicationFailure.nonRetryable(
+              'Operating system error 112 (There is not enough space on the disk.)',
+              'BackupFailed',
+            );
+          return real.backupDatabase(...args);
+        },
+      }),
+    );
     try {
       const p = await waitFor(env.client, t.workflowId, parked, 90_000);
       expect(p.current).toBe('backup');
@@ -125,7 +138,9 @@ describe('an operator night', () => {
       const r = await t.result();
       expect(r.status).toBe('completed');
       expect(r.progress.steps.find((s) => s.id === 'backup')!.status).toBe('skipped');
-      expect(r.progress.decisions).toMatchObject([{ kind: 'skip', step: 'backup', actor: 'dba-ben', reason: 'backups taken by hand to \\\\nas\\upgrade' }]);
+      expect(r.progress.decisions).toMatchObject([
+        { kind: 'skip', step: 'backup', actor: 'dba-ben', reason: 'backups taken by hand to \\\\nas\\upgrade' },
+      ]);
     } finally {
       await t.close();
     }
@@ -140,7 +155,9 @@ describe('an operator night', () => {
       expect(p.current).toBe('preflight');
       expect(p.steps.find((s) => s.id === 'preflight')!.lastError).toContain('/nonexistent/Replication/10.4');
       expect(answerCommands(p, t.workflowId).some((c) => c.startsWith('replup skip'))).toBe(false);
-      await expect(decide(env.client, t.workflowId, 'preflight', 'skip', 'scripts later', 'dba-ann')).rejects.toThrow('cannot be skipped');
+      await expect(decide(env.client, t.workflowId, 'preflight', 'skip', 'scripts later', 'dba-ann')).rejects.toThrow(
+        'cannot be skipped',
+      );
       await decide(env.client, t.workflowId, 'preflight', 'abort', 'scripts missing', 'dba-ann');
       expect((await t.result()).status).toBe('aborted');
     } finally {
@@ -152,10 +169,19 @@ describe('an operator night', () => {
     const { h, t } = await setupMergesHeld();
     try {
       await h.started;
-      const running = await waitFor(env.client, t.workflowId, (p) => p.current === 'sync-until-quiet' && p.status === 'running');
+      const running = await waitFor(
+        env.client,
+        t.workflowId,
+        (p) => p.current === 'sync-until-quiet' && p.status === 'running',
+      );
       expect(running.steps.find((s) => s.id === 'drain-users')!.status).toBe('done');
       const after = await decide(env.client, t.workflowId, undefined, 'abort', 'window closed', 'dba-bob');
-      expect(after.decisions.at(-1)).toMatchObject({ kind: 'abort', step: 'sync-until-quiet', actor: 'dba-bob', reason: 'window closed' });
+      expect(after.decisions.at(-1)).toMatchObject({
+        kind: 'abort',
+        step: 'sync-until-quiet',
+        actor: 'dba-bob',
+        reason: 'window closed',
+      });
       // Still running: the merges in flight finish first.
       expect((await getProgress(env.client, t.workflowId)).status).toBe('running');
       h.release();
@@ -173,15 +199,22 @@ describe('an operator night', () => {
       // the file is this run's own, not the fleet's.
       const report = await reportFromHistory(env.client, t.workflowId);
       const unreached = report.steps.filter((s) => s.status === NOT_REACHED);
-      expect(unreached.map((s) => s.id)).toEqual(r.progress.steps.filter((s) => s.status === 'aborted' && s.id !== 'sync-until-quiet').map((s) => s.id));
+      expect(unreached.map((s) => s.id)).toEqual(
+        r.progress.steps.filter((s) => s.status === 'aborted' && s.id !== 'sync-until-quiet').map((s) => s.id),
+      );
       expect(unreached.every((s) => s.startedAt === undefined)).toBe(true);
-      expect(report.steps.find((s) => s.id === 'sync-until-quiet')).toMatchObject({ status: 'aborted', startedAt: expect.any(String) });
+      expect(report.steps.find((s) => s.id === 'sync-until-quiet')).toMatchObject({
+        status: 'aborted',
+        startedAt: expect.any(String),
+      });
       expect(report.abortCleanup?.summary).toBe('users admitted again on 4 personalization servers');
       const md = renderReportMarkdown(report);
       expect(md).toContain('not reached: the run ended before verify-replication');
       expect(md).not.toContain('canary `?`');
       expect(md).toContain('## Abort cleanup');
-      expect((r.progress.facts.report as { markdown: string }).markdown).toMatch(new RegExp(`\\.${report.runId}\\.md$`));
+      expect((r.progress.facts.report as { markdown: string }).markdown).toMatch(
+        new RegExp(`\\.${report.runId}\\.md$`),
+      );
     } finally {
       h.release();
       await t.close();
@@ -194,7 +227,11 @@ describe('an operator night', () => {
       await h.started;
       await pause(env.client, t.workflowId, 'coffee', 'dba-cy');
       h.release();
-      const paused = await waitFor(env.client, t.workflowId, (p) => p.status === 'paused' && p.steps.find((s) => s.id === 'sync-until-quiet')!.status === 'done');
+      const paused = await waitFor(
+        env.client,
+        t.workflowId,
+        (p) => p.status === 'paused' && p.steps.find((s) => s.id === 'sync-until-quiet')!.status === 'done',
+      );
       const out = new PassThrough();
       let text = '';
       out.on('data', (c) => (text += String(c)));
@@ -204,7 +241,11 @@ describe('an operator night', () => {
       expect(text).toContain(`replup resume '${t.workflowId}' --reason "..."`);
       expect(text).toContain(`replup abort '${t.workflowId}' --step sync-until-quiet --reason "..."`);
       // `list --status awaiting-operator` finds a paused run: a person holds it.
-      await expect.poll(async () => (await listRuns(env.client, 'awaiting-operator')).map((x) => x.workflowId), { timeout: 15_000 }).toContain(t.workflowId);
+      await expect
+        .poll(async () => (await listRuns(env.client, 'awaiting-operator')).map((x) => x.workflowId), {
+          timeout: 15_000,
+        })
+        .toContain(t.workflowId);
       expect(paused.current).toBe('sync-until-quiet');
       await decide(env.client, t.workflowId, undefined, 'abort', 'not tonight', 'dba-cy');
       const r = await t.result();
@@ -220,22 +261,37 @@ describe('an operator night', () => {
     }
   });
 
-  it('a run at a gate is awaiting-operator in list; terminated outside replup, status and list say terminated', async () => {
-    const t = await setup((p) => {
-      p.options.approvals = ['remove-replication'];
-    });
-    try {
-      await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-approval');
-      await expect.poll(async () => (await listRuns(env.client, 'awaiting-operator')).map((x) => x.workflowId), { timeout: 15_000 }).toContain(t.workflowId);
-      await env.client.workflow.getHandle(t.workflowId).terminate('operator used the temporal CLI');
-      const p = await getProgress(env.client, t.workflowId);
-      expect(p.status).toBe('terminated');
-      expect(p.outcome).toMatch(/^the workflow was terminated at remove-replication .*outside replup: no abort cleanup ran/);
-      await expect.poll(async () => (await listRuns(env.client)).find((x) => x.workflowId === t.workflowId)?.status, { timeout: 15_000 }).toBe('terminated');
-      await expect.poll(async () => (await listRuns(env.client, 'terminated')).map((x) => x.workflowId), { timeout: 15_000 }).toContain(t.workflowId);
-      expect((await listRuns(env.client, 'awaiting-operator')).map((x) => x.workflowId)).not.toContain(t.workflowId);
-    } finally {
-      await t.close();
-    }
-  });
+  it(
+    'a run at a gate is awaiting-operator in list; ' + 'terminated outside replup, status and list say ' + 'terminated',
+    async () => {
+      const t = await setup((p) => {
+        p.options.approvals = ['remove-replication'];
+      });
+      try {
+        await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-approval');
+        await expect
+          .poll(async () => (await listRuns(env.client, 'awaiting-operator')).map((x) => x.workflowId), {
+            timeout: 15_000,
+          })
+          .toContain(t.workflowId);
+        await env.client.workflow.getHandle(t.workflowId).terminate('operator used the temporal CLI');
+        const p = await getProgress(env.client, t.workflowId);
+        expect(p.status).toBe('terminated');
+        expect(p.outcome).toMatch(
+          /^the workflow was terminated at remove-replication .*outside replup: no abort cleanup ran/,
+        );
+        await expect
+          .poll(async () => (await listRuns(env.client)).find((x) => x.workflowId === t.workflowId)?.status, {
+            timeout: 15_000,
+          })
+          .toBe('terminated');
+        await expect
+          .poll(async () => (await listRuns(env.client, 'terminated')).map((x) => x.workflowId), { timeout: 15_000 })
+          .toContain(t.workflowId);
+        expect((await listRuns(env.client, 'awaiting-operator')).map((x) => x.workflowId)).not.toContain(t.workflowId);
+      } finally {
+        await t.close();
+      }
+    },
+  );
 });

@@ -2,8 +2,8 @@
 // `npx replup` in a folder that has replup installed (node_modules/replup linked to this checkout,
 // as `npm install <path>` links it) and nothing else: the block's own `plan new` writes plan.yaml
 // there, as a user following it does; against the suite's dev server in a namespace of its own (so
-// "the only running upgrade" is this one, and its fleet LAB-PUB no one else's). Substitutions, and only these: `<id>` is the workflow id
-// `start` printed; `[a|b]` runs once without and once with each alternative; `npx replup dev` runs
+// "the only running upgrade" is this one, and its fleet LAB-PUB no one else's). Substitutions, and only these: `<id>`
+// is the workflow id `start` printed; `[a|b]` runs once without and once with each alternative; `npx replup dev` runs
 // with --help (the suite's dev server stands in; a second server on the README's fixed ports
 // would collide with anyone's on this machine); a line ending in `&` runs in the background until
 // the test ends. A README line this test has no expectation for fails it: a README edit that
@@ -24,12 +24,24 @@ const cwd = join(scratch, 'project');
 const tag = `${process.pid}-${Date.now().toString(36)}`.toUpperCase();
 const namespace = `readme-${tag.toLowerCase()}`;
 const address = inject('temporalAddress');
-const env = userEnv({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, REPLUP_REPORTS_DIR: join(scratch, 'reports'), REPLUP_ACTOR: 'readme-operator' });
+const env = userEnv({
+  TEMPORAL_ADDRESS: address,
+  TEMPORAL_NAMESPACE: namespace,
+  REPLUP_REPORTS_DIR: join(scratch, 'reports'),
+  REPLUP_ACTOR: 'readme-operator',
+});
 const background: ChildProcess[] = [];
 
 beforeAll(async () => {
   mkdirSync(join(cwd, 'node_modules', '.bin'), { recursive: true });
-  writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'readme-project', private: true, dependencies: { replup: `file:${resolve('.')}` } }, null, 2));
+  writeFileSync(
+    join(cwd, 'package.json'),
+    JSON.stringify(
+      { name: 'readme-project', private: true, dependencies: { replup: `file:${resolve('.')}` } },
+      null,
+      2,
+    ),
+  );
   symlinkSync(resolve('.'), join(cwd, 'node_modules', 'replup'));
   symlinkSync('../replup/cli/bin.mjs', join(cwd, 'node_modules', '.bin', 'replup'));
   await createNamespace(address, namespace);
@@ -75,7 +87,10 @@ describe('README: How it is used, run as written', () => {
           expect(r.stdout).toMatch(/plan\.yaml.*valid/i);
         },
       },
-      { match: /^npx replup plan show plan\.yaml$/, check: (r) => expect(r.stdout, say(r)).toContain('sync-until-quiet') },
+      {
+        match: /^npx replup plan show plan\.yaml$/,
+        check: (r) => expect(r.stdout, say(r)).toContain('sync-until-quiet'),
+      },
       {
         match: /^npx replup lab init plan\.yaml --conflicts 2$/,
         check: (r) => {
@@ -112,8 +127,14 @@ describe('README: How it is used, run as written', () => {
         },
       },
       { match: /^npx replup lab resolve-conflicts plan\.yaml$/, check: (r) => expect(r.code, say(r)).toBe(0) },
-      { match: /^npx replup retry --step sync-until-quiet --reason "conflicts resolved by hand"$/, check: (r) => expect(r.code, say(r)).toBe(0) },
-      { match: /^npx replup approve --gate remove-replication --reason "change 4711 approved"$/, check: (r) => expect(r.stdout, say(r)).toContain('approved remove-replication') },
+      {
+        match: /^npx replup retry --step sync-until-quiet --reason "conflicts resolved by hand"$/,
+        check: (r) => expect(r.code, say(r)).toBe(0),
+      },
+      {
+        match: /^npx replup approve --gate remove-replication --reason "change 4711 approved"$/,
+        check: (r) => expect(r.stdout, say(r)).toContain('approved remove-replication'),
+      },
       {
         match: /^npx replup report \S+( --json| --md)?$/,
         check: (r) => {
@@ -144,7 +165,11 @@ describe('README: How it is used, run as written', () => {
       for (const command of alternatives(line.command.replaceAll('<id>', `'${id}'`))) {
         const bare = command.replace(`'${id}'`, 'ID');
         const rule = expectations.find((e) => e.match.test(command.replace(`'${id}'`, id)));
-        if (!rule) throw new Error(`README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach test/temporal/readme.test.ts what it does`);
+        if (!rule)
+          throw new Error(
+            `README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach ` +
+              `test/temporal/readme.test.ts what it does`,
+          );
         const r = await sh(command, { cwd, env, timeoutMs: 150_000 });
         rule.check(r, line);
         ran.push(bare);

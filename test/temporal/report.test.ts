@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
-import { fetchHistories, renderReportMarkdown, reportFromHistory, type RunReport } from '../../activities/report/index.js';
+import {
+  fetchHistories,
+  renderReportMarkdown,
+  reportFromHistory,
+  type RunReport,
+} from '../../activities/report/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, startUpgrade } from '../../cli/lib/runs.js';
@@ -28,7 +33,10 @@ beforeAll(async () => {
   process.env.TEMPORAL_ADDRESS = inject('temporalAddress');
 });
 afterAll(async () => {
-  for (const [k, v] of [['REPLUP_REPORTS_DIR', savedEnv.reports], ['TEMPORAL_ADDRESS', savedEnv.address]] as const) {
+  for (const [k, v] of [
+    ['REPLUP_REPORTS_DIR', savedEnv.reports],
+    ['TEMPORAL_ADDRESS', savedEnv.address],
+  ] as const) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
@@ -69,7 +77,8 @@ describe('run report from the history', () => {
     const worker = await startWorker(env, taskQueue);
     const stamp = `${process.pid}-${Date.now()}`;
     const workflowId = `${upgradeWorkflowId(plan)}#report-${stamp}`;
-    // The file name keeps letters, digits, '.', '_' and '-': upgrade:lab-pub/personalizationserver#… → upgrade_lab-pub_personalizationserver_…
+    // The file name keeps letters, digits, '.', '_' and '-': upgrade:lab-pub/personalizationserver#… →
+    // upgrade_lab-pub_personalizationserver_…
     const baseName = `upgrade_lab-pub_personalizationserver_report-${stamp}`;
     try {
       await startUpgrade(env.client, plan, 'test-operator', { taskQueue, workflowId });
@@ -94,7 +103,10 @@ describe('run report from the history', () => {
       const files = result.progress.facts.report as { markdown: string; json: string };
       // Named by run: the next run of the same fleet writes its own files.
       const { runId } = await env.client.workflow.getHandle(workflowId).describe();
-      expect(files).toEqual({ markdown: join(reportsDir, `${baseName}.${runId}.md`), json: join(reportsDir, `${baseName}.${runId}.json`) });
+      expect(files).toEqual({
+        markdown: join(reportsDir, `${baseName}.${runId}.md`),
+        json: join(reportsDir, `${baseName}.${runId}.json`),
+      });
 
       // The record and the report cannot disagree.
       const written = JSON.parse(await readFile(files.json, 'utf8')) as RunReport;
@@ -103,7 +115,8 @@ describe('run report from the history', () => {
       expect(await readFile(files.markdown, 'utf8')).toBe(renderReportMarkdown(rebuilt));
 
       // REPLUP_SAVE_REPORT_FIXTURE=1 records this run for the builder's unit tests.
-      if (process.env.REPLUP_SAVE_REPORT_FIXTURE) saveRecordedRun('upgrade-retry', { workflowId, ...(await fetchHistories(env.client, workflowId)) });
+      if (process.env.REPLUP_SAVE_REPORT_FIXTURE)
+        saveRecordedRun('upgrade-retry', { workflowId, ...(await fetchHistories(env.client, workflowId)) });
 
       // Decisions: who, what, why and when, as the test sent them.
       expect(written.decisions.map(({ at: _, identity: __, ...d }) => d)).toEqual([
@@ -125,31 +138,49 @@ describe('run report from the history', () => {
       expect(sync.attempts).toBe(2);
       expect(sync.errors).toHaveLength(1);
       expect(sync.errors[0]!.attempt).toBe(1);
-      expect(sync.errors[0]!.message).toMatch(new RegExp(`^ConflictsFound: conflicting rows need a decision .*: ${CONFLICTS} conflicts`));
+      expect(sync.errors[0]!.message).toMatch(
+        new RegExp(`^ConflictsFound: conflicting rows need a decision .*: ${CONFLICTS} conflicts`),
+      );
       for (const s of written.steps) {
         expect(s.durationSeconds).toBe(Math.round((Date.parse(s.endedAt!) - Date.parse(s.startedAt!)) / 100) / 10);
         expect(s.waitingSeconds).toBeLessThanOrEqual(s.durationSeconds!);
       }
       // The time the sync and the gate waited for a person covers the time the test took to decide.
       expect(sync.waitingSeconds).toBeGreaterThanOrEqual(THINK_MS / 1000);
-      expect(written.steps.find((s) => s.id === 'remove-replication')!.waitingSeconds).toBeGreaterThanOrEqual(THINK_MS / 1000);
-      expect(written.steps.filter((s) => s.id !== 'sync-until-quiet' && s.id !== 'remove-replication').every((s) => s.waitingSeconds === 0)).toBe(true);
+      expect(written.steps.find((s) => s.id === 'remove-replication')!.waitingSeconds).toBeGreaterThanOrEqual(
+        THINK_MS / 1000,
+      );
+      expect(
+        written.steps
+          .filter((s) => s.id !== 'sync-until-quiet' && s.id !== 'remove-replication')
+          .every((s) => s.waitingSeconds === 0),
+      ).toBe(true);
 
       // Sync rounds: attempt 1 ran one round and found the conflicts; attempt 2 ran until quiet.
       const subscriptions = plan.publications.reduce((n, p) => n + p.subscribers.length, 0);
       const syncRounds = written.syncRounds.filter((r) => r.step === 'sync-until-quiet');
       const first = syncRounds.filter((r) => r.stepAttempt === 1);
-      expect(first.map((r) => [r.round, r.merges, r.conflictRows, r.quiet])).toEqual([[1, subscriptions, CONFLICTS, false]]);
+      expect(first.map((r) => [r.round, r.merges, r.conflictRows, r.quiet])).toEqual([
+        [1, subscriptions, CONFLICTS, false],
+      ]);
       const second = syncRounds.filter((r) => r.stepAttempt === 2);
       expect(second.map((r) => r.round)).toEqual(second.map((_, i) => i + 1));
       expect(second.every((r) => r.merges === subscriptions && r.conflictRows === 0)).toBe(true);
       expect(second.slice(-plan.options.sync.quietRounds).every((r) => r.quiet)).toBe(true);
       const progressRounds = result.progress.facts.syncRounds as { round: number; moved: number; pending: number }[];
-      expect(second.map((r) => ({ round: r.round, moved: r.moved, pending: r.pending }))).toEqual(progressRounds.map((r) => ({ round: r.round, moved: r.moved, pending: r.pending })));
+      expect(second.map((r) => ({ round: r.round, moved: r.moved, pending: r.pending }))).toEqual(
+        progressRounds.map((r) => ({ round: r.round, moved: r.moved, pending: r.pending })),
+      );
 
       // Verification: the canary from the publisher reached both subscribers.
       const subscriberDbs = plan.sites.filter((s) => s.role === 'subscriber').map((s) => `${s.server}/${s.database}`);
-      expect(written.verification).toMatchObject({ status: 'done', stepAttempt: 1, publishers: [`${plan.publisher.server}/${plan.publisher.database}`], missing: [], conflicts: 0 });
+      expect(written.verification).toMatchObject({
+        status: 'done',
+        stepAttempt: 1,
+        publishers: [`${plan.publisher.server}/${plan.publisher.database}`],
+        missing: [],
+        conflicts: 0,
+      });
       expect(written.verification!.canary).toMatch(/^replup-[0-9a-f-]{36}$/);
       expect(written.verification!.arrived).toEqual([...subscriberDbs].sort());
 
@@ -164,14 +195,24 @@ describe('run report from the history', () => {
       // restore-service fans out twice over the hosts (start the service, admit users): two sets
       // of batches, each host in each, none lost from the audit.
       for (const type of ['stopBackgroundService', 'startBackgroundService', 'undrainHost']) {
-        expect(written.activities.filter((a) => a.type === type).map((a) => a.summary.split(' ').pop()).sort(), type).toEqual([...hosts].sort());
+        expect(
+          written.activities
+            .filter((a) => a.type === type)
+            .map((a) => a.summary.split(' ').pop())
+            .sort(),
+          type,
+        ).toEqual([...hosts].sort());
       }
       // (The fan-outs' activities; restore-service also puts the agent schedules back, in the parent.)
-      const fannedOut = written.activities.filter((a) => a.step === 'restore-service' && ['startBackgroundService', 'undrainHost'].includes(a.type));
+      const fannedOut = written.activities.filter(
+        (a) => a.step === 'restore-service' && ['startBackgroundService', 'undrainHost'].includes(a.type),
+      );
       const restoreBatches = new Set(fannedOut.map((a) => a.workflowId.replace(/\/batch-\d+$/, '')));
       expect(restoreBatches).toEqual(new Set([`${workflowId}/restore-service`, `${workflowId}/restore-service~2`]));
       expect(written.childWorkflows.length).toBeGreaterThan(0);
-      expect(new Set(written.activities.filter((a) => a.workflowId !== workflowId).map((a) => a.workflowId))).toEqual(new Set(written.childWorkflows));
+      expect(new Set(written.activities.filter((a) => a.workflowId !== workflowId).map((a) => a.workflowId))).toEqual(
+        new Set(written.childWorkflows),
+      );
       // Every merge of the first sync attempt is attributed to attempt 1, the rest to attempt 2.
       const merges = written.activities.filter((a) => a.type === 'mergeSubscription' && a.step === 'sync-until-quiet');
       expect(merges.filter((a) => a.stepAttempt === 1)).toHaveLength(subscriptions);
@@ -188,7 +229,9 @@ describe('run report from the history', () => {
       const md = await replup('report', workflowId);
       expect(md).toMatchObject({ code: 0, err: '' });
       expect(md.out).toBe(renderReportMarkdown(written));
-      expect(md.out).toContain(`| ${written.decisions[0]!.at} | retry | sync-until-quiet | dba-anna | ${RETRY_REASON} |`);
+      expect(md.out).toContain(
+        `| ${written.decisions[0]!.at} | retry | sync-until-quiet | dba-anna | ${RETRY_REASON} |`,
+      );
       const json = await replup('report', workflowId, '--json');
       expect(json.code).toBe(0);
       expect(JSON.parse(json.out)).toEqual(written);
@@ -209,7 +252,8 @@ describe('run report from the history', () => {
     expect(missing.code).toBe(1);
     expect(missing.out).toBe('');
     expect(missing.err).toBe(
-      'replup: no run with id upgrade:NO-SUCH/Fleet in namespace default\n  list the runs: replup list (past ones: replup list --status completed, --status aborted)\n',
+      'replup: no run with id upgrade:NO-SUCH/Fleet in namespace default\n  list the runs: replup list (past ' +
+        'ones: replup list --status completed, --status aborted)\n',
     );
     const both = await replup('report', 'upgrade:NO-SUCH/Fleet', '--json', '--md');
     expect(both.code).toBe(2);

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { connectClient } from '../../worker/connection.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab } from '../../activities/lab/index.js';
@@ -11,23 +11,21 @@ import { loadPlanText } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { startUpgrade } from '../../cli/lib/runs.js';
 import type { RunResult } from '../../workflows/messages.js';
-import { connect, startWorker, uniqueQueue } from './harness.js';
+import { startWorker, uniqueQueue, useDevServer } from './harness.js';
 
 // Re-serialising 501 databases on every write to check the lab's dirty tracking would dominate
 // this test; the other suites check it.
 process.env.REPLUP_LAB_CHECK_DIRTY = '0';
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await connect();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+useDevServer((e) => (env = e));
 
 /** A plan for one publisher and n subscribers, through the same loader a DBA's file goes through. */
 export function fleetPlan(n: number, dir: string, extra = ''): UpgradePlan {
-  const subscribers = Array.from({ length: n }, (_, i) => `  - server: SUB${String(i + 1).padStart(4, '0')}\n    personalizationServers: [ps-sub${i + 1}]`).join('\n');
+  const subscribers = Array.from(
+    { length: n },
+    (_, i) => `  - server: SUB${String(i + 1).padStart(4, '0')}\n    personalizationServers: [ps-sub${i + 1}]`,
+  ).join('\n');
   const text = [
     `name: fleet-${n}`,
     'runbook: em-personalization-upgrade',
@@ -41,7 +39,8 @@ export function fleetPlan(n: number, dir: string, extra = ''): UpgradePlan {
     subscribers,
     `scripts: { dir: ${JSON.stringify(resolve('examples/replication'))} }`,
     'hosts: { upgrade: "setup {host} {version}" }',
-    `options: { approvals: [], maxParallel: 50, drainTimeoutSeconds: 1, retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 }${extra} }`,
+    `options: { approvals: [], maxParallel: 50, drainTimeoutSeconds: 1, retry: { initialSeconds: 0.2, ` +
+      `maximumSeconds: 1, maximumAttempts: 20 }${extra} }`,
   ].join('\n');
   const r = loadPlanText(text, join(dir, 'plan.yaml'));
   if (!r.ok) throw new Error(JSON.stringify(r.errors.slice(0, 3)));
@@ -63,10 +62,19 @@ it('a 500-subscriber upgrade completes with the parent history under 10,000 even
     const r = (await handle.result()) as RunResult;
     expect(r.status).toBe('completed');
     // Read as `replup report` reads it: a page of this history passes gRPC's 4 MiB default.
-    const reader = await connectClient({ ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' });
-    const history = await reader.workflow.getHandle(started.workflowId).fetchHistory().finally(() => reader.connection.close());
+    const reader = await connectClient({
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+    });
+    const history = await reader.workflow
+      .getHandle(started.workflowId)
+      .fetchHistory()
+      .finally(() => reader.connection.close());
     const parentEvents = history.events?.length ?? 0;
-    const children = new Set(history.events?.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId).filter(Boolean));
+    const children = new Set(
+      history.events?.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId).filter(Boolean),
+    );
     console.log(`500 subscribers: parent history ${parentEvents} events, ${children.size} child batches`);
     expect(parentEvents).toBeLessThan(10_000);
     expect(children.size).toBeGreaterThan(0);

@@ -4,7 +4,15 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, childEnv, labPlanCopy, replup, scratchDir, startWorkerProcess, type WorkerProcess } from './cli/replup.js';
+import {
+  BIN,
+  childEnv,
+  labPlanCopy,
+  replup,
+  scratchDir,
+  startWorkerProcess,
+  type WorkerProcess,
+} from './cli/replup.js';
 
 const scratch = scratchDir('watch-tty');
 const env = childEnv(scratch, { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
@@ -50,15 +58,27 @@ describe('replup watch in a terminal', () => {
     expect(started.code, started.stderr).toBe(0);
 
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const command = `${q(process.execPath)} ${q(BIN)} watch ${q(plan.workflowId)} --interval 250; echo "watch exited $?"; sleep 600`;
+    const command =
+      `${q(process.execPath)} ${q(BIN)} watch ${q(plan.workflowId)} --interval 250; echo "watch exited $?"; ` +
+      `sleep 600`;
     tmux('new-session', '-d', '-s', 'watch', '-x', '150', '-y', '30', command);
 
-    const first = await paneWhen((t) => elapsedOf(t) !== undefined && t.includes('drain-users'), 'a running step table');
+    const first = await paneWhen(
+      (t) => elapsedOf(t) !== undefined && t.includes('drain-users'),
+      'a running step table',
+    );
     await sleep(2_200);
     const second = await paneWhen((t) => elapsedOf(t) !== undefined, 'the table again');
     for (const screen of [first, second]) {
       expect(screen).toContain(`lab-small — em-personalization-upgrade on E2E-TTY-${tag}/PersonalizationServer`);
-      for (const step of ['preflight', 'drain-users', 'sync-until-quiet', 'remove-replication', 'enable-replication', 'restore-service']) {
+      for (const step of [
+        'preflight',
+        'drain-users',
+        'sync-until-quiet',
+        'remove-replication',
+        'enable-replication',
+        'restore-service',
+      ]) {
         expect(screen).toMatch(new RegExp(`^[·▶✓!?↷–✗] ${step} +(pending|running|done)`, 'm'));
       }
       // Redrawn in place: one header on screen, not a scroll of frames.
