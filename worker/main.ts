@@ -75,7 +75,10 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   };
 }
 
-/** Installs the SDK's runtime: its logger, and its Prometheus exporter when `telemetryOptions` says so (worker/metrics.ts). */
+/**
+ * Installs the SDK's runtime: its logger, and its Prometheus exporter when `telemetryOptions` says so
+ * (worker/metrics.ts).
+ */
 export function installLogger(level: LogLevel = 'INFO', telemetryOptions?: RuntimeOptions['telemetryOptions']) {
   Runtime.install({ logger: new DefaultLogger(level), ...(telemetryOptions && { telemetryOptions }) });
 }

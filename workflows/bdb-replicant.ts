@@ -69,7 +69,10 @@ const clip = (text: string, max = 300) => (text.length <= max ? text : `${text.s
 const acts = activities<BdbActivities>({ clip });
 const oneTry = activities<BdbActivities>({ clip, retry: ONE_TRY });
 
-/** `file:24: "rep-set-priority" corrected to "rep_set_priority": ...` → `line 24 "rep-set-priority" → "rep_set_priority"`. */
+/**
+ * `file:24: "rep-set-priority" corrected to "rep_set_priority": ...` →
+ * `line 24 "rep-set-priority" → "rep_set_priority"`.
+ */
 export function correctionsOf(warnings: string[]): string[] {
   return warnings.flatMap((w) => {
     const fix = /:(\d+): "([^"]+)" corrected to "([^"]+)"/.exec(w);
@@ -77,6 +80,10 @@ export function correctionsOf(warnings: string[]): string[] {
     return /Windows line endings \(CRLF\) converted/.test(w) ? ['CRLF → LF'] : [];
   });
 }
+
+/** What db5.3_stat -r said, in words: "it is a replication client", or that replication is not configured. */
+const roleWords = (role: string) =>
+  role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`;
 
 /** The replicant's master did not answer, or the worker running the try died: another try can succeed. */
 function mayTryAgain(err: unknown): boolean {
@@ -201,8 +208,12 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       (c) => c.before === undefined && record.changes.includes(`added "${c.after}"`),
     );
     const advice = record.warnings.length - record.corrections.length;
+    const lines = tools.map((c) => `line ${c.line} "${c.after}"`).join(', ');
+    const added = tools.length
+      ? `; added ${lines} (the replication tools need ${tools.length === 1 ? 'it' : 'them'})`
+      : '';
     s.note(
-      `${block}${corrected}${tools.length ? `; added ${tools.map((c) => `line ${c.line} "${c.after}"`).join(', ')} (the replication tools need ${tools.length === 1 ? 'it' : 'them'})` : ''}` +
+      `${block}${corrected}${added}` +
         `${advice > 0 ? `; ${advice} more warning${advice === 1 ? '' : 's'} (facts.dbConfig)` : ''}`,
     );
   }
@@ -230,7 +241,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('backup', { dir: backup.backupDir, databases: backup.databases, files: backup.files.length });
       s.note(
-        `${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} (${backup.databases.join(', ') || 'none'}) ` +
+        `${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} ` +
+          `(${backup.databases.join(', ') || 'none'}) ` +
           `copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`,
       );
     });
@@ -247,7 +259,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('wiped', w.deleted);
       s.note(
-        `deleted ${w.deleted.length} file${w.deleted.length === 1 ? '' : 's'}; kept ${w.kept.join(', ') || 'nothing (no DB_CONFIG yet: the next step writes one)'}`,
+        `deleted ${w.deleted.length} file${w.deleted.length === 1 ? '' : 's'}; ` +
+          `kept ${w.kept.join(', ') || 'nothing (no DB_CONFIG yet: the next step writes one)'}`,
       );
     });
 
@@ -268,7 +281,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('regionFilesDeleted', d.deleted);
       s.note(
-        `deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} (${d.deleted.join(', ') || 'none left'}); ` +
+        `deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} ` +
+          `(${d.deleted.join(', ') || 'none left'}); ` +
           `log and data files untouched`,
       );
     });
@@ -286,7 +300,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       if (role !== 'master') {
         throw ApplicationFailure.nonRetryable(
-          `db5.3_stat -r -h ${plan.master.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, ` +
+          `db5.3_stat -r -h ${plan.master.envDir} says ${roleWords(role)}, ` +
             `not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator ` +
             `on) and ${plan.master.messageLog}`,
           BdbFailure.notMaster,
@@ -334,7 +348,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       if (role !== 'client') {
         throw ApplicationFailure.nonRetryable(
-          `db5.3_stat -r -h ${plan.replicant.envDir} says ${role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`}, ` +
+          `db5.3_stat -r -h ${plan.replicant.envDir} says ${roleWords(role)}, ` +
             `not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)`,
           BdbFailure.notReplicant,
         );

@@ -54,7 +54,10 @@ export const connectAgentUpdate = defineUpdate<Progress, [ConnectAgentInput]>('c
 /** One look at the agents, as recorded in facts.agentTries. */
 export interface AgentTry {
   n: number;
-  /** start-up: the server's own first try; deferred: the run's timer; connect-agent: an operator; deadline: defer-agent-startup ran out. */
+  /**
+   * start-up: the server's own first try; deferred: the run's timer; connect-agent: an operator;
+   * deadline: defer-agent-startup ran out.
+   */
   kind: 'start-up' | 'deferred' | 'connect-agent' | 'deadline';
   at: string;
   command: string;
@@ -488,9 +491,8 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         }
         if (!clock.check(s, stuckParts(status, expected), 'normal processing')) {
           const waiting = status.agents.filter((a) => expected.includes(a.agent) && a.phase !== 'normal');
-          s.note(
-            `waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ')}` : ''}`,
-          );
+          const agents = waiting.map((a) => `${a.agent} ${a.text} (${meaningOf(a.code)})`).join(', ');
+          s.note(`waiting for normal processing: server ${status.server.text}${waiting.length ? `; ${agents}` : ''}`);
         }
         await sleep(pollMs, { summary: `normal-processing: read the status again in ${pollMs / 1000} s` });
         status = await readStatus('normal-processing');
@@ -500,9 +502,8 @@ export async function openEdgeStartup(input: OpenEdgeStartupInput): Promise<RunR
         server: status.server.text,
         agents: Object.fromEntries(working.map((a) => [a.agent, a.text])),
       });
-      s.note(
-        `server ${status.server.text}; ${listAgents(working)}${notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : ''}`,
-      );
+      const never = notConnected.length ? `; never connected (not critical): ${listAgents(notConnected)}` : '';
+      s.note(`server ${status.server.text}; ${listAgents(working)}${never}`);
     });
   });
 }

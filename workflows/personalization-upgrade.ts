@@ -97,7 +97,8 @@ const SKIPPABLE = new Set<UpgradeStepId>([
 ]);
 
 /**
- * The workflow id: one upgrade per fleet at a time, whatever the spelling (plan/personalization-upgrade/fleet-identity.ts):
+ * The workflow id: one upgrade per fleet at a time, whatever the spelling
+ * (plan/personalization-upgrade/fleet-identity.ts):
  * `LAB-PUB/PersonalizationServer`, `lab-pub/personalizationserver`, `tcp:LAB-PUB,1433/…` are one fleet.
  */
 export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string {
@@ -107,7 +108,8 @@ export function upgradeWorkflowId(plan: Pick<UpgradePlan, 'publisher'>): string 
 /**
  * Records the fleet's identity on this run (the ReplupFleetId search attribute) and stops when
  * another running upgrade has the same one. The attribute is set before the look, so two racing
- * runs see each other at least when one retries (the reasoning is in activities/personalization-upgrade/fleet-guard.ts).
+ * runs see each other at least when one retries (the reasoning is in
+ * activities/personalization-upgrade/fleet-guard.ts).
  * Returns a warning when the namespace lacks the attribute: the run goes on, guarded by its id only.
  */
 async function guardFleet(run: UpgradeDriver, ctx: FleetContext, publisher: DbRef): Promise<string | undefined> {
@@ -264,7 +266,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           ),
       );
       warnings.push(...checked.flatMap((c) => c.warnings));
-      // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now, before any change.
+      // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now,
+      // before any change.
       if (run.patched('preflight-identity-ranges')) {
         const configs = await fleet.fan(
           s,
@@ -348,7 +351,9 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     s.note(
       beforeTheDrain
         ? `${facts.length} servers, ${fleet.subscriptions().length} subscriptions, ${fleet.prepared.length} ` +
-            `scripts checked; ${paused} merge agent schedules paused for the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}${extraArticles}`
+            `scripts checked; ${paused} merge agent schedules paused for ` +
+            `the run${warnings.length ? `; warning: ${warnings.join('; ')}` : ''}` +
+            `${extraArticles}`
         : `${facts.length} servers, ${fleet.prepared.length} scripts checked${extraArticles}`,
     );
   });
@@ -390,7 +395,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         );
       }
       s.note(
-        `disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions after the ${plan.options.drainTimeoutSeconds} s deadline`,
+        `disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions ` +
+          `after the ${plan.options.drainTimeoutSeconds} s deadline`,
       );
     } else {
       s.note(
@@ -427,7 +433,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         );
       quiet = F.quietRoundsAfter(quiet, round);
       lastRound =
-        `round ${round.round}: ${round.moved} rows moved, ${round.pending} pending; ${quiet} of ${plan.options.sync.quietRounds} ` +
+        `round ${round.round}: ${round.moved} rows moved, ${round.pending} ` +
+        `pending; ${quiet} of ${plan.options.sync.quietRounds} ` +
         `quiet rounds${conflicts.settled ? `; ${conflicts.settled}` : ''}`;
       s.note(lastRound);
     }
@@ -464,7 +471,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
 
   await run.gate('remove-replication');
   await run.step('remove-replication', async (s) => {
-    // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's for the fleet's own.
+    // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's
+    // for the fleet's own.
     if (!configBefore && run.patched('capture-replication-config')) {
       const configs = await fleet.fan(
         s,
@@ -608,7 +616,9 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           : [],
     );
     s.note(
-      `${script.file} ran on ${results.length - earlier.length} subscribers${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}${settled.length ? `; after a lost reply: ${settled.join('; ')}` : ''}`,
+      `${script.file} ran on ${results.length - earlier.length} subscribers` +
+        `${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}` +
+        `${settled.length ? `; after a lost reply: ${settled.join('; ')}` : ''}`,
     );
   });
 
@@ -628,9 +638,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       now.filter((p) => p.rewrite).map((p) => ({ file: p.file, changes: p.changes })),
     );
     const edits = now.reduce((n, p) => n + p.changes.length, 0);
-    s.note(
-      `${edits} @sync_type rewrites${changed.length ? `; changed since preflight: ${changed.map((c) => c.file).join(', ')}` : ''}`,
-    );
+    const since = changed.length ? `; changed since preflight: ${changed.map((c) => c.file).join(', ')}` : '';
+    s.note(`${edits} @sync_type rewrites${since}`);
   });
 
   await run.step('enable-replication', async (s) => {
@@ -754,7 +763,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     }
     s.note(
       `${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without ` +
-        `snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`,
+        `snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}` +
+        `${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`,
     );
   });
 
@@ -831,12 +841,15 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         )
       : undefined;
     if (sampled) run.fact('rowGuidSample', sampled);
+    const notCompared = sampled?.flatMap((x) => x.notCompared) ?? [];
     const sampleNote = sampled
-      ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid${sampled.some((x) => x.notCompared.length) ? ` (not compared: ${sampled.flatMap((x) => x.notCompared).join(', ')})` : ''}`
+      ? `; ${sampled.reduce((n, x) => n + x.rowsCompared, 0)} sampled rows carry the publisher's rowguid` +
+        `${notCompared.length ? ` (not compared: ${notCompared.join(', ')})` : ''}`
       : '';
     s.note(
       `canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that ` +
-        `need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`,
+        `need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}` +
+        `${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`,
     );
   });
 

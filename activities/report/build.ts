@@ -90,7 +90,7 @@ export interface SyncRoundReport {
   moved: number;
   conflicts: number;
   pending: number;
-  /** Conflicting rows that need a person (failed changes) the conflict check after this round found in the conflict tables. */
+  /** Conflicting rows that need a person (failed changes) the conflict check after this round found. */
   conflictRows: number;
   /** Rows the resolver had already settled, found by the same check: reported, not a reason to stop. */
   settledConflictRows: number;
@@ -168,13 +168,19 @@ export interface RunReport {
   decisions: ReportDecision[];
   syncRounds: SyncRoundReport[];
   verification?: VerificationReport;
-  /** Berkeley DB and OpenEdge runs: what their runbook checked (the Verification section lists it instead of the canary). */
+  /** Berkeley DB and OpenEdge runs: what their runbook checked (listed under Verification instead of the canary). */
   runbookVerification?: RunbookVerification;
   /** Berkeley DB runs: every DB_CONFIG line the run changed, before → after. */
   dbConfig?: DbConfigReport[];
-  /** The convergence proof: every merge validation, after the quiet rounds and after re-enable (absent in reports of runs without it). */
+  /**
+   * The convergence proof: every merge validation, after the quiet rounds and after re-enable
+   * (absent in reports of runs without it).
+   */
   convergence?: ConvergenceReport[];
-  /** Each publisher's replication configuration before removal and after re-enable, what was put back and what was left for a person (issue #20 §5; absent in runs from before). */
+  /**
+   * Each publisher's replication configuration before removal and after re-enable, what was put back
+   * and what was left for a person (issue #20 §5; absent in runs from before).
+   */
   replicationConfig?: ReplicationConfigReport[];
   /** Each merge agent job's schedules before the run and after restore-service (absent in runs from before). */
   agentSchedules?: AgentScheduleReport[];
@@ -668,7 +674,10 @@ function convergence(records: ActivityRecord[]): ConvergenceReport[] {
     });
 }
 
-/** The configuration each publisher had before removal (the first record of it) and its last compare after re-enable. */
+/**
+ * The configuration each publisher had before removal (the first record of it) and its last compare
+ * after re-enable.
+ */
 function replicationConfig(records: ActivityRecord[]): ReplicationConfigReport[] {
   const out = new Map<string, ReplicationConfigReport>();
   for (const r of records) {
@@ -706,7 +715,8 @@ function schedulesLine(job: MergeAgentJob | undefined): string {
   return job.schedules
     .map(
       (s) =>
-        `${s.name}: ${s.timing ? describeTiming(s.timing) : 'timing not recorded'}, ${s.enabled ? 'enabled' : 'disabled'}`,
+        `${s.name}: ${s.timing ? describeTiming(s.timing) : 'timing not recorded'}, ` +
+        `${s.enabled ? 'enabled' : 'disabled'}`,
     )
     .join('; ');
 }
@@ -768,7 +778,8 @@ function agentScheduleLines(r: RunReport): string[] {
     ['publisher', 'subscription', 'before the run', 'after restore-service'],
     r.agentSchedules.map(
       (s) =>
-        `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} | ${s.after ? esc(s.after) : 'not put back yet'} |`,
+        `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} ` +
+        `| ${s.after ? esc(s.after) : 'not put back yet'} |`,
     ),
   );
 }
@@ -776,15 +787,15 @@ function agentScheduleLines(r: RunReport): string[] {
 /** One publication's configuration on one line: what a DBA compares. */
 function configLine(p: PublicationConfig | undefined): string {
   if (!p) return 'missing';
-  const articles = p.articles
-    .map(
-      (a) =>
-        `${a.name}${a.columnTracking ? ' (column tracking)' : ''}${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`,
-    )
-    .join(', ');
+  const article = (a: PublicationConfig['articles'][number]) =>
+    `${a.name}${a.columnTracking ? ' (column tracking)' : ''}` +
+    `${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`;
+  const articles = p.articles.map(article).join(', ');
   return (
     `retention ${p.retention} ${p.retentionUnit}(s), conflict retention ${p.conflictRetentionDays} ` +
-    `days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}${p.decentralizedConflicts ? 'at the subscriber' : ''}; ` +
+    `days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}` +
+    `${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}` +
+    `${p.decentralizedConflicts ? 'at the subscriber' : ''}; ` +
     `articles ${articles || 'none'}`
   );
 }
@@ -798,10 +809,13 @@ function replicationConfigLines(r: RunReport): string[] {
         'put back what it could.',
       ['publisher', 'publication', 'before removal', 'after re-enable'],
       r.replicationConfig.flatMap((c) =>
-        c.before.map(
-          (b) =>
-            `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} | ${c.after ? esc(configLine(c.after.find((a) => a.name.toLowerCase() === b.name.toLowerCase()))) : 'not compared yet'} |`,
-        ),
+        c.before.map((b) => {
+          const after = c.after?.find((a) => a.name.toLowerCase() === b.name.toLowerCase());
+          return (
+            `| ${esc(c.publisher)} | ${esc(b.name)} | ${esc(configLine(b))} ` +
+            `| ${c.after ? esc(configLine(after)) : 'not compared yet'} |`
+          );
+        }),
       ),
     ),
     ...r.replicationConfig.flatMap((c) => [
@@ -810,7 +824,8 @@ function replicationConfigLines(r: RunReport): string[] {
       ),
       ...c.left.map(
         (d) =>
-          `- left for a person on ${esc(c.publisher)}: ${esc(`${d.publication} ${d.what} was ${d.before}, is ${d.after}`)}`,
+          `- left for a person on ${esc(c.publisher)}: ` +
+          esc(`${d.publication} ${d.what} was ${d.before}, is ${d.after}`),
       ),
     ]),
     '',
@@ -859,8 +874,10 @@ export function renderReportMarkdown(r: RunReport): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...r.steps.map(
       (s) =>
-        `| ${s.id} | ${s.status} | ${s.attempts} | ${s.startedAt ?? ''} | ${s.endedAt ?? ''} | ${s.durationSeconds ?? ''} ` +
-        `| ${s.waitingSeconds || ''} | ${s.activities} | ${esc(s.errors.map((e) => `attempt ${e.attempt}: ${e.message}`).join('; '))} |`,
+        `| ${s.id} | ${s.status} | ${s.attempts} | ${s.startedAt ?? ''} ` +
+        `| ${s.endedAt ?? ''} | ${s.durationSeconds ?? ''} ` +
+        `| ${s.waitingSeconds || ''} | ${s.activities} ` +
+        `| ${esc(s.errors.map((e) => `attempt ${e.attempt}: ${e.message}`).join('; '))} |`,
     ),
     '',
     '## Operator decisions',

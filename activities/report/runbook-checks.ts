@@ -26,6 +26,9 @@ export interface DbConfigReport {
   changes: string[];
 }
 
+/** A message log line without its `[time][pid]` prefix. */
+const withoutPrefix = (line: string) => line.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim();
+
 const done = (r: ActivityRecord, type: string, step?: string) =>
   r.activity.type === type && r.activity.outcome === 'completed' && (step === undefined || r.activity.step === step);
 
@@ -55,16 +58,15 @@ function bdbChecks(records: ActivityRecord[], step: { status: string; attempts: 
   const roles = new Map(records.filter((x) => done(x, 'bdbReplicationRole')).map((r) => [r.activity.step, r]));
   for (const r of roles.values()) {
     checks.push(
-      `db5.3_stat -r -h ${String(bdb.args(r, 'bdbReplicationRole')[0])}: replication ${String(bdb.result(r, 'bdbReplicationRole'))} ` +
+      `db5.3_stat -r -h ${String(bdb.args(r, 'bdbReplicationRole')[0])}: ` +
+        `replication ${String(bdb.result(r, 'bdbReplicationRole'))} ` +
         `(${r.activity.step})`,
     );
   }
   const joined = records.filter((x) => done(x, 'bdbStartService', 'start-replicant')).pop();
   const evidence = (joined && bdb.result(joined, 'bdbStartService')?.evidence) ?? [];
   if (evidence.length)
-    checks.push(
-      `the replicant's message log: ${evidence.map((l) => `"${l.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim()}"`).join(', ')}`,
-    );
+    checks.push(`the replicant's message log: ${evidence.map((l) => `"${withoutPrefix(l)}"`).join(', ')}`);
   const verified = records
     .filter((x) => done(x, 'bdbVerifyReplication', 'verify-replication') && x.activity.stepAttempt === step.attempts)
     .pop();
@@ -96,7 +98,10 @@ function openEdgeChecks(records: ActivityRecord[], step: { status: string; attem
   return { step: 'normal-processing', status: step.status, stepAttempt: step.attempts, checks };
 }
 
-/** The runbook's own verification, when the run is a Berkeley DB or OpenEdge one; undefined for the SQL Server runbook. */
+/**
+ * The runbook's own verification, when the run is a Berkeley DB or OpenEdge one; undefined for the
+ * SQL Server runbook.
+ */
 export function runbookVerification(
   records: ActivityRecord[],
   steps: Map<string, { status: string; attempts: number }>,
