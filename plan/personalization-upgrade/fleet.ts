@@ -227,20 +227,13 @@ export function publicationsOf(plan: Pick<UpgradePlan, 'publications'>, kind: Pu
  * and on-error choice only when the plan sets them (runs started before they existed replay unchanged).
  */
 export function fleetContext(plan: UpgradePlan): FleetContext {
-  const { variables, onError } = plan.scripts;
-  return {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-    // Each publisher's distributor (#18 §3): activity input only, the command sequence is unchanged.
-    distributors: publisherDistributors(plan),
-    versionQuery: plan.versionQuery,
-    ...((variables !== undefined || onError !== undefined) && {
-      scripts: { ...(variables && { variables }), ...(onError && { onError }) },
-    }),
-  };
+  const { target, credentials, hosts, distributor, versionQuery } = plan;
+  const { dir: scriptsDir, variables, onError } = plan.scripts;
+  // Each publisher's distributor (#18 §3): activity input only, the command sequence is unchanged.
+  const distributors = publisherDistributors(plan);
+  const scripts = { ...(variables && { variables }), ...(onError && { onError }) };
+  const withScripts = variables !== undefined || onError !== undefined ? { scripts } : {};
+  return { target, credentials, hosts, scriptsDir, distributor, distributors, versionQuery, ...withScripts };
 }
 
 // --- the vendor scripts and their sqlcmd variables ----------------------------------------------
