@@ -14,7 +14,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Client } from '@temporalio/client';
-import { progressQuery, type RunStatus } from '../workflows/messages.js';
+import { progressQuery } from '../workflows/messages.js';
+import { ENDED_BY_REPLUP, OPEN_STATUSES, waitingStep } from '../common/run-status.js';
 import type { NotifyTarget } from '../plan/notify.js';
 import type { NotifyEvent } from '../activities/notify/event.js';
 
@@ -50,8 +51,9 @@ export function sdkPrometheus(bindAddress: string) {
   return { metrics: { prometheus: { bindAddress } } };
 }
 
-const OPEN: RunStatus[] = ['running', 'paused', 'awaiting-operator', 'awaiting-approval', 'awaiting-confirmation'];
-const ENDED: RunStatus[] = ['completed', 'aborted', 'failed'];
+// Open runs are counted by replup's status; ended ones too (common/run-status.ts names both).
+const OPEN = OPEN_STATUSES;
+const ENDED = ENDED_BY_REPLUP;
 /** At most this many open runs are queried per scrape, each within QUERY_MS. */
 const MAX_RUNS = 100;
 const QUERY_MS = 2_000;
@@ -161,7 +163,7 @@ export function createReplupMetrics(
       progresses.forEach((p, i) => {
         if (!p) return;
         const labels = { workflow_id: open[i]!.workflowId, runbook: p.runbook };
-        const waiting = p.steps.find((s) => s.status.startsWith('awaiting-'));
+        const waiting = waitingStep(p.steps);
         if (waiting?.status === 'awaiting-operator') parkedNow += 1;
         const since = p.awaitingSince;
         if (waiting && since)
