@@ -5,10 +5,8 @@ import { operatorCommand } from '../lib/operator-command.js';
 
 export const registerApprove: Register = (program, _setExit, io) => {
   operatorCommand<{ gate: string; reason?: string }>(program, {
-    name: 'approve [id]',
-    description: 'Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)',
-    options: (cmd) =>
-      cmd.requiredOption('--gate <step>', 'the gate that waits, e.g. remove-replication').option('--reason <text>', 'why (recorded)'),
+    command: ['approve [id]', 'Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)'],
+    options: [['--gate <step>', 'the gate that waits, e.g. remove-replication', 'required'], ['--reason <text>', 'why (recorded)']],
     actor: 'who approves (recorded)',
     send: async (client, runId, opts) => {
       const progress = await approve(client, runId, opts.gate, opts.reason, opts.actor);
@@ -18,10 +16,8 @@ export const registerApprove: Register = (program, _setExit, io) => {
     },
   }, io);
   operatorCommand<{ step: string; note?: string }>(program, {
-    name: 'confirm [id]',
-    description: 'Confirm a manual step is done (the upgrade when hosts.upgrade is manual)',
-    options: (cmd) =>
-      cmd.requiredOption('--step <step>', 'the step that waits for confirmation').option('--note <text>', 'what was done (recorded)'),
+    command: ['confirm [id]', 'Confirm a manual step is done (the upgrade when hosts.upgrade is manual)'],
+    options: [['--step <step>', 'the step that waits for confirmation', 'required'], ['--note <text>', 'what was done (recorded)']],
     actor: 'who confirms (recorded)',
     send: async (client, runId, opts) => ({
       progress: await confirm(client, runId, opts.step, opts.note, opts.actor),

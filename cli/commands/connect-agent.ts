@@ -6,9 +6,8 @@ import { operatorCommand } from '../lib/operator-command.js';
 
 export const registerConnectAgent: Register = (program, _setExit, io) => {
   operatorCommand<{ agent: string; reason?: string }>(program, {
-    name: 'connect-agent [id]',
-    description: 'OpenEdge start-up in deferred agent start-up: try to connect an agent (or ALL) now',
-    options: (cmd) => cmd.option('--agent <name>', 'the agent to try, or ALL', 'ALL').option('--reason <text>', 'why (recorded)'),
+    command: ['connect-agent [id]', 'OpenEdge start-up in deferred agent start-up: try to connect an agent (or ALL) now'],
+    options: [['--agent <name>', 'the agent to try, or ALL', { default: 'ALL' }], ['--reason <text>', 'why (recorded)']],
     actor: 'who asks (recorded)',
     send: async (client, runId, opts) => {
       const { progress, latest } = await connectAgentNow(client, runId, opts.agent, opts.reason, opts.actor);

@@ -12,14 +12,12 @@ export const registerDecide: Register = (program, _setExit, io) => {
   } as const;
   for (const action of ['retry', 'skip', 'abort'] as const) {
     operatorCommand<{ step?: string; reason: string }>(program, {
-      name: `${action} [id]`,
-      description: blurb[action],
-      options: (cmd) =>
+      command: [`${action} [id]`, blurb[action]],
+      options: [
         // Abort needs no step: it stops the run wherever it is (the step is recorded with the decision).
-        (action === 'abort'
-          ? cmd.option('--step <step>', 'the step the run is at (default: where it is now)')
-          : cmd.requiredOption('--step <step>', 'the step that waits')
-        ).requiredOption('--reason <text>', 'why (recorded in the audit)'),
+        action === 'abort' ? ['--step <step>', 'the step the run is at (default: where it is now)'] : ['--step <step>', 'the step that waits', 'required'],
+        ['--reason <text>', 'why (recorded in the audit)', 'required'],
+      ],
       actor: 'who decides (recorded)',
       send: async (client, runId, opts) => {
         const progress = await decide(client, runId, opts.step, action, opts.reason, opts.actor);

@@ -6,9 +6,8 @@ import { operatorCommand } from '../lib/operator-command.js';
 export const registerPause: Register = (program, _setExit, io) => {
   for (const [verb, fn] of [['pause', pause], ['resume', resume]] as const) {
     operatorCommand<{ reason?: string }>(program, {
-      name: `${verb} [id]`,
-      description: verb === 'pause' ? 'Pause the run before its next step' : 'Resume a paused run',
-      options: (cmd) => cmd.option('--reason <text>', 'why (recorded)'),
+      command: [`${verb} [id]`, verb === 'pause' ? 'Pause the run before its next step' : 'Resume a paused run'],
+      options: [['--reason <text>', 'why (recorded)']],
       actor: 'who (recorded)',
       send: async (client, runId, opts) => ({
         progress: await fn(client, runId, opts.reason, opts.actor),

@@ -14,12 +14,14 @@ export interface OperatorOptions {
   json?: boolean;
 }
 
+/** One option of the command's own: flags, description, and `required` or its default value. */
+export type OptionSpec = [flags: string, description: string, how?: 'required' | { default: string }];
+
 export interface OperatorCommand<O> {
-  /** `approve [id]`, `retry [id]`, … */
-  name: string;
-  description: string;
-  /** Declares the command's own options, before `--actor` and `--json` (their order is the --help's). */
-  options: (cmd: Command) => Command;
+  /** `approve [id]`, `retry [id]`, …, and its description. */
+  command: [name: string, description: string];
+  /** The command's own options, in --help order, before `--actor` and `--json`. */
+  options: OptionSpec[];
   /** How `--actor` is described, e.g. 'who approves (recorded)'. */
   actor: string;
   /**
@@ -31,8 +33,12 @@ export interface OperatorCommand<O> {
 
 /** Adds one operator command to `program`; its output goes through a Reporter on `io`. */
 export function operatorCommand<O>(program: Command, spec: OperatorCommand<O>, io?: Streams): Command {
-  return spec
-    .options(program.command(spec.name).description(spec.description))
+  const cmd = program.command(spec.command[0]).description(spec.command[1]);
+  for (const [flags, description, how] of spec.options) {
+    if (how === 'required') cmd.requiredOption(flags, description);
+    else cmd.option(flags, description, how?.default);
+  }
+  return cmd
     .option('--actor <name>', spec.actor, defaultActor())
     .option('--json', 'print the new progress state as JSON')
     .action(async (id: string | undefined, opts: O & OperatorOptions) => {

@@ -148,6 +148,24 @@ export async function launch<A extends unknown[]>(client: Client, workflow: (...
   }
 }
 
+/** What a runbook's start says about its plan: all of LaunchOptions but where and when it runs. */
+export type LaunchDescription = Omit<LaunchOptions, 'taskQueue' | 'startDelayMs' | 'window'>;
+
+/**
+ * `start…(client, plan, actor, { taskQueue, workflowId })` for a runbook whose workflow takes
+ * `{ plan, requestedBy }`, its launch described by `describe`. Tests run such runs side by side on
+ * their own queues and workflow ids. Errors: as launch().
+ */
+export function runbookStarter<P>(
+  workflow: (input: { plan: P; requestedBy: string }) => Promise<unknown>,
+  describe: (plan: P) => LaunchDescription,
+) {
+  return (client: Client, plan: P, actor = defaultActor(), opts: { taskQueue?: string; workflowId?: string } = {}): Promise<Started> => {
+    const d = describe(plan);
+    return launch(client, workflow, [{ plan, requestedBy: actor }], { ...d, workflowId: opts.workflowId ?? d.workflowId, taskQueue: opts.taskQueue });
+  };
+}
+
 /** Every message down an error's causes: the client's own, then the server's reason. */
 export function causeChain(err: unknown): string {
   const parts: string[] = [];

@@ -1,9 +1,8 @@
 // Starting the TapeTrack replicant runbook (`runbook: bdb-replicant`): what `replup start` calls
 // for such a plan. One run per master/replicant pair at a time (the workflow id says which pair).
-import type { Client } from '@temporalio/client';
 import type { BdbReplicantPlan, BdbSite } from '../../plan/bdb-replicant/schema.js';
 import { bdbReplicant, bdbReplicantWorkflowId } from '../../workflows/bdb-replicant.js';
-import { defaultActor, launch, type Started } from './runs.js';
+import { runbookStarter } from './runs.js';
 
 const address = (s: BdbSite) => `${s.host}:${s.port}`;
 const control = (s: BdbSite) => (s.service.kind === 'local' ? 'local service (db5.3_recover + db5.3_replicate)' : `commands (start: \`${s.service.start}\`)`);
@@ -20,21 +19,15 @@ function planDetails(plan: BdbReplicantPlan): string {
   ].join('\n');
 }
 
-export function startBdbReplicant(
-  client: Client,
-  plan: BdbReplicantPlan,
-  actor = defaultActor(),
-  /** Tests run pairs side by side on their own queues. */
-  opts: { taskQueue?: string; workflowId?: string } = {},
-): Promise<Started> {
+/** `startBdbReplicant(client, plan, actor?, { taskQueue, workflowId }?)`: tests run pairs side by side. */
+export const startBdbReplicant = runbookStarter(bdbReplicant, (plan: BdbReplicantPlan) => {
   const fleet = `${address(plan.master)} → ${address(plan.replicant)}`;
-  return launch(client, bdbReplicant, [{ plan, requestedBy: actor }], {
-    workflowId: opts.workflowId ?? bdbReplicantWorkflowId(plan),
-    taskQueue: opts.taskQueue,
+  return {
+    workflowId: bdbReplicantWorkflowId(plan),
     fleet,
     staticSummary: `${plan.name}: make ${address(plan.replicant)} a read-only replicant of ${address(plan.master)}`,
     staticDetails: planDetails(plan),
     what: `a replicant run for ${fleet}`,
     oneAtATime: 'one master/replicant pair is changed by one run at a time; abort that run first if it must be replaced',
-  });
-}
+  };
+});

@@ -5,7 +5,7 @@ import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js'
 import { connectAgentUpdate, openEdgeStartup, openEdgeWorkflowId, type AgentTry } from '../../workflows/openedge-startup.js';
 import type { Progress } from '../../workflows/messages.js';
 import { UserError } from '../errors.js';
-import { defaultActor, launch, type Started } from './runs.js';
+import { defaultActor, runbookStarter } from './runs.js';
 
 function planDetails(plan: OpenEdgeStartupPlan): string {
   const deferral =
@@ -20,23 +20,15 @@ function planDetails(plan: OpenEdgeStartupPlan): string {
   ].join('\n');
 }
 
-export function startOpenEdge(
-  client: Client,
-  plan: OpenEdgeStartupPlan,
-  actor = defaultActor(),
-  /** Tests run databases side by side on their own queues. */
-  opts: { taskQueue?: string; workflowId?: string } = {},
-): Promise<Started> {
-  return launch(client, openEdgeStartup, [{ plan, requestedBy: actor }], {
-    workflowId: opts.workflowId ?? openEdgeWorkflowId(plan),
-    taskQueue: opts.taskQueue,
-    fleet: plan.source.database,
-    staticSummary: `${plan.name}: start OpenEdge Replication of ${plan.source.database} to ${plan.agents.map((a) => a.name).join(', ')}`,
-    staticDetails: planDetails(plan),
-    what: `a replication start-up of ${plan.source.database}`,
-    oneAtATime: 'one source database is started by one run at a time',
-  });
-}
+/** `startOpenEdge(client, plan, actor?, { taskQueue, workflowId }?)`: tests run databases side by side. */
+export const startOpenEdge = runbookStarter(openEdgeStartup, (plan: OpenEdgeStartupPlan) => ({
+  workflowId: openEdgeWorkflowId(plan),
+  fleet: plan.source.database,
+  staticSummary: `${plan.name}: start OpenEdge Replication of ${plan.source.database} to ${plan.agents.map((a) => a.name).join(', ')}`,
+  staticDetails: planDetails(plan),
+  what: `a replication start-up of ${plan.source.database}`,
+  oneAtATime: 'one source database is started by one run at a time',
+}));
 
 /**
  * `dsrutil <db> -C connectagent AGENT|ALL` through the run, at once, recorded with who and why.
