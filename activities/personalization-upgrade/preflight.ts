@@ -252,7 +252,8 @@ export interface ScheduleChange {
   timing?: ScheduleTiming;
 }
 
-const TIMING_FIELDS = [
+/** Every field of a ScheduleTiming: what makes two schedules' timing the same. */
+export const TIMING_FIELDS = [
   'freqType',
   'freqInterval',
   'freqSubdayType',

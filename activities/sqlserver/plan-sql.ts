@@ -9,6 +9,7 @@ import { backupFilePath } from './backup-file.js';
 import * as sql from './statements.js';
 import { ROWGUID_MARKS } from '../ports.js';
 import { expandScriptVariables } from '../sqlcmd/variables.js';
+import { TIMING_FIELDS } from '../personalization-upgrade/preflight.js';
 import {
   allDistributors,
   distributorForPublisher,
@@ -154,20 +155,7 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     runtime: {
       scheduleId: SCHEDULE_ID,
       ...(enabled !== '0' && { enabled }),
-      ...Object.fromEntries(
-        [
-          'freqType',
-          'freqInterval',
-          'freqSubdayType',
-          'freqSubdayInterval',
-          'freqRelativeInterval',
-          'freqRecurrenceFactor',
-          'activeStartDate',
-          'activeEndDate',
-          'activeStartTime',
-          'activeEndTime',
-        ].map((k) => [k, '<as preflight recorded it>']),
-      ),
+      ...Object.fromEntries(TIMING_FIELDS.map((k) => [k, '<as preflight recorded it>'])),
     },
     only: 'for each schedule whose timing differs from the recorded one',
   });
@@ -187,39 +175,32 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
     ...subscriptions
       .map((s) => distOf(s.publisher))
       .filter((d, i, all) => all.findIndex((x) => sameDb(x, d)) === i)
-      .flatMap((d): SentStatement[] => [
-        {
-          purpose: 'for each merge agent in turn: its job steps (a -Continuous job never finishes and is refused)',
+      .flatMap((d): SentStatement[] => {
+        // at the distributor, on the merge agent's job (jobId) or the agent itself (agentId)
+        const onJob = (purpose: string, statement: sql.Statement): SentStatement => ({
+          purpose,
           ...pooled(d.server),
-          statement: sql.jobSteps(''),
+          statement,
           runtime: { jobId: JOB_ID },
-        },
-        {
-          purpose: 'is the job running already? (then replup waits and tries again)',
-          ...pooled(d.server),
-          statement: sql.jobActivity(''),
-          runtime: { jobId: JOB_ID },
-        },
-        {
-          purpose: 'the newest merge session before the run',
+        });
+        const onAgent = (purpose: string): SentStatement => ({
+          purpose,
           ...pooled(d.server),
           statement: sql.newestMergeSession(d.database, 0),
           runtime: { agentId: AGENT_ID },
-        },
-        { purpose: 'start the job', ...pooled(d.server), statement: sql.startJob(''), runtime: { jobId: JOB_ID } },
-        {
-          purpose: 'every 5 s until the run it started has stopped (at most 4 h)',
-          ...pooled(d.server),
-          statement: sql.jobActivity(''),
-          runtime: { jobId: JOB_ID },
-        },
-        {
-          purpose: 'the merge session the run recorded: rows moved both ways, conflicts',
-          ...pooled(d.server),
-          statement: sql.newestMergeSession(d.database, 0),
-          runtime: { agentId: AGENT_ID },
-        },
-      ]),
+        });
+        return [
+          onJob(
+            'for each merge agent in turn: its job steps (a -Continuous job never finishes and is refused)',
+            sql.jobSteps(''),
+          ),
+          onJob('is the job running already? (then replup waits and tries again)', sql.jobActivity('')),
+          onAgent('the newest merge session before the run'),
+          onJob('start the job', sql.startJob('')),
+          onJob('every 5 s until the run it started has stopped (at most 4 h)', sql.jobActivity('')),
+          onAgent('the merge session the run recorded: rows moved both ways, conflicts'),
+        ];
+      }),
     ...subscriptions.flatMap((s): SentStatement[] => [
       {
         purpose: 'changes not yet merged down to the subscriber (at the publisher)',

@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import type { MergeAgentJob } from '../../../activities/ports.js';
 import { recordSchedules, type RecordedSchedule } from '../../../activities/personalization-upgrade/preflight.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
+import { createUpgradeActivities } from '../../../activities/personalization-upgrade/activities.js';
 import { failing, labsPerTest, ref, runUpgradeByHand } from '../lab/runbook.js';
+import { testFleetContext } from './fleet-context.js';
 
 const lab = labsPerTest();
 const DBA_DATA_TIME = 20000; // 02:00:00 as sysschedules.active_start_time holds it (hhmmss)
@@ -25,13 +26,7 @@ const shown = (jobs: MergeAgentJob[]) =>
 async function upgradeWithSchedules(keepTiming: boolean) {
   const { lab: l, plan } = await lab({ rows: 10, conditions: { customisedDataScheduleTime: DBA_DATA_TIME } });
   const acts = createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts }));
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
+  const ctx = testFleetContext(plan);
   const publisher = ref(plan.publisher);
   // preflight: recorded, then paused; the old runbook recorded the enabled state only.
   const before = await acts.agentSchedules(ctx, publisher);

@@ -5,10 +5,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { ROWGUID_MARKS, SqlError, type SqlFleetPort } from '../../../activities/ports.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
+import { createUpgradeActivities } from '../../../activities/personalization-upgrade/activities.js';
 import type { Lab } from '../../../activities/lab/index.js';
 import type { DbRef, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { failing, labsPerTest, runUpgradeByHand } from '../lab/runbook.js';
+import { testFleetContext } from './fleet-context.js';
 
 const lab = labsPerTest();
 /**
@@ -36,13 +37,7 @@ async function withRetries<T>(call: () => Promise<T>, failures: ApplicationFailu
 
 async function activitiesOn(l: Lab, plan: UpgradePlan, sql: SqlFleetPort = l.sql) {
   const acts = createUpgradeActivities(() => ({ sql, hosts: l.hosts }));
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
+  const ctx = testFleetContext(plan);
   const prepared = await acts.prepareScripts(ctx, plan.scripts.files, true);
   const found = prepared.find((p) => p.file === 'ConvertRowGuids.sql')!;
   return { acts, ctx, script: { file: found.file, rewrite: found.rewrite, sha256: found.sha256 } };

@@ -11,14 +11,11 @@ import {
   identityRangeNote,
   missingArticles,
 } from '../../../activities/personalization-upgrade/replication-config.js';
-import {
-  createUpgradeActivities,
-  type FleetContext,
-  type ScriptRef,
-} from '../../../activities/personalization-upgrade/activities.js';
+import { createUpgradeActivities, type ScriptRef } from '../../../activities/personalization-upgrade/activities.js';
 import type { Lab } from '../../../activities/lab/index.js';
 import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { failing, labsPerTest, ref, runUpgradeByHand } from '../lab/runbook.js';
+import { testFleetContext } from './fleet-context.js';
 
 const lab = labsPerTest();
 
@@ -34,13 +31,7 @@ async function withRetries<T>(call: () => Promise<T>): Promise<T> {
 
 async function activitiesOn(l: Lab, plan: UpgradePlan) {
   const acts = createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts }));
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
+  const ctx = testFleetContext(plan);
   const prepared = await acts.prepareScripts(ctx, plan.scripts.files, true);
   const scriptRef = (file: string): ScriptRef => {
     const p = prepared.find((x) => x.file === file)!;

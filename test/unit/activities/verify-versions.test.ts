@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initLab } from '../../../activities/lab/index.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
+import { createUpgradeActivities } from '../../../activities/personalization-upgrade/activities.js';
 import { createPortsFor } from '../../../worker/ports.js';
 import { labPlan } from '../lab/runbook.js';
+import { testFleetContext } from './fleet-context.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,13 +22,7 @@ async function fleet() {
   const plan = labPlan(join(dir, 'lab.json'));
   await initLab(plan, { rows: 2, seed: 1, usersPerHost: 0 });
   const ports = createPortsFor({ targets: ['lab'] });
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
+  const ctx = testFleetContext(plan);
   const hosts = [...new Set(plan.sites.flatMap((s) => s.personalizationServers))];
   const dbs = plan.sites.map((s) => ({ server: s.server, database: s.database }));
   return { plan, ctx, acts: createUpgradeActivities(ports), ports, hosts, dbs };

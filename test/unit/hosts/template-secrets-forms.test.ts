@@ -2,20 +2,9 @@
 // refused by `plan validate` without the secret in the output, with the place masked and the
 // reference to write instead; the same places holding a reference, and look-alikes that hold no
 // secret, pass. A reference inside quotes is refused: the worker quotes the value itself.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPlanText } from '../../../plan/load.js';
+import { withDrain } from './with-drain.js';
 
-const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8').replace(
-  /^ {2}dir: replication\b.*$/m,
-  `  dir: ${resolve('examples/replication')}`,
-);
-const withDrain = (drain: string) =>
-  loadPlanText(
-    example.replace(/^hosts:\n(?:(?: {2}.*)?\n)*/m, `hosts:\n  drain: ${JSON.stringify(drain)}\n  upgrade: manual\n`),
-    resolve('examples/plan.yaml'),
-  );
 const errorsOf = (drain: string) => {
   const r = withDrain(drain);
   return r.ok ? [] : r.errors.filter((e) => e.path === 'hosts.drain').map((e) => e.message);

@@ -3,20 +3,10 @@
 // as one shell word, and never appear in the log or in an error.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadPlanText } from '../../../plan/load.js';
 import { createCommandHosts } from '../../../activities/hosts/commands.js';
-
-const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8').replace(
-  /^ {2}dir: replication\b.*$/m,
-  `  dir: ${resolve('examples/replication')}`,
-);
-const withDrain = (drain: string) =>
-  loadPlanText(
-    example.replace(/^hosts:\n(?:(?: {2}.*)?\n)*/m, `hosts:\n  drain: ${JSON.stringify(drain)}\n  upgrade: manual\n`),
-    resolve('examples/plan.yaml'),
-  );
+import { withDrain } from './with-drain.js';
 
 describe('credentials in host command templates', () => {
   it.each([

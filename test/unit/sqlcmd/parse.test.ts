@@ -20,48 +20,18 @@ const errorOf = (text: string, options: ParseOptions = {}) => {
 };
 
 describe('parseSqlcmd: batches', () => {
+  // SELECT 1 on line 1 and SELECT 2 on line 3, each run once
+  const ONE_THEN_TWO = [
+    ['SELECT 1', 1, 1],
+    ['SELECT 2', 1, 3],
+  ];
   const cases: [string, string, (string | number)[][]][] = [
-    [
-      'GO ends a batch',
-      lines('SELECT 1', 'GO', 'SELECT 2', 'GO'),
-      [
-        ['SELECT 1', 1, 1],
-        ['SELECT 2', 1, 3],
-      ],
-    ],
-    [
-      'the last batch needs no GO',
-      lines('SELECT 1', 'GO', 'SELECT 2'),
-      [
-        ['SELECT 1', 1, 1],
-        ['SELECT 2', 1, 3],
-      ],
-    ],
-    [
-      'go is case-insensitive',
-      lines('SELECT 1', 'go', 'SELECT 2', 'Go'),
-      [
-        ['SELECT 1', 1, 1],
-        ['SELECT 2', 1, 3],
-      ],
-    ],
-    [
-      'GO may be indented',
-      lines('SELECT 1', '   GO', 'SELECT 2'),
-      [
-        ['SELECT 1', 1, 1],
-        ['SELECT 2', 1, 3],
-      ],
-    ],
+    ['GO ends a batch', lines('SELECT 1', 'GO', 'SELECT 2', 'GO'), ONE_THEN_TWO],
+    ['the last batch needs no GO', lines('SELECT 1', 'GO', 'SELECT 2'), ONE_THEN_TWO],
+    ['go is case-insensitive', lines('SELECT 1', 'go', 'SELECT 2', 'Go'), ONE_THEN_TWO],
+    ['GO may be indented', lines('SELECT 1', '   GO', 'SELECT 2'), ONE_THEN_TWO],
     ['GO 3 repeats the batch', lines('INSERT t DEFAULT VALUES', 'GO 3'), [['INSERT t DEFAULT VALUES', 3, 1]]],
-    [
-      'GO may carry a line comment',
-      lines('SELECT 1', 'GO -- done', 'SELECT 2'),
-      [
-        ['SELECT 1', 1, 1],
-        ['SELECT 2', 1, 3],
-      ],
-    ],
+    ['GO may carry a line comment', lines('SELECT 1', 'GO -- done', 'SELECT 2'), ONE_THEN_TWO],
     ['GO inside a string is text', lines("SELECT 'a", 'GO', "b'", 'GO'), [["SELECT 'a\nGO\nb'", 1, 1]]],
     ['GO inside a double-quoted string is text', lines('SELECT "a', 'GO', '"'), [['SELECT "a\nGO\n"', 1, 1]]],
     [
@@ -92,14 +62,7 @@ describe('parseSqlcmd: batches', () => {
       lines('', '', 'SELECT 1', '', 'SELECT 2', 'GO'),
       [['SELECT 1\n\nSELECT 2', 1, 3]],
     ],
-    [
-      'CRLF line ends',
-      'SELECT 1\r\nGO\r\nSELECT 2\r\n',
-      [
-        ['SELECT 1', 1, 1],
-        ['SELECT 2', 1, 3],
-      ],
-    ],
+    ['CRLF line ends', 'SELECT 1\r\nGO\r\nSELECT 2\r\n', ONE_THEN_TWO],
     [':reset drops the batch so far', lines('SELECT 1', ':reset', 'SELECT 2'), [['SELECT 2', 1, 3]]],
     ['RESET without a colon too', lines('SELECT 1', 'RESET', 'SELECT 2'), [['SELECT 2', 1, 3]]],
     [
