@@ -17,96 +17,152 @@ export interface TableRow {
   commands: string[];
 }
 
-/** Worked examples by command path (`plan validate`, `lab init`, `dev stop`, ...); groups too. */
-export const EXAMPLES: Record<string, Example[]> = {
-  plan: [
-    { line: 'replup plan validate plan.yaml', says: 'every problem of the plan at once' },
-    { line: 'replup plan show plan.yaml --sql', says: 'the steps that apply, and the statements each sends' },
-  ],
-  'plan new': [
-    { line: 'replup plan new plan.yaml', says: 'a plan to start from: examples/lab-small.yaml with its paths rewritten for this folder, the approval gate on' },
-    { line: 'replup plan new fleet.yaml --from sqlserver', says: 'the real-fleet example, to fill in' },
-  ],
-  'plan validate': [
-    { line: 'replup plan validate plan.yaml', says: 'every problem at once, file:line:column; exit 1 if any' },
-    { line: 'replup plan validate plan.yaml --json', says: 'the same problems as JSON, for a CI gate' },
-  ],
-  'plan show': [
-    { line: 'replup plan show plan.yaml', says: 'the steps that apply and why; the fleet' },
-    { line: 'replup plan show plan.yaml --sql', says: 'every statement each step would send, without connecting' },
-  ],
-  start: [
-    { line: 'replup start plan.yaml', says: 'validate, launch; prints the workflow id and its Web UI link' },
-    { line: 'replup start plan.yaml --wait', says: 'and follow it: exit 0 completed, 1 failed, 3 waiting for you' },
-    { line: 'replup start plan.yaml --at 2026-12-05T22:00+01:00 --not-after 2026-12-06T04:00+01:00', says: 'start when the maintenance window opens; nothing from remove-replication on begins after it closes' },
-  ],
-  status: [
-    { line: 'replup status', says: 'the step table of the only running upgrade' },
-    { line: "replup status 'upgrade:SQLPUB01/PersonalizationServer' --json", says: 'one run, for scripts' },
-  ],
-  watch: [
-    { line: 'replup watch', says: 'live step table; exits 3 when a person is needed, printing the command to answer' },
-    { line: "replup watch 'upgrade:SQLPUB01/PersonalizationServer' --interval 2000", says: 'one run, redrawn every 2 s' },
-  ],
-  retry: [
-    { line: 'replup retry --step sync-until-quiet --reason "conflicts resolved by hand"', says: 'run the parked step again' },
-  ],
-  skip: [
-    { line: 'replup skip --step verify-replication --reason "canary table dropped by the vendor"', says: 'go on without the parked step (refused where it would risk data)' },
-  ],
-  abort: [
-    { line: 'replup abort --step sync-until-quiet --reason "change window closed"', says: 'end the run, undoing what the step table says' },
-    { line: 'replup abort --reason "change window closed"', says: 'wherever it is: running or paused, it stops after the activity running now' },
-  ],
-  approve: [
-    { line: 'replup approve --gate remove-replication --reason "change 4711 approved"', says: 'let the run past its approval gate' },
-  ],
-  confirm: [
-    { line: 'replup confirm --step upgrade --note "setup run on every server"', says: 'a manual upgrade (hosts.upgrade: manual) is done' },
-  ],
-  'connect-agent': [
-    { line: 'replup connect-agent --agent ALL --reason "network back"', says: 'OpenEdge: try every agent now' },
-    { line: 'replup connect-agent --agent agent1', says: 'just one agent' },
-  ],
-  pause: [{ line: 'replup pause --reason "backup window"', says: 'hold the run after the current step' }],
-  resume: [{ line: 'replup resume --reason "backup done"', says: 'go on' }],
-  list: [
-    { line: 'replup list', says: 'every run the search attributes know' },
-    { line: 'replup list --status awaiting-operator --json', says: 'the runs waiting for a person, for scripts' },
-  ],
-  report: [
-    { line: "replup report 'upgrade:SQLPUB01/PersonalizationServer'", says: 'the audit, rebuilt from the workflow history' },
-    { line: "replup report 'upgrade:SQLPUB01/PersonalizationServer' --md --out reports", says: 'written to reports/ as Markdown' },
-    { line: "replup report 'upgrade:sqlpub01/personalizationserver' --run 01a2016f-62f5-74c3-910f-c62ea188b03d", says: 'an earlier run of the fleet (run ids in replup list)' },
-  ],
-  worker: [
-    { line: 'replup worker', says: 'serve every runbook on task queue replup' },
-    { line: 'replup worker --concurrency 200', says: 'for a 200-way fan-out' },
-    { line: 'replup worker --metrics 127.0.0.1:9464', says: "Prometheus metrics at http://127.0.0.1:9464/metrics: the Temporal SDK's and replup's" },
-  ],
-  lab: [
-    { line: 'replup lab init plan.yaml --conflicts 2', says: 'a simulated fleet with two conflicting rows' },
-    { line: 'replup lab check plan.yaml', says: 'its invariants after a run' },
-  ],
-  'lab init': [
-    { line: 'replup lab init examples/lab-small.yaml', says: 'create the lab the plan names' },
-    { line: 'replup lab init plan.yaml --rows 500 --seed 7 --conflicts 2 --force', says: 'a bigger one with conflicts, replacing the old' },
-  ],
-  'lab show': [{ line: 'replup lab show plan.yaml', says: 'print the lab: databases, rows, subscriptions, services' }],
-  'lab check': [{ line: 'replup lab check plan.yaml --json', says: 'its invariants; exit 1 when one fails' }],
-  'lab resolve-conflicts': [{ line: 'replup lab resolve-conflicts plan.yaml', says: 'resolve the conflicting rows (also while a worker holds the lab)' }],
-  'lab upgrade': [{ line: 'replup lab upgrade plan.yaml', says: 'a lab plan with hosts.upgrade: manual: do the upgrade by hand, then replup confirm --step upgrade' }],
-  dev: [
-    { line: 'replup dev', says: 'a local Temporal dev server, Web UI on http://localhost:8233' },
-    { line: 'replup dev --port 7234 --ui-port 8234 --db-file .replup/other.db', says: 'a second one beside it' },
-  ],
-  'dev stop': [{ line: 'replup dev stop', says: 'stop it; its workflows stay in the SQLite file' }],
-  demo: [
-    { line: 'replup demo', says: 'dev server, a fresh lab, a worker, an upgrade, the invariants, the report' },
-    { line: 'replup demo --port 7234 --ui-port 8234', says: 'on a dev server of its own beside one already on 7233/8233' },
-    { line: 'replup demo --plan night.yaml --metrics 127.0.0.1:9464', says: "another lab upgrade plan (its lab re-created), e.g. with notify:; the worker's metrics at http://127.0.0.1:9464/metrics" },
-  ],
-};
+/**
+ * Worked examples by command path (`plan validate`, `lab init`, `dev stop`, ...; groups too), as
+ * the --help shows them: a command path, each example's line (two spaces in, starting with
+ * `replup`), what it does (four spaces in; a longer text continues on the next such line).
+ */
+const EXAMPLES_TEXT = `
+plan
+  replup plan validate plan.yaml
+    every problem of the plan at once
+  replup plan show plan.yaml --sql
+    the steps that apply, and the statements each sends
+plan new
+  replup plan new plan.yaml
+    a plan to start from: examples/lab-small.yaml with its paths rewritten for this folder, the approval gate on
+  replup plan new fleet.yaml --from sqlserver
+    the real-fleet example, to fill in
+plan validate
+  replup plan validate plan.yaml
+    every problem at once, file:line:column; exit 1 if any
+  replup plan validate plan.yaml --json
+    the same problems as JSON, for a CI gate
+plan show
+  replup plan show plan.yaml
+    the steps that apply and why; the fleet
+  replup plan show plan.yaml --sql
+    every statement each step would send, without connecting
+start
+  replup start plan.yaml
+    validate, launch; prints the workflow id and its Web UI link
+  replup start plan.yaml --wait
+    and follow it: exit 0 completed, 1 failed, 3 waiting for you
+  replup start plan.yaml --at 2026-12-05T22:00+01:00 --not-after 2026-12-06T04:00+01:00
+    start when the maintenance window opens; nothing from remove-replication on begins after it closes
+status
+  replup status
+    the step table of the only running upgrade
+  replup status 'upgrade:SQLPUB01/PersonalizationServer' --json
+    one run, for scripts
+watch
+  replup watch
+    live step table; exits 3 when a person is needed, printing the command to answer
+  replup watch 'upgrade:SQLPUB01/PersonalizationServer' --interval 2000
+    one run, redrawn every 2 s
+retry
+  replup retry --step sync-until-quiet --reason "conflicts resolved by hand"
+    run the parked step again
+skip
+  replup skip --step verify-replication --reason "canary table dropped by the vendor"
+    go on without the parked step (refused where it would risk data)
+abort
+  replup abort --step sync-until-quiet --reason "change window closed"
+    end the run, undoing what the step table says
+  replup abort --reason "change window closed"
+    wherever it is: running or paused, it stops after the activity running now
+approve
+  replup approve --gate remove-replication --reason "change 4711 approved"
+    let the run past its approval gate
+confirm
+  replup confirm --step upgrade --note "setup run on every server"
+    a manual upgrade (hosts.upgrade: manual) is done
+connect-agent
+  replup connect-agent --agent ALL --reason "network back"
+    OpenEdge: try every agent now
+  replup connect-agent --agent agent1
+    just one agent
+pause
+  replup pause --reason "backup window"
+    hold the run after the current step
+resume
+  replup resume --reason "backup done"
+    go on
+list
+  replup list
+    every run the search attributes know
+  replup list --status awaiting-operator --json
+    the runs waiting for a person, for scripts
+report
+  replup report 'upgrade:SQLPUB01/PersonalizationServer'
+    the audit, rebuilt from the workflow history
+  replup report 'upgrade:SQLPUB01/PersonalizationServer' --md --out reports
+    written to reports/ as Markdown
+  replup report 'upgrade:sqlpub01/personalizationserver' --run 01a2016f-62f5-74c3-910f-c62ea188b03d
+    an earlier run of the fleet (run ids in replup list)
+worker
+  replup worker
+    serve every runbook on task queue replup
+  replup worker --concurrency 200
+    for a 200-way fan-out
+  replup worker --metrics 127.0.0.1:9464
+    Prometheus metrics at http://127.0.0.1:9464/metrics: the Temporal SDK's and replup's
+lab
+  replup lab init plan.yaml --conflicts 2
+    a simulated fleet with two conflicting rows
+  replup lab check plan.yaml
+    its invariants after a run
+lab init
+  replup lab init examples/lab-small.yaml
+    create the lab the plan names
+  replup lab init plan.yaml --rows 500 --seed 7 --conflicts 2 --force
+    a bigger one with conflicts, replacing the old
+lab show
+  replup lab show plan.yaml
+    print the lab: databases, rows, subscriptions, services
+lab check
+  replup lab check plan.yaml --json
+    its invariants; exit 1 when one fails
+lab resolve-conflicts
+  replup lab resolve-conflicts plan.yaml
+    resolve the conflicting rows (also while a worker holds the lab)
+lab upgrade
+  replup lab upgrade plan.yaml
+    a lab plan with hosts.upgrade: manual: do the upgrade by hand, then replup confirm --step upgrade
+dev
+  replup dev
+    a local Temporal dev server, Web UI on http://localhost:8233
+  replup dev --port 7234 --ui-port 8234 --db-file .replup/other.db
+    a second one beside it
+dev stop
+  replup dev stop
+    stop it; its workflows stay in the SQLite file
+demo
+  replup demo
+    dev server, a fresh lab, a worker, an upgrade, the invariants, the report
+  replup demo --port 7234 --ui-port 8234
+    on a dev server of its own beside one already on 7233/8233
+  replup demo --plan night.yaml --metrics 127.0.0.1:9464
+    another lab upgrade plan (its lab re-created), e.g. with notify:; the worker's metrics at
+    http://127.0.0.1:9464/metrics
+`;
+
+/** EXAMPLES_TEXT read into examples by command path. Errors: a line that fits none of its three forms. */
+export function parseExamples(text: string): Record<string, Example[]> {
+  const out: Record<string, Example[]> = {};
+  let list: Example[] | undefined;
+  for (const row of text.split('\n')) {
+    if (row.trim() === '') continue;
+    const last = list?.at(-1);
+    if (!row.startsWith(' ')) out[row] = list = [];
+    else if (row.startsWith('  replup ') && list) list.push({ line: row.trim(), says: '' });
+    else if (row.startsWith('    ') && last) last.says = `${last.says} ${row.trim()}`.trim();
+    else throw new Error(`cli/usage.ts examples: "${row}" is neither a command path, an example nor what it does`);
+  }
+  return out;
+}
+
+export const EXAMPLES: Record<string, Example[]> = parseExamples(EXAMPLES_TEXT);
 
 /** The README's "All commands" table, in order. */
 export const COMMAND_TABLE: TableRow[] = [
