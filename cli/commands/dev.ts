@@ -23,7 +23,8 @@ export const registerDev: Register = (program, _setExit, io) => {
         const how =
           result.status === 'reused'
             ? `A Temporal server already answers at ${result.address}: reusing it.\n`
-            : `Started the Temporal dev server (pid ${result.pid}, ${result.cli?.version}, from ${result.cli?.source}).\n` +
+            : `Started the Temporal dev server (pid ${result.pid}, ${result.cli?.version}, ` +
+              `from ${result.cli?.source}).\n` +
               `  frontend  ${result.address}\n  data      ${result.dbFile}\n`;
         return `${how}  Web UI    ${result.uiUrl}\nStop it with: replup dev stop\n`;
       });
@@ -34,7 +35,9 @@ export const registerDev: Register = (program, _setExit, io) => {
     .action(async () => {
       const rec = await stopDevServer();
       new Reporter(false, io).text(
-        rec ? `Stopped the dev server (pid ${rec.pid}); its data stays in ${rec.dbFile}.\n` : 'No dev server started by replup is running.\n',
+        rec
+          ? `Stopped the dev server (pid ${rec.pid}); its data stays in ${rec.dbFile}.\n`
+          : 'No dev server started by replup is running.\n',
       );
     });
 };

@@ -11,14 +11,27 @@ export const registerWorker: Register = (program, _setExit, io) => {
     .command('worker')
     .description('Run a worker that serves every replup runbook (lab and SQL Server targets)')
     .option('--concurrency <n>', 'activities at once', wholeNumber('--concurrency'), 100)
-    .option('--metrics <host:port>', "serve Prometheus metrics at http://HOST:PORT/metrics: the Temporal SDK's (temporal_*) and replup's (replup_*)", hostPortOption)
+    .option(
+      '--metrics <host:port>',
+      "serve Prometheus metrics at http://HOST:PORT/metrics: the Temporal SDK's (temporal_*) and replup's (replup_*)",
+      hostPortOption,
+    )
     .action(async (opts: { concurrency: number; metrics?: HostPort }) => {
       const report = new Reporter(false, io);
-      const served = await serveWorker({ name: 'replup worker', report, logLevel: 'INFO', concurrency: opts.concurrency, ...(opts.metrics && { metrics: opts.metrics }) });
+      const served = await serveWorker({
+        name: 'replup worker',
+        report,
+        logLevel: 'INFO',
+        concurrency: opts.concurrency,
+        ...(opts.metrics && { metrics: opts.metrics }),
+      });
       const stop = () => served.worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      report.note(`replup worker serving task queue replup (pid ${process.pid})${served.metricsUrl ? `; metrics at ${served.metricsUrl}` : ''}`);
+      report.note(
+        `replup worker serving task queue replup (pid ${process.pid})` +
+          (served.metricsUrl ? `; metrics at ${served.metricsUrl}` : ''),
+      );
       await served.worker.run();
       await served.close();
     });

@@ -28,7 +28,11 @@ export interface OperatorCommand<O> {
    * Sends the message to run `runId`. Resolves with the run's new progress (the --json document)
    * and the text for people, ending in a newline. Errors: UserError with what to do instead.
    */
-  send: (client: Client, runId: string, opts: O & OperatorOptions) => Promise<{ progress: Progress; text: () => string }>;
+  send: (
+    client: Client,
+    runId: string,
+    opts: O & OperatorOptions,
+  ) => Promise<{ progress: Progress; text: () => string }>;
 }
 
 /** Adds one operator command to `program`; its output goes through a Reporter on `io`. */

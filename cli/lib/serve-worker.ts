@@ -6,7 +6,12 @@ import type { LogLevel } from '@temporalio/worker';
 import { createReplupWorker, installLogger } from '../../worker/main.js';
 import { connectClient } from '../../worker/connection.js';
 import {
-  createReplupMetrics, freePort, parseHostPort, sdkPrometheus, serveMetrics, type HostPort,
+  createReplupMetrics,
+  freePort,
+  parseHostPort,
+  sdkPrometheus,
+  serveMetrics,
+  type HostPort,
 } from '../../worker/metrics.js';
 import { TASK_QUEUE } from '../../workflows/messages.js';
 import { UserError, EXIT } from '../errors.js';
@@ -55,7 +60,8 @@ export async function serveWorker(opts: ServeWorkerOptions): Promise<ServedWorke
   installLogger(opts.logLevel, sdkAddress ? sdkPrometheus(sdkAddress) : undefined);
   let client: Promise<Client> | undefined;
   const report = opts.report ?? new Reporter();
-  const onError = (err: unknown) => report.note(`${opts.name}: metrics could not read Temporal: ${(err as Error).message}`);
+  const onError = (err: unknown) =>
+    report.note(`${opts.name}: metrics could not read Temporal: ${(err as Error).message}`);
   const metrics = opts.metrics
     ? createReplupMetrics(() => (client ??= connectClient(env)), TASK_QUEUE, onError)
     : undefined;
