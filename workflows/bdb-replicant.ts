@@ -81,9 +81,19 @@ export function correctionsOf(warnings: string[]): string[] {
   });
 }
 
-/** What db5.3_stat -r said, in words: "it is a replication client", or that replication is not configured. */
-const roleWords = (role: string) =>
-  role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`;
+/**
+ * start-master, start-replicant: db5.3_stat -r must say the environment has `want`'s role; else the
+ * step parks with what it said and `advice` (NotMaster, NotReplicant).
+ */
+async function requireRole(step: BdbStepId, envDir: string, want: 'master' | 'client', advice: string): Promise<void> {
+  const role = await acts.bdbReplicationRole(`${step}: db5.3_stat -r -h ${envDir}`, envDir);
+  if (role === want) return;
+  const said = role === 'none' ? 'the environment is not configured for replication' : `it is a replication ${role}`;
+  throw ApplicationFailure.nonRetryable(
+    `db5.3_stat -r -h ${envDir} says ${said}, ${advice}`,
+    want === 'master' ? BdbFailure.notMaster : BdbFailure.notReplicant,
+  );
+}
 
 /** The replicant's master did not answer, or the worker running the try died: another try can succeed. */
 function mayTryAgain(err: unknown): boolean {
@@ -294,18 +304,13 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
         plan.options.startupTimeoutSeconds,
       );
       state.masterStarted = true;
-      const role = await acts.bdbReplicationRole(
-        `start-master: db5.3_stat -r -h ${plan.master.envDir}`,
+      await requireRole(
+        'start-master',
         plan.master.envDir,
+        'master',
+        `not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator ` +
+          `on) and ${plan.master.messageLog}`,
       );
-      if (role !== 'master') {
-        throw ApplicationFailure.nonRetryable(
-          `db5.3_stat -r -h ${plan.master.envDir} says ${roleWords(role)}, ` +
-            `not the master; check the master block of its DB_CONFIG (rep_set_priority 1, db_group_creator ` +
-            `on) and ${plan.master.messageLog}`,
-          BdbFailure.notMaster,
-        );
-      }
       s.note(
         `${r.alreadyRunning ? 'already running' : 'started'}${r.pid ? ` (pid ${r.pid})` : ''}; db5.3_stat ` +
           `-r: replication master`,
@@ -342,17 +347,12 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
           await sleep(pause * 1000, { summary: `join-replicant: try ${n + 1} of ${tries} in ${pause} s` });
         }
       }
-      const role = await acts.bdbReplicationRole(
-        `start-replicant: db5.3_stat -r -h ${plan.replicant.envDir}`,
+      await requireRole(
+        'start-replicant',
         plan.replicant.envDir,
+        'client',
+        'not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)',
       );
-      if (role !== 'client') {
-        throw ApplicationFailure.nonRetryable(
-          `db5.3_stat -r -h ${plan.replicant.envDir} says ${roleWords(role)}, ` +
-            `not a client; check the replicant block of its DB_CONFIG (rep_set_priority 0)`,
-          BdbFailure.notReplicant,
-        );
-      }
       const tried =
         record.length === 1
           ? 'first try'

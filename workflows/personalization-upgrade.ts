@@ -195,18 +195,14 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // Each publishing site's distributor is checked as one (a branch publisher distributes its
     // Data itself by default) and asked for with sp_get_distributor; runs started before replay without.
     const distributorPerSite = run.patched('distributor-per-publishing-site');
-    const facts = await fleet.fan(
-      s,
-      'preflight',
-      fleet.servers().map((server) =>
-        run.batch.checkServer(`preflight: ${server.name}`, fleet.at('preflight'), {
-          server: server.name,
-          sqlVersion: server.sqlVersion,
-          edition: server.edition,
-          publishes: server.publishes,
-          distributes: distributorPerSite ? fleet.distributes(server.name) : server.name === plan.distributor.server,
-        }),
-      ),
+    const facts = await fleet.each(s, 'preflight', fleet.servers(), (server) =>
+      run.batch.checkServer(`preflight: ${server.name}`, fleet.at('preflight'), {
+        server: server.name,
+        sqlVersion: server.sqlVersion,
+        edition: server.edition,
+        publishes: server.publishes,
+        distributes: distributorPerSite ? fleet.distributes(server.name) : server.name === plan.distributor.server,
+      }),
     );
     // The server answers with its own spelling of its name (SQL Server names ignore case).
     const publisherVersion = facts.find((f) => f.server.toLowerCase() === plan.publisher.server.toLowerCase())!.version;
@@ -250,37 +246,25 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         plan.to,
       );
       const runHours = plan.options.expectedRunHours ?? DEFAULT_EXPECTED_RUN_HOURS;
-      const checked = await fleet.fan(
-        s,
-        'preflight',
-        fleet
-          .publishers()
-          .map((p) =>
-            run.batch.checkSubscriptions(
-              `preflight: subscriptions of ${where(p)}`,
-              fleet.at('preflight'),
-              ref(p),
-              fleet.subscriptionsAt(p),
-              runHours,
-            ),
-          ),
+      const checked = await fleet.onPublishers(s, 'preflight', (p) =>
+        run.batch.checkSubscriptions(
+          `preflight: subscriptions of ${where(p)}`,
+          fleet.at('preflight'),
+          ref(p),
+          fleet.subscriptionsAt(p),
+          runHours,
+        ),
       );
       warnings.push(...checked.flatMap((c) => c.warnings));
       // Identity-range-managed articles need reseeding after re-publishing (issue #20 §4): said now,
       // before any change.
       if (run.patched('preflight-identity-ranges')) {
-        const configs = await fleet.fan(
-          s,
-          'preflight',
-          fleet
-            .publishers()
-            .map((p) =>
-              run.batch.replicationConfig(
-                `preflight: publications and articles of ${where(p)}`,
-                fleet.at('preflight'),
-                ref(p),
-              ),
-            ),
+        const configs = await fleet.onPublishers(s, 'preflight', (p) =>
+          run.batch.replicationConfig(
+            `preflight: publications and articles of ${where(p)}`,
+            fleet.at('preflight'),
+            ref(p),
+          ),
         );
         const notes = fleet
           .publishers()
@@ -293,18 +277,12 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // A rowguid column replication added does not survive removal (issue #20 §2); runs started
     // before this check replay without it.
     if (run.patched('preflight-added-rowguids')) {
-      await fleet.fan(
-        s,
-        'preflight',
-        fleet
-          .publishers()
-          .map((p) =>
-            run.batch.checkRowGuidColumns(
-              `preflight: rowguid columns replication added on ${where(p)}`,
-              fleet.at('preflight'),
-              ref(p),
-            ),
-          ),
+      await fleet.onPublishers(s, 'preflight', (p) =>
+        run.batch.checkRowGuidColumns(
+          `preflight: rowguid columns replication added on ${where(p)}`,
+          fleet.at('preflight'),
+          ref(p),
+        ),
       );
     }
     fleet.prepared = await run.acts.prepareScripts(
@@ -321,18 +299,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       // Recorded once: a retried preflight (a pause that failed half-way) must not take the
       // schedules it paused for the fleet's own.
       if (!recordedSchedules) {
-        const jobs = await fleet.fan(
-          s,
-          'preflight',
-          fleet
-            .publishers()
-            .map((p) =>
-              run.batch.agentSchedules(
-                `preflight: merge agent schedules of ${where(p)}`,
-                fleet.at('preflight'),
-                ref(p),
-              ),
-            ),
+        const jobs = await fleet.onPublishers(s, 'preflight', (p) =>
+          run.batch.agentSchedules(`preflight: merge agent schedules of ${where(p)}`, fleet.at('preflight'), ref(p)),
         );
         recordedSchedules = new Map(fleet.publishers().map((p, i) => [where(p), recordSchedules(jobs[i]!)]));
         run.fact('agentSchedules', Object.fromEntries(recordedSchedules));
@@ -374,18 +342,12 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       sessions = await fleet.countSessions(s);
     }
     if (sessions > 0) {
-      const left = await fleet.fan(
-        s,
-        'drain-users',
-        fleet
-          .sites()
-          .map((site) =>
-            run.batch.disconnectUsers(
-              `drain-users: disconnect users of ${where(site)}`,
-              fleet.at('drain-users'),
-              ref(site),
-            ),
-          ),
+      const left = await fleet.onSites(s, 'drain-users', (site) =>
+        run.batch.disconnectUsers(
+          `drain-users: disconnect users of ${where(site)}`,
+          fleet.at('drain-users'),
+          ref(site),
+        ),
       );
       const remaining = left.reduce((n, r) => n + r.remaining, 0);
       if (remaining > 0) {
@@ -447,20 +409,14 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
   });
 
   await run.step('backup', async (s) => {
-    const backups = await fleet.fan(
-      s,
-      'backup',
-      fleet
-        .sites()
-        .map((site) =>
-          run.batch.backupDatabase(
-            `backup: ${where(site)} (copy-only)`,
-            fleet.at('backup'),
-            ref(site),
-            plan.backup.dir,
-            run.ids.firstRunId,
-          ),
-        ),
+    const backups = await fleet.onSites(s, 'backup', (site) =>
+      run.batch.backupDatabase(
+        `backup: ${where(site)} (copy-only)`,
+        fleet.at('backup'),
+        ref(site),
+        plan.backup.dir,
+        run.ids.firstRunId,
+      ),
     );
     run.fact(
       'backups',
@@ -474,18 +430,12 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // Recorded once, before anything is removed: a retried step must not take a half-removed fleet's
     // for the fleet's own.
     if (!configBefore && run.patched('capture-replication-config')) {
-      const configs = await fleet.fan(
-        s,
-        'remove-replication',
-        fleet
-          .publishers()
-          .map((p) =>
-            run.batch.replicationConfig(
-              `remove-replication: replication configuration of ${where(p)}`,
-              fleet.at('remove-replication'),
-              ref(p),
-            ),
-          ),
+      const configs = await fleet.onPublishers(s, 'remove-replication', (p) =>
+        run.batch.replicationConfig(
+          `remove-replication: replication configuration of ${where(p)}`,
+          fleet.at('remove-replication'),
+          ref(p),
+        ),
       );
       configBefore = new Map(fleet.publishers().map((p, i) => [where(p), configs[i]!]));
       run.fact('replicationConfig', { before: Object.fromEntries(configBefore) });
@@ -493,12 +443,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     replicationTouched = true;
     // Publishers first: dropping a publication drops its subscriptions; then subscriber cleanup.
     for (const group of F.removalOrder(plan)) {
-      await fleet.fan(
-        s,
-        'remove-replication',
-        group.map((site) =>
-          run.batch.removeReplication(`remove-replication: ${where(site)}`, fleet.at('remove-replication'), ref(site)),
-        ),
+      await fleet.each(s, 'remove-replication', group, (site) =>
+        run.batch.removeReplication(`remove-replication: ${where(site)}`, fleet.at('remove-replication'), ref(site)),
       );
     }
     s.note(`replication removed from ${fleet.sites().length} databases, verified`);
@@ -529,16 +475,12 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
             ),
           ),
         );
-        await fleet.fan(
-          s,
-          'upgrade',
-          group.map((site) =>
-            run.batch.upgradeDatabase(
-              `upgrade: database ${where(site)} to ${plan.to}`,
-              fleet.at('upgrade'),
-              ref(site),
-              plan.to,
-            ),
+        await fleet.each(s, 'upgrade', group, (site) =>
+          run.batch.upgradeDatabase(
+            `upgrade: database ${where(site)} to ${plan.to}`,
+            fleet.at('upgrade'),
+            ref(site),
+            plan.to,
           ),
         );
       }
@@ -571,40 +513,28 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // At most once per subscriber, recorded in its database (issue #20 §4); runs started before
     // that replay the plain script runs.
     if (!run.patched('convert-row-guids-once')) {
-      await fleet.fan(
-        s,
-        'convert-row-guids',
-        fleet
-          .subscriberSites()
-          .map((site) =>
-            run.batch.runScript(
-              `convert-row-guids: ${script.file} on ${where(site)}`,
-              fleet.at('convert-row-guids'),
-              ref(site),
-              script,
-              fleet.vars({ subscriber: site }),
-            ),
-          ),
+      await fleet.each(s, 'convert-row-guids', fleet.subscriberSites(), (site) =>
+        run.batch.runScript(
+          `convert-row-guids: ${script.file} on ${where(site)}`,
+          fleet.at('convert-row-guids'),
+          ref(site),
+          script,
+          fleet.vars({ subscriber: site }),
+        ),
       );
       s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
       return;
     }
-    const results = await fleet.fan(
-      s,
-      'convert-row-guids',
-      fleet
-        .subscriberSites()
-        .map((site) =>
-          run.batch.convertRowGuids(
-            `convert-row-guids: ${script.file} once on ${where(site)}`,
-            fleet.at('convert-row-guids'),
-            ref(site),
-            script,
-            fleet.vars({ subscriber: site }),
-            run.ids.firstRunId,
-            fleet.publishersOf(site).map(ref),
-          ),
-        ),
+    const results = await fleet.each(s, 'convert-row-guids', fleet.subscriberSites(), (site) =>
+      run.batch.convertRowGuids(
+        `convert-row-guids: ${script.file} once on ${where(site)}`,
+        fleet.at('convert-row-guids'),
+        ref(site),
+        script,
+        fleet.vars({ subscriber: site }),
+        run.ids.firstRunId,
+        fleet.publishersOf(site).map(ref),
+      ),
     );
     const earlier = results.filter((r) => !r.ran);
     // An uncertain earlier attempt settled by the (primary key, rowguid) sample: say what it showed.
@@ -649,30 +579,21 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     for (const kind of F.KIND_ORDER) {
       const pubs = F.publicationsOf(plan, kind);
       const script = await fleet.script(F.SCRIPT_OF_KIND[kind].publication);
-      await fleet.fan(
-        s,
-        'enable-replication',
-        pubs.map((p) =>
-          configBefore
-            ? run.batch.createPublication(
-                `enable-replication: publication ${p.name} on ${p.publisher}`,
-                fleet.at('enable-replication'),
-                ref(fleet.site(p.publisher)),
-                p.name,
-                script,
-                fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }),
-                configBefore.get(where(fleet.site(p.publisher))) ?? [],
-              )
-            : run.batch.createPublication(
-                `enable-replication: publication ${p.name} on ${p.publisher}`,
-                fleet.at('enable-replication'),
-                ref(fleet.site(p.publisher)),
-                p.name,
-                script,
-                fleet.vars({ publication: p.name, publisher: fleet.site(p.publisher) }),
-              ),
-        ),
-      );
+      await fleet.each(s, 'enable-replication', pubs, (p) => {
+        const publisher = fleet.site(p.publisher);
+        const args = [
+          fleet.at('enable-replication'),
+          ref(publisher),
+          p.name,
+          script,
+          fleet.vars({ publication: p.name, publisher }),
+        ] as const;
+        const summary = `enable-replication: publication ${p.name} on ${p.publisher}`;
+        // With the configuration recorded before removal, to put back; runs from before record none.
+        return configBefore
+          ? run.batch.createPublication(summary, ...args, configBefore.get(where(publisher)) ?? [])
+          : run.batch.createPublication(summary, ...args);
+      });
       // A subscription without a snapshot still needs the publication's snapshot (its system
       // objects and metadata): the vendor's SetMasterUp waits for the Snapshot Agent, so do we.
       if (waitForSnapshots)
@@ -685,67 +606,40 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     }
     for (const kind of F.KIND_ORDER) {
       const script = await fleet.script(F.SCRIPT_OF_KIND[kind].subscription);
-      await fleet.fan(
-        s,
-        'enable-replication',
-        fleet
-          .subscriptions(kind)
-          .map((sub) =>
-            configBefore
-              ? run.batch.createSubscription(
-                  `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`,
-                  fleet.at('enable-replication'),
-                  sub,
-                  script,
-                  fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }),
-                  true,
-                )
-              : run.batch.createSubscription(
-                  `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`,
-                  fleet.at('enable-replication'),
-                  sub,
-                  script,
-                  fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }),
-                ),
-          ),
-      );
+      await fleet.each(s, 'enable-replication', fleet.subscriptions(kind), (sub) => {
+        const vars = fleet.vars({ publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber });
+        const args = [fleet.at('enable-replication'), sub, script, vars] as const;
+        const summary = `enable-replication: ${sub.publication} → ${where(sub.subscriber)} (sync type none)`;
+        // checkAgent (runs that recorded the configuration); runs from before call it without.
+        return configBefore
+          ? run.batch.createSubscription(summary, ...args, true)
+          : run.batch.createSubscription(summary, ...args);
+      });
     }
     // The new agent jobs come with the scripts' schedules: paused too until restore-service.
     if (recordedSchedules) await fleet.pauseSchedules(s, 'enable-replication');
     // ... with the DBA's timing again (#20 §5), still paused: restore-service enables what was enabled.
     if (recordedSchedules && run.patched('agent-schedule-timing-at-enable')) {
       const recorded = recordedSchedules;
-      await fleet.fan(
-        s,
-        'enable-replication',
-        fleet
-          .publishers()
-          .map((p) =>
-            run.batch.retimeAgentSchedules(
-              `enable-replication: merge agent schedules of ${where(p)} timed as before the run`,
-              fleet.at('enable-replication'),
-              ref(p),
-              recorded.get(where(p)) ?? [],
-            ),
-          ),
+      await fleet.onPublishers(s, 'enable-replication', (p) =>
+        run.batch.retimeAgentSchedules(
+          `enable-replication: merge agent schedules of ${where(p)} timed as before the run`,
+          fleet.at('enable-replication'),
+          ref(p),
+          recorded.get(where(p)) ?? [],
+        ),
       );
     }
     // The configuration the DBA had (issue #20 §5): put back what can be without a snapshot; the rest parks.
     let reapplied = 0;
     if (configBefore) {
-      const results = await fleet.fan(
-        s,
-        'enable-replication',
-        fleet
-          .publishers()
-          .map((p) =>
-            run.batch.reapplyConfig(
-              `enable-replication: replication configuration of ${where(p)} as before removal`,
-              fleet.at('enable-replication'),
-              ref(p),
-              configBefore!.get(where(p)) ?? [],
-            ),
-          ),
+      const results = await fleet.onPublishers(s, 'enable-replication', (p) =>
+        run.batch.reapplyConfig(
+          `enable-replication: replication configuration of ${where(p)} as before removal`,
+          fleet.at('enable-replication'),
+          ref(p),
+          configBefore!.get(where(p)) ?? [],
+        ),
       );
       reapplied = results.reduce((n, r) => n + r.reapplied.length, 0);
       run.fact('replicationConfig', {
@@ -772,32 +666,22 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     // Short: it goes into a column of the operator's canary table (target.canary).
     const token = `replup-${run.ids.firstRunId}`;
     const publishers = fleet.canarySites();
-    await fleet.fan(
-      s,
-      'verify-replication',
-      publishers.map((p) =>
-        run.batch.writeCanary(
-          `verify-replication: canary row at ${where(p)}`,
-          fleet.at('verify-replication'),
-          ref(p),
-          token,
-        ),
+    await fleet.each(s, 'verify-replication', publishers, (p) =>
+      run.batch.writeCanary(
+        `verify-replication: canary row at ${where(p)}`,
+        fleet.at('verify-replication'),
+        ref(p),
+        token,
       ),
     );
     const round = await fleet.syncRound(s, 'verify-replication', 1);
-    const checks = await fleet.fan(
-      s,
-      'verify-replication',
-      fleet
-        .subscriptions()
-        .map((sub) =>
-          run.batch.readCanary(
-            `verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`,
-            fleet.at('verify-replication'),
-            sub.subscriber,
-            token,
-          ),
-        ),
+    const checks = await fleet.each(s, 'verify-replication', fleet.subscriptions(), (sub) =>
+      run.batch.readCanary(
+        `verify-replication: canary at ${where(sub.subscriber)} (${sub.publication})`,
+        fleet.at('verify-replication'),
+        sub.subscriber,
+        token,
+      ),
     );
     const missing = [...new Set(checks.filter((c) => !c.arrived).map((c) => where(c.db)))];
     const conflicts = await fleet.conflictSummary('verify-replication', run.startedAt);
@@ -950,16 +834,12 @@ class Fleet {
     const sites = publishingSites(this.plan);
     const own = F.ownDistributorServers(this.plan);
     const facts = own.length
-      ? await this.fan(
-          s,
-          'preflight',
-          own.map((server) =>
-            this.run.batch.checkServer(`preflight: distributor ${server}`, this.at('preflight'), {
-              server,
-              publishes: false,
-              distributes: true,
-            }),
-          ),
+      ? await this.each(s, 'preflight', own, (server) =>
+          this.run.batch.checkServer(`preflight: distributor ${server}`, this.at('preflight'), {
+            server,
+            publishes: false,
+            distributes: true,
+          }),
         )
       : [];
     const problems = own.flatMap((server, i) =>
@@ -995,31 +875,19 @@ class Fleet {
 
   /** Disables the merge agent schedules of every publisher (verified by the activity). */
   pauseSchedules(s: StepContext, step: string) {
-    return this.fan(
-      s,
-      step,
-      this.publishers().map((p) =>
-        this.run.batch.pauseAgentSchedules(
-          `${step}: pause merge agent schedules of ${where(p)}`,
-          this.at(step),
-          ref(p),
-        ),
-      ),
+    return this.onPublishers(s, step, (p) =>
+      this.run.batch.pauseAgentSchedules(`${step}: pause merge agent schedules of ${where(p)}`, this.at(step), ref(p)),
     );
   }
 
   /** Puts every publisher's merge agent schedules back as recorded before the run. */
   async restoreSchedules(step: string, recorded: Map<string, RecordedSchedule[]>, s?: StepContext): Promise<void> {
-    await this.fan(
-      s,
-      step,
-      this.publishers().map((p) =>
-        this.run.batch.restoreAgentSchedules(
-          `${step}: restore merge agent schedules of ${where(p)}`,
-          this.at(step),
-          ref(p),
-          recorded.get(where(p)) ?? [],
-        ),
+    await this.onPublishers(s, step, (p) =>
+      this.run.batch.restoreAgentSchedules(
+        `${step}: restore merge agent schedules of ${where(p)}`,
+        this.at(step),
+        ref(p),
+        recorded.get(where(p)) ?? [],
       ),
     );
   }
@@ -1089,6 +957,34 @@ class Fleet {
     return { file: found.file, rewrite: found.rewrite, sha256: found.sha256 };
   }
 
+  /** One call per item of `items`, in their order (`call` describes it), as one fan-out. */
+  each<I, K extends ActivityName<Acts>>(
+    s: StepContext | undefined,
+    key: string,
+    items: I[],
+    call: (item: I) => ActivityCall<Acts, K>,
+  ) {
+    return this.fan(s, key, items.map(call));
+  }
+
+  /** One call per publishing site, in plan order (`call` describes it), as one fan-out. */
+  onPublishers<K extends ActivityName<Acts>>(
+    s: StepContext | undefined,
+    key: string,
+    call: (p: Site) => ActivityCall<Acts, K>,
+  ) {
+    return this.fan(s, key, this.publishers().map(call));
+  }
+
+  /** One call per site (database) of the fleet, in plan order, as one fan-out. */
+  onSites<K extends ActivityName<Acts>>(
+    s: StepContext | undefined,
+    key: string,
+    call: (site: Site) => ActivityCall<Acts, K>,
+  ) {
+    return this.fan(s, key, this.sites().map(call));
+  }
+
   /** Runs `calls` (all of one activity) as the plan's fan-out options say. */
   fan<K extends ActivityName<Acts>>(
     s: StepContext | undefined,
@@ -1111,11 +1007,7 @@ class Fleet {
     }[activity];
     // Each of the three takes (ctx, host): TypeScript cannot see that through the generic K.
     const args = (h: string) => [this.at(step), h] as unknown as ActivityArgs<Acts, K>;
-    return this.fan(
-      s,
-      step,
-      this.hosts().map((h) => ({ activity, args: args(h), summary: `${step}: ${label} ${h}` })),
-    );
+    return this.each(s, step, this.hosts(), (h) => ({ activity, args: args(h), summary: `${step}: ${label} ${h}` }));
   }
 
   /** Restarts the background service on these hosts (those this run stopped), all at once. */
@@ -1126,22 +1018,14 @@ class Fleet {
         await this.run.acts.startBackgroundService(`${step}: start background service on ${host}`, this.at(step), host);
       return;
     }
-    await this.fan(
-      s,
-      step,
-      hosts.map((h) =>
-        this.run.batch.startBackgroundService(`${step}: start background service on ${h}`, this.at(step), h),
-      ),
+    await this.each(s, step, hosts, (h) =>
+      this.run.batch.startBackgroundService(`${step}: start background service on ${h}`, this.at(step), h),
     );
   }
 
   async countSessions(s: StepContext): Promise<number> {
-    const all = await this.fan(
-      s,
-      'drain-users',
-      this.sites().map((site) =>
-        this.run.batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.at('drain-users'), ref(site)),
-      ),
+    const all = await this.onSites(s, 'drain-users', (site) =>
+      this.run.batch.userSessions(`drain-users: user sessions on ${where(site)}`, this.at('drain-users'), ref(site)),
     );
     return all.reduce((n, x) => n + x.length, 0);
   }
@@ -1151,15 +1035,11 @@ class Fleet {
     const results: F.MergeOutcome[] = [];
     for (const kind of F.KIND_ORDER) {
       results.push(
-        ...(await this.fan(
-          s,
-          `${step}/round-${round}/${kind}`,
-          this.subscriptions(kind).map((sub) =>
-            this.run.batch.mergeSubscription(
-              `${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`,
-              this.at(step, round),
-              sub,
-            ),
+        ...(await this.each(s, `${step}/round-${round}/${kind}`, this.subscriptions(kind), (sub) =>
+          this.run.batch.mergeSubscription(
+            `${step}: merge ${sub.publication} → ${where(sub.subscriber)}, round ${round}`,
+            this.at(step, round),
+            sub,
           ),
         )),
       );
@@ -1176,15 +1056,11 @@ class Fleet {
     const results: SubscriptionValidation[] = [];
     for (const kind of F.KIND_ORDER) {
       results.push(
-        ...(await this.fan(
-          s,
-          `${step}/validate/${kind}`,
-          this.subscriptions(kind).map((sub) =>
-            this.run.batch.validateSubscription(
-              `${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`,
-              this.at(step),
-              sub,
-            ),
+        ...(await this.each(s, `${step}/validate/${kind}`, this.subscriptions(kind), (sub) =>
+          this.run.batch.validateSubscription(
+            `${step}: validate ${sub.publication} → ${where(sub.subscriber)} (row counts and checksums)`,
+            this.at(step),
+            sub,
           ),
         )),
       );

@@ -755,6 +755,11 @@ function agentSchedules(records: ActivityRecord[]): AgentScheduleReport[] {
 /** A table cell: pipes escaped, on one line. */
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** A table's header and separator rows, then `rows`; `none` when there are no rows. */
+function tableOrNone(header: string[], rows: string[]): string[] {
+  return rows.length ? [`| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`, ...rows] : ['none'];
+}
+
 /** A report section of one table: heading, a sentence on what it shows, the header row, the rows. */
 function tableSection(title: string, intro: string, header: string[], rows: string[]): string[] {
   return [
@@ -882,29 +887,21 @@ export function renderReportMarkdown(r: RunReport): string {
     '',
     '## Operator decisions',
     '',
-    ...(r.decisions.length
-      ? [
-          '| when | decision | step | actor | reason |',
-          '|---|---|---|---|---|',
-          ...r.decisions.map(
-            (d) => `| ${d.at} | ${d.kind} | ${d.step ?? ''} | ${esc(d.actor)} | ${esc(d.reason ?? '')} |`,
-          ),
-        ]
-      : ['none']),
+    ...tableOrNone(
+      ['when', 'decision', 'step', 'actor', 'reason'],
+      r.decisions.map((d) => `| ${d.at} | ${d.kind} | ${d.step ?? ''} | ${esc(d.actor)} | ${esc(d.reason ?? '')} |`),
+    ),
     '',
     '## Sync rounds',
     '',
-    ...(r.syncRounds.length
-      ? [
-          '| step | attempt | round | merges | rows moved | conflicts | conflicting rows | pending | quiet |',
-          '|---|---|---|---|---|---|---|---|---|',
-          ...r.syncRounds.map(
-            (x) =>
-              `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ` +
-              `${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
-          ),
-        ]
-      : ['none']),
+    ...tableOrNone(
+      ['step', 'attempt', 'round', 'merges', 'rows moved', 'conflicts', 'conflicting rows', 'pending', 'quiet'],
+      r.syncRounds.map(
+        (x) =>
+          `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ` +
+          `${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
+      ),
+    ),
     '',
     '## Verification',
     '',

@@ -64,15 +64,6 @@ export async function guarded<R>(call: () => Promise<R>): Promise<R> {
 // --- typed calls --------------------------------------------------------------------------------
 
 import type { ActivityCall, ActivityName, ActivityResult, SummarizedActivities } from './activity-types.js';
-export type {
-  ActivityArgs,
-  ActivityCall,
-  ActivityCalls,
-  ActivityName,
-  ActivityResult,
-  SummarizedActivities,
-} from './activity-types.js';
-export { calls } from './activity-types.js';
 
 /** An activity as the proxy sees it by name; the typed callers above it check names and arguments. */
 type Untyped = (...args: unknown[]) => Promise<unknown>;

@@ -3,14 +3,8 @@
 // (a 1000-subscriber fleet stays far under Temporal's history limits).
 import { executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import { boundedAll } from '../../common/bounded.js';
-import {
-  guarded,
-  runCall,
-  type ActivityCall,
-  type ActivityName,
-  type ActivityResult,
-  type RetrySettings,
-} from './activity.js';
+import { guarded, runCall, type RetrySettings } from './activity.js';
+import type { ActivityCall, ActivityName, ActivityResult } from './activity-types.js';
 import type { StepContext } from './driver.js';
 
 export type { StepContext } from './driver.js';

@@ -6,23 +6,11 @@ export { Runbook, type RunbookOptions, type StepDef } from './runbook.js';
 export { UPDATE_HELP } from './operator.js';
 export type { StepMemo } from './publish.js';
 export { renderStepTable } from './step-table.js';
-export {
-  activities,
-  activityOptions,
-  calls,
-  callActivity,
-  DEFAULT_RETRY,
-  type ActivityArgs,
-  type ActivityCall,
-  type ActivityCalls,
-  type ActivityName,
-  type ActivityResult,
-  type RetrySettings,
-  type SummarizedActivities,
-} from './activity.js';
+export { activities, activityOptions, callActivity, DEFAULT_RETRY, type RetrySettings } from './activity.js';
+export type * from './activity-types.js';
 export { fanOut, fanOutBatch, type FanOutBatchInput, type FanOutOptions, type StepContext } from './fan-out.js';
 export { describeFailure, isUnexpectedError } from './failure.js';
 export type { RunbookDriver } from './driver.js';
-export { directActivities } from './activity-types.js';
+export { calls, directActivities } from './activity-types.js';
 export { temporalDriver, type TemporalDriverOptions } from './temporal-driver.js';
 export { boundedAll } from '../../common/bounded.js';

@@ -2,7 +2,8 @@
 // fan-out with batch children, durable timers and patch markers (driver.ts says what each does).
 import { patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ReplupFleetId } from '../../plan/personalization-upgrade/fleet-identity.js';
-import { activities, calls, type RetrySettings } from './activity.js';
+import { activities, type RetrySettings } from './activity.js';
+import { calls } from './activity-types.js';
 import type { RunbookDriver } from './driver.js';
 import { fanOut } from './fan-out.js';
 import type { Runbook } from './runbook.js';
