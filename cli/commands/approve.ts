@@ -1,47 +1,33 @@
 // `replup approve <id> --gate G`, `replup confirm <id> --step S`: the human checkpoints.
 import type { Register } from './index.js';
 import { approve, confirm } from '../lib/runs.js';
-import { operatorCommand } from '../lib/operator-command.js';
+import { operatorCommand, REASON } from '../lib/operator-command.js';
 
 export const registerApprove: Register = (program, _setExit, io) => {
-  operatorCommand<{ gate: string; reason?: string }>(
-    program,
-    {
-      command: [
-        'approve [id]',
-        'Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)',
-      ],
-      options: [
-        ['--gate <step>', 'the gate that waits, e.g. remove-replication', 'required'],
-        ['--reason <text>', 'why (recorded)'],
-      ],
-      actor: 'who approves (recorded)',
-      send: async (client, runId, opts) => {
-        const progress = await approve(client, runId, opts.gate, opts.reason, opts.actor);
-        // With approvers in the plan the gate may need more: the step's note says how many and from whom.
-        const note = progress.steps.find((s) => s.id === opts.gate)?.note;
-        return {
-          progress,
-          text: () => `approved ${opts.gate} for ${runId} (by ${opts.actor})${note ? `: ${note}` : ''}\n`,
-        };
-      },
+  operatorCommand<{ gate: string; reason?: string }>(program, 'approve [id]', io, {
+    description: 'Approve a gated step (the plan lists its gates, and who may approve them, in options.approvals)',
+    options: [['--gate <step>', 'the gate that waits, e.g. remove-replication', 'required'], REASON],
+    actor: 'who approves (recorded)',
+    send: async (client, runId, opts) => {
+      const progress = await approve(client, runId, opts.gate, opts.reason, opts.actor);
+      // With approvers in the plan the gate may need more: the step's note says how many and from whom.
+      const note = progress.steps.find((s) => s.id === opts.gate)?.note;
+      return {
+        progress,
+        text: () => `approved ${opts.gate} for ${runId} (by ${opts.actor})${note ? `: ${note}` : ''}\n`,
+      };
     },
-    io,
-  );
-  operatorCommand<{ step: string; note?: string }>(
-    program,
-    {
-      command: ['confirm [id]', 'Confirm a manual step is done (the upgrade when hosts.upgrade is manual)'],
-      options: [
-        ['--step <step>', 'the step that waits for confirmation', 'required'],
-        ['--note <text>', 'what was done (recorded)'],
-      ],
-      actor: 'who confirms (recorded)',
-      send: async (client, runId, opts) => ({
-        progress: await confirm(client, runId, opts.step, opts.note, opts.actor),
-        text: () => `confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`,
-      }),
-    },
-    io,
-  );
+  });
+  operatorCommand<{ step: string; note?: string }>(program, 'confirm [id]', io, {
+    description: 'Confirm a manual step is done (the upgrade when hosts.upgrade is manual)',
+    options: [
+      ['--step <step>', 'the step that waits for confirmation', 'required'],
+      ['--note <text>', 'what was done (recorded)'],
+    ],
+    actor: 'who confirms (recorded)',
+    send: async (client, runId, opts) => ({
+      progress: await confirm(client, runId, opts.step, opts.note, opts.actor),
+      text: () => `confirmed ${opts.step} for ${runId} (by ${opts.actor})\n`,
+    }),
+  });
 };

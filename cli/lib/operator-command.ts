@@ -17,9 +17,12 @@ export interface OperatorOptions {
 /** One option of the command's own: flags, description, and `required` or its default value. */
 export type OptionSpec = [flags: string, description: string, how?: 'required' | { default: string }];
 
+/** `--reason`, as approve, pause, resume and connect-agent take it. */
+export const REASON: OptionSpec = ['--reason <text>', 'why (recorded)'];
+
 export interface OperatorCommand<O> {
-  /** `approve [id]`, `retry [id]`, …, and its description. */
-  command: [name: string, description: string];
+  /** What --help says the command does. */
+  description: string;
   /** The command's own options, in --help order, before `--actor` and `--json`. */
   options: OptionSpec[];
   /** How `--actor` is described, e.g. 'who approves (recorded)'. */
@@ -35,9 +38,14 @@ export interface OperatorCommand<O> {
   ) => Promise<{ progress: Progress; text: () => string }>;
 }
 
-/** Adds one operator command to `program`; its output goes through a Reporter on `io`. */
-export function operatorCommand<O>(program: Command, spec: OperatorCommand<O>, io?: Streams): Command {
-  const cmd = program.command(spec.command[0]).description(spec.command[1]);
+/** Adds the operator command `name` (`approve [id]`, …) to `program`; its output goes through a Reporter on `io`. */
+export function operatorCommand<O>(
+  program: Command,
+  name: string,
+  io: Streams | undefined,
+  spec: OperatorCommand<O>,
+): Command {
+  const cmd = program.command(name).description(spec.description);
   for (const [flags, description, how] of spec.options) {
     if (how === 'required') cmd.requiredOption(flags, description);
     else cmd.option(flags, description, how?.default);
