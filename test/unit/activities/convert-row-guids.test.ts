@@ -11,6 +11,12 @@ import type { DbRef, UpgradePlan } from '../../../plan/personalization-upgrade/t
 import { failing, labsPerTest, runUpgradeByHand } from '../lab/runbook.js';
 import { testFleetContext } from './fleet-context.js';
 
+/** Each subscriber's count of rowguid conversions, for those converted at least once (lab order). */
+const conversions = async (l: Lab) =>
+  Object.values(await l.admin.counters())
+    .map((c) => c.rowGuidConversions)
+    .filter((n) => n > 0);
+
 const lab = labsPerTest();
 /**
  * The lab counts one conversion per table the script updates: ConvertRowGuids.sql updates PersonalizationGroup and
@@ -77,13 +83,7 @@ describe('convert-row-guids after a lost reply', () => {
           await withRetries(() => acts.runScript(ctx, db, script, {}));
         },
       });
-      const counters = await l.admin.counters();
-      expect(
-        Object.values(counters)
-          .map((c) => c.rowGuidConversions)
-          .filter((n) => n > 0)
-          .sort(),
-      ).toEqual([PER_RUN, 2 * PER_RUN]);
+      expect(await conversions(l).then((c) => c.sort())).toEqual([PER_RUN, 2 * PER_RUN]);
       expect(await failing(l)).toContain('no-conflicting-rows');
     },
   );
@@ -128,12 +128,7 @@ describe('convert-row-guids after a lost reply', () => {
       expect(failure.message).toContain(
         `EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`,
       );
-      const counters = await l.admin.counters();
-      expect(
-        Object.values(counters)
-          .map((c) => c.rowGuidConversions)
-          .filter((n) => n > 0),
-      ).toEqual([PER_RUN, PER_RUN]);
+      expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
       expect(await failing(l)).toEqual([]);
     },
   );
@@ -168,11 +163,7 @@ describe('convert-row-guids after a lost reply', () => {
       });
       expect(settled).toHaveLength(1);
       // Each subscriber converted once: the lost reply's subscriber was not swapped back.
-      expect(
-        Object.values(await l.admin.counters())
-          .map((c) => c.rowGuidConversions)
-          .filter((n) => n > 0),
-      ).toEqual([PER_RUN, PER_RUN]);
+      expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
       expect(await failing(l)).toEqual([]);
     },
   );
@@ -224,11 +215,7 @@ describe('convert-row-guids after a lost reply', () => {
       });
       expect(reruns).toHaveLength(plan.publications[0]!.subscribers.length);
       // One conversion per subscriber: the failed batch converted nothing, the second run everything.
-      expect(
-        Object.values(await l.admin.counters())
-          .map((c) => c.rowGuidConversions)
-          .filter((n) => n > 0),
-      ).toEqual([PER_RUN, PER_RUN]);
+      expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
       expect(await failing(l)).toEqual([]);
     },
   );
@@ -245,11 +232,7 @@ describe('convert-row-guids after a lost reply', () => {
         expect(await unconverted(l, db)).toBe(0);
       },
     });
-    expect(
-      Object.values(await l.admin.counters())
-        .map((c) => c.rowGuidConversions)
-        .filter((n) => n > 0),
-    ).toEqual([PER_RUN, PER_RUN]);
+    expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
     expect(await failing(l)).toEqual([]);
   });
 });

@@ -120,6 +120,14 @@ function mergeRun(opts: { steps?: string; activity: Row[]; sessions: Row[]; star
 }
 
 const idle = { run_requested_date: T0, start_execution_date: T0, stop_execution_date: T0, run_status: 1 };
+/** A sysjobactivity row: the run requested at T1 ended then, failed (run_status 0) with `message`. */
+const failedAt1 = (message: string) => ({
+  run_requested_date: T1,
+  start_execution_date: T1,
+  stop_execution_date: T1,
+  run_status: 0,
+  message,
+});
 const oldSession = { session_id: 40, runstatus: 2 };
 const newSession = {
   session_id: 41,
@@ -255,16 +263,7 @@ describe('runMergeAgent', () => {
   it('reports a failed job with its session marked failed', async () => {
     const { port } = fleet(
       mergeRun({
-        activity: [
-          idle,
-          {
-            run_requested_date: T1,
-            start_execution_date: T1,
-            stop_execution_date: T1,
-            run_status: 0,
-            message: 'The job failed.',
-          },
-        ],
+        activity: [idle, failedAt1('The job failed.')],
         sessions: [oldSession, { ...newSession, runstatus: 6, message: 'The merge process could not connect' }],
       }),
     );
@@ -275,16 +274,7 @@ describe('runMergeAgent', () => {
   it('says so when the job ends without recording a session', async () => {
     const { port } = fleet(
       mergeRun({
-        activity: [
-          idle,
-          {
-            run_requested_date: T1,
-            start_execution_date: T1,
-            stop_execution_date: T1,
-            run_status: 0,
-            message: 'Login failed.',
-          },
-        ],
+        activity: [idle, failedAt1('Login failed.')],
         sessions: [oldSession, oldSession],
       }),
     );
