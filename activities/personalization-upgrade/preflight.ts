@@ -17,6 +17,7 @@
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/dbo-sysschedules-transact-sql .
 import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import { compareVersions } from '../../plan/version.js';
+import { parallelRuns } from '../../plan/agent-schedules/rule.js';
 import type { DistributorFacts, MergeAgentJob, ScheduleTiming, SubscriptionHealth } from '../ports.js';
 
 const HOUR_MS = 3_600_000;
@@ -330,15 +331,6 @@ function startTimes(t: ScheduleTiming): string {
 }
 
 /**
- * The times of day a schedule starts its job: one instant, or a window it repeats in; undefined for one-time,
- * agent-start and idle schedules.
- */
-function startWindow(t: ScheduleTiming): [number, number] | undefined {
-  if (![4, 8, 16, 32].includes(t.freqType)) return undefined;
-  return t.freqSubdayType === 1 ? [t.activeStartTime, t.activeStartTime] : [t.activeStartTime, t.activeEndTime];
-}
-
-/**
  * The seed's rule "Config and Data of one subscription must never overlap" (#20 §5), checked on the
  * recorded schedules: a Config and a Data schedule of the same subscriber, both enabled, that start
  * their jobs in a common time of day (weekly ones only on a common weekday). How long a run lasts is
@@ -359,10 +351,8 @@ export function scheduleOverlaps(
         same(r.subscriber.database, c.subscriber.database),
     )) {
       const [ct, dt] = [c.timing!, d.timing!];
-      const [cw, dw] = [startWindow(ct), startWindow(dt)];
-      if (!cw || !dw) continue;
-      if (ct.freqType === 8 && dt.freqType === 8 && (ct.freqInterval & dt.freqInterval) === 0) continue;
-      if (cw[0] <= dw[1] && dw[0] <= cw[1]) {
+      // The agent-schedules runbook's rule, with no run length: a common start time (plan/agent-schedules/rule.ts).
+      if (parallelRuns(ct, dt, 0)) {
         out.push(
           `the merge agents of ${c.publication} and ${d.publication} at ${c.subscriber.server}/` +
             `${c.subscriber.database} can run at the same time (${c.schedule}: ${describeTiming(ct)}; ` +
