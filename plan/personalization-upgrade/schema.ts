@@ -523,6 +523,25 @@ export function upgradePlanRules(raw: unknown): RuleViolation[] {
   ];
 }
 
+/**
+ * The fleet's own rules (subscribers present, Express cannot publish, a publisher at least its
+ * subscribers' SQL Server version, each database once): what another runbook over the same fleet
+ * sections (plan/setup-replication) checks too.
+ */
+export function fleetRules(raw: unknown): RuleViolation[] {
+  const plan = asRecord(raw);
+  if (!plan) return [];
+  const sites = rawSites(plan);
+  return [
+    ...subscribersPresent(plan),
+    ...subscriberCount(sites),
+    ...expressCannotPublish(sites),
+    ...publisherRunsHighestSqlVersion(sites),
+    ...eachDatabaseOnce(sites),
+    ...centralDataHasSubscribers(plan),
+  ];
+}
+
 function versionOrder(plan: Raw): RuleViolation[] {
   const from = asText(plan.from);
   const to = asText(plan.to);
