@@ -5,14 +5,17 @@ import type { UpgradePlan } from './personalization-upgrade/types.js';
 import { upgradePlanKind } from './personalization-upgrade/schema.js';
 import { bdbPlanKind, type BdbReplicantPlan } from './bdb-replicant/schema.js';
 import { openEdgePlanKind, type OpenEdgeStartupPlan } from './openedge-startup/schema.js';
+import { setupPlanKind } from './setup-replication/schema.js';
+import type { SetupPlan } from './setup-replication/types.js';
 
 /** Every runbook's normalized plan; each has a distinct `runbook` value. */
-export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan;
+export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan | SetupPlan;
 
 export const PLAN_KINDS: { readonly [R in AnyPlan['runbook']]: PlanKind<Extract<AnyPlan, { runbook: R }>> } = {
   'em-personalization-upgrade': upgradePlanKind,
   'bdb-replicant': bdbPlanKind,
   'openedge-replication-startup': openEdgePlanKind,
+  'setup-replication': setupPlanKind,
 };
 
 export const KNOWN_RUNBOOKS = Object.keys(PLAN_KINDS) as AnyPlan['runbook'][];
