@@ -88,7 +88,7 @@ export interface PreparedScript extends ScriptRef {
 }
 
 /** A script as prepare-scripts checked it, read through the one decoder (activities/sqlcmd/read.ts). */
-async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>): Promise<string> {
+export async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rewrite'>): Promise<string> {
   try {
     return (await loadScriptFile(dir, ref.file, ref.rewrite)).text;
   } catch (err) {
@@ -107,7 +107,7 @@ function distributorFor(ctx: FleetContext, publisher: DbRef | undefined): DbRef 
  * replication knows them (@@SERVERNAME) and sqlcmd's own SQLCMD* variables (the same function
  * prepare-scripts checked them with), and the plan's on-error choice (default exit, as sqlcmd -b).
  */
-async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: string, text: string, at: DbRef, f: Omit<ScriptRun['for'], 'distributor'>): Promise<Script> {
+export async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: string, text: string, at: DbRef, f: Omit<ScriptRun['for'], 'distributor'>): Promise<Script> {
   const named = await withReplicationNames({ ...f, distributor: distributorFor(ctx, f.publisher) }, (server) => sql.replicationName(server));
   const vars = runVariables(ctx.scripts?.variables, { for: named, at });
   const onError = ctx.scripts?.onError ?? 'exit';
