@@ -7,15 +7,23 @@ import { bdbPlanKind, type BdbReplicantPlan } from './bdb-replicant/schema.js';
 import { openEdgePlanKind, type OpenEdgeStartupPlan } from './openedge-startup/schema.js';
 import { setupPlanKind } from './setup-replication/schema.js';
 import type { SetupPlan } from './setup-replication/types.js';
+import { agentSchedulesPlanKind } from './agent-schedules/schema.js';
+import type { AgentSchedulesPlan } from './agent-schedules/types.js';
+import { addSubscriberPlanKind } from './add-subscriber/schema.js';
+import { removeSubscriberPlanKind } from './remove-subscriber/schema.js';
+import type { AddSubscriberPlan, RemoveSubscriberPlan } from './add-subscriber/types.js';
 
 /** Every runbook's normalized plan; each has a distinct `runbook` value. */
-export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan | SetupPlan;
+export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan | SetupPlan | AgentSchedulesPlan | AddSubscriberPlan | RemoveSubscriberPlan;
 
 export const PLAN_KINDS: { readonly [R in AnyPlan['runbook']]: PlanKind<Extract<AnyPlan, { runbook: R }>> } = {
   'em-personalization-upgrade': upgradePlanKind,
   'bdb-replicant': bdbPlanKind,
   'openedge-replication-startup': openEdgePlanKind,
   'setup-replication': setupPlanKind,
+  'add-subscriber': addSubscriberPlanKind,
+  'remove-subscriber': removeSubscriberPlanKind,
+  'agent-schedules': agentSchedulesPlanKind,
 };
 
 export const KNOWN_RUNBOOKS = Object.keys(PLAN_KINDS) as AnyPlan['runbook'][];

@@ -3,3 +3,4 @@ export { personalizationUpgrade } from './personalization-upgrade.js';
 export { fanOutBatch } from './engine/fan-out.js';
 export { bdbReplicant } from './bdb-replicant.js';
 export { openEdgeStartup } from './openedge-startup.js';
+export { agentSchedules } from './agent-schedules.js';

@@ -49,8 +49,15 @@ function startSpan(t: ScheduleTiming): [number, number] | undefined {
  * schedules, or undefined when they cannot. `dataWindowMinutes` (≥ 0): how long after its last start of a day a
  * Data run may still be going.
  */
-export function parallelRuns(config: ScheduleTiming, data: ScheduleTiming, dataWindowMinutes: number): string | undefined {
-  for (const [which, t] of [['Config', config], ['Data', data]] as const) {
+export function parallelRuns(
+  config: ScheduleTiming,
+  data: ScheduleTiming,
+  dataWindowMinutes: number,
+): string | undefined {
+  for (const [which, t] of [
+    ['Config', config],
+    ['Data', data],
+  ] as const) {
     const when = ANY_TIME[t.freqType];
     if (when) return `${which} starts ${when}, so at any time`;
   }
@@ -72,4 +79,6 @@ export function parallelRuns(config: ScheduleTiming, data: ScheduleTiming, dataW
 
 /** Seconds after midnight as hh:mm:ss. */
 export const clock = (seconds: number): string =>
-  [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');

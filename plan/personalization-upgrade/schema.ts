@@ -214,7 +214,7 @@ const canaryQuery = (which: 'write' | 'read', example: string) =>
 const CANARY_WRITE_EXAMPLE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
 const CANARY_READ_EXAMPLE = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = @token';
 
-const credentials = z
+export const credentials = z
   .union([z.literal('windows'), z.strictObject({ user: reference('user'), password: reference('password') })], {
     error: (issue) =>
       `write credentials: windows (the worker's Windows account), or a mapping with user: env:NAME and ` +
