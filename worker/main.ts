@@ -11,6 +11,7 @@ import { createFleetGuardActivities } from '../activities/personalization-upgrad
 import { createBdbActivities } from '../activities/bdb-replicant/activities.js';
 import { createOpenEdgeActivities } from '../activities/openedge-startup/activities.js';
 import { createNotifyActivities } from '../activities/notify/index.js';
+import { createSetupActivities } from '../activities/setup-replication/activities.js';
 import type { ReplupMetrics } from './metrics.js';
 import type { Client } from '@temporalio/client';
 
@@ -46,6 +47,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   const getClient = () => (client ??= connectClient(env));
   const activities = {
     ...createUpgradeActivities(portsFor),
+    ...createSetupActivities(portsFor),
     ...createFleetGuardActivities(getClient, portsFor),
     ...createBdbActivities(),
     ...createOpenEdgeActivities({ env }),

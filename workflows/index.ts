@@ -4,3 +4,4 @@ export { fanOutBatch } from './engine/fan-out.js';
 export { bdbReplicant } from './bdb-replicant.js';
 export { openEdgeStartup } from './openedge-startup.js';
 export { agentSchedules } from './agent-schedules.js';
+export { setupReplication } from './setup-replication.js';

@@ -4,6 +4,7 @@ import { connectClient } from '../../worker/connection.js';
 import { defaultActor, retentionWarning, startUpgrade, type Started } from '../lib/runs.js';
 import { startBdbReplicant } from '../lib/start-bdb-replicant.js';
 import { startOpenEdge } from '../lib/start-openedge-startup.js';
+import { startSetupReplication } from '../lib/start-setup-replication.js';
 import { startAgentSchedules } from '../lib/start-agent-schedules.js';
 import type { AnyPlan } from '../../plan/registry.js';
 import type { Client } from '@temporalio/client';
@@ -57,6 +58,8 @@ export function startRunbook(client: Client, plan: AnyPlan, actor: string, start
       return startBdbReplicant(client, plan, actor);
     case 'openedge-replication-startup':
       return startOpenEdge(client, plan, actor);
+    case 'setup-replication':
+      return startSetupReplication(client, plan, actor);
     case 'agent-schedules':
       return startAgentSchedules(client, plan, actor);
   }

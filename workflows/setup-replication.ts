@@ -1,0 +1,324 @@
+// Setting up merge replication for Personalization Server, as the seed's "Performing the Setup"
+// (SetMasterUp, then AddSubscriber) and its "Branch Office Replication Scenario" give it:
+// preflight (sysadmin, SQL Server Agent, versions, distributors, nothing replicated yet), read
+// committed snapshot per database as the plan chose, the Config publication at the master and its
+// Snapshot Agent waited for, the Data publication and its Snapshot Agent (twice, as the seed says),
+// then the subscribers; in the branch-office form: Config at the master, branches then recovery
+// databases subscribed to it, each branch publishing Data (its own distributor) to its recovery database.
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { SetupPlan, SetupStepId } from '../plan/setup-replication/types.js';
+import { setupSteps } from '../plan/setup-replication/steps.js';
+import * as F from '../plan/personalization-upgrade/fleet.js';
+import type { DbRef, Publication, Site } from '../plan/personalization-upgrade/types.js';
+import type { FleetContext, ScriptRef, UpgradeActivities } from '../activities/personalization-upgrade/activities.js';
+import type { SetupActivities } from '../activities/setup-replication/activities.js';
+import { SetupFailure } from '../activities/setup-replication/failures.js';
+import type { SubscriptionRef } from '../activities/ports.js';
+import { versionOrderProblems } from '../activities/personalization-upgrade/preflight.js';
+import { fleetIdentity } from '../plan/personalization-upgrade/fleet-identity.js';
+import { tagged } from '../common/activity-call.js';
+import {
+  Runbook,
+  temporalDriver,
+  type ActivityCall,
+  type ActivityName,
+  type ActivityResult,
+  type RunbookDriver,
+  type StepContext,
+} from './engine/index.js';
+import type { RunResult } from './messages.js';
+
+export interface SetupInput {
+  plan: SetupPlan;
+  /** Who started the run (OS user or --actor). */
+  requestedBy: string;
+}
+
+const TITLES: Record<SetupStepId, string> = {
+  preflight: 'Check servers, versions, distributors and that nothing replicates yet',
+  'read-committed-snapshot': 'Read committed snapshot per database, as the plan chose',
+  'publish-config': 'Create the Config publication and wait for its Snapshot Agent',
+  'publish-data': 'Create the Data publication and wait for its Snapshot Agent',
+  'subscribe-config': 'Subscribe to Config (branches first, then recovery databases)',
+  'publish-branch-data': 'Each branch publishes its Data (its own distributor)',
+  'subscribe-data': 'Subscribe to Data (each recovery database to its branch)',
+  'verify-replication': 'Every publication has its articles, every subscription merged and active',
+};
+
+/** Steps an operator may skip after a failure: none guards nothing but the final look. */
+const SKIPPABLE = new Set<SetupStepId>(['verify-replication']);
+
+/** One set-up per fleet at a time, whatever the spelling of its master. */
+export function setupWorkflowId(plan: Pick<SetupPlan, 'publisher'>): string {
+  return `setup-replication:${fleetIdentity(plan.publisher)}`;
+}
+
+type Acts = UpgradeActivities & SetupActivities;
+export type SetupDriver = RunbookDriver<Acts>;
+
+export async function setupReplication(input: SetupInput): Promise<RunResult> {
+  const { plan } = input;
+  const engine = new Runbook({
+    runbook: plan.runbook,
+    fleet: F.where(plan.publisher),
+    planName: plan.name,
+    approvals: plan.options.approvals,
+    ...(plan.options.gates && { gates: plan.options.gates }),
+    starter: input.requestedBy,
+    ...(plan.notify && { notify: plan.notify }),
+    steps: setupSteps(plan).map((s) => ({ ...s, title: TITLES[s.id], skippable: SKIPPABLE.has(s.id) })),
+  });
+  const { retry, maxParallel, childWorkflowThreshold: childThreshold } = plan.options;
+  return engine.run(() => setupRunbook(temporalDriver<Acts>(engine, { retry, maxParallel, childThreshold }), input));
+}
+
+/** The runbook, step by step, on a driver (the workflow's, or a plain script's in the lab tests). */
+export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise<void> {
+  const { plan } = input;
+  const fleet = new SetupFleet(plan, run);
+  run.fact('requestedBy', input.requestedBy);
+  let scripts: Map<string, ScriptRef> | undefined;
+
+  await run.step('preflight', async (s) => {
+    // Every server: reachable, sysadmin, Agent running where it distributes, the plan's version and edition.
+    const facts = await fleet.each(s, 'preflight', F.servers(plan), (server) =>
+      run.batch.checkServer(`preflight: ${server.name}`, fleet.at('preflight'), {
+        server: server.name,
+        ...(server.sqlVersion !== undefined && { sqlVersion: server.sqlVersion }),
+        ...(server.edition !== undefined && { edition: server.edition }),
+        publishes: server.publishes,
+        distributes: F.distributes(plan, server.name),
+      }),
+    );
+    const own = await fleet.each(s, 'preflight', F.ownDistributorServers(plan), (server) =>
+      run.batch.checkServer(`preflight: distributor ${server}`, fleet.at('preflight'), {
+        server,
+        publishes: false,
+        distributes: true,
+      }),
+    );
+    // Each publisher an equal or later version than its subscribers (the master ≥ branches ≥ their
+    // recovery databases), each distributor at least its publisher's.
+    const names = F.servers(plan).map((x) => x.name.toLowerCase());
+    const version = (server: string) => facts[names.indexOf(server.toLowerCase())]!.version;
+    const problems = [
+      ...versionOrderProblems(
+        F.versionPairs(plan).map((x) => ({
+          publisher: { server: x.publisher, version: version(x.publisher) },
+          subscriber: { server: x.subscriber, version: version(x.subscriber) },
+        })),
+      ),
+      // A distributor at least its publishers' version (Replication Backward Compatibility).
+      ...F.ownDistributorServers(plan).flatMap((server, i) =>
+        versionOrderProblems(
+          F.siteDistributors(plan)
+            .filter((d) => d.distributor.server === server)
+            .map((d) => {
+              const at = { server: d.site.server, version: version(d.site.server) };
+              return { publisher: at, subscriber: at };
+            }),
+          { server, version: own[i]!.version },
+        ),
+      ),
+    ];
+    if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), SetupFailure.preflight);
+    // Each publishing site's distributor is configured and is the plan's (sp_get_distributor).
+    await fleet.fan(
+      s,
+      'preflight',
+      F.siteDistributors(plan).map(({ site, distributor }) =>
+        run.batch.checkDistributor(
+          `preflight: distributor of ${F.where(site)}`,
+          fleet.at('preflight'),
+          F.dbRef(site),
+          distributor,
+        ),
+      ),
+    );
+    // Every database there, none replicated yet: refused here, before any change.
+    await run.acts.checkNotReplicated(
+      'preflight: every database exists and replicates nothing yet',
+      fleet.at('preflight'),
+      plan.sites.map(F.dbRef),
+    );
+    const prepared = await run.acts.prepareScripts(
+      'preflight: scripts present and parse with the run\'s variables',
+      fleet.at('preflight'),
+      { ...plan.scripts.files },
+      false,
+      F.scriptRuns(plan, false),
+    );
+    scripts = new Map(prepared.map((p) => [p.file, { file: p.file, rewrite: p.rewrite, sha256: p.sha256 }]));
+    s.note(`${facts.length} servers, ${plan.sites.length} databases, ${prepared.length} scripts checked`);
+  });
+
+  await run.step('read-committed-snapshot', async (s) => {
+    const on = new Map(plan.readCommittedSnapshot.map((c) => [c.site, c.on]));
+    await fleet.each(s, 'read-committed-snapshot', plan.sites, (site) =>
+      run.batch.setReadCommittedSnapshot(
+        `read-committed-snapshot: ${on.get(site.key) ? 'on' : 'off'} at ${F.where(site)}`,
+        fleet.at('read-committed-snapshot'),
+        F.dbRef(site),
+        on.get(site.key) ?? false,
+      ),
+    );
+    s.note(`on at ${plan.readCommittedSnapshot.filter((c) => c.on).length} of ${plan.sites.length} databases`);
+  });
+
+  const central = plan.publisher.key;
+  const publish = async (s: StepContext, step: string, pubs: Publication[]) => {
+    const kind = pubs[0]?.kind ?? 'Config';
+    const file = plan.scripts.files[F.SCRIPT_OF_KIND[kind].publication];
+    const ref = scripts?.get(file);
+    if (!ref) throw ApplicationFailure.nonRetryable(`script ${file} was not prepared`, SetupFailure.preflight);
+    await fleet.each(s, step, pubs, (p) =>
+      run.batch.createPublication(
+        `${step}: publication ${p.name} at ${p.publisher}`,
+        fleet.at(step),
+        F.dbRef(fleet.site(p.publisher)),
+        p.name,
+        ref,
+        F.scriptVariables(plan, { publication: p.name, publisher: fleet.site(p.publisher) }),
+      ),
+    );
+    // The seed's SetMasterUp waits for each Snapshot Agent before it goes on.
+    let waited = 0;
+    for (const p of pubs) waited = Math.max(waited, await fleet.snapshot(step, p.name, fleet.site(p.publisher)));
+    s.note(`${pubs.length} publication${pubs.length === 1 ? '' : 's'} ${kind}; snapshot ready after ${waited} s`);
+  };
+  const subscribe = async (s: StepContext, step: string, subs: SubscriptionRef[]) => {
+    const kind = subs[0] && plan.publications.find((p) => p.name === subs[0]!.publication)?.kind;
+    const file = plan.scripts.files[F.SCRIPT_OF_KIND[kind ?? 'Config'].subscription];
+    await fleet.each(s, step, subs, (sub) =>
+      run.batch.subscribeWithSnapshot(
+        `${step}: ${sub.publication} → ${F.where(sub.subscriber)} (snapshot)`,
+        fleet.at(step),
+        sub,
+        file,
+      ),
+    );
+    // The first merge delivers the snapshot: the subscription is initialized and active.
+    await fleet.each(s, step, subs, (sub) =>
+      run.batch.mergeSubscription(`${step}: first merge ${sub.publication} → ${F.where(sub.subscriber)}`, fleet.at(step), sub),
+    );
+  };
+
+  await run.step('publish-config', (s) => publish(s, 'publish-config', F.publicationsOf(plan, 'Config')));
+  await run.step('publish-data', (s) =>
+    publish(s, 'publish-data', F.publicationsOf(plan, 'Data').filter((p) => p.publisher === central)),
+  );
+
+  await run.gate('subscribe-config');
+  await run.step('subscribe-config', async (s) => {
+    // The seed's branch order: every branch office database, then every recovery database.
+    const subs = F.subscriptions(plan, 'Config');
+    const branch = (x: SubscriptionRef) => fleet.siteOf(x.subscriber).role === 'publisher-subscriber';
+    await subscribe(s, 'subscribe-config', subs.filter(branch));
+    await subscribe(s, 'subscribe-config', subs.filter((x) => !branch(x)));
+    s.note(`${subs.length} subscribers to Config, each initialized by the snapshot`);
+  });
+
+  await run.step('publish-branch-data', (s) =>
+    publish(s, 'publish-branch-data', F.publicationsOf(plan, 'Data').filter((p) => p.publisher !== central)),
+  );
+
+  await run.step('subscribe-data', async (s) => {
+    const subs = F.subscriptions(plan, 'Data');
+    await subscribe(s, 'subscribe-data', subs);
+    s.note(`${subs.length} subscribers to Data, each initialized by the snapshot`);
+  });
+
+  await run.step('verify-replication', async (s) => {
+    const publishers = F.publishers(plan);
+    await fleet.each(s, 'verify-replication', publishers, (p) =>
+      run.batch.verifyPublisher(`verify-replication: ${F.where(p)}`, fleet.at('verify-replication'), {
+        publisher: F.dbRef(p),
+        publications: plan.publications
+          .filter((x) => x.publisher === p.key)
+          .map((x) => ({ name: x.name, subscribers: x.subscribers.map((k) => F.dbRef(fleet.site(k))) })),
+      }),
+    );
+    s.note(`${plan.publications.length} publications and their subscriptions verified at ${publishers.length} publishers`);
+  });
+}
+
+/** The plan's fleet as the set-up's steps use it. */
+class SetupFleet {
+  private readonly ctx: FleetContext;
+
+  constructor(
+    private readonly plan: SetupPlan,
+    private readonly run: SetupDriver,
+  ) {
+    const { variables, onError } = plan.scripts;
+    const scripts = { ...(variables && { variables }), ...(onError && { onError }) };
+    this.ctx = {
+      target: plan.target,
+      credentials: plan.credentials,
+      hosts: { upgrade: 'manual' },
+      scriptsDir: plan.scripts.dir,
+      distributor: plan.distributor,
+      distributors: F.fleetDistributors(plan),
+      ...((variables !== undefined || onError !== undefined) && { scripts }),
+    };
+  }
+
+  /** The context of an activity call of `step` (the report reads the step from the history). */
+  at(step: string): FleetContext {
+    return tagged(this.ctx, { step });
+  }
+
+  site(key: string): Site {
+    try {
+      return F.siteOf(this.plan, key);
+    } catch (err) {
+      if (err instanceof F.UnknownSiteError) throw ApplicationFailure.nonRetryable(err.message, SetupFailure.preflight);
+      throw err;
+    }
+  }
+
+  siteOf(db: DbRef): Site {
+    return this.site(`${db.server}/${db.database}`);
+  }
+
+  /** One call per item, in their order, as one fan-out. */
+  each<I, K extends ActivityName<Acts>>(
+    s: StepContext | undefined,
+    key: string,
+    items: I[],
+    call: (item: I) => ActivityCall<Acts, K>,
+  ): Promise<ActivityResult<Acts, K>[]> {
+    return this.run.fanOut(s, key, items.map(call));
+  }
+
+  fan<K extends ActivityName<Acts>>(s: StepContext | undefined, key: string, calls: ActivityCall<Acts, K>[]) {
+    return this.run.fanOut(s, key, calls);
+  }
+
+  /**
+   * Waits for one publication's Snapshot Agent, at most options.snapshotTimeoutMinutes, in
+   * activities of at most 10 minutes; a failed agent fails the activity (the step parks).
+   * Returns the seconds waited.
+   */
+  async snapshot(step: string, publication: string, site: Site): Promise<number> {
+    const limit = this.plan.options.snapshotTimeoutMinutes * 60_000;
+    const started = Date.now();
+    while (Date.now() - started < limit) {
+      const left = Math.ceil((limit - (Date.now() - started)) / 1000);
+      const r = await this.run.acts.waitForSnapshot(
+        `${step}: Snapshot Agent of ${publication} at ${F.where(site)}`,
+        this.at(step),
+        F.dbRef(site),
+        publication,
+        Math.max(1, Math.min(600, left)),
+      );
+      if (r.ready) return Math.round((Date.now() - started) / 1000);
+    }
+    throw ApplicationFailure.nonRetryable(
+      `the snapshot of ${publication} at ${F.where(site)} is not ready after ` +
+        `${this.plan.options.snapshotTimeoutMinutes} minutes (options.snapshotTimeoutMinutes): see its Snapshot ` +
+        'Agent in Replication Monitor, then retry this step; nobody subscribed to it yet',
+      SetupFailure.snapshotNotReady,
+    );
+  }
+}
