@@ -59,6 +59,7 @@ import { runLabScript } from './script.js';
 import { requestChange, serveRequests, type LabChange } from './requests.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 import { ROWGUID_MARKS } from '../ports.js';
+import { leaveSubscriberMetadata } from './subscribers.js';
 
 export type { LabChange } from './requests.js';
 import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabText } from './store.js';
@@ -577,6 +578,7 @@ class LabRuntime {
         op('dropSubscription', `${sub.publication} ${where(sub.subscriber)}`, atDb(sub.publisher), (s) => {
           const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
           if (!found) return;
+          leaveSubscriberMetadata(s, found);
           delete s.subscriptions[found.key];
           forgetSubscriptionIndex(s);
         }, { changes: (s) => [findDatabase(s, sub.subscriber).key] }),

@@ -69,6 +69,8 @@ export interface LabDatabase extends DbRef {
   backgroundQueue: string[];
   /** replup's database-level extended properties (ConvertRowGuids marks), name → value. */
   extendedProperties?: Record<string, string>;
+  /** Merge metadata of dropped push subscriptions until sp_mergesubscription_cleanup (activities/lab/subscribers.ts). */
+  subscriberLeftovers?: string[];
   /** Next number for primary keys of rows inserted here (`<site index>-<n>`). */
   nextPk: number;
   siteIndex: number;
@@ -1219,6 +1221,8 @@ export function removeReplication(state: LabState, db: LabDatabase): boolean {
   }
   db.publications = {};
   db.mergePublished = false;
+  // sp_removedbreplication removes the subscription database's merge metadata too.
+  delete db.subscriberLeftovers;
   if (had) {
     counters(state, db.key).replicationRemovals += 1;
     state.timeline.removedAt = state.clock;

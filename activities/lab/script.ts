@@ -25,6 +25,7 @@ import {
   subscriptionKey,
   unknownServer,
 } from './model.js';
+import { cleanupSubscriberMetadata, leaveSubscriberMetadata } from './subscribers.js';
 
 interface Call {
   procedure: string;
@@ -136,12 +137,14 @@ class ScriptContext {
       case 'sp_dropmergesubscription': {
         const sub = this.subscription(required(c, 'publication', arg), required(c, 'subscriber', arg), required(c, 'subscriber_db', arg));
         if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
+        leaveSubscriberMetadata(state, sub);
         delete state.subscriptions[sub.key];
         forgetSubscriptionIndex(state);
         return;
       }
       case 'sp_mergesubscription_cleanup': {
         const publication = arg('publication');
+        cleanupSubscriberMetadata(this.db, publication);
         for (const s of Object.values(state.subscriptions)) {
           if (s.subscriberKey === this.db.key && (!publication || s.publication.toLowerCase() === publication.toLowerCase())) delete state.subscriptions[s.key];
         }
