@@ -801,7 +801,10 @@ function shown(s: SentStatement, name: string, value: sql.SqlParam): string {
  * Each distinct statement once per step, in the order first sent, followed by one line per place
  * it is sent to with its parameter values: a fleet of a hundred subscribers stays readable.
  */
-export function renderPlanStatements(plan: UpgradePlan, steps: StepStatements[]): string {
+export function renderPlanStatements(
+  plan: Pick<UpgradePlan, 'name'>,
+  steps: readonly (Omit<StepStatements, 'id'> & { id: string })[],
+): string {
   const out: string[] = [
     `-- The statements replup's SQL Server adapter sends for plan "${plan.name}", step by step.`,
     '-- Each statement is followed by where it is sent ("on SERVER": its connection pool, database master)',

@@ -11,7 +11,8 @@ function planDetails(plan: AgentSchedulesPlan): string {
     `**${plan.name}**: merge agent schedules of ${plan.publisher.server}/${plan.publisher.database}`,
     '',
     `- ${config}: ${describeDaily(plan.schedules.config)}`,
-    `- ${data}: ${describeDaily(plan.schedules.data)} (Config starts nothing for ${plan.schedules.dataWindowMinutes} minutes after)`,
+    `- ${data}: ${describeDaily(plan.schedules.data)} ` +
+      `(Config starts nothing for ${plan.schedules.dataWindowMinutes} minutes after)`,
     `- mode: ${plan.options.checkOnly ? 'check only (nothing is changed)' : 'check, set, verify'}`,
   ].join('\n');
 }
@@ -20,7 +21,9 @@ function planDetails(plan: AgentSchedulesPlan): string {
 export const startAgentSchedules = runbookStarter(agentSchedules, (plan: AgentSchedulesPlan) => ({
   workflowId: agentSchedulesWorkflowId(plan),
   fleet: `${plan.publisher.server}/${plan.publisher.database}`,
-  staticSummary: `${plan.name}: ${plan.options.checkOnly ? 'check' : 'set'} the merge agent schedules of ${plan.publisher.server}/${plan.publisher.database}`,
+  staticSummary:
+    `${plan.name}: ${plan.options.checkOnly ? 'check' : 'set'} the merge agent schedules of ` +
+    `${plan.publisher.server}/${plan.publisher.database}`,
   staticDetails: planDetails(plan),
   what: `a schedules run on ${plan.publisher.server}/${plan.publisher.database}`,
   oneAtATime: 'one publication database has its schedules set by one run at a time',

@@ -168,7 +168,8 @@ function describeAgentSchedulesPlan(plan: AgentSchedulesPlan): { summary: string
           [config, describeDaily(plan.schedules.config)],
           [
             data,
-            `${describeDaily(plan.schedules.data)}; Config starts nothing for ${plan.schedules.dataWindowMinutes} minutes after`,
+            `${describeDaily(plan.schedules.data)}; Config starts nothing for ` +
+              `${plan.schedules.dataWindowMinutes} minutes after`,
           ],
         ],
       },
