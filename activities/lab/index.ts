@@ -56,6 +56,7 @@ import {
   writeCanary,
 } from './model.js';
 import { runLabScript } from './script.js';
+import { labAgentJobs } from './agent-schedules.js';
 import { requestChange, serveRequests, type LabChange } from './requests.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 import { ROWGUID_MARKS } from '../ports.js';
@@ -139,13 +140,15 @@ export function parseCrashAt(text: string): { op: string; n: number } {
 }
 
 /** Creates the lab's state file from a plan: at `opts.statePath`, else the plan's `target.state`. */
-export async function initLab(plan: UpgradePlan, opts: LabInitOptions & { statePath?: string; force?: boolean } = {}): Promise<{ statePath: string; state: LabState }> {
+export async function initLab(plan: UpgradePlan, opts: LabInitOptions & { statePath?: string; force?: boolean; shape?: (state: LabState) => void } = {}): Promise<{ statePath: string; state: LabState }> {
   const statePath = opts.statePath ?? (plan.target.kind === 'lab' ? plan.target.state : undefined);
   if (!statePath) throw new LabStateError(`plan ${plan.name} targets SQL Server, not a lab: give the lab's state file path (--state)`);
   const owner = lockOwner(statePath);
   if (owner !== undefined) throw new LabStateError(`the lab ${statePath} is in use by process ${owner}; stop that worker before re-creating the lab`);
   if (existsSync(statePath) && !opts.force) throw new LabStateError(`a lab already exists at ${statePath}; pass --force to replace it`);
   const state = createLabState(plan, opts);
+  // Another runbook's starting point (a set-up lab: the fleet without replication).
+  opts.shape?.(state);
   await withLabMutex(statePath, () => writeLabText(statePath, JSON.stringify(state)));
   return { statePath, state };
 }
@@ -458,7 +461,9 @@ class LabRuntime {
             if (publicationsBefore.has(name) || pub.snapshot) continue;
             const c = s.conditions ?? {};
             pub.snapshot = c.snapshotFails ? { failed: c.snapshotFails } : { readyAt: s.clock + (c.snapshotTicks ?? 0) };
+            pub.createdAt ??= s.clock;
           }
+          for (const sub of Object.values(s.subscriptions)) if (!subscriptionsBefore.has(sub.key)) sub.createdAt ??= s.clock;
           // conditions.halfBuiltScripts: the script stopped half-way (issue #20 §3).
           const half = s.conditions?.halfBuiltScripts;
           if (half && half.times > 0 && script.name.includes(half.match)) {
@@ -494,19 +499,7 @@ class LabRuntime {
         }),
       mergeAgentJobs: (publisher) =>
         op('mergeAgentJobs', where(publisher), atDb(publisher), (s) => {
-          const d = findDatabase(s, publisher);
-          return Object.values(s.subscriptions)
-            .filter((x) => x.publisherKey === d.key && x.agent)
-            .map((x) => {
-              const sub = s.databases[x.subscriberKey]!;
-              return {
-                jobId: `job-${x.key}`,
-                name: `${d.server}-${d.database}-${x.publication}-${sub.server}`,
-                publication: x.publication,
-                subscriber: { server: sub.server, database: sub.database },
-                schedules: x.schedule ? [{ scheduleId: x.schedule.scheduleId, name: x.schedule.name, enabled: x.schedule.enabled, ...(x.schedule.timing && { timing: x.schedule.timing }) }] : [],
-              };
-            });
+          return labAgentJobs(s, findDatabase(s, publisher));
         }),
       setScheduleEnabled: (scheduleId, enabled) =>
         op('setScheduleEnabled', `schedule ${scheduleId}`, () => [], (s) => {
