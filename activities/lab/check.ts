@@ -2,6 +2,7 @@
 import { BACKGROUND_SERVICE } from '../ports.js';
 import { type LabState, type LabSubscription, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey, labPublicationConfig } from './model.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
+import { setupVerdict } from './setup-replication.js';
 
 export interface Invariant {
   name: string;
@@ -52,6 +53,8 @@ export function labPhase(state: LabState): LabPhase {
 }
 
 export function labVerdict(state: LabState): LabVerdict {
+  // A set-up lab promises what a set-up does (activities/lab/setup-replication.ts).
+  if (state.setup) return setupVerdict(state);
   const phase = labPhase(state);
   if (phase === 'upgraded') {
     return {

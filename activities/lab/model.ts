@@ -55,6 +55,8 @@ export interface LabPublication {
   snapshot?: { readyAt: number } | { failed: string };
   /** sysmergearticles.preserve_rowguidcol = 0 for its articles: replication added their rowguid column (KB 2646528). */
   addedRowGuids?: boolean;
+  /** The lab tick its script created it (set-up order invariants, activities/lab/setup-replication.ts). */
+  createdAt?: number;
 }
 
 export interface LabDatabase extends DbRef {
@@ -64,6 +66,8 @@ export interface LabDatabase extends DbRef {
   tables: Record<string, Record<string, Row>>;
   /** sys.databases.is_merge_published */
   mergePublished: boolean;
+  /** sys.databases.is_read_committed_snapshot_on (absent: off). */
+  readCommittedSnapshot?: boolean;
   publications: Record<string, LabPublication>;
   /** ProfileData keys the background service still has to upgrade (pre-8.3 upgrades only). */
   backgroundQueue: string[];
@@ -103,6 +107,8 @@ export interface LabSubscription {
    * sysmergesubscriptions.last_validated / attempted_validate as lab clock stamps (ISO 8601).
    */
   validation?: { requested?: boolean; lastValidated?: string; attempted?: string };
+  /** The lab tick its script created it (set-up order invariants). */
+  createdAt?: number;
 }
 
 export interface LabHost {
@@ -212,6 +218,15 @@ export interface LabState {
   nextScheduleId?: number;
   /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
   scheduledNow?: Record<string, { publication: string; at: number }>;
+  /** A set-up lab (`replup lab init` of a setup-replication plan): what the set-up must make (activities/lab/setup-replication.ts). */
+  setup?: LabSetup;
+}
+
+/** What a set-up lab holds the run to: the planned publications and each database's read committed snapshot. */
+export interface LabSetup {
+  central: string;
+  publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[];
+  readCommittedSnapshot: Record<string, boolean>;
 }
 
 /**

@@ -89,6 +89,14 @@ class ScriptContext {
         this.messages.push(`Changed database context to '${this.db.database}'.`);
         continue;
       }
+      // The set-up's read committed snapshot choice (seed: ALTER DATABASE ... WITH ROLLBACK IMMEDIATE).
+      const rcsi = /^\s*ALTER\s+DATABASE\s+(\[(?:[^\]]|\]\])+\]|[^\s;]+)\s+SET\s+READ_COMMITTED_SNAPSHOT\s+(ON|OFF)\b/i.exec(
+        statement,
+      );
+      if (rcsi) {
+        this.database(this.db.server, unbracket(rcsi[1]!), 15010).readCommittedSnapshot = rcsi[2]!.toUpperCase() === 'ON';
+        continue;
+      }
       const update = /\bUPDATE\s+(?:\[?\w+\]?\.)?\[?(\w+)\]?\s+SET\s+(?:\[?\w+\]?\.)?\[?rowguid\]?\s*=/i.exec(statement);
       if (update) {
         this.convertRowGuids(update[1]!);

@@ -3,6 +3,8 @@
 // (plain functions the tests call); registerLab only wires them to commander.
 import type { Command } from 'commander';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import type { SetupPlan } from '../../plan/setup-replication/types.js';
+import { initSetupLab } from '../../activities/lab/setup-replication.js';
 import { changeLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
 import { labVerdict } from '../../activities/lab/check.js';
 import { UserError, EXIT } from '../errors.js';
@@ -28,9 +30,11 @@ export interface LabWhere {
   state?: string;
 }
 
-async function loadPlan(file: string): Promise<UpgradePlan> {
+async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan> {
   const result = await loadPlanFile(file);
   if (!result.ok) throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
+  // A set-up plan's lab: the fleet's databases without replication (activities/lab/setup-replication.ts).
+  if (result.plan.runbook === 'setup-replication') return result.plan;
   if (result.plan.runbook !== 'em-personalization-upgrade') {
     throw new UserError(`${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: em-personalization-upgrade)`);
   }
@@ -58,7 +62,8 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
   const plan = await loadPlan(planFile);
   let created;
   try {
-    created = await initLab(plan, { rows: options.rows, seed: options.seed, conflicts: options.conflicts, force: options.force, statePath: options.state });
+    const init = plan.runbook === 'setup-replication' ? (o: Parameters<typeof initLab>[1]) => initSetupLab(plan, o) : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
+    created = await init({ rows: options.rows, seed: options.seed, conflicts: options.conflicts, force: options.force, statePath: options.state });
   } catch (err) {
     if (err instanceof LabStateError) throw new UserError(err.message);
     throw err;

@@ -59,7 +59,7 @@ export const setupPlanSchema = fleet.extend({
   // The seed prompts for it per database: a choice, so the plan must make it.
   readCommittedSnapshot: z.union([z.boolean(), z.record(z.string(), z.boolean())], {
     error:
-      'readCommittedSnapshot: true or false for every database, or a map of server/database → true|false ' +
+      'the read committed snapshot choice: true or false for every database, or a map of server/database → true|false ' +
       '(with default: true|false for the others); it costs tempdb space (replup plan show says how)',
   }),
   options: z
