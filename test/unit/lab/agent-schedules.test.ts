@@ -73,7 +73,7 @@ describe('agent-schedules in the lab', () => {
     expect(JSON.stringify((await l.admin.state()).subscriptions)).toBe(before);
   });
 
-  it('schedules set by hand wrongly fail: Config back to all day (in parallel), Data at 02:00 (not asked)', async () => {
+  it('schedules set by hand wrongly fail: Config all day again (in parallel), Data at 02:00 (not asked)', async () => {
     const { lab: l, statePath } = await lab();
     const plan = schedulesPlan(statePath);
     await runByScript(l, plan);
