@@ -108,6 +108,31 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
     ],
   },
   {
+    // "Returns page and row-count information for every partition in the current database."
+    // row_count: "The approximate number of rows in the partition." (add-subscriber's approval text)
+    name: 'sys.dm_db_partition_stats',
+    home: 'any',
+    url: `${SQL_DOCS}/system-dynamic-management-views/sys-dm-db-partition-stats-transact-sql`,
+    columns: [
+      'partition_id',
+      'object_id',
+      'index_id',
+      'partition_number',
+      'in_row_data_page_count',
+      'in_row_used_page_count',
+      'in_row_reserved_page_count',
+      'lob_used_page_count',
+      'lob_reserved_page_count',
+      'row_overflow_used_page_count',
+      'row_overflow_reserved_page_count',
+      'used_page_count',
+      'reserved_page_count',
+      'row_count',
+      'pdw_node_id',
+      'distribution_id',
+    ],
+  },
+  {
     name: 'sys.dm_exec_sessions',
     home: 'any',
     url: `${SQL_DOCS}/system-dynamic-management-views/sys-dm-exec-sessions-transact-sql`,
