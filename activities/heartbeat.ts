@@ -3,14 +3,18 @@
 // retry policy can tell transient from fatal.
 import { Context } from '@temporalio/activity';
 
-export async function heartbeating<T>(work: () => Promise<T>, classify: (err: unknown) => unknown, detail?: string): Promise<T> {
+export async function heartbeating<T>(
+  work: () => Promise<T>,
+  classify: (err: unknown) => unknown,
+  detail?: string,
+): Promise<T> {
   let ctx: Context | undefined;
   try {
     ctx = Context.current();
   } catch {
     ctx = undefined; // called outside a worker (a benchmark's plain script): nothing to heartbeat to
   }
-  const timer = ctx ? setInterval(() => ctx!.heartbeat(detail), 2_000) : undefined;
+  const timer = ctx ? setInterval(() => ctx.heartbeat(detail), 2_000) : undefined;
   try {
     return await work();
   } catch (err) {

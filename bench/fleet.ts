@@ -33,7 +33,10 @@ export function removeFleets(): void {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-export async function createFleet(name: string, o: FleetOptions): Promise<{ plan: UpgradePlan; statePath: string; dir: string }> {
+export async function createFleet(
+  name: string,
+  o: FleetOptions,
+): Promise<{ plan: UpgradePlan; statePath: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `replup-bench-${name}-`));
   created.push(dir);
   const statePath = join(dir, 'lab.json');
@@ -66,7 +69,8 @@ export async function createFleet(name: string, o: FleetOptions): Promise<{ plan
     `options: { ${options.join(', ')} }`,
   ].join('\n');
   const r = loadPlanText(text, join(dir, 'plan.yaml'));
-  if (!r.ok) throw new Error(`bench fleet ${name}: the generated plan is invalid: ${JSON.stringify(r.errors.slice(0, 3))}`);
+  if (!r.ok)
+    throw new Error(`bench fleet ${name}: the generated plan is invalid: ${JSON.stringify(r.errors.slice(0, 3))}`);
   const plan = r.plan as UpgradePlan;
   await initLab(plan, { rows: 4, seed: o.seed ?? 7, latencyMs: o.latencyMs, usersPerHost: o.usersPerHost ?? 2 });
   return { plan, statePath, dir };

@@ -17,17 +17,33 @@ import { createFleetGuardActivities } from '../activities/personalization-upgrad
 import { createReportActivities } from '../activities/report/index.js';
 import type { HistoryEvent } from '../activities/report/build.js';
 import { createPortsFor } from '../worker/ports.js';
-import { DEV_SERVER_TUNING, SEARCH_ATTRIBUTES, answers, freePort, prepareNamespace, stopPid } from '../worker/dev-server.js';
+import {
+  DEV_SERVER_TUNING,
+  SEARCH_ATTRIBUTES,
+  answers,
+  freePort,
+  prepareNamespace,
+  stopPid,
+} from '../worker/dev-server.js';
 import { resolveTemporalCli } from '../worker/temporal-cli.js';
 import { startUpgrade } from '../cli/lib/runs.js';
 import { createFleet, removeFleets } from './fleet.js';
 import { summarize } from './stats.js';
 
-const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
 
 /** Median ms per phase over every activity → next activity step of one history. */
 function phases(events: HistoryEvent[]) {
-  const out = { queue: [] as number[], run: [] as number[], toTaskScheduled: [] as number[], toTaskStarted: [] as number[], taskRun: [] as number[], toNextActivity: [] as number[], step: [] as number[] };
+  const out = {
+    queue: [] as number[],
+    run: [] as number[],
+    toTaskScheduled: [] as number[],
+    toTaskStarted: [] as number[],
+    taskRun: [] as number[],
+    toNextActivity: [] as number[],
+    step: [] as number[],
+  };
   let lastCompleted: number | undefined;
   let wftScheduled: number | undefined;
   let wftStarted: number | undefined;
@@ -41,7 +57,13 @@ function phases(events: HistoryEvent[]) {
     if (ev.workflowTaskCompletedEventAttributes) wftCompleted = t;
     if (ev.activityTaskScheduledEventAttributes) {
       scheduledAt.set(String(ev.eventId), t);
-      if (lastCompleted !== undefined && wftScheduled !== undefined && wftStarted !== undefined && wftCompleted !== undefined && wftScheduled >= lastCompleted) {
+      if (
+        lastCompleted !== undefined &&
+        wftScheduled !== undefined &&
+        wftStarted !== undefined &&
+        wftCompleted !== undefined &&
+        wftScheduled >= lastCompleted
+      ) {
         out.toTaskScheduled.push(wftScheduled - lastCompleted);
         out.toTaskStarted.push(wftStarted - wftScheduled);
         out.taskRun.push(wftCompleted - wftStarted);
@@ -71,13 +93,30 @@ async function devServer(dir: string, extra: string[]) {
   const out = openSync(join(dir, 'temporal.log'), 'a');
   const inMemory = extra.includes('--in-memory');
   extra = extra.filter((a) => a !== '--in-memory');
-  const child = spawn(cli.path, ['server', 'start-dev', ...(inMemory ? [] : ['--db-filename', join(dir, 'temporal.db')]), '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'warn',
-    ...SEARCH_ATTRIBUTES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]), ...extra], { stdio: ['ignore', out, out] });
+  const child = spawn(
+    cli.path,
+    [
+      'server',
+      'start-dev',
+      ...(inMemory ? [] : ['--db-filename', join(dir, 'temporal.db')]),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--log-level',
+      'warn',
+      ...SEARCH_ATTRIBUTES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
+      ...extra,
+    ],
+    { stdio: ['ignore', out, out] },
+  );
   closeSync(out);
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   while (!(await answers(address))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dev server did not start; see ${dir}/temporal.log`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`dev server did not start; see ${dir}/temporal.log`);
     await new Promise((r) => setTimeout(r, 250));
   }
   await prepareNamespace(address);
@@ -93,14 +132,26 @@ async function profile(label: string, extra: string[]) {
   const portsFor = createPortsFor({ targets: ['lab'] });
   const workers = [
     await Worker.create({
-      connection, taskQueue: 'profile-runbook',
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') }),
-      activities: { ...createUpgradeActivities(portsFor), ...createFleetGuardActivities(async () => client, portsFor), ...createReportActivities(async () => client) },
+      connection,
+      taskQueue: 'profile-runbook',
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: resolve('workflows/index.ts'),
+        logger: new DefaultLogger('WARN'),
+      }),
+      activities: {
+        ...createUpgradeActivities(portsFor),
+        ...createFleetGuardActivities(async () => client, portsFor),
+        ...createReportActivities(async () => client),
+      },
       stickyQueueScheduleToStartTimeout: '3s',
     }),
     await Worker.create({
-      connection, taskQueue: 'profile-noop',
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: resolve('bench/probe-workflow.ts'), logger: new DefaultLogger('WARN') }),
+      connection,
+      taskQueue: 'profile-noop',
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: resolve('bench/probe-workflow.ts'),
+        logger: new DefaultLogger('WARN'),
+      }),
       activities: { noop: async () => {} },
     }),
   ];
@@ -120,7 +171,16 @@ async function profile(label: string, extra: string[]) {
       await client.workflow.execute('sequentialNoops', { taskQueue: 'profile-noop', workflowId: noopId, args: [131] });
       const noopMs = Date.now() - t0;
       const noop = phases((await client.workflow.getHandle(noopId).fetchHistory()).events ?? []);
-      rows.push({ server: label, rep: rep + 1, runbookMs, runbookPerActivity: Math.round(runbookMs / 132), ...prefix('runbook', runbook), noopMs, noopPerActivity: Math.round(noopMs / 131), ...prefix('noop', noop) });
+      rows.push({
+        server: label,
+        rep: rep + 1,
+        runbookMs,
+        runbookPerActivity: Math.round(runbookMs / 132),
+        ...prefix('runbook', runbook),
+        noopMs,
+        noopPerActivity: Math.round(noopMs / 131),
+        ...prefix('noop', noop),
+      });
     }
     return rows;
   } finally {
@@ -133,7 +193,8 @@ async function profile(label: string, extra: string[]) {
   }
 }
 
-const prefix = (p: string, o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}.${k}`, v]));
+const prefix = (p: string, o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}.${k}`, v]));
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const EAGER = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
@@ -149,7 +210,11 @@ const SERVERS: Record<string, string[]> = {
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ['stock', 'replup'];
 for (const name of chosen) {
-  if (name.startsWith('dc:')) SERVERS[name] = name.slice(3).split(',').flatMap((kv) => ['--dynamic-config-value', kv]);
+  if (name.startsWith('dc:'))
+    SERVERS[name] = name
+      .slice(3)
+      .split(',')
+      .flatMap((kv) => ['--dynamic-config-value', kv]);
 }
 const rows: Record<string, unknown>[] = [];
 for (const name of chosen) {

@@ -107,7 +107,10 @@ export interface FirstRoundSession {
  * subscribers upload, whichever merges first only gets the other's rows in a second round.
  * Then `quietRounds` rounds must move nothing. With no users left there are no new writes.
  */
-export function minimumSyncRounds(firstRound: FirstRoundSession[], quietRounds: number): { moving: number; minimum: number } {
+export function minimumSyncRounds(
+  firstRound: FirstRoundSession[],
+  quietRounds: number,
+): { moving: number; minimum: number } {
   const byPublication = new Map<string, FirstRoundSession[]>();
   for (const s of firstRound) byPublication.set(s.publication, [...(byPublication.get(s.publication) ?? []), s]);
   let moving = 0;

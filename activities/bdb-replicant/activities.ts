@@ -8,7 +8,14 @@ import { heartbeating } from '../heartbeat.js';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BdbSite } from '../../plan/bdb-replicant/schema.js';
-import { applyReplicationBlock, formatIssues, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
+import {
+  applyReplicationBlock,
+  formatIssues,
+  type BdbRole,
+  type DbConfigLineChange,
+  type DbConfigOptions,
+  type ReplicationPair,
+} from './db-config.js';
 import { db53Ports } from './db53.js';
 import type { BackupRecord, ReplicationRole, WipeResult, WriteDbConfigResult } from './env.js';
 import { BdbEnvError, BdbServiceError, ReplicationCheckError } from './errors.js';
@@ -17,18 +24,34 @@ import type { BdbService, StartResult, StopResult } from './service.js';
 import type { VerifyReplicationInput, VerifyReplicationResult } from './verify.js';
 import { BdbFailure } from '../../common/failures.js';
 
-/** Failure types the workflow tells apart (common/failures.ts); BdbServiceError codes (DB_REP_UNAVAIL, ...) pass through as their own type. */
+/**
+ * Failure types the workflow tells apart (common/failures.ts); BdbServiceError codes (DB_REP_UNAVAIL, ...) pass through
+ * as their own type.
+ */
 export { BdbFailure };
 
 function toFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof BdbServiceError) {
-    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: !err.retryable, details: err.logTail.length ? [err.logTail] : undefined });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: !err.retryable,
+      details: err.logTail.length ? [err.logTail] : undefined,
+    });
   }
   const type =
-    err instanceof BdbEnvError ? BdbFailure.environment : err instanceof ReplicationCheckError ? BdbFailure.verification : BdbFailure.other;
+    err instanceof BdbEnvError
+      ? BdbFailure.environment
+      : err instanceof ReplicationCheckError
+        ? BdbFailure.verification
+        : BdbFailure.other;
   // Anything else (a missing tool, a permission) needs a person before another try can succeed.
-  return ApplicationFailure.create({ message: err instanceof Error ? err.message : String(err), type, nonRetryable: true });
+  return ApplicationFailure.create({
+    message: err instanceof Error ? err.message : String(err),
+    type,
+    nonRetryable: true,
+  });
 }
 
 /** Runs the work with a heartbeat every 2 s and turns its errors into classified failures. */
@@ -68,7 +91,8 @@ export function createBdbActivities(opts: { ports?: BdbPorts } = {}) {
      */
     bdbBackupEnvironment(envDir: string, backupRoot: string, runId: string): Promise<BackupRecord> {
       return guarded(`backing up ${envDir}`, async () => {
-        if (!/^[A-Za-z0-9-]+$/.test(runId)) throw new BdbEnvError(`"${runId}" is not a run id: the backup folder is named by it`);
+        if (!/^[A-Za-z0-9-]+$/.test(runId))
+          throw new BdbEnvError(`"${runId}" is not a run id: the backup folder is named by it`);
         return homes.backup(envDir, path.join(backupRoot, runId));
       });
     },
@@ -83,17 +107,40 @@ export function createBdbActivities(opts: { ports?: BdbPorts } = {}) {
       return guarded(`wiping ${envDir}`, () => homes.wipeReplicant(envDir));
     },
 
-    /** What writing this role's block would do to DB_CONFIG, without writing: the workflow names it in the write's summary. */
-    async bdbPreviewDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<DbConfigPreview> {
+    /**
+     * What writing this role's block would do to DB_CONFIG, without writing: the workflow names it in the write's
+     * summary.
+     */
+    async bdbPreviewDbConfig(
+      envDir: string,
+      role: BdbRole,
+      pair: ReplicationPair,
+      opts: DbConfigOptions,
+    ): Promise<DbConfigPreview> {
       return guarded(`reading ${envDir}/DB_CONFIG`, async () => {
         const file = `${envDir}/DB_CONFIG`;
         const update = applyReplicationBlock(await homes.readDbConfig(envDir), role, pair, opts);
-        return { file, changed: update.changed, changes: update.changes, lineChanges: update.lineChanges, warnings: formatIssues(file, update.warnings), errors: formatIssues(file, update.errors) };
+        return {
+          file,
+          changed: update.changed,
+          changes: update.changes,
+          lineChanges: update.lineChanges,
+          warnings: formatIssues(file, update.warnings),
+          errors: formatIssues(file, update.errors),
+        };
       });
     },
 
-    /** configure-replicant, configure-master: uncomment (or write) the role's block; the seed's typos are corrected and returned as warnings. */
-    bdbWriteDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<WriteDbConfigResult> {
+    /**
+     * configure-replicant, configure-master: uncomment (or write) the role's block; the seed's typos are corrected and
+     * returned as warnings.
+     */
+    bdbWriteDbConfig(
+      envDir: string,
+      role: BdbRole,
+      pair: ReplicationPair,
+      opts: DbConfigOptions,
+    ): Promise<WriteDbConfigResult> {
       return guarded(`writing ${envDir}/DB_CONFIG`, () => homes.writeDbConfig(envDir, role, pair, opts));
     },
 
@@ -116,7 +163,9 @@ export function createBdbActivities(opts: { ports?: BdbPorts } = {}) {
       return guarded(`db5.3_stat -r -h ${envDir}`, () => homes.replicationRole(envDir));
     },
 
-    /** verify-replication: a record written on the master is read on the replicant, and a write there fails read-only. */
+    /**
+     * verify-replication: a record written on the master is read on the replicant, and a write there fails read-only.
+     */
     bdbVerifyReplication(input: VerifyReplicationInput): Promise<VerifyReplicationResult> {
       return guarded('verifying replication', () => check.verify(input));
     },

@@ -59,14 +59,23 @@ export interface DbConfigLineChange {
 
 /** `line 25 "#rep-set-priority 0" → "rep_set_priority 0" (corrected …)`, for a step note or a report. */
 export function describeLineChange(c: DbConfigLineChange): string {
-  const text = c.before === undefined ? `added "${c.after}"` : c.after === undefined ? `removed "${c.before}"` : `"${c.before}" → "${c.after}"`;
+  const text =
+    c.before === undefined
+      ? `added "${c.after}"`
+      : c.after === undefined
+        ? `removed "${c.before}"`
+        : `"${c.before}" → "${c.after}"`;
   const typos = c.corrections.map((m) => m.split(':')[0]);
   return `line ${c.line} ${text}${typos.length ? ` (${typos.join('; ')})` : ''}`;
 }
 
-/** The typos lintDbConfig corrects on one line, each with why (`"rep-set-priority" corrected to "rep_set_priority": …`). */
+/**
+ * The typos lintDbConfig corrects on one line, each with why (`"rep-set-priority" corrected to "rep_set_priority": …`).
+ */
 function correctionsOn(line: string): string[] {
-  return lintDbConfig(line).warnings.filter((w) => w.message.includes(' corrected to ')).map((w) => w.message);
+  return lintDbConfig(line)
+    .warnings.filter((w) => w.message.includes(' corrected to '))
+    .map((w) => w.message);
 }
 
 export interface DbConfigOptions {
@@ -83,7 +92,13 @@ export interface DbConfigOptions {
 /** The priority each role gets in the seed: the master 1, the replicant 0 (never elected). */
 export const ROLE_PRIORITY: Record<BdbRole, number> = { master: 1, replicant: 0 };
 
-const REPMGR_SITE_KEYWORDS = ['db_bootstrap_helper', 'db_group_creator', 'db_legacy', 'db_local_site', 'db_repmgr_peer'];
+const REPMGR_SITE_KEYWORDS = [
+  'db_bootstrap_helper',
+  'db_group_creator',
+  'db_legacy',
+  'db_local_site',
+  'db_repmgr_peer',
+];
 const MAX_SITE_PAIRS = 3;
 const REP_CONFIG_FLAGS = [
   'db_rep_conf_autoinit',
@@ -98,20 +113,66 @@ const REP_CONFIG_FLAGS = [
 
 /** The DB_CONFIG directives of Berkeley DB 5.3 (anything else makes DB_ENV->open fail, BDB1585). */
 export const KNOWN_DIRECTIVES: ReadonlySet<string> = new Set([
-  'add_data_dir', 'log_set_config', 'mutex_set_align', 'mutex_set_increment', 'mutex_set_init',
-  'mutex_set_max', 'mutex_set_tas_spins', 'rep_set_clockskew', 'rep_set_config', 'rep_set_limit',
-  'rep_set_nsites', 'rep_set_priority', 'rep_set_request', 'rep_set_timeout', 'repmgr_set_ack_policy',
-  'repmgr_site', 'set_cache_max', 'set_cachesize', 'set_create_dir', 'set_data_dir', 'set_flags',
-  'set_intermediate_dir_mode', 'set_lg_bsize', 'set_lg_dir', 'set_lg_filemode', 'set_lg_max',
-  'set_lg_regionmax', 'set_lk_detect', 'set_lk_max_lockers', 'set_lk_max_locks', 'set_lk_max_objects',
-  'set_lk_partitions', 'set_lk_priority', 'set_lk_tablesize', 'set_lock_timeout', 'set_memory_init',
-  'set_memory_max', 'set_metadata_dir', 'set_mp_max_openfd', 'set_mp_max_write', 'set_mp_mmapsize',
-  'set_mp_mtxcount', 'set_mp_pagesize', 'set_mp_tablesize', 'set_open_flags', 'set_reg_timeout',
-  'set_shm_key', 'set_thread_count', 'set_tmp_dir', 'set_tx_max', 'set_txn_timeout', 'set_verbose',
+  'add_data_dir',
+  'log_set_config',
+  'mutex_set_align',
+  'mutex_set_increment',
+  'mutex_set_init',
+  'mutex_set_max',
+  'mutex_set_tas_spins',
+  'rep_set_clockskew',
+  'rep_set_config',
+  'rep_set_limit',
+  'rep_set_nsites',
+  'rep_set_priority',
+  'rep_set_request',
+  'rep_set_timeout',
+  'repmgr_set_ack_policy',
+  'repmgr_site',
+  'set_cache_max',
+  'set_cachesize',
+  'set_create_dir',
+  'set_data_dir',
+  'set_flags',
+  'set_intermediate_dir_mode',
+  'set_lg_bsize',
+  'set_lg_dir',
+  'set_lg_filemode',
+  'set_lg_max',
+  'set_lg_regionmax',
+  'set_lk_detect',
+  'set_lk_max_lockers',
+  'set_lk_max_locks',
+  'set_lk_max_objects',
+  'set_lk_partitions',
+  'set_lk_priority',
+  'set_lk_tablesize',
+  'set_lock_timeout',
+  'set_memory_init',
+  'set_memory_max',
+  'set_metadata_dir',
+  'set_mp_max_openfd',
+  'set_mp_max_write',
+  'set_mp_mmapsize',
+  'set_mp_mtxcount',
+  'set_mp_pagesize',
+  'set_mp_tablesize',
+  'set_open_flags',
+  'set_reg_timeout',
+  'set_shm_key',
+  'set_thread_count',
+  'set_tmp_dir',
+  'set_tx_max',
+  'set_txn_timeout',
+  'set_verbose',
 ]);
 
 /** The replication block the seed asks for, with the plan's addresses in place of its examples. */
-export function replicationBlock(role: BdbRole, pair: ReplicationPair, opts: Pick<DbConfigOptions, 'heartbeat'> = {}): string[] {
+export function replicationBlock(
+  role: BdbRole,
+  pair: ReplicationPair,
+  opts: Pick<DbConfigOptions, 'heartbeat'> = {},
+): string[] {
   const { master, replicant } = pair;
   if (role === 'master') {
     const lines = [
@@ -156,7 +217,14 @@ export function generateDbConfig(role: BdbRole, pair: ReplicationPair, opts: DbC
 }
 
 /** Directives whose value is a path: db5.3 takes the rest of the line, a trailing "# ..." included. */
-export const PATH_DIRECTIVES: ReadonlySet<string> = new Set(['add_data_dir', 'set_create_dir', 'set_data_dir', 'set_lg_dir', 'set_metadata_dir', 'set_tmp_dir']);
+export const PATH_DIRECTIVES: ReadonlySet<string> = new Set([
+  'add_data_dir',
+  'set_create_dir',
+  'set_data_dir',
+  'set_lg_dir',
+  'set_metadata_dir',
+  'set_tmp_dir',
+]);
 
 interface Directive {
   name: string;
@@ -185,7 +253,10 @@ function trailingCommentMessage(d: Directive): string {
   const effect = PATH_DIRECTIVES.has(d.name.toLowerCase())
     ? `Berkeley DB would take "${d.args.join(' ')} ${d.comment}" as the path`
     : 'Berkeley DB refuses the line (BDB1584)';
-  return `a comment after the directive ("${d.comment}"): "#" starts a comment only at the start of a line, so ${effect}; move the comment to a line of its own above "${directive}"`;
+  return (
+    `a comment after the directive ("${d.comment}"): "#" starts a comment only at the start of a line, so ` +
+    `${effect}; move the comment to a line of its own above "${directive}"`
+  );
 }
 
 /** Thrown by readers of a DB_CONFIG value (e.g. logDirOf) when the line they need cannot be read safely. */
@@ -206,7 +277,10 @@ export function lintDbConfig(input: string): DbConfigLint {
   const warnings: DbConfigIssue[] = [];
   const errors: DbConfigIssue[] = [];
   if (input.includes('\r\n')) {
-    warnings.push({ line: 0, message: 'Windows line endings (CRLF) converted to LF: db5.3 on Linux would read "on\\r" as a bad value' });
+    warnings.push({
+      line: 0,
+      message: 'Windows line endings (CRLF) converted to LF: db5.3 on Linux would read "on\\r" as a bad value',
+    });
   }
   const lines = input.replace(/\r\n/g, '\n').split('\n');
   const localSites: number[] = [];
@@ -223,11 +297,21 @@ export function lintDbConfig(input: string): DbConfigLint {
 
     if (!KNOWN_DIRECTIVES.has(name) && KNOWN_DIRECTIVES.has(name.replace(/-/g, '_'))) {
       const fixed = name.replace(/-/g, '_');
-      warnings.push({ line: lineNo, message: `"${name}" corrected to "${fixed}": Berkeley DB directives use underscores (it refuses "${name}" with BDB1585)` });
+      warnings.push({
+        line: lineNo,
+        message:
+          `"${name}" corrected to "${fixed}": Berkeley DB directives use underscores (it refuses "${name}" ` +
+          `with BDB1585)`,
+      });
       name = fixed;
     }
     if (!KNOWN_DIRECTIVES.has(name)) {
-      errors.push({ line: lineNo, message: `unknown directive "${name}": Berkeley DB refuses to open the environment (BDB1585); fix or remove the line` });
+      errors.push({
+        line: lineNo,
+        message:
+          `unknown directive "${name}": Berkeley DB refuses to open the environment (BDB1585); fix or remove ` +
+          `the line`,
+      });
       return;
     }
 
@@ -236,21 +320,37 @@ export function lintDbConfig(input: string): DbConfigLint {
       const first = args[0]?.toUpperCase();
       if (first === 'DB' && args[1] !== undefined && REP_CONFIG_FLAGS.includes(`db_${args[1].toLowerCase()}`)) {
         const fixed = `DB_${args[1].toUpperCase()}`;
-        warnings.push({ line: lineNo, message: `"DB ${args[1]}" corrected to "${fixed}": the flag is one word (Berkeley DB refuses the split form with BDB1584)` });
+        warnings.push({
+          line: lineNo,
+          message:
+            `"DB ${args[1]}" corrected to "${fixed}": the flag is one word (Berkeley DB refuses the split form ` +
+            `with BDB1584)`,
+        });
         args = [fixed, ...args.slice(2)];
       }
       const [flag, value, ...rest] = args;
       if (flag === undefined || !REP_CONFIG_FLAGS.includes(flag.toLowerCase())) {
-        errors.push({ line: lineNo, message: `rep_set_config: unknown flag "${flag ?? ''}"; expected one of ${REP_CONFIG_FLAGS.map((f) => f.toUpperCase()).join(', ')}` });
+        errors.push({
+          line: lineNo,
+          message:
+            `rep_set_config: unknown flag "${flag ?? ''}"; expected one of ` +
+            `${REP_CONFIG_FLAGS.map((f) => f.toUpperCase()).join(', ')}`,
+        });
       } else if ((value !== undefined && !isOnOff(value)) || rest.length > 0) {
-        errors.push({ line: lineNo, message: `rep_set_config ${flag}: expected "on" or "off" after the flag (or nothing, which means on)` });
+        errors.push({
+          line: lineNo,
+          message: `rep_set_config ${flag}: expected "on" or "off" after the flag (or nothing, which means on)`,
+        });
       }
     }
 
     if (name === 'rep_set_priority') {
       const value = args[0];
       if (args.length !== 1 || value === undefined || !/^\d+$/.test(value)) {
-        errors.push({ line: lineNo, message: 'rep_set_priority: expected one whole number (0 for a replicant, 1 for the master)' });
+        errors.push({
+          line: lineNo,
+          message: 'rep_set_priority: expected one whole number (0 for a replicant, 1 for the master)',
+        });
       } else {
         priorities.push(lineNo);
       }
@@ -259,7 +359,10 @@ export function lintDbConfig(input: string): DbConfigLint {
     if (name === 'repmgr_site') lintRepmgrSite(args, lineNo, warnings, errors, localSites);
 
     if (name === 'set_lg_dir' && args.some((a) => a.includes('\\'))) {
-      warnings.push({ line: lineNo, message: `set_lg_dir "${args.join(' ')}" uses Windows separators; on Linux write "/" (e.g. ../dblogs)` });
+      warnings.push({
+        line: lineNo,
+        message: `set_lg_dir "${args.join(' ')}" uses Windows separators; on Linux write "/" (e.g. ../dblogs)`,
+      });
     }
 
     const rewritten = [name, ...args].join(' ');
@@ -268,16 +371,24 @@ export function lintDbConfig(input: string): DbConfigLint {
   });
 
   if (priorities.length > 1) {
-    errors.push({ line: priorities[1] ?? 0, message: `rep_set_priority is set ${priorities.length} times (lines ${priorities.join(', ')}): keep one` });
+    errors.push({
+      line: priorities[1] ?? 0,
+      message: `rep_set_priority is set ${priorities.length} times (lines ${priorities.join(', ')}): keep one`,
+    });
   }
   const hasSites = lines.some((l) => parseDirective(l)?.name === 'repmgr_site');
   if (hasSites && localSites.length === 0) {
-    errors.push({ line: 0, message: 'no repmgr_site line says "db_local_site on": exactly one must name this machine' });
+    errors.push({
+      line: 0,
+      message: 'no repmgr_site line says "db_local_site on": exactly one must name this machine',
+    });
   }
   if (localSites.length > 1) {
     errors.push({
       line: localSites[1] ?? 0,
-      message: `db_local_site is on in ${localSites.length} repmgr_site lines (lines ${localSites.join(', ')}): exactly one must name this machine (Berkeley DB refuses more with BDB3667)`,
+      message:
+        `db_local_site is on in ${localSites.length} repmgr_site lines (lines ${localSites.join(', ')}): ` +
+        `exactly one must name this machine (Berkeley DB refuses more with BDB3667)`,
     });
   }
   return { text: lines.join('\n'), warnings, errors };
@@ -287,10 +398,19 @@ function isOnOff(value: string | undefined): boolean {
   return value !== undefined && ['on', 'off'].includes(value.toLowerCase());
 }
 
-function lintRepmgrSite(args: string[], lineNo: number, warnings: DbConfigIssue[], errors: DbConfigIssue[], localSites: number[]): void {
+function lintRepmgrSite(
+  args: string[],
+  lineNo: number,
+  warnings: DbConfigIssue[],
+  errors: DbConfigIssue[],
+  localSites: number[],
+): void {
   const [host, port, ...pairs] = args;
   if (host === undefined || port === undefined) {
-    errors.push({ line: lineNo, message: 'repmgr_site: expected a host and a port, e.g. "repmgr_site 192.0.2.10 5010"' });
+    errors.push({
+      line: lineNo,
+      message: 'repmgr_site: expected a host and a port, e.g. "repmgr_site 192.0.2.10 5010"',
+    });
     return;
   }
   const portNumber = Number(port);
@@ -298,7 +418,12 @@ function lintRepmgrSite(args: string[], lineNo: number, warnings: DbConfigIssue[
     errors.push({ line: lineNo, message: `repmgr_site: port "${port}" is not a port number (1-65535)` });
   }
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
-    warnings.push({ line: lineNo, message: `repmgr_site host "${host}" is a name: the vendor advises IPv4 addresses (a name can resolve to IPv6 and stop replication)` });
+    warnings.push({
+      line: lineNo,
+      message:
+        `repmgr_site host "${host}" is a name: the vendor advises IPv4 addresses (a name can resolve to IPv6 ` +
+        `and stop replication)`,
+    });
   }
   if (pairs.length % 2 !== 0) {
     errors.push({ line: lineNo, message: `repmgr_site: keyword "${pairs[pairs.length - 1]}" has no on/off value` });
@@ -306,13 +431,21 @@ function lintRepmgrSite(args: string[], lineNo: number, warnings: DbConfigIssue[
   }
   const pairCount = pairs.length / 2;
   if (pairCount > MAX_SITE_PAIRS) {
-    errors.push({ line: lineNo, message: `repmgr_site has ${pairCount} keyword pairs; Berkeley DB 5.3 accepts at most ${MAX_SITE_PAIRS} (it refuses the file with BDB1584)` });
+    errors.push({
+      line: lineNo,
+      message:
+        `repmgr_site has ${pairCount} keyword pairs; Berkeley DB 5.3 accepts at most ${MAX_SITE_PAIRS} (it ` +
+        `refuses the file with BDB1584)`,
+    });
   }
   for (let i = 0; i < pairs.length; i += 2) {
     const keyword = (pairs[i] ?? '').toLowerCase();
     const value = pairs[i + 1];
     if (!REPMGR_SITE_KEYWORDS.includes(keyword)) {
-      errors.push({ line: lineNo, message: `repmgr_site: unknown keyword "${pairs[i]}"; expected one of ${REPMGR_SITE_KEYWORDS.join(', ')}` });
+      errors.push({
+        line: lineNo,
+        message: `repmgr_site: unknown keyword "${pairs[i]}"; expected one of ${REPMGR_SITE_KEYWORDS.join(', ')}`,
+      });
     } else if (!isOnOff(value)) {
       errors.push({ line: lineNo, message: `repmgr_site ${keyword}: expected "on" or "off", got "${value}"` });
     } else if (keyword === 'db_local_site' && value?.toLowerCase() === 'on') {
@@ -342,21 +475,32 @@ function findCommentedBlock(lines: string[], role: BdbRole): { start: number; en
  *   put the block where the seed's commented block for this role is, or append it;
  * - add the lines the tools need on this machine when missing.
  */
-export function applyReplicationBlock(existing: string | undefined, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): DbConfigUpdate {
+export function applyReplicationBlock(
+  existing: string | undefined,
+  role: BdbRole,
+  pair: ReplicationPair,
+  opts: DbConfigOptions,
+): DbConfigUpdate {
   if (existing === undefined || existing.trim() === '') {
     const text = generateDbConfig(role, pair, opts);
     const lint = lintDbConfig(text);
-    const lineChanges = text.split('\n').flatMap((after, i) => (after === '' ? [] : [{ line: i + 1, after, corrections: [] }]));
+    const lineChanges = text
+      .split('\n')
+      .flatMap((after, i) => (after === '' ? [] : [{ line: i + 1, after, corrections: [] }]));
     return { ...lint, changed: true, changes: [`wrote a new DB_CONFIG with the ${role} block`], lineChanges };
   }
   const before = lintDbConfig(existing);
   const lines = before.text.split('\n');
-  const changes: string[] = before.warnings.filter((w) => w.message.includes('corrected')).map((w) => `line ${w.line}: ${w.message}`);
+  const changes: string[] = before.warnings
+    .filter((w) => w.message.includes('corrected'))
+    .map((w) => `line ${w.line}: ${w.message}`);
   // Active lines lintDbConfig corrected (the seed's typos in a block uncommented by hand).
   const written = existing.replace(/\r\n/g, '\n').split('\n');
   const blockWarnings: DbConfigIssue[] = [];
   const lineChanges: DbConfigLineChange[] = lines.flatMap((l, i) =>
-    written[i] !== undefined && l.trim() !== written[i]!.trim() ? [{ line: i + 1, before: written[i]!.trim(), after: l, corrections: correctionsOn(written[i]!) }] : [],
+    written[i] !== undefined && l.trim() !== written[i].trim()
+      ? [{ line: i + 1, before: written[i].trim(), after: l, corrections: correctionsOn(written[i]) }]
+      : [],
   );
   const desired = replicationBlock(role, pair, opts);
   const desiredSet = new Set(desired.map(normalizeLine));
@@ -366,7 +510,11 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
 
   const activeBlock = lines
     .map((l, i) => ({ l, i, d: parseDirective(l) }))
-    .filter((x) => x.d !== undefined && (BLOCK_DIRECTIVES.has(x.d.name) || (stale.has(normalizeLine(x.l)) && !desiredSet.has(normalizeLine(x.l)))));
+    .filter(
+      (x) =>
+        x.d !== undefined &&
+        (BLOCK_DIRECTIVES.has(x.d.name) || (stale.has(normalizeLine(x.l)) && !desiredSet.has(normalizeLine(x.l)))),
+    );
   const blockInPlace =
     desired.every((want) => lines.some((l) => normalizeLine(l) === normalizeLine(want))) &&
     activeBlock.every((x) => desiredSet.has(normalizeLine(x.l)));
@@ -401,7 +549,10 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
         blockWarnings.push(...c.corrections.map((message) => ({ line: c.line, message })));
       }
       lines.splice(commented.start, commented.end - commented.start, ...desired);
-      changes.push(`uncommented the ${role} block at lines ${commented.start + 1}-${commented.start + desired.length} with the plan's sites`);
+      changes.push(
+        `uncommented the ${role} block at lines ${commented.start + 1}-${commented.start + desired.length} ` +
+          `with the plan's sites`,
+      );
     } else {
       if ((lines[lines.length - 1] ?? '') === '') lines.pop();
       lines.push(`# ${role} block (written by replup)`, ...desired, '');
@@ -422,7 +573,10 @@ export function applyReplicationBlock(existing: string | undefined, role: BdbRol
 
   const after = lintDbConfig(lines.join('\n'));
   // The replicant starts empty (wipe-replicant): it can only join by internal initialisation.
-  const roleErrors = role === 'replicant' ? autoInitOffLines(before.text).map((off) => ({ line: off.line, message: autoInitOffMessage(off) })) : [];
+  const roleErrors =
+    role === 'replicant'
+      ? autoInitOffLines(before.text).map((off) => ({ line: off.line, message: autoInitOffMessage(off) }))
+      : [];
   // The operator's own mistakes are reported at the lines of the file they edit (the block may move lines).
   const found = before.errors.length > 0 ? before.errors : after.errors;
   return {
@@ -457,7 +611,8 @@ export function logDirOf(text: string): string | undefined {
   for (const [index, line] of text.replace(/\r\n/g, '\n').split('\n').entries()) {
     const d = parseDirective(line);
     if (d?.name.toLowerCase() !== 'set_lg_dir' || d.args[0] === undefined) continue;
-    if (d.comment !== undefined) throw new DbConfigLineError(index + 1, `DB_CONFIG line ${index + 1}: ${trailingCommentMessage(d)}`);
+    if (d.comment !== undefined)
+      throw new DbConfigLineError(index + 1, `DB_CONFIG line ${index + 1}: ${trailingCommentMessage(d)}`);
     return d.args.join(' ');
   }
   return undefined;
@@ -483,7 +638,8 @@ export function autoInitOffLines(text: string): AutoInitOff[] {
     const d = parseDirective(line);
     if (d?.name.replace(/-/g, '_').toLowerCase() !== 'rep_set_config') continue;
     const args = d.args[0]?.toUpperCase() === 'DB' ? [`DB_${d.args[1] ?? ''}`, ...d.args.slice(2)] : d.args;
-    if (args[0]?.toLowerCase() === 'db_rep_conf_autoinit' && args[1]?.toLowerCase() === 'off') out.push({ line: index + 1, text: line.trim() });
+    if (args[0]?.toLowerCase() === 'db_rep_conf_autoinit' && args[1]?.toLowerCase() === 'off')
+      out.push({ line: index + 1, text: line.trim() });
   }
   return out;
 }
@@ -491,8 +647,10 @@ export function autoInitOffLines(text: string): AutoInitOff[] {
 /** Why a replicant must not have automatic initialisation off: the runbook has emptied it. */
 export function autoInitOffMessage(off: AutoInitOff): string {
   return (
-    `"${off.text}" turns automatic internal initialisation off, but this runbook empties the replicant, so internal initialisation is the only way it can join ` +
-    `(without it the replicant logs "join failure" over and over: DB_REP_JOIN_FAILURE); delete the line or write "rep_set_config DB_REP_CONF_AUTOINIT on"`
+    `"${off.text}" turns automatic internal initialisation off, but this runbook empties the replicant, so ` +
+    `internal initialisation is the only way it can join ` +
+    (`(without it the replicant logs "join failure" over and over: DB_REP_JOIN_FAILURE); delete the line or ` +
+      `write "rep_set_config DB_REP_CONF_AUTOINIT on"`)
   );
 }
 

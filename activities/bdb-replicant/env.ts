@@ -3,7 +3,16 @@
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { applyReplicationBlock, DbConfigLineError, formatIssues, logDirOf, type BdbRole, type DbConfigLineChange, type DbConfigOptions, type ReplicationPair } from './db-config.js';
+import {
+  applyReplicationBlock,
+  DbConfigLineError,
+  formatIssues,
+  logDirOf,
+  type BdbRole,
+  type DbConfigLineChange,
+  type DbConfigOptions,
+  type ReplicationPair,
+} from './db-config.js';
 import { EXAMPLE_SETUP, masterHomeProblem } from './home.js';
 import { localServicePid } from './service.js';
 import { runTool, toolErrors } from './tools.js';
@@ -45,7 +54,10 @@ export async function logDirectory(envDir: string): Promise<string> {
     dir = text === undefined ? undefined : logDirOf(text);
   } catch (err) {
     if (!(err instanceof DbConfigLineError)) throw err;
-    throw new BdbEnvError(`${path.join(envDir, DB_CONFIG)}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}; nothing was changed`);
+    throw new BdbEnvError(
+      `${path.join(envDir, DB_CONFIG)}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}; ` +
+        `nothing was changed`,
+    );
   }
   return dir === undefined ? envDir : path.resolve(envDir, dir);
 }
@@ -56,7 +68,10 @@ function refuseDangerous(dir: string, what: string): void {
   const depth = resolved.split(path.sep).filter(Boolean).length;
   const homes = [homedir(), process.env.HOME].filter((h): h is string => !!h).map((h) => path.resolve(h));
   if (depth < 2 || homes.includes(resolved)) {
-    throw new BdbEnvError(`refusing to ${what} ${resolved}: it is ${depth < 2 ? 'a top-level directory' : 'a home directory'}, not a Berkeley DB environment; check envDir in the plan`);
+    throw new BdbEnvError(
+      `refusing to ${what} ${resolved}: it is ${depth < 2 ? 'a top-level directory' : 'a home directory'}, ` +
+        `not a Berkeley DB environment; check envDir in the plan`,
+    );
   }
 }
 
@@ -67,20 +82,31 @@ function refuseDangerous(dir: string, what: string): void {
 async function assertLooksLikeEnv(envDir: string, what: string): Promise<string[]> {
   refuseDangerous(envDir, what);
   const entries = await readdir(envDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new BdbEnvError(`cannot ${what} ${envDir}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.message}; check envDir in the plan`);
+    throw new BdbEnvError(
+      `cannot ${what} ${envDir}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.message}; ` +
+        `check envDir in the plan`,
+    );
   });
   const names = entries.map((e) => e.name);
   if (!names.includes(DB_CONFIG) && !names.some((n) => REGION_FILE.test(n))) {
-    throw new BdbEnvError(`refusing to ${what} ${envDir}: it has neither DB_CONFIG nor __db.* region files, so it does not look like a Berkeley DB environment; check envDir in the plan`);
+    throw new BdbEnvError(
+      `refusing to ${what} ${envDir}: it has neither DB_CONFIG nor __db.* region files, so it does not look ` +
+        `like a Berkeley DB environment; check envDir in the plan`,
+    );
   }
   const logDir = await logDirectory(envDir);
   const folders = entries.filter((e) => e.isDirectory() && path.join(envDir, e.name) !== logDir).map((e) => e.name);
   if (folders.length > 0) {
-    throw new BdbEnvError(`refusing to ${what} ${envDir}: it contains folders (${folders.join(', ')}), which a Berkeley DB environment does not; check envDir in the plan`);
+    throw new BdbEnvError(
+      `refusing to ${what} ${envDir}: it contains folders (${folders.join(', ')}), which a Berkeley DB ` +
+        `environment does not; check envDir in the plan`,
+    );
   }
   const pid = await localServicePid(envDir);
   if (pid !== undefined) {
-    throw new BdbEnvError(`refusing to ${what} ${envDir}: its replication service is running (pid ${pid}); stop the service first`);
+    throw new BdbEnvError(
+      `refusing to ${what} ${envDir}: its replication service is running (pid ${pid}); stop the service first`,
+    );
   }
   return entries.filter((e) => e.isFile()).map((e) => e.name);
 }
@@ -136,7 +162,12 @@ export interface WriteDbConfigResult {
 }
 
 /** Uncomment (or write) this role's block in the environment's DB_CONFIG; refuses a file that still has errors. */
-export async function writeDbConfig(envDir: string, role: BdbRole, pair: ReplicationPair, opts: DbConfigOptions): Promise<WriteDbConfigResult> {
+export async function writeDbConfig(
+  envDir: string,
+  role: BdbRole,
+  pair: ReplicationPair,
+  opts: DbConfigOptions,
+): Promise<WriteDbConfigResult> {
   const file = path.join(envDir, DB_CONFIG);
   // A master is never made here (a skipped backup-master must not let configure-master create an empty one).
   const missing = role === 'master' ? masterHomeProblem(envDir) : undefined;
@@ -144,7 +175,12 @@ export async function writeDbConfig(envDir: string, role: BdbRole, pair: Replica
   const existing = await readDbConfig(envDir);
   const update = applyReplicationBlock(existing, role, pair, opts);
   if (update.errors.length > 0) {
-    throw new BdbEnvError([`${file} has errors that replup cannot fix; edit the file, then retry:`, ...formatIssues(file, update.errors)].join('\n'));
+    throw new BdbEnvError(
+      [
+        `${file} has errors that replup cannot fix; edit the file, then retry:`,
+        ...formatIssues(file, update.errors),
+      ].join('\n'),
+    );
   }
   if (update.changed) {
     await mkdir(envDir, { recursive: true });
@@ -152,7 +188,13 @@ export async function writeDbConfig(envDir: string, role: BdbRole, pair: Replica
     await writeFile(tmp, update.text);
     await rename(tmp, file);
   }
-  return { file, changed: update.changed, changes: update.changes, lineChanges: update.lineChanges, warnings: formatIssues(file, update.warnings) };
+  return {
+    file,
+    changed: update.changed,
+    changes: update.changes,
+    lineChanges: update.lineChanges,
+    warnings: formatIssues(file, update.warnings),
+  };
 }
 
 export type ReplicationRole = 'master' | 'client' | 'none';
@@ -162,7 +204,12 @@ export async function replicationRole(envDir: string): Promise<ReplicationRole> 
   const result = await runTool('stat', ['-r', '-h', envDir], { timeoutMs: 15_000 });
   const match = /Environment configured as a replication (master|client)/.exec(result.output);
   if (match) return match[1] as 'master' | 'client';
-  if (/Environment not configured for replication|requires an environment configured for the replication/.test(result.output + result.stderr)) return 'none';
+  if (
+    /Environment not configured for replication|requires an environment configured for the replication/.test(
+      result.output + result.stderr,
+    )
+  )
+    return 'none';
   throw new BdbEnvError(`${result.command} failed: ${toolErrors(result) || `exit ${result.code}`}`);
 }
 
@@ -194,39 +241,62 @@ export async function backupEnvironment(envDir: string, backupDir: string): Prom
   }
   const present = await readdir(backupDir).catch(() => [] as string[]);
   if (present.length > 0) {
-    throw new BdbEnvError(`backup directory ${backupDir} is not empty and holds no replup backup of ${envDir}: db5.3_hotbackup would delete its files; name an empty directory in the plan's backupDir`);
+    throw new BdbEnvError(
+      `backup directory ${backupDir} is not empty and holds no replup backup of ${envDir}: db5.3_hotbackup ` +
+        `would delete its files; name an empty directory in the plan's backupDir`,
+    );
   }
   const missing = masterHomeProblem(envDir);
   if (missing) throw new BdbEnvError(`${missing}; nothing was changed`);
   await mkdir(backupDir, { recursive: true });
   const archive = await runTool('archive', ['-s', '-h', envDir], { timeoutMs: 60_000 });
-  if (archive.code !== 0) throw new BdbEnvError(`${archive.command} failed: ${toolErrors(archive) || `exit ${archive.code}`}`);
-  const databases = archive.output.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (archive.code !== 0)
+    throw new BdbEnvError(`${archive.command} failed: ${toolErrors(archive) || `exit ${archive.code}`}`);
+  const databases = archive.output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
-  const hot = await runTool('hotbackup', ['-h', path.resolve(envDir), '-b', path.resolve(backupDir)], { timeoutMs: 30 * 60_000 });
+  const hot = await runTool('hotbackup', ['-h', path.resolve(envDir), '-b', path.resolve(backupDir)], {
+    timeoutMs: 30 * 60_000,
+  });
   if (hot.code !== 0) {
     // Seen on db5.3: databases loaded without an environment (a plain db5.3_load) make a private one.
     // `db5.3_recover -e` keeps the environment (its regions) after recovery, made from DB_CONFIG:
     // https://manpages.ubuntu.com/manpages/focal/man1/db_recover.1.html
     const privateEnv = /BDB5129/.test(hot.stderr)
-      ? `; ${envDir} holds databases made without a shared environment (no __db.* region files; e.g. a plain db5.3_load), which are not in its logs: ` +
-        `create the environment first with \`db5.3_recover -e -h ${envDir}\` (it reads DB_CONFIG), then load the databases into it (\`db5.3_load -h ${envDir} …\`); for the example, \`${EXAMPLE_SETUP}\` does both`
+      ? `; ${envDir} holds databases made without a shared environment (no __db.* region files; e.g. a plain ` +
+        `db5.3_load), which are not in its logs: ` +
+        (`create the environment first with \`db5.3_recover -e -h ${envDir}\` (it reads DB_CONFIG), then load ` +
+          `the databases into it (\`db5.3_load -h ${envDir} …\`); for the example, \`${EXAMPLE_SETUP}\` does ` +
+          `both`)
       : '';
     throw new BdbEnvError(`${hot.command} failed: ${toolErrors(hot) || `exit ${hot.code}`}${privateEnv}`);
   }
   // Not named DB_CONFIG: opening the copy with db_init_rep would fail ("replication requires locking support").
-  if (await exists(path.join(envDir, DB_CONFIG))) await copyFile(path.join(envDir, DB_CONFIG), path.join(backupDir, SAVED_DB_CONFIG));
+  if (await exists(path.join(envDir, DB_CONFIG)))
+    await copyFile(path.join(envDir, DB_CONFIG), path.join(backupDir, SAVED_DB_CONFIG));
   await verifyBackup(backupDir, databases);
 
   const files = (await readdir(backupDir)).filter((n) => n !== BACKUP_MARKER).sort();
-  const record: BackupRecord = { envDir: path.resolve(envDir), backupDir: path.resolve(backupDir), databases, files, finishedAt: new Date().toISOString(), reused: false };
+  const record: BackupRecord = {
+    envDir: path.resolve(envDir),
+    backupDir: path.resolve(backupDir),
+    databases,
+    files,
+    finishedAt: new Date().toISOString(),
+    reused: false,
+  };
   await writeFile(marker, JSON.stringify(record, null, 2));
   return record;
 }
 
 async function verifyBackup(backupDir: string, databases: string[]): Promise<void> {
   for (const db of databases) {
-    if (!(await exists(path.join(backupDir, db)))) throw new BdbEnvError(`backup ${backupDir} is missing database ${db}; delete the directory and run the backup again`);
+    if (!(await exists(path.join(backupDir, db))))
+      throw new BdbEnvError(
+        `backup ${backupDir} is missing database ${db}; delete the directory and run the backup again`,
+      );
     const v = await runTool('verify', ['-h', backupDir, db], { timeoutMs: 10 * 60_000 });
     if (v.code !== 0) throw new BdbEnvError(`backup ${backupDir}: db5.3_verify ${db} failed: ${toolErrors(v)}`);
   }

@@ -9,7 +9,9 @@ export const EXAMPLE_SETUP = 'npx tsx examples/bdb/setup.ts init';
 
 /** Why `envDir` cannot be the master's environment, or undefined when it can be. */
 export function masterHomeProblem(envDir: string): string | undefined {
-  const how = `envDir must be the master's Berkeley DB environment (TapeTrack's var/db: its DB_CONFIG, databases and log files); for the example plan, \`${EXAMPLE_SETUP}\` creates one`;
+  const how =
+    `envDir must be the master's Berkeley DB environment (TapeTrack's var/db: its DB_CONFIG, databases and log ` +
+    `files); for the example plan, \`${EXAMPLE_SETUP}\` creates one`;
   let entries: string[];
   try {
     if (!statSync(envDir).isDirectory()) return `the master environment ${envDir} is a file, not a folder: ${how}`;
@@ -17,8 +19,12 @@ export function masterHomeProblem(envDir: string): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return `the master environment ${envDir} does not exist: ${how}`;
-    return `the master environment ${envDir} cannot be read (${code ?? (err as Error).message}): make it readable by the worker's account`;
+    return (
+      `the master environment ${envDir} cannot be read (${code ?? (err as Error).message}): make it readable ` +
+      `by the worker's account`
+    );
   }
-  if (entries.length === 0) return `the master environment ${envDir} is empty: there is nothing to back up or replicate; ${how}`;
+  if (entries.length === 0)
+    return `the master environment ${envDir} is empty: there is nothing to back up or replicate; ${how}`;
   return undefined;
 }

@@ -1,6 +1,15 @@
 // The Berkeley DB (TapeTrack replicant) side effects the bdb-replicant workflow's activities call.
 // The pure DB_CONFIG code is in ./db-config.js (safe to import from a workflow).
-export { backupEnvironment, deleteRegionFiles, logDirectory, readDbConfig, replicationRole, wipeReplicantEnv, writeDbConfig, BdbEnvError } from './env.js';
+export {
+  backupEnvironment,
+  deleteRegionFiles,
+  logDirectory,
+  readDbConfig,
+  replicationRole,
+  wipeReplicantEnv,
+  writeDbConfig,
+  BdbEnvError,
+} from './env.js';
 export type { BackupRecord, ReplicationRole, WipeResult, WriteDbConfigResult } from './env.js';
 export { startService, stopService, serviceState, localServicePid, messageLogOf, BdbServiceError } from './service.js';
 export type { BdbService, ServiceControl, ServiceErrorCode, StartOptions, StartResult, StopResult } from './service.js';

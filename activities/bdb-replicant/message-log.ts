@@ -71,7 +71,12 @@ export interface WaitForLogOptions {
 }
 
 /** Wait until every pattern has appeared in the log (in any order); throws LogWaitError otherwise. */
-export async function waitForLog(logFile: string, patterns: LogPattern[], timeoutMs: number, opts: WaitForLogOptions = {}): Promise<LogMatch[]> {
+export async function waitForLog(
+  logFile: string,
+  patterns: LogPattern[],
+  timeoutMs: number,
+  opts: WaitForLogOptions = {},
+): Promise<LogMatch[]> {
   const deadline = Date.now() + timeoutMs;
   const found = new Map<LogPattern, string>();
   let offset = opts.fromOffset ?? 0;
@@ -89,13 +94,27 @@ export async function waitForLog(logFile: string, patterns: LogPattern[], timeou
       for (const p of patterns) if (!found.has(p) && matches(p, line)) found.set(p, line);
       const fatal = opts.failOn?.find((p) => matches(p, line));
       if (fatal !== undefined) {
-        throw new LogWaitError(`${logFile} shows "${line.trim()}"`, patterns.filter((p) => !found.has(p)).map(describe), [...tail], false, { pattern: describe(fatal), line });
+        throw new LogWaitError(
+          `${logFile} shows "${line.trim()}"`,
+          patterns.filter((p) => !found.has(p)).map(describe),
+          [...tail],
+          false,
+          { pattern: describe(fatal), line },
+        );
       }
     }
-    if (found.size === patterns.length) return patterns.map((p) => ({ pattern: describe(p), line: found.get(p) ?? '' }));
+    if (found.size === patterns.length)
+      return patterns.map((p) => ({ pattern: describe(p), line: found.get(p) ?? '' }));
     const missing = patterns.filter((p) => !found.has(p)).map(describe);
-    if (!running) throw new LogWaitError(`the process exited before ${logFile} showed: ${missing.join(', ')}`, missing, tail, true);
-    if (Date.now() >= deadline) throw new LogWaitError(`${logFile} did not show ${missing.join(', ')} within ${Math.round(timeoutMs / 1000)} s`, missing, tail, false);
+    if (!running)
+      throw new LogWaitError(`the process exited before ${logFile} showed: ${missing.join(', ')}`, missing, tail, true);
+    if (Date.now() >= deadline)
+      throw new LogWaitError(
+        `${logFile} did not show ${missing.join(', ')} within ${Math.round(timeoutMs / 1000)} s`,
+        missing,
+        tail,
+        false,
+      );
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
   }
 }

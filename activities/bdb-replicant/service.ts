@@ -10,7 +10,14 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { autoInitOffLines, DbConfigLineError, logDirOf, type BdbRole } from './db-config.js';
-import { logSize, LogWaitError, REPLICANT_JOIN_FAILURE, REPLICANT_JOINED, waitForLog, type LogMatch } from './message-log.js';
+import {
+  logSize,
+  LogWaitError,
+  REPLICANT_JOIN_FAILURE,
+  REPLICANT_JOINED,
+  waitForLog,
+  type LogMatch,
+} from './message-log.js';
 import { bdbTool, runTool, toolErrors } from './tools.js';
 import { BdbServiceError, type ServiceErrorCode } from './errors.js';
 
@@ -76,7 +83,12 @@ export type ServiceState = 'running' | 'stopped';
 
 export async function serviceState(svc: BdbService): Promise<ServiceState> {
   if (svc.control.kind === 'local') return (await localServicePid(svc.envDir)) === undefined ? 'stopped' : 'running';
-  if (!svc.control.status) throw new BdbServiceError('COMMAND_FAILED', `no status command for the ${svc.role} service on ${svc.host}: add service.status to the plan`, false);
+  if (!svc.control.status)
+    throw new BdbServiceError(
+      'COMMAND_FAILED',
+      `no status command for the ${svc.role} service on ${svc.host}: add service.status to the plan`,
+      false,
+    );
   return (await shell(fill(svc.control.status, svc), 60_000)).code === 0 ? 'running' : 'stopped';
 }
 
@@ -101,7 +113,12 @@ function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
 export async function stopService(svc: BdbService, opts: { graceMs?: number } = {}): Promise<StopResult> {
   if (svc.control.kind === 'command') {
     const r = await shell(fill(svc.control.stop, svc), 5 * 60_000);
-    if (r.code !== 0) throw new BdbServiceError('COMMAND_FAILED', `stopping the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`, true);
+    if (r.code !== 0)
+      throw new BdbServiceError(
+        'COMMAND_FAILED',
+        `stopping the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`,
+        true,
+      );
     return { wasRunning: true };
   }
   const pidFile = path.join(svc.envDir, PID_FILE);
@@ -160,18 +177,33 @@ export async function startService(svc: BdbService, opts: StartOptions = {}): Pr
     running = () => isServiceProcess(started, svc.envDir);
   } else {
     const r = await shell(fill(svc.control.start, svc), 5 * 60_000);
-    if (r.code !== 0) throw new BdbServiceError('COMMAND_FAILED', `starting the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`, true);
+    if (r.code !== 0)
+      throw new BdbServiceError(
+        'COMMAND_FAILED',
+        `starting the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`,
+        true,
+      );
     const status = svc.control.status;
     running = async () => (status ? (await shell(fill(status, svc), 60_000)).code === 0 : true);
   }
   try {
     const evidence: LogMatch[] =
-      svc.role === 'replicant' ? await waitForLog(log, REPLICANT_JOINED, timeoutMs, { fromOffset: offset, stillRunning: running, failOn: [REPLICANT_JOIN_FAILURE] }) : [];
+      svc.role === 'replicant'
+        ? await waitForLog(log, REPLICANT_JOINED, timeoutMs, {
+            fromOffset: offset,
+            stillRunning: running,
+            failOn: [REPLICANT_JOIN_FAILURE],
+          })
+        : [];
     if (svc.role === 'master') await waitReadyByStat(svc, timeoutMs, running);
     return { alreadyRunning: false, pid, evidence: evidence.map((m) => m.line) };
-  } catch (err) {
+  } catch (caught) {
+    let err = caught;
     if (err instanceof LogWaitError && err.tail.length === 0) {
-      const since = await readFile(log, 'utf8').then((t) => t.slice(offset), () => '');
+      const since = await readFile(log, 'utf8').then(
+        (t) => t.slice(offset),
+        () => '',
+      );
       err = new LogWaitError(err.message, err.missing, since.trim().split('\n').slice(-8), err.exited, err.failedOn);
     }
     if (err instanceof LogWaitError && err.failedOn) return joinFailed(svc, err);
@@ -189,12 +221,16 @@ async function joinFailed(svc: BdbService, err: LogWaitError): Promise<never> {
   const file = path.join(svc.envDir, 'DB_CONFIG');
   const off = autoInitOffLines((await readFile(file, 'utf8').catch(() => '')) ?? '');
   const cause = off.length
-    ? `automatic internal initialisation is off (${off.map((o) => `${file}:${o.line}: "${o.text}"`).join('; ')}): delete that line or write "rep_set_config DB_REP_CONF_AUTOINIT on"`
-    : `automatic internal initialisation is off, though no line of ${file} turns it off: check how the service configures replication`;
+    ? `automatic internal initialisation is off (${off.map((o) => `${file}:${o.line}: "${o.text}"`).join('; ')}` +
+      `): delete that line or write "rep_set_config DB_REP_CONF_AUTOINIT on"`
+    : `automatic internal initialisation is off, though no line of ${file} turns it off: check how the service ` +
+      `configures replication`;
   throw new BdbServiceError(
     'DB_REP_JOIN_FAILURE',
-    `the replicant service on ${svc.host} (${svc.envDir}) cannot join its master: DB_REP_JOIN_FAILURE (its log says "${err.failedOn?.line.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim()}"); ` +
-      `it cannot catch up from the master's log files, and ${cause}; the replicant was stopped, retry start-replicant after the fix`,
+    `the replicant service on ${svc.host} (${svc.envDir}) cannot join its master: DB_REP_JOIN_FAILURE (its ` +
+      `log says "${err.failedOn?.line.replace(/^\[[^\]]*\]\[[^\]]*\] /, '').trim()}"); ` +
+      (`it cannot catch up from the master's log files, and ${cause}; the replicant was stopped, retry ` +
+        `start-replicant after the fix`),
     false,
     err.tail,
   );
@@ -208,22 +244,36 @@ async function spawnLocal(svc: BdbService, log: string): Promise<number> {
     logDir = config === undefined ? undefined : logDirOf(config);
   } catch (err) {
     if (!(err instanceof DbConfigLineError)) throw err;
-    throw new BdbServiceError('DB_CONFIG_INVALID', `${path.join(svc.envDir, 'DB_CONFIG')}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}; the service was not started`, false);
+    throw new BdbServiceError(
+      'DB_CONFIG_INVALID',
+      `${path.join(svc.envDir, 'DB_CONFIG')}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}` +
+        `; the service was not started`,
+      false,
+    );
   }
   if (logDir !== undefined) await mkdir(path.resolve(svc.envDir, logDir), { recursive: true });
   const recover = await runTool('recover', ['-e', '-h', svc.envDir], { timeoutMs: 10 * 60_000 });
   if (recover.code !== 0) {
-    throw new BdbServiceError('RECOVER_FAILED', `db5.3_recover -e -h ${svc.envDir} failed: ${toolErrors(recover) || `exit ${recover.code}`}`, false);
+    throw new BdbServiceError(
+      'RECOVER_FAILED',
+      `db5.3_recover -e -h ${svc.envDir} failed: ${toolErrors(recover) || `exit ${recover.code}`}`,
+      false,
+    );
   }
   const fd = openSync(log, 'a');
   try {
-    const child = spawn(bdbTool('replicate'), ['-h', path.resolve(svc.envDir), ...(svc.role === 'master' ? ['-M'] : [])], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
+    const child = spawn(
+      bdbTool('replicate'),
+      ['-h', path.resolve(svc.envDir), ...(svc.role === 'master' ? ['-M'] : [])],
+      {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      },
+    );
     child.unref();
     const pid = child.pid;
-    if (pid === undefined) throw new BdbServiceError('EXITED', `could not start ${bdbTool('replicate')} for ${svc.envDir}`, false);
+    if (pid === undefined)
+      throw new BdbServiceError('EXITED', `could not start ${bdbTool('replicate')} for ${svc.envDir}`, false);
     await writeFile(path.join(svc.envDir, PID_FILE), `${pid}\n`);
     return pid;
   } finally {
@@ -231,7 +281,11 @@ async function spawnLocal(svc: BdbService, log: string): Promise<number> {
   }
 }
 
-async function waitReadyByStat(svc: BdbService, timeoutMs: number, running: () => Promise<boolean> = async () => true): Promise<void> {
+async function waitReadyByStat(
+  svc: BdbService,
+  timeoutMs: number,
+  running: () => Promise<boolean> = async () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const want = svc.role === 'master' ? 'master' : 'client';
   for (;;) {
@@ -240,7 +294,12 @@ async function waitReadyByStat(svc: BdbService, timeoutMs: number, running: () =
     if (role === want && (want === 'master' || /Startup complete/.test(r.output))) return;
     if (!(await running())) throw new LogWaitError(`the ${svc.role} service exited`, [`replication ${want}`], [], true);
     if (Date.now() >= deadline) {
-      throw new LogWaitError(`db5.3_stat -r -h ${svc.envDir} did not say "replication ${want}" within ${Math.round(timeoutMs / 1000)} s`, [`replication ${want}`], [], false);
+      throw new LogWaitError(
+        `db5.3_stat -r -h ${svc.envDir} did not say "replication ${want}" within ${Math.round(timeoutMs / 1000)} s`,
+        [`replication ${want}`],
+        [],
+        false,
+      );
     }
     await sleep(500);
   }
@@ -253,13 +312,27 @@ function explainStartFailure(svc: BdbService, err: unknown): unknown {
   if (tail.some((l) => l.includes('DB_REP_UNAVAIL'))) {
     return new BdbServiceError(
       'DB_REP_UNAVAIL',
-      `${where} exited with DB_REP_UNAVAIL: it could not reach its master (${tail.filter((l) => /refused|DB_REP_UNAVAIL/.test(l)).slice(-2).join(' | ')}); start the master and check the replication port is open, then retry`,
+      `${where} exited with DB_REP_UNAVAIL: it could not reach its master (${tail
+        .filter((l) => /refused|DB_REP_UNAVAIL/.test(l))
+        .slice(-2)
+        .join(' | ')}); start the master and check the replication port is open, then retry`,
       true,
       tail,
     );
   }
-  if (err.exited) return new BdbServiceError('EXITED', `${where} exited during start-up; last lines of ${messageLogOf(svc)}: ${tail.slice(-3).join(' | ')}`, false, tail);
-  return new BdbServiceError('START_TIMEOUT', `${where} is running but not ready: ${err.message}; it may still be copying the database, retry to keep waiting`, true, tail);
+  if (err.exited)
+    return new BdbServiceError(
+      'EXITED',
+      `${where} exited during start-up; last lines of ${messageLogOf(svc)}: ${tail.slice(-3).join(' | ')}`,
+      false,
+      tail,
+    );
+  return new BdbServiceError(
+    'START_TIMEOUT',
+    `${where} is running but not ready: ${err.message}; it may still be copying the database, retry to keep waiting`,
+    true,
+    tail,
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

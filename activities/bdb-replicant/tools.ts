@@ -22,11 +22,19 @@ export interface ToolResult {
 const VERBOSE_LINE = /^\[\d+:\d+\]\[\d+\/\d+\] /;
 
 /** Run a db5.3 tool to completion (bounded by timeoutMs), never throwing on a non-zero exit. */
-export function runTool(name: string, args: string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<ToolResult> {
+export function runTool(
+  name: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<ToolResult> {
   const file = bdbTool(name);
   const command = [file, ...args].join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000 });
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs ?? 60_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -34,7 +42,10 @@ export function runTool(name: string, args: string[], opts: { input?: string; ti
     child.on('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'ENOENT'
-          ? new Error(`${file} not found: install Debian's db5.3-util (apt-get install -y db5.3-util) or set REPLUP_BDB_TOOL_PREFIX`)
+          ? new Error(
+              `${file} not found: install Debian's db5.3-util (apt-get install -y db5.3-util) or set ` +
+                `REPLUP_BDB_TOOL_PREFIX`,
+            )
           : err,
       );
     });

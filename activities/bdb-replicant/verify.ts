@@ -30,7 +30,10 @@ const KEY_SAFE = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** Put one key/value into the canary database of an environment (db5.3_load -T reads key and value lines). */
 function loadRecord(envDir: string, key: string, value: string) {
-  return runTool('load', ['-T', '-t', 'btree', '-h', envDir, CANARY_DB], { input: `${key}\n${value}\n`, timeoutMs: 60_000 });
+  return runTool('load', ['-T', '-t', 'btree', '-h', envDir, CANARY_DB], {
+    input: `${key}\n${value}\n`,
+    timeoutMs: 60_000,
+  });
 }
 
 async function hasRecord(envDir: string, key: string): Promise<boolean> {
@@ -40,11 +43,15 @@ async function hasRecord(envDir: string, key: string): Promise<boolean> {
 
 export async function verifyReplication(input: VerifyReplicationInput): Promise<VerifyReplicationResult> {
   const { masterEnv, replicantEnv, token } = input;
-  if (!KEY_SAFE.test(token)) throw new ReplicationCheckError(`verification token "${token}" must be letters, digits and . _ : - only`);
+  if (!KEY_SAFE.test(token))
+    throw new ReplicationCheckError(`verification token "${token}" must be letters, digits and . _ : - only`);
   const key = `replup-check-${token}`;
   if (!(await hasRecord(masterEnv, key))) {
     const write = await loadRecord(masterEnv, key, new Date().toISOString());
-    if (write.code !== 0) throw new ReplicationCheckError(`writing the check record on the master (${masterEnv}) failed: ${toolErrors(write)}`);
+    if (write.code !== 0)
+      throw new ReplicationCheckError(
+        `writing the check record on the master (${masterEnv}) failed: ${toolErrors(write)}`,
+      );
   }
   const started = Date.now();
   const deadline = started + (input.timeoutMs ?? 60_000);
@@ -52,7 +59,8 @@ export async function verifyReplication(input: VerifyReplicationInput): Promise<
   while (!(await hasRecord(replicantEnv, key))) {
     if (Date.now() >= deadline) {
       throw new ReplicationCheckError(
-        `the record ${key} written on the master (${masterEnv}) did not reach the replicant (${replicantEnv}) within ${Math.round((input.timeoutMs ?? 60_000) / 1000)} s; check both message logs`,
+        `the record ${key} written on the master (${masterEnv}) did not reach the replicant (${replicantEnv}` +
+          `) within ${Math.round((input.timeoutMs ?? 60_000) / 1000)} s; check both message logs`,
       );
     }
     // A gap left by a short-lived writer is only re-requested when the next message arrives
@@ -68,10 +76,15 @@ export async function verifyReplication(input: VerifyReplicationInput): Promise<
   const attempt = await loadRecord(replicantEnv, `${key}-replicant-write`, 'must be refused');
   const refusal = toolErrors(attempt);
   if (attempt.code === 0) {
-    throw new ReplicationCheckError(`the replicant (${replicantEnv}) accepted a write: it is not read-only; stop it and check its DB_CONFIG (rep_set_priority 0) before using it`);
+    throw new ReplicationCheckError(
+      `the replicant (${replicantEnv}) accepted a write: it is not read-only; stop it and check its ` +
+        `DB_CONFIG (rep_set_priority 0) before using it`,
+    );
   }
   if (!refusal.includes('BDB0111')) {
-    throw new ReplicationCheckError(`the write on the replicant (${replicantEnv}) failed, but not as read-only (BDB0111): ${refusal}`);
+    throw new ReplicationCheckError(
+      `the write on the replicant (${replicantEnv}) failed, but not as read-only (BDB0111): ${refusal}`,
+    );
   }
   const readOnlyError = refusal.split('; ').find((l) => l.includes('BDB0111')) ?? refusal;
   return { token, seenAfterMs, readOnlyError: readOnlyError.replace(/^.*?: (?=BDB0111)/, '') };

@@ -11,7 +11,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { OpenEdgeAgent } from '../../plan/openedge-startup/schema.js';
 import { dsrutilPorts } from './dsrutil-ports.js';
 import { DsrutilError } from './errors.js';
-import { formatPropertiesErrors, parseReplicationProperties, type ReplicationProperties, type StatusReading } from './index.js';
+import {
+  formatPropertiesErrors,
+  parseReplicationProperties,
+  type ReplicationProperties,
+  type StatusReading,
+} from './index.js';
 import type { AgentReading, OpenEdgeContext, OpenEdgePorts } from './ports.js';
 import { OpenEdgeFailure } from '../../common/failures.js';
 
@@ -35,10 +40,16 @@ export { OpenEdgeFailure };
 function classify(err: unknown): unknown {
   if (!(err instanceof DsrutilError)) return err;
   if (err.kind === 'open-error') {
-    return ApplicationFailure.nonRetryable(`${err.message}; check source.database in the plan and that the database is on this worker's machine`, OpenEdgeFailure.openError);
+    return ApplicationFailure.nonRetryable(
+      `${err.message}; check source.database in the plan and that the database is on this worker's machine`,
+      OpenEdgeFailure.openError,
+    );
   }
   if (err.kind === 'not-enabled') {
-    return ApplicationFailure.nonRetryable(`${err.message}; enable it on the source first (proutil <db> -C enableSiteReplication source)`, OpenEdgeFailure.notEnabled);
+    return ApplicationFailure.nonRetryable(
+      `${err.message}; enable it on the source first (proutil <db> -C enableSiteReplication source)`,
+      OpenEdgeFailure.notEnabled,
+    );
   }
   // -1: the command cannot run; 0: no status code printed; 1: dsrutil refused its arguments. Retrying changes nothing.
   if (err.exitCode <= 1) return ApplicationFailure.nonRetryable(err.message, OpenEdgeFailure.command);
@@ -57,14 +68,23 @@ function planMismatches(file: string, props: ReplicationProperties, expect: Prop
   const server = props.server!;
   const out: string[] = [];
   const at = (line: number, text: string) => out.push(`${file}:${line}: ${text}`);
-  if (!sameDatabase(server.database, expect.database)) at(server.line, `database=${server.database} but the plan's source.database is ${expect.database}`);
+  if (!sameDatabase(server.database, expect.database))
+    at(server.line, `database=${server.database} but the plan's source.database is ${expect.database}`);
   if (server.deferAgentStartup !== expect.deferAgentStartupMinutes) {
-    at(server.line, `defer-agent-startup=${server.deferAgentStartup} but the plan says deferAgentStartupMinutes: ${expect.deferAgentStartupMinutes}; the server uses the file's value: make them agree`);
+    at(
+      server.line,
+      `defer-agent-startup=${server.deferAgentStartup} but the plan says deferAgentStartupMinutes: ` +
+        `${expect.deferAgentStartupMinutes}; the server uses the file's value: make them agree`,
+    );
   }
   for (const want of expect.agents) {
     const have = props.controlAgents.find((a) => a.name === want.name);
     if (!have) {
-      at(server.line, `the plan's agent ${want.name} has no [control-agent.${want.name}] section: add it or remove the agent from the plan`);
+      at(
+        server.line,
+        `the plan's agent ${want.name} has no [control-agent.${want.name}] section: add it or remove the ` +
+          `agent from the plan`,
+      );
       continue;
     }
     const pairs: [string, string, string, string][] = [
@@ -75,11 +95,15 @@ function planMismatches(file: string, props: ReplicationProperties, expect: Prop
     ];
     for (const [key, value, planKey, planValue] of pairs) {
       const same = key === 'critical' ? (value === '1') === (planValue === 'true') : value === planValue;
-      if (!same) at(have.line, `[control-agent.${have.name}] ${key}=${value} but the plan says ${planKey}: ${planValue}`);
+      if (!same)
+        at(have.line, `[control-agent.${have.name}] ${key}=${value} but the plan says ${planKey}: ${planValue}`);
     }
   }
   for (const extra of props.controlAgents.filter((a) => !expect.agents.some((w) => w.name === a.name))) {
-    at(extra.line, `[control-agent.${extra.name}] is not among the plan's agents: add it to the plan or remove the section`);
+    at(
+      extra.line,
+      `[control-agent.${extra.name}] is not among the plan's agents: add it to the plan or remove the section`,
+    );
   }
   return out;
 }
@@ -101,22 +125,39 @@ export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv; ports?
 
   return {
     /** check-properties: the source's replication properties file is valid and says what the plan says. */
-    async openedgeCheckProperties(file: string, expect: PropertiesExpectation): Promise<{ database: string; agents: string[]; deferAgentStartupMinutes: number }> {
+    async openedgeCheckProperties(
+      file: string,
+      expect: PropertiesExpectation,
+    ): Promise<{ database: string; agents: string[]; deferAgentStartupMinutes: number }> {
       let text: string;
       try {
         text = await ports.readPropertiesFile(file);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        throw ApplicationFailure.nonRetryable(`cannot read the replication properties file ${file} (${code}); check propertiesFile in the plan`, OpenEdgeFailure.properties);
+        throw ApplicationFailure.nonRetryable(
+          `cannot read the replication properties file ${file} (${code}); check propertiesFile in the plan`,
+          OpenEdgeFailure.properties,
+        );
       }
       const parsed = parseReplicationProperties(text);
-      if (!parsed.ok) throw ApplicationFailure.nonRetryable(formatPropertiesErrors(file, parsed.errors).join('; '), OpenEdgeFailure.properties);
+      if (!parsed.ok)
+        throw ApplicationFailure.nonRetryable(
+          formatPropertiesErrors(file, parsed.errors).join('; '),
+          OpenEdgeFailure.properties,
+        );
       if (!parsed.value.server) {
-        throw ApplicationFailure.nonRetryable(`${file} has no [server] section: it is a target's file; point propertiesFile at the source database's file`, OpenEdgeFailure.properties);
+        throw ApplicationFailure.nonRetryable(
+          `${file} has no [server] section: it is a target's file; point propertiesFile at the source database's file`,
+          OpenEdgeFailure.properties,
+        );
       }
       const mismatches = planMismatches(file, parsed.value, expect);
       if (mismatches.length) throw ApplicationFailure.nonRetryable(mismatches.join('; '), OpenEdgeFailure.properties);
-      return { database: parsed.value.server.database, agents: parsed.value.server.controlAgents, deferAgentStartupMinutes: parsed.value.server.deferAgentStartup };
+      return {
+        database: parsed.value.server.database,
+        agents: parsed.value.server.controlAgents,
+        deferAgentStartupMinutes: parsed.value.server.deferAgentStartup,
+      };
     },
 
     /** start-server: the plan's start command, unless the server already runs (anything but 6060); then the status. */
@@ -138,7 +179,10 @@ export function createOpenEdgeActivities(opts: { env?: NodeJS.ProcessEnv; ports?
     },
 
     /** `dsrutil <db> -C connectagent AGENT|ALL`, then the status it led to. */
-    async openedgeConnectAgent(ctx: OpenEdgeContext, agent: string): Promise<{ message: string; status: ReplicationStatus }> {
+    async openedgeConnectAgent(
+      ctx: OpenEdgeContext,
+      agent: string,
+    ): Promise<{ message: string; status: ReplicationStatus }> {
       return dsrutilActivity(async () => {
         const { message } = await ports.source(ctx).connectAgent(agent);
         return { message, status: await readStatus(ctx) };

@@ -5,8 +5,22 @@ import { spawn } from 'node:child_process';
 import { describeCode, phaseOf, type ReplicationPhase } from './codes.js';
 import { DsrutilError, type DsrutilFailure } from './errors.js';
 
-export { ATTENTION_PHASES, DETAIL_CODES, describeCode, meaningOf, phaseOf, STATUS_TEXT, type DetailCode, type ReplicationPhase } from './codes.js';
-export { parseReplicationProperties, formatPropertiesErrors, agentNameProblem, deferMinutesProblem } from './properties.js';
+export {
+  ATTENTION_PHASES,
+  DETAIL_CODES,
+  describeCode,
+  meaningOf,
+  phaseOf,
+  STATUS_TEXT,
+  type DetailCode,
+  type ReplicationPhase,
+} from './codes.js';
+export {
+  parseReplicationProperties,
+  formatPropertiesErrors,
+  agentNameProblem,
+  deferMinutesProblem,
+} from './properties.js';
 export type { ControlAgent, ReplicationProperties, PropertiesIssue, PropertiesResult } from './properties.js';
 
 export interface DsrutilOutput {
@@ -27,27 +41,55 @@ export function splitCommand(template: string): string[] {
 }
 
 /** Run a command template (plus arguments) without a shell; never rejects on a non-zero exit. */
-function runTemplate(template: string, args: string[], env: NodeJS.ProcessEnv | undefined, timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+function runTemplate(
+  template: string,
+  args: string[],
+  env: NodeJS.ProcessEnv | undefined,
+  timeoutMs: number,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const [file, ...pre] = splitCommand(template);
-  if (!file) return Promise.reject(new DsrutilError('a command template in the plan is empty: set commands.dsrutil and commands.startServer', 'failed', -1));
+  if (!file)
+    return Promise.reject(
+      new DsrutilError(
+        'a command template in the plan is empty: set commands.dsrutil and commands.startServer',
+        'failed',
+        -1,
+      ),
+    );
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [...pre, ...args], { env: env ?? process.env, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, [...pre, ...args], {
+      env: env ?? process.env,
+      timeout: timeoutMs,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', (err) => reject(new DsrutilError(`cannot run "${template}": ${err.message}; check the plan's commands`, 'failed', -1)));
+    child.on('error', (err) =>
+      reject(new DsrutilError(`cannot run "${template}": ${err.message}; check the plan's commands`, 'failed', -1)),
+    );
     child.on('close', (exitCode) => resolve({ exitCode: exitCode ?? -1, stdout, stderr }));
   });
 }
 
 /** Run the dsrutil template with these arguments; exit 2 (cannot open) and 3 (not enabled) throw DsrutilError. */
-export async function runDsrutil(template: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<DsrutilOutput> {
+export async function runDsrutil(
+  template: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<DsrutilOutput> {
   const { exitCode, stdout, stderr } = await runTemplate(template, args, opts.env, opts.timeoutMs ?? 60_000);
   const command = [template, ...args].join(' ');
   const said = (stderr || stdout).trim();
-  if (exitCode === 2) throw new DsrutilError(`${command}: the database cannot be opened (exit 2): ${said}`, 'open-error', 2);
-  if (exitCode === 3) throw new DsrutilError(`${command}: replication is not enabled on the database (exit 3): ${said}`, 'not-enabled', 3);
+  if (exitCode === 2)
+    throw new DsrutilError(`${command}: the database cannot be opened (exit 2): ${said}`, 'open-error', 2);
+  if (exitCode === 3)
+    throw new DsrutilError(
+      `${command}: replication is not enabled on the database (exit 3): ${said}`,
+      'not-enabled',
+      3,
+    );
   if (exitCode !== 0) throw new DsrutilError(`${command} failed (exit ${exitCode}): ${said}`, 'failed', exitCode);
   // The first number printed: a detail code is 4 digits, except 0 (Unknown).
   const number = /\b(\d{1,4})\b/.exec(stdout)?.[1];
@@ -70,8 +112,18 @@ export interface StatusReading {
 }
 
 async function detailStatus(target: OpenEdgeTarget, agent?: string): Promise<StatusReading> {
-  const out = await runDsrutil(target.dsrutil, [target.database, '-C', 'status', ...(agent ? [agent] : []), '-detail'], { env: target.env });
-  if (out.code === undefined) throw new DsrutilError(`dsrutil ${target.database} -C status${agent ? ` ${agent}` : ''} -detail printed no status code: "${out.stdout.trim()}"`, 'failed', 0);
+  const out = await runDsrutil(
+    target.dsrutil,
+    [target.database, '-C', 'status', ...(agent ? [agent] : []), '-detail'],
+    { env: target.env },
+  );
+  if (out.code === undefined)
+    throw new DsrutilError(
+      `dsrutil ${target.database} -C status${agent ? ` ${agent}` : ''} -detail printed no status code: "` +
+        `${out.stdout.trim()}"`,
+      'failed',
+      0,
+    );
   return { code: out.code, phase: phaseOf(out.code), text: describeCode(out.code) };
 }
 
@@ -85,7 +137,9 @@ export async function agentStatus(target: OpenEdgeTarget, agent: string): Promis
   return { agent, ...(await detailStatus(target, agent)) };
 }
 
-/** `dsrutil <db> -C connectagent AGENT|ALL`: a connection attempt now. Safe to repeat: connected agents are left alone. */
+/**
+ * `dsrutil <db> -C connectagent AGENT|ALL`: a connection attempt now. Safe to repeat: connected agents are left alone.
+ */
 export async function connectAgent(target: OpenEdgeTarget, agent: string): Promise<{ message: string }> {
   const out = await runDsrutil(target.dsrutil, [target.database, '-C', 'connectagent', agent], { env: target.env });
   return { message: out.stdout.trim() };
@@ -96,13 +150,21 @@ export async function connectAgent(target: OpenEdgeTarget, agent: string): Promi
  * database), e.g. "proserve {db} -DBService replserv". Observes first: a server that is not
  * ended (anything but 6060) is left alone.
  */
-export async function startServer(target: OpenEdgeTarget, startCommand: string): Promise<{ started: boolean; status: StatusReading }> {
+export async function startServer(
+  target: OpenEdgeTarget,
+  startCommand: string,
+): Promise<{ started: boolean; status: StatusReading }> {
   const before = await serverStatus(target);
   if (before.code !== 6060) return { started: false, status: before };
   const command = startCommand.replaceAll('{db}', target.database);
   const result = await runTemplate(command, [], target.env, 5 * 60_000);
   if (result.exitCode !== 0) {
-    throw new DsrutilError(`starting the replication server with "${command}" failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim()}`, 'failed', result.exitCode);
+    throw new DsrutilError(
+      `starting the replication server with "${command}" failed (exit ${result.exitCode}): ` +
+        `${(result.stderr || result.stdout).trim()}`,
+      'failed',
+      result.exitCode,
+    );
   }
   return { started: true, status: await serverStatus(target) };
 }

@@ -42,7 +42,14 @@ export interface SimState {
   retryIntervalSeconds: number;
   /** How long each start-up phase (configuring, startup synchronization) lasts. */
   phaseSeconds: number;
-  server: { startedAt?: number; lastAttemptAt?: number; deferredSince?: number; allConnectedAt?: number; endedAt?: number; endReason?: string };
+  server: {
+    startedAt?: number;
+    lastAttemptAt?: number;
+    deferredSince?: number;
+    allConnectedAt?: number;
+    endedAt?: number;
+    endReason?: string;
+  };
   agents: SimAgent[];
   /** What happened, for tests and for the workflow's audit. */
   events: Array<{ at: string; message: string }>;
@@ -85,7 +92,8 @@ function log(state: SimState, at: number, message: string): void {
   state.events.push({ at: new Date(at).toISOString(), message });
 }
 
-const pending = (state: SimState) => state.agents.filter((a) => a.connectedAt === undefined && a.failedCode === undefined);
+const pending = (state: SimState) =>
+  state.agents.filter((a) => a.connectedAt === undefined && a.failedCode === undefined);
 const deadlineOf = (state: SimState) => (state.server.startedAt ?? 0) + state.deferAgentStartupMinutes * 60_000;
 
 function endServer(state: SimState, at: number, reason: string): void {
@@ -101,18 +109,28 @@ function attempt(state: SimState, at: number, why: string, only?: string[]): voi
   for (const agent of pending(state).filter((a) => !only || only.includes(a.name))) {
     agent.attempts++;
     if (!agent.reachable) {
-      log(state, at, `${why}: agent ${agent.name} at ${agent.host}:${agent.port} could not be reached (attempt ${agent.attempts})`);
+      log(
+        state,
+        at,
+        `${why}: agent ${agent.name} at ${agent.host}:${agent.port} could not be reached (attempt ${agent.attempts})`,
+      );
       continue;
     }
     if (!agent.target.identical || !agent.target.createdFromSource) {
       agent.failedCode = 1034;
-      const what = !agent.target.createdFromSource ? 'the target database was not created from the source' : 'the source and target databases are not identical';
+      const what = !agent.target.createdFromSource
+        ? 'the target database was not created from the source'
+        : 'the source and target databases are not identical';
       log(state, at, `${why}: handshake with agent ${agent.name} failed: ${what}`);
       if (agent.critical) endServer(state, at, `critical agent ${agent.name} failed the handshake: ${what}`);
       continue;
     }
     agent.connectedAt = at;
-    log(state, at, `${why}: agent ${agent.name} connected; handshake passed (identical databases, target made from source)`);
+    log(
+      state,
+      at,
+      `${why}: agent ${agent.name} connected; handshake passed (identical databases, target made from source)`,
+    );
   }
   settle(state, at);
 }
@@ -132,11 +150,19 @@ function settle(state: SimState, at: number): void {
   if (state.deferAgentStartupMinutes > 0 && at < deadlineOf(state)) {
     if (state.server.deferredSince === undefined) {
       state.server.deferredSince = at;
-      log(state, at, `deferred agent start-up: retrying every ${state.retryIntervalSeconds} s for up to ${state.deferAgentStartupMinutes} minutes`);
+      log(
+        state,
+        at,
+        `deferred agent start-up: retrying every ${state.retryIntervalSeconds} s for up to ` +
+          `${state.deferAgentStartupMinutes} minutes`,
+      );
     }
     return;
   }
-  const why = state.deferAgentStartupMinutes > 0 ? `defer-agent-startup (${state.deferAgentStartupMinutes} minutes) ran out` : 'defer-agent-startup is 0';
+  const why =
+    state.deferAgentStartupMinutes > 0
+      ? `defer-agent-startup (${state.deferAgentStartupMinutes} minutes) ran out`
+      : 'defer-agent-startup is 0';
   const critical = waiting.find((a) => a.critical);
   for (const a of waiting) a.failedCode = 1032;
   if (critical) endServer(state, at, `critical agent ${critical.name} could not be reached and ${why}`);
@@ -184,7 +210,8 @@ export function connectAgent(state: SimState, which: string, now: number): void 
 
 export function terminateServer(state: SimState, now: number): void {
   evaluate(state, now);
-  if (state.server.startedAt !== undefined && state.server.endedAt === undefined) endServer(state, now, 'dsrutil -C terminate server');
+  if (state.server.startedAt !== undefined && state.server.endedAt === undefined)
+    endServer(state, now, 'dsrutil -C terminate server');
 }
 
 export function serverCode(state: SimState, now: number): number {
@@ -214,7 +241,8 @@ export function simOpenProblem(state: SimState | undefined, db: string): { exit:
   if (!state || state.database.replace(/\.db$/, '') !== dbName) {
     return { exit: 2, message: `** Cannot find or open file ${dbName}.db, errno = 2. (43)` };
   }
-  if (!state.replicationEnabled) return { exit: 3, message: `Replication is not enabled for database ${dbName}. (10696)` };
+  if (!state.replicationEnabled)
+    return { exit: 3, message: `Replication is not enabled for database ${dbName}. (10696)` };
   return undefined;
 }
 
@@ -236,7 +264,11 @@ export async function writeSimState(file: string, state: SimState): Promise<void
 }
 
 /** Read, bring up to now, change, write. */
-export async function updateSimState<T>(file: string, change: (state: SimState, now: number) => T, now = Date.now()): Promise<T> {
+export async function updateSimState<T>(
+  file: string,
+  change: (state: SimState, now: number) => T,
+  now = Date.now(),
+): Promise<T> {
   const state = await readSimState(file);
   evaluate(state, now);
   const result = change(state, now);

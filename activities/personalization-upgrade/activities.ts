@@ -4,15 +4,59 @@
 import { heartbeating } from '../heartbeat.js';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Credentials, DbRef, HostCommands, ScriptFiles, Target } from '../../plan/personalization-upgrade/types.js';
-import { BACKGROUND_SERVICE, ROWGUID_MARKS, type ConflictQuery, type PublicationConfig, type HostPort, type MergeAgentJob, type Script, type SqlFleetPort, type SubscriptionRef } from '../ports.js';
-import { assessSubscriptions, distributorProblem, productVersionProblems, schedulesToRestore, type PlannedSubscription, type RecordedSchedule } from './preflight.js';
+import type {
+  Credentials,
+  DbRef,
+  HostCommands,
+  ScriptFiles,
+  Target,
+} from '../../plan/personalization-upgrade/types.js';
+import {
+  BACKGROUND_SERVICE,
+  ROWGUID_MARKS,
+  type ConflictQuery,
+  type PublicationConfig,
+  type HostPort,
+  type MergeAgentJob,
+  type Script,
+  type SqlFleetPort,
+  type SubscriptionRef,
+} from '../ports.js';
+import {
+  assessSubscriptions,
+  distributorProblem,
+  productVersionProblems,
+  schedulesToRestore,
+  type PlannedSubscription,
+  type RecordedSchedule,
+} from './preflight.js';
 import { toApplicationFailure } from '../sqlserver/failure.js';
 import { quoteIdent } from '../sqlserver/quote.js';
 import { compareConfigs, missingArticles } from './replication-config.js';
-import { addedRowGuidStopMessage, judgeRowGuidConversion, judgeValidation, legacyRowsBefore, readStartedMark, startedMarkValue, rowGuidDifferences, rowGuidSampleStopMessage, type ConversionSample, type RowGuidDifference, type SubscriptionValidation } from './convergence.js';
+import {
+  addedRowGuidStopMessage,
+  judgeRowGuidConversion,
+  judgeValidation,
+  legacyRowsBefore,
+  readStartedMark,
+  startedMarkValue,
+  rowGuidDifferences,
+  rowGuidSampleStopMessage,
+  type ConversionSample,
+  type RowGuidDifference,
+  type SubscriptionValidation,
+} from './convergence.js';
 import { SqlcmdError, type OnError } from '../sqlcmd/index.js';
-import { checkPublicationArticles, checkRuns, loadScript as loadScriptFile, readIncludes, runVariables, ScriptProblem, withReplicationNames, type ScriptRun } from '../sqlcmd/prepare.js';
+import {
+  checkPublicationArticles,
+  checkRuns,
+  loadScript as loadScriptFile,
+  readIncludes,
+  runVariables,
+  ScriptProblem,
+  withReplicationNames,
+  type ScriptRun,
+} from '../sqlcmd/prepare.js';
 import { compareVersions } from '../../plan/version.js';
 import { boundedAll } from '../../common/bounded.js';
 import type { PublisherDistributor } from './distributors.js';
@@ -52,7 +96,6 @@ const snapshotPollMs = (ctx: FleetContext) => (ctx.target.kind === 'lab' ? 100 :
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** The merge agent's message for a subscription whose retention ran out (issue #18: "has expired"). */
 const EXPIRED = /has expired/i;
-
 
 /** Heartbeats while a long operation runs; SQL errors leave classified by SQL Server error number. */
 function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
@@ -97,7 +140,10 @@ export async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rew
   }
 }
 
-/** {distributor.*} of a script run: the distributor of the publication's publisher; the plan's for a run without one (ConvertRowGuids). */
+/**
+ * {distributor.*} of a script run: the distributor of the publication's publisher; the plan's for a run without one
+ * (ConvertRowGuids).
+ */
 function distributorFor(ctx: FleetContext, publisher: DbRef | undefined): DbRef {
   return scriptDistributor(ctx.distributors, ctx.distributor, publisher);
 }
@@ -107,8 +153,17 @@ function distributorFor(ctx: FleetContext, publisher: DbRef | undefined): DbRef 
  * replication knows them (@@SERVERNAME) and sqlcmd's own SQLCMD* variables (the same function
  * prepare-scripts checked them with), and the plan's on-error choice (default exit, as sqlcmd -b).
  */
-export async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: string, text: string, at: DbRef, f: Omit<ScriptRun['for'], 'distributor'>): Promise<Script> {
-  const named = await withReplicationNames({ ...f, distributor: distributorFor(ctx, f.publisher) }, (server) => sql.replicationName(server));
+export async function scriptToRun(
+  sql: SqlFleetPort,
+  ctx: FleetContext,
+  name: string,
+  text: string,
+  at: DbRef,
+  f: Omit<ScriptRun['for'], 'distributor'>,
+): Promise<Script> {
+  const named = await withReplicationNames({ ...f, distributor: distributorFor(ctx, f.publisher) }, (server) =>
+    sql.replicationName(server),
+  );
   const vars = runVariables(ctx.scripts?.variables, { for: named, at });
   const onError = ctx.scripts?.onError ?? 'exit';
   let includes;
@@ -116,7 +171,8 @@ export async function scriptToRun(sql: SqlFleetPort, ctx: FleetContext, name: st
     includes = readIncludes(ctx.scriptsDir, name, text, vars, onError);
   } catch (err) {
     // prepare-scripts checked the same; an include changed or went missing since.
-    if (err instanceof SqlcmdError) throw ApplicationFailure.nonRetryable(`${err.message}; fix the script, then retry this step`, FailureType.script);
+    if (err instanceof SqlcmdError)
+      throw ApplicationFailure.nonRetryable(`${err.message}; fix the script, then retry this step`, FailureType.script);
     throw err;
   }
   return { name, text, vars, onError, ...(Object.keys(includes).length > 0 && { includes }) };
@@ -131,8 +187,12 @@ export function createUpgradeActivities(portsFor: PortsFor) {
     async checkServer(ctx: FleetContext, expect: ServerExpectation) {
       const facts = await withHeartbeat(async () => (await sql(ctx)).serverFacts(expect.server));
       const problems: string[] = [];
-      if (!facts.isSysadmin) problems.push(`the replup login is not sysadmin on ${expect.server} (removing replication needs it)`);
-      if (expect.distributes && !facts.agentRunning) problems.push(`SQL Server Agent is not running on ${expect.server}: the merge agents run as its jobs; start it`);
+      if (!facts.isSysadmin)
+        problems.push(`the replup login is not sysadmin on ${expect.server} (removing replication needs it)`);
+      if (expect.distributes && !facts.agentRunning)
+        problems.push(
+          `SQL Server Agent is not running on ${expect.server}: the merge agents run as its jobs; start it`,
+        );
       if (expect.sqlVersion && compareVersions(facts.version, expect.sqlVersion) !== 0) {
         problems.push(`${expect.server} runs SQL Server ${facts.version}, the plan expects ${expect.sqlVersion}`);
       }
@@ -154,7 +214,9 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const port = await sql(ctx);
       const found = await withHeartbeat(() => port.distributorOf(site.server));
       // Compared by the name replication knows the planned distributor by (HOST,PORT in a plan is not @@SERVERNAME).
-      const expected = found.installed ? await withHeartbeat(() => port.replicationName(planned.server)) : planned.server;
+      const expected = found.installed
+        ? await withHeartbeat(() => port.replicationName(planned.server))
+        : planned.server;
       const problem = distributorProblem(site, found, expected, planned);
       if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.preflight);
       return found;
@@ -165,7 +227,12 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * run will pass (a syntax error or an undefined variable is found before anything changes,
      * not after replication is gone), and the subscription scripts rewrite to sync type none.
      */
-    async prepareScripts(ctx: FleetContext, files: ScriptFiles, needRowGuids: boolean, runs?: ScriptRuns): Promise<PreparedScript[]> {
+    async prepareScripts(
+      ctx: FleetContext,
+      files: ScriptFiles,
+      needRowGuids: boolean,
+      runs?: ScriptRuns,
+    ): Promise<PreparedScript[]> {
       const s = await sql(ctx);
       // Which script runs for what, and where: the fleet's facts (plan/personalization-upgrade/fleet.ts).
       const wanted = plannedScripts(files, runs, needRowGuids, ctx.distributors, ctx.distributor);
@@ -179,11 +246,34 @@ export function createUpgradeActivities(portsFor: PortsFor) {
             const loaded = await loadScriptFile(ctx.scriptsDir, w.file, w.rewrite);
             // Runs started before ScriptRuns existed check names only, with a stand-in value each.
             const checked = runs
-              ? await Promise.all(w.runs.map(async (r) => ({ ...r, for: await withReplicationNames(r.for, (server) => s.replicationName(server)) })))
-              : [{ for: { publication: 'P', publisher: ctx.distributor, subscriber: ctx.distributor, distributor: ctx.distributor }, at: ctx.distributor }];
-            checkRuns(ctx.scriptsDir, w.file, loaded.text, checked, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit');
+              ? await Promise.all(
+                  w.runs.map(async (r) => ({
+                    ...r,
+                    for: await withReplicationNames(r.for, (server) => s.replicationName(server)),
+                  })),
+                )
+              : [
+                  {
+                    for: {
+                      publication: 'P',
+                      publisher: ctx.distributor,
+                      subscriber: ctx.distributor,
+                      distributor: ctx.distributor,
+                    },
+                    at: ctx.distributor,
+                  },
+                ];
+            checkRuns(
+              ctx.scriptsDir,
+              w.file,
+              loaded.text,
+              checked,
+              ctx.scripts?.variables,
+              ctx.scripts?.onError ?? 'exit',
+            );
             out.push({ file: w.file, rewrite: w.rewrite, sha256: sha256(loaded.text), changes: loaded.changes });
-            if (runs && w.publication) articleChecks.push({ prepared: out[out.length - 1]!, text: loaded.text, runs: checked });
+            if (runs && w.publication)
+              articleChecks.push({ prepared: out[out.length - 1]!, text: loaded.text, runs: checked });
           } catch (err) {
             if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
             throw err;
@@ -193,14 +283,24 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         // again by its script (#19/#20); after removal nothing is published to compare (skipped).
         for (const c of articleChecks) {
           try {
-            const extra = await checkPublicationArticles(ctx.scriptsDir, c.prepared.file, c.text, c.runs, ctx.scripts?.variables, ctx.scripts?.onError ?? 'exit', async (r) => {
-              const key = `${r.at.server}/${r.at.database}`;
-              // replicationState first: its reads are guarded for a database whose sysmerge* tables are gone.
-              const published = (publishedAt[key] ??= (await s.replicationState(r.at)).publications);
-              if (!published.some((p) => p.toLowerCase() === r.for.publication?.toLowerCase())) return undefined;
-              const pub = (configsAt[key] ??= await s.publicationConfigs(r.at)).find((p) => p.name.toLowerCase() === r.for.publication?.toLowerCase());
-              return pub?.articles.map((a) => a.name);
-            });
+            const extra = await checkPublicationArticles(
+              ctx.scriptsDir,
+              c.prepared.file,
+              c.text,
+              c.runs,
+              ctx.scripts?.variables,
+              ctx.scripts?.onError ?? 'exit',
+              async (r) => {
+                const key = `${r.at.server}/${r.at.database}`;
+                // replicationState first: its reads are guarded for a database whose sysmerge* tables are gone.
+                const published = (publishedAt[key] ??= (await s.replicationState(r.at)).publications);
+                if (!published.some((p) => p.toLowerCase() === r.for.publication?.toLowerCase())) return undefined;
+                const pub = (configsAt[key] ??= await s.publicationConfigs(r.at)).find(
+                  (p) => p.name.toLowerCase() === r.for.publication?.toLowerCase(),
+                );
+                return pub?.articles.map((a) => a.name);
+              },
+            );
             if (extra) c.prepared.extraArticles = extra;
           } catch (err) {
             if (err instanceof ScriptProblem) throw ApplicationFailure.nonRetryable(err.message, FailureType.script);
@@ -215,7 +315,11 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const h = await hosts(ctx);
       await withHeartbeat(async () => {
         if (!(await h.isDrained(host))) await h.drain(host);
-        if (!(await h.isDrained(host))) throw ApplicationFailure.retryable(`${host} still admits users after the drain command`, FailureType.transient);
+        if (!(await h.isDrained(host)))
+          throw ApplicationFailure.retryable(
+            `${host} still admits users after the drain command`,
+            FailureType.transient,
+          );
       });
     },
 
@@ -238,7 +342,12 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         // Never a replication agent's session: KILLing a merge agent mid-merge fails its run.
         const users = async () => (await s.activeSessions(db)).filter((x) => !x.replicationAgent);
         const sessions = await users();
-        const killed = sessions.length ? await s.killSessions(db, sessions.map((x) => x.sessionId)) : 0;
+        const killed = sessions.length
+          ? await s.killSessions(
+              db,
+              sessions.map((x) => x.sessionId),
+            )
+          : 0;
         const left = await users();
         return { killed, remaining: left.length };
       });
@@ -252,19 +361,28 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (session.status === 'failed' && EXPIRED.test(session.message ?? '')) {
           // Retrying cannot help: the subscription's metadata is gone (subscription-expiration-and-deactivation).
           throw ApplicationFailure.nonRetryable(
-            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} has expired: ${session.message}; its unmerged changes cannot merge any more. Reinitialize it with upload first (sp_reinitmergesubscription @upload_first = 'true') and retry, or abort`,
+            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} has ` +
+              `expired: ${session.message}; its unmerged changes cannot merge any more. Reinitialize it with ` +
+              `upload first (sp_reinitmergesubscription @upload_first = 'true') and retry, or abort`,
             FailureType.expired,
           );
         }
         if (session.status === 'failed') {
-          throw ApplicationFailure.retryable(`merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} failed: ${session.message ?? 'see Replication Monitor'}`, FailureType.transient);
+          throw ApplicationFailure.retryable(
+            `merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} ` +
+              `failed: ${session.message ?? 'see Replication Monitor'}`,
+            FailureType.transient,
+          );
         }
         const pending = await s.pendingChanges(sub);
         return { session, pending };
       });
     },
 
-    /** The publication's conflict rows, judged; `query` (absent in runs started before it existed) names the run's start and subscribers. */
+    /**
+     * The publication's conflict rows, judged; `query` (absent in runs started before it existed) names the run's start
+     * and subscribers.
+     */
     async conflicts(ctx: FleetContext, publisher: DbRef, publication: string, query?: ConflictQuery) {
       return withHeartbeat(async () => (await sql(ctx)).conflicts(publisher, publication, query));
     },
@@ -285,9 +403,17 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         // recorded validation decides; a failure without one is the merge's own.
         if (session.status === 'failed' && verdict.outcome !== 'differs') {
           if (EXPIRED.test(session.message ?? '')) {
-            throw ApplicationFailure.nonRetryable(`subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} has expired: ${session.message}`, FailureType.expired);
+            throw ApplicationFailure.nonRetryable(
+              `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} has ` +
+                `expired: ${session.message}`,
+              FailureType.expired,
+            );
           }
-          throw ApplicationFailure.retryable(`merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} failed: ${session.message ?? 'see Replication Monitor'}`, FailureType.transient);
+          throw ApplicationFailure.retryable(
+            `merge agent for ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} ` +
+              `failed: ${session.message ?? 'see Replication Monitor'}`,
+            FailureType.transient,
+          );
         }
         return { publication: sub.publication, subscriber: sub.subscriber, ...verdict };
       });
@@ -298,7 +424,13 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * (key, rowguid) at the publisher and at each subscriber; a key with another rowguid parks.
      * Tables without a primary key or a ROWGUIDCOL are named as not compared.
      */
-    async compareRowGuids(ctx: FleetContext, publisher: DbRef, publication: string, subscribers: DbRef[], limit: number) {
+    async compareRowGuids(
+      ctx: FleetContext,
+      publisher: DbRef,
+      publication: string,
+      subscribers: DbRef[],
+      limit: number,
+    ) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const differences: RowGuidDifference[] = [];
@@ -323,7 +455,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       });
     },
 
-    /** preflight (#20 §2): stops when replication added a published table's rowguid column; it would not survive removal. */
+    /**
+     * preflight (#20 §2): stops when replication added a published table's rowguid column; it would not survive
+     * removal.
+     */
     async checkRowGuidColumns(ctx: FleetContext, publisher: DbRef) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
@@ -343,13 +478,20 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const before = await s.replicationState(db);
-        if (before.mergePublished || before.publications.length || before.subscriptions.some((x) => x.status !== 'deleted')) {
+        if (
+          before.mergePublished ||
+          before.publications.length ||
+          before.subscriptions.some((x) => x.status !== 'deleted')
+        ) {
           await s.removeReplication(db);
         }
         const after = await s.replicationState(db);
         const left = after.publications.length + after.subscriptions.filter((x) => x.status !== 'deleted').length;
         if (after.mergePublished || left > 0) {
-          throw ApplicationFailure.retryable(`replication is still present on ${db.server}/${db.database}: ${after.publications.join(', ')}`, FailureType.transient);
+          throw ApplicationFailure.retryable(
+            `replication is still present on ${db.server}/${db.database}: ${after.publications.join(', ')}`,
+            FailureType.transient,
+          );
         }
         return { removedPublications: before.publications, removedSubscriptions: before.subscriptions.length };
       });
@@ -383,15 +525,27 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           boundedAll(hostNames, VERIFY_READS_AT_ONCE, (host) => p.hosts.productVersion(host)),
         ]);
         const behind = [
-          ...dbs.flatMap((db, i) => (compareVersions(dbVersions[i]!, to) < 0 ? [`database ${db.server}/${db.database} is at ${dbVersions[i]}`] : [])),
-          ...hostNames.flatMap((host, i) => (compareVersions(hostVersions[i]!, to) < 0 ? [`personalization server ${host} is at ${hostVersions[i]}`] : [])),
+          ...dbs.flatMap((db, i) =>
+            compareVersions(dbVersions[i]!, to) < 0
+              ? [`database ${db.server}/${db.database} is at ${dbVersions[i]}`]
+              : [],
+          ),
+          ...hostNames.flatMap((host, i) =>
+            compareVersions(hostVersions[i]!, to) < 0
+              ? [`personalization server ${host} is at ${hostVersions[i]}`]
+              : [],
+          ),
         ];
-        if (behind.length) throw ApplicationFailure.nonRetryable(`not yet at ${to}: ${behind.join('; ')}`, FailureType.verification);
+        if (behind.length)
+          throw ApplicationFailure.nonRetryable(`not yet at ${to}: ${behind.join('; ')}`, FailureType.verification);
         return { checked: dbs.length + hostNames.length };
       });
     },
 
-    /** Stops the background service; says whether it was running (restore-service restarts it on every host the step recorded). */
+    /**
+     * Stops the background service; says whether it was running (restore-service restarts it on every host the step
+     * recorded).
+     */
     async stopBackgroundService(ctx: FleetContext, host: string) {
       const h = await hosts(ctx);
       return withHeartbeat(async () => {
@@ -407,7 +561,8 @@ export function createUpgradeActivities(portsFor: PortsFor) {
     async startBackgroundService(ctx: FleetContext, host: string) {
       const h = await hosts(ctx);
       return withHeartbeat(async () => {
-        if ((await h.serviceState(host, BACKGROUND_SERVICE)) !== 'running') await h.startService(host, BACKGROUND_SERVICE);
+        if ((await h.serviceState(host, BACKGROUND_SERVICE)) !== 'running')
+          await h.startService(host, BACKGROUND_SERVICE);
         return { host };
       });
     },
@@ -418,7 +573,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       return withHeartbeat(async () => {
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
+          throw ApplicationFailure.nonRetryable(
+            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
+            FailureType.script,
+          );
         }
         void vars; // recorded in the history for the audit; the values are rebuilt from the plan (scriptToRun)
         return s.runScript(db, await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db }));
@@ -436,7 +594,14 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * finds the conversion done. The marks are database-level extended properties (no table of
      * replup's in the vendor's schema).
      */
-    async convertRowGuids(ctx: FleetContext, db: DbRef, ref: ScriptRef, vars: Record<string, string>, runId: string, publishers: DbRef[] = []) {
+    async convertRowGuids(
+      ctx: FleetContext,
+      db: DbRef,
+      ref: ScriptRef,
+      vars: Record<string, string>,
+      runId: string,
+      publishers: DbRef[] = [],
+    ) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const marks = await s.rowGuidConversionMarks(db);
@@ -446,7 +611,9 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         let rerun: string | undefined;
         if (marks.started !== undefined) {
           const started = readStartedMark(marks.started);
-          const evidence = publishers.length ? judgeRowGuidConversion(await conversionSamples(s, db, publishers), started.before) : undefined;
+          const evidence = publishers.length
+            ? judgeRowGuidConversion(await conversionSamples(s, db, publishers), started.before)
+            : undefined;
           if (evidence?.outcome === 'converted') {
             const mark = `checked by run ${runId} at ${new Date().toISOString()}: ${evidence.summary}`;
             await s.markRowGuidConversion(db, 'done', mark);
@@ -454,7 +621,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           }
           if (evidence?.outcome !== 'not-converted') {
             const found = evidence ? `; the sample found ${evidence.summary}` : '';
-            throw ApplicationFailure.nonRetryable(conversionUncertainMessage(db, ref.file, started.label) + found, FailureType.conversionUncertain);
+            throw ApplicationFailure.nonRetryable(
+              conversionUncertainMessage(db, ref.file, started.label) + found,
+              FailureType.conversionUncertain,
+            );
           }
           // Every sampled row still legacy: the script's transaction rolled back; run it once more.
           await s.clearRowGuidConversionStarted(db);
@@ -462,16 +632,26 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         }
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
+          throw ApplicationFailure.nonRetryable(
+            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
+            FailureType.script,
+          );
         }
         void vars; // see runScript
         const script = await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db });
         // The rows the script is about to convert, kept in the started mark: after a lost reply the
         // check compares these (rows that came by merge already carry the publisher's GUID).
         const before = publishers.length ? legacyRowsBefore(await conversionSamples(s, db, publishers)) : undefined;
-        await s.markRowGuidConversion(db, 'started', startedMarkValue(`run ${runId} at ${new Date().toISOString()}`, before));
+        await s.markRowGuidConversion(
+          db,
+          'started',
+          startedMarkValue(`run ${runId} at ${new Date().toISOString()}`, before),
+        );
         if ((await s.rowGuidConversionMarks(db)).started === undefined) {
-          throw ApplicationFailure.retryable(`the mark ${ROWGUID_MARKS.started} is not on ${db.server}/${db.database} after writing it`, FailureType.transient);
+          throw ApplicationFailure.retryable(
+            `the mark ${ROWGUID_MARKS.started} is not on ${db.server}/${db.database} after writing it`,
+            FailureType.transient,
+          );
         }
         await s.runScript(db, script);
         await s.markRowGuidConversion(db, 'done', `run ${runId} at ${new Date().toISOString()}`);
@@ -479,7 +659,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       });
     },
 
-    /** The configuration of a publisher's own merge publications (read only): recorded before removal, compared after re-enable. */
+    /**
+     * The configuration of a publisher's own merge publications (read only): recorded before removal, compared after
+     * re-enable.
+     */
     async replicationConfig(ctx: FleetContext, publisher: DbRef): Promise<PublicationConfig[]> {
       return withHeartbeat(async () => (await sql(ctx)).publicationConfigs(publisher));
     },
@@ -494,12 +677,17 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       return withHeartbeat(async () => {
         const found = compareConfigs(before, await s.publicationConfigs(publisher));
         const reapplied = found.filter((d) => d.reapply);
-        for (const d of reapplied) await s.changePublication(publisher, d.publication, d.reapply!.property, d.reapply!.value);
+        for (const d of reapplied)
+          await s.changePublication(publisher, d.publication, d.reapply!.property, d.reapply!.value);
         const after = await s.publicationConfigs(publisher);
         const still = compareConfigs(before, after);
         const notApplied = still.filter((d) => d.reapply);
         if (notApplied.length) {
-          throw ApplicationFailure.retryable(`sp_changemergepublication did not take on ${publisher.server}/${publisher.database}: ${notApplied.map((d) => `${d.publication} ${d.what} is ${d.after}`).join(', ')}`, FailureType.transient);
+          throw ApplicationFailure.retryable(
+            `sp_changemergepublication did not take on ${publisher.server}/${publisher.database}: ` +
+              `${notApplied.map((d) => `${d.publication} ${d.what} is ${d.after}`).join(', ')}`,
+            FailureType.transient,
+          );
         }
         return { publisher, before, after, reapplied, left: still };
       });
@@ -511,16 +699,28 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * some of those articles and has no subscriptions yet was left half-built by a failed script;
      * it is dropped and its script runs again.
      */
-    async createPublication(ctx: FleetContext, publisher: DbRef, publication: string, ref: ScriptRef, vars: Record<string, string>, before?: PublicationConfig[]) {
+    async createPublication(
+      ctx: FleetContext,
+      publisher: DbRef,
+      publication: string,
+      ref: ScriptRef,
+      vars: Record<string, string>,
+      before?: PublicationConfig[],
+    ) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const state = await s.replicationState(publisher);
         let rebuilt: string[] | undefined;
         if (state.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) {
           if (!before) return { created: false };
-          const now = (await s.publicationConfigs(publisher)).find((p) => p.name.toLowerCase() === publication.toLowerCase())?.articles.map((a) => a.name) ?? [];
+          const now =
+            (await s.publicationConfigs(publisher))
+              .find((p) => p.name.toLowerCase() === publication.toLowerCase())
+              ?.articles.map((a) => a.name) ?? [];
           const missing = missingArticles(before, publication, now);
-          const subscribed = state.subscriptions.some((x) => x.publication.toLowerCase() === publication.toLowerCase() && x.status !== 'deleted');
+          const subscribed = state.subscriptions.some(
+            (x) => x.publication.toLowerCase() === publication.toLowerCase() && x.status !== 'deleted',
+          );
           // With subscriptions it got past creation: what it lacks is for the configuration compare.
           if (!missing.length || subscribed) return { created: false };
           await s.dropPublication(publisher, publication);
@@ -528,13 +728,20 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         }
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
+          throw ApplicationFailure.nonRetryable(
+            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
+            FailureType.script,
+          );
         }
         void vars; // see runScript
         await s.runScript(publisher, await scriptToRun(s, ctx, ref.file, text, publisher, { publication, publisher }));
         const after = await s.replicationState(publisher);
         if (!after.publications.some((p) => p.toLowerCase() === publication.toLowerCase())) {
-          throw ApplicationFailure.nonRetryable(`${ref.file} ran but publication ${publication} does not exist on ${publisher.server}/${publisher.database}`, FailureType.verification);
+          throw ApplicationFailure.nonRetryable(
+            `${ref.file} ran but publication ${publication} does not exist on ${publisher.server}/` +
+              `${publisher.database}`,
+            FailureType.verification,
+          );
         }
         return { created: true, ...(rebuilt && { rebuiltHalfBuilt: rebuilt }) };
       });
@@ -545,7 +752,13 @@ export function createUpgradeActivities(portsFor: PortsFor) {
      * subscription exists. A subscription that exists with sync type automatic is refused: its
      * snapshot would wipe the subscriber's archive.
      */
-    async createSubscription(ctx: FleetContext, sub: SubscriptionRef, ref: ScriptRef, vars: Record<string, string>, checkAgent?: boolean) {
+    async createSubscription(
+      ctx: FleetContext,
+      sub: SubscriptionRef,
+      ref: ScriptRef,
+      vars: Record<string, string>,
+      checkAgent?: boolean,
+    ) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         // sysmergesubscriptions names the subscriber by @@SERVERNAME, not as the plan does.
@@ -562,7 +775,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         // scheduled or not: its schedules are disabled at once, then a person decides (issue #19).
         const automatic = async (how: string) => {
           const jobs = (await s.mergeAgentJobs(sub.publisher)).filter(
-            (j) => j.publication.toLowerCase() === sub.publication.toLowerCase() && j.subscriber.server.toLowerCase() === subscriberName && j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase(),
+            (j) =>
+              j.publication.toLowerCase() === sub.publication.toLowerCase() &&
+              j.subscriber.server.toLowerCase() === subscriberName &&
+              j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase(),
           );
           const disabled: string[] = [];
           for (const j of jobs) {
@@ -571,9 +787,15 @@ export function createUpgradeActivities(portsFor: PortsFor) {
               disabled.push(`${j.name} (${sch.name})`);
             }
           }
-          const done = disabled.length ? `replup disabled the schedules of its merge agent job ${disabled.join(', ')} so that no scheduled run delivers the snapshot` : `its merge agent job has no enabled schedule (${jobs.map((j) => j.name).join(', ') || 'no job found'})`;
+          const done = disabled.length
+            ? `replup disabled the schedules of its merge agent job ${disabled.join(', ')} so that no ` +
+              `scheduled run delivers the snapshot`
+            : `its merge agent job has no enabled schedule (${jobs.map((j) => j.name).join(', ') || 'no job found'})`;
           return ApplicationFailure.nonRetryable(
-            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} ${how} with sync type automatic: its first merge would deliver a snapshot and wipe the subscriber's archive. ${done}. Decide: drop this subscription (sp_dropmergesubscription) and retry the step, which creates it with sync type none; or abort. Do not run its agent before that`,
+            `subscription ${sub.publication} → ${sub.subscriber.server}/${sub.subscriber.database} ${how} ` +
+              `with sync type automatic: its first merge would deliver a snapshot and wipe the subscriber's ` +
+              `archive. ${done}. Decide: drop this subscription (sp_dropmergesubscription) and retry the step, ` +
+              `which creates it with sync type none; or abort. Do not run its agent before that`,
             FailureType.automatic,
           );
         };
@@ -581,23 +803,40 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         if (existing?.syncType === 'automatic') throw await automatic('exists');
         let withoutAgent = false;
         if (existing && checkAgent) {
-          // A subscription without its push agent job was left by a script that failed half-way (#20 §3): dropped and made again.
+          // A subscription without its push agent job was left by a script that failed half-way (#20 §3): dropped and
+          // made again.
           const jobs = await s.mergeAgentJobs(sub.publisher);
-          withoutAgent = !jobs.some((j) => j.publication.toLowerCase() === sub.publication.toLowerCase() && j.subscriber.server.toLowerCase() === subscriberName && j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase());
+          withoutAgent = !jobs.some(
+            (j) =>
+              j.publication.toLowerCase() === sub.publication.toLowerCase() &&
+              j.subscriber.server.toLowerCase() === subscriberName &&
+              j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase(),
+          );
           if (withoutAgent) await s.dropSubscription(sub);
         }
         if (existing && !withoutAgent) return { created: false };
         const text = await loadScript(ctx.scriptsDir, ref);
         if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(`${ref.file} changed since prepare-scripts checked it; review it and retry the step`, FailureType.script);
+          throw ApplicationFailure.nonRetryable(
+            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
+            FailureType.script,
+          );
         }
         void vars; // see runScript
-        await s.runScript(sub.publisher, await scriptToRun(s, ctx, ref.file, text, sub.publisher, { publication: sub.publication, publisher: sub.publisher, subscriber: sub.subscriber }));
+        await s.runScript(
+          sub.publisher,
+          await scriptToRun(s, ctx, ref.file, text, sub.publisher, {
+            publication: sub.publication,
+            publisher: sub.publisher,
+            subscriber: sub.subscriber,
+          }),
+        );
         const created = await find();
         if (created?.syncType === 'automatic') throw await automatic(`was created by ${ref.file}`);
         if (!created || created.syncType !== 'none') {
           throw ApplicationFailure.nonRetryable(
-            `${ref.file} ran but the subscription for ${sub.subscriber.server}/${sub.subscriber.database} is ${created ? `sync type ${created.syncType}` : 'missing'}`,
+            `${ref.file} ran but the subscription for ${sub.subscriber.server}/${sub.subscriber.database} is ` +
+              `${created ? `sync type ${created.syncType}` : 'missing'}`,
             FailureType.verification,
           );
         }
@@ -609,7 +848,10 @@ export function createUpgradeActivities(portsFor: PortsFor) {
     async checkProductVersions(ctx: FleetContext, dbs: DbRef[], from: string, to: string) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
-        const versions = await boundedAll(dbs, VERIFY_READS_AT_ONCE, async (db) => ({ db, version: await s.databaseVersion(db) }));
+        const versions = await boundedAll(dbs, VERIFY_READS_AT_ONCE, async (db) => ({
+          db,
+          version: await s.databaseVersion(db),
+        }));
         const problems = productVersionProblems(versions, from, to);
         if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), FailureType.preflight);
         return { checked: versions.length };
@@ -624,7 +866,12 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         // sysmergesubscriptions names subscribers by @@SERVERNAME, not as the plan does.
-        const named = await Promise.all(planned.map(async (p) => ({ ...p, subscriber: { ...p.subscriber, server: await s.replicationName(p.subscriber.server) } })));
+        const named = await Promise.all(
+          planned.map(async (p) => ({
+            ...p,
+            subscriber: { ...p.subscriber, server: await s.replicationName(p.subscriber.server) },
+          })),
+        );
         const found = await s.mergeSubscriptions(publisher);
         const { problems, warnings } = assessSubscriptions(publisher, named, found, Date.now(), runHours);
         if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), FailureType.preflight);
@@ -651,8 +898,14 @@ export function createUpgradeActivities(portsFor: PortsFor) {
             paused += 1;
           }
         }
-        const left = (await s.mergeAgentJobs(publisher)).flatMap((j) => j.schedules.filter((x) => x.enabled).map((x) => `${j.name}: ${x.name}`));
-        if (left.length) throw ApplicationFailure.retryable(`merge agent schedules still enabled on the distributor: ${left.join(', ')}`, FailureType.transient);
+        const left = (await s.mergeAgentJobs(publisher)).flatMap((j) =>
+          j.schedules.filter((x) => x.enabled).map((x) => `${j.name}: ${x.name}`),
+        );
+        if (left.length)
+          throw ApplicationFailure.retryable(
+            `merge agent schedules still enabled on the distributor: ${left.join(', ')}`,
+            FailureType.transient,
+          );
         return { paused };
       });
     },
@@ -670,7 +923,11 @@ export function createUpgradeActivities(portsFor: PortsFor) {
         for (const c of changes) await s.setScheduleTiming(c.scheduleId, c.timing!, false, publisher);
         const now = await s.mergeAgentJobs(publisher);
         const left = retime(now);
-        if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet as recorded: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
+        if (left.length)
+          throw ApplicationFailure.retryable(
+            `merge agent schedules not yet as recorded: ${left.map((c) => c.job).join(', ')}`,
+            FailureType.transient,
+          );
         return { retimed: changes.length, schedules: now };
       });
     },
@@ -680,11 +937,19 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const changes = schedulesToRestore(await s.mergeAgentJobs(publisher), recorded);
-        // The vendor's scripts re-created the jobs with their own schedules (#20 §5): the DBA's timing goes back with the enabled state.
-        for (const c of changes) await (c.timing ? s.setScheduleTiming(c.scheduleId, c.timing, c.enabled, publisher) : s.setScheduleEnabled(c.scheduleId, c.enabled, publisher));
+        // The vendor's scripts re-created the jobs with their own schedules (#20 §5): the DBA's timing goes back with
+        // the enabled state.
+        for (const c of changes)
+          await (c.timing
+            ? s.setScheduleTiming(c.scheduleId, c.timing, c.enabled, publisher)
+            : s.setScheduleEnabled(c.scheduleId, c.enabled, publisher));
         const now = await s.mergeAgentJobs(publisher);
         const left = schedulesToRestore(now, recorded);
-        if (left.length) throw ApplicationFailure.retryable(`merge agent schedules not yet restored: ${left.map((c) => c.job).join(', ')}`, FailureType.transient);
+        if (left.length)
+          throw ApplicationFailure.retryable(
+            `merge agent schedules not yet restored: ${left.map((c) => c.job).join(', ')}`,
+            FailureType.transient,
+          );
         // The schedules as read back, for the report's before/after (#20 §5).
         return { restored: changes.length, retimed: changes.filter((c) => c.timing).length, schedules: now };
       });
@@ -703,7 +968,9 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           const status = await s.snapshotStatus(publisher, publication);
           if (status.failure !== undefined) {
             throw ApplicationFailure.nonRetryable(
-              `the Snapshot Agent of publication ${publication} on ${publisher.server}/${publisher.database} failed: ${status.failure}; fix its cause (see the agent's history in Replication Monitor), start the Snapshot Agent again, then retry this step`,
+              `the Snapshot Agent of publication ${publication} on ${publisher.server}/${publisher.database} ` +
+                `failed: ${status.failure}; fix its cause (see the agent's history in Replication Monitor), ` +
+                `start the Snapshot Agent again, then retry this step`,
               FailureType.snapshot,
             );
           }
@@ -735,7 +1002,12 @@ const CONVERSION_SAMPLE_ROWS = 100;
  * sample verify-replication takes, by table rather than publication: the publications are gone).
  */
 async function conversionSamples(s: SqlFleetPort, db: DbRef, publishers: DbRef[]): Promise<ConversionSample[]> {
-  const at = await Promise.all(publishers.map(async (p) => ({ p, tables: new Set((await s.rowGuidTables(p)).map((t) => `${t.schema}.${t.table}`)) })));
+  const at = await Promise.all(
+    publishers.map(async (p) => ({
+      p,
+      tables: new Set((await s.rowGuidTables(p)).map((t) => `${t.schema}.${t.table}`)),
+    })),
+  );
   const samples: ConversionSample[] = [];
   for (const t of await s.rowGuidTables(db)) {
     const holders = at.filter((x) => x.tables.has(`${t.schema}.${t.table}`));
@@ -753,10 +1025,14 @@ async function conversionSamples(s: SqlFleetPort, db: DbRef, publishers: DbRef[]
 export function conversionUncertainMessage(db: DbRef, file: string, started: string): string {
   const name = quoteIdent(db.database);
   return (
-    `${file} started on ${db.server}/${db.database} (${started}) but replup never heard it finish (a lost reply or a failed batch); ` +
-    `a second run may undo the first, so replup does not run it again. Check the row GUIDs: a row whose rowguid equals the publisher's ` +
-    `for the same primary key is converted. All converted: EXEC ${name}.sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}', @value = N'checked by <you>'; ` +
-    `none converted: EXEC ${name}.sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'; then retry the step. ` +
+    `${file} started on ${db.server}/${db.database} (${started}) but replup never heard it finish (a lost ` +
+    `reply or a failed batch); ` +
+    (`a second run may undo the first, so replup does not run it again. Check the row GUIDs: a row whose ` +
+      `rowguid equals the publisher's `) +
+    (`for the same primary key is converted. All converted: EXEC ${name}.sys.sp_addextendedproperty @name = N'` +
+      `${ROWGUID_MARKS.done}', @value = N'checked by <you>'; `) +
+    (`none converted: EXEC ${name}.sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'; then ` +
+      `retry the step. `) +
     `Partly converted: restore this subscriber's backup from the backup step and start again, or abort`
   );
 }

@@ -23,23 +23,47 @@ const SEED = path.join(import.meta.dirname, 'DB_CONFIG.seed');
 const USAGE = 'usage: setup.ts init [PLAN] [--force] | stop [PLAN]   (PLAN defaults to examples/bdb/plan.yaml)';
 
 /** The master's tapes: what the replicant must show after the run. */
-export const TAPES: Record<string, string> = { VOL001: 'rack A slot 1', VOL002: 'rack A slot 2', VOL003: 'offsite vault' };
+export const TAPES: Record<string, string> = {
+  VOL001: 'rack A slot 1',
+  VOL002: 'rack A slot 2',
+  VOL003: 'offsite vault',
+};
 
 class SetupError extends Error {}
 
 async function loadPlan(file: string): Promise<BdbReplicantPlan> {
   // Without the on-disk checks (loadPlanText): `plan validate` refuses the plan for the very master this creates.
   const loaded = loadPlanText(await readFile(file, 'utf8'), path.resolve(file));
-  if (!loaded.ok) throw new SetupError(`${file} is not a valid plan:\n${loaded.errors.map((e) => `  ${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}`);
+  if (!loaded.ok)
+    throw new SetupError(
+      `${file} is not a valid plan:\n` +
+        `${loaded.errors.map((e) => `  ${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}`,
+    );
   const plan = loaded.plan as BdbReplicantPlan;
-  if (plan.runbook !== 'bdb-replicant') throw new SetupError(`${file} is a plan for ${plan.runbook}, not bdb-replicant`);
-  for (const [role, site] of [['master', plan.master], ['replicant', plan.replicant]] as const) {
-    if (site.service.kind !== 'local') throw new SetupError(`${file}: the ${role}'s service is "${site.service.kind}": this set-up makes local environments only (service: { kind: local })`);
+  if (plan.runbook !== 'bdb-replicant')
+    throw new SetupError(
+      `${file} is a plan for ${String((loaded.plan as { runbook: string }).runbook)}, not bdb-replicant`,
+    );
+  for (const [role, site] of [
+    ['master', plan.master],
+    ['replicant', plan.replicant],
+  ] as const) {
+    if (site.service.kind !== 'local')
+      throw new SetupError(
+        `${file}: the ${role}'s service is "${site.service.kind}": this set-up makes local environments only ` +
+          `(service: { kind: local })`,
+      );
   }
   return plan;
 }
 
-const serviceOf = (role: 'master' | 'replicant', s: BdbSite) => ({ role, host: s.host, envDir: s.envDir, control: s.service, messageLog: s.messageLog });
+const serviceOf = (role: 'master' | 'replicant', s: BdbSite) => ({
+  role,
+  host: s.host,
+  envDir: s.envDir,
+  control: s.service,
+  messageLog: s.messageLog,
+});
 
 /** Is host:port free to listen on? The plan's repmgr ports must be, or the services cannot start. */
 function portFree(host: string, port: number): Promise<boolean> {
@@ -52,7 +76,10 @@ function portFree(host: string, port: number): Promise<boolean> {
 
 async function stopBoth(plan: BdbReplicantPlan): Promise<string[]> {
   const out: string[] = [];
-  for (const [role, site] of [['replicant', plan.replicant], ['master', plan.master]] as const) {
+  for (const [role, site] of [
+    ['replicant', plan.replicant],
+    ['master', plan.master],
+  ] as const) {
     const r = await stopService(serviceOf(role, site), { graceMs: 5_000 }).catch(() => ({ wasRunning: false }));
     out.push(`${role} ${site.host}:${site.port}: ${r.wasRunning ? 'stopped' : 'was not running'}`);
   }
@@ -68,12 +95,19 @@ async function init(plan: BdbReplicantPlan, file: string, force: boolean): Promi
   const { master, replicant } = plan;
   const present = await readdir(master.envDir).catch(() => [] as string[]);
   if (present.length > 0 && !force) {
-    throw new SetupError(`${master.envDir} already holds an environment (${present.length} files): pass --force to stop both services and make both machines again`);
+    throw new SetupError(
+      `${master.envDir} already holds an environment (${present.length} files): pass --force to stop both ` +
+        `services and make both machines again`,
+    );
   }
   if (force) await stopBoth(plan);
   for (const site of [master, replicant]) {
     const busy = !(await portFree(site.host, site.port));
-    if (busy) throw new SetupError(`port ${site.port} on ${site.host} is in use by another program: give ${site === master ? 'master' : 'replicant'}.port another free port in ${file}`);
+    if (busy)
+      throw new SetupError(
+        `port ${site.port} on ${site.host} is in use by another program: give ` +
+          `${site === master ? 'master' : 'replicant'}.port another free port in ${file}`,
+      );
   }
   const seed = await readFile(SEED, 'utf8');
   const logs = logDirOf(seed) ?? '.';
@@ -86,17 +120,27 @@ async function init(plan: BdbReplicantPlan, file: string, force: boolean): Promi
   }
   if (force) await rm(plan.backupDir, { recursive: true, force: true });
   await tool('recover', ['-e', '-h', master.envDir]);
-  await tool('load', ['-T', '-t', 'btree', '-h', master.envDir, 'tapes.db'], `${Object.entries(TAPES).flat().join('\n')}\n`);
+  await tool(
+    'load',
+    ['-T', '-t', 'btree', '-h', master.envDir, 'tapes.db'],
+    `${Object.entries(TAPES).flat().join('\n')}\n`,
+  );
   await writeFile(path.join(replicant.envDir, 'TMSS10.catalog'), 'catalog of the fresh TapeTrack install\n');
   return [
-    `master    ${master.host}:${master.port}  ${master.envDir}: the vendor's DB_CONFIG, tapes.db with ${Object.keys(TAPES).length} tapes, logs in ${path.resolve(master.envDir, logs)}`,
-    `replicant ${replicant.host}:${replicant.port}  ${replicant.envDir}: a fresh install (the vendor's DB_CONFIG, TMSS10.catalog)`,
+    `master    ${master.host}:${master.port}  ${master.envDir}: the vendor's DB_CONFIG, tapes.db with ` +
+      `${Object.keys(TAPES).length} tapes, logs in ${path.resolve(master.envDir, logs)}`,
+    `replicant ${replicant.host}:${replicant.port}  ${replicant.envDir}: a fresh install (the vendor's ` +
+      `DB_CONFIG, TMSS10.catalog)`,
     `next: npx replup start ${path.relative(process.cwd(), file) || file}`,
   ];
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { force: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { force: { type: 'boolean', default: false } },
+  });
   const [command, planArg] = positionals;
   if ((command !== 'init' && command !== 'stop') || positionals.length > 2) {
     process.stderr.write(`${USAGE}\n`);
@@ -116,4 +160,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Run as a command only (the README test imports TAPES).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = await main(process.argv.slice(2));

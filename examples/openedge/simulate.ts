@@ -12,10 +12,15 @@ import { createSimState, setAgentReachable, writeSimState } from '../../activiti
 /** Where plan.yaml's commands keep the state (relative to the repository root). */
 export const STATE_FILE = '.replup/openedge/sports.json';
 
-const USAGE = 'usage: simulate.ts init [--unreachable AGENT,...] [--retry-interval SECONDS] | reachable AGENT | unreachable AGENT';
+const USAGE =
+  'usage: simulate.ts init [--unreachable AGENT,...] [--retry-interval SECONDS] | reachable AGENT | unreachable AGENT';
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { unreachable: { type: 'string' }, 'retry-interval': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { unreachable: { type: 'string' }, 'retry-interval': { type: 'string' } },
+  });
   const [command, agent] = positionals;
   if (command === 'init') {
     const file = join(import.meta.dirname, 'sports.repl.properties');
@@ -32,12 +37,19 @@ async function main(argv: string[]): Promise<number> {
     const unreachable = values.unreachable ? values.unreachable.split(',').map((s) => s.trim()) : [];
     const unknown = unreachable.filter((a) => !props.value.controlAgents.some((c) => c.name === a));
     if (unknown.length) {
-      process.stderr.write(`--unreachable: no agent ${unknown.join(', ')} in ${file}; its agents are ${props.value.controlAgents.map((c) => c.name).join(', ')}\n`);
+      process.stderr.write(
+        `--unreachable: no agent ${unknown.join(', ')} in ${file}; its agents are ` +
+          `${props.value.controlAgents.map((c) => c.name).join(', ')}\n`,
+      );
       return 2;
     }
     await mkdir(dirname(STATE_FILE), { recursive: true });
     await writeSimState(STATE_FILE, createSimState(props.value, { retryIntervalSeconds: interval, unreachable }));
-    process.stdout.write(`${STATE_FILE}: source database sports, agents ${props.value.controlAgents.map((c) => c.name).join(', ')}${unreachable.length ? `; not reachable: ${unreachable.join(', ')}` : ''}\n`);
+    process.stdout.write(
+      `${STATE_FILE}: source database sports, agents ` +
+        `${props.value.controlAgents.map((c) => c.name).join(', ')}` +
+        `${unreachable.length ? `; not reachable: ${unreachable.join(', ')}` : ''}\n`,
+    );
     return 0;
   }
   if ((command === 'reachable' || command === 'unreachable') && agent) {

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
-import { changeLab, checkLab, initLab, readLabState, type LabConditions, type LabState, type SideEffectCounters } from '../../activities/lab/index.js';
+import {
+  changeLab,
+  checkLab,
+  initLab,
+  readLabState,
+  type LabConditions,
+  type LabState,
+  type SideEffectCounters,
+} from '../../activities/lab/index.js';
 import { loadPlanText } from '../../plan/load.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { decide, startUpgrade } from '../../cli/lib/runs.js';
@@ -29,13 +37,18 @@ export interface ChaosOptions {
   crashPoints?: number;
   /** Give up on a run after this long. */
   runTimeoutMs?: number;
-  /** Where runs keep their labs, logs and the server's SQLite file (default: a fresh temp dir, removed when all pass). */
+  /**
+   * Where runs keep their labs, logs and the server's SQLite file (default: a fresh temp dir, removed when all pass).
+   */
   dir?: string;
   log?: (line: string) => void;
 }
 
 export interface KillRecord {
-  /** `crash-at runScript:5` (the worker killed itself right after that lab call took effect) or `external` (SIGKILL at a random moment). */
+  /**
+   * `crash-at runScript:5` (the worker killed itself right after that lab call took effect) or `external` (SIGKILL at a
+   * random moment).
+   */
   how: string;
   /** The step the run was at. */
   step: string;
@@ -175,8 +188,13 @@ function drawConditions(rnd: () => number): LabConditions {
   // Issue #20 §3-5, drawn after the above: a DBA's changes since set-up (put back by the run), a
   // script that fails half-way (made again), a conversion whose reply is lost (the rowguid sample
   // settles it; should it park, the run answers as a DBA would: checks the GUIDs, marks it done, retries).
-  if (rnd() < 0.5) c.customisedPublications = { retentionDays: 21 + Math.floor(rnd() * 40), conflictRetentionDays: 1 + Math.floor(rnd() * 30) };
-  if (rnd() < 0.3) c.halfBuiltScripts = { match: rnd() < 0.5 ? 'CreateDataPublication' : 'CreateConfigSubscription', times: 1 };
+  if (rnd() < 0.5)
+    c.customisedPublications = {
+      retentionDays: 21 + Math.floor(rnd() * 40),
+      conflictRetentionDays: 1 + Math.floor(rnd() * 30),
+    };
+  if (rnd() < 0.3)
+    c.halfBuiltScripts = { match: rnd() < 0.5 ? 'CreateDataPublication' : 'CreateConfigSubscription', times: 1 };
   if (rnd() < 0.3) {
     c.rowGuidScriptToggles = true;
     c.lostReplies = { op: 'runScript', match: 'ConvertRowGuids', times: 1 };
@@ -189,14 +207,23 @@ function drawConditions(rnd: () => number): LabConditions {
 // ---- one run ----------------------------------------------------------------------------------
 
 /** lab-small.yaml with a publisher of its own (so its workflow id is new) and fast test retries. */
-export async function chaosPlan(dir: string, name: string, publisher: string, patch: (doc: any) => void = () => {}): Promise<{ plan: UpgradePlan; file: string }> {
+export async function chaosPlan(
+  dir: string,
+  name: string,
+  publisher: string,
+  patch: (doc: any) => void = () => {},
+): Promise<{ plan: UpgradePlan; file: string }> {
   const doc = parse(readFileSync(join(ROOT, 'examples/lab-small.yaml'), 'utf8'));
   doc.name = name;
   doc.publisher.server = publisher;
   doc.target.state = join(dir, 'lab.json');
   doc.scripts.dir = join(ROOT, 'examples/replication');
   doc.backup = { dir: join(dir, 'backups') };
-  doc.options = { ...doc.options, drainTimeoutSeconds: 2, retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 30 } };
+  doc.options = {
+    ...doc.options,
+    drainTimeoutSeconds: 2,
+    retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 30 },
+  };
   patch(doc);
   const file = join(dir, 'plan.yaml');
   writeFileSync(file, stringify(doc));
@@ -240,23 +267,34 @@ export function sideEffectProblems(plan: UpgradePlan, state: LabState): string[]
   for (const site of plan.sites) {
     const got = c(site.key);
     if (got?.backups !== 1) problems.push(`${site.key} was backed up ${got?.backups ?? 0} times, not once`);
-    if ((got?.snapshotDeliveries ?? 0) !== 0) problems.push(`${site.key} received ${got?.snapshotDeliveries} snapshots: its archive was wiped`);
+    if ((got?.snapshotDeliveries ?? 0) !== 0)
+      problems.push(`${site.key} received ${got?.snapshotDeliveries} snapshots: its archive was wiped`);
     const extra = (got?.subscriptionCreations ?? 0) - subscriptionsTo(site.key);
     if (extra > 0 && extraCreations + extra <= rebuiltSubscriptions) extraCreations += extra;
     else if ((got?.subscriptionCreations ?? 0) !== subscriptionsTo(site.key)) {
-      problems.push(`${site.key} had ${got?.subscriptionCreations ?? 0} subscriptions created, it subscribes to ${subscriptionsTo(site.key)} publications`);
+      problems.push(
+        `${site.key} had ${got?.subscriptionCreations ?? 0} subscriptions created, it subscribes to ` +
+          `${subscriptionsTo(site.key)} publications`,
+      );
     }
-    if ((got?.replicationRemovals ?? 0) > 1) problems.push(`replication was removed ${got?.replicationRemovals} times from ${site.key}`);
+    if ((got?.replicationRemovals ?? 0) > 1)
+      problems.push(`replication was removed ${got?.replicationRemovals} times from ${site.key}`);
   }
   // The publication and subscription scripts all run at the publisher: each exactly once, as a
   // rerun would either fail (20025, 14058) or, on a real server, create a second agent job.
   const atPublisher = c(publisherKey)?.scriptRuns ?? 0;
   if (atPublisher !== plan.publications.length + subscriptions + rebuilt) {
-    problems.push(`${atPublisher} scripts ran at the publisher ${publisherKey}; expected ${plan.publications.length} publication + ${subscriptions} subscription scripts, each once${rebuilt ? ', and the half-built one again' : ''}`);
+    problems.push(
+      `${atPublisher} scripts ran at the publisher ${publisherKey}; expected ${plan.publications.length} ` +
+        `publication + ${subscriptions} subscription scripts, each once` +
+        `${rebuilt ? ', and the half-built one again' : ''}`,
+    );
   }
   // ConvertRowGuids is guarded by its marker table, so a rerun after a lost reply is harmless; its
   // effect must be exactly once: no legacy GUID left, none swapped back (checked by no-conflicting-rows).
-  const legacy = Object.values(state.databases).flatMap((d) => Object.values(d.tables).flatMap((t) => Object.values(t).filter((r) => r.legacyGuid)));
+  const legacy = Object.values(state.databases).flatMap((d) =>
+    Object.values(d.tables).flatMap((t) => Object.values(t).filter((r) => r.legacyGuid)),
+  );
   if (legacy.length) problems.push(`${legacy.length} rows still carry a legacy row GUID`);
   return problems;
 }
@@ -290,9 +328,17 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
   const startWorker = () => {
     // Crash points the run has already passed (a kill before them moved past) are dropped.
     const state = readLabState(statePath);
-    while (nextCrash < schedule.crashAt.length && (state.calls[schedule.crashAt[nextCrash]!.op] ?? 0) >= schedule.crashAt[nextCrash]!.n) nextCrash++;
+    while (
+      nextCrash < schedule.crashAt.length &&
+      (state.calls[schedule.crashAt[nextCrash]!.op] ?? 0) >= schedule.crashAt[nextCrash]!.n
+    )
+      nextCrash++;
     const crash = schedule.crashAt[nextCrash];
-    const env: Record<string, string> = { TEMPORAL_ADDRESS: ctx.server.address, REPLUP_LAB_LATENCY_SCALE: '1', REPLUP_REPORTS_DIR: join(dir, 'reports') };
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: ctx.server.address,
+      REPLUP_LAB_LATENCY_SCALE: '1',
+      REPLUP_REPORTS_DIR: join(dir, 'reports'),
+    };
     if (crash) env.REPLUP_LAB_CRASH_AT = `${crash.op}:${crash.n}`;
     const w = startWorkerProcess({ env, logFile });
     livePids.add(w.pid);
@@ -312,14 +358,17 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
     // From its incarnation on (an earlier crash point may end that worker first), or on the
     // last worker of the run, until it fires.
     if (externalFired || (w.incarnation < schedule.externalKill.incarnation && w.crash !== undefined)) return;
-    void w.ready.then(() => {
-      externalTimer = setTimeout(() => {
-        if (!w.alive()) return;
-        externalFired = true;
-        (w as { externalKill?: boolean }).externalKill = true;
-        w.child.kill('SIGKILL');
-      }, schedule.externalKill.afterMs);
-    }, () => undefined);
+    void w.ready.then(
+      () => {
+        externalTimer = setTimeout(() => {
+          if (!w.alive()) return;
+          externalFired = true;
+          (w as { externalKill?: boolean }).externalKill = true;
+          w.child.kill('SIGKILL');
+        }, schedule.externalKill.afterMs);
+      },
+      () => undefined,
+    );
   };
   armExternal(current);
   let restarted = false;
@@ -337,7 +386,9 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
         const byCrashPoint = !w.externalKill && exit.signal === 'SIGKILL' && w.crash !== undefined;
         if (!w.externalKill && !byCrashPoint) {
           report.unexpectedWorkerExits += 1;
-          report.problems.push(`worker pid ${w.pid} exited by itself (${exit.signal ?? `code ${exit.code}`}); see ${logFile}`);
+          report.problems.push(
+            `worker pid ${w.pid} exited by itself (${exit.signal ?? `code ${exit.code}`}); see ${logFile}`,
+          );
         }
         if (byCrashPoint) nextCrash++;
         const step = at;
@@ -346,7 +397,13 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
         armExternal(next);
         const killedAt = exit.at;
         const readyAt = await next.ready.catch(() => Date.now());
-        report.kills.push({ how: w.externalKill ? 'external' : byCrashPoint ? `crash-at ${w.crash!.op}:${w.crash!.n}` : 'unexpected', step, workerRestartMs: readyAt - killedAt, resumeMs: null, killedAt });
+        report.kills.push({
+          how: w.externalKill ? 'external' : byCrashPoint ? `crash-at ${w.crash!.op}:${w.crash!.n}` : 'unexpected',
+          step,
+          workerRestartMs: readyAt - killedAt,
+          resumeMs: null,
+          killedAt,
+        });
         continue;
       }
       const state = readLabState(statePath);
@@ -373,16 +430,42 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
       if (memo) at = memo.current ?? at;
       const waiting = memo?.steps.find(([, status]) => status.startsWith('awaiting-'));
       // The generation-0 rows the seed drew: validation after the quiet rounds finds them (issue #20 §1).
-      if (waiting && !fixedGenerationZero && schedule.conditions.generationZeroRows && waiting[0] === 'sync-until-quiet' && (waiting[3] ?? '').includes('merge validation')) {
+      if (
+        waiting &&
+        !fixedGenerationZero &&
+        schedule.conditions.generationZeroRows &&
+        waiting[0] === 'sync-until-quiet' &&
+        (waiting[3] ?? '').includes('merge validation')
+      ) {
         fixedGenerationZero = true;
         report.copiesFixed = await changeLab(statePath, { kind: 'fix-generation-zero' });
-        await decide(client, started.workflowId, 'sync-until-quiet', 'retry', "chaos: the DBA applied tablediff's fix script", 'chaos');
+        await decide(
+          client,
+          started.workflowId,
+          'sync-until-quiet',
+          'retry',
+          "chaos: the DBA applied tablediff's fix script",
+          'chaos',
+        );
         continue;
       }
       // ConvertRowGuids with an unknown outcome (a lost reply, drawn or injected; issue #20 §4).
-      if (waiting && waiting[0] === 'convert-row-guids' && (waiting[3] ?? '').includes('never heard it finish') && (report.conversionsConfirmed ?? 0) < 5) {
-        report.conversionsConfirmed = (report.conversionsConfirmed ?? 0) + (await changeLab(statePath, { kind: 'confirm-rowguid-conversions' }));
-        await decide(client, started.workflowId, 'convert-row-guids', 'retry', 'chaos: the DBA compared the row GUIDs with the publisher and settled the marks', 'chaos');
+      if (
+        waiting &&
+        waiting[0] === 'convert-row-guids' &&
+        (waiting[3] ?? '').includes('never heard it finish') &&
+        (report.conversionsConfirmed ?? 0) < 5
+      ) {
+        report.conversionsConfirmed =
+          (report.conversionsConfirmed ?? 0) + (await changeLab(statePath, { kind: 'confirm-rowguid-conversions' }));
+        await decide(
+          client,
+          started.workflowId,
+          'convert-row-guids',
+          'retry',
+          'chaos: the DBA compared the row GUIDs with the publisher and settled the marks',
+          'chaos',
+        );
         continue;
       }
       if (waiting) {
@@ -390,7 +473,8 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
         break;
       }
     }
-    if (!closed && report.problems.length === 0) report.problems.push(`timed out after ${Math.round(ctx.runTimeoutMs / 1000)} s at ${at}`);
+    if (!closed && report.problems.length === 0)
+      report.problems.push(`timed out after ${Math.round(ctx.runTimeoutMs / 1000)} s at ${at}`);
   } finally {
     clearTimeout(externalTimer);
     await current.kill();
@@ -398,13 +482,20 @@ async function chaosRun(index: number, seed: number, base: string, ctx: RunConte
 
   report.status = closed?.toLowerCase() ?? `stopped at ${at}`;
   if (closed) {
-    const result = (await client.workflow.getHandle(started.workflowId).result().catch((e: Error) => ({ status: `failed: ${e.message}` }))) as { status: string };
+    const result = (await client.workflow
+      .getHandle(started.workflowId)
+      .result()
+      .catch((e: Error) => ({ status: `failed: ${e.message}` }))) as { status: string };
     report.status = result.status;
     if (result.status !== 'completed') report.problems.push(`the run ended ${result.status}`);
   } else {
-    await client.workflow.getHandle(started.workflowId).terminate('chaos run failed; kept for inspection in the lab dir').catch(() => undefined);
+    await client.workflow
+      .getHandle(started.workflowId)
+      .terminate('chaos run failed; kept for inspection in the lab dir')
+      .catch(() => undefined);
   }
-  if (!restarted && report.problems.length === 0) report.problems.push(`the run ended before the server restart point (${schedule.restartAtOps} operations)`);
+  if (!restarted && report.problems.length === 0)
+    report.problems.push(`the run ended before the server restart point (${schedule.restartAtOps} operations)`);
 
   const state = readLabState(statePath);
   report.labOperations = totalOps(state);
@@ -483,16 +574,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       try {
         r = await chaosRun(i + 1, seed, base, ctx);
       } catch (err) {
-        r = { ...emptyReport(i + 1, seed, base), problems: [`the run could not be driven: ${(err as Error).stack ?? err}`] };
+        r = {
+          ...emptyReport(i + 1, seed, base),
+          problems: [`the run could not be driven: ${(err as Error).stack ?? String(err)}`],
+        };
       }
       reports.push(r);
       const kills = r.kills.filter((k) => k.how !== 'unexpected');
       log(
-        `run ${r.run}/${opts.runs} seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} (${r.status}) in ${(r.durationMs / 1000).toFixed(1)} s; ` +
-          `${kills.length} kills (${kills.map((k) => `${k.how} at ${k.step}`).join(', ')}), ${r.serverRestarts} server restart, ${r.injectedErrors} injected errors` +
+        `run ${r.run}/${opts.runs} seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} (${r.status}) in ` +
+          `${(r.durationMs / 1000).toFixed(1)} s; ` +
+          (`${kills.length} kills (${kills.map((k) => `${k.how} at ${k.step}`).join(', ')}), ` +
+            `${r.serverRestarts} server restart, ${r.injectedErrors} injected errors`) +
           `; lab conditions ${JSON.stringify(r.conditions ?? {})}` +
-          (r.copiesFixed !== undefined ? `; validation parked on generation-0 rows, the DBA's fix copied ${r.copiesFixed} rows, retried` : '') +
-          (r.conversionsConfirmed !== undefined ? `; ConvertRowGuids parked on an unknown outcome, the DBA settled ${r.conversionsConfirmed} marks, retried` : '') +
+          (r.copiesFixed !== undefined
+            ? `; validation parked on generation-0 rows, the DBA's fix copied ${r.copiesFixed} rows, retried`
+            : '') +
+          (r.conversionsConfirmed !== undefined
+            ? `; ConvertRowGuids parked on an unknown outcome, the DBA settled ${r.conversionsConfirmed} marks, retried`
+            : '') +
           (r.ok ? '' : `\n  ${r.problems.join('\n  ')}\n  files: ${r.dir}`),
       );
     }
@@ -513,11 +613,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     completed: reports.filter((r) => r.status === 'completed').length,
     failures: failures.length,
     kills: kills.length,
-    missedKills: reports.reduce((n, r) => n + Math.max(0, r.plannedKills - r.kills.filter((k) => k.how !== 'unexpected').length), 0),
+    missedKills: reports.reduce(
+      (n, r) => n + Math.max(0, r.plannedKills - r.kills.filter((k) => k.how !== 'unexpected').length),
+      0,
+    ),
     serverRestarts: reports.reduce((n, r) => n + r.serverRestarts, 0),
     injectedErrors: reports.reduce((n, r) => n + r.injectedErrors, 0),
     failedSeeds: failures.map((r) => r.seed),
-    resumeLatencyMs: { samples: resume.length, median: percentile(resume, 0.5), p90: percentile(resume, 0.9), max: resume.length ? Math.max(...resume) : null },
+    resumeLatencyMs: {
+      samples: resume.length,
+      median: percentile(resume, 0.5),
+      p90: percentile(resume, 0.9),
+      max: resume.length ? Math.max(...resume) : null,
+    },
     workerRestartMs: { median: percentile(restart, 0.5), max: restart.length ? Math.max(...restart) : null },
     durationMs: Date.now() - t0,
     reports,
@@ -560,10 +668,14 @@ export function formatSummary(s: ChaosSummary): string {
   const sec = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)} s`);
   const lines = [
     `chaos seed ${s.seed}: ${s.runs} runs, ${s.completed} completed, ${s.failures} failures`,
-    `  kills: ${s.kills} (SIGKILL of the worker process; ${s.missedKills} planned kills did not happen), server restarts: ${s.serverRestarts}, injected errors: ${s.injectedErrors}`,
-    `  resume after a kill: median ${sec(s.resumeLatencyMs.median)}, p90 ${sec(s.resumeLatencyMs.p90)}, max ${sec(s.resumeLatencyMs.max)} (${s.resumeLatencyMs.samples} kills); new worker serving after ${sec(s.workerRestartMs.median)} (median)`,
+    `  kills: ${s.kills} (SIGKILL of the worker process; ${s.missedKills} planned kills did not happen), ` +
+      `server restarts: ${s.serverRestarts}, injected errors: ${s.injectedErrors}`,
+    `  resume after a kill: median ${sec(s.resumeLatencyMs.median)}, p90 ${sec(s.resumeLatencyMs.p90)}, max ` +
+      `${sec(s.resumeLatencyMs.max)} (${s.resumeLatencyMs.samples} kills); new worker serving after ` +
+      `${sec(s.workerRestartMs.median)} (median)`,
     `  took ${(s.durationMs / 60000).toFixed(1)} min`,
   ];
-  if (s.failures) lines.push(`  failed seeds: ${s.failedSeeds.join(', ')} (replay one: npm run chaos -- --seed <seed> --runs 1)`);
+  if (s.failures)
+    lines.push(`  failed seeds: ${s.failedSeeds.join(', ')} (replay one: npm run chaos -- --seed <seed> --runs 1)`);
   return lines.join('\n');
 }

@@ -86,7 +86,13 @@ export class OwnDevServer {
   }
 
   private async up(): Promise<void> {
-    this.handle = await startDevServer({ dbFile: this.dbFile, port: this.port, uiPort: this.uiPort, logFile: this.logFile, detached: false });
+    this.handle = await startDevServer({
+      dbFile: this.dbFile,
+      port: this.port,
+      uiPort: this.uiPort,
+      logFile: this.logFile,
+      detached: false,
+    });
   }
 
   /** Stops the server and starts it again on the same ports from the same SQLite file; returns the downtime in ms. */

@@ -4,7 +4,9 @@
 import { formatSummary, runChaos } from './chaos.js';
 
 function usage(message: string): never {
-  process.stderr.write(`chaos: ${message}\nusage: npm run chaos -- [--runs N] [--seed S] [--transient 0..1] [--json] [--keep DIR]\n`);
+  process.stderr.write(
+    `chaos: ${message}\nusage: npm run chaos -- [--runs N] [--seed S] [--transient 0..1] [--json] [--keep DIR]\n`,
+  );
   process.exit(2);
 }
 

@@ -11,7 +11,12 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { createOpenEdgeActivities } from '../../activities/openedge-startup/activities.js';
 import { runDsrutil } from '../../activities/openedge-startup/index.js';
 import { parseReplicationProperties } from '../../activities/openedge-startup/properties.js';
-import { createSimState, setAgentReachable, writeSimState, type SimOptions } from '../../activities/openedge-startup/sim.js';
+import {
+  createSimState,
+  setAgentReachable,
+  writeSimState,
+  type SimOptions,
+} from '../../activities/openedge-startup/sim.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
@@ -54,7 +59,8 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
   plan.retryIntervalSeconds = sim.retryIntervalSeconds;
   plan.commands = {
     dsrutil: `${node} ${join(root, 'activities/openedge-startup/dsrutil.ts')} --state ${state}`,
-    startServer: `${node} ${join(root, 'activities/openedge-startup/proserve.ts')} --state ${state} {db} -DBService replserv`,
+    startServer:
+      `${node} ${join(root, 'activities/openedge-startup/proserve.ts')} --state ${state} {db} -DBService ` + `replserv`,
   };
   const taskQueue = uniqueQueue('openedge');
   let worker = await startOpenEdgeWorker(taskQueue);
@@ -68,7 +74,11 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
     handle,
     /** The run's result; a run that parks instead fails the test at once, saying where and why. */
     async result(): Promise<RunResult> {
-      const p = await waitFor(dev.env.client, workflowId, (x) => ['completed', 'aborted', 'failed'].includes(x.status) || x.status.startsWith('awaiting-'));
+      const p = await waitFor(
+        dev.env.client,
+        workflowId,
+        (x) => ['completed', 'aborted', 'failed'].includes(x.status) || x.status.startsWith('awaiting-'),
+      );
       if (p.status.startsWith('awaiting-')) {
         const s = p.steps.find((x) => x.status.startsWith('awaiting-'));
         throw new Error(`the run parked at ${s?.id} (${s?.status}): ${s?.lastError ?? ''}`);
@@ -77,7 +87,13 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
     },
     /** What `dsrutil sports -C status [agent] -detail` prints now. */
     async detail(agent?: string): Promise<string> {
-      const out = await runDsrutil(plan.commands.dsrutil, ['sports', '-C', 'status', ...(agent ? [agent] : []), '-detail']);
+      const out = await runDsrutil(plan.commands.dsrutil, [
+        'sports',
+        '-C',
+        'status',
+        ...(agent ? [agent] : []),
+        '-detail',
+      ]);
       return out.stdout.trim();
     },
     async restartWorker(between: () => Promise<void>) {
@@ -91,7 +107,8 @@ async function setup(opts: { sim?: SimOptions; deferMinutes?: number } = {}) {
 
 const triesOf = (p: Progress) => (p.facts.agentTries ?? []) as AgentTry[];
 const kinds = (p: Progress) => triesOf(p).map((t) => t.kind);
-const gapsSeconds = (tries: AgentTry[]) => tries.slice(1).map((t, i) => (Date.parse(t.at) - Date.parse(tries[i]!.at)) / 1000);
+const gapsSeconds = (tries: AgentTry[]) =>
+  tries.slice(1).map((t, i) => (Date.parse(t.at) - Date.parse(tries[i]!.at)) / 1000);
 
 describe.concurrent('OpenEdge Replication start-up with deferred agent start-up', () => {
   it('every agent reachable: properties checked, connected at start-up, synchronized, normal processing', async () => {
@@ -108,14 +125,22 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
         ['normal-processing', 'done'],
       ]);
       const step = (id: string) => r.progress.steps.find((s) => s.id === id)!;
-      expect(step('check-properties').note).toBe(`${t.plan.propertiesFile}: valid; database sports, agents agent1, agent2, defer-agent-startup 60, as the plan says`);
+      expect(step('check-properties').note).toBe(
+        `${t.plan.propertiesFile}: valid; database sports, agents agent1, agent2, defer-agent-startup 60, as ` +
+          `the plan says`,
+      );
       expect(kinds(r.progress)).toEqual(['start-up']);
       expect(step('connect-agents').note).toBe('agent1, agent2 connected after 1 try');
       // Startup synchronization is on the record, with the time schema changes were blocked.
-      const sync = r.progress.facts.synchronization as { schemaChangesBlocked: { from: string; to: string }; serverStatus: string[] };
+      const sync = r.progress.facts.synchronization as {
+        schemaChangesBlocked: { from: string; to: string };
+        serverStatus: string[];
+      };
       expect(sync.serverStatus.at(-1)).toBe('6021 Normal Processing');
       expect(Date.parse(sync.schemaChangesBlocked.to)).toBeGreaterThan(Date.parse(sync.schemaChangesBlocked.from));
-      expect(step('normal-processing').note).toBe('server 6021 Normal Processing; agent1 3049 Normal Processing, agent2 3049 Normal Processing');
+      expect(step('normal-processing').note).toBe(
+        'server 6021 Normal Processing; agent1 3049 Normal Processing, agent2 3049 Normal Processing',
+      );
       expect([await t.detail(), await t.detail('agent1'), await t.detail('agent2')]).toEqual(['6021', '3049', '3049']);
       expect(r.progress.decisions).toEqual([]);
     } finally {
@@ -126,9 +151,15 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
   it('an agent reachable only after two deferred tries: the third try connects it and the run completes', async () => {
     const t = await setup({ sim: { retryIntervalSeconds: 3, unreachable: ['agent2'] } });
     try {
-      const waiting = await waitFor(dev.env.client, t.workflowId, (p) => kinds(p).filter((k) => k === 'deferred').length === 2);
+      const waiting = await waitFor(
+        dev.env.client,
+        t.workflowId,
+        (p) => kinds(p).filter((k) => k === 'deferred').length === 2,
+      );
       expect(waiting.status).toBe('running');
-      expect(waiting.steps.find((s) => s.id === 'connect-agents')!.note).toMatch(/^deferred agent start-up: try 3 \(deferred\) saw agent1 1001 Initial Connection, agent2 1001 Initial Connection; next try /);
+      expect(waiting.steps.find((s) => s.id === 'connect-agents')!.note).toMatch(
+        /^deferred agent start-up: try 3 \(deferred\) saw agent1 1001 Initial Connection, agent2 1001 Initial Connection; next try /,
+      );
       await setAgentReachable(t.state, 'agent2', true);
       const r = await t.result();
       expect(r.status).toBe('completed');
@@ -142,7 +173,9 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       expect(tries[3]!.command).toBe('dsrutil sports -C connectagent ALL');
       // Durable timers: every deferred try waited the interval.
       for (const gap of gapsSeconds(tries)) expect(gap).toBeGreaterThanOrEqual(3);
-      expect(r.progress.steps.find((s) => s.id === 'connect-agents')!.note).toBe('agent1, agent2 connected after 4 tries');
+      expect(r.progress.steps.find((s) => s.id === 'connect-agents')!.note).toBe(
+        'agent1, agent2 connected after 4 tries',
+      );
       expect([await t.detail('agent1'), await t.detail('agent2')]).toEqual(['3049', '3049']);
       // Every durable wait says in the Web UI what it waits for (its timer's summary).
       const history = await dev.env.client.workflow.getHandle(t.workflowId).fetchHistory();
@@ -160,22 +193,48 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
     // A 30 s interval: a connection within seconds can only be the forced try.
     const t = await setup({ sim: { retryIntervalSeconds: 30, unreachable: ['agent2'], phaseSeconds: 3 } });
     try {
-      await waitFor(dev.env.client, t.workflowId, (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false);
+      await waitFor(
+        dev.env.client,
+        t.workflowId,
+        (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false,
+      );
       await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent9', 'typo', 'dba-anna')).rejects.toThrow(
         'refused: unknown agent "agent9": the agents of sports are agent1, agent2 (or ALL for every agent)',
       );
-      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent2', 'no actor', ' ')).rejects.toThrow('refused: an actor is required: say who asks (--actor)');
+      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent2', 'no actor', ' ')).rejects.toThrow(
+        'refused: an actor is required: say who asks (--actor)',
+      );
 
       await setAgentReachable(t.state, 'agent2', true);
       const asked = Date.now();
-      const { progress, latest } = await connectAgentNow(dev.env.client, t.workflowId, 'agent2', 'firewall opened for port 4901', 'dba-anna');
+      const { progress, latest } = await connectAgentNow(
+        dev.env.client,
+        t.workflowId,
+        'agent2',
+        'firewall opened for port 4901',
+        'dba-anna',
+      );
       expect(Date.now() - asked).toBeLessThan(15_000);
-      // Every agent connected: the server is past 6002 (configuring, synchronizing or done, depending on the machine's speed).
-      expect(latest).toMatchObject({ kind: 'connect-agent', actor: 'dba-anna', command: 'dsrutil sports -C connectagent agent2' });
-      expect(latest!.server).toMatch(/^(6003 Configuring Agent\(s\)|6005 Startup Synchronization|6021 Normal Processing)$/);
+      // Every agent connected: the server is past 6002 (configuring, synchronizing or done, depending on the machine's
+      // speed).
+      expect(latest).toMatchObject({
+        kind: 'connect-agent',
+        actor: 'dba-anna',
+        command: 'dsrutil sports -C connectagent agent2',
+      });
+      expect(latest!.server).toMatch(
+        /^(6003 Configuring Agent\(s\)|6005 Startup Synchronization|6021 Normal Processing)$/,
+      );
       expect(latest!.agents.agent2).not.toBe('1001 Initial Connection');
       expect(kinds(progress)).toEqual(['start-up', 'connect-agent']);
-      expect(progress.decisions).toMatchObject([{ kind: 'connect-agent', step: 'connect-agents', actor: 'dba-anna', reason: 'connectagent agent2: firewall opened for port 4901' }]);
+      expect(progress.decisions).toMatchObject([
+        {
+          kind: 'connect-agent',
+          step: 'connect-agents',
+          actor: 'dba-anna',
+          reason: 'connectagent agent2: firewall opened for port 4901',
+        },
+      ]);
 
       // Every agent is connected: the run no longer waits for agents, so a second request is refused.
       await expect(connectAgentNow(dev.env.client, t.workflowId, 'ALL', 'again', 'dba-anna')).rejects.toThrow(
@@ -192,12 +251,18 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
   });
 
   it('the deadline passes with the critical agent down: the run fails with the reason', async () => {
-    // defer-agent-startup of 0.4 minutes (24 s: room for deferred tries on a busy machine), tries every 2 s; agent1 is critical.
+    // defer-agent-startup of 0.4 minutes (24 s: room for deferred tries on a busy machine), tries every 2 s; agent1 is
+    // critical.
     const t = await setup({ sim: { retryIntervalSeconds: 2, unreachable: ['agent1'] }, deferMinutes: 0.4 });
     try {
-      const p = await waitFor(dev.env.client, t.workflowId, (x) => x.status === 'failed' || x.status.startsWith('awaiting-'));
+      const p = await waitFor(
+        dev.env.client,
+        t.workflowId,
+        (x) => x.status === 'failed' || x.status.startsWith('awaiting-'),
+      );
       const reason =
-        'critical agent agent1 (10.0.0.21:4901) did not connect within defer-agent-startup (24 s): 1032 Initial Connection Failed; the replication server ended (6060 Server is ended)';
+        'critical agent agent1 (10.0.0.21:4901) did not connect within defer-agent-startup (24 s): 1032 ' +
+        'Initial Connection Failed; the replication server ended (6060 Server is ended)';
       expect(p.status).toBe('failed');
       expect(p.outcome).toBe(`failed at connect-agents: ${reason}`);
       expect(p.steps.map((s) => [s.id, s.status])).toEqual([
@@ -213,9 +278,14 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       const tries = triesOf(p);
       expect(tries[0]!.kind).toBe('start-up');
       expect(tries.slice(1, -1).every((x) => x.kind === 'deferred')).toBe(true);
-      expect(tries.filter((x) => x.kind === 'deferred' && x.server === '6002 Connecting to Agents').length).toBeGreaterThanOrEqual(1);
+      expect(
+        tries.filter((x) => x.kind === 'deferred' && x.server === '6002 Connecting to Agents').length,
+      ).toBeGreaterThanOrEqual(1);
       for (const gap of gapsSeconds(tries.filter((x) => x.kind !== 'deadline'))) expect(gap).toBeGreaterThanOrEqual(2);
-      expect(tries.at(-1)).toMatchObject({ kind: expect.stringMatching(/^(deferred|deadline)$/), server: '6060 Server is ended' });
+      expect(tries.at(-1)).toMatchObject({
+        kind: expect.stringMatching(/^(deferred|deadline)$/),
+        server: '6060 Server is ended',
+      });
       // The Temporal execution itself failed, with the same reason.
       const err = await t.handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -223,7 +293,9 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       expect((await t.handle.describe()).status.name).toBe('FAILED');
       expect([await t.detail(), await t.detail('agent1')]).toEqual(['6060', '1032']);
       // No connect-agent once the run has ended.
-      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent1', 'too late', 'dba-anna')).rejects.toThrow(`run ${t.workflowId} has ended (failed); there is no agent to connect`);
+      await expect(connectAgentNow(dev.env.client, t.workflowId, 'agent1', 'too late', 'dba-anna')).rejects.toThrow(
+        `run ${t.workflowId} has ended (failed); there is no agent to connect`,
+      );
     } finally {
       await t.stop();
     }
@@ -236,11 +308,16 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
       const r = await t.result();
       expect(r.status).toBe('completed');
       const step = (id: string) => r.progress.steps.find((s) => s.id === id)!;
-      expect(r.progress.facts.agentsNotConnected).toEqual([{ agent: 'agent2', status: '1032 Initial Connection Failed' }]);
+      expect(r.progress.facts.agentsNotConnected).toEqual([
+        { agent: 'agent2', status: '1032 Initial Connection Failed' },
+      ]);
       expect(step('connect-agents').note).toMatch(
         /^agent1 connected after \d+ tries; not connected \(not critical, replication goes on without them\): agent2 1032 Initial Connection Failed$/,
       );
-      expect(step('normal-processing').note).toBe('server 6021 Normal Processing; agent1 3049 Normal Processing; never connected (not critical): agent2 1032 Initial Connection Failed');
+      expect(step('normal-processing').note).toBe(
+        'server 6021 Normal Processing; agent1 3049 Normal Processing; never connected (not critical): ' +
+          'agent2 1032 Initial Connection Failed',
+      );
       expect([await t.detail(), await t.detail('agent1'), await t.detail('agent2')]).toEqual(['6021', '3049', '1032']);
     } finally {
       await t.stop();
@@ -250,7 +327,11 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
   it('a worker restart during the deferred wait: the timer survives and the run completes', async () => {
     const t = await setup({ sim: { retryIntervalSeconds: 3, unreachable: ['agent2'] } });
     try {
-      await waitFor(dev.env.client, t.workflowId, (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false);
+      await waitFor(
+        dev.env.client,
+        t.workflowId,
+        (p) => p.steps.find((s) => s.id === 'connect-agents')?.note?.startsWith('deferred agent start-up') ?? false,
+      );
       let restartedAt = 0;
       await t.restartWorker(async () => {
         await setAgentReachable(t.state, 'agent2', true);

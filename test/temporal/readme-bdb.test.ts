@@ -25,14 +25,23 @@ const repo = join(scratch, 'replup');
 const tag = `${process.pid}-${Date.now().toString(36)}`;
 const namespace = `readme-bdb-${tag}`;
 const address = inject('temporalAddress');
-const env = userEnv({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, REPLUP_REPORTS_DIR: join(scratch, 'reports'), REPLUP_ACTOR: 'readme-operator' });
+const env = userEnv({
+  TEMPORAL_ADDRESS: address,
+  TEMPORAL_NAMESPACE: namespace,
+  REPLUP_REPORTS_DIR: join(scratch, 'reports'),
+  REPLUP_ACTOR: 'readme-operator',
+});
 const background: ChildProcess[] = [];
 const masterEnv = join(repo, '.replup/bdb/master/db');
 const replicantEnv = join(repo, '.replup/bdb/replicant/db');
 
 beforeAll(async () => {
   // The repository's files as a fresh clone has them (plus this checkout's edits and new files), without .replup/.
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean);
   for (const f of files) {
     mkdirSync(dirname(join(repo, f)), { recursive: true });
     try {
@@ -73,7 +82,9 @@ describe('README: the Berkeley DB example, run as written in a fresh copy', () =
           expect(r.code, say(r)).toBe(0);
           expect(r.stdout).toContain(`master    127.0.0.1:15010  ${masterEnv}`);
           expect(await records(masterEnv, 'tapes.db')).toEqual(TAPES);
-          expect(readFileSync(join(masterEnv, 'DB_CONFIG'), 'utf8')).toBe(readFileSync('examples/bdb/DB_CONFIG.seed', 'utf8'));
+          expect(readFileSync(join(masterEnv, 'DB_CONFIG'), 'utf8')).toBe(
+            readFileSync('examples/bdb/DB_CONFIG.seed', 'utf8'),
+          );
         },
       },
       {
@@ -98,7 +109,9 @@ describe('README: the Berkeley DB example, run as written in a fresh copy', () =
           // What the administrator checks on the replicant: the master's tapes, a refused write.
           expect(await records(replicantEnv, 'tapes.db')).toEqual(TAPES);
           expect(await replicationRole(replicantEnv)).toBe('client');
-          const write = await runTool('load', ['-T', '-t', 'btree', '-h', replicantEnv, 'tapes.db'], { input: 'VOL999\nwritten on the replicant\n' });
+          const write = await runTool('load', ['-T', '-t', 'btree', '-h', replicantEnv, 'tapes.db'], {
+            input: 'VOL999\nwritten on the replicant\n',
+          });
           expect(write.code).not.toBe(0);
           expect(write.stderr).toContain('BDB0111');
         },
@@ -110,19 +123,36 @@ describe('README: the Berkeley DB example, run as written in a fresh copy', () =
           expect(r.stdout).toContain('- status: **completed**');
           const changes = section(r.stdout, 'DB_CONFIG changes');
           expect(changes).toContain(`configure-replicant: \`${replicantEnv}/DB_CONFIG\``);
-          expect(changes).toContain('- line 25 "#rep-set-priority 0" → "rep_set_priority 0" ("rep-set-priority" corrected to "rep_set_priority")');
-          expect(changes).toContain('- line 28 "#rep_set_config DB REP_CONF_BULK on" → "rep_set_config DB_REP_CONF_BULK on" ("DB REP_CONF_BULK" corrected to "DB_REP_CONF_BULK")');
-          expect(changes).toContain('- line 26 "#repmgr_site replicant-1.tapetrack.com 5010 db_local_site on" → "repmgr_site 127.0.0.1 15011 db_local_site on"');
+          expect(changes).toContain(
+            '- line 25 "#rep-set-priority 0" → "rep_set_priority 0" ("rep-set-priority" corrected to ' +
+              '"rep_set_priority")',
+          );
+          expect(changes).toContain(
+            '- line 28 "#rep_set_config DB REP_CONF_BULK on" → "rep_set_config DB_REP_CONF_BULK on" ("DB ' +
+              'REP_CONF_BULK" corrected to "DB_REP_CONF_BULK")',
+          );
+          expect(changes).toContain(
+            '- line 26 "#repmgr_site replicant-1.tapetrack.com 5010 db_local_site on" → "repmgr_site ' +
+              '127.0.0.1 15011 db_local_site on"',
+          );
           expect(changes).toContain(`configure-master: \`${masterEnv}/DB_CONFIG\``);
-          expect(changes).toContain('- line 15 "#rep-set-priority 1" → "rep_set_priority 1" ("rep-set-priority" corrected to "rep_set_priority")');
+          expect(changes).toContain(
+            '- line 15 "#rep-set-priority 1" → "rep_set_priority 1" ("rep-set-priority" corrected to ' +
+              '"rep_set_priority")',
+          );
           const verification = section(r.stdout, 'Verification');
           expect(verification).toContain('verify-replication: done (attempt 1)');
           expect(verification).not.toMatch(/canary|subscriber/);
           expect(verification).toContain(`- db5.3_stat -r -h ${masterEnv}: replication master (start-master)`);
           expect(verification).toContain(`- db5.3_stat -r -h ${replicantEnv}: replication client (start-replicant)`);
           expect(verification).toMatch(/- the replicant's message log: .+/);
-          expect(verification).toMatch(/- record replup-check-\S+ written on the master \(.+\) was read on the replicant \(.+\) after \d+\.\d s/);
-          expect(verification).toContain('- a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only database): the replicant is read-only');
+          expect(verification).toMatch(
+            /- record replup-check-\S+ written on the master \(.+\) was read on the replicant \(.+\) after \d+\.\d s/,
+          );
+          expect(verification).toContain(
+            '- a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only ' +
+              'database): the replicant is read-only',
+          );
         },
       },
       {
@@ -145,7 +175,11 @@ describe('README: the Berkeley DB example, run as written in a fresh copy', () =
       }
       const command = line.command.replaceAll('<id>', `'${id}'`);
       const rule = expectations.find((e) => e.match.test(command.replace(`'${id}'`, id)));
-      if (!rule) throw new Error(`README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach test/temporal/readme-bdb.test.ts what it does`);
+      if (!rule)
+        throw new Error(
+          `README.md:${line.line}: no expectation for \`${line.text.trim()}\`: teach ` +
+            `test/temporal/readme-bdb.test.ts what it does`,
+        );
       const r = await sh(command, { cwd: repo, env, timeoutMs: 300_000 });
       await rule.check(r);
       ran++;

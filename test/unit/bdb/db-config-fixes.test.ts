@@ -3,10 +3,17 @@
 // report say what was done to the operator's file, line by line.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { applyReplicationBlock, describeLineChange, type ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
+import {
+  applyReplicationBlock,
+  describeLineChange,
+  type ReplicationPair,
+} from '../../../activities/bdb-replicant/db-config.js';
 import { SEED_DB_CONFIG } from './helpers.js';
 
-const pair: ReplicationPair = { master: { host: '192.0.2.10', port: 15010 }, replicant: { host: '192.0.2.20', port: 15011 } };
+const pair: ReplicationPair = {
+  master: { host: '192.0.2.10', port: 15010 },
+  replicant: { host: '192.0.2.20', port: 15011 },
+};
 const seed = await readFile(SEED_DB_CONFIG, 'utf8');
 const seedLine = (n: number) => seed.split('\n')[n - 1];
 
@@ -17,7 +24,8 @@ describe("the seed's block uncommented: every line changed, before → after", (
       `line 25 "${seedLine(25)}" → "rep_set_priority 0" ("rep-set-priority" corrected to "rep_set_priority")`,
       `line 26 "${seedLine(26)}" → "repmgr_site 192.0.2.20 15011 db_local_site on"`,
       `line 27 "${seedLine(27)}" → "repmgr_site 192.0.2.10 15010 db_bootstrap_helper on"`,
-      `line 28 "${seedLine(28)}" → "rep_set_config DB_REP_CONF_BULK on" ("DB REP_CONF_BULK" corrected to "DB_REP_CONF_BULK")`,
+      `line 28 "${seedLine(28)}" → "rep_set_config DB_REP_CONF_BULK on" ("DB REP_CONF_BULK" corrected to ` +
+        `"DB_REP_CONF_BULK")`,
       'line 30 added "set_open_flags db_init_rep on"',
       'line 31 added "set_open_flags db_thread on"',
     ]);
@@ -44,15 +52,27 @@ describe("the seed's block uncommented: every line changed, before → after", (
 
   it('a file already configured: nothing changed, nothing listed', () => {
     const once = applyReplicationBlock(seed, 'replicant', pair, { logDir: '../dblogs' });
-    expect(applyReplicationBlock(once.text, 'replicant', pair, { logDir: '../dblogs' })).toMatchObject({ changed: false, lineChanges: [], warnings: [] });
+    expect(applyReplicationBlock(once.text, 'replicant', pair, { logDir: '../dblogs' })).toMatchObject({
+      changed: false,
+      lineChanges: [],
+      warnings: [],
+    });
   });
 
   it('an active line typed with the typo (uncommented by hand) is listed with the same correction', () => {
-    const byHand = seed.replace('#rep-set-priority 0', 'rep-set-priority 0').replace(
-      '#repmgr_site replicant-1.tapetrack.com 5010 db_local_site on',
-      'repmgr_site 192.0.2.20 15011 db_local_site on',
-    ).replace('#repmgr_site master.tapetrack.com 5010 db_bootstrap_helper on', 'repmgr_site 192.0.2.10 15010 db_bootstrap_helper on');
+    const byHand = seed
+      .replace('#rep-set-priority 0', 'rep-set-priority 0')
+      .replace(
+        '#repmgr_site replicant-1.tapetrack.com 5010 db_local_site on',
+        'repmgr_site 192.0.2.20 15011 db_local_site on',
+      )
+      .replace(
+        '#repmgr_site master.tapetrack.com 5010 db_bootstrap_helper on',
+        'repmgr_site 192.0.2.10 15010 db_bootstrap_helper on',
+      );
     const u = applyReplicationBlock(byHand, 'replicant', pair, { logDir: '../dblogs' });
-    expect(u.lineChanges.map(describeLineChange)).toContain('line 25 "rep-set-priority 0" → "rep_set_priority 0" ("rep-set-priority" corrected to "rep_set_priority")');
+    expect(u.lineChanges.map(describeLineChange)).toContain(
+      'line 25 "rep-set-priority 0" → "rep_set_priority 0" ("rep-set-priority" corrected to "rep_set_priority")',
+    );
   });
 });

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { BdbRole } from '../../../activities/bdb-replicant/db-config.js';
-import { BdbServiceError, startService, stopService, type BdbService } from '../../../activities/bdb-replicant/service.js';
+import {
+  BdbServiceError,
+  startService,
+  stopService,
+  type BdbService,
+} from '../../../activities/bdb-replicant/service.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
 
 export const SEED_DB_CONFIG = path.resolve(import.meta.dirname, '../../../examples/bdb/DB_CONFIG.seed');
@@ -55,7 +60,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -73,7 +80,10 @@ export async function standaloneServer(root: string, records: Record<string, str
 }
 
 export async function putRecords(envDir: string, db: string, records: Record<string, string>): Promise<void> {
-  const input = Object.entries(records).flatMap(([k, v]) => [k, v]).join('\n') + '\n';
+  const input =
+    Object.entries(records)
+      .flatMap(([k, v]) => [k, v])
+      .join('\n') + '\n';
   const load = await runTool('load', ['-T', '-t', 'btree', '-h', envDir, db], { input });
   if (load.code !== 0) throw new Error(`db5.3_load into ${envDir}/${db}: ${load.stderr}`);
 }
@@ -83,7 +93,10 @@ export async function records(envDir: string, db: string): Promise<Record<string
   const dump = await runTool('dump', ['-p', '-h', envDir, db]);
   if (dump.code !== 0) throw new Error(`db5.3_dump ${envDir}/${db}: ${dump.stderr}`);
   const body = dump.output.split('HEADER=END\n')[1]?.split('DATA=END')[0] ?? '';
-  const lines = body.split('\n').filter((l) => l.startsWith(' ')).map((l) => l.slice(1));
+  const lines = body
+    .split('\n')
+    .filter((l) => l.startsWith(' '))
+    .map((l) => l.slice(1));
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < lines.length; i += 2) out[lines[i]!] = lines[i + 1]!;
   return out;

@@ -47,6 +47,9 @@ describe('lab check after an abort', () => {
     // Someone admits users into a fleet that no longer replicates: the check says so.
     await l.hosts.undrain(hosts[0]!);
     const broken = labVerdict(await l.admin.state());
-    expect(broken.invariants.find((i) => i.name === 'users-kept-out')).toMatchObject({ ok: false, detail: expect.stringContaining(`${hosts[0]} admits users`) });
+    expect(broken.invariants.find((i) => i.name === 'users-kept-out')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(`${hosts[0]} admits users`),
+    });
   });
 });

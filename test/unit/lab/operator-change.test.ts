@@ -15,13 +15,21 @@ it('resolve-conflicts reaches a lab that another process holds, and a second wor
   const statePath = join(mkdtempSync(join(tmpdir(), 'replup-hold-')), 'lab.json');
   await initLab(r.plan as UpgradePlan, { statePath, conflicts: 3, seed: 2 });
 
-  const holder = spawn(process.execPath, ['--import', 'tsx', resolve('test/unit/lab/fixtures/hold-lab.ts'), statePath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const holder = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve('test/unit/lab/fixtures/hold-lab.ts'), statePath],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     await new Promise<void>((ok) => holder.stdout.once('data', () => ok()));
     expect(() => openLab(statePath)).toThrow(`the lab ${statePath} is in use by process ${holder.pid}`);
-    const cli = spawnSync(process.execPath, [resolve('cli/bin.mjs'), 'lab', 'resolve-conflicts', '--state', statePath], { encoding: 'utf8', timeout: 30_000 });
+    const cli = spawnSync(
+      process.execPath,
+      [resolve('cli/bin.mjs'), 'lab', 'resolve-conflicts', '--state', statePath],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(cli.stderr).toBe('');
     expect(cli.stdout).toBe(`resolved 3 conflicts in ${statePath}\n`);
     expect(readLabState(statePath).conflicts).toEqual([]);

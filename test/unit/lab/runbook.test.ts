@@ -27,47 +27,77 @@ describe('the upgrade runbook against the lab', () => {
     ]);
     const counters = await l.admin.counters();
     // Exactly one backup and one new subscription per publication per subscriber, no snapshot.
-    expect(counters['LAB-SUB1/PersonalizationServer']).toMatchObject({ backups: 1, subscriptionCreations: 2, snapshotDeliveries: 0 });
-  });
-
-  it('skipping the drain: rows written while replication was gone never reach the other copies (rows-replicated)', async () => {
-    const { lab: l, plan } = await lab();
-    const run = await runUpgradeByHand(l, plan, { skipDrain: true });
-    expect(run.quietAfter).toBeUndefined(); // users keep writing: the sync never gets quiet
-    const rows = (await l.admin.check()).find((i) => i.name === 'rows-replicated')!;
-    expect(rows.ok).toBe(false);
-    expect(rows.detail).toMatch(/^(PersonalizationGroup|ProfileData)\/\d+-\d+ .*\(written at tick \d+ on LAB-\w+\/PersonalizationServer\).*; and \d+ more$/);
-  });
-
-  it('stopping the sync after one round: changes still pending are lost with the merge metadata (rows-replicated)', async () => {
-    const { lab: l, plan } = await lab();
-    await runUpgradeByHand(l, plan, { stopSyncEarly: true });
-    // The copies differ for good too: the no-snapshot subscriptions never compare rows again.
-    expect(await failing(l)).toEqual(['rows-replicated', 'copies-validated-identical']);
-  });
-
-  it("running the subscription scripts as shipped (sync type Automatic): the snapshot wipes every subscriber's archive (archives-intact)", async () => {
-    const { lab: l, plan } = await lab();
-    await runUpgradeByHand(l, plan, { keepAutomaticSyncType: true });
-    const check = await l.admin.check();
-    expect(check.find((i) => i.name === 'archives-intact')).toMatchObject({
-      ok: false,
-      detail: 'LAB-SUB1/PersonalizationServer lost 20 of 20 archive rows; LAB-SUB2/PersonalizationServer lost 20 of 20 archive rows',
+    expect(counters['LAB-SUB1/PersonalizationServer']).toMatchObject({
+      backups: 1,
+      subscriptionCreations: 2,
+      snapshotDeliveries: 0,
     });
-    expect(check.find((i) => i.name === 'replication-enabled')?.detail).toContain('Config subscription for LAB-SUB1/PersonalizationServer has sync type automatic');
   });
 
-  it('skipping ConvertRowGuids from 8.2: subscriber rows carry other GUIDs, merges hit PK violations (no-conflicting-rows)', async () => {
-    const { lab: l, plan } = await lab();
-    await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
-    // Users write again: their updates of old rows cannot merge.
-    await syncRound(l, plan);
-    await syncRound(l, plan);
-    const conflicting = (await l.admin.check()).find((i) => i.name === 'no-conflicting-rows')!;
-    expect(conflicting.ok).toBe(false);
-    expect(conflicting.detail).toMatch(/rows have a different rowguid on a subscriber than on the publisher .*ConvertRowGuids\.sql was not run/);
-    expect(conflicting.detail).toMatch(/reason 2627.*Violation of PRIMARY KEY constraint 'PK_(ProfileData|PersonalizationGroup)'/);
-  });
+  it(
+    'skipping the drain: rows written while replication ' +
+      'was gone never reach the other copies ' +
+      '(rows-replicated)',
+    async () => {
+      const { lab: l, plan } = await lab();
+      const run = await runUpgradeByHand(l, plan, { skipDrain: true });
+      expect(run.quietAfter).toBeUndefined(); // users keep writing: the sync never gets quiet
+      const rows = (await l.admin.check()).find((i) => i.name === 'rows-replicated')!;
+      expect(rows.ok).toBe(false);
+      expect(rows.detail).toMatch(
+        /^(PersonalizationGroup|ProfileData)\/\d+-\d+ .*\(written at tick \d+ on LAB-\w+\/PersonalizationServer\).*; and \d+ more$/,
+      );
+    },
+  );
+
+  it(
+    'stopping the sync after one round: changes still pending are lost with the merge metadata ' + '(rows-replicated)',
+    async () => {
+      const { lab: l, plan } = await lab();
+      await runUpgradeByHand(l, plan, { stopSyncEarly: true });
+      // The copies differ for good too: the no-snapshot subscriptions never compare rows again.
+      expect(await failing(l)).toEqual(['rows-replicated', 'copies-validated-identical']);
+    },
+  );
+
+  it(
+    "running the subscription scripts as shipped (sync type Automatic): the snapshot wipes every subscriber's " +
+      'archive (archives-intact)',
+    async () => {
+      const { lab: l, plan } = await lab();
+      await runUpgradeByHand(l, plan, { keepAutomaticSyncType: true });
+      const check = await l.admin.check();
+      expect(check.find((i) => i.name === 'archives-intact')).toMatchObject({
+        ok: false,
+        detail:
+          'LAB-SUB1/PersonalizationServer lost 20 of 20 archive rows; LAB-SUB2/PersonalizationServer lost 20 ' +
+          'of 20 archive rows',
+      });
+      expect(check.find((i) => i.name === 'replication-enabled')?.detail).toContain(
+        'Config subscription for LAB-SUB1/PersonalizationServer has sync type automatic',
+      );
+    },
+  );
+
+  it(
+    'skipping ConvertRowGuids from 8.2: subscriber rows carry other GUIDs, merges hit PK violations ' +
+      '(no-conflicting-rows)',
+    async () => {
+      const { lab: l, plan } = await lab();
+      await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
+      // Users write again: their updates of old rows cannot merge.
+      await syncRound(l, plan);
+      await syncRound(l, plan);
+      const conflicting = (await l.admin.check()).find((i) => i.name === 'no-conflicting-rows')!;
+      expect(conflicting.ok).toBe(false);
+      expect(conflicting.detail).toMatch(
+        /rows have a different rowguid on a subscriber than on the publisher .*ConvertRowGuids\.sql was not run/,
+      );
+      expect(conflicting.detail).toMatch(
+        /reason 2627.*Violation of PRIMARY KEY constraint 'PK_(ProfileData|PersonalizationGroup)'/,
+      );
+    },
+  );
 
   it('the same runbook from 8.3.253.0 needs no conversion: row GUIDs already match', async () => {
     const { lab: l, plan } = await lab({ from: '8.3.253.0' });
@@ -75,23 +105,31 @@ describe('the upgrade runbook against the lab', () => {
     expect(await failing(l)).toEqual([]);
   });
 
-  it('leaving the background services running from 8.2: their writes during re-enable become conflicts (no-conflicting-rows)', async () => {
-    const { lab: l, plan } = await lab();
-    await runUpgradeByHand(l, plan, { leaveBackgroundServicesRunning: true });
-    const conflicting = (await l.admin.check()).find((i) => i.name === 'no-conflicting-rows')!;
-    expect(conflicting.ok).toBe(false);
-    expect(conflicting.detail).toMatch(/conflicts in MSmerge_conflicts_info \(\d+ Data reason 1\).*Background Service was upgrading users/);
-  });
+  it(
+    'leaving the background services running from 8.2: their writes during re-enable become conflicts ' +
+      '(no-conflicting-rows)',
+    async () => {
+      const { lab: l, plan } = await lab();
+      await runUpgradeByHand(l, plan, { leaveBackgroundServicesRunning: true });
+      const conflicting = (await l.admin.check()).find((i) => i.name === 'no-conflicting-rows')!;
+      expect(conflicting.ok).toBe(false);
+      expect(conflicting.detail).toMatch(
+        /conflicts in MSmerge_conflicts_info \(\d+ Data reason 1\).*Background Service was upgrading users/,
+      );
+    },
+  );
 
   it('running the Config and Data merges of one subscriber in parallel deadlocks (SqlError 1205)', async () => {
     const { lab: l, plan } = await lab();
     const [config, data] = [subscriptions(plan, 'Config')[0]!, subscriptions(plan, 'Data')[0]!];
     const results = await Promise.allSettled([l.sql.runMergeAgent(config), l.sql.runMergeAgent(data)]);
-    expect(results[0]!.status).toBe('fulfilled');
+    expect(results[0].status).toBe('fulfilled');
     const failure = results[1] as PromiseRejectedResult;
     expect(failure.reason).toBeInstanceOf(SqlError);
     expect(failure.reason.number).toBe(1205);
-    expect(failure.reason.message).toContain('the config merge of LAB-SUB1/PersonalizationServer was running at the same time as Data');
+    expect(failure.reason.message).toContain(
+      'the config merge of LAB-SUB1/PersonalizationServer was running at the same time as Data',
+    );
     // One after the other is fine.
     await expect(l.sql.runMergeAgent(data)).resolves.toMatchObject({ status: 'succeeded' });
   });
@@ -100,7 +138,11 @@ describe('the upgrade runbook against the lab', () => {
     const { lab: l, plan } = await lab({ conflicts: 3 });
     await syncRound(l, plan);
     await syncRound(l, plan);
-    const all = (await Promise.all(['Config', 'Data'].map((p) => l.sql.conflicts({ server: 'LAB-PUB', database: 'PersonalizationServer' }, p)))).flat();
+    const all = (
+      await Promise.all(
+        ['Config', 'Data'].map((p) => l.sql.conflicts({ server: 'LAB-PUB', database: 'PersonalizationServer' }, p)),
+      )
+    ).flat();
     expect(all).toHaveLength(3);
     expect(all.every((c) => c.reasonCode === 2627 && c.conflictType === 5)).toBe(true);
     expect(await l.admin.resolveConflicts()).toBe(3);

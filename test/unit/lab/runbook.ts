@@ -19,7 +19,13 @@ process.env.REPLUP_LAB_CHECK_DIRTY ??= '1';
 export const SCRIPTS_DIR = resolve(import.meta.dirname, '../../../examples/replication');
 
 function site(server: string, role: Site['role'], hosts: string[]): Site {
-  return { server, database: 'PersonalizationServer', key: `${server}/PersonalizationServer`, role, personalizationServers: hosts };
+  return {
+    server,
+    database: 'PersonalizationServer',
+    key: `${server}/PersonalizationServer`,
+    role,
+    personalizationServers: hosts,
+  };
 }
 
 /** One publisher (two personalization servers) and two subscribers, Config and Data. */
@@ -55,7 +61,13 @@ export function labPlan(statePath: string, from = '8.2.0.0', to = '10.4.0.0'): U
     credentials: { kind: 'windows' },
     hosts: { upgrade: 'manual' },
     backup: { dir: '/backups', copyOnly: true },
-    options: { maxParallel: 4, sync: { quietRounds: 2, maxRounds: 20 }, approvals: [], drainTimeoutSeconds: 60, childWorkflowThreshold: 10 },
+    options: {
+      maxParallel: 4,
+      sync: { quietRounds: 2, maxRounds: 20 },
+      approvals: [],
+      drainTimeoutSeconds: 60,
+      childWorkflowThreshold: 10,
+    },
   };
 }
 
@@ -74,13 +86,26 @@ export function removeTempLabs(): void {
 
 /** A new lab (no latency: the tests do not need to wait) and its plan. */
 export async function freshLab(
-  opts: { from?: string; to?: string; rows?: number; seed?: number; conflicts?: number; conditions?: LabConditions; distributor?: string } = {},
+  opts: {
+    from?: string;
+    to?: string;
+    rows?: number;
+    seed?: number;
+    conflicts?: number;
+    conditions?: LabConditions;
+    distributor?: string;
+  } = {},
 ): Promise<{ lab: Lab; plan: UpgradePlan; statePath: string }> {
   const statePath = tempStatePath();
   const plan = labPlan(statePath, opts.from, opts.to);
   // A distributor on a server of its own (not one of the fleet's sites).
   if (opts.distributor) plan.distributor = { server: opts.distributor, database: 'distribution' };
-  await initLab(plan, { rows: opts.rows ?? 40, seed: opts.seed ?? 7, conflicts: opts.conflicts, conditions: opts.conditions });
+  await initLab(plan, {
+    rows: opts.rows ?? 40,
+    seed: opts.seed ?? 7,
+    conflicts: opts.conflicts,
+    conditions: opts.conditions,
+  });
   return { lab: openLab(statePath, { latencyScale: 0 }), plan, statePath };
 }
 
@@ -151,7 +176,10 @@ export interface RunbookMistakes {
   leaveBackgroundServicesRunning?: boolean;
   /** Create the subscriptions right after the publication scripts, without waiting for the snapshot. */
   skipSnapshotWait?: boolean;
-  /** Converts one subscriber's row GUIDs instead of running ConvertRowGuids.sql once through the port (e.g. through an activity). */
+  /**
+   * Converts one subscriber's row GUIDs instead of running ConvertRowGuids.sql once through the port (e.g. through an
+   * activity).
+   */
   convertRowGuids?: (db: DbRef) => Promise<void>;
   /** Runs just before replication is removed (e.g. recording the configuration). */
   beforeRemoval?: () => Promise<void>;
@@ -164,7 +192,11 @@ export interface RunbookMistakes {
 }
 
 /** The upgrade, step by step through the ports. Returns the canary's arrival per subscriber. */
-export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: RunbookMistakes = {}): Promise<{ canary: boolean[]; quietAfter?: number }> {
+export async function runUpgradeByHand(
+  lab: Lab,
+  plan: UpgradePlan,
+  mistakes: RunbookMistakes = {},
+): Promise<{ canary: boolean[]; quietAfter?: number }> {
   const { sql, hosts } = lab;
   const allHosts = fleet.hosts(plan);
   const subscriberSites = fleet.subscriberSites(plan);
@@ -175,7 +207,10 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
     for (const h of allHosts) await hosts.drain(h);
     for (const s of plan.sites) {
       const sessions = await sql.activeSessions(ref(s));
-      await sql.killSessions(ref(s), sessions.map((x) => x.sessionId));
+      await sql.killSessions(
+        ref(s),
+        sessions.map((x) => x.sessionId),
+      );
     }
   }
   // 2. Synchronize Config and Data until the summary shows nothing moving.
@@ -191,12 +226,17 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   for (const s of plan.sites) await hosts.upgradeDatabase(ref(s), plan.to);
   // 7. From before 8.3: stop the background service until replication works again.
   const pre83 = isEarlierThan(plan.from, '8.3');
-  if (pre83 && !mistakes.leaveBackgroundServicesRunning) for (const h of allHosts) await hosts.stopService(h, BACKGROUND_SERVICE);
+  if (pre83 && !mistakes.leaveBackgroundServicesRunning)
+    for (const h of allHosts) await hosts.stopService(h, BACKGROUND_SERVICE);
   // 6. From before 8.3.253.0: convert the subscribers' row GUIDs.
   if (isEarlierThan(plan.from, '8.3.253.0') && !mistakes.skipRowGuidConversion) {
     for (const s of subscriberSites) {
       if (mistakes.convertRowGuids) await mistakes.convertRowGuids(ref(s));
-      else await sql.runScript(ref(s), script(plan.scripts.files.convertRowGuids, fleet.scriptVariables(plan, { subscriber: s })));
+      else
+        await sql.runScript(
+          ref(s),
+          script(plan.scripts.files.convertRowGuids, fleet.scriptVariables(plan, { subscriber: s })),
+        );
     }
   }
   // 8. Re-enable: publications on the publisher, then subscriptions rewritten to sync type none.
@@ -206,10 +246,15 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
     if (mistakes.createPublication) await mistakes.createPublication(publication);
     else await sql.runScript(publisher, script(plan.scripts.files[fleet.SCRIPT_OF_KIND[kind].publication], vars));
     // As SetMasterUp does: wait for the Snapshot Agent (each look is a lab operation: time passes).
-    for (let look = 0; !mistakes.skipSnapshotWait && look < 500 && !(await sql.snapshotStatus(publisher, publication)).ready; look++);
+    for (
+      let look = 0;
+      !mistakes.skipSnapshotWait && look < 500 && !(await sql.snapshotStatus(publisher, publication)).ready;
+      look++
+    );
   }
   for (const sub of subscriptions(plan)) {
-    const file = plan.scripts.files[fleet.SCRIPT_OF_KIND[sub.publication === 'Config' ? 'Config' : 'Data'].subscription];
+    const file =
+      plan.scripts.files[fleet.SCRIPT_OF_KIND[sub.publication === 'Config' ? 'Config' : 'Data'].subscription];
     const vars = fleet.scriptVariables(plan, sub);
     if (mistakes.createSubscription) await mistakes.createSubscription(sub);
     else await sql.runScript(publisher, script(file, vars, !mistakes.keepAutomaticSyncType));
@@ -220,7 +265,8 @@ export async function runUpgradeByHand(lab: Lab, plan: UpgradePlan, mistakes: Ru
   await syncRound(lab, plan);
   const arrived = await Promise.all(subscriberSites.map((s) => sql.readCanary(ref(s), 'after-upgrade')));
   // Then back to service.
-  if (pre83 && !mistakes.leaveBackgroundServicesRunning) for (const h of allHosts) await hosts.startService(h, BACKGROUND_SERVICE);
+  if (pre83 && !mistakes.leaveBackgroundServicesRunning)
+    for (const h of allHosts) await hosts.startService(h, BACKGROUND_SERVICE);
   if (!mistakes.skipDrain) for (const h of allHosts) await hosts.undrain(h);
   return { canary: arrived, quietAfter };
 }

@@ -24,7 +24,9 @@ describe("the lab's users", () => {
   it('an operation naming no site of the fleet only advances the clock', async () => {
     const { lab: l } = await lab();
     const before = await l.admin.state();
-    await expect(l.sql.databaseVersion({ server: 'NOWHERE', database: 'PersonalizationServer' })).rejects.toMatchObject({ number: 53 });
+    await expect(l.sql.databaseVersion({ server: 'NOWHERE', database: 'PersonalizationServer' })).rejects.toMatchObject(
+      { number: 53 },
+    );
     const after = await l.admin.state();
     expect(after.clock).toBe(before.clock + 1);
     expect(after.ledger).toEqual(before.ledger);
@@ -34,7 +36,11 @@ describe("the lab's users", () => {
   it('leave changes for the sync to move once every site is drained', async () => {
     const { lab: l, plan } = await lab();
     for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
-    for (const s of plan.sites) await l.sql.killSessions(ref(s), (await l.sql.activeSessions(ref(s))).map((x) => x.sessionId));
+    for (const s of plan.sites)
+      await l.sql.killSessions(
+        ref(s),
+        (await l.sql.activeSessions(ref(s))).map((x) => x.sessionId),
+      );
     let pending = 0;
     for (const sub of subscriptions(plan)) {
       const p = await l.sql.pendingChanges(sub);
@@ -51,7 +57,9 @@ describe("the lab's users", () => {
       for (const sub of subscriptions(plan)) await l.sql.runMergeAgent(sub);
       const { databases, ledger, sessions, subscriptions: subs } = await l.admin.state();
       // last_sync_date is wall-clock time, like MSmerge_sessions' times: not part of what a seed decides.
-      const withoutTimes = Object.fromEntries(Object.entries(subs).map(([k, { lastSyncAt: _t, ...rest }]) => [k, rest]));
+      const withoutTimes = Object.fromEntries(
+        Object.entries(subs).map(([k, { lastSyncAt: _t, ...rest }]) => [k, rest]),
+      );
       runs.push({ databases, ledger, sessions, subs: withoutTimes });
     }
     expect(runs[1]).toEqual(runs[0]);

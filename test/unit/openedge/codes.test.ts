@@ -5,7 +5,15 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DETAIL_CODES, describeCode, meaningOf, phaseOf, serverStatus, agentStatus, type ReplicationPhase } from '../../../activities/openedge-startup/index.js';
+import {
+  DETAIL_CODES,
+  describeCode,
+  meaningOf,
+  phaseOf,
+  serverStatus,
+  agentStatus,
+  type ReplicationPhase,
+} from '../../../activities/openedge-startup/index.js';
 import { groupCode } from '../../../activities/openedge-startup/dsrutil.js';
 import { describeStuck, stuckParts } from '../../../workflows/openedge-startup.js';
 
@@ -64,26 +72,33 @@ afterAll(async () => {
 
 describe("dsrutil -detail codes (Progress's tables)", () => {
   it('knows exactly the codes of the tables', () => {
-    expect(Object.keys(DETAIL_CODES).map(Number).sort((a, b) => a - b)).toEqual(TABLE.map(([code]) => code));
+    expect(
+      Object.keys(DETAIL_CODES)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(TABLE.map(([code]) => code));
   });
 
-  it.each(TABLE)('%i is read from dsrutil as "%s", class %i, and the runbook treats it as %s', async (code, text, group, phase) => {
-    await writeFile(path.join(dir, 'code'), `${code}\n`);
-    const reading = await agentStatus({ dsrutil, database: 'stallsrc' }, 'agent1');
-    expect(reading).toEqual({ agent: 'agent1', code, phase, text: `${code} ${text}` });
-    expect((await serverStatus({ dsrutil, database: 'stallsrc' })).text).toBe(`${code} ${text}`);
-    expect(groupCode(code, 1)).toBe(1000 + group);
-    expect(meaningOf(code).length).toBeGreaterThan(20);
+  it.each(TABLE)(
+    '%i is read from dsrutil as "%s", class %i, and the runbook treats it as %s',
+    async (code, text, group, phase) => {
+      await writeFile(path.join(dir, 'code'), `${code}\n`);
+      const reading = await agentStatus({ dsrutil, database: 'stallsrc' }, 'agent1');
+      expect(reading).toEqual({ agent: 'agent1', code, phase, text: `${code} ${text}` });
+      expect((await serverStatus({ dsrutil, database: 'stallsrc' })).text).toBe(`${code} ${text}`);
+      expect(groupCode(code, 1)).toBe(1000 + group);
+      expect(meaningOf(code).length).toBeGreaterThan(20);
 
-    // What the run does with it: a state only a person can end is named with its meaning.
-    const status = { server: { code: 6021, phase: phaseOf(6021), text: describeCode(6021) }, agents: [reading] };
-    const stuck = stuckParts(status, ['agent1']);
-    if (ASKS.includes(phase)) {
-      expect(describeStuck(stuck)).toBe(`agent agent1 is at ${code} ${text} (${DETAIL_CODES[code]!.meaning})`);
-    } else {
-      expect(stuck).toEqual([]);
-    }
-  });
+      // What the run does with it: a state only a person can end is named with its meaning.
+      const status = { server: { code: 6021, phase: phaseOf(6021), text: describeCode(6021) }, agents: [reading] };
+      const stuck = stuckParts(status, ['agent1']);
+      if (ASKS.includes(phase)) {
+        expect(describeStuck(stuck)).toBe(`agent agent1 is at ${code} ${text} (${DETAIL_CODES[code]!.meaning})`);
+      } else {
+        expect(stuck).toEqual([]);
+      }
+    },
+  );
 
   it('names the four halted codes with what halted the agent', () => {
     expect(meaningOf(3051)).toMatch(/^activity halted: an online backup of the target runs/);
@@ -93,19 +108,25 @@ describe("dsrutil -detail codes (Progress's tables)", () => {
     expect(meaningOf(6023)).toMatch(/^replication is suspended/);
   });
 
-  it('a server suspended or in transition is named too; a code not in the tables is unknown and asked about', async () => {
-    const server = (code: number) => ({ code, phase: phaseOf(code), text: describeCode(code) });
-    expect(describeStuck(stuckParts({ server: server(6023) }))).toBe(`the replication server is at 6023 Replication is Suspended (${meaningOf(6023)})`);
-    expect(stuckParts({ server: server(6022) }).map((x) => x.reading.phase)).toEqual(['transition']);
-    await writeFile(path.join(dir, 'code'), '4711\n');
-    const odd = await serverStatus({ dsrutil, database: 'stallsrc' });
-    expect(odd).toEqual({ code: 4711, phase: 'unknown', text: "4711 not a code of dsrutil's -detail tables" });
-    expect(describeStuck(stuckParts({ server: odd }))).toContain('replup cannot tell what it means: check the dsrutil command in the plan (it must print the -detail code)');
-    // Agents the run does not wait for (never connected, not critical) are not asked about.
-    const halted = { agent: 'agent2', code: 3054, phase: phaseOf(3054), text: describeCode(3054) };
-    expect(stuckParts({ server: server(6021), agents: [halted] }, ['agent1'])).toEqual([]);
-    // Without -detail, a code outside the tables is class 255 (unknown), as 0 is.
-    expect([groupCode(3054, 2), groupCode(4711, 1)]).toEqual([2102, 1255]);
-  });
-
+  it(
+    'a server suspended or in transition is named too; a ' + 'code not in the tables is unknown and asked about',
+    async () => {
+      const server = (code: number) => ({ code, phase: phaseOf(code), text: describeCode(code) });
+      expect(describeStuck(stuckParts({ server: server(6023) }))).toBe(
+        `the replication server is at 6023 Replication is Suspended (${meaningOf(6023)})`,
+      );
+      expect(stuckParts({ server: server(6022) }).map((x) => x.reading.phase)).toEqual(['transition']);
+      await writeFile(path.join(dir, 'code'), '4711\n');
+      const odd = await serverStatus({ dsrutil, database: 'stallsrc' });
+      expect(odd).toEqual({ code: 4711, phase: 'unknown', text: "4711 not a code of dsrutil's -detail tables" });
+      expect(describeStuck(stuckParts({ server: odd }))).toContain(
+        'replup cannot tell what it means: check the dsrutil command in the plan (it must print the -detail code)',
+      );
+      // Agents the run does not wait for (never connected, not critical) are not asked about.
+      const halted = { agent: 'agent2', code: 3054, phase: phaseOf(3054), text: describeCode(3054) };
+      expect(stuckParts({ server: server(6021), agents: [halted] }, ['agent1'])).toEqual([]);
+      // Without -detail, a code outside the tables is class 255 (unknown), as 0 is.
+      expect([groupCode(3054, 2), groupCode(4711, 1)]).toEqual([2102, 1255]);
+    },
+  );
 });

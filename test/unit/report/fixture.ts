@@ -12,7 +12,8 @@ import type { HistoryEvent } from '../../../activities/report/build.js';
 const History = proto.temporal.api.history.v1.History;
 export const FIXTURES = resolve(import.meta.dirname, '../../fixtures/report');
 
-const toPlain = (events: HistoryEvent[]) => History.toObject(History.fromObject({ events }), { longs: String, enums: String, bytes: String });
+const toPlain = (events: HistoryEvent[]) =>
+  History.toObject(History.fromObject({ events }), { longs: String, enums: String, bytes: String });
 
 export interface RecordedRun {
   workflowId: string;
@@ -30,7 +31,12 @@ export function saveRecordedRun(name: string, run: RecordedRun, dir = FIXTURES):
 
 export function loadRecordedRun(name: string, dir = FIXTURES): RecordedRun {
   const parent = History.fromObject(JSON.parse(readFileSync(join(dir, `${name}.history.json`), 'utf8'))).events;
-  const meta = JSON.parse(readFileSync(join(dir, `${name}.children.json`), 'utf8')) as { workflowId: string; children: Record<string, object> };
-  const children = new Map(Object.entries(meta.children).map(([id, h]) => [id, History.fromObject(h).events as HistoryEvent[]]));
-  return { workflowId: meta.workflowId, parent: parent as HistoryEvent[], children };
+  const meta = JSON.parse(readFileSync(join(dir, `${name}.children.json`), 'utf8')) as {
+    workflowId: string;
+    children: Record<string, object>;
+  };
+  const children = new Map(
+    Object.entries(meta.children).map(([id, h]) => [id, History.fromObject(h).events as HistoryEvent[]]),
+  );
+  return { workflowId: meta.workflowId, parent: parent, children };
 }

@@ -20,7 +20,9 @@ function recordedClient() {
   const run = loadRecordedRun('upgrade-retry');
   const client = {
     workflow: {
-      getHandle: (id: string) => ({ fetchHistory: async () => ({ events: id === run.workflowId ? run.parent : (run.children.get(id) ?? []) }) }),
+      getHandle: (id: string) => ({
+        fetchHistory: async () => ({ events: id === run.workflowId ? run.parent : (run.children.get(id) ?? []) }),
+      }),
     },
   } as unknown as Client;
   return { run, client };

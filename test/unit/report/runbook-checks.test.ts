@@ -8,10 +8,26 @@ import { runbookVerification } from '../../../activities/report/runbook-checks.j
 import type { ReplicationStatus } from '../../../activities/openedge-startup/activities.js';
 
 let n = 0;
-function rec(step: string, type: string, args: unknown[], result: unknown, stepAttempt = 1, outcome: 'completed' | 'failed' = 'completed'): ActivityRecord {
+function rec(
+  step: string,
+  type: string,
+  args: unknown[],
+  result: unknown,
+  stepAttempt = 1,
+  outcome: 'completed' | 'failed' = 'completed',
+): ActivityRecord {
   n++;
   return {
-    activity: { step, stepAttempt, type, summary: `${step}: ${type}`, scheduledAt: new Date(n * 1000).toISOString(), attempts: 1, outcome, workflowId: 'wf' },
+    activity: {
+      step,
+      stepAttempt,
+      type,
+      summary: `${step}: ${type}`,
+      scheduledAt: new Date(n * 1000).toISOString(),
+      attempts: 1,
+      outcome,
+      workflowId: 'wf',
+    },
     position: n,
     eventId: n,
     args,
@@ -29,22 +45,32 @@ const normal: ReplicationStatus = {
 
 describe('OpenEdge: the last dsrutil status of normal-processing, server and every agent', () => {
   it('a completed run lists the codes it ended on, not an earlier reading', () => {
-    const earlier: ReplicationStatus = { server: { code: 6005, phase: 'synchronizing', text: '6005 Startup Synchronization' }, agents: [] };
-    const records = [rec('connect-agents', 'openedgeStatus', [{}], earlier), rec('normal-processing', 'openedgeStatus', [{}], normal)];
+    const earlier: ReplicationStatus = {
+      server: { code: 6005, phase: 'synchronizing', text: '6005 Startup Synchronization' },
+      agents: [],
+    };
+    const records = [
+      rec('connect-agents', 'openedgeStatus', [{}], earlier),
+      rec('normal-processing', 'openedgeStatus', [{}], normal),
+    ];
     const v = runbookVerification(records, new Map([['normal-processing', { status: 'done', attempts: 1 }]]));
     expect(v).toEqual({
       step: 'normal-processing',
       status: 'done',
       stepAttempt: 1,
-      checks: ['dsrutil -C status -detail (normal-processing): server 6021 Normal Processing', 'agent agent1: 3049 Normal Processing', 'agent agent2: 3049 Normal Processing'],
+      checks: [
+        'dsrutil -C status -detail (normal-processing): server 6021 Normal Processing',
+        'agent agent1: 3049 Normal Processing',
+        'agent agent2: 3049 Normal Processing',
+      ],
     });
   });
 
   it('a run that ended before normal-processing says so', () => {
     const records = [rec('check-properties', 'openedgeCheckProperties', ['x'], {})];
-    expect(runbookVerification(records, new Map([['normal-processing', { status: 'not reached', attempts: 0 }]]))?.checks).toEqual([
-      'not run: the run ended before normal-processing',
-    ]);
+    expect(
+      runbookVerification(records, new Map([['normal-processing', { status: 'not reached', attempts: 0 }]]))?.checks,
+    ).toEqual(['not run: the run ended before normal-processing']);
   });
 });
 
@@ -52,10 +78,30 @@ describe('Berkeley DB: roles, the join, the record on the replicant, the refused
   it('lists each check with what was seen; a failed verification attempt is not counted', () => {
     const records = [
       rec('start-master', 'bdbReplicationRole', ['/srv/m/db'], 'master'),
-      rec('start-replicant', 'bdbStartService', [{}, 60], { alreadyRunning: false, evidence: ['[1:2][3/4] REP_UNDEF: Contacted new master', '[1:2][3/4] CLIENT: Recovery complete'] }),
+      rec('start-replicant', 'bdbStartService', [{}, 60], {
+        alreadyRunning: false,
+        evidence: ['[1:2][3/4] REP_UNDEF: Contacted new master', '[1:2][3/4] CLIENT: Recovery complete'],
+      }),
       rec('start-replicant', 'bdbReplicationRole', ['/srv/r/db'], 'client'),
-      rec('verify-replication', 'bdbVerifyReplication', [{ masterEnv: '/srv/m/db', replicantEnv: '/srv/r/db', token: 't1' }], undefined, 1, 'failed'),
-      rec('verify-replication', 'bdbVerifyReplication', [{ masterEnv: '/srv/m/db', replicantEnv: '/srv/r/db', token: 't2' }], { token: 't2', seenAfterMs: 1234, readOnlyError: 'BDB0111 DBcursor->put: attempt to modify a read-only database' }, 2),
+      rec(
+        'verify-replication',
+        'bdbVerifyReplication',
+        [{ masterEnv: '/srv/m/db', replicantEnv: '/srv/r/db', token: 't1' }],
+        undefined,
+        1,
+        'failed',
+      ),
+      rec(
+        'verify-replication',
+        'bdbVerifyReplication',
+        [{ masterEnv: '/srv/m/db', replicantEnv: '/srv/r/db', token: 't2' }],
+        {
+          token: 't2',
+          seenAfterMs: 1234,
+          readOnlyError: 'BDB0111 DBcursor->put: attempt to modify a read-only database',
+        },
+        2,
+      ),
     ];
     const v = runbookVerification(records, new Map([['verify-replication', { status: 'done', attempts: 2 }]]));
     expect(v).toEqual({
@@ -66,13 +112,20 @@ describe('Berkeley DB: roles, the join, the record on the replicant, the refused
         'db5.3_stat -r -h /srv/m/db: replication master (start-master)',
         'db5.3_stat -r -h /srv/r/db: replication client (start-replicant)',
         `the replicant's message log: "REP_UNDEF: Contacted new master", "CLIENT: Recovery complete"`,
-        "record replup-check-t2 written on the master (/srv/m/db) was read on the replicant (/srv/r/db) after 1.2 s: the replicant applies the master's log records",
-        'a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only database): the replicant is read-only',
+        'record replup-check-t2 written on the master (/srv/m/db) was read on the replicant (/srv/r/db) ' +
+          "after 1.2 s: the replicant applies the master's log records",
+        'a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only ' +
+          'database): the replicant is read-only',
       ],
     });
   });
 
   it('a SQL Server run has none (its canary line stays)', () => {
-    expect(runbookVerification([rec('verify-replication', 'writeCanary', [], {})], new Map([['verify-replication', { status: 'done', attempts: 1 }]]))).toBeUndefined();
+    expect(
+      runbookVerification(
+        [rec('verify-replication', 'writeCanary', [], {})],
+        new Map([['verify-replication', { status: 'done', attempts: 1 }]]),
+      ),
+    ).toBeUndefined();
   });
 });
