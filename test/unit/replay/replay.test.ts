@@ -23,6 +23,10 @@ describe('recorded histories replay against the current workflow code', async ()
     expect(files).toEqual(expect.arrayContaining([...scenarios.map((s) => `${s}.history.pb`), ...scenarios.map((s) => `${s}.before-restore-at-once.history.pb`)]));
   });
 
+  it("has the agent-schedules runbook's recorded history (#24)", () => {
+    expect(files).toContain('agent-schedules.history.pb');
+  });
+
   for (const file of files) {
     it(`replays ${file}`, async () => {
       const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
