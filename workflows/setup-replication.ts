@@ -142,7 +142,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
       plan.sites.map(F.dbRef),
     );
     const prepared = await run.acts.prepareScripts(
-      'preflight: scripts present and parse with the run\'s variables',
+      "preflight: scripts present and parse with the run's variables",
       fleet.at('preflight'),
       { ...plan.scripts.files },
       false,
@@ -199,13 +199,21 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
     );
     // The first merge delivers the snapshot: the subscription is initialized and active.
     await fleet.each(s, step, subs, (sub) =>
-      run.batch.mergeSubscription(`${step}: first merge ${sub.publication} → ${F.where(sub.subscriber)}`, fleet.at(step), sub),
+      run.batch.mergeSubscription(
+        `${step}: first merge ${sub.publication} → ${F.where(sub.subscriber)}`,
+        fleet.at(step),
+        sub,
+      ),
     );
   };
 
   await run.step('publish-config', (s) => publish(s, 'publish-config', F.publicationsOf(plan, 'Config')));
   await run.step('publish-data', (s) =>
-    publish(s, 'publish-data', F.publicationsOf(plan, 'Data').filter((p) => p.publisher === central)),
+    publish(
+      s,
+      'publish-data',
+      F.publicationsOf(plan, 'Data').filter((p) => p.publisher === central),
+    ),
   );
 
   await run.gate('subscribe-config');
@@ -214,12 +222,20 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
     const subs = F.subscriptions(plan, 'Config');
     const branch = (x: SubscriptionRef) => fleet.siteOf(x.subscriber).role === 'publisher-subscriber';
     await subscribe(s, 'subscribe-config', subs.filter(branch));
-    await subscribe(s, 'subscribe-config', subs.filter((x) => !branch(x)));
+    await subscribe(
+      s,
+      'subscribe-config',
+      subs.filter((x) => !branch(x)),
+    );
     s.note(`${subs.length} subscribers to Config, each initialized by the snapshot`);
   });
 
   await run.step('publish-branch-data', (s) =>
-    publish(s, 'publish-branch-data', F.publicationsOf(plan, 'Data').filter((p) => p.publisher !== central)),
+    publish(
+      s,
+      'publish-branch-data',
+      F.publicationsOf(plan, 'Data').filter((p) => p.publisher !== central),
+    ),
   );
 
   await run.step('subscribe-data', async (s) => {
@@ -238,7 +254,9 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
           .map((x) => ({ name: x.name, subscribers: x.subscribers.map((k) => F.dbRef(fleet.site(k))) })),
       }),
     );
-    s.note(`${plan.publications.length} publications and their subscriptions verified at ${publishers.length} publishers`);
+    s.note(
+      `${plan.publications.length} publications and their subscriptions verified at ${publishers.length} publishers`,
+    );
   });
 }
 

@@ -329,7 +329,7 @@ export function stripComments(sql: string): string {
 /** Splits a batch at EXEC / USE / UPDATE keywords outside strings: one recognised call each. */
 function statements(code: string): string[] {
   const starts: number[] = [];
-  const re = /'(?:[^']|'')*'|\[(?:[^\]]|\]\])*\]|\b(EXEC(?:UTE)?|USE|UPDATE)\b/gi;
+  const re = /'(?:[^']|'')*'|\[(?:[^\]]|\]\])*\]|\b(EXEC(?:UTE)?|USE|UPDATE|ALTER\s+DATABASE)\b/gi;
   for (let m = re.exec(code); m; m = re.exec(code)) if (m[1]) starts.push(m.index);
   return starts.map((s, i) => code.slice(s, starts[i + 1] ?? code.length));
 }

@@ -18,7 +18,13 @@ function asLabFleet(plan: SetupPlan): UpgradePlan {
     to: '10.4.0.0',
     hosts: { upgrade: 'manual' },
     backup: { dir: '.', copyOnly: true },
-    options: { maxParallel: 1, sync: { quietRounds: 1, maxRounds: 1 }, approvals: [], drainTimeoutSeconds: 0, childWorkflowThreshold: 50 },
+    options: {
+      maxParallel: 1,
+      sync: { quietRounds: 1, maxRounds: 1 },
+      approvals: [],
+      drainTimeoutSeconds: 0,
+      childWorkflowThreshold: 50,
+    },
   };
 }
 
@@ -35,7 +41,12 @@ export function withoutReplication(state: LabState, plan: SetupPlan): void {
   state.schedulesAtStart = {};
   state.setup = {
     central: plan.publisher.key,
-    publications: plan.publications.map((p) => ({ name: p.name, kind: p.kind, publisher: p.publisher, subscribers: [...p.subscribers] })),
+    publications: plan.publications.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      publisher: p.publisher,
+      subscribers: [...p.subscribers],
+    })),
     readCommittedSnapshot: Object.fromEntries(plan.readCommittedSnapshot.map((c) => [c.site, c.on])),
   };
 }
@@ -47,7 +58,12 @@ export function initSetupLab(plan: SetupPlan, opts: LabInitOptions & { statePath
 
 function invariant(name: string, description: string, problems: string[], okText: string): Invariant {
   const shown = problems.slice(0, 5).join('; ');
-  return { name, description, ok: problems.length === 0, detail: problems.length ? shown + (problems.length > 5 ? `; and ${problems.length - 5} more` : '') : okText };
+  return {
+    name,
+    description,
+    ok: problems.length === 0,
+    detail: problems.length ? shown + (problems.length > 5 ? `; and ${problems.length - 5} more` : '') : okText,
+  };
 }
 
 /** What a completed set-up promises; `lab check` of a set-up lab holds the run to these. */
@@ -55,14 +71,17 @@ export function setupInvariants(state: LabState): Invariant[] {
   const setup = state.setup!;
   const pubOf = (key: string, name: string) => state.databases[key]?.publications[name];
   const subOf = (pub: string, publisher: string, subscriber: string) =>
-    Object.values(state.subscriptions).find((x) => x.publication === pub && x.publisherKey === publisher && x.subscriberKey === subscriber);
+    Object.values(state.subscriptions).find(
+      (x) => x.publication === pub && x.publisherKey === publisher && x.subscriberKey === subscriber,
+    );
   const serverVersion = (dbKey: string) => state.servers[state.databases[dbKey]?.server ?? '']?.version ?? '0';
 
   const articles: string[] = [];
   for (const p of setup.publications) {
     const pub = pubOf(p.publisher, p.name);
     if (!pub) articles.push(`publication ${p.name} missing at ${p.publisher}`);
-    else if (!pub.articles.includes(TABLE_FOR_KIND[p.kind])) articles.push(`${p.name} at ${p.publisher} lacks article ${TABLE_FOR_KIND[p.kind]}`);
+    else if (!pub.articles.includes(TABLE_FOR_KIND[p.kind]))
+      articles.push(`${p.name} at ${p.publisher} lacks article ${TABLE_FOR_KIND[p.kind]}`);
   }
 
   const initialized: string[] = [];
@@ -71,40 +90,62 @@ export function setupInvariants(state: LabState): Invariant[] {
       const sub = subOf(p.name, p.publisher, s);
       if (!sub) initialized.push(`${p.name} → ${s} missing`);
       else if (sub.syncType !== 'automatic' || sub.snapshotPending || sub.status !== 'active')
-        initialized.push(`${p.name} → ${s} is ${sub.syncType}, ${sub.status}${sub.snapshotPending ? ', snapshot not delivered' : ''}`);
+        initialized.push(
+          `${p.name} → ${s} is ${sub.syncType}, ${sub.status}${sub.snapshotPending ? ', snapshot not delivered' : ''}`,
+        );
     }
 
   const versions: string[] = [];
   for (const sub of Object.values(state.subscriptions)) {
     const [pv, sv] = [serverVersion(sub.publisherKey), serverVersion(sub.subscriberKey)];
-    if (compareVersions(sv, pv) > 0) versions.push(`${sub.subscriberKey} (SQL Server ${sv}) subscribes to ${sub.publication} of ${sub.publisherKey} (${pv})`);
+    if (compareVersions(sv, pv) > 0)
+      versions.push(
+        `${sub.subscriberKey} (SQL Server ${sv}) subscribes to ${sub.publication} of ${sub.publisherKey} (${pv})`,
+      );
   }
 
   // The seed's order: Config published (its snapshot ready) before any Data; in the branch form every
   // Config subscription (branches, then recovery databases) before a branch publishes its Data.
   const order: string[] = [];
   const configs = setup.publications.filter((p) => p.kind === 'Config').map((p) => pubOf(p.publisher, p.name));
-  const configReady = Math.max(-1, ...configs.map((c) => (c?.snapshot && 'readyAt' in c.snapshot ? c.snapshot.readyAt : Infinity)));
-  const configSubs = Object.values(state.subscriptions).filter((x) => setup.publications.some((p) => p.kind === 'Config' && p.name === x.publication && p.publisher === x.publisherKey));
+  const configReady = Math.max(
+    -1,
+    ...configs.map((c) => (c?.snapshot && 'readyAt' in c.snapshot ? c.snapshot.readyAt : Infinity)),
+  );
+  const configSubs = Object.values(state.subscriptions).filter((x) =>
+    setup.publications.some((p) => p.kind === 'Config' && p.name === x.publication && p.publisher === x.publisherKey),
+  );
   for (const p of setup.publications.filter((x) => x.kind === 'Data')) {
     const data = pubOf(p.publisher, p.name);
     if (data?.createdAt === undefined) continue;
-    if (data.createdAt < configReady) order.push(`${p.name} at ${p.publisher} was published before Config's snapshot was ready`);
+    if (data.createdAt < configReady)
+      order.push(`${p.name} at ${p.publisher} was published before Config's snapshot was ready`);
     if (p.publisher !== setup.central) {
       const later = configSubs.filter((x) => (x.createdAt ?? Infinity) > data.createdAt!);
-      if (later.length) order.push(`${p.name} at ${p.publisher} was published before Config subscribed ${later.map((x) => x.subscriberKey).join(', ')}`);
+      if (later.length)
+        order.push(
+          `${p.name} at ${p.publisher} was published before Config subscribed ` +
+            later.map((x) => x.subscriberKey).join(', '),
+        );
     }
   }
   const role = (key: string) => state.databases[key]?.role;
-  const lastBranch = Math.max(-1, ...configSubs.filter((x) => role(x.subscriberKey) === 'publisher-subscriber').map((x) => x.createdAt ?? -1));
-  for (const x of configSubs.filter((c) => role(c.subscriberKey) === 'subscriber' && (c.createdAt ?? Infinity) < lastBranch))
-    if (setup.publications.some((p) => p.publisher !== setup.central)) order.push(`recovery database ${x.subscriberKey} subscribed to Config before a branch`);
+  const lastBranch = Math.max(
+    -1,
+    ...configSubs.filter((x) => role(x.subscriberKey) === 'publisher-subscriber').map((x) => x.createdAt ?? -1),
+  );
+  for (const x of configSubs.filter(
+    (c) => role(c.subscriberKey) === 'subscriber' && (c.createdAt ?? Infinity) < lastBranch,
+  ))
+    if (setup.publications.some((p) => p.publisher !== setup.central))
+      order.push(`recovery database ${x.subscriberKey} subscribed to Config before a branch`);
 
   const snapshots: string[] = [];
   for (const sub of Object.values(state.subscriptions)) {
     const snap = pubOf(sub.publisherKey, sub.publication)?.snapshot;
     if (snap && 'failed' in snap) snapshots.push(`${sub.key}: the Snapshot Agent of ${sub.publication} failed`);
-    else if (snap && (sub.createdAt ?? Infinity) < snap.readyAt) snapshots.push(`${sub.key} subscribed before the snapshot of ${sub.publication} was ready`);
+    else if (snap && (sub.createdAt ?? Infinity) < snap.readyAt)
+      snapshots.push(`${sub.key} subscribed before the snapshot of ${sub.publication} was ready`);
   }
 
   const rcsi = Object.entries(setup.readCommittedSnapshot)
@@ -112,16 +153,50 @@ export function setupInvariants(state: LabState): Invariant[] {
     .map(([key, on]) => `${key} has read committed snapshot ${on ? 'off' : 'on'}, the plan chose ${on ? 'on' : 'off'}`);
 
   return [
-    invariant('publications-complete', 'every planned publication exists with its articles', articles, `${setup.publications.length} publications with their articles`),
-    invariant('subscriptions-initialized', 'every planned subscription exists and got its snapshot', initialized, 'every subscription initialized by its snapshot'),
-    invariant('publisher-version-highest', 'no subscriber runs a newer SQL Server than its publisher', versions, 'every publisher at least its subscribers\' version'),
-    invariant('setup-order', "Config before Data; in branch offices the seed's order", order, 'publications and subscriptions in the seed\'s order'),
-    invariant('snapshot-before-subscribe', 'every subscription made once its publication\'s snapshot was ready', snapshots, 'every snapshot ready before its subscribers'),
-    invariant('read-committed-snapshot', "each database's read committed snapshot as the plan chose", rcsi, 'as the plan chose everywhere'),
+    invariant(
+      'publications-complete',
+      'every planned publication exists with its articles',
+      articles,
+      `${setup.publications.length} publications with their articles`,
+    ),
+    invariant(
+      'subscriptions-initialized',
+      'every planned subscription exists and got its snapshot',
+      initialized,
+      'every subscription initialized by its snapshot',
+    ),
+    invariant(
+      'publisher-version-highest',
+      'no subscriber runs a newer SQL Server than its publisher',
+      versions,
+      "every publisher at least its subscribers' version",
+    ),
+    invariant(
+      'setup-order',
+      "Config before Data; in branch offices the seed's order",
+      order,
+      "publications and subscriptions in the seed's order",
+    ),
+    invariant(
+      'snapshot-before-subscribe',
+      "every subscription made once its publication's snapshot was ready",
+      snapshots,
+      'every snapshot ready before its subscribers',
+    ),
+    invariant(
+      'read-committed-snapshot',
+      "each database's read committed snapshot as the plan chose",
+      rcsi,
+      'as the plan chose everywhere',
+    ),
   ];
 }
 
 /** `lab check` of a set-up lab. */
 export function setupVerdict(state: LabState): LabVerdict {
-  return { phase: 'intact', title: 'a set-up lab: checking what a completed set-up promises', invariants: setupInvariants(state) };
+  return {
+    phase: 'intact',
+    title: 'a set-up lab: checking what a completed set-up promises',
+    invariants: setupInvariants(state),
+  };
 }

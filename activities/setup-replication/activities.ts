@@ -7,12 +7,7 @@ import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import { SqlError, type SubscriptionRef } from '../ports.js';
 import { heartbeating } from '../heartbeat.js';
 import { toApplicationFailure } from '../sqlserver/failure.js';
-import {
-  loadScript,
-  scriptToRun,
-  type FleetContext,
-  type PortsFor,
-} from '../personalization-upgrade/activities.js';
+import { loadScript, scriptToRun, type FleetContext, type PortsFor } from '../personalization-upgrade/activities.js';
 import { setReadCommittedSnapshot } from '../sqlserver/setup-replication-statements.js';
 import { SetupFailure } from './failures.js';
 
@@ -68,7 +63,7 @@ export function createSetupActivities(portsFor: PortsFor) {
         if (problems.length)
           throw ApplicationFailure.nonRetryable(
             `${problems.join('; ')}. Nothing was changed. To add a subscriber to a fleet that replicates, use the ` +
-              'add-subscriber runbook; to start over, remove replication first (the vendor\'s RemoveReplication, ' +
+              "add-subscriber runbook; to start over, remove replication first (the vendor's RemoveReplication, " +
               'sp_removedbreplication) and start this plan again',
             SetupFailure.alreadyReplicated,
           );
@@ -81,7 +76,12 @@ export function createSetupActivities(portsFor: PortsFor) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const text = setReadCommittedSnapshot(db.database, on);
-        await s.runScript(db, { name: `read-committed-snapshot ${on ? 'on' : 'off'}`, text, vars: {}, onError: 'exit' });
+        await s.runScript(db, {
+          name: `read-committed-snapshot ${on ? 'on' : 'off'}`,
+          text,
+          vars: {},
+          onError: 'exit',
+        });
         return { database: where(db), on };
       });
     },
@@ -138,7 +138,9 @@ export function createSetupActivities(portsFor: PortsFor) {
             const name = (await s.replicationName(sub.server)).toLowerCase();
             const found = state.subscriptions.find(
               (x) =>
-                same(x.publication, pub.name) && same(x.subscriber.server, name) && same(x.subscriber.database, sub.database),
+                same(x.publication, pub.name) &&
+                same(x.subscriber.server, name) &&
+                same(x.subscriber.database, sub.database),
             );
             if (!found || found.status !== 'active')
               problems.push(

@@ -7,5 +7,6 @@ import { quoteIdent } from './quote.js';
 
 /** The ALTER DATABASE that turns read committed snapshot on or off for `database` (quoted). */
 export function setReadCommittedSnapshot(database: string, on: boolean): string {
-  return `ALTER DATABASE ${quoteIdent(database)} SET READ_COMMITTED_SNAPSHOT ${on ? 'ON' : 'OFF'} WITH ROLLBACK IMMEDIATE`;
+  const value = on ? 'ON' : 'OFF';
+  return `ALTER DATABASE ${quoteIdent(database)} SET READ_COMMITTED_SNAPSHOT ${value} WITH ROLLBACK IMMEDIATE`;
 }

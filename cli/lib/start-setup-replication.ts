@@ -12,7 +12,7 @@ function planDetails(plan: SetupPlan): string {
     `**${plan.name}**: set up merge replication${branches ? ` (branch offices: ${branches})` : ''}`,
     '',
     `- master: ${where(plan.publisher)}, distributor ${where(plan.distributor)}`,
-    `- publications: ${plan.publications.map((p) => `${p.name} at ${p.publisher} (${p.subscribers.length})`).join(', ')}`,
+    `- publications: ${plan.publications.map((p) => `${p.name} at ${p.publisher}`).join(', ')}`,
     `- read committed snapshot: on at ${plan.readCommittedSnapshot.filter((c) => c.on).length} of ${plan.sites.length}`,
     `- scripts: ${plan.scripts.dir}`,
   ].join('\n');

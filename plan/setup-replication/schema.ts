@@ -59,15 +59,14 @@ export const setupPlanSchema = fleet.extend({
   // The seed prompts for it per database: a choice, so the plan must make it.
   readCommittedSnapshot: z.union([z.boolean(), z.record(z.string(), z.boolean())], {
     error:
-      'the read committed snapshot choice: true or false for every database, or a map of server/database → true|false ' +
+      'the read committed snapshot choice: true or false for every database, or a map of ' +
+      'server/database → true|false ' +
       '(with default: true|false for the others); it costs tempdb space (replup plan show says how)',
   }),
   options: z
     .strictObject({
       maxParallel: wholeNumber(1, 'how many databases are worked on at the same time').default(4),
-      childWorkflowThreshold: wholeNumber(1, 'the call count from which a fan-out runs in child workflows').default(
-        50,
-      ),
+      childWorkflowThreshold: wholeNumber(1, 'the call count from which a fan-out runs in child workflows').default(50),
       approvals: z.array(stepId).default(['subscribe-config']),
       snapshotTimeoutMinutes: wholeNumber(1, 'how long to wait for each Snapshot Agent').default(
         DEFAULT_SETUP_SNAPSHOT_MINUTES,
@@ -96,7 +95,7 @@ function writtenSiteKeys(plan: Raw): string[] {
     const db = typeof r.database === 'string' ? r.database : DEFAULT_DATABASE;
     return `${String(r.server)}/${db}`.toLowerCase();
   };
-  const list = (v: unknown) => (Array.isArray(v) ? v : []);
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
   return [
     key(plan.publisher),
     ...list(plan.subscribers).map(key),

@@ -62,6 +62,10 @@ export function setupSteps(plan: SetupPlan): SetupStep[] {
   return SETUP_STEP_IDS.map((id) => {
     const { applies, reason } = reasons[id];
     const gated = applies && plan.options.approvals.includes(id);
-    return { id, applies, reason: gated ? `${reason}; waits for \`replup approve\` first (options.approvals)` : reason };
+    return {
+      id,
+      applies,
+      reason: gated ? `${reason}; waits for \`replup approve\` first (options.approvals)` : reason,
+    };
   });
 }
