@@ -11,6 +11,8 @@ import { createFleetGuardActivities } from '../activities/personalization-upgrad
 import { createBdbActivities } from '../activities/bdb-replicant/activities.js';
 import { createOpenEdgeActivities } from '../activities/openedge-startup/activities.js';
 import { createNotifyActivities } from '../activities/notify/index.js';
+import { createSubscriberActivities } from '../activities/subscribers/activities.js';
+import { createSubscriberPortsFor } from './subscriber-ports.js';
 import { createSetupActivities } from '../activities/setup-replication/activities.js';
 import type { ReplupMetrics } from './metrics.js';
 import type { Client } from '@temporalio/client';
@@ -45,12 +47,14 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
   });
   let client: Promise<Client> | undefined;
   const getClient = () => (client ??= connectClient(env));
+  const subscriberPortsFor = createSubscriberPortsFor(portsFor);
   const activities = {
     ...createUpgradeActivities(portsFor),
     ...createSetupActivities(portsFor),
     ...createFleetGuardActivities(getClient, portsFor),
     ...createBdbActivities(),
     ...createOpenEdgeActivities({ env }),
+    ...createSubscriberActivities(portsFor, subscriberPortsFor),
     ...createNotifyActivities({ env, ...(opts.metrics && { onFailure: opts.metrics.notificationFailed }) }),
     ...createReportActivities(getClient, {
       // A run's end lets go of its lab: `replup lab init` no longer needs this worker stopped.
@@ -71,6 +75,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
     worker,
     connection,
     close: async () => {
+      await subscriberPortsFor.close();
       await portsFor.close();
       await connection.close();
     },

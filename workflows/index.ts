@@ -5,3 +5,5 @@ export { bdbReplicant } from './bdb-replicant.js';
 export { openEdgeStartup } from './openedge-startup.js';
 export { agentSchedules } from './agent-schedules.js';
 export { setupReplication } from './setup-replication.js';
+export { addSubscriber } from './add-subscriber.js';
+export { removeSubscriber } from './remove-subscriber.js';

@@ -88,7 +88,7 @@ export function createSubscriberActivities(portsFor: PortsFor, subscriberPortFor
      * its first merge delivers the snapshot), through the sqlcmd runner at the publisher; a
      * subscription already there is kept. Verified: it exists afterwards.
      */
-    async createSubscription(ctx: FleetContext, sub: SubscriptionRef, file: string) {
+    async addSnapshotSubscription(ctx: FleetContext, sub: SubscriptionRef, file: string) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
         const find = async () =>
@@ -113,14 +113,21 @@ export function createSubscriberActivities(portsFor: PortsFor, subscriberPortFor
       });
     },
 
-    /** The publisher's subscriptions (every subscriber's), as SubscriptionRefs merge and canary calls take. */
-    async fleetSubscriptions(ctx: FleetContext, publisher: DbRef): Promise<SubscriptionRef[]> {
+    /**
+     * The publisher's subscriptions, as merge and canary calls take them: `subscriber`'s (compared by
+     * the name replication knows it by) and every other subscriber's.
+     */
+    async fleetSubscriptions(ctx: FleetContext, publisher: DbRef, subscriber: DbRef) {
       const s = await sql(ctx);
-      return withHeartbeat(async () =>
-        (await s.replicationState(publisher)).subscriptions
+      return withHeartbeat(async () => {
+        const name = await s.replicationName(subscriber.server);
+        const all: SubscriptionRef[] = (await s.replicationState(publisher)).subscriptions
           .filter((x) => same(x.publisher.database, publisher.database) && x.status !== 'deleted')
-          .map((x) => ({ publication: x.publication, publisher, subscriber: x.subscriber })),
-      );
+          .map((x) => ({ publication: x.publication, publisher, subscriber: x.subscriber }));
+        const isMine = (x: SubscriptionRef) =>
+          same(x.subscriber.server, name) && same(x.subscriber.database, subscriber.database);
+        return { mine: all.filter(isMine), others: all.filter((x) => !isMine(x)) };
+      });
     },
 
     /** remove-subscriber: sp_dropmergesubscription at the publisher for one publication; already gone = done. */

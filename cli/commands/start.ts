@@ -4,6 +4,8 @@ import { connectClient } from '../../worker/connection.js';
 import { defaultActor, retentionWarning, startUpgrade, type Started } from '../lib/runs.js';
 import { startBdbReplicant } from '../lib/start-bdb-replicant.js';
 import { startOpenEdge } from '../lib/start-openedge-startup.js';
+import { startAddSubscriber } from '../lib/start-add-subscriber.js';
+import { startRemoveSubscriber } from '../lib/start-remove-subscriber.js';
 import { startSetupReplication } from '../lib/start-setup-replication.js';
 import { startAgentSchedules } from '../lib/start-agent-schedules.js';
 import type { AnyPlan } from '../../plan/registry.js';
@@ -62,6 +64,10 @@ export function startRunbook(client: Client, plan: AnyPlan, actor: string, start
       return startSetupReplication(client, plan, actor);
     case 'agent-schedules':
       return startAgentSchedules(client, plan, actor);
+    case 'add-subscriber':
+      return startAddSubscriber(client, plan, actor);
+    case 'remove-subscriber':
+      return startRemoveSubscriber(client, plan, actor);
   }
 }
 

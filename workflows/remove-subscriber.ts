@@ -1,0 +1,116 @@
+// Remove a subscriber: its Config and Data push subscriptions dropped at the publisher
+// (sp_dropmergesubscription) and cleaned at the subscriber (sp_mergesubscription_cleanup), in
+// Microsoft's order ("Delete a Push Subscription"), verified at both ends, after an approval; then
+// a change at the master must still reach every other subscriber: the fleet keeps replicating.
+// The subscriber's tables and rows stay ("Deleting a subscription does not remove objects or data").
+import { ApplicationFailure } from '@temporalio/workflow';
+import {
+  DROP_GATE,
+  where,
+  type RemoveSubscriberPlan,
+  type RemoveSubscriberStepId,
+} from '../plan/add-subscriber/types.js';
+import { removeSubscriberSteps } from '../plan/remove-subscriber/schema.js';
+import type { SubscriptionRef } from '../activities/ports.js';
+import { UpgradeFailure } from '../common/failures.js';
+import type { RunResult } from './messages.js';
+import { acts, canaryReaches, canaryToken, checkServers, ref, subscriberContext, subscriberEngine } from './subscriber-fleet.js';
+
+export interface RemoveSubscriberInput {
+  plan: RemoveSubscriberPlan;
+  requestedBy: string;
+}
+
+const TITLES: Record<RemoveSubscriberStepId, string> = {
+  preflight: "Check servers and the subscriber's subscriptions",
+  'drop-subscriptions': 'Drop the subscriptions at the publisher, clean up at the subscriber',
+  'verify-fleet': 'Verify a change at the master still reaches the other subscribers',
+};
+
+const SKIPPABLE = new Set<string>(['verify-fleet']);
+
+export function removeSubscriberWorkflowId(plan: Pick<RemoveSubscriberPlan, 'publisher' | 'subscriber'>): string {
+  return `remove-subscriber:${where(plan.publisher)}:${where(plan.subscriber)}`.toLowerCase();
+}
+
+export async function removeSubscriber(input: RemoveSubscriberInput): Promise<RunResult> {
+  const { plan } = input;
+  const run = subscriberEngine(plan, removeSubscriberSteps(plan), TITLES, SKIPPABLE, input.requestedBy);
+  return run.run(async () => {
+    const a = acts(plan);
+    const at = (step: RemoveSubscriberStepId) => subscriberContext(plan, step);
+    const mine: SubscriptionRef[] = plan.publications.map((p) => ({
+      publication: p.name,
+      publisher: ref(plan.publisher),
+      subscriber: ref(plan.subscriber),
+    }));
+    let others: SubscriptionRef[] = [];
+    run.fact('requestedBy', input.requestedBy);
+
+    await run.step('preflight', async (s) => {
+      const ctx = at('preflight');
+      await checkServers(plan, ctx);
+      const fleet = await a.fleetSubscriptions(
+        `preflight: subscriptions of ${where(plan.publisher)}`,
+        ctx,
+        ref(plan.publisher),
+        ref(plan.subscriber),
+      );
+      const found = fleet.mine;
+      others = fleet.others;
+      if (found.length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `${where(plan.subscriber)} has no subscription at ${where(plan.publisher)}: nothing to remove`,
+          UpgradeFailure.preflight,
+        );
+      }
+      const otherSubscribers = new Set(others.map((x) => where(x.subscriber)));
+      run.fact('fleet', { removing: found.map((x) => x.publication), otherSubscribers: [...otherSubscribers] });
+      run.describe(
+        DROP_GATE,
+        `approve to drop ${found.map((x) => x.publication).join(' and ')} of ${where(plan.subscriber)} at ` +
+          `${where(plan.publisher)}; its tables and rows stay, it no longer receives changes; ` +
+          `${otherSubscribers.size} other subscribers keep replicating`,
+      );
+      s.note(`${found.length} subscriptions to remove; ${otherSubscribers.size} other subscribers`);
+    });
+
+    await run.gate(DROP_GATE);
+    await run.step('drop-subscriptions', async (s) => {
+      const ctx = at('drop-subscriptions');
+      let dropped = 0;
+      for (const sub of mine) {
+        const r = await a.dropAtPublisher(
+          `drop-subscriptions: sp_dropmergesubscription ${sub.publication} → ${where(sub.subscriber)}`,
+          ctx,
+          sub,
+        );
+        if (r.dropped) dropped += 1;
+      }
+      for (const sub of mine) {
+        await a.cleanupAtSubscriber(
+          `drop-subscriptions: sp_mergesubscription_cleanup ${sub.publication} at ${where(sub.subscriber)}`,
+          ctx,
+          sub,
+        );
+      }
+      await a.verifyRemoved(
+        `drop-subscriptions: verify at ${where(plan.publisher)} and ${where(plan.subscriber)}`,
+        ctx,
+        ref(plan.publisher),
+        ref(plan.subscriber),
+      );
+      s.note(`${dropped} subscriptions dropped, merge metadata cleaned, verified at both ends`);
+    });
+
+    await run.step('verify-fleet', async (s) => {
+      if (others.length === 0) {
+        s.note('no other subscriber to verify');
+        return;
+      }
+      const reached = await canaryReaches(plan, at('verify-fleet'), 'verify-fleet', others);
+      run.fact('verification', { canary: canaryToken(), reached });
+      s.note(`the canary change at ${where(plan.publisher)} still reaches ${reached.join(', ')}`);
+    });
+  });
+}
