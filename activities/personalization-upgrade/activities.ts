@@ -140,6 +140,18 @@ export async function loadScript(dir: string, ref: Pick<ScriptRef, 'file' | 'rew
   }
 }
 
+/** loadScript, refusing a script whose text is no longer the one prepare-scripts checked (ref.sha256). */
+async function loadCheckedScript(dir: string, ref: ScriptRef): Promise<string> {
+  const text = await loadScript(dir, ref);
+  if (sha256(text) !== ref.sha256) {
+    throw ApplicationFailure.nonRetryable(
+      `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
+      FailureType.script,
+    );
+  }
+  return text;
+}
+
 /**
  * {distributor.*} of a script run: the distributor of the publication's publisher; the plan's for a run without one
  * (ConvertRowGuids).
@@ -571,13 +583,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
     async runScript(ctx: FleetContext, db: DbRef, ref: ScriptRef, vars: Record<string, string>) {
       const s = await sql(ctx);
       return withHeartbeat(async () => {
-        const text = await loadScript(ctx.scriptsDir, ref);
-        if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(
-            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
-            FailureType.script,
-          );
-        }
+        const text = await loadCheckedScript(ctx.scriptsDir, ref);
         void vars; // recorded in the history for the audit; the values are rebuilt from the plan (scriptToRun)
         return s.runScript(db, await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db }));
       });
@@ -630,13 +636,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           await s.clearRowGuidConversionStarted(db);
           rerun = evidence.summary;
         }
-        const text = await loadScript(ctx.scriptsDir, ref);
-        if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(
-            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
-            FailureType.script,
-          );
-        }
+        const text = await loadCheckedScript(ctx.scriptsDir, ref);
         void vars; // see runScript
         const script = await scriptToRun(s, ctx, ref.file, text, db, { subscriber: db });
         // The rows the script is about to convert, kept in the started mark: after a lost reply the
@@ -726,13 +726,7 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           await s.dropPublication(publisher, publication);
           rebuilt = missing;
         }
-        const text = await loadScript(ctx.scriptsDir, ref);
-        if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(
-            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
-            FailureType.script,
-          );
-        }
+        const text = await loadCheckedScript(ctx.scriptsDir, ref);
         void vars; // see runScript
         await s.runScript(publisher, await scriptToRun(s, ctx, ref.file, text, publisher, { publication, publisher }));
         const after = await s.replicationState(publisher);
@@ -763,23 +757,17 @@ export function createUpgradeActivities(portsFor: PortsFor) {
       return withHeartbeat(async () => {
         // sysmergesubscriptions names the subscriber by @@SERVERNAME, not as the plan does.
         const subscriberName = (await s.replicationName(sub.subscriber.server)).toLowerCase();
+        // A subscription row or merge agent job of this subscription.
+        const ofSub = (x: { publication: string; subscriber: DbRef }) =>
+          x.publication.toLowerCase() === sub.publication.toLowerCase() &&
+          x.subscriber.server.toLowerCase() === subscriberName &&
+          x.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase();
         const find = async () =>
-          (await s.replicationState(sub.publisher)).subscriptions.find(
-            (x) =>
-              x.publication.toLowerCase() === sub.publication.toLowerCase() &&
-              x.subscriber.server.toLowerCase() === subscriberName &&
-              x.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase() &&
-              x.status !== 'deleted',
-          );
+          (await s.replicationState(sub.publisher)).subscriptions.find((x) => ofSub(x) && x.status !== 'deleted');
         // A subscription with sync type automatic delivers a snapshot at its agent's next run,
         // scheduled or not: its schedules are disabled at once, then a person decides (issue #19).
         const automatic = async (how: string) => {
-          const jobs = (await s.mergeAgentJobs(sub.publisher)).filter(
-            (j) =>
-              j.publication.toLowerCase() === sub.publication.toLowerCase() &&
-              j.subscriber.server.toLowerCase() === subscriberName &&
-              j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase(),
-          );
+          const jobs = (await s.mergeAgentJobs(sub.publisher)).filter(ofSub);
           const disabled: string[] = [];
           for (const j of jobs) {
             for (const sch of j.schedules.filter((x) => x.enabled)) {
@@ -806,22 +794,11 @@ export function createUpgradeActivities(portsFor: PortsFor) {
           // A subscription without its push agent job was left by a script that failed half-way (#20 §3): dropped and
           // made again.
           const jobs = await s.mergeAgentJobs(sub.publisher);
-          withoutAgent = !jobs.some(
-            (j) =>
-              j.publication.toLowerCase() === sub.publication.toLowerCase() &&
-              j.subscriber.server.toLowerCase() === subscriberName &&
-              j.subscriber.database.toLowerCase() === sub.subscriber.database.toLowerCase(),
-          );
+          withoutAgent = !jobs.some(ofSub);
           if (withoutAgent) await s.dropSubscription(sub);
         }
         if (existing && !withoutAgent) return { created: false };
-        const text = await loadScript(ctx.scriptsDir, ref);
-        if (sha256(text) !== ref.sha256) {
-          throw ApplicationFailure.nonRetryable(
-            `${ref.file} changed since prepare-scripts checked it; review it and retry the step`,
-            FailureType.script,
-          );
-        }
+        const text = await loadCheckedScript(ctx.scriptsDir, ref);
         void vars; // see runScript
         await s.runScript(
           sub.publisher,

@@ -506,15 +506,9 @@ const siteKey = (s: RawSite) => `${s.server?.toLowerCase()}/${s.database.toLower
 export function upgradePlanRules(raw: unknown): RuleViolation[] {
   const plan = asRecord(raw);
   if (!plan) return [];
-  const sites = rawSites(plan);
   return [
     ...versionOrder(plan),
-    ...subscribersPresent(plan),
-    ...subscriberCount(sites),
-    ...expressCannotPublish(sites),
-    ...publisherRunsHighestSqlVersion(sites),
-    ...eachDatabaseOnce(sites),
-    ...centralDataHasSubscribers(plan),
+    ...fleetRulesOf(plan),
     ...backupDirectory(plan),
     ...sqlServerSettings(plan),
     ...syncRounds(plan),
@@ -530,7 +524,10 @@ export function upgradePlanRules(raw: unknown): RuleViolation[] {
  */
 export function fleetRules(raw: unknown): RuleViolation[] {
   const plan = asRecord(raw);
-  if (!plan) return [];
+  return plan ? fleetRulesOf(plan) : [];
+}
+
+function fleetRulesOf(plan: Raw): RuleViolation[] {
   const sites = rawSites(plan);
   return [
     ...subscribersPresent(plan),
