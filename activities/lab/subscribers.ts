@@ -184,6 +184,9 @@ export function subscriberInvariants(state: LabState, intent: SubscriberIntent):
       const [table = '', ...pk] = key.split('/');
       if (!db.tables[table]?.[pk.join('/')]) missing += 1;
     }
+    const archive = db.tables[ARCHIVE_TABLE] ?? {};
+    if (db.role === 'subscriber' && !state.plan.publications.some((p) => p.subscribers.includes(db.key)))
+      missing += (state.archiveLedger[db.key] ?? []).filter((pk) => !archive[pk]).length;
     if (missing > 0 && approved === undefined) lost.push(`${db.key} lost ${missing} rows of its own without an approval`);
   }
   out.push({
