@@ -20,8 +20,13 @@ await exitAfterFlush(code);
  * a cut document. An empty write's callback runs once everything written before it is flushed.
  * We still exit explicitly: an open Temporal connection would otherwise keep the process alive.
  */
+/** @param {number} exitCode */
 async function exitAfterFlush(exitCode) {
-  const flushed = (stream) => new Promise((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write('', () => resolve())));
+  /** @param {NodeJS.WriteStream} stream */
+  const flushed = (stream) =>
+    new Promise((resolve) =>
+      stream.writableEnded || stream.destroyed ? resolve() : stream.write('', () => resolve()),
+    );
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(exitCode);
 }

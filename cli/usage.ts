@@ -166,51 +166,114 @@ export const EXAMPLES: Record<string, Example[]> = parseExamples(EXAMPLES_TEXT);
 
 /** The README's "All commands" table, in order. */
 export const COMMAND_TABLE: TableRow[] = [
-  { synopsis: '`plan new <file> [--from EXAMPLE] [--force]`', summary: "a plan to start from: an example (`lab-small` by default) with its paths rewritten for the new file's folder and the approval gate on", commands: ['plan new'] },
-  { synopsis: '`plan validate <file> [--json]`', summary: 'every problem of a plan at once, `file:line:column path: message`', commands: ['plan', 'plan validate'] },
-  { synopsis: '`plan show <file> [--json] [--sql]`', summary: 'the steps that apply and why, the fleet; `--sql` the statements each step sends', commands: ['plan show'] },
+  {
+    synopsis: '`plan new <file> [--from EXAMPLE] [--force]`',
+    summary:
+      "a plan to start from: an example (`lab-small` by default) with its paths rewritten for the new file's " +
+      'folder and the approval gate on',
+    commands: ['plan new'],
+  },
+  {
+    synopsis: '`plan validate <file> [--json]`',
+    summary: 'every problem of a plan at once, `file:line:column path: message`',
+    commands: ['plan', 'plan validate'],
+  },
+  {
+    synopsis: '`plan show <file> [--json] [--sql]`',
+    summary: 'the steps that apply and why, the fleet; `--sql` the statements each step sends',
+    commands: ['plan show'],
+  },
   {
     synopsis: '`start <plan> [--wait] [--json] [--at T] [--not-after T]`',
-    summary: "validate, then launch the plan's runbook; prints the workflow id and the Web UI link of the server it is connected to (`REPLUP_UI_URL` overrides); warns when the namespace keeps history less than 30 days; `--at`/`--not-after`: the maintenance window",
+    summary:
+      "validate, then launch the plan's runbook; prints the workflow id and the Web UI link of the server it " +
+      'is connected to (`REPLUP_UI_URL` overrides); warns when the namespace keeps history less than 30 ' +
+      'days; `--at`/`--not-after`: the maintenance window',
     commands: ['start'],
   },
-  { synopsis: '`status [id] [--json]`, `watch [id]`', summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3 (3 also when paused)', commands: ['status', 'watch'] },
-  { synopsis: '`retry`, `skip [id] --step S --reason R`', summary: "an operator's decision on a parked step (skip only where the step table allows it; recorded with `--actor`)", commands: ['retry', 'skip'] },
+  {
+    synopsis: '`status [id] [--json]`, `watch [id]`',
+    summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3 (3 also when paused)',
+    commands: ['status', 'watch'],
+  },
+  {
+    synopsis: '`retry`, `skip [id] --step S --reason R`',
+    summary:
+      "an operator's decision on a parked step (skip only where the step table allows it; recorded with `--actor`)",
+    commands: ['retry', 'skip'],
+  },
   {
     synopsis: '`abort [id] [--step S] --reason R`',
-    summary: 'end the run: at a waiting step at once; running or paused, after the activity in flight; runs the cleanup that is safe there (recorded)',
+    summary:
+      'end the run: at a waiting step at once; running or paused, after the activity in flight; runs the ' +
+      'cleanup that is safe there (recorded)',
     commands: ['abort'],
   },
-  { synopsis: '`approve [id] --gate G`, `confirm [id] --step S`', summary: 'approval gates, manual steps', commands: ['approve', 'confirm'] },
-  { synopsis: '`pause`, `resume [id]`', summary: 'hold the run between steps (`watch` exits 3, printing `replup resume` and `abort`)', commands: ['pause', 'resume'] },
-  { synopsis: '`connect-agent [id] --agent NAME\\|ALL`', summary: 'OpenEdge: try the agents now instead of at the next deferred retry', commands: ['connect-agent'] },
+  {
+    synopsis: '`approve [id] --gate G`, `confirm [id] --step S`',
+    summary: 'approval gates, manual steps',
+    commands: ['approve', 'confirm'],
+  },
+  {
+    synopsis: '`pause`, `resume [id]`',
+    summary: 'hold the run between steps (`watch` exits 3, printing `replup resume` and `abort`)',
+    commands: ['pause', 'resume'],
+  },
+  {
+    synopsis: '`connect-agent [id] --agent NAME\\|ALL`',
+    summary: 'OpenEdge: try the agents now instead of at the next deferred retry',
+    commands: ['connect-agent'],
+  },
   {
     synopsis: '`list [--status S] [--json]`',
-    summary: "runs with their run ids; Temporal's own status when a run ended outside replup (`terminated`, `timed-out`); `--status awaiting-operator`: every run that needs a person (parked step, gate, manual step, paused)",
+    summary:
+      "runs with their run ids; Temporal's own status when a run ended outside replup (`terminated`, " +
+      '`timed-out`); `--status awaiting-operator`: every run that needs a person (parked step, gate, manual ' +
+      'step, paused)',
     commands: ['list'],
   },
   {
     synopsis: '`report <id> [--run R] [--json\\|--md] [--out DIR]`',
-    summary: 'the run report rebuilt from the history; `--run` an earlier run of the fleet (run ids in `list`); the workflow also writes `reports/<id>.<run id>.md` and `.json` when it ends (`REPLUP_REPORTS_DIR` moves them)',
+    summary:
+      'the run report rebuilt from the history; `--run` an earlier run of the fleet (run ids in `list`); the ' +
+      'workflow also writes `reports/<id>.<run id>.md` and `.json` when it ends (`REPLUP_REPORTS_DIR` moves ' +
+      'them)',
     commands: ['report'],
   },
-  { synopsis: '`worker [--concurrency N] [--metrics HOST:PORT]`', summary: "serves every runbook on task queue `replup`; with `--metrics`, Prometheus metrics (the Temporal SDK's and replup's) at `/metrics`", commands: ['worker'] },
+  {
+    synopsis: '`worker [--concurrency N] [--metrics HOST:PORT]`',
+    summary:
+      "serves every runbook on task queue `replup`; with `--metrics`, Prometheus metrics (the Temporal SDK's " +
+      "and replup's) at `/metrics`",
+    commands: ['worker'],
+  },
   { synopsis: '`dev [stop]`', summary: 'the local Temporal dev server', commands: ['dev', 'dev stop'] },
   {
-    synopsis: '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab resolve-conflicts`, `lab upgrade`',
-    summary: "the simulated fleet: create it, print it, check what its run promised (a completed upgrade, or an abort before or after removal; exit 1 when one fails), resolve its conflicting rows, do a `hosts.upgrade: manual` upgrade by hand (both also while a worker holds it)",
+    synopsis:
+      '`lab init <plan> [--rows N] [--seed S] [--conflicts N]`, `lab show`, `lab check [--json]`, `lab ' +
+      'resolve-conflicts`, `lab upgrade`',
+    summary:
+      'the simulated fleet: create it, print it, check what its run promised (a completed upgrade, or an ' +
+      'abort before or after removal; exit 1 when one fails), resolve its conflicting rows, do a ' +
+      '`hosts.upgrade: manual` upgrade by hand (both also while a worker holds it)',
     commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts', 'lab upgrade'],
   },
   {
     synopsis: '`demo [--port P] [--ui-port U] [--plan FILE] [--metrics HOST:PORT]`',
-    summary: "`npm run demo`: dev server (on 7233/8233 unless `--port`/`--ui-port` or `TEMPORAL_ADDRESS`), a fresh lab, a worker, an upgrade, the invariants, the report; `--plan`: another lab upgrade plan (its lab re-created), `--metrics`: the worker's metrics as `worker --metrics`",
+    summary:
+      '`npm run demo`: dev server (on 7233/8233 unless `--port`/`--ui-port` or `TEMPORAL_ADDRESS`), a fresh ' +
+      'lab, a worker, an upgrade, the invariants, the report; `--plan`: another lab upgrade plan (its lab ' +
+      "re-created), `--metrics`: the worker's metrics as `worker --metrics`",
     commands: ['demo'],
   },
 ];
 
 /** The README's command table as Markdown (header included), one line per row, ending in a newline. */
 export function renderCommandTable(rows: TableRow[] = COMMAND_TABLE): string {
-  return ['| command | what it does |', '|---|---|', ...rows.map((r) => `| ${r.synopsis} | ${r.summary} |`)].join('\n') + '\n';
+  return (
+    ['| command | what it does |', '|---|---|', ...rows.map((r) => `| ${r.synopsis} | ${r.summary} |`)].join('\n') +
+    '\n'
+  );
 }
 
 /** The "Examples:" block appended to a command's --help; '' when it has none. */

@@ -41,12 +41,22 @@ export interface DemoOptions {
 
 /** The demo re-creates the plan's lab and runs it unattended: only a lab upgrade plan will do. */
 function demoPlan(plan: AnyPlan, shown: string): UpgradePlan & { target: { kind: 'lab' } } {
-  const fix = `make one with replup plan new demo.yaml (examples/lab-small.yaml for this folder; set options.approvals: [] to run it unattended), then replup demo --plan demo.yaml`;
+  const fix =
+    `make one with replup plan new demo.yaml (examples/lab-small.yaml for this folder; set options.approvals: ` +
+    `[] to run it unattended), then replup demo --plan demo.yaml`;
   if (plan.runbook !== 'em-personalization-upgrade') {
-    throw new UserError(`${shown} is a plan of runbook ${plan.runbook}: replup demo runs the Personalization Server upgrade (runbook: em-personalization-upgrade) on a lab; nothing was started`, [fix]);
+    throw new UserError(
+      `${shown} is a plan of runbook ${plan.runbook}: replup demo runs the Personalization Server upgrade ` +
+        `(runbook: em-personalization-upgrade) on a lab; nothing was started`,
+      [fix],
+    );
   }
   if (plan.target.kind !== 'lab') {
-    throw new UserError(`${shown} targets ${plan.target.kind}, not a lab: replup demo re-creates the plan's lab (target: { kind: lab, state: FILE }) and never runs against real servers; nothing was started`, [fix]);
+    throw new UserError(
+      `${shown} targets ${plan.target.kind}, not a lab: replup demo re-creates the plan's lab (target: { ` +
+        `kind: lab, state: FILE }) and never runs against real servers; nothing was started`,
+      [fix],
+    );
   }
   return plan as UpgradePlan & { target: { kind: 'lab' } };
 }
@@ -73,10 +83,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   const ports = opts.port !== undefined || opts.uiPort !== undefined;
   if (ports && process.env.TEMPORAL_ADDRESS) {
-    throw new UserError(`--port/--ui-port pick the dev server the demo starts, but TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} names a server already`, [
-      'use that server: replup demo (without --port)',
-      'or a dev server of the demo\'s own: unset TEMPORAL_ADDRESS, then replup demo --port 7234 --ui-port 8234',
-    ], EXIT.usage);
+    throw new UserError(
+      `--port/--ui-port pick the dev server the demo starts, but TEMPORAL_ADDRESS=` +
+        `${process.env.TEMPORAL_ADDRESS} names a server already`,
+      [
+        'use that server: replup demo (without --port)',
+        "or a dev server of the demo's own: unset TEMPORAL_ADDRESS, then replup demo --port 7234 --ui-port 8234",
+      ],
+      EXIT.usage,
+    );
   }
   // Before anything starts: a plan the demo cannot run is refused with nothing changed.
   const plan = demoPlan(await readPlanOrFail(planFile), shown);
@@ -90,7 +105,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       ...(port !== 7233 && { dbFile: `.replup/temporal-${port}.db` }),
       log: (line) => out.note(line),
     });
-    say(dev.status === 'reused' ? `Temporal server: reusing the one at ${dev.address}` : `Temporal server: started the dev server at ${dev.address}, Web UI ${dev.uiUrl} (pid ${dev.pid}; stop it with replup dev stop)`);
+    say(
+      dev.status === 'reused'
+        ? `Temporal server: reusing the one at ${dev.address}`
+        : `Temporal server: started the dev server at ${dev.address}, Web UI ${dev.uiUrl} (pid ${dev.pid}; ` +
+            `stop it with replup dev stop)`,
+    );
     // The client and the in-process worker both talk to the server just chosen.
     env = { ...process.env, TEMPORAL_ADDRESS: dev.address };
   }
@@ -100,7 +120,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   try {
     const { statePath, state } = await initLab(plan, { force: true });
-    say(`Lab: ${state.name} at ${relative(process.cwd(), statePath)} (${Object.keys(state.databases).length} databases, ${Object.keys(state.hosts).length} personalization servers, from ${plan.from} to ${plan.to})`);
+    say(
+      `Lab: ${state.name} at ${relative(process.cwd(), statePath)} (${Object.keys(state.databases).length} ` +
+        `databases, ${Object.keys(state.hosts).length} personalization servers, from ${plan.from} to ${plan.to}` +
+        `)`,
+    );
   } catch (err) {
     if (err instanceof LabStateError) throw new UserError(err.message);
     throw err;
@@ -108,7 +132,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   say('Worker: starting in this process (bundling the workflows takes a few seconds)...');
   // Its notifications resolve their env:/file: webhook references in this process's environment.
-  const served = await serveWorker({ name: 'replup demo', report: out, env, logLevel: 'WARN', ...(opts.metrics && { metrics: opts.metrics }) });
+  const served = await serveWorker({
+    name: 'replup demo',
+    report: out,
+    env,
+    logLevel: 'WARN',
+    ...(opts.metrics && { metrics: opts.metrics }),
+  });
   const { worker } = served;
   const running = worker.run();
   let stopped = false;
@@ -130,7 +160,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     if (served.metricsUrl) say(`Metrics: ${served.metricsUrl}`);
     const started = await startUpgrade(client, plan, opts.actor ?? defaultActor());
     say(`Run: ${started.workflowId}\n  Web UI: ${started.url}\n`);
-    const code = await followRun(client, started.workflowId, { render: true, out: out.streams.stdout, err: out.streams.stderr });
+    const code = await followRun(client, started.workflowId, {
+      render: true,
+      out: out.streams.stdout,
+      err: out.streams.stderr,
+    });
     if (code === EXIT.waiting) {
       say(`\nThe demo stops here: the run waits for an operator. Keep a worker running (replup worker) and answer it.`);
       return code;
@@ -144,9 +178,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     out.text(check.text.replace(/^(?=.)/gm, '  '));
 
     const report = result.progress.facts.report as { markdown: string; json: string } | undefined;
+    const reportError = result.progress.facts.reportError;
+    const whyNot = typeof reportError === 'string' ? reportError : 'unknown reason';
     say('');
     say(`Web UI:  ${uiUrl(client, started.workflowId)}`);
-    say(report ? `Report:  ${relative(process.cwd(), report.markdown)}` : `Report:  not written (${String(result.progress.facts.reportError ?? 'unknown reason')}); rebuild it with replup report '${started.workflowId}'`);
+    say(
+      report
+        ? `Report:  ${relative(process.cwd(), report.markdown)}`
+        : `Report:  not written (${whyNot}); rebuild it ` + `with replup report '${started.workflowId}'`,
+    );
     if (result.status !== 'completed') {
       say(`The run ended ${result.status}: ${result.outcome}`);
       return EXIT.failed;
@@ -164,10 +204,32 @@ export const registerDemo: Register = (program, setExit, io) => {
     .command('demo')
     .description('Upgrade a simulated fleet end to end: dev server, lab, worker, run, watch, lab check')
     .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
-    .option('--port <port>', 'the dev server\'s frontend gRPC port (default 7233; started there, or reused if one answers)', wholeNumber('--port', 1))
-    .option('--ui-port <port>', 'the dev server\'s Web UI port (default: --port + 1000)', wholeNumber('--ui-port', 1))
-    .option('--plan <file>', "run another lab upgrade plan (runbook em-personalization-upgrade, target kind lab) instead of examples/lab-small.yaml; the demo re-creates that plan's lab state (as lab init --force)")
-    .option('--metrics <host:port>', "serve Prometheus metrics from the demo's worker at http://HOST:PORT/metrics, as replup worker --metrics does", hostPortOption)
+    .option(
+      '--port <port>',
+      "the dev server's frontend gRPC port (default 7233; started there, or reused if one answers)",
+      wholeNumber('--port', 1),
+    )
+    .option('--ui-port <port>', "the dev server's Web UI port (default: --port + 1000)", wholeNumber('--ui-port', 1))
+    .option(
+      '--plan <file>',
+      'run another lab upgrade plan (runbook em-personalization-upgrade, target kind lab) instead of ' +
+        "examples/lab-small.yaml; the demo re-creates that plan's lab state (as lab init --force)",
+    )
+    .option(
+      '--metrics <host:port>',
+      "serve Prometheus metrics from the demo's worker at http://HOST:PORT/metrics, as replup worker --metrics does",
+      hostPortOption,
+    )
     .action(async (opts: { actor: string; port?: number; uiPort?: number; plan?: string; metrics?: HostPort }) =>
-      setExit(await runDemo({ actor: opts.actor, port: opts.port, uiPort: opts.uiPort, plan: opts.plan, metrics: opts.metrics, io })));
+      setExit(
+        await runDemo({
+          actor: opts.actor,
+          port: opts.port,
+          uiPort: opts.uiPort,
+          plan: opts.plan,
+          metrics: opts.metrics,
+          io,
+        }),
+      ),
+    );
 };

@@ -1,5 +1,5 @@
-// `replup lab init|show|check|resolve-conflicts|upgrade`: create a simulated fleet from a plan, look at it, and check the
-// invariants an upgrade must keep ("nothing lost"). The work is in labInit/labShow/labCheck
+// `replup lab init|show|check|resolve-conflicts|upgrade`: create a simulated fleet from a plan, look at it, and check
+// the invariants an upgrade must keep ("nothing lost"). The work is in labInit/labShow/labCheck
 // (plain functions the tests call); registerLab only wires them to commander.
 import type { Command } from 'commander';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
@@ -32,11 +32,15 @@ export interface LabWhere {
 
 async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan> {
   const result = await loadPlanFile(file);
-  if (!result.ok) throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
+  if (!result.ok)
+    throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
   // A set-up plan's lab: the fleet's databases without replication (activities/lab/setup-replication.ts).
   if (result.plan.runbook === 'setup-replication') return result.plan;
   if (result.plan.runbook !== 'em-personalization-upgrade') {
-    throw new UserError(`${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: em-personalization-upgrade)`);
+    throw new UserError(
+      `${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: ` +
+        `em-personalization-upgrade)`,
+    );
   }
   return result.plan;
 }
@@ -45,7 +49,8 @@ async function statePathOf(where: LabWhere): Promise<string> {
   if (where.state) return where.state;
   if (!where.plan) throw new UserError('which lab? give a plan file or --state <path>', [], EXIT.usage);
   const plan = await loadPlan(where.plan);
-  if (plan.target.kind !== 'lab') throw new UserError(`${where.plan} targets SQL Server, not a lab (target.kind: lab with a state file makes one)`);
+  if (plan.target.kind !== 'lab')
+    throw new UserError(`${where.plan} targets SQL Server, not a lab (target.kind: lab with a state file makes one)`);
   return plan.target.state;
 }
 
@@ -62,8 +67,17 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
   const plan = await loadPlan(planFile);
   let created;
   try {
-    const init = plan.runbook === 'setup-replication' ? (o: Parameters<typeof initLab>[1]) => initSetupLab(plan, o) : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
-    created = await init({ rows: options.rows, seed: options.seed, conflicts: options.conflicts, force: options.force, statePath: options.state });
+    const init =
+      plan.runbook === 'setup-replication'
+        ? (o: Parameters<typeof initLab>[1]) => initSetupLab(plan, o)
+        : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
+    created = await init({
+      rows: options.rows,
+      seed: options.seed,
+      conflicts: options.conflicts,
+      force: options.force,
+      statePath: options.state,
+    });
   } catch (err) {
     if (err instanceof LabStateError) throw new UserError(err.message);
     throw err;
@@ -75,7 +89,8 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
       const hosts = Object.keys(state.hosts).length;
       return (
         `Created the lab ${state.name} at ${statePath}: ${dbs} databases, ${hosts} personalization servers, ` +
-        `Personalization Server ${state.from}, seed ${state.seed}${state.conflicts.length ? `, ${state.conflicts.length} conflicts` : ''}.\n` +
+        (`Personalization Server ${state.from}, seed ${state.seed}` +
+          `${state.conflicts.length ? `, ${state.conflicts.length} conflicts` : ''}.\n`) +
         `  See it:   replup lab show --state ${statePath}\n  Check it: replup lab check --state ${statePath}\n`
       );
     }),
@@ -97,8 +112,18 @@ export async function labCheck(where: LabWhere, options: { json?: boolean } = {}
     report.result({ ok: failed === 0, phase, invariants }, () => {
       const width = Math.max(...invariants.map((i) => i.name.length));
       const lines = [`The lab's ${title}.`];
-      lines.push(...invariants.map((i) => `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`));
-      lines.push(failed ? `${failed} of ${invariants.length} invariants fail for the lab at ${path}` : `All ${invariants.length} invariants hold for the lab at ${path}`);
+      lines.push(
+        ...invariants.map(
+          (i) =>
+            `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}` +
+            `  ${i.detail}`,
+        ),
+      );
+      lines.push(
+        failed
+          ? `${failed} of ${invariants.length} invariants fail for the lab at ${path}`
+          : `All ${invariants.length} invariants hold for the lab at ${path}`,
+      );
       return `${lines.join('\n')}\n`;
     });
     return failed ? EXIT.failed : EXIT.ok;
@@ -116,7 +141,9 @@ export async function labResolveConflicts(where: LabWhere, options: { json?: boo
     throw err;
   }
   return captureReport(options.json, (report) =>
-    report.result({ resolved }, () => `resolved ${resolved} conflict${resolved === 1 ? '' : 's'} in ${statePath}\n`, { compact: true }),
+    report.result({ resolved }, () => `resolved ${resolved} conflict${resolved === 1 ? '' : 's'} in ${statePath}\n`, {
+      compact: true,
+    }),
   );
 }
 
@@ -146,7 +173,8 @@ export async function labUpgrade(where: LabWhere, options: { json?: boolean } = 
     report.result(
       { upgraded, to },
       () =>
-        `upgraded ${upgraded} personalization server${s} and database${s} to ${to} in ${statePath}${upgraded === 0 ? ' (everything was already there)' : ''}\n` +
+        `upgraded ${upgraded} personalization server${s} and database${s} to ${to} in ${statePath}` +
+        `${upgraded === 0 ? ' (everything was already there)' : ''}\n` +
         `  then tell the run: replup confirm --step upgrade --note "lab upgraded by hand"\n`,
       { compact: true },
     ),
@@ -159,7 +187,9 @@ export const registerLab: Register = (program: Command, setExit, io) => {
     new Reporter(false, io).print(out.text);
     setExit(out.exitCode);
   };
-  const lab = program.command('lab').description('The simulated fleet: create it from a plan, show it, check the upgrade kept everything');
+  const lab = program
+    .command('lab')
+    .description('The simulated fleet: create it from a plan, show it, check the upgrade kept everything');
   lab
     .command('init <plan>')
     .description("Create a lab from a plan (at the plan's target.state, or --state)")
@@ -175,23 +205,37 @@ export const registerLab: Register = (program: Command, setExit, io) => {
     .description('Print the fleet: servers, databases, subscriptions, personalization servers')
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the whole state as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labShow({ plan, state: opts.state }, opts)));
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
+      print(await labShow({ plan, state: opts.state }, opts)),
+    );
   lab
     .command('check [plan]')
-    .description('Check what the run promised (a completed upgrade, or an abort before or after removal); exit 1 when any invariant fails')
+    .description(
+      'Check what the run promised (a completed upgrade, or an abort before or after removal); exit 1 when ' +
+        'any invariant fails',
+    )
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the invariants as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labCheck({ plan, state: opts.state }, opts)));
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
+      print(await labCheck({ plan, state: opts.state }, opts)),
+    );
   lab
     .command('resolve-conflicts [plan]')
     .description('Resolve the conflicting rows (as in the conflict viewer); works while a worker runs the lab')
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the count as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labResolveConflicts({ plan, state: opts.state }, opts)));
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
+      print(await labResolveConflicts({ plan, state: opts.state }, opts)),
+    );
   lab
     .command('upgrade [plan]')
-    .description("The manual upgrade (hosts.upgrade: manual) done by hand: every personalization server and database to the plan's version; then replup confirm --step upgrade")
+    .description(
+      'The manual upgrade (hosts.upgrade: manual) done by hand: every personalization server and database to ' +
+        "the plan's version; then replup confirm --step upgrade",
+    )
     .option('--state <path>', 'the lab state file (instead of a plan)')
     .option('--json', 'print the count as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) => print(await labUpgrade({ plan, state: opts.state }, opts)));
+    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
+      print(await labUpgrade({ plan, state: opts.state }, opts)),
+    );
 };

@@ -8,7 +8,11 @@ export const registerList: Register = (program, _setExit, io) => {
   program
     .command('list')
     .description('List replup runs (e.g. --status awaiting-operator finds stuck ones)')
-    .option('--status <status>', `one of ${Object.keys(LIST_STATUSES).join(', ')} (awaiting-operator: every run that needs a person, at a parked step, a gate, a manual step or paused)`)
+    .option(
+      '--status <status>',
+      `one of ${Object.keys(LIST_STATUSES).join(', ')} (awaiting-operator: every run that needs a person, at ` +
+        `a parked step, a gate, a manual step or paused)`,
+    )
     .option('--json', 'print as JSON')
     .action(async (opts: { status?: string; json?: boolean }) => {
       const client = await connectClient();

@@ -28,7 +28,7 @@ function pathFrom(planDir: string, to: string): string {
 
 function mapAt(doc: Document, key: string): YAMLMap | undefined {
   const node = doc.get(key, true);
-  return isMap(node) ? (node as YAMLMap) : undefined;
+  return isMap(node) ? (node) : undefined;
 }
 
 export interface PlanNewOptions {
@@ -39,10 +39,19 @@ export interface PlanNewOptions {
 export function planNew(file: string, options: PlanNewOptions = {}): CommandOutput {
   const from = options.from ?? 'lab-small';
   const names = exampleNames();
-  if (!names.includes(from)) throw new UserError(`--from ${from}: there is no example of that name`, [`use one of: ${names.join(', ')}`], EXIT.usage);
+  if (!names.includes(from))
+    throw new UserError(
+      `--from ${from}: there is no example of that name`,
+      [`use one of: ${names.join(', ')}`],
+      EXIT.usage,
+    );
   const out = resolve(file);
-  if (existsSync(out) && !options.force) throw new UserError(`${file} exists already; nothing was written`, ['give another file name, or replace it with --force']);
-  if (!existsSync(dirname(out))) throw new UserError(`the folder ${dirname(out)} does not exist; create it first (mkdir -p ${dirname(file)})`);
+  if (existsSync(out) && !options.force)
+    throw new UserError(`${file} exists already; nothing was written`, [
+      'give another file name, or replace it with --force',
+    ]);
+  if (!existsSync(dirname(out)))
+    throw new UserError(`the folder ${dirname(out)} does not exist; create it first (mkdir -p ${dirname(file)})`);
 
   const source = join(EXAMPLES_DIR, `${from}.yaml`);
   const doc = parseDocument(readFileSync(source, 'utf8'));
@@ -62,31 +71,47 @@ export function planNew(file: string, options: PlanNewOptions = {}): CommandOutp
   if (typeof dir === 'string' && !isAbsolute(dir) && !/^[a-z]:[\\/]/i.test(dir)) {
     const abs = resolve(EXAMPLES_DIR, dir);
     scripts!.set('dir', pathFrom(planDir, abs));
-    changes.push(`scripts.dir: ${pathFrom(planDir, abs)} (replup's example scripts; put the vendor's Replication folder here for a real fleet)`);
+    changes.push(
+      `scripts.dir: ${pathFrom(planDir, abs)} (replup's example scripts; put the vendor's Replication folder ` +
+        `here for a real fleet)`,
+    );
   }
   // A real plan's approval gate: nothing is removed until someone runs `replup approve`.
   const opts = mapAt(doc, 'options');
   const approvals = opts?.get('approvals', true);
   if (opts && isSeq(approvals) && approvals.items.length === 0) {
     const pair = opts.items.find((p) => (p.key as { value?: unknown } | null)?.value === 'approvals')!;
-    (pair.key as { commentBefore?: string }).commentBefore = ' A real plan: nothing is removed until an operator runs `replup approve --gate remove-replication`.';
+    (pair.key as { commentBefore?: string }).commentBefore =
+      ' A real plan: nothing is removed until an operator runs `replup approve --gate remove-replication`.';
     const gate = doc.createNode(['remove-replication']);
     gate.flow = true;
     opts.set('approvals', gate);
-    changes.push('options.approvals: [remove-replication] (the example runs unattended; a plan of yours keeps the gate)');
+    changes.push(
+      'options.approvals: [remove-replication] (the example runs unattended; a plan of yours keeps the gate)',
+    );
   }
   // The example's own notes that no longer hold here: commands naming examples/, and the gate being off.
-  const stale = [/^#\s+replup \S+ \S+ examples\//, /^# Relative paths are relative to this file's folder\.$/, /^\s*# The demo runs unattended\. A real plan keeps the default/, /^\s*# so that nothing is removed until an operator runs `replup approve`\.$/];
+  const stale = [
+    /^#\s+replup \S+ \S+ examples\//,
+    /^# Relative paths are relative to this file's folder\.$/,
+    /^\s*# The demo runs unattended\. A real plan keeps the default/,
+    /^\s*# so that nothing is removed until an operator runs `replup approve`\.$/,
+  ];
   const kept = doc
     .toString({ lineWidth: 0, flowCollectionPadding: false })
     .split('\n')
     .filter((l) => !stale.some((re) => re.test(l)));
   // A bare "#" that separated what was removed: dropped when another follows it or no comment does.
   const body = kept.filter((l, i) => !(l === '#' && (kept[i + 1] === '#' || !kept[i + 1]?.startsWith('#')))).join('\n');
-  const header = `# Made by \`replup plan new ${file}${from !== 'lab-small' ? ` --from ${from}` : ''}\` from examples/${from}.yaml, its paths rewritten\n# for this folder. Relative paths are relative to this file's folder.\n#\n`;
+  const header =
+    `# Made by \`replup plan new ${file}${from !== 'lab-small' ? ` --from ${from}` : ''}\` from examples/` +
+    `${from}.yaml, its paths rewritten\n# for this folder. Relative paths are relative to this file's ` +
+    `folder.\n#\n`;
   writeFileSync(out, header + body);
   return {
-    text: `Wrote ${file} from examples/${from}.yaml:\n${changes.map((c) => `  ${c}\n`).join('')}Next: replup plan validate ${file}\n`,
+    text:
+      `Wrote ${file} from examples/${from}.yaml:\n${changes.map((c) => `  ${c}\n`).join('')}Next: replup plan ` +
+      `validate ${file}\n`,
     exitCode: EXIT.ok,
   };
 }

@@ -4,7 +4,12 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { resolveRunId } from '../lib/runs.js';
-import { reportFromHistory, renderReportMarkdown, writeReportFiles, type RunReport } from '../../activities/report/index.js';
+import {
+  reportFromHistory,
+  renderReportMarkdown,
+  writeReportFiles,
+  type RunReport,
+} from '../../activities/report/index.js';
 import { UserError, EXIT } from '../errors.js';
 import { Reporter } from '../lib/reporter.js';
 
@@ -21,9 +26,10 @@ export async function runReport(client: Client, id: string, runId?: string): Pro
     return await reportFromHistory(client, id, runId);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
-      throw new UserError(`no run with id ${id}${runId ? ` and run id ${runId}` : ''} in namespace ${client.options.namespace}`, [
-        'list the runs: replup list (past ones: replup list --status completed, --status aborted)',
-      ]);
+      throw new UserError(
+        `no run with id ${id}${runId ? ` and run id ${runId}` : ''} in namespace ${client.options.namespace}`,
+        ['list the runs: replup list (past ones: replup list --status completed, --status aborted)'],
+      );
     }
     throw err;
   }
@@ -34,7 +40,12 @@ export async function runReport(client: Client, id: string, runId?: string): Pro
  * both files written (either way). Errors: UserError for --json with --md, or no such run.
  */
 export async function reportCommand(client: Client, id: string, opts: ReportOptions, out: Reporter): Promise<void> {
-  if (opts.json && opts.md) throw new UserError('--json and --md exclude each other: pick one (with --out both files are written)', [], EXIT.usage);
+  if (opts.json && opts.md)
+    throw new UserError(
+      '--json and --md exclude each other: pick one (with --out both files are written)',
+      [],
+      EXIT.usage,
+    );
   // The id as the plan spells the fleet, or as replup stores it (lower case).
   const report = await runReport(client, await resolveRunId(client, id), opts.run);
   if (opts.out) {
@@ -48,10 +59,15 @@ export async function reportCommand(client: Client, id: string, opts: ReportOpti
 export const registerReport: Register = (program, _setExit, io) => {
   program
     .command('report <id>')
-    .description('Rebuild a run report from the workflow history: steps, activities, decisions, sync rounds, verification')
+    .description(
+      'Rebuild a run report from the workflow history: steps, activities, decisions, sync rounds, verification',
+    )
     .option('--json', 'print the report as JSON (for tools)')
     .option('--md', 'print the report as Markdown (the default)')
-    .option('--out <dir>', 'write <id>.<run id>.md and .json into this folder instead of printing (every run keeps its own)')
+    .option(
+      '--out <dir>',
+      'write <id>.<run id>.md and .json into this folder instead of printing (every run keeps its own)',
+    )
     .option('--run <runId>', 'an earlier run of the same workflow id (default: the latest)')
     .action(async (id: string, opts: ReportOptions) => {
       const client = await connectClient();

@@ -21,8 +21,12 @@ export const registerStatus: Register = (program, _setExit, io) => {
       const scheduled = await scheduledStart(client, runId);
       if (scheduled) {
         // Before its start delay has passed the run has no workflow code running to ask.
-        report.result({ workflowId: runId, url, status: 'scheduled', ...scheduled }, () =>
-          `${runId}: scheduled, starts at ${scheduled.startsAt}\n  maintenance window: ${describeWindow(scheduled.window)}\nWeb UI: ${url}\n`);
+        report.result(
+          { workflowId: runId, url, status: 'scheduled', ...scheduled },
+          () =>
+            `${runId}: scheduled, starts at ${scheduled.startsAt}\n  maintenance window: ` +
+            `${describeWindow(scheduled.window)}\nWeb UI: ${url}\n`,
+        );
         return;
       }
       const p = await getProgress(client, runId);
@@ -57,9 +61,16 @@ export function windowLine(p: Pick<Progress, 'window'>, now: number): string | u
 }
 
 /** A run still inside its start delay: when it starts and its window (from the start memo). */
-async function scheduledStart(client: Client, id: string): Promise<{ startsAt: string; window?: MaintenanceWindow } | undefined> {
-  const desc = await client.workflow.getHandle(id).describe().catch(() => undefined);
-  if (!desc || desc.status.name !== 'RUNNING' || !desc.executionTime || desc.executionTime.getTime() <= Date.now()) return undefined;
+async function scheduledStart(
+  client: Client,
+  id: string,
+): Promise<{ startsAt: string; window?: MaintenanceWindow } | undefined> {
+  const desc = await client.workflow
+    .getHandle(id)
+    .describe()
+    .catch(() => undefined);
+  if (!desc || desc.status.name !== 'RUNNING' || !desc.executionTime || desc.executionTime.getTime() <= Date.now())
+    return undefined;
   const window = desc.memo?.window as MaintenanceWindow | undefined;
   return { startsAt: desc.executionTime.toISOString(), ...(window && { window }) };
 }

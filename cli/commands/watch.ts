@@ -12,6 +12,12 @@ export const registerWatch: Register = (program, setExit, io) => {
     .action(async (id: string | undefined, opts: { interval: number }) => {
       const client = await connectClient();
       const runId = await resolveRunId(client, id);
-      setExit(await followRun(client, runId, { render: true, intervalMs: opts.interval, ...(io && { out: io.stdout, err: io.stderr }) }));
+      setExit(
+        await followRun(client, runId, {
+          render: true,
+          intervalMs: opts.interval,
+          ...(io && { out: io.stdout, err: io.stderr }),
+        }),
+      );
     });
 };

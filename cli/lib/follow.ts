@@ -44,10 +44,14 @@ function waitingText(p: Progress, id: string): string {
     const by = pause ? ` by ${pause.actor}${pause.reason ? `: ${pause.reason}` : ''}` : '';
     why = `\nThe run is paused${p.current ? ` after ${p.current}` : ''}${by}\n`;
   }
-  return `${why}Answer with one of:\n${answerCommands(p, id).map((c) => `  ${c}\n`).join('')}`;
+  return `${why}Answer with one of:\n${answerCommands(p, id)
+    .map((c) => `  ${c}\n`)
+    .join('')}`;
 }
 
-/** Returns the exit code: 0 completed, 1 aborted, failed or ended outside replup, 3 waiting for an operator (or paused). */
+/**
+ * Returns the exit code: 0 completed, 1 aborted, failed or ended outside replup, 3 waiting for an operator (or paused).
+ */
 export async function followRun(client: Client, id: string, opts: FollowOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
   const report = new Reporter(opts.json, { stdout: out, stderr: opts.err ?? process.stderr });
@@ -72,7 +76,10 @@ export async function followRun(client: Client, id: string, opts: FollowOptions)
     const ended = isEnded(p.status);
     if (tty) {
       // Home, draw each line over the old one, clear what is left: no flicker.
-      const screen = renderProgress(p, id, Date.now()).split('\n').map((l) => `${l}\x1b[K`).join('\n');
+      const screen = renderProgress(p, id, Date.now())
+        .split('\n')
+        .map((l) => `${l}\x1b[K`)
+        .join('\n');
       report.text(`${prev ? '' : '\x1b[2J'}\x1b[H${screen}\n\x1b[J`);
     } else if (opts.render) {
       if (!prev) report.text(`${renderProgress(p, id, Date.now())}\n\n`);

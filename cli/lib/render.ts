@@ -41,7 +41,9 @@ export function renderProgress(progress: Progress, id: string, nowMs: number): s
     const counter = s.total !== undefined && s.status === 'running' ? ` ${bar(s.done ?? 0, s.total)}` : '';
     const took = s.startedAt && s.endedAt ? ` ${elapsed(s.startedAt, Date.parse(s.endedAt))}` : '';
     const detail = s.status === 'not-applicable' ? s.reason : (s.note ?? '');
-    lines.push(`${ICON[s.status]} ${s.id.padEnd(width)}  ${s.status.padEnd(21)}${counter}${took}${tries}  ${detail}`.trimEnd());
+    lines.push(
+      `${ICON[s.status]} ${s.id.padEnd(width)}  ${s.status.padEnd(21)}${counter}${took}${tries}  ${detail}`.trimEnd(),
+    );
     if (s.lastError && s.status === 'awaiting-operator') lines.push(`  ${' '.repeat(width)}  error: ${s.lastError}`);
   }
   if (p.outcome) lines.push('', p.outcome);

@@ -12,6 +12,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { inputTooLarge, MAX_INPUT_BYTES, workflowInputBytes } from '../../plan/load.js';
 import { personalizationUpgrade, upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
@@ -38,11 +39,14 @@ import { endedByReplup, waitingStep } from '../../common/run-status.js';
 import { UserError, EXIT } from '../errors.js';
 
 /** A commander option parser for counts and intervals: a bad value is a usage error (exit 2). */
-export const wholeNumber = (option: string, min = 1) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${option} takes a whole number ≥ ${min}, got "${value}"`, [], EXIT.usage);
-  return n;
-};
+export const wholeNumber =
+  (option: string, min = 1) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new UserError(`${option} takes a whole number ≥ ${min}, got "${value}"`, [], EXIT.usage);
+    return n;
+  };
 
 export const defaultActor = () => process.env.REPLUP_ACTOR || userInfo().username;
 
@@ -67,7 +71,9 @@ export function uiUrl(client: Client, workflowId?: string): string {
   const address = (client.connection as Connection).options?.address ?? '127.0.0.1:7233';
   const base = uiBase(address);
   const ns = encodeURIComponent(client.options.namespace);
-  return workflowId ? `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}` : `${base}/namespaces/${ns}/workflows`;
+  return workflowId
+    ? `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}`
+    : `${base}/namespaces/${ns}/workflows`;
 }
 
 function planDetails(plan: UpgradePlan): string {
@@ -76,10 +82,16 @@ function planDetails(plan: UpgradePlan): string {
     `**${plan.name}**: Personalization Server ${plan.from} → ${plan.to}`,
     '',
     `- publisher: ${plan.publisher.server}/${plan.publisher.database}`,
-    `- sites: ${plan.sites.length}, publications: ${plan.publications.map((p) => `${p.name} on ${p.publisher}`).join(', ')}, subscriptions: ${subs}`,
+    `- sites: ${plan.sites.length}, publications: ` +
+      `${plan.publications.map((p) => `${p.name} on ${p.publisher}`).join(', ')}, subscriptions: ${subs}`,
     `- target: ${plan.target.kind === 'lab' ? `lab (${plan.target.state})` : 'SQL Server'}`,
-    `- approvals: ${plan.options.approvals.map((g) => describeGate(g, plan.options.gates?.[g] ?? ANYONE_ONCE)).join(', ') || 'none'}; upgrade: ${plan.hosts.upgrade === 'manual' ? 'manual (confirmed by an operator)' : 'command'}`,
-    `- parallelism: ${plan.options.maxParallel}; quiet rounds: ${plan.options.sync.quietRounds} (max ${plan.options.sync.maxRounds})`,
+    `- approvals: ` +
+      `${
+        plan.options.approvals.map((g) => describeGate(g, plan.options.gates?.[g] ?? ANYONE_ONCE)).join(', ') || 'none'
+      }` +
+      `; upgrade: ${plan.hosts.upgrade === 'manual' ? 'manual (confirmed by an operator)' : 'command'}`,
+    `- parallelism: ${plan.options.maxParallel}; quiet rounds: ${plan.options.sync.quietRounds} (max ` +
+      `${plan.options.sync.maxRounds})`,
     ...(plan.options.window ? [`- maintenance window: ${describeWindow(plan.options.window)}`] : []),
   ].join('\n');
 }
@@ -110,7 +122,12 @@ export interface LaunchOptions {
  * Starts any runbook's workflow the same way: one run per fleet at a time (the workflow id is the
  * fleet's), the plan described for the UI, the search attributes set from the first moment.
  */
-export async function launch<A extends unknown[]>(client: Client, workflow: (...args: A) => Promise<unknown>, args: A, o: LaunchOptions): Promise<Started> {
+export async function launch<A extends unknown[]>(
+  client: Client,
+  workflow: (...args: A) => Promise<unknown>,
+  args: A,
+  o: LaunchOptions,
+): Promise<Started> {
   checkInputSize(args, o.what);
   try {
     const handle = await client.workflow.start(workflow, {
@@ -160,9 +177,18 @@ export function runbookStarter<P>(
   workflow: (input: { plan: P; requestedBy: string }) => Promise<unknown>,
   describe: (plan: P) => LaunchDescription,
 ) {
-  return (client: Client, plan: P, actor = defaultActor(), opts: { taskQueue?: string; workflowId?: string } = {}): Promise<Started> => {
+  return (
+    client: Client,
+    plan: P,
+    actor = defaultActor(),
+    opts: { taskQueue?: string; workflowId?: string } = {},
+  ): Promise<Started> => {
     const d = describe(plan);
-    return launch(client, workflow, [{ plan, requestedBy: actor }], { ...d, workflowId: opts.workflowId ?? d.workflowId, taskQueue: opts.taskQueue });
+    return launch(client, workflow, [{ plan, requestedBy: actor }], {
+      ...d,
+      workflowId: opts.workflowId ?? d.workflowId,
+      taskQueue: opts.taskQueue,
+    });
   };
 }
 
@@ -177,7 +203,10 @@ export function causeChain(err: unknown): string {
 
 export { MAX_INPUT_BYTES };
 
-/** Refuses a workflow input Temporal would reject for its size, saying why and what to do (the words `plan validate` uses, plan/load.ts). */
+/**
+ * Refuses a workflow input Temporal would reject for its size, saying why and what to do (the words `plan validate`
+ * uses, plan/load.ts).
+ */
 export function checkInputSize(args: unknown[], what: string): void {
   const bytes = workflowInputBytes(args);
   if (bytes <= MAX_INPUT_BYTES) return;
@@ -199,10 +228,15 @@ export async function retentionWarning(client: Client, neededDays = RETENTION_DA
     return undefined;
   }
   if (seconds <= 0 || seconds >= neededDays * 86_400) return undefined;
-  const have = seconds % 86_400 === 0 ? `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}` : `${Math.round(seconds / 3600)} h`;
+  const have =
+    seconds % 86_400 === 0
+      ? `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}`
+      : `${Math.round(seconds / 3600)} h`;
   return (
-    `namespace ${client.options.namespace} keeps a closed run's history ${have}: the audit of this run (its report, every decision) is deleted that long after it ends; ` +
-    `replup needs ${neededDays} days. Raise it: temporal operator namespace update --namespace ${client.options.namespace} --retention ${neededDays * 24}h (it applies to runs that close afterwards)`
+    `namespace ${client.options.namespace} keeps a closed run's history ${have}: the audit of this run (its ` +
+    `report, every decision) is deleted that long after it ends; ` +
+    (`replup needs ${neededDays} days. Raise it: temporal operator namespace update --namespace ` +
+      `${client.options.namespace} --retention ${neededDays * 24}h (it applies to runs that close afterwards)`)
   );
 }
 
@@ -236,7 +270,12 @@ export async function resolveRunId(client: Client, id?: string): Promise<string>
     running.push(wf.workflowId);
   }
   if (running.length === 1) return running[0]!;
-  if (running.length === 0) throw new UserError('no upgrade is running; name the run (replup list --status completed shows past ones)', [], EXIT.usage);
+  if (running.length === 0)
+    throw new UserError(
+      'no upgrade is running; name the run (replup list --status completed shows past ones)',
+      [],
+      EXIT.usage,
+    );
   throw new UserError(`${running.length} upgrades are running; name one:`, running, EXIT.usage);
 }
 
@@ -247,17 +286,31 @@ export async function resolveRunId(client: Client, id?: string): Promise<string>
 async function sameRunAnyCase(client: Client, id: string): Promise<string> {
   const lower = id.toLowerCase();
   if (lower === id) return id;
-  const exists = (x: string) => client.workflow.getHandle(x).describe().then(() => true, (err) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
+  const exists = (x: string) =>
+    client.workflow
+      .getHandle(x)
+      .describe()
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
   if (await exists(id)) return id;
   return (await exists(lower)) ? lower : id;
 }
 
-async function describeRun(client: Client, id: string): Promise<{ handle: WorkflowHandle; desc: WorkflowExecutionDescription }> {
+async function describeRun(
+  client: Client,
+  id: string,
+): Promise<{ handle: WorkflowHandle; desc: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle(id);
   try {
     return { handle, desc: await handle.describe() };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new UserError(`no run with id ${id}`, ['list the runs: replup list']);
+    if (err instanceof WorkflowNotFoundError)
+      throw new UserError(`no run with id ${id}`, ['list the runs: replup list']);
     throw err;
   }
 }
@@ -274,7 +327,8 @@ export class NoWorkerAnswered extends UserError {
     public readonly ended?: string,
   ) {
     super(
-      `no worker answered for run ${id} within ${QUERY_TIMEOUT_MS / 1000} s${ended ? ` (the run has ended: ${ended})` : ''}`,
+      `no worker answered for run ${id} within ${QUERY_TIMEOUT_MS / 1000} s` +
+        `${ended ? ` (the run has ended: ${ended})` : ''}`,
       [`start one: replup worker   (it serves task queue ${taskQueue}, with the same TEMPORAL_* settings)`],
     );
     this.name = 'NoWorkerAnswered';
@@ -318,13 +372,23 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
       return asShown({
         ...p,
         status: outside,
-        outcome: `the workflow was ${how} at ${p.current ?? 'no step'}${desc.closeTime ? ` (${desc.closeTime.toISOString()})` : ''}, outside replup: no abort cleanup ran; see its history in the Web UI and check the fleet`,
+        outcome:
+          `the workflow was ${how} at ${p.current ?? 'no step'}` +
+          `${desc.closeTime ? ` (${desc.closeTime.toISOString()})` : ''}, outside replup: no abort cleanup ` +
+          `ran; see its history in the Web UI and check the fleet`,
       });
     }
     return asShown(p);
   } catch (err) {
-    if (err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 4 /* DEADLINE_EXCEEDED */) {
-      throw new NoWorkerAnswered(id, desc.taskQueue, desc.status.name === 'RUNNING' ? undefined : desc.status.name.toLowerCase());
+    if (
+      err instanceof ServiceError &&
+      (err.cause as { code?: number } | undefined)?.code === 4 /* DEADLINE_EXCEEDED */
+    ) {
+      throw new NoWorkerAnswered(
+        id,
+        desc.taskQueue,
+        desc.status.name === 'RUNNING' ? undefined : desc.status.name.toLowerCase(),
+      );
     }
     throw err;
   }
@@ -333,11 +397,17 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
 const UPDATE_TIMEOUT_MS = 30_000;
 
 /** Runs an Update and turns a validator's rejection into a UserError with its words. */
-async function update<A>(client: Client, id: string, def: any, arg: A): Promise<Progress> {
+async function update<A>(
+  client: Client,
+  id: string,
+  def: UpdateDefinition<Progress, [A], string>,
+  arg: A,
+): Promise<Progress> {
   const { handle, desc } = await describeRun(client, id);
-  if (desc.status.name !== 'RUNNING') throw new UserError(`run ${id} has ended (${desc.status.name.toLowerCase()}); there is nothing to decide`);
+  if (desc.status.name !== 'RUNNING')
+    throw new UserError(`run ${id} has ended (${desc.status.name.toLowerCase()}); there is nothing to decide`);
   try {
-    return (await client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(def, { args: [arg] }))) as Progress;
+    return await client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(def, { args: [arg] }));
   } catch (err) {
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       throw new UserError(`no worker took the decision for run ${id} within ${UPDATE_TIMEOUT_MS / 1000} s`, [
@@ -346,7 +416,7 @@ async function update<A>(client: Client, id: string, def: any, arg: A): Promise<
       ]);
     }
     if (err instanceof WorkflowUpdateFailedError) {
-      const cause = (err.cause as Error | undefined)?.message ?? err.message;
+      const cause = err.cause?.message ?? err.message;
       throw new UserError(`refused: ${cause}`);
     }
     throw err;
@@ -357,7 +427,14 @@ async function update<A>(client: Client, id: string, def: any, arg: A): Promise<
  * An operator's decision. `step` may be left out for `abort` only: the run is aborted where it is
  * (the step that waits, or the step running, or the next one when paused).
  */
-export async function decide(client: Client, id: string, step: string | undefined, action: 'retry' | 'skip' | 'abort', reason: string, actor = defaultActor()): Promise<Progress> {
+export async function decide(
+  client: Client,
+  id: string,
+  step: string | undefined,
+  action: 'retry' | 'skip' | 'abort',
+  reason: string,
+  actor = defaultActor(),
+): Promise<Progress> {
   let target = step;
   if (target === undefined) {
     if (action !== 'abort') throw new UserError(`${action} needs --step: the step that waits`, [], EXIT.usage);
@@ -367,13 +444,16 @@ export async function decide(client: Client, id: string, step: string | undefine
   }
   return update(client, id, decideUpdate, { step: target, action, reason, actor, identity: client.options.identity });
 }
-// The client's Temporal identity goes with the actor: both are what the caller declares (README, "Two-person approval").
+// The client's Temporal identity goes with the actor: both are what the caller declares (README, "Two-person
+// approval").
 export const approve = (client: Client, id: string, gate: string, reason?: string, actor = defaultActor()) =>
   update(client, id, approveUpdate, { gate, actor, reason, identity: client.options.identity });
 export const confirm = (client: Client, id: string, step: string, note?: string, actor = defaultActor()) =>
   update(client, id, confirmUpdate, { step, actor, note });
-export const pause = (client: Client, id: string, reason?: string, actor = defaultActor()) => update(client, id, pauseUpdate, { actor, reason });
-export const resume = (client: Client, id: string, reason?: string, actor = defaultActor()) => update(client, id, resumeUpdate, { actor, reason });
+export const pause = (client: Client, id: string, reason?: string, actor = defaultActor()) =>
+  update(client, id, pauseUpdate, { actor, reason });
+export const resume = (client: Client, id: string, reason?: string, actor = defaultActor()) =>
+  update(client, id, resumeUpdate, { actor, reason });
 
 export interface RunSummary {
   workflowId: string;
@@ -392,7 +472,9 @@ export const LIST_STATUSES: Record<string, string> = {
   running: 'ReplupStatus = "running" AND ExecutionStatus = "Running"',
   paused: 'ReplupStatus = "paused" AND ExecutionStatus = "Running"',
   // A person is needed: a parked step, an approval gate, a manual step, or a paused run.
-  'awaiting-operator': 'ReplupStatus IN ("awaiting-operator", "awaiting-approval", "awaiting-confirmation", "paused") AND ExecutionStatus = "Running"',
+  'awaiting-operator':
+    'ReplupStatus IN ("awaiting-operator", "awaiting-approval", "awaiting-confirmation", "paused") AND ' +
+    'ExecutionStatus = "Running"',
   'awaiting-approval': 'ReplupStatus = "awaiting-approval" AND ExecutionStatus = "Running"',
   'awaiting-confirmation': 'ReplupStatus = "awaiting-confirmation" AND ExecutionStatus = "Running"',
   completed: 'ReplupStatus = "completed"',
@@ -407,7 +489,12 @@ export async function listRuns(client: Client, status?: string): Promise<RunSumm
   let query = 'ReplupFleet IS NOT NULL';
   if (status !== undefined) {
     const q = LIST_STATUSES[status];
-    if (!q) throw new UserError(`unknown status "${status}"; use one of: ${Object.keys(LIST_STATUSES).join(', ')}`, [], EXIT.usage);
+    if (!q)
+      throw new UserError(
+        `unknown status "${status}"; use one of: ${Object.keys(LIST_STATUSES).join(', ')}`,
+        [],
+        EXIT.usage,
+      );
     query = `ReplupFleet IS NOT NULL AND ${q}`;
   }
   const out: RunSummary[] = [];
@@ -437,11 +524,22 @@ export function answerCommands(p: Progress, id: string): string[] {
   if (!waiting && p.status === 'paused') {
     // Paused between steps: a person holds it; `abort` takes effect before the next step.
     const at = p.current ?? p.steps.find((s) => s.status === 'pending')?.id;
-    return [`replup resume ${q(id)} --reason "..."`, `replup abort ${q(id)}${at ? ` --step ${at}` : ''} --reason "..."`];
+    return [
+      `replup resume ${q(id)} --reason "..."`,
+      `replup abort ${q(id)}${at ? ` --step ${at}` : ''} --reason "..."`,
+    ];
   }
   if (!waiting) return [];
-  if (waiting.status === 'awaiting-approval') return [`replup approve ${q(id)} --gate ${waiting.id} --reason "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
-  if (waiting.status === 'awaiting-confirmation') return [`replup confirm ${q(id)} --step ${waiting.id} --note "..."`, `replup abort ${q(id)} --step ${waiting.id} --reason "..."`];
+  if (waiting.status === 'awaiting-approval')
+    return [
+      `replup approve ${q(id)} --gate ${waiting.id} --reason "..."`,
+      `replup abort ${q(id)} --step ${waiting.id} --reason "..."`,
+    ];
+  if (waiting.status === 'awaiting-confirmation')
+    return [
+      `replup confirm ${q(id)} --step ${waiting.id} --note "..."`,
+      `replup abort ${q(id)} --step ${waiting.id} --reason "..."`,
+    ];
   const cmds = [`replup retry ${q(id)} --step ${waiting.id} --reason "..."`];
   // A step held by the closed maintenance window is answered by going on (retry) or aborting.
   const heldByWindow = waiting.lastError?.startsWith('the maintenance window closed') === true;

@@ -5,7 +5,10 @@ import { bdbReplicant, bdbReplicantWorkflowId } from '../../workflows/bdb-replic
 import { runbookStarter } from './runs.js';
 
 const address = (s: BdbSite) => `${s.host}:${s.port}`;
-const control = (s: BdbSite) => (s.service.kind === 'local' ? 'local service (db5.3_recover + db5.3_replicate)' : `commands (start: \`${s.service.start}\`)`);
+const control = (s: BdbSite) =>
+  s.service.kind === 'local'
+    ? 'local service (db5.3_recover + db5.3_replicate)'
+    : `commands (start: \`${s.service.start}\`)`;
 
 function planDetails(plan: BdbReplicantPlan): string {
   return [
@@ -14,8 +17,12 @@ function planDetails(plan: BdbReplicantPlan): string {
     `- master: ${address(plan.master)}, environment ${plan.master.envDir}, ${control(plan.master)}`,
     `- replicant: ${address(plan.replicant)}, environment ${plan.replicant.envDir}, ${control(plan.replicant)}`,
     `- backup into: ${plan.backupDir}/<run id>`,
-    `- network: ${plan.network.trusted ? 'trusted (plan)' : 'not stated as trusted: the run waits for approval at trusted-network'}`,
-    `- replicant start: up to ${plan.options.replicantStartAttempts} tries, ${plan.options.replicantRetrySeconds} s apart`,
+    `- network: ` +
+      (plan.network.trusted
+        ? 'trusted (plan)'
+        : 'not stated as trusted: the run waits for approval at trusted-network'),
+    `- replicant start: up to ${plan.options.replicantStartAttempts} tries, ` +
+      `${plan.options.replicantRetrySeconds} s apart`,
   ].join('\n');
 }
 
@@ -28,6 +35,7 @@ export const startBdbReplicant = runbookStarter(bdbReplicant, (plan: BdbReplican
     staticSummary: `${plan.name}: make ${address(plan.replicant)} a read-only replicant of ${address(plan.master)}`,
     staticDetails: planDetails(plan),
     what: `a replicant run for ${fleet}`,
-    oneAtATime: 'one master/replicant pair is changed by one run at a time; abort that run first if it must be replaced',
+    oneAtATime:
+      'one master/replicant pair is changed by one run at a time; abort that run first if it must be replaced',
   };
 });

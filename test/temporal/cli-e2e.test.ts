@@ -51,66 +51,98 @@ describe('replup, as an operator runs it', () => {
     expect(p.status).toBe('completed');
     expect(p.steps.every((s: { status: string }) => s.status === 'done' || s.status === 'not-applicable')).toBe(true);
     // One report per run: <fleet id>.<run id>.md, so the next run of this fleet keeps this one.
-    expect(p.facts.report.markdown).toMatch(new RegExp(`^${join(scratch, 'reports')}/upgrade_e2e-done-${tag.toLowerCase()}_personalizationserver\\.[0-9a-f-]{36}\\.md$`));
+    expect(p.facts.report.markdown).toMatch(
+      new RegExp(
+        `^${join(scratch, 'reports')}/upgrade_e2e-done-${tag.toLowerCase()}` +
+          `_personalizationserver\\.[0-9a-f-]{36}\\.md$`,
+      ),
+    );
     expect(readFileSync(p.facts.report.markdown, 'utf8')).toContain(plan.workflowId);
   });
 
-  it('a run parked on conflicts: status, watch (exit 3 and the command), a refused skip, then the fix and retry', async () => {
-    const plan = labPlanCopy(scratch, `E2E-PARK-${tag}`);
-    const init = await replup(['lab', 'init', plan.file, '--conflicts', '2'], env);
-    expect(init.code, init.stderr).toBe(0);
-    expect(init.stdout).toContain(', 2 conflicts.');
+  it(
+    'a run parked on conflicts: status, watch (exit 3 and ' + 'the command), a refused skip, then the fix and retry',
+    async () => {
+      const plan = labPlanCopy(scratch, `E2E-PARK-${tag}`);
+      const init = await replup(['lab', 'init', plan.file, '--conflicts', '2'], env);
+      expect(init.code, init.stderr).toBe(0);
+      expect(init.stdout).toContain(', 2 conflicts.');
 
-    const started = await replup(['start', plan.file], env);
-    expect(started.code, started.stderr).toBe(0);
-    expect(started.stdout).toContain(`watch:  replup watch '${plan.workflowId}'`);
+      const started = await replup(['start', plan.file], env);
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stdout).toContain(`watch:  replup watch '${plan.workflowId}'`);
 
-    const watch = await replup(['watch', plan.workflowId, '--interval', '200'], env);
-    expect(watch.code, watch.stdout + watch.stderr).toBe(3);
-    expect(watch.stdout).toMatch(/The run needs an operator at sync-until-quiet \(awaiting-operator\): .*2 conflicts/);
-    expect(watch.stdout).toContain(`  replup retry '${plan.workflowId}' --step sync-until-quiet --reason "..."\n`);
-    expect(watch.stdout).toContain(`  replup abort '${plan.workflowId}' --step sync-until-quiet --reason "..."\n`);
-    expect(watch.stdout).not.toContain('replup skip'); // sync-until-quiet guards data: never offered
+      const watch = await replup(['watch', plan.workflowId, '--interval', '200'], env);
+      expect(watch.code, watch.stdout + watch.stderr).toBe(3);
+      expect(watch.stdout).toMatch(
+        /The run needs an operator at sync-until-quiet \(awaiting-operator\): .*2 conflicts/,
+      );
+      expect(watch.stdout).toContain(`  replup retry '${plan.workflowId}' --step sync-until-quiet --reason "..."\n`);
+      expect(watch.stdout).toContain(`  replup abort '${plan.workflowId}' --step sync-until-quiet --reason "..."\n`);
+      expect(watch.stdout).not.toContain('replup skip'); // sync-until-quiet guards data: never offered
 
-    const parked = await replup(['status', plan.workflowId, '--json'], env);
-    expect(parked.code, parked.stderr).toBe(0);
-    const before = json(parked.stdout);
-    expect(before.status).toBe('awaiting-operator');
-    expect(before.current).toBe('sync-until-quiet');
-    const sync = before.steps.find((s: { id: string }) => s.id === 'sync-until-quiet');
-    expect(sync).toMatchObject({ status: 'awaiting-operator', skippable: false, attempts: 1 });
+      const parked = await replup(['status', plan.workflowId, '--json'], env);
+      expect(parked.code, parked.stderr).toBe(0);
+      const before = json(parked.stdout);
+      expect(before.status).toBe('awaiting-operator');
+      expect(before.current).toBe('sync-until-quiet');
+      const sync = before.steps.find((s: { id: string }) => s.id === 'sync-until-quiet');
+      expect(sync).toMatchObject({ status: 'awaiting-operator', skippable: false, attempts: 1 });
 
-    const skip = await replup(['skip', plan.workflowId, '--step', 'sync-until-quiet', '--reason', 'in a hurry'], env);
-    expect(skip.code).toBe(1);
-    expect(skip.stderr.split('\n')[0]).toBe('replup: refused: step sync-until-quiet cannot be skipped: skipping it would risk data; retry it or abort the run');
-    expect(skip.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    const after = await replup(['status', plan.workflowId, '--json'], env);
-    expect(json(after.stdout)).toEqual(before);
+      const skip = await replup(['skip', plan.workflowId, '--step', 'sync-until-quiet', '--reason', 'in a hurry'], env);
+      expect(skip.code).toBe(1);
+      expect(skip.stderr.split('\n')[0]).toBe(
+        'replup: refused: step sync-until-quiet cannot be skipped: skipping it would risk data; retry it or ' +
+          'abort the run',
+      );
+      expect(skip.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      const after = await replup(['status', plan.workflowId, '--json'], env);
+      expect(json(after.stdout)).toEqual(before);
 
-    // The DBA resolves the conflicts. The worker holds the lab's lock, so it is stopped meanwhile:
-    // the parked run waits in Temporal, and a new worker picks it up.
-    expect(await worker!.stop()).toBe(0);
-    const lab = openLab(plan.state);
-    try {
-      expect(await lab.admin.resolveConflicts()).toBe(2);
-    } finally {
-      lab.admin.close();
-    }
-    worker = await startWorkerProcess(env);
+      // The DBA resolves the conflicts. The worker holds the lab's lock, so it is stopped meanwhile:
+      // the parked run waits in Temporal, and a new worker picks it up.
+      expect(await worker!.stop()).toBe(0);
+      const lab = openLab(plan.state);
+      try {
+        expect(await lab.admin.resolveConflicts()).toBe(2);
+      } finally {
+        lab.admin.close();
+      }
+      worker = await startWorkerProcess(env);
 
-    const retry = await replup(['retry', plan.workflowId, '--step', 'sync-until-quiet', '--reason', 'resolved 2 PK conflicts', '--actor', 'dba-anna'], env);
-    expect(retry.code, retry.stderr).toBe(0);
-    expect(retry.stdout).toBe(`retry of sync-until-quiet recorded for ${plan.workflowId} (by dba-anna: resolved 2 PK conflicts)\n`);
+      const retry = await replup(
+        [
+          'retry',
+          plan.workflowId,
+          '--step',
+          'sync-until-quiet',
+          '--reason',
+          'resolved 2 PK conflicts',
+          '--actor',
+          'dba-anna',
+        ],
+        env,
+      );
+      expect(retry.code, retry.stderr).toBe(0);
+      expect(retry.stdout).toBe(
+        `retry of sync-until-quiet recorded for ${plan.workflowId} (by dba-anna: resolved 2 PK conflicts)\n`,
+      );
 
-    const done = await replup(['watch', plan.workflowId, '--interval', '200'], env);
-    expect(done.code, done.stdout + done.stderr).toBe(0);
-    const final = json((await replup(['status', plan.workflowId, '--json'], env)).stdout);
-    expect(final.status).toBe('completed');
-    expect(final.steps.find((s: { id: string }) => s.id === 'sync-until-quiet')).toMatchObject({ status: 'done', attempts: 2 });
-    expect(final.decisions).toMatchObject([{ kind: 'retry', step: 'sync-until-quiet', actor: 'dba-anna', reason: 'resolved 2 PK conflicts' }]);
-    const check = await replup(['lab', 'check', plan.file], env);
-    expect(check.code, check.stdout).toBe(0);
-  });
+      const done = await replup(['watch', plan.workflowId, '--interval', '200'], env);
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      const final = json((await replup(['status', plan.workflowId, '--json'], env)).stdout);
+      expect(final.status).toBe('completed');
+      expect(final.steps.find((s: { id: string }) => s.id === 'sync-until-quiet')).toMatchObject({
+        status: 'done',
+        attempts: 2,
+      });
+      expect(final.decisions).toMatchObject([
+        { kind: 'retry', step: 'sync-until-quiet', actor: 'dba-anna', reason: 'resolved 2 PK conflicts' },
+      ]);
+      const check = await replup(['lab', 'check', plan.file], env);
+      expect(check.code, check.stdout).toBe(0);
+    },
+  );
 
   it('an invalid plan: start exits 1 with the file, line and column of each error, and starts nothing', async () => {
     const file = join(scratch, 'bad-plan.yaml');
@@ -137,7 +169,9 @@ describe('replup, as an operator runs it', () => {
     expect(r.stdout).toBe('');
     const runs = await replup(['status', `upgrade:E2E-BAD-${tag}/PersonalizationServer`], env);
     expect(runs.code).toBe(1);
-    expect(runs.stderr).toBe(`replup: no run with id upgrade:E2E-BAD-${tag}/PersonalizationServer\n  list the runs: replup list\n`);
+    expect(runs.stderr).toBe(
+      `replup: no run with id upgrade:E2E-BAD-${tag}/PersonalizationServer\n  list the runs: replup list\n`,
+    );
     expect(existsSync(join(scratch, 'bad-lab.json'))).toBe(false);
   });
 });

@@ -15,7 +15,10 @@ export async function createNamespace(
 ): Promise<void> {
   const conn = await Connection.connect({ address });
   try {
-    await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+    await conn.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) },
+    });
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {

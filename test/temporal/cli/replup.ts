@@ -40,7 +40,9 @@ export function replup(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 150_0
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      rej(new Error(`replup ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      rej(
+        new Error(`replup ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`),
+      );
     }, timeoutMs);
     child.on('error', rej);
     child.on('close', (code) => {
@@ -76,14 +78,14 @@ export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProces
       rej(new Error(`replup worker did not start within 90 s:\n${log}`));
     }, 90_000);
     const onData = (d: Buffer) => {
-      log += d;
+      log += d.toString();
       if (log.includes('serving task queue')) {
         clearTimeout(timer);
         res(handle);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       rej(new Error(`replup worker exited (${code}) before serving:\n${log}`));
@@ -96,17 +98,29 @@ export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProces
  * `publisher` (a fleet of its own) and fast retries and drain, so a run takes seconds (the lab's
  * users keep sessions open until the drain deadline: a longer deadline keeps the run busy).
  */
-export function labPlanCopy(dir: string, publisher: string, opts: { drainTimeoutSeconds?: number } = {}): { file: string; state: string; workflowId: string } {
+export function labPlanCopy(
+  dir: string,
+  publisher: string,
+  opts: { drainTimeoutSeconds?: number } = {},
+): { file: string; state: string; workflowId: string } {
   const state = join(dir, `${publisher}.json`);
   let text = readFileSync(resolve('examples/lab-small.yaml'), 'utf8');
   const swap = (from: string, to: string) => {
-    if (!text.includes(from)) throw new Error(`examples/lab-small.yaml no longer contains "${from}": update labPlanCopy`);
+    if (!text.includes(from))
+      throw new Error(`examples/lab-small.yaml no longer contains "${from}": update labPlanCopy`);
     text = text.replace(from, to);
   };
   swap('state: ../.replup/labs/lab-small.json', `state: ${JSON.stringify(state)}`);
   swap('server: LAB-PUB', `server: ${publisher}`);
   swap('dir: replication ', `dir: ${JSON.stringify(resolve('examples/replication'))} `);
-  swap('  approvals: []', ['  approvals: []', `  drainTimeoutSeconds: ${opts.drainTimeoutSeconds ?? 2}`, '  retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 }'].join('\n'));
+  swap(
+    '  approvals: []',
+    [
+      '  approvals: []',
+      `  drainTimeoutSeconds: ${opts.drainTimeoutSeconds ?? 2}`,
+      '  retry: { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 }',
+    ].join('\n'),
+  );
   const file = join(dir, `${publisher}.yaml`);
   writeFileSync(file, text);
   // The fleet's id is its name in lower case (workflows/personalization-upgrade.ts upgradeWorkflowId).

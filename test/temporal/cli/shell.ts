@@ -13,7 +13,12 @@ export interface ShellOptions {
 /** Runs `bash -c line`, as typed at a prompt; resolves with its exit code and output. */
 export function sh(line: string, opts: ShellOptions): Promise<Ran> {
   return new Promise((res, rej) => {
-    const child = spawn('bash', ['-c', line], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', ['-c', line], {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -25,7 +30,11 @@ export function sh(line: string, opts: ShellOptions): Promise<Ran> {
       } catch {
         /* already gone */
       }
-      rej(new Error(`\`${line}\` (in ${opts.cwd}) did not finish in ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      rej(
+        new Error(
+          `\`${line}\` (in ${opts.cwd}) did not finish in ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', rej);
     child.on('close', (code) => {
@@ -42,11 +51,22 @@ export function sh(line: string, opts: ShellOptions): Promise<Ran> {
  */
 export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
-  return { ...env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...extra };
+  return {
+    ...env,
+    npm_config_prefer_offline: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+    ...extra,
+  };
 }
 
 /** Whether the npm registry answers (`npm ping`), for tests that must install from it. */
 export async function registryReachable(cwd: string): Promise<boolean> {
-  const ran = await sh('npm ping', { cwd, env: userEnv({ npm_config_prefer_offline: 'false' }), timeoutMs: 60_000 }).catch(() => undefined);
+  const ran = await sh('npm ping', {
+    cwd,
+    env: userEnv({ npm_config_prefer_offline: 'false' }),
+    timeoutMs: 60_000,
+  }).catch(() => undefined);
   return ran?.code === 0;
 }

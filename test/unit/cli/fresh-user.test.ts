@@ -25,32 +25,45 @@ afterEach(() => {
 });
 
 describe('replup plan new', () => {
-  it('a plain copy of examples/lab-small.yaml elsewhere is invalid: its scripts folder is relative to examples/', async () => {
-    const dir = tmp();
-    copyFileSync(resolve('examples/lab-small.yaml'), join(dir, 'plan.yaml'));
-    const r = await loadPlanFile(join(dir, 'plan.yaml'));
-    expect(r.ok).toBe(false);
-    expect(JSON.stringify(r.ok ? [] : r.errors)).toContain(`scripts folder ${join(dir, 'replication')} does not exist`);
-  });
+  it(
+    'a plain copy of examples/lab-small.yaml elsewhere is ' + 'invalid: its scripts folder is relative to examples/',
+    async () => {
+      const dir = tmp();
+      copyFileSync(resolve('examples/lab-small.yaml'), join(dir, 'plan.yaml'));
+      const r = await loadPlanFile(join(dir, 'plan.yaml'));
+      expect(r.ok).toBe(false);
+      expect(JSON.stringify(r.ok ? [] : r.errors)).toContain(
+        `scripts folder ${join(dir, 'replication')} does not exist`,
+      );
+    },
+  );
 
-  it('writes the example with its paths made right for the new folder, the lab beside it and the approval gate on; the plan validates', async () => {
-    const dir = tmp();
-    const file = join(dir, 'plan.yaml');
-    const out = planNew(file);
-    expect(out.exitCode).toBe(0);
-    expect(out.text).toContain('Next: replup plan validate');
-    const r = await loadPlanFile(file);
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    const plan = r.plan as { target: { kind: string; state: string }; scripts: { dir: string }; options: { approvals: string[] } };
-    expect(plan.target).toEqual({ kind: 'lab', state: join(dir, '.replup', 'labs', 'plan.json') });
-    expect(plan.scripts.dir).toBe(resolve('examples/replication'));
-    expect(plan.options.approvals).toEqual(['remove-replication']);
-    // What the example says about itself that would mislead here is gone; its notes stay.
-    const text = readFileSync(file, 'utf8');
-    expect(text).not.toContain('examples/lab-small.yaml     the steps');
-    expect(text).not.toContain('approvals: []');
-    expect(text).toContain('# Express can subscribe (never publish)');
-  });
+  it(
+    'writes the example with its paths made right for the new folder, the lab beside it and the approval gate ' +
+      'on; the plan validates',
+    async () => {
+      const dir = tmp();
+      const file = join(dir, 'plan.yaml');
+      const out = planNew(file);
+      expect(out.exitCode).toBe(0);
+      expect(out.text).toContain('Next: replup plan validate');
+      const r = await loadPlanFile(file);
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      const plan = r.plan as {
+        target: { kind: string; state: string };
+        scripts: { dir: string };
+        options: { approvals: string[] };
+      };
+      expect(plan.target).toEqual({ kind: 'lab', state: join(dir, '.replup', 'labs', 'plan.json') });
+      expect(plan.scripts.dir).toBe(resolve('examples/replication'));
+      expect(plan.options.approvals).toEqual(['remove-replication']);
+      // What the example says about itself that would mislead here is gone; its notes stay.
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain('examples/lab-small.yaml     the steps');
+      expect(text).not.toContain('approvals: []');
+      expect(text).toContain('# Express can subscribe (never publish)');
+    },
+  );
 
   it('never overwrites a file without --force, and names the examples when --from is unknown', () => {
     const dir = tmp();
@@ -72,10 +85,30 @@ describe('replup plan new', () => {
   });
 });
 
-const step = (id: string, status: StepProgress['status'], extra: Partial<StepProgress> = {}): StepProgress => ({ id, title: id, applies: true, reason: '', status, attempts: 0, skippable: false, ...extra });
+const step = (id: string, status: StepProgress['status'], extra: Partial<StepProgress> = {}): StepProgress => ({
+  id,
+  title: id,
+  applies: true,
+  reason: '',
+  status,
+  attempts: 0,
+  skippable: false,
+  ...extra,
+});
 
 function progress(status: Progress['status'], current: string | undefined, steps: StepProgress[]): Progress {
-  return { runbook: 'em-personalization-upgrade', fleet: 'LAB-PUB/PersonalizationServer', planName: 'lab-small', status, current, steps, decisions: [], facts: {}, startedAt: '2026-12-05T07:00:00Z', endedAt: '2026-12-05T07:05:00Z' } as unknown as Progress;
+  return {
+    runbook: 'em-personalization-upgrade',
+    fleet: 'LAB-PUB/PersonalizationServer',
+    planName: 'lab-small',
+    status,
+    current,
+    steps,
+    decisions: [],
+    facts: {},
+    startedAt: '2026-12-05T07:00:00Z',
+    endedAt: '2026-12-05T07:05:00Z',
+  };
 }
 
 describe('steps an ended run never got to read "not reached"', () => {
@@ -102,12 +135,17 @@ describe('steps an ended run never got to read "not reached"', () => {
   });
 
   it('while the run is open nothing is "not reached" yet', () => {
-    const open = progress('awaiting-operator', 'sync-until-quiet', [step('sync-until-quiet', 'awaiting-operator', { attempts: 1 }), step('upgrade', 'pending')]);
+    const open = progress('awaiting-operator', 'sync-until-quiet', [
+      step('sync-until-quiet', 'awaiting-operator', { attempts: 1 }),
+      step('upgrade', 'pending'),
+    ]);
     expect(asShown(open)).toBe(open);
   });
 
   it('a manual step waiting for confirmation offers abort as well', () => {
-    const waiting = progress('awaiting-confirmation', 'upgrade', [step('upgrade', 'awaiting-confirmation', { attempts: 1 })]);
+    const waiting = progress('awaiting-confirmation', 'upgrade', [
+      step('upgrade', 'awaiting-confirmation', { attempts: 1 }),
+    ]);
     expect(answerCommands(waiting, 'upgrade:lab-pub/personalizationserver')).toEqual([
       `replup confirm 'upgrade:lab-pub/personalizationserver' --step upgrade --note "..."`,
       `replup abort 'upgrade:lab-pub/personalizationserver' --step upgrade --reason "..."`,

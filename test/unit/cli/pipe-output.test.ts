@@ -13,7 +13,10 @@ const dir = mkdtempSync(join(tmpdir(), 'replup-pipe-'));
 /** examples/sqlserver.yaml with 400 subscribers: `plan show --sql` prints far more than a pipe buffers. */
 function largePlan(): string {
   const example = readFileSync(resolve('examples/sqlserver.yaml'), 'utf8');
-  const subscribers = Array.from({ length: 400 }, (_, i) => `  - server: SQL-S${String(i).padStart(3, '0')}\n    personalizationServers: [ps-s${i}.corp.example]\n`).join('');
+  const subscribers = Array.from(
+    { length: 400 },
+    (_, i) => `  - server: SQL-S${String(i).padStart(3, '0')}\n    personalizationServers: [ps-s${i}.corp.example]\n`,
+  ).join('');
   const text = example
     .replace(/^subscribers:\n(?: {2}- [^\n]*\n(?: {4}[^\n]*\n)*)+/m, `subscribers:\n${subscribers}`)
     .replace(/^ {2}dir: (\S+)/m, (_m, d: string) => `  dir: ${resolve('examples', d)}`);
@@ -33,25 +36,29 @@ function run(args: string[], stdout: 'pipe' | number): Promise<{ code: number | 
 }
 
 describe('replup output into a pipe', () => {
-  it('plan show --sql of a 400-subscriber plan: the pipe gets every byte the file gets, and --json parses', async () => {
-    const plan = largePlan();
-    const toFile = join(dir, 'show.txt');
-    const fd = openSync(toFile, 'w');
-    const filed = await run(['plan', 'show', '--sql', plan], fd);
-    closeSync(fd);
-    const written = readFileSync(toFile, 'utf8');
-    expect(filed.code).toBe(0);
-    expect(written.length).toBeGreaterThan(256 * 1024);
-    expect(written).toContain('SQL-S399');
+  it(
+    'plan show --sql of a 400-subscriber plan: the pipe ' + 'gets every byte the file gets, and --json parses',
+    async () => {
+      const plan = largePlan();
+      const toFile = join(dir, 'show.txt');
+      const fd = openSync(toFile, 'w');
+      const filed = await run(['plan', 'show', '--sql', plan], fd);
+      closeSync(fd);
+      const written = readFileSync(toFile, 'utf8');
+      expect(filed.code).toBe(0);
+      expect(written.length).toBeGreaterThan(256 * 1024);
+      expect(written).toContain('SQL-S399');
 
-    const piped = await run(['plan', 'show', '--sql', plan], 'pipe');
-    expect(piped.code).toBe(0);
-    expect(piped.out.length).toBe(written.length);
-    expect(piped.out).toBe(written);
+      const piped = await run(['plan', 'show', '--sql', plan], 'pipe');
+      expect(piped.code).toBe(0);
+      expect(piped.out.length).toBe(written.length);
+      expect(piped.out).toBe(written);
 
-    const json = await run(['plan', 'show', '--json', plan], 'pipe');
-    expect(json.code).toBe(0);
-    // sites: the publisher and every subscriber, in plan order.
-    expect(JSON.parse(json.out).plan.sites).toHaveLength(401);
-  }, 120_000);
+      const json = await run(['plan', 'show', '--json', plan], 'pipe');
+      expect(json.code).toBe(0);
+      // sites: the publisher and every subscriber, in plan order.
+      expect(JSON.parse(json.out).plan.sites).toHaveLength(401);
+    },
+    120_000,
+  );
 });

@@ -8,7 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { planShow, planValidate } from '../../../cli/commands/plan.js';
 import { UserError } from '../../../cli/errors.js';
 import { checkInputSize } from '../../../cli/lib/runs.js';
-import { loadPlanText, MAX_ECHO_CHARS, MAX_INPUT_BYTES, MAX_PLAN_BYTES, MAX_VALUE_CHARS, REQUESTER_ROOM_BYTES } from '../../../plan/load.js';
+import {
+  loadPlanText,
+  MAX_ECHO_CHARS,
+  MAX_INPUT_BYTES,
+  MAX_PLAN_BYTES,
+  MAX_VALUE_CHARS,
+  REQUESTER_ROOM_BYTES,
+} from '../../../plan/load.js';
 import { MAX_SUBSCRIBERS } from '../../../plan/personalization-upgrade/schema.js';
 
 const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8');
@@ -46,7 +53,10 @@ describe('plan validate: limits and excerpts', () => {
   });
 
   it(`more than ${MAX_SUBSCRIBERS} subscribers: refused at validate, with the cause and the way out`, async () => {
-    const subs = Array.from({ length: MAX_SUBSCRIBERS + 1 }, (_, i) => `  - server: SUB${i}\n    personalizationServers: [ps-${i}]`).join('\n');
+    const subs = Array.from(
+      { length: MAX_SUBSCRIBERS + 1 },
+      (_, i) => `  - server: SUB${i}\n    personalizationServers: [ps-${i}]`,
+    ).join('\n');
     const text = valid.replace(/^subscribers:\n(?:[ -].*\n)+/m, `subscribers:\n${subs}\n`);
     const out = await planValidate(write(text), { json: true });
     const r = JSON.parse(out.text);
@@ -54,7 +64,10 @@ describe('plan validate: limits and excerpts', () => {
     expect(r.errors).toContainEqual(
       expect.objectContaining({
         path: 'subscribers',
-        message: `the plan lists 2,001 subscriber databases; one run takes at most 2,000 (the plan travels in the workflow's input, which Temporal caps at 2 MB): split the fleet into several plans and run them one after another`,
+        message:
+          `the plan lists 2,001 subscriber databases; one run takes at most 2,000 (the plan travels in the ` +
+          `workflow's input, which Temporal caps at 2 MB): split the fleet into several plans and run them one ` +
+          `after another`,
       }),
     );
   });
@@ -69,7 +82,12 @@ describe('plan validate: limits and excerpts', () => {
       expect.objectContaining({
         path: 'scripts.dir',
         line: example.split('\n').findIndex((l) => /^ {2}dir: replication/.test(l)) + 1,
-        message: expect.stringMatching(new RegExp(`^the scripts folder ${join(d, 'replication')} does not exist \\(scripts.dir "replication" is resolved from the plan's folder\\)`)),
+        message: expect.stringMatching(
+          new RegExp(
+            `^the scripts folder ${join(d, 'replication')} does not exist \\(scripts.dir "replication" is ` +
+              `resolved from the plan's folder\\)`,
+          ),
+        ),
       }),
     ]);
   });
@@ -82,24 +100,46 @@ describe('plan validate: limits and excerpts', () => {
       expect(out.text).not.toMatch(new RegExp(`n{${MAX_ECHO_CHARS + 1}}`));
     }
     expect((await planValidate(file)).text).toContain(
-      `name: the name is 1,900,000 characters; a plan's name is a label shown in summaries, the Web UI and reports, at most 200 characters: shorten it (it begins "${'n'.repeat(MAX_ECHO_CHARS)}…" (1,900,000 characters))`,
+      `name: the name is 1,900,000 characters; a plan's name is a label shown in summaries, the Web UI and ` +
+        `reports, at most 200 characters: shorten it (it begins "${'n'.repeat(MAX_ECHO_CHARS)}…" (1,900,000 ` +
+        `characters))`,
     );
   });
 
-  it(`any other value over ${MAX_VALUE_CHARS.toLocaleString('en-US')} characters is refused, named by an excerpt`, async () => {
-    const out = await planValidate(write(valid.replace(/^ {2}upgrade: .*$/m, `  upgrade: setup.exe {host} ${'q'.repeat(50_000)}`)), { json: true });
-    const r = JSON.parse(out.text);
-    expect(out.exitCode).toBe(1);
-    expect(out.text.length).toBeLessThan(1_000);
-    expect(r.errors).toContainEqual(
-      expect.objectContaining({ path: 'hosts.upgrade', message: expect.stringMatching(/^this value is 50,017 characters; a plan's values are at most 10,000 characters .* \(it begins "setup\.exe \{host\} q{183}…" \(50,017 characters\)\)$/) }),
-    );
-  });
+  it(
+    `any other value over ` +
+      `${MAX_VALUE_CHARS.toLocaleString('en-US')} characters ` +
+      `is refused, named by an excerpt`,
+    async () => {
+      const out = await planValidate(
+        write(valid.replace(/^ {2}upgrade: .*$/m, `  upgrade: setup.exe {host} ${'q'.repeat(50_000)}`)),
+        { json: true },
+      );
+      const r = JSON.parse(out.text);
+      expect(out.exitCode).toBe(1);
+      expect(out.text.length).toBeLessThan(1_000);
+      expect(r.errors).toContainEqual(
+        expect.objectContaining({
+          path: 'hosts.upgrade',
+          message: expect.stringMatching(
+            /^this value is 50,017 characters; a plan's values are at most 10,000 characters .* \(it begins "setup\.exe \{host\} q{183}…" \(50,017 characters\)\)$/,
+          ),
+        }),
+      );
+    },
+  );
 
   it('validate refuses exactly what start would refuse for its size, in the words start uses', () => {
     // One subscriber's host list grown until the plan is the largest workflow input validate passes.
     const host = (i: number) => `personalization-host-${String(i).padStart(6, '0')}.branch-office.corp.example.com`;
-    const grow = (n: number) => loadPlanText(valid.replace(/personalizationServers: \[ps-sub1-1\]/, `personalizationServers: [${Array.from({ length: n }, (_, i) => host(i)).join(', ')}]`), resolve('examples/plan.yaml'));
+    const grow = (n: number) =>
+      loadPlanText(
+        valid.replace(
+          /personalizationServers: \[ps-sub1-1\]/,
+          `personalizationServers: [${Array.from({ length: n }, (_, i) => host(i)).join(', ')}]`,
+        ),
+        resolve('examples/plan.yaml'),
+      );
     const bytesOf = (n: number) => {
       const r = grow(n);
       if (!r.ok) throw new Error(r.errors[0]?.message);
@@ -123,16 +163,35 @@ describe('plan validate: limits and excerpts', () => {
     );
     let startRefusal: UserError | undefined;
     try {
-      checkInputSize([{ plan, requestedBy: 'o'.repeat(REQUESTER_ROOM_BYTES * 2) }], 'an upgrade of LAB-PUB/PersonalizationServer');
+      checkInputSize(
+        [{ plan, requestedBy: 'o'.repeat(REQUESTER_ROOM_BYTES * 2) }],
+        'an upgrade of LAB-PUB/PersonalizationServer',
+      );
     } catch (e) {
       startRefusal = e as UserError;
     }
-    expect(startRefusal?.message).toMatch(/^the plan is too large to start as one run: an upgrade of LAB-PUB\/PersonalizationServer would be 1\.8 MB of workflow input, over the 1\.8 MB replup allows \(Temporal refuses a request payload over 2 MB\); nothing was started$/);
+    expect(startRefusal?.message).toMatch(
+      /^the plan is too large to start as one run: an upgrade of LAB-PUB\/PersonalizationServer would be 1\.8 MB of workflow input, over the 1\.8 MB replup allows \(Temporal refuses a request payload over 2 MB\); nothing was started$/,
+    );
     expect(startRefusal?.detail).toEqual([message.slice(message.indexOf('split '))]);
   }, 60_000);
 
   it('every message about a fleet too large says the same limit: at most 2,000 subscribers per plan', async () => {
-    const tooMany = (await planValidate(write(valid.replace(/^subscribers:\n(?:[ -].*\n)+/m, `subscribers:\n${Array.from({ length: MAX_SUBSCRIBERS + 1 }, (_, i) => `  - server: S${i}\n    personalizationServers: [p${i}]`).join('\n')}\n`)))).text;
+    const tooMany = (
+      await planValidate(
+        write(
+          valid.replace(
+            /^subscribers:\n(?:[ -].*\n)+/m,
+            `subscribers:\n` +
+              Array.from(
+                { length: MAX_SUBSCRIBERS + 1 },
+                (_, i) => `  - server: S${i}\n    personalizationServers: [p${i}]`,
+              ).join('\n') +
+              `\n`,
+          ),
+        ),
+      )
+    ).text;
     let start = '';
     try {
       checkInputSize([{ plan: 'x'.repeat(MAX_INPUT_BYTES) }], 'a run');
@@ -145,4 +204,3 @@ describe('plan validate: limits and excerpts', () => {
     }
   });
 });
-

@@ -3,14 +3,23 @@
 // audit early, and a plan too large to start refused before anything starts.
 import { describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { answerCommands, causeChain, checkInputSize, MAX_INPUT_BYTES, retentionWarning, uiBase } from '../../../cli/lib/runs.js';
+import {
+  answerCommands,
+  causeChain,
+  checkInputSize,
+  MAX_INPUT_BYTES,
+  retentionWarning,
+  uiBase,
+} from '../../../cli/lib/runs.js';
 import { UserError } from '../../../cli/errors.js';
 import type { Progress } from '../../../workflows/messages.js';
 
 describe('the Web UI link', () => {
   const dev = { address: '127.0.0.1:7233', uiUrl: 'http://127.0.0.1:8233/' } as never;
   it('REPLUP_UI_URL wins', () => {
-    expect(uiBase('10.0.0.5:7233', { REPLUP_UI_URL: 'https://temporal-ui.corp/' }, dev)).toBe('https://temporal-ui.corp');
+    expect(uiBase('10.0.0.5:7233', { REPLUP_UI_URL: 'https://temporal-ui.corp/' }, dev)).toBe(
+      'https://temporal-ui.corp',
+    );
   });
   it('the UI replup dev recorded, for that very server only', () => {
     expect(uiBase('127.0.0.1:7233', {}, dev)).toBe('http://127.0.0.1:8233');
@@ -23,8 +32,11 @@ describe('the Web UI link', () => {
   });
 });
 
-const progress = (steps: Partial<Progress['steps'][number]>[], status: Progress['status'], extra: Partial<Progress> = {}) =>
-  ({ status, steps, decisions: [], facts: {}, ...extra }) as unknown as Progress;
+const progress = (
+  steps: Partial<Progress['steps'][number]>[],
+  status: Progress['status'],
+  extra: Partial<Progress> = {},
+) => ({ status, steps, decisions: [], facts: {}, ...extra }) as unknown as Progress;
 
 describe('answer hints', () => {
   it('a parked step that guards data: retry and abort, never skip', () => {
@@ -39,8 +51,18 @@ describe('answer hints', () => {
     expect(answerCommands(p, 'r').map((c) => c.split(' ')[1])).toEqual(['retry', 'skip', 'abort']);
   });
   it('a paused run: resume or abort where it is', () => {
-    const p = progress([{ id: 'drain-users', status: 'done' }, { id: 'backup', status: 'pending' }], 'paused', { current: 'drain-users' });
-    expect(answerCommands(p, 'r')).toEqual([`replup resume 'r' --reason "..."`, `replup abort 'r' --step drain-users --reason "..."`]);
+    const p = progress(
+      [
+        { id: 'drain-users', status: 'done' },
+        { id: 'backup', status: 'pending' },
+      ],
+      'paused',
+      { current: 'drain-users' },
+    );
+    expect(answerCommands(p, 'r')).toEqual([
+      `replup resume 'r' --reason "..."`,
+      `replup abort 'r' --step drain-users --reason "..."`,
+    ]);
   });
 });
 
@@ -57,8 +79,10 @@ describe('namespace retention', () => {
     }) as unknown as Client;
   it('shorter than the audit needs: a warning with the command that raises it', async () => {
     expect(await retentionWarning(client(86_400), 30)).toBe(
-      "namespace ops keeps a closed run's history 1 day: the audit of this run (its report, every decision) is deleted that long after it ends; replup needs 30 days. " +
-        'Raise it: temporal operator namespace update --namespace ops --retention 720h (it applies to runs that close afterwards)',
+      "namespace ops keeps a closed run's history 1 day: the audit of this run (its report, every decision) " +
+        'is deleted that long after it ends; replup needs 30 days. ' +
+        ('Raise it: temporal operator namespace update --namespace ops --retention 720h (it applies to runs ' +
+          'that close afterwards)'),
     );
   });
   it('long enough, or not readable with these credentials: no warning', async () => {
@@ -69,7 +93,17 @@ describe('namespace retention', () => {
 
 describe('workflow input size', () => {
   it('a plan over the limit is refused before anything starts, with the cause and what to do', () => {
-    const big = [{ plan: { sites: Array.from({ length: 50_000 }, (_, i) => ({ server: `SUB-${i}`, database: 'PersonalizationServer', personalizationServers: [`ps-${i}`] })) } }];
+    const big = [
+      {
+        plan: {
+          sites: Array.from({ length: 50_000 }, (_, i) => ({
+            server: `SUB-${i}`,
+            database: 'PersonalizationServer',
+            personalizationServers: [`ps-${i}`],
+          })),
+        },
+      },
+    ];
     const err = (() => {
       try {
         checkInputSize(big, 'an upgrade of PUB/PersonalizationServer');
@@ -78,7 +112,9 @@ describe('workflow input size', () => {
       }
     })() as UserError;
     expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toMatch(/^the plan is too large to start as one run: an upgrade of PUB\/PersonalizationServer would be \d+\.\d MB of workflow input, over the 1\.8 MB replup allows .*nothing was started$/);
+    expect(err.message).toMatch(
+      /^the plan is too large to start as one run: an upgrade of PUB\/PersonalizationServer would be \d+\.\d MB of workflow input, over the 1\.8 MB replup allows .*nothing was started$/,
+    );
     expect(err.detail.join(' ')).toContain('split the fleet into several plans');
   });
   it('a plan under the limit passes', () => {
