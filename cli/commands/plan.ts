@@ -55,7 +55,7 @@ export async function planShow(file: string, options: PlanCommandOptions = {}): 
 
 /** `plan show --sql`: pure, nothing connects; only a SQL Server plan sends SQL. */
 async function planSql(file: string, plan: AnyPlan): Promise<CommandOutput> {
-  if (plan.runbook !== UPGRADE_RUNBOOK && plan.runbook !== 'agent-schedules') {
+  if (plan.runbook !== UPGRADE_RUNBOOK && plan.runbook !== 'agent-schedules' && plan.runbook !== 'setup-replication') {
     throw new UserError(`${file}: --sql shows the SQL Server statements of an ${UPGRADE_RUNBOOK} plan; this plan runs ${plan.runbook}, which sends no SQL`);
   }
   if (plan.target.kind !== 'sqlserver') {
@@ -65,6 +65,10 @@ async function planSql(file: string, plan: AnyPlan): Promise<CommandOutput> {
   }
   // Loaded only here: the statements module stays out of every other command's start-up.
   const { planStatements, renderPlanStatements } = await import('../../activities/sqlserver/plan-sql.js');
+  if (plan.runbook === 'setup-replication') {
+    const { setupStatements } = await import('../../activities/sqlserver/setup-replication-sql.js');
+    return { text: renderPlanStatements(plan, setupStatements(plan)), exitCode: EXIT.ok };
+  }
   if (plan.runbook === 'agent-schedules') {
     const { agentSchedulesStatements } = await import('../../activities/sqlserver/agent-schedules-sql.js');
     return { text: renderPlanStatements(plan, agentSchedulesStatements(plan)), exitCode: EXIT.ok };
