@@ -1,0 +1,69 @@
+// The agent-schedules plan and the rule it shares with the upgrade's warning: when can the Config and Data merge
+// agents of one subscription run at the same time (plan/agent-schedules/rule.ts, inferred from the seed).
+import { describe, expect, it } from 'vitest';
+import type { ScheduleTiming } from '../../../activities/ports.js';
+import { vendorScheduleTiming } from '../../../activities/lab/model.js';
+import { parallelRuns } from '../../../plan/agent-schedules/rule.js';
+import { parseAgentSchedulesPlan } from '../../../plan/agent-schedules/schema.js';
+
+const every = (minutes: number, from: number, to: number): ScheduleTiming => ({
+  ...vendorScheduleTiming('Config'),
+  freqSubdayInterval: minutes,
+  activeStartTime: from,
+  activeEndTime: to,
+});
+const at = (time: number): ScheduleTiming => ({ ...vendorScheduleTiming('Data'), activeStartTime: time });
+const weekly = (days: number, t: ScheduleTiming): ScheduleTiming => ({ ...t, freqType: 8, freqInterval: days });
+
+describe('parallelRuns: Config and Data of one subscription at the same time', () => {
+  it("the vendor's defaults collide at midnight, with or without a Data window", () => {
+    expect(parallelRuns(vendorScheduleTiming('Config'), vendorScheduleTiming('Data'), 0)).toBeDefined();
+    expect(parallelRuns(vendorScheduleTiming('Config'), vendorScheduleTiming('Data'), 60)).toBeDefined();
+  });
+
+  it('Config from 01:00 clears Data at midnight with a 60-minute window, not with 61, nor Config from 00:30', () => {
+    expect(parallelRuns(every(5, 10000, 235500), at(0), 60)).toBeUndefined();
+    expect(parallelRuns(every(5, 10000, 235500), at(0), 61)).toMatch(/Config starts jobs from 01:00:00/);
+    expect(parallelRuns(every(5, 3000, 235500), at(0), 60)).toBeDefined();
+  });
+
+  it('a Data window past midnight reaches the next day (weekly: the next weekday only)', () => {
+    expect(parallelRuns(every(5, 1000, 220000), at(233000), 60)).toBeDefined();
+    // Data Saturdays (64) at 23:30 runs into Sunday (1): Config on Sundays from 00:10 collides, on Mondays not.
+    expect(parallelRuns(weekly(1, every(5, 1000, 220000)), weekly(64, at(233000)), 60)).toBeDefined();
+    expect(parallelRuns(weekly(2, every(5, 1000, 220000)), weekly(64, at(233000)), 60)).toBeUndefined();
+  });
+
+  it('a schedule that starts with SQL Server Agent (64) or when idle (128) can run at any time', () => {
+    expect(parallelRuns({ ...at(0), freqType: 64 }, at(120000), 0)).toBe(
+      'Config starts when SQL Server Agent starts, so at any time',
+    );
+    expect(parallelRuns(every(5, 10000, 235500), { ...at(0), freqType: 128 }, 0)).toMatch(/Data starts when the/);
+  });
+});
+
+describe('the agent-schedules plan', () => {
+  const plan = (extra: string) =>
+    parseAgentSchedulesPlan(
+      ['name: s', 'runbook: agent-schedules', 'target: { kind: sqlserver }', 'publisher: { server: SQL1 }', extra].join(
+        '\n',
+      ),
+      '/plans/s.yaml',
+    );
+
+  it('defaults: Config every 5 minutes 01:00:00-23:55:00, Data at midnight, a 60-minute window, an approval', () => {
+    const r = plan('');
+    expect(r.ok && r.value).toMatchObject({
+      schedules: { config: { everyMinutes: 5, from: 10000, to: 235500 }, data: { from: 0 }, dataWindowMinutes: 60 },
+      distributor: { server: 'SQL1', database: 'distribution' },
+      options: { checkOnly: false, approvals: ['set-schedules'] },
+    });
+  });
+
+  it('refuses, where it is written, a Config schedule in Data’s window, and a time that is not hh:mm:ss', () => {
+    const overlap = plan("schedules:\n  config: { everyMinutes: 5, from: '00:00:00', to: '23:59:59' }");
+    expect(!overlap.ok && overlap.errors.map((e) => [e.path, e.line])).toEqual([['schedules.config', 6]]);
+    const badTime = plan('schedules:\n  data: { at: 25:00 }');
+    expect(!badTime.ok && badTime.errors.map((e) => [e.path, e.line])).toEqual([['schedules.data.at', 6]]);
+  });
+});
