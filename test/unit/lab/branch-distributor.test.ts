@@ -5,12 +5,11 @@
 // down, or that has no distributor, passed, and the run failed after the drain.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SqlError } from '../../../activities/ports.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { initLab, openLab, type Lab, type LabConditions } from '../../../activities/lab/index.js';
 import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { distributorOf, publishingSites } from '../../../plan/personalization-upgrade/schema.js';
 import { loadExample } from '../plan/load-example.js';
-import { failing, ref, removeTempLabs, syncRound, tempStatePath } from './runbook.js';
+import { failing, ref, removeTempLabs, syncRound, tempStatePath, errorOf, labActivities } from './runbook.js';
 
 let open: Lab[] = [];
 afterEach(() => {
@@ -34,26 +33,11 @@ async function branchLab(
   return { l, plan };
 }
 
-function activities(l: Lab, plan: UpgradePlan) {
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
-  return { ctx, acts: createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts })) };
-}
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: Error) => e,
-  );
 const servers = (plan: UpgradePlan) => [...new Set(plan.sites.map((s) => s.server))];
 
 /** Preflight's server checks as they were: only the plan's one distributor was checked as one. */
 async function oldPreflight(l: Lab, plan: UpgradePlan) {
-  const { ctx, acts } = activities(l, plan);
+  const { ctx, acts } = labActivities(l, plan);
   const publishing = new Set(publishingSites(plan).map((s) => s.server));
   for (const server of servers(plan))
     await acts.checkServer(ctx, {
@@ -67,7 +51,7 @@ async function oldPreflight(l: Lab, plan: UpgradePlan) {
  * Preflight's server checks now: every publishing site's distributor checked as one, and asked with sp_get_distributor.
  */
 async function newPreflight(l: Lab, plan: UpgradePlan) {
-  const { ctx, acts } = activities(l, plan);
+  const { ctx, acts } = labActivities(l, plan);
   const sites = publishingSites(plan);
   const distributing = new Set(sites.map((s) => distributorOf(plan, s).server.toLowerCase()));
   for (const server of servers(plan)) {
@@ -151,7 +135,7 @@ describe('a branch publisher with no distributor installed', () => {
 describe("each publishing site's distributor against the plan's", () => {
   it('a healthy branch-office fleet passes: each site is distributed where the plan says', async () => {
     const { l, plan } = await branchLab();
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     const found = await Promise.all(
       publishingSites(plan).map((s) => acts.checkDistributor(ctx, ref(s), distributorOf(plan, s))),
     );
@@ -169,7 +153,7 @@ describe("each publishing site's distributor against the plan's", () => {
       const { l, plan } = await branchLab(undefined, (p) => {
         p.sites.find((s) => s.server === 'LEEDS-SQL')!.distributor = { server: 'HQ-SQL', database: 'distribution' };
       });
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       const leeds = plan.sites.find((s) => s.server === 'LEEDS-SQL')!;
       const err = await errorOf(acts.checkDistributor(ctx, ref(leeds), distributorOf(plan, leeds)));
       expect(err?.message).toBe(

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SqlError } from '../../../activities/ports.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import { recordSchedules } from '../../../activities/personalization-upgrade/preflight.js';
 import type { Lab } from '../../../activities/lab/index.js';
 import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
@@ -20,27 +19,14 @@ import {
   script,
   subscriptions,
   syncRound,
+  errorOf,
+  labActivities,
 } from './runbook.js';
 
 const lab = labsPerTest();
 
-function activities(l: Lab, plan: UpgradePlan) {
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
-  return { ctx, acts: createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts })) };
-}
 const planned = (plan: UpgradePlan) =>
   subscriptions(plan).map((s) => ({ publication: s.publication, subscriber: s.subscriber }));
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: Error & { type?: string }) => e,
-  );
 /** Lab operations that change nothing but let time pass (an operator reading status while a step is parked). */
 async function letTimePass(l: Lab, plan: UpgradePlan, ops: number) {
   for (let i = 0; i < ops; i++) await l.sql.replicationState(ref(plan.publisher));
@@ -65,7 +51,7 @@ describe('an expired subscription (not merged within the retention period)', () 
       'expired is permanent, not retried',
     async () => {
       const { lab: l, plan } = await lab({ conditions: { expiredSubscriptions: 1 } });
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       const err = await errorOf(acts.checkSubscriptions(ctx, ref(plan.publisher), planned(plan), 8));
       expect(err?.message).toMatch(
         /^subscription Config → LAB-SUB1\/PersonalizationServer has expired \(last merged .*publication retention 14 days.*\): its changes can no longer merge/,
@@ -84,7 +70,7 @@ describe('an expired subscription (not merged within the retention period)', () 
 describe('a subscription about to expire', () => {
   it('preflight warns (retention ends within the planned run) and the run completes with every invariant', async () => {
     const { lab: l, plan } = await lab({ conditions: { expiringSubscriptions: 1 } });
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     const found = await acts.checkSubscriptions(ctx, ref(plan.publisher), planned(plan), 8);
     expect(found.warnings).toEqual([
       expect.stringMatching(
@@ -104,7 +90,7 @@ describe('a distributor on its own server whose SQL Server Agent is down', () =>
       '(22022)',
     async () => {
       const { lab: l, plan } = await lab({ distributor: 'LAB-DIST', conditions: { distributorAgentStopped: true } });
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       for (const site of plan.sites)
         await acts.checkServer(ctx, { server: site.server, publishes: site.role !== 'subscriber', distributes: false });
       for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
@@ -117,7 +103,7 @@ describe('a distributor on its own server whose SQL Server Agent is down', () =>
 
   it('preflight checks the distributor itself and stops before the drain', async () => {
     const { lab: l, plan } = await lab({ distributor: 'LAB-DIST', conditions: { distributorAgentStopped: true } });
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     const err = await errorOf(acts.checkServer(ctx, { server: 'LAB-DIST', publishes: false, distributes: true }));
     expect(err?.message).toBe(
       'SQL Server Agent is not running on LAB-DIST: the merge agents run as its jobs; start it',
@@ -184,7 +170,7 @@ describe('a scheduled merge agent job that fires during the run', () => {
     async () => {
       const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
       await removedFleet(l, plan);
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       const sub = subscriptions(plan, 'Config')[0]!;
       const err = await errorOf(acts.createSubscription(ctx, sub, automaticScript(), {}));
       expect(err).toMatchObject({ type: 'AutomaticSubscription', nonRetryable: true });
@@ -224,7 +210,7 @@ describe('a scheduled merge agent job that fires during the run', () => {
 
   it('paused at preflight: the same rounds meet no deadlock', async () => {
     const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     await acts.pauseAgentSchedules(ctx, ref(plan.publisher));
     expect(await deadlocksOver(l, plan, 30)).toBe(0);
   });
@@ -234,7 +220,7 @@ describe('a scheduled merge agent job that fires during the run', () => {
       'run stays disabled)',
     async () => {
       const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       const publisher = ref(plan.publisher);
       const dataSub2 = (await l.sql.mergeAgentJobs(publisher)).find(
         (j) => j.publication === 'Data' && j.subscriber.server === 'LAB-SUB2',
@@ -278,7 +264,7 @@ describe('a snapshot that takes time', () => {
     'waitForSnapshot reports not ready at its bound, and ' + "parks with the Snapshot Agent's message when it failed",
     async () => {
       const slow = await lab({ conditions: { snapshotTicks: 100_000 } });
-      const a = activities(slow.lab, slow.plan);
+      const a = labActivities(slow.lab, slow.plan);
       await slow.lab.sql.removeReplication(ref(slow.plan.publisher));
       await slow.lab.sql.runScript(
         ref(slow.plan.publisher),
@@ -295,7 +281,7 @@ describe('a snapshot that takes time', () => {
       const failed = await lab({
         conditions: { snapshotFails: "The process could not bulk copy out of table '[dbo].[syncobj_0x41]'." },
       });
-      const b = activities(failed.lab, failed.plan);
+      const b = labActivities(failed.lab, failed.plan);
       await failed.lab.sql.removeReplication(ref(failed.plan.publisher));
       await failed.lab.sql.runScript(
         ref(failed.plan.publisher),
@@ -337,7 +323,7 @@ describe("replication agents' sessions during the drain", () => {
 
   it("the drain leaves them alone: no user counted, none of the agents' sessions KILLed", async () => {
     const { lab: l, plan } = await lab({ conditions: { agentSessions: true } });
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await acts.drainHost(ctx, h);
     const db = ref(plan.sites[1]!);
     const result = await acts.disconnectUsers(ctx, db);
@@ -352,7 +338,7 @@ describe("replication agents' sessions during the drain", () => {
 describe("every database's product version against the plan's from (#21)", () => {
   it('a fleet at from passes; the same fleet already at the target stops preflight with "nothing to do"', async () => {
     const { lab: l, plan } = await lab();
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     const dbs = plan.sites.map(ref);
     expect(await acts.checkProductVersions(ctx, dbs, plan.from, plan.to)).toEqual({ checked: 3 });
     for (const db of dbs) await l.sql.removeReplication(db);

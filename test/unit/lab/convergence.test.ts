@@ -3,32 +3,24 @@
 // with different copies, and the runbook's new activities (activities/personalization-upgrade/activities.ts on the
 // lab's ports) find the difference, name it, and let the run complete with every invariant once fixed.
 import { describe, expect, it } from 'vitest';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
 import type { Lab } from '../../../activities/lab/index.js';
 import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
-import { failing, labsPerTest, ref, runUpgradeByHand, subscriptions, syncUntilQuiet } from './runbook.js';
+import {
+  failing,
+  labsPerTest,
+  ref,
+  runUpgradeByHand,
+  subscriptions,
+  syncUntilQuiet,
+  errorOf,
+  labActivities,
+} from './runbook.js';
 
 const lab = labsPerTest();
 
-function activities(l: Lab, plan: UpgradePlan) {
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: plan.hosts,
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-  };
-  return { ctx, acts: createUpgradeActivities(() => ({ sql: l.sql, hosts: l.hosts })) };
-}
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: Error & { type?: string; nonRetryable?: boolean }) => e,
-  );
-
 /** Every subscription validated, Config ones first, as the workflow's Fleet.validate does. */
 async function validateAll(l: Lab, plan: UpgradePlan) {
-  const { ctx, acts } = activities(l, plan);
+  const { ctx, acts } = labActivities(l, plan);
   const out = [];
   for (const kind of ['Config', 'Data'] as const)
     for (const sub of subscriptions(plan, kind)) out.push(await acts.validateSubscription(ctx, sub));
@@ -102,7 +94,7 @@ describe('rows in generation 0 that pending counts leave out', () => {
     'a validation is repeatable (at-least-once): a ' + 'second one of the same subscription judges its own ' + 'merge',
     async () => {
       const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 1 } });
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       const data1 = subscriptions(plan, 'Data')[0]!;
       for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
       await syncUntilQuiet(l, plan);
@@ -116,7 +108,7 @@ describe('rows in generation 0 that pending counts leave out', () => {
 
 /** verify-replication's (primary key, rowguid) sample of every publication, as the workflow runs it. */
 async function compareAll(l: Lab, plan: UpgradePlan) {
-  const { ctx, acts } = activities(l, plan);
+  const { ctx, acts } = labActivities(l, plan);
   const bySite = (key: string) => ref(plan.sites.find((s) => s.key === key)!);
   const out: string[] = [];
   for (const p of plan.publications) {
@@ -130,7 +122,7 @@ describe('the (primary key, rowguid) sample after re-enable', () => {
   it("after a right upgrade every sampled row carries the publisher's rowguid", async () => {
     const { lab: l, plan } = await lab();
     await runUpgradeByHand(l, plan);
-    const { ctx, acts } = activities(l, plan);
+    const { ctx, acts } = labActivities(l, plan);
     const data = plan.publications.find((p) => p.kind === 'Data')!;
     const r = await acts.compareRowGuids(
       ctx,
@@ -191,7 +183,7 @@ describe('a publication whose rowguid columns replication added (preserve_rowgui
       'explanation; the fleet is as it was',
     async () => {
       const { lab: l, plan } = await lab({ from: '8.3.253.0', conditions: { replicationAddedRowGuids: true } });
-      const { ctx, acts } = activities(l, plan);
+      const { ctx, acts } = labActivities(l, plan);
       const err = await errorOf(acts.checkRowGuidColumns(ctx, ref(plan.publisher)));
       expect(err).toMatchObject({ type: 'PreflightFailed', nonRetryable: true });
       expect(err?.message).toMatch(
@@ -201,7 +193,7 @@ describe('a publication whose rowguid columns replication added (preserve_rowgui
       expect(verdict.removedAt).toBeUndefined();
       // Without the condition the same check passes.
       const clean = await lab({ from: '8.3.253.0' });
-      const c = activities(clean.lab, clean.plan);
+      const c = labActivities(clean.lab, clean.plan);
       await expect(c.acts.checkRowGuidColumns(c.ctx, ref(clean.plan.publisher))).resolves.toMatchObject({
         checked: ref(clean.plan.publisher),
       });

@@ -11,6 +11,8 @@ import { afterAll, afterEach } from 'vitest';
 import { isEarlierThan } from '../../../plan/version.js';
 import type { DbRef, Site, UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import * as fleet from '../../../plan/personalization-upgrade/fleet.js';
+import { createUpgradeActivities } from '../../../activities/personalization-upgrade/activities.js';
+import { testFleetContext } from '../activities/fleet-context.js';
 
 // Every write of a lab in these tests checks that no database changed without its operation
 // naming it (the lab's file re-serialises only the databases an operation names).
@@ -274,3 +276,15 @@ export async function runUpgradeByHand(
 export async function failing(lab: Lab): Promise<string[]> {
   return (await lab.admin.check()).filter((i) => !i.ok).map((i) => i.name);
 }
+
+/** The upgrade's activities on the lab's ports, with the plan's fleet context, as the workflow calls them. */
+export function labActivities(lab: Lab, plan: UpgradePlan) {
+  return { ctx: testFleetContext(plan), acts: createUpgradeActivities(() => ({ sql: lab.sql, hosts: lab.hosts })) };
+}
+
+/** What `p` rejects with (undefined when it resolves): the failure's type and flags to assert on. */
+export const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: Error & { type?: string; nonRetryable?: boolean }) => e,
+  );
