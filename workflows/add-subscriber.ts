@@ -12,7 +12,7 @@ import {
   type AddSubscriberPlan,
   type AddSubscriberStepId,
 } from '../plan/add-subscriber/types.js';
-import { addSubscriberSteps } from '../plan/add-subscriber/schema.js';
+import { addSubscriberSteps } from '../plan/add-subscriber/steps.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import type { NewSubscriberFacts } from '../activities/subscribers/activities.js';
 import { UpgradeFailure } from '../common/failures.js';

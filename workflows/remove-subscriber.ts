@@ -10,7 +10,7 @@ import {
   type RemoveSubscriberPlan,
   type RemoveSubscriberStepId,
 } from '../plan/add-subscriber/types.js';
-import { removeSubscriberSteps } from '../plan/remove-subscriber/schema.js';
+import { removeSubscriberSteps } from '../plan/remove-subscriber/steps.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import { UpgradeFailure } from '../common/failures.js';
 import type { RunResult } from './messages.js';

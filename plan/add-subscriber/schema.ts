@@ -1,18 +1,15 @@
 // The add-subscriber plan (seed 000, AddSubscriber): one database subscribes to the master's Config
 // and Data publications with a snapshot, after an approval that names what the snapshot deletes.
 import { z } from 'zod';
-import type { PlanKind, StepView } from '../kind.js';
+import type { PlanKind } from '../kind.js';
+import { addSubscriberSteps } from './steps.js';
 import { parsePlanSource, type SourceResult } from '../source.js';
 import { VENDOR_SCRIPT_FILES } from '../personalization-upgrade/schema.js';
 import { resolveFrom } from '../bdb-replicant/steps.js';
 import { describeSubscriberPlan, planFolder, subscriberFields, subscriberRules, toSubscriberBase } from './common-schema.js';
-import {
-  ADD_SUBSCRIBER_RUNBOOK,
-  ADD_SUBSCRIBER_STEP_IDS,
-  REPLACE_GATE,
-  where,
-  type AddSubscriberPlan,
-} from './types.js';
+import { ADD_SUBSCRIBER_RUNBOOK, ADD_SUBSCRIBER_STEP_IDS, REPLACE_GATE, where, type AddSubscriberPlan } from './types.js';
+
+export { addSubscriberSteps };
 
 export const addSubscriberPlanSchema = z.strictObject({
   ...subscriberFields(ADD_SUBSCRIBER_STEP_IDS, REPLACE_GATE),
@@ -28,23 +25,6 @@ export const addSubscriberPlanSchema = z.strictObject({
     variables: z.record(z.string(), z.string()).optional(),
   }).prefault({}),
 });
-
-/** The steps, each with why it applies (all do: a subscriber is added the one way). */
-export function addSubscriberSteps(plan: AddSubscriberPlan): StepView[] {
-  const subscriber = where(plan.subscriber);
-  const gated = plan.options.approvals.includes(REPLACE_GATE);
-  const reasons: Record<(typeof ADD_SUBSCRIBER_STEP_IDS)[number], string> = {
-    preflight:
-      'sysadmin, SQL Server Agent at the distributor, the publisher runs an equal or later version, publications ' +
-      `with a ready snapshot, ${subscriber} exists and is not subscribed; its row counts for the approval`,
-    'create-subscriptions':
-      `${gated ? 'after approval: ' : ''}${plan.publications.map((p) => p.name).join(' and ')} push subscriptions ` +
-      `with sync type automatic (the snapshot deletes and replaces the data in ${subscriber})`,
-    synchronize: 'the merge agents deliver the snapshot, Config before Data',
-    'verify-subscription': `a canary change at ${where(plan.publisher)} reaches ${subscriber}`,
-  };
-  return ADD_SUBSCRIBER_STEP_IDS.map((id) => ({ id, applies: true, reason: reasons[id] }));
-}
 
 export function parseAddSubscriberPlan(text: string, file: string): SourceResult<AddSubscriberPlan> {
   const result = parsePlanSource(text, addSubscriberPlanSchema, subscriberRules);

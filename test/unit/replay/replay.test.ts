@@ -27,6 +27,14 @@ describe('recorded histories replay against the current workflow code', async ()
     expect(files).toContain('agent-schedules.history.pb');
   });
 
+  it("has the setup-replication runbook's recorded history (#24)", () => {
+    expect(files).toContain('setup-replication.history.pb');
+  });
+
+  it("has the subscriber runbooks' recorded histories (#24)", () => {
+    expect(files).toEqual(expect.arrayContaining(['add-subscriber.history.pb', 'remove-subscriber.history.pb']));
+  });
+
   for (const file of files) {
     it(`replays ${file}`, async () => {
       const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));

@@ -1,0 +1,137 @@
+// add-subscriber and remove-subscriber (issue 24) on a Temporal dev server against the lab of
+// examples/lab-small.yaml: adding LAB-SUB3 waits at its approval gate, whose note names the rows the
+// snapshot deletes, and completes once approved with the canary at the new subscriber; a plan whose
+// publisher is Express is refused at validate; removing LAB-SUB1 completes with the canary still at
+// LAB-SUB2. With REPLUP_RECORD_HISTORY=1 the completed runs' histories are written to
+// test/fixtures/histories/{add,remove}-subscriber.history.pb (replayed by test/unit/replay).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import proto from '@temporalio/proto';
+import { initLab, readLabState } from '../../activities/lab/index.js';
+import { addLabSubscriberDatabase, subscriberInvariants } from '../../activities/lab/subscribers.js';
+import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
+import { createSubscriberActivities } from '../../activities/subscribers/activities.js';
+import { parseAddSubscriberPlan } from '../../plan/add-subscriber/schema.js';
+import { parseRemoveSubscriberPlan } from '../../plan/remove-subscriber/schema.js';
+import type { SubscriberPlanBase } from '../../plan/add-subscriber/types.js';
+import { startAddSubscriber } from '../../cli/lib/start-add-subscriber.js';
+import { startRemoveSubscriber } from '../../cli/lib/start-remove-subscriber.js';
+import { approve } from '../../cli/lib/runs.js';
+import { createPortsFor } from '../../worker/ports.js';
+import { createSubscriberPortsFor } from '../../worker/subscriber-ports.js';
+import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
+
+let env: TestWorkflowEnvironment;
+useDevServer((e) => (env = e));
+
+const ENDED = ['completed', 'aborted', 'failed', 'awaiting-operator'];
+const NEW = { server: 'LAB-SUB3', database: 'PersonalizationServer' };
+
+function parsed<P>(r: { ok: true; value: P } | { ok: false; errors: unknown }): P {
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.value;
+}
+
+/** A fresh lab of lab-small.yaml (with LAB-SUB3 added) and a worker serving the subscriber runbooks. */
+async function subscriberLab<P extends SubscriberPlanBase>(plan: P) {
+  const fleet = await examplePlan('lab-small.yaml');
+  const state = (fleet.target as { state: string }).state;
+  await initLab(fleet, { rows: 6, seed: 3 });
+  await addLabSubscriberDatabase(state, { ...NEW, rows: 4 });
+  const run: P = { ...plan, target: { kind: 'lab', state } };
+  run.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
+  const portsFor = createPortsFor();
+  const subscriberPorts = createSubscriberPortsFor(portsFor);
+  const taskQueue = uniqueQueue('subscribers');
+  const worker = await startWorker(env, taskQueue, {
+    ...createUpgradeActivities(portsFor),
+    ...createSubscriberActivities(portsFor, subscriberPorts),
+  });
+  return {
+    plan: run,
+    state,
+    taskQueue,
+    stop: async () => {
+      await worker.stop();
+      await subscriberPorts.close();
+      await portsFor.close();
+    },
+  };
+}
+
+async function record(workflowId: string, name: string) {
+  if (process.env.REPLUP_RECORD_HISTORY !== '1') return;
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  writeFileSync(
+    resolve(`test/fixtures/histories/${name}.history.pb`),
+    proto.temporal.api.history.v1.History.encode(history).finish(),
+  );
+}
+
+const example = (file: string) => {
+  const path = resolve('examples', file);
+  return { path, text: readFileSync(path, 'utf8') };
+};
+
+describe('add-subscriber on the lab', () => {
+  it('waits for approval naming the row counts, then completes with the canary at the new subscriber', async () => {
+    const { path, text } = example('add-subscriber.yaml');
+    const lab = await subscriberLab(parsed(parseAddSubscriberPlan(text, path)));
+    const workflowId = `add-subscriber-${process.pid}-${Date.now()}`;
+    try {
+      await startAddSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
+      const waiting = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status));
+      expect(waiting.status).toBe('awaiting-approval');
+      const gate = waiting.steps.find((s) => s.id === 'create-subscriptions')!;
+      expect(gate.note).toMatch(/delete the data of LAB-SUB3\/PersonalizationServer/);
+      expect(gate.note).toMatch(/about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/);
+      // Nothing is subscribed before the approval.
+      expect(Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3'))).toBe(false);
+      await approve(env.client, workflowId, 'create-subscriptions', 'branch 3 rows may go', 'alice');
+      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
+      expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
+      expect(done.status).toBe('completed');
+      expect(done.steps.find((s) => s.id === 'verify-subscription')!.note).toMatch(/reached LAB-SUB3\/PersonalizationServer/);
+      await env.client.workflow.getHandle(workflowId).result();
+    } finally {
+      await lab.stop();
+    }
+    const failed = subscriberInvariants(readLabState(lab.state), { added: NEW }).filter((i) => !i.ok);
+    expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
+    await record(workflowId, 'add-subscriber');
+  });
+
+  it('refuses a plan whose publisher is Express at validate', () => {
+    const { path, text } = example('add-subscriber.yaml');
+    const r = parseAddSubscriberPlan(text.replace('edition: Standard', 'edition: Express'), path);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n')).toMatch(/publisher\.edition: Express can only subscribe/);
+  });
+});
+
+describe('remove-subscriber on the lab', () => {
+  it('drops and cleans LAB-SUB1 after approval, and the canary still reaches LAB-SUB2', async () => {
+    const { path, text } = example('remove-subscriber.yaml');
+    const lab = await subscriberLab(parsed(parseRemoveSubscriberPlan(text, path)));
+    const workflowId = `remove-subscriber-${process.pid}-${Date.now()}`;
+    try {
+      await startRemoveSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
+      const waiting = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status));
+      expect(waiting.status).toBe('awaiting-approval');
+      expect(waiting.steps.find((s) => s.id === 'drop-subscriptions')!.note).toMatch(/1 other subscribers keep replicating/);
+      await approve(env.client, workflowId, 'drop-subscriptions', 'branch 1 closed', 'alice');
+      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
+      expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
+      expect(done.status).toBe('completed');
+      expect(done.steps.find((s) => s.id === 'verify-fleet')!.note).toMatch(/still reaches LAB-SUB2/);
+      await env.client.workflow.getHandle(workflowId).result();
+    } finally {
+      await lab.stop();
+    }
+    const failed = subscriberInvariants(readLabState(lab.state), { removed: { server: 'LAB-SUB1', database: 'PersonalizationServer' } }).filter((i) => !i.ok);
+    expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
+    await record(workflowId, 'remove-subscriber');
+  });
+});
