@@ -10,10 +10,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { BdbSite } from '../../plan/bdb-replicant/schema.js';
 import {
   applyReplicationBlock,
+  dbConfigOutcome,
   formatIssues,
   type BdbRole,
-  type DbConfigLineChange,
   type DbConfigOptions,
+  type DbConfigOutcome,
   type ReplicationPair,
 } from './db-config.js';
 import { db53Ports } from './db53.js';
@@ -64,14 +65,8 @@ export function serviceOf(role: BdbRole, site: BdbSite): BdbService {
   return { role, host: site.host, envDir: site.envDir, control: site.service, messageLog: site.messageLog };
 }
 
-export interface DbConfigPreview {
-  file: string;
-  /** Would the write change the file? */
-  changed: boolean;
-  changes: string[];
-  lineChanges: DbConfigLineChange[];
-  /** "path:line: message": the typos replup corrects, the advice it gives. */
-  warnings: string[];
+/** A write previewed: `changed` says whether it would change the file. */
+export interface DbConfigPreview extends DbConfigOutcome {
   /** What replup cannot fix: the write would be refused. */
   errors: string[];
 }
@@ -120,14 +115,7 @@ export function createBdbActivities(opts: { ports?: BdbPorts } = {}) {
       return guarded(`reading ${envDir}/DB_CONFIG`, async () => {
         const file = `${envDir}/DB_CONFIG`;
         const update = applyReplicationBlock(await homes.readDbConfig(envDir), role, pair, opts);
-        return {
-          file,
-          changed: update.changed,
-          changes: update.changes,
-          lineChanges: update.lineChanges,
-          warnings: formatIssues(file, update.warnings),
-          errors: formatIssues(file, update.errors),
-        };
+        return { ...dbConfigOutcome(file, update), errors: formatIssues(file, update.errors) };
       });
     },
 

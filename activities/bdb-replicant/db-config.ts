@@ -618,6 +618,24 @@ export function logDirOf(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * logDirOf a DB_CONFIG read from `file` (undefined text: no file, no log directory), for an operator: a line it
+ * refuses throws `refuse("file:line: message")`.
+ */
+export function logDirOrRefuse(
+  text: string | undefined,
+  file: string,
+  refuse: (problem: string) => Error,
+): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return logDirOf(text);
+  } catch (err) {
+    if (!(err instanceof DbConfigLineError)) throw err;
+    throw refuse(`${file}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}`);
+  }
+}
+
 /** A `rep_set_config DB_REP_CONF_AUTOINIT off` line: its 1-based number and its text as written. */
 export interface AutoInitOff {
   line: number;
@@ -657,4 +675,27 @@ export function autoInitOffMessage(off: AutoInitOff): string {
 /** "path:line: message" lines for an operator. */
 export function formatIssues(file: string, issues: DbConfigIssue[]): string[] {
   return issues.map((i) => (i.line > 0 ? `${file}:${i.line}: ${i.message}` : `${file}: ${i.message}`));
+}
+
+/** What a DB_CONFIG write did (or, previewed, would do), as the step note and the run report name it. */
+export interface DbConfigOutcome {
+  file: string;
+  changed: boolean;
+  changes: string[];
+  /** Every line changed, before → after, with the typos corrected on it (the run report lists them). */
+  lineChanges: DbConfigLineChange[];
+  /** path:line: message, for the run report: the typos replup corrects, the advice it gives. */
+  warnings: string[];
+}
+
+export function dbConfigOutcome(file: string, update: DbConfigUpdate): DbConfigOutcome {
+  const { changed, changes, lineChanges } = update;
+  return { file, changed, changes, lineChanges, warnings: formatIssues(file, update.warnings) };
+}
+
+/** Why a write is refused: the file keeps errors replup cannot fix (one line each, path:line: message). */
+export function unfixableDbConfigMessage(file: string, errors: DbConfigIssue[]): string {
+  return [`${file} has errors that replup cannot fix; edit the file, then retry:`, ...formatIssues(file, errors)].join(
+    '\n',
+  );
 }

@@ -5,12 +5,12 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import {
   applyReplicationBlock,
-  DbConfigLineError,
-  formatIssues,
-  logDirOf,
+  dbConfigOutcome,
+  logDirOrRefuse,
+  unfixableDbConfigMessage,
   type BdbRole,
-  type DbConfigLineChange,
   type DbConfigOptions,
+  type DbConfigOutcome,
   type ReplicationPair,
 } from './db-config.js';
 import { EXAMPLE_SETUP, masterHomeProblem } from './home.js';
@@ -48,17 +48,11 @@ export async function readDbConfig(envDir: string): Promise<string | undefined> 
  * Berkeley DB would read the comment as part of the path.
  */
 export async function logDirectory(envDir: string): Promise<string> {
-  const text = await readDbConfig(envDir);
-  let dir: string | undefined;
-  try {
-    dir = text === undefined ? undefined : logDirOf(text);
-  } catch (err) {
-    if (!(err instanceof DbConfigLineError)) throw err;
-    throw new BdbEnvError(
-      `${path.join(envDir, DB_CONFIG)}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}; ` +
-        `nothing was changed`,
-    );
-  }
+  const dir = logDirOrRefuse(
+    await readDbConfig(envDir),
+    path.join(envDir, DB_CONFIG),
+    (problem) => new BdbEnvError(`${problem}; nothing was changed`),
+  );
   return dir === undefined ? envDir : path.resolve(envDir, dir);
 }
 
@@ -151,15 +145,7 @@ export async function deleteRegionFiles(envDir: string): Promise<{ envDir: strin
   return { envDir, deleted };
 }
 
-export interface WriteDbConfigResult {
-  file: string;
-  changed: boolean;
-  changes: string[];
-  /** Every line changed, before → after, with the typos corrected on it (the run report lists them). */
-  lineChanges: DbConfigLineChange[];
-  /** path:line: message, for the run report. */
-  warnings: string[];
-}
+export type WriteDbConfigResult = DbConfigOutcome;
 
 /** Uncomment (or write) this role's block in the environment's DB_CONFIG; refuses a file that still has errors. */
 export async function writeDbConfig(
@@ -174,27 +160,14 @@ export async function writeDbConfig(
   if (missing) throw new BdbEnvError(`${missing}; nothing was changed`);
   const existing = await readDbConfig(envDir);
   const update = applyReplicationBlock(existing, role, pair, opts);
-  if (update.errors.length > 0) {
-    throw new BdbEnvError(
-      [
-        `${file} has errors that replup cannot fix; edit the file, then retry:`,
-        ...formatIssues(file, update.errors),
-      ].join('\n'),
-    );
-  }
+  if (update.errors.length > 0) throw new BdbEnvError(unfixableDbConfigMessage(file, update.errors));
   if (update.changed) {
     await mkdir(envDir, { recursive: true });
     const tmp = `${file}.replup-tmp`;
     await writeFile(tmp, update.text);
     await rename(tmp, file);
   }
-  return {
-    file,
-    changed: update.changed,
-    changes: update.changes,
-    lineChanges: update.lineChanges,
-    warnings: formatIssues(file, update.warnings),
-  };
+  return dbConfigOutcome(file, update);
 }
 
 export type ReplicationRole = 'master' | 'client' | 'none';

@@ -4,7 +4,7 @@
 // as the db5.3 adapter enforces them: a wipe or region-file delete refuses a running service or a
 // folder that is not an environment; a replicant whose master does not run fails DB_REP_UNAVAIL
 // (retryable); the role `db5.3_stat -r` reports follows the active rep_set_priority of DB_CONFIG.
-import { applyReplicationBlock, formatIssues, type BdbRole } from './db-config.js';
+import { applyReplicationBlock, dbConfigOutcome, unfixableDbConfigMessage, type BdbRole } from './db-config.js';
 import type { BackupRecord, ReplicationRole } from './env.js';
 import { BdbEnvError, BdbServiceError, ReplicationCheckError } from './errors.js';
 import type { BdbPorts } from './ports.js';
@@ -111,15 +111,9 @@ export function createFakeBdbPorts(homes: Record<string, FakeHome>): FakeBdb {
         if (role === 'master' && !home)
           throw new BdbEnvError(`the master environment ${envDir} does not exist; nothing was changed`);
         const update = applyReplicationBlock(home?.dbConfig, role, pair, opts);
-        if (update.errors.length > 0) {
-          const issues = formatIssues(file, update.errors);
-          throw new BdbEnvError(
-            [`${file} has errors that replup cannot fix; edit the file, then retry:`, ...issues].join('\n'),
-          );
-        }
+        if (update.errors.length > 0) throw new BdbEnvError(unfixableDbConfigMessage(file, update.errors));
         if (update.changed) fake.homes.set(envDir, { files: [], records: {}, ...home, dbConfig: update.text });
-        const { changed, changes, lineChanges } = update;
-        return { file, changed, changes, lineChanges, warnings: formatIssues(file, update.warnings) };
+        return dbConfigOutcome(file, update);
       },
       async wipeReplicant(envDir) {
         const home = stoppedEnv(envDir, 'wipe');

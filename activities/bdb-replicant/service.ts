@@ -9,7 +9,7 @@ import { exec, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { autoInitOffLines, DbConfigLineError, logDirOf, type BdbRole } from './db-config.js';
+import { autoInitOffLines, logDirOrRefuse, type BdbRole } from './db-config.js';
 import {
   logSize,
   LogWaitError,
@@ -110,15 +110,20 @@ function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** A plan's start or stop command for the service (5 minutes at most); a non-zero exit is retryable. */
+async function runControlCommand(svc: BdbService, what: 'starting' | 'stopping', template: string): Promise<void> {
+  const r = await shell(fill(template, svc), 5 * 60_000);
+  if (r.code !== 0)
+    throw new BdbServiceError(
+      'COMMAND_FAILED',
+      `${what} the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`,
+      true,
+    );
+}
+
 export async function stopService(svc: BdbService, opts: { graceMs?: number } = {}): Promise<StopResult> {
   if (svc.control.kind === 'command') {
-    const r = await shell(fill(svc.control.stop, svc), 5 * 60_000);
-    if (r.code !== 0)
-      throw new BdbServiceError(
-        'COMMAND_FAILED',
-        `stopping the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`,
-        true,
-      );
+    await runControlCommand(svc, 'stopping', svc.control.stop);
     return { wasRunning: true };
   }
   const pidFile = path.join(svc.envDir, PID_FILE);
@@ -176,13 +181,7 @@ export async function startService(svc: BdbService, opts: StartOptions = {}): Pr
     const started = pid;
     running = () => isServiceProcess(started, svc.envDir);
   } else {
-    const r = await shell(fill(svc.control.start, svc), 5 * 60_000);
-    if (r.code !== 0)
-      throw new BdbServiceError(
-        'COMMAND_FAILED',
-        `starting the ${svc.role} service on ${svc.host} failed (exit ${r.code}): ${r.output}`,
-        true,
-      );
+    await runControlCommand(svc, 'starting', svc.control.start);
     const status = svc.control.status;
     running = async () => (status ? (await shell(fill(status, svc), 60_000)).code === 0 : true);
   }
@@ -238,19 +237,13 @@ async function joinFailed(svc: BdbService, err: LogWaitError): Promise<never> {
 
 async function spawnLocal(svc: BdbService, log: string): Promise<number> {
   // A fresh replicant may not have its log directory yet; Berkeley DB does not create it.
-  const config = await readFile(path.join(svc.envDir, 'DB_CONFIG'), 'utf8').catch(() => undefined);
-  let logDir: string | undefined;
-  try {
-    logDir = config === undefined ? undefined : logDirOf(config);
-  } catch (err) {
-    if (!(err instanceof DbConfigLineError)) throw err;
-    throw new BdbServiceError(
-      'DB_CONFIG_INVALID',
-      `${path.join(svc.envDir, 'DB_CONFIG')}:${err.line}: ${err.message.replace(/^DB_CONFIG line \d+: /, '')}` +
-        `; the service was not started`,
-      false,
-    );
-  }
+  const file = path.join(svc.envDir, 'DB_CONFIG');
+  const config = await readFile(file, 'utf8').catch(() => undefined);
+  const logDir = logDirOrRefuse(
+    config,
+    file,
+    (problem) => new BdbServiceError('DB_CONFIG_INVALID', `${problem}; the service was not started`, false),
+  );
   if (logDir !== undefined) await mkdir(path.resolve(svc.envDir, logDir), { recursive: true });
   const recover = await runTool('recover', ['-e', '-h', svc.envDir], { timeoutMs: 10 * 60_000 });
   if (recover.code !== 0) {
