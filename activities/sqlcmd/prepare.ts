@@ -139,20 +139,26 @@ export function readIncludes(
 }
 
 /**
- * Checks every run of one script as the runner will parse it, with the values it will pass:
- * undefined variables (naming the plan's mapping when it has no value for this script), values
- * that cannot stand where the script puts them, and a `:setvar` that would silently replace a
- * value the plan passes (sqlcmd gives :setvar precedence over -v).
- * @throws ScriptProblem with the file, line and fix
+ * What the checks of one script read: the scripts folder, the script's file name (relative to it) and text, the runs
+ * it is checked for, the plan's scripts.variables (undefined: the defaults) and its on-error choice.
  */
-export function checkRuns(
+type ScriptCheck = [
   dir: string,
   file: string,
   text: string,
   runs: ScriptRun[],
   mapping: Readonly<Record<string, string>> | undefined,
   onError: OnError,
-): void {
+];
+
+/**
+ * Checks every run of one script as the runner will parse it, with the values it will pass:
+ * undefined variables (naming the plan's mapping when it has no value for this script), values
+ * that cannot stand where the script puts them, and a `:setvar` that would silently replace a
+ * value the plan passes (sqlcmd gives :setvar precedence over -v).
+ * @throws ScriptProblem with the file, line and fix
+ */
+export function checkRuns(...[dir, file, text, runs, mapping, onError]: ScriptCheck): void {
   const seen = new Set<string>();
   for (const run of runs) {
     const vars = runVariables(mapping, run);
@@ -210,13 +216,10 @@ export function checkRuns(
  * @throws ScriptProblem naming the publication, the articles, the file and the fix
  */
 export async function checkPublicationArticles(
-  dir: string,
-  file: string,
-  text: string,
-  runs: ScriptRun[],
-  mapping: Readonly<Record<string, string>> | undefined,
-  onError: OnError,
-  today: (run: ScriptRun) => Promise<string[] | undefined>,
+  ...[dir, file, text, runs, mapping, onError, today]: [
+    ...ScriptCheck,
+    today: (run: ScriptRun) => Promise<string[] | undefined>,
+  ]
 ): Promise<string | undefined> {
   const notes: string[] = [];
   for (const run of runs) {
