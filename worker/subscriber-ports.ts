@@ -16,7 +16,8 @@ export function createSubscriberPortsFor(portsFor: PortsFor): SubscriberPortFor 
   const pools: SqlConnections[] = [];
   const forCtx = async (ctx: FleetContext): Promise<SubscriberPort> => {
     const target = ctx.target;
-    const key = target.kind === 'lab' ? `lab:${resolve(target.state)}` : `sqlserver:${JSON.stringify([target, ctx.credentials])}`;
+    const key =
+      target.kind === 'lab' ? `lab:${resolve(target.state)}` : `sqlserver:${JSON.stringify([target, ctx.credentials])}`;
     let port = cache.get(key);
     if (!port) {
       if (target.kind === 'lab') port = labSubscriberPort(resolve(target.state));

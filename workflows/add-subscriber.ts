@@ -6,12 +6,7 @@
 // Data push subscriptions by the vendor's scripts (sync type automatic: the snapshot), the merge
 // agents, and the seed's topology test: a change at the master reaches the new subscriber.
 import { ApplicationFailure } from '@temporalio/workflow';
-import {
-  REPLACE_GATE,
-  where,
-  type AddSubscriberPlan,
-  type AddSubscriberStepId,
-} from '../plan/add-subscriber/types.js';
+import { REPLACE_GATE, where, type AddSubscriberPlan, type AddSubscriberStepId } from '../plan/add-subscriber/types.js';
 import { addSubscriberSteps } from '../plan/add-subscriber/steps.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import type { NewSubscriberFacts } from '../activities/subscribers/activities.js';
@@ -54,9 +49,7 @@ export function addSubscriberWorkflowId(plan: Pick<AddSubscriberPlan, 'publisher
  * approximate counts ("The approximate number of rows in the partition").
  */
 export function replacementNote(plan: AddSubscriberPlan, facts: NewSubscriberFacts): string {
-  const tables = facts.tables.length
-    ? facts.tables.map((t) => `${t.table} ${t.rows}`).join(', ')
-    : 'no user tables';
+  const tables = facts.tables.length ? facts.tables.map((t) => `${t.table} ${t.rows}`).join(', ') : 'no user tables';
   return (
     `approve to delete the data of ${where(plan.subscriber)} and replace it with ${where(plan.publisher)}'s ` +
     `(seed: "all the existing data is deleted and replaced with data from the master"): about ${facts.rows} rows ` +
@@ -112,7 +105,7 @@ export async function addSubscriber(input: AddSubscriberInput): Promise<RunResul
       s.note(
         `${servers.publisher.server} ${servers.publisher.version} ≥ ${servers.subscriber.server} ` +
           `${servers.subscriber.version}; ${where(plan.subscriber)} holds about ${facts.rows} rows` +
-          `${express ? `; ${servers.subscriber.edition}: push subscriptions, the merge agents run at the distributor` : ''}`,
+          `${express ? `; ${servers.subscriber.edition}: push subscriptions, merge agents at the distributor` : ''}`,
       );
     });
 
@@ -151,7 +144,11 @@ export async function addSubscriber(input: AddSubscriberInput): Promise<RunResul
       // Config before Data: never both merges of one subscriber at once (the seed: deadlocks).
       let rows = 0;
       for (const sub of subscriptions) {
-        const r = await a.mergeSubscription(`synchronize: merge ${sub.publication} → ${where(sub.subscriber)}`, ctx, sub);
+        const r = await a.mergeSubscription(
+          `synchronize: merge ${sub.publication} → ${where(sub.subscriber)}`,
+          ctx,
+          sub,
+        );
         rows += r.session.download.inserts;
       }
       s.note(`the snapshot and changes reached ${where(plan.subscriber)}: ${rows} rows downloaded`);

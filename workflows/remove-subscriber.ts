@@ -14,7 +14,15 @@ import { removeSubscriberSteps } from '../plan/remove-subscriber/steps.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import { UpgradeFailure } from '../common/failures.js';
 import type { RunResult } from './messages.js';
-import { acts, canaryReaches, canaryToken, checkServers, ref, subscriberContext, subscriberEngine } from './subscriber-fleet.js';
+import {
+  acts,
+  canaryReaches,
+  canaryToken,
+  checkServers,
+  ref,
+  subscriberContext,
+  subscriberEngine,
+} from './subscriber-fleet.js';
 
 export interface RemoveSubscriberInput {
   plan: RemoveSubscriberPlan;

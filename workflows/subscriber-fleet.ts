@@ -46,14 +46,17 @@ export function subscriberContext(
   scripts?: { dir: string; variables?: Record<string, string> },
 ): FleetContext {
   // Tagged with the step: the report reads which step a call belongs to from its context.
-  return tagged<FleetContext>({
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: { upgrade: 'manual' },
-    scriptsDir: scripts?.dir ?? '.',
-    distributor: plan.distributor,
-    ...(scripts?.variables && { scripts: { variables: scripts.variables } }),
-  }, { step });
+  return tagged<FleetContext>(
+    {
+      target: plan.target,
+      credentials: plan.credentials,
+      hosts: { upgrade: 'manual' },
+      scriptsDir: scripts?.dir ?? '.',
+      distributor: plan.distributor,
+      ...(scripts?.variables && { scripts: { variables: scripts.variables } }),
+    },
+    { step },
+  );
 }
 
 /**
@@ -125,7 +128,9 @@ export async function canaryReaches(
       await a.mergeSubscription(`${step}: merge ${sub.publication} → ${where(sub.subscriber)}`, ctx, sub);
     }
   }
-  const subscribers = [...new Map(subscriptions.map((s) => [where(s.subscriber).toLowerCase(), s.subscriber])).values()];
+  const subscribers = [
+    ...new Map(subscriptions.map((s) => [where(s.subscriber).toLowerCase(), s.subscriber])).values(),
+  ];
   const missing: string[] = [];
   for (const db of subscribers) {
     const r = await a.readCanary(`${step}: canary at ${where(db)}`, ctx, db, token);

@@ -5,7 +5,12 @@
 // that fail when a subscriber is added or removed the wrong way.
 import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import type { Invariant } from './check.js';
-import { REPLACEMENT_APPROVED, type SubscriberMetadata, type SubscriberPort, type TableRows } from '../subscribers/ports.js';
+import {
+  REPLACEMENT_APPROVED,
+  type SubscriberMetadata,
+  type SubscriberPort,
+  type TableRows,
+} from '../subscribers/ports.js';
 import { LabStateError, labFile, withLabMutex } from './store.js';
 import {
   ARCHIVE_TABLE,
@@ -92,7 +97,11 @@ export function addSubscriberDatabase(state: LabState, spec: LabSubscriberDataba
     for (let i = 0; i < n; i++) {
       const pk = `${siteIndex}-${db.nextPk++}`;
       const content = `${table} row ${i} of ${key} before it subscribed`;
-      db.tables[table]![pk] = { rowguid: `${siteIndex.toString(16).padStart(8, '0')}-0000-4000-8000-${pk.replace('-', '').padStart(12, '0')}`, content, home: key };
+      db.tables[table]![pk] = {
+        rowguid: `${siteIndex.toString(16).padStart(8, '0')}-0000-4000-8000-${pk.replace('-', '').padStart(12, '0')}`,
+        content,
+        home: key,
+      };
       if (table !== ARCHIVE_TABLE) state.ledger[rowKey(table, pk)] = { content, at: state.clock, home: key };
     }
   }
@@ -123,13 +132,17 @@ export function labSubscriberPort(statePath: string): SubscriberPort {
     });
   const exists = (s: LabState, db: DbRef) =>
     Object.values(s.databases).some(
-      (d) => d.server.toLowerCase() === db.server.toLowerCase() && d.database.toLowerCase() === db.database.toLowerCase(),
+      (d) =>
+        d.server.toLowerCase() === db.server.toLowerCase() && d.database.toLowerCase() === db.database.toLowerCase(),
     );
   return {
     databaseExists: (db) => read((s) => exists(s, db)),
     tableRowCounts: (db) =>
       read((s): TableRows[] =>
-        Object.entries(findDatabase(s, db).tables).map(([table, rows]) => ({ table: `dbo.${table}`, rows: Object.keys(rows).length })),
+        Object.entries(findDatabase(s, db).tables).map(([table, rows]) => ({
+          table: `dbo.${table}`,
+          rows: Object.keys(rows).length,
+        })),
       ),
     markReplacementApproved: (db, value) =>
       write((s) => {
@@ -147,7 +160,10 @@ export function labSubscriberPort(statePath: string): SubscriberPort {
     subscriberMetadata: (subscriber) =>
       read((s): SubscriberMetadata[] => {
         const db = findDatabase(s, subscriber);
-        const ref = (key: string) => ({ server: s.databases[key]?.server ?? key.split('/')[0]!, database: s.databases[key]?.database ?? key.split('/')[1]! });
+        const ref = (key: string) => ({
+          server: s.databases[key]?.server ?? key.split('/')[0]!,
+          database: s.databases[key]?.database ?? key.split('/')[1]!,
+        });
         const live = Object.values(s.subscriptions)
           .filter((x) => x.subscriberKey === db.key)
           .map((x) => ({ publisher: ref(x.publisherKey), publication: x.publication }));
@@ -187,7 +203,8 @@ export function subscriberInvariants(state: LabState, intent: SubscriberIntent):
     const archive = db.tables[ARCHIVE_TABLE] ?? {};
     if (db.role === 'subscriber' && !state.plan.publications.some((p) => p.subscribers.includes(db.key)))
       missing += (state.archiveLedger[db.key] ?? []).filter((pk) => !archive[pk]).length;
-    if (missing > 0 && approved === undefined) lost.push(`${db.key} lost ${missing} rows of its own without an approval`);
+    if (missing > 0 && approved === undefined)
+      lost.push(`${db.key} lost ${missing} rows of its own without an approval`);
   }
   out.push({
     name: 'subscriber-data-approved',
@@ -198,27 +215,57 @@ export function subscriberInvariants(state: LabState, intent: SubscriberIntent):
   if (intent.added) {
     const key = keyOf(state, intent.added);
     const subs = Object.values(state.subscriptions).filter((x) => x.subscriberKey === key);
-    const problems = subs.length === 0 ? [`${key} has no subscription`] : subs.filter((x) => x.status !== 'active' || x.snapshotPending).map((x) => `${x.publication} → ${key} is ${x.snapshotPending ? 'waiting for its snapshot' : x.status}`);
-    out.push({ name: 'subscriber-added', description: 'the new subscriber is subscribed and synchronized', ok: problems.length === 0, detail: problems.join('; ') || `${subs.length} active subscriptions of ${key}` });
+    const problems =
+      subs.length === 0
+        ? [`${key} has no subscription`]
+        : subs
+            .filter((x) => x.status !== 'active' || x.snapshotPending)
+            .map((x) => `${x.publication} → ${key} is ${x.snapshotPending ? 'waiting for its snapshot' : x.status}`);
+    out.push({
+      name: 'subscriber-added',
+      description: 'the new subscriber is subscribed and synchronized',
+      ok: problems.length === 0,
+      detail: problems.join('; ') || `${subs.length} active subscriptions of ${key}`,
+    });
   }
   if (intent.removed) {
     const db = findDatabase(state, intent.removed);
     const problems = [
-      ...Object.values(state.subscriptions).filter((x) => x.subscriberKey === db.key).map((x) => `${x.publisherKey} still has its ${x.publication} subscription`),
-      ...(db.subscriberLeftovers ?? []).map((k) => `${db.key} still holds merge metadata of ${k.replace('|', ' ')} (no sp_mergesubscription_cleanup)`),
+      ...Object.values(state.subscriptions)
+        .filter((x) => x.subscriberKey === db.key)
+        .map((x) => `${x.publisherKey} still has its ${x.publication} subscription`),
+      ...(db.subscriberLeftovers ?? []).map(
+        (k) => `${db.key} still holds merge metadata of ${k.replace('|', ' ')} (no sp_mergesubscription_cleanup)`,
+      ),
     ];
-    out.push({ name: 'subscriber-removed', description: 'a removed subscriber has no subscription at either end', ok: problems.length === 0, detail: problems.join('; ') || `${db.key} is subscribed to nothing` });
+    out.push({
+      name: 'subscriber-removed',
+      description: 'a removed subscriber has no subscription at either end',
+      ok: problems.length === 0,
+      detail: problems.join('; ') || `${db.key} is subscribed to nothing`,
+    });
   }
   const removedKey = intent.removed ? keyOf(state, intent.removed) : undefined;
   const broken: string[] = [];
   for (const p of state.plan.publications) {
     for (const subscriber of p.subscribers) {
       if (subscriber === removedKey) continue;
-      const found = Object.values(state.subscriptions).find((x) => x.publisherKey === p.publisher && x.subscriberKey === subscriber && x.publication.toLowerCase() === p.name.toLowerCase());
+      const found = Object.values(state.subscriptions).find(
+        (x) =>
+          x.publisherKey === p.publisher &&
+          x.subscriberKey === subscriber &&
+          x.publication.toLowerCase() === p.name.toLowerCase(),
+      );
       if (!found) broken.push(`${p.name} → ${subscriber} is gone`);
-      else if (found.status !== 'active' || !found.agent) broken.push(`${p.name} → ${subscriber} is ${found.agent ? found.status : 'without its merge agent'}`);
+      else if (found.status !== 'active' || !found.agent)
+        broken.push(`${p.name} → ${subscriber} is ${found.agent ? found.status : 'without its merge agent'}`);
     }
   }
-  out.push({ name: 'fleet-replicating', description: 'every other subscription of the fleet still replicates', ok: broken.length === 0, detail: broken.join('; ') || 'every other subscription is active with its agent' });
+  out.push({
+    name: 'fleet-replicating',
+    description: 'every other subscription of the fleet still replicates',
+    ok: broken.length === 0,
+    detail: broken.join('; ') || 'every other subscription is active with its agent',
+  });
   return out;
 }

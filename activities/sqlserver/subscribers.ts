@@ -35,7 +35,8 @@ export function createSqlServerSubscriberPort(connections: SqlConnections, fleet
       );
     },
     async subscriberMetadata(subscriber: DbRef) {
-      // At a subscriber, sysmergesubscriptions ⋈ sysmergepublications lists what it subscribes to (statements.ts replicationState).
+      // At a subscriber, sysmergesubscriptions ⋈ sysmergepublications lists what it subscribes to
+      // (statements.ts replicationState).
       const self = await fleet.replicationName(subscriber.server);
       return (await fleet.replicationState(subscriber)).subscriptions
         .filter((x) => !(same(x.publisher.server, self) && same(x.publisher.database, subscriber.database)))

@@ -11,7 +11,8 @@ export const startAddSubscriber = runbookStarter(addSubscriber, (plan: AddSubscr
   return {
     workflowId: addSubscriberWorkflowId(plan),
     fleet,
-    staticSummary: `${plan.name}: subscribe ${where(plan.subscriber)} to ${plan.publications.map((p) => p.name).join(' and ')}`,
+    staticSummary:
+      `${plan.name}: subscribe ${where(plan.subscriber)} to ` + `${plan.publications.map((p) => p.name).join(' and ')}`,
     staticDetails:
       `**${plan.name}**: add ${where(plan.subscriber)} as a subscriber of ${where(plan.publisher)}\n\n` +
       `- publications: ${plan.publications.map((p) => p.name).join(', ')} (push, sync type automatic)\n` +

@@ -42,7 +42,11 @@ const plannedDb = (what: string) =>
 export function subscriberFields(stepIds: readonly string[], gate: string) {
   const stepId = z.string().superRefine((v, ctx) => {
     if (!stepIds.includes(v))
-      ctx.addIssue({ code: 'custom', input: v, message: `"${v}" is not a step of this runbook: ${stepIds.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        input: v,
+        message: `"${v}" is not a step of this runbook: ${stepIds.join(', ')}`,
+      });
   });
   return {
     name: z.string(whenMissing('a name for this run, e.g. name: add-branch-7')).min(1),
@@ -99,27 +103,35 @@ export function subscriberRules(raw: unknown): RuleViolation[] {
         `"Subscriber only" on Express and Web): the publisher must be Standard or Enterprise`,
     });
   }
-  const same = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
-  if (pub && sub && same(pub.server, sub.server) && same(pub.database ?? DEFAULT_DATABASE, sub.database ?? DEFAULT_DATABASE)) {
+  const same = (a: unknown, b: unknown) =>
+    typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+  if (
+    pub &&
+    sub &&
+    same(pub.server, sub.server) &&
+    same(pub.database ?? DEFAULT_DATABASE, sub.database ?? DEFAULT_DATABASE)
+  ) {
     out.push({ path: ['subscriber'], message: 'the subscriber is the publisher itself: name another database' });
   }
   return out;
 }
 
-const commonSchema = z.strictObject(subscriberFields([], ''));
-type CommonInput = z.output<typeof commonSchema>;
+const _commonSchema = z.strictObject(subscriberFields([], ''));
+type CommonInput = z.output<typeof _commonSchema>;
 
 /** The normalized common part: defaults filled, relative lab paths resolved beside the plan file. */
 export function toSubscriberBase(input: CommonInput, file: string): Omit<SubscriberPlanBase, never> {
   const folder = planFolder(file);
   const target =
-    input.target.kind === 'lab' ? { kind: 'lab' as const, state: resolveFrom(folder, input.target.state) } : input.target;
+    input.target.kind === 'lab'
+      ? { kind: 'lab' as const, state: resolveFrom(folder, input.target.state) }
+      : input.target;
   const credentials =
     input.credentials === 'windows' ? { kind: 'windows' as const } : { kind: 'sql' as const, ...input.credentials };
   const publications: SubscriberPublication[] = (['Config', 'Data'] as const)
     .filter((k) => input.publications.includes(k))
     .map((kind) => ({ name: kind, kind }));
-  const gates = input.options.gates as Record<string, GatePolicy> | undefined;
+  const gates: Record<string, GatePolicy> | undefined = input.options.gates;
   return {
     name: input.name,
     target,
@@ -141,7 +153,10 @@ export function toSubscriberBase(input: CommonInput, file: string): Omit<Subscri
 export const planFolder = (file: string) => resolveFrom('/', file).split('/').slice(0, -1).join('/') || '/';
 
 /** `plan show`'s header and fleet table, common to both runbooks. */
-export function describeSubscriberPlan(plan: SubscriberPlanBase, runbook: string): { summary: string[]; tables: FleetTable[] } {
+export function describeSubscriberPlan(
+  plan: SubscriberPlanBase,
+  runbook: string,
+): { summary: string[]; tables: FleetTable[] } {
   const gates = plan.options.approvals.map((g) =>
     plan.options.gates?.[g] ? describeGate(g, plan.options.gates[g]) : `${g} (one approval)`,
   );
@@ -160,8 +175,18 @@ export function describeSubscriberPlan(plan: SubscriberPlanBase, runbook: string
         title: 'Servers',
         columns: ['ROLE', 'DATABASE', 'SQL VERSION', 'EDITION'],
         rows: [
-          ['publisher', where(plan.publisher), plan.publisher.sqlVersion ?? '(read at preflight)', plan.publisher.edition ?? '(read at preflight)'],
-          ['subscriber', where(plan.subscriber), plan.subscriber.sqlVersion ?? '(read at preflight)', plan.subscriber.edition ?? '(read at preflight)'],
+          [
+            'publisher',
+            where(plan.publisher),
+            plan.publisher.sqlVersion ?? '(read at preflight)',
+            plan.publisher.edition ?? '(read at preflight)',
+          ],
+          [
+            'subscriber',
+            where(plan.subscriber),
+            plan.subscriber.sqlVersion ?? '(read at preflight)',
+            plan.subscriber.edition ?? '(read at preflight)',
+          ],
         ],
       },
     ],

@@ -6,24 +6,38 @@ import { addSubscriberSteps } from './steps.js';
 import { parsePlanSource, type SourceResult } from '../source.js';
 import { VENDOR_SCRIPT_FILES } from '../personalization-upgrade/schema.js';
 import { resolveFrom } from '../bdb-replicant/steps.js';
-import { describeSubscriberPlan, planFolder, subscriberFields, subscriberRules, toSubscriberBase } from './common-schema.js';
-import { ADD_SUBSCRIBER_RUNBOOK, ADD_SUBSCRIBER_STEP_IDS, REPLACE_GATE, where, type AddSubscriberPlan } from './types.js';
+import {
+  describeSubscriberPlan,
+  planFolder,
+  subscriberFields,
+  subscriberRules,
+  toSubscriberBase,
+} from './common-schema.js';
+import {
+  ADD_SUBSCRIBER_RUNBOOK,
+  ADD_SUBSCRIBER_STEP_IDS,
+  REPLACE_GATE,
+  where,
+  type AddSubscriberPlan,
+} from './types.js';
 
 export { addSubscriberSteps };
 
 export const addSubscriberPlanSchema = z.strictObject({
   ...subscriberFields(ADD_SUBSCRIBER_STEP_IDS, REPLACE_GATE),
   runbook: z.literal(ADD_SUBSCRIBER_RUNBOOK),
-  scripts: z.strictObject({
-    dir: z.string().min(1).default('.'),
-    files: z
-      .strictObject({
-        createConfigSubscription: z.string().min(1).default(VENDOR_SCRIPT_FILES.createConfigSubscription),
-        createDataSubscription: z.string().min(1).default(VENDOR_SCRIPT_FILES.createDataSubscription),
-      })
-      .prefault({}),
-    variables: z.record(z.string(), z.string()).optional(),
-  }).prefault({}),
+  scripts: z
+    .strictObject({
+      dir: z.string().min(1).default('.'),
+      files: z
+        .strictObject({
+          createConfigSubscription: z.string().min(1).default(VENDOR_SCRIPT_FILES.createConfigSubscription),
+          createDataSubscription: z.string().min(1).default(VENDOR_SCRIPT_FILES.createDataSubscription),
+        })
+        .prefault({}),
+      variables: z.record(z.string(), z.string()).optional(),
+    })
+    .prefault({}),
 });
 
 export function parseAddSubscriberPlan(text: string, file: string): SourceResult<AddSubscriberPlan> {

@@ -14,7 +14,6 @@ import {
   DROP_GATE,
   REMOVE_SUBSCRIBER_RUNBOOK,
   REMOVE_SUBSCRIBER_STEP_IDS,
-  where,
   type RemoveSubscriberPlan,
 } from '../add-subscriber/types.js';
 
@@ -33,7 +32,7 @@ export function parseRemoveSubscriberPlan(text: string, file: string): SourceRes
 
 export const removeSubscriberPlanKind: PlanKind<RemoveSubscriberPlan> = {
   runbook: REMOVE_SUBSCRIBER_RUNBOOK,
-  title: "Remove a subscriber: drop its subscriptions, clean its merge metadata, keep the fleet replicating",
+  title: 'Remove a subscriber: drop its subscriptions, clean its merge metadata, keep the fleet replicating',
   parse: parseRemoveSubscriberPlan,
   steps: removeSubscriberSteps,
   describe: (plan) => describeSubscriberPlan(plan, REMOVE_SUBSCRIBER_RUNBOOK),

@@ -82,18 +82,28 @@ describe('add-subscriber on the lab', () => {
     const workflowId = `add-subscriber-${process.pid}-${Date.now()}`;
     try {
       await startAddSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
-      const waiting = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status));
+      const waiting = await waitFor(
+        env.client,
+        workflowId,
+        (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status),
+      );
       expect(waiting.status).toBe('awaiting-approval');
       const gate = waiting.steps.find((s) => s.id === 'create-subscriptions')!;
       expect(gate.note).toMatch(/delete the data of LAB-SUB3\/PersonalizationServer/);
-      expect(gate.note).toMatch(/about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/);
+      expect(gate.note).toMatch(
+        /about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/,
+      );
       // Nothing is subscribed before the approval.
-      expect(Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3'))).toBe(false);
+      expect(
+        Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3')),
+      ).toBe(false);
       await approve(env.client, workflowId, 'create-subscriptions', 'branch 3 rows may go', 'alice');
       const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
       expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
       expect(done.status).toBe('completed');
-      expect(done.steps.find((s) => s.id === 'verify-subscription')!.note).toMatch(/reached LAB-SUB3\/PersonalizationServer/);
+      expect(done.steps.find((s) => s.id === 'verify-subscription')!.note).toMatch(
+        /reached LAB-SUB3\/PersonalizationServer/,
+      );
       await env.client.workflow.getHandle(workflowId).result();
     } finally {
       await lab.stop();
@@ -107,7 +117,10 @@ describe('add-subscriber on the lab', () => {
     const { path, text } = example('add-subscriber.yaml');
     const r = parseAddSubscriberPlan(text.replace('edition: Standard', 'edition: Express'), path);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n')).toMatch(/publisher\.edition: Express can only subscribe/);
+    if (!r.ok)
+      expect(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n')).toMatch(
+        /publisher\.edition: Express can only subscribe/,
+      );
   });
 });
 
@@ -118,9 +131,15 @@ describe('remove-subscriber on the lab', () => {
     const workflowId = `remove-subscriber-${process.pid}-${Date.now()}`;
     try {
       await startRemoveSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
-      const waiting = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status));
+      const waiting = await waitFor(
+        env.client,
+        workflowId,
+        (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status),
+      );
       expect(waiting.status).toBe('awaiting-approval');
-      expect(waiting.steps.find((s) => s.id === 'drop-subscriptions')!.note).toMatch(/1 other subscribers keep replicating/);
+      expect(waiting.steps.find((s) => s.id === 'drop-subscriptions')!.note).toMatch(
+        /1 other subscribers keep replicating/,
+      );
       await approve(env.client, workflowId, 'drop-subscriptions', 'branch 1 closed', 'alice');
       const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
       expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
@@ -130,7 +149,9 @@ describe('remove-subscriber on the lab', () => {
     } finally {
       await lab.stop();
     }
-    const failed = subscriberInvariants(readLabState(lab.state), { removed: { server: 'LAB-SUB1', database: 'PersonalizationServer' } }).filter((i) => !i.ok);
+    const failed = subscriberInvariants(readLabState(lab.state), {
+      removed: { server: 'LAB-SUB1', database: 'PersonalizationServer' },
+    }).filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
     await record(workflowId, 'remove-subscriber');
   });

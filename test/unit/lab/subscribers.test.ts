@@ -47,7 +47,11 @@ async function subscriberLab() {
     distributor: { server: 'LAB-PUB', database: 'distribution' },
   };
   const acts = { ...createUpgradeActivities(portsFor), ...createSubscriberActivities(portsFor, subscriberPorts) };
-  const sub = (publication: 'Config' | 'Data', subscriber = NEW): SubscriptionRef => ({ publication, publisher: PUB, subscriber });
+  const sub = (publication: 'Config' | 'Data', subscriber = NEW): SubscriptionRef => ({
+    publication,
+    publisher: PUB,
+    subscriber,
+  });
   return { statePath, ctx, acts, sub, state: () => readLabState(statePath) };
 }
 
@@ -65,7 +69,7 @@ async function addSubscriber(lab: Lab, approve: boolean) {
 }
 
 describe('add-subscriber in the lab', () => {
-  it('names the rows the snapshot replaces; approved, the subscriber is added and its loss is on the record', async () => {
+  it('names the rows the snapshot replaces; approved, the subscriber is added, its loss on the record', async () => {
     const lab = await subscriberLab();
     const facts = await addSubscriber(lab, true);
     expect(facts.rows).toBe(15);
@@ -91,7 +95,9 @@ describe('add-subscriber in the lab', () => {
 
   it('preflight refuses a database that already subscribes', async () => {
     const lab = await subscriberLab();
-    await expect(lab.acts.checkNewSubscriber(lab.ctx, PUB, SUB1, ['Config'])).rejects.toThrow(/already subscribes to Config/);
+    await expect(lab.acts.checkNewSubscriber(lab.ctx, PUB, SUB1, ['Config'])).rejects.toThrow(
+      /already subscribes to Config/,
+    );
   });
 });
 
@@ -110,7 +116,9 @@ describe('remove-subscriber in the lab', () => {
     const v = verdict(lab, { removed: SUB1 });
     expect(Object.values(v).every((i) => i.ok)).toBe(true);
     // Deleting a subscription does not remove its data.
-    expect(Object.keys(lab.state().databases['LAB-SUB1/PersonalizationServer']!.tables.ProfileData!).length).toBeGreaterThan(0);
+    expect(
+      Object.keys(lab.state().databases['LAB-SUB1/PersonalizationServer']!.tables.ProfileData!).length,
+    ).toBeGreaterThan(0);
   });
 
   it('fails when only the publisher dropped the subscriptions (no sp_mergesubscription_cleanup)', async () => {
