@@ -1,0 +1,131 @@
+// `replup demo --runbook NAME`: the runbooks besides the upgrade, each run on a fresh lab with its example plan
+// (examples/<name>.yaml). What differs per runbook: how its lab is made, how its run starts, and what the lab must
+// hold afterwards. The demo itself (cli/commands/demo.ts) starts the dev server and the worker, follows the run,
+// approves the run's gates as the demo's operator, and prints the lab's invariants.
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import type { AnyPlan } from '../../plan/registry.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import { loadPlanFile } from '../../plan/load.js';
+import { initLab, readLabState, type Invariant, type LabState } from '../../activities/lab/index.js';
+import { initSetupLab, setupVerdict } from '../../activities/lab/setup-replication.js';
+import { addLabSubscriberDatabase, subscriberInvariants } from '../../activities/lab/subscribers.js';
+import { agentSchedulesInvariants } from '../../activities/lab/agent-schedules.js';
+import { startSetupReplication } from './start-setup-replication.js';
+import { startAddSubscriber } from './start-add-subscriber.js';
+import { startRemoveSubscriber } from './start-remove-subscriber.js';
+import { startAgentSchedules } from './start-agent-schedules.js';
+import { setupWorkflowId } from '../../workflows/setup-replication.js';
+import { addSubscriberWorkflowId } from '../../workflows/add-subscriber.js';
+import { removeSubscriberWorkflowId } from '../../workflows/remove-subscriber.js';
+import { agentSchedulesWorkflowId } from '../../workflows/agent-schedules.js';
+import type { Started } from './runs.js';
+
+type PlanOf<R extends AnyPlan['runbook']> = Extract<AnyPlan, { runbook: R }>;
+
+const example = (file: string) => fileURLToPath(new URL(`../../examples/${file}`, import.meta.url));
+
+/** One runbook the demo runs on the lab besides the upgrade. */
+export interface DemoRunbook<R extends AnyPlan['runbook'] = AnyPlan['runbook']> {
+  /** The plan's `runbook` field (also the name `--runbook` takes). */
+  runbook: R;
+  /** Its example plan (target: a lab). */
+  plan: string;
+  /** Makes the plan's lab afresh (as lab init --force); returns what the demo says about it. */
+  prepare(plan: PlanOf<R> & { target: { kind: 'lab'; state: string } }): Promise<string>;
+  workflowId(plan: PlanOf<R>): string;
+  start(client: Client, plan: PlanOf<R>, actor: string): Promise<Started>;
+  /** What the lab must hold after a completed run: a title and the invariants. */
+  check(state: LabState, plan: PlanOf<R>): { title: string; invariants: Invariant[] };
+}
+
+/**
+ * The upgrade example's fleet (examples/lab-small.yaml: LAB-PUB, LAB-SUB1, LAB-SUB2, replicating Config and Data)
+ * made afresh at `state`: the lab the subscriber and schedule runbooks work on.
+ */
+async function replicatingLab(state: string): Promise<string> {
+  const r = await loadPlanFile(example('lab-small.yaml'));
+  if (!r.ok || r.plan.runbook !== 'em-personalization-upgrade') throw new Error('examples/lab-small.yaml is invalid');
+  const plan: UpgradePlan = { ...r.plan, target: { kind: 'lab', state } };
+  const made = await initLab(plan, { force: true });
+  return `${made.state.name} (${Object.keys(made.state.databases).length} databases replicating Config and Data)`;
+}
+
+const setupReplication: DemoRunbook<'setup-replication'> = {
+  runbook: 'setup-replication',
+  plan: example('setup-replication.yaml'),
+  prepare: async (plan) => {
+    const made = await initSetupLab(plan, { force: true });
+    return `${made.state.name} (${Object.keys(made.state.databases).length} databases, no replication yet)`;
+  },
+  workflowId: setupWorkflowId,
+  start: (client, plan, actor) => startSetupReplication(client, plan, actor),
+  check: (state) => setupVerdict(state),
+};
+
+const addSubscriber: DemoRunbook<'add-subscriber'> = {
+  runbook: 'add-subscriber',
+  plan: example('add-subscriber.yaml'),
+  prepare: async (plan) => {
+    const fleet = await replicatingLab(plan.target.state);
+    const { server, database } = plan.subscriber;
+    const key = await addLabSubscriberDatabase(plan.target.state, { server, database });
+    return `${fleet}, and ${key} with rows of its own, subscribing to nothing yet`;
+  },
+  workflowId: addSubscriberWorkflowId,
+  start: (client, plan, actor) => startAddSubscriber(client, plan, actor),
+  check: (state, plan) => ({
+    title: `${plan.subscriber.server}/${plan.subscriber.database} added: checking what the runbook promises`,
+    invariants: subscriberInvariants(state, { added: plan.subscriber }),
+  }),
+};
+
+const removeSubscriber: DemoRunbook<'remove-subscriber'> = {
+  runbook: 'remove-subscriber',
+  plan: example('remove-subscriber.yaml'),
+  prepare: (plan) => replicatingLab(plan.target.state),
+  workflowId: removeSubscriberWorkflowId,
+  start: (client, plan, actor) => startRemoveSubscriber(client, plan, actor),
+  check: (state, plan) => ({
+    title: `${plan.subscriber.server}/${plan.subscriber.database} removed: checking what the runbook promises`,
+    invariants: subscriberInvariants(state, { removed: plan.subscriber }),
+  }),
+};
+
+const agentSchedules: DemoRunbook<'agent-schedules'> = {
+  runbook: 'agent-schedules',
+  plan: example('agent-schedules.yaml'),
+  prepare: async (plan) => `${await replicatingLab(plan.target.state)}, with the vendor's agent schedules`,
+  workflowId: agentSchedulesWorkflowId,
+  start: (client, plan, actor) => startAgentSchedules(client, plan, actor),
+  check: (state, plan) => ({
+    title: 'schedules set: checking them against the plan',
+    invariants: agentSchedulesInvariants(state, plan),
+  }),
+};
+
+/** The runbooks `replup demo --runbook NAME` runs besides `upgrade` (the default), by name. */
+export const DEMO_RUNBOOKS: Record<string, DemoRunbook> = Object.fromEntries(
+  [setupReplication, addSubscriber, removeSubscriber, agentSchedules].map((d) => [d.runbook, d as DemoRunbook]),
+);
+
+/** Every name `--runbook` takes, the upgrade first. */
+export const DEMO_NAMES = ['upgrade', ...Object.keys(DEMO_RUNBOOKS)];
+
+/** The lab's invariants after the run, printed as `replup lab check` prints them; exit code 0 when all hold. */
+export function demoCheck(d: DemoRunbook, plan: AnyPlan, statePath: string): { text: string; ok: boolean } {
+  const { title, invariants } = d.check(readLabState(statePath), plan);
+  const width = Math.max(...invariants.map((i) => i.name.length));
+  const failed = invariants.filter((i) => !i.ok).length;
+  const lines = [
+    `The lab's ${title}.`,
+    ...invariants.map(
+      (i) =>
+        `${i.ok ? 'PASS' : 'FAIL'}  ${i.name.padEnd(width)}  ${i.description}\n      ${' '.repeat(width)}  ${i.detail}`,
+    ),
+    failed
+      ? `${failed} of ${invariants.length} invariants fail for the lab at ${statePath}`
+      : `All ${invariants.length} invariants hold for the lab at ${statePath}`,
+  ];
+  return { text: `${lines.join('\n')}\n`, ok: failed === 0 };
+}
