@@ -28,22 +28,3 @@ export function tableRowCounts(database: string): Statement {
   ].join('\n');
   return { sql: `${proc(database, 'sp_executesql')} @query;`, params: { query } };
 }
-
-/**
- * At the subscriber, in the subscription database, after the push subscription was dropped at the
- * publisher: "Removes metadata, such as triggers and entries, in sysmergesubscriptions and
- * sysmergearticles" (sp-mergesubscription-cleanup-transact-sql).
- */
-export function mergeSubscriptionCleanup(
-  subscriberDb: string,
-  publisher: string,
-  publisherDb: string,
-  publication: string,
-): Statement {
-  return {
-    sql:
-      `${proc(subscriberDb, 'sp_mergesubscription_cleanup')} @publisher = @publisher, ` +
-      '@publisher_db = @publisherDb, @publication = @publication;',
-    params: { publisher, publisherDb, publication },
-  };
-}

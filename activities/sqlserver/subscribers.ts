@@ -5,7 +5,7 @@ import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import type { SqlFleetPort } from '../ports.js';
 import { REPLACEMENT_APPROVED, type SubscriberPort } from '../subscribers/ports.js';
 import type { SqlConnections } from './connections.js';
-import { addRowGuidConversionMark, type Statement } from './statements.js';
+import { addRowGuidConversionMark, mergeSubscriptionCleanup, type Statement } from './statements.js';
 import * as sql from './subscriber-statements.js';
 
 /** The port over `connections` (the worker's pools) and the fleet adapter `fleet` of the same plan. */
@@ -31,7 +31,7 @@ export function createSqlServerSubscriberPort(connections: SqlConnections, fleet
       const name = await fleet.replicationName(publisher.server);
       await connections.execute(
         subscriber.server,
-        sql.mergeSubscriptionCleanup(subscriber.database, name, publisher.database, publication),
+        mergeSubscriptionCleanup(subscriber.database, name, publisher.database, publication),
       );
     },
     async subscriberMetadata(subscriber: DbRef) {
