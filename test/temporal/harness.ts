@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, inject, it } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   Worker,
@@ -202,4 +202,90 @@ export async function waitFor(
     `timed out waiting on ${workflowId}; last state: ${last?.status} at ${last?.current}: ` +
       `${JSON.stringify(last?.steps.find((s) => s.id === last?.current))}`,
   );
+}
+
+/**
+ * startLabUpgrade, then `body` with the lab and the run's workflow id; the worker is stopped and the lab
+ * closed after `body`, whether it passes or throws.
+ */
+export async function withLabUpgrade(
+  env: TestWorkflowEnvironment,
+  plan: UpgradePlan,
+  options: LabInitOptions,
+  name: string,
+  idSuffix: string,
+  body: (run: { lab: Lab; workflowId: string }) => Promise<void>,
+): Promise<void> {
+  const { lab, worker, workflowId } = await startLabUpgrade(env, plan, options, name, idSuffix);
+  try {
+    await body({ lab, workflowId });
+  } finally {
+    await worker.stop();
+    lab.admin.close();
+  }
+}
+
+/**
+ * A worker on a new queue named after `name` and the lab `plan` targets, opened, for `body`; the worker is
+ * stopped and the lab closed after it, whether it passes or throws.
+ */
+export async function withWorkerOnLab(
+  env: TestWorkflowEnvironment,
+  plan: UpgradePlan,
+  name: string,
+  body: (run: { lab: Lab; taskQueue: string }) => Promise<void>,
+): Promise<void> {
+  const taskQueue = uniqueQueue(name);
+  const worker = await startWorker(env, taskQueue);
+  const lab = openLab((plan.target as { state: string }).state);
+  try {
+    await body({ lab, taskQueue });
+  } finally {
+    await worker.stop();
+    lab.admin.close();
+  }
+}
+
+/** The lab's invariants that do not hold, as `name: detail` (empty when every one holds). */
+export async function brokenInvariants(lab: Lab): Promise<string[]> {
+  return (await lab.admin.check()).filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
+}
+
+/**
+ * What labUpgradeTests starts: examples/<example> (lab-small.yaml unless given; examplePlan with `patch`),
+ * initLab `lab`, queue and id suffix.
+ */
+export interface LabUpgradeSetup {
+  example?: string;
+  patch?: (p: UpgradePlan) => void;
+  lab: LabInitOptions;
+  queue: string;
+  id: string;
+}
+
+/** What a labUpgradeTests body gets: the environment, the plan, its lab and the run's workflow id. */
+export interface LabUpgradeRun {
+  env: TestWorkflowEnvironment;
+  plan: UpgradePlan;
+  lab: Lab;
+  workflowId: string;
+}
+
+/**
+ * For one test file of upgrade runs on the lab: connects to the dev server (useDevServer). `run` plans the
+ * setup's example, starts the upgrade on a fresh lab (withLabUpgrade) and hands `body` the run; `it` declares
+ * a test that does so.
+ */
+export function labUpgradeTests() {
+  let env: TestWorkflowEnvironment;
+  useDevServer((e) => (env = e));
+  const run = async (setup: LabUpgradeSetup, body: (run: LabUpgradeRun) => Promise<void>): Promise<void> => {
+    const plan = await examplePlan(setup.example ?? 'lab-small.yaml', setup.patch);
+    await withLabUpgrade(env, plan, setup.lab, setup.queue, setup.id, (r) => body({ env, plan, ...r }));
+  };
+  return {
+    run,
+    it: (name: string, setup: LabUpgradeSetup, body: (run: LabUpgradeRun) => Promise<void>) =>
+      it(name, () => run(setup, body)),
+  };
 }
