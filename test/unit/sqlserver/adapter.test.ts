@@ -19,6 +19,15 @@ import { EVERY_5_MINUTES_ROW, NIGHTLY } from './schedules.js';
 // (Microsoft's documentation, activities/sqlserver/catalog.ts) does not have, or reads a variable
 // it is not given, before the test's answer is consulted.
 type Answer = (server: string, statement: sql.Statement) => Row[][] | undefined;
+
+/** A row of the merge subscriptions query: a subscription (status 1) to <publisher>/PS, sync_type 2 unless given. */
+const subscriptionRow = (
+  publication: string,
+  publisher: string,
+  subscriber_server: string,
+  subscriber_db = 'PS',
+  sync_type = 2,
+): Row => ({ publication, publisher, publisher_db: 'PS', subscriber_server, subscriber_db, sync_type, status: 1 });
 function refuseOutsideCatalog(statement: sql.Statement): void {
   const [problem] = checkStatement(statement.sql, statement.params);
   if (!problem) return;
@@ -317,26 +326,7 @@ describe('removeReplication', () => {
   const published: Row[][] = [
     [{ is_merge_published: true }],
     [{ name: 'Config' }],
-    [
-      {
-        publication: 'Config',
-        publisher: 'PUBHOST',
-        publisher_db: 'PS',
-        subscriber_server: 'SUB1',
-        subscriber_db: 'PS',
-        sync_type: 1,
-        status: 1,
-      },
-      {
-        publication: 'Config',
-        publisher: 'PUBHOST',
-        publisher_db: 'PS',
-        subscriber_server: 'SUB2',
-        subscriber_db: 'PS',
-        sync_type: 1,
-        status: 1,
-      },
-    ],
+    [subscriptionRow('Config', 'PUBHOST', 'SUB1', 'PS', 1), subscriptionRow('Config', 'PUBHOST', 'SUB2', 'PS', 1)],
   ];
   const clean: Row[][] = [[{ is_merge_published: false }], [], []];
 
@@ -396,17 +386,7 @@ describe('removeReplication', () => {
     const subscriberState: Row[][] = [
       [{ is_merge_published: false }],
       [],
-      [
-        {
-          publication: 'Data',
-          publisher: 'PUBHOST',
-          publisher_db: 'PS',
-          subscriber_server: 'SUBHOST\\EM',
-          subscriber_db: 'PS',
-          sync_type: 2,
-          status: 1,
-        },
-      ],
+      [subscriptionRow('Data', 'PUBHOST', 'SUBHOST\\EM')],
     ];
     const { port, connections } = fleet(removal([subscriberState, clean]));
     await port.removeReplication(SUB);
@@ -425,24 +405,8 @@ describe('removeReplication', () => {
         [{ is_merge_published: true }],
         [{ name: 'Data' }],
         [
-          {
-            publication: 'Config',
-            publisher: 'HQ',
-            publisher_db: 'PS',
-            subscriber_server: 'SUBHOST\\EM',
-            subscriber_db: 'PS',
-            sync_type: 2,
-            status: 1,
-          },
-          {
-            publication: 'Data',
-            publisher: 'SUBHOST\\EM',
-            publisher_db: 'PS',
-            subscriber_server: 'RECOVERY',
-            subscriber_db: 'Recovery',
-            sync_type: 2,
-            status: 1,
-          },
+          subscriptionRow('Config', 'HQ', 'SUBHOST\\EM'),
+          subscriptionRow('Data', 'SUBHOST\\EM', 'RECOVERY', 'Recovery'),
         ],
       ];
       const { port, connections } = fleet(removal([branch, clean]));
@@ -461,21 +425,7 @@ describe('removeReplication', () => {
   );
 
   it('fails, naming the subscription, when one is still there after the fallback', async () => {
-    const held: Row[][] = [
-      [{ is_merge_published: false }],
-      [],
-      [
-        {
-          publication: 'Config',
-          publisher: 'HQ',
-          publisher_db: 'PS',
-          subscriber_server: 'SUBHOST\\EM',
-          subscriber_db: 'PS',
-          sync_type: 2,
-          status: 1,
-        },
-      ],
-    ];
+    const held: Row[][] = [[{ is_merge_published: false }], [], [subscriptionRow('Config', 'HQ', 'SUBHOST\\EM')]];
     const { port } = fleet(removal([held, held, held]));
     await expect(port.removeReplication(SUB)).rejects.toThrow(
       'replication is still enabled on SUBHOST\\EM/PS after removal (publications: none, subscriptions: ' +
