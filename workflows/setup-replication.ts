@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { SetupPlan, SetupStepId } from '../plan/setup-replication/types.js';
 import { setupSteps } from '../plan/setup-replication/steps.js';
+import { setupFleetContext } from '../plan/setup-replication/fleet.js';
 import * as F from '../plan/personalization-upgrade/fleet.js';
 import type { DbRef, Publication, Site } from '../plan/personalization-upgrade/types.js';
 import type { FleetContext, ScriptRef, UpgradeActivities } from '../activities/personalization-upgrade/activities.js';
@@ -254,9 +255,8 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
           .map((x) => ({ name: x.name, subscribers: x.subscribers.map((k) => F.dbRef(fleet.site(k))) })),
       }),
     );
-    s.note(
-      `${plan.publications.length} publications and their subscriptions verified at ${publishers.length} publishers`,
-    );
+    const at = `${publishers.length} publisher${publishers.length === 1 ? '' : 's'}`;
+    s.note(`${plan.publications.length} publications and their subscriptions verified at ${at}`);
   });
 }
 
@@ -268,17 +268,7 @@ class SetupFleet {
     private readonly plan: SetupPlan,
     private readonly run: SetupDriver,
   ) {
-    const { variables, onError } = plan.scripts;
-    const scripts = { ...(variables && { variables }), ...(onError && { onError }) };
-    this.ctx = {
-      target: plan.target,
-      credentials: plan.credentials,
-      hosts: { upgrade: 'manual' },
-      scriptsDir: plan.scripts.dir,
-      distributor: plan.distributor,
-      distributors: F.fleetDistributors(plan),
-      ...((variables !== undefined || onError !== undefined) && { scripts }),
-    };
+    this.ctx = setupFleetContext(plan);
   }
 
   /** The context of an activity call of `step` (the report reads the step from the history). */

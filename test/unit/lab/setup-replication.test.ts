@@ -7,11 +7,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openLab, readLabState, type Lab, type LabConditions } from '../../../activities/lab/index.js';
 import { initSetupLab } from '../../../activities/lab/setup-replication.js';
 import { labVerdict } from '../../../activities/lab/check.js';
-import { createUpgradeActivities, type FleetContext } from '../../../activities/personalization-upgrade/activities.js';
+import { createUpgradeActivities } from '../../../activities/personalization-upgrade/activities.js';
 import { createSetupActivities } from '../../../activities/setup-replication/activities.js';
 import { parseSetupPlan } from '../../../plan/setup-replication/schema.js';
 import type { SetupPlan } from '../../../plan/setup-replication/types.js';
 import { setupSteps } from '../../../plan/setup-replication/steps.js';
+import { setupFleetContext } from '../../../plan/setup-replication/fleet.js';
 import { setupRunbook } from '../../../workflows/setup-replication.js';
 import { scriptDriver } from '../../../bench/script-driver.js';
 import * as F from '../../../plan/personalization-upgrade/fleet.js';
@@ -52,14 +53,7 @@ async function setupLab(
   open.push(lab);
   const ports = { sql: lab.sql, hosts: lab.hosts };
   const acts = { ...createUpgradeActivities(() => ports), ...createSetupActivities(() => ports) };
-  const ctx: FleetContext = {
-    target: plan.target,
-    credentials: plan.credentials,
-    hosts: { upgrade: 'manual' },
-    scriptsDir: plan.scripts.dir,
-    distributor: plan.distributor,
-    distributors: F.fleetDistributors(plan),
-  };
+  const ctx = setupFleetContext(plan);
   return { plan, statePath, lab, acts, ctx };
 }
 
@@ -83,7 +77,7 @@ async function byHand(l: Awaited<ReturnType<typeof setupLab>>) {
   const prepared = await l.acts.prepareScripts(l.ctx, { ...l.plan.scripts.files }, false, F.scriptRuns(l.plan, false));
   const ref = (file: string) => prepared.find((p) => p.file === file)!;
   const site = (key: string) => F.dbRef(F.siteOf(l.plan, key));
-  return {
+  const h = {
     publish: (kind: 'Config' | 'Data', publisher = l.plan.publisher.key) =>
       l.acts.createPublication(
         l.ctx,
@@ -108,7 +102,14 @@ async function byHand(l: Awaited<ReturnType<typeof setupLab>>) {
     rcsi: async () => {
       for (const c of l.plan.readCommittedSnapshot) await l.acts.setReadCommittedSnapshot(l.ctx, site(c.site), c.on);
     },
+    /** Every step in the seed's order (SetMasterUp form), without the runbook's preflight. */
+    seedOrder: async () => {
+      await h.rcsi();
+      for (const kind of ['Config', 'Data'] as const) await h.publish(kind);
+      for (const kind of ['Config', 'Data'] as const) await h.subscribe(kind);
+    },
   };
+  return h;
 }
 
 describe('set-up in the lab', () => {
@@ -155,12 +156,7 @@ describe('set-up in the lab', () => {
 
   it('a publication without its articles fails', async () => {
     const l = await setupLab('setup-replication');
-    const h = await byHand(l);
-    await h.rcsi();
-    await h.publish('Config');
-    await h.publish('Data');
-    await h.subscribe('Config');
-    await h.subscribe('Data');
+    await (await byHand(l)).seedOrder();
     const s = readLabState(l.statePath);
     expect(failing(s)).toEqual([]);
     s.databases['LAB-MASTER/PersonalizationServer']!.publications.Data!.articles = [];
@@ -171,12 +167,7 @@ describe('set-up in the lab', () => {
     const l = await setupLab('setup-replication', {
       change: (s) => (s.servers['LAB-SITE1']!.version = '17.0.1000.6'),
     });
-    const h = await byHand(l);
-    await h.rcsi();
-    await h.publish('Config');
-    await h.publish('Data');
-    await h.subscribe('Config');
-    await h.subscribe('Data');
+    await (await byHand(l)).seedOrder();
     expect(failing(readLabState(l.statePath))).toEqual(['publisher-version-highest']);
   });
 
