@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { masterHomeProblem } from '../../activities/bdb-replicant/home.js';
 import type { FleetTable, PlanKind } from '../kind.js';
 import { describeNotify, notifySchema } from '../notify.js';
-import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from '../source.js';
+import { parsePlanFile } from '../plan-file.js';
+import { whenMissing, type RuleViolation, type SourceResult } from '../source.js';
 import {
   BDB_RUNBOOK,
   DEFAULT_LOG_DIR,
@@ -181,9 +182,7 @@ export function toBdbPlan(input: BdbPlanInput, planFolder: string): BdbReplicant
 }
 
 export function parseBdbPlan(text: string, file: string): SourceResult<BdbReplicantPlan> {
-  const result = parsePlanSource(text, bdbPlanSchema, bdbPlanRules);
-  const folder = resolveFrom('/', file).split('/').slice(0, -1).join('/') || '/';
-  return result.ok ? { ok: true, value: toBdbPlan(result.value, folder) } : result;
+  return parsePlanFile(text, file, bdbPlanSchema, bdbPlanRules, toBdbPlan);
 }
 
 function describeBdbPlan(plan: BdbReplicantPlan): { summary: string[]; tables: FleetTable[] } {

@@ -59,17 +59,8 @@ export interface BdbReplicantPlan {
   notify?: NotifySettings;
 }
 
-/** Plain-text path handling (no node:path here: workflows import this module). */
-export function resolveFrom(folder: string, p: string): string {
-  const joined = p.startsWith('/') ? p : `${folder}/${p}`;
-  const parts: string[] = [];
-  for (const part of joined.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join('/')}`;
-}
+// resolveFrom was written here first; other plan modules import it from here.
+export { resolveFrom } from '../plan-path.js';
 
 const where = (s: BdbSite) => `${s.host}:${s.port} (${s.envDir})`;
 

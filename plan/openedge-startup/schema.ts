@@ -2,10 +2,11 @@
 // DOMAIN.md §3). Pure (no Node imports): the workflow imports the types and step ids.
 import { z } from 'zod';
 import { agentNameProblem, deferMinutesProblem } from '../../activities/openedge-startup/properties.js';
-import { resolveFrom } from '../bdb-replicant/steps.js';
+import { parsePlanFile } from '../plan-file.js';
+import { resolveFrom } from '../plan-path.js';
 import type { FleetTable, PlanKind } from '../kind.js';
 import { describeNotify, notifySchema } from '../notify.js';
-import { parsePlanSource, whenMissing, type RuleViolation, type SourceResult } from '../source.js';
+import { whenMissing, type RuleViolation, type SourceResult } from '../source.js';
 import {
   DEFAULT_ASK_OPERATOR_AFTER_SECONDS,
   DEFAULT_RETRY_INTERVAL_SECONDS,
@@ -118,9 +119,7 @@ export function toOpenEdgePlan(input: OpenEdgePlanInput, planFolder: string): Op
 }
 
 export function parseOpenEdgePlan(text: string, file: string): SourceResult<OpenEdgeStartupPlan> {
-  const result = parsePlanSource(text, openEdgePlanSchema, openEdgePlanRules);
-  const folder = resolveFrom('/', file).split('/').slice(0, -1).join('/') || '/';
-  return result.ok ? { ok: true, value: toOpenEdgePlan(result.value, folder) } : result;
+  return parsePlanFile(text, file, openEdgePlanSchema, openEdgePlanRules, toOpenEdgePlan);
 }
 
 function describeOpenEdgePlan(plan: OpenEdgeStartupPlan): { summary: string[]; tables: FleetTable[] } {
