@@ -3,6 +3,7 @@
 // hold afterwards. The demo itself (cli/commands/demo.ts) starts the dev server and the worker, follows the run,
 // approves the run's gates as the demo's operator, and prints the lab's invariants.
 import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { AnyPlan } from '../../plan/registry.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
@@ -19,7 +20,11 @@ import { setupWorkflowId } from '../../workflows/setup-replication.js';
 import { addSubscriberWorkflowId } from '../../workflows/add-subscriber.js';
 import { removeSubscriberWorkflowId } from '../../workflows/remove-subscriber.js';
 import { agentSchedulesWorkflowId } from '../../workflows/agent-schedules.js';
-import type { Started } from './runs.js';
+import { approve, getProgress, type Started } from './runs.js';
+import { followRun } from './follow.js';
+import type { Reporter } from './reporter.js';
+import { EXIT, UserError } from '../errors.js';
+import { waitingStep } from '../../common/run-status.js';
 
 type PlanOf<R extends AnyPlan['runbook']> = Extract<AnyPlan, { runbook: R }>;
 
@@ -128,4 +133,60 @@ export function demoCheck(d: DemoRunbook, plan: AnyPlan, statePath: string): { t
       : `All ${invariants.length} invariants hold for the lab at ${statePath}`,
   ];
   return { text: `${lines.join('\n')}\n`, ok: failed === 0 };
+}
+
+/**
+ * `--runbook NAME`: undefined for the upgrade (the default), else that runbook's demo. An unknown name, or a name
+ * with --plan (which picks another upgrade plan), is refused before anything starts.
+ */
+export function demoRunbook(name: string | undefined, planGiven: boolean): DemoRunbook | undefined {
+  if (name === undefined || name === 'upgrade') return undefined;
+  const d = Object.hasOwn(DEMO_RUNBOOKS, name) ? DEMO_RUNBOOKS[name] : undefined;
+  if (!d) {
+    throw new UserError(
+      `--runbook ${name}: the demo runs no such runbook; nothing was started`,
+      [`give one of: ${DEMO_NAMES.join(', ')}`],
+      EXIT.usage,
+    );
+  }
+  if (planGiven) {
+    throw new UserError(
+      `--plan picks another upgrade plan; --runbook ${name} runs ${relative(process.cwd(), d.plan)}; ` +
+        'nothing was started',
+      [],
+      EXIT.usage,
+    );
+  }
+  return d;
+}
+
+/** The runbook's example plan, which must be of that runbook and target a lab (the demo re-creates it). */
+export function demoRunbookPlan(d: DemoRunbook, plan: AnyPlan, shown: string): AnyPlan & { target: LabTarget } {
+  if (plan.runbook !== d.runbook || !('target' in plan) || plan.target.kind !== 'lab') {
+    throw new UserError(`${shown} is not a lab plan of runbook ${d.runbook}; nothing was started`);
+  }
+  return plan as AnyPlan & { target: LabTarget };
+}
+
+type LabTarget = { kind: 'lab'; state: string };
+
+/**
+ * Follows the run; each approval gate it waits at is approved by the demo's operator (the lab only: a real run
+ * waits for a person), saying so with the command that would answer it. Returns followRun's exit code once the run
+ * ends, or waits for anything else (a parked step: the commands that answer it are printed).
+ */
+export async function followApproving(client: Client, id: string, actor: string, out: Reporter): Promise<number> {
+  for (;;) {
+    const code = await followRun(client, id, { render: true, out: out.streams.stdout, err: out.streams.stderr });
+    if (code !== EXIT.waiting) return code;
+    const p = await getProgress(client, id);
+    const gate = p.status === 'awaiting-approval' ? waitingStep(p.steps) : undefined;
+    if (!gate) return code;
+    const reason = 'replup demo: approved on the lab';
+    out.line(
+      `\nThe demo approves ${gate.id} as ${actor} (on the lab; a real run waits for a person to run:\n` +
+        `  replup approve '${id}' --gate ${gate.id} --reason "${reason}")\n`,
+    );
+    await approve(client, id, gate.id, reason, actor);
+  }
 }
