@@ -3,7 +3,11 @@
 // metadata a dropped push subscription leaves in the subscription database until
 // sp_mergesubscription_cleanup; the SubscriberPort over the lab's state file; and the invariants
 // that fail when a subscriber is added or removed the wrong way.
+import { resolve } from 'node:path';
 import type { DbRef } from '../../plan/personalization-upgrade/types.js';
+import type { PlannedDb, SubscriberPlanBase } from '../../plan/add-subscriber/types.js';
+import { upgradePlanKind } from '../../plan/personalization-upgrade/schema.js';
+import { initLab } from './index.js';
 import type { Invariant } from './check.js';
 import {
   REPLACEMENT_APPROVED,
@@ -20,6 +24,7 @@ import {
   forgetSubscriptionIndex,
   rowKey,
   type LabDatabase,
+  type LabInitOptions,
   type LabState,
   type LabSubscription,
 } from './model.js';
@@ -268,4 +273,61 @@ export function subscriberInvariants(state: LabState, intent: SubscriberIntent):
     detail: broken.join('; ') || 'every other subscription is active with its agent',
   });
   return out;
+}
+
+/**
+ * A lab for an add-subscriber or remove-subscriber plan (`replup lab init`): the publisher with
+ * Config and Data, the fleet's other subscriber OTHER-SUB (Express), and the plan's subscriber:
+ * subscribed for a removal; for an addition, a database not subscribed yet with rows of its own.
+ */
+export function initSubscriberLab(
+  plan: SubscriberPlanBase & { runbook: string },
+  opts: LabInitOptions & { statePath?: string; force?: boolean } = {},
+) {
+  const statePath = opts.statePath ?? (plan.target.kind === 'lab' ? plan.target.state : undefined);
+  if (!statePath) throw new LabStateError(`plan ${plan.name} targets SQL Server, not a lab: give --state`);
+  const adding = plan.runbook === 'add-subscriber';
+  const site = (db: PlannedDb, hosts: string[], edition?: string) => ({
+    server: db.server,
+    database: db.database,
+    personalizationServers: hosts,
+    ...((db.edition ?? edition) && { edition: db.edition ?? edition }),
+    ...(db.sqlVersion && { sqlVersion: db.sqlVersion }),
+  });
+  const other = { server: 'OTHER-SUB', database: plan.subscriber.database };
+  const fleet = {
+    name: plan.name,
+    runbook: 'em-personalization-upgrade',
+    from: '10.3.0.0',
+    to: '10.4.0.0',
+    target: { kind: 'lab', state: statePath },
+    publisher: site(plan.publisher, ['ps-pub-1'], 'Standard'),
+    subscribers: [...(adding ? [] : [site(plan.subscriber, ['ps-sub-1'])]), site(other, ['ps-other-1'], 'Express')],
+    scripts: { dir: '.' },
+    hosts: { upgrade: 'manual' },
+  };
+  const parsed = upgradePlanKind.parse(JSON.stringify(fleet), resolve(statePath));
+  if (!parsed.ok) throw new LabStateError(`cannot build the lab's fleet: ${JSON.stringify(parsed.errors)}`);
+  return initLab(parsed.value, {
+    ...opts,
+    statePath,
+    ...(adding && {
+      shape: (state: LabState) => {
+        addSubscriberDatabase(state, {
+          ...plan.subscriber,
+          ...(plan.subscriber.edition && { edition: plan.subscriber.edition }),
+        });
+      },
+    }),
+  });
+}
+
+/** `replup lab check <subscriber plan>`: the subscriber runbook's invariants for what the plan adds or removes. */
+export function subscriberVerdict(state: LabState, plan: SubscriberPlanBase & { runbook: string }) {
+  const adding = plan.runbook === 'add-subscriber';
+  return {
+    phase: adding ? 'subscriber added' : 'subscriber removed',
+    title: `${plan.runbook} of ${plan.subscriber.server}/${plan.subscriber.database}: checking what it promises`,
+    invariants: subscriberInvariants(state, adding ? { added: plan.subscriber } : { removed: plan.subscriber }),
+  };
 }

@@ -1,6 +1,8 @@
 // `replup lab init|show|check|resolve-conflicts|upgrade`: create a simulated fleet from a plan, look at it, and check
 // the invariants an upgrade must keep ("nothing lost"). The work is in labInit/labShow/labCheck
 // (plain functions the tests call); registerLab only wires them to commander.
+import { initSubscriberLab, subscriberVerdict } from '../../activities/lab/subscribers.js';
+import type { AddSubscriberPlan, RemoveSubscriberPlan } from '../../plan/add-subscriber/types.js';
 import type { Command } from 'commander';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import type { SetupPlan } from '../../plan/setup-replication/types.js';
@@ -30,12 +32,14 @@ export interface LabWhere {
   state?: string;
 }
 
-async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan> {
+async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan | AddSubscriberPlan | RemoveSubscriberPlan> {
   const result = await loadPlanFile(file);
   if (!result.ok)
     throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
   // A set-up plan's lab: the fleet's databases without replication (activities/lab/setup-replication.ts).
   if (result.plan.runbook === 'setup-replication') return result.plan;
+  // A subscriber plan's lab: its publisher, another subscriber, and its subscriber (activities/lab/subscribers.ts).
+  if (result.plan.runbook === 'add-subscriber' || result.plan.runbook === 'remove-subscriber') return result.plan;
   if (result.plan.runbook !== 'em-personalization-upgrade') {
     throw new UserError(
       `${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: ` +
@@ -70,7 +74,9 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
     const init =
       plan.runbook === 'setup-replication'
         ? (o: Parameters<typeof initLab>[1]) => initSetupLab(plan, o)
-        : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
+        : plan.runbook === 'add-subscriber' || plan.runbook === 'remove-subscriber'
+          ? (o: Parameters<typeof initLab>[1]) => initSubscriberLab(plan, o)
+          : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
     created = await init({
       rows: options.rows,
       seed: options.seed,
@@ -106,7 +112,11 @@ export async function labShow(where: LabWhere, options: { json?: boolean } = {})
 export async function labCheck(where: LabWhere, options: { json?: boolean } = {}): Promise<CommandOutput> {
   const path = await statePathOf(where);
   // What is checked follows what the fleet went through: an aborted run is held to what an abort promises.
-  const { phase, title, invariants } = labVerdict(readState(path));
+  const plan = where.plan ? await loadPlan(where.plan) : undefined;
+  const { phase, title, invariants } =
+    plan?.runbook === 'add-subscriber' || plan?.runbook === 'remove-subscriber'
+      ? subscriberVerdict(readState(path), plan)
+      : labVerdict(readState(path));
   const failed = invariants.filter((i) => !i.ok).length;
   return captureReport(options.json, (report) => {
     report.result({ ok: failed === 0, phase, invariants }, () => {
