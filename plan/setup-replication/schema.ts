@@ -19,16 +19,20 @@ import { DEFAULT_SETUP_SNAPSHOT_MINUTES, setupSteps } from './steps.js';
 
 /**
  * The tempdb cost of read committed snapshot, in Microsoft's words and the seed's, for `plan show`.
- * Source: "Row Versioning Resource Usage",
- * https://learn.microsoft.com/en-us/previous-versions/sql/sql-server-2005/ms175492(v=sql.90).
+ * Source: "Transaction locking and row versioning guide", section "Row Versioning resource usage"
+ * (MicrosoftDocs/sql-docs docs/relational-databases/sql-server-transaction-locking-and-row-versioning-guide.md).
  */
+export const RCSI_COST_SOURCE =
+  'https://learn.microsoft.com/en-us/sql/relational-databases/sql-server-transaction-locking-and-row-versioning-guide';
 export const RCSI_COST = [
   'Read committed snapshot versions every change: "Enabling these options causes all data modifications for the',
   'database to be versioned. A copy of the data before modification is stored in tempdb even when there are no',
-  'active transactions using row versioning-based isolation." (Microsoft, Row Versioning Resource Usage,',
-  'https://learn.microsoft.com/en-us/previous-versions/sql/sql-server-2005/ms175492(v=sql.90)). The seed: "Using',
-  'read committed snapshot can result in an increase in the usage of the tempdb": size tempdb for the version',
-  'store on every server where it is on.',
+  'active transactions using row versioning-based isolation." and "tempdb must have enough space to hold the row',
+  'versions generated for every database in the instance" (Microsoft, Transaction locking and row versioning',
+  'guide, Row Versioning resource usage:',
+  `${RCSI_COST_SOURCE}).`,
+  'The seed: "Using read committed snapshot can result in an increase in the usage of the tempdb": size tempdb',
+  'for the version store on every server where it is on.',
 ];
 
 const wholeNumber = (minimum: number, meaning: string) =>

@@ -73,7 +73,7 @@ describe('setup-replication plans', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const shown = setupPlanKind.describe(r.plan as SetupPlan).summary.join('\n');
     expect(shown).toContain('read committed snapshot: 1 of 3');
-    expect(shown).toContain('ms175492(v=sql.90)');
+    expect(shown).toContain('sql-server-transaction-locking-and-row-versioning-guide');
     expect(shown).toContain('A copy of the data before modification is stored in tempdb');
     expect(RCSI_COST.join(' ')).toContain('increase in the usage of the tempdb');
   });
