@@ -2,6 +2,7 @@
 // words. Pure (no Node imports): the workflow imports it to decide what to run, and
 // `replup plan show` prints the same answer as a dry run.
 import { UPGRADE_STEP_IDS, type PlannedStep, type UpgradePlan, type UpgradeStepId } from './types.js';
+import { gatedSteps, type StepReason } from '../gated-steps.js';
 import { isEarlierThan } from '../version.js';
 
 /** Row GUIDs must be converted on every subscriber when upgrading from before this version (DOMAIN.md §1, step 6). */
@@ -16,19 +17,10 @@ export const DEFAULT_EXPECTED_RUN_HOURS = 8;
 export const DEFAULT_SNAPSHOT_TIMEOUT_MINUTES = 30;
 
 export function planSteps(plan: UpgradePlan): PlannedStep[] {
-  const reasons = stepReasons(plan);
-  return UPGRADE_STEP_IDS.map((id) => {
-    const { applies, reason } = reasons[id];
-    const gated = applies && plan.options.approvals.includes(id);
-    return {
-      id,
-      applies,
-      reason: gated ? `${reason}; waits for \`replup approve\` first (options.approvals)` : reason,
-    };
-  });
+  return gatedSteps(UPGRADE_STEP_IDS, stepReasons(plan), plan.options.approvals);
 }
 
-function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, { applies: boolean; reason: string }> {
+function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, StepReason> {
   const subscribers = plan.sites.filter((site) => site.role !== 'publisher');
   const personalizationServers = plan.sites.flatMap((site) => site.personalizationServers);
   const subscriptions = plan.publications.reduce((sum, publication) => sum + publication.subscribers.length, 0);
