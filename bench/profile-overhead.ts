@@ -12,9 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createUpgradeActivities } from '../activities/personalization-upgrade/activities.js';
-import { createFleetGuardActivities } from '../activities/personalization-upgrade/fleet-guard.js';
-import { createReportActivities } from '../activities/report/index.js';
+import { runbookWorkerParts } from './runbook-worker.js';
 import type { HistoryEvent } from '../activities/report/build.js';
 import { createPortsFor } from '../worker/ports.js';
 import {
@@ -134,15 +132,7 @@ async function profile(label: string, extra: string[]) {
     await Worker.create({
       connection,
       taskQueue: 'profile-runbook',
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: resolve('workflows/index.ts'),
-        logger: new DefaultLogger('WARN'),
-      }),
-      activities: {
-        ...createUpgradeActivities(portsFor),
-        ...createFleetGuardActivities(async () => client, portsFor),
-        ...createReportActivities(async () => client),
-      },
+      ...(await runbookWorkerParts(client, portsFor)),
       stickyQueueScheduleToStartTimeout: '3s',
     }),
     await Worker.create({

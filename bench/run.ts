@@ -7,10 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createUpgradeActivities } from '../activities/personalization-upgrade/activities.js';
-import { createFleetGuardActivities } from '../activities/personalization-upgrade/fleet-guard.js';
-import { createReportActivities } from '../activities/report/index.js';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { runbookWorkerParts } from './runbook-worker.js';
 import { workerTuning } from '../worker/main.js';
 import { freePort, startDevServer, type DevServerHandle } from '../worker/dev-server.js';
 import { attributedPortsFor } from './attribution.js';
@@ -114,15 +112,7 @@ async function main(config: BenchConfig) {
     const worker = await Worker.create({
       connection: nativeConnection,
       taskQueue,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: resolve('workflows/index.ts'),
-        logger: new DefaultLogger('WARN'),
-      }),
-      activities: {
-        ...createUpgradeActivities(portsFor),
-        ...createFleetGuardActivities(async () => client, portsFor),
-        ...createReportActivities(async () => client),
-      },
+      ...(await runbookWorkerParts(client, portsFor)),
       ...workerTuning(WORKER_CONCURRENCY),
     });
     const running = worker.run();
