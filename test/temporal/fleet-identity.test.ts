@@ -19,15 +19,21 @@ import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';
 import { ReplupFleetId } from '../../plan/personalization-upgrade/fleet-identity.js';
 import { ReplupFleet, ReplupStatus, ReplupStep } from '../../workflows/messages.js';
-import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor, workflowBundle } from './harness.js';
+import {
+  brokenInvariants,
+  examplePlan,
+  uniqueQueue,
+  useDevServer,
+  waitFor,
+  withWorkerOnLab,
+  workflowBundle,
+} from './harness.js';
 import { createNamespace } from './cli/namespace.js';
 
 let env: TestWorkflowEnvironment;
 useDevServer((e) => (env = e));
 
 const ALIAS = 'lab-pub.corp.example';
-const failing = (invariants: { name: string; ok: boolean; detail: string }[]) =>
-  invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
 
 /** A lab whose publisher LAB-PUB is also reached as lab-pub.corp.example, and the plan in both spellings. */
 async function twoSpellings(patch: (p: UpgradePlan) => void = () => {}) {
@@ -43,20 +49,20 @@ async function twoSpellings(patch: (p: UpgradePlan) => void = () => {}) {
   };
 }
 
+/** Both runs wait for an approval before remove-replication: the first is still running when the second starts. */
+const approveRemoval = (p: UpgradePlan) => {
+  p.options.approvals = ['remove-replication'];
+};
+
 describe('one run per fleet, whatever the publisher is called', () => {
   it(
     'a second run naming the publisher by an alias stops at preflight naming the first; the first completes ' +
       'with every invariant',
     async () => {
-      const { plan, aliased, ids } = await twoSpellings((p) => {
-        p.options.approvals = ['remove-replication'];
-      });
+      const { plan, aliased, ids } = await twoSpellings(approveRemoval);
       // The spellings alone are two fleets: only the server can tell.
       expect(upgradeWorkflowId(aliased)).not.toBe(upgradeWorkflowId(plan));
-      const taskQueue = uniqueQueue('fleet-identity');
-      const worker = await startWorker(env, taskQueue);
-      const lab = openLab((plan.target as { state: string }).state);
-      try {
+      await withWorkerOnLab(env, plan, 'fleet-identity', async ({ lab, taskQueue }) => {
         const first = await startUpgrade(env.client, plan, 'dba-anna', { taskQueue, workflowId: ids[0] });
         await waitFor(env.client, first.workflowId, (p) => p.status === 'awaiting-approval');
         const countersBefore = await lab.admin.counters();
@@ -82,7 +88,7 @@ describe('one run per fleet, whatever the publisher is called', () => {
         await approve(env.client, first.workflowId, 'remove-replication', 'change 4711', 'dba-anna');
         const r = (await env.client.workflow.getHandle(first.workflowId).result()) as RunResult;
         expect(r.status).toBe('completed');
-        expect(failing(await lab.admin.check())).toEqual([]);
+        expect(await brokenInvariants(lab)).toEqual([]);
 
         // The operator ends the second run: stopped at preflight, it never drained anyone.
         await decide(
@@ -98,10 +104,7 @@ describe('one run per fleet, whatever the publisher is called', () => {
         expect(
           (await getProgress(env.client, second.workflowId)).steps.find((s) => s.id === 'drain-users')!.status,
         ).not.toBe('done');
-      } finally {
-        await worker.stop();
-        lab.admin.close();
-      }
+      });
     },
   );
 
@@ -109,13 +112,8 @@ describe('one run per fleet, whatever the publisher is called', () => {
     'two runs started at once under two spellings: at least one stops at preflight naming the other, never ' +
       'both past it',
     async () => {
-      const { plan, aliased, ids } = await twoSpellings((p) => {
-        p.options.approvals = ['remove-replication'];
-      });
-      const taskQueue = uniqueQueue('fleet-race');
-      const worker = await startWorker(env, taskQueue);
-      const lab = openLab((plan.target as { state: string }).state);
-      try {
+      const { plan, aliased, ids } = await twoSpellings(approveRemoval);
+      await withWorkerOnLab(env, plan, 'fleet-race', async ({ lab, taskQueue }) => {
         const runs = await Promise.all([
           startUpgrade(env.client, plan, 'dba-anna', { taskQueue, workflowId: ids[0] }),
           startUpgrade(env.client, aliased, 'dba-bob', { taskQueue, workflowId: ids[1] }),
@@ -156,11 +154,8 @@ describe('one run per fleet, whatever the publisher is called', () => {
         }
         await approve(env.client, goes.workflowId, 'remove-replication', 'change 4712', 'dba-anna');
         expect(((await env.client.workflow.getHandle(goes.workflowId).result()) as RunResult).status).toBe('completed');
-        expect(failing(await lab.admin.check())).toEqual([]);
-      } finally {
-        await worker.stop();
-        lab.admin.close();
-      }
+        expect(await brokenInvariants(lab)).toEqual([]);
+      });
     },
   );
 
@@ -203,7 +198,7 @@ describe('one run per fleet, whatever the publisher is called', () => {
           `warning: the search attribute ReplupFleetId is not registered in namespace ${namespace}`,
         );
         expect(note).toContain('temporal operator search-attribute create --name ReplupFleetId --type Keyword');
-        expect(failing(await lab.admin.check())).toEqual([]);
+        expect(await brokenInvariants(lab)).toEqual([]);
       } finally {
         worker.shutdown();
         await running;
