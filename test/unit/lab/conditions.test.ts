@@ -32,6 +32,19 @@ async function letTimePass(l: Lab, plan: UpgradePlan, ops: number) {
   for (let i = 0; i < ops; i++) await l.sql.replicationState(ref(plan.publisher));
 }
 
+/** The Config publication removed and created again by its script: its snapshot is to be made anew. */
+async function republishConfig({ lab: l, plan }: { lab: Lab; plan: UpgradePlan }) {
+  await l.sql.removeReplication(ref(plan.publisher));
+  await l.sql.runScript(
+    ref(plan.publisher),
+    script('CreateConfigPublication.sql', {
+      PublisherServer: 'LAB-PUB',
+      PublisherDatabase: 'PersonalizationServer',
+      Publication: 'Config',
+    }),
+  );
+}
+
 describe('an expired subscription (not merged within the retention period)', () => {
   it(
     'without the check: its merges fail "has expired", the sync never gets quiet, and its changes are lost ' +
@@ -265,15 +278,7 @@ describe('a snapshot that takes time', () => {
     async () => {
       const slow = await lab({ conditions: { snapshotTicks: 100_000 } });
       const a = labActivities(slow.lab, slow.plan);
-      await slow.lab.sql.removeReplication(ref(slow.plan.publisher));
-      await slow.lab.sql.runScript(
-        ref(slow.plan.publisher),
-        script('CreateConfigPublication.sql', {
-          PublisherServer: 'LAB-PUB',
-          PublisherDatabase: 'PersonalizationServer',
-          Publication: 'Config',
-        }),
-      );
+      await republishConfig(slow);
       expect(await a.acts.waitForSnapshot(a.ctx, ref(slow.plan.publisher), 'Config', 1)).toMatchObject({
         ready: false,
       });
@@ -282,15 +287,7 @@ describe('a snapshot that takes time', () => {
         conditions: { snapshotFails: "The process could not bulk copy out of table '[dbo].[syncobj_0x41]'." },
       });
       const b = labActivities(failed.lab, failed.plan);
-      await failed.lab.sql.removeReplication(ref(failed.plan.publisher));
-      await failed.lab.sql.runScript(
-        ref(failed.plan.publisher),
-        script('CreateConfigPublication.sql', {
-          PublisherServer: 'LAB-PUB',
-          PublisherDatabase: 'PersonalizationServer',
-          Publication: 'Config',
-        }),
-      );
+      await republishConfig(failed);
       const err = await errorOf(b.acts.waitForSnapshot(b.ctx, ref(failed.plan.publisher), 'Config', 60));
       expect(err).toMatchObject({ type: 'SnapshotFailed', nonRetryable: true });
       expect(err?.message).toBe(
