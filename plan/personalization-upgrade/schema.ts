@@ -506,15 +506,17 @@ const siteKey = (s: RawSite) => `${s.server?.toLowerCase()}/${s.database.toLower
 export function upgradePlanRules(raw: unknown): RuleViolation[] {
   const plan = asRecord(raw);
   if (!plan) return [];
-  return [
-    ...versionOrder(plan),
-    ...fleetRulesOf(plan),
-    ...backupDirectory(plan),
-    ...sqlServerSettings(plan),
-    ...syncRounds(plan),
-    ...approvalGates(plan),
-    ...maintenanceWindow(plan),
+  // In the order they report.
+  const rules = [
+    versionOrder,
+    fleetRulesOf,
+    backupDirectory,
+    sqlServerSettings,
+    syncRounds,
+    approvalGates,
+    maintenanceWindow,
   ];
+  return rules.flatMap((rule) => rule(plan));
 }
 
 /**
