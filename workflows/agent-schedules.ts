@@ -88,8 +88,13 @@ export async function agentSchedulesRunbook(run: RunbookDriver<AgentSchedulesAct
     );
   });
 
-  await run.gate('set-schedules');
+  // Nothing differs: nothing to approve, nothing sent.
+  if (findings.differences.length) await run.gate('set-schedules');
   await run.step('set-schedules', async (s) => {
+    if (!findings.differences.length) {
+      s.note('every schedule already as the plan says: nothing set');
+      return;
+    }
     // sp_update_schedule for each that differs, read back by the activity (the upgrade's restore, reused).
     const r = await run.acts.restoreAgentSchedules(
       `set-schedules: ${findings.differences.length} schedules`,

@@ -61,6 +61,8 @@ describe('agent-schedules in the lab', () => {
     expect((facts.differences as { publication: string }[]).map((d) => d.publication)).toEqual(['Config', 'Config']);
     const v = await verdict(l, plan);
     expect([v['schedules-as-planned']!.ok, v['schedules-not-parallel']!.ok]).toEqual([true, true]);
+    // Again: nothing differs, nothing is set.
+    expect((await runByScript(l, plan)).differences).toEqual([]);
   });
 
   it('check-only changes nothing and lists the differences', async () => {
