@@ -51,9 +51,7 @@ export function sdkPrometheus(bindAddress: string) {
   return { metrics: { prometheus: { bindAddress } } };
 }
 
-// Open runs are counted by replup's status; ended ones too (common/run-status.ts names both).
-const OPEN = OPEN_STATUSES;
-const ENDED = ENDED_BY_REPLUP;
+// Open runs are counted by replup's status (OPEN_STATUSES); ended ones too (ENDED_BY_REPLUP).
 /** At most this many open runs are queried per scrape, each within QUERY_MS. */
 const MAX_RUNS = 100;
 const QUERY_MS = 2_000;
@@ -137,17 +135,19 @@ export function createReplupMetrics(
     try {
       const c = await client();
       await Promise.all([
-        ...OPEN.map(async (s) =>
+        ...OPEN_STATUSES.map(async (s) =>
           runs.set(
             { status: s },
             await count(c, `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus = ${q(s)}`),
           ),
         ),
-        ...ENDED.map(async (s) => runs.set({ status: s }, await count(c, `${inQueue} AND ReplupStatus = ${q(s)}`))),
+        ...ENDED_BY_REPLUP.map(async (s) =>
+          runs.set({ status: s }, await count(c, `${inQueue} AND ReplupStatus = ${q(s)}`)),
+        ),
       ]);
       const open: { workflowId: string }[] = [];
       for await (const w of c.workflow.list({
-        query: `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus IN (${OPEN.map(q).join(', ')})`,
+        query: `${inQueue} AND ExecutionStatus = "Running" AND ReplupStatus IN (${OPEN_STATUSES.map(q).join(', ')})`,
       })) {
         open.push({ workflowId: w.workflowId });
         if (open.length >= MAX_RUNS) break;
