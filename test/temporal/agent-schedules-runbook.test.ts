@@ -107,7 +107,8 @@ describe('agent-schedules runbook', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatchObject({ path: 'schedules.config', line: 25 });
+    const line = text.split('\n').findIndex((l) => l.includes("from: '00:30:00'")) + 1;
+    expect(r.errors[0]).toMatchObject({ path: 'schedules.config', line });
     expect(r.errors[0]!.message).toContain('Config and Data of one subscription could run at the same time');
     expect(r.errors[0]!.message).toContain('not run in parallel');
   });
