@@ -15,6 +15,7 @@ import { loadPlanFile } from '../../plan/load.js';
 import type { AgentSchedulesPlan } from '../../plan/agent-schedules/types.js';
 import { startAgentSchedules } from '../../cli/lib/start-agent-schedules.js';
 import { approve } from '../../cli/lib/runs.js';
+import type { RunResult } from '../../workflows/messages.js';
 import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -78,7 +79,10 @@ describe('agent-schedules runbook', () => {
       expect(done.status).toBe('completed');
       expect(done.steps.find((s) => s.id === 'set-schedules')!.note).toBe('2 schedules set (2 retimed)');
       expect(done.steps.find((s) => s.id === 'verify')!.status).toBe('done');
-      await env.client.workflow.getHandle(workflowId).result();
+      const result = (await env.client.workflow.getHandle(workflowId).result()) as RunResult;
+      // The run report is written for this runbook as for any (from its history).
+      expect(result.progress.facts.reportError).toBeUndefined();
+      expect(result.progress.facts.report).toBeDefined();
     } finally {
       await worker.stop();
     }
