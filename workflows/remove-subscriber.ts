@@ -14,15 +14,7 @@ import { removeSubscriberSteps } from '../plan/remove-subscriber/steps.js';
 import type { SubscriptionRef } from '../activities/ports.js';
 import { UpgradeFailure } from '../common/failures.js';
 import type { RunResult } from './messages.js';
-import {
-  acts,
-  canaryReaches,
-  canaryToken,
-  checkServers,
-  ref,
-  subscriberContext,
-  subscriberEngine,
-} from './subscriber-fleet.js';
+import * as S from './subscriber-fleet.js';
 
 export interface RemoveSubscriberInput {
   plan: RemoveSubscriberPlan;
@@ -43,26 +35,26 @@ export function removeSubscriberWorkflowId(plan: Pick<RemoveSubscriberPlan, 'pub
 
 export async function removeSubscriber(input: RemoveSubscriberInput): Promise<RunResult> {
   const { plan } = input;
-  const run = subscriberEngine(plan, removeSubscriberSteps(plan), TITLES, SKIPPABLE, input.requestedBy);
+  const run = S.subscriberEngine(plan, removeSubscriberSteps(plan), TITLES, SKIPPABLE, input.requestedBy);
   return run.run(async () => {
-    const a = acts(plan);
-    const at = (step: RemoveSubscriberStepId) => subscriberContext(plan, step);
+    const a = S.acts(plan);
+    const at = (step: RemoveSubscriberStepId) => S.subscriberContext(plan, step);
     const mine: SubscriptionRef[] = plan.publications.map((p) => ({
       publication: p.name,
-      publisher: ref(plan.publisher),
-      subscriber: ref(plan.subscriber),
+      publisher: S.ref(plan.publisher),
+      subscriber: S.ref(plan.subscriber),
     }));
     let others: SubscriptionRef[] = [];
     run.fact('requestedBy', input.requestedBy);
 
     await run.step('preflight', async (s) => {
       const ctx = at('preflight');
-      await checkServers(plan, ctx);
+      await S.checkServers(plan, ctx);
       const fleet = await a.fleetSubscriptions(
         `preflight: subscriptions of ${where(plan.publisher)}`,
         ctx,
-        ref(plan.publisher),
-        ref(plan.subscriber),
+        S.ref(plan.publisher),
+        S.ref(plan.subscriber),
       );
       const found = fleet.mine;
       others = fleet.others;
@@ -105,8 +97,8 @@ export async function removeSubscriber(input: RemoveSubscriberInput): Promise<Ru
       await a.verifyRemoved(
         `drop-subscriptions: verify at ${where(plan.publisher)} and ${where(plan.subscriber)}`,
         ctx,
-        ref(plan.publisher),
-        ref(plan.subscriber),
+        S.ref(plan.publisher),
+        S.ref(plan.subscriber),
       );
       s.note(`${dropped} subscriptions dropped, merge metadata cleaned, verified at both ends`);
     });
@@ -116,8 +108,8 @@ export async function removeSubscriber(input: RemoveSubscriberInput): Promise<Ru
         s.note('no other subscriber to verify');
         return;
       }
-      const reached = await canaryReaches(plan, at('verify-fleet'), 'verify-fleet', others);
-      run.fact('verification', { canary: canaryToken(), reached });
+      const reached = await S.canaryReaches(plan, at('verify-fleet'), 'verify-fleet', others);
+      run.fact('verification', { canary: S.canaryToken(), reached });
       s.note(`the canary change at ${where(plan.publisher)} still reaches ${reached.join(', ')}`);
     });
   });

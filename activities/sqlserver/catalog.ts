@@ -108,8 +108,30 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
     ],
   },
   {
+    // "Contains a row for each user-defined, schema-scoped object that is created within a database";
+    // type 'U' = "Table (user-defined)". Read with the database's name (add-subscriber's row counts).
+    name: 'sys.objects',
+    home: 'any',
+    url: `${SQL_DOCS}/system-catalog-views/sys-objects-transact-sql`,
+    columns: [
+      'name',
+      'object_id',
+      'principal_id',
+      'schema_id',
+      'parent_object_id',
+      'type',
+      'type_desc',
+      'create_date',
+      'modify_date',
+      'is_ms_shipped',
+      'is_published',
+      'is_schema_published',
+    ],
+  },
+  {
     // "Returns page and row-count information for every partition in the current database."
     // row_count: "The approximate number of rows in the partition." (add-subscriber's approval text)
+    // *(inferred)* named through a database ([db].sys.dm_db_partition_stats) it reports that database.
     name: 'sys.dm_db_partition_stats',
     home: 'any',
     url: `${SQL_DOCS}/system-dynamic-management-views/sys-dm-db-partition-stats-transact-sql`,

@@ -4,27 +4,27 @@
 import { quoteIdent } from './quote.js';
 import type { Statement } from './statements.js';
 
-const proc = (database: string, name: string) => `EXEC ${quoteIdent(database)}.sys.${name}`;
-
 /** Does the database exist on this server (sys.databases)? One row when it does. */
 export function databaseExists(database: string): Statement {
   return { sql: 'SELECT d.database_id FROM sys.databases AS d WHERE d.name = @database;', params: { database } };
 }
 
 /**
- * Rows per user table in the database: sys.dm_db_partition_stats covers "every partition in the
- * current database", so it runs there (sp_executesql through the database's name); heaps (index 0)
- * and clustered indexes (1) hold the rows, summed over partitions. row_count is "the approximate
- * number of rows in the partition" (sys-dm-db-partition-stats-transact-sql).
+ * Rows per user table of the database, from sys.dm_db_partition_stats ("every partition in the current
+ * database") named through the database, joined to sys.objects for user tables (type U); heaps (index 0)
+ * and clustered indexes (1) hold the rows, summed over partitions. row_count is "the approximate number
+ * of rows in the partition" (sys-dm-db-partition-stats-transact-sql).
  */
 export function tableRowCounts(database: string): Statement {
-  const query = [
-    'SELECT OBJECT_SCHEMA_NAME(ps.object_id) AS schema_name, OBJECT_NAME(ps.object_id) AS table_name,',
-    '  SUM(ps.row_count) AS row_count',
-    'FROM sys.dm_db_partition_stats AS ps',
-    "WHERE ps.index_id IN (0, 1) AND OBJECTPROPERTY(ps.object_id, 'IsUserTable') = 1",
-    "  AND OBJECTPROPERTY(ps.object_id, 'IsMSShipped') = 0",
-    'GROUP BY ps.object_id ORDER BY schema_name, table_name;',
-  ].join('\n');
-  return { sql: `${proc(database, 'sp_executesql')} @query;`, params: { query } };
+  const db = quoteIdent(database);
+  return {
+    sql: [
+      'SELECT OBJECT_SCHEMA_NAME(o.object_id, DB_ID(@database)) AS schema_name, o.name AS table_name,',
+      '  SUM(ps.row_count) AS row_count',
+      `FROM ${db}.sys.dm_db_partition_stats AS ps JOIN ${db}.sys.objects AS o ON o.object_id = ps.object_id`,
+      "WHERE o.type = 'U' AND o.is_ms_shipped = 0 AND ps.index_id IN (0, 1)",
+      'GROUP BY o.object_id, o.name;',
+    ].join('\n'),
+    params: { database },
+  };
 }

@@ -18,10 +18,9 @@ export function createSqlServerSubscriberPort(connections: SqlConnections, fleet
       return (await rows(db.server, sql.databaseExists(db.database))).length > 0;
     },
     async tableRowCounts(db: DbRef) {
-      return (await rows(db.server, sql.tableRowCounts(db.database))).map((r) => ({
-        table: `${String(r.schema_name)}.${String(r.table_name)}`,
-        rows: Number(r.row_count),
-      }));
+      return (await rows(db.server, sql.tableRowCounts(db.database)))
+        .map((r) => ({ table: `${String(r.schema_name)}.${String(r.table_name)}`, rows: Number(r.row_count) }))
+        .sort((x, y) => x.table.localeCompare(y.table));
     },
     async markReplacementApproved(db: DbRef, value: string) {
       // A database-level extended property, kept when there (the same statement as the ConvertRowGuids marks).

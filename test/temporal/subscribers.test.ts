@@ -19,6 +19,7 @@ import type { SubscriberPlanBase } from '../../plan/add-subscriber/types.js';
 import { startAddSubscriber } from '../../cli/lib/start-add-subscriber.js';
 import { startRemoveSubscriber } from '../../cli/lib/start-remove-subscriber.js';
 import { approve } from '../../cli/lib/runs.js';
+import type { StepProgress } from '../../workflows/messages.js';
 import { createPortsFor } from '../../worker/ports.js';
 import { createSubscriberPortsFor } from '../../worker/subscriber-ports.js';
 import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
@@ -70,6 +71,26 @@ async function record(workflowId: string, name: string) {
   );
 }
 
+/**
+ * Waits until the run waits at `gate`, checks that step (`atGate`), approves it as alice and waits for the
+ * end: completed, no step with an error. Returns the run's last progress.
+ */
+async function throughGate(workflowId: string, gate: string, atGate: (step: StepProgress) => void) {
+  const waiting = await waitFor(
+    env.client,
+    workflowId,
+    (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status),
+  );
+  expect(waiting.status).toBe('awaiting-approval');
+  atGate(waiting.steps.find((s) => s.id === gate)!);
+  await approve(env.client, workflowId, gate, 'test approval', 'alice');
+  const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
+  expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
+  expect(done.status).toBe('completed');
+  await env.client.workflow.getHandle(workflowId).result();
+  return done;
+}
+
 const example = (file: string) => {
   const path = resolve('examples', file);
   return { path, text: readFileSync(path, 'utf8') };
@@ -82,29 +103,19 @@ describe('add-subscriber on the lab', () => {
     const workflowId = `add-subscriber-${process.pid}-${Date.now()}`;
     try {
       await startAddSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
-      const waiting = await waitFor(
-        env.client,
-        workflowId,
-        (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status),
-      );
-      expect(waiting.status).toBe('awaiting-approval');
-      const gate = waiting.steps.find((s) => s.id === 'create-subscriptions')!;
-      expect(gate.note).toMatch(/delete the data of LAB-SUB3\/PersonalizationServer/);
-      expect(gate.note).toMatch(
-        /about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/,
-      );
-      // Nothing is subscribed before the approval.
-      expect(
-        Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3')),
-      ).toBe(false);
-      await approve(env.client, workflowId, 'create-subscriptions', 'branch 3 rows may go', 'alice');
-      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
-      expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
-      expect(done.status).toBe('completed');
+      const done = await throughGate(workflowId, 'create-subscriptions', (gate) => {
+        expect(gate.note).toMatch(/delete the data of LAB-SUB3\/PersonalizationServer/);
+        expect(gate.note).toMatch(
+          /about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/,
+        );
+        // Nothing is subscribed before the approval.
+        expect(
+          Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3')),
+        ).toBe(false);
+      });
       expect(done.steps.find((s) => s.id === 'verify-subscription')!.note).toMatch(
         /reached LAB-SUB3\/PersonalizationServer/,
       );
-      await env.client.workflow.getHandle(workflowId).result();
     } finally {
       await lab.stop();
     }
@@ -131,19 +142,9 @@ describe('remove-subscriber on the lab', () => {
     const workflowId = `remove-subscriber-${process.pid}-${Date.now()}`;
     try {
       await startRemoveSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
-      const waiting = await waitFor(
-        env.client,
-        workflowId,
-        (p) => p.status === 'awaiting-approval' || ENDED.includes(p.status),
-      );
-      expect(waiting.status).toBe('awaiting-approval');
-      expect(waiting.steps.find((s) => s.id === 'drop-subscriptions')!.note).toMatch(
-        /1 other subscribers keep replicating/,
-      );
-      await approve(env.client, workflowId, 'drop-subscriptions', 'branch 1 closed', 'alice');
-      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
-      expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
-      expect(done.status).toBe('completed');
+      const done = await throughGate(workflowId, 'drop-subscriptions', (gate) => {
+        expect(gate.note).toMatch(/1 other subscribers keep replicating/);
+      });
       expect(done.steps.find((s) => s.id === 'verify-fleet')!.note).toMatch(/still reaches LAB-SUB2/);
       await env.client.workflow.getHandle(workflowId).result();
     } finally {
