@@ -30,6 +30,9 @@ import { connect, startWorker, uniqueQueue, waitFor, workflowBundle } from './ha
 
 const TAPES = { VOL001: 'rack A slot 1', VOL002: 'rack A slot 2', VOL003: 'offsite vault' };
 const ACTOR = 'dba-test';
+/** The operator's decision (decide) on run `t`, as ACTOR. */
+const decideAsActor = (t: { workflowId: string }, step: string, action: 'retry' | 'skip' | 'abort', reason: string) =>
+  decide(env.client, t.workflowId, step, action, reason, ACTOR);
 
 let env: TestWorkflowEnvironment;
 let root: string;
@@ -549,14 +552,7 @@ describe('bdb-replicant: what goes wrong on the way', () => {
         );
 
         await rename(path.join(t.replicantEnv, 'old-archive'), path.join(t.dir, 'old-archive'));
-        await decide(
-          env.client,
-          t.workflowId,
-          'wipe-replicant',
-          'retry',
-          'moved old-archive out of the environment',
-          ACTOR,
-        );
+        await decideAsActor(t, 'wipe-replicant', 'retry', 'moved old-archive out of the environment');
         const r = await resultOf(t);
         expect(r.status).toBe('completed');
         expect(step(r.progress, 'wipe-replicant')).toMatchObject({ status: 'done', attempts: 2 });
@@ -596,14 +592,7 @@ describe('bdb-replicant: what goes wrong on the way', () => {
           file,
           caseText.replace('rep_set_config DB REP_CONF_AUTOINIT off', 'rep_set_config DB_REP_CONF_AUTOINIT on'),
         );
-        await decide(
-          env.client,
-          t.workflowId,
-          'configure-replicant',
-          'retry',
-          'automatic initialisation turned on',
-          ACTOR,
-        );
+        await decideAsActor(t, 'configure-replicant', 'retry', 'automatic initialisation turned on');
         const r = await resultOf(t);
         expect(r.status).toBe('completed');
         expect(step(r.progress, 'configure-replicant')).toMatchObject({ status: 'done', attempts: 2 });
@@ -621,14 +610,7 @@ describe('bdb-replicant: what goes wrong on the way', () => {
     try {
       await startBdbReplicant(env.client, t.plan, ACTOR, { taskQueue: t.taskQueue, workflowId: t.workflowId });
       await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-approval');
-      await decide(
-        env.client,
-        t.workflowId,
-        'trusted-network',
-        'abort',
-        'the replicant is across the WAN without a VPN',
-        ACTOR,
-      );
+      await decideAsActor(t, 'trusted-network', 'abort', 'the replicant is across the WAN without a VPN');
       const r = (await env.client.workflow.getHandle(t.workflowId).result()) as RunResult;
       expect(r.status).toBe('aborted');
       expect(r.outcome).toBe(`aborted at trusted-network by ${ACTOR}: the replicant is across the WAN without a VPN`);

@@ -43,7 +43,24 @@ async function setup(
     }
     return env.client.workflow.getHandle(started.workflowId).result() as Promise<RunResult>;
   };
-  return { plan, lab, worker, workflowId, result, taskQueue };
+  // An operator's decision on this run (decide): `action` on `step`, with `reason`, as `actor`.
+  const decideOn = (step: string, action: 'retry' | 'skip' | 'abort', reason: string, actor?: string) =>
+    decide(env.client, workflowId, step, action, reason, actor);
+  return { plan, lab, worker, workflowId, result, taskQueue, decide: decideOn };
+}
+
+/** setup(...args), then `body` with it; stops the worker and closes the lab after `body`, passed or not. */
+async function withSetup(
+  args: Parameters<typeof setup>,
+  body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>,
+): Promise<void> {
+  const t = await setup(...args);
+  try {
+    await body(t);
+  } finally {
+    await t.worker.stop();
+    t.lab.admin.close();
+  }
 }
 
 const failing = (invariants: { name: string; ok: boolean; detail: string }[]) =>
@@ -51,8 +68,7 @@ const failing = (invariants: { name: string; ok: boolean; detail: string }[]) =>
 
 describe('personalization upgrade on the lab', () => {
   it('from 8.2: all 12 steps run and the fleet passes every invariant', async () => {
-    const t = await setup('lab-small.yaml');
-    try {
+    await withSetup(['lab-small.yaml'], async (t) => {
       const r = await t.result();
       expect(r.status).toBe('completed');
       expect(r.progress.steps.map((s) => [s.id, s.status])).toEqual([
@@ -73,43 +89,28 @@ describe('personalization upgrade on the lab', () => {
       const counters = await t.lab.admin.counters();
       // Each database backed up exactly once by this run.
       for (const site of t.plan.sites) expect(counters[`${site.server}/${site.database}`]?.backups).toBe(1);
-    } finally {
-      await t.worker.stop();
-      t.lab.admin.close();
-    }
+    });
   });
 
   it('from 10.0: the two version-dependent steps do not apply, and say why', async () => {
-    const t = await setup('lab-modern.yaml');
-    try {
+    await withSetup(['lab-modern.yaml'], async (t) => {
       const r = await t.result();
       expect(r.status).toBe('completed');
       const na = r.progress.steps.filter((s) => s.status === 'not-applicable');
       expect(na.map((s) => s.id)).toEqual(['stop-background-services', 'convert-row-guids']);
       for (const s of na) expect(s.reason).toMatch(/10\.0/);
       expect(failing(await t.lab.admin.check())).toEqual([]);
-    } finally {
-      await t.worker.stop();
-      t.lab.admin.close();
-    }
+    });
   });
 
   it('conflicts park the sync; an operator resolves them and decides retry; the run completes', async () => {
-    const t = await setup('lab-small.yaml', () => {}, { conflicts: 3 });
-    try {
+    await withSetup(['lab-small.yaml', () => {}, { conflicts: 3 }], async (t) => {
       const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
       const sync = parked.steps.find((s) => s.id === 'sync-until-quiet')!;
       expect(sync.status).toBe('awaiting-operator');
       expect(sync.lastError).toMatch(/ConflictsFound: conflicting rows need a decision .*3 conflicts/);
       expect(await t.lab.admin.resolveConflicts()).toBe(3);
-      await decide(
-        env.client,
-        t.workflowId,
-        'sync-until-quiet',
-        'retry',
-        'resolved 3 PK conflicts in the conflict viewer',
-        'dba-anna',
-      );
+      await t.decide('sync-until-quiet', 'retry', 'resolved 3 PK conflicts in the conflict viewer', 'dba-anna');
       const r = await t.result();
       expect(r.status).toBe('completed');
       const s = r.progress.steps.find((x) => x.id === 'sync-until-quiet')!;
@@ -123,23 +124,16 @@ describe('personalization upgrade on the lab', () => {
         },
       ]);
       expect(failing(await t.lab.admin.check())).toEqual([]);
-    } finally {
-      await t.worker.stop();
-      t.lab.admin.close();
-    }
+    });
   });
 
   it('a lab with transient faults (deadlocks, timeouts, resets) completes without an operator', async () => {
-    const t = await setup('lab-small.yaml', () => {}, { faults: { transient: 0.15, seed: 11 } });
-    try {
+    await withSetup(['lab-small.yaml', () => {}, { faults: { transient: 0.15, seed: 11 } }], async (t) => {
       const r = await t.result();
       expect(r.status).toBe('completed');
       expect(r.progress.decisions).toEqual([]);
       expect(failing(await t.lab.admin.check())).toEqual([]);
-    } finally {
-      await t.worker.stop();
-      t.lab.admin.close();
-    }
+    });
   });
 
   it(
@@ -147,75 +141,62 @@ describe('personalization upgrade on the lab', () => {
       'with actor and reason',
     async () => {
       // The plan expects Enterprise on the publisher; the lab runs Standard: preflight parks.
-      const t = await setup(
-        'lab-small.yaml',
-        () => {},
-        {},
-        (p) => {
-          p.sites[0]!.edition = 'Enterprise';
+      await withSetup(
+        [
+          'lab-small.yaml',
+          () => {},
+          {},
+          (p) => {
+            p.sites[0]!.edition = 'Enterprise';
+          },
+        ],
+        async (t) => {
+          const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
+          expect(parked.steps[0]!.lastError).toMatch(/PreflightFailed: .* the plan expects Enterprise/);
+
+          const before = JSON.stringify(await getProgress(env.client, t.workflowId));
+          const refusals = [
+            [
+              () => decide(env.client, t.workflowId, 'sync-until-quiet', 'retry', 'why not'),
+              'step sync-until-quiet is pending, not waiting for a decision; the run is waiting at preflight ' +
+                '(awaiting-operator)',
+            ],
+            [
+              () => decide(env.client, t.workflowId, 'preflight', 'retry', '  '),
+              'a reason is required to retry a step',
+            ],
+            [() => decide(env.client, t.workflowId, 'no-such-step', 'retry', 'x'), 'unknown step "no-such-step"'],
+            [
+              () => approve(env.client, t.workflowId, 'remove-replication', 'ok'),
+              'there is no approval gate "remove-replication" in this run',
+            ],
+          ] as const;
+          for (const [attempt, message] of refusals) {
+            const err = await attempt().catch((e) => e);
+            expect(err).toBeInstanceOf(UserError);
+            expect(err.message).toContain(message);
+          }
+          expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
+
+          // What preflight finds would break a later step once replication is gone (issue #21).
+          const skip = await t.decide('preflight', 'skip', 'edition checked by hand', 'dba-ben').catch((e) => e);
+          expect(skip.message).toBe(
+            'refused: step preflight cannot be skipped: skipping it would risk data; retry it or abort the run',
+          );
+          expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
+          await t.decide('preflight', 'abort', 'the plan says Enterprise: fix the plan', 'dba-ben');
+          const r = await t.result();
+          expect(r.status).toBe('aborted');
+          expect(r.progress.decisions).toMatchObject([
+            { kind: 'abort', step: 'preflight', actor: 'dba-ben', reason: 'the plan says Enterprise: fix the plan' },
+          ]);
         },
       );
-      try {
-        const parked = await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
-        expect(parked.steps[0]!.lastError).toMatch(/PreflightFailed: .* the plan expects Enterprise/);
-
-        const before = JSON.stringify(await getProgress(env.client, t.workflowId));
-        const refusals = [
-          [
-            () => decide(env.client, t.workflowId, 'sync-until-quiet', 'retry', 'why not'),
-            'step sync-until-quiet is pending, not waiting for a decision; the run is waiting at preflight ' +
-              '(awaiting-operator)',
-          ],
-          [() => decide(env.client, t.workflowId, 'preflight', 'retry', '  '), 'a reason is required to retry a step'],
-          [() => decide(env.client, t.workflowId, 'no-such-step', 'retry', 'x'), 'unknown step "no-such-step"'],
-          [
-            () => approve(env.client, t.workflowId, 'remove-replication', 'ok'),
-            'there is no approval gate "remove-replication" in this run',
-          ],
-        ] as const;
-        for (const [attempt, message] of refusals) {
-          const err = await attempt().catch((e) => e);
-          expect(err).toBeInstanceOf(UserError);
-          expect(err.message).toContain(message);
-        }
-        expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
-
-        // What preflight finds would break a later step once replication is gone (issue #21).
-        const skip = await decide(
-          env.client,
-          t.workflowId,
-          'preflight',
-          'skip',
-          'edition checked by hand',
-          'dba-ben',
-        ).catch((e) => e);
-        expect(skip.message).toBe(
-          'refused: step preflight cannot be skipped: skipping it would risk data; retry it or abort the run',
-        );
-        expect(JSON.stringify(await getProgress(env.client, t.workflowId))).toBe(before);
-        await decide(
-          env.client,
-          t.workflowId,
-          'preflight',
-          'abort',
-          'the plan says Enterprise: fix the plan',
-          'dba-ben',
-        );
-        const r = await t.result();
-        expect(r.status).toBe('aborted');
-        expect(r.progress.decisions).toMatchObject([
-          { kind: 'abort', step: 'preflight', actor: 'dba-ben', reason: 'the plan says Enterprise: fix the plan' },
-        ]);
-      } finally {
-        await t.worker.stop();
-        t.lab.admin.close();
-      }
     },
   );
 
   it('a step that guards data cannot be skipped', async () => {
-    const t = await setup('lab-small.yaml', () => {}, { conflicts: 1 });
-    try {
+    await withSetup(['lab-small.yaml', () => {}, { conflicts: 1 }], async (t) => {
       await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-operator');
       const err = await decide(env.client, t.workflowId, 'sync-until-quiet', 'skip', 'in a hurry').catch((e) => e);
       expect(err.message).toBe(
@@ -224,10 +205,7 @@ describe('personalization upgrade on the lab', () => {
       await decide(env.client, t.workflowId, 'sync-until-quiet', 'abort', 'conflicts need the vendor', 'dba-anna');
       const r = await t.result();
       expect(r.status).toBe('aborted');
-    } finally {
-      await t.worker.stop();
-      t.lab.admin.close();
-    }
+    });
   });
 
   it(
@@ -261,14 +239,7 @@ describe('personalization upgrade on the lab', () => {
       });
       try {
         await waitFor(env.client, aborted.workflowId, (p) => p.status === 'awaiting-approval');
-        await decide(
-          env.client,
-          aborted.workflowId,
-          'remove-replication',
-          'abort',
-          'maintenance window over',
-          'dba-carl',
-        );
+        await aborted.decide('remove-replication', 'abort', 'maintenance window over', 'dba-carl');
         const r = await aborted.result();
         expect(r.status).toBe('aborted');
         expect(r.outcome).toBe('aborted at remove-replication by dba-carl: maintenance window over');
@@ -292,25 +263,27 @@ describe('personalization upgrade on the lab', () => {
   );
 
   it('a second start of the same fleet is refused with a clear message', async () => {
-    const t = await setup('lab-small.yaml', (p) => {
-      p.options.approvals = ['remove-replication'];
-    });
-    try {
-      await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-approval');
-      const err = await startUpgrade(env.client, t.plan, 'someone-else', {
-        taskQueue: t.taskQueue,
-        workflowId: t.workflowId,
-      }).catch((e) => e);
-      expect(err).toBeInstanceOf(UserError);
-      expect(err.message).toBe(
-        `an upgrade of ${t.plan.publisher.server}/${t.plan.publisher.database} is already running (${t.workflowId})`,
-      );
-      await decide(env.client, t.workflowId, 'remove-replication', 'abort', 'test over');
-      expect((await t.result()).status).toBe('aborted');
-    } finally {
-      await t.worker.stop();
-      t.lab.admin.close();
-    }
+    await withSetup(
+      [
+        'lab-small.yaml',
+        (p) => {
+          p.options.approvals = ['remove-replication'];
+        },
+      ],
+      async (t) => {
+        await waitFor(env.client, t.workflowId, (p) => p.status === 'awaiting-approval');
+        const err = await startUpgrade(env.client, t.plan, 'someone-else', {
+          taskQueue: t.taskQueue,
+          workflowId: t.workflowId,
+        }).catch((e) => e);
+        expect(err).toBeInstanceOf(UserError);
+        expect(err.message).toBe(
+          `an upgrade of ${t.plan.publisher.server}/${t.plan.publisher.database} is already running (${t.workflowId})`,
+        );
+        await decide(env.client, t.workflowId, 'remove-replication', 'abort', 'test over');
+        expect((await t.result()).status).toBe('aborted');
+      },
+    );
   });
 
   // Issue #18 §3-5: a fleet as real ones are. The schedules before the run are all enabled (the
@@ -324,44 +297,47 @@ describe('personalization upgrade on the lab', () => {
     'scheduled agent jobs, a slow snapshot and agent sessions during the drain: the run completes with every ' +
       'invariant and the schedules back as they were',
     async () => {
-      const t = await setup('lab-small.yaml', () => {}, {
-        conditions: { scheduledJobs: true, snapshotTicks: 25, agentSessions: true },
-      });
-      try {
-        const r = await t.result();
-        expect(r.status).toBe('completed');
-        const preflight = r.progress.steps.find((s) => s.id === 'preflight')!;
-        // The vendor's schedules (Config every 5 minutes all day, Data at midnight) overlap: said per subscriber, not
-        // changed (#20 §5).
-        const overlap = (sub: string) =>
-          `the merge agents of Config and Data at ${sub}/PersonalizationServer can run at the same time ` +
-          `(Config ${sub}/PersonalizationServer schedule: every 5 minutes 00:00:00-23:59:59; Data ${sub}` +
-          `/PersonalizationServer schedule: at 00:00:00); ` +
-          ('the seed says Config and Data must never overlap: change one of the schedules (replup keeps them ' +
-            'as they are)');
-        expect(preflight.note).toBe(
-          `3 servers, 4 subscriptions, 5 scripts checked; 4 merge agent schedules paused for the run; warning: ` +
-            `${overlap('LAB-SUB1')}; ${overlap('LAB-SUB2\\PERSONALIZATION')}`,
-        );
-        expect(r.progress.steps.find((s) => s.id === 'enable-replication')!.note).toMatch(
-          /; snapshots ready after \d+ s at most(;|$)/,
-        );
-        // The merge agents' sessions were neither waited for nor KILLed: counted, they would have parked the drain
-        // (UsersConnected).
-        expect(r.progress.steps.find((s) => s.id === 'drain-users')!.status).toBe('done');
-        expect(failing(await t.lab.admin.check())).toEqual([]);
-        const after = await schedules(t.lab, t.plan);
-        expect(after.length).toBe(t.plan.publications.reduce((n, p) => n + p.subscribers.length, 0));
-        expect(after.every((x) => x.endsWith(': true'))).toBe(true);
-        expect((await t.lab.admin.counters())[`${t.plan.sites[1]!.server}/${t.plan.sites[1]!.database}`]).toMatchObject(
+      await withSetup(
+        [
+          'lab-small.yaml',
+          () => {},
           {
-            snapshotDeliveries: 0,
+            conditions: { scheduledJobs: true, snapshotTicks: 25, agentSessions: true },
           },
-        );
-      } finally {
-        await t.worker.stop();
-        t.lab.admin.close();
-      }
+        ],
+        async (t) => {
+          const r = await t.result();
+          expect(r.status).toBe('completed');
+          const preflight = r.progress.steps.find((s) => s.id === 'preflight')!;
+          // The vendor's schedules (Config every 5 minutes all day, Data at midnight) overlap: said per subscriber, not
+          // changed (#20 §5).
+          const overlap = (sub: string) =>
+            `the merge agents of Config and Data at ${sub}/PersonalizationServer can run at the same time ` +
+            `(Config ${sub}/PersonalizationServer schedule: every 5 minutes 00:00:00-23:59:59; Data ${sub}` +
+            `/PersonalizationServer schedule: at 00:00:00); ` +
+            ('the seed says Config and Data must never overlap: change one of the schedules (replup keeps them ' +
+              'as they are)');
+          expect(preflight.note).toBe(
+            `3 servers, 4 subscriptions, 5 scripts checked; 4 merge agent schedules paused for the run; warning: ` +
+              `${overlap('LAB-SUB1')}; ${overlap('LAB-SUB2\\PERSONALIZATION')}`,
+          );
+          expect(r.progress.steps.find((s) => s.id === 'enable-replication')!.note).toMatch(
+            /; snapshots ready after \d+ s at most(;|$)/,
+          );
+          // The merge agents' sessions were neither waited for nor KILLed: counted, they would have parked the drain
+          // (UsersConnected).
+          expect(r.progress.steps.find((s) => s.id === 'drain-users')!.status).toBe('done');
+          expect(failing(await t.lab.admin.check())).toEqual([]);
+          const after = await schedules(t.lab, t.plan);
+          expect(after.length).toBe(t.plan.publications.reduce((n, p) => n + p.subscribers.length, 0));
+          expect(after.every((x) => x.endsWith(': true'))).toBe(true);
+          expect(
+            (await t.lab.admin.counters())[`${t.plan.sites[1]!.server}/${t.plan.sites[1]!.database}`],
+          ).toMatchObject({
+            snapshotDeliveries: 0,
+          });
+        },
+      );
     },
   );
 
