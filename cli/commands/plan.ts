@@ -45,7 +45,11 @@ export async function planShow(file: string, options: PlanCommandOptions = {}): 
       const sections = [
         summary.join('\n'),
         `Steps (${steps.length}, ${steps.filter((s) => s.applies).length} apply)\n` +
-          renderTable(['STEP', 'APPLIES', 'REASON'], steps.map((s) => [s.id, s.applies ? 'yes' : 'no', s.reason]), width),
+          renderTable(
+            ['STEP', 'APPLIES', 'REASON'],
+            steps.map((s) => [s.id, s.applies ? 'yes' : 'no', s.reason]),
+            width,
+          ),
         ...tables.map((t) => `${t.title}\n${renderTable(t.columns, t.rows, width)}`),
       ];
       return `${sections.join('\n\n')}\n`;
@@ -55,8 +59,16 @@ export async function planShow(file: string, options: PlanCommandOptions = {}): 
 
 /** `plan show --sql`: pure, nothing connects; only a SQL Server plan sends SQL. */
 async function planSql(file: string, plan: AnyPlan): Promise<CommandOutput> {
-  if (plan.runbook !== UPGRADE_RUNBOOK && plan.runbook !== 'agent-schedules' && plan.runbook !== 'setup-replication') {
-    throw new UserError(`${file}: --sql shows the SQL Server statements of an ${UPGRADE_RUNBOOK} plan; this plan runs ${plan.runbook}, which sends no SQL`);
+  if (
+    plan.runbook !== UPGRADE_RUNBOOK &&
+    plan.runbook !== 'agent-schedules' &&
+    plan.runbook !== 'setup-replication' &&
+    plan.runbook !== 'add-subscriber' &&
+    plan.runbook !== 'remove-subscriber'
+  ) {
+    throw new UserError(
+      `${file}: --sql shows the SQL Server statements of an ${UPGRADE_RUNBOOK} plan; this plan runs ${plan.runbook}, which sends no SQL`,
+    );
   }
   if (plan.target.kind !== 'sqlserver') {
     throw new UserError(`${file}: this plan's target is the lab (the simulated fleet), which is sent no SQL`, [
@@ -68,6 +80,12 @@ async function planSql(file: string, plan: AnyPlan): Promise<CommandOutput> {
   if (plan.runbook === 'setup-replication') {
     const { setupStatements } = await import('../../activities/sqlserver/setup-replication-sql.js');
     return { text: renderPlanStatements(plan, setupStatements(plan)), exitCode: EXIT.ok };
+  }
+  if (plan.runbook === 'add-subscriber' || plan.runbook === 'remove-subscriber') {
+    const s = await import('../../activities/sqlserver/subscribers-sql.js');
+    const steps =
+      plan.runbook === 'add-subscriber' ? s.addSubscriberStatements(plan) : s.removeSubscriberStatements(plan);
+    return { text: renderPlanStatements(plan, steps), exitCode: EXIT.ok };
   }
   if (plan.runbook === 'agent-schedules') {
     const { agentSchedulesStatements } = await import('../../activities/sqlserver/agent-schedules-sql.js');
@@ -93,8 +111,13 @@ export function renderTable(columns: readonly string[], rows: readonly (readonly
   for (const row of all) {
     const cells = columns.map((_, i) => row[i] ?? '');
     const wrapped = wrap(cells[cells.length - 1] ?? '', lastWidth);
-    const first = cells.slice(0, -1).map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
-    wrapped.forEach((part, i) => lines.push(`${i === 0 ? first : ' '.repeat(first.length)}${columns.length > 1 ? '  ' : ''}${part}`.trimEnd()));
+    const first = cells
+      .slice(0, -1)
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ');
+    wrapped.forEach((part, i) =>
+      lines.push(`${i === 0 ? first : ' '.repeat(first.length)}${columns.length > 1 ? '  ' : ''}${part}`.trimEnd()),
+    );
   }
   return lines.join('\n');
 }
@@ -123,7 +146,9 @@ function invalid(report: Reporter, file: string, errors: readonly PlanError[]): 
 }
 
 export const registerPlan: Register = (program: Command, setExit, io) => {
-  const plan = program.command('plan').description('check a plan file and see what it would do, without running anything');
+  const plan = program
+    .command('plan')
+    .description('check a plan file and see what it would do, without running anything');
   // Each function returns its output already rendered for --json or people (tests call them).
   const print = (output: CommandOutput) => {
     new Reporter(false, io).print(output.text);
@@ -138,13 +163,23 @@ export const registerPlan: Register = (program: Command, setExit, io) => {
     .command('show <file>')
     .description('the steps that apply and why, and the fleet: sites, publications, subscriptions')
     .option('--json', 'print { plan, steps: [{ id, applies, reason }] }')
-    .option('--sql', 'print the statements the SQL Server adapter sends, step by step, with their parameters (nothing connects)')
+    .option(
+      '--sql',
+      'print the statements the SQL Server adapter sends, step by step, with their parameters (nothing connects)',
+    )
     .action(async (file: string, options: { json?: boolean; sql?: boolean }) =>
-      print(await planShow(file, { ...options, width: ((io ?? processStreams()).stdout as { columns?: number }).columns ?? 120 })),
+      print(
+        await planShow(file, {
+          ...options,
+          width: ((io ?? processStreams()).stdout as { columns?: number }).columns ?? 120,
+        }),
+      ),
     );
   plan
     .command('new <file>')
-    .description("write a plan to start from: an example (default lab-small) with its paths rewritten for the file's folder and the approval gate on")
+    .description(
+      "write a plan to start from: an example (default lab-small) with its paths rewritten for the file's folder and the approval gate on",
+    )
     .option('--from <example>', `the example to copy: ${exampleNames().join(', ')}`, 'lab-small')
     .option('--force', 'replace the file if it exists')
     .action((file: string, options: { from: string; force?: boolean }) => print(planNew(file, options)));
