@@ -210,42 +210,45 @@ export const registerLab: Register = (program: Command, setExit, io) => {
     .option('--force', 'replace an existing lab')
     .option('--json', 'print the created state as JSON')
     .action(async (plan: string, opts: LabInitOptions) => print(await labInit(plan, opts)));
-  lab
-    .command('show [plan]')
-    .description('Print the fleet: servers, databases, subscriptions, personalization servers')
-    .option('--state <path>', 'the lab state file (instead of a plan)')
-    .option('--json', 'print the whole state as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
-      print(await labShow({ plan, state: opts.state }, opts)),
-    );
-  lab
-    .command('check [plan]')
-    .description(
-      'Check what the run promised (a completed upgrade, or an abort before or after removal); exit 1 when ' +
-        'any invariant fails',
-    )
-    .option('--state <path>', 'the lab state file (instead of a plan)')
-    .option('--json', 'print the invariants as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
-      print(await labCheck({ plan, state: opts.state }, opts)),
-    );
-  lab
-    .command('resolve-conflicts [plan]')
-    .description('Resolve the conflicting rows (as in the conflict viewer); works while a worker runs the lab')
-    .option('--state <path>', 'the lab state file (instead of a plan)')
-    .option('--json', 'print the count as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
-      print(await labResolveConflicts({ plan, state: opts.state }, opts)),
-    );
-  lab
-    .command('upgrade [plan]')
-    .description(
-      'The manual upgrade (hosts.upgrade: manual) done by hand: every personalization server and database to ' +
-        "the plan's version; then replup confirm --step upgrade",
-    )
-    .option('--state <path>', 'the lab state file (instead of a plan)')
-    .option('--json', 'print the count as JSON')
-    .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
-      print(await labUpgrade({ plan, state: opts.state }, opts)),
-    );
+  // The commands over an existing lab: named by its plan or --state, printed for people or --json.
+  const onLab = (
+    name: string,
+    description: string,
+    json: string,
+    run: (where: LabWhere, options: { json?: boolean }) => Promise<CommandOutput>,
+  ) =>
+    lab
+      .command(`${name} [plan]`)
+      .description(description)
+      .option('--state <path>', 'the lab state file (instead of a plan)')
+      .option('--json', json)
+      .action(async (plan: string | undefined, opts: { state?: string; json?: boolean }) =>
+        print(await run({ plan, state: opts.state }, opts)),
+      );
+  onLab(
+    'show',
+    'Print the fleet: servers, databases, subscriptions, personalization servers',
+    'print the whole state as JSON',
+    labShow,
+  );
+  onLab(
+    'check',
+    'Check what the run promised (a completed upgrade, or an abort before or after removal); exit 1 when ' +
+      'any invariant fails',
+    'print the invariants as JSON',
+    labCheck,
+  );
+  onLab(
+    'resolve-conflicts',
+    'Resolve the conflicting rows (as in the conflict viewer); works while a worker runs the lab',
+    'print the count as JSON',
+    labResolveConflicts,
+  );
+  onLab(
+    'upgrade',
+    'The manual upgrade (hosts.upgrade: manual) done by hand: every personalization server and database to ' +
+      "the plan's version; then replup confirm --step upgrade",
+    'print the count as JSON',
+    labUpgrade,
+  );
 };

@@ -68,6 +68,16 @@ const setupReplication: DemoRunbook<'setup-replication'> = {
   check: (state) => setupVerdict(state),
 };
 
+/** What the lab must hold after a subscriber was added or removed (activities/lab/subscribers.ts). */
+const subscriberCheck =
+  (done: 'added' | 'removed') => (state: LabState, plan: PlanOf<'add-subscriber' | 'remove-subscriber'>) => ({
+    title: `${plan.subscriber.server}/${plan.subscriber.database} ${done}: checking what the runbook promises`,
+    invariants: subscriberInvariants(
+      state,
+      done === 'added' ? { added: plan.subscriber } : { removed: plan.subscriber },
+    ),
+  });
+
 const addSubscriber: DemoRunbook<'add-subscriber'> = {
   runbook: 'add-subscriber',
   plan: example('add-subscriber.yaml'),
@@ -79,10 +89,7 @@ const addSubscriber: DemoRunbook<'add-subscriber'> = {
   },
   workflowId: addSubscriberWorkflowId,
   start: (client, plan, actor) => startAddSubscriber(client, plan, actor),
-  check: (state, plan) => ({
-    title: `${plan.subscriber.server}/${plan.subscriber.database} added: checking what the runbook promises`,
-    invariants: subscriberInvariants(state, { added: plan.subscriber }),
-  }),
+  check: subscriberCheck('added'),
 };
 
 const removeSubscriber: DemoRunbook<'remove-subscriber'> = {
@@ -91,10 +98,7 @@ const removeSubscriber: DemoRunbook<'remove-subscriber'> = {
   prepare: (plan) => replicatingLab(plan.target.state),
   workflowId: removeSubscriberWorkflowId,
   start: (client, plan, actor) => startRemoveSubscriber(client, plan, actor),
-  check: (state, plan) => ({
-    title: `${plan.subscriber.server}/${plan.subscriber.database} removed: checking what the runbook promises`,
-    invariants: subscriberInvariants(state, { removed: plan.subscriber }),
-  }),
+  check: subscriberCheck('removed'),
 };
 
 const agentSchedules: DemoRunbook<'agent-schedules'> = {
