@@ -16,6 +16,7 @@ import {
 } from '../source.js';
 import { DEFAULT_EXPECTED_RUN_HOURS, DEFAULT_SNAPSHOT_TIMEOUT_MINUTES, planSteps } from './steps.js';
 import { didYouMean } from '../suggest.js';
+import { retryOptions, wholeNumber } from '../options-schema.js';
 import { literalCredential } from '../template-secrets.js';
 import { normalizeServerName } from './fleet-identity.js';
 import { describeNotify, notifySchema } from '../notify.js';
@@ -252,12 +253,6 @@ const stepId = z
     ),
   );
 
-const wholeNumber = (minimum: number, meaning: string) =>
-  z
-    .number()
-    .int()
-    .min(minimum, { error: `must be at least ${minimum}: ${meaning}` });
-
 // A gate: a step id alone (one approval from anyone), or who may approve and how many must (#23).
 const approvalGate = z.union([
   stepId,
@@ -436,15 +431,7 @@ export const upgradePlanSchema = z.strictObject({
       snapshotTimeoutMinutes: wholeNumber(1, "how long to wait for a publication's snapshot").default(
         DEFAULT_SNAPSHOT_TIMEOUT_MINUTES,
       ),
-      retry: z
-        .strictObject({
-          initialSeconds: z.number().positive().default(2),
-          maximumSeconds: z.number().positive().default(60),
-          maximumAttempts: wholeNumber(1, 'how many times a transient error is retried before the step parks').default(
-            8,
-          ),
-        })
-        .optional(),
+      retry: retryOptions('how many times a transient error is retried before the step parks'),
     })
     .prefault({}),
 });
