@@ -37,6 +37,7 @@ export interface SetupInput {
 
 const TITLES: Record<SetupStepId, string> = {
   preflight: 'Check servers, versions, distributors and that nothing replicates yet',
+  'configure-distributor': 'Install the distributor where a publisher distributes for itself',
   'read-committed-snapshot': 'Read committed snapshot per database, as the plan chose',
   'publish-config': 'Create the Config publication and wait for its Snapshot Agent',
   'publish-data': 'Create the Data publication and wait for its Snapshot Agent',
@@ -79,6 +80,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
   const fleet = new SetupFleet(plan, run);
   run.fact('requestedBy', input.requestedBy);
   let scripts: Map<string, ScriptRef> | undefined;
+  let toInstall: F.SiteDistributor[] = [];
 
   await run.step('preflight', async (s) => {
     // Every server: reachable, sysadmin, Agent running where it distributes, the plan's version and edition.
@@ -123,19 +125,17 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
       ),
     ];
     if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), SetupFailure.preflight);
-    // Each publishing site's distributor is configured and is the plan's (sp_get_distributor).
-    await fleet.fan(
-      s,
-      'preflight',
-      F.siteDistributors(plan).map(({ site, distributor }) =>
-        run.batch.checkDistributor(
-          `preflight: distributor of ${F.where(site)}`,
-          fleet.at('preflight'),
-          F.dbRef(site),
-          distributor,
-        ),
+    // Each publishing site's distributor: the plan's if installed, else installed by configure-distributor
+    // when the site distributes for itself (sp_get_distributor).
+    const found = await fleet.each(s, 'preflight', F.siteDistributors(plan), ({ site, distributor }) =>
+      run.batch.distributorToInstall(
+        `preflight: distributor of ${F.where(site)}`,
+        fleet.at('preflight'),
+        F.dbRef(site),
+        distributor,
       ),
     );
+    toInstall = F.siteDistributors(plan).filter((_, i) => found[i]!.install);
     // Every database there, none replicated yet: refused here, before any change.
     await run.acts.checkNotReplicated(
       'preflight: every database exists and replicates nothing yet',
@@ -151,6 +151,23 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
     );
     scripts = new Map(prepared.map((p) => [p.file, { file: p.file, rewrite: p.rewrite, sha256: p.sha256 }]));
     s.note(`${facts.length} servers, ${plan.sites.length} databases, ${prepared.length} scripts checked`);
+  });
+
+  await run.step('configure-distributor', async (s) => {
+    // Once per server: a server with two publishing databases has one distributor.
+    const servers = toInstall.filter((d, i) => toInstall.findIndex((x) => x.site.server === d.site.server) === i);
+    await fleet.each(s, 'configure-distributor', servers, ({ site, distributor }) =>
+      run.batch.configureDistributor(
+        `configure-distributor: ${site.server} distributes for itself (${distributor.database})`,
+        fleet.at('configure-distributor'),
+        F.dbRef(site),
+        distributor,
+        ...(plan.snapshotFolder !== undefined ? [plan.snapshotFolder] : []),
+      ),
+    );
+    s.note(
+      servers.length ? `installed at ${servers.map((d) => d.site.server).join(', ')}` : 'every distributor was there',
+    );
   });
 
   await run.step('read-committed-snapshot', async (s) => {

@@ -227,6 +227,8 @@ export interface LabSetup {
   central: string;
   publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[];
   readCommittedSnapshot: Record<string, boolean>;
+  /** Each publishing server → the distributor's server the plan gives it (absent in set-up labs made before it). */
+  distributors?: Record<string, string>;
 }
 
 /**

@@ -171,6 +171,11 @@ class ScriptContext {
         }
         return;
       }
+      case 'sp_adddistributor':
+        // The set-up's "set up the distributer" (a local distributor only: @distributor is this server).
+        this.state.distributors = { ...this.state.distributors, [this.db.server]: this.db.server };
+        this.messages.push(`lab: ${this.db.server} is its own distributor`);
+        return;
       case 'sp_removedbreplication':
         removeReplication(state, this.database(this.db.server, arg('dbname') ?? this.db.database, 15010));
         return;

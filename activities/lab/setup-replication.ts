@@ -3,11 +3,17 @@
 // installed; and the invariants a set-up must keep, which fail when the procedure is done wrong.
 // Pure, except initSetupLab (writes the state file through initLab).
 import type { SetupPlan } from '../../plan/setup-replication/types.js';
-import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import { distributorOf, publishingSites, type UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { compareVersions } from '../../plan/version.js';
 import { initLab } from './index.js';
 import type { Invariant, LabVerdict } from './check.js';
-import { TABLE_FOR_KIND, forgetSubscriptionIndex, type LabInitOptions, type LabState } from './model.js';
+import {
+  TABLE_FOR_KIND,
+  distributorOfServer,
+  forgetSubscriptionIndex,
+  type LabInitOptions,
+  type LabState,
+} from './model.js';
 
 /** The set-up plan as the lab's fleet builder reads it (an upgrade-shaped plan with no upgrade). */
 function asLabFleet(plan: SetupPlan): UpgradePlan {
@@ -37,6 +43,12 @@ export function withoutReplication(state: LabState, plan: SetupPlan): void {
     db.mergePublished = false;
     db.readCommittedSnapshot = false;
   }
+  // A fresh fleet: a server that is to distribute for itself has no distributor yet (the set-up installs it).
+  const planned = Object.fromEntries(
+    publishingSites(plan).map((site) => [site.server, distributorOf(plan, site).server]),
+  );
+  for (const [server, distributor] of Object.entries(planned))
+    if (server === distributor) state.distributors = { ...state.distributors, [server]: null };
   state.configAtStart = {};
   state.schedulesAtStart = {};
   state.setup = {
@@ -48,6 +60,7 @@ export function withoutReplication(state: LabState, plan: SetupPlan): void {
       subscribers: [...p.subscribers],
     })),
     readCommittedSnapshot: Object.fromEntries(plan.readCommittedSnapshot.map((c) => [c.site, c.on])),
+    distributors: planned,
   };
 }
 
@@ -152,7 +165,20 @@ export function setupInvariants(state: LabState): Invariant[] {
     .filter(([key, on]) => (state.databases[key]?.readCommittedSnapshot ?? false) !== on)
     .map(([key, on]) => `${key} has read committed snapshot ${on ? 'off' : 'on'}, the plan chose ${on ? 'on' : 'off'}`);
 
+  const distributors = Object.entries(setup.distributors ?? {})
+    .filter(([server, planned]) => distributorOfServer(state, server)?.toLowerCase() !== planned.toLowerCase())
+    .map(
+      ([server, planned]) =>
+        `${server} has distributor ${distributorOfServer(state, server) ?? 'none'}, planned ${planned}`,
+    );
+
   return [
+    invariant(
+      'distributors-installed',
+      "each publisher's distributor installed, the plan's",
+      distributors,
+      'every publisher has its distributor',
+    ),
     invariant(
       'publications-complete',
       'every planned publication exists with its articles',

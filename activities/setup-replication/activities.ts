@@ -8,7 +8,12 @@ import { SqlError, type SubscriptionRef } from '../ports.js';
 import { heartbeating } from '../heartbeat.js';
 import { toApplicationFailure } from '../sqlserver/failure.js';
 import { loadScript, scriptToRun, type FleetContext, type PortsFor } from '../personalization-upgrade/activities.js';
-import { setReadCommittedSnapshot } from '../sqlserver/setup-replication-statements.js';
+import {
+  asBatch,
+  configureLocalDistributor,
+  setReadCommittedSnapshot,
+} from '../sqlserver/setup-replication-statements.js';
+import { distributorProblem } from '../personalization-upgrade/preflight.js';
 import { SetupFailure } from './failures.js';
 
 const where = (db: DbRef) => `${db.server}/${db.database}`;
@@ -68,6 +73,44 @@ export function createSetupActivities(portsFor: PortsFor) {
             SetupFailure.alreadyReplicated,
           );
         return { checked: dbs.length };
+      });
+    },
+
+    /**
+     * preflight: the publishing site's distributor. Installed: it must be the plan's (as the upgrade checks
+     * it). Not installed: the set-up installs it when the site distributes for itself (SetMasterUp's "set up
+     * the distributer"); a distributor on another server must be configured there first (refused).
+     */
+    async distributorToInstall(ctx: FleetContext, site: DbRef, planned: DbRef) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const found = await s.distributorOf(site.server);
+        if (!found.installed && same(site.server, planned.server)) return { install: true };
+        const expected = found.installed ? await s.replicationName(planned.server) : planned.server;
+        const problem = distributorProblem(site, found, expected, planned);
+        if (problem) throw ApplicationFailure.nonRetryable(problem, SetupFailure.preflight);
+        return { install: false };
+      });
+    },
+
+    /** The site's server its own distributor, distribution database and publisher (one batch); verified after. */
+    async configureDistributor(ctx: FleetContext, site: DbRef, planned: DbRef, snapshotFolder?: string) {
+      const s = await sql(ctx);
+      return withHeartbeat(async () => {
+        const name = await s.replicationName(site.server);
+        const installed = async () => {
+          const found = await s.distributorOf(site.server);
+          return found.installed && found.server !== undefined && same(found.server, name);
+        };
+        if (await installed()) return { installed: false };
+        const text = asBatch(configureLocalDistributor(name, planned.database, snapshotFolder));
+        await s.runScript(site, { name: 'configure-distributor', text, vars: {}, onError: 'exit' });
+        if (!(await installed()))
+          throw ApplicationFailure.nonRetryable(
+            `the distributor of ${site.server} is not ${name} after sp_adddistributor; see the server's error log`,
+            SetupFailure.verification,
+          );
+        return { installed: true };
       });
     },
 

@@ -6,7 +6,7 @@ import type { SetupPlan } from '../../plan/setup-replication/types.js';
 import { setupSteps } from '../../plan/setup-replication/steps.js';
 import type { SentStatement } from './plan-sql.js';
 import * as sql from './statements.js';
-import { setReadCommittedSnapshot } from './setup-replication-statements.js';
+import { configureLocalDistributor, setReadCommittedSnapshot } from './setup-replication-statements.js';
 
 const MASTER = 'master';
 
@@ -94,6 +94,20 @@ export function setupStatements(plan: SetupPlan) {
         })),
         ...plan.sites.map((s) => state(s, 'does the database exist, and does it replicate already? (refused if so)')),
       ],
+    },
+    'configure-distributor': {
+      notes: [
+        'Only at a publishing server that distributes for itself and has none (preflight asked sp_get_distributor).',
+      ],
+      statements: F.siteDistributors(plan)
+        .filter(({ site: at, distributor }) => at.server === distributor.server)
+        .map(({ site: at, distributor }) => ({
+          purpose: 'this server its own distributor, distribution database and publisher (one sqlcmd batch)',
+          server: at.server,
+          database: at.database,
+          statement: configureLocalDistributor('<@@SERVERNAME>', distributor.database, plan.snapshotFolder),
+          only: 'if sp_get_distributor says installed 0',
+        })),
     },
     'read-committed-snapshot': {
       notes: ['Through the sqlcmd runner, in each database, as the seed writes it.'],

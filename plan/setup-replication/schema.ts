@@ -60,6 +60,8 @@ const fleet = upgradePlanSchema.pick({
 
 export const setupPlanSchema = fleet.extend({
   runbook: z.literal(SETUP_RUNBOOK),
+  // The seed's SetMasterUp prompt "snapshot folder path": where a distributor replup installs keeps snapshots.
+  snapshotFolder: z.string().min(1).optional(),
   // The seed prompts for it per database: a choice, so the plan must make it.
   readCommittedSnapshot: z.union([z.boolean(), z.record(z.string(), z.boolean())], {
     error:
@@ -129,7 +131,7 @@ export function setupPlanRules(raw: unknown): RuleViolation[] {
 
 /** Normalizes a valid plan with the upgrade's own normalization of the fleet sections. */
 export function toSetupPlan(input: SetupPlanInput, planFolder: string): SetupPlan {
-  const { readCommittedSnapshot, options, runbook, ...fleetInput } = input;
+  const { readCommittedSnapshot, options, runbook, snapshotFolder, ...fleetInput } = input;
   // The upgrade's fields this runbook has no use for get neutral values: only the fleet is kept.
   const asUpgrade = {
     ...fleetInput,
@@ -157,6 +159,7 @@ export function toSetupPlan(input: SetupPlanInput, planFolder: string): SetupPla
     scripts: u.scripts,
     credentials: u.credentials,
     readCommittedSnapshot: u.sites.map((s) => ({ site: s.key, on: choice(s.key) })),
+    ...(snapshotFolder !== undefined && { snapshotFolder }),
     ...(input.notify !== undefined && { notify: input.notify }),
     options: {
       maxParallel: options.maxParallel,

@@ -26,6 +26,12 @@ export function setupSteps(plan: SetupPlan): SetupStep[] {
         'sysadmin, SQL Server Agent, versions (publisher ≥ subscribers), distributors, scripts, databases ' +
         'present and not replicated yet',
     },
+    'configure-distributor': {
+      applies: true,
+      reason:
+        `a distributor at each publishing server that distributes for itself and has none yet (sp_get_distributor)` +
+        (plan.snapshotFolder ? `, snapshot folder ${plan.snapshotFolder}` : ', snapshot folder ReplData (the default)'),
+    },
     'read-committed-snapshot': {
       applies: true,
       reason: `read committed snapshot on ${rcsiOn} of ${count(plan.sites.length, 'database')} (the plan's choice)`,

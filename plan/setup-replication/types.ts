@@ -34,6 +34,8 @@ export interface SetupOptions {
 export interface SetupPlan extends Omit<SetupFleet, 'name'> {
   name: string;
   runbook: typeof SETUP_RUNBOOK;
+  /** The seed's snapshot folder: sp_adddistpublisher's @working_directory where the set-up installs a distributor. */
+  snapshotFolder?: string;
   /** Every site's choice, in plan order. */
   readCommittedSnapshot: RcsiChoice[];
   notify?: NotifySettings;
@@ -43,6 +45,7 @@ export interface SetupPlan extends Omit<SetupFleet, 'name'> {
 /** The set-up's steps, in the seed's order ("Performing the Setup", "Branch Office Replication Scenario"). */
 export const SETUP_STEP_IDS = [
   'preflight',
+  'configure-distributor',
   'read-committed-snapshot',
   'publish-config',
   'publish-data',

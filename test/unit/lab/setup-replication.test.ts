@@ -102,8 +102,14 @@ async function byHand(l: Awaited<ReturnType<typeof setupLab>>) {
     rcsi: async () => {
       for (const c of l.plan.readCommittedSnapshot) await l.acts.setReadCommittedSnapshot(l.ctx, site(c.site), c.on);
     },
+    /** SetMasterUp's "set up the distributer" where a publisher distributes for itself. */
+    distributors: async () => {
+      for (const { site: at, distributor } of F.siteDistributors(l.plan))
+        if (at.server === distributor.server) await l.acts.configureDistributor(l.ctx, F.dbRef(at), distributor);
+    },
     /** Every step in the seed's order (SetMasterUp form), without the runbook's preflight. */
     seedOrder: async () => {
+      await h.distributors();
       await h.rcsi();
       for (const kind of ['Config', 'Data'] as const) await h.publish(kind);
       for (const kind of ['Config', 'Data'] as const) await h.subscribe(kind);
@@ -118,6 +124,7 @@ describe('set-up in the lab', () => {
     const s = readLabState(l.statePath);
     expect(Object.keys(s.databases)).toHaveLength(3);
     expect(Object.values(s.subscriptions)).toHaveLength(0);
+    expect(s.distributors).toMatchObject({ 'LAB-MASTER': null });
     expect(Object.values(s.databases).every((d) => !d.mergePublished && !Object.keys(d.publications).length)).toBe(
       true,
     );
@@ -142,6 +149,7 @@ describe('set-up in the lab', () => {
   it('Data published before Config, and subscribed before the snapshot was ready, fail', async () => {
     const l = await setupLab('setup-replication', { conditions: { snapshotTicks: 50 } });
     const h = await byHand(l);
+    await h.distributors();
     await h.rcsi();
     await h.publish('Data');
     await h.publish('Config');
@@ -189,6 +197,7 @@ describe('set-up in the lab', () => {
     const l = await setupLab('setup-branch-office');
     const h = await byHand(l);
     const branches = l.plan.sites.filter((x) => x.role === 'publisher-subscriber');
+    await h.distributors();
     await h.rcsi();
     await h.publish('Config');
     await h.subscribe('Config', (k) => branches.some((b) => b.key === k));
@@ -196,6 +205,18 @@ describe('set-up in the lab', () => {
     await h.subscribe('Config', (k) => !branches.some((b) => b.key === k));
     await h.subscribe('Data');
     expect(failing(readLabState(l.statePath))).toEqual(['setup-order']);
+  });
+
+  it('publications and subscriptions made without installing the distributor fail', async () => {
+    const l = await setupLab('setup-replication');
+    const h = await byHand(l);
+    await h.rcsi();
+    await h.publish('Config');
+    await h.publish('Data');
+    // The lab's merge agent has no distributor to run at, as on SQL Server: the subscriptions stay uninitialized.
+    await h.subscribe('Config', () => true, false);
+    await h.subscribe('Data', () => true, false);
+    expect(failing(readLabState(l.statePath))).toEqual(['distributors-installed', 'subscriptions-initialized']);
   });
 
   it('the wrong read committed snapshot choice fails', async () => {

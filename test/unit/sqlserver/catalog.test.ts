@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CATALOG_PROCEDURES, CATALOG_TABLES, checkStatement } from '../../../activities/sqlserver/catalog.js';
 import { statementNames } from '../../../activities/sqlserver/sql-names.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
+import * as setup from '../../../activities/sqlserver/setup-replication-statements.js';
 import * as subscriberSql from '../../../activities/sqlserver/subscriber-statements.js';
 import { planShow } from '../../../cli/commands/plan.js';
 import { EXAMPLES } from '../plan/load-example.js';
@@ -20,6 +21,8 @@ const JOB = '6F9619FF-8B86-D011-B42D-00C04FC964FF';
 
 /** One call of every statement function (the test below fails when one is missing). */
 const STATEMENTS: Record<string, sql.Statement[]> = {
+  // The set-up runbook's statement (activities/sqlserver/setup-replication-statements.ts, issue 24).
+  configureLocalDistributor: [setup.configureLocalDistributor('SQL01', 'distribution', 'D:\\ReplData')],
   subscriberDatabaseExists: [subscriberSql.databaseExists(DB)],
   subscriberTableRowCounts: [subscriberSql.tableRowCounts(DB)],
   serverFacts: [sql.serverFacts()],
