@@ -17,7 +17,7 @@ import { scratchDir, type Ran } from './cli/replup.js';
 import { runInBackground, stopBackground } from './cli/background.js';
 import { createNamespace } from './cli/namespace.js';
 import { readmeCommands } from './cli/readme.js';
-import { sh, userEnv } from './cli/shell.js';
+import { readmeEnv, sh } from './cli/shell.js';
 import { records } from '../unit/bdb/helpers.js';
 
 const scratch = scratchDir('readme-bdb');
@@ -25,12 +25,7 @@ const repo = join(scratch, 'replup');
 const tag = `${process.pid}-${Date.now().toString(36)}`;
 const namespace = `readme-bdb-${tag}`;
 const address = inject('temporalAddress');
-const env = userEnv({
-  TEMPORAL_ADDRESS: address,
-  TEMPORAL_NAMESPACE: namespace,
-  REPLUP_REPORTS_DIR: join(scratch, 'reports'),
-  REPLUP_ACTOR: 'readme-operator',
-});
+const env = readmeEnv(address, namespace, scratch);
 const background: ChildProcess[] = [];
 const masterEnv = join(repo, '.replup/bdb/master/db');
 const replicantEnv = join(repo, '.replup/bdb/replicant/db');

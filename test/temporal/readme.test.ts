@@ -17,19 +17,14 @@ import { scratchDir, type Ran } from './cli/replup.js';
 import { runInBackground, stopBackground } from './cli/background.js';
 import { createNamespace } from './cli/namespace.js';
 import { readmeCommands, type ReadmeLine } from './cli/readme.js';
-import { sh, userEnv } from './cli/shell.js';
+import { readmeEnv, sh } from './cli/shell.js';
 
 const scratch = scratchDir('readme');
 const cwd = join(scratch, 'project');
 const tag = `${process.pid}-${Date.now().toString(36)}`.toUpperCase();
 const namespace = `readme-${tag.toLowerCase()}`;
 const address = inject('temporalAddress');
-const env = userEnv({
-  TEMPORAL_ADDRESS: address,
-  TEMPORAL_NAMESPACE: namespace,
-  REPLUP_REPORTS_DIR: join(scratch, 'reports'),
-  REPLUP_ACTOR: 'readme-operator',
-});
+const env = readmeEnv(address, namespace, scratch);
 const background: ChildProcess[] = [];
 
 beforeAll(async () => {

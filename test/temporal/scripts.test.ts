@@ -37,6 +37,14 @@ async function run(planFile: string, patch: (p: UpgradePlan) => void = () => {})
 
 type Run = Awaited<ReturnType<typeof run>>;
 
+/** `text` as the bytes of a UTF-16 LE file with its byte order mark. */
+const utf16 = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+
+/** A plan patch: the plan's scripts are those in `dir`. */
+const scriptsIn = (dir: string) => (p: UpgradePlan) => {
+  p.scripts.dir = dir;
+};
+
 /** run(planFile, patch), then `check` on it; the worker stops and the lab closes whatever `check` does. */
 async function withRun(planFile: string, patch: (p: UpgradePlan) => void, check: (t: Run) => Promise<void>) {
   const t = await run(planFile, patch);
@@ -64,20 +72,14 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
       for (const file of ['CreateConfigPublication.sql', 'CreateDataPublication.sql']) {
         // the example's Data script is UTF-16 already
         const text = decodeScript(readFileSync(join(dir, file)), file).text.replace(/\r?\n/g, '\r\n');
-        writeFileSync(join(dir, file), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+        writeFileSync(join(dir, file), utf16(text));
       }
-      await withRun(
-        'utf16-lab-plan.yaml',
-        (p) => {
-          p.scripts.dir = dir;
-        },
-        async (t) => {
-          expectCompleted(t);
-          const r = (await env.client.workflow.getHandle(t.workflowId).result()) as RunResult;
-          expect(r.progress.steps.filter((s) => s.status !== 'done').map((s) => s.id)).toEqual([]);
-          expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
-        },
-      );
+      await withRun('utf16-lab-plan.yaml', scriptsIn(dir), async (t) => {
+        expectCompleted(t);
+        const r = (await env.client.workflow.getHandle(t.workflowId).result()) as RunResult;
+        expect(r.progress.steps.filter((s) => s.status !== 'done').map((s) => s.id)).toEqual([]);
+        expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
+      });
     },
   );
 
@@ -202,20 +204,11 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
       const article = /EXEC sp_addmergearticle[\s\S]*?\nGO\n/.exec(text)![0];
       writeFileSync(file, text.replace(article, ':r Articles\\Config.sql -- the article, shared\n'));
       mkdirSync(join(dir, 'Articles'));
-      writeFileSync(
-        join(dir, 'Articles', 'Config.sql'),
-        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(article.replace(/\n/g, '\r\n'), 'utf16le')]),
-      );
-      await withRun(
-        'utf16-lab-plan.yaml',
-        (p) => {
-          p.scripts.dir = dir;
-        },
-        async (t) => {
-          expectCompleted(t);
-          expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
-        },
-      );
+      writeFileSync(join(dir, 'Articles', 'Config.sql'), utf16(article.replace(/\n/g, '\r\n')));
+      await withRun('utf16-lab-plan.yaml', scriptsIn(dir), async (t) => {
+        expectCompleted(t);
+        expect((await t.lab.admin.check()).filter((i) => !i.ok)).toEqual([]);
+      });
     },
   );
 
@@ -231,27 +224,21 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
         join(dir, 'CreateDataPublication.sql'),
         Buffer.from('USE [$(PublisherDatabase)]\r\nGO\r\n', 'utf16le'),
       );
-      await withRun(
-        'utf16-lab-plan.yaml',
-        (p) => {
-          p.scripts.dir = dir;
-        },
-        async (t) => {
-          const pre = t.ended.steps.find((s) => s.id === 'preflight')!;
-          expect(pre.status).toBe('awaiting-operator');
-          expect(pre.lastError).toContain(
-            `script ${join(dir, 'CreateDataPublication.sql')}: read as UTF-8, line 1 contains a NUL character: ` +
-              `it looks like UTF-16 saved without a byte-order mark`,
-          );
-          // Nothing after preflight started: no user drained, no replication removed.
-          expect(t.ended.steps.filter((s) => s.id !== 'preflight' && s.status !== 'pending').map((s) => s.id)).toEqual(
-            [],
-          );
-          expect(Object.values(await t.lab.admin.counters()).every((c) => c.scriptRuns === 0 && c.backups === 0)).toBe(
-            true,
-          );
-        },
-      );
+      await withRun('utf16-lab-plan.yaml', scriptsIn(dir), async (t) => {
+        const pre = t.ended.steps.find((s) => s.id === 'preflight')!;
+        expect(pre.status).toBe('awaiting-operator');
+        expect(pre.lastError).toContain(
+          `script ${join(dir, 'CreateDataPublication.sql')}: read as UTF-8, line 1 contains a NUL character: ` +
+            `it looks like UTF-16 saved without a byte-order mark`,
+        );
+        // Nothing after preflight started: no user drained, no replication removed.
+        expect(t.ended.steps.filter((s) => s.id !== 'preflight' && s.status !== 'pending').map((s) => s.id)).toEqual(
+          [],
+        );
+        expect(Object.values(await t.lab.admin.counters()).every((c) => c.scriptRuns === 0 && c.backups === 0)).toBe(
+          true,
+        );
+      });
     },
   );
 });

@@ -1,6 +1,7 @@
 // Commands as a user types them, in a folder of their choosing: a child process with its output
 // and exit code, for the install and README tests (test/temporal/install.test.ts, readme.test.ts).
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Ran } from './replup.js';
 
 export interface ShellOptions {
@@ -59,6 +60,19 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     npm_config_update_notifier: 'false',
     ...extra,
   };
+}
+
+/**
+ * userEnv for a README walk-through: the Temporal server at `address`, the test's own `namespace`, reports
+ * under <scratch>/reports and readme-operator as the actor.
+ */
+export function readmeEnv(address: string, namespace: string, scratch: string): NodeJS.ProcessEnv {
+  return userEnv({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    REPLUP_REPORTS_DIR: join(scratch, 'reports'),
+    REPLUP_ACTOR: 'readme-operator',
+  });
 }
 
 /** Whether the npm registry answers (`npm ping`), for tests that must install from it. */
