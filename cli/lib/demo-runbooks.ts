@@ -64,7 +64,7 @@ const setupReplication: DemoRunbook<'setup-replication'> = {
     return `${made.state.name} (${Object.keys(made.state.databases).length} databases, no replication yet)`;
   },
   workflowId: setupWorkflowId,
-  start: (client, plan, actor) => startSetupReplication(client, plan, actor),
+  start: startSetupReplication,
   check: (state) => setupVerdict(state),
 };
 
@@ -88,7 +88,7 @@ const addSubscriber: DemoRunbook<'add-subscriber'> = {
     return `${fleet}, and ${key} with rows of its own, subscribing to nothing yet`;
   },
   workflowId: addSubscriberWorkflowId,
-  start: (client, plan, actor) => startAddSubscriber(client, plan, actor),
+  start: startAddSubscriber,
   check: subscriberCheck('added'),
 };
 
@@ -97,7 +97,7 @@ const removeSubscriber: DemoRunbook<'remove-subscriber'> = {
   plan: example('remove-subscriber.yaml'),
   prepare: (plan) => replicatingLab(plan.target.state),
   workflowId: removeSubscriberWorkflowId,
-  start: (client, plan, actor) => startRemoveSubscriber(client, plan, actor),
+  start: startRemoveSubscriber,
   check: subscriberCheck('removed'),
 };
 
@@ -106,7 +106,7 @@ const agentSchedules: DemoRunbook<'agent-schedules'> = {
   plan: example('agent-schedules.yaml'),
   prepare: async (plan) => `${await replicatingLab(plan.target.state)}, with the vendor's agent schedules`,
   workflowId: agentSchedulesWorkflowId,
-  start: (client, plan, actor) => startAgentSchedules(client, plan, actor),
+  start: startAgentSchedules,
   check: (state, plan) => ({
     title: 'schedules set: checking them against the plan',
     invariants: agentSchedulesInvariants(state, plan),
