@@ -28,7 +28,7 @@ function pathFrom(planDir: string, to: string): string {
 
 function mapAt(doc: Document, key: string): YAMLMap | undefined {
   const node = doc.get(key, true);
-  return isMap(node) ? (node) : undefined;
+  return isMap(node) ? node : undefined;
 }
 
 export interface PlanNewOptions {

@@ -22,33 +22,47 @@ export const registerStart: Register = (program, setExit, io) => {
     .description('Validate a plan and launch its runbook as a durable workflow')
     .option('--wait', 'wait until the run completes or needs an operator (exit 0, 1 or 3)')
     .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
-    .option('--at <time>', 'start when the maintenance window opens (ISO 8601 with offset, e.g. 2026-12-05T22:00+01:00); overrides options.window.at')
-    .option('--not-after <time>', 'no step from remove-replication on begins after this time (ISO 8601 with offset); overrides options.window.notAfter')
+    .option(
+      '--at <time>',
+      'start when the maintenance window opens (ISO 8601 with offset, e.g. 2026-12-05T22:00+01:00); overrides options.window.at',
+    )
+    .option(
+      '--not-after <time>',
+      'no step from remove-replication on begins after this time (ISO 8601 with offset); overrides options.window.notAfter',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { wait?: boolean; actor: string; json?: boolean; at?: string; notAfter?: string }) => {
-      const report = new Reporter(opts.json, io);
-      const plan = withWindow(await readPlanOrFail(file), opts, Date.now());
-      const client = await connectClient();
-      const window = plan.runbook === 'em-personalization-upgrade' ? plan.options.window : undefined;
-      const delay = window ? startDelayMs(window, Date.now()) : 0;
-      const started = await startRunbook(client, plan, opts.actor, delay);
-      // After the start: a warning must not stop a run, but the operator must read it.
-      const short = await retentionWarning(client);
-      if (short) report.warning(short);
-      // With --wait the document is the run's progress when the wait ends (followRun's).
-      if (!opts.wait) report.document(started);
-      report.text(`Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`);
-      if (delay > 0) report.line(`  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup status says scheduled)`);
-      if (window?.notAfter) report.line(`  window: no step from remove-replication on begins after ${window.notAfter}`);
-      if (opts.wait) {
-        // Before the start delay has passed there is no workflow code to ask: follow from the window's start.
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay + 1000));
-        const { stdout: out, stderr: err } = report.streams;
-        setExit(await followRun(client, started.workflowId, { render: false, json: opts.json, out, err }));
-      } else {
-        setExit(EXIT.ok);
-      }
-    });
+    .action(
+      async (file: string, opts: { wait?: boolean; actor: string; json?: boolean; at?: string; notAfter?: string }) => {
+        const report = new Reporter(opts.json, io);
+        const plan = withWindow(await readPlanOrFail(file), opts, Date.now());
+        const client = await connectClient();
+        const window = plan.runbook === 'em-personalization-upgrade' ? plan.options.window : undefined;
+        const delay = window ? startDelayMs(window, Date.now()) : 0;
+        const started = await startRunbook(client, plan, opts.actor, delay);
+        // After the start: a warning must not stop a run, but the operator must read it.
+        const short = await retentionWarning(client);
+        if (short) report.warning(short);
+        // With --wait the document is the run's progress when the wait ends (followRun's).
+        if (!opts.wait) report.document(started);
+        report.text(
+          `Started ${started.workflowId}\n  Web UI: ${started.url}\n  watch:  replup watch '${started.workflowId}'\n`,
+        );
+        if (delay > 0)
+          report.line(
+            `  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup status says scheduled)`,
+          );
+        if (window?.notAfter)
+          report.line(`  window: no step from remove-replication on begins after ${window.notAfter}`);
+        if (opts.wait) {
+          // Before the start delay has passed there is no workflow code to ask: follow from the window's start.
+          if (delay > 0) await new Promise((r) => setTimeout(r, delay + 1000));
+          const { stdout: out, stderr: err } = report.streams;
+          setExit(await followRun(client, started.workflowId, { render: false, json: opts.json, out, err }));
+        } else {
+          setExit(EXIT.ok);
+        }
+      },
+    );
 };
 
 /** Each runbook's plan starts its own workflow; the plan's `runbook` field says which. */
@@ -78,7 +92,12 @@ export function startRunbook(client: Client, plan: AnyPlan, actor: string, start
 export function withWindow(plan: AnyPlan, opts: { at?: string; notAfter?: string }, now: number): AnyPlan {
   const given = opts.at !== undefined || opts.notAfter !== undefined;
   if (plan.runbook !== 'em-personalization-upgrade') {
-    if (given) throw new UserError(`--at and --not-after apply to em-personalization-upgrade plans; ${plan.runbook} has no maintenance window; nothing was started`, [], EXIT.usage);
+    if (given)
+      throw new UserError(
+        `--at and --not-after apply to em-personalization-upgrade plans; ${plan.runbook} has no maintenance window; nothing was started`,
+        [],
+        EXIT.usage,
+      );
     return plan;
   }
   const time = (text: string | undefined, option: string) => {
@@ -97,7 +116,8 @@ export function withWindow(plan: AnyPlan, opts: { at?: string; notAfter?: string
   if (problem) {
     // Name what the operator gave: the flag, else the plan's field.
     const closedAlready = window.at === undefined || Date.parse(window.notAfter!) > Date.parse(window.at);
-    const where = notAfter !== undefined ? '--not-after' : at !== undefined && !closedAlready ? '--at' : 'options.window.notAfter';
+    const where =
+      notAfter !== undefined ? '--not-after' : at !== undefined && !closedAlready ? '--at' : 'options.window.notAfter';
     throw new UserError(`${where}: ${problem.message}; nothing was started`, [], EXIT.usage);
   }
   return { ...plan, options: { ...plan.options, window } };
