@@ -1,8 +1,9 @@
 // The set-up runbook (issue 24) on a Temporal dev server against the lab: on a lab with the fleet's
-// databases and no replication it completes and every set-up invariant holds (both forms); a fleet
-// already replicated is refused at preflight with nothing changed; a failed Snapshot Agent parks the
-// publication's step with nobody subscribed. With REPLUP_RECORD_HISTORY=1 the completed run's history
-// is written to test/fixtures/histories/setup-replication.history.pb (replayed by test/unit/replay).
+// databases and no replication (nor the master's distributor) it installs the distributor, completes, and
+// every set-up invariant holds (both forms); a fleet already replicated is refused at preflight with
+// nothing changed; a failed Snapshot Agent parks the publication's step with nobody subscribed. With
+// REPLUP_RECORD_HISTORY=1 the completed run's history is written to
+// test/fixtures/histories/setup-replication.history.pb (replayed by test/unit/replay).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,6 +71,7 @@ describe('setupReplication on the lab', () => {
       expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
       expect(done.status).toBe('completed');
       expect(done.steps.find((s) => s.id === 'publish-branch-data')!.status).toBe('not-applicable');
+      expect(done.steps.find((s) => s.id === 'configure-distributor')!.note).toBe('installed at LAB-MASTER');
       await env.client.workflow.getHandle(workflowId).result();
     } finally {
       await stop();
@@ -118,6 +120,7 @@ describe('setupReplication on the lab', () => {
       expect(preflight.lastError).toMatch(/Nothing was changed.*add-subscriber runbook.*remove replication first/);
       expect(parked.steps.find((s) => s.id === 'read-committed-snapshot')!.status).toBe('pending');
       expect(replication(readLabState(state))).toEqual(replication(before));
+      expect(readLabState(state).distributors).toEqual(before.distributors);
       expect(readLabState(state).subscriptions).toEqual({});
     } finally {
       await env.client.workflow.getHandle(workflowId).terminate('test over');
