@@ -2,15 +2,20 @@
 // examples/lab-small.yaml: adding LAB-SUB3 waits at its approval gate, whose note names the rows the
 // snapshot deletes, and completes once approved with the canary at the new subscriber; a plan whose
 // publisher is Express is refused at validate; removing LAB-SUB1 completes with the canary still at
-// LAB-SUB2. With REPLUP_RECORD_HISTORY=1 the completed runs' histories are written to
+// LAB-SUB2; and replup's own worker (worker/main.ts) serves an addition on the lab `replup lab init` makes of
+// examples/add-subscriber.yaml. With REPLUP_RECORD_HISTORY=1 the completed runs' histories are written to
 // test/fixtures/histories/{add,remove}-subscriber.history.pb (replayed by test/unit/replay).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { initLab, readLabState } from '../../activities/lab/index.js';
-import { addLabSubscriberDatabase, subscriberInvariants } from '../../activities/lab/subscribers.js';
+import { addLabSubscriberDatabase, initSubscriberLab, subscriberInvariants } from '../../activities/lab/subscribers.js';
+import { createReplupWorker } from '../../worker/main.js';
 import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
 import { createSubscriberActivities } from '../../activities/subscribers/activities.js';
 import { parseAddSubscriberPlan } from '../../plan/add-subscriber/schema.js';
@@ -155,5 +160,35 @@ describe('remove-subscriber on the lab', () => {
     }).filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
     await record(workflowId, 'remove-subscriber');
+  });
+});
+
+describe("replup's own worker (worker/main.ts) on the lab `replup lab init` makes of the example plan", () => {
+  it('adds LAB-SUB3: the subscriber runbooks are served, approved, completed, every invariant holds', async () => {
+    const { path, text } = example('add-subscriber.yaml');
+    const state = join(mkdtempSync(join(tmpdir(), 'replup-add-subscriber-')), 'lab.json');
+    const plan = { ...parsed(parseAddSubscriberPlan(text, path)), target: { kind: 'lab' as const, state } };
+    plan.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
+    await initSubscriberLab(plan);
+    const taskQueue = uniqueQueue('subscribers-worker');
+    const { worker, close } = await createReplupWorker({
+      taskQueue,
+      logLevel: 'WARN',
+      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' },
+    });
+    const running = worker.run();
+    const workflowId = `add-subscriber-worker-${process.pid}-${Date.now()}`;
+    try {
+      await startAddSubscriber(env.client, plan, 'test-operator', { taskQueue, workflowId });
+      await throughGate(workflowId, 'create-subscriptions', (gate) => {
+        expect(gate.note).toMatch(/about 30 rows in 3 tables/);
+      });
+    } finally {
+      worker.shutdown();
+      await running;
+      await close();
+    }
+    const failed = subscriberInvariants(readLabState(state), { added: NEW }).filter((i) => !i.ok);
+    expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
   });
 });
