@@ -54,6 +54,9 @@ async function runCase(askOperatorAfterSeconds: number, codes: { server?: string
     setCode: (who: 'server' | 'agent1', code: string) =>
       writeFile(join(dir, who === 'server' ? 'server.code' : 'agent.agent1.code'), `${code}\n`),
     result: () => dev.env.client.workflow.getHandle(workflowId).result() as Promise<RunResult>,
+    /** An operator's decision on this run (decide). */
+    decide: (step: string, action: 'retry' | 'skip' | 'abort', reason: string, actor: string) =>
+      decide(dev.env.client, workflowId, step, action, reason, actor),
     stop: () => worker.stop(),
   };
 }
@@ -103,14 +106,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
 
         // The target's AI file is archived: dsrutil says 3049; the operator retries and the run completes.
         await t.setCode('agent1', '3049');
-        await decide(
-          dev.env.client,
-          t.workflowId,
-          'normal-processing',
-          'retry',
-          'AI extent archived on the target',
-          'dba-anna',
-        );
+        await t.decide('normal-processing', 'retry', 'AI extent archived on the target', 'dba-anna');
         const r = await t.result();
         expect(r.status).toBe('completed');
         expect(step(r.progress, 'normal-processing').note).toBe(
@@ -144,7 +140,7 @@ describe.concurrent('OpenEdge start-up meets a halted agent or suspended replica
             `synchronization cannot go on, and it has not ended within 0 s (askOperatorAfterSeconds)`,
         );
         await t.setCode('server', '6021');
-        await decide(dev.env.client, t.workflowId, 'synchronize', 'retry', 'replication resumed', 'dba-anna');
+        await t.decide('synchronize', 'retry', 'replication resumed', 'dba-anna');
         const r = await t.result();
         expect(r.status).toBe('completed');
         expect(step(r.progress, 'synchronize').note).toMatch(

@@ -52,7 +52,10 @@ async function start(
   const worker = await startWorker(dev.env, taskQueue, createOpenEdgeActivities({ ports: fake.ports }));
   const workflowId = `openedge-startup:sports#test-ports-${process.pid}-${n}`;
   await startOpenEdge(dev.env.client, plan, 'test-operator', { taskQueue, workflowId });
-  return { plan, fake, workflowId, stop: () => worker.stop() };
+  // An operator's decision on this run (decide).
+  const decideOn = (step: string, action: 'retry' | 'skip' | 'abort', reason: string, actor: string) =>
+    decide(dev.env.client, workflowId, step, action, reason, actor);
+  return { plan, fake, workflowId, stop: () => worker.stop(), decide: decideOn };
 }
 
 const step = stepOf;
@@ -68,7 +71,8 @@ describe.concurrent('openedge-startup on in-memory ports: the workflow without d
       expect(r.status).toBe('completed');
       expect(r.progress.steps.filter((s) => s.status !== 'done')).toEqual([]);
       expect(step(r.progress, 'check-properties').note).toBe(
-        `${t.plan.propertiesFile}: valid; database sports, agents agent1, agent2, defer-agent-startup 60, as the plan says`,
+        `${t.plan.propertiesFile}: valid; database sports, agents agent1, agent2, defer-agent-startup 60, ` +
+          'as the plan says',
       );
       expect(step(r.progress, 'start-server').note).toMatch(
         /^started with proserve sports -DBService replserv: 600[1-5] /,
@@ -106,30 +110,27 @@ describe.concurrent('openedge-startup on in-memory ports: the workflow without d
     }
   });
 
-  it('agent1 halted in an AI stall (3054): the step parks within askOperatorAfterSeconds; archived, a retry completes', async () => {
-    const t = await start({ held: { agent1: 3054 }, askAfter: 2 });
-    try {
-      const parked = await waitFor(dev.env.client, t.workflowId, settled);
-      expect(parked.status).toBe('awaiting-operator');
-      expect(step(parked, 'normal-processing').lastError).toContain(
-        `agent agent1 is at 3054 Target Database in AI Stall (${meaningOf(3054)}); normal processing cannot go on, ` +
-          'and it has not ended within 2 s (askOperatorAfterSeconds)',
-      );
+  it(
+    'agent1 halted in an AI stall (3054): the step parks within askOperatorAfterSeconds; archived, a retry ' +
+      'completes',
+    async () => {
+      const t = await start({ held: { agent1: 3054 }, askAfter: 2 });
+      try {
+        const parked = await waitFor(dev.env.client, t.workflowId, settled);
+        expect(parked.status).toBe('awaiting-operator');
+        expect(step(parked, 'normal-processing').lastError).toContain(
+          `agent agent1 is at 3054 Target Database in AI Stall (${meaningOf(3054)}); normal processing cannot go on, ` +
+            'and it has not ended within 2 s (askOperatorAfterSeconds)',
+        );
 
-      t.fake.held.delete('agent1');
-      await decide(
-        dev.env.client,
-        t.workflowId,
-        'normal-processing',
-        'retry',
-        'AI extent archived on the target',
-        'dba-anna',
-      );
-      const r = await resultOf(t.workflowId);
-      expect(r.status).toBe('completed');
-      expect(step(r.progress, 'normal-processing')).toMatchObject({ status: 'done', attempts: 2 });
-    } finally {
-      await t.stop();
-    }
-  });
+        t.fake.held.delete('agent1');
+        await t.decide('normal-processing', 'retry', 'AI extent archived on the target', 'dba-anna');
+        const r = await resultOf(t.workflowId);
+        expect(r.status).toBe('completed');
+        expect(step(r.progress, 'normal-processing')).toMatchObject({ status: 'done', attempts: 2 });
+      } finally {
+        await t.stop();
+      }
+    },
+  );
 });
