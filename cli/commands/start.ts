@@ -24,11 +24,13 @@ export const registerStart: Register = (program, setExit, io) => {
     .option('--actor <name>', 'who starts the run (recorded)', defaultActor())
     .option(
       '--at <time>',
-      'start when the maintenance window opens (ISO 8601 with offset, e.g. 2026-12-05T22:00+01:00); overrides options.window.at',
+      'start when the maintenance window opens (ISO 8601 with offset, e.g. 2026-12-05T22:00+01:00); ' +
+        'overrides options.window.at',
     )
     .option(
       '--not-after <time>',
-      'no step from remove-replication on begins after this time (ISO 8601 with offset); overrides options.window.notAfter',
+      'no step from remove-replication on begins after this time (ISO 8601 with offset); overrides ' +
+        'options.window.notAfter',
     )
     .option('--json', 'print the result as JSON')
     .action(
@@ -49,7 +51,8 @@ export const registerStart: Register = (program, setExit, io) => {
         );
         if (delay > 0)
           report.line(
-            `  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup status says scheduled)`,
+            `  starts: ${window!.at} (Temporal start delay ${Math.round(delay / 1000)} s; until then replup ` +
+              `status says scheduled)`,
           );
         if (window?.notAfter)
           report.line(`  window: no step from remove-replication on begins after ${window.notAfter}`);
@@ -94,7 +97,8 @@ export function withWindow(plan: AnyPlan, opts: { at?: string; notAfter?: string
   if (plan.runbook !== 'em-personalization-upgrade') {
     if (given)
       throw new UserError(
-        `--at and --not-after apply to em-personalization-upgrade plans; ${plan.runbook} has no maintenance window; nothing was started`,
+        `--at and --not-after apply to em-personalization-upgrade plans; ${plan.runbook} has no maintenance ` +
+          `window; nothing was started`,
         [],
         EXIT.usage,
       );
