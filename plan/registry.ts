@@ -14,7 +14,14 @@ import { removeSubscriberPlanKind } from './remove-subscriber/schema.js';
 import type { AddSubscriberPlan, RemoveSubscriberPlan } from './add-subscriber/types.js';
 
 /** Every runbook's normalized plan; each has a distinct `runbook` value. */
-export type AnyPlan = UpgradePlan | BdbReplicantPlan | OpenEdgeStartupPlan | SetupPlan | AgentSchedulesPlan | AddSubscriberPlan | RemoveSubscriberPlan;
+export type AnyPlan =
+  | UpgradePlan
+  | BdbReplicantPlan
+  | OpenEdgeStartupPlan
+  | SetupPlan
+  | AgentSchedulesPlan
+  | AddSubscriberPlan
+  | RemoveSubscriberPlan;
 
 export const PLAN_KINDS: { readonly [R in AnyPlan['runbook']]: PlanKind<Extract<AnyPlan, { runbook: R }>> } = {
   'em-personalization-upgrade': upgradePlanKind,
