@@ -191,15 +191,15 @@ describe('a DBA changed the publications since set-up (retention 30 days, confli
   );
 });
 
+/** A lab whose Data publication script fails half-way the first time it runs. */
+const HALF_BUILT_DATA = { rows: 10, conditions: { halfBuiltScripts: { match: 'CreateDataPublication', times: 1 } } };
+
 describe('a script that fails half-way', () => {
   it(
     'the old step: the retry finds the Data publication and skips it although it has no articles: ' +
       'configuration-preserved fails',
     async () => {
-      const { lab: l, plan } = await lab({
-        rows: 10,
-        conditions: { halfBuiltScripts: { match: 'CreateDataPublication', times: 1 } },
-      });
+      const { lab: l, plan } = await lab(HALF_BUILT_DATA);
       const { acts, ctx, scriptRef, publisher } = await activitiesOn(l, plan);
       const results: unknown[] = [];
       await runUpgradeByHand(l, plan, {
@@ -220,10 +220,7 @@ describe('a script that fails half-way', () => {
     'the new step: the publication without the articles it had before removal is dropped and its script run ' +
       'again; every invariant holds',
     async () => {
-      const { lab: l, plan } = await lab({
-        rows: 10,
-        conditions: { halfBuiltScripts: { match: 'CreateDataPublication', times: 1 } },
-      });
+      const { lab: l, plan } = await lab(HALF_BUILT_DATA);
       const { acts, ctx, scriptRef, publisher } = await activitiesOn(l, plan);
       let before: PublicationConfig[] = [];
       const results: unknown[] = [];
