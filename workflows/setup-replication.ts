@@ -150,7 +150,14 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
       F.scriptRuns(plan, false),
     );
     scripts = new Map(prepared.map((p) => [p.file, { file: p.file, rewrite: p.rewrite, sha256: p.sha256 }]));
-    s.note(`${facts.length} servers, ${plan.sites.length} databases, ${prepared.length} scripts checked`);
+    // Not read by replup (its server facts have no service account): said, for the DBA to confirm.
+    const agentAccount =
+      'the seed: SQL Server Agent on each distributor must run under an account with sysadmin on every server by ' +
+      'Windows authentication (not the default); replup does not read the account: confirm it';
+    run.fact('preflightWarnings', [agentAccount]);
+    s.note(
+      `${facts.length} servers, ${plan.sites.length} databases, ${prepared.length} scripts checked; ${agentAccount}`,
+    );
   });
 
   await run.step('configure-distributor', async (s) => {
