@@ -3,14 +3,19 @@
 // wrong variant breaks the invariant it should (or raises the error it should).
 import { describe, expect, it } from 'vitest';
 import { SqlError } from '../../../activities/ports.js';
-import { failing, labsPerTest, runUpgradeByHand, subscriptions, syncRound } from './runbook.js';
+import { failing, labsPerTest, runUpgradeByHand, subscriptions, syncRound, type RunbookMistakes } from './runbook.js';
 
 const lab = labsPerTest();
 
+/** A fresh lab (`opts`) and the runbook driven by hand on it with `mistakes`: the lab, its plan and the run. */
+async function byHand(mistakes: RunbookMistakes, opts?: Parameters<typeof lab>[0]) {
+  const { lab: l, plan } = await lab(opts);
+  return { l, plan, run: await runUpgradeByHand(l, plan, mistakes) };
+}
+
 describe('the upgrade runbook against the lab', () => {
   it('the correct runbook from 8.2 keeps every invariant and the canary arrives everywhere', async () => {
-    const { lab: l, plan } = await lab();
-    const run = await runUpgradeByHand(l, plan);
+    const { l, run } = await byHand({});
     expect(run.canary).toEqual([true, true]);
     expect(run.quietAfter).toBeGreaterThanOrEqual(2);
     const invariants = await l.admin.check();
@@ -39,8 +44,7 @@ describe('the upgrade runbook against the lab', () => {
       'was gone never reach the other copies ' +
       '(rows-replicated)',
     async () => {
-      const { lab: l, plan } = await lab();
-      const run = await runUpgradeByHand(l, plan, { skipDrain: true });
+      const { l, run } = await byHand({ skipDrain: true });
       expect(run.quietAfter).toBeUndefined(); // users keep writing: the sync never gets quiet
       const rows = (await l.admin.check()).find((i) => i.name === 'rows-replicated')!;
       expect(rows.ok).toBe(false);
@@ -53,8 +57,7 @@ describe('the upgrade runbook against the lab', () => {
   it(
     'stopping the sync after one round: changes still pending are lost with the merge metadata ' + '(rows-replicated)',
     async () => {
-      const { lab: l, plan } = await lab();
-      await runUpgradeByHand(l, plan, { stopSyncEarly: true });
+      const { l } = await byHand({ stopSyncEarly: true });
       // The copies differ for good too: the no-snapshot subscriptions never compare rows again.
       expect(await failing(l)).toEqual(['rows-replicated', 'copies-validated-identical']);
     },
@@ -64,8 +67,7 @@ describe('the upgrade runbook against the lab', () => {
     "running the subscription scripts as shipped (sync type Automatic): the snapshot wipes every subscriber's " +
       'archive (archives-intact)',
     async () => {
-      const { lab: l, plan } = await lab();
-      await runUpgradeByHand(l, plan, { keepAutomaticSyncType: true });
+      const { l } = await byHand({ keepAutomaticSyncType: true });
       const check = await l.admin.check();
       expect(check.find((i) => i.name === 'archives-intact')).toMatchObject({
         ok: false,
@@ -83,8 +85,7 @@ describe('the upgrade runbook against the lab', () => {
     'skipping ConvertRowGuids from 8.2: subscriber rows carry other GUIDs, merges hit PK violations ' +
       '(no-conflicting-rows)',
     async () => {
-      const { lab: l, plan } = await lab();
-      await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
+      const { l, plan } = await byHand({ skipRowGuidConversion: true });
       // Users write again: their updates of old rows cannot merge.
       await syncRound(l, plan);
       await syncRound(l, plan);
@@ -100,8 +101,7 @@ describe('the upgrade runbook against the lab', () => {
   );
 
   it('the same runbook from 8.3.253.0 needs no conversion: row GUIDs already match', async () => {
-    const { lab: l, plan } = await lab({ from: '8.3.253.0' });
-    await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
+    const { l } = await byHand({ skipRowGuidConversion: true }, { from: '8.3.253.0' });
     expect(await failing(l)).toEqual([]);
   });
 
@@ -109,8 +109,7 @@ describe('the upgrade runbook against the lab', () => {
     'leaving the background services running from 8.2: their writes during re-enable become conflicts ' +
       '(no-conflicting-rows)',
     async () => {
-      const { lab: l, plan } = await lab();
-      await runUpgradeByHand(l, plan, { leaveBackgroundServicesRunning: true });
+      const { l } = await byHand({ leaveBackgroundServicesRunning: true });
       const conflicting = (await l.admin.check()).find((i) => i.name === 'no-conflicting-rows')!;
       expect(conflicting.ok).toBe(false);
       expect(conflicting.detail).toMatch(
