@@ -37,6 +37,13 @@ async function run(planFile: string, patch: (p: UpgradePlan) => void = () => {})
 
 type Run = Awaited<ReturnType<typeof run>>;
 
+/** A copy of examples/replication in a new temporary folder named `prefix`…, to edit for one test. */
+function exampleScriptsCopy(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(resolve('examples/replication'), dir, { recursive: true });
+  return dir;
+}
+
 /** `text` as the bytes of a UTF-16 LE file with its byte order mark. */
 const utf16 = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 
@@ -67,8 +74,7 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
     'the example folder with both publication scripts saved as UTF-16 LE with a mark and CRLF (as SSMS saves ' +
       'them): the upgrade completes with every invariant',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-utf16-'));
-      cpSync(resolve('examples/replication'), dir, { recursive: true });
+      const dir = exampleScriptsCopy('replup-scripts-utf16-');
       for (const file of ['CreateConfigPublication.sql', 'CreateDataPublication.sql']) {
         // the example's Data script is UTF-16 already
         const text = decodeScript(readFileSync(join(dir, file)), file).text.replace(/\r?\n/g, '\r\n');
@@ -161,8 +167,7 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
     'a name that cannot stand where a script puts it (bare) stops preflight, naming the script, the line and ' +
       'the value, before any change',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-bare-'));
-      cpSync(resolve('examples/replication'), dir, { recursive: true });
+      const dir = exampleScriptsCopy('replup-scripts-bare-');
       const file = join(dir, 'ConvertRowGuids.sql');
       writeFileSync(
         file,
@@ -197,8 +202,7 @@ describe('vendor scripts read as sqlcmd reads them, on a lab upgrade', () => {
     ':r with a Windows-style relative path, the included file UTF-16 LE: preflight and the run read the same ' +
       'include, and the upgrade completes with every invariant',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'replup-scripts-include-'));
-      cpSync(resolve('examples/replication'), dir, { recursive: true });
+      const dir = exampleScriptsCopy('replup-scripts-include-');
       const file = join(dir, 'CreateConfigPublication.sql');
       const text = readFileSync(file, 'utf8');
       const article = /EXEC sp_addmergearticle[\s\S]*?\nGO\n/.exec(text)![0];
