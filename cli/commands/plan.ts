@@ -27,7 +27,10 @@ export async function planValidate(file: string, options: PlanCommandOptions = {
     report.result({ ok: true, errors: [] }, () => {
       const steps = result.kind.steps(result.plan);
       const applying = steps.filter((s) => s.applies).length;
-      return `${file}: valid ${result.plan.runbook} plan "${result.plan.name}" (${steps.length} steps, ${applying} apply; see \`replup plan show ${file}\`)\n`;
+      return (
+        `${file}: valid ${result.plan.runbook} plan "${result.plan.name}" (${steps.length} steps, ${applying} ` +
+        `apply; see \`replup plan show ${file}\`)\n`
+      );
     });
     return EXIT.ok;
   });
@@ -67,7 +70,8 @@ async function planSql(file: string, plan: AnyPlan): Promise<CommandOutput> {
     plan.runbook !== 'remove-subscriber'
   ) {
     throw new UserError(
-      `${file}: --sql shows the SQL Server statements of an ${UPGRADE_RUNBOOK} plan; this plan runs ${plan.runbook}, which sends no SQL`,
+      `${file}: --sql shows the SQL Server statements of an ${UPGRADE_RUNBOOK} plan; this plan runs ` +
+        `${plan.runbook}, which sends no SQL`,
     );
   }
   if (plan.target.kind !== 'sqlserver') {
@@ -178,7 +182,8 @@ export const registerPlan: Register = (program: Command, setExit, io) => {
   plan
     .command('new <file>')
     .description(
-      "write a plan to start from: an example (default lab-small) with its paths rewritten for the file's folder and the approval gate on",
+      "write a plan to start from: an example (default lab-small) with its paths rewritten for the file's " +
+        'folder and the approval gate on',
     )
     .option('--from <example>', `the example to copy: ${exampleNames().join(', ')}`, 'lab-small')
     .option('--force', 'replace the file if it exists')

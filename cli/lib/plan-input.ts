@@ -21,7 +21,8 @@ export async function readPlanOrFail(file: string): Promise<AnyPlan> {
   const r = await loadPlan(file);
   if (!r.ok) {
     throw new UserError(
-      `${file} is not a valid plan (${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}); nothing was started`,
+      `${file} is not a valid plan (${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}); nothing ` +
+        `was started`,
       r.errors.map((e) => `${file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`),
     );
   }
