@@ -1,7 +1,7 @@
 // The plan fields both subscriber runbooks share, validated with located errors (plan/source.ts).
 // The target and credentials are the upgrade plan's own fields: one way to name a fleet.
 import { z } from 'zod';
-import { describeGate, type GatePolicy } from '../approval.js';
+import { defaultStarterMayApprove, describeGate, type GatePolicy } from '../approval.js';
 import { describeNotify, notifySchema } from '../notify.js';
 import { resolveFrom } from '../bdb-replicant/steps.js';
 import type { FleetTable } from '../kind.js';
@@ -63,17 +63,20 @@ export function subscriberFields(stepIds: readonly string[], gate: string) {
       .default(['Config', 'Data']),
     options: z
       .strictObject({
-        approvals: z.array(stepId).default([gate]),
-        gates: z
-          .record(
-            z.string(),
-            z.strictObject({
-              approvers: z.array(z.string().min(1)).min(1).optional(),
-              minApprovals: z.int().min(1).default(1),
-              starterMayApprove: z.boolean().default(true),
-            }),
+        // A gate id, or who may approve it and how many must (the upgrade plan's form, README "Two-person approval").
+        approvals: z
+          .array(
+            z.union([
+              stepId,
+              z.strictObject({
+                gate: stepId,
+                approvers: z.array(z.string().trim().min(1)).min(1).optional(),
+                minApprovals: z.int().min(1).optional(),
+                starterMayApprove: z.boolean().optional(),
+              }),
+            ]),
           )
-          .optional(),
+          .default([gate]),
         snapshotTimeoutMinutes: z.int().min(1).default(DEFAULT_SNAPSHOT_WAIT_MINUTES),
         retry: z
           .strictObject({
@@ -131,7 +134,15 @@ export function toSubscriberBase(input: CommonInput, file: string): Omit<Subscri
   const publications: SubscriberPublication[] = (['Config', 'Data'] as const)
     .filter((k) => input.publications.includes(k))
     .map((kind) => ({ name: kind, kind }));
-  const gates: Record<string, GatePolicy> | undefined = input.options.gates;
+  const gates: Record<string, GatePolicy> = {};
+  for (const a of input.options.approvals) {
+    if (typeof a === 'string') continue;
+    gates[a.gate] = {
+      ...(a.approvers !== undefined && { approvers: a.approvers }),
+      minApprovals: a.minApprovals ?? 1,
+      starterMayApprove: a.starterMayApprove ?? defaultStarterMayApprove(a.gate, a.approvers),
+    };
+  }
   return {
     name: input.name,
     target,
@@ -141,8 +152,8 @@ export function toSubscriberBase(input: CommonInput, file: string): Omit<Subscri
     subscriber: input.subscriber,
     publications,
     options: {
-      approvals: input.options.approvals,
-      ...(gates && { gates }),
+      approvals: [...new Set(input.options.approvals.map((a) => (typeof a === 'string' ? a : a.gate)))],
+      ...(Object.keys(gates).length > 0 && { gates }),
       snapshotTimeoutMinutes: input.options.snapshotTimeoutMinutes,
       ...(input.options.retry && { retry: input.options.retry }),
     },

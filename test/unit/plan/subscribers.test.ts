@@ -49,6 +49,23 @@ describe('subscriber plans', () => {
     ]);
   });
 
+  it("takes two-person approval in the upgrade plan's form", () => {
+    const text = [
+      'name: t',
+      'runbook: remove-subscriber',
+      'target: { kind: lab, state: x.json }',
+      'publisher: { server: SQL01 }',
+      'subscriber: { server: BR7 }',
+      'options: { approvals: [{ gate: drop-subscriptions, approvers: [alice, bob], minApprovals: 2 }] }',
+    ].join('\n');
+    const r = parseRemoveSubscriberPlan(text, '/p/r.yaml');
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    expect(r.value.options.approvals).toEqual(['drop-subscriptions']);
+    expect(r.value.options.gates).toEqual({
+      'drop-subscriptions': { approvers: ['alice', 'bob'], minApprovals: 2, starterMayApprove: true },
+    });
+  });
+
   it('a remove plan needs its subscriber', () => {
     const text = [
       'name: t',
