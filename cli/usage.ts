@@ -140,8 +140,8 @@ dev stop
 demo
   replup demo
     dev server, a fresh lab, a worker, an upgrade, the invariants, the report
-  replup demo --port 7234 --ui-port 8234
-    on a dev server of its own beside one already on 7233/8233
+  replup demo --runbook add-subscriber
+    another runbook with its example plan on its own fresh lab, its gates approved by the demo
   replup demo --plan night.yaml --metrics 127.0.0.1:9464
     another lab upgrade plan (its lab re-created), e.g. with notify:; the worker's metrics at
     http://127.0.0.1:9464/metrics
@@ -259,11 +259,13 @@ export const COMMAND_TABLE: TableRow[] = [
     commands: ['lab', 'lab init', 'lab show', 'lab check', 'lab resolve-conflicts', 'lab upgrade'],
   },
   {
-    synopsis: '`demo [--port P] [--ui-port U] [--plan FILE] [--metrics HOST:PORT]`',
+    synopsis: '`demo [--port P] [--ui-port U] [--plan FILE] [--runbook NAME] [--metrics HOST:PORT]`',
     summary:
       '`npm run demo`: dev server (on 7233/8233 unless `--port`/`--ui-port` or `TEMPORAL_ADDRESS`), a fresh ' +
       'lab, a worker, an upgrade, the invariants, the report; `--plan`: another lab upgrade plan (its lab ' +
-      "re-created), `--metrics`: the worker's metrics as `worker --metrics`",
+      "re-created), `--metrics`: the worker's metrics as `worker --metrics`; `--runbook`: `setup-replication`, " +
+      '`add-subscriber`, `remove-subscriber` or `agent-schedules` with its example plan on its own fresh lab, its ' +
+      'gates approved by the demo',
     commands: ['demo'],
   },
 ];

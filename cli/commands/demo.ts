@@ -3,7 +3,8 @@
 // lab upgrade plan), runs a worker in this process (with --metrics, serving Prometheus metrics as
 // `replup worker --metrics` does), launches the upgrade, watches it, checks the lab's invariants,
 // and says where the Web UI and the report are. Exit 0 only when the run completed and every
-// invariant holds.
+// invariant holds. `--runbook NAME` runs another runbook's example plan on its own fresh lab instead
+// (cli/lib/demo-runbooks.ts), approving its gates as the demo's operator.
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -23,6 +24,7 @@ import { followRun } from '../lib/follow.js';
 import { labCheck } from './lab.js';
 import { EXIT, UserError } from '../errors.js';
 import { Reporter, type Streams } from '../lib/reporter.js';
+import { DEMO_NAMES, demoCheck, demoRunbook, demoRunbookPlan, followApproving } from '../lib/demo-runbooks.js';
 
 export const DEMO_PLAN = fileURLToPath(new URL('../../examples/lab-small.yaml', import.meta.url));
 
@@ -37,6 +39,8 @@ export interface DemoOptions {
   plan?: string;
   /** Serve Prometheus metrics at http://HOST:PORT/metrics from the demo's worker (port 0: a free one). */
   metrics?: HostPort;
+  /** `upgrade` (the default) or another runbook (DEMO_NAMES), run with its example plan. */
+  runbook?: string;
 }
 
 /** The demo re-creates the plan's lab and runs it unattended: only a lab upgrade plan will do. */
@@ -78,7 +82,9 @@ async function endPreviousRun(client: Client, workflowId: string, say: (line: st
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const out = new Reporter(false, opts.io);
   const say = (line: string) => out.line(line);
-  const planFile = opts.plan ?? DEMO_PLAN;
+  // Refused before anything starts: an unknown runbook, or --plan with another runbook.
+  const other = demoRunbook(opts.runbook, opts.plan !== undefined);
+  const planFile = opts.plan ?? other?.plan ?? DEMO_PLAN;
   const shown = relative(process.cwd(), planFile) || planFile;
 
   const ports = opts.port !== undefined || opts.uiPort !== undefined;
@@ -94,7 +100,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     );
   }
   // Before anything starts: a plan the demo cannot run is refused with nothing changed.
-  const plan = demoPlan(await readPlanOrFail(planFile), shown);
+  const read = await readPlanOrFail(planFile);
+  const otherPlan = other && demoRunbookPlan(other, read, shown);
+  const plan = otherPlan ? undefined : demoPlan(read, shown);
+  const statePath = (otherPlan ?? plan!).target.state;
   let env = process.env;
   if (!process.env.TEMPORAL_ADDRESS) {
     const port = opts.port ?? 7233;
@@ -115,16 +124,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     env = { ...process.env, TEMPORAL_ADDRESS: dev.address };
   }
   const client = await connectClient(env);
-  const workflowId = upgradeWorkflowId(plan);
+  const workflowId = other ? other.workflowId(otherPlan as never) : upgradeWorkflowId(plan!);
   await endPreviousRun(client, workflowId, say);
 
   try {
-    const { statePath, state } = await initLab(plan, { force: true });
-    say(
-      `Lab: ${state.name} at ${relative(process.cwd(), statePath)} (${Object.keys(state.databases).length} ` +
-        `databases, ${Object.keys(state.hosts).length} personalization servers, from ${plan.from} to ${plan.to}` +
-        `)`,
-    );
+    if (other) say(`Lab: ${await other.prepare(otherPlan as never)} at ${relative(process.cwd(), statePath)}`);
+    else {
+      const { state } = await initLab(plan!, { force: true });
+      say(
+        `Lab: ${state.name} at ${relative(process.cwd(), statePath)} (${Object.keys(state.databases).length} ` +
+          `databases, ${Object.keys(state.hosts).length} personalization servers, from ${plan!.from} to ` +
+          `${plan!.to})`,
+      );
+    }
   } catch (err) {
     if (err instanceof LabStateError) throw new UserError(err.message);
     throw err;
@@ -158,13 +170,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   try {
     if (served.metricsUrl) say(`Metrics: ${served.metricsUrl}`);
-    const started = await startUpgrade(client, plan, opts.actor ?? defaultActor());
+    const actor = opts.actor ?? defaultActor();
+    const started = other
+      ? await other.start(client, otherPlan as never, actor)
+      : await startUpgrade(client, plan!, actor);
     say(`Run: ${started.workflowId}\n  Web UI: ${started.url}\n`);
-    const code = await followRun(client, started.workflowId, {
-      render: true,
-      out: out.streams.stdout,
-      err: out.streams.stderr,
-    });
+    // Another runbook's gates are the point of its demo: the demo approves them, saying so.
+    const code = other
+      ? await followApproving(client, started.workflowId, actor, out)
+      : await followRun(client, started.workflowId, {
+          render: true,
+          out: out.streams.stdout,
+          err: out.streams.stderr,
+        });
     if (code === EXIT.waiting) {
       say(`\nThe demo stops here: the run waits for an operator. Keep a worker running (replup worker) and answer it.`);
       return code;
@@ -174,7 +192,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     await stopWorker();
 
     say('\nLab check:');
-    const check = await labCheck({ state: plan.target.state });
+    const check = other
+      ? ((c) => ({ text: c.text, exitCode: c.ok ? EXIT.ok : EXIT.failed }))(demoCheck(other, otherPlan!, statePath))
+      : await labCheck({ state: statePath });
     out.text(check.text.replace(/^(?=.)/gm, '  '));
 
     const report = result.progress.facts.report as { markdown: string; json: string } | undefined;
@@ -220,16 +240,30 @@ export const registerDemo: Register = (program, setExit, io) => {
       "serve Prometheus metrics from the demo's worker at http://HOST:PORT/metrics, as replup worker --metrics does",
       hostPortOption,
     )
-    .action(async (opts: { actor: string; port?: number; uiPort?: number; plan?: string; metrics?: HostPort }) =>
-      setExit(
-        await runDemo({
-          actor: opts.actor,
-          port: opts.port,
-          uiPort: opts.uiPort,
-          plan: opts.plan,
-          metrics: opts.metrics,
-          io,
-        }),
-      ),
+    .option(
+      '--runbook <name>',
+      `run another runbook on a fresh lab with its example plan, approving its gates: ${DEMO_NAMES.join(', ')} ` +
+        '(default upgrade)',
+    )
+    .action(
+      async (opts: {
+        actor: string;
+        port?: number;
+        uiPort?: number;
+        plan?: string;
+        metrics?: HostPort;
+        runbook?: string;
+      }) =>
+        setExit(
+          await runDemo({
+            actor: opts.actor,
+            port: opts.port,
+            uiPort: opts.uiPort,
+            plan: opts.plan,
+            metrics: opts.metrics,
+            runbook: opts.runbook,
+            io,
+          }),
+        ),
     );
 };
