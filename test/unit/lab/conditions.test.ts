@@ -136,7 +136,9 @@ describe('a scheduled merge agent job that fires during the run', () => {
     };
   };
 
-  async function removedFleet(l: Lab, plan: UpgradePlan) {
+  /** A lab whose merge agents run on their schedules, with replication removed and both publications made again. */
+  async function removedScheduledFleet() {
+    const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
     for (const s of plan.sites) await l.sql.removeReplication(ref(s));
     for (const p of ['Config', 'Data']) {
       await l.sql.runScript(
@@ -148,14 +150,14 @@ describe('a scheduled merge agent job that fires during the run', () => {
         }),
       );
     }
+    return { l, plan };
   }
 
   it(
     'without disabling it: a subscription left with sync type automatic gets its snapshot from the schedule ' +
       'while the step waits for a person (archives-intact)',
     async () => {
-      const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
-      await removedFleet(l, plan);
+      const { l, plan } = await removedScheduledFleet();
       const sub = subscriptions(plan, 'Config')[0]!;
       // The script as shipped: sync type Automatic (a rewrite that missed it).
       await l.sql.runScript(
@@ -181,8 +183,7 @@ describe('a scheduled merge agent job that fires during the run', () => {
     'with the check after the script (#19): its schedule is disabled at once and the step parks saying so; no ' +
       'snapshot while it waits',
     async () => {
-      const { lab: l, plan } = await lab({ conditions: { scheduledJobs: true } });
-      await removedFleet(l, plan);
+      const { l, plan } = await removedScheduledFleet();
       const { ctx, acts } = labActivities(l, plan);
       const sub = subscriptions(plan, 'Config')[0]!;
       const err = await errorOf(acts.createSubscription(ctx, sub, automaticScript(), {}));
