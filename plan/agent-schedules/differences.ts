@@ -91,9 +91,12 @@ export function scheduleFindings(jobs: MergeAgentJob[], plan: AgentSchedulesPlan
     const s = job.schedules[0]!;
     const shared = users.get(s.scheduleId)!;
     if (shared.length > 1) {
-      out.problems.push(
-        `schedule ${s.name} (id ${s.scheduleId}) is shared by ${shared.join(', ')}: give each job its own`,
-      );
+      // Said once, at the first job that uses it.
+      if (shared[0] === job.name) {
+        out.problems.push(
+          `schedule ${s.name} (id ${s.scheduleId}) is shared by ${shared.join(', ')}: give each job its own`,
+        );
+      }
       continue;
     }
     const timing = wantedTiming(plan.schedules[kind], s.timing);

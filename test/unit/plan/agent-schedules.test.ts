@@ -1,10 +1,11 @@
 // The agent-schedules plan and the rule it shares with the upgrade's warning: when can the Config and Data merge
 // agents of one subscription run at the same time (plan/agent-schedules/rule.ts, inferred from the seed).
 import { describe, expect, it } from 'vitest';
-import type { ScheduleTiming } from '../../../activities/ports.js';
+import type { MergeAgentJob, ScheduleTiming } from '../../../activities/ports.js';
 import { vendorScheduleTiming } from '../../../activities/lab/model.js';
 import { parallelRuns } from '../../../plan/agent-schedules/rule.js';
 import { parseAgentSchedulesPlan } from '../../../plan/agent-schedules/schema.js';
+import { scheduleFindings } from '../../../plan/agent-schedules/differences.js';
 
 const every = (minutes: number, from: number, to: number): ScheduleTiming => ({
   ...vendorScheduleTiming('Config'),
@@ -65,5 +66,64 @@ describe('the agent-schedules plan', () => {
     expect(!overlap.ok && overlap.errors.map((e) => [e.path, e.line])).toEqual([['schedules.config', 6]]);
     const badTime = plan('schedules:\n  data: { at: 25:00 }');
     expect(!badTime.ok && badTime.errors.map((e) => [e.path, e.line])).toEqual([['schedules.data.at', 6]]);
+  });
+});
+
+describe('scheduleFindings: what preflight reads on the server', () => {
+  const r = parseAgentSchedulesPlan(
+    'name: s\nrunbook: agent-schedules\ntarget: { kind: sqlserver }\npublisher: { server: SQL1 }',
+    '/plans/s.yaml',
+  );
+  if (!r.ok) throw new Error('plan');
+  const plan = r.value;
+  const job = (publication: string, sub: string, schedules: MergeAgentJob['schedules']): MergeAgentJob => ({
+    jobId: `${publication}-${sub}`,
+    name: `SQL1-PS-${publication}-${sub}`,
+    publication,
+    subscriber: { server: sub, database: 'PersonalizationServer' },
+    schedules,
+  });
+  const sched = (scheduleId: number, timing: ScheduleTiming, enabled = true) => ({
+    scheduleId,
+    name: `s${scheduleId}`,
+    enabled,
+    timing,
+  });
+
+  it("lists the vendor's Config as differing and in parallel with Data; Data at midnight already as planned", () => {
+    const f = scheduleFindings(
+      [
+        job('Config', 'SQL2', [sched(1, vendorScheduleTiming('Config'))]),
+        job('Data', 'SQL2', [sched(2, vendorScheduleTiming('Data'))]),
+      ],
+      plan,
+    );
+    expect(f.differences.map((d) => [d.publication, d.now, d.wanted])).toEqual([
+      ['Config', 'every 5 minutes 00:00:00-23:59:59', 'every 5 minutes 01:00:00-23:55:00'],
+    ]);
+    expect(f.parallelNow).toHaveLength(1);
+    expect(f.problems).toEqual([]);
+    expect(f.wanted.map((w) => [w.publication, w.enabled, w.timing?.activeStartTime])).toEqual([
+      ['Config', true, 10000],
+      ['Data', true, 0],
+    ]);
+  });
+
+  it('refuses a job with two schedules and a schedule shared by two jobs (setting it would change the other)', () => {
+    const f = scheduleFindings(
+      [
+        job('Config', 'SQL2', [sched(1, vendorScheduleTiming('Config')), sched(3, at(120000))]),
+        job('Data', 'SQL2', [sched(2, vendorScheduleTiming('Data'))]),
+        job('Data', 'SQL3', [sched(2, vendorScheduleTiming('Data'))]),
+        job('Archive', 'SQL3', []),
+      ],
+      plan,
+    );
+    expect(f.problems).toEqual([
+      'SQL1-PS-Config-SQL2 (Config → SQL2/PersonalizationServer) has 2 schedules: replup sets a job with exactly ' +
+        'one; attach one (sp_attach_schedule) or detach the others, then retry',
+      'schedule s2 (id 2) is shared by SQL1-PS-Data-SQL2, SQL1-PS-Data-SQL3: give each job its own',
+    ]);
+    expect(f.jobs).toBe(3);
   });
 });
