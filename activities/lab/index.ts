@@ -139,8 +139,18 @@ export function parseCrashAt(text: string): { op: string; n: number } {
   return { op: m[1]!, n: Number(m[2]) };
 }
 
+/** `shape`: another runbook's starting point, made from the fleet createLabState builds (a set-up lab). */
+export type InitLabOptions = LabInitOptions & {
+  statePath?: string;
+  force?: boolean;
+  shape?: (state: LabState) => void;
+};
+
 /** Creates the lab's state file from a plan: at `opts.statePath`, else the plan's `target.state`. */
-export async function initLab(plan: UpgradePlan, opts: LabInitOptions & { statePath?: string; force?: boolean; shape?: (state: LabState) => void } = {}): Promise<{ statePath: string; state: LabState }> {
+export async function initLab(
+  plan: UpgradePlan,
+  opts: InitLabOptions = {},
+): Promise<{ statePath: string; state: LabState }> {
   const statePath = opts.statePath ?? (plan.target.kind === 'lab' ? plan.target.state : undefined);
   if (!statePath) throw new LabStateError(`plan ${plan.name} targets SQL Server, not a lab: give the lab's state file path (--state)`);
   const owner = lockOwner(statePath);
@@ -463,7 +473,9 @@ class LabRuntime {
             pub.snapshot = c.snapshotFails ? { failed: c.snapshotFails } : { readyAt: s.clock + (c.snapshotTicks ?? 0) };
             pub.createdAt ??= s.clock;
           }
-          for (const sub of Object.values(s.subscriptions)) if (!subscriptionsBefore.has(sub.key)) sub.createdAt ??= s.clock;
+          for (const sub of Object.values(s.subscriptions)) {
+            if (!subscriptionsBefore.has(sub.key)) sub.createdAt ??= s.clock;
+          }
           // conditions.halfBuiltScripts: the script stopped half-way (issue #20 §3).
           const half = s.conditions?.halfBuiltScripts;
           if (half && half.times > 0 && script.name.includes(half.match)) {

@@ -218,7 +218,7 @@ export interface LabState {
   nextScheduleId?: number;
   /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
   scheduledNow?: Record<string, { publication: string; at: number }>;
-  /** A set-up lab (`replup lab init` of a setup-replication plan): what the set-up must make (activities/lab/setup-replication.ts). */
+  /** A set-up lab (`lab init` of a setup-replication plan): what the set-up must make (lab/setup-replication.ts). */
   setup?: LabSetup;
 }
 

@@ -73,6 +73,9 @@ export function runLabScript(state: LabState, start: LabDatabase, script: Script
   return { batches, messages: run.messages };
 }
 
+/** ALTER DATABASE [db] SET READ_COMMITTED_SNAPSHOT ON|OFF (the set-up's choice per database). */
+const RCSI = /^\s*ALTER\s+DATABASE\s+(\[(?:[^\]]|\]\])+\]|[^\s;]+)\s+SET\s+READ_COMMITTED_SNAPSHOT\s+(ON|OFF)\b/i;
+
 class ScriptContext {
   readonly messages: string[] = [];
   constructor(
@@ -90,11 +93,10 @@ class ScriptContext {
         continue;
       }
       // The set-up's read committed snapshot choice (seed: ALTER DATABASE ... WITH ROLLBACK IMMEDIATE).
-      const rcsi = /^\s*ALTER\s+DATABASE\s+(\[(?:[^\]]|\]\])+\]|[^\s;]+)\s+SET\s+READ_COMMITTED_SNAPSHOT\s+(ON|OFF)\b/i.exec(
-        statement,
-      );
+      const rcsi = RCSI.exec(statement);
       if (rcsi) {
-        this.database(this.db.server, unbracket(rcsi[1]!), 15010).readCommittedSnapshot = rcsi[2]!.toUpperCase() === 'ON';
+        const db = this.database(this.db.server, unbracket(rcsi[1]!), 15010);
+        db.readCommittedSnapshot = rcsi[2]!.toUpperCase() === 'ON';
         continue;
       }
       const update = /\bUPDATE\s+(?:\[?\w+\]?\.)?\[?(\w+)\]?\s+SET\s+(?:\[?\w+\]?\.)?\[?rowguid\]?\s*=/i.exec(statement);
