@@ -70,7 +70,9 @@ export interface PendingChanges {
 export interface Conflict {
   publication: string;
   table: string;
-  /** 1-4 decided by the resolver, 5/6 insert failed, 7/8 delete failed, 9/10 update failed, 11-14 see conflict-types.ts */
+  /**
+   * 1-4 decided by the resolver, 5/6 insert failed, 7/8 delete failed, 9/10 update failed, 11-14 see conflict-types.ts
+   */
   conflictType: number;
   /** e.g. 2627 PK violation, 547 FK violation */
   reasonCode: number;
@@ -79,7 +81,10 @@ export interface Conflict {
   rowguid?: string;
   /** MSrepl_create_time in UTC, ISO 8601. */
   createdAt?: string;
-  /** The database whose conflict table holds the row: the publication database, or a subscription database when the publication logs conflicts at the subscriber. */
+  /**
+   * The database whose conflict table holds the row: the publication database, or a subscription database when the
+   * publication logs conflicts at the subscriber.
+   */
   loggedAt?: DbRef;
   /**
    * What it asks of the run (activities/sqlserver/conflict-types.ts judgeConflict): 'needs-person'
@@ -193,7 +198,10 @@ export interface RowGuidConversionMarks {
 }
 
 /** The names of those marks: database-level extended properties on the subscriber (statements.ts). */
-export const ROWGUID_MARKS = { started: 'replup.convertRowGuids.started', done: 'replup.convertRowGuids.done' } as const;
+export const ROWGUID_MARKS = {
+  started: 'replup.convertRowGuids.started',
+  done: 'replup.convertRowGuids.done',
+} as const;
 
 /**
  * A subscription's merge validation as SQL Server records it (issue #20 §1): sysmergesubscriptions'
@@ -246,7 +254,10 @@ export interface ArticleConfig {
   compensateForErrors: boolean;
 }
 
-/** A merge publication's configuration as a DBA may have changed it since set-up (sysmergepublications, sysmergearticles). */
+/**
+ * A merge publication's configuration as a DBA may have changed it since set-up (sysmergepublications,
+ * sysmergearticles).
+ */
 export interface PublicationConfig {
   name: string;
   /** retention in retentionUnit units (retention_period_unit 0 day, 1 week, 2 month, 3 year). */
@@ -323,14 +334,22 @@ export interface SqlFleetPort {
    * schedule is one of `publisher`'s merge agent jobs: it lives in the msdb of that publisher's distributor.
    */
   setScheduleEnabled(scheduleId: number, enabled: boolean, publisher: DbRef): Promise<void>;
-  /** Sets when one Agent schedule runs and whether it is enabled, every sp_update_schedule timing parameter given (same msdb as setScheduleEnabled). */
+  /**
+   * Sets when one Agent schedule runs and whether it is enabled, every sp_update_schedule timing parameter given (same
+   * msdb as setScheduleEnabled).
+   */
   setScheduleTiming(scheduleId: number, timing: ScheduleTiming, enabled: boolean, publisher: DbRef): Promise<void>;
   /** The publication's snapshot: ready, or what its Snapshot Agent said when it failed. */
   snapshotStatus(publisher: DbRef, publication: string): Promise<SnapshotStatus>;
   /** The configuration of the database's own merge publications, with their articles. */
   publicationConfigs(publisher: DbRef): Promise<PublicationConfig[]>;
   /** sp_changemergepublication for one property that needs no snapshot or reinitialization. */
-  changePublication(publisher: DbRef, publication: string, property: 'retention' | 'retention_period_unit' | 'conflict_retention' | 'publication_compatibility_level', value: string): Promise<void>;
+  changePublication(
+    publisher: DbRef,
+    publication: string,
+    property: 'retention' | 'retention_period_unit' | 'conflict_retention' | 'publication_compatibility_level',
+    value: string,
+  ): Promise<void>;
   /** Drops one publication that has no subscriptions (sp_dropmergepublication); already gone = done. */
   dropPublication(publisher: DbRef, publication: string): Promise<void>;
   /** Drops one push subscription at the publisher (sp_dropmergesubscription); already gone = done. */
@@ -341,9 +360,15 @@ export interface SqlFleetPort {
   markRowGuidConversion(db: DbRef, phase: 'started' | 'done', value: string): Promise<void>;
   /** Takes the started mark away (the samples showed the script rolled back); not there = done. */
   clearRowGuidConversionStarted(db: DbRef): Promise<void>;
-  /** The database's tables with a ROWGUIDCOL and a primary key (no publication needed: ConvertRowGuids runs after removal). */
+  /**
+   * The database's tables with a ROWGUIDCOL and a primary key (no publication needed: ConvertRowGuids runs after
+   * removal).
+   */
   rowGuidTables(db: DbRef): Promise<PublishedTable[]>;
-  /** Marks the subscription for merge validation (rowcount and binary checksum); its merge agent validates at its next run. */
+  /**
+   * Marks the subscription for merge validation (rowcount and binary checksum); its merge agent validates at its next
+   * run.
+   */
   markForValidation(sub: SubscriptionRef): Promise<void>;
   /** What the publisher and the distributor record of the subscription's validations. */
   validationState(sub: SubscriptionRef): Promise<ValidationState>;

@@ -1,6 +1,15 @@
 // The lab's verdict after an upgrade ("nothing lost"), and its printable fleet summary. Pure.
 import { BACKGROUND_SERVICE } from '../ports.js';
-import { type LabState, type LabSubscription, ARCHIVE_TABLE, TABLE_FOR_KIND, differingTables, replicaSet, splitRowKey, labPublicationConfig } from './model.js';
+import {
+  type LabState,
+  type LabSubscription,
+  ARCHIVE_TABLE,
+  TABLE_FOR_KIND,
+  differingTables,
+  replicaSet,
+  splitRowKey,
+  labPublicationConfig,
+} from './model.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 import { setupVerdict } from './setup-replication.js';
 
@@ -17,7 +26,10 @@ const MAX_EXAMPLES = 5;
 function summarize(problems: string[], okText: string): { ok: boolean; detail: string } {
   if (problems.length === 0) return { ok: true, detail: okText };
   const shown = problems.slice(0, MAX_EXAMPLES).join('; ');
-  return { ok: false, detail: problems.length > MAX_EXAMPLES ? `${shown}; and ${problems.length - MAX_EXAMPLES} more` : shown };
+  return {
+    ok: false,
+    detail: problems.length > MAX_EXAMPLES ? `${shown}; and ${problems.length - MAX_EXAMPLES} more` : shown,
+  };
 }
 
 /**
@@ -66,22 +78,47 @@ export function labVerdict(state: LabState): LabVerdict {
   if (phase === 'removed') {
     return {
       phase,
-      title: 'replication was removed and not re-enabled (a run aborted after remove-replication, or one still going): checking what an abort there promises',
+      title:
+        'replication was removed and not re-enabled (a run aborted after remove-replication, or one still ' +
+        'going): checking what an abort there promises',
       // Not no-conflicting-rows: before ConvertRowGuids the subscribers' row GUIDs differ by design
       // (an 8.2 fleet), and an abort does not promise the conversion.
-      invariants: [rowsEverywhere(state, state.timeline.removedAt), archivesIntact(state), usersKeptOut(state), backgroundServices(state)],
+      invariants: [
+        rowsEverywhere(state, state.timeline.removedAt),
+        archivesIntact(state),
+        usersKeptOut(state),
+        backgroundServices(state),
+      ],
     };
   }
   return {
     phase,
-    title: 'replication was never removed (not upgraded, or a run aborted before remove-replication): checking what an abort there promises',
-    invariants: [rowsKept(state), archivesIntact(state), replicationIntact(state), backgroundServices(state), servingAgain(state)],
+    title:
+      'replication was never removed (not upgraded, or a run aborted before remove-replication): checking ' +
+      'what an abort there promises',
+    invariants: [
+      rowsKept(state),
+      archivesIntact(state),
+      replicationIntact(state),
+      backgroundServices(state),
+      servingAgain(state),
+    ],
   };
 }
 
 /** What a completed upgrade promises (the chaos runs and `lab check` of an upgraded lab hold it to this). */
 export function checkLab(state: LabState): Invariant[] {
-  return [rowsEverywhere(state), archivesIntact(state), noConflictingRows(state), copiesValidatedIdentical(state), versionsAtTarget(state), replicationEnabled(state), configurationPreserved(state), backgroundServices(state), servingAgain(state)];
+  return [
+    rowsEverywhere(state),
+    archivesIntact(state),
+    noConflictingRows(state),
+    copiesValidatedIdentical(state),
+    versionsAtTarget(state),
+    replicationEnabled(state),
+    configurationPreserved(state),
+    backgroundServices(state),
+    servingAgain(state),
+  ];
 }
 
 /**
@@ -103,12 +140,16 @@ function configurationPreserved(state: LabState): Invariant {
       }
       const now = labPublicationConfig(pub);
       for (const field of ['retentionDays', 'conflictRetentionDays', 'compatibilityLevel'] as const) {
-        if (now[field] !== before[field]) problems.push(`${name} on ${dbKey}: ${field} ${now[field]}, was ${before[field]}`);
+        if (now[field] !== before[field])
+          problems.push(`${name} on ${dbKey}: ${field} ${now[field]}, was ${before[field]}`);
       }
       const missing = before.articles.filter((a) => !now.articles.includes(a));
       if (missing.length) problems.push(`${name} on ${dbKey}: articles ${missing.join(', ')} missing`);
       if (JSON.stringify(now.articleOptions) !== JSON.stringify(before.articleOptions)) {
-        problems.push(`${name} on ${dbKey}: article options ${JSON.stringify(now.articleOptions)}, were ${JSON.stringify(before.articleOptions)}`);
+        problems.push(
+          `${name} on ${dbKey}: article options ${JSON.stringify(now.articleOptions)}, were ` +
+            `${JSON.stringify(before.articleOptions)}`,
+        );
       }
     }
   }
@@ -117,13 +158,17 @@ function configurationPreserved(state: LabState): Invariant {
     const sub = state.subscriptions[key];
     const now = sub?.schedule?.timing;
     if (sub && now && (Object.keys(before) as (keyof typeof before)[]).some((k) => now[k] !== before[k])) {
-      const at = (t: typeof now) => `freq_type ${t.freqType}, subday ${t.freqSubdayType}/${t.freqSubdayInterval}, from ${t.activeStartTime} to ${t.activeEndTime}`;
+      const at = (t: typeof now) =>
+        `freq_type ${t.freqType}, subday ${t.freqSubdayType}/${t.freqSubdayInterval}, from ` +
+        `${t.activeStartTime} to ${t.activeEndTime}`;
       problems.push(`${sub.publication} → ${sub.subscriberKey}: agent schedule ${at(now)}, was ${at(before)}`);
     }
   }
   return {
     name: 'configuration-preserved',
-    description: 'replication configuration preserved (articles, retention, conflict retention, compatibility level, article options, agent schedules)',
+    description:
+      'replication configuration preserved (articles, retention, conflict retention, compatibility level, ' +
+      'article options, agent schedules)',
     ...summarize(problems, `${checked} publications configured as before`),
   };
 }
@@ -139,11 +184,13 @@ function copiesValidatedIdentical(state: LabState): Invariant {
   for (const sub of subs) {
     const inFlight = new Set([...Object.keys(sub.pending.upload), ...Object.keys(sub.pending.download)]);
     const tables = differingTables(state, sub, inFlight);
-    if (tables.length) problems.push(`${sub.publication} → ${sub.subscriberKey}: ${tables.join(', ')} differ from ${sub.publisherKey}`);
+    if (tables.length)
+      problems.push(`${sub.publication} → ${sub.subscriberKey}: ${tables.join(', ')} differ from ${sub.publisherKey}`);
   }
   return {
     name: 'copies-validated-identical',
-    description: "every subscriber's copy of each published table identical to the publisher's (what merge validation checks)",
+    description:
+      "every subscriber's copy of each published table identical to the publisher's (what merge validation checks)",
     ...summarize(problems, `${subs.length} subscriptions hold the publisher's rows`),
   };
 }
@@ -158,7 +205,8 @@ function rowsKept(state: LabState): Invariant {
     const row = state.databases[truth.home]?.tables[table]?.[pk];
     if (truth.content === null && row) problems.push(`${key} deleted on ${truth.home} but back there`);
     else if (truth.content !== null && !row) problems.push(`${key} missing on ${truth.home}, where it was written`);
-    else if (truth.content !== null && row && row.content !== truth.content) problems.push(`${key} on ${truth.home} holds "${row.content}", not "${truth.content}"`);
+    else if (truth.content !== null && row && row.content !== truth.content)
+      problems.push(`${key} on ${truth.home} holds "${row.content}", not "${truth.content}"`);
   }
   return {
     name: 'nothing-lost',
@@ -171,14 +219,25 @@ function rowsKept(state: LabState): Invariant {
  * Every publication of the plan missing on its publisher and every subscription of it missing;
  * `subscriptionProblem` says what is wrong with one found (its label: "<publication> subscription for <subscriber>").
  */
-function publicationProblems(state: LabState, subscriptionProblem: (sub: LabSubscription, label: string) => string | undefined): string[] {
+function publicationProblems(
+  state: LabState,
+  subscriptionProblem: (sub: LabSubscription, label: string) => string | undefined,
+): string[] {
   const problems: string[] = [];
   for (const p of state.plan.publications) {
     const db = state.databases[p.publisher]!;
-    if (!Object.values(db.publications).some((x) => x.name.toLowerCase() === p.name.toLowerCase())) problems.push(`publication ${p.name} missing on ${p.publisher}`);
+    if (!Object.values(db.publications).some((x) => x.name.toLowerCase() === p.name.toLowerCase()))
+      problems.push(`publication ${p.name} missing on ${p.publisher}`);
     for (const s of p.subscribers) {
-      const sub = Object.values(state.subscriptions).find((x) => x.publisherKey === p.publisher && x.subscriberKey === s && x.publication.toLowerCase() === p.name.toLowerCase());
-      const problem = sub ? subscriptionProblem(sub, `${p.name} subscription for ${s}`) : `no ${p.name} subscription for ${s}`;
+      const sub = Object.values(state.subscriptions).find(
+        (x) =>
+          x.publisherKey === p.publisher &&
+          x.subscriberKey === s &&
+          x.publication.toLowerCase() === p.name.toLowerCase(),
+      );
+      const problem = sub
+        ? subscriptionProblem(sub, `${p.name} subscription for ${s}`)
+        : `no ${p.name} subscription for ${s}`;
       if (problem) problems.push(problem);
     }
   }
@@ -187,7 +246,9 @@ function publicationProblems(state: LabState, subscriptionProblem: (sub: LabSubs
 
 /** Replication as it was: every publication of the plan, every subscription active (whatever its sync type). */
 function replicationIntact(state: LabState): Invariant {
-  const problems = publicationProblems(state, (sub, label) => (sub.status !== 'active' ? `${label} is ${sub.status}` : undefined));
+  const problems = publicationProblems(state, (sub, label) =>
+    sub.status !== 'active' ? `${label} is ${sub.status}` : undefined,
+  );
   return {
     name: 'replication-intact',
     description: 'every publication and subscription still there and active',
@@ -201,7 +262,10 @@ function usersKeptOut(state: LabState): Invariant {
   return {
     name: 'users-kept-out',
     description: 'personalization servers still drained (users would write into a fleet that no longer replicates)',
-    ...summarize(serving.map((h) => `${h.name} admits users`), 'every server keeps users out'),
+    ...summarize(
+      serving.map((h) => `${h.name} admits users`),
+      'every server keeps users out',
+    ),
   };
 }
 
@@ -218,12 +282,14 @@ function rowsEverywhere(state: LabState, upTo?: number): Invariant {
       const where = `written at tick ${truth.at} on ${truth.home}`;
       if (truth.content === null && row) problems.push(`${key} deleted (${where}) but still on ${member}`);
       else if (truth.content !== null && !row) problems.push(`${key} (${where}) missing on ${member}`);
-      else if (truth.content !== null && row && row.content !== truth.content) problems.push(`${key} on ${member} holds "${row.content}", not "${truth.content}" (${where})`);
+      else if (truth.content !== null && row && row.content !== truth.content)
+        problems.push(`${key} on ${member} holds "${row.content}", not "${truth.content}" (${where})`);
     }
   }
   return {
     name: 'rows-replicated',
-    description: 'every row written before the drain exists with identical content on the publisher and every subscriber',
+    description:
+      'every row written before the drain exists with identical content on the publisher and every subscriber',
     ...summarize(problems, `${checked} rows written up to tick ${cutoff} are identical on every copy`),
   };
 }
@@ -235,18 +301,31 @@ function archivesIntact(state: LabState): Invariant {
     const missing = keys.filter((k) => !archive[k]).length;
     if (missing) problems.push(`${db} lost ${missing} of ${keys.length} archive rows`);
   }
-  return { name: 'archives-intact', description: 'subscriber archives intact', ...summarize(problems, `every subscriber keeps its ${ARCHIVE_TABLE} rows`) };
+  return {
+    name: 'archives-intact',
+    description: 'subscriber archives intact',
+    ...summarize(problems, `every subscriber keeps its ${ARCHIVE_TABLE} rows`),
+  };
 }
 
 function noConflictingRows(state: LabState): Invariant {
   const problems: string[] = [];
   // Update conflicts the resolver settled before the run (createdAt set) are history, not damage;
   // failed changes, and any conflict the run caused, are (conflict-types.ts).
-  const conflicts = state.conflicts.filter((c) => !(c.createdAt && judgeConflict(c.conflictType).verdict === 'settled'));
+  const conflicts = state.conflicts.filter(
+    (c) => !(c.createdAt && judgeConflict(c.conflictType).verdict === 'settled'),
+  );
   if (conflicts.length) {
     const byReason = new Map<string, number>();
-    for (const c of conflicts) byReason.set(`${c.publication} reason ${c.reasonCode}`, (byReason.get(`${c.publication} reason ${c.reasonCode}`) ?? 0) + 1);
-    problems.push(`${conflicts.length} conflicts in MSmerge_conflicts_info (${[...byReason].map(([k, n]) => `${n} ${k}`).join(', ')}); first: ${conflicts[0]!.reasonText}`);
+    for (const c of conflicts)
+      byReason.set(
+        `${c.publication} reason ${c.reasonCode}`,
+        (byReason.get(`${c.publication} reason ${c.reasonCode}`) ?? 0) + 1,
+      );
+    problems.push(
+      `${conflicts.length} conflicts in MSmerge_conflicts_info (` +
+        `${[...byReason].map(([k, n]) => `${n} ${k}`).join(', ')}); first: ${conflicts[0]!.reasonText}`,
+    );
   }
   // Same key, different rowguid: merge sees two rows (DOMAIN.md §1 "Row GUIDs").
   let mismatched = 0;
@@ -266,8 +345,16 @@ function noConflictingRows(state: LabState): Invariant {
       }
     }
   }
-  if (mismatched) problems.push(`${mismatched} rows have a different rowguid on a subscriber than on the publisher (e.g. ${examples.join(', ')}): ConvertRowGuids.sql was not run`);
-  return { name: 'no-conflicting-rows', description: 'no duplicate or conflicting rows', ...summarize(problems, 'no conflicts recorded; every copy of a row carries the publisher\'s rowguid') };
+  if (mismatched)
+    problems.push(
+      `${mismatched} rows have a different rowguid on a subscriber than on the publisher (e.g. ` +
+        `${examples.join(', ')}): ConvertRowGuids.sql was not run`,
+    );
+  return {
+    name: 'no-conflicting-rows',
+    description: 'no duplicate or conflicting rows',
+    ...summarize(problems, "no conflicts recorded; every copy of a row carries the publisher's rowguid"),
+  };
 }
 
 function versionsAtTarget(state: LabState): Invariant {
@@ -279,17 +366,28 @@ function versionsAtTarget(state: LabState): Invariant {
       .filter((h) => h.productVersion !== state.to)
       .map((h) => `personalization server ${h.name} is at ${h.productVersion}`),
   ];
-  return { name: 'versions-at-target', description: `every database and personalization server at ${state.to}`, ...summarize(problems, `all at ${state.to}`) };
+  return {
+    name: 'versions-at-target',
+    description: `every database and personalization server at ${state.to}`,
+    ...summarize(problems, `all at ${state.to}`),
+  };
 }
 
 function replicationEnabled(state: LabState): Invariant {
   const problems = publicationProblems(state, (sub, label) =>
-    sub.syncType !== 'none' ? `${label} has sync type ${sub.syncType}` : sub.status !== 'active' ? `${label} is ${sub.status}` : undefined,
+    sub.syncType !== 'none'
+      ? `${label} has sync type ${sub.syncType}`
+      : sub.status !== 'active'
+        ? `${label} is ${sub.status}`
+        : undefined,
   );
   return {
     name: 'replication-enabled',
     description: 'replication enabled for every publication and subscription, with sync type none',
-    ...summarize(problems, `${state.plan.publications.length} publications and their subscriptions are active with sync type none`),
+    ...summarize(
+      problems,
+      `${state.plan.publications.length} publications and their subscriptions are active with sync type none`,
+    ),
   };
 }
 
@@ -298,20 +396,31 @@ function backgroundServices(state: LabState): Invariant {
   return {
     name: 'background-services-running',
     description: `the ${BACKGROUND_SERVICE} runs on every personalization server`,
-    ...summarize(stopped.map((h) => `stopped on ${h.name}`), 'running everywhere'),
+    ...summarize(
+      stopped.map((h) => `stopped on ${h.name}`),
+      'running everywhere',
+    ),
   };
 }
 
 function servingAgain(state: LabState): Invariant {
   const drained = Object.values(state.hosts).filter((h) => h.drained);
-  return { name: 'serving-again', description: 'personalization servers serving users again', ...summarize(drained.map((h) => `${h.name} is still drained`), 'every server admits users') };
+  return {
+    name: 'serving-again',
+    description: 'personalization servers serving users again',
+    ...summarize(
+      drained.map((h) => `${h.name} is still drained`),
+      'every server admits users',
+    ),
+  };
 }
 
 /** The fleet, for `replup lab show`. */
 export function showLab(state: LabState): string {
   const out: string[] = [`Lab ${state.name}: ${state.from} → ${state.to}, seed ${state.seed}, tick ${state.clock}`];
   out.push('SQL Servers:');
-  for (const [name, s] of Object.entries(state.servers)) out.push(`  ${name}  ${s.version}  ${s.edition}  Agent ${s.agentRunning ? 'running' : 'stopped'}`);
+  for (const [name, s] of Object.entries(state.servers))
+    out.push(`  ${name}  ${s.version}  ${s.edition}  Agent ${s.agentRunning ? 'running' : 'stopped'}`);
   out.push('Databases:');
   for (const db of Object.values(state.databases)) {
     const tables = Object.entries(db.tables)
@@ -321,7 +430,11 @@ export function showLab(state: LabState): string {
       .map((p) => p.name)
       .join(', ');
     const legacy = Object.values(db.tables).some((rows) => Object.values(rows).some((r) => r.legacyGuid));
-    out.push(`  ${db.key}  ${db.role}  v${db.productVersion}  rows: ${tables}${pubs ? `  publishes: ${pubs}` : ''}${legacy ? '  row GUIDs: legacy' : ''}${db.backgroundQueue.length ? `  background upgrade: ${db.backgroundQueue.length} users left` : ''}`);
+    out.push(
+      `  ${db.key}  ${db.role}  v${db.productVersion}  rows: ${tables}${pubs ? `  publishes: ${pubs}` : ''}` +
+        `${legacy ? '  row GUIDs: legacy' : ''}` +
+        `${db.backgroundQueue.length ? `  background upgrade: ${db.backgroundQueue.length} users left` : ''}`,
+    );
   }
   out.push('Subscriptions:');
   const subs = Object.values(state.subscriptions);
@@ -329,13 +442,22 @@ export function showLab(state: LabState): string {
   for (const s of subs) {
     const up = Object.keys(s.pending.upload).length;
     const down = Object.keys(s.pending.download).length;
-    out.push(`  ${s.publication} ${s.publisherKey} → ${s.subscriberKey}  sync type ${s.syncType}  ${s.status}${s.snapshotPending ? '  snapshot pending' : ''}  pending ↑${up} ↓${down}`);
+    out.push(
+      `  ${s.publication} ${s.publisherKey} → ${s.subscriberKey}  sync type ${s.syncType}  ${s.status}` +
+        `${s.snapshotPending ? '  snapshot pending' : ''}  pending ↑${up} ↓${down}`,
+    );
   }
   out.push('Personalization servers:');
   for (const h of Object.values(state.hosts)) {
     const sessions = state.sessions.filter((x) => x.host === h.name).length;
-    out.push(`  ${h.name}  (${h.site})  v${h.productVersion}  ${h.drained ? 'drained' : 'serving'}  background service ${h.backgroundService}  ${sessions} sessions`);
+    out.push(
+      `  ${h.name}  (${h.site})  v${h.productVersion}  ${h.drained ? 'drained' : 'serving'}  background ` +
+        `service ${h.backgroundService}  ${sessions} sessions`,
+    );
   }
-  out.push(`Conflicts: ${state.conflicts.length}   Merge sessions: ${state.mergeSessions.length}   Backups: ${Object.keys(state.backups).length}`);
+  out.push(
+    `Conflicts: ${state.conflicts.length}   Merge sessions: ${state.mergeSessions.length}   Backups: ` +
+      `${Object.keys(state.backups).length}`,
+  );
   return `${out.join('\n')}\n`;
 }

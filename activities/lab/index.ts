@@ -23,7 +23,6 @@ import {
   addConflicts,
   addSchedule,
   backupDatabase,
-  distributorServer,
   distributorOfServer,
   distributorOfSubscription,
   failedMerge,
@@ -63,10 +62,26 @@ import { ROWGUID_MARKS } from '../ports.js';
 import { leaveSubscriberMetadata } from './subscribers.js';
 
 export type { LabChange } from './requests.js';
-import { LabStateError, acquireLabLock, labFile, lockOwner, readLabState, releaseLabLock, withLabMutex, writeLabText } from './store.js';
+import {
+  LabStateError,
+  acquireLabLock,
+  labFile,
+  lockOwner,
+  readLabState,
+  releaseLabLock,
+  withLabMutex,
+  writeLabText,
+} from './store.js';
 
 export { type Invariant, checkLab, showLab } from './check.js';
-export type { AccountingEntry, LabConditions, LabFaults, LabInitOptions, LabState, SideEffectCounters } from './model.js';
+export type {
+  AccountingEntry,
+  LabConditions,
+  LabFaults,
+  LabInitOptions,
+  LabState,
+  SideEffectCounters,
+} from './model.js';
 export { LabStateError, readLabState } from './store.js';
 export { parseSubscriptionKey, subscriptionKey } from './model.js';
 
@@ -81,7 +96,10 @@ export interface LabAdmin {
   addConflicts(n: number): Promise<void>;
   /** What a DBA does in the conflict viewer; returns how many were resolved. */
   resolveConflicts(): Promise<number>;
-  /** What a DBA does after a failed validation: tablediff's fix script for the generation-0 rows; returns the copies written. */
+  /**
+   * What a DBA does after a failed validation: tablediff's fix script for the generation-0 rows; returns the copies
+   * written.
+   */
   fixGenerationZeroRows(): Promise<number>;
   /**
    * What an operator does by hand for `hosts.upgrade: manual`: the setup on every personalization
@@ -89,7 +107,10 @@ export interface LabAdmin {
    * target version. Refused (4929) on a database still replicated. Returns how many it upgraded.
    */
   manualUpgrade(): Promise<number>;
-  /** What a DBA does after ConvertRowGuids parked on an unknown outcome: checks the GUIDs, marks it done or takes the started mark away; returns how many. */
+  /**
+   * What a DBA does after ConvertRowGuids parked on an unknown outcome: checks the GUIDs, marks it done or takes the
+   * started mark away; returns how many.
+   */
   confirmRowGuidConversions(): Promise<number>;
   setFaults(faults: Partial<LabFaults>): Promise<void>;
   /** Side effects per database (backups, script runs, subscription creations, …). */
@@ -119,14 +140,21 @@ export interface OpenLabOptions {
 export function parseFaults(text: string): Partial<LabFaults> {
   const out: Partial<LabFaults> = {};
   const known = ['transient', 'slow', 'slowMs', 'seed'] as const;
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name = '', value = ''] = part.split('=').map((x) => x.trim());
     const key = known.find((k) => k.toLowerCase() === name.toLowerCase());
     const n = Number(value);
     if (!key || value === '' || !Number.isFinite(n)) {
-      throw new LabStateError(`REPLUP_LAB_FAULTS: cannot read "${part}"; write name=number pairs of ${known.join(', ')}, e.g. transient=0.1,seed=7`);
+      throw new LabStateError(
+        `REPLUP_LAB_FAULTS: cannot read "${part}"; write name=number pairs of ${known.join(', ')}, e.g. ` +
+          `transient=0.1,seed=7`,
+      );
     }
-    if ((key === 'transient' || key === 'slow') && (n < 0 || n > 1)) throw new LabStateError(`REPLUP_LAB_FAULTS: ${key}=${value} is a probability, between 0 and 1`);
+    if ((key === 'transient' || key === 'slow') && (n < 0 || n > 1))
+      throw new LabStateError(`REPLUP_LAB_FAULTS: ${key}=${value} is a probability, between 0 and 1`);
     out[key] = n;
   }
   return out;
@@ -135,7 +163,8 @@ export function parseFaults(text: string): Partial<LabFaults> {
 /** `runMergeAgent:3` → the 3rd call of runMergeAgent, counted across processes. */
 export function parseCrashAt(text: string): { op: string; n: number } {
   const m = /^\s*(\w+)\s*:\s*(\d+)\s*$/.exec(text);
-  if (!m || Number(m[2]) < 1) throw new LabStateError(`REPLUP_LAB_CRASH_AT: "${text}" should be <operation>:<n>, e.g. runMergeAgent:3`);
+  if (!m || Number(m[2]) < 1)
+    throw new LabStateError(`REPLUP_LAB_CRASH_AT: "${text}" should be <operation>:<n>, e.g. runMergeAgent:3`);
   return { op: m[1]!, n: Number(m[2]) };
 }
 
@@ -152,10 +181,17 @@ export async function initLab(
   opts: InitLabOptions = {},
 ): Promise<{ statePath: string; state: LabState }> {
   const statePath = opts.statePath ?? (plan.target.kind === 'lab' ? plan.target.state : undefined);
-  if (!statePath) throw new LabStateError(`plan ${plan.name} targets SQL Server, not a lab: give the lab's state file path (--state)`);
+  if (!statePath)
+    throw new LabStateError(
+      `plan ${plan.name} targets SQL Server, not a lab: give the lab's state file path (--state)`,
+    );
   const owner = lockOwner(statePath);
-  if (owner !== undefined) throw new LabStateError(`the lab ${statePath} is in use by process ${owner}; stop that worker before re-creating the lab`);
-  if (existsSync(statePath) && !opts.force) throw new LabStateError(`a lab already exists at ${statePath}; pass --force to replace it`);
+  if (owner !== undefined)
+    throw new LabStateError(
+      `the lab ${statePath} is in use by process ${owner}; stop that worker before re-creating the lab`,
+    );
+  if (existsSync(statePath) && !opts.force)
+    throw new LabStateError(`a lab already exists at ${statePath}; pass --force to replace it`);
   const state = createLabState(plan, opts);
   // Another runbook's starting point (a set-up lab: the fleet without replication).
   opts.shape?.(state);
@@ -164,9 +200,20 @@ export async function initLab(
 }
 
 const TRANSIENT_ERRORS: [number, string][] = [
-  [1205, 'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.'],
-  [-2, 'Timeout expired. The timeout period elapsed prior to completion of the operation or the server is not responding.'],
-  [10054, 'A transport-level error has occurred when receiving results from the server. (provider: TCP Provider, error: 0 - An existing connection was forcibly closed by the remote host.)'],
+  [
+    1205,
+    'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been chosen ' +
+      'as the deadlock victim. Rerun the transaction.',
+  ],
+  [
+    -2,
+    'Timeout expired. The timeout period elapsed prior to completion of the operation or the server is not responding.',
+  ],
+  [
+    10054,
+    'A transport-level error has occurred when receiving results from the server. (provider: TCP Provider, ' +
+      'error: 0 - An existing connection was forcibly closed by the remote host.)',
+  ],
 ];
 
 // Merge agents in flight in this process, per lab and subscriber: Config and Data of one
@@ -186,7 +233,7 @@ export function openLab(statePath: string, opts: OpenLabOptions = {}): Lab {
     void serveRequests(statePath, (change) => applyChange(admin, change));
   }, 250);
   timer.unref();
-  const close = admin.close;
+  const close = admin.close.bind(admin);
   admin.close = () => {
     clearInterval(timer);
     close();
@@ -235,9 +282,12 @@ class LabRuntime {
   ) {
     const scaleEnv = process.env.REPLUP_LAB_LATENCY_SCALE;
     this.scale = opts.latencyScale ?? (scaleEnv ? Number(scaleEnv) : 1);
-    if (!Number.isFinite(this.scale) || this.scale < 0) throw new LabStateError(`REPLUP_LAB_LATENCY_SCALE=${scaleEnv} should be a number ≥ 0 (0 = no latency)`);
-    this.envFaults = opts.faults ?? (process.env.REPLUP_LAB_FAULTS ? parseFaults(process.env.REPLUP_LAB_FAULTS) : undefined);
-    this.crashAt = opts.crashAt ?? (process.env.REPLUP_LAB_CRASH_AT ? parseCrashAt(process.env.REPLUP_LAB_CRASH_AT) : undefined);
+    if (!Number.isFinite(this.scale) || this.scale < 0)
+      throw new LabStateError(`REPLUP_LAB_LATENCY_SCALE=${scaleEnv} should be a number ≥ 0 (0 = no latency)`);
+    this.envFaults =
+      opts.faults ?? (process.env.REPLUP_LAB_FAULTS ? parseFaults(process.env.REPLUP_LAB_FAULTS) : undefined);
+    this.crashAt =
+      opts.crashAt ?? (process.env.REPLUP_LAB_CRASH_AT ? parseCrashAt(process.env.REPLUP_LAB_CRASH_AT) : undefined);
     this.slowRng = cached.faults.seed | 0;
   }
 
@@ -301,16 +351,28 @@ class LabRuntime {
           }
           if (!error && fault) error = fault.error;
           const lost = s.conditions?.lostReplies;
-          if (!error && lost && lost.times > 0 && lost.op === name && (lost.match === undefined || target.includes(lost.match))) {
+          if (
+            !error &&
+            lost &&
+            lost.times > 0 &&
+            lost.op === name &&
+            (lost.match === undefined || target.includes(lost.match))
+          ) {
             lost.times -= 1;
-            error = new SqlError(TRANSIENT_ERRORS[2]![0], `${TRANSIENT_ERRORS[2]![1]} (lab: reply lost after ${name} ${target} did its work)`);
+            error = new SqlError(
+              TRANSIENT_ERRORS[2]![0],
+              `${TRANSIENT_ERRORS[2]![1]} (lab: reply lost after ${name} ${target} did its work)`,
+            );
           }
         }
         s.accounting.push({ op: name, target, start, end: Date.now(), outcome: error ? 'error' : 'ok' });
         // The newest 15,000 to 20,000 entries: cut in chunks, so the file's copy of the log is
         // rebuilt once per 5,000 operations, not on every one.
         if (s.accounting.length > 20000) s.accounting.splice(0, s.accounting.length - 15000);
-        const changed = o.changes === 'all' ? 'all' : [...sites, ...scheduled, ...(o.changes?.(s) ?? []).filter((k): k is string => k !== undefined)];
+        const changed =
+          o.changes === 'all'
+            ? 'all'
+            : [...sites, ...scheduled, ...(o.changes?.(s) ?? []).filter((k): k is string => k !== undefined)];
         return { result, error, call, written: file.commit(changed) };
       });
       await written;
@@ -318,6 +380,8 @@ class LabRuntime {
         process.stderr.write(`lab: REPLUP_LAB_CRASH_AT=${name}:${call} reached, killing process ${process.pid}\n`);
         process.kill(process.pid, 'SIGKILL');
       }
+      // A port's SqlError, or what a fault injects, as it is.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
       if (error) throw error;
       return result as T;
     } finally {
@@ -339,7 +403,10 @@ class LabRuntime {
   sqlPort(): SqlFleetPort {
     const op = this.op.bind(this);
     const where = (db: DbRef) => `${db.server}/${db.database}`;
-    const atDb = (...dbs: DbRef[]) => (s: LabState) => dbs.map((db) => siteOfDb(s, db));
+    const atDb =
+      (...dbs: DbRef[]) =>
+      (s: LabState) =>
+        dbs.map((db) => siteOfDb(s, db));
     // A merge agent runs at the distributor, but the users whose work it moves are the subscriber's.
     const atSub = (sub: SubscriptionRef) => atDb(sub.subscriber);
     const inFlightKey = (sub: SubscriptionRef) => `${this.path}|${lower(sub.subscriber)}`;
@@ -348,17 +415,33 @@ class LabRuntime {
       // (lab init's aliases) answers with its server's name, as @@SERVERNAME would.
       replicationName: async (server) => serverNameOf(this.cached, server),
       serverFacts: (server) =>
-        op('serverFacts', server, (s) => sitesOfServer(s, server), (s) => {
-          const found = findServer(s, server);
-          if (!found) throw unknownServer(server);
-          return { server: found.name, version: found.version, edition: found.edition, agentRunning: found.agentRunning, isSysadmin: true };
-        }),
+        op(
+          'serverFacts',
+          server,
+          (s) => sitesOfServer(s, server),
+          (s) => {
+            const found = findServer(s, server);
+            if (!found) throw unknownServer(server);
+            return {
+              server: found.name,
+              version: found.version,
+              edition: found.edition,
+              agentRunning: found.agentRunning,
+              isSysadmin: true,
+            };
+          },
+        ),
       distributorOf: (server) =>
-        op('distributorOf', server, (s) => sitesOfServer(s, server), (s) => {
-          if (!findServer(s, server)) throw unknownServer(server);
-          const name = distributorOfServer(s, server);
-          return name === undefined ? { installed: false } : { installed: true, server: name };
-        }),
+        op(
+          'distributorOf',
+          server,
+          (s) => sitesOfServer(s, server),
+          (s) => {
+            if (!findServer(s, server)) throw unknownServer(server);
+            const name = distributorOfServer(s, server);
+            return name === undefined ? { installed: false } : { installed: true, server: name };
+          },
+        ),
       databaseVersion: (db) => op('databaseVersion', where(db), atDb(db), (s) => findDatabase(s, db).productVersion),
       activeSessions: (db) =>
         op('activeSessions', where(db), atDb(db), (s) => {
@@ -381,22 +464,32 @@ class LabRuntime {
           atSub(sub),
           (s) => {
             const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
-            const agent = `${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server}`;
+            const agent =
+              `${sub.publisher.server}-` + `${sub.publisher.database}-${sub.publication}-` + `${sub.subscriber.server}`;
             if (!found?.agent) throw new SqlError(14262, `The specified @job_name ('${agent}') does not exist.`);
             // The merge agent's job runs on the SQL Server Agent of its publisher's distributor
             // (a branch publisher's own, by default); a publisher without one has no such job.
             const distributorName = distributorOfSubscription(s, found);
             if (distributorName === undefined) {
-              throw new Error(`no merge agent for ${agent}: ${sub.publisher.server} has no distributor installed (lab: conditions.branchDistributor missing)`);
+              throw new Error(
+                `no merge agent for ${agent}: ${sub.publisher.server} has no distributor installed (lab: ` +
+                  `conditions.branchDistributor missing)`,
+              );
             }
             const distributor = findServer(s, distributorName);
-            if (distributor && !distributor.agentRunning) throw new SqlError(22022, 'SQLServerAgent is not currently running so it cannot be notified of this action.');
+            if (distributor && !distributor.agentRunning)
+              throw new SqlError(
+                22022,
+                'SQLServerAgent is not currently running so it cannot be notified of this action.',
+              );
             const startTime = new Date(Date.now() - this.cached.latencyMs * this.scale).toISOString();
             const beside = scheduledBeside(s, found);
             if (beside) {
               throw new SqlError(
                 1205,
-                `Transaction (Process ID 61) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction. (lab: the scheduled ${beside} merge of ${where(sub.subscriber)} was running at the same time as ${sub.publication})`,
+                `Transaction (Process ID 61) was deadlocked on lock resources with another process and has ` +
+                  `been chosen as the deadlock victim. Rerun the transaction. (lab: the scheduled ${beside} ` +
+                  `merge of ${where(sub.subscriber)} was running at the same time as ${sub.publication})`,
               );
             }
             const blocked = mergeBlocked(s, found);
@@ -410,12 +503,19 @@ class LabRuntime {
               const running = mergesInFlight.get(key) ?? new Set<string>();
               const publication = sub.publication.toLowerCase();
               if (running.has(publication)) {
-                throw new SqlError(22022, `SQLServerAgent Error: Request to run job ${sub.publisher.server}-${sub.publisher.database}-${sub.publication}-${sub.subscriber.server} refused because the job is already running.`);
+                throw new SqlError(
+                  22022,
+                  `SQLServerAgent Error: Request to run job ${sub.publisher.server}-${sub.publisher.database}` +
+                    `-${sub.publication}-${sub.subscriber.server} refused because the job is already running.`,
+                );
               }
               if (running.size > 0) {
                 throw new SqlError(
                   1205,
-                  `Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction. (lab: the ${[...running].join(', ')} merge of ${where(sub.subscriber)} was running at the same time as ${sub.publication})`,
+                  `Transaction (Process ID 57) was deadlocked on lock resources with another process and has ` +
+                    `been chosen as the deadlock victim. Rerun the transaction. (lab: the ` +
+                    `${[...running].join(', ')} merge of ${where(sub.subscriber)} was running at the same time ` +
+                    `as ${sub.publication})`,
                 );
               }
               running.add(publication);
@@ -431,7 +531,10 @@ class LabRuntime {
         op('pendingChanges', `${sub.publication} ${where(sub.subscriber)}`, atSub(sub), (s) => {
           const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
           if (!found) throw new SqlError(20021, 'The subscription could not be found.');
-          return { upload: Object.keys(found.pending.upload).length, download: Object.keys(found.pending.download).length };
+          return {
+            upload: Object.keys(found.pending.upload).length,
+            download: Object.keys(found.pending.download).length,
+          };
         }),
       conflicts: (publisher, publication, query) =>
         op('conflicts', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
@@ -439,9 +542,15 @@ class LabRuntime {
           // Judged as the SQL Server adapter judges its rows (conflict-types.ts).
           return s.conflicts
             .filter((c) => c.publisherKey === d.key && c.publication.toLowerCase() === publication.toLowerCase())
-            .map(({ publisherKey: _p, rowKey: _r, ...c }) => ({ ...c, ...judgeConflict(c.conflictType, c.createdAt, query?.since) }));
+            .map(({ publisherKey: _p, rowKey: _r, ...c }) => ({
+              ...c,
+              ...judgeConflict(c.conflictType, c.createdAt, query?.since),
+            }));
         }),
-      backupDatabase: (db, dir, runId) => op('backupDatabase', where(db), atDb(db), (s) => backupDatabase(s, findDatabase(s, db), dir, runId, new Date().toISOString())),
+      backupDatabase: (db, dir, runId) =>
+        op('backupDatabase', where(db), atDb(db), (s) =>
+          backupDatabase(s, findDatabase(s, db), dir, runId, new Date().toISOString()),
+        ),
       replicationState: (db) =>
         op('replicationState', where(db), atDb(db), (s) => {
           const d = findDatabase(s, db);
@@ -451,7 +560,13 @@ class LabRuntime {
             publications: Object.values(d.publications).map((p) => p.name),
             subscriptions: Object.values(s.subscriptions)
               .filter((x) => x.publisherKey === d.key || x.subscriberKey === d.key)
-              .map((x) => ({ publication: x.publication, publisher: ref(x.publisherKey), subscriber: ref(x.subscriberKey), syncType: x.syncType, status: x.status })),
+              .map((x) => ({
+                publication: x.publication,
+                publisher: ref(x.publisherKey),
+                subscriber: ref(x.subscriberKey),
+                syncType: x.syncType,
+                status: x.status,
+              })),
           };
         }),
       removeReplication: (db) =>
@@ -459,39 +574,55 @@ class LabRuntime {
           removeReplication(s, findDatabase(s, db));
         }),
       runScript: (db, script) =>
-        op('runScript', `${script.name} on ${where(db)}`, atDb(db), (s) => {
-          const d = findDatabase(s, db);
-          const publicationsBefore = new Set(Object.keys(d.publications));
-          const subscriptionsBefore = new Set(Object.keys(s.subscriptions));
-          const result = runLabScript(s, d, script);
-          // What SQL Server adds around the script: a new publication's snapshot is generated by
-          // its Snapshot Agent (conditions.snapshotTicks/snapshotFails), a new push agent job gets
-          // its schedule.
-          for (const [name, pub] of Object.entries(d.publications)) {
-            if (publicationsBefore.has(name) || pub.snapshot) continue;
-            const c = s.conditions ?? {};
-            pub.snapshot = c.snapshotFails ? { failed: c.snapshotFails } : { readyAt: s.clock + (c.snapshotTicks ?? 0) };
-            pub.createdAt ??= s.clock;
-          }
-          for (const sub of Object.values(s.subscriptions)) {
-            if (!subscriptionsBefore.has(sub.key)) sub.createdAt ??= s.clock;
-          }
-          // conditions.halfBuiltScripts: the script stopped half-way (issue #20 §3).
-          const half = s.conditions?.halfBuiltScripts;
-          if (half && half.times > 0 && script.name.includes(half.match)) {
-            half.times -= 1;
-            const pubsMade = Object.keys(d.publications).filter((name) => !publicationsBefore.has(name));
-            for (const name of pubsMade) d.publications[name]!.articles = [];
-            const subsMade = Object.values(s.subscriptions).filter((x) => !subscriptionsBefore.has(x.key));
-            for (const sub of subsMade) {
-              sub.agent = false;
-              delete sub.schedule;
+        op(
+          'runScript',
+          `${script.name} on ${where(db)}`,
+          atDb(db),
+          (s) => {
+            const d = findDatabase(s, db);
+            const publicationsBefore = new Set(Object.keys(d.publications));
+            const subscriptionsBefore = new Set(Object.keys(s.subscriptions));
+            const result = runLabScript(s, d, script);
+            // What SQL Server adds around the script: a new publication's snapshot is generated by
+            // its Snapshot Agent (conditions.snapshotTicks/snapshotFails), a new push agent job gets
+            // its schedule.
+            for (const [name, pub] of Object.entries(d.publications)) {
+              if (publicationsBefore.has(name) || pub.snapshot) continue;
+              const c = s.conditions ?? {};
+              pub.snapshot = c.snapshotFails
+                ? { failed: c.snapshotFails }
+                : { readyAt: s.clock + (c.snapshotTicks ?? 0) };
+              pub.createdAt ??= s.clock;
             }
-            throw new SqlError(1205, `${script.name}: Msg 1205, Level 13 (lab: the script stopped half-way; ${[...pubsMade.map((n) => `publication ${n} has no articles`), ...subsMade.map((x) => `subscription ${x.key} has no push agent job`)].join(', ') || 'nothing was made'})`);
-          }
-          for (const sub of Object.values(s.subscriptions)) if (sub.agent) addSchedule(s, sub);
-          return result;
-        }, { changes: 'all' }),
+            for (const sub of Object.values(s.subscriptions)) {
+              if (!subscriptionsBefore.has(sub.key)) sub.createdAt ??= s.clock;
+            }
+            // conditions.halfBuiltScripts: the script stopped half-way (issue #20 §3).
+            const half = s.conditions?.halfBuiltScripts;
+            if (half && half.times > 0 && script.name.includes(half.match)) {
+              half.times -= 1;
+              const pubsMade = Object.keys(d.publications).filter((name) => !publicationsBefore.has(name));
+              for (const name of pubsMade) d.publications[name]!.articles = [];
+              const subsMade = Object.values(s.subscriptions).filter((x) => !subscriptionsBefore.has(x.key));
+              for (const sub of subsMade) {
+                sub.agent = false;
+                delete sub.schedule;
+              }
+              throw new SqlError(
+                1205,
+                `${script.name}: Msg 1205, Level 13 (lab: the script stopped half-way; ` +
+                  ([
+                    ...pubsMade.map((n) => `publication ${n} has no articles`),
+                    ...subsMade.map((x) => `subscription ${x.key} has no push agent job`),
+                  ].join(', ') || 'nothing was made') +
+                  `)`,
+              );
+            }
+            for (const sub of Object.values(s.subscriptions)) if (sub.agent) addSchedule(s, sub);
+            return result;
+          },
+          { changes: 'all' },
+        ),
       mergeSubscriptions: (publisher) =>
         op('mergeSubscriptions', where(publisher), atDb(publisher), (s) => {
           const d = findDatabase(s, publisher);
@@ -514,18 +645,28 @@ class LabRuntime {
           return labAgentJobs(s, findDatabase(s, publisher));
         }),
       setScheduleEnabled: (scheduleId, enabled) =>
-        op('setScheduleEnabled', `schedule ${scheduleId}`, () => [], (s) => {
-          const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
-          if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
-          sub.schedule!.enabled = enabled;
-        }),
+        op(
+          'setScheduleEnabled',
+          `schedule ${scheduleId}`,
+          () => [],
+          (s) => {
+            const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
+            if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
+            sub.schedule!.enabled = enabled;
+          },
+        ),
       setScheduleTiming: (scheduleId, timing, enabled) =>
-        op('setScheduleTiming', `schedule ${scheduleId}`, () => [], (s) => {
-          const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
-          if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
-          sub.schedule!.enabled = enabled;
-          sub.schedule!.timing = { ...timing };
-        }),
+        op(
+          'setScheduleTiming',
+          `schedule ${scheduleId}`,
+          () => [],
+          (s) => {
+            const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
+            if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
+            sub.schedule!.enabled = enabled;
+            sub.schedule!.timing = { ...timing };
+          },
+        ),
       snapshotStatus: (publisher, publication) =>
         op('snapshotStatus', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
           const pub = findPublication(findDatabase(s, publisher), publication);
@@ -566,27 +707,39 @@ class LabRuntime {
           if (!pub) throw new SqlError(20026, `The publication '${publication}' does not exist.`);
           if (property === 'retention') pub.retentionDays = Number(value);
           else if (property === 'conflict_retention') pub.conflictRetentionDays = Number(value);
-          else if (property === 'publication_compatibility_level') pub.compatibilityLevel = value === '90RTM' ? 90 : 100;
-          else if (value.toLowerCase() !== 'day') throw new SqlError(20033, `lab: retention_period_unit '${value}' is not modelled (days only)`);
+          else if (property === 'publication_compatibility_level')
+            pub.compatibilityLevel = value === '90RTM' ? 90 : 100;
+          else if (value.toLowerCase() !== 'day')
+            throw new SqlError(20033, `lab: retention_period_unit '${value}' is not modelled (days only)`);
         }),
       dropPublication: (publisher, publication) =>
         op('dropPublication', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
           const d = findDatabase(s, publisher);
           const pub = findPublication(d, publication);
           if (!pub) return;
-          if (Object.values(s.subscriptions).some((x) => x.publisherKey === d.key && x.publication.toLowerCase() === publication.toLowerCase())) {
+          if (
+            Object.values(s.subscriptions).some(
+              (x) => x.publisherKey === d.key && x.publication.toLowerCase() === publication.toLowerCase(),
+            )
+          ) {
             throw new SqlError(20014, `lab: publication '${publication}' has subscriptions; drop them first`);
           }
           delete d.publications[pub.name];
         }),
       dropSubscription: (sub) =>
-        op('dropSubscription', `${sub.publication} ${where(sub.subscriber)}`, atDb(sub.publisher), (s) => {
-          const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
-          if (!found) return;
-          leaveSubscriberMetadata(s, found);
-          delete s.subscriptions[found.key];
-          forgetSubscriptionIndex(s);
-        }, { changes: (s) => [findDatabase(s, sub.subscriber).key] }),
+        op(
+          'dropSubscription',
+          `${sub.publication} ${where(sub.subscriber)}`,
+          atDb(sub.publisher),
+          (s) => {
+            const found = findSubscription(s, sub.publisher, sub.publication, sub.subscriber);
+            if (!found) return;
+            leaveSubscriberMetadata(s, found);
+            delete s.subscriptions[found.key];
+            forgetSubscriptionIndex(s);
+          },
+          { changes: (s) => [findDatabase(s, sub.subscriber).key] },
+        ),
       rowGuidConversionMarks: (db) =>
         op('rowGuidConversionMarks', where(db), atDb(db), (s) => {
           const props = findDatabase(s, db).extendedProperties ?? {};
@@ -607,7 +760,9 @@ class LabRuntime {
       // Every lab table has the primary key Id and the ROWGUIDCOL rowguid, published or not.
       rowGuidTables: (db) =>
         op('rowGuidTables', where(db), atDb(db), (s) =>
-          Object.keys(findDatabase(s, db).tables).sort().map((table) => ({ article: table, schema: 'dbo', table, keyColumns: ['Id'], rowguidColumn: 'rowguid' })),
+          Object.keys(findDatabase(s, db).tables)
+            .sort()
+            .map((table) => ({ article: table, schema: 'dbo', table, keyColumns: ['Id'], rowguidColumn: 'rowguid' })),
         ),
       markForValidation: (sub) =>
         op('markForValidation', `${sub.publication} ${where(sub.subscriber)}`, atDb(sub.publisher), (s) => {
@@ -623,7 +778,9 @@ class LabRuntime {
           return {
             ...(v.lastValidated !== undefined && { lastValidated: v.lastValidated }),
             ...(v.attempted !== undefined && { attempted: v.attempted }),
-            alerts: (s.validationAlerts ?? []).filter((a) => a.subscription === found.key).map((a) => ({ alertId: a.alertId, passed: a.code === 20575, article: a.article, text: a.text })),
+            alerts: (s.validationAlerts ?? [])
+              .filter((a) => a.subscription === found.key)
+              .map((a) => ({ alertId: a.alertId, passed: a.code === 20575, article: a.article, text: a.text })),
           };
         }),
       // The lab's tables: primary key column Id, ROWGUIDCOL rowguid; keys compare as text.
@@ -631,7 +788,13 @@ class LabRuntime {
         op('publishedTables', `${publication} ${where(publisher)}`, atDb(publisher), (s) => {
           const pub = findPublication(findDatabase(s, publisher), publication);
           if (!pub) throw new SqlError(20026, `The publication '${publication}' does not exist.`);
-          return pub.articles.map((table) => ({ article: table, schema: 'dbo', table, keyColumns: ['Id'], rowguidColumn: 'rowguid' }));
+          return pub.articles.map((table) => ({
+            article: table,
+            schema: 'dbo',
+            table,
+            keyColumns: ['Id'],
+            rowguidColumn: 'rowguid',
+          }));
         }),
       rowGuidSample: (db, table, limit) =>
         op('rowGuidSample', `${table.table} ${where(db)}`, atDb(db), (s) => {
@@ -648,23 +811,27 @@ class LabRuntime {
             .filter((p) => p.addedRowGuids)
             .flatMap((p) => p.articles.map((article) => ({ publication: p.name, article }))),
         ),
-      writeCanary: (publisher, token) => op('writeCanary', where(publisher), atDb(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
+      writeCanary: (publisher, token) =>
+        op('writeCanary', where(publisher), atDb(publisher), (s) => writeCanary(s, findDatabase(s, publisher), token)),
       readCanary: (db, token) => op('readCanary', where(db), atDb(db), (s) => readCanary(findDatabase(s, db), token)),
     };
   }
 
   hostPort(): HostPort {
-    const op = <T>(name: string, host: string, act: (s: LabState) => T) => this.op(name, host, (s) => [siteOfHost(s, host)], act, { faults: false });
+    const op = <T>(name: string, host: string, act: (s: LabState) => T) =>
+      this.op(name, host, (s) => [siteOfHost(s, host)], act, { faults: false });
     const service = (s: LabState, host: string, name: string) => {
       const h = findHost(s, host);
-      if (name.toLowerCase() !== BACKGROUND_SERVICE.toLowerCase()) throw new Error(`service "${name}" is not installed on ${h.name} (the lab has "${BACKGROUND_SERVICE}")`);
+      if (name.toLowerCase() !== BACKGROUND_SERVICE.toLowerCase())
+        throw new Error(`service "${name}" is not installed on ${h.name} (the lab has "${BACKGROUND_SERVICE}")`);
       return h;
     };
     return {
       drain: (host) => op('drain', host, (s) => drainHost(s, host, true)),
       undrain: (host) => op('undrain', host, (s) => drainHost(s, host, false)),
       isDrained: (host) => op('isDrained', host, (s) => findHost(s, host).drained),
-      serviceState: (host, name) => op('serviceState', host, (s): ServiceState => service(s, host, name).backgroundService),
+      serviceState: (host, name) =>
+        op('serviceState', host, (s): ServiceState => service(s, host, name).backgroundService),
       stopService: (host, name) =>
         op('stopService', host, (s) => {
           service(s, host, name).backgroundService = 'stopped';
@@ -678,7 +845,14 @@ class LabRuntime {
         op('upgradeHost', host, (s) => {
           findHost(s, host).productVersion = to;
         }),
-      upgradeDatabase: (db, to) => this.op('upgradeDatabase', `${db.server}/${db.database}`, (s) => [siteOfDb(s, db)], (s) => upgradeDatabase(s, findDatabase(s, db), to), { faults: false }),
+      upgradeDatabase: (db, to) =>
+        this.op(
+          'upgradeDatabase',
+          `${db.server}/${db.database}`,
+          (s) => [siteOfDb(s, db)],
+          (s) => upgradeDatabase(s, findDatabase(s, db), to),
+          { faults: false },
+        ),
     };
   }
 
@@ -700,7 +874,10 @@ class LabRuntime {
       manualUpgrade: () =>
         this.admin((s) => {
           // Publishers first, as the workflow's own upgrade: one never runs older than its subscribers.
-          const order = (st: LabState) => Object.values(st.databases).filter((db) => db.productVersion !== st.to).sort((a, b) => Number(a.role === 'subscriber') - Number(b.role === 'subscriber'));
+          const order = (st: LabState) =>
+            Object.values(st.databases)
+              .filter((db) => db.productVersion !== st.to)
+              .sort((a, b) => Number(a.role === 'subscriber') - Number(b.role === 'subscriber'));
           // On a copy first: a database still replicated refuses (4929) before anything changed.
           const trial = structuredClone(s);
           for (const db of order(trial)) upgradeDatabase(trial, db, trial.to);

@@ -73,7 +73,9 @@ export interface LabDatabase extends DbRef {
   backgroundQueue: string[];
   /** replup's database-level extended properties (ConvertRowGuids marks), name → value. */
   extendedProperties?: Record<string, string>;
-  /** Merge metadata of dropped push subscriptions until sp_mergesubscription_cleanup (activities/lab/subscribers.ts). */
+  /**
+   * Merge metadata of dropped push subscriptions until sp_mergesubscription_cleanup (activities/lab/subscribers.ts).
+   */
   subscriberLeftovers?: string[];
   /** Next number for primary keys of rows inserted here (`<site index>-<n>`). */
   nextPk: number;
@@ -99,7 +101,14 @@ export interface LabSubscription {
   /** sysmergesubscriptions.last_sync_date (wall clock, ISO 8601); absent = merged just now. */
   lastSyncAt?: string;
   /** The push agent job's schedule (msdb.dbo.sysschedules): fires every `everyTicks` lab ticks while enabled. */
-  schedule?: { scheduleId: number; name: string; enabled: boolean; everyTicks: number; lastFiredAt: number; timing?: ScheduleTiming };
+  schedule?: {
+    scheduleId: number;
+    name: string;
+    enabled: boolean;
+    everyTicks: number;
+    lastFiredAt: number;
+    timing?: ScheduleTiming;
+  };
   /** Row keys (`table/pk`) changed since the last merge: upload at the subscriber, download at the publisher. */
   pending: { upload: Record<string, PendingKind>; download: Record<string, PendingKind> };
   /**
@@ -182,9 +191,14 @@ export interface LabState {
   latencyMs: number;
   faults: LabFaults;
   /** Plan publications (the replica sets rows must reach). */
-  plan: { publisher: string; publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[] };
+  plan: {
+    publisher: string;
+    publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[];
+  };
   servers: Record<string, { version: string; edition: string; agentRunning: boolean }>;
-  /** Other names that reach a server (a DNS name, an IP address, an alias) → the server's own name, its @@SERVERNAME. */
+  /**
+   * Other names that reach a server (a DNS name, an IP address, an alias) → the server's own name, its @@SERVERNAME.
+   */
   aliases?: Record<string, string>;
   databases: Record<string, LabDatabase>;
   hosts: Record<string, LabHost>;
@@ -216,7 +230,10 @@ export interface LabState {
   /** Each subscription's agent schedule timing when the lab was made (by subscription key): the DBA's, to keep. */
   schedulesAtStart?: Record<string, ScheduleTiming>;
   nextScheduleId?: number;
-  /** The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now deadlocks. */
+  /**
+   * The scheduled merge that ran at each subscriber in the current tick: a merge of its other publication now
+   * deadlocks.
+   */
   scheduledNow?: Record<string, { publication: string; at: number }>;
   /** A set-up lab (`lab init` of a setup-replication plan): what the set-up must make (lab/setup-replication.ts). */
   setup?: LabSetup;
@@ -261,7 +278,9 @@ export interface LabConditions {
    * @conflict_retention days, 14 by default): reported, never a reason to stop (issue #18 §2).
    */
   settledConflicts?: number;
-  /** Failed changes (download insert failed, PK violation) recorded before the run and never resolved: a person must. */
+  /**
+   * Failed changes (download insert failed, PK violation) recorded before the run and never resolved: a person must.
+   */
   unsettledConflicts?: number;
   /**
    * Rows in generation 0 at the first subscriber of the Data publication (issue #20 §1):
@@ -269,7 +288,10 @@ export interface LabConditions {
    * too *(inferred: no page defines generation 0)*, so "0 pending" says quiet while the copies differ.
    */
   generationZeroRows?: number;
-  /** Replication added the Data publication's rowguid column (preserve_rowguidcol = 0): dropping the publication drops it (KB 2646528). */
+  /**
+   * Replication added the Data publication's rowguid column (preserve_rowguidcol = 0): dropping the publication drops
+   * it (KB 2646528).
+   */
   replicationAddedRowGuids?: boolean;
   /**
    * ConvertRowGuids.sql swaps every row's GUID bytes, converted or not, so a second run undoes the
@@ -285,7 +307,12 @@ export interface LabConditions {
    * What a DBA changed on every publication since set-up (issue #20 §5): the vendor scripts create
    * them again with their own values (retention 14 days, conflict retention 14, level 100, no column tracking).
    */
-  customisedPublications?: { retentionDays?: number; conflictRetentionDays?: number; compatibilityLevel?: number; columnTracking?: boolean };
+  customisedPublications?: {
+    retentionDays?: number;
+    conflictRetentionDays?: number;
+    compatibilityLevel?: number;
+    columnTracking?: boolean;
+  };
   /**
    * Scripts that fail half-way (issue #20 §3): the first `times` runs of a script whose name contains
    * `match` stop with an error after creating the publication but before its articles, or after
@@ -314,11 +341,15 @@ export function labPublicationConfig(pub: LabPublication): LabPublicationConfig 
     conflictRetentionDays: pub.conflictRetentionDays ?? LAB_RETENTION_DAYS,
     compatibilityLevel: pub.compatibilityLevel ?? 100,
     articles: [...pub.articles].sort(),
-    articleOptions: Object.fromEntries(Object.entries(pub.articleOptions ?? {}).filter(([, o]) => Object.keys(o).length > 0)),
+    articleOptions: Object.fromEntries(
+      Object.entries(pub.articleOptions ?? {}).filter(([, o]) => Object.keys(o).length > 0),
+    ),
   };
 }
 
-/** conditions.customisedPublications applied, then every publication's configuration recorded as the fleet's to keep. */
+/**
+ * conditions.customisedPublications applied, then every publication's configuration recorded as the fleet's to keep.
+ */
 function applyPublicationCustomisations(state: LabState, c: LabConditions): void {
   const custom = c.customisedPublications;
   for (const db of Object.values(state.databases)) {
@@ -326,19 +357,26 @@ function applyPublicationCustomisations(state: LabState, c: LabConditions): void
       if (custom?.retentionDays !== undefined) pub.retentionDays = custom.retentionDays;
       if (custom?.conflictRetentionDays !== undefined) pub.conflictRetentionDays = custom.conflictRetentionDays;
       if (custom?.compatibilityLevel !== undefined) pub.compatibilityLevel = custom.compatibilityLevel;
-      if (custom?.columnTracking !== undefined && pub.articles[0]) pub.articleOptions = { [pub.articles[0]]: { columnTracking: custom.columnTracking } };
+      if (custom?.columnTracking !== undefined && pub.articles[0])
+        pub.articleOptions = { [pub.articles[0]]: { columnTracking: custom.columnTracking } };
     }
   }
   if (c.customisedDataScheduleTime !== undefined) {
     for (const sub of Object.values(state.subscriptions)) {
-      if (sub.schedule?.timing && sub.schedule.timing.freqSubdayType === 1) sub.schedule.timing = { ...sub.schedule.timing, activeStartTime: c.customisedDataScheduleTime };
+      if (sub.schedule?.timing && sub.schedule.timing.freqSubdayType === 1)
+        sub.schedule.timing = { ...sub.schedule.timing, activeStartTime: c.customisedDataScheduleTime };
     }
   }
-  state.schedulesAtStart = Object.fromEntries(Object.values(state.subscriptions).flatMap((sub) => (sub.schedule?.timing ? [[sub.key, sub.schedule.timing]] : [])));
+  state.schedulesAtStart = Object.fromEntries(
+    Object.values(state.subscriptions).flatMap((sub) => (sub.schedule?.timing ? [[sub.key, sub.schedule.timing]] : [])),
+  );
   state.configAtStart = Object.fromEntries(
     Object.values(state.databases)
       .filter((db) => Object.keys(db.publications).length > 0)
-      .map((db) => [db.key, Object.fromEntries(Object.values(db.publications).map((p) => [p.name, labPublicationConfig(p)]))]),
+      .map((db) => [
+        db.key,
+        Object.fromEntries(Object.values(db.publications).map((p) => [p.name, labPublicationConfig(p)])),
+      ]),
   );
 }
 
@@ -349,10 +387,12 @@ const DAY_MS = 86_400_000;
 export const RETENTION_GRACE_MS = DAY_MS;
 /** The merge agent's message for an expired subscription *(wording inferred; issue #18 names "has expired")*. */
 export const expiredMessage = (publication: string) =>
-  `The subscription to publication '${publication}' has expired and does not exist. Reinitialize the subscription or drop it and create it again.`;
+  `The subscription to publication '${publication}' has expired and does not exist. Reinitialize the ` +
+  `subscription or drop it and create it again.`;
 /** The merge agent's message when the publication has no snapshot yet *(wording inferred)*. */
 export const snapshotNotReadyMessage = (publication: string) =>
-  `The initial snapshot for publication '${publication}' is not yet available. Start the Snapshot Agent to generate the snapshot for this publication.`;
+  `The initial snapshot for publication '${publication}' is not yet available. Start the Snapshot Agent to ` +
+  `generate the snapshot for this publication.`;
 
 export interface LabInitOptions {
   /** Rows per replicated table at the start. */
@@ -364,7 +404,10 @@ export interface LabInitOptions {
   latencyMs?: number;
   usersPerHost?: number;
   conditions?: LabConditions;
-  /** Other names that reach a lab server (alias → the server as the plan names it): the server still answers @@SERVERNAME with its own. */
+  /**
+   * Other names that reach a lab server (alias → the server as the plan names it): the server still answers
+   * @@SERVERNAME with its own.
+   */
   aliases?: Record<string, string>;
 }
 
@@ -387,7 +430,10 @@ function pick<T>(state: LabState, items: readonly T[]): T | undefined {
 
 function newGuid(state: LabState): string {
   let hex = '';
-  for (let i = 0; i < 4; i++) hex += Math.floor(nextRandom(state) * 0x100000000).toString(16).padStart(8, '0');
+  for (let i = 0; i < 4; i++)
+    hex += Math.floor(nextRandom(state) * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -411,7 +457,9 @@ export function splitRowKey(key: string): { table: string; pk: string } {
   const i = key.indexOf('/');
   return { table: key.slice(0, i), pk: key.slice(i + 1) };
 }
-/** A subscription's key in the lab's state (merge sessions, subscriptions): `publisherKey:publication->subscriberKey`. */
+/**
+ * A subscription's key in the lab's state (merge sessions, subscriptions): `publisherKey:publication->subscriberKey`.
+ */
 export const subscriptionKey = (publisherKey: string, publication: string, subscriberKey: string) =>
   `${publisherKey}:${publication}->${subscriberKey}`;
 
@@ -420,7 +468,11 @@ export const subscriptionKey = (publisherKey: string, publication: string, subsc
  * the publication is the first `:`-free part between a `:` and a `->`; site keys may hold `:` (`tcp:HOST`).
  * @throws Error for a text that is not a subscription key
  */
-export function parseSubscriptionKey(key: string): { publisherKey: string; publication: string; subscriberKey: string } {
+export function parseSubscriptionKey(key: string): {
+  publisherKey: string;
+  publication: string;
+  subscriberKey: string;
+} {
   const m = /^(.*?):([^:]*?)->(.*)$/s.exec(key);
   if (!m) throw new Error(`not a lab subscription key (publisher:publication->subscriber): ${key}`);
   return { publisherKey: m[1]!, publication: m[2]!, subscriberKey: m[3]! };
@@ -432,10 +484,16 @@ function sameName(a: string, b: string): boolean {
 
 /** The database a port call names; SQL Server answers 4060 when the login cannot open it. */
 export function findDatabase(state: LabState, db: DbRef): LabDatabase {
-  const found = Object.values(state.databases).find((d) => sameName(d.server, db.server) && sameName(d.database, db.database));
+  const found = Object.values(state.databases).find(
+    (d) => sameName(d.server, db.server) && sameName(d.database, db.database),
+  );
   if (found) return found;
   if (!findServer(state, db.server)) throw unknownServer(db.server);
-  throw new SqlError(4060, `Cannot open database "${db.database}" requested by the login. The login failed. (lab: no database ${dbKey(db)} in the fleet)`);
+  throw new SqlError(
+    4060,
+    `Cannot open database "${db.database}" requested by the login. The login failed. (lab: no database ` +
+      `${dbKey(db)} in the fleet)`,
+  );
 }
 
 /** @@SERVERNAME of the server a connection reaches under this name: an alias's server, else the name as given. */
@@ -452,17 +510,26 @@ export function findServer(state: LabState, server: string) {
 export function unknownServer(server: string): SqlError {
   return new SqlError(
     53,
-    `A network-related or instance-specific error occurred while establishing a connection to SQL Server '${server}'. (lab: no such server in the fleet)`,
+    `A network-related or instance-specific error occurred while establishing a connection to SQL Server '` +
+      `${server}'. (lab: no such server in the fleet)`,
   );
 }
 
 export function findHost(state: LabState, host: string): LabHost {
   const found = Object.values(state.hosts).find((h) => sameName(h.name, host));
-  if (!found) throw new Error(`personalization server ${host} is not in the lab fleet (known: ${Object.keys(state.hosts).join(', ')})`);
+  if (!found)
+    throw new Error(
+      `personalization server ${host} is not in the lab fleet (known: ${Object.keys(state.hosts).join(', ')})`,
+    );
   return found;
 }
 
-export function findSubscription(state: LabState, publisher: DbRef, publication: string, subscriber: DbRef): LabSubscription | undefined {
+export function findSubscription(
+  state: LabState,
+  publisher: DbRef,
+  publication: string,
+  subscriber: DbRef,
+): LabSubscription | undefined {
   const pub = findDatabase(state, publisher);
   const sub = findDatabase(state, subscriber);
   return Object.values(state.subscriptions).find(
@@ -514,7 +581,12 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
     faults: { ...NO_FAULTS, seed, ...opts.faults },
     plan: {
       publisher: plan.publisher.key,
-      publications: plan.publications.map((p) => ({ name: p.name, kind: p.kind, publisher: p.publisher, subscribers: [...p.subscribers] })),
+      publications: plan.publications.map((p) => ({
+        name: p.name,
+        kind: p.kind,
+        publisher: p.publisher,
+        subscribers: [...p.subscribers],
+      })),
     },
     servers: {},
     ...(opts.aliases && { aliases: opts.aliases }),
@@ -533,17 +605,25 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
     calls: {},
     accounting: [],
     distributor: plan.distributor.server,
-    distributors: Object.fromEntries(publishingSites(plan).map((site) => [site.server, distributorOf(plan, site).server])),
+    distributors: Object.fromEntries(
+      publishingSites(plan).map((site) => [site.server, distributorOf(plan, site).server]),
+    ),
     ...(opts.conditions && { conditions: opts.conditions }),
   };
   const legacyGuids = isEarlierThan(plan.from, ROWGUID_THRESHOLD);
   const distributorServers = publishingSites(plan).map((site) => distributorOf(plan, site).server);
   for (const server of new Set([...plan.sites.map((s) => s.server), plan.distributor.server, ...distributorServers])) {
     const site = plan.sites.find((s) => s.server === server);
-    state.servers[server] = { version: site?.sqlVersion ?? '15.0.2000.5', edition: site?.edition ?? 'Enterprise Edition (64-bit)', agentRunning: true };
+    state.servers[server] = {
+      version: site?.sqlVersion ?? '15.0.2000.5',
+      edition: site?.edition ?? 'Enterprise Edition (64-bit)',
+      agentRunning: true,
+    };
   }
   plan.sites.forEach((site, siteIndex) => {
-    const kinds = plan.publications.filter((p) => p.publisher === site.key || p.subscribers.includes(site.key)).map((p) => p.kind);
+    const kinds = plan.publications
+      .filter((p) => p.publisher === site.key || p.subscribers.includes(site.key))
+      .map((p) => p.kind);
     const tables: Record<string, Record<string, Row>> = {};
     for (const kind of new Set(kinds)) tables[TABLE_FOR_KIND[kind]] = {};
     const subscribes = plan.publications.some((p) => p.subscribers.includes(site.key));
@@ -562,7 +642,14 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
       siteIndex,
     };
     for (const host of site.personalizationServers) {
-      state.hosts[host] = { name: host, site: site.key, productVersion: plan.from, drained: false, backgroundService: 'running', users: opts.usersPerHost ?? 2 };
+      state.hosts[host] = {
+        name: host,
+        site: site.key,
+        productVersion: plan.from,
+        drained: false,
+        backgroundService: 'running',
+        users: opts.usersPerHost ?? 2,
+      };
     }
   });
   // The fleet before the upgrade: publications set up by the vendor scripts (with a snapshot),
@@ -602,7 +689,7 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
         lastSyncAt: new Date(Date.now() - 3600_000).toISOString(),
         pending: { upload: {}, download: {} },
       };
-      addSchedule(state, state.subscriptions[key]!);
+      addSchedule(state, state.subscriptions[key]);
       forgetSubscriptionIndex(state);
     }
   }
@@ -631,15 +718,20 @@ function applyConditions(state: LabState, c: LabConditions): void {
     sub.lastSyncAt = new Date(now - (LAB_RETENTION_DAYS + 3) * DAY_MS).toISOString();
     // Users went on writing at the subscriber since its last merge: changes that can no longer merge.
     const db = state.databases[sub.subscriberKey]!;
-    const table = findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles.find((t) => db.tables[t]);
-    for (let i = 0; table && i < 3; i++) writeRow(state, db, table, `${db.siteIndex}-${db.nextPk++}`, `written at ${db.key} after its last merge`);
+    const table = findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles.find(
+      (t) => db.tables[t],
+    );
+    for (let i = 0; table && i < 3; i++)
+      writeRow(state, db, table, `${db.siteIndex}-${db.nextPk++}`, `written at ${db.key} after its last merge`);
   });
-  subs.slice(c.expiredSubscriptions ?? 0, (c.expiredSubscriptions ?? 0) + (c.expiringSubscriptions ?? 0)).forEach((sub) => {
-    sub.lastSyncAt = new Date(now - LAB_RETENTION_DAYS * DAY_MS + 2 * 3600_000).toISOString();
-  });
+  subs
+    .slice(c.expiredSubscriptions ?? 0, (c.expiredSubscriptions ?? 0) + (c.expiringSubscriptions ?? 0))
+    .forEach((sub) => {
+      sub.lastSyncAt = new Date(now - LAB_RETENTION_DAYS * DAY_MS + 2 * 3600_000).toISOString();
+    });
   if (c.distributorAgentStopped) {
     const name = distributorServer(state);
-    if (state.servers[name]) state.servers[name]!.agentRunning = false;
+    if (state.servers[name]) state.servers[name].agentRunning = false;
   }
   if (c.branchDistributor) {
     const branch = Object.values(state.databases).find((d) => d.role === 'publisher-subscriber' && d.mergePublished);
@@ -647,10 +739,15 @@ function applyConditions(state: LabState, c: LabConditions): void {
     if (c.branchDistributor === 'missing') state.distributors = { ...state.distributors, [branch.server]: null };
     else {
       const own = distributorOfServer(state, branch.server);
-      if (own && state.servers[own]) state.servers[own]!.agentRunning = false;
+      if (own && state.servers[own]) state.servers[own].agentRunning = false;
     }
   }
-  addHistoryConflicts(state, c.settledConflicts ?? 0, c.unsettledConflicts ?? 0, new Date(now - 3 * DAY_MS).toISOString());
+  addHistoryConflicts(
+    state,
+    c.settledConflicts ?? 0,
+    c.unsettledConflicts ?? 0,
+    new Date(now - 3 * DAY_MS).toISOString(),
+  );
   applyPublicationCustomisations(state, c);
   addGenerationZeroRows(state, c.generationZeroRows ?? 0);
   if (c.replicationAddedRowGuids) {
@@ -661,7 +758,10 @@ function applyConditions(state: LabState, c: LabConditions): void {
   }
 }
 
-/** Rows a bulk load wrote at one subscriber without merge tracking them (generation 0): in the ledger, in no pending list. */
+/**
+ * Rows a bulk load wrote at one subscriber without merge tracking them (generation 0): in the ledger, in no pending
+ * list.
+ */
 function addGenerationZeroRows(state: LabState, n: number): void {
   const p = state.plan.publications.find((x) => x.kind === 'Data' && x.subscribers.length > 0);
   if (!p || n <= 0) return;
@@ -686,7 +786,9 @@ export function confirmRowGuidConversions(state: LabState): number {
   for (const db of Object.values(state.databases)) {
     const props = db.extendedProperties;
     if (!props || props[ROWGUID_MARKS.started] === undefined || props[ROWGUID_MARKS.done] !== undefined) continue;
-    const legacy = Object.values(db.tables).flatMap((t) => Object.values(t)).filter((r) => r.legacyGuid).length;
+    const legacy = Object.values(db.tables)
+      .flatMap((t) => Object.values(t))
+      .filter((r) => r.legacyGuid).length;
     // No legacy GUID left: it ran, say so. Legacy GUIDs left: the lab's script converts a table in
     // one statement, so it did not run: take the started mark away and let the step run it.
     if (legacy === 0) props[ROWGUID_MARKS.done] = 'checked by the DBA';
@@ -712,7 +814,10 @@ export function fixGenerationZeroRows(state: LabState): number {
   return written;
 }
 
-/** A row as merge validation's binary checksum sees it *(inferred)*: a legacy GUID is the same 16 bytes in another byte order. */
+/**
+ * A row as merge validation's binary checksum sees it *(inferred)*: a legacy GUID is the same 16 bytes in another byte
+ * order.
+ */
 function validatedRow(row: Row): string {
   return `${row.legacyGuid ? swapGuidBytes(row.rowguid) : row.rowguid}\u0000${row.content}`;
 }
@@ -722,7 +827,11 @@ function validatedRow(row: Row): string {
  * (row count, or any row's key, rowguid or content), leaving out rows still on their way (pending
  * either way in `inFlight`). Merge validation reports per table, never per row.
  */
-export function differingTables(state: LabState, sub: LabSubscription, inFlight: ReadonlySet<string> = new Set()): string[] {
+export function differingTables(
+  state: LabState,
+  sub: LabSubscription,
+  inFlight: ReadonlySet<string> = new Set(),
+): string[] {
   const pubDb = state.databases[sub.publisherKey]!;
   const subDb = state.databases[sub.subscriberKey]!;
   const out: string[] = [];
@@ -745,13 +854,20 @@ export function differingTables(state: LabState, sub: LabSubscription, inFlight:
 /** The lab clock as a datetime: validation stamps differ whenever the clock moved. */
 const stamp = (state: LabState) => new Date(Date.UTC(2026, 0, 1) + state.clock * 1000).toISOString();
 
-/** Merge validation at the end of a merge session: row counts and checksums per article, recorded like SQL Server does. */
+/**
+ * Merge validation at the end of a merge session: row counts and checksums per article, recorded like SQL Server does.
+ */
 function validateAfterMerge(state: LabState, sub: LabSubscription): void {
   if (!sub.validation?.requested) return;
   const subDb = state.databases[sub.subscriberKey]!;
   const at = stamp(state);
   const differs = differingTables(state, sub);
-  sub.validation = { ...sub.validation, requested: false, attempted: at, ...(differs.length === 0 && { lastValidated: at }) };
+  sub.validation = {
+    ...sub.validation,
+    requested: false,
+    attempted: at,
+    ...(differs.length === 0 && { lastValidated: at }),
+  };
   const alerts = (state.validationAlerts ??= []);
   const next = () => (alerts[alerts.length - 1]?.alertId ?? 0) + 1;
   for (const table of findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles ?? []) {
@@ -761,7 +877,9 @@ function validateAfterMerge(state: LabState, sub: LabSubscription): void {
       subscription: sub.key,
       code: failed ? 20574 : 20575,
       article: table,
-      text: `Subscriber '${subDb.server}', subscription to article '${table}' in publication '${sub.publication}' ${failed ? 'failed' : 'passed'} data validation.`,
+      text:
+        `Subscriber '${subDb.server}', subscription to article '${table}' in publication '${sub.publication}' ` +
+        `${failed ? 'failed' : 'passed'} data validation.`,
     });
   }
 }
@@ -785,13 +903,18 @@ function addHistoryConflicts(state: LabState, settled: number, unsettled: number
         table,
         conflictType: 1,
         reasonCode: 1,
-        reasonText: `The same row was updated at both '${pubDb.server}.${pubDb.database}' and '${origin}'. The resolved version at the publisher was chosen.`,
+        reasonText:
+          `The same row was updated at both '${pubDb.server}.${pubDb.database}' and '${origin}'. The resolved ` +
+          `version at the publisher was chosen.`,
         origin,
         rowguid: pubDb.tables[table]?.[pk]?.rowguid ?? newGuid(state),
         createdAt,
       });
     } else {
-      state.conflicts.push({ ...pkViolation(sub, table, pk, 'download', `${pubDb.server}.${pubDb.database}`, newGuid(state)), createdAt });
+      state.conflicts.push({
+        ...pkViolation(sub, table, pk, 'download', `${pubDb.server}.${pubDb.database}`, newGuid(state)),
+        createdAt,
+      });
     }
   }
 }
@@ -820,10 +943,19 @@ export function distributorOfSubscription(state: LabState, sub: LabSubscription)
 /** The agent job's schedule the vendor scripts give a push subscription (Config every 5 minutes, Data daily). */
 export function addSchedule(state: LabState, sub: LabSubscription): void {
   if (sub.schedule) return;
-  const kind = state.plan.publications.find((p) => p.publisher === sub.publisherKey && sameName(p.name, sub.publication))?.kind ?? 'Data';
+  const kind =
+    state.plan.publications.find((p) => p.publisher === sub.publisherKey && sameName(p.name, sub.publication))?.kind ??
+    'Data';
   const scheduleId = (state.nextScheduleId ??= 1);
   state.nextScheduleId += 1;
-  sub.schedule = { scheduleId, name: `${sub.publication} ${sub.subscriberKey} schedule`, enabled: true, everyTicks: kind === 'Config' ? 7 : 40, lastFiredAt: state.clock, timing: vendorScheduleTiming(kind) };
+  sub.schedule = {
+    scheduleId,
+    name: `${sub.publication} ${sub.subscriberKey} schedule`,
+    enabled: true,
+    everyTicks: kind === 'Config' ? 7 : 40,
+    lastFiredAt: state.clock,
+    timing: vendorScheduleTiming(kind),
+  };
 }
 
 /**
@@ -832,7 +964,15 @@ export function addSchedule(state: LabState, sub: LabSubscription): void {
  * ticks stay the clock that fires them (everyTicks); the dates are the lab's own.
  */
 export function vendorScheduleTiming(kind: 'Config' | 'Data'): ScheduleTiming {
-  const daily = { freqType: 4, freqInterval: 1, freqRelativeInterval: 0, freqRecurrenceFactor: 0, activeStartDate: 20260101, activeEndDate: 99991231, activeStartTime: 0 };
+  const daily = {
+    freqType: 4,
+    freqInterval: 1,
+    freqRelativeInterval: 0,
+    freqRecurrenceFactor: 0,
+    activeStartDate: 20260101,
+    activeEndDate: 99991231,
+    activeStartTime: 0,
+  };
   return kind === 'Config'
     ? { ...daily, freqSubdayType: 4, freqSubdayInterval: 5, activeEndTime: 235959 }
     : { ...daily, freqSubdayType: 1, freqSubdayInterval: 0, activeEndTime: 235959 };
@@ -860,14 +1000,32 @@ export function mergeBlocked(state: LabState, sub: LabSubscription): string | un
   const expiry = expiresAt(state, sub);
   if (expiry !== undefined && Date.now() > expiry) return expiredMessage(sub.publication);
   const snapshot = findPublication(state.databases[sub.publisherKey]!, sub.publication)?.snapshot;
-  if (snapshot && ('failed' in snapshot || state.clock < snapshot.readyAt)) return snapshotNotReadyMessage(sub.publication);
+  if (snapshot && ('failed' in snapshot || state.clock < snapshot.readyAt))
+    return snapshotNotReadyMessage(sub.publication);
   return undefined;
 }
 
 /** A merge agent run that failed before merging: recorded in MSmerge_sessions with its message. */
-export function failedMerge(state: LabState, sub: LabSubscription, agent: string, message: string, startTime: string, endTime: string): MergeSession {
+export function failedMerge(
+  state: LabState,
+  sub: LabSubscription,
+  agent: string,
+  message: string,
+  startTime: string,
+  endTime: string,
+): MergeSession {
   const none = { inserts: 0, updates: 0, deletes: 0, conflicts: 0 };
-  const session = { subscription: sub.key, sessionId: state.mergeSessions.length + 1, agent, status: 'failed' as const, startTime, endTime, upload: { ...none }, download: { ...none }, message };
+  const session = {
+    subscription: sub.key,
+    sessionId: state.mergeSessions.length + 1,
+    agent,
+    status: 'failed' as const,
+    startTime,
+    endTime,
+    upload: { ...none },
+    download: { ...none },
+    message,
+  };
   state.mergeSessions.push(session);
   const { subscription: _omit, ...result } = session;
   return result;
@@ -905,7 +1063,14 @@ function connectAgents(state: LabState, sites: ReadonlySet<string>): void {
     const sub = Object.values(state.subscriptions).find((x) => x.subscriberKey === site || x.publisherKey === site);
     if (!sub) continue;
     const agent = `${sub.publisherKey.replace('/', '-')}-${sub.publication}-${sub.subscriberKey.split('/')[0]}-1`;
-    state.sessions.push({ sessionId: state.nextSessionId++, host: distributorServer(state), db: site, login: 'FLEET\\sqlagent', user: -1, agent });
+    state.sessions.push({
+      sessionId: state.nextSessionId++,
+      host: distributorServer(state),
+      db: site,
+      login: 'FLEET\\sqlagent',
+      user: -1,
+      agent,
+    });
   }
 }
 
@@ -963,7 +1128,8 @@ function sampleSessions(state: LabState, site: string): LabSession[] {
 
 /** The site (database key) a port call names, or none when the fleet has no such database. */
 export function siteOfDb(state: LabState, db: DbRef): string | undefined {
-  return Object.values(state.databases).find((d) => sameName(d.server, db.server) && sameName(d.database, db.database))?.key;
+  return Object.values(state.databases).find((d) => sameName(d.server, db.server) && sameName(d.database, db.database))
+    ?.key;
 }
 
 /** The sites whose databases live on a SQL Server. */
@@ -984,7 +1150,13 @@ function connectUsers(state: LabState, sites?: ReadonlySet<string>): void {
     if (host.drained || (sites && !sites.has(host.site))) continue;
     for (let user = 0; user < host.users; user++) {
       if (connected.has(`${host.name}\u0000${user}`)) continue;
-      state.sessions.push({ sessionId: state.nextSessionId++, host: host.name, db: host.site, login: `FLEET\\user${user}-${host.name}`, user });
+      state.sessions.push({
+        sessionId: state.nextSessionId++,
+        host: host.name,
+        db: host.site,
+        login: `FLEET\\user${user}-${host.name}`,
+        user,
+      });
     }
   }
 }
@@ -992,7 +1164,8 @@ function connectUsers(state: LabState, sites?: ReadonlySet<string>): void {
 function userWrite(state: LabState, session: LabSession): void {
   const db = state.databases[session.db]!;
   const tables = Object.keys(db.tables).filter((t) => t !== ARCHIVE_TABLE);
-  const table = tables.includes(TABLE_FOR_KIND.Data) && nextRandom(state) < 0.8 ? TABLE_FOR_KIND.Data : pick(state, tables);
+  const table =
+    tables.includes(TABLE_FOR_KIND.Data) && nextRandom(state) < 0.8 ? TABLE_FOR_KIND.Data : pick(state, tables);
   if (!table) return;
   const own = Object.entries(db.tables[table]!)
     .filter(([, r]) => r.home === db.key)
@@ -1008,7 +1181,7 @@ function userWrite(state: LabState, session: LabSession): void {
 export function writeRow(state: LabState, db: LabDatabase, table: string, pk: string, content: string | null): void {
   const rows = db.tables[table]!;
   if (content === null) delete rows[pk];
-  else if (rows[pk]) rows[pk] = { ...rows[pk]!, content };
+  else if (rows[pk]) rows[pk] = { ...rows[pk], content };
   else rows[pk] = { rowguid: newGuid(state), content, home: db.key };
   state.ledger[rowKey(table, pk)] = { content, at: state.clock, home: db.key };
   trackChange(state, db.key, rowKey(table, pk), 'change');
@@ -1046,16 +1219,19 @@ export function trackChange(state: LabState, at: string, key: string, kind: Pend
   const { table } = splitRowKey(key);
   for (const sub of subscriptionsAt(state, at)) {
     if (sub.key === except) continue;
-    const side = sub.publisherKey === at ? sub.pending.download : sub.subscriberKey === at ? sub.pending.upload : undefined;
+    const side =
+      sub.publisherKey === at ? sub.pending.download : sub.subscriberKey === at ? sub.pending.upload : undefined;
     if (!side || side[key] === 'change') continue;
-    if (findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles.includes(table)) side[key] = kind;
+    if (findPublication(state.databases[sub.publisherKey]!, sub.publication)?.articles.includes(table))
+      side[key] = kind;
   }
 }
 
 function runBackgroundServices(state: LabState, sites: ReadonlySet<string>): void {
   const runningBySite = new Map<string, number>();
   for (const h of Object.values(state.hosts)) {
-    if (h.backgroundService === 'running' && sites.has(h.site)) runningBySite.set(h.site, (runningBySite.get(h.site) ?? 0) + 1);
+    if (h.backgroundService === 'running' && sites.has(h.site))
+      runningBySite.set(h.site, (runningBySite.get(h.site) ?? 0) + 1);
   }
   for (const key of sites) {
     const db = state.databases[key]!;
@@ -1085,7 +1261,14 @@ export function addConflicts(state: LabState, n: number): void {
   }
 }
 
-function pkViolation(sub: LabSubscription, table: string, pk: string, direction: 'upload' | 'download', origin: string, rowguid: string): LabConflict {
+function pkViolation(
+  sub: LabSubscription,
+  table: string,
+  pk: string,
+  direction: 'upload' | 'download',
+  origin: string,
+  rowguid: string,
+): LabConflict {
   return {
     publication: sub.publication,
     publisherKey: sub.publisherKey,
@@ -1093,7 +1276,9 @@ function pkViolation(sub: LabSubscription, table: string, pk: string, direction:
     table,
     conflictType: direction === 'upload' ? 5 : 6, // upload / download insert failed
     reasonCode: 2627,
-    reasonText: `Violation of PRIMARY KEY constraint 'PK_${table}'. Cannot insert duplicate key in object 'dbo.${table}'. The duplicate key value is (${pk}).`,
+    reasonText:
+      `Violation of PRIMARY KEY constraint 'PK_${table}'. Cannot insert duplicate key in object 'dbo.${table}` +
+      `'. The duplicate key value is (${pk}).`,
     origin,
     rowguid,
   };
@@ -1120,7 +1305,13 @@ export function killSessions(state: LabState, db: DbRef, ids: number[]): number 
  * changes. A nosync subscription matches rows by rowguid: a row whose GUID differs between the
  * copies is a different row with the same key, so applying it fails with 2627 (DOMAIN.md §1 "Row GUIDs").
  */
-export function mergeSubscription(state: LabState, sub: LabSubscription, agent: string, startTime: string, endTime: string): MergeSession {
+export function mergeSubscription(
+  state: LabState,
+  sub: LabSubscription,
+  agent: string,
+  startTime: string,
+  endTime: string,
+): MergeSession {
   const pubDb = state.databases[sub.publisherKey]!;
   const subDb = state.databases[sub.subscriberKey]!;
   const articles = findPublication(pubDb, sub.publication)?.articles ?? [];
@@ -1131,7 +1322,8 @@ export function mergeSubscription(state: LabState, sub: LabSubscription, agent: 
     // its archive data is cleared (DOMAIN.md §1: "Adding a subscriber with a snapshot deletes all its data").
     for (const table of articles) {
       const copy: Record<string, Row> = {};
-      for (const [pk, row] of Object.entries(pubDb.tables[table] ?? {})) copy[pk] = { rowguid: row.rowguid, content: row.content, home: row.home };
+      for (const [pk, row] of Object.entries(pubDb.tables[table] ?? {}))
+        copy[pk] = { rowguid: row.rowguid, content: row.content, home: row.home };
       subDb.tables[table] = copy;
       download.inserts += Object.keys(copy).length;
     }
@@ -1147,7 +1339,11 @@ export function mergeSubscription(state: LabState, sub: LabSubscription, agent: 
     const other = down[key];
     const { table, pk } = splitRowKey(key);
     if (other === 'change' && kind === 'touch') continue; // the real change wins over a rewrite
-    if (other === 'change' && kind === 'change' && pubDb.tables[table]?.[pk]?.content !== subDb.tables[table]?.[pk]?.content) {
+    if (
+      other === 'change' &&
+      kind === 'change' &&
+      pubDb.tables[table]?.[pk]?.content !== subDb.tables[table]?.[pk]?.content
+    ) {
       // Both sides changed the row: the default resolver keeps the publisher's version.
       upload.conflicts += 1;
       state.conflicts.push({
@@ -1157,18 +1353,22 @@ export function mergeSubscription(state: LabState, sub: LabSubscription, agent: 
         table,
         conflictType: 1,
         reasonCode: 1, // update-update conflicts carry their conflict type as reason code
-        reasonText: `The same row was updated at both '${pubDb.server}.${pubDb.database}' and '${subDb.server}.${subDb.database}'. The resolved version at the publisher was chosen.`,
+        reasonText:
+          `The same row was updated at both '${pubDb.server}.${pubDb.database}' and '${subDb.server}.` +
+          `${subDb.database}'. The resolved version at the publisher was chosen.`,
         origin: `${subDb.server}.${subDb.database}`,
         rowguid: pubDb.tables[table]?.[pk]?.rowguid,
       });
       continue;
     }
-    if (applyRow(state, sub, subDb, pubDb, table, pk, 'upload', upload)) trackChange(state, pubDb.key, key, kind, sub.key);
+    if (applyRow(state, sub, subDb, pubDb, table, pk, 'upload', upload))
+      trackChange(state, pubDb.key, key, kind, sub.key);
   }
   for (const [key, kind] of Object.entries(down)) {
     if (kind === 'touch' && up[key] === 'change') continue;
     const { table, pk } = splitRowKey(key);
-    if (applyRow(state, sub, pubDb, subDb, table, pk, 'download', download)) trackChange(state, subDb.key, key, kind, sub.key);
+    if (applyRow(state, sub, pubDb, subDb, table, pk, 'download', download))
+      trackChange(state, subDb.key, key, kind, sub.key);
   }
   counters(state, subDb.key).mergeRuns += 1;
   validateAfterMerge(state, sub);
@@ -1226,7 +1426,9 @@ function applyRow(
 
 /** Drops what replication a database has (publications and their subscriptions, its own subscriptions). */
 export function removeReplication(state: LabState, db: LabDatabase): boolean {
-  const doomed = Object.values(state.subscriptions).filter((s) => s.publisherKey === db.key || s.subscriberKey === db.key);
+  const doomed = Object.values(state.subscriptions).filter(
+    (s) => s.publisherKey === db.key || s.subscriberKey === db.key,
+  );
   const had = doomed.length > 0 || Object.keys(db.publications).length > 0 || db.mergePublished;
   // Pending changes live in the merge metadata: removing it forgets every change not merged yet.
   for (const s of doomed) delete state.subscriptions[s.key];
@@ -1234,7 +1436,8 @@ export function removeReplication(state: LabState, db: LabDatabase): boolean {
   // A rowguid column replication added goes with the publication (KB 2646528); the next publication
   // adds a new one, whose newsequentialid() default gives the publisher's rows new GUIDs *(lab: at once)*.
   for (const pub of Object.values(db.publications).filter((p) => p.addedRowGuids)) {
-    for (const table of pub.articles) for (const row of Object.values(db.tables[table] ?? {})) row.rowguid = newGuid(state);
+    for (const table of pub.articles)
+      for (const row of Object.values(db.tables[table] ?? {})) row.rowguid = newGuid(state);
   }
   db.publications = {};
   db.mergePublished = false;
@@ -1250,10 +1453,16 @@ export function removeReplication(state: LabState, db: LabDatabase): boolean {
 /** The configuration utility's schema upgrade: refused while a table is still replicated (4929). */
 export function upgradeDatabase(state: LabState, db: LabDatabase, to: string): void {
   if (db.productVersion === to) return;
-  const replicated = Object.keys(db.publications).length > 0 || Object.values(state.subscriptions).some((s) => s.subscriberKey === db.key);
+  const replicated =
+    Object.keys(db.publications).length > 0 ||
+    Object.values(state.subscriptions).some((s) => s.subscriberKey === db.key);
   if (replicated) {
     const table = Object.keys(db.tables).find((t) => t !== ARCHIVE_TABLE) ?? TABLE_FOR_KIND.Data;
-    throw new SqlError(4929, `Cannot alter the table 'dbo.${table}' because it is being published for replication. (lab: remove replication from ${db.key} before upgrading it)`);
+    throw new SqlError(
+      4929,
+      `Cannot alter the table 'dbo.${table}' because it is being published for replication. (lab: remove ` +
+        `replication from ${db.key} before upgrading it)`,
+    );
   }
   const wasPre83 = isEarlierThan(db.productVersion, BACKGROUND_UPGRADE_THRESHOLD);
   db.productVersion = to;
@@ -1262,7 +1471,13 @@ export function upgradeDatabase(state: LabState, db: LabDatabase, to: string): v
   }
 }
 
-export function backupDatabase(state: LabState, db: LabDatabase, dir: string, runId: string, finishedAt: string): BackupRecord {
+export function backupDatabase(
+  state: LabState,
+  db: LabDatabase,
+  dir: string,
+  runId: string,
+  finishedAt: string,
+): BackupRecord {
   const id = `${runId}|${db.key}`;
   const existing = state.backups[id];
   if (existing) return existing;
@@ -1283,7 +1498,8 @@ export function backupDatabase(state: LabState, db: LabDatabase, dir: string, ru
 export const canaryKey = (token: string) => `replup-canary-${token}`;
 
 export function writeCanary(state: LabState, db: LabDatabase, token: string): void {
-  const table = Object.values(db.publications)[0]?.articles[0] ?? Object.keys(db.tables).find((t) => t !== ARCHIVE_TABLE);
+  const table =
+    Object.values(db.publications)[0]?.articles[0] ?? Object.keys(db.tables).find((t) => t !== ARCHIVE_TABLE);
   if (!table) throw new SqlError(208, `Invalid object name 'dbo.${TABLE_FOR_KIND.Config}'.`);
   if (db.tables[table]![canaryKey(token)]) return;
   writeRow(state, db, table, canaryKey(token), `canary ${token}`);

@@ -6,7 +6,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { join } from 'node:path';
 import { LabStateError } from './store.js';
 
-export type LabChange = { kind: 'resolve-conflicts' } | { kind: 'add-conflicts'; n: number } | { kind: 'fix-generation-zero' } | { kind: 'confirm-rowguid-conversions' } | { kind: 'manual-upgrade' };
+export type LabChange =
+  | { kind: 'resolve-conflicts' }
+  | { kind: 'add-conflicts'; n: number }
+  | { kind: 'fix-generation-zero' }
+  | { kind: 'confirm-rowguid-conversions' }
+  | { kind: 'manual-upgrade' };
 
 export const requestDir = (statePath: string) => `${statePath}.requests`;
 
@@ -20,7 +25,12 @@ const alive = (pid: number) => {
 };
 
 /** Writes a request and waits for the holder's answer; undefined when the holder died meanwhile. */
-export async function requestChange(statePath: string, change: LabChange, holder: number, timeoutMs = 15_000): Promise<number | undefined> {
+export async function requestChange(
+  statePath: string,
+  change: LabChange,
+  holder: number,
+  timeoutMs = 15_000,
+): Promise<number | undefined> {
   const dir = requestDir(statePath);
   mkdirSync(dir, { recursive: true });
   const id = `${Date.now()}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
@@ -51,14 +61,19 @@ export async function requestChange(statePath: string, change: LabChange, holder
   } catch {
     /* taken after all: its answer will be left unread */
   }
-  throw new LabStateError(`the worker (pid ${holder}) holding the lab ${statePath} did not take the change within ${Math.round(timeoutMs / 1000)} s; is it stuck? stop it and try again`);
+  throw new LabStateError(
+    `the worker (pid ${holder}) holding the lab ${statePath} did not take the change within ` +
+      `${Math.round(timeoutMs / 1000)} s; is it stuck? stop it and try again`,
+  );
 }
 
 /** The holder's side: answers every waiting request with `apply`. */
 export async function serveRequests(statePath: string, apply: (change: LabChange) => Promise<number>): Promise<void> {
   const dir = requestDir(statePath);
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const file = join(dir, name);
     let change: LabChange;
     try {

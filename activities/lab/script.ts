@@ -38,7 +38,15 @@ const POSITIONS: Record<string, string[]> = {
   sp_replicationdboption: ['dbname', 'optname', 'value'],
   sp_addmergepublication: ['publication'],
   sp_addmergearticle: ['publication', 'article', 'source_object'],
-  sp_addmergesubscription: ['publication', 'subscriber', 'subscriber_db', 'subscription_type', 'subscriber_type', 'subscription_priority', 'sync_type'],
+  sp_addmergesubscription: [
+    'publication',
+    'subscriber',
+    'subscriber_db',
+    'subscription_type',
+    'subscriber_type',
+    'subscription_priority',
+    'sync_type',
+  ],
   sp_addmergepushsubscription_agent: ['publication', 'subscriber', 'subscriber_db'],
   sp_dropmergesubscription: ['publication', 'subscriber', 'subscriber_db'],
   sp_mergesubscription_cleanup: ['publisher', 'publisher_db', 'publication'],
@@ -64,7 +72,9 @@ export function runLabScript(state: LabState, start: LabDatabase, script: Script
       } catch (err) {
         if (!(err instanceof SqlError)) throw err;
         // sqlcmd prints the server's message with the batch's position; `:on error exit` stops there.
-        const text = `Msg ${err.number}, Level 16, State 1, Server ${run.db.server}, ${batch.file} line ${batch.line}: ${err.message}`;
+        const text =
+          `Msg ${err.number}, Level 16, State 1, Server ${run.db.server}, ${batch.file} line ${batch.line}: ` +
+          `${err.message}`;
         if (batch.onError === 'exit') throw new SqlError(err.number, `${script.name}: ${text}`);
         run.messages.push(text);
       }
@@ -99,7 +109,9 @@ class ScriptContext {
         db.readCommittedSnapshot = rcsi[2]!.toUpperCase() === 'ON';
         continue;
       }
-      const update = /\bUPDATE\s+(?:\[?\w+\]?\.)?\[?(\w+)\]?\s+SET\s+(?:\[?\w+\]?\.)?\[?rowguid\]?\s*=/i.exec(statement);
+      const update = /\bUPDATE\s+(?:\[?\w+\]?\.)?\[?(\w+)\]?\s+SET\s+(?:\[?\w+\]?\.)?\[?rowguid\]?\s*=/i.exec(
+        statement,
+      );
       if (update) {
         this.convertRowGuids(update[1]!);
         continue;
@@ -124,7 +136,11 @@ class ScriptContext {
       case 'sp_addmergepublication': {
         const name = required(c, 'publication', arg);
         if (!this.db.mergePublished) throw new SqlError(14013, 'This database is not enabled for publication.');
-        if (findPublication(this.db, name)) throw new SqlError(20025, `The publication name must be unique. The specified publication name '${name}' has already been used.`);
+        if (findPublication(this.db, name))
+          throw new SqlError(
+            20025,
+            `The publication name must be unique. The specified publication name '${name}' has already been used.`,
+          );
         this.db.publications[name] = { name, articles: [] };
         this.messages.push(`lab: created merge publication ${name} on ${this.db.key}`);
         return;
@@ -132,20 +148,34 @@ class ScriptContext {
       case 'sp_addmergearticle': {
         const pub = this.publication(required(c, 'publication', arg));
         const table = unqualify(arg('source_object') ?? required(c, 'article', arg));
-        if (!this.db.tables[table] || table === ARCHIVE_TABLE) throw new SqlError(14027, `dbo.${table} does not exist in the current database.`);
+        if (!this.db.tables[table] || table === ARCHIVE_TABLE)
+          throw new SqlError(14027, `dbo.${table} does not exist in the current database.`);
         if (!pub.articles.includes(table)) pub.articles.push(table);
         return;
       }
       case 'sp_addmergesubscription':
-        return this.addSubscription(required(c, 'publication', arg), required(c, 'subscriber', arg), required(c, 'subscriber_db', arg), arg('sync_type'));
+        return this.addSubscription(
+          required(c, 'publication', arg),
+          required(c, 'subscriber', arg),
+          required(c, 'subscriber_db', arg),
+          arg('sync_type'),
+        );
       case 'sp_addmergepushsubscription_agent': {
-        const sub = this.subscription(required(c, 'publication', arg), required(c, 'subscriber', arg), required(c, 'subscriber_db', arg));
+        const sub = this.subscription(
+          required(c, 'publication', arg),
+          required(c, 'subscriber', arg),
+          required(c, 'subscriber_db', arg),
+        );
         if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
         sub.agent = true;
         return;
       }
       case 'sp_dropmergesubscription': {
-        const sub = this.subscription(required(c, 'publication', arg), required(c, 'subscriber', arg), required(c, 'subscriber_db', arg));
+        const sub = this.subscription(
+          required(c, 'publication', arg),
+          required(c, 'subscriber', arg),
+          required(c, 'subscriber_db', arg),
+        );
         if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
         leaveSubscriberMetadata(state, sub);
         delete state.subscriptions[sub.key];
@@ -156,7 +186,11 @@ class ScriptContext {
         const publication = arg('publication');
         cleanupSubscriberMetadata(this.db, publication);
         for (const s of Object.values(state.subscriptions)) {
-          if (s.subscriberKey === this.db.key && (!publication || s.publication.toLowerCase() === publication.toLowerCase())) delete state.subscriptions[s.key];
+          if (
+            s.subscriberKey === this.db.key &&
+            (!publication || s.publication.toLowerCase() === publication.toLowerCase())
+          )
+            delete state.subscriptions[s.key];
         }
         forgetSubscriptionIndex(state);
         return;
@@ -190,7 +224,12 @@ class ScriptContext {
    * A push subscription created at the publisher. SQL Server refuses a second one (14058), so
    * running the script twice is an error, not a no-op: the activity observes first.
    */
-  private addSubscription(publication: string, subscriber: string, subscriberDb: string, syncType: string | undefined): void {
+  private addSubscription(
+    publication: string,
+    subscriber: string,
+    subscriberDb: string,
+    syncType: string | undefined,
+  ): void {
     const pub = this.publication(publication);
     const server = findServer(this.state, subscriber);
     if (!server) throw unknownServer(subscriber);
@@ -199,12 +238,18 @@ class ScriptContext {
     if (kind !== 'automatic' && kind !== 'none') {
       // Merge subscriptions take only these two (DOMAIN.md §1); the number is sp_addmergesubscription's
       // own check *(inferred from memory of the procedure's source, not checked on a live server)*.
-      throw new SqlError(14052, `The @sync_type parameter value '${syncType}' is not valid for a merge subscription: it must be 'automatic' or 'none'.`);
+      throw new SqlError(
+        14052,
+        `The @sync_type parameter value '${syncType}' is not valid for a merge subscription: it must be ` +
+          `'automatic' or 'none'.`,
+      );
     }
     if (this.subscription(pub.name, server.name, target.database)) {
       throw new SqlError(
         14058,
-        'Cannot create the subscription because the subscription already exists in the subscription database. Only one subscription to the same publication is allowed in each subscription database. Drop the subscription and add it again if necessary.',
+        'Cannot create the subscription because the subscription already exists in the subscription ' +
+          'database. Only one subscription to the same publication is allowed in each subscription database. ' +
+          'Drop the subscription and add it again if necessary.',
       );
     }
     const key = subscriptionKey(this.db.key, pub.name, target.key);
@@ -224,7 +269,9 @@ class ScriptContext {
     forgetSubscriptionIndex(this.state);
     counters(this.state, target.key).subscriptionCreations += 1;
     this.state.timeline.reenabledAt = this.state.clock;
-    this.messages.push(`lab: created ${none ? 'no-sync' : 'automatic (snapshot)'} subscription ${pub.name} -> ${target.key}`);
+    this.messages.push(
+      `lab: created ${none ? 'no-sync' : 'automatic (snapshot)'} subscription ${pub.name} -> ${target.key}`,
+    );
     this.backgroundRace(pub.articles, [this.db, target], pub.name);
   }
 
@@ -247,7 +294,10 @@ class ScriptContext {
           table: TABLE_FOR_KIND.Data,
           conflictType: 1,
           reasonCode: 1,
-          reasonText: `The same row was updated at both '${publisher.server}.${publisher.database}' and '${subscriber.server}.${subscriber.database}' while the subscription was being set up (the personalization Background Service was upgrading users at ${db.key}).`,
+          reasonText:
+            `The same row was updated at both '${publisher.server}.${publisher.database}' and '` +
+            `${subscriber.server}.${subscriber.database}' while the subscription was being set up (the ` +
+            `personalization Background Service was upgrading users at ${db.key}).`,
           origin: `${db.server}.${db.database}`,
           rowguid: db.tables[TABLE_FOR_KIND.Data]?.[pk]?.rowguid,
         });
@@ -270,20 +320,31 @@ class ScriptContext {
   private subscription(publication: string, subscriber: string, subscriberDb: string) {
     const server = findServer(this.state, subscriber);
     if (!server) return undefined;
-    const target = Object.values(this.state.databases).find((d) => d.server === server.name && d.database.toLowerCase() === subscriberDb.toLowerCase());
+    const target = Object.values(this.state.databases).find(
+      (d) => d.server === server.name && d.database.toLowerCase() === subscriberDb.toLowerCase(),
+    );
     if (!target) return undefined;
     return Object.values(this.state.subscriptions).find(
-      (s) => s.publisherKey === this.db.key && s.subscriberKey === target.key && s.publication.toLowerCase() === publication.toLowerCase(),
+      (s) =>
+        s.publisherKey === this.db.key &&
+        s.subscriberKey === target.key &&
+        s.publication.toLowerCase() === publication.toLowerCase(),
     );
   }
 
   private database(server: string, name: string, errorNumber: 911 | 15010 | 14010): LabDatabase {
-    const found = Object.values(this.state.databases).find((d) => d.server.toLowerCase() === server.toLowerCase() && d.database.toLowerCase() === name.toLowerCase());
+    const found = Object.values(this.state.databases).find(
+      (d) => d.server.toLowerCase() === server.toLowerCase() && d.database.toLowerCase() === name.toLowerCase(),
+    );
     if (found) return found;
     const text = {
       911: `Database '${name}' does not exist. Make sure that the name is entered correctly.`,
-      15010: `The database '${name}' does not exist. Supply a valid database name. To see available databases, use sys.databases.`,
-      14010: `The remote server '${server}' is not defined as a subscription server. Ensure you specify the server name rather than a network alias. (lab: no database ${name} there)`,
+      15010:
+        `The database '${name}' does not exist. Supply a valid database name. To see available databases, use ` +
+        `sys.databases.`,
+      14010:
+        `The remote server '${server}' is not defined as a subscription server. Ensure you specify the server ` +
+        `name rather than a network alias. (lab: no database ${name} there)`,
     }[errorNumber];
     throw new SqlError(errorNumber, text);
   }
@@ -291,7 +352,11 @@ class ScriptContext {
 
 function required(c: Call, name: string, arg: (n: string) => string | undefined): string {
   const value = arg(name);
-  if (value === undefined) throw new SqlError(201, `Procedure or function '${c.procedure}' expects parameter '@${name}', which was not supplied.`);
+  if (value === undefined)
+    throw new SqlError(
+      201,
+      `Procedure or function '${c.procedure}' expects parameter '@${name}', which was not supplied.`,
+    );
   return value;
 }
 
@@ -319,9 +384,13 @@ export function stripComments(sql: string): string {
       let depth = 1;
       let j = i + 2;
       while (j < sql.length && depth > 0) {
-        if (sql.startsWith('/*', j)) (depth += 1), (j += 2);
-        else if (sql.startsWith('*/', j)) (depth -= 1), (j += 2);
-        else j += 1;
+        if (sql.startsWith('/*', j)) {
+          depth += 1;
+          j += 2;
+        } else if (sql.startsWith('*/', j)) {
+          depth -= 1;
+          j += 2;
+        } else j += 1;
       }
       out += ' ';
       i = j;
@@ -347,7 +416,10 @@ function parseCall(statement: string): Call | undefined {
   const call: Call = { procedure: head[1]!.toLowerCase(), named: {}, positional: [] };
   // The arguments end where the next statement starts (PRINT, SELECT, IF …) or at a semicolon.
   const rest = statement.slice(head[0].length);
-  const end = /;|\n\s*(PRINT|SELECT|IF|ELSE|SET|DECLARE|WAITFOR|RAISERROR|BEGIN|END|WHILE|INSERT|DELETE|RETURN)\b/i.exec(stripStrings(rest));
+  const end =
+    /;|\n\s*(PRINT|SELECT|IF|ELSE|SET|DECLARE|WAITFOR|RAISERROR|BEGIN|END|WHILE|INSERT|DELETE|RETURN)\b/i.exec(
+      stripStrings(rest),
+    );
   const args = end ? rest.slice(0, end.index) : rest;
   const re = /(?:@(\w+)\s*=\s*)?(N?'((?:[^']|'')*)'|[^\s,;'()]+)/gi;
   for (let m = re.exec(args); m; m = re.exec(args)) {

@@ -20,16 +20,24 @@ export function readLabState(path: string): LabState {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new LabStateError(`no lab at ${path}: create it with \`replup lab init <plan>\``);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new LabStateError(`no lab at ${path}: create it with \`replup lab init <plan>\``);
     throw err;
   }
   let state: LabState;
   try {
     state = JSON.parse(text) as LabState;
   } catch (err) {
-    throw new LabStateError(`${path} is not a lab state file (${(err as Error).message}); recreate it with \`replup lab init <plan> --force\``);
+    throw new LabStateError(
+      `${path} is not a lab state file (${(err as Error).message}); recreate it with \`replup lab init ` +
+        `<plan> --force\``,
+    );
   }
-  if (state?.format !== LAB_FORMAT) throw new LabStateError(`${path} has lab format ${String(state?.format)}, this replup reads format ${LAB_FORMAT}; recreate it with \`replup lab init <plan> --force\``);
+  if (state?.format !== LAB_FORMAT)
+    throw new LabStateError(
+      `${path} has lab format ${String(state?.format)}, this replup reads format ${String(LAB_FORMAT)}; recreate it ` +
+        `with \`replup lab init <plan> --force\``,
+    );
   return state;
 }
 
@@ -136,14 +144,18 @@ export class LabFile {
         cached = { db, text: JSON.stringify(db) };
         this.dbText.set(key, cached);
       } else if (check && JSON.stringify(db) !== cached.text) {
-        throw new Error(`lab: database ${key} changed in an operation that did not name it as changed (LabFile.commit)`);
+        throw new Error(
+          `lab: database ${key} changed in an operation that did not name it as changed (LabFile.commit)`,
+        );
       }
       parts.push(`${JSON.stringify(key)}:${cached.text}`);
     }
     for (const key of this.dbText.keys()) if (!seen.has(key)) this.dbText.delete(key);
     const { databases: _databases, accounting, mergeSessions, ...rest } = state;
     const head = JSON.stringify(rest);
-    const logs = `"accounting":${this.logJson('accounting', accounting, check)},"mergeSessions":${this.logJson('mergeSessions', mergeSessions, check)}`;
+    const logs =
+      `"accounting":${this.logJson('accounting', accounting, check)},"mergeSessions":` +
+      `${this.logJson('mergeSessions', mergeSessions, check)}`;
     return `${head.slice(0, -1)},${logs},"databases":{${parts.join(',')}}}`;
   }
 
@@ -161,7 +173,8 @@ export class LabFile {
     let text = reuse ? cached.text : '';
     for (let i = reuse ? cached.count : 0; i < items.length; i++) text += `${i ? ',' : ''}${JSON.stringify(items[i])}`;
     this.logText.set(name, { first: items[0], count: items.length, text });
-    if (check && `[${text}]` !== JSON.stringify(items)) throw new Error(`lab: an entry of the append-only ${name} changed after it was added (LabFile.commit)`);
+    if (check && `[${text}]` !== JSON.stringify(items))
+      throw new Error(`lab: an entry of the append-only ${name} changed after it was added (LabFile.commit)`);
     return `[${text}]`;
   }
 
@@ -193,6 +206,7 @@ export class LabFile {
         } catch (err) {
           this.dirty = 'all';
           this.logText.clear();
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the serializer's own error
           rejectWrite(err);
           return;
         }
@@ -207,6 +221,7 @@ export class LabFile {
             // Re-read what is really on disk next time, unless a later write will carry this
             // state (and the changes made since) to the disk anyway.
             if (!this.pendingWrite) this.state = undefined;
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the serializer's own error
             rejectWrite(err);
           },
         );
@@ -299,7 +314,8 @@ export function acquireLabLock(statePath: string): void {
     const owner = lockOwner(statePath);
     if (owner !== undefined) {
       throw new LabStateError(
-        `the lab ${statePath} is in use by process ${owner} (lock file ${path}); stop that worker first, or remove the lock file if no such process is running replup`,
+        `the lab ${statePath} is in use by process ${owner} (lock file ${path}); stop that worker first, or ` +
+          `remove the lock file if no such process is running replup`,
       );
     }
     // Stale: its owner died (or it is ours from a previous life with the same pid).

@@ -14,13 +14,21 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.history.pb'));
 
 describe('recorded histories replay against the current workflow code', async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: resolve('workflows/index.ts'), logger: new DefaultLogger('WARN') });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: resolve('workflows/index.ts'),
+    logger: new DefaultLogger('WARN'),
+  });
 
   it('has recorded histories to replay', () => {
     const scenarios = ['happy-path-8.2', 'conflict-retry', 'approved-gate'];
     // Current recordings, and those made before restore-service restarted services all at once
     // (a `patched` marker): runs that started on the older code must still replay.
-    expect(files).toEqual(expect.arrayContaining([...scenarios.map((s) => `${s}.history.pb`), ...scenarios.map((s) => `${s}.before-restore-at-once.history.pb`)]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        ...scenarios.map((s) => `${s}.history.pb`),
+        ...scenarios.map((s) => `${s}.before-restore-at-once.history.pb`),
+      ]),
+    );
   });
 
   it("has the agent-schedules runbook's recorded history (#24)", () => {
