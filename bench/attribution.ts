@@ -62,10 +62,8 @@ export function labTimeByActivity(accounting: AccountingEntry[]): {
   let unmatched = 0;
   for (const e of accounting) {
     let owners: string[] | undefined;
-    let id = '';
     for (const d of [0, -1, 1]) {
-      id = `${e.op}|${e.start + d}`;
-      owners = callOwners.get(id);
+      owners = callOwners.get(`${e.op}|${e.start + d}`);
       if (owners?.length) break;
     }
     const owner = owners?.shift();

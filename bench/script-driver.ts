@@ -31,10 +31,7 @@ const quiet: StepContext = { note() {}, count() {} };
 /** Runs `impl`'s activities (`createUpgradeActivities(portsFor)`, …) as the script's steps call them. */
 export function scriptDriver<T>(impl: T, opts: ScriptDriverOptions): ScriptDriver<T> {
   const onCall = opts.onCall;
-  const acts: SummarizedActivities<T> = directActivities<T>(
-    impl,
-    onCall && ((c: ActivityCall<T>) => onCall(c as never)),
-  );
+  const acts: SummarizedActivities<T> = directActivities<T>(impl, onCall && ((c: ActivityCall<T>) => onCall(c)));
   const facts: Record<string, unknown> = {};
   return {
     acts,

@@ -49,7 +49,7 @@ function startWorkerProcess(address: string, env: Record<string, string>): Worke
   });
   let stderr = '';
   const ready = new Promise<number>((res, rej) => {
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (/serving task queue/.test(stderr)) res(Date.now() - t0);
     });

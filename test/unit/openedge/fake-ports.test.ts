@@ -30,7 +30,9 @@ async function bothSources(opts: SimOptions, database = 'sports') {
   await writeSimState(state, createSimState(props.value, { phaseSeconds: 3600, ...opts }));
   const ctx: OpenEdgeContext = {
     dsrutil: `${tsx} ${path.join(root, 'activities/openedge-startup/dsrutil.ts')} --state ${state}`,
-    startServer: `${tsx} ${path.join(root, 'activities/openedge-startup/proserve.ts')} --state ${state} {db} -DBService replserv`,
+    startServer:
+      `${tsx} ${path.join(root, 'activities/openedge-startup/proserve.ts')} --state ${state} ` +
+      `{db} -DBService replserv`,
     database,
     agents: ['agent1', 'agent2'],
   };
