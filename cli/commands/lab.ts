@@ -9,6 +9,9 @@ import type { SetupPlan } from '../../plan/setup-replication/types.js';
 import { initSetupLab } from '../../activities/lab/setup-replication.js';
 import { changeLab, initLab, LabStateError, readLabState, showLab } from '../../activities/lab/index.js';
 import { labVerdict } from '../../activities/lab/check.js';
+import { agentSchedulesInvariants } from '../../activities/lab/agent-schedules.js';
+import type { AgentSchedulesPlan } from '../../plan/agent-schedules/types.js';
+import { fileURLToPath } from 'node:url';
 import { UserError, EXIT } from '../errors.js';
 import { formatPlanErrors } from './plan.js';
 import { loadPlan as loadPlanFile } from '../lib/plan-input.js';
@@ -32,7 +35,9 @@ export interface LabWhere {
   state?: string;
 }
 
-async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan | AddSubscriberPlan | RemoveSubscriberPlan> {
+type LabPlan = UpgradePlan | SetupPlan | AddSubscriberPlan | RemoveSubscriberPlan | AgentSchedulesPlan;
+
+async function loadPlan(file: string): Promise<LabPlan> {
   const result = await loadPlanFile(file);
   if (!result.ok)
     throw new UserError(`${file} is not a valid plan`, formatPlanErrors(file, result.errors).trimEnd().split('\n'));
@@ -40,6 +45,8 @@ async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan | AddSubs
   if (result.plan.runbook === 'setup-replication') return result.plan;
   // A subscriber plan's lab: its publisher, another subscriber, and its subscriber (activities/lab/subscribers.ts).
   if (result.plan.runbook === 'add-subscriber' || result.plan.runbook === 'remove-subscriber') return result.plan;
+  // A schedules plan's lab: the example fleet, replicating, with the vendor's agent schedules.
+  if (result.plan.runbook === 'agent-schedules') return result.plan;
   if (result.plan.runbook !== 'em-personalization-upgrade') {
     throw new UserError(
       `${file} is a ${result.plan.runbook} plan: the lab simulates Personalization Server fleets (runbook: ` +
@@ -47,6 +54,27 @@ async function loadPlan(file: string): Promise<UpgradePlan | SetupPlan | AddSubs
     );
   }
   return result.plan;
+}
+
+/**
+ * The fleet a schedules plan's lab holds: examples/lab-small.yaml's (the fleet the example plan names), replicating,
+ * with the vendor's agent schedules, at the schedules plan's target.state.
+ */
+async function schedulesFleet(plan: AgentSchedulesPlan): Promise<UpgradePlan> {
+  const example = fileURLToPath(new URL('../../examples/lab-small.yaml', import.meta.url));
+  const fleet = await loadPlan(example);
+  if (fleet.runbook !== 'em-personalization-upgrade') throw new Error(`${example} is not an upgrade plan`);
+  if (plan.target.kind !== 'lab') throw new UserError('a schedules plan for SQL Server has no lab');
+  return { ...fleet, target: { kind: 'lab', state: plan.target.state } };
+}
+
+/** A schedules lab is held to what the run promises: the plan's schedules, Config and Data never in parallel. */
+function schedulesVerdict(state: ReturnType<typeof readState>, plan: AgentSchedulesPlan) {
+  return {
+    phase: labVerdict(state).phase,
+    title: 'schedules: checking them against the plan',
+    invariants: agentSchedulesInvariants(state, plan),
+  };
 }
 
 async function statePathOf(where: LabWhere): Promise<string> {
@@ -76,7 +104,9 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
         ? (o: Parameters<typeof initLab>[1]) => initSetupLab(plan, o)
         : plan.runbook === 'add-subscriber' || plan.runbook === 'remove-subscriber'
           ? (o: Parameters<typeof initLab>[1]) => initSubscriberLab(plan, o)
-          : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
+          : plan.runbook === 'agent-schedules'
+            ? async (o: Parameters<typeof initLab>[1]) => initLab(await schedulesFleet(plan), o)
+            : (o: Parameters<typeof initLab>[1]) => initLab(plan, o);
     created = await init({
       rows: options.rows,
       seed: options.seed,
@@ -116,7 +146,9 @@ export async function labCheck(where: LabWhere, options: { json?: boolean } = {}
   const { phase, title, invariants } =
     plan?.runbook === 'add-subscriber' || plan?.runbook === 'remove-subscriber'
       ? subscriberVerdict(readState(path), plan)
-      : labVerdict(readState(path));
+      : plan?.runbook === 'agent-schedules'
+        ? schedulesVerdict(readState(path), plan)
+        : labVerdict(readState(path));
   const failed = invariants.filter((i) => !i.ok).length;
   return captureReport(options.json, (report) => {
     report.result({ ok: failed === 0, phase, invariants }, () => {
