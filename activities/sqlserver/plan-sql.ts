@@ -48,6 +48,45 @@ const ROWGUID_SAMPLE_ROWS = 100;
 const JOB_ID = '<job_id of the merge agent found above>';
 const AGENT_ID = '<id of the merge agent found above>';
 const SCHEDULE_ID = '<schedule_id found above>';
+/** rowGuidSample's query as the step builds it for each table it finds (plan show knows none of them). */
+const ROWGUID_SAMPLE_QUERY =
+  "<SELECT TOP (@limit) <key columns as text, '|' between> AS row_key, CONVERT(nvarchar(36), " +
+  '<ROWGUIDCOL>) AS rowguid FROM <schema>.<table> ORDER BY <key columns>;>';
+/** The sampled table as plan show names it: the real ones are found when the step runs. A new object each call. */
+const sampledTable = () => ({
+  schema: '<schema>',
+  table: '<table>',
+  keyColumns: ['<primary key columns>'],
+  rowguidColumn: '<ROWGUIDCOL>',
+});
+
+/**
+ * The two statements that wait for a publication's snapshot, shared by the upgrade and the set-up: is it ready
+ * (polled on the publisher's master), and did its Snapshot Agent fail (on the distributor, while it is not ready).
+ * `purposes` are the caller's words for each.
+ */
+export function snapshotPollStatements(
+  publisher: DbRef,
+  distributor: DbRef,
+  publication: string,
+  purposes: { ready: string; failed: string },
+): SentStatement[] {
+  return [
+    {
+      purpose: purposes.ready,
+      server: publisher.server,
+      database: MASTER,
+      statement: sql.publicationSnapshotReady(publisher.database, publication),
+    },
+    {
+      purpose: purposes.failed,
+      server: distributor.server,
+      database: MASTER,
+      statement: sql.snapshotAgentLastRun(distributor.database, publisher.database, publication),
+      only: 'while it is not ready',
+    },
+  ];
+}
 
 /**
  * `<@@SERVERNAME of SQL01,1433>`: replication knows a server by @@SERVERNAME, which the plan may not spell the same.
@@ -71,6 +110,12 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
   const subscriberSites = plan.sites.filter((s) => plan.publications.some((p) => p.subscribers.includes(s.key)));
   const on = (db: DbRef) => ({ server: db.server, database: db.database });
   const pooled = (server: string) => ({ server, database: MASTER });
+  const rowGuidSampleAt = (db: DbRef, purpose: string): SentStatement => ({
+    purpose,
+    ...pooled(db.server),
+    statement: sql.rowGuidSample(db.database, sampledTable(), ROWGUID_SAMPLE_ROWS),
+    runtime: { query: ROWGUID_SAMPLE_QUERY },
+  });
   const dist = plan.distributor;
   // Each publisher's distributor (issue #18 §3): a branch's Data agents live in its own distribution database.
   const distributors = publisherDistributors(plan);
@@ -503,12 +548,6 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
           'script once more, anything else stops the step for a person.',
       ],
       statements: subscriberSites.flatMap((s): SentStatement[] => {
-        const table = {
-          schema: '<schema>',
-          table: '<table>',
-          keyColumns: ['<primary key columns>'],
-          rowguidColumn: '<ROWGUIDCOL>',
-        };
         const publishers = plan.publications.filter((p) => p.subscribers.includes(s.key)).map((p) => site(p.publisher));
         const sampled = [...new Map([s, ...publishers].map((db) => [`${db.server}/${db.database}`, db])).values()];
         const sample = 'before the started mark (its legacy rows are recorded in it), and when started without done';
@@ -525,16 +564,11 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
             only: sample,
           })),
           ...sampled.map((db): SentStatement => ({
-            purpose:
+            ...rowGuidSampleAt(
+              db,
               `the first ${ROWGUID_SAMPLE_ROWS} rows of each such table by primary key: the subscriber's GUID ` +
-              `against the publisher's and its legacy byte order`,
-            ...pooled(db.server),
-            statement: sql.rowGuidSample(db.database, table, ROWGUID_SAMPLE_ROWS),
-            runtime: {
-              query:
-                "<SELECT TOP (@limit) <key columns as text, '|' between> AS row_key, CONVERT(nvarchar(36), " +
-                '<ROWGUIDCOL>) AS rowguid FROM <schema>.<table> ORDER BY <key columns>;>',
-            },
+                `against the publisher's and its legacy byte order`,
+            ),
             only: sample,
           })),
           {
@@ -604,19 +638,12 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
                 vars({ publication: p.name, publisher }),
                 'if the publication does not exist, or was dropped as half-built',
               ),
-              {
-                purpose:
+              ...snapshotPollStatements(publisher, distOf(publisher), p.name, {
+                ready:
                   `is the publication's snapshot ready? (repeated until it is, at most ` +
                   `${plan.options.snapshotTimeoutMinutes ?? DEFAULT_SNAPSHOT_TIMEOUT_MINUTES} minutes)`,
-                ...pooled(publisher.server),
-                statement: sql.publicationSnapshotReady(publisher.database, p.name),
-              },
-              {
-                purpose: 'did its Snapshot Agent fail?',
-                ...pooled(distOf(publisher).server),
-                statement: sql.snapshotAgentLastRun(distOf(publisher).database, publisher.database, p.name),
-                only: 'while it is not ready',
-              },
+                failed: 'did its Snapshot Agent fail?',
+              }),
             ];
           }),
         ),
@@ -717,12 +744,6 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
         ...validation(),
         ...plan.publications.flatMap((p): SentStatement[] => {
           const publisher = site(p.publisher);
-          const table = {
-            schema: '<schema>',
-            table: '<table>',
-            keyColumns: ['<primary key columns>'],
-            rowguidColumn: '<ROWGUIDCOL>',
-          };
           return [
             {
               purpose:
@@ -731,18 +752,13 @@ export function planStatements(plan: UpgradePlan): StepStatements[] {
               ...pooled(publisher.server),
               statement: sql.publishedTableKeys(publisher.database, p.name),
             },
-            ...[publisher, ...p.subscribers.map(site)].map((db): SentStatement => ({
-              purpose:
+            ...[publisher, ...p.subscribers.map(site)].map((db) =>
+              rowGuidSampleAt(
+                db,
                 `the first ${ROWGUID_SAMPLE_ROWS} rows of each such table by primary key, at the publisher and ` +
-                `at each subscriber: a key with another rowguid than the publisher's stops the step`,
-              ...pooled(db.server),
-              statement: sql.rowGuidSample(db.database, table, ROWGUID_SAMPLE_ROWS),
-              runtime: {
-                query:
-                  "<SELECT TOP (@limit) <key columns as text, '|' between> AS row_key, CONVERT(nvarchar(36), " +
-                  '<ROWGUIDCOL>) AS rowguid FROM <schema>.<table> ORDER BY <key columns>;>',
-              },
-            })),
+                  `at each subscriber: a key with another rowguid than the publisher's stops the step`,
+              ),
+            ),
           ];
         }),
       ],

@@ -4,7 +4,7 @@ import type { DbRef, Site } from '../../plan/personalization-upgrade/types.js';
 import * as F from '../../plan/personalization-upgrade/fleet.js';
 import type { SetupPlan } from '../../plan/setup-replication/types.js';
 import { setupSteps } from '../../plan/setup-replication/steps.js';
-import type { SentStatement } from './plan-sql.js';
+import { snapshotPollStatements, type SentStatement } from './plan-sql.js';
 import * as sql from './statements.js';
 import { configureLocalDistributor, setReadCommittedSnapshot } from './setup-replication-statements.js';
 
@@ -35,17 +35,10 @@ export function setupStatements(plan: SetupPlan) {
           script: { file, vars: F.scriptVariables(plan, { publication: p.name, publisher: at }) },
           only: 'if the publication does not exist',
         },
-        {
-          purpose: `is its snapshot ready? (repeated, at most ${plan.options.snapshotTimeoutMinutes} minutes)`,
-          ...pooled(at.server),
-          statement: sql.publicationSnapshotReady(at.database, p.name),
-        },
-        {
-          purpose: 'did its Snapshot Agent fail? (then the step parks)',
-          ...pooled(distOf(at).server),
-          statement: sql.snapshotAgentLastRun(distOf(at).database, at.database, p.name),
-          only: 'while it is not ready',
-        },
+        ...snapshotPollStatements(at, distOf(at), p.name, {
+          ready: `is its snapshot ready? (repeated, at most ${plan.options.snapshotTimeoutMinutes} minutes)`,
+          failed: 'did its Snapshot Agent fail? (then the step parks)',
+        }),
       ];
     });
   const subscribe = (kind: 'Config' | 'Data'): SentStatement[] =>
