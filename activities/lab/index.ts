@@ -19,6 +19,7 @@ import {
   type LabFaults,
   type LabInitOptions,
   type LabState,
+  type LabSubscription,
   type SideEffectCounters,
   addConflicts,
   addSchedule,
@@ -222,6 +223,13 @@ const mergesInFlight = new Map<string, Set<string>>();
 
 const lower = (db: DbRef) => `${db.server}/${db.database}`.toLowerCase();
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/** A push agent job's schedule by its schedule_id; SQL Server's error 14262 when no subscription has it. */
+function scheduleById(s: LabState, scheduleId: number): NonNullable<LabSubscription['schedule']> {
+  const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
+  if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
+  return sub.schedule!;
+}
 
 export function openLab(statePath: string, opts: OpenLabOptions = {}): Lab {
   const first = readLabState(statePath); // fails early, with the path, when there is no lab
@@ -650,9 +658,7 @@ class LabRuntime {
           `schedule ${scheduleId}`,
           () => [],
           (s) => {
-            const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
-            if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
-            sub.schedule!.enabled = enabled;
+            scheduleById(s, scheduleId).enabled = enabled;
           },
         ),
       setScheduleTiming: (scheduleId, timing, enabled) =>
@@ -661,10 +667,9 @@ class LabRuntime {
           `schedule ${scheduleId}`,
           () => [],
           (s) => {
-            const sub = Object.values(s.subscriptions).find((x) => x.schedule?.scheduleId === scheduleId);
-            if (!sub) throw new SqlError(14262, `The specified @schedule_id ('${scheduleId}') does not exist.`);
-            sub.schedule!.enabled = enabled;
-            sub.schedule!.timing = { ...timing };
+            const schedule = scheduleById(s, scheduleId);
+            schedule.enabled = enabled;
+            schedule.timing = { ...timing };
           },
         ),
       snapshotStatus: (publisher, publication) =>
