@@ -565,6 +565,18 @@ export function replicaSet(state: LabState, table: string, home: string): string
 // ---------------------------------------------------------------------------------------------
 // Creating a lab from a plan
 
+/** The plan's publications as the lab records them (a copy: the lab state is written to disk). */
+export function plannedPublications(
+  publications: readonly { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: readonly string[] }[],
+) {
+  return publications.map((p) => ({
+    name: p.name,
+    kind: p.kind,
+    publisher: p.publisher,
+    subscribers: [...p.subscribers],
+  }));
+}
+
 export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): LabState {
   const seed = opts.seed ?? 1;
   const rows = opts.rows ?? 40;
@@ -581,12 +593,7 @@ export function createLabState(plan: UpgradePlan, opts: LabInitOptions = {}): La
     faults: { ...NO_FAULTS, seed, ...opts.faults },
     plan: {
       publisher: plan.publisher.key,
-      publications: plan.publications.map((p) => ({
-        name: p.name,
-        kind: p.kind,
-        publisher: p.publisher,
-        subscribers: [...p.subscribers],
-      })),
+      publications: plannedPublications(plan.publications),
     },
     servers: {},
     ...(opts.aliases && { aliases: opts.aliases }),
@@ -1015,17 +1022,20 @@ export function failedMerge(
   endTime: string,
 ): MergeSession {
   const none = { inserts: 0, updates: 0, deletes: 0, conflicts: 0 };
-  const session = {
-    subscription: sub.key,
-    sessionId: state.mergeSessions.length + 1,
+  return recordSession(state, sub, {
     agent,
-    status: 'failed' as const,
+    status: 'failed',
     startTime,
     endTime,
     upload: { ...none },
     download: { ...none },
     message,
-  };
+  });
+}
+
+/** Records a merge agent run in MSmerge_sessions (numbered in order) and returns it as the port reports it. */
+function recordSession(state: LabState, sub: LabSubscription, run: Omit<MergeSession, 'sessionId'>): MergeSession {
+  const session = { subscription: sub.key, sessionId: state.mergeSessions.length + 1, ...run };
   state.mergeSessions.push(session);
   const { subscription: _omit, ...result } = session;
   return result;
@@ -1373,19 +1383,7 @@ export function mergeSubscription(
   counters(state, subDb.key).mergeRuns += 1;
   validateAfterMerge(state, sub);
   sub.lastSyncAt = new Date().toISOString();
-  const session = {
-    subscription: sub.key,
-    sessionId: state.mergeSessions.length + 1,
-    agent,
-    status: 'succeeded' as const,
-    startTime,
-    endTime,
-    upload,
-    download,
-  };
-  state.mergeSessions.push(session);
-  const { subscription: _omit, ...result } = session;
-  return result;
+  return recordSession(state, sub, { agent, status: 'succeeded', startTime, endTime, upload, download });
 }
 
 function applyRow(

@@ -12,6 +12,7 @@ import {
   distributorOfServer,
   forgetSubscriptionIndex,
   type LabInitOptions,
+  plannedPublications,
   type LabState,
 } from './model.js';
 
@@ -53,12 +54,7 @@ export function withoutReplication(state: LabState, plan: SetupPlan): void {
   state.schedulesAtStart = {};
   state.setup = {
     central: plan.publisher.key,
-    publications: plan.publications.map((p) => ({
-      name: p.name,
-      kind: p.kind,
-      publisher: p.publisher,
-      subscribers: [...p.subscribers],
-    })),
+    publications: plannedPublications(plan.publications),
     readCommittedSnapshot: Object.fromEntries(plan.readCommittedSnapshot.map((c) => [c.site, c.on])),
     distributors: planned,
   };

@@ -513,6 +513,15 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
     return query;
   }
 
+  /** The plan's canary statement (target.canary.write or .read) on `db`, with the run's token. */
+  function canary(db: DbRef, which: 'write' | 'read', token: string): sql.Statement {
+    return sql.canary(
+      db.database,
+      requireQuery(options.canary?.[which], `canary ${which} query`, `target.canary.${which}`),
+      token,
+    );
+  }
+
   return {
     async serverFacts(server): Promise<ServerFacts> {
       const r = (await rows(server, sql.serverFacts()))[0] ?? {};
@@ -755,28 +764,10 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
       return [...tables.values()];
     },
     async writeCanary(publisher, token) {
-      await query(
-        publisher.server,
-        sql.canary(
-          publisher.database,
-          requireQuery(options.canary?.write, 'canary write query', 'target.canary.write'),
-          token,
-        ),
-      );
+      await query(publisher.server, canary(publisher, 'write', token));
     },
     async readCanary(db, token) {
-      return (
-        (
-          await rows(
-            db.server,
-            sql.canary(
-              db.database,
-              requireQuery(options.canary?.read, 'canary read query', 'target.canary.read'),
-              token,
-            ),
-          )
-        ).length > 0
-      );
+      return (await rows(db.server, canary(db, 'read', token))).length > 0;
     },
     close: () => connections.close(),
   };
