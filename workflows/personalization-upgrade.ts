@@ -50,6 +50,7 @@ import {
 } from '../activities/personalization-upgrade/convergence.js';
 import {
   boundedAll,
+  FleetCalls,
   Runbook,
   temporalDriver,
   type ActivityArgs,
@@ -748,15 +749,16 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
 }
 
 /** The fleet as the runbook walks it: its facts (plan/personalization-upgrade/fleet.ts) and typed activity calls. */
-class Fleet {
+class Fleet extends FleetCalls<Acts> {
   readonly ctx: FleetContext;
   prepared: PreparedScript[] | undefined;
   private readonly steps: PlannedStep[];
 
   constructor(
     private readonly plan: UpgradePlan,
-    private readonly run: UpgradeDriver,
+    run: UpgradeDriver,
   ) {
+    super(run);
     this.ctx = F.fleetContext(plan);
     this.steps = planSteps(plan);
   }
@@ -957,16 +959,6 @@ class Fleet {
     return { file: found.file, rewrite: found.rewrite, sha256: found.sha256 };
   }
 
-  /** One call per item of `items`, in their order (`call` describes it), as one fan-out. */
-  each<I, K extends ActivityName<Acts>>(
-    s: StepContext | undefined,
-    key: string,
-    items: I[],
-    call: (item: I) => ActivityCall<Acts, K>,
-  ) {
-    return this.fan(s, key, items.map(call));
-  }
-
   /** One call per publishing site, in plan order (`call` describes it), as one fan-out. */
   onPublishers<K extends ActivityName<Acts>>(
     s: StepContext | undefined,
@@ -983,15 +975,6 @@ class Fleet {
     call: (site: Site) => ActivityCall<Acts, K>,
   ) {
     return this.fan(s, key, this.sites().map(call));
-  }
-
-  /** Runs `calls` (all of one activity) as the plan's fan-out options say. */
-  fan<K extends ActivityName<Acts>>(
-    s: StepContext | undefined,
-    key: string,
-    calls: ActivityCall<Acts, K>[],
-  ): Promise<ActivityResult<Acts, K>[]> {
-    return this.run.fanOut(s, key, calls);
   }
 
   /** One activity per personalization server. */

@@ -18,15 +18,7 @@ import type { SubscriptionRef } from '../activities/ports.js';
 import { versionOrderProblems } from '../activities/personalization-upgrade/preflight.js';
 import { fleetIdentity } from '../plan/personalization-upgrade/fleet-identity.js';
 import { tagged } from '../common/activity-call.js';
-import {
-  Runbook,
-  temporalDriver,
-  type ActivityCall,
-  type ActivityName,
-  type ActivityResult,
-  type RunbookDriver,
-  type StepContext,
-} from './engine/index.js';
+import { FleetCalls, Runbook, temporalDriver, type RunbookDriver, type StepContext } from './engine/index.js';
 import type { RunResult } from './messages.js';
 
 export interface SetupInput {
@@ -285,13 +277,14 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
 }
 
 /** The plan's fleet as the set-up's steps use it. */
-class SetupFleet {
+class SetupFleet extends FleetCalls<Acts> {
   private readonly ctx: FleetContext;
 
   constructor(
     private readonly plan: SetupPlan,
-    private readonly run: SetupDriver,
+    run: SetupDriver,
   ) {
+    super(run);
     this.ctx = setupFleetContext(plan);
   }
 
@@ -311,20 +304,6 @@ class SetupFleet {
 
   siteOf(db: DbRef): Site {
     return this.site(`${db.server}/${db.database}`);
-  }
-
-  /** One call per item, in their order, as one fan-out. */
-  each<I, K extends ActivityName<Acts>>(
-    s: StepContext | undefined,
-    key: string,
-    items: I[],
-    call: (item: I) => ActivityCall<Acts, K>,
-  ): Promise<ActivityResult<Acts, K>[]> {
-    return this.run.fanOut(s, key, items.map(call));
-  }
-
-  fan<K extends ActivityName<Acts>>(s: StepContext | undefined, key: string, calls: ActivityCall<Acts, K>[]) {
-    return this.run.fanOut(s, key, calls);
   }
 
   /**

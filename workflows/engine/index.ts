@@ -13,4 +13,5 @@ export { describeFailure, isUnexpectedError } from './failure.js';
 export type { RunbookDriver } from './driver.js';
 export { calls, directActivities } from './activity-types.js';
 export { temporalDriver, type TemporalDriverOptions } from './temporal-driver.js';
+export { FleetCalls } from './fleet-calls.js';
 export { boundedAll } from '../../common/bounded.js';
