@@ -22,9 +22,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function planWith(notify: string, name = 'plan.yaml'): Promise<string> {
+/** lab-small.yaml with these lines (a notify: section) after it, as `name` in the test's folder. */
+async function planWith(notify: string[], name = 'plan.yaml'): Promise<string> {
   const file = path.join(dir, name);
-  await writeFile(file, `${base}\n${notify}\n`);
+  await writeFile(file, `${base}\n${notify.join('\n')}\n`);
   return file;
 }
 
@@ -32,15 +33,13 @@ const SECRET = 'https://hooks.slack.com/services/T000/B000/SECRETTOKEN';
 
 describe('notify: in a plan', () => {
   it('targets with env:/file: references load, with the default events and the reminder interval', async () => {
-    const file = await planWith(
-      [
-        'notify:',
-        '  remindEveryMinutes: 30',
-        '  targets:',
-        '    - { kind: slack, name: ops, url: env:REPLUP_SLACK_WEBHOOK_URL }',
-        '    - { kind: webhook, url: file:/etc/replup/hook }',
-      ].join('\n'),
-    );
+    const file = await planWith([
+      'notify:',
+      '  remindEveryMinutes: 30',
+      '  targets:',
+      '    - { kind: slack, name: ops, url: env:REPLUP_SLACK_WEBHOOK_URL }',
+      '    - { kind: webhook, url: file:/etc/replup/hook }',
+    ]);
     const r = await loadPlanFile(file);
     expect(r.ok).toBe(true);
     const plan = (r as { plan: UpgradePlan }).plan;
@@ -55,10 +54,7 @@ describe('notify: in a plan', () => {
   });
 
   it('a literal webhook URL is refused with the fix, and the URL is not repeated', async () => {
-    const file = await planWith(
-      ['notify:', '  targets:', `    - { kind: slack, url: "${SECRET}" }`].join('\n'),
-      'literal.yaml',
-    );
+    const file = await planWith(['notify:', '  targets:', `    - { kind: slack, url: "${SECRET}" }`], 'literal.yaml');
     const out = await planValidate(file);
     expect(out.exitCode).not.toBe(0);
     expect(out.text).toMatch(/notify\.targets\[0\]\.url: a webhook URL is a secret/);
@@ -68,32 +64,19 @@ describe('notify: in a plan', () => {
   });
 
   it('two targets with one name, an unknown kind and reminders without the reminder event are each named', async () => {
-    const file = await planWith(
-      [
-        'notify:',
-        '  events: [parked]',
-        '  remindEveryMinutes: 5',
-        '  targets:',
-        '    - { kind: teams, url: env:A }',
-        '    - { kind: teams, url: env:B }',
-        '    - { kind: email, url: env:C }',
-      ].join('\n'),
-      'bad.yaml',
-    );
+    const twoTeams = [
+      'notify:',
+      '  events: [parked]',
+      '  remindEveryMinutes: 5',
+      '  targets:',
+      '    - { kind: teams, url: env:A }',
+      '    - { kind: teams, url: env:B }',
+    ];
+    const file = await planWith([...twoTeams, '    - { kind: email, url: env:C }'], 'bad.yaml');
     const out = await planValidate(file);
     expect(out.text).toMatch(/notify\.targets\[2\]\.kind: kind is one of webhook, slack, teams/);
     // zod stops at the first failing target list; the duplicate name and the reminder rule show once it is fixed.
-    const fixed = await planWith(
-      [
-        'notify:',
-        '  events: [parked]',
-        '  remindEveryMinutes: 5',
-        '  targets:',
-        '    - { kind: teams, url: env:A }',
-        '    - { kind: teams, url: env:B }',
-      ].join('\n'),
-      'bad2.yaml',
-    );
+    const fixed = await planWith(twoTeams, 'bad2.yaml');
     const out2 = await planValidate(fixed);
     expect(out2.text).toMatch(/notify\.targets\[1\]\.name: two targets are named "teams"/);
     expect(out2.text).toMatch(/notify\.remindEveryMinutes: reminders are set but events does not list reminder/);
@@ -106,7 +89,7 @@ describe('notify: in a plan', () => {
         '  remindEveryMinutes: 15',
         '  targets:',
         '    - { kind: teams, name: dba-channel, url: env:REPLUP_TEAMS_WEBHOOK_URL }',
-      ].join('\n'),
+      ],
       'show.yaml',
     );
     const out = await planShow(file);
