@@ -3,19 +3,12 @@
 // report say what was done to the operator's file, line by line.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  applyReplicationBlock,
-  describeLineChange,
-  type ReplicationPair,
-} from '../../../activities/bdb-replicant/db-config.js';
-import { SEED_DB_CONFIG } from './helpers.js';
+import { applyReplicationBlock, describeLineChange } from '../../../activities/bdb-replicant/db-config.js';
+import { documentationPair, lineOf, SEED_DB_CONFIG } from './helpers.js';
 
-const pair: ReplicationPair = {
-  master: { host: '192.0.2.10', port: 15010 },
-  replicant: { host: '192.0.2.20', port: 15011 },
-};
+const pair = documentationPair(15010, 15011);
 const seed = await readFile(SEED_DB_CONFIG, 'utf8');
-const seedLine = (n: number) => seed.split('\n')[n - 1];
+const seedLine = (n: number) => lineOf(seed, n);
 
 describe("the seed's block uncommented: every line changed, before → after", () => {
   it('replicant: the typos on lines 25 and 28 are named as corrections and warnings with their lines', () => {

@@ -2,21 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  applyReplicationBlock,
-  generateDbConfig,
-  lintDbConfig,
-  type ReplicationPair,
-} from '../../../activities/bdb-replicant/db-config.js';
+import { applyReplicationBlock, generateDbConfig, lintDbConfig } from '../../../activities/bdb-replicant/db-config.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
-import { SEED_DB_CONFIG } from './helpers.js';
+import { documentationPair, lineOf, SEED_DB_CONFIG } from './helpers.js';
 
-const pair: ReplicationPair = {
-  master: { host: '192.0.2.10', port: 5010 },
-  replicant: { host: '192.0.2.20', port: 5010 },
-};
+const pair = documentationPair(5010, 5010);
 const seed = await readFile(SEED_DB_CONFIG, 'utf8');
-const lineOf = (text: string, n: number) => text.split('\n')[n - 1];
 
 /** What db5.3 itself says when it opens an environment with this DB_CONFIG (empty: accepted). */
 const dirs: string[] = [];

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { BdbRole } from '../../../activities/bdb-replicant/db-config.js';
+import type { BdbRole, ReplicationPair } from '../../../activities/bdb-replicant/db-config.js';
 import {
   BdbServiceError,
   startService,
@@ -14,6 +14,15 @@ import {
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
 
 export const SEED_DB_CONFIG = path.resolve(import.meta.dirname, '../../../examples/bdb/DB_CONFIG.seed');
+
+/** A master at 192.0.2.10 and a replicant at 192.0.2.20 (documentation addresses, never reached) on these ports. */
+export const documentationPair = (masterPort: number, replicantPort: number): ReplicationPair => ({
+  master: { host: '192.0.2.10', port: masterPort },
+  replicant: { host: '192.0.2.20', port: replicantPort },
+});
+
+/** Line `n` (from 1) of `text`. */
+export const lineOf = (text: string, n: number) => text.split('\n')[n - 1];
 
 export async function scratch(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `replup-${prefix}-`));
