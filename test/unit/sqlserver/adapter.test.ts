@@ -641,45 +641,34 @@ describe('other operations', () => {
       // sysschedules columns: daily (4) every 5 minutes (subday 4, 5) all day; daily (4) once (subday 1) at 02:00.
       const every5 = EVERY_5_MINUTES_ROW;
       const at2 = { ...every5, freq_subday_type: 1, freq_subday_interval: 0, active_start_time: 20000 };
+      // A merge agent's job columns (agent-<id>, for SUBHOST\EM/PS): one row per schedule follows.
+      const agentJob = (id: number, publication: string, jobId: string) => ({
+        id,
+        name: `agent-${id}`,
+        publication,
+        subscriber_name: 'SUBHOST\\EM',
+        subscriber_db: 'PS',
+        job_id: jobId,
+      });
       const { port, connections } = fleet((_server, s) => {
         if (same(s, sql.mergeAgentJobSchedules('distribution', 'PS'))) {
           return [
             [
               {
-                id: 7,
-                name: 'agent-7',
-                publication: 'Config',
-                subscriber_name: 'SUBHOST\\EM',
-                subscriber_db: 'PS',
-                job_id: JOB,
+                ...agentJob(7, 'Config', JOB),
                 schedule_id: 12,
                 schedule_name: 'every 5 minutes',
                 enabled: 1,
                 ...every5,
               },
               {
-                id: 7,
-                name: 'agent-7',
-                publication: 'Config',
-                subscriber_name: 'SUBHOST\\EM',
-                subscriber_db: 'PS',
-                job_id: JOB,
+                ...agentJob(7, 'Config', JOB),
                 schedule_id: 13,
                 schedule_name: 'nightly',
                 enabled: 0,
                 ...at2,
               },
-              {
-                id: 8,
-                name: 'agent-8',
-                publication: 'Data',
-                subscriber_name: 'SUBHOST\\EM',
-                subscriber_db: 'PS',
-                job_id: 'J8',
-                schedule_id: null,
-                schedule_name: null,
-                enabled: null,
-              },
+              { ...agentJob(8, 'Data', 'J8'), schedule_id: null, schedule_name: null, enabled: null },
             ],
           ];
         }
