@@ -41,11 +41,14 @@ function activity(env: Record<string, string>, failures: string[] = []) {
   }).sendNotification;
 }
 const target = (kind: NotifyTarget['kind'], url = 'env:HOOK'): NotifyTarget => ({ name: `ops-${kind}`, kind, url });
+/** `parked` with these changes, sent to the receiver through a `kind` target. */
+const sendTo = (kind: NotifyTarget['kind'], changes: Partial<NotifyEvent> = {}) =>
+  activity({ HOOK: rx.url })({ target: target(kind), event: { ...parked, ...changes } });
 
 describe('sendNotification', () => {
   it('webhook: replup JSON with run id, fleet, step, status, the answering commands and the UI link', async () => {
     rx.status = 200;
-    const r = await activity({ HOOK: rx.url })({ target: target('webhook'), event: parked });
+    const r = await sendTo('webhook');
     expect(r.status).toBe(200);
     const got = rx.received.at(-1)!;
     expect(got.path).toBe('/hooks/T000/SECRET-PATH');
@@ -72,10 +75,7 @@ describe('sendNotification', () => {
   });
 
   it('slack: text plus one mrkdwn section with the commands and the link (<url|label>), < > & escaped', async () => {
-    await activity({ HOOK: rx.url })({
-      target: target('slack'),
-      event: { ...parked, step: { ...parked.step!, detail: 'a <b> & c' } },
-    });
+    await sendTo('slack', { step: { ...parked.step!, detail: 'a <b> & c' } });
     const body = rx.received.at(-1)!.body;
     expect(Object.keys(body).sort()).toEqual(['blocks', 'text']);
     expect(body.text).toContain('backup is parked');
@@ -88,15 +88,11 @@ describe('sendNotification', () => {
   });
 
   it('teams: a message with one Adaptive Card attachment and an Open URL action', async () => {
-    await activity({ HOOK: rx.url })({
-      target: target('teams'),
-      event: {
-        ...parked,
-        event: 'completed',
-        status: 'completed',
-        step: undefined,
-        outcome: 'completed: every step done or not applicable',
-      },
+    await sendTo('teams', {
+      event: 'completed',
+      status: 'completed',
+      step: undefined,
+      outcome: 'completed: every step done or not applicable',
     });
     const body = rx.received.at(-1)!.body;
     expect(body.type).toBe('message');
@@ -117,14 +113,10 @@ describe('sendNotification', () => {
   });
 
   it('a gate: approve and abort are the answers', async () => {
-    await activity({ HOOK: rx.url })({
-      target: target('webhook'),
-      event: {
-        ...parked,
-        event: 'waiting',
-        status: 'awaiting-approval',
-        step: { id: 'remove-replication', title: 'Remove replication', status: 'awaiting-approval', skippable: false },
-      },
+    await sendTo('webhook', {
+      event: 'waiting',
+      status: 'awaiting-approval',
+      step: { id: 'remove-replication', title: 'Remove replication', status: 'awaiting-approval', skippable: false },
     });
     expect(rx.received.at(-1)!.body.answers).toEqual([
       `replup approve 'upgrade:lab-pub/personalizationserver' --gate remove-replication --reason "..."`,
