@@ -161,22 +161,12 @@ class ScriptContext {
           arg('sync_type'),
         );
       case 'sp_addmergepushsubscription_agent': {
-        const sub = this.subscription(
-          required(c, 'publication', arg),
-          required(c, 'subscriber', arg),
-          required(c, 'subscriber_db', arg),
-        );
-        if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
+        const sub = this.namedSubscription(c, arg);
         sub.agent = true;
         return;
       }
       case 'sp_dropmergesubscription': {
-        const sub = this.subscription(
-          required(c, 'publication', arg),
-          required(c, 'subscriber', arg),
-          required(c, 'subscriber_db', arg),
-        );
-        if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
+        const sub = this.namedSubscription(c, arg);
         leaveSubscriberMetadata(state, sub);
         delete state.subscriptions[sub.key];
         forgetSubscriptionIndex(state);
@@ -330,6 +320,17 @@ class ScriptContext {
         s.subscriberKey === target.key &&
         s.publication.toLowerCase() === publication.toLowerCase(),
     );
+  }
+
+  /** The subscription a call names (@publication, @subscriber, @subscriber_db); error 20021 when there is none. */
+  private namedSubscription(c: Call, arg: (name: string) => string | undefined) {
+    const sub = this.subscription(
+      required(c, 'publication', arg),
+      required(c, 'subscriber', arg),
+      required(c, 'subscriber_db', arg),
+    );
+    if (!sub) throw new SqlError(20021, 'The subscription could not be found.');
+    return sub;
   }
 
   private database(server: string, name: string, errorNumber: 911 | 15010 | 14010): LabDatabase {
