@@ -7,6 +7,7 @@ import { loadWithOptions as load } from './plan/load-example.js';
 import { upgradePlanKind } from '../../plan/personalization-upgrade/schema.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { UserError } from '../../cli/errors.js';
+import { thrownMessage } from './thrown.js';
 
 describe('window times', () => {
   it("an offset or Z names one instant, whatever the worker's time zone", () => {
@@ -90,15 +91,7 @@ describe('replup start --at / --not-after', () => {
   });
 
   it('refused before anything starts: a bad time, a window that closed already, an end before the start', () => {
-    const message = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(UserError);
-        return (e as Error).message;
-      }
-      throw new Error('expected a refusal');
-    };
+    const message = (f: () => unknown) => thrownMessage(f, UserError);
     expect(message(() => withWindow(plan, { at: '22:00' }, now))).toMatch(
       /^--at "22:00" is not an ISO 8601 time with an offset: write e\.g\. .*; nothing was started$/,
     );

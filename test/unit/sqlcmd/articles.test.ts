@@ -8,21 +8,15 @@ import { ArticleReadError, articlesOf, compareArticles } from '../../../activiti
 import { parseSqlcmd } from '../../../activities/sqlcmd/parse.js';
 import { decodeScript } from '../../../activities/sqlcmd/read.js';
 import { checkPublicationArticles, ScriptProblem, type ScriptRun } from '../../../activities/sqlcmd/prepare.js';
+import { thrownMessage } from '../thrown.js';
 
 const lines = (...l: string[]) => l.join('\r\n');
 const read = (text: string, vars: Record<string, string> = {}) =>
   articlesOf(parseSqlcmd(text, { file: 'Pub.sql', vars, onError: 'exit' })).map(
     (a) => `${a.publication}/${a.article}@${a.line}`,
   );
-const refusal = (text: string, vars: Record<string, string> = {}): string => {
-  try {
-    read(text, vars);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ArticleReadError);
-    return (err as Error).message;
-  }
-  throw new Error('expected an ArticleReadError');
-};
+const refusal = (text: string, vars: Record<string, string> = {}): string =>
+  thrownMessage(() => read(text, vars), ArticleReadError);
 
 describe('articlesOf', () => {
   it('named arguments, in any order, N or not, with the publication from a sqlcmd variable', () => {

@@ -4,20 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSqlcmd, SqlcmdError, type ParseOptions } from '../../../activities/sqlcmd/index.js';
 import { includeFromDir } from '../../../activities/sqlcmd/files.js';
+import { thrownMessage } from '../thrown.js';
 
 const lines = (...l: string[]) => l.join('\n');
 /** [sql, repeat, line] of each batch: what the runner will send, how often, and where it starts. */
 const batchesOf = (text: string, options: ParseOptions = {}) =>
   parseSqlcmd(text, options).batches.map((b) => [b.sql, b.repeat, b.line]);
-const errorOf = (text: string, options: ParseOptions = {}) => {
-  try {
-    parseSqlcmd(text, options);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SqlcmdError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a SqlcmdError');
-};
+const errorOf = (text: string, options: ParseOptions = {}) =>
+  thrownMessage(() => parseSqlcmd(text, options), SqlcmdError);
 
 describe('parseSqlcmd: batches', () => {
   // SELECT 1 on line 1 and SELECT 2 on line 3, each run once

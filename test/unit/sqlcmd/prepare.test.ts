@@ -11,6 +11,7 @@ import {
   ScriptProblem,
   type ScriptRun,
 } from '../../../activities/sqlcmd/prepare.js';
+import { thrownMessage } from '../thrown.js';
 
 const lines = (...l: string[]) => l.join('\r\n');
 const folder = (files: Record<string, string | Buffer>) => {
@@ -25,15 +26,7 @@ const subscriptionRun = (database: string): ScriptRun => ({
   for: { publication: 'Config', publisher: PUB, subscriber: { server: 'SUB1', database }, distributor: DIST },
   at: PUB,
 });
-const problem = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScriptProblem);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ScriptProblem');
-};
+const problem = (run: () => unknown): string => thrownMessage(run, ScriptProblem);
 
 describe('loadScript', () => {
   const subscription = lines(

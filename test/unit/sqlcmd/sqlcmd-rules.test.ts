@@ -12,19 +12,13 @@ import {
   SqlcmdError,
   type ParseOptions,
 } from '../../../activities/sqlcmd/index.js';
+import { thrownMessage } from '../thrown.js';
 
 const lines = (...l: string[]) => l.join('\n');
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/cases/${name}`, import.meta.url));
 const sqlOf = (text: string, options: ParseOptions = {}) =>
   parseSqlcmd(text, options).batches.map((b) => [b.sql, b.repeat]);
-const errorOf = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error');
-};
+const errorOf = (run: () => unknown): string => thrownMessage(run);
 const utf16le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 const utf16be = (text: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
 
