@@ -17,7 +17,7 @@ import { reportFromHistory, type RunReport } from '../../activities/report/index
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { decide, getProgress, startUpgrade, uiUrl } from '../../cli/lib/runs.js';
 import { UPDATE_HELP } from '../../workflows/runbook.js';
-import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+import { connect, examplePlan, saveEnv, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const CHROMIUM = process.env.REPLUP_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
@@ -52,7 +52,7 @@ let browser: BrowserContext | undefined;
 let profile: string | undefined;
 const completed = { id: '', report: undefined as RunReport | undefined, summary: '' };
 const parked = { id: '' };
-const saved = { ui: process.env.REPLUP_UI_URL, reports: process.env.REPLUP_REPORTS_DIR };
+const restoreEnv = saveEnv('REPLUP_UI_URL', 'REPLUP_REPORTS_DIR');
 let reportsDir: string | undefined;
 
 beforeAll(async () => {
@@ -110,13 +110,7 @@ afterAll(async () => {
   if (parked.id)
     await decide(env.client, parked.id, 'sync-until-quiet', 'abort', 'browser test over', 'test').catch(() => {});
   await worker?.stop();
-  for (const [k, v] of [
-    ['REPLUP_UI_URL', saved.ui],
-    ['REPLUP_REPORTS_DIR', saved.reports],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   if (reportsDir) rmSync(reportsDir, { recursive: true, force: true });
   await env?.teardown();
 });

@@ -181,6 +181,17 @@ export async function labPlan(
   return plan;
 }
 
+/** Saves environment variables `names` as they are now; the function returned puts them back (unset ones deleted). */
+export function saveEnv(...names: string[]): () => void {
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
 export async function waitFor(
   client: Client,
   workflowId: string,

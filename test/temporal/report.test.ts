@@ -19,11 +19,11 @@ import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, startUpgrade } from '../../cli/lib/runs.js';
 import { main } from '../../cli/main.js';
 import { saveRecordedRun } from '../unit/report/fixture.js';
-import { connect, examplePlan, startWorker, uniqueQueue, waitFor } from './harness.js';
+import { connect, examplePlan, saveEnv, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
 let reportsDir: string;
-const savedEnv = { reports: process.env.REPLUP_REPORTS_DIR, address: process.env.TEMPORAL_ADDRESS };
+const restoreEnv = saveEnv('REPLUP_REPORTS_DIR', 'TEMPORAL_ADDRESS');
 beforeAll(async () => {
   env = await connect();
   reportsDir = await mkdtemp(join(tmpdir(), 'replup-reports-'));
@@ -33,13 +33,7 @@ beforeAll(async () => {
   process.env.TEMPORAL_ADDRESS = inject('temporalAddress');
 });
 afterAll(async () => {
-  for (const [k, v] of [
-    ['REPLUP_REPORTS_DIR', savedEnv.reports],
-    ['TEMPORAL_ADDRESS', savedEnv.address],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await rm(reportsDir, { recursive: true, force: true });
   await env?.teardown();
 });
