@@ -21,6 +21,7 @@ import type { SetupPlan } from '../../plan/setup-replication/types.js';
 import { startSetupReplication } from '../../cli/lib/start-setup-replication.js';
 import { createPortsFor } from '../../worker/ports.js';
 import { startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
+import type { Progress } from '../../workflows/messages.js';
 
 let env: TestWorkflowEnvironment;
 useDevServer((e) => (env = e));
@@ -60,22 +61,33 @@ async function setupOnLab(example: string, opts: { conditions?: LabConditions; c
   };
 }
 
+/**
+ * Runs set-up plan `example` on a lab (snapshots ready after 2 ticks) until it ends, which must be completed with no
+ * step error; `inspect` sees the end while the worker still runs. The worker is stopped before it returns.
+ */
+async function completedOnLab(example: string, inspect: (done: Progress, workflowId: string) => unknown) {
+  const { workflowId, state, stop } = await setupOnLab(example, { conditions: { snapshotTicks: 2 } });
+  try {
+    const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
+    expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
+    expect(done.status).toBe('completed');
+    await inspect(done, workflowId);
+  } finally {
+    await stop();
+  }
+  return { workflowId, state };
+}
+
 const replication = (s: LabState) =>
   Object.values(s.databases).map((d) => [d.key, d.mergePublished, d.publications, d.readCommittedSnapshot ?? false]);
 
 describe('setupReplication on the lab', () => {
   it('completes on a fleet without replication, and every set-up invariant holds', async () => {
-    const { workflowId, state, stop } = await setupOnLab('setup-replication', { conditions: { snapshotTicks: 2 } });
-    try {
-      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
-      expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
-      expect(done.status).toBe('completed');
+    const { workflowId, state } = await completedOnLab('setup-replication', async (done, id) => {
       expect(done.steps.find((s) => s.id === 'publish-branch-data')!.status).toBe('not-applicable');
       expect(done.steps.find((s) => s.id === 'configure-distributor')!.note).toBe('installed at LAB-MASTER');
-      await env.client.workflow.getHandle(workflowId).result();
-    } finally {
-      await stop();
-    }
+      await env.client.workflow.getHandle(id).result();
+    });
     const failed = labVerdict(readLabState(state)).invariants.filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
     if (process.env.REPLUP_RECORD_HISTORY === '1') {
@@ -86,16 +98,10 @@ describe('setupReplication on the lab', () => {
   });
 
   it('sets up the branch-office topology in the seed order, each branch its own distributor', async () => {
-    const { workflowId, state, stop } = await setupOnLab('setup-branch-office', { conditions: { snapshotTicks: 2 } });
-    try {
-      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
-      expect(done.steps.filter((s) => s.lastError).map((s) => `${s.id}: ${s.lastError}`)).toEqual([]);
-      expect(done.status).toBe('completed');
+    const { state } = await completedOnLab('setup-branch-office', (done) => {
       expect(done.steps.find((s) => s.id === 'publish-data')!.status).toBe('not-applicable');
       expect(done.steps.find((s) => s.id === 'publish-branch-data')!.status).toBe('done');
-    } finally {
-      await stop();
-    }
+    });
     const failed = labVerdict(readLabState(state)).invariants.filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
   });
