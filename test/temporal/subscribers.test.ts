@@ -101,10 +101,18 @@ const example = (file: string) => {
   return { path, text: readFileSync(path, 'utf8') };
 };
 
+/** subscriberLab for the plan of examples/<file>, read by `parse` (the test fails on its errors). */
+async function exampleLab<P extends SubscriberPlanBase>(
+  file: string,
+  parse: (text: string, path: string) => { ok: true; value: P } | { ok: false; errors: unknown },
+) {
+  const { path, text } = example(file);
+  return subscriberLab(parsed(parse(text, path)));
+}
+
 describe('add-subscriber on the lab', () => {
   it('waits for approval naming the row counts, then completes with the canary at the new subscriber', async () => {
-    const { path, text } = example('add-subscriber.yaml');
-    const lab = await subscriberLab(parsed(parseAddSubscriberPlan(text, path)));
+    const lab = await exampleLab('add-subscriber.yaml', parseAddSubscriberPlan);
     const workflowId = `add-subscriber-${process.pid}-${Date.now()}`;
     try {
       await startAddSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
@@ -142,8 +150,7 @@ describe('add-subscriber on the lab', () => {
 
 describe('remove-subscriber on the lab', () => {
   it('drops and cleans LAB-SUB1 after approval, and the canary still reaches LAB-SUB2', async () => {
-    const { path, text } = example('remove-subscriber.yaml');
-    const lab = await subscriberLab(parsed(parseRemoveSubscriberPlan(text, path)));
+    const lab = await exampleLab('remove-subscriber.yaml', parseRemoveSubscriberPlan);
     const workflowId = `remove-subscriber-${process.pid}-${Date.now()}`;
     try {
       await startRemoveSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
