@@ -82,3 +82,28 @@ export const clock = (seconds: number): string =>
   [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60]
     .map((n) => String(n).padStart(2, '0'))
     .join(':');
+
+/**
+ * How a plan clears Config of Data's busy time: Config starts its jobs in ONE from/to range a day, so it must keep
+ * to one side of Data's time, or Data moves to the edge of Config's window (midnight). `dataFrom`/`dataLast`:
+ * Data's first and last start of a day (hhmmss); `dataWindowMinutes` (≥ 0) as in parallelRuns. One sentence.
+ */
+export function parallelFix(dataFrom: number, dataLast: number, dataWindowMinutes: number): string {
+  const start = secondsOf(dataFrom);
+  const busyEnd = dataWindowMinutes > 0 ? secondsOf(dataLast) + dataWindowMinutes * 60 - 1 : secondsOf(dataLast);
+  const range = (from: number, to: number) => `from: '${clock(from)}', to: '${clock(to)}'`;
+  const sides: string[] = [];
+  // Before Data: from midnight (or the end of a window that ran past it) to just before Data's first start.
+  const earliest = busyEnd >= DAY_SECONDS ? busyEnd - DAY_SECONDS + 1 : 0;
+  if (earliest < start) sides.push(`${range(earliest, start - 1)} (before Data)`);
+  if (busyEnd < DAY_SECONDS - 1) sides.push(`${range(busyEnd + 1, DAY_SECONDS - 1)} (after Data's window)`);
+  const narrow = sides.length
+    ? `narrow Config's from/to to one side of Data's window, e.g. ${sides.join(' or ')}`
+    : `Data's window leaves Config no time of day: lower dataWindowMinutes`;
+  const window = dataWindowMinutes > 0 ? ` (Data's window: ${dataWindowMinutes} minutes)` : '';
+  return (
+    `Config starts jobs in one from/to range a day, so ${narrow}; or move Data's time to the edge of Config's ` +
+    `window, e.g. data: { at: '00:00:00' } with Config from '${clock(Math.max(1, dataWindowMinutes * 60))}' or ` +
+    `later${window}`
+  );
+}

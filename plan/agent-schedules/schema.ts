@@ -7,7 +7,7 @@ import type { FleetTable, PlanKind } from '../kind.js';
 import { describeNotify, notifySchema } from '../notify.js';
 import { parsePlanSource, whenMissing, type SourceResult } from '../source.js';
 import { credentials, DEFAULT_DATABASE, DEFAULT_DISTRIBUTION_DATABASE } from '../personalization-upgrade/schema.js';
-import { SEED_PARALLEL_WARNING } from './rule.js';
+import { parallelFix, SEED_PARALLEL_WARNING } from './rule.js';
 import { planParallel } from './differences.js';
 import { agentSchedulesSteps, describeDaily } from './steps.js';
 import {
@@ -97,13 +97,15 @@ export const agentSchedulesPlanSchema = z.strictObject({
     .superRefine((s, ctx) => {
       const why = planParallel({ schedules: s } as AgentSchedulesPlan);
       if (why) {
+        const dataLast = s.data.everyMinutes ? s.data.to : s.data.from;
         ctx.addIssue({
           code: 'custom',
           path: ['config'],
           input: s.config,
           message:
             `Config and Data of one subscription could run at the same time (${why}): the seed says to "` +
-            `${SEED_PARALLEL_WARNING}"; move Config's from/to out of Data's window (replup's rule, inferred)`,
+            `${SEED_PARALLEL_WARNING}"; ${parallelFix(s.data.from, dataLast, s.dataWindowMinutes)} ` +
+            `(replup's rule, inferred)`,
         });
       }
     }),

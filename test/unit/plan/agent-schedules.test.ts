@@ -67,6 +67,19 @@ describe('the agent-schedules plan', () => {
     const badTime = plan('schedules:\n  data: { at: 25:00 }');
     expect(!badTime.ok && badTime.errors.map((e) => [e.path, e.line])).toEqual([['schedules.data.at', 6]]);
   });
+
+  it('for Data mid-day inside Config 01:00-23:55, says the fixes one from/to range allows', () => {
+    const r = plan("schedules:\n  data: { at: '12:00:00' }");
+    expect(!r.ok && r.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining(
+        "Config starts jobs in one from/to range a day, so narrow Config's from/to to one side of Data's window, " +
+          "e.g. from: '00:00:00', to: '11:59:59' (before Data) or from: '13:00:00', to: '23:59:59' (after Data's " +
+          "window); or move Data's time to the edge of Config's window, e.g. data: { at: '00:00:00' } with Config " +
+          "from '01:00:00' or later (Data's window: 60 minutes) (replup's rule, inferred)",
+      ),
+    ]);
+    expect(!r.ok && r.errors[0]!.message).not.toContain("move Config's from/to out of Data's window");
+  });
 });
 
 describe('scheduleFindings: what preflight reads on the server', () => {
