@@ -6,6 +6,8 @@ import { describeNotify, notifySchema } from '../notify.js';
 import { resolveFrom } from '../bdb-replicant/steps.js';
 import type { FleetTable } from '../kind.js';
 import {
+  CANARY_READ_EXAMPLE,
+  CANARY_WRITE_EXAMPLE,
   DEFAULT_DATABASE,
   DEFAULT_DISTRIBUTION_DATABASE,
   serverNameProblem,
@@ -91,7 +93,11 @@ export function subscriberFields(stepIds: readonly string[], gate: string) {
   };
 }
 
-/** Rules over the raw document: a subscribe-only edition never publishes; the subscriber is not the publisher. */
+/**
+ * Rules over the raw document: a subscribe-only edition never publishes; the subscriber is not the publisher; a
+ * SQL Server target names its canary (both runbooks end by a change at the master reaching subscribers, so a plan
+ * without one is refused here, not at the last step after the subscriptions changed).
+ */
 export function subscriberRules(raw: unknown): RuleViolation[] {
   const doc = (raw ?? {}) as Record<string, unknown>;
   const out: RuleViolation[] = [];
@@ -115,6 +121,17 @@ export function subscriberRules(raw: unknown): RuleViolation[] {
     same(pub.database ?? DEFAULT_DATABASE, sub.database ?? DEFAULT_DATABASE)
   ) {
     out.push({ path: ['subscriber'], message: 'the subscriber is the publisher itself: name another database' });
+  }
+  const target = doc.target as Record<string, unknown> | undefined;
+  if (target?.kind === 'sqlserver' && target.canary === undefined) {
+    out.push({
+      path: ['target'],
+      at: 'key',
+      message:
+        `a sqlserver target needs canary: { write, read }: T-SQL with @token that changes a row of a replicated ` +
+        `table at the publisher and finds it at a subscriber (the last step checks replication with it), e.g. ` +
+        `canary: { write: "${CANARY_WRITE_EXAMPLE}", read: "${CANARY_READ_EXAMPLE}" }`,
+    });
   }
   return out;
 }

@@ -212,8 +212,8 @@ const canaryQuery = (which: 'write' | 'read', example: string) =>
             `cannot tell this run's change from an old one; e.g. ${which}: ${example}`,
       ),
     );
-const CANARY_WRITE_EXAMPLE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
-const CANARY_READ_EXAMPLE = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = @token';
+export const CANARY_WRITE_EXAMPLE = 'UPDATE dbo.SomeReplicatedTable SET Note = @token WHERE Id = 1';
+export const CANARY_READ_EXAMPLE = 'SELECT 1 FROM dbo.SomeReplicatedTable WHERE Note = @token';
 
 export const credentials = z
   .union([z.literal('windows'), z.strictObject({ user: reference('user'), password: reference('password') })], {

@@ -66,6 +66,22 @@ describe('subscriber plans', () => {
     });
   });
 
+  it('a SQL Server target without a canary is refused at validate, before any subscription changes', () => {
+    for (const runbook of ['add-subscriber', 'remove-subscriber']) {
+      const text = [
+        'name: t',
+        `runbook: ${runbook}`,
+        'target: { kind: sqlserver }',
+        'publisher: { server: SQL01 }',
+        'subscriber: { server: BR7 }',
+      ].join('\n');
+      const parse = runbook === 'add-subscriber' ? parseAddSubscriberPlan : parseRemoveSubscriberPlan;
+      expect(located(parse(text, '/p/s.yaml'))).toEqual([
+        expect.stringMatching(/^3:1 target: a sqlserver target needs canary: \{ write, read \}: T-SQL with @token/),
+      ]);
+    }
+  });
+
   it('a remove plan needs its subscriber', () => {
     const text = [
       'name: t',
