@@ -494,8 +494,11 @@ export function buildReport(
     report.decisions.push(d);
   }
 
-  // Activities of the parent and of every child batch.
-  const records = activitiesOf(events, workflowId);
+  // Activities of the parent and of every child batch. Those scheduled before the report activity are
+  // followed to their end in the whole history: the run's last notification is sent before the report
+  // is written but settles after, and its outcome (a failed `notify:` delivery) belongs on the record.
+  const recorded = new Set(events.map((ev) => Number(ev.eventId)));
+  const records = activitiesOf(parentEvents, workflowId).filter((r) => recorded.has(r.eventId));
   for (const [eventId, child] of childKeys(events)) {
     report.childWorkflows.push(child);
     records.push(...activitiesOf(children.get(child) ?? [], child, eventId));
