@@ -18,6 +18,11 @@ export interface ServerFacts {
   edition: string;
   agentRunning: boolean;
   isSysadmin: boolean;
+  /**
+   * The account SQL Server Agent runs as (sys.dm_server_services.service_account), e.g. `CORP\svc-sqlagent` or
+   * `NT Service\SQLSERVERAGENT`; absent where there is no Agent (Express) or the server did not say.
+   */
+  agentAccount?: string;
 }
 
 /** What a server says of its distributor (sp_get_distributor). */

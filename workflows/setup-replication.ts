@@ -9,6 +9,8 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { SetupPlan, SetupStepId } from '../plan/setup-replication/types.js';
 import { setupSteps } from '../plan/setup-replication/steps.js';
 import { setupFleetContext } from '../plan/setup-replication/fleet.js';
+import { agentAccountNotes } from '../plan/setup-replication/agent-account.js';
+import { subscribeConfigNote } from '../plan/setup-replication/gate-notes.js';
 import * as F from '../plan/personalization-upgrade/fleet.js';
 import type { DbRef, Publication, Site } from '../plan/personalization-upgrade/types.js';
 import type { FleetContext, ScriptRef, UpgradeActivities } from '../activities/personalization-upgrade/activities.js';
@@ -142,13 +144,18 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
       F.scriptRuns(plan, false),
     );
     scripts = new Map(prepared.map((p) => [p.file, { file: p.file, rewrite: p.rewrite, sha256: p.sha256 }]));
-    // Not read by replup (its server facts have no service account): said, for the DBA to confirm.
-    const agentAccount =
-      'the seed: SQL Server Agent on each distributor must run under an account with sysadmin on every server by ' +
-      'Windows authentication (not the default); replup does not read the account: confirm it';
-    run.fact('preflightWarnings', [agentAccount]);
+    // The account each distributing server's Agent runs as, and what it needs on the other servers (the seed):
+    // replup checks its own login's rights, not this account's, so these are warnings for the DBA to confirm.
+    const serverNames = F.servers(plan).map((x) => x.name);
+    const distributing = [...facts.filter((f) => F.distributes(plan, f.server)), ...own];
+    const agentAccounts = agentAccountNotes(
+      distributing.map((f) => ({ server: f.server, ...(f.agentAccount && { agentAccount: f.agentAccount }) })),
+      (server) => serverNames.filter((x) => x.toLowerCase() !== server.toLowerCase()),
+    );
+    run.fact('preflightWarnings', agentAccounts);
     s.note(
-      `${facts.length} servers, ${plan.sites.length} databases, ${prepared.length} scripts checked; ${agentAccount}`,
+      `${facts.length} servers, ${plan.sites.length} databases, ${prepared.length} scripts checked; ` +
+        agentAccounts.join('; '),
     );
   });
 
@@ -233,7 +240,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
     ),
   );
 
-  await run.gate('subscribe-config');
+  await run.gate('subscribe-config', subscribeConfigNote(plan));
   await run.step('subscribe-config', async (s) => {
     // The seed's branch order: every branch office database, then every recovery database.
     const subs = F.subscriptions(plan, 'Config');

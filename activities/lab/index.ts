@@ -219,6 +219,9 @@ const TRANSIENT_ERRORS: [number, string][] = [
 
 // Merge agents in flight in this process, per lab and subscriber: Config and Data of one
 // subscriber at once deadlock (seed 000: "config and data publications are not run in parallel").
+/** The account the lab's SQL Server Agents run as unless a server's state names another (a domain account). */
+export const LAB_AGENT_ACCOUNT = 'LAB\\svc-sqlagent';
+
 const mergesInFlight = new Map<string, Set<string>>();
 
 const lower = (db: DbRef) => `${db.server}/${db.database}`.toLowerCase();
@@ -436,6 +439,7 @@ class LabRuntime {
               edition: found.edition,
               agentRunning: found.agentRunning,
               isSysadmin: true,
+              agentAccount: found.agentAccount ?? LAB_AGENT_ACCOUNT,
             };
           },
         ),

@@ -195,7 +195,8 @@ export interface LabState {
     publisher: string;
     publications: { name: string; kind: 'Config' | 'Data'; publisher: string; subscribers: string[] }[];
   };
-  servers: Record<string, { version: string; edition: string; agentRunning: boolean }>;
+  /** agentAccount: the account Agent runs as (absent: the lab's domain account, LAB\\svc-sqlagent). */
+  servers: Record<string, { version: string; edition: string; agentRunning: boolean; agentAccount?: string }>;
   /**
    * Other names that reach a server (a DNS name, an IP address, an alias) → the server's own name, its @@SERVERNAME.
    */

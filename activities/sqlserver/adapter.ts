@@ -532,6 +532,7 @@ export function createSqlServerFleet(options: SqlServerFleetOptions): SqlServerF
         edition: text(r.edition),
         agentRunning: Number(r.agent_status) === 4, // sys.dm_server_services.status 4 = Running
         isSysadmin: Number(r.is_sysadmin) === 1,
+        ...(text(r.agent_account) && { agentAccount: text(r.agent_account) }),
       };
     },
     async distributorOf(server): Promise<DistributorFacts> {

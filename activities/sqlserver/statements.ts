@@ -31,9 +31,10 @@ const proc = (database: string, name: string) => `EXEC ${quoteIdent(database)}.s
 // ---- preflight -------------------------------------------------------------------------------
 
 /**
- * Version, edition, replication server name, sysadmin, SQL Server Agent (null on Express: it has no
- * Agent). The Agent is found by its executable (sys.dm_server_services.filename, SQLAGENT.EXE), not
- * by its display name, which is localised; status 4 = Running (sys-dm-server-services-transact-sql).
+ * Version, edition, replication server name, sysadmin, SQL Server Agent and the account it runs as
+ * (service_account; null on Express: it has no Agent). The Agent is found by its executable
+ * (sys.dm_server_services.filename, SQLAGENT.EXE), not by its display name, which is localised; status 4 =
+ * Running (sys-dm-server-services-transact-sql).
  * *(inferred: the executable's name is SQLAGENT.EXE on every edition and language.)*
  */
 export function serverFacts(): Statement {
@@ -44,7 +45,9 @@ export function serverFacts(): Statement {
     '  CAST(@@SERVERNAME AS nvarchar(128)) AS server_name,',
     "  CAST(IS_SRVROLEMEMBER('sysadmin') AS int) AS is_sysadmin,",
     "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') AS " +
-      'agent_status;',
+      'agent_status,',
+    '  (SELECT TOP (1) ss.service_account FROM sys.dm_server_services AS ss ' +
+      "WHERE ss.filename LIKE N'%SQLAGENT%') AS agent_account;",
   ]);
 }
 

@@ -56,7 +56,9 @@ describe('statements (golden)', () => {
         '  CAST(@@SERVERNAME AS nvarchar(128)) AS server_name,',
         "  CAST(IS_SRVROLEMEMBER('sysadmin') AS int) AS is_sysadmin,",
         "  (SELECT TOP (1) ss.status FROM sys.dm_server_services AS ss WHERE ss.filename LIKE N'%SQLAGENT%') " +
-          'AS agent_status;',
+          'AS agent_status,',
+        '  (SELECT TOP (1) ss.service_account FROM sys.dm_server_services AS ss ' +
+          "WHERE ss.filename LIKE N'%SQLAGENT%') AS agent_account;",
       ),
       {},
     ],
