@@ -33,6 +33,11 @@ export function agentSchedulesWorkflowId(plan: Pick<AgentSchedulesPlan, 'publish
 const listed = (d: ScheduleDifference[]) =>
   d.map((x) => `${x.job} (${x.publication} → ${x.subscriber}): ${x.now}, wanted ${x.wanted}`).join('; ');
 
+/** The set-schedules gate's note: which jobs' schedules approving changes, from what to what. */
+export const setSchedulesNote = (d: ScheduleDifference[]): string =>
+  `approve to change the schedules of ${d.length} merge agent job${d.length === 1 ? '' : 's'} ` +
+  `(sp_update_schedule): ${listed(d)}`;
+
 export async function agentSchedules(input: AgentSchedulesInput): Promise<RunResult> {
   const { plan } = input;
   const engine = new Runbook({
@@ -89,7 +94,7 @@ export async function agentSchedulesRunbook(run: RunbookDriver<AgentSchedulesAct
   });
 
   // Nothing differs: nothing to approve, nothing sent.
-  if (findings.differences.length) await run.gate('set-schedules');
+  if (findings.differences.length) await run.gate('set-schedules', setSchedulesNote(findings.differences));
   await run.step('set-schedules', async (s) => {
     if (!findings.differences.length) {
       s.note('every schedule already as the plan says: nothing set');

@@ -63,8 +63,12 @@ export interface RunbookDriver<T> {
    * Resolves undefined when the step does not apply or an operator skipped it.
    */
   step<R>(id: string, body: (s: StepContext) => Promise<R>): Promise<R | undefined>;
-  /** Waits for the approvals the plan asks for before step `id` (a script: none). */
-  gate(id: string): Promise<void>;
+  /**
+   * Waits for the approvals the plan asks for before step `id` (a script: none). `note`: what approving lets
+   * happen, the step's note (`replup status`, the step table) until the step writes its own; a gate with an
+   * approval policy shows the policy while it waits instead.
+   */
+  gate(id: string, note?: string): Promise<void>;
   /** A step a person does by hand; resolves with their note once confirmed (a script: at once). */
   manual(id: string, instructions: string): Promise<string>;
   /** Records a fact of the run (query `progress`, `status --json`); replaces what was under `key`. */

@@ -35,7 +35,10 @@ export function temporalDriver<T>(run: Runbook, opts: TemporalDriverOptions): Ru
     ids: { workflowId, runId, firstRunId: firstExecutionRunId },
     startedAt: run.startedAt,
     step: (id, body) => run.step(id, body),
-    gate: (id) => run.gate(id),
+    gate: (id, note) => {
+      if (note) run.describe(id, note);
+      return run.gate(id);
+    },
     manual: (id, instructions) => run.manual(id, instructions),
     fact: (key, value) => run.fact(key, value),
     onAbort: (cleanup) => run.onAbort(cleanup),
