@@ -70,6 +70,11 @@ export class RunNotifier {
     this.send(kind, at === undefined ? undefined : this.progress.steps.find((x) => x.id === at));
   }
 
+  /** Whether a notification is still being delivered (deterministic: counted from the run's own commands). */
+  get delivering(): boolean {
+    return this.inFlight > 0;
+  }
+
   /** Waits at most END_WAIT_SECONDS for notifications in flight; what is still undelivered then is recorded. */
   async settle(): Promise<void> {
     if (!this.settings || this.inFlight === 0) return;

@@ -2,13 +2,14 @@
 // receiver (real HTTP, real payloads): the gate waiting, reminders on durable timers while it
 // waits, the end of the run; and a receiver that is down: the run goes on and ends as it would,
 // the undelivered notifications on its record.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { initLab } from '../../activities/lab/index.js';
 import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
 import { createNotifyActivities } from '../../activities/notify/index.js';
-import { reportFromHistory } from '../../activities/report/index.js';
+import { reportFromHistory, type RunReport } from '../../activities/report/index.js';
 import { createPortsFor } from '../../worker/ports.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { END_WAIT_SECONDS, type NotificationFailure } from '../../workflows/notify.js';
@@ -223,6 +224,32 @@ describe('notifications of a run', () => {
           summary: 'notify: waiting (remove-replication) to pager (webhook)',
         });
         expect(notes[0]!.error).toContain('ECONNREFUSED');
+      } finally {
+        await t.stop();
+      }
+    },
+  );
+
+  it(
+    "the report the run writes itself has the end notification's outcome: it settles first (a failure, with " +
+      'its attempts and error; patch report-after-notifications)',
+    async () => {
+      const url = await downUrl();
+      const t = await run(
+        { REPLUP_TEST_HOOK: url },
+        { targets: [{ name: 'me', kind: 'webhook', url: 'env:REPLUP_TEST_HOOK' }], events: ['completed'] },
+      );
+      try {
+        await waitFor(env.client, t.workflowId, (x) => x.status === 'awaiting-approval');
+        await approve(env.client, t.workflowId, 'remove-replication', 'change 4713', 'dba-carl');
+        const r = (await env.client.workflow.getHandle(t.workflowId).result()) as RunResult;
+        expect(r.status).toBe('completed');
+        const written = JSON.parse(
+          readFileSync((r.progress.facts.report as { json: string }).json, 'utf8'),
+        ) as RunReport;
+        const end = written.activities.find((a) => a.summary === 'notify: completed to me (webhook)');
+        expect(end).toMatchObject({ outcome: 'failed', attempts: 4 });
+        expect(end!.error).toContain('ECONNREFUSED');
       } finally {
         await t.stop();
       }

@@ -314,6 +314,22 @@ export class Runbook {
     return note;
   }
 
+  /**
+   * The end of the record: the report, and the end notifications settling. Runs from before
+   * `report-after-notifications` wrote the report first, while the last notification was still being
+   * delivered; now, when one is in flight, it settles first (at most END_WAIT_SECONDS) so the report
+   * written has its outcome. Without one in flight nothing changes (no marker), so histories replay.
+   */
+  private async endRecord(): Promise<void> {
+    if (this.notifier.delivering && patched('report-after-notifications')) {
+      await this.notifier.settle();
+      await this.writeReport();
+      return;
+    }
+    await this.writeReport();
+    await this.notifier.settle();
+  }
+
   /** The run report, built by an activity from this run's history; `replup report` rebuilds it any time. */
   private async writeReport(): Promise<void> {
     const { workflowId, runId } = workflowInfo();
@@ -338,8 +354,7 @@ export class Runbook {
       p.outcome = 'completed: every step done or not applicable';
       this.setStatus('completed');
       this.notifier.ended('completed');
-      await this.writeReport();
-      await this.notifier.settle();
+      await this.endRecord();
       // Updates that arrived with the last step finish before the workflow completes.
       await condition(allHandlersFinished);
       return { status: 'completed', outcome: p.outcome, progress: p };
@@ -356,8 +371,7 @@ export class Runbook {
       p.endedAt = now();
       this.setStatus('aborted');
       this.notifier.ended('aborted');
-      await this.writeReport();
-      await this.notifier.settle();
+      await this.endRecord();
       return { status: 'aborted', outcome: p.outcome, progress: p };
     } finally {
       // Module state outlives the run in a reused workflow context: let go of this run's gate.
@@ -401,8 +415,7 @@ export class Runbook {
     p.endedAt = now();
     this.setStatus('failed');
     this.notifier.ended('failed');
-    await this.writeReport();
-    await this.notifier.settle();
+    await this.endRecord();
     throw ApplicationFailure.nonRetryable(message, EngineFailure.workflowCode);
   }
 }

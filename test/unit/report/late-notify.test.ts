@@ -28,7 +28,7 @@ function withLateNotification(close: 'failed' | 'completed'): HistoryEvent[] {
     eventTime: when,
     userMetadata: { summary: defaultPayloadConverter.toPayload(SUMMARY) },
     activityTaskScheduledEventAttributes: { activityType: { name: SEND_NOTIFICATION }, input: { payloads: [] } },
-  } as HistoryEvent;
+  } as unknown as HistoryEvent;
   const started = {
     eventId: id + 1,
     eventTime: when,
@@ -49,8 +49,8 @@ function withLateNotification(close: 'failed' | 'completed'): HistoryEvent[] {
     ...run.parent.slice(0, cut),
     scheduled,
     ...run.parent.slice(cut),
-    started as HistoryEvent,
-    closed as HistoryEvent,
+    started as unknown as HistoryEvent,
+    closed as unknown as HistoryEvent,
   ];
 }
 
