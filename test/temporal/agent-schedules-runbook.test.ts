@@ -100,6 +100,23 @@ describe('agent-schedules runbook', () => {
     }
   });
 
+  it("set-schedules' gate says which jobs' schedules approving changes (replup status, the step table)", async () => {
+    const { worker, workflowId } = await schedulesOnLab(false);
+    try {
+      const waiting = await waitFor(env.client, workflowId, (p) => p.status === 'awaiting-approval');
+      const note = waiting.steps.find((s) => s.id === 'set-schedules')!.note!;
+      expect(note).toMatch(/^approve to change the schedules of 2 merge agent jobs \(sp_update_schedule\): /);
+      expect(
+        note.match(/Config → [^)]+\): every 5 minutes 00:00:00-23:59:59, wanted every 5 minutes 01:00:00-23:55:00/g),
+      ).toHaveLength(2);
+      await approve(env.client, workflowId, 'set-schedules', 'schedules reviewed', 'test-approver');
+      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
+      expect(done.status).toBe('completed');
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('a plan whose Config runs in Data’s window is refused at plan validate, with its location', async () => {
     const text = readFileSync(resolve('examples/agent-schedules.yaml'), 'utf8').replace(
       "from: '01:00:00'",

@@ -20,6 +20,7 @@ import { parseSetupPlan } from '../../plan/setup-replication/schema.js';
 import type { SetupPlan } from '../../plan/setup-replication/types.js';
 import { startSetupReplication } from '../../cli/lib/start-setup-replication.js';
 import { createPortsFor } from '../../worker/ports.js';
+import { approve } from '../../cli/lib/runs.js';
 import { startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
 import type { Progress } from '../../workflows/messages.js';
 
@@ -29,13 +30,21 @@ useDevServer((e) => (env = e));
 const ENDED = ['completed', 'aborted', 'failed', 'awaiting-operator'];
 
 /** examples/<example>.yaml on a fresh lab (initSetupLab), with the set-up's activities on a new queue. */
-async function setupOnLab(example: string, opts: { conditions?: LabConditions; change?: (s: LabState) => void } = {}) {
+async function setupOnLab(
+  example: string,
+  opts: {
+    conditions?: LabConditions;
+    change?: (s: LabState) => void;
+    approvals?: SetupPlan['options']['approvals'];
+  } = {},
+) {
   const file = resolve('examples', `${example}.yaml`);
   const parsed = parseSetupPlan(readFileSync(file, 'utf8'), file);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const state = join(mkdtempSync(join(tmpdir(), 'replup-setup-')), 'lab.json');
   const plan: SetupPlan = { ...parsed.value, target: { kind: 'lab', state } };
   plan.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
+  if (opts.approvals) plan.options.approvals = opts.approvals;
   await initSetupLab(plan, { rows: 10, seed: 5, ...(opts.conditions && { conditions: opts.conditions }) });
   if (opts.change) {
     const s = readLabState(state);
@@ -104,6 +113,31 @@ describe('setupReplication on the lab', () => {
     });
     const failed = labVerdict(readLabState(state)).invariants.filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
+  });
+
+  it("subscribe-config's gate names each subscriber database whose data the snapshot replaces", async () => {
+    const { workflowId, stop } = await setupOnLab('setup-replication', {
+      conditions: { snapshotTicks: 2 },
+      approvals: ['subscribe-config'],
+    });
+    try {
+      const waiting = await waitFor(
+        env.client,
+        workflowId,
+        (p) => ENDED.includes(p.status) || p.status === 'awaiting-approval',
+      );
+      expect(waiting.status).toBe('awaiting-approval');
+      expect(waiting.steps.find((s) => s.id === 'subscribe-config')!.note).toBe(
+        'approve to delete the data of 2 subscriber databases and replace it with the Config snapshot (sync type ' +
+          'automatic; seed: "all the existing data is deleted and replaced with data from the master"): ' +
+          'LAB-SITE1/PersonalizationServer, LAB-SITE2\\PERSONALIZATION/PersonalizationServer',
+      );
+      await approve(env.client, workflowId, 'subscribe-config', 'seed caution read', 'test-approver');
+      const done = await waitFor(env.client, workflowId, (p) => ENDED.includes(p.status));
+      expect(done.status).toBe('completed');
+    } finally {
+      await stop();
+    }
   });
 
   it('refuses a fleet already replicated at preflight, naming the way forward, and changes nothing', async () => {
