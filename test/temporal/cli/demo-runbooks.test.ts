@@ -3,13 +3,20 @@
 // lab, its approval gates answered by the demo, and ends with the lab's invariants all holding (exit 0). An unknown
 // name is refused with the names the demo knows.
 import { existsSync, rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_RUNBOOKS } from '../../../cli/lib/demo-runbooks.js';
 import { loadPlanFile } from '../../../plan/load.js';
-import { childEnv, replup, scratchDir } from './replup.js';
+import { childEnv as sharedEnv, replup, scratchDir } from './replup.js';
+import { createNamespace } from './namespace.js';
 
 const scratch = scratchDir('demo-runbooks');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// A namespace of its own: another test's `replup worker` on task queue `replup` in the default namespace would
+// take some of the demo's tasks.
+const namespace = `demo-runbooks-${process.pid}`;
+beforeAll(() => createNamespace(inject('temporalAddress'), namespace), 120_000);
+const childEnv = (dir: string) => sharedEnv(dir, { TEMPORAL_NAMESPACE: namespace });
 
 describe('replup demo --runbook', () => {
   it('an unknown runbook is refused, naming the ones the demo runs; nothing starts', async () => {

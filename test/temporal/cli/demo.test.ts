@@ -4,13 +4,21 @@
 // worker) to a local receiver, and the metrics endpoint scraped while the demo runs.
 import { spawn } from 'node:child_process';
 import { appendFileSync, rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startReceiver } from '../../unit/notify/receiver.js';
-import { BIN, childEnv, labPlanCopy, replup, scratchDir } from './replup.js';
+import { BIN, childEnv as sharedEnv, labPlanCopy, replup, scratchDir } from './replup.js';
+import { createNamespace } from './namespace.js';
 
 const scratch = scratchDir('demo');
 const tag = `${process.pid}-${Date.now().toString(36)}`.toUpperCase();
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// A namespace of its own: another test's `replup worker` on task queue `replup` in the default namespace would
+// take some of the demo's tasks (the demo's worker then waits on runs that are not its own).
+const namespace = `demo-${tag.toLowerCase()}`;
+beforeAll(() => createNamespace(inject('temporalAddress'), namespace), 120_000);
+const childEnv = (dir: string, extra: NodeJS.ProcessEnv = {}) =>
+  sharedEnv(dir, { TEMPORAL_NAMESPACE: namespace, ...extra });
 
 /** Plans the demo refuses, and what its refusal says (exit 1, nothing on stdout: nothing started). */
 const refused = [
