@@ -12,58 +12,39 @@ const errorsOf = (drain: string) => {
 
 const SECRET = 'Hunter2secret';
 
+// The reference to write instead: the place shown with a password variable where the secret was.
+const PASSWORD_REF = '{env:REPLUP_HOSTS_PASSWORD}';
+const TOKEN_REF = '{env:REPLUP_HOSTS_TOKEN}';
+
 describe('a credential written out in a hosts: command is refused, never repeated', () => {
-  it.each([
-    [
-      'net use \\\\{host}\\c$ Hunter2secret /user:CORP\\admin',
-      'net use \\\\{host}\\c$ ******',
-      'net use \\\\{host}\\c$ {env:REPLUP_HOSTS_PASSWORD}',
-    ],
-    [
-      'net use X: \\\\{host}\\c$ Hunter2secret',
-      'net use \\\\{host}\\c$ ******',
-      'net use \\\\{host}\\c$ {env:REPLUP_HOSTS_PASSWORD}',
-    ],
-    ['plink -pw Hunter2secret admin@{host} iisreset /stop', '-pw ******', '-pw {env:REPLUP_HOSTS_PASSWORD}'],
-    ['curl -u admin:Hunter2secret https://{host}/drain', '-u admin:******', '-u admin:{env:REPLUP_HOSTS_PASSWORD}'],
-    [
-      'curl --user=admin:Hunter2secret https://{host}/drain',
-      '--user=admin:******',
-      '--user=admin:{env:REPLUP_HOSTS_PASSWORD}',
-    ],
-    [
-      'curl https://admin:Hunter2secret@{host}/drain',
-      'https://admin:******@',
-      'https://admin:{env:REPLUP_HOSTS_PASSWORD}@',
-    ],
+  // [command, the place as the message shows it, the fix it suggests when not the place with PASSWORD_REF]
+  it.each<[string, string, string?]>([
+    ['net use \\\\{host}\\c$ Hunter2secret /user:CORP\\admin', 'net use \\\\{host}\\c$ ******'],
+    ['net use X: \\\\{host}\\c$ Hunter2secret', 'net use \\\\{host}\\c$ ******'],
+    ['plink -pw Hunter2secret admin@{host} iisreset /stop', '-pw ******'],
+    ['curl -u admin:Hunter2secret https://{host}/drain', '-u admin:******'],
+    ['curl --user=admin:Hunter2secret https://{host}/drain', '--user=admin:******'],
+    ['curl https://admin:Hunter2secret@{host}/drain', 'https://admin:******@'],
     [
       'curl -H "Authorization: Bearer Hunter2secret" https://{host}/drain',
       'Authorization: Bearer ******',
-      '"Authorization: Bearer "{env:REPLUP_HOSTS_TOKEN}',
+      `"Authorization: Bearer "${TOKEN_REF}`,
     ],
     [
       'curl -H "Authorization: Basic Hunter2secret" https://{host}/drain',
       'Authorization: Basic ******',
-      '"Authorization: Basic "{env:REPLUP_HOSTS_TOKEN}',
+      `"Authorization: Basic "${TOKEN_REF}`,
     ],
-    ['drain-tool -p Hunter2secret {host}', '-p ******', '-p {env:REPLUP_HOSTS_PASSWORD}'],
-    ['sqlcmd -S {host} -U sa -P Hunter2secret -Q "select 1"', '-P ******', '-P {env:REPLUP_HOSTS_PASSWORD}'],
-    ['drain-tool --password=Hunter2secret {host}', '--password=******', '--password={env:REPLUP_HOSTS_PASSWORD}'],
-    ['drain-tool --password Hunter2secret {host}', '--password ******', '--password {env:REPLUP_HOSTS_PASSWORD}'],
-    [
-      'msdeploy -verb:sync -dest:auto,computerName={host} /p:Hunter2secret',
-      '/p:******',
-      '/p:{env:REPLUP_HOSTS_PASSWORD}',
-    ],
-    ['PASSWORD=Hunter2secret ./drain.sh {host}', 'PASSWORD=******', 'PASSWORD={env:REPLUP_HOSTS_PASSWORD}'],
-    ['MYSQL_PWD=Hunter2secret ./drain.sh {host}', 'MYSQL_PWD=******', 'MYSQL_PWD={env:REPLUP_HOSTS_PASSWORD}'],
-    [
-      'drain.exe "Server={host};User Id=sa;Password=Hunter2secret;"',
-      'Password=******',
-      'Password={env:REPLUP_HOSTS_PASSWORD}',
-    ],
-    ['drain.exe "Server={host};Uid=sa;Pwd=Hunter2secret;"', 'Pwd=******', 'Pwd={env:REPLUP_HOSTS_PASSWORD}'],
-  ])('%s', (cmd, shown, fix) => {
+    ['drain-tool -p Hunter2secret {host}', '-p ******'],
+    ['sqlcmd -S {host} -U sa -P Hunter2secret -Q "select 1"', '-P ******'],
+    ['drain-tool --password=Hunter2secret {host}', '--password=******'],
+    ['drain-tool --password Hunter2secret {host}', '--password ******'],
+    ['msdeploy -verb:sync -dest:auto,computerName={host} /p:Hunter2secret', '/p:******'],
+    ['PASSWORD=Hunter2secret ./drain.sh {host}', 'PASSWORD=******'],
+    ['MYSQL_PWD=Hunter2secret ./drain.sh {host}', 'MYSQL_PWD=******'],
+    ['drain.exe "Server={host};User Id=sa;Password=Hunter2secret;"', 'Password=******'],
+    ['drain.exe "Server={host};Uid=sa;Pwd=Hunter2secret;"', 'Pwd=******'],
+  ])('%s', (cmd, shown, fix = shown.replace('******', PASSWORD_REF)) => {
     const r = withDrain(cmd);
     expect(r.ok).toBe(false);
     expect(JSON.stringify(r)).not.toContain(SECRET);
