@@ -35,6 +35,10 @@ function rec(
   };
 }
 
+/** The Verification section of `records` for a run whose `step` ended `status` after `attempts` attempts. */
+const verify = (records: ActivityRecord[], step: string, status: string, attempts: number) =>
+  runbookVerification(records, new Map([[step, { status, attempts }]]));
+
 const normal: ReplicationStatus = {
   server: { code: 6021, phase: 'normal', text: '6021 Normal Processing' },
   agents: [
@@ -53,24 +57,20 @@ describe('OpenEdge: the last dsrutil status of normal-processing, server and eve
       rec('connect-agents', 'openedgeStatus', [{}], earlier),
       rec('normal-processing', 'openedgeStatus', [{}], normal),
     ];
-    const v = runbookVerification(records, new Map([['normal-processing', { status: 'done', attempts: 1 }]]));
-    expect(v).toEqual({
-      step: 'normal-processing',
-      status: 'done',
-      stepAttempt: 1,
-      checks: [
-        'dsrutil -C status -detail (normal-processing): server 6021 Normal Processing',
-        'agent agent1: 3049 Normal Processing',
-        'agent agent2: 3049 Normal Processing',
-      ],
-    });
+    const checks = [
+      'dsrutil -C status -detail (normal-processing): server 6021 Normal Processing',
+      'agent agent1: 3049 Normal Processing',
+      'agent agent2: 3049 Normal Processing',
+    ];
+    const v = verify(records, 'normal-processing', 'done', 1);
+    expect(v).toEqual({ step: 'normal-processing', status: 'done', stepAttempt: 1, checks });
   });
 
   it('a run that ended before normal-processing says so', () => {
     const records = [rec('check-properties', 'openedgeCheckProperties', ['x'], {})];
-    expect(
-      runbookVerification(records, new Map([['normal-processing', { status: 'not reached', attempts: 0 }]]))?.checks,
-    ).toEqual(['not run: the run ended before normal-processing']);
+    expect(verify(records, 'normal-processing', 'not reached', 0)?.checks).toEqual([
+      'not run: the run ended before normal-processing',
+    ]);
   });
 });
 
@@ -103,29 +103,20 @@ describe('Berkeley DB: roles, the join, the record on the replicant, the refused
         2,
       ),
     ];
-    const v = runbookVerification(records, new Map([['verify-replication', { status: 'done', attempts: 2 }]]));
-    expect(v).toEqual({
-      step: 'verify-replication',
-      status: 'done',
-      stepAttempt: 2,
-      checks: [
-        'db5.3_stat -r -h /srv/m/db: replication master (start-master)',
-        'db5.3_stat -r -h /srv/r/db: replication client (start-replicant)',
-        `the replicant's message log: "REP_UNDEF: Contacted new master", "CLIENT: Recovery complete"`,
-        'record replup-check-t2 written on the master (/srv/m/db) was read on the replicant (/srv/r/db) ' +
-          "after 1.2 s: the replicant applies the master's log records",
-        'a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only ' +
-          'database): the replicant is read-only',
-      ],
-    });
+    const checks = [
+      'db5.3_stat -r -h /srv/m/db: replication master (start-master)',
+      'db5.3_stat -r -h /srv/r/db: replication client (start-replicant)',
+      `the replicant's message log: "REP_UNDEF: Contacted new master", "CLIENT: Recovery complete"`,
+      'record replup-check-t2 written on the master (/srv/m/db) was read on the replicant (/srv/r/db) ' +
+        "after 1.2 s: the replicant applies the master's log records",
+      'a write on the replicant was refused (BDB0111 DBcursor->put: attempt to modify a read-only ' +
+        'database): the replicant is read-only',
+    ];
+    const v = verify(records, 'verify-replication', 'done', 2);
+    expect(v).toEqual({ step: 'verify-replication', status: 'done', stepAttempt: 2, checks });
   });
 
   it('a SQL Server run has none (its canary line stays)', () => {
-    expect(
-      runbookVerification(
-        [rec('verify-replication', 'writeCanary', [], {})],
-        new Map([['verify-replication', { status: 'done', attempts: 1 }]]),
-      ),
-    ).toBeUndefined();
+    expect(verify([rec('verify-replication', 'writeCanary', [], {})], 'verify-replication', 'done', 1)).toBeUndefined();
   });
 });
