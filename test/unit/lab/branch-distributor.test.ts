@@ -77,59 +77,48 @@ async function syncAfterOldPreflight(conditions: LabConditions): Promise<Error |
 }
 
 describe('a branch publisher whose SQL Server Agent is down (it distributes its Data itself)', () => {
-  it(
-    "without the check: preflight passes, the users are drained, then the branch's Data merge cannot start " +
-      '(22022)',
-    async () => {
-      const err = await syncAfterOldPreflight({ branchDistributor: 'agentStopped' });
-      expect(err).toBeInstanceOf(SqlError);
-      expect((err as SqlError).number).toBe(22022);
-      expect(err?.message).toContain('SQLServerAgent is not currently running');
-    },
-  );
+  // Preflight passes and the users are drained before the first sync round.
+  it("without the check: the branch's Data merge cannot start (22022)", async () => {
+    const err = await syncAfterOldPreflight({ branchDistributor: 'agentStopped' });
+    expect(err).toBeInstanceOf(SqlError);
+    expect((err as SqlError).number).toBe(22022);
+    expect(err?.message).toContain('SQLServerAgent is not currently running');
+  });
 
-  it(
-    'preflight checks every publishing server as a ' + 'distributor and stops before the drain, naming the ' + 'branch',
-    async () => {
-      const { l, plan } = await branchLab({ branchDistributor: 'agentStopped' });
-      const err = await errorOf(newPreflight(l, plan));
-      expect(err?.message).toBe(
-        'SQL Server Agent is not running on LEEDS-SQL: the merge agents run as its jobs; start it',
-      );
-      expect(await l.hosts.isDrained('ps-leeds-1')).toBe(false);
-      expect(await failing(l)).toEqual(expect.not.arrayContaining(['serving-again']));
-    },
-  );
+  // It stops before the drain.
+  it('preflight checks every publishing server as a distributor, naming the branch', async () => {
+    const { l, plan } = await branchLab({ branchDistributor: 'agentStopped' });
+    const err = await errorOf(newPreflight(l, plan));
+    expect(err?.message).toBe(
+      'SQL Server Agent is not running on LEEDS-SQL: the merge agents run as its jobs; start it',
+    );
+    expect(await l.hosts.isDrained('ps-leeds-1')).toBe(false);
+    expect(await failing(l)).toEqual(expect.not.arrayContaining(['serving-again']));
+  });
 });
 
 describe('a branch publisher with no distributor installed', () => {
-  it(
-    "without the check: preflight passes, the users are drained, then the branch's Data subscription has no " +
-      'merge agent',
-    async () => {
-      const err = await syncAfterOldPreflight({ branchDistributor: 'missing' });
-      expect(err?.message).toMatch(
-        /^no merge agent for LEEDS-SQL-PersonalizationServer-Data-HQ-SQL\\RECOVERY: LEEDS-SQL has no distributor installed/,
-      );
-    },
-  );
+  // Preflight passes and the users are drained before the first sync round.
+  it("without the check: the branch's Data subscription has no merge agent", async () => {
+    const err = await syncAfterOldPreflight({ branchDistributor: 'missing' });
+    expect(err?.message).toMatch(
+      /^no merge agent for LEEDS-SQL-PersonalizationServer-Data-HQ-SQL\\RECOVERY: LEEDS-SQL has no distributor installed/,
+    );
+  });
 
-  it(
-    'preflight reads the distributor from the branch (sp_get_distributor) and stops, naming the server and the ' +
-      'fix',
-    async () => {
-      const { l, plan } = await branchLab({ branchDistributor: 'missing' });
-      const err = await errorOf(newPreflight(l, plan));
-      expect(err).toMatchObject({ type: 'PreflightFailed', nonRetryable: true });
-      expect(err?.message).toBe(
-        'LEEDS-SQL publishes LEEDS-SQL/PersonalizationServer but has no distributor installed ' +
-          '(sp_get_distributor: installed 0): the merge agent jobs of its subscriptions have nowhere to run; ' +
-          "configure distribution for it as the vendor's SetMasterUp does (the distributor and the master), or " +
-          'name the distributor it uses in the plan, then retry preflight',
-      );
-      expect(await l.hosts.isDrained('ps-leeds-1')).toBe(false);
-    },
-  );
+  // It stops before the drain.
+  it('preflight asks the branch (sp_get_distributor), naming the server and the fix', async () => {
+    const { l, plan } = await branchLab({ branchDistributor: 'missing' });
+    const err = await errorOf(newPreflight(l, plan));
+    expect(err).toMatchObject({ type: 'PreflightFailed', nonRetryable: true });
+    expect(err?.message).toBe(
+      'LEEDS-SQL publishes LEEDS-SQL/PersonalizationServer but has no distributor installed ' +
+        '(sp_get_distributor: installed 0): the merge agent jobs of its subscriptions have nowhere to run; ' +
+        "configure distribution for it as the vendor's SetMasterUp does (the distributor and the master), or " +
+        'name the distributor it uses in the plan, then retry preflight',
+    );
+    expect(await l.hosts.isDrained('ps-leeds-1')).toBe(false);
+  });
 });
 
 describe("each publishing site's distributor against the plan's", () => {
@@ -146,22 +135,19 @@ describe("each publishing site's distributor against the plan's", () => {
     ]);
   });
 
-  it(
-    'a plan that says the branch uses another ' + 'distributor than it does stops, with the ' + 'distributor to write',
-    async () => {
-      // The fleet as set up (LEEDS-SQL its own distributor); the plan then says HQ-SQL distributes for it.
-      const { l, plan } = await branchLab(undefined, (p) => {
-        p.sites.find((s) => s.server === 'LEEDS-SQL')!.distributor = { server: 'HQ-SQL', database: 'distribution' };
-      });
-      const { ctx, acts } = labActivities(l, plan);
-      const leeds = plan.sites.find((s) => s.server === 'LEEDS-SQL')!;
-      const err = await errorOf(acts.checkDistributor(ctx, ref(leeds), distributorOf(plan, leeds)));
-      expect(err?.message).toBe(
-        'LEEDS-SQL publishes LEEDS-SQL/PersonalizationServer through the distributor LEEDS-SQL, the plan says ' +
-          'HQ-SQL/distribution: its merge agent jobs run at LEEDS-SQL; write distributor: { server: LEEDS-SQL } ' +
-          'for this site in the plan (distributor: for the central publisher, branches[].distributor: for a ' +
-          'branch), then retry preflight',
-      );
-    },
-  );
+  it('a plan naming another distributor than the branch uses stops, with the one to write', async () => {
+    // The fleet as set up (LEEDS-SQL its own distributor); the plan then says HQ-SQL distributes for it.
+    const { l, plan } = await branchLab(undefined, (p) => {
+      p.sites.find((s) => s.server === 'LEEDS-SQL')!.distributor = { server: 'HQ-SQL', database: 'distribution' };
+    });
+    const { ctx, acts } = labActivities(l, plan);
+    const leeds = plan.sites.find((s) => s.server === 'LEEDS-SQL')!;
+    const err = await errorOf(acts.checkDistributor(ctx, ref(leeds), distributorOf(plan, leeds)));
+    expect(err?.message).toBe(
+      'LEEDS-SQL publishes LEEDS-SQL/PersonalizationServer through the distributor LEEDS-SQL, the plan says ' +
+        'HQ-SQL/distribution: its merge agent jobs run at LEEDS-SQL; write distributor: { server: LEEDS-SQL } ' +
+        'for this site in the plan (distributor: for the central publisher, branches[].distributor: for a ' +
+        'branch), then retry preflight',
+    );
+  });
 });

@@ -40,70 +40,62 @@ async function totalPending(l: Lab, plan: UpgradePlan): Promise<number> {
 }
 
 describe('rows in generation 0 that pending counts leave out', () => {
-  it(
-    'the old runbook: quiet rounds with 0 pending, yet the copies differ, and after the upgrade they differ ' +
-      'for good (rows-replicated, copies-validated-identical)',
-    async () => {
-      const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 3 } });
-      for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
-      expect(await syncUntilQuiet(l, plan)).toBeDefined();
-      // The old evidence: nothing pending anywhere.
-      expect(await totalPending(l, plan)).toBe(0);
-      await runUpgradeByHand(l, plan);
-      expect(await failing(l)).toEqual(['rows-replicated', 'copies-validated-identical']);
-      const copies = (await l.admin.check()).find((i) => i.name === 'copies-validated-identical')!;
-      expect(copies.detail).toBe(
-        'Data → LAB-SUB1/PersonalizationServer: ProfileData differ from LAB-PUB/PersonalizationServer',
-      );
-    },
-  );
+  // Quiet rounds with 0 pending, yet the copies differ, and after the upgrade they differ for good.
+  it('the old runbook: 0 pending, yet the copies differ for good', async () => {
+    const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 3 } });
+    for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
+    expect(await syncUntilQuiet(l, plan)).toBeDefined();
+    // The old evidence: nothing pending anywhere.
+    expect(await totalPending(l, plan)).toBe(0);
+    await runUpgradeByHand(l, plan);
+    expect(await failing(l)).toEqual(['rows-replicated', 'copies-validated-identical']);
+    const copies = (await l.admin.check()).find((i) => i.name === 'copies-validated-identical')!;
+    expect(copies.detail).toBe(
+      'Data → LAB-SUB1/PersonalizationServer: ProfileData differ from LAB-PUB/PersonalizationServer',
+    );
+  });
 
-  it(
-    'the new runbook: validation after the quiet rounds finds the Data table of LAB-SUB1 out of sync (not the ' +
-      'others); after the DBA fixes it the run completes with every invariant and validates identical after ' +
-      're-enable',
-    async () => {
-      const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 3 } });
-      for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
-      await syncUntilQuiet(l, plan);
-      expect(await validateAll(l, plan)).toEqual([
-        'Config → LAB-SUB1: identical',
-        'Config → LAB-SUB2: identical',
-        'Data → LAB-SUB1: differs (ProfileData)',
-        'Data → LAB-SUB2: identical',
-      ]);
-      // SQL Server's record of it, as the adapter reads it: the failed alert names the article.
-      const state = await l.sql.validationState(subscriptions(plan, 'Data')[0]!);
-      expect(state.alerts.filter((a) => !a.passed).map((a) => a.text)).toEqual([
-        "Subscriber 'LAB-SUB1', subscription to article 'ProfileData' in publication 'Data' failed data validation.",
-      ]);
-      expect(state.attempted).toBeDefined();
-      expect(state.lastValidated).toBeUndefined();
+  // Validation after the quiet rounds finds the Data table of LAB-SUB1 out of sync (not the others); after the DBA
+  // fixes it the run completes with every invariant and validates identical after re-enable.
+  it('the new runbook: validation finds the table out of sync; once fixed, the run completes', async () => {
+    const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 3 } });
+    for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
+    await syncUntilQuiet(l, plan);
+    expect(await validateAll(l, plan)).toEqual([
+      'Config → LAB-SUB1: identical',
+      'Config → LAB-SUB2: identical',
+      'Data → LAB-SUB1: differs (ProfileData)',
+      'Data → LAB-SUB2: identical',
+    ]);
+    // SQL Server's record of it, as the adapter reads it: the failed alert names the article.
+    const state = await l.sql.validationState(subscriptions(plan, 'Data')[0]!);
+    expect(state.alerts.filter((a) => !a.passed).map((a) => a.text)).toEqual([
+      "Subscriber 'LAB-SUB1', subscription to article 'ProfileData' in publication 'Data' failed data validation.",
+    ]);
+    expect(state.attempted).toBeDefined();
+    expect(state.lastValidated).toBeUndefined();
 
-      // The DBA applies tablediff's fix script; the step's retry validates again.
-      expect(await l.admin.fixGenerationZeroRows()).toBe(3 * 2); // to the publisher and LAB-SUB2
-      await syncUntilQuiet(l, plan);
-      expect((await validateAll(l, plan)).every((r) => r.endsWith('identical'))).toBe(true);
-      await runUpgradeByHand(l, plan);
-      expect(await failing(l)).toEqual([]);
-      expect((await validateAll(l, plan)).every((r) => r.endsWith('identical'))).toBe(true);
-    },
-  );
+    // The DBA applies tablediff's fix script; the step's retry validates again.
+    expect(await l.admin.fixGenerationZeroRows()).toBe(3 * 2); // to the publisher and LAB-SUB2
+    await syncUntilQuiet(l, plan);
+    expect((await validateAll(l, plan)).every((r) => r.endsWith('identical'))).toBe(true);
+    await runUpgradeByHand(l, plan);
+    expect(await failing(l)).toEqual([]);
+    expect((await validateAll(l, plan)).every((r) => r.endsWith('identical'))).toBe(true);
+  });
 
-  it(
-    'a validation is repeatable (at-least-once): a ' + 'second one of the same subscription judges its own ' + 'merge',
-    async () => {
-      const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 1 } });
-      const { ctx, acts } = labActivities(l, plan);
-      const data1 = subscriptions(plan, 'Data')[0]!;
-      for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
-      await syncUntilQuiet(l, plan);
-      expect((await acts.validateSubscription(ctx, data1)).outcome).toBe('differs');
-      expect((await acts.validateSubscription(ctx, data1)).outcome).toBe('differs');
-      await l.admin.fixGenerationZeroRows();
-      expect((await acts.validateSubscription(ctx, data1)).outcome).toBe('identical');
-    },
-  );
+  // A second validation of the same subscription judges its own merge.
+  it('a validation is repeatable (at-least-once)', async () => {
+    const { lab: l, plan } = await lab({ conditions: { generationZeroRows: 1 } });
+    const { ctx, acts } = labActivities(l, plan);
+    const data1 = subscriptions(plan, 'Data')[0]!;
+    for (const h of plan.sites.flatMap((s) => s.personalizationServers)) await l.hosts.drain(h);
+    await syncUntilQuiet(l, plan);
+    expect((await acts.validateSubscription(ctx, data1)).outcome).toBe('differs');
+    expect((await acts.validateSubscription(ctx, data1)).outcome).toBe('differs');
+    await l.admin.fixGenerationZeroRows();
+    expect((await acts.validateSubscription(ctx, data1)).outcome).toBe('identical');
+  });
 });
 
 /** verify-replication's (primary key, rowguid) sample of every publication, as the workflow runs it. */
@@ -136,67 +128,59 @@ describe('the (primary key, rowguid) sample after re-enable', () => {
     expect(await compareAll(l, plan)).toEqual(['Config: same', 'Data: same']);
   });
 
-  it(
-    'the old runbook without ConvertRowGuids: the sample ' + 'names each table and the keys whose rowguid differs',
-    async () => {
-      const { lab: l, plan } = await lab({ rows: 6 });
-      await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
-      const found = await compareAll(l, plan);
-      expect(found[0]).toMatch(
-        /^Config: publication Config: rows with the same primary key carry another rowguid than at the publisher LAB-PUB\/PersonalizationServer \(a sample by primary key\): PersonalizationGroup at LAB-SUB1\/PersonalizationServer: \d+ rows, keys \d+-\d+/,
-      );
-      expect(found[1]).toContain('ProfileData at LAB-SUB2/PersonalizationServer');
-    },
-  );
+  // The sample names each table and the keys whose rowguid differs.
+  it('the old runbook without ConvertRowGuids: the sample finds the rows', async () => {
+    const { lab: l, plan } = await lab({ rows: 6 });
+    await runUpgradeByHand(l, plan, { skipRowGuidConversion: true });
+    const found = await compareAll(l, plan);
+    expect(found[0]).toMatch(
+      /^Config: publication Config: rows with the same primary key carry another rowguid than at the publisher LAB-PUB\/PersonalizationServer \(a sample by primary key\): PersonalizationGroup at LAB-SUB1\/PersonalizationServer: \d+ rows, keys \d+-\d+/,
+    );
+    expect(found[1]).toContain('ProfileData at LAB-SUB2/PersonalizationServer');
+  });
 });
 
 describe('a publication whose rowguid columns replication added (preserve_rowguidcol = 0)', () => {
-  it(
-    'the old runbook: re-publishing gives the publisher new GUIDs no subscriber has; the canary still arrives, ' +
-      'yet every Data row differs (no-conflicting-rows, copies-validated-identical)',
-    async () => {
-      const { lab: l, plan } = await lab({ from: '8.3.253.0', conditions: { replicationAddedRowGuids: true } });
-      const run = await runUpgradeByHand(l, plan);
-      expect(run.canary).toEqual([true, true]);
-      expect(await failing(l)).toEqual(['no-conflicting-rows', 'copies-validated-identical']);
-      const copies = (await l.admin.check()).find((i) => i.name === 'copies-validated-identical')!;
-      expect(copies.detail).toContain('Data → LAB-SUB1/PersonalizationServer: ProfileData differ');
-      // And merge validation after the re-enable says the same.
-      expect(await validateAll(l, plan)).toEqual(
-        expect.arrayContaining([
-          'Data → LAB-SUB1: differs (ProfileData)',
-          'Data → LAB-SUB2: differs (ProfileData)',
-          'Config → LAB-SUB1: identical',
-        ]),
-      );
-      // And so does the (primary key, rowguid) sample: Data's rows, not Config's.
-      const sample = await compareAll(l, plan);
-      expect(sample[0]).toBe('Config: same');
-      expect(sample[1]).toMatch(
-        /^Data: publication Data: rows with the same primary key carry another rowguid .*ProfileData at LAB-SUB1\/PersonalizationServer: \d+ rows, keys .*; ProfileData at LAB-SUB2\/PersonalizationServer/,
-      );
-    },
-  );
+  // Re-publishing gives the publisher new GUIDs no subscriber has.
+  it('the old runbook: the canary still arrives, yet every Data row differs', async () => {
+    const { lab: l, plan } = await lab({ from: '8.3.253.0', conditions: { replicationAddedRowGuids: true } });
+    const run = await runUpgradeByHand(l, plan);
+    expect(run.canary).toEqual([true, true]);
+    expect(await failing(l)).toEqual(['no-conflicting-rows', 'copies-validated-identical']);
+    const copies = (await l.admin.check()).find((i) => i.name === 'copies-validated-identical')!;
+    expect(copies.detail).toContain('Data → LAB-SUB1/PersonalizationServer: ProfileData differ');
+    // And merge validation after the re-enable says the same.
+    expect(await validateAll(l, plan)).toEqual(
+      expect.arrayContaining([
+        'Data → LAB-SUB1: differs (ProfileData)',
+        'Data → LAB-SUB2: differs (ProfileData)',
+        'Config → LAB-SUB1: identical',
+      ]),
+    );
+    // And so does the (primary key, rowguid) sample: Data's rows, not Config's.
+    const sample = await compareAll(l, plan);
+    expect(sample[0]).toBe('Config: same');
+    expect(sample[1]).toMatch(
+      /^Data: publication Data: rows with the same primary key carry another rowguid .*ProfileData at LAB-SUB1\/PersonalizationServer: \d+ rows, keys .*; ProfileData at LAB-SUB2\/PersonalizationServer/,
+    );
+  });
 
-  it(
-    'the new runbook: preflight stops before anything changes, naming publication and table with the ' +
-      'explanation; the fleet is as it was',
-    async () => {
-      const { lab: l, plan } = await lab({ from: '8.3.253.0', conditions: { replicationAddedRowGuids: true } });
-      const { ctx, acts } = labActivities(l, plan);
-      const err = await errorOf(acts.checkRowGuidColumns(ctx, ref(plan.publisher)));
-      expect(err).toMatchObject({ type: 'PreflightFailed', nonRetryable: true });
-      expect(err?.message).toMatch(
-        /^on LAB-PUB\/PersonalizationServer replication added the rowguid column of these articles \(sysmergearticles\.preserve_rowguidcol = 0\): publication Data: ProfileData\. Removing replication drops that column \(Microsoft KB 2646528/,
-      );
-      const verdict = (await l.admin.state()).timeline;
-      expect(verdict.removedAt).toBeUndefined();
-      // Without the condition the same check passes.
-      const clean = await lab({ from: '8.3.253.0' });
-      const c = labActivities(clean.lab, clean.plan);
-      await expect(c.acts.checkRowGuidColumns(c.ctx, ref(clean.plan.publisher))).resolves.toMatchObject({
-        checked: ref(clean.plan.publisher),
-      });
-    },
-  );
+  // Before anything changes, with the explanation; the fleet is as it was.
+  it('the new runbook: preflight stops, naming publication and table', async () => {
+    const { lab: l, plan } = await lab({ from: '8.3.253.0', conditions: { replicationAddedRowGuids: true } });
+    const { ctx, acts } = labActivities(l, plan);
+    const err = await errorOf(acts.checkRowGuidColumns(ctx, ref(plan.publisher)));
+    expect(err).toMatchObject({ type: 'PreflightFailed', nonRetryable: true });
+    expect(err?.message).toMatch(
+      /^on LAB-PUB\/PersonalizationServer replication added the rowguid column of these articles \(sysmergearticles\.preserve_rowguidcol = 0\): publication Data: ProfileData\. Removing replication drops that column \(Microsoft KB 2646528/,
+    );
+    const verdict = (await l.admin.state()).timeline;
+    expect(verdict.removedAt).toBeUndefined();
+    // Without the condition the same check passes.
+    const clean = await lab({ from: '8.3.253.0' });
+    const c = labActivities(clean.lab, clean.plan);
+    await expect(c.acts.checkRowGuidColumns(c.ctx, ref(clean.plan.publisher))).resolves.toMatchObject({
+      checked: ref(clean.plan.publisher),
+    });
+  });
 });
