@@ -72,153 +72,142 @@ async function unconverted(l: Lab, db: DbRef): Promise<number> {
 }
 
 describe('convert-row-guids after a lost reply', () => {
-  it(
-    'the old step (runScript, retried) runs the conversion twice on that subscriber and undoes it: ' +
-      'no-conflicting-rows fails',
-    async () => {
-      const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
-      const { acts, ctx, script } = await activitiesOn(l, plan);
-      await runUpgradeByHand(l, plan, {
-        convertRowGuids: async (db) => {
-          await withRetries(() => acts.runScript(ctx, db, script, {}));
-        },
-      });
-      expect(await conversions(l).then((c) => c.sort())).toEqual([PER_RUN, 2 * PER_RUN]);
-      expect(await failing(l)).toContain('no-conflicting-rows');
-    },
-  );
+  // Its second run on that subscriber undoes the first.
+  it('the old step (runScript, retried) converts twice: no-conflicting-rows fails', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        await withRetries(() => acts.runScript(ctx, db, script, {}));
+      },
+    });
+    expect(await conversions(l).then((c) => c.sort())).toEqual([PER_RUN, 2 * PER_RUN]);
+    expect(await failing(l)).toContain('no-conflicting-rows');
+  });
 
-  it(
-    'without publishers to compare (a run started before the check), the new step marks the subscriber before ' +
-      'running, parks on the uncertain one instead of running it again, and goes on once a person has checked',
-    async () => {
-      const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
-      const { acts, ctx, script } = await activitiesOn(l, plan);
-      const parked: { db: DbRef; failure: ApplicationFailure }[] = [];
-      await runUpgradeByHand(l, plan, {
-        convertRowGuids: async (db) => {
-          const failures: ApplicationFailure[] = [];
-          const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1'), failures).catch(
-            (err: ApplicationFailure) => err,
-          );
-          if (!(r instanceof ApplicationFailure)) {
-            expect(r).toEqual({ db, ran: true });
-            return;
-          }
-          parked.push({ db, failure: r });
-          // The person: every row carries the publisher's rowguid, so the conversion ran; they say so.
-          expect(await unconverted(l, db)).toBe(0);
-          await l.sql.markRowGuidConversion(db, 'done', 'checked by the DBA');
-          // The step retried: nothing runs again.
-          await expect(acts.convertRowGuids(ctx, db, script, {}, 'run-1')).resolves.toEqual({
-            db,
-            ran: false,
-            mark: 'checked by the DBA',
-          });
-        },
-      });
-      expect(parked).toHaveLength(1);
-      const { db, failure } = parked[0]!;
-      expect(failure.type).toBe('ConversionUncertain');
-      expect(failure.nonRetryable).toBe(true);
-      expect(failure.message).toContain(`ConvertRowGuids.sql started on ${db.server}/${db.database} (run run-1 at `);
-      expect(failure.message).toContain(
-        `EXEC [${db.database}].sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}'`,
-      );
-      expect(failure.message).toContain(
-        `EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`,
-      );
-      expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
-      expect(await failing(l)).toEqual([]);
-    },
-  );
+  // A run started before the check: the new step marks the subscriber before running, parks on the uncertain one
+  // instead of running it again, and goes on once a person has checked.
+  it('without publishers to compare: parks until a person has checked', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    const parked: { db: DbRef; failure: ApplicationFailure }[] = [];
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        const failures: ApplicationFailure[] = [];
+        const r = await withRetries(() => acts.convertRowGuids(ctx, db, script, {}, 'run-1'), failures).catch(
+          (err: ApplicationFailure) => err,
+        );
+        if (!(r instanceof ApplicationFailure)) {
+          expect(r).toEqual({ db, ran: true });
+          return;
+        }
+        parked.push({ db, failure: r });
+        // The person: every row carries the publisher's rowguid, so the conversion ran; they say so.
+        expect(await unconverted(l, db)).toBe(0);
+        await l.sql.markRowGuidConversion(db, 'done', 'checked by the DBA');
+        // The step retried: nothing runs again.
+        await expect(acts.convertRowGuids(ctx, db, script, {}, 'run-1')).resolves.toEqual({
+          db,
+          ran: false,
+          mark: 'checked by the DBA',
+        });
+      },
+    });
+    expect(parked).toHaveLength(1);
+    const { db, failure } = parked[0]!;
+    expect(failure.type).toBe('ConversionUncertain');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`ConvertRowGuids.sql started on ${db.server}/${db.database} (run run-1 at `);
+    expect(failure.message).toContain(
+      `EXEC [${db.database}].sys.sp_addextendedproperty @name = N'${ROWGUID_MARKS.done}'`,
+    );
+    expect(failure.message).toContain(
+      `EXEC [${db.database}].sys.sp_dropextendedproperty @name = N'${ROWGUID_MARKS.started}'`,
+    );
+    expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
 
-  it(
-    'with the publishers to compare, a lost reply after the script committed is settled by the sample: marked ' +
-      'done, not run again',
-    async () => {
-      const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
-      const { acts, ctx, script } = await activitiesOn(l, plan);
-      const settled: { db: DbRef; checked: string; mark: string }[] = [];
-      await runUpgradeByHand(l, plan, {
-        convertRowGuids: async (db) => {
-          const failures: ApplicationFailure[] = [];
-          const r = await withRetries(
-            () => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)),
-            failures,
-          );
-          if (r.ran) return;
-          // The retry after the lost reply: the sample shows every row with the publisher's GUID.
-          expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
-          expect(failures[0]!.message).toContain('reply lost after runScript ConvertRowGuids.sql');
-          expect('checked' in r && r.checked).toMatch(
-            /^of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID/,
-          );
-          settled.push({ db, checked: (r as { checked: string }).checked, mark: (r as { mark: string }).mark });
-          expect(await unconverted(l, db)).toBe(0);
-          expect((await l.sql.rowGuidConversionMarks(db)).done).toMatch(
-            /^checked by run run-1 at .*: of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID/,
-          );
-        },
-      });
-      expect(settled).toHaveLength(1);
-      // Each subscriber converted once: the lost reply's subscriber was not swapped back.
-      expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
-      expect(await failing(l)).toEqual([]);
-    },
-  );
+  // A lost reply after the script committed: marked done, not run again.
+  it('with publishers to compare: a lost reply is settled by the sample', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: LOST_REPLY });
+    const { acts, ctx, script } = await activitiesOn(l, plan);
+    const settled: { db: DbRef; checked: string; mark: string }[] = [];
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        const failures: ApplicationFailure[] = [];
+        const r = await withRetries(
+          () => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)),
+          failures,
+        );
+        if (r.ran) return;
+        // The retry after the lost reply: the sample shows every row with the publisher's GUID.
+        expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
+        expect(failures[0]!.message).toContain('reply lost after runScript ConvertRowGuids.sql');
+        expect('checked' in r && r.checked).toMatch(
+          /^of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID/,
+        );
+        settled.push({ db, checked: (r as { checked: string }).checked, mark: (r as { mark: string }).mark });
+        expect(await unconverted(l, db)).toBe(0);
+        expect((await l.sql.rowGuidConversionMarks(db)).done).toMatch(
+          /^checked by run run-1 at .*: of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID/,
+        );
+      },
+    });
+    expect(settled).toHaveLength(1);
+    // Each subscriber converted once: the lost reply's subscriber was not swapped back.
+    expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
 
-  it(
-    'with the publishers to compare, a script that failed and rolled back after the started mark is found ' +
-      'unconverted, the mark cleared and the script run once more',
-    async () => {
-      const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
-      // The first ConvertRowGuids batch on each subscriber fails before it changes anything (a deadlock victim: its
-      // transaction rolled back).
-      const failed = new Set<string>();
-      const sql: SqlFleetPort = {
-        ...l.sql,
-        runScript: async (db, script) => {
-          if (script.name.startsWith('ConvertRowGuids') && !failed.has(where(db))) {
-            failed.add(where(db));
-            throw new SqlError(
-              1205,
-              'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been ' +
-                'chosen as the deadlock victim. Rerun the transaction.',
-            );
-          }
-          return l.sql.runScript(db, script);
-        },
-      };
-      const { acts, ctx, script } = await activitiesOn(l, plan, sql);
-      const reruns: string[] = [];
-      await runUpgradeByHand(l, plan, {
-        convertRowGuids: async (db) => {
-          const legacy = await unconverted(l, db);
-          expect(legacy).toBeGreaterThan(0);
-          const failures: ApplicationFailure[] = [];
-          const r = await withRetries(
-            () => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)),
-            failures,
+  // A script that failed and rolled back after the started mark: the mark cleared and the script run once more.
+  it('with publishers to compare: a rolled-back script is found unconverted', async () => {
+    const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });
+    // The first ConvertRowGuids batch on each subscriber fails before it changes anything (a deadlock victim: its
+    // transaction rolled back).
+    const failed = new Set<string>();
+    const sql: SqlFleetPort = {
+      ...l.sql,
+      runScript: async (db, script) => {
+        if (script.name.startsWith('ConvertRowGuids') && !failed.has(where(db))) {
+          failed.add(where(db));
+          throw new SqlError(
+            1205,
+            'Transaction (Process ID 63) was deadlocked on lock resources with another process and has been ' +
+              'chosen as the deadlock victim. Rerun the transaction.',
           );
-          expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
-          expect(r).toMatchObject({ db, ran: true });
-          expect((r as { rerun: string }).rerun).toMatch(
-            /^of the rows legacy before the script, 0 rows with the publisher's GUID, [1-9]\d* in the legacy byte order, 0 with another GUID/,
-          );
-          reruns.push(where(db));
-          expect(await unconverted(l, db)).toBe(0);
-          const marks = await l.sql.rowGuidConversionMarks(db);
-          expect(marks.started).toMatch(/^run run-1 at /);
-          expect(marks.done).toMatch(/^run run-1 at /);
-        },
-      });
-      expect(reruns).toHaveLength(plan.publications[0]!.subscribers.length);
-      // One conversion per subscriber: the failed batch converted nothing, the second run everything.
-      expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
-      expect(await failing(l)).toEqual([]);
-    },
-  );
+        }
+        return l.sql.runScript(db, script);
+      },
+    };
+    const { acts, ctx, script } = await activitiesOn(l, plan, sql);
+    const reruns: string[] = [];
+    await runUpgradeByHand(l, plan, {
+      convertRowGuids: async (db) => {
+        const legacy = await unconverted(l, db);
+        expect(legacy).toBeGreaterThan(0);
+        const failures: ApplicationFailure[] = [];
+        const r = await withRetries(
+          () => acts.convertRowGuids(ctx, db, script, {}, 'run-1', publishersOf(plan, db)),
+          failures,
+        );
+        expect(failures.map((f) => f.type)).toEqual(['SqlTransient']);
+        expect(r).toMatchObject({ db, ran: true });
+        expect((r as { rerun: string }).rerun).toMatch(
+          /^of the rows legacy before the script, 0 rows with the publisher's GUID, [1-9]\d* in the legacy byte order, 0 with another GUID/,
+        );
+        reruns.push(where(db));
+        expect(await unconverted(l, db)).toBe(0);
+        const marks = await l.sql.rowGuidConversionMarks(db);
+        expect(marks.started).toMatch(/^run run-1 at /);
+        expect(marks.done).toMatch(/^run run-1 at /);
+      },
+    });
+    expect(reruns).toHaveLength(plan.publications[0]!.subscribers.length);
+    // One conversion per subscriber: the failed batch converted nothing, the second run everything.
+    expect(await conversions(l)).toEqual([PER_RUN, PER_RUN]);
+    expect(await failing(l)).toEqual([]);
+  });
 
   it('a subscriber marked done is not converted again by a later attempt (a retried step, a new run)', async () => {
     const { lab: l, plan } = await lab({ rows: 10, conditions: { rowGuidScriptToggles: true } });

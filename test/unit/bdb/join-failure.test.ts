@@ -44,59 +44,55 @@ async function masterWithoutEarlyLogs(dir: string, pair: ReplicationPair): Promi
 }
 
 describe('a replicant that cannot join (automatic initialisation off)', () => {
-  it(
-    'fails fast with DB_REP_JOIN_FAILURE naming the DB_CONFIG line; the replicant is stopped; with the line ' +
-      'fixed it joins',
-    async () => {
-      const pair: ReplicationPair = {
-        master: { host: '127.0.0.1', port: await freePort() },
-        replicant: { host: '127.0.0.1', port: await freePort() },
-      };
-      const masterEnv = await masterWithoutEarlyLogs(path.join(lab.root, 'master'), pair);
-      const logs = await readdir(path.join(lab.root, 'master', 'dblogs'));
-      expect(logs).not.toContain('log.0000000001'); // the case's precondition
+  // The replicant is left stopped until the line is fixed.
+  it('fails fast with DB_REP_JOIN_FAILURE naming the DB_CONFIG line; fixed, it joins', async () => {
+    const pair: ReplicationPair = {
+      master: { host: '127.0.0.1', port: await freePort() },
+      replicant: { host: '127.0.0.1', port: await freePort() },
+    };
+    const masterEnv = await masterWithoutEarlyLogs(path.join(lab.root, 'master'), pair);
+    const logs = await readdir(path.join(lab.root, 'master', 'dblogs'));
+    expect(logs).not.toContain('log.0000000001'); // the case's precondition
 
-      // The operators' file, with the replicant block uncommented and the AUTOINIT line kept on line 22
-      // (replup's configure-replicant refuses it; here it was put back after, as an operator might).
-      const caseText = await readFile(CASE_DB_CONFIG, 'utf8');
-      const configured = applyReplicationBlock(
-        caseText.replace('rep_set_config DB REP_CONF_AUTOINIT off', '#'),
-        'replicant',
-        pair,
-        { logDir: '../dblogs' },
-      ).text.split('\n');
-      configured[21] = AUTOINIT_LINE;
-      const replicantEnv = path.join(lab.root, 'replicant', 'db');
-      await mkdir(replicantEnv, { recursive: true });
-      const file = path.join(replicantEnv, 'DB_CONFIG');
-      await writeFile(file, configured.join('\n'));
+    // The operators' file, with the replicant block uncommented and the AUTOINIT line kept on line 22
+    // (replup's configure-replicant refuses it; here it was put back after, as an operator might).
+    const caseText = await readFile(CASE_DB_CONFIG, 'utf8');
+    const configured = applyReplicationBlock(
+      caseText.replace('rep_set_config DB REP_CONF_AUTOINIT off', '#'),
+      'replicant',
+      pair,
+      { logDir: '../dblogs' },
+    ).text.split('\n');
+    configured[21] = AUTOINIT_LINE;
+    const replicantEnv = path.join(lab.root, 'replicant', 'db');
+    await mkdir(replicantEnv, { recursive: true });
+    const file = path.join(replicantEnv, 'DB_CONFIG');
+    await writeFile(file, configured.join('\n'));
 
-      const replicant = svc('replicant', replicantEnv);
-      const failure = await startRefused(replicant);
-      expect(failure.code).toBe('DB_REP_JOIN_FAILURE');
-      expect(failure.retryable).toBe(false);
-      expect(failure.message).toContain(
-        `the replicant service on 127.0.0.1 (${replicantEnv}) cannot join its master: DB_REP_JOIN_FAILURE (its ` +
-          `log says "`,
-      );
-      expect(failure.message).toContain('join failure');
-      expect(failure.message).toContain(
-        `automatic internal initialisation is off (${file}:22: "${AUTOINIT_LINE}"): delete that line or write ` +
-          `"rep_set_config DB_REP_CONF_AUTOINIT on"`,
-      );
-      expect(failure.message).toContain('the replicant was stopped, retry start-replicant after the fix');
-      expect(await localServicePid(replicantEnv)).toBeUndefined();
+    const replicant = svc('replicant', replicantEnv);
+    const failure = await startRefused(replicant);
+    expect(failure.code).toBe('DB_REP_JOIN_FAILURE');
+    expect(failure.retryable).toBe(false);
+    expect(failure.message).toContain(
+      `the replicant service on 127.0.0.1 (${replicantEnv}) cannot join its master: DB_REP_JOIN_FAILURE (its ` +
+        `log says "`,
+    );
+    expect(failure.message).toContain('join failure');
+    expect(failure.message).toContain(
+      `automatic internal initialisation is off (${file}:22: "${AUTOINIT_LINE}"): delete that line or write ` +
+        `"rep_set_config DB_REP_CONF_AUTOINIT on"`,
+    );
+    expect(failure.message).toContain('the replicant was stopped, retry start-replicant after the fix');
+    expect(await localServicePid(replicantEnv)).toBeUndefined();
 
-      // The fix the message names: the replicant is initialised from the master and has its tapes.
-      configured[21] = 'rep_set_config DB_REP_CONF_AUTOINIT on';
-      await writeFile(file, configured.join('\n'));
-      for (const f of await readdir(replicantEnv))
-        if (f !== 'DB_CONFIG') await rm(path.join(replicantEnv, f), { recursive: true, force: true });
-      const joined = await startService(replicant, { startupTimeoutMs: 60_000 });
-      expect(joined.evidence).toHaveLength(3);
-      expect(Object.keys(await records(replicantEnv, 'tapes.db'))).toHaveLength(3000);
-      expect(await records(replicantEnv, 'tapes.db')).toEqual(await records(masterEnv, 'tapes.db'));
-    },
-    150_000,
-  );
+    // The fix the message names: the replicant is initialised from the master and has its tapes.
+    configured[21] = 'rep_set_config DB_REP_CONF_AUTOINIT on';
+    await writeFile(file, configured.join('\n'));
+    for (const f of await readdir(replicantEnv))
+      if (f !== 'DB_CONFIG') await rm(path.join(replicantEnv, f), { recursive: true, force: true });
+    const joined = await startService(replicant, { startupTimeoutMs: 60_000 });
+    expect(joined.evidence).toHaveLength(3);
+    expect(Object.keys(await records(replicantEnv, 'tapes.db'))).toHaveLength(3000);
+    expect(await records(replicantEnv, 'tapes.db')).toEqual(await records(masterEnv, 'tapes.db'));
+  }, 150_000);
 });
