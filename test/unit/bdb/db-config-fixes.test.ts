@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { applyReplicationBlock, describeLineChange } from '../../../activities/bdb-replicant/db-config.js';
+import { edited } from '../support/fixture-edits.js';
 import { documentationPair, lineOf, SEED_DB_CONFIG } from './helpers.js';
 
 const pair = documentationPair(15010, 15011);
@@ -53,16 +54,14 @@ describe("the seed's block uncommented: every line changed, before → after", (
   });
 
   it('an active line typed with the typo (uncommented by hand) is listed with the same correction', () => {
-    const byHand = seed
-      .replace('#rep-set-priority 0', 'rep-set-priority 0')
-      .replace(
-        '#repmgr_site replicant-1.tapetrack.com 5010 db_local_site on',
-        'repmgr_site 192.0.2.20 15011 db_local_site on',
-      )
-      .replace(
+    const byHand = edited(seed, [
+      ['#rep-set-priority 0', 'rep-set-priority 0'],
+      ['#repmgr_site replicant-1.tapetrack.com 5010 db_local_site on', 'repmgr_site 192.0.2.20 15011 db_local_site on'],
+      [
         '#repmgr_site master.tapetrack.com 5010 db_bootstrap_helper on',
         'repmgr_site 192.0.2.10 15010 db_bootstrap_helper on',
-      );
+      ],
+    ]);
     const u = applyReplicationBlock(byHand, 'replicant', pair, { logDir: '../dblogs' });
     expect(u.lineChanges.map(describeLineChange)).toContain(
       'line 25 "rep-set-priority 0" → "rep_set_priority 0" ("rep-set-priority" corrected to "rep_set_priority")',

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseOpenEdgePlan } from '../../../plan/openedge-startup/schema.js';
+import { edited } from '../support/fixture-edits.js';
 
 const examplePath = path.resolve(import.meta.dirname, '../../../examples/openedge/plan.yaml');
 const example = await readFile(examplePath, 'utf8');
@@ -26,13 +27,14 @@ describe('openedge-replication-startup plans', () => {
   });
 
   it('refuses ALL, long names, a bad deferral and sync agents with deferral, at their lines', () => {
-    const text = example
-      .replace('name: agent1', 'name: ALL')
-      .replace(
+    const text = edited(example, [
+      ['name: agent1', 'name: ALL'],
+      [
         'name: agent2, host: 10.0.0.22, port: 4901, replicationMethod: async',
         'name: agent_for_sports_2, host: 10.0.0.22, port: 4901, replicationMethod: sync',
-      )
-      .replace('deferAgentStartupMinutes: 60', 'deferAgentStartupMinutes: 3');
+      ],
+      ['deferAgentStartupMinutes: 60', 'deferAgentStartupMinutes: 3'],
+    ]);
     const r = parseOpenEdgePlan(text, examplePath);
     expect(r.ok ? [] : r.errors.map((e) => `${e.line}: ${e.path}: ${e.message}`)).toEqual([
       '8: agents[0].name: "ALL" cannot be an agent name: ALL is reserved (dsrutil -C connectagent ALL means ' +
