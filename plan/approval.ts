@@ -1,5 +1,6 @@
 // Who may open an approval gate, and when it is open: pure rules, shared by the workflow (the
 // Update's validator and the gate) and the plan (`plan show`). No I/O, so workflow code may use it.
+import { count } from '../common/count.js';
 
 /** A gate's rule, from the plan's `options.approvals` entry. */
 export interface GatePolicy {
@@ -85,10 +86,9 @@ export function approvalProblem(
   starter?: string,
 ): string | undefined {
   const still = () =>
-    `${approvalsMissing(policy, given)} more approval${approvalsMissing(policy, given) === 1 ? '' : 's'} ` +
+    `${count(approvalsMissing(policy, given), 'more approval')} ` +
     `needed, from ${whoMayStillApprove(policy, given, starter)}`;
-  if (gateOpen(policy, given))
-    return `gate ${gate} already has its ${policy.minApprovals} approval${policy.minApprovals === 1 ? '' : 's'}`;
+  if (gateOpen(policy, given)) return `gate ${gate} already has its ${count(policy.minApprovals, 'approval')}`;
   if (given.some((g) => samePerson(g.actor, actor))) {
     return `${actor} has already approved ${gate}: each approval must come from a different person; ${still()}`;
   }
@@ -109,7 +109,7 @@ export function approvalProblem(
 /** The gate's line in the step table: "1 of 2 approvals (alice); may still approve: bob or carol". */
 export function approvalNote(policy: GatePolicy, given: readonly GivenApproval[], starter?: string): string {
   const who = given.length ? ` (${given.map((g) => g.actor).join(', ')})` : '';
-  const head = `${given.length} of ${policy.minApprovals} approval${policy.minApprovals === 1 ? '' : 's'}${who}`;
+  const head = `${given.length} of ${count(policy.minApprovals, 'approval')}${who}`;
   return gateOpen(policy, given)
     ? `${head}: approved`
     : `${head}; may still approve: ${whoMayStillApprove(policy, given, starter)}`;

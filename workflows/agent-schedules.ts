@@ -12,6 +12,7 @@ import { schedulesContext, type AgentSchedulesActivities } from '../activities/a
 import { UpgradeFailure } from '../common/failures.js';
 import { Runbook, temporalDriver, type RunbookDriver } from './engine/index.js';
 import type { RunResult } from './messages.js';
+import { count } from '../common/count.js';
 
 export interface AgentSchedulesInput {
   plan: AgentSchedulesPlan;
@@ -35,8 +36,7 @@ const listed = (d: ScheduleDifference[]) =>
 
 /** The set-schedules gate's note: which jobs' schedules approving changes, from what to what. */
 export const setSchedulesNote = (d: ScheduleDifference[]): string =>
-  `approve to change the schedules of ${d.length} merge agent job${d.length === 1 ? '' : 's'} ` +
-  `(sp_update_schedule): ${listed(d)}`;
+  `approve to change the schedules of ${count(d.length, 'merge agent job')} ` + `(sp_update_schedule): ${listed(d)}`;
 
 export async function agentSchedules(input: AgentSchedulesInput): Promise<RunResult> {
   const { plan } = input;

@@ -23,6 +23,7 @@ import type { BdbService } from '../activities/bdb-replicant/service.js';
 import { activities, describeFailure, Runbook, type RetrySettings, type StepContext } from './engine/index.js';
 import type { RunResult } from './messages.js';
 import { BdbFailure } from '../common/failures.js';
+import { count } from '../common/count.js';
 
 export interface BdbReplicantInput {
   plan: BdbReplicantPlan;
@@ -223,8 +224,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       ? `; added ${lines} (the replication tools need ${tools.length === 1 ? 'it' : 'them'})`
       : '';
     s.note(
-      `${block}${corrected}${added}` +
-        `${advice > 0 ? `; ${advice} more warning${advice === 1 ? '' : 's'} (facts.dbConfig)` : ''}`,
+      `${block}${corrected}${added}` + `${advice > 0 ? `; ${count(advice, 'more warning')} (facts.dbConfig)` : ''}`,
     );
   }
 
@@ -251,7 +251,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('backup', { dir: backup.backupDir, databases: backup.databases, files: backup.files.length });
       s.note(
-        `${backup.databases.length} database${backup.databases.length === 1 ? '' : 's'} ` +
+        `${count(backup.databases.length, 'database')} ` +
           `(${backup.databases.join(', ') || 'none'}) ` +
           `copied by db5.3_hotbackup and checked by db5.3_verify in ${backup.backupDir}`,
       );
@@ -269,7 +269,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('wiped', w.deleted);
       s.note(
-        `deleted ${w.deleted.length} file${w.deleted.length === 1 ? '' : 's'}; ` +
+        `deleted ${count(w.deleted.length, 'file')}; ` +
           `kept ${w.kept.join(', ') || 'nothing (no DB_CONFIG yet: the next step writes one)'}`,
       );
     });
@@ -291,7 +291,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
       );
       run.fact('regionFilesDeleted', d.deleted);
       s.note(
-        `deleted ${d.deleted.length} region file${d.deleted.length === 1 ? '' : 's'} ` +
+        `deleted ${count(d.deleted.length, 'region file')} ` +
           `(${d.deleted.join(', ') || 'none left'}); ` +
           `log and data files untouched`,
       );

@@ -34,6 +34,7 @@ import type { StatusReading } from '../activities/openedge-startup/index.js';
 import { activities, Runbook, type StepContext } from './engine/index.js';
 import type { Progress, RunResult } from './messages.js';
 import { OpenEdgeFailure } from '../common/failures.js';
+import { count } from '../common/count.js';
 
 export interface OpenEdgeStartupInput {
   plan: OpenEdgeStartupPlan;
@@ -357,7 +358,7 @@ class AgentStartup {
     const connected = status.agents.filter((a) => !verdict.notConnected.includes(a)).map((a) => a.agent);
     const stuck = stuckParts(status, connected);
     s.note(
-      `${connected.join(', ')} connected after ${this.tries.length} ${this.tries.length === 1 ? 'try' : 'tries'}` +
+      `${connected.join(', ')} connected after ${count(this.tries.length, 'try')}` +
         (verdict.notConnected.length
           ? `; not connected (not critical, replication goes on without them): ${listAgents(verdict.notConnected)}`
           : '') +

@@ -63,6 +63,7 @@ import {
 import { UpgradeFailure } from '../common/failures.js';
 import { tagged } from '../common/activity-call.js';
 import type { RunResult } from './messages.js';
+import { count } from '../common/count.js';
 
 export interface UpgradeInput {
   plan: UpgradePlan;
@@ -334,10 +335,10 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     const waitedFrom = sessions > 0 ? Date.now() : undefined;
     let pause = 1_000; // look again soon, then every 10 s: most sessions end within seconds
     while (sessions > 0 && Date.now() < deadline) {
-      s.note(`${sessions} user sessions still open; waiting until they end`);
+      s.note(`${count(sessions, 'user session')} still open; waiting until they end`);
       await run.sleep(
         Math.min(pause, Math.max(1_000, deadline - Date.now())),
-        `drain-users: ${sessions} user sessions open; look again`,
+        `drain-users: ${count(sessions, 'user session')} open; look again`,
       );
       pause = Math.min(pause * 2, 10_000);
       sessions = await fleet.countSessions(s);
@@ -353,13 +354,16 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       const remaining = left.reduce((n, r) => n + r.remaining, 0);
       if (remaining > 0) {
         throw ApplicationFailure.nonRetryable(
-          `${remaining} user sessions remain after the drain and KILL; find what reconnects and retry`,
+          `${count(remaining, 'user session')} ${remaining === 1 ? 'remains' : 'remain'} after the drain and KILL; ` +
+            'find what reconnects and retry',
           UpgradeFailure.usersConnected,
         );
       }
       s.note(
-        `disconnected ${left.reduce((n, r) => n + r.killed, 0)} sessions ` +
-          `after the ${plan.options.drainTimeoutSeconds} s deadline`,
+        `disconnected ${count(
+          left.reduce((n, r) => n + r.killed, 0),
+          'session',
+        )} ` + `after the ${plan.options.drainTimeoutSeconds} s deadline`,
       );
     } else {
       s.note(
@@ -523,7 +527,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           fleet.vars({ subscriber: site }),
         ),
       );
-      s.note(`${script.file} ran on ${fleet.subscriberSites().length} subscribers`);
+      s.note(`${script.file} ran on ${count(fleet.subscriberSites().length, 'subscriber')}`);
       return;
     }
     const results = await fleet.each(s, 'convert-row-guids', fleet.subscriberSites(), (site) =>
@@ -547,7 +551,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           : [],
     );
     s.note(
-      `${script.file} ran on ${results.length - earlier.length} subscribers` +
+      `${script.file} ran on ${count(results.length - earlier.length, 'subscriber')}` +
         `${earlier.length ? `; already converted (marked done): ${earlier.map((r) => where(r.db)).join(', ')}` : ''}` +
         `${settled.length ? `; after a lost reply: ${settled.join('; ')}` : ''}`,
     );
@@ -704,7 +708,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           conflicts.stop ? `conflicts: ${conflicts.stop}` : '',
         ]
           .filter(Boolean)
-          .join('; ') || `${round.conflicts} conflicts in the verification round`,
+          .join('; ') || `${count(round.conflicts, 'conflict')} in the verification round`,
         UpgradeFailure.verification,
       );
     }
@@ -732,7 +736,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
         `${notCompared.length ? ` (not compared: ${notCompared.join(', ')})` : ''}`
       : '';
     s.note(
-      `canary reached ${new Set(checks.map((c) => where(c.db))).size} subscribers; 0 conflicts that ` +
+      `canary reached ${count(new Set(checks.map((c) => where(c.db))).size, 'subscriber')}; 0 conflicts that ` +
         `need a person${conflicts.settled ? `; ${conflicts.settled}` : ''}` +
         `${proof ? `; ${convergenceNote(proof)}` : ''}${sampleNote}`,
     );

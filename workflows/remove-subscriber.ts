@@ -15,6 +15,7 @@ import type { SubscriptionRef } from '../activities/ports.js';
 import { UpgradeFailure } from '../common/failures.js';
 import type { RunResult } from './messages.js';
 import * as S from './subscriber-fleet.js';
+import { count } from '../common/count.js';
 
 export interface RemoveSubscriberInput {
   plan: RemoveSubscriberPlan;
@@ -70,9 +71,10 @@ export async function removeSubscriber(input: RemoveSubscriberInput): Promise<Ru
         DROP_GATE,
         `approve to drop ${found.map((x) => x.publication).join(' and ')} of ${where(plan.subscriber)} at ` +
           `${where(plan.publisher)}; its tables and rows stay, it no longer receives changes; ` +
-          `${otherSubscribers.size} other subscribers keep replicating`,
+          `${count(otherSubscribers.size, 'other subscriber')} ` +
+          `${otherSubscribers.size === 1 ? 'keeps' : 'keep'} replicating`,
       );
-      s.note(`${found.length} subscriptions to remove; ${otherSubscribers.size} other subscribers`);
+      s.note(`${count(found.length, 'subscription')} to remove; ${count(otherSubscribers.size, 'other subscriber')}`);
     });
 
     await run.gate(DROP_GATE);
@@ -100,7 +102,7 @@ export async function removeSubscriber(input: RemoveSubscriberInput): Promise<Ru
         S.ref(plan.publisher),
         S.ref(plan.subscriber),
       );
-      s.note(`${dropped} subscriptions dropped, merge metadata cleaned, verified at both ends`);
+      s.note(`${count(dropped, 'subscription')} dropped, merge metadata cleaned, verified at both ends`);
     });
 
     await run.step('verify-fleet', async (s) => {

@@ -22,6 +22,7 @@ import { fleetIdentity } from '../plan/personalization-upgrade/fleet-identity.js
 import { tagged } from '../common/activity-call.js';
 import { FleetCalls, Runbook, temporalDriver, type RunbookDriver, type StepContext } from './engine/index.js';
 import type { RunResult } from './messages.js';
+import { count } from '../common/count.js';
 
 export interface SetupInput {
   plan: SetupPlan;
@@ -208,7 +209,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
     // The seed's SetMasterUp waits for each Snapshot Agent before it goes on.
     let waited = 0;
     for (const p of pubs) waited = Math.max(waited, await fleet.snapshot(step, p.name, fleet.site(p.publisher)));
-    s.note(`${pubs.length} publication${pubs.length === 1 ? '' : 's'} ${kind}; snapshot ready after ${waited} s`);
+    s.note(`${count(pubs.length, 'publication')} ${kind}; snapshot ready after ${waited} s`);
   };
   const subscribe = async (s: StepContext, step: string, subs: SubscriptionRef[]) => {
     const kind = subs[0] && plan.publications.find((p) => p.name === subs[0]!.publication)?.kind;
@@ -251,7 +252,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
       'subscribe-config',
       subs.filter((x) => !branch(x)),
     );
-    s.note(`${subs.length} subscribers to Config, each initialized by the snapshot`);
+    s.note(`${count(subs.length, 'subscriber')} to Config, each initialized by the snapshot`);
   });
 
   await run.step('publish-branch-data', (s) =>
@@ -265,7 +266,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
   await run.step('subscribe-data', async (s) => {
     const subs = F.subscriptions(plan, 'Data');
     await subscribe(s, 'subscribe-data', subs);
-    s.note(`${subs.length} subscribers to Data, each initialized by the snapshot`);
+    s.note(`${count(subs.length, 'subscriber')} to Data, each initialized by the snapshot`);
   });
 
   await run.step('verify-replication', async (s) => {
@@ -278,7 +279,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
           .map((x) => ({ name: x.name, subscribers: x.subscribers.map((k) => F.dbRef(fleet.site(k))) })),
       }),
     );
-    const at = `${publishers.length} publisher${publishers.length === 1 ? '' : 's'}`;
+    const at = count(publishers.length, 'publisher');
     s.note(`${plan.publications.length} publications and their subscriptions verified at ${at}`);
   });
 }

@@ -12,6 +12,7 @@ import {
 } from './model.js';
 import { judgeConflict } from '../sqlserver/conflict-types.js';
 import { setupVerdict } from './setup-replication.js';
+import { count } from '../../common/count.js';
 
 export interface Invariant {
   name: string;
@@ -323,7 +324,7 @@ function noConflictingRows(state: LabState): Invariant {
         (byReason.get(`${c.publication} reason ${c.reasonCode}`) ?? 0) + 1,
       );
     problems.push(
-      `${conflicts.length} conflicts in MSmerge_conflicts_info (` +
+      `${count(conflicts.length, 'conflict')} in MSmerge_conflicts_info (` +
         `${[...byReason].map(([k, n]) => `${n} ${k}`).join(', ')}); first: ${conflicts[0]!.reasonText}`,
     );
   }

@@ -18,6 +18,7 @@ import { loadPlan as loadPlanFile } from '../lib/plan-input.js';
 import { captureReport, Reporter, type CommandOutput } from '../lib/reporter.js';
 import type { Register } from './index.js';
 import { wholeNumber } from '../lib/runs.js';
+import { count } from '../../common/count.js';
 
 export interface LabInitOptions {
   rows?: number;
@@ -126,7 +127,7 @@ export async function labInit(planFile: string, options: LabInitOptions = {}): P
       return (
         `Created the lab ${state.name} at ${statePath}: ${dbs} databases, ${hosts} personalization servers, ` +
         (`Personalization Server ${state.from}, seed ${state.seed}` +
-          `${state.conflicts.length ? `, ${state.conflicts.length} conflicts` : ''}.\n`) +
+          `${state.conflicts.length ? `, ${count(state.conflicts.length, 'conflict')}` : ''}.\n`) +
         `  See it:   replup lab show --state ${statePath}\n  Check it: replup lab check --state ${statePath}\n`
       );
     }),
@@ -183,7 +184,7 @@ export async function labResolveConflicts(where: LabWhere, options: { json?: boo
     throw err;
   }
   return captureReport(options.json, (report) =>
-    report.result({ resolved }, () => `resolved ${resolved} conflict${resolved === 1 ? '' : 's'} in ${statePath}\n`, {
+    report.result({ resolved }, () => `resolved ${count(resolved, 'conflict')} in ${statePath}\n`, {
       compact: true,
     }),
   );

@@ -2,6 +2,7 @@
 import { loadPlanFile, PlanFileUnreadable, type LoadResult } from '../../plan/load.js';
 import type { AnyPlan } from '../../plan/registry.js';
 import { UserError } from '../errors.js';
+import { count } from '../../common/count.js';
 
 /**
  * The plan file loaded and checked (valid or not: the caller reports its errors its own way).
@@ -21,8 +22,7 @@ export async function readPlanOrFail(file: string): Promise<AnyPlan> {
   const r = await loadPlan(file);
   if (!r.ok) {
     throw new UserError(
-      `${file} is not a valid plan (${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}); nothing ` +
-        `was started`,
+      `${file} is not a valid plan (${count(r.errors.length, 'problem')}); nothing ` + `was started`,
       r.errors.map((e) => `${file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`),
     );
   }

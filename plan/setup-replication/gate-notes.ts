@@ -1,6 +1,7 @@
 // What approving a setup-replication gate lets happen, as the gate's note (`replup status`, the step table).
 import type { SetupPlan } from './types.js';
 import { subscriptions, where } from '../personalization-upgrade/fleet.js';
+import { count } from '../../common/count.js';
 
 /**
  * The subscribe-config gate's note: subscribing with sync type automatic deletes each subscriber database's
@@ -10,7 +11,7 @@ import { subscriptions, where } from '../personalization-upgrade/fleet.js';
 export function subscribeConfigNote(plan: Pick<SetupPlan, 'sites' | 'publications'>): string {
   const dbs = [...new Set(subscriptions(plan, 'Config').map((x) => where(x.subscriber)))];
   return (
-    `approve to delete the data of ${dbs.length} subscriber database${dbs.length === 1 ? '' : 's'} and replace ` +
+    `approve to delete the data of ${count(dbs.length, 'subscriber database')} and replace ` +
     `it with the Config snapshot (sync type automatic; seed: "all the existing data is deleted and replaced with ` +
     `data from the master"): ${dbs.join(', ')}`
   );
