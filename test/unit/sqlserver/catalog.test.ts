@@ -217,17 +217,6 @@ describe('checkStatement refuses what SQL Server does not know', () => {
     );
   });
 
-  it('a table the catalog does not have (error 208)', () => {
-    expect(checkStatement('SELECT x.a FROM [PS].dbo.MSmerge_conflicts AS x;')).toEqual([
-      {
-        error: 208,
-        message:
-          "Invalid object name 'PS.dbo.MSmerge_conflicts': not in the catalog " +
-          '(activities/sqlserver/catalog.ts); read its Microsoft page and add it',
-      },
-    ]);
-  });
-
   it('a table of another database named without its database: the connection is in master', () => {
     expect(checkStatement('SELECT js.command FROM dbo.sysjobsteps AS js;')).toEqual([
       { error: 208, message: "'dbo.sysjobsteps': a table of msdb: write msdb.dbo.sysjobsteps" },
@@ -242,7 +231,15 @@ describe('checkStatement refuses what SQL Server does not know', () => {
     ]);
   });
 
-  it('a procedure it does not have (2812) and a parameter the procedure does not take (8145)', () => {
+  it('what it does not have: a table (208), a procedure (2812), a parameter of a procedure (8145)', () => {
+    expect(checkStatement('SELECT x.a FROM [PS].dbo.MSmerge_conflicts AS x;')).toEqual([
+      {
+        error: 208,
+        message:
+          "Invalid object name 'PS.dbo.MSmerge_conflicts': not in the catalog " +
+          '(activities/sqlserver/catalog.ts); read its Microsoft page and add it',
+      },
+    ]);
     expect(checkStatement('EXEC msdb.dbo.sp_start_jobs @job_id = @jobId;', { jobId: 'x' })).toEqual([
       {
         error: 2812,

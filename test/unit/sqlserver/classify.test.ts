@@ -5,27 +5,29 @@ import { classifySqlError } from '../../../activities/sqlserver/classify.js';
 import { toApplicationFailure } from '../../../activities/sqlserver/failure.js';
 
 describe('classifySqlError', () => {
+  // Locks, deadlocks, a database or a connection away for a moment, Azure SQL's busy answers: a retry can succeed;
+  // logins, permissions, data and scripts: the same statement gets the same answer again.
   it.each([
-    [1205, 'Transaction (Process ID 61) was deadlocked on lock resources', 'transient'],
-    [1204, 'cannot obtain a LOCK resource', 'transient'],
-    [1222, 'Lock request time out period exceeded.', 'transient'],
-    [5061, 'ALTER DATABASE failed because a lock could not be placed on database', 'transient'],
-    [4060, 'Cannot open database "PS" requested by the login.', 'transient'],
-    [233, 'No process is on the other end of the pipe.', 'transient'],
-    [10053, 'connection aborted', 'transient'],
-    [10054, 'connection reset', 'transient'],
-    [10060, 'connection timed out', 'transient'],
-    [40501, 'The service is currently busy.', 'transient'],
-    [40613, 'Database is not currently available.', 'transient'],
-    [49918, 'Cannot process request.', 'transient'],
-    [49920, 'Cannot process request.', 'transient'],
-    [18456, "Login failed for user 'replup'.", 'fatal'],
-    [229, 'The EXECUTE permission was denied on the object sp_start_job', 'fatal'],
-    [20086, 'table without a rowguidcol', 'fatal'],
-    [2627, 'Violation of PRIMARY KEY constraint', 'fatal'],
-    [547, 'The INSERT statement conflicted with the FOREIGN KEY constraint', 'fatal'],
-    [50000, 'raised by a script', 'fatal'],
-  ] as const)('SqlError %i is %s', (number, message, kind) => {
+    ['transient', 1205, 'Transaction (Process ID 61) was deadlocked on lock resources'],
+    ['transient', 1204, 'cannot obtain a LOCK resource'],
+    ['transient', 1222, 'Lock request time out period exceeded.'],
+    ['transient', 5061, 'ALTER DATABASE failed because a lock could not be placed on database'],
+    ['transient', 4060, 'Cannot open database "PS" requested by the login.'],
+    ['transient', 233, 'No process is on the other end of the pipe.'],
+    ['transient', 10053, 'connection aborted'],
+    ['transient', 10054, 'connection reset'],
+    ['transient', 10060, 'connection timed out'],
+    ['transient', 40501, 'The service is currently busy.'],
+    ['transient', 40613, 'Database is not currently available.'],
+    ['transient', 49918, 'Cannot process request.'],
+    ['transient', 49920, 'Cannot process request.'],
+    ['fatal', 18456, "Login failed for user 'replup'."],
+    ['fatal', 229, 'The EXECUTE permission was denied on the object sp_start_job'],
+    ['fatal', 20086, 'table without a rowguidcol'],
+    ['fatal', 2627, 'Violation of PRIMARY KEY constraint'],
+    ['fatal', 547, 'The INSERT statement conflicted with the FOREIGN KEY constraint'],
+    ['fatal', 50000, 'raised by a script'],
+  ] as const)('%s: SqlError %i (%s)', (kind, number, message) => {
     expect(classifySqlError(new SqlError(number, message))).toEqual({ kind, number, message });
   });
 
