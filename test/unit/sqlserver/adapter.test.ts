@@ -733,167 +733,163 @@ describe('other operations', () => {
     expect(await port.snapshotStatus(PUB, 'Config')).toEqual(expected);
   });
 
-  it(
-    "reads a publisher's publications with their articles, changes one property, drops a publication and a " +
-      'subscription (already gone = done)',
-    async () => {
-      const { port, connections } = fleet((server, s) => {
-        if (same(s, sql.publicationProperties('PS'))) {
-          return [
-            [
-              {
-                name: 'Config',
-                retention: 2,
-                retention_period_unit: 1,
-                conflict_retention: 7,
-                backward_comp_level: 100,
-                centralized_conflicts: 1,
-                decentralized_conflicts: 0,
-              },
-            ],
-          ];
-        }
-        if (same(s, sql.publicationArticles('PS'))) {
-          return [
-            [
-              {
-                publication: 'Config',
-                name: 'PersonalizationGroup',
-                column_tracking: 1,
-                subset_filterclause: null,
-                upload_options: 0,
-                processing_order: 0,
-                identity_support: 1,
-                delete_tracking: 1,
-                compensate_for_errors: 0,
-              },
-              {
-                publication: 'Data',
-                name: 'ProfileData',
-                column_tracking: 0,
-                subset_filterclause: '',
-                upload_options: 0,
-                processing_order: 0,
-                identity_support: 0,
-                delete_tracking: 1,
-                compensate_for_errors: 0,
-              },
-            ],
-          ];
-        }
-        if (same(s, sql.changeMergePublication('PS', 'Config', 'retention', '30'))) return [];
-        if (same(s, sql.dropMergePublication('PS', 'Data')))
-          throw new SqlError(20026, "The publication 'Data' does not exist.");
-        if (s.sql.includes('sp_dropmergesubscription') || s.sql.includes('@@SERVERNAME AS nvarchar'))
-          return server === SUB.server ? [[{ server_name: 'SUBHOST\\EM' }]] : [];
-        return undefined;
-      });
-      expect(await port.publicationConfigs(PUB)).toEqual([
-        {
-          name: 'Config',
-          retention: 2,
-          retentionUnit: 'week',
-          conflictRetentionDays: 7,
-          compatibilityLevel: 100,
-          centralizedConflicts: true,
-          decentralizedConflicts: false,
-          articles: [
+  // A publisher's publications with their articles; then one property changed, a publication and a subscription dropped
+  // (already gone = done).
+  it("a publisher's publications: read, changed, dropped", async () => {
+    const { port, connections } = fleet((server, s) => {
+      if (same(s, sql.publicationProperties('PS'))) {
+        return [
+          [
             {
-              name: 'PersonalizationGroup',
-              columnTracking: true,
-              subsetFilter: '',
-              uploadOptions: 0,
-              processingOrder: 0,
-              identityRange: true,
-              deleteTracking: true,
-              compensateForErrors: false,
+              name: 'Config',
+              retention: 2,
+              retention_period_unit: 1,
+              conflict_retention: 7,
+              backward_comp_level: 100,
+              centralized_conflicts: 1,
+              decentralized_conflicts: 0,
             },
           ],
-        },
-      ]);
-      await port.changePublication(PUB, 'Config', 'retention', '30');
-      expect(connections.calls.at(-1)).toMatchObject({
-        server: PUB.server,
-        params: { publication: 'Config', property: 'retention', value: '30' },
-      });
-      await expect(port.dropPublication(PUB, 'Data')).resolves.toBeUndefined();
-      await port.dropSubscription(SUBSCRIPTION);
-      expect(connections.calls.at(-1)).toMatchObject({
-        server: PUB.server,
-        sql: expect.stringContaining('sp_dropmergesubscription'),
-      });
-    },
-  );
+        ];
+      }
+      if (same(s, sql.publicationArticles('PS'))) {
+        return [
+          [
+            {
+              publication: 'Config',
+              name: 'PersonalizationGroup',
+              column_tracking: 1,
+              subset_filterclause: null,
+              upload_options: 0,
+              processing_order: 0,
+              identity_support: 1,
+              delete_tracking: 1,
+              compensate_for_errors: 0,
+            },
+            {
+              publication: 'Data',
+              name: 'ProfileData',
+              column_tracking: 0,
+              subset_filterclause: '',
+              upload_options: 0,
+              processing_order: 0,
+              identity_support: 0,
+              delete_tracking: 1,
+              compensate_for_errors: 0,
+            },
+          ],
+        ];
+      }
+      if (same(s, sql.changeMergePublication('PS', 'Config', 'retention', '30'))) return [];
+      if (same(s, sql.dropMergePublication('PS', 'Data')))
+        throw new SqlError(20026, "The publication 'Data' does not exist.");
+      if (s.sql.includes('sp_dropmergesubscription') || s.sql.includes('@@SERVERNAME AS nvarchar'))
+        return server === SUB.server ? [[{ server_name: 'SUBHOST\\EM' }]] : [];
+      return undefined;
+    });
+    expect(await port.publicationConfigs(PUB)).toEqual([
+      {
+        name: 'Config',
+        retention: 2,
+        retentionUnit: 'week',
+        conflictRetentionDays: 7,
+        compatibilityLevel: 100,
+        centralizedConflicts: true,
+        decentralizedConflicts: false,
+        articles: [
+          {
+            name: 'PersonalizationGroup',
+            columnTracking: true,
+            subsetFilter: '',
+            uploadOptions: 0,
+            processingOrder: 0,
+            identityRange: true,
+            deleteTracking: true,
+            compensateForErrors: false,
+          },
+        ],
+      },
+    ]);
+    await port.changePublication(PUB, 'Config', 'retention', '30');
+    expect(connections.calls.at(-1)).toMatchObject({
+      server: PUB.server,
+      params: { publication: 'Config', property: 'retention', value: '30' },
+    });
+    await expect(port.dropPublication(PUB, 'Data')).resolves.toBeUndefined();
+    await port.dropSubscription(SUBSCRIPTION);
+    expect(connections.calls.at(-1)).toMatchObject({
+      server: PUB.server,
+      sql: expect.stringContaining('sp_dropmergesubscription'),
+    });
+  });
 
-  it(
-    "the ConvertRowGuids check: a database's ROWGUIDCOL tables with their key columns in key order, and the " +
-      'started mark taken away where the subscriber is',
-    async () => {
-      const { port, connections } = fleet((_server, s) => {
-        if (same(s, sql.rowGuidTableKeys('PS'))) {
-          return [
-            [
-              {
-                table_schema: 'dbo',
-                table_name: 'ProfileData',
-                column_name: 'rowguid',
-                is_rowguidcol: true,
-                key_ordinal: null,
-              },
-              {
-                table_schema: 'dbo',
-                table_name: 'ProfileData',
-                column_name: 'UserId',
-                is_rowguidcol: false,
-                key_ordinal: 1,
-              },
-              {
-                table_schema: 'dbo',
-                table_name: 'ProfileData',
-                column_name: 'Part',
-                is_rowguidcol: false,
-                key_ordinal: 2,
-              },
-              {
-                table_schema: 'app',
-                table_name: 'PersonalizationGroup',
-                column_name: 'Id',
-                is_rowguidcol: false,
-                key_ordinal: 1,
-              },
-              {
-                table_schema: 'app',
-                table_name: 'PersonalizationGroup',
-                column_name: 'rowguid',
-                is_rowguidcol: true,
-                key_ordinal: null,
-              },
-            ],
-          ];
-        }
-        if (same(s, sql.dropRowGuidConversionMark('PS', ROWGUID_MARKS.started))) return [];
-        return undefined;
-      });
-      expect(await port.rowGuidTables(SUB)).toEqual([
-        {
-          article: 'ProfileData',
-          schema: 'dbo',
-          table: 'ProfileData',
-          keyColumns: ['UserId', 'Part'],
-          rowguidColumn: 'rowguid',
-        },
-        {
-          article: 'PersonalizationGroup',
-          schema: 'app',
-          table: 'PersonalizationGroup',
-          keyColumns: ['Id'],
-          rowguidColumn: 'rowguid',
-        },
-      ]);
-      await port.clearRowGuidConversionStarted(SUB);
-      expect(connections.calls.at(-1)).toMatchObject({ server: SUB.server, params: { name: ROWGUID_MARKS.started } });
-    },
-  );
+  // A database's ROWGUIDCOL tables with their key columns in key order, and the started mark taken away where the
+  // subscriber is.
+  it('the ConvertRowGuids check', async () => {
+    const { port, connections } = fleet((_server, s) => {
+      if (same(s, sql.rowGuidTableKeys('PS'))) {
+        return [
+          [
+            {
+              table_schema: 'dbo',
+              table_name: 'ProfileData',
+              column_name: 'rowguid',
+              is_rowguidcol: true,
+              key_ordinal: null,
+            },
+            {
+              table_schema: 'dbo',
+              table_name: 'ProfileData',
+              column_name: 'UserId',
+              is_rowguidcol: false,
+              key_ordinal: 1,
+            },
+            {
+              table_schema: 'dbo',
+              table_name: 'ProfileData',
+              column_name: 'Part',
+              is_rowguidcol: false,
+              key_ordinal: 2,
+            },
+            {
+              table_schema: 'app',
+              table_name: 'PersonalizationGroup',
+              column_name: 'Id',
+              is_rowguidcol: false,
+              key_ordinal: 1,
+            },
+            {
+              table_schema: 'app',
+              table_name: 'PersonalizationGroup',
+              column_name: 'rowguid',
+              is_rowguidcol: true,
+              key_ordinal: null,
+            },
+          ],
+        ];
+      }
+      if (same(s, sql.dropRowGuidConversionMark('PS', ROWGUID_MARKS.started))) return [];
+      return undefined;
+    });
+    expect(await port.rowGuidTables(SUB)).toEqual([
+      {
+        article: 'ProfileData',
+        schema: 'dbo',
+        table: 'ProfileData',
+        keyColumns: ['UserId', 'Part'],
+        rowguidColumn: 'rowguid',
+      },
+      {
+        article: 'PersonalizationGroup',
+        schema: 'app',
+        table: 'PersonalizationGroup',
+        keyColumns: ['Id'],
+        rowguidColumn: 'rowguid',
+      },
+    ]);
+    await port.clearRowGuidConversionStarted(SUB);
+    expect(connections.calls.at(-1)).toMatchObject({ server: SUB.server, params: { name: ROWGUID_MARKS.started } });
+  });
 
   it("reads the ConvertRowGuids marks on a subscriber's database and adds one where the subscriber is", async () => {
     const marks = sql.rowGuidConversionMarks('PS', ROWGUID_MARKS.started, ROWGUID_MARKS.done);
@@ -1068,37 +1064,25 @@ describe('other operations', () => {
   );
 
   // sqlcmd-utility (EXIT): "If RAISERROR is used within a sqlcmd script and a state of 127 is raised, sqlcmd quits".
-  it(
-    'RAISERROR with state 127 ends the script even under :on error ignore (an error, or an informational ' + 'message)',
-    async () => {
-      const { port, connections } = fleet(() => undefined);
-      const err = await port
-        .runScript(PUB, {
-          name: 's.sql',
-          text: ':on error ignore\nRAISERROR_50001_LINE_1_STATE_127\nGO\nPRINT 3',
-          vars: {},
-        })
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SqlError);
-      expect([(err as SqlError).number, (err as Error).message]).toEqual([
-        50001,
-        's.sql:2: script failed 50001 (RAISERROR state 127: the script ends here, as in sqlcmd)',
-      ]);
-      const info = await port
-        .runScript(PUB, {
-          name: 's.sql',
-          text: ':on error ignore\nPRINT 0\nINFO_50002_STATE_127\nGO\nPRINT 5',
-          vars: {},
-        })
-        .catch((e: unknown) => e);
-      expect([(info as SqlError).number, (info as Error).message]).toEqual([
-        50002,
-        's.sql:2: info 50002 (RAISERROR state 127: the script ends here, as in sqlcmd)',
-      ]);
-      expect(connections.sessionBatches).not.toContain('PRINT 3');
-      expect(connections.sessionBatches).not.toContain('PRINT 5');
-    },
-  );
+  // Both an error and an informational message.
+  it('RAISERROR with state 127 ends the script even under :on error ignore', async () => {
+    const { port, connections } = fleet(() => undefined);
+    const stopped = (text: string) =>
+      port.runScript(PUB, { name: 's.sql', text: `:on error ignore\n${text}`, vars: {} }).catch((e: unknown) => e);
+    const err = await stopped('RAISERROR_50001_LINE_1_STATE_127\nGO\nPRINT 3');
+    expect(err).toBeInstanceOf(SqlError);
+    expect([(err as SqlError).number, (err as Error).message]).toEqual([
+      50001,
+      's.sql:2: script failed 50001 (RAISERROR state 127: the script ends here, as in sqlcmd)',
+    ]);
+    const info = await stopped('PRINT 0\nINFO_50002_STATE_127\nGO\nPRINT 5');
+    expect([(info as SqlError).number, (info as Error).message]).toEqual([
+      50002,
+      's.sql:2: info 50002 (RAISERROR state 127: the script ends here, as in sqlcmd)',
+    ]);
+    expect(connections.sessionBatches).not.toContain('PRINT 3');
+    expect(connections.sessionBatches).not.toContain('PRINT 5');
+  });
 
   it('continues past a failed batch under :on error ignore, recording the error', async () => {
     const { port } = fleet(() => undefined);
