@@ -41,6 +41,21 @@ export interface CatalogProcedure {
 
 const SQL_DOCS = 'https://learn.microsoft.com/en-us/sql/relational-databases';
 
+// The two agent tables of the distribution database, MSmerge_agents and MSsnapshot_agents, list these columns alike
+// on their pages (below): first the agent and its publication, last how it logs in to the Publisher and its job step.
+const AGENT_OF_PUBLICATION = ['id', 'name', 'publisher_id', 'publisher_db', 'publication'];
+const AGENT_PUBLISHER_LOGIN = ['publisher_security_mode', 'publisher_login', 'publisher_password', 'job_step_uid'];
+
+// sp_addextendedproperty and sp_dropextendedproperty (pages below) name the object a property belongs to alike.
+const EXTENDED_PROPERTY_OBJECT = [
+  '@level0type',
+  '@level0name',
+  '@level1type',
+  '@level1name',
+  '@level2type',
+  '@level2name',
+];
+
 export const CATALOG_TABLES: readonly CatalogTable[] = [
   {
     name: 'sys.databases',
@@ -240,11 +255,7 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
     home: 'distribution',
     url: `${SQL_DOCS}/system-tables/msmerge-agents-transact-sql`,
     columns: [
-      'id',
-      'name',
-      'publisher_id',
-      'publisher_db',
-      'publication',
+      ...AGENT_OF_PUBLICATION,
       'subscriber_id',
       'subscriber_db',
       'local_job',
@@ -259,10 +270,7 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
       'subscriber_security_mode',
       'subscriber_login',
       'subscriber_password',
-      'publisher_security_mode',
-      'publisher_login',
-      'publisher_password',
-      'job_step_uid',
+      ...AGENT_PUBLISHER_LOGIN,
     ],
   },
   {
@@ -726,21 +734,14 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
     home: 'distribution',
     url: `${SQL_DOCS}/system-tables/mssnapshot-agents-transact-sql`,
     columns: [
-      'id',
-      'name',
-      'publisher_id',
-      'publisher_db',
-      'publication',
+      ...AGENT_OF_PUBLICATION,
       'publication_type',
       'local_job',
       'job_id',
       'profile_id',
       'dynamic_filter_login',
       'dynamic_filter_hostname',
-      'publisher_security_mode',
-      'publisher_login',
-      'publisher_password',
-      'job_step_uid',
+      ...AGENT_PUBLISHER_LOGIN,
     ],
   },
   {
@@ -858,13 +859,23 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
   },
 ];
 
+/**
+ * A system procedure with its Microsoft page: each is documented at system-stored-procedures/ under its name with
+ * "-" for "_" (sys.sp_start_job: sp-start-job-transact-sql).
+ */
+function procedure(
+  name: string,
+  home: CatalogHome,
+  parameters: readonly string[],
+  more: Pick<CatalogProcedure, 'resultColumns' | 'passesParameters' | 'inferred'> = {},
+): CatalogProcedure {
+  const page = `${name.slice(name.indexOf('.') + 1).replaceAll('_', '-')}-transact-sql`;
+  return { name, home, url: `${SQL_DOCS}/system-stored-procedures/${page}`, parameters, ...more };
+}
+
 export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
-  {
-    // Read 2026-12-05 (MicrosoftDocs/sql-docs sp-get-distributor-transact-sql.md): no arguments.
-    name: 'sys.sp_get_distributor',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-get-distributor-transact-sql`,
-    parameters: [],
+  // Read 2026-12-05 (MicrosoftDocs/sql-docs sp-get-distributor-transact-sql.md): no arguments.
+  procedure('sys.sp_get_distributor', 'any', [], {
     resultColumns: [
       'installed',
       'distribution server',
@@ -875,44 +886,33 @@ export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
     inferred:
       'the page names it without a schema; it is called as sys.sp_get_distributor like the other system ' +
       'procedures, and distribution server is NULL when installed is 0',
-  },
+  }),
   // The set-up's "set up the distributer" (issue 24), read 2026-12-05 (MicrosoftDocs/sql-docs): each "executed at the
   // Distributor on the master database" (sp_adddistpublisher: "on any database"); called as [master].sys.sp_….
-  {
-    name: 'sys.sp_adddistributor',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-adddistributor-transact-sql`,
-    parameters: ['@distributor', '@heartbeat_interval', '@password', '@from_scripting'],
-  },
-  {
-    name: 'sys.sp_adddistributiondb',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-adddistributiondb-transact-sql`,
-    parameters: [
-      '@database',
-      '@data_folder',
-      '@data_file',
-      '@data_file_size',
-      '@log_folder',
-      '@log_file',
-      '@log_file_size',
-      '@min_distretention',
-      '@max_distretention',
-      '@history_retention',
-      '@security_mode',
-      '@login',
-      '@password',
-      '@createmode',
-      '@from_scripting',
-      '@deletebatchsize_xact',
-      '@deletebatchsize_cmd',
-    ],
-  },
-  {
-    name: 'sys.sp_adddistpublisher',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-adddistpublisher-transact-sql`,
-    parameters: [
+  procedure('sys.sp_adddistributor', 'any', ['@distributor', '@heartbeat_interval', '@password', '@from_scripting']),
+  procedure('sys.sp_adddistributiondb', 'any', [
+    '@database',
+    '@data_folder',
+    '@data_file',
+    '@data_file_size',
+    '@log_folder',
+    '@log_file',
+    '@log_file_size',
+    '@min_distretention',
+    '@max_distretention',
+    '@history_retention',
+    '@security_mode',
+    '@login',
+    '@password',
+    '@createmode',
+    '@from_scripting',
+    '@deletebatchsize_xact',
+    '@deletebatchsize_cmd',
+  ]),
+  procedure(
+    'sys.sp_adddistpublisher',
+    'any',
+    [
       '@publisher',
       '@distribution_db',
       '@security_mode',
@@ -924,132 +924,92 @@ export const CATALOG_PROCEDURES: readonly CatalogProcedure[] = [
       '@thirdparty_flag',
       '@publisher_type',
     ],
-    inferred: '@working_directory is the seed\'s SetMasterUp "snapshot folder path" prompt',
-  },
-  {
-    name: 'dbo.sp_start_job',
-    home: 'msdb',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-start-job-transact-sql`,
-    parameters: ['@job_name', '@job_id', '@error_flag', '@server_name', '@step_name', '@output_flag'],
-  },
-  {
-    name: 'dbo.sp_update_schedule',
-    home: 'msdb',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-update-schedule-transact-sql`,
-    parameters: [
-      '@schedule_id',
-      '@name',
-      '@new_name',
-      '@enabled',
-      '@freq_type',
-      '@freq_interval',
-      '@freq_subday_type',
-      '@freq_subday_interval',
-      '@freq_relative_interval',
-      '@freq_recurrence_factor',
-      '@active_start_date',
-      '@active_end_date',
-      '@active_start_time',
-      '@active_end_time',
-      '@owner_login_name',
-      '@automatic_post',
-    ],
-  },
-  {
-    name: 'sys.sp_showpendingchanges',
-    home: 'replicated',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-showpendingchanges-transact-sql`,
-    parameters: ['@destination_server', '@publication', '@article', '@show_rows'],
-    resultColumns: [
-      'destination_server',
-      'pub_name',
-      'destination_db_name',
-      'is_dest_subscriber',
-      'article_name',
-      'pending_deletes',
-      'pending_ins_and_upd',
-      'is_delete',
-      'rowguid',
-    ],
-  },
-  {
-    name: 'sys.sp_validatemergesubscription',
-    home: 'replicated',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-validatemergesubscription-transact-sql`,
-    parameters: ['@publication', '@subscriber', '@subscriber_db', '@level'],
-  },
-  {
-    name: 'sys.sp_dropmergesubscription',
-    home: 'replicated',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-dropmergesubscription-transact-sql`,
-    parameters: [
-      '@publication',
-      '@subscriber',
-      '@subscriber_db',
-      '@subscription_type',
-      '@ignore_distributor',
-      '@reserved',
-    ],
-  },
-  {
-    name: 'sys.sp_mergesubscription_cleanup',
-    home: 'replicated',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-mergesubscription-cleanup-transact-sql`,
-    parameters: ['@publisher', '@publisher_db', '@publication'],
-  },
-  {
-    name: 'sys.sp_dropmergepublication',
-    home: 'replicated',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-dropmergepublication-transact-sql`,
-    parameters: ['@publication', '@ignore_distributor', '@reserved', '@ignore_merge_metadata'],
-  },
-  {
-    name: 'sys.sp_replicationdboption',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-replicationdboption-transact-sql`,
-    parameters: ['@dbname', '@optname', '@value', '@ignore_distributor', '@from_scripting'],
-  },
-  {
-    name: 'sys.sp_removedbreplication',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-removedbreplication-transact-sql`,
-    parameters: ['@dbname', '@type'],
-  },
-  {
-    name: 'sys.sp_executesql',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-executesql-transact-sql`,
-    parameters: ['@stmt', '@params'],
-    passesParameters: true,
-  },
-  {
-    name: 'sys.sp_changemergepublication',
-    home: 'replicated',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-changemergepublication-transact-sql`,
-    parameters: ['@publication', '@property', '@value', '@force_invalidate_snapshot', '@force_reinit_subscription'],
-  },
-  {
-    // "If all object types and names are null, the property belongs to the current database itself."
-    name: 'sys.sp_addextendedproperty',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-addextendedproperty-transact-sql`,
-    parameters: [
-      '@name',
-      '@value',
-      '@level0type',
-      '@level0name',
-      '@level1type',
-      '@level1name',
-      '@level2type',
-      '@level2name',
-    ],
-  },
-  {
-    name: 'sys.sp_dropextendedproperty',
-    home: 'any',
-    url: `${SQL_DOCS}/system-stored-procedures/sp-dropextendedproperty-transact-sql`,
-    parameters: ['@name', '@level0type', '@level0name', '@level1type', '@level1name', '@level2type', '@level2name'],
-  },
+    { inferred: '@working_directory is the seed\'s SetMasterUp "snapshot folder path" prompt' },
+  ),
+  procedure('dbo.sp_start_job', 'msdb', [
+    '@job_name',
+    '@job_id',
+    '@error_flag',
+    '@server_name',
+    '@step_name',
+    '@output_flag',
+  ]),
+  procedure('dbo.sp_update_schedule', 'msdb', [
+    '@schedule_id',
+    '@name',
+    '@new_name',
+    '@enabled',
+    '@freq_type',
+    '@freq_interval',
+    '@freq_subday_type',
+    '@freq_subday_interval',
+    '@freq_relative_interval',
+    '@freq_recurrence_factor',
+    '@active_start_date',
+    '@active_end_date',
+    '@active_start_time',
+    '@active_end_time',
+    '@owner_login_name',
+    '@automatic_post',
+  ]),
+  procedure(
+    'sys.sp_showpendingchanges',
+    'replicated',
+    ['@destination_server', '@publication', '@article', '@show_rows'],
+    {
+      resultColumns: [
+        'destination_server',
+        'pub_name',
+        'destination_db_name',
+        'is_dest_subscriber',
+        'article_name',
+        'pending_deletes',
+        'pending_ins_and_upd',
+        'is_delete',
+        'rowguid',
+      ],
+    },
+  ),
+  procedure('sys.sp_validatemergesubscription', 'replicated', [
+    '@publication',
+    '@subscriber',
+    '@subscriber_db',
+    '@level',
+  ]),
+  procedure('sys.sp_dropmergesubscription', 'replicated', [
+    '@publication',
+    '@subscriber',
+    '@subscriber_db',
+    '@subscription_type',
+    '@ignore_distributor',
+    '@reserved',
+  ]),
+  procedure('sys.sp_mergesubscription_cleanup', 'replicated', ['@publisher', '@publisher_db', '@publication']),
+  procedure('sys.sp_dropmergepublication', 'replicated', [
+    '@publication',
+    '@ignore_distributor',
+    '@reserved',
+    '@ignore_merge_metadata',
+  ]),
+  procedure('sys.sp_replicationdboption', 'any', [
+    '@dbname',
+    '@optname',
+    '@value',
+    '@ignore_distributor',
+    '@from_scripting',
+  ]),
+  procedure('sys.sp_removedbreplication', 'any', ['@dbname', '@type']),
+  procedure('sys.sp_executesql', 'any', ['@stmt', '@params'], { passesParameters: true }),
+  procedure('sys.sp_changemergepublication', 'replicated', [
+    '@publication',
+    '@property',
+    '@value',
+    '@force_invalidate_snapshot',
+    '@force_reinit_subscription',
+  ]),
+  // "If all object types and names are null, the property belongs to the current database itself."
+  procedure('sys.sp_addextendedproperty', 'any', ['@name', '@value', ...EXTENDED_PROPERTY_OBJECT]),
+  procedure('sys.sp_dropextendedproperty', 'any', ['@name', ...EXTENDED_PROPERTY_OBJECT]),
 ];
 
 /** SERVERPROPERTY's properties that statements ask for. */
@@ -1106,18 +1066,8 @@ export function checkStatement(sql: string, params?: Record<string, unknown>): C
   const names = statementNames(sql);
   const problems: CatalogProblem[] = names.unknown.map((message) => ({ error: 0, message }));
   for (const t of names.tables) {
-    const found = catalogTable(t.name);
-    if (!found) {
-      problems.push({
-        error: 208,
-        message:
-          `Invalid object name '${t.name}': not in the catalog (activities/sqlserver/catalog.ts); read its ` +
-          `Microsoft page and add it`,
-      });
-      continue;
-    }
-    const where = homeProblem(found.home, t.parts, 'table');
-    if (where) problems.push({ error: 208, message: `'${t.name}': ${where}` });
+    const problem = objectProblem('table', t, catalogTable(t.name));
+    if (problem) problems.push(problem);
   }
   for (const c of names.columns) {
     const table = c.table === undefined ? undefined : catalogTable(c.table);
@@ -1133,17 +1083,9 @@ export function checkStatement(sql: string, params?: Record<string, unknown>): C
   }
   for (const p of names.procedures) {
     const found = catalogProcedure(p.name);
-    if (!found) {
-      problems.push({
-        error: 2812,
-        message:
-          `Could not find stored procedure '${p.name}': not in the catalog (activities/sqlserver/catalog.ts); ` +
-          `read its Microsoft page and add it`,
-      });
-      continue;
-    }
-    const where = homeProblem(found.home, p.parts, 'procedure');
-    if (where) problems.push({ error: 2812, message: `'${p.name}': ${where}` });
+    const problem = objectProblem('procedure', p, found);
+    if (problem) problems.push(problem);
+    if (!found) continue;
     for (const n of p.named) {
       if (!found.parameters.includes(n) && !found.passesParameters) {
         problems.push({
@@ -1187,6 +1129,34 @@ export function checkStatement(sql: string, params?: Record<string, unknown>): C
 }
 
 /** The adapter's connections are in master: an object elsewhere must carry its database. */
+/** SQL Server's error and message for a table or procedure it cannot find. */
+const NOT_FOUND = {
+  table: { error: 208, says: 'Invalid object name' },
+  procedure: { error: 2812, says: 'Could not find stored procedure' },
+} as const;
+
+/**
+ * What SQL Server would raise for a table or procedure a statement names (`used`, with its name's parts), given the
+ * catalog's entry for it: not in the catalog, or named from a database it does not live in; undefined when neither.
+ */
+function objectProblem(
+  what: 'table' | 'procedure',
+  used: { name: string; parts: string[] },
+  found: { home: CatalogHome } | undefined,
+): CatalogProblem | undefined {
+  const { error, says } = NOT_FOUND[what];
+  if (!found) {
+    return {
+      error,
+      message:
+        `${says} '${used.name}': not in the catalog (activities/sqlserver/catalog.ts); read its Microsoft page ` +
+        `and add it`,
+    };
+  }
+  const where = homeProblem(found.home, used.parts, what);
+  return where ? { error, message: `'${used.name}': ${where}` } : undefined;
+}
+
 function homeProblem(home: CatalogHome, parts: string[], what: 'table' | 'procedure'): string | undefined {
   if (home === 'msdb' && (parts.length < 3 || parts[0] !== 'msdb'))
     return `a ${what} of msdb: write msdb.${parts.slice(-2).join('.')}`;
