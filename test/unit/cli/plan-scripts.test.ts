@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planValidate } from '../../../cli/commands/plan.js';
+import { utf16Case } from '../../support/utf16-scripts.js';
 
 const example = readFileSync(resolve('examples/lab-small.yaml'), 'utf8');
 const line = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l)) + 1;
@@ -30,7 +31,7 @@ const errorsOf = async (file: string) => {
 describe('plan validate reads the scripts a run reads', () => {
   it("the example scripts and the operators' UTF-16 scripts (with a byte-order mark) are valid", async () => {
     expect((await planValidate(fleet('examples/replication').file)).exitCode).toBe(0);
-    expect((await planValidate(fleet('test/fixtures/cases/utf16-scripts').file)).exitCode).toBe(0);
+    expect((await planValidate(fleet(utf16Case().scripts).file)).exitCode).toBe(0);
   });
 
   it(

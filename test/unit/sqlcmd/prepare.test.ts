@@ -12,6 +12,7 @@ import {
   type ScriptRun,
 } from '../../../activities/sqlcmd/prepare.js';
 import { thrownMessage } from '../thrown.js';
+import { EXAMPLE_SCRIPTS } from '../../support/utf16-scripts.js';
 
 const lines = (...l: string[]) => l.join('\r\n');
 const folder = (files: Record<string, string | Buffer>) => {
@@ -55,7 +56,8 @@ describe('loadScript', () => {
     async () => {
       const cases = join(process.cwd(), 'test/fixtures/cases');
       const utf16 = await loadScript(cases, 'utf16-CreateConfigSubscription.sql', true);
-      const twin = await loadScript(join(cases, 'utf16-scripts'), 'CreateConfigSubscription.sql', true);
+      // Its UTF-8 twin is the example the operators' folder was made from.
+      const twin = await loadScript(EXAMPLE_SCRIPTS, 'CreateConfigSubscription.sql', true);
       expect([utf16.encoding, twin.encoding]).toEqual(['UTF-16 LE', 'UTF-8']);
       expect(utf16.text.replace(/\r\n/g, '\n')).toBe(twin.text.replace(/\r\n/g, '\n'));
       expect(utf16.changes.map((c) => c.after.trim())).toEqual(["@sync_type = N'none'"]);

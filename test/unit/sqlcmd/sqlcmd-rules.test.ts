@@ -43,8 +43,9 @@ describe(
     it("the operators' case: utf16-CreateConfigSubscription.sql (UTF-16 LE, CRLF) reads like its UTF-8 twin", () => {
       const decoded = decodeScript(fixture('utf16-CreateConfigSubscription.sql'), 'CreateConfigSubscription.sql');
       expect(decoded.encoding).toBe('UTF-16 LE');
+      // Its UTF-8 twin is the example the operators' folder was made from.
       const twin = readFileSync(
-        new URL('../../fixtures/cases/utf16-scripts/CreateConfigSubscription.sql', import.meta.url),
+        new URL('../../../examples/replication/CreateConfigSubscription.sql', import.meta.url),
         'utf8',
       );
       expect(decoded.text.replace(/\r\n/g, '\n')).toBe(twin.replace(/\r\n/g, '\n'));
