@@ -50,47 +50,43 @@ async function upgradeWithSchedules(keepTiming: boolean) {
 }
 
 describe("a DBA's Data schedule (daily at 02:00 instead of the vendor's midnight)", () => {
-  it(
-    "the old runbook puts back only the enabled state: the re-created Data jobs keep the vendor's midnight; " +
-      'configuration-preserved fails naming them',
-    async () => {
-      const { l, recreated, after } = await upgradeWithSchedules(false);
-      expect(shown(recreated).filter((s) => s.startsWith('Data'))).toEqual([
-        'Data → LAB-SUB1: starts 0, subday 1, disabled',
-        'Data → LAB-SUB2: starts 0, subday 1, disabled',
-      ]);
-      expect(shown(after).filter((s) => s.startsWith('Data'))).toEqual([
-        'Data → LAB-SUB1: starts 0, subday 1, enabled',
-        'Data → LAB-SUB2: starts 0, subday 1, enabled',
-      ]);
-      expect(await failing(l)).toEqual(['configuration-preserved']);
-      const inv = (await l.admin.check()).find((i) => i.name === 'configuration-preserved')!;
-      expect(inv.detail).toContain(
-        'Data → LAB-SUB1/PersonalizationServer: agent schedule freq_type 4, subday 1/0, from 0 to 235959, was ' +
-          'freq_type 4, subday 1/0, from 20000 to 235959',
-      );
-    },
-  );
+  // The old runbook puts back only the enabled state: the re-created Data jobs keep the vendor's
+  // midnight, and configuration-preserved fails naming them.
+  it("the old runbook: Data keeps the vendor's midnight, configuration-preserved fails", async () => {
+    const { l, recreated, after } = await upgradeWithSchedules(false);
+    expect(shown(recreated).filter((s) => s.startsWith('Data'))).toEqual([
+      'Data → LAB-SUB1: starts 0, subday 1, disabled',
+      'Data → LAB-SUB2: starts 0, subday 1, disabled',
+    ]);
+    expect(shown(after).filter((s) => s.startsWith('Data'))).toEqual([
+      'Data → LAB-SUB1: starts 0, subday 1, enabled',
+      'Data → LAB-SUB2: starts 0, subday 1, enabled',
+    ]);
+    expect(await failing(l)).toEqual(['configuration-preserved']);
+    const inv = (await l.admin.check()).find((i) => i.name === 'configuration-preserved')!;
+    expect(inv.detail).toContain(
+      'Data → LAB-SUB1/PersonalizationServer: agent schedule freq_type 4, subday 1/0, from 0 to 235959, was ' +
+        'freq_type 4, subday 1/0, from 20000 to 235959',
+    );
+  });
 
-  it(
-    'the new runbook records the timing at preflight, puts it back after enable-replication (still paused) and ' +
-      'the enabled state at restore-service: the schedules are as before and every invariant holds',
-    async () => {
-      const { l, before, recreated, retimed, after } = await upgradeWithSchedules(true);
-      // After enable-replication: the DBA's 02:00 on the re-created Data jobs, the run's pause kept.
-      expect(retimed).toBe(2);
-      expect(shown(recreated).filter((s) => s.startsWith('Data'))).toEqual([
-        'Data → LAB-SUB1: starts 20000, subday 1, disabled',
-        'Data → LAB-SUB2: starts 20000, subday 1, disabled',
-      ]);
-      expect(shown(before)).toEqual([
-        'Config → LAB-SUB1: starts 0, subday 4, enabled',
-        'Config → LAB-SUB2: starts 0, subday 4, enabled',
-        'Data → LAB-SUB1: starts 20000, subday 1, enabled',
-        'Data → LAB-SUB2: starts 20000, subday 1, enabled',
-      ]);
-      expect(shown(after)).toEqual(shown(before));
-      expect(await failing(l)).toEqual([]);
-    },
-  );
+  // The new runbook records the timing at preflight, puts it back after enable-replication (still
+  // paused) and the enabled state at restore-service: the schedules are as before and every invariant holds.
+  it('the new runbook: the schedules are as before and every invariant holds', async () => {
+    const { l, before, recreated, retimed, after } = await upgradeWithSchedules(true);
+    // After enable-replication: the DBA's 02:00 on the re-created Data jobs, the run's pause kept.
+    expect(retimed).toBe(2);
+    expect(shown(recreated).filter((s) => s.startsWith('Data'))).toEqual([
+      'Data → LAB-SUB1: starts 20000, subday 1, disabled',
+      'Data → LAB-SUB2: starts 20000, subday 1, disabled',
+    ]);
+    expect(shown(before)).toEqual([
+      'Config → LAB-SUB1: starts 0, subday 4, enabled',
+      'Config → LAB-SUB2: starts 0, subday 4, enabled',
+      'Data → LAB-SUB1: starts 20000, subday 1, enabled',
+      'Data → LAB-SUB2: starts 20000, subday 1, enabled',
+    ]);
+    expect(shown(after)).toEqual(shown(before));
+    expect(await failing(l)).toEqual([]);
+  });
 });
