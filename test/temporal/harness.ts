@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   Worker,
@@ -24,7 +24,7 @@ import { initLab, openLab, type Lab, type LabInitOptions } from '../../activitie
 import { startUpgrade } from '../../cli/lib/runs.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
-import { progressQuery, type Progress } from '../../workflows/messages.js';
+import { progressQuery, type Progress, type RunResult } from '../../workflows/messages.js';
 
 let bundle: WorkflowBundleWithSourceMap | undefined;
 let runtimeInstalled = false;
@@ -216,6 +216,23 @@ export async function waitFor(
 }
 
 /**
+ * `body` with what `start` resolves to (a run's worker, a lab, a page…), then `stop` on it, whether `body` passes or
+ * throws. When `start` rejects, neither runs.
+ */
+export async function withStopped<T>(
+  start: Promise<T>,
+  stop: (t: T) => Promise<void> | void,
+  body: (t: T) => Promise<void>,
+): Promise<void> {
+  const t = await start;
+  try {
+    await body(t);
+  } finally {
+    await stop(t);
+  }
+}
+
+/**
  * startLabUpgrade, then `body` with the lab and the run's workflow id; the worker is stopped and the lab
  * closed after `body`, whether it passes or throws.
  */
@@ -255,6 +272,12 @@ export async function withWorkerOnLab(
     await worker.stop();
     lab.admin.close();
   }
+}
+
+/** Expects the run `r` completed with every one of `steps` done, in that order, and no other step. */
+export function expectAllDone(r: RunResult, steps: readonly string[]): void {
+  expect(r.status).toBe('completed');
+  expect(r.progress.steps.map((s) => [s.id, s.status])).toEqual(steps.map((id) => [id, 'done']));
 }
 
 /** The lab's invariants that do not hold, as `name: detail` (empty when every one holds). */
