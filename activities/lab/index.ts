@@ -8,6 +8,7 @@ import type { DbRef, UpgradePlan } from '../../plan/personalization-upgrade/type
 import {
   BACKGROUND_SERVICE,
   SqlError,
+  type ArticleConfig,
   type HostPort,
   type ServiceState,
   type SqlFleetPort,
@@ -221,6 +222,16 @@ const TRANSIENT_ERRORS: [number, string][] = [
 // subscriber at once deadlock (seed 000: "config and data publications are not run in parallel").
 /** The account the lab's SQL Server Agents run as unless a server's state names another (a domain account). */
 export const LAB_AGENT_ACCOUNT = 'LAB\\svc-sqlagent';
+
+/** The options every lab article has (the vendor scripts'): only column tracking is modelled. */
+export const LAB_ARTICLE_OPTIONS: Omit<ArticleConfig, 'name' | 'columnTracking'> = {
+  subsetFilter: '',
+  uploadOptions: 0,
+  processingOrder: 0,
+  identityRange: false,
+  deleteTracking: true,
+  compensateForErrors: false,
+};
 
 const mergesInFlight = new Map<string, Set<string>>();
 
@@ -700,12 +711,7 @@ class LabRuntime {
               articles: c.articles.map((name) => ({
                 name,
                 columnTracking: c.articleOptions[name]?.columnTracking ?? false,
-                subsetFilter: '',
-                uploadOptions: 0,
-                processingOrder: 0,
-                identityRange: false,
-                deleteTracking: true,
-                compensateForErrors: false,
+                ...LAB_ARTICLE_OPTIONS,
               })),
             };
           }),

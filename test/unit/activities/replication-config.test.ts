@@ -12,7 +12,7 @@ import {
   missingArticles,
 } from '../../../activities/personalization-upgrade/replication-config.js';
 import { createUpgradeActivities, type ScriptRef } from '../../../activities/personalization-upgrade/activities.js';
-import type { Lab } from '../../../activities/lab/index.js';
+import { LAB_ARTICLE_OPTIONS, type Lab } from '../../../activities/lab/index.js';
 import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js';
 import { failing, labsPerTest, ref, runUpgradeByHand } from '../lab/runbook.js';
 import { testFleetContext } from './fleet-context.js';
@@ -48,18 +48,7 @@ const pub = (over: Partial<PublicationConfig> = {}): PublicationConfig => ({
   compatibilityLevel: 100,
   centralizedConflicts: true,
   decentralizedConflicts: false,
-  articles: [
-    {
-      name: 'PersonalizationGroup',
-      columnTracking: false,
-      subsetFilter: '',
-      uploadOptions: 0,
-      processingOrder: 0,
-      identityRange: false,
-      deleteTracking: true,
-      compensateForErrors: false,
-    },
-  ],
+  articles: [{ name: 'PersonalizationGroup', columnTracking: false, ...LAB_ARTICLE_OPTIONS }],
   ...over,
 });
 
@@ -195,58 +184,47 @@ describe('a DBA changed the publications since set-up (retention 30 days, confli
 const HALF_BUILT_DATA = { rows: 10, conditions: { halfBuiltScripts: { match: 'CreateDataPublication', times: 1 } } };
 
 describe('a script that fails half-way', () => {
-  it(
-    'the old step: the retry finds the Data publication and skips it although it has no articles: ' +
-      'configuration-preserved fails',
-    async () => {
-      const { lab: l, plan } = await lab(HALF_BUILT_DATA);
-      const { acts, ctx, scriptRef, publisher } = await activitiesOn(l, plan);
-      const results: unknown[] = [];
-      await runUpgradeByHand(l, plan, {
-        createPublication: async (publication) => {
-          results.push(
-            await withRetries(() =>
-              acts.createPublication(ctx, publisher, publication, scriptRef(`Create${publication}Publication.sql`), {}),
-            ),
-          );
-        },
-      }).catch(() => undefined);
-      expect(results).toEqual([{ created: true }, { created: false }]);
-      expect(await failing(l)).toContain('configuration-preserved');
-    },
-  );
-
-  it(
-    'the new step: the publication without the articles it had before removal is dropped and its script run ' +
-      'again; every invariant holds',
-    async () => {
-      const { lab: l, plan } = await lab(HALF_BUILT_DATA);
-      const { acts, ctx, scriptRef, publisher } = await activitiesOn(l, plan);
-      let before: PublicationConfig[] = [];
-      const results: unknown[] = [];
-      await runUpgradeByHand(l, plan, {
+  /**
+   * Upgrades a HALF_BUILT_DATA lab by hand, each createPublication retried as Temporal would; `compare`: the
+   * new step, given the configuration recorded before removal. Returns each createPublication's result, and
+   * how the run ended ('completed' or its error's message).
+   */
+  async function createPublications(compare: boolean) {
+    const { lab: l, plan } = await lab(HALF_BUILT_DATA);
+    const { acts, ctx, scriptRef, publisher } = await activitiesOn(l, plan);
+    let before: PublicationConfig[] | undefined;
+    const results: unknown[] = [];
+    const run = await runUpgradeByHand(l, plan, {
+      ...(compare && {
         beforeRemoval: async () => {
           before = await acts.replicationConfig(ctx, publisher);
         },
-        createPublication: async (publication) => {
-          results.push(
-            await withRetries(() =>
-              acts.createPublication(
-                ctx,
-                publisher,
-                publication,
-                scriptRef(`Create${publication}Publication.sql`),
-                {},
-                before,
-              ),
-            ),
-          );
-        },
-      });
-      expect(results).toEqual([{ created: true }, { created: true, rebuiltHalfBuilt: ['ProfileData'] }]);
-      expect(await failing(l)).toEqual([]);
-    },
-  );
+      }),
+      createPublication: async (publication) => {
+        const script = scriptRef(`Create${publication}Publication.sql`);
+        results.push(await withRetries(() => acts.createPublication(ctx, publisher, publication, script, {}, before)));
+      },
+    }).then(
+      () => 'completed',
+      (err: Error) => err.message,
+    );
+    return { l, results, run };
+  }
+
+  // The retry finds the Data publication and skips it although it has no articles.
+  it('the old step skips the half-built publication: configuration-preserved fails', async () => {
+    const { l, results } = await createPublications(false);
+    expect(results).toEqual([{ created: true }, { created: false }]);
+    expect(await failing(l)).toContain('configuration-preserved');
+  });
+
+  // The publication without the articles it had before removal is dropped and its script run again.
+  it('the new step rebuilds the half-built publication: every invariant holds', async () => {
+    const { l, results, run } = await createPublications(true);
+    expect(run).toBe('completed');
+    expect(results).toEqual([{ created: true }, { created: true, rebuiltHalfBuilt: ['ProfileData'] }]);
+    expect(await failing(l)).toEqual([]);
+  });
 
   it(
     'a subscription left without its push agent job: the old step skips it, the new one drops it and runs its ' +
