@@ -3,6 +3,7 @@
 // installed; and the invariants a set-up must keep, which fail when the procedure is done wrong.
 // Pure, except initSetupLab (writes the state file through initLab).
 import type { SetupPlan } from '../../plan/setup-replication/types.js';
+import { NO_UPGRADE } from '../../plan/setup-replication/as-upgrade.js';
 import { distributorOf, publishingSites, type UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { compareVersions } from '../../plan/version.js';
 import { initLab } from './index.js';
@@ -16,23 +17,18 @@ import {
   type LabState,
 } from './model.js';
 
+/** The options of the lab's fleet: neutral, as its builder reads none (one at a time, one round, no gate). */
+const LAB_FLEET_OPTIONS: UpgradePlan['options'] = {
+  maxParallel: 1,
+  sync: { quietRounds: 1, maxRounds: 1 },
+  approvals: [],
+  drainTimeoutSeconds: 0,
+  childWorkflowThreshold: 50,
+};
+
 /** The set-up plan as the lab's fleet builder reads it (an upgrade-shaped plan with no upgrade). */
 function asLabFleet(plan: SetupPlan): UpgradePlan {
-  return {
-    ...plan,
-    runbook: 'em-personalization-upgrade',
-    from: '10.4.0.0',
-    to: '10.4.0.0',
-    hosts: { upgrade: 'manual' },
-    backup: { dir: '.', copyOnly: true },
-    options: {
-      maxParallel: 1,
-      sync: { quietRounds: 1, maxRounds: 1 },
-      approvals: [],
-      drainTimeoutSeconds: 0,
-      childWorkflowThreshold: 50,
-    },
-  };
+  return { ...plan, ...NO_UPGRADE, options: LAB_FLEET_OPTIONS };
 }
 
 /** Makes `state` (a fleet as createLabState builds it) a fleet before set-up: replication taken out. */

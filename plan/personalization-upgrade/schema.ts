@@ -30,6 +30,7 @@ import {
   type UpgradePlan,
 } from './types.js';
 import { compareVersions, parseVersion } from '../version.js';
+import { sqlServerCell } from '../sql-server-cell.js';
 import { parseWindowTime, windowProblem, describeWindow } from '../window.js';
 import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../approval.js';
 import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../../activities/sqlcmd/variables.js';
@@ -950,12 +951,7 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
       {
         title: `Sites (${plan.sites.length})`,
         columns: ['SITE', 'ROLE', 'PERSONALIZATION SERVERS', 'SQL SERVER'],
-        rows: plan.sites.map((s) => [
-          s.key,
-          s.role,
-          s.personalizationServers.join(', ') || '-',
-          [s.sqlVersion, s.edition].filter(Boolean).join(' ') || '-',
-        ]),
+        rows: plan.sites.map((s) => [s.key, s.role, s.personalizationServers.join(', ') || '-', sqlServerCell(s)]),
       },
       {
         title: `Publications (${plan.publications.length})`,

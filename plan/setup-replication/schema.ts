@@ -13,8 +13,10 @@ import {
   type UpgradePlanInput,
 } from '../personalization-upgrade/schema.js';
 import { describeNotify } from '../notify.js';
+import { sqlServerCell } from '../sql-server-cell.js';
 import { distributorOf, publishingSites } from '../personalization-upgrade/types.js';
 import { SETUP_RUNBOOK, SETUP_STEP_IDS, type SetupPlan } from './types.js';
+import { NO_UPGRADE } from './as-upgrade.js';
 import { DEFAULT_SETUP_SNAPSHOT_MINUTES, setupSteps } from './steps.js';
 
 /**
@@ -133,15 +135,7 @@ export function setupPlanRules(raw: unknown): RuleViolation[] {
 export function toSetupPlan(input: SetupPlanInput, planFolder: string): SetupPlan {
   const { readCommittedSnapshot, options, runbook, snapshotFolder, ...fleetInput } = input;
   // The upgrade's fields this runbook has no use for get neutral values: only the fleet is kept.
-  const asUpgrade = {
-    ...fleetInput,
-    runbook: 'em-personalization-upgrade',
-    from: '0.0',
-    to: '0.0',
-    hosts: { upgrade: 'manual' },
-    backup: { dir: '.', copyOnly: true },
-    options: { approvals: [] },
-  } as unknown as UpgradePlanInput;
+  const asUpgrade = { ...fleetInput, ...NO_UPGRADE, options: { approvals: [] } } as unknown as UpgradePlanInput;
   const u = toUpgradePlan(asUpgrade, planFolder);
   const choice = (key: string): boolean => {
     if (typeof readCommittedSnapshot === 'boolean') return readCommittedSnapshot;
@@ -200,7 +194,7 @@ function describeSetupPlan(plan: SetupPlan): { summary: string[]; tables: FleetT
         rows: plan.sites.map((s) => [
           s.key,
           s.role,
-          [s.sqlVersion, s.edition].filter(Boolean).join(' ') || '-',
+          sqlServerCell(s),
           rcsi.get(s.key) ? 'on (tempdb version store)' : 'off',
         ]),
       },
