@@ -68,24 +68,27 @@ export const registerStart: Register = (program, setExit, io) => {
     );
 };
 
+type Starter<P> = (client: Client, plan: P, actor: string) => Promise<Started>;
+type Waitless = Exclude<AnyPlan['runbook'], 'em-personalization-upgrade'>;
+
+/** The start of each runbook without a maintenance window, by its plans' `runbook` value. */
+const STARTERS: { readonly [R in Waitless]: Starter<Extract<AnyPlan, { runbook: R }>> } = {
+  'bdb-replicant': startBdbReplicant,
+  'openedge-replication-startup': startOpenEdge,
+  'setup-replication': startSetupReplication,
+  'agent-schedules': startAgentSchedules,
+  'add-subscriber': startAddSubscriber,
+  'remove-subscriber': startRemoveSubscriber,
+};
+
 /** Each runbook's plan starts its own workflow; the plan's `runbook` field says which. */
 export function startRunbook(client: Client, plan: AnyPlan, actor: string, startDelay = 0): Promise<Started> {
-  switch (plan.runbook) {
-    case 'em-personalization-upgrade':
-      return startUpgrade(client, plan, actor, { startDelayMs: startDelay });
-    case 'bdb-replicant':
-      return startBdbReplicant(client, plan, actor);
-    case 'openedge-replication-startup':
-      return startOpenEdge(client, plan, actor);
-    case 'setup-replication':
-      return startSetupReplication(client, plan, actor);
-    case 'agent-schedules':
-      return startAgentSchedules(client, plan, actor);
-    case 'add-subscriber':
-      return startAddSubscriber(client, plan, actor);
-    case 'remove-subscriber':
-      return startRemoveSubscriber(client, plan, actor);
-  }
+  // Only the upgrade has a maintenance window, so only it starts with a delay.
+  if (plan.runbook === 'em-personalization-upgrade')
+    return startUpgrade(client, plan, actor, { startDelayMs: startDelay });
+  // The table's type ties each runbook to its plan's starter; indexing by the union loses that tie.
+  const start = STARTERS[plan.runbook] as Starter<typeof plan>;
+  return start(client, plan, actor);
 }
 
 /**
