@@ -28,6 +28,45 @@ const statement = (lines: string[], params: Record<string, SqlParam> = {}): Stat
 });
 const proc = (database: string, name: string) => `EXEC ${quoteIdent(database)}.sys.${name}`;
 
+/** One subscription as the statements about it bind it: @publication, @subscriber (its server), @subscriberDb. */
+const subscriptionParams = (publication: string, subscriber: Subscriber): Record<string, SqlParam> => ({
+  publication,
+  subscriber: subscriber.server,
+  subscriberDb: subscriber.database,
+});
+
+/**
+ * The rows of sysmergepublications (as p) that are this database's own publications. *(inferred)* At a subscriber
+ * the table also lists the publications it subscribes to: only rows whose publisher is this server and database are
+ * its own.
+ */
+const OWN_PUBLICATION = 'p.publisher = @@SERVERNAME AND p.publisher_db = @database';
+
+/**
+ * `select` (its lines indented under the IF) when the table named by the parameter `@tableParam` exists, else an
+ * empty result set with one column: the sysmerge* tables exist only once a database has taken part in merge
+ * replication.
+ */
+const ifTableExists = (tableParam: string, emptyColumn: string, select: string[]): string[] => [
+  `IF OBJECT_ID(@${tableParam}) IS NOT NULL`,
+  ...select.map((line) => `  ${line}`),
+  `ELSE SELECT CAST(NULL AS sysname) AS ${emptyColumn} WHERE 1 = 0;`,
+];
+
+/** The table of the object id `objectId` as schema and name, looked up in the database the statement names. */
+const tableOf = (objectId: string) =>
+  `OBJECT_SCHEMA_NAME(${objectId}, DB_ID(@database)) AS table_schema, OBJECT_NAME(${objectId}, DB_ID(@database)) AS ` +
+  'table_name';
+
+/**
+ * A table's primary key columns (sys.index_columns.key_ordinal of its primary key index i, joined as ic) and its
+ * ROWGUIDCOL, among its columns c: the columns selected (a SELECT's second line), then the join.
+ */
+const KEY_COLUMNS = '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal';
+const keyColumnsJoin = (db: string) =>
+  `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
+  `AND ic.column_id = c.column_id`;
+
 // ---- preflight -------------------------------------------------------------------------------
 
 /**
@@ -210,22 +249,22 @@ export function pendingChanges(database: string, publication: string, destinatio
  */
 export function conflicts(database: string, publication: string): Statement {
   const db = quoteIdent(database);
-  return statement(
-    [
-      'SELECT p.centralized_conflicts, p.decentralized_conflicts',
-      `FROM ${db}.dbo.sysmergepublications AS p`,
-      'WHERE p.name = @publication;',
-      'SELECT a.name AS table_name, c.conflict_type, c.reason_code, c.reason_text, c.origin_datasource,',
-      '  CONVERT(nvarchar(36), c.rowguid) AS rowguid,',
-      '  DATEADD(MINUTE, DATEDIFF(MINUTE, GETDATE(), GETUTCDATE()), c.MSrepl_create_time) AS created_utc',
-      `FROM ${db}.dbo.MSmerge_conflicts_info AS c`,
-      `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = c.pubid`,
-      `LEFT JOIN ${db}.dbo.sysmergearticles AS a ON a.nickname = c.tablenick AND a.pubid = c.pubid`,
-      'WHERE p.name = @publication',
-      'ORDER BY c.MSrepl_create_time;',
-    ],
-    { publication },
-  );
+  const whereKept = [
+    'SELECT p.centralized_conflicts, p.decentralized_conflicts',
+    `FROM ${db}.dbo.sysmergepublications AS p`,
+    'WHERE p.name = @publication;',
+  ];
+  const rows = [
+    'SELECT a.name AS table_name, c.conflict_type, c.reason_code, c.reason_text, c.origin_datasource,',
+    '  CONVERT(nvarchar(36), c.rowguid) AS rowguid,',
+    '  DATEADD(MINUTE, DATEDIFF(MINUTE, GETDATE(), GETUTCDATE()), c.MSrepl_create_time) AS created_utc',
+    `FROM ${db}.dbo.MSmerge_conflicts_info AS c`,
+    `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = c.pubid`,
+    `LEFT JOIN ${db}.dbo.sysmergearticles AS a ON a.nickname = c.tablenick AND a.pubid = c.pubid`,
+    'WHERE p.name = @publication',
+    'ORDER BY c.MSrepl_create_time;',
+  ];
+  return statement([...whereKept, ...rows], { publication });
 }
 
 // ---- convergence proof (issue #20 §1-2; docs/research/convergence-sources.md) -------------------
@@ -244,7 +283,7 @@ export function validateMergeSubscription(publisherDb: string, publication: stri
       `${proc(publisherDb, 'sp_validatemergesubscription')} @publication = @publication, @subscriber = ` +
         `@subscriber, @subscriber_db = @subscriberDb, @level = 3;`,
     ],
-    { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+    subscriptionParams(publication, subscriber),
   );
 }
 
@@ -263,7 +302,7 @@ export function mergeValidationDates(publisherDb: string, publication: string, s
       'WHERE p.name = @publication AND s.subscriber_server = @subscriber AND s.db_name = @subscriberDb AND ' +
         's.subid <> s.pubid;',
     ],
-    { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+    subscriptionParams(publication, subscriber),
   );
 }
 
@@ -284,7 +323,7 @@ export function mergeValidationAlerts(publisherDb: string, publication: string, 
         '@subscriber AND ra.subscriber_db = @subscriberDb',
       'ORDER BY ra.alert_id;',
     ],
-    { publisherDb, publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+    { publisherDb, ...subscriptionParams(publication, subscriber) },
   );
 }
 
@@ -296,14 +335,12 @@ export function mergeValidationAlerts(publisherDb: string, publication: string, 
 export function replicationAddedRowGuids(database: string): Statement {
   const db = quoteIdent(database);
   return statement(
-    [
-      'IF OBJECT_ID(@articlesTable) IS NOT NULL',
-      '  SELECT p.name AS publication, a.name AS article',
-      `  FROM ${db}.dbo.sysmergearticles AS a JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
-      '  WHERE a.preserve_rowguidcol = 0 AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
-      '  ORDER BY p.name, a.name;',
-      'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
-    ],
+    ifTableExists('articlesTable', 'publication', [
+      'SELECT p.name AS publication, a.name AS article',
+      `FROM ${db}.dbo.sysmergearticles AS a JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
+      `WHERE a.preserve_rowguidcol = 0 AND ${OWN_PUBLICATION}`,
+      'ORDER BY p.name, a.name;',
+    ]),
     { database, articlesTable: `${db}.dbo.sysmergearticles` },
   );
 }
@@ -327,15 +364,13 @@ export function publishedTableKeys(database: string, publication: string): State
   const db = quoteIdent(database);
   return statement(
     [
-      'SELECT a.name AS article, OBJECT_SCHEMA_NAME(a.objid, DB_ID(@database)) AS table_schema, ' +
-        'OBJECT_NAME(a.objid, DB_ID(@database)) AS table_name,',
-      '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+      `SELECT a.name AS article, ${tableOf('a.objid')},`,
+      KEY_COLUMNS,
       `FROM ${db}.dbo.sysmergearticles AS a`,
       `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
       `JOIN ${db}.sys.columns AS c ON c.object_id = a.objid`,
       `LEFT JOIN ${db}.sys.indexes AS i ON i.object_id = a.objid AND i.is_primary_key = 1`,
-      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
-        `AND ic.column_id = c.column_id`,
+      keyColumnsJoin(db),
       'WHERE p.name = @publication AND a.type = 10 AND (c.is_rowguidcol = 1 OR ic.key_ordinal > 0)',
       'ORDER BY a.name, ic.key_ordinal;',
     ],
@@ -397,16 +432,16 @@ export function replicationState(database: string): Statement {
   return statement(
     [
       'SELECT d.is_merge_published FROM sys.databases AS d WHERE d.name = @database;',
-      'IF OBJECT_ID(@publicationsTable) IS NOT NULL',
-      `  SELECT p.name FROM ${db}.dbo.sysmergepublications AS p`,
-      '  WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database ORDER BY p.name;',
-      'ELSE SELECT CAST(NULL AS sysname) AS name WHERE 1 = 0;',
-      'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
-      '  SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS ' +
-        'subscriber_db, s.sync_type, s.status',
-      `  FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
-      '  WHERE s.subid <> s.pubid ORDER BY p.name, s.subscriber_server, s.db_name;',
-      'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
+      ...ifTableExists('publicationsTable', 'name', [
+        `SELECT p.name FROM ${db}.dbo.sysmergepublications AS p`,
+        `WHERE ${OWN_PUBLICATION} ORDER BY p.name;`,
+      ]),
+      ...ifTableExists('subscriptionsTable', 'publication', [
+        'SELECT p.name AS publication, p.publisher, p.publisher_db, s.subscriber_server, s.db_name AS ' +
+          'subscriber_db, s.sync_type, s.status',
+        `FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
+        'WHERE s.subid <> s.pubid ORDER BY p.name, s.subscriber_server, s.db_name;',
+      ]),
     ],
     {
       database,
@@ -423,7 +458,7 @@ export function dropMergeSubscription(publisherDb: string, publication: string, 
       `${proc(publisherDb, 'sp_dropmergesubscription')} @publication = @publication, @subscriber = @subscriber,`,
       "  @subscriber_db = @subscriberDb, @subscription_type = N'all';",
     ],
-    { publication, subscriber: subscriber.server, subscriberDb: subscriber.database },
+    subscriptionParams(publication, subscriber),
   );
 }
 
@@ -492,16 +527,14 @@ export function sqlcmdSessionDefaults(): Statement {
 export function mergeSubscriptionHealth(database: string): Statement {
   const db = quoteIdent(database);
   return statement(
-    [
-      'IF OBJECT_ID(@subscriptionsTable) IS NOT NULL',
-      '  SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, s.db_name ' +
+    ifTableExists('subscriptionsTable', 'publication', [
+      'SELECT p.name AS publication, p.retention, p.retention_period_unit, s.subscriber_server, s.db_name ' +
         'AS subscriber_db,',
-      '    s.subscription_type, s.status, s.last_sync_date',
-      `  FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
-      '  WHERE s.subid <> s.pubid AND p.publisher = @@SERVERNAME AND p.publisher_db = @database',
-      '  ORDER BY p.name, s.subscriber_server, s.db_name;',
-      'ELSE SELECT CAST(NULL AS sysname) AS publication WHERE 1 = 0;',
-    ],
+      '  s.subscription_type, s.status, s.last_sync_date',
+      `FROM ${db}.dbo.sysmergesubscriptions AS s JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = s.pubid`,
+      `WHERE s.subid <> s.pubid AND ${OWN_PUBLICATION}`,
+      'ORDER BY p.name, s.subscriber_server, s.db_name;',
+    ]),
     { database, subscriptionsTable: `${db}.dbo.sysmergesubscriptions` },
   );
 }
@@ -568,7 +601,7 @@ export function publicationSnapshotReady(database: string, publication: string):
     [
       'SELECT p.snapshot_ready',
       `FROM ${quoteIdent(database)}.dbo.sysmergepublications AS p`,
-      'WHERE p.name = @publication AND p.publisher = @@SERVERNAME AND p.publisher_db = @database;',
+      `WHERE p.name = @publication AND ${OWN_PUBLICATION};`,
     ],
     { database, publication },
   );
@@ -648,14 +681,12 @@ export function rowGuidTableKeys(database: string): Statement {
   const db = quoteIdent(database);
   return statement(
     [
-      'SELECT OBJECT_SCHEMA_NAME(c.object_id, DB_ID(@database)) AS table_schema, OBJECT_NAME(c.object_id, ' +
-        'DB_ID(@database)) AS table_name,',
-      '  c.name AS column_name, c.is_rowguidcol, ic.key_ordinal',
+      `SELECT ${tableOf('c.object_id')},`,
+      KEY_COLUMNS,
       `FROM ${db}.sys.columns AS c`,
       `JOIN ${db}.sys.columns AS g ON g.object_id = c.object_id AND g.is_rowguidcol = 1`,
       `JOIN ${db}.sys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1`,
-      `LEFT JOIN ${db}.sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
-        `AND ic.column_id = c.column_id`,
+      keyColumnsJoin(db),
       'WHERE c.is_rowguidcol = 1 OR ic.key_ordinal > 0',
       'ORDER BY c.object_id, ic.key_ordinal;',
     ],
@@ -676,7 +707,7 @@ export function publicationProperties(database: string): Statement {
       'SELECT p.name, p.retention, p.retention_period_unit, p.conflict_retention, p.backward_comp_level, ' +
         'p.centralized_conflicts, p.decentralized_conflicts',
       `FROM ${quoteIdent(database)}.dbo.sysmergepublications AS p`,
-      'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+      `WHERE ${OWN_PUBLICATION}`,
       'ORDER BY p.name;',
     ],
     { database },
@@ -693,7 +724,7 @@ export function publicationArticles(database: string): Statement {
       '  a.delete_tracking, a.compensate_for_errors',
       `FROM ${db}.dbo.sysmergearticles AS a`,
       `JOIN ${db}.dbo.sysmergepublications AS p ON p.pubid = a.pubid`,
-      'WHERE p.publisher = @@SERVERNAME AND p.publisher_db = @database',
+      `WHERE ${OWN_PUBLICATION}`,
       'ORDER BY p.name, a.name;',
     ],
     { database },
