@@ -9,11 +9,13 @@ import type { UpgradePlan } from '../../../plan/personalization-upgrade/types.js
 import { distributorOf, publishingSites } from '../../../plan/personalization-upgrade/schema.js';
 import { BRANCH_OFFICE_START, EXAMPLES, loadExample } from './load-example.js';
 
+/** A branch's recovery database on HQ\RECOVERY, in the inline spelling. */
+const recovery = (city: string) => `    recovery: { server: HQ\\RECOVERY, database: Recovery ${city} }`;
 const BRANCH_OFFICE = [
   ...BRANCH_OFFICE_START, // 1-9
-  '    recovery: { server: HQ\\RECOVERY, database: Recovery Leeds }', // 10
+  recovery('Leeds'), // 10
   '  - server: YORK', // 11
-  '    recovery: { server: HQ\\RECOVERY, database: Recovery York }', // 12
+  recovery('York'), // 12
   'scripts: { dir: replication }', // 13
 ];
 const text = (extra: Record<number, string[]> = {}) =>
