@@ -190,9 +190,8 @@ describe('invalid plans: path, line and message', () => {
       variant({}, ['  - server: SUB2', '    sqlVersion: 16.0.1000.6']),
       [
         "13 subscribers[1].sqlVersion: SQL Server 16.0.1000.6 is newer than its publisher's 15.0.2000.5 " +
-          '(publisher.sqlVersion): a ' +
-          'publisher must run the highest SQL Server version of the databases it replicates with; upgrade ' +
-          "the publisher's SQL Server first, or correct the version",
+          '(publisher.sqlVersion): a publisher must run the highest SQL Server version of the databases it ' +
+          "replicates with; upgrade the publisher's SQL Server first, or correct the version",
       ],
     ],
     [
@@ -200,10 +199,9 @@ describe('invalid plans: path, line and message', () => {
       branchVariant({}, ['      sqlVersion: 15.0.4000.0']).replace('scripts: { dir: replication }\n', '') +
         'scripts: { dir: replication }\n',
       [
-        "13 branches[0].recovery.sqlVersion: SQL Server 15.0.4000.0 is newer than its publisher's " +
-          '15.0.2000.5 (branches[0].sqlVersion): a ' +
-          'publisher must run the highest SQL Server version of the databases it replicates with; upgrade ' +
-          "the publisher's SQL Server first, or correct the version",
+        "13 branches[0].recovery.sqlVersion: SQL Server 15.0.4000.0 is newer than its publisher's 15.0.2000.5 " +
+          '(branches[0].sqlVersion): a publisher must run the highest SQL Server version of the databases it ' +
+          "replicates with; upgrade the publisher's SQL Server first, or correct the version",
       ],
     ],
     [
@@ -421,9 +419,8 @@ describe('invalid plans: path, line and message', () => {
       'a branch-office plan that also publishes Data centrally with nobody to receive it',
       branchVariant({}, ['publications: [Config, Data]']),
       [
-        "14 publications[1]: the central publisher's Data publication has no subscribers: in the " +
-          'branch-office form each branch publishes its own Data to its recovery database; remove Data here, or list ' +
-          'subscribers',
+        "14 publications[1]: the central publisher's Data publication has no subscribers: in the branch-office " +
+          'form each branch publishes its own Data to its recovery database; remove Data here, or list subscribers',
       ],
     ],
     [
