@@ -10,22 +10,22 @@ import {
 
 describe('judgeConflict', () => {
   it.each([
-    [1, 'settled', 'update conflict (row level)'],
-    [2, 'settled', 'column update conflict'],
-    [3, 'settled', 'update/delete conflict, the delete won'],
-    [4, 'settled', 'update/delete conflict, the update won'],
-    [5, 'needs-person', 'upload insert failed'],
-    [6, 'needs-person', 'download insert failed'],
-    [7, 'needs-person', 'upload delete failed'],
-    [8, 'needs-person', 'download delete failed'],
-    [9, 'needs-person', 'upload update failed'],
-    [10, 'needs-person', 'download update failed'],
-    [11, 'settled', 'resolution'],
-    [12, 'needs-person', 'logical record: the update won over a delete'],
-    [13, 'needs-person', 'logical record: an insert conflicts with an update'],
-    [14, 'needs-person', 'logical record: the delete won over an update'],
-    [99, 'needs-person', 'conflict type 99'],
-  ])('conflict_type %i: %s (%s)', (type, verdict, name) => {
+    { type: 1, verdict: 'settled', name: 'update conflict (row level)' },
+    { type: 2, verdict: 'settled', name: 'column update conflict' },
+    { type: 3, verdict: 'settled', name: 'update/delete conflict, the delete won' },
+    { type: 4, verdict: 'settled', name: 'update/delete conflict, the update won' },
+    { type: 5, verdict: 'needs-person', name: 'upload insert failed' },
+    { type: 6, verdict: 'needs-person', name: 'download insert failed' },
+    { type: 7, verdict: 'needs-person', name: 'upload delete failed' },
+    { type: 8, verdict: 'needs-person', name: 'download delete failed' },
+    { type: 9, verdict: 'needs-person', name: 'upload update failed' },
+    { type: 10, verdict: 'needs-person', name: 'download update failed' },
+    { type: 11, verdict: 'settled', name: 'resolution' },
+    { type: 12, verdict: 'needs-person', name: 'logical record: the update won over a delete' },
+    { type: 13, verdict: 'needs-person', name: 'logical record: an insert conflicts with an update' },
+    { type: 14, verdict: 'needs-person', name: 'logical record: the delete won over an update' },
+    { type: 99, verdict: 'needs-person', name: 'conflict type 99' },
+  ])('conflict_type $type: $verdict ($name)', ({ type, verdict, name }) => {
     expect(judgeConflict(type).verdict).toBe(verdict);
     expect(conflictTypeName(type)).toBe(name);
   });
