@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab, type Lab } from '../../activities/lab/index.js';
-import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import { UPGRADE_STEP_IDS, type UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';
 import { UserError } from '../../cli/errors.js';
-import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
+import { examplePlan, expectAllDone, startWorker, uniqueQueue, useDevServer, waitFor, withStopped } from './harness.js';
 
 let env: TestWorkflowEnvironment;
 useDevServer((e) => (env = e));
@@ -50,17 +50,12 @@ async function setup(
 }
 
 /** setup(...args), then `body` with it; stops the worker and closes the lab after `body`, passed or not. */
-async function withSetup(
-  args: Parameters<typeof setup>,
-  body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>,
-): Promise<void> {
-  const t = await setup(...args);
-  try {
-    await body(t);
-  } finally {
+function withSetup(args: Parameters<typeof setup>, body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>) {
+  const stop = async (t: Awaited<ReturnType<typeof setup>>) => {
     await t.worker.stop();
     t.lab.admin.close();
-  }
+  };
+  return withStopped(setup(...args), stop, body);
 }
 
 const failing = (invariants: { name: string; ok: boolean; detail: string }[]) =>
@@ -69,22 +64,7 @@ const failing = (invariants: { name: string; ok: boolean; detail: string }[]) =>
 describe('personalization upgrade on the lab', () => {
   it('from 8.2: all 12 steps run and the fleet passes every invariant', async () => {
     await withSetup(['lab-small.yaml'], async (t) => {
-      const r = await t.result();
-      expect(r.status).toBe('completed');
-      expect(r.progress.steps.map((s) => [s.id, s.status])).toEqual([
-        ['preflight', 'done'],
-        ['drain-users', 'done'],
-        ['sync-until-quiet', 'done'],
-        ['backup', 'done'],
-        ['remove-replication', 'done'],
-        ['upgrade', 'done'],
-        ['stop-background-services', 'done'],
-        ['convert-row-guids', 'done'],
-        ['prepare-scripts', 'done'],
-        ['enable-replication', 'done'],
-        ['verify-replication', 'done'],
-        ['restore-service', 'done'],
-      ]);
+      expectAllDone(await t.result(), UPGRADE_STEP_IDS);
       expect(failing(await t.lab.admin.check())).toEqual([]);
       const counters = await t.lab.admin.counters();
       // Each database backed up exactly once by this run.
