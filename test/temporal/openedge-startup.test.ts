@@ -19,10 +19,11 @@ import {
 } from '../../activities/openedge-startup/sim.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js';
+import { OPENEDGE_STEP_IDS } from '../../plan/openedge-startup/steps.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import type { AgentTry } from '../../workflows/openedge-startup.js';
 import { connectAgentNow, startOpenEdge } from '../../cli/lib/start-openedge-startup.js';
-import { connectWithScratch, startWorker, uniqueQueue, waitFor } from './harness.js';
+import { connectWithScratch, expectAllDone, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // One node process per dsrutil call (node_modules/.bin/tsx would start two).
@@ -116,14 +117,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
     const t = await setup({ sim: { retryIntervalSeconds: 2, phaseSeconds: 3 } });
     try {
       const r = await t.result();
-      expect(r.status).toBe('completed');
-      expect(r.progress.steps.map((s) => [s.id, s.status])).toEqual([
-        ['check-properties', 'done'],
-        ['start-server', 'done'],
-        ['connect-agents', 'done'],
-        ['synchronize', 'done'],
-        ['normal-processing', 'done'],
-      ]);
+      expectAllDone(r, OPENEDGE_STEP_IDS);
       const step = (id: string) => r.progress.steps.find((s) => s.id === id)!;
       expect(step('check-properties').note).toBe(
         `${t.plan.propertiesFile}: valid; database sports, agents agent1, agent2, defer-agent-startup 60, as ` +
