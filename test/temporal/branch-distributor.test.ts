@@ -4,9 +4,13 @@
 // at preflight, naming the server and the fix, with no user drained.
 import { describe, expect, it } from 'vitest';
 import { type LabConditions } from '../../activities/lab/index.js';
+import type { Progress } from '../../workflows/messages.js';
 import { labUpgradeTests, waitFor } from './harness.js';
 
 const labs = labUpgradeTests();
+const preflightOf = (p: Progress) => p.steps.find((s) => s.id === 'preflight')!;
+/** Preflight has ended, whichever way. */
+const preflightEnded = (p: Progress) => !['running', 'pending'].includes(preflightOf(p).status);
 
 describe('a branch publisher that cannot distribute its Data', () => {
   it.each<[string, LabConditions['branchDistributor'], string | RegExp]>([
@@ -31,8 +35,7 @@ describe('a branch publisher that cannot distribute its Data', () => {
       async ({ env, plan, lab, workflowId }) => {
         const stopped = await waitFor(env.client, workflowId, (p) => p.status !== 'running');
         expect(stopped.current, name).toBe('preflight');
-        const preflight = stopped.steps.find((s) => s.id === 'preflight')!;
-        expect(preflight.lastError).toMatch(
+        expect(preflightOf(stopped).lastError).toMatch(
           typeof message === 'string' ? new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : message,
         );
         expect(stopped.steps.find((s) => s.id === 'drain-users')!.status).toBe('pending');
@@ -52,14 +55,8 @@ describe('a branch publisher that cannot distribute its Data', () => {
       id: `branch-ok-${process.pid}`,
     },
     async ({ env, workflowId }) => {
-      const after = await waitFor(
-        env.client,
-        workflowId,
-        (p) =>
-          p.steps.find((s) => s.id === 'preflight')!.status !== 'running' &&
-          p.steps.find((s) => s.id === 'preflight')!.status !== 'pending',
-      );
-      expect(after.steps.find((s) => s.id === 'preflight')).toMatchObject({ status: 'done' });
+      const after = await waitFor(env.client, workflowId, preflightEnded);
+      expect(preflightOf(after)).toMatchObject({ status: 'done' });
     },
   );
 });
