@@ -45,7 +45,7 @@ describe('configuration, half-built publication and a lost ConvertRowGuids reply
       expect(r.progress.decisions).toEqual([]);
       // One subscriber had its reply lost: the retry found the rows recorded as legacy converted.
       expect(r.progress.steps.find((s) => s.id === 'convert-row-guids')!.note).toMatch(
-        /^ConvertRowGuids\.sql ran on 1 subscribers; already converted \(marked done\): \S+; after a lost reply: \S+ found converted \(of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID .*\), marked done$/,
+        /^ConvertRowGuids\.sql ran on 1 subscriber; already converted \(marked done\): \S+; after a lost reply: \S+ found converted \(of the rows legacy before the script, [1-9]\d* rows with the publisher's GUID, 0 in the legacy byte order, 0 with another GUID .*\), marked done$/,
       );
       expect(r.progress.steps.find((s) => s.id === 'enable-replication')!.note).toMatch(
         /; configuration as before removal \(4 properties put back\)$/,
