@@ -103,105 +103,116 @@ afterAll(async () => {
 
 // ---- plan files: `replup start` refuses them, saying file:line:column, what and how -----------
 
+/**
+ * How a bad plan file is made from the gated fleet's: `[from, to]` replaces the first `from` (a RegExp's groups
+ * as $1…), a function rewrites the whole text.
+ */
+type Edit = [from: string | RegExp, to: string] | ((yaml: string) => string);
+
 /** A plan file made from the gated fleet's plan with one edit; its own publisher, so only the edit is wrong. */
-function badPlan(name: string, edit: (yaml: string) => string): string {
+function badPlan(name: string, edit: Edit): string {
   const base = readFileSync(gated.file, 'utf8').replace(
     `server: GATED-${process.pid}`,
     `server: BADPLAN-${process.pid}`,
   );
-  const edited = edit(base);
+  const edited = typeof edit === 'function' ? edit(base) : base.replace(edit[0], edit[1]);
   expect(edited, `the edit for ${name} changed nothing`).not.toBe(base);
   const file = join(root, `${name}.yaml`);
   writeFileSync(file, edited);
   return file;
 }
 
-const planCases: [name: string, edit: (y: string) => string, messages: (file: string) => string[]][] = [
+/** The edit that appends a credentials section with `user` and `password` (the plan has none). */
+const credentials =
+  (user: string, password: string): Edit =>
+  (y) =>
+    `${y}credentials:\n  user: ${user}\n  password: ${password}\n`;
+
+/** What the refusal must say: its messages, or a function of the plan file's path for those that name it. */
+type Says = string[] | ((file: string) => string[]);
+
+const planCases: [name: string, edit: Edit, says: Says][] = [
   [
     'unclosed YAML list',
-    (y) => y.replace('approvals:\n    - remove-replication', 'approvals: [remove-replication'),
+    ['approvals:\n    - remove-replication', 'approvals: [remove-replication'],
     (f) => [`${f}:`, 'not valid YAML'],
   ],
   [
     'tab indentation',
-    (y) => y.replace('  database: PersonalizationServer', '\tdatabase: PersonalizationServer'),
+    ['  database: PersonalizationServer', '\tdatabase: PersonalizationServer'],
     (f) => [`${f}:10:1 not valid YAML: Tabs are not allowed as indentation`],
   ],
   [
     'a number written as a word',
-    (y) => y.replace('drainTimeoutSeconds: 2', 'drainTimeoutSeconds: two'),
-    () => [`options.drainTimeoutSeconds: expected a number, found "two"`],
+    ['drainTimeoutSeconds: 2', 'drainTimeoutSeconds: two'],
+    ['options.drainTimeoutSeconds: expected a number, found "two"'],
   ],
   [
     'a list written as text',
-    (y) => y.replace(/subscribers:\n  - server: LAB-SUB1/, 'subscribers: LAB-SUB1\nx:\n  - server: LAB-SUB1'),
-    () => ['subscribers: expected a list, found "LAB-SUB1"'],
+    [/subscribers:\n  - server: LAB-SUB1/, 'subscribers: LAB-SUB1\nx:\n  - server: LAB-SUB1'],
+    ['subscribers: expected a list, found "LAB-SUB1"'],
   ],
   [
     'a literal password',
-    (y) => `${y}credentials:\n  user: env:REPLUP_SQL_USER\n  password: Winter2024!\n`,
-    () => [
+    credentials('env:REPLUP_SQL_USER', 'Winter2024!'),
+    [
       'credentials.password: a password must not be written in the plan (the plan travels in workflow ' +
         'history): put it in an environment variable of the worker and write password: env:REPLUP_SQL_PASSWORD',
     ],
   ],
   [
     'a password as a number',
-    (y) => `${y}credentials:\n  user: env:REPLUP_SQL_USER\n  password: 12345678\n`,
-    () => ['credentials.password: a password must not be written in the plan'],
+    credentials('env:REPLUP_SQL_USER', '12345678'),
+    ['credentials.password: a password must not be written in the plan'],
   ],
   [
     'an environment reference with spaces',
-    (y) => `${y}credentials:\n  user: env:SQL USER\n  password: env:REPLUP_SQL_PASSWORD\n`,
-    () => ['credentials.user: "SQL USER" is not an environment variable name: use letters, digits and _'],
+    credentials('env:SQL USER', 'env:REPLUP_SQL_PASSWORD'),
+    ['credentials.user: "SQL USER" is not an environment variable name: use letters, digits and _'],
   ],
   [
     'a misspelt runbook',
-    (y) => y.replace('runbook: em-personalization-upgrade', 'runbook: em-personalisation-upgrade'),
-    () => ['unknown runbook "em-personalisation-upgrade"', 'did you mean "em-personalization-upgrade"?'],
+    ['runbook: em-personalization-upgrade', 'runbook: em-personalisation-upgrade'],
+    ['unknown runbook "em-personalisation-upgrade"', 'did you mean "em-personalization-upgrade"?'],
   ],
-  [
-    'a misspelt key',
-    (y) => y.replace('edition: Express', 'editon: Express'),
-    () => ['unknown key "editon"; did you mean "edition"?'],
-  ],
+  ['a misspelt key', ['edition: Express', 'editon: Express'], ['unknown key "editon"; did you mean "edition"?']],
   [
     'to earlier than from',
-    (y) => y.replace('to: 10.4.0.0', 'to: 8.1.0.0'),
-    () => ['to: to (8.1.0.0) is earlier than from (8.2.0.0)', 'swap them if they are reversed'],
+    ['to: 10.4.0.0', 'to: 8.1.0.0'],
+    ['to: to (8.1.0.0) is earlier than from (8.2.0.0)', 'swap them if they are reversed'],
   ],
   [
     'a version that is not one',
-    (y) => y.replace('from: 8.2.0.0', 'from: 8.x'),
-    () => ['from: "8.x" is not a 4-part product version such as 8.3.253.0'],
+    ['from: 8.2.0.0', 'from: 8.x'],
+    ['from: "8.x" is not a 4-part product version such as 8.3.253.0'],
   ],
   [
     'an Express publisher',
-    (y) => y.replace('  edition: Standard\nsubscribers', '  edition: Express\nsubscribers'),
-    () => ['publisher.edition: SQL Server Express cannot publish, it can only subscribe'],
+    ['  edition: Standard\nsubscribers', '  edition: Express\nsubscribers'],
+    ['publisher.edition: SQL Server Express cannot publish, it can only subscribe'],
   ],
   [
     'an approval gate that is no step',
-    (y) => y.replace('    - remove-replication', '    - remove-replicaton'),
-    () => ['"remove-replicaton" is not a step of this runbook', 'did you mean "remove-replication"?'],
+    ['    - remove-replication', '    - remove-replicaton'],
+    ['"remove-replicaton" is not a step of this runbook', 'did you mean "remove-replication"?'],
   ],
   [
     'zero parallelism',
-    (y) => y.replace('drainTimeoutSeconds: 2', 'drainTimeoutSeconds: 2\n  maxParallel: 0'),
-    () => ['options.maxParallel: must be at least 1'],
+    ['drainTimeoutSeconds: 2', 'drainTimeoutSeconds: 2\n  maxParallel: 0'],
+    ['options.maxParallel: must be at least 1'],
   ],
   [
     'an unknown command placeholder',
-    (y) => y.replace('{version}', '{vresion}'),
-    () => [
+    ['{version}', '{vresion}'],
+    [
       'hosts.upgrade: unknown placeholder {vresion}: the worker fills {host}, {service} and {version}; did ' +
         'you mean "version"?',
     ],
   ],
   [
     'a backup that is not copy-only',
-    (y) => y.replace(/backup:\n  dir: (.*)\n/, 'backup:\n  dir: $1\n  copyOnly: false\n'),
-    () => ['backup.copyOnly: replup only takes copy-only backups'],
+    [/backup:\n  dir: (.*)\n/, 'backup:\n  dir: $1\n  copyOnly: false\n'],
+    ['backup.copyOnly: replup only takes copy-only backups'],
   ],
   ['an empty file', () => '', (f) => [`${f}:1:1 the plan file is empty: start from one of the files in examples/`]],
   [
@@ -211,21 +222,21 @@ const planCases: [name: string, edit: (y: string) => string, messages: (file: st
   ],
   [
     'an injection-shaped server name',
-    (y) => y.replace(`server: BADPLAN-${process.pid}`, `server: "PUB'; EXEC xp_cmdshell 'format c:'; --"`),
-    () => [
+    [`server: BADPLAN-${process.pid}`, `server: "PUB'; EXEC xp_cmdshell 'format c:'; --"`],
+    [
       `publisher.server: "PUB'; EXEC xp_cmdshell 'format c:'; --" is not a SQL Server name: write HOST, ` +
         `HOST\\INSTANCE or HOST,PORT`,
     ],
   ],
   [
     'a publication listed twice',
-    (y) => y.replace('name: gated\n', 'name: gated\npublications: [Config, Config]\n'),
-    () => ['publications[1]: "Config" is listed twice'],
+    ['name: gated\n', 'name: gated\npublications: [Config, Config]\n'],
+    ['publications[1]: "Config" is listed twice'],
   ],
 ];
 
 describe('bad plan files', () => {
-  it.each(planCases)('%s: refused with the place and the fix, nothing started', async (name, edit, messages) => {
+  it.each(planCases)('%s: refused with the place and the fix, nothing started', async (name, edit, says) => {
     const file = badPlan(name.replace(/\W+/g, '-'), edit);
     const before = await everything();
     const r = await replup('start', file);
@@ -236,7 +247,7 @@ describe('bad plan files', () => {
           `nothing was started\\n`,
       ),
     );
-    for (const m of messages(file)) expect(r.err).toContain(m);
+    for (const m of typeof says === 'function' ? says(file) : says) expect(r.err).toContain(m);
     expect(r.out).toBe('');
     expect(r.err).not.toContain('Winter2024!'); // a refused password is never echoed
     expect(r.err).not.toContain('12345678');
@@ -303,10 +314,14 @@ describe('injection-shaped identifiers', () => {
 // ---- decisions the running runs refuse ---------------------------------------------------------
 
 describe('decisions that do not fit the moment', () => {
+  /** `replup <verb> <run> <args…> --reason x --actor ops`: a well-formed decision on `fleet`'s run. */
+  function decision(verb: string, fleet: Fleet, ...args: string[]): string[] {
+    return [verb, fleet.workflowId, ...args, '--reason', 'x', '--actor', 'ops'];
+  }
   const cases: [name: string, argv: () => string[], code: number, err: () => string][] = [
     [
       'retry of a step that does not exist',
-      () => ['retry', gated.workflowId, '--step', 'sync-untill-quiet', '--reason', 'x', '--actor', 'ops'],
+      () => decision('retry', gated, '--step', 'sync-untill-quiet'),
       1,
       () =>
         'replup: refused: unknown step "sync-untill-quiet"; the steps are: preflight, drain-users, ' +
@@ -315,7 +330,7 @@ describe('decisions that do not fit the moment', () => {
     ],
     [
       'retry of a step that is not waiting',
-      () => ['retry', gated.workflowId, '--step', 'backup', '--reason', 'x', '--actor', 'ops'],
+      () => decision('retry', gated, '--step', 'backup'),
       1,
       () =>
         'replup: refused: step backup is done, not waiting for a decision; the run is waiting at ' +
@@ -323,7 +338,7 @@ describe('decisions that do not fit the moment', () => {
     ],
     [
       'skip of a step that is only pending',
-      () => ['skip', gated.workflowId, '--step', 'verify-replication', '--reason', 'x', '--actor', 'ops'],
+      () => decision('skip', gated, '--step', 'verify-replication'),
       1,
       () =>
         'replup: refused: step verify-replication is pending, not waiting for a decision; the run is waiting ' +
@@ -351,13 +366,13 @@ describe('decisions that do not fit the moment', () => {
     ],
     [
       'approval of a gate the run does not have',
-      () => ['approve', gated.workflowId, '--gate', 'backup', '--reason', 'x', '--actor', 'ops'],
+      () => decision('approve', gated, '--gate', 'backup'),
       1,
       () => 'replup: refused: there is no approval gate "backup" in this run; its gates are: remove-replication\n',
     ],
     [
       'approval of a run without gates',
-      () => ['approve', parked.workflowId, '--gate', 'remove-replication', '--reason', 'x', '--actor', 'ops'],
+      () => decision('approve', parked, '--gate', 'remove-replication'),
       1,
       () => 'replup: refused: there is no approval gate "remove-replication" in this run; its gates are: none\n',
     ],
@@ -369,7 +384,7 @@ describe('decisions that do not fit the moment', () => {
     ],
     [
       'resume of a run that is not paused',
-      () => ['resume', gated.workflowId, '--reason', 'x', '--actor', 'ops'],
+      () => decision('resume', gated),
       1,
       () => 'replup: refused: the run is not paused\n',
     ],
