@@ -2,32 +2,29 @@
 // examples/lab-small.yaml: adding LAB-SUB3 waits at its approval gate, whose note names the rows the
 // snapshot deletes, and completes once approved with the canary at the new subscriber; a plan whose
 // publisher is Express is refused at validate; removing LAB-SUB1 completes with the canary still at
-// LAB-SUB2; and replup's own worker (worker/main.ts) serves an addition on the lab `replup lab init` makes of
-// examples/add-subscriber.yaml. With REPLUP_RECORD_HISTORY=1 the completed runs' histories are written to
-// test/fixtures/histories/{add,remove}-subscriber.history.pb (replayed by test/unit/replay).
+// LAB-SUB2; and an addition on the lab `replup lab init` makes of examples/add-subscriber.yaml. replup's
+// own worker (worker/main.ts) serves every run. With REPLUP_RECORD_HISTORY=1 the completed runs' histories
+// are written to test/fixtures/histories/{add,remove}-subscriber.history.pb (replayed by test/unit/replay).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { initLab, readLabState } from '../../activities/lab/index.js';
 import { addLabSubscriberDatabase, initSubscriberLab, subscriberInvariants } from '../../activities/lab/subscribers.js';
 import { createReplupWorker } from '../../worker/main.js';
-import { createUpgradeActivities } from '../../activities/personalization-upgrade/activities.js';
-import { createSubscriberActivities } from '../../activities/subscribers/activities.js';
 import { parseAddSubscriberPlan } from '../../plan/add-subscriber/schema.js';
 import { parseRemoveSubscriberPlan } from '../../plan/remove-subscriber/schema.js';
-import type { SubscriberPlanBase } from '../../plan/add-subscriber/types.js';
+import type { AddSubscriberPlan, RemoveSubscriberPlan, SubscriberPlanBase } from '../../plan/add-subscriber/types.js';
 import { startAddSubscriber } from '../../cli/lib/start-add-subscriber.js';
 import { startRemoveSubscriber } from '../../cli/lib/start-remove-subscriber.js';
 import { approve } from '../../cli/lib/runs.js';
 import type { StepProgress } from '../../workflows/messages.js';
-import { createPortsFor } from '../../worker/ports.js';
-import { createSubscriberPortsFor } from '../../worker/subscriber-ports.js';
-import { examplePlan, startWorker, uniqueQueue, useDevServer, waitFor } from './harness.js';
+import { examplePlan, uniqueQueue, useDevServer, waitFor } from './harness.js';
 
 let env: TestWorkflowEnvironment;
 useDevServer((e) => (env = e));
@@ -40,31 +37,60 @@ function parsed<P>(r: { ok: true; value: P } | { ok: false; errors: unknown }): 
   return r.value;
 }
 
-/** A fresh lab of lab-small.yaml (with LAB-SUB3 added) and a worker serving the subscriber runbooks. */
-async function subscriberLab<P extends SubscriberPlanBase>(plan: P) {
+/**
+ * replup's own worker (worker/main.ts: every runbook over the real ports) on a new queue named after `name`,
+ * running until `stop`.
+ */
+async function startReplupWorker(name: string) {
+  const taskQueue = uniqueQueue(name);
+  const { worker, close } = await createReplupWorker({
+    taskQueue,
+    logLevel: 'WARN',
+    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' },
+  });
+  const running = worker.run();
+  const stop = async () => {
+    worker.shutdown();
+    await running;
+    await close();
+  };
+  return { taskQueue, stop };
+}
+
+/** A subscriber runbook as these tests run it: its example plan file, how it is read and how a run starts. */
+interface Runbook<P> {
+  /** examples/<name>.yaml; the runs' workflow ids begin with it. */
+  name: string;
+  parse: (text: string, path: string) => { ok: true; value: P } | { ok: false; errors: unknown };
+  start: (client: Client, plan: P, actor: string, opts: { taskQueue: string; workflowId: string }) => unknown;
+}
+const ADD: Runbook<AddSubscriberPlan> = {
+  name: 'add-subscriber',
+  parse: parseAddSubscriberPlan,
+  start: startAddSubscriber,
+};
+const REMOVE: Runbook<RemoveSubscriberPlan> = {
+  name: 'remove-subscriber',
+  parse: parseRemoveSubscriberPlan,
+  start: startRemoveSubscriber,
+};
+
+/** A plan of `runbook` on its lab (state file `state`) and the worker serving it: what runThroughGate runs. */
+interface SubscriberLab<P> extends Awaited<ReturnType<typeof startReplupWorker>> {
+  runbook: Runbook<P>;
+  plan: P;
+  state: string;
+}
+
+/** A fresh lab of lab-small.yaml (with LAB-SUB3 added) for `plan`, and replup's worker serving it. */
+async function subscriberLab<P extends SubscriberPlanBase>(runbook: Runbook<P>, plan: P): Promise<SubscriberLab<P>> {
   const fleet = await examplePlan('lab-small.yaml');
   const state = (fleet.target as { state: string }).state;
   await initLab(fleet, { rows: 6, seed: 3 });
   await addLabSubscriberDatabase(state, { ...NEW, rows: 4 });
   const run: P = { ...plan, target: { kind: 'lab', state } };
   run.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
-  const portsFor = createPortsFor();
-  const subscriberPorts = createSubscriberPortsFor(portsFor);
-  const taskQueue = uniqueQueue('subscribers');
-  const worker = await startWorker(env, taskQueue, {
-    ...createUpgradeActivities(portsFor),
-    ...createSubscriberActivities(portsFor, subscriberPorts),
-  });
-  return {
-    plan: run,
-    state,
-    taskQueue,
-    stop: async () => {
-      await worker.stop();
-      await subscriberPorts.close();
-      await portsFor.close();
-    },
-  };
+  return { runbook, plan: run, state, ...(await startReplupWorker('subscribers')) };
 }
 
 async function record(workflowId: string, name: string) {
@@ -101,37 +127,48 @@ const example = (file: string) => {
   return { path, text: readFileSync(path, 'utf8') };
 };
 
-/** subscriberLab for the plan of examples/<file>, read by `parse` (the test fails on its errors). */
-async function exampleLab<P extends SubscriberPlanBase>(
-  file: string,
-  parse: (text: string, path: string) => { ok: true; value: P } | { ok: false; errors: unknown },
+/** subscriberLab for the runbook's example plan (the test fails on its errors). */
+async function exampleLab<P extends SubscriberPlanBase>(runbook: Runbook<P>) {
+  const { path, text } = example(`${runbook.name}.yaml`);
+  return subscriberLab(runbook, parsed(runbook.parse(text, path)));
+}
+
+/**
+ * Starts `lab.plan` as test-operator, workflow id `<runbook>-<suffix><pid>-<now>`, and takes the run through `gate`
+ * (throughGate, `atGate` checking the step); the lab's worker is stopped after, whether it passes or throws.
+ * Returns the run's last progress and its workflow id.
+ */
+async function runThroughGate<P>(
+  lab: SubscriberLab<P>,
+  gate: string,
+  atGate: (step: StepProgress) => void,
+  suffix = '',
 ) {
-  const { path, text } = example(file);
-  return subscriberLab(parsed(parse(text, path)));
+  const workflowId = `${lab.runbook.name}-${suffix}${process.pid}-${Date.now()}`;
+  try {
+    await lab.runbook.start(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
+    return { workflowId, done: await throughGate(workflowId, gate, atGate) };
+  } finally {
+    await lab.stop();
+  }
 }
 
 describe('add-subscriber on the lab', () => {
   it('waits for approval naming the row counts, then completes with the canary at the new subscriber', async () => {
-    const lab = await exampleLab('add-subscriber.yaml', parseAddSubscriberPlan);
-    const workflowId = `add-subscriber-${process.pid}-${Date.now()}`;
-    try {
-      await startAddSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
-      const done = await throughGate(workflowId, 'create-subscriptions', (gate) => {
-        expect(gate.note).toMatch(/delete the data of LAB-SUB3\/PersonalizationServer/);
-        expect(gate.note).toMatch(
-          /about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/,
-        );
-        // Nothing is subscribed before the approval.
-        expect(
-          Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3')),
-        ).toBe(false);
-      });
-      expect(done.steps.find((s) => s.id === 'verify-subscription')!.note).toMatch(
-        /reached LAB-SUB3\/PersonalizationServer/,
+    const lab = await exampleLab(ADD);
+    const { done, workflowId } = await runThroughGate(lab, 'create-subscriptions', (gate) => {
+      expect(gate.note).toMatch(/delete the data of LAB-SUB3\/PersonalizationServer/);
+      expect(gate.note).toMatch(
+        /about 12 rows in 3 tables .*approximate counts, sys\.dm_db_partition_stats.*dbo\.ProfileData 4/,
       );
-    } finally {
-      await lab.stop();
-    }
+      // Nothing is subscribed before the approval.
+      expect(
+        Object.values(readLabState(lab.state).subscriptions).some((s) => s.subscriberKey.startsWith('LAB-SUB3')),
+      ).toBe(false);
+    });
+    expect(done.steps.find((s) => s.id === 'verify-subscription')!.note).toMatch(
+      /reached LAB-SUB3\/PersonalizationServer/,
+    );
     const failed = subscriberInvariants(readLabState(lab.state), { added: NEW }).filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
     await record(workflowId, 'add-subscriber');
@@ -150,18 +187,12 @@ describe('add-subscriber on the lab', () => {
 
 describe('remove-subscriber on the lab', () => {
   it('drops and cleans LAB-SUB1 after approval, and the canary still reaches LAB-SUB2', async () => {
-    const lab = await exampleLab('remove-subscriber.yaml', parseRemoveSubscriberPlan);
-    const workflowId = `remove-subscriber-${process.pid}-${Date.now()}`;
-    try {
-      await startRemoveSubscriber(env.client, lab.plan, 'test-operator', { taskQueue: lab.taskQueue, workflowId });
-      const done = await throughGate(workflowId, 'drop-subscriptions', (gate) => {
-        expect(gate.note).toMatch(/1 other subscribers keep replicating/);
-      });
-      expect(done.steps.find((s) => s.id === 'verify-fleet')!.note).toMatch(/still reaches LAB-SUB2/);
-      await env.client.workflow.getHandle(workflowId).result();
-    } finally {
-      await lab.stop();
-    }
+    const lab = await exampleLab(REMOVE);
+    const { done, workflowId } = await runThroughGate(lab, 'drop-subscriptions', (gate) => {
+      expect(gate.note).toMatch(/1 other subscriber keeps replicating/);
+    });
+    expect(done.steps.find((s) => s.id === 'verify-fleet')!.note).toMatch(/still reaches LAB-SUB2/);
+    await env.client.workflow.getHandle(workflowId).result();
     const failed = subscriberInvariants(readLabState(lab.state), {
       removed: { server: 'LAB-SUB1', database: 'PersonalizationServer' },
     }).filter((i) => !i.ok);
@@ -172,29 +203,14 @@ describe('remove-subscriber on the lab', () => {
 
 describe("replup's own worker (worker/main.ts) on the lab `replup lab init` makes of the example plan", () => {
   it('adds LAB-SUB3: the subscriber runbooks are served, approved, completed, every invariant holds', async () => {
-    const { path, text } = example('add-subscriber.yaml');
+    const { path, text } = example(`${ADD.name}.yaml`);
     const state = join(mkdtempSync(join(tmpdir(), 'replup-add-subscriber-')), 'lab.json');
     const plan = { ...parsed(parseAddSubscriberPlan(text, path)), target: { kind: 'lab' as const, state } };
     plan.options.retry = { initialSeconds: 0.2, maximumSeconds: 1, maximumAttempts: 20 };
     await initSubscriberLab(plan);
-    const taskQueue = uniqueQueue('subscribers-worker');
-    const { worker, close } = await createReplupWorker({
-      taskQueue,
-      logLevel: 'WARN',
-      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' },
-    });
-    const running = worker.run();
-    const workflowId = `add-subscriber-worker-${process.pid}-${Date.now()}`;
-    try {
-      await startAddSubscriber(env.client, plan, 'test-operator', { taskQueue, workflowId });
-      await throughGate(workflowId, 'create-subscriptions', (gate) => {
-        expect(gate.note).toMatch(/about 30 rows in 3 tables/);
-      });
-    } finally {
-      worker.shutdown();
-      await running;
-      await close();
-    }
+    const lab = { runbook: ADD, plan, state, ...(await startReplupWorker('subscribers-worker')) };
+    const atGate = (gate: StepProgress) => expect(gate.note).toMatch(/about 30 rows in 3 tables/);
+    await runThroughGate(lab, 'create-subscriptions', atGate, 'worker-');
     const failed = subscriberInvariants(readLabState(state), { added: NEW }).filter((i) => !i.ok);
     expect(failed.map((i) => `${i.name}: ${i.detail}`)).toEqual([]);
   });
