@@ -218,7 +218,10 @@ export interface EnsureDevResult {
   cli?: ResolvedTemporalCli;
 }
 
-/** Starts the dev server in the background, or reuses the one already answering on the port. */
+/**
+ * Starts the dev server in the background, or reuses the one already answering on the port.
+ * Defaults: port 7233, Web UI port + 1000, SQLite file `<dir>/temporal.db` (`temporal-<port>.db` on another port).
+ */
 export async function ensureDevServer(opts: {
   dir?: string;
   dbFile?: string;
@@ -228,8 +231,10 @@ export async function ensureDevServer(opts: {
 }): Promise<EnsureDevResult> {
   const dir = opts.dir ?? DEV_DIR;
   const port = opts.port ?? 7233;
+  // Temporal's own default for the UI: the gRPC port plus 1000. A server on other ports is another
+  // server, so it gets its own SQLite file, never the default one's (`replup dev` and `replup demo` agree).
   const uiPort = opts.uiPort ?? port + 1000;
-  const dbFile = opts.dbFile ?? resolve(dir, 'temporal.db');
+  const dbFile = opts.dbFile ?? resolve(dir, port === 7233 ? 'temporal.db' : `temporal-${port}.db`);
   const address = `127.0.0.1:${port}`;
   if (await answers(address)) {
     await prepareNamespace(address);

@@ -109,9 +109,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     const port = opts.port ?? 7233;
     const dev = await ensureDevServer({
       port,
-      uiPort: opts.uiPort ?? port + 1000,
-      // A server on other ports is another server: its own SQLite file, never the default one's.
-      ...(port !== 7233 && { dbFile: `.replup/temporal-${port}.db` }),
+      uiPort: opts.uiPort,
       log: (line) => out.note(line),
     });
     say(

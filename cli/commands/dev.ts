@@ -2,20 +2,24 @@
 import type { Register } from './index.js';
 import { ensureDevServer, stopDevServer } from '../../worker/dev-server.js';
 import { Reporter } from '../lib/reporter.js';
+import { wholeNumber } from '../lib/runs.js';
 
 export const registerDev: Register = (program, _setExit, io) => {
   const dev = program
     .command('dev')
     .description('Start the local Temporal dev server (SQLite file, Web UI), or reuse the one running')
-    .option('--port <port>', 'frontend gRPC port', '7233')
-    .option('--ui-port <port>', 'Web UI port', '8233')
-    .option('--db-file <path>', 'SQLite file holding workflow state', '.replup/temporal.db')
+    .option('--port <port>', 'frontend gRPC port (default 7233)', wholeNumber('--port', 1))
+    .option('--ui-port <port>', 'Web UI port (default: --port + 1000)', wholeNumber('--ui-port', 1))
+    .option(
+      '--db-file <path>',
+      'SQLite file holding workflow state (default .replup/temporal.db; .replup/temporal-PORT.db on another port)',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { port: string; uiPort: string; dbFile: string; json?: boolean }) => {
+    .action(async (opts: { port?: number; uiPort?: number; dbFile?: string; json?: boolean }) => {
       const report = new Reporter(opts.json, io);
       const result = await ensureDevServer({
-        port: Number(opts.port),
-        uiPort: Number(opts.uiPort),
+        port: opts.port,
+        uiPort: opts.uiPort,
         dbFile: opts.dbFile,
         log: (line) => report.note(line),
       });

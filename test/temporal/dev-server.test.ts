@@ -28,7 +28,8 @@ describe('replup dev', async () => {
     const r = replup('dev', '--port', String(port), '--ui-port', String(uiPort));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('Started the Temporal dev server');
-    expect(r.out).toContain(join(cwd, '.replup', 'temporal.db'));
+    // Another port is another server: its own SQLite file, as `replup demo --port` names it.
+    expect(r.out).toContain(join(cwd, '.replup', `temporal-${port}.db`));
     const page = await fetch(`http://localhost:${uiPort}`).then((x) => x.text());
     expect(page).toContain('<!doctype html>');
 
