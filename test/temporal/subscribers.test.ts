@@ -174,6 +174,19 @@ describe('add-subscriber on the lab', () => {
     await record(workflowId, 'add-subscriber');
   });
 
+  // With named approvers the gate adds its approvals and who may still give one; the people asked still read
+  // what they approve (the rows the snapshot deletes).
+  it('with named approvers the gate still names the rows it deletes, then who may approve', async () => {
+    const lab = await exampleLab(ADD);
+    lab.plan.options.gates = {
+      'create-subscriptions': { approvers: ['alice', 'bob'], minApprovals: 1, starterMayApprove: true },
+    };
+    await runThroughGate(lab, 'create-subscriptions', (gate) => {
+      expect(gate.note).toMatch(/^approve to delete the data of LAB-SUB3\/PersonalizationServer .*about 12 rows/);
+      expect(gate.note).toMatch(/; 0 of 1 approval; may still approve: alice or bob$/);
+    });
+  });
+
   it('refuses a plan whose publisher is Express at validate', () => {
     const { path, text } = example('add-subscriber.yaml');
     const r = parseAddSubscriberPlan(text.replace('edition: Standard', 'edition: Express'), path);

@@ -4,7 +4,7 @@ import { setHandler } from '@temporalio/workflow';
 import { abortUpdate, approveUpdate, confirmUpdate, decideUpdate, pauseUpdate, resumeUpdate } from '../messages.js';
 import { progressQuery, retryUpdate, skipUpdate, type DecideInput, type StepDecisionInput } from '../messages.js';
 import type { ActorInput, ApproveInput, ConfirmInput } from '../messages.js';
-import { approvalNote, approvalProblem, gateOpen } from '../../plan/approval.js';
+import { approvalProblem, gateOpen } from '../../plan/approval.js';
 import { isAwaiting } from '../../common/run-status.js';
 import type { RunState } from './run-state.js';
 
@@ -148,7 +148,7 @@ export function installOperatorHandlers(st: RunState): void {
       // Gates with approvers say how many approvals they have and who may still give one.
       const step = st.gates[input.gate] ? p.steps.find((s) => s.id === input.gate) : undefined;
       if (step) {
-        step.note = approvalNote(policy, given, st.starter);
+        step.note = st.gateNote(input.gate);
         st.publisher.details();
       }
       return p;

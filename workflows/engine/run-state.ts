@@ -3,7 +3,7 @@
 // the operator message handlers (operator.ts); runbooks never see it.
 import type { DecideInput, DecisionRecord, Progress, RunStatus, StepProgress } from '../messages.js';
 import type { GatePolicy, GivenApproval } from '../../plan/approval.js';
-import { ANYONE_ONCE } from '../../plan/approval.js';
+import { ANYONE_ONCE, approvalNote } from '../../plan/approval.js';
 import type { MaintenanceWindow } from '../../plan/window.js';
 import { endedByReplup, isAwaiting } from '../../common/run-status.js';
 import { Publisher } from './publish.js';
@@ -20,6 +20,8 @@ export class RunState {
   /** The approvals each gate has so far; it opens at its minApprovals. */
   readonly given = new Map<string, GivenApproval[]>();
   readonly approved = new Set<string>();
+  /** What a runbook said about a step before it ran (`run.describe`): a gate keeps it beside its approvals. */
+  readonly described = new Map<string, string>();
   /** Who started the run: a gate may refuse their approval (starterMayApprove). */
   readonly starter: string | undefined;
   readonly window: MaintenanceWindow | undefined;
@@ -59,6 +61,17 @@ export class RunState {
 
   policyOf(gate: string): GatePolicy {
     return this.gates[gate] ?? ANYONE_ONCE;
+  }
+
+  /**
+   * A gate with approvers: its approvals so far and who may still give one, after the runbook's reason to
+   * approve when it gave one ("approve to drop Config and Data of …; 1 of 2 approvals (bob); may still
+   * approve: carol"), so the people asked to approve still read what they approve.
+   */
+  gateNote(gate: string): string {
+    const approvals = approvalNote(this.policyOf(gate), this.given.get(gate) ?? [], this.starter);
+    const reason = this.described.get(gate);
+    return reason ? `${reason}; ${approvals}` : approvals;
   }
 
   finished(): boolean {

@@ -16,7 +16,7 @@ import {
 import type { DecideInput, DecisionRecord, Progress, RunResult, RunStatus, StepProgress } from '../messages.js';
 import { RunNotifier } from '../notify.js';
 import type { NotifySettings } from '../../plan/notify.js';
-import { approvalNote, type GatePolicy } from '../../plan/approval.js';
+import type { GatePolicy } from '../../plan/approval.js';
 import { WINDOW_GUARDS_FROM, windowClosed, type MaintenanceWindow } from '../../plan/window.js';
 import { EngineFailure } from '../../common/failures.js';
 import { activities, installGate, releaseGate, type ActivityGate } from './activity.js';
@@ -136,7 +136,9 @@ export class Runbook {
   /** Says something about a step before it runs (a gate's reason to approve); only for a step that applies. */
   describe(step: string, note: string): void {
     const s = this.st.stepOf(step);
-    if (s.applies) s.note = note;
+    if (!s.applies) return;
+    s.note = note;
+    this.st.described.set(step, note);
   }
 
   /** Cleanup that is safe at the point of abort; the runbook decides what that is. */
@@ -289,7 +291,7 @@ export class Runbook {
     this.st.progress.current = id;
     await this.holdForWindow(s);
     s.status = 'awaiting-approval';
-    if (this.st.gates[id]) s.note = approvalNote(this.st.policyOf(id), this.st.given.get(id) ?? [], this.st.starter);
+    if (this.st.gates[id]) s.note = this.st.gateNote(id);
     this.st.decision = undefined;
     this.setStatus('awaiting-approval');
     this.notifier.waiting(s);
