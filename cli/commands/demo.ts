@@ -13,7 +13,9 @@ import { connectClient } from '../../worker/connection.js';
 import { ensureDevServer } from '../../worker/dev-server.js';
 import { initLab, LabStateError } from '../../activities/lab/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
-import type { RunResult } from '../../workflows/messages.js';
+import { TASK_QUEUE, type RunResult } from '../../workflows/messages.js';
+import { otherWorkers } from '../lib/other-workers.js';
+import { count } from '../../common/count.js';
 import { defaultActor, startUpgrade, uiUrl, wholeNumber } from '../lib/runs.js';
 import { readPlanOrFail } from '../lib/plan-input.js';
 import { hostPortOption, serveWorker } from '../lib/serve-worker.js';
@@ -122,6 +124,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     env = { ...process.env, TEMPORAL_ADDRESS: dev.address };
   }
   const client = await connectClient(env);
+  await warnOfOtherWorkers(client, out);
   const workflowId = other ? other.workflowId(otherPlan as never) : upgradeWorkflowId(plan!);
   await endPreviousRun(client, workflowId, say);
 
@@ -265,3 +268,20 @@ export const registerDemo: Register = (program, setExit, io) => {
         ),
     );
 };
+
+/**
+ * Says so (on stderr) when other workers already poll task queue `replup` here: Temporal gives each task to
+ * whichever worker asks first, so they run part of the demo, and one started in another folder opens that
+ * folder's lab files, not the demo's. A warning, not a refusal: a `replup worker` of this folder serves the
+ * demo as well as its own. Nothing is said when the server cannot be asked.
+ */
+async function warnOfOtherWorkers(client: Client, out: Reporter): Promise<void> {
+  const others = await otherWorkers(client, TASK_QUEUE).catch(() => []);
+  if (!others.length) return;
+  out.note(
+    `replup demo: warning: ${count(others.length, 'other worker')} already ${others.length === 1 ? 'polls' : 'poll'} ` +
+      `task queue ${TASK_QUEUE} in namespace ${client.options.namespace} (${others.join(', ')}): each takes some of ` +
+      `this demo's tasks, and one started in another folder runs them against that folder's lab. Stop ` +
+      `${others.length === 1 ? 'it' : 'them'}, or give the demo a server of its own: replup demo --port 7234`,
+  );
+}
