@@ -274,7 +274,10 @@ export async function withWorkerOnLab(
   }
 }
 
-/** Expects the run `r` completed with every one of `steps` done, in that order, and no other step. */
+/**
+ * Expects the run `r` completed with every one of `steps` done, in that order, and no other step. Pass a list
+ * from test/support/expected-steps.ts, not the plan's constant the workflow publishes its steps from.
+ */
 export function expectAllDone(r: RunResult, steps: readonly string[]): void {
   expect(r.status).toBe('completed');
   expect(r.progress.steps.map((s) => [s.id, s.status])).toEqual(steps.map((id) => [id, 'done']));

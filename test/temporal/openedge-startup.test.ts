@@ -19,10 +19,10 @@ import {
 } from '../../activities/openedge-startup/sim.js';
 import { loadPlanFile } from '../../plan/load.js';
 import type { OpenEdgeStartupPlan } from '../../plan/openedge-startup/schema.js';
-import { OPENEDGE_STEP_IDS } from '../../plan/openedge-startup/steps.js';
 import type { Progress, RunResult } from '../../workflows/messages.js';
 import type { AgentTry } from '../../workflows/openedge-startup.js';
 import { connectAgentNow, startOpenEdge } from '../../cli/lib/start-openedge-startup.js';
+import { EXPECTED_OPENEDGE_STEPS } from '../support/expected-steps.js';
 import { connectWithScratch, expectAllDone, startWorker, uniqueQueue, waitFor } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -117,7 +117,7 @@ describe.concurrent('OpenEdge Replication start-up with deferred agent start-up'
     const t = await setup({ sim: { retryIntervalSeconds: 2, phaseSeconds: 3 } });
     try {
       const r = await t.result();
-      expectAllDone(r, OPENEDGE_STEP_IDS);
+      expectAllDone(r, EXPECTED_OPENEDGE_STEPS);
       const step = (id: string) => r.progress.steps.find((s) => s.id === id)!;
       expect(step('check-properties').note).toBe(
         `${t.plan.propertiesFile}: valid; database sports, agents agent1, agent2, defer-agent-startup 60, as ` +

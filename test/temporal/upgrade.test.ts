@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { initLab, openLab, type Lab } from '../../activities/lab/index.js';
-import { UPGRADE_STEP_IDS, type UpgradePlan } from '../../plan/personalization-upgrade/types.js';
+import type { UpgradePlan } from '../../plan/personalization-upgrade/types.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import type { RunResult } from '../../workflows/messages.js';
 import { approve, decide, getProgress, startUpgrade } from '../../cli/lib/runs.js';
 import { UserError } from '../../cli/errors.js';
+import { EXPECTED_UPGRADE_STEPS } from '../support/expected-steps.js';
 import { examplePlan, expectAllDone, startWorker, uniqueQueue, useDevServer, waitFor, withStopped } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -64,7 +65,7 @@ const failing = (invariants: { name: string; ok: boolean; detail: string }[]) =>
 describe('personalization upgrade on the lab', () => {
   it('from 8.2: all 12 steps run and the fleet passes every invariant', async () => {
     await withSetup(['lab-small.yaml'], async (t) => {
-      expectAllDone(await t.result(), UPGRADE_STEP_IDS);
+      expectAllDone(await t.result(), EXPECTED_UPGRADE_STEPS);
       expect(failing(await t.lab.admin.check())).toEqual([]);
       const counters = await t.lab.admin.counters();
       // Each database backed up exactly once by this run.
