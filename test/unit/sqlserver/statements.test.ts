@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { quoteIdent, sessionIdLiteral } from '../../../activities/sqlserver/quote.js';
 import * as sql from '../../../activities/sqlserver/statements.js';
@@ -6,6 +8,8 @@ import { NIGHTLY } from './schedules.js';
 // A database name with everything that breaks naive quoting: ], ', spaces and non-ASCII.
 const DB = "Pers]onal 'Ü数据";
 const Q = "[Pers]]onal 'Ü数据]";
+/** The golden file of the statements' text (see 'statements (golden)'). */
+const GOLDEN = resolve(import.meta.dirname, '__snapshots__/statements.sql');
 
 describe('quoteIdent', () => {
   it.each([
@@ -43,9 +47,11 @@ describe('KILL', () => {
 });
 
 // Each statement's text is held by a reviewed golden file, __snapshots__/statements.sql (a `-- name` line, then the
-// text, in the order of `cases`), so that the SQL stands in one place besides statements.ts. A changed statement fails
-// here (vitest never writes snapshots in CI); check the new text against catalog.test.ts and Microsoft's pages, then
-// `npx vitest run -u test/unit/sqlserver/statements.test.ts` and review the file's diff.
+// text, in the order of `cases`), so that the SQL stands in one place besides statements.ts. It is reviewed like
+// code: a change to it is a diff in the commit that changes statements.ts, read against catalog.test.ts and
+// Microsoft's pages. A changed statement fails here; CI never writes the file (vitest writes no snapshot there, and
+// the test below fails first when the file is missing, where vitest would otherwise write it and pass). To take a
+// reviewed change: `npx vitest run -u test/unit/sqlserver/statements.test.ts`, then read the file's diff.
 describe('statements (golden)', () => {
   const sub = { server: 'SUB]1\\INST', database: DB };
   // [name, statement, the values it binds]: DB and the other names are hostile, so the golden text shows them quoted.
@@ -210,8 +216,13 @@ describe('statements (golden)', () => {
   });
 
   it('every statement is the golden text', async () => {
+    expect(
+      existsSync(GOLDEN),
+      `${GOLDEN} is missing: it is the reviewed expected SQL, restore it from git; regenerate it only with ` +
+        '`npx vitest run -u test/unit/sqlserver/statements.test.ts`, after reviewing the diff',
+    ).toBe(true);
     const text = cases.map(([name, statement]) => `-- ${name}\n${statement.sql}\n`).join('\n');
-    await expect(text).toMatchFileSnapshot('./__snapshots__/statements.sql');
+    await expect(text).toMatchFileSnapshot(GOLDEN);
   });
 
   it('covers every statement the module exports', () => {
