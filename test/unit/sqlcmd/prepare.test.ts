@@ -2,7 +2,7 @@
 // rewritten and verified, and every run the workflow will make checked with the values it passes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkRuns,
@@ -12,7 +12,7 @@ import {
   type ScriptRun,
 } from '../../../activities/sqlcmd/prepare.js';
 import { thrownMessage } from '../thrown.js';
-import { EXAMPLE_SCRIPTS } from '../../support/utf16-scripts.js';
+import { caseScript } from '../../support/utf16-scripts.js';
 
 const lines = (...l: string[]) => l.join('\r\n');
 const folder = (files: Record<string, string | Buffer>) => {
@@ -56,8 +56,10 @@ describe('loadScript', () => {
     async () => {
       const cases = join(process.cwd(), 'test/fixtures/cases');
       const utf16 = await loadScript(cases, 'utf16-CreateConfigSubscription.sql', true);
-      // Its UTF-8 twin is the example the operators' folder was made from.
-      const twin = await loadScript(EXAMPLE_SCRIPTS, 'CreateConfigSubscription.sql', true);
+      // Its UTF-8 twin is the case's CreateConfigSubscription.sql: the example the operators' folder was made
+      // from, pinned to the case's bytes by utf16-scripts-case.test.ts.
+      const twinPath = caseScript('CreateConfigSubscription.sql');
+      const twin = await loadScript(dirname(twinPath), basename(twinPath), true);
       expect([utf16.encoding, twin.encoding]).toEqual(['UTF-16 LE', 'UTF-8']);
       expect(utf16.text.replace(/\r\n/g, '\n')).toBe(twin.text.replace(/\r\n/g, '\n'));
       expect(utf16.changes.map((c) => c.after.trim())).toEqual(["@sync_type = N'none'"]);

@@ -13,6 +13,7 @@ import {
   type ParseOptions,
 } from '../../../activities/sqlcmd/index.js';
 import { thrownMessage } from '../thrown.js';
+import { caseScript } from '../../support/utf16-scripts.js';
 
 const lines = (...l: string[]) => l.join('\n');
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/cases/${name}`, import.meta.url));
@@ -43,11 +44,9 @@ describe(
     it("the operators' case: utf16-CreateConfigSubscription.sql (UTF-16 LE, CRLF) reads like its UTF-8 twin", () => {
       const decoded = decodeScript(fixture('utf16-CreateConfigSubscription.sql'), 'CreateConfigSubscription.sql');
       expect(decoded.encoding).toBe('UTF-16 LE');
-      // Its UTF-8 twin is the example the operators' folder was made from.
-      const twin = readFileSync(
-        new URL('../../../examples/replication/CreateConfigSubscription.sql', import.meta.url),
-        'utf8',
-      );
+      // Its UTF-8 twin is the case's CreateConfigSubscription.sql: the example the operators' folder was made
+      // from, pinned to the case's bytes by utf16-scripts-case.test.ts.
+      const twin = readFileSync(caseScript('CreateConfigSubscription.sql'), 'utf8');
       expect(decoded.text.replace(/\r\n/g, '\n')).toBe(twin.replace(/\r\n/g, '\n'));
     });
 
