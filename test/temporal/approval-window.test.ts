@@ -135,7 +135,7 @@ describe('the maintenance window', () => {
 
   // The window closed before remove-replication: the gate parks with the reason, skip is refused, retry
   // goes on (recorded) and later steps do not ask again.
-  it('the window closed before remove-replication: parks; skip refused, retry goes on', async () => {
+  it('window closed: the gate parks, skip is refused, retry goes on and later steps do not ask again', async () => {
     const t = await run((p) => {
       p.options.approvals = ['remove-replication'];
       // Closed a minute ago: as if the sync took longer than the night (the CLI refuses to start such a run).
@@ -184,7 +184,7 @@ describe('the maintenance window', () => {
 describe('replup start --at / --not-after, as typed', () => {
   // start prints when the run starts and the window; status says scheduled until then; a time without
   // an offset is a usage error.
-  it('start --at prints the start and the window; status says scheduled', async () => {
+  it('start --at: a time without an offset is a usage error; start and window printed; status scheduled', async () => {
     const dir = scratchDir('window-cli');
     const env_ = childEnv(dir);
     const { file, workflowId } = labPlanCopy(dir, `WINDOW-${process.pid}`);

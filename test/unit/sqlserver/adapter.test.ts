@@ -823,9 +823,9 @@ describe('other operations', () => {
     });
   });
 
-  // A database's ROWGUIDCOL tables with their key columns in key order, and the started mark taken away where the
-  // subscriber is.
-  it('the ConvertRowGuids check', async () => {
+  // The ConvertRowGuids check: a database's ROWGUIDCOL tables with their key columns in key order, and the started
+  // mark taken away where the subscriber is.
+  it('ConvertRowGuids check: ROWGUIDCOL tables with key columns in key order; the started mark cleared', async () => {
     const { port, connections } = fleet((_server, s) => {
       if (same(s, sql.rowGuidTableKeys('PS'))) {
         return [
