@@ -13,6 +13,7 @@ import {
   writeDbConfig,
 } from '../../../activities/bdb-replicant/index.js';
 import { runTool } from '../../../activities/bdb-replicant/tools.js';
+import { edited } from '../support/fixture-edits.js';
 import { freePort, loopbackServices, putRecords, records, SEED_DB_CONFIG, startRefused } from './helpers.js';
 
 const CASE_DB_CONFIG = path.resolve(import.meta.dirname, '../../fixtures/cases/bdb-autoinit-off.replicant.DB_CONFIG');
@@ -58,7 +59,7 @@ describe('a replicant that cannot join (automatic initialisation off)', () => {
     // (replup's configure-replicant refuses it; here it was put back after, as an operator might).
     const caseText = await readFile(CASE_DB_CONFIG, 'utf8');
     const configured = applyReplicationBlock(
-      caseText.replace('rep_set_config DB REP_CONF_AUTOINIT off', '#'),
+      edited(caseText, [['rep_set_config DB REP_CONF_AUTOINIT off', '#']]),
       'replicant',
       pair,
       { logDir: '../dblogs' },
