@@ -5,8 +5,9 @@ import { classifySqlError } from '../../../activities/sqlserver/classify.js';
 import { toApplicationFailure } from '../../../activities/sqlserver/failure.js';
 
 describe('classifySqlError', () => {
-  // Locks, deadlocks, a database or a connection away for a moment, Azure SQL's busy answers: a retry can succeed;
-  // logins, permissions, data and scripts: the same statement gets the same answer again.
+  // Which error numbers are worth retrying (transient) and which are not (fatal) is the rule of
+  // activities/sqlserver/classify.ts, whose comments give its sources (DOMAIN.md §1 "Error numbers", and for
+  // error 22022 the server texts quoted in public code); this table checks the rule, it is not a source of its own.
   it.each([
     ['transient', 1205, 'Transaction (Process ID 61) was deadlocked on lock resources'],
     ['transient', 1204, 'cannot obtain a LOCK resource'],
