@@ -1128,7 +1128,6 @@ export function checkStatement(sql: string, params?: Record<string, unknown>): C
   return problems;
 }
 
-/** The adapter's connections are in master: an object elsewhere must carry its database. */
 /** SQL Server's error and message for a table or procedure it cannot find. */
 const NOT_FOUND = {
   table: { error: 208, says: 'Invalid object name' },
@@ -1157,6 +1156,7 @@ function objectProblem(
   return where ? { error, message: `'${used.name}': ${where}` } : undefined;
 }
 
+/** The adapter's connections are in master: an object elsewhere must carry its database. */
 function homeProblem(home: CatalogHome, parts: string[], what: 'table' | 'procedure'): string | undefined {
   if (home === 'msdb' && (parts.length < 3 || parts[0] !== 'msdb'))
     return `a ${what} of msdb: write msdb.${parts.slice(-2).join('.')}`;
