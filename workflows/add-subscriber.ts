@@ -22,6 +22,7 @@ import {
   subscriberEngine,
   versionProblem,
 } from './subscriber-fleet.js';
+import { count } from '../common/count.js';
 
 export interface AddSubscriberInput {
   plan: AddSubscriberPlan;
@@ -53,7 +54,7 @@ export function replacementNote(plan: AddSubscriberPlan, facts: NewSubscriberFac
   return (
     `approve to delete the data of ${where(plan.subscriber)} and replace it with ${where(plan.publisher)}'s ` +
     `(seed: "all the existing data is deleted and replaced with data from the master"): about ${facts.rows} rows ` +
-    `in ${facts.tables.length} tables will be lost (approximate counts, sys.dm_db_partition_stats): ${tables}`
+    `in ${count(facts.tables.length, 'table')} will be lost (approximate counts, sys.dm_db_partition_stats): ${tables}`
   );
 }
 

@@ -36,7 +36,7 @@ const listed = (d: ScheduleDifference[]) =>
 
 /** The set-schedules gate's note: which jobs' schedules approving changes, from what to what. */
 export const setSchedulesNote = (d: ScheduleDifference[]): string =>
-  `approve to change the schedules of ${count(d.length, 'merge agent job')} ` + `(sp_update_schedule): ${listed(d)}`;
+  `approve to change the schedules of ${count(d.length, 'merge agent job')} (sp_update_schedule): ${listed(d)}`;
 
 export async function agentSchedules(input: AgentSchedulesInput): Promise<RunResult> {
   const { plan } = input;
@@ -102,7 +102,7 @@ export async function agentSchedulesRunbook(run: RunbookDriver<AgentSchedulesAct
     }
     // sp_update_schedule for each that differs, read back by the activity (the upgrade's restore, reused).
     const r = await run.acts.restoreAgentSchedules(
-      `set-schedules: ${findings.differences.length} schedules`,
+      `set-schedules: ${count(findings.differences.length, 'schedule')}`,
       ctx,
       plan.publisher,
       findings.wanted,

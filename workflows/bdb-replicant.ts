@@ -223,9 +223,7 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     const added = tools.length
       ? `; added ${lines} (the replication tools need ${tools.length === 1 ? 'it' : 'them'})`
       : '';
-    s.note(
-      `${block}${corrected}${added}` + `${advice > 0 ? `; ${count(advice, 'more warning')} (facts.dbConfig)` : ''}`,
-    );
+    s.note(`${block}${corrected}${added}${advice > 0 ? `; ${count(advice, 'more warning')} (facts.dbConfig)` : ''}`);
   }
 
   return run.run(async () => {

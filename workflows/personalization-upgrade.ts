@@ -335,7 +335,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     const waitedFrom = sessions > 0 ? Date.now() : undefined;
     let pause = 1_000; // look again soon, then every 10 s: most sessions end within seconds
     while (sessions > 0 && Date.now() < deadline) {
-      s.note(`${count(sessions, 'user session')} still open; waiting until they end`);
+      s.note(`${count(sessions, 'user session')} still open; waiting until ${sessions === 1 ? 'it ends' : 'they end'}`);
       await run.sleep(
         Math.min(pause, Math.max(1_000, deadline - Date.now())),
         `drain-users: ${count(sessions, 'user session')} open; look again`,
@@ -359,12 +359,8 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
           UpgradeFailure.usersConnected,
         );
       }
-      s.note(
-        `disconnected ${count(
-          left.reduce((n, r) => n + r.killed, 0),
-          'session',
-        )} ` + `after the ${plan.options.drainTimeoutSeconds} s deadline`,
-      );
+      const killed = left.reduce((n, r) => n + r.killed, 0);
+      s.note(`disconnected ${count(killed, 'session')} after the ${plan.options.drainTimeoutSeconds} s deadline`);
     } else {
       s.note(
         waitedFrom === undefined
@@ -383,7 +379,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
       if (rounds.length >= plan.options.sync.maxRounds) {
         const last = rounds[rounds.length - 1]!;
         throw ApplicationFailure.nonRetryable(
-          `not quiet after ${rounds.length} rounds (last round moved ${last.moved} rows, ${last.pending} ` +
+          `not quiet after ${count(rounds.length, 'round')} (last round moved ${last.moved} rows, ${last.pending} ` +
             `pending); are users still writing?`,
           UpgradeFailure.notQuiet,
         );

@@ -280,7 +280,7 @@ export async function setupRunbook(run: SetupDriver, input: SetupInput): Promise
       }),
     );
     const at = count(publishers.length, 'publisher');
-    s.note(`${plan.publications.length} publications and their subscriptions verified at ${at}`);
+    s.note(`${count(plan.publications.length, 'publication')} and their subscriptions verified at ${at}`);
   });
 }
 

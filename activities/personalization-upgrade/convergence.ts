@@ -4,6 +4,7 @@
 // proof: sp_showpendingchanges "does not include rows in generation 0" and is "an approximation".
 import type { DbRef } from '../../plan/personalization-upgrade/types.js';
 import type { AddedRowGuidArticle, RowGuidPair, ValidationState } from '../ports.js';
+import { count } from '../../common/count.js';
 
 /**
  * One subscription's validation: 'identical' (row counts and binary checksums match), 'differs', or 'not-validated'
@@ -90,7 +91,10 @@ export function convergenceStopMessage(point: ProofPoint, results: SubscriptionV
 
 /** The step note when every copy validated identical. */
 export function convergenceNote(results: SubscriptionValidation[]): string {
-  return `${results.length} subscriptions validated identical (merge validation, row counts and binary checksums)`;
+  return (
+    `${count(results.length, 'subscription')} validated identical (merge validation, row counts and binary ` +
+    `checksums)`
+  );
 }
 
 /**

@@ -26,6 +26,7 @@ import type { PublicationConfig } from '../ports.js';
 import type { ConfigDifference } from '../personalization-upgrade/replication-config.js';
 import type { MergeAgentJob } from '../ports.js';
 import { describeTiming } from '../personalization-upgrade/preflight.js';
+import { count } from '../../common/count.js';
 
 export interface StepError {
   /** The step attempt that failed (1 + operator retries before it). */
@@ -547,7 +548,7 @@ function abortCleanup(activities: ReportActivity[], steps: Map<string, ReportSte
   const parts: string[] = [];
   const admitted = done('undrainHost');
   const restarted = done('startBackgroundService');
-  if (admitted) parts.push(`users admitted again on ${admitted} personalization server${admitted === 1 ? '' : 's'}`);
+  if (admitted) parts.push(`users admitted again on ${count(admitted, 'personalization server')}`);
   const removal = steps.get('remove-replication');
   if (!admitted && removal?.startedAt) {
     parts.push(
@@ -555,12 +556,9 @@ function abortCleanup(activities: ReportActivity[], steps: Map<string, ReportSte
         'a fleet that no longer replicates',
     );
   }
-  if (restarted)
-    parts.push(`background service restarted on ${restarted} personalization server${restarted === 1 ? '' : 's'}`);
+  if (restarted) parts.push(`background service restarted on ${count(restarted, 'personalization server')}`);
   if (failed.length)
-    parts.push(
-      `${failed.length} cleanup action${failed.length === 1 ? '' : 's'} did not complete: see below and finish by hand`,
-    );
+    parts.push(`${count(failed.length, 'cleanup action')} did not complete: see below and finish by hand`);
   if (!mine.length && !parts.length) parts.push('nothing to undo: no cleanup action ran');
   return { actions, summary: parts.join('; ') };
 }

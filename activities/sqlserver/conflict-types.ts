@@ -21,6 +21,7 @@
 // *(inferred: and MSmerge_conflicts_info)*. Conflicts the resolver decided are kept for
 // @conflict_retention days (default 14, sp_addmergepublication) whatever anyone does: they are
 // reported, never a reason to stop.
+import { count } from '../../common/count.js';
 
 export type ConflictVerdict = 'needs-person' | 'settled';
 
@@ -109,15 +110,13 @@ export function summarizeConflicts(conflicts: readonly JudgedConflict[]): Confli
   const stop = conflicts.filter((c) => (c.verdict ?? 'needs-person') === 'needs-person');
   const settled = conflicts.filter((c) => c.verdict === 'settled');
   return {
-    stop: stop.length ? `${plural(stop.length)} (${counted(stop, true)})` : '',
+    stop: stop.length ? `${count(stop.length, 'conflict')} (${counted(stop, true)})` : '',
     settled: settled.length
-      ? `${plural(settled.length)} the resolver settled, kept for the conflict retention period; nothing to do ` +
-        `(${counted(settled, false)})`
+      ? `${count(settled.length, 'conflict')} the resolver settled, kept for the conflict retention period; ` +
+        `nothing to do (${counted(settled, false)})`
       : '',
   };
 }
-
-const plural = (n: number) => `${n} conflict${n === 1 ? '' : 's'}`;
 
 function counted(list: readonly JudgedConflict[], withReason: boolean): string {
   const byKind = new Map<string, number>();

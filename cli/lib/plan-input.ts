@@ -22,7 +22,7 @@ export async function readPlanOrFail(file: string): Promise<AnyPlan> {
   const r = await loadPlan(file);
   if (!r.ok) {
     throw new UserError(
-      `${file} is not a valid plan (${count(r.errors.length, 'problem')}); nothing ` + `was started`,
+      `${file} is not a valid plan (${count(r.errors.length, 'problem')}); nothing was started`,
       r.errors.map((e) => `${file}:${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`),
     );
   }

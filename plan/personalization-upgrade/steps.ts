@@ -4,6 +4,7 @@
 import { UPGRADE_STEP_IDS, type PlannedStep, type UpgradePlan, type UpgradeStepId } from './types.js';
 import { gatedSteps, type StepReason } from '../gated-steps.js';
 import { isEarlierThan } from '../version.js';
+import { count } from '../../common/count.js';
 
 /** Row GUIDs must be converted on every subscriber when upgrading from before this version (DOMAIN.md §1, step 6). */
 export const ROW_GUID_CONVERSION_BEFORE = '8.3.253.0';
@@ -106,7 +107,3 @@ function stepReasons(plan: UpgradePlan): Record<UpgradeStepId, StepReason> {
 const applies = (reason: string) => ({ applies: true, reason });
 const always = (reason: string) => applies(`always: ${reason}`);
 const skipped = (reason: string) => ({ applies: false, reason });
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}

@@ -2,6 +2,7 @@
 // imports it to decide what to run, and `replup plan show` prints the same answer.
 import type { StepView } from '../kind.js';
 import { isBranchOffice, SETUP_STEP_IDS, type SetupPlan, type SetupStepId } from './types.js';
+import { count } from '../../common/count.js';
 
 /** Each Snapshot Agent is waited for this long by default (options.snapshotTimeoutMinutes). */
 export const DEFAULT_SETUP_SNAPSHOT_MINUTES = 30;
@@ -9,8 +10,6 @@ export const DEFAULT_SETUP_SNAPSHOT_MINUTES = 30;
 export interface SetupStep extends StepView {
   id: SetupStepId;
 }
-
-const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export function setupSteps(plan: SetupPlan): SetupStep[] {
   const central = plan.publisher.key;
