@@ -132,8 +132,8 @@ lab upgrade
 dev
   replup dev
     a local Temporal dev server, Web UI on http://localhost:8233
-  replup dev --port 7234 --ui-port 8234 --db-file .replup/other.db
-    a second one beside it
+  replup dev --port 7234
+    a second one beside it: Web UI on :8234, state in .replup/temporal-7234.db
 dev stop
   replup dev stop
     stop it; its workflows stay in the SQLite file

@@ -34,7 +34,7 @@ export interface DemoOptions {
   actor?: string;
   /** Where it writes (default the process's stdout and stderr). */
   io?: Streams;
-  /** The dev server's gRPC and Web UI ports (default 7233 and 8233), as `replup dev --port/--ui-port`. */
+  /** The dev server's gRPC and Web UI ports (default 7233, and gRPC + 1000), as `replup dev --port/--ui-port`. */
   port?: number;
   uiPort?: number;
   /** The plan to run instead of examples/lab-small.yaml: a Personalization Server upgrade on the lab. */

@@ -13,9 +13,10 @@ export interface Poller {
 }
 
 /**
- * The pollers still alive: a live worker polls again at least every minute (a long poll lasts up to
- * 60 s, https://docs.temporal.io/workers#task-queue), so one not seen for `withinMs` (default 70 s) has
- * stopped; the server keeps listing stopped pollers for a few minutes. One identity appears once.
+ * The pollers still alive: one not seen for `withinMs` (default 70 s) has stopped, while the server keeps
+ * listing stopped pollers for a few minutes. *Inferred*: a live worker's long poll returns within about a
+ * minute and it polls again at once, so its last access is never older than that (a `replup worker` on the
+ * dev server showed seconds). One identity appears once (a worker polls for workflow and activity tasks).
  */
 export function livePollers(pollers: Poller[], nowMs: number, withinMs = 70_000): string[] {
   const live = pollers.filter((p) => p.lastAccessMs !== undefined && nowMs - p.lastAccessMs <= withinMs);

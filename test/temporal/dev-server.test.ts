@@ -1,6 +1,7 @@
 // `replup dev` as a user runs it: a real dev server on a SQLite file, the UI answering, the
 // search attributes and retention set, and a workflow surviving `dev stop` + `dev`.
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,16 +17,34 @@ function replup(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** True when nothing listens on 127.0.0.1:`port`. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const server = createServer();
+    server.once('error', () => res(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => res(true)));
+  });
+}
+
+/** A free gRPC port whose default Web UI port (+ 1000) is free too. */
+async function portPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 1000 < 65_536 && (await isFree(port + 1000))) return port;
+  }
+}
+
 describe('replup dev', async () => {
-  const port = await freePort();
-  const uiPort = await freePort();
+  // As a user starts a second server: only --port; the Web UI and the SQLite file follow from it.
+  const port = await portPair();
+  const uiPort = port + 1000;
   const address = `127.0.0.1:${port}`;
   afterAll(() => {
     replup('dev', 'stop');
   });
 
   it('starts the dev server with the Web UI, the replup search attributes and 30-day retention', async () => {
-    const r = replup('dev', '--port', String(port), '--ui-port', String(uiPort));
+    const r = replup('dev', '--port', String(port));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('Started the Temporal dev server');
     // Another port is another server: its own SQLite file, as `replup demo --port` names it.
@@ -41,8 +60,14 @@ describe('replup dev', async () => {
     await conn.close();
   });
 
+  it('--port takes a whole number: anything else is a usage error (exit 2), nothing started', () => {
+    const r = replup('dev', '--port', 'x');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--port takes a whole number ≥ 1, got "x"');
+  });
+
   it('reuses a server that already answers instead of starting a second', () => {
-    const r = replup('dev', '--port', String(port), '--ui-port', String(uiPort));
+    const r = replup('dev', '--port', String(port));
     expect(r.code).toBe(0);
     expect(r.out).toContain(`A Temporal server already answers at ${address}: reusing it.`);
   });
@@ -57,7 +82,7 @@ describe('replup dev', async () => {
 
     const stop = replup('dev', 'stop');
     expect(stop.out).toContain('Stopped the dev server');
-    const again = replup('dev', '--port', String(port), '--ui-port', String(uiPort));
+    const again = replup('dev', '--port', String(port));
     expect(again.out).toContain('Started the Temporal dev server');
 
     conn = await Connection.connect({ address });
