@@ -22,6 +22,7 @@ import {
   type SubscriberPlanBase,
   type SubscriberPublication,
 } from './types.js';
+import { targetCell } from '../target-cell.js';
 
 const serverName = z.string(whenMissing('the SQL Server, e.g. server: SQL01')).superRefine((v, ctx) => {
   const problem = serverNameProblem(v);
@@ -191,7 +192,7 @@ export function describeSubscriberPlan(
   return {
     summary: [
       `plan:         ${plan.name} (${runbook})`,
-      `target:       ${plan.target.kind === 'lab' ? `lab ${plan.target.state}` : 'SQL Server'}`,
+      `target:       ${targetCell(plan.target)}`,
       `publisher:    ${where(plan.publisher)} (distributor ${plan.distributor.server})`,
       `subscriber:   ${where(plan.subscriber)}${plan.subscriber.edition ? ` (${plan.subscriber.edition})` : ''}`,
       `publications: ${plan.publications.map((p) => p.name).join(', ')}`,

@@ -18,6 +18,7 @@ import {
   type AgentSchedulesPlan,
   type DailySchedule,
 } from './types.js';
+import { targetCell } from '../target-cell.js';
 
 /** 'hh:mm:ss' (24-hour clock) as sysschedules' hhmmss int. */
 const timeOfDay = z
@@ -158,7 +159,7 @@ function describeAgentSchedulesPlan(plan: AgentSchedulesPlan): { summary: string
       `plan:         ${plan.name} (${plan.runbook})`,
       `publisher:    ${plan.publisher.server}/${plan.publisher.database}`,
       `distributor:  ${plan.distributor.server}/${plan.distributor.database} (the merge agent jobs' msdb)`,
-      `target:       ${plan.target.kind === 'lab' ? `lab (${plan.target.state})` : 'sqlserver'}`,
+      `target:       ${targetCell(plan.target)}`,
       `mode:         ${plan.options.checkOnly ? 'check only: nothing is changed' : 'check, set and verify'}`,
       ...describeNotify(plan.notify),
     ],

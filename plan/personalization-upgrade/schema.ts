@@ -34,6 +34,7 @@ import { sqlServerCell } from '../sql-server-cell.js';
 import { parseWindowTime, windowProblem, describeWindow } from '../window.js';
 import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../approval.js';
 import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../../activities/sqlcmd/variables.js';
+import { targetCell } from '../target-cell.js';
 
 export const UPGRADE_RUNBOOK = 'em-personalization-upgrade';
 /** The database name the Personalization Server installer proposes (seed 000, SetMasterUp prompt). */
@@ -936,7 +937,7 @@ function describeUpgradePlan(plan: UpgradePlan): { summary: string[]; tables: Fl
     summary: [
       `plan:         ${plan.name} (${plan.runbook})`,
       `upgrade:      ${plan.from} → ${plan.to}`,
-      `target:       ${plan.target.kind === 'lab' ? `lab, state ${plan.target.state}` : 'sqlserver'}`,
+      `target:       ${targetCell(plan.target)}`,
       ...publishingSites(plan).map(
         (site, i) => `${i ? '              ' : 'distributor:  '}${distributorLine(plan, site)}`,
       ),

@@ -18,6 +18,7 @@ import { distributorOf, publishingSites } from '../personalization-upgrade/types
 import { SETUP_RUNBOOK, SETUP_STEP_IDS, type SetupPlan } from './types.js';
 import { NO_UPGRADE } from './as-upgrade.js';
 import { DEFAULT_SETUP_SNAPSHOT_MINUTES, setupSteps } from './steps.js';
+import { targetCell } from '../target-cell.js';
 
 /**
  * The tempdb cost of read committed snapshot, in Microsoft's words and the seed's, for `plan show`.
@@ -176,7 +177,7 @@ function describeSetupPlan(plan: SetupPlan): { summary: string[]; tables: FleetT
   return {
     summary: [
       `plan:         ${plan.name} (${plan.runbook})`,
-      `target:       ${plan.target.kind === 'lab' ? `lab, state ${plan.target.state}` : 'sqlserver'}`,
+      `target:       ${targetCell(plan.target)}`,
       ...publishingSites(plan).map((site, i) => {
         const d = distributorOf(plan, site);
         return `${i ? '              ' : 'distributor:  '}${d.server}/${d.database} (for ${site.key})`;
