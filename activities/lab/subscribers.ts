@@ -322,12 +322,31 @@ export function initSubscriberLab(
   });
 }
 
-/** `replup lab check <subscriber plan>`: the subscriber runbook's invariants for what the plan adds or removes. */
+/**
+ * `replup lab check <subscriber plan>`: the subscriber runbook's invariants for what the plan adds or removes.
+ * What is checked follows what the lab went through, as for the upgrade: a subscriber with no subscription yet
+ * (add-subscriber not run, or aborted at or before its gate) or with every subscription still there
+ * (remove-subscriber likewise) is held to what such an abort promises: no row lost without an approval and
+ * the whole fleet still replicating, the plan's subscriber included when it was to be removed. Anything in
+ * between (some subscriptions made or dropped) is held to the whole promise, and fails.
+ */
 export function subscriberVerdict(state: LabState, plan: SubscriberPlanBase & { runbook: string }) {
   const adding = plan.runbook === 'add-subscriber';
+  const where = `${plan.subscriber.server}/${plan.subscriber.database}`;
+  const key = keyOf(state, plan.subscriber);
+  const has = Object.values(state.subscriptions).filter((x) => x.subscriberKey === key).length;
+  const planned = state.plan.publications.filter((p) => p.subscribers.includes(key)).length;
+  if (adding ? has === 0 : has > 0 && has === planned)
+    return {
+      phase: adding ? 'subscriber not added' : 'subscriber not removed',
+      title:
+        `${plan.runbook} of ${where}: nothing ${adding ? 'subscribed' : 'dropped'} yet (not run, or aborted ` +
+        `before ${adding ? 'create-subscriptions' : 'drop-subscriptions'}): checking what an abort there promises`,
+      invariants: subscriberInvariants(state, {}),
+    };
   return {
     phase: adding ? 'subscriber added' : 'subscriber removed',
-    title: `${plan.runbook} of ${plan.subscriber.server}/${plan.subscriber.database}: checking what it promises`,
+    title: `${plan.runbook} of ${where}: checking what it promises`,
     invariants: subscriberInvariants(state, adding ? { added: plan.subscriber } : { removed: plan.subscriber }),
   };
 }
