@@ -26,6 +26,8 @@ export interface WorkerOptions {
   logLevel?: LogLevel;
   /** replup's Prometheus metrics (worker/metrics.ts): the worker counts undelivered notifications there. */
   metrics?: Pick<ReplupMetrics, 'notificationFailed'>;
+  /** The worker's identity on the server (pollers, history); default the SDK's `pid@host`. */
+  identity?: string;
 }
 
 /** How the worker takes work, shared with the bench so that it measures what users run. */
@@ -70,6 +72,7 @@ export async function createReplupWorker(opts: WorkerOptions = {}) {
     workflowsPath: require.resolve('../workflows/index.ts'),
     activities,
     ...workerTuning(opts.concurrency),
+    ...(opts.identity && { identity: opts.identity }),
   });
   return {
     worker,

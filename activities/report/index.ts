@@ -104,7 +104,7 @@ export function createReportActivities(client: () => Promise<Client>, opts: Repo
  * The plan's target from a run's first event (every runbook's input is `{ plan, … }`); undefined for
  * other inputs.
  */
-function planTarget(events: HistoryEvent[]): { kind: string; state?: string } | undefined {
+export function planTarget(events: HistoryEvent[]): { kind: string; state?: string } | undefined {
   const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) return undefined;
   try {

@@ -6,12 +6,14 @@
 // invariant holds. `--runbook NAME` runs another runbook's example plan on its own fresh lab instead
 // (cli/lib/demo-runbooks.ts), approving its gates as the demo's operator.
 import { fileURLToPath } from 'node:url';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { ensureDevServer } from '../../worker/dev-server.js';
 import { initLab, LabStateError } from '../../activities/lab/index.js';
+import { planTarget } from '../../activities/report/index.js';
 import { upgradeWorkflowId } from '../../workflows/personalization-upgrade.js';
 import { TASK_QUEUE, type RunResult } from '../../workflows/messages.js';
 import { otherWorkers } from '../lib/other-workers.js';
@@ -68,7 +70,17 @@ function demoPlan(plan: AnyPlan, shown: string): UpgradePlan & { target: { kind:
 }
 
 /** A previous demo's run of the same fleet that is still open would refuse the new one: end it. */
-async function endPreviousRun(client: Client, workflowId: string, say: (line: string) => void): Promise<void> {
+/**
+ * A run with the demo's workflow id still open on this server: ended when it runs on the lab the demo is about
+ * to re-create (a previous demo, interrupted), since that lab is gone anyway; refused otherwise (a run someone
+ * started by hand on another lab of the same fleet: the demo must not end it, nor leave its lab drained).
+ */
+async function endPreviousRun(
+  client: Client,
+  workflowId: string,
+  statePath: string,
+  say: (line: string) => void,
+): Promise<void> {
   const handle = client.workflow.getHandle(workflowId);
   let status: string;
   try {
@@ -77,6 +89,23 @@ async function endPreviousRun(client: Client, workflowId: string, say: (line: st
     return; // never ran on this server
   }
   if (status !== 'RUNNING') return;
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId },
+    maximumPageSize: 1,
+  });
+  const target = planTarget(history?.events ?? []);
+  if (target?.kind !== 'lab' || !target.state || resolve(target.state) !== resolve(statePath)) {
+    const where = target?.kind === 'lab' ? `on the lab ${target.state}` : `on ${target?.kind ?? 'another target'}`;
+    throw new UserError(
+      `a run with the demo's workflow id ${workflowId} is already running ${where}, not on the demo's lab ` +
+        `${statePath}: the demo does not end a run it did not start; nothing was started`,
+      [
+        `let it finish, or abort it (its abort cleans up): replup abort '${workflowId}' --reason "…"`,
+        'or run the demo on a server of its own: replup demo --port 7234',
+      ],
+    );
+  }
   await handle.terminate('replaced by a new `replup demo` run (the demo re-creates its lab)');
   say(`Ended the previous demo run ${workflowId} (terminated; its history stays in the Web UI).`);
 }
@@ -124,9 +153,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     env = { ...process.env, TEMPORAL_ADDRESS: dev.address };
   }
   const client = await connectClient(env);
-  await warnOfOtherWorkers(client, out);
+  await refuseOtherWorkers(client, env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233');
   const workflowId = other ? other.workflowId(otherPlan as never) : upgradeWorkflowId(plan!);
-  await endPreviousRun(client, workflowId, say);
+  await endPreviousRun(client, workflowId, statePath, say);
 
   try {
     if (other) say(`Lab: ${await other.prepare(otherPlan as never)} at ${relative(process.cwd(), statePath)}`);
@@ -147,6 +176,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   // Its notifications resolve their env:/file: webhook references in this process's environment.
   const served = await serveWorker({
     name: 'replup demo',
+    identity: DEMO_IDENTITY,
     report: out,
     env,
     logLevel: 'WARN',
@@ -269,19 +299,28 @@ export const registerDemo: Register = (program, setExit, io) => {
     );
 };
 
+/** The demo's own worker says so on the server: a demo that ended a moment ago is no other worker. */
+const DEMO_IDENTITY = `replup-demo-${process.pid}@${hostname()}`;
+const isDemoWorker = (identity: string) => identity.startsWith('replup-demo-');
+
 /**
- * Says so (on stderr) when other workers already poll task queue `replup` here: Temporal gives each task to
- * whichever worker asks first, so they run part of the demo, and one started in another folder opens that
- * folder's lab files, not the demo's. A warning, not a refusal: a `replup worker` of this folder serves the
- * demo as well as its own. Nothing is said when the server cannot be asked.
+ * Refused, before anything starts, when other workers already poll task queue `replup` here: Temporal gives each
+ * task to whichever worker asks first, so they would run part of the demo, holding its lab while the demo's own
+ * worker waits, and one started in another folder runs with that folder's files. The workers of earlier demos
+ * (stopped when they ended) do not count. Nothing is said when the server cannot be asked.
  */
-async function warnOfOtherWorkers(client: Client, out: Reporter): Promise<void> {
-  const others = await otherWorkers(client, TASK_QUEUE).catch(() => []);
+async function refuseOtherWorkers(client: Client, address: string): Promise<void> {
+  const others = (await otherWorkers(client, TASK_QUEUE).catch(() => [])).filter((id) => !isDemoWorker(id));
   if (!others.length) return;
-  out.note(
-    `replup demo: warning: ${count(others.length, 'other worker')} already ${others.length === 1 ? 'polls' : 'poll'} ` +
-      `task queue ${TASK_QUEUE} in namespace ${client.options.namespace} (${others.join(', ')}): each takes some of ` +
-      `this demo's tasks, and one started in another folder runs them against that folder's lab. Stop ` +
-      `${others.length === 1 ? 'it' : 'them'}, or give the demo a server of its own: replup demo --port 7234`,
+  throw new UserError(
+    `${count(others.length, 'other worker')} already ${others.length === 1 ? 'polls' : 'poll'} task queue ` +
+      `${TASK_QUEUE} at ${address}, namespace ${client.options.namespace} (${others.join(', ')}): ` +
+      `${others.length === 1 ? 'it' : 'they'} would take some of the demo's tasks and hold its lab; ` +
+      'nothing was started',
+    [
+      `stop ${others.length === 1 ? 'it' : 'them'}, then run the demo again (a worker stopped less than a minute ` +
+        'ago still shows here: try again in a minute)',
+      'or give the demo a server of its own: replup demo --port 7234',
+    ],
   );
 }

@@ -38,6 +38,8 @@ export interface ServeWorkerOptions {
   metrics?: HostPort;
   /** Where the metrics' errors are noted (stderr); default the process's streams. */
   report?: Reporter;
+  /** The worker's identity on the server; default the SDK's `pid@host`. */
+  identity?: string;
 }
 
 export interface ServedWorker {
@@ -68,6 +70,7 @@ export async function serveWorker(opts: ServeWorkerOptions): Promise<ServedWorke
   const { worker, close } = await createReplupWorker({
     env,
     ...(opts.concurrency !== undefined && { concurrency: opts.concurrency }),
+    ...(opts.identity && { identity: opts.identity }),
     ...(metrics && { metrics }),
   });
   const closeAll = async () => {

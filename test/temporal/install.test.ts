@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { scratchDir, type Ran } from './cli/replup.js';
 import { readmeCommands } from './cli/readme.js';
+import { createNamespace } from './cli/namespace.js';
 import { registryReachable, sh, userEnv } from './cli/shell.js';
 
 const CASE = resolve('test/fixtures/cases/npx-silent-invalid-plan.yaml');
@@ -25,15 +26,18 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
 };
 const scratch = scratchDir('install');
 const clone = join(scratch, 'clone');
+// A namespace of its own: `npm run demo` refuses to start while other tests' workers poll task queue replup.
+const namespace = `install-${process.pid}-${Date.now().toString(36)}`;
 const env = userEnv({
   TEMPORAL_ADDRESS: inject('temporalAddress'),
-  TEMPORAL_NAMESPACE: 'default',
+  TEMPORAL_NAMESPACE: namespace,
   REPLUP_ACTOR: 'install-test',
 });
 let tarball = '';
 let online = false;
 
 beforeAll(async () => {
+  await createNamespace(inject('temporalAddress'), namespace);
   const cloned = await sh(`git clone -q ${JSON.stringify(resolve('.'))} clone`, { cwd: scratch, env });
   expect(cloned.code, cloned.stderr).toBe(0);
   const packed = await sh(`npm pack --silent --pack-destination ${JSON.stringify(scratch)}`, { cwd: clone, env });
