@@ -23,6 +23,7 @@ import {
   type SubscriberPublication,
 } from './types.js';
 import { targetCell } from '../target-cell.js';
+import { sqlServerEdition } from '../edition.js';
 
 const serverName = z.string(whenMissing('the SQL Server, e.g. server: SQL01')).superRefine((v, ctx) => {
   const problem = serverNameProblem(v);
@@ -36,7 +37,7 @@ const plannedDb = (what: string) =>
       server: serverName,
       database: databaseName,
       sqlVersion: z.string().min(1).optional(),
-      edition: z.string().min(1).optional(),
+      edition: sqlServerEdition.optional(),
     },
     whenMissing(`${what}: server (and database, default ${DEFAULT_DATABASE})`),
   );

@@ -35,6 +35,7 @@ import { parseWindowTime, windowProblem, describeWindow } from '../window.js';
 import { ANYONE_ONCE, defaultStarterMayApprove, describeGate, samePerson, type GatePolicy } from '../approval.js';
 import { SCRIPT_VARIABLE_PLACEHOLDERS, unknownPlaceholders } from '../../activities/sqlcmd/variables.js';
 import { targetCell } from '../target-cell.js';
+import { sqlServerEdition } from '../edition.js';
 
 export const UPGRADE_RUNBOOK = 'em-personalization-upgrade';
 /** The database name the Personalization Server installer proposes (seed 000, SetMasterUp prompt). */
@@ -144,7 +145,7 @@ const siteFields = {
   database: databaseName.default(DEFAULT_DATABASE),
   personalizationServers: z.array(hostName).default([]),
   sqlVersion: sqlServerVersion.optional(),
-  edition: z.string().min(1).optional(),
+  edition: sqlServerEdition.optional(),
 };
 const site = (hint?: string) => z.strictObject(siteFields, hint === undefined ? undefined : whenMissing(hint));
 const branch = z.strictObject({
