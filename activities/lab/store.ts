@@ -5,13 +5,19 @@
 import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { LAB_FORMAT, type LabDatabase, type LabState } from './model.js';
 
-/** A lab file that cannot be used: says which file and what to do. */
-export class LabStateError extends Error {
+/**
+ * A lab file that cannot be used: says which file and what to do. An ApplicationFailure that is not
+ * retryable: thrown in an activity, it parks the step at once with this message (a missing or
+ * unreadable lab file stays so until a person acts), where a plain Error would be retried for minutes.
+ */
+export class LabStateError extends ApplicationFailure {
   constructor(message: string) {
-    super(message);
-    this.name = 'LabStateError';
+    super(message, 'LabStateError', true);
+    // ApplicationFailure's `name` is a read-only prototype property: give this error its own.
+    Object.defineProperty(this, 'name', { value: 'LabStateError' });
   }
 }
 

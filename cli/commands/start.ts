@@ -1,4 +1,5 @@
 // `replup start <plan> [--wait]`: validate the plan, launch its runbook, print the id and UI link.
+import { existsSync } from 'node:fs';
 import type { Register } from './index.js';
 import { connectClient } from '../../worker/connection.js';
 import { defaultActor, retentionWarning, startUpgrade, type Started } from '../lib/runs.js';
@@ -37,9 +38,13 @@ export const registerStart: Register = (program, setExit, io) => {
       async (file: string, opts: { wait?: boolean; actor: string; json?: boolean; at?: string; notAfter?: string }) => {
         const report = new Reporter(opts.json, io);
         const plan = withWindow(await readPlanOrFail(file), opts, Date.now());
-        const client = await connectClient();
         const window = plan.runbook === 'em-personalization-upgrade' ? plan.options.window : undefined;
         const delay = window ? startDelayMs(window, Date.now()) : 0;
+        // A run that starts later may find its lab created by then: say so, refuse only a start now.
+        const noLab = labMissing(plan, file);
+        if (noLab && delay === 0) throw new UserError(`${noLab}; nothing was started`);
+        if (noLab) report.warning(`${noLab} before the window opens`);
+        const client = await connectClient();
         const started = await startRunbook(client, plan, opts.actor, delay);
         // After the start: a warning must not stop a run, but the operator must read it.
         const short = await retentionWarning(client);
@@ -89,6 +94,17 @@ export function startRunbook(client: Client, plan: AnyPlan, actor: string, start
   // The table's type ties each runbook to its plan's starter; indexing by the union loses that tie.
   const start = STARTERS[plan.runbook] as Starter<typeof plan>;
   return start(client, plan, actor);
+}
+
+/**
+ * What is missing when a lab plan's state file does not exist (a user who skipped `replup lab init`):
+ * the run's first activity could only fail. The file and the command that creates it; undefined when
+ * the lab exists or the plan targets no lab.
+ */
+export function labMissing(plan: AnyPlan, file: string): string | undefined {
+  const target = 'target' in plan ? (plan.target as { kind?: string; state?: string }) : undefined;
+  if (target?.kind !== 'lab' || target.state === undefined || existsSync(target.state)) return undefined;
+  return `no lab at ${target.state}: create it with \`replup lab init ${file}\``;
 }
 
 /**
