@@ -216,6 +216,11 @@ export interface EnsureDevResult {
   dbFile: string;
   pid?: number;
   cli?: ResolvedTemporalCli;
+  /**
+   * This folder's `replup dev` started the server at `address` (its record names that address), so
+   * `replup dev stop` here stops it; false for a server started elsewhere (another folder, another tool).
+   */
+  startedHere: boolean;
 }
 
 /**
@@ -238,13 +243,16 @@ export async function ensureDevServer(opts: {
   const address = `127.0.0.1:${port}`;
   if (await answers(address)) {
     await prepareNamespace(address);
+    // Only a record of this address describes this server: the folder's record may be of another port.
     const rec = readDevRecord(dir);
+    const ours = rec?.address === address ? rec : undefined;
     return {
       status: 'reused',
       address,
-      uiUrl: rec?.uiUrl ?? `http://127.0.0.1:${uiPort}`,
-      dbFile: rec?.dbFile ?? dbFile,
-      pid: rec?.pid,
+      uiUrl: ours?.uiUrl ?? `http://127.0.0.1:${uiPort}`,
+      dbFile: ours?.dbFile ?? dbFile,
+      pid: ours?.pid,
+      startedHere: ours !== undefined,
     };
   }
   const handle = await startDevServer({
@@ -264,7 +272,15 @@ export async function ensureDevServer(opts: {
     startedAt: new Date().toISOString(),
   };
   writeFileSync(recordFile(dir), JSON.stringify(record, null, 2));
-  return { status: 'started', address, uiUrl: handle.uiUrl, dbFile: record.dbFile, pid: record.pid, cli: handle.cli };
+  return {
+    status: 'started',
+    address,
+    uiUrl: handle.uiUrl,
+    dbFile: record.dbFile,
+    pid: record.pid,
+    cli: handle.cli,
+    startedHere: true,
+  };
 }
 
 /** Stops the dev server `replup dev` started (never one it did not start). */

@@ -1,6 +1,7 @@
 // `replup dev [stop]`: the local Temporal dev server the runbooks run on.
 import type { Register } from './index.js';
-import { ensureDevServer, stopDevServer } from '../../worker/dev-server.js';
+import { ensureDevServer, stopDevServer, type EnsureDevResult } from '../../worker/dev-server.js';
+import { DEFAULT_ADDRESS } from '../../worker/connection.js';
 import { Reporter } from '../lib/reporter.js';
 import { wholeNumber } from '../lib/runs.js';
 
@@ -23,15 +24,7 @@ export const registerDev: Register = (program, _setExit, io) => {
         dbFile: opts.dbFile,
         log: (line) => report.note(line),
       });
-      report.result(result, () => {
-        const how =
-          result.status === 'reused'
-            ? `A Temporal server already answers at ${result.address}: reusing it.\n`
-            : `Started the Temporal dev server (pid ${result.pid}, ${result.cli?.version}, ` +
-              `from ${result.cli?.source}).\n` +
-              `  frontend  ${result.address}\n  data      ${result.dbFile}\n`;
-        return `${how}  Web UI    ${result.uiUrl}\nStop it with: replup dev stop\n`;
-      });
+      report.result(result, () => devServerText(result));
     });
   dev
     .command('stop')
@@ -45,3 +38,26 @@ export const registerDev: Register = (program, _setExit, io) => {
       );
     });
 };
+
+/**
+ * `replup dev`'s text: the server started or reused, its Web UI; on another address than the default,
+ * the `export TEMPORAL_ADDRESS=…` line that points the other commands at it; and how to stop it, only
+ * when this folder started it (`replup dev stop` stops nothing else).
+ */
+export function devServerText(result: EnsureDevResult): string {
+  const how =
+    result.status === 'reused'
+      ? `A Temporal server already answers at ${result.address}: reusing it.\n`
+      : `Started the Temporal dev server (pid ${result.pid}, ${result.cli?.version}, ` +
+        `from ${result.cli?.source}).\n` +
+        `  frontend  ${result.address}\n  data      ${result.dbFile}\n`;
+  const point =
+    result.address === DEFAULT_ADDRESS
+      ? ''
+      : `Point the other replup commands (worker, start, status, …) at it in your shell:\n` +
+        `  export TEMPORAL_ADDRESS=${result.address}\n`;
+  const stop = result.startedHere
+    ? 'Stop it with: replup dev stop\n'
+    : 'It was started elsewhere (not by replup dev in this folder): stop it where it was started.\n';
+  return `${how}  Web UI    ${result.uiUrl}\n${point}${stop}`;
+}

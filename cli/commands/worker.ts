@@ -5,6 +5,7 @@ import type { HostPort } from '../../worker/metrics.js';
 import { wholeNumber } from '../lib/runs.js';
 import { hostPortOption, serveWorker } from '../lib/serve-worker.js';
 import { Reporter } from '../lib/reporter.js';
+import { temporalConfig } from '../../worker/connection.js';
 
 export const registerWorker: Register = (program, _setExit, io) => {
   program
@@ -25,11 +26,14 @@ export const registerWorker: Register = (program, _setExit, io) => {
         concurrency: opts.concurrency,
         ...(opts.metrics && { metrics: opts.metrics }),
       });
+      // Where it serves, as the other commands find it (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE or a profile).
+      const { connectionOptions, namespace } = temporalConfig(process.env);
+      const server = `${connectionOptions.address}, namespace ${namespace}`;
       const stop = () => served.worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       report.note(
-        `replup worker serving task queue replup (pid ${process.pid})` +
+        `replup worker serving task queue replup (pid ${process.pid}) on ${server}` +
           (served.metricsUrl ? `; metrics at ${served.metricsUrl}` : ''),
       );
       await served.worker.run();
