@@ -190,6 +190,19 @@ export function installOperatorHandlers(st: RunState): void {
         requireActor(input?.actor);
         const step = p.steps.find((s) => s.id === input.step);
         if (!step) throw new Error(`unknown step "${input.step}"; the steps are: ${stepIds()}`);
+        if (step.status === 'awaiting-operator') {
+          // A manual step confirmed too early parks when its check fails: a retry asks for the confirmation again.
+          const why = step.lastError ? ` (${step.lastError})` : '';
+          const wasConfirmed = p.decisions.some((d) => d.kind === 'confirm' && d.step === input.step);
+          const again = wasConfirmed
+            ? ' (it asks for your confirmation again: confirm once the work is really done)'
+            : '';
+          throw new Error(
+            `step ${input.step} is awaiting-operator, not waiting for a confirmation: it parked${why}. Retry it: ` +
+              `replup retry --step ${input.step} --reason "..."${again}; or end the run: replup abort --step ` +
+              `${input.step} --reason "..."`,
+          );
+        }
         if (step.status !== 'awaiting-confirmation') {
           throw new Error(`step ${input.step} is ${step.status}, not waiting for a confirmation`);
         }
