@@ -90,11 +90,11 @@ describe('replup dev text', () => {
   const exportLine = (address: string) => `\n  export TEMPORAL_ADDRESS=${address}\n`;
 
   it.each([
-    ['reused, started elsewhere, another port', result('127.0.0.1:7461', {}), true, false],
-    ['reused, started here, another port', result('127.0.0.1:7461', { startedHere: true }), true, true],
-    ['started here, another port', result('127.0.0.1:7462', { status: 'started', startedHere: true }), true, true],
-    ['started here, the default port', result('127.0.0.1:7233', { status: 'started', startedHere: true }), false, true],
-  ])('%s: export line %s, stop hint %s', (_name, r, exported, stoppable) => {
+    ['reused, started elsewhere, another port', true, false, result('127.0.0.1:7461', {})],
+    ['reused, started here, another port', true, true, result('127.0.0.1:7461', { startedHere: true })],
+    ['started here, another port', true, true, result('127.0.0.1:7462', { status: 'started', startedHere: true })],
+    ['started here, the default port', false, true, result('127.0.0.1:7233', { status: 'started', startedHere: true })],
+  ])('%s: export line %s, stop hint %s', (_name, exported, stoppable, r) => {
     const text = devServerText(r);
     expect(text.includes(exportLine(r.address))).toBe(exported);
     expect(text.includes('Stop it with: replup dev stop')).toBe(stoppable);
