@@ -1,14 +1,16 @@
-// `replup status [id] [--json]`: where a run is, each step's state, and what to type if it waits.
+// `replup status [id] [--json]`: where a run is, each step's state, and what to type if it waits; with no
+// worker to answer, what the run last published.
 import type { Register } from './index.js';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../worker/connection.js';
-import { answerCommands, getProgress, resolveRunId, uiUrl } from '../lib/runs.js';
+import { answerCommands, getProgress, NoWorkerAnswered, resolveRunId, uiUrl } from '../lib/runs.js';
+import { exitForStatus, lastPublished, lastPublishedText } from '../lib/last-published.js';
 import { renderProgress } from '../lib/render.js';
 import { Reporter } from '../lib/reporter.js';
 import { describeWindow, type MaintenanceWindow } from '../../plan/window.js';
 import type { DecisionRecord, Progress } from '../../workflows/messages.js';
 
-export const registerStatus: Register = (program, _setExit, io) => {
+export const registerStatus: Register = (program, setExit, io) => {
   program
     .command('status [id]')
     .description('Show a run: status, steps, decisions (id defaults to the only running upgrade)')
@@ -29,7 +31,18 @@ export const registerStatus: Register = (program, _setExit, io) => {
         );
         return;
       }
-      const p = await getProgress(client, runId);
+      let p: Progress;
+      try {
+        p = await getProgress(client, runId);
+      } catch (err) {
+        if (!(err instanceof NoWorkerAnswered)) throw err;
+        // No worker to ask (none started, or stopped mid-run): what the run last published, labelled as such.
+        const lp = await lastPublished(client, runId, url, err.message);
+        report.warning(err.message);
+        report.result(lp, () => lastPublishedText(lp));
+        setExit(exitForStatus(lp.status));
+        return;
+      }
       report.result({ workflowId: runId, url, ...p }, () => statusText(p, runId, url, Date.now()));
     });
 };

@@ -1,9 +1,9 @@
 // Following a run until it completes or needs a person: `watch`, `start --wait` and `demo`.
 import type { Client } from '@temporalio/client';
 import type { Progress } from '../../workflows/messages.js';
-import { getProgress, answerCommands, NoWorkerAnswered } from './runs.js';
+import { getProgress, answerCommands, NoWorkerAnswered, uiUrl } from './runs.js';
+import { exitForStatus, lastPublished, lastPublishedText } from './last-published.js';
 import { renderProgress, elapsed } from './render.js';
-import { EXIT } from '../errors.js';
 import { isEnded, isHeld, waitingStep } from '../../common/run-status.js';
 import { Reporter, type Output } from './reporter.js';
 
@@ -51,6 +51,8 @@ function waitingText(p: Progress, id: string): string {
 
 /**
  * Returns the exit code: 0 completed, 1 aborted, failed or ended outside replup, 3 waiting for an operator (or paused).
+ * While no worker answers an open run it keeps polling (saying so once, with what the run last published); a run
+ * that ended with no worker to ask ends the follow with what it last published.
  */
 export async function followRun(client: Client, id: string, opts: FollowOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
@@ -64,10 +66,21 @@ export async function followRun(client: Client, id: string, opts: FollowOptions)
     try {
       p = await getProgress(client, id);
     } catch (err) {
-      // A worker restarting (or not started yet) is not the end of the run: keep watching.
-      if (!(err instanceof NoWorkerAnswered) || err.ended) throw err;
-      if (!toldNoWorker) report.error(`${err.message}; still watching (start one with: replup worker)`);
-      toldNoWorker = true;
+      if (!(err instanceof NoWorkerAnswered)) throw err;
+      if (err.ended || !toldNoWorker) {
+        const lp = await lastPublished(client, id, uiUrl(client, id), err.message);
+        if (err.ended) {
+          report.error(err.message);
+          report.result(lp, () => lastPublishedText(lp));
+          return exitForStatus(lp.status);
+        }
+        // A worker restarting (or not started yet) is not the end of the run: keep watching.
+        report.error(`${err.message}; still watching until a worker answers (start one with: replup worker)`);
+        if (opts.render) report.text(`${tty ? '\x1b[2J\x1b[H' : ''}${lastPublishedText(lp)}\n`);
+        toldNoWorker = true;
+      }
+      // A failed query may come back at once: poll at the interval, as when it answers.
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
       continue;
     }
     toldNoWorker = false;
@@ -97,7 +110,7 @@ export async function followRun(client: Client, id: string, opts: FollowOptions)
       report.document(p);
       if (waiting) report.text(waitingText(p, id));
       if (p.status !== 'completed' && ended && p.outcome && !opts.render) report.line(p.outcome);
-      return ended ? (p.status === 'completed' ? EXIT.ok : EXIT.failed) : EXIT.waiting;
+      return exitForStatus(p.status);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
   }

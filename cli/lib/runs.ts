@@ -325,9 +325,13 @@ export class NoWorkerAnswered extends UserError {
     taskQueue: string,
     /** How the run ended, when it has: then waiting for a worker is pointless. */
     public readonly ended?: string,
+    /** The server's error, when the query failed before the deadline (e.g. the worker holding the run stopped). */
+    failure?: string,
   ) {
     super(
-      `no worker answered for run ${id} within ${QUERY_TIMEOUT_MS / 1000} s` +
+      (failure
+        ? `the progress query of run ${id} failed (${failure})`
+        : `no worker answered for run ${id} within ${QUERY_TIMEOUT_MS / 1000} s`) +
         `${ended ? ` (the run has ended: ${ended})` : ''}`,
       [`start one: replup worker   (it serves task queue ${taskQueue}, with the same TEMPORAL_* settings)`],
     );
@@ -380,14 +384,16 @@ export async function getProgress(client: Client, id: string): Promise<Progress>
     }
     return asShown(p);
   } catch (err) {
-    if (
-      err instanceof ServiceError &&
-      (err.cause as { code?: number } | undefined)?.code === 4 /* DEADLINE_EXCEEDED */
-    ) {
+    // DEADLINE_EXCEEDED, or CANCELLED when the client's own deadline cut the call: no worker took the query in
+    // time. Any other server error on the query ("Failed to query Workflow") is no answer either: the server's
+    // own reason, in our words.
+    if (err instanceof ServiceError) {
+      const code = (err.cause as { code?: number } | undefined)?.code;
       throw new NoWorkerAnswered(
         id,
         desc.taskQueue,
         desc.status.name === 'RUNNING' ? undefined : desc.status.name.toLowerCase(),
+        code === 4 || code === 1 ? undefined : causeChain(err.cause ?? err),
       );
     }
     throw err;
@@ -485,6 +491,12 @@ export const LIST_STATUSES: Record<string, string> = {
   canceled: 'ExecutionStatus = "Canceled"',
 };
 
+/** A run's status as `list` shows it: Temporal's when the run ended without replup's code saying how, else its own. */
+export function shownStatus(executionStatus: string, published: string | undefined): string {
+  const outside = closedOutside(executionStatus);
+  return outside && !endedByReplup(published) ? outside : (published ?? executionStatus.toLowerCase());
+}
+
 export async function listRuns(client: Client, status?: string): Promise<RunSummary[]> {
   let query = 'ReplupFleet IS NOT NULL';
   if (status !== undefined) {
@@ -500,14 +512,10 @@ export async function listRuns(client: Client, status?: string): Promise<RunSumm
   const out: RunSummary[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const sa = wf.typedSearchAttributes;
-    const own = sa.get(ReplupStatus);
-    // Temporal's status wins when the run ended without replup's code saying how.
-    const outside = closedOutside(wf.status.name);
-    const ended = endedByReplup(own);
     out.push({
       workflowId: wf.workflowId,
       runId: wf.runId,
-      status: outside && !ended ? outside : (own ?? wf.status.name.toLowerCase()),
+      status: shownStatus(wf.status.name, sa.get(ReplupStatus)),
       step: sa.get(ReplupStep) ?? '',
       fleet: sa.get(ReplupFleet) ?? '',
       startTime: wf.startTime.toISOString(),
