@@ -53,7 +53,8 @@ export function replacementNote(plan: AddSubscriberPlan, facts: NewSubscriberFac
   const tables = facts.tables.length ? facts.tables.map((t) => `${t.table} ${t.rows}`).join(', ') : 'no user tables';
   return (
     `approve to delete the data of ${where(plan.subscriber)} and replace it with ${where(plan.publisher)}'s ` +
-    `(seed: "all the existing data is deleted and replaced with data from the master"): about ${facts.rows} rows ` +
+    (`(the vendor's Replication guide: "all the existing data is deleted and replaced with data from the ` +
+      `master"): about ${facts.rows} rows `) +
     `in ${count(facts.tables.length, 'table')} will be lost (approximate counts, sys.dm_db_partition_stats): ${tables}`
   );
 }

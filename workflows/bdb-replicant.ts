@@ -230,7 +230,8 @@ export async function bdbReplicant(input: BdbReplicantInput): Promise<RunResult>
     run.describe(
       'trusted-network',
       `replication traffic between ${address(plan.master)} and ${address(plan.replicant)} is not ` +
-        `encrypted (seed 001): approve only if both are on a trusted network or a VPN, or set network.trusted: ` +
+        (`encrypted (the vendor's replication guide): approve only if both are on a trusted network or a VPN, ` +
+          `or set network.trusted: `) +
         `true in the plan`,
     );
     await run.gate('trusted-network');

@@ -43,7 +43,8 @@ export function agentSchedulesInvariants(state: LabState, plan: AgentSchedulesPl
     },
     {
       name: 'schedules-not-parallel',
-      description: 'no subscription whose Config and Data merge agents can run at the same time (the seed)',
+      description:
+        "no subscription whose Config and Data merge agents can run at the same time (the vendor's Replication guide)",
       ok: f.parallelNow.length === 0,
       detail: f.parallelNow.length ? f.parallelNow.join('; ') : `no Config and Data of one subscription in parallel`,
     },

@@ -191,9 +191,9 @@ export function setupInvariants(state: LabState): Invariant[] {
     ),
     invariant(
       'setup-order',
-      "Config before Data; in branch offices the seed's order",
+      "Config before Data; in branch offices the vendor's order",
       order,
-      "publications and subscriptions in the seed's order",
+      "publications and subscriptions in the vendor's order",
     ),
     invariant(
       'snapshot-before-subscribe',

@@ -357,7 +357,8 @@ export function scheduleOverlaps(
           `the merge agents of ${c.publication} and ${d.publication} at ${c.subscriber.server}/` +
             `${c.subscriber.database} can run at the same time (${c.schedule}: ${describeTiming(ct)}; ` +
             `${d.schedule}: ${describeTiming(dt)}); ` +
-            ('the seed says Config and Data must never overlap: change one of the schedules (replup keeps ' +
+            ("the vendor's Replication guide says Config and Data must never overlap: change one of the schedules " +
+              '(replup keeps ' +
               'them as they are)'),
         );
       }

@@ -50,7 +50,7 @@ export function createSetupActivities(portsFor: PortsFor) {
             if (err instanceof SqlError && [911, 4060, 15010].includes(err.number)) {
               problems.push(
                 `${where(db)} does not exist: create it first (install the personalization server database, ` +
-                  'the seed\'s "Create all the required databases")',
+                  'the vendor\'s "Create all the required databases")',
               );
               continue;
             }

@@ -104,7 +104,8 @@ export const agentSchedulesPlanSchema = z.strictObject({
           path: ['config'],
           input: s.config,
           message:
-            `Config and Data of one subscription could run at the same time (${why}): the seed says to "` +
+            `Config and Data of one subscription could run at the same time (${why}): the vendor's ` +
+            `Replication guide says to "` +
             `${SEED_PARALLEL_WARNING}"; ${parallelFix(s.data.from, dataLast, s.dataWindowMinutes)} ` +
             `(replup's rule, inferred)`,
         });

@@ -29,7 +29,10 @@ export function agentAccountNotes(distributors: AgentAccountFact[], others: (ser
     const elsewhere = others(server);
     const where = elsewhere.length ? `on ${elsewhere.join(', ')}` : 'on every server of the fleet';
     if (!agentAccount)
-      return `SQL Server Agent on ${server}: its account could not be read; the seed asks that it be sysadmin ${where}`;
+      return (
+        `SQL Server Agent on ${server}: its account could not be read; the vendor's Replication guide asks ` +
+        `that it be sysadmin ${where}`
+      );
     const host = server.split(/[\\,]/)[0]!;
     if (VIRTUAL.test(agentAccount) || COMPUTER.test(agentAccount))
       return (
@@ -41,6 +44,9 @@ export function agentAccountNotes(distributors: AgentAccountFact[], others: (ser
         `SQL Server Agent on ${server} runs as ${agentAccount}, which Microsoft does not support for Agent and ` +
         `which signs in to other servers as a null session: run Agent as a domain account that is sysadmin ${where}`
       );
-    return `SQL Server Agent on ${server} runs as ${agentAccount}: the seed asks that it be sysadmin ${where}`;
+    return (
+      `SQL Server Agent on ${server} runs as ${agentAccount}: the vendor's Replication guide asks that it be ` +
+      `sysadmin ${where}`
+    );
   });
 }

@@ -313,7 +313,8 @@ describe('scheduleOverlaps: Config and Data of one subscriber must never overlap
     expect(overlaps(rec('Config', every5min()), rec('Data', onceAt(0)))).toEqual([
       'the merge agents of Config and Data at SQL2/PersonalizationServer can run at the same time (Config ' +
         'schedule: every 5 minutes 00:00:00-23:59:59; Data schedule: at 00:00:00); ' +
-        ('the seed says Config and Data must never overlap: change one of the schedules (replup keeps them ' +
+        ("the vendor's Replication guide says Config and Data must never overlap: change one of the schedules " +
+          '(replup keeps them ' +
           'as they are)'),
     ]);
   });

@@ -10,7 +10,8 @@ describe('agentAccountNotes', () => {
   it.each([
     [
       'CORP\\svc-sqlagent',
-      'SQL Server Agent on MASTER\\PERS runs as CORP\\svc-sqlagent: the seed asks that it be sysadmin on BRANCH1, REC1',
+      "SQL Server Agent on MASTER\\PERS runs as CORP\\svc-sqlagent: the vendor's Replication guide asks that it be " +
+        'sysadmin on BRANCH1, REC1',
     ],
     [
       'NT Service\\SQLAgent$PERS',
@@ -35,8 +36,8 @@ describe('agentAccountNotes', () => {
 
   it('an account that could not be read is said, and a fleet of one server names no other', () => {
     expect(agentAccountNotes([{ server: 'BRANCH1' }], () => [])).toEqual([
-      'SQL Server Agent on BRANCH1: its account could not be read; the seed asks that it be sysadmin on every ' +
-        'server of the fleet',
+      "SQL Server Agent on BRANCH1: its account could not be read; the vendor's Replication guide asks that it be " +
+        'sysadmin on every server of the fleet',
     ]);
   });
 });
