@@ -45,30 +45,25 @@ describe('replup worker', () => {
 });
 
 describe('a lab run whose lab file is missing', () => {
-  it(
-    'start --at refuses nothing but warns; when it starts, preflight parks at once with the LabStateError, ' +
-      'never retried',
-    async () => {
-      const plan = labPlanCopy(scratch, `NOLAB-${tag}`);
-      const at = new Date(Date.now() + 3_000).toISOString();
-      const started = await run('start', plan.file, '--at', at, '--wait');
-      const missing = `no lab at ${plan.state}: create it with \`replup lab init ${plan.file}\``;
-      expect(started.stderr).toContain(`replup: warning: ${missing} before the window opens`);
-      expect(started.code, say(started)).toBe(3);
-      const status = await run('status', plan.workflowId);
-      expect(status.stdout).toMatch(/preflight\s.*awaiting-operator/);
-      expect(status.stdout).toContain(`no lab at ${plan.state}`);
-      // One attempt, failed as not retryable: the step parked at once.
-      const history = await client.workflow.getHandle(plan.workflowId).fetchHistory();
-      const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
-      expect(failed).toHaveLength(1);
-      const failure = failed[0]!.activityTaskFailedEventAttributes!.failure!;
-      expect(failure.message).toBe(`no lab at ${plan.state}: create it with \`replup lab init <plan>\``);
-      expect(failure.applicationFailureInfo).toMatchObject({ type: 'LabStateError', nonRetryable: true });
-      await client.workflow.getHandle(plan.workflowId).terminate('test over');
-    },
-    300_000,
-  );
+  it('start --at warns; once started, preflight parks at once with the LabStateError, never retried', async () => {
+    const plan = labPlanCopy(scratch, `NOLAB-${tag}`);
+    const at = new Date(Date.now() + 3_000).toISOString();
+    const started = await run('start', plan.file, '--at', at, '--wait');
+    const missing = `no lab at ${plan.state}: create it with \`replup lab init ${plan.file}\``;
+    expect(started.stderr).toContain(`replup: warning: ${missing} before the window opens`);
+    expect(started.code, say(started)).toBe(3);
+    const status = await run('status', plan.workflowId);
+    expect(status.stdout).toMatch(/preflight\s.*awaiting-operator/);
+    expect(status.stdout).toContain(`no lab at ${plan.state}`);
+    // One attempt, failed as not retryable: the step parked at once.
+    const history = await client.workflow.getHandle(plan.workflowId).fetchHistory();
+    const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
+    expect(failed).toHaveLength(1);
+    const failure = failed[0]!.activityTaskFailedEventAttributes!.failure!;
+    expect(failure.message).toBe(`no lab at ${plan.state}: create it with \`replup lab init <plan>\``);
+    expect(failure.applicationFailureInfo).toMatchObject({ type: 'LabStateError', nonRetryable: true });
+    await client.workflow.getHandle(plan.workflowId).terminate('test over');
+  }, 300_000);
 });
 
 describe('replup dev reusing a server this folder did not start', () => {
