@@ -193,7 +193,11 @@ export const COMMAND_TABLE: TableRow[] = [
   },
   {
     synopsis: '`status [id] [--json]`, `watch [id]`',
-    summary: 'where a run is; `watch` redraws live and exits 0, 1 or 3 (3 also when paused)',
+    summary:
+      'where a run is; `watch` redraws live and exits 0, 1 or 3 (3 also when paused); when no worker answers ' +
+      '(none serves task queue `replup`), `status` shows what the run last published, labelled so (`--json`: ' +
+      '`lastPublished: true`, `workerAnswered: false`), and exits 0, 1 or 3 by its state, and `watch` keeps ' +
+      'watching until a worker answers or the run ends',
     commands: ['status', 'watch'],
   },
   {
