@@ -658,7 +658,7 @@ export async function upgradeRunbook(run: UpgradeDriver, input: UpgradeInput): P
     }
     s.note(
       `${plan.publications.length} publications, ${fleet.subscriptions().length} subscriptions without ` +
-        `snapshot${waitForSnapshots ? `; snapshots ready after ${waited} s at most` : ''}` +
+        `snapshot${waitForSnapshots ? `; snapshots ready within ${waited} s` : ''}` +
         `${configBefore ? `; configuration as before removal (${reapplied} properties put back)` : ''}`,
     );
   });

@@ -214,7 +214,7 @@ export function setupInvariants(state: LabState): Invariant[] {
 export function setupVerdict(state: LabState): LabVerdict {
   return {
     phase: 'intact',
-    title: 'a set-up lab: checking what a completed set-up promises',
+    title: 'set-up: checking what a completed set-up promises',
     invariants: setupInvariants(state),
   };
 }

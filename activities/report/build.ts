@@ -798,8 +798,8 @@ function configLine(p: PublicationConfig | undefined): string {
     `${a.subsetFilter ? ` (filter ${a.subsetFilter})` : ''}`;
   const articles = p.articles.map(article).join(', ');
   return (
-    `retention ${p.retention} ${p.retentionUnit}(s), conflict retention ${p.conflictRetentionDays} ` +
-    `days, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}` +
+    `retention ${count(p.retention, p.retentionUnit)}, conflict retention ${count(p.conflictRetentionDays, 'day')}` +
+    `, level ${p.compatibilityLevel}, conflicts logged ${p.centralizedConflicts ? 'at the publisher' : ''}` +
     `${p.centralizedConflicts && p.decentralizedConflicts ? ' and ' : ''}` +
     `${p.decentralizedConflicts ? 'at the subscriber' : ''}; ` +
     `articles ${articles || 'none'}`

@@ -25,6 +25,7 @@ import { followRun } from './follow.js';
 import type { Reporter } from './reporter.js';
 import { EXIT, UserError } from '../errors.js';
 import { waitingStep } from '../../common/run-status.js';
+import { closest } from '../../plan/suggest.js';
 
 type PlanOf<R extends AnyPlan['runbook']> = Extract<AnyPlan, { runbook: R }>;
 
@@ -85,7 +86,7 @@ const addSubscriber: DemoRunbook<'add-subscriber'> = {
     const fleet = await replicatingLab(plan.target.state);
     const { server, database } = plan.subscriber;
     const key = await addLabSubscriberDatabase(plan.target.state, { server, database });
-    return `${fleet}, and ${key} with rows of its own, subscribing to nothing yet`;
+    return `${fleet}, and ${key} with rows of its own (not subscribed yet)`;
   },
   workflowId: addSubscriberWorkflowId,
   start: startAddSubscriber,
@@ -144,11 +145,14 @@ export function demoCheck(d: DemoRunbook, plan: AnyPlan, statePath: string): { t
  * with --plan (which picks another upgrade plan), is refused before anything starts.
  */
 export function demoRunbook(name: string | undefined, planGiven: boolean): DemoRunbook | undefined {
-  if (name === undefined || name === 'upgrade') return undefined;
+  // The plan's own runbook name is accepted too: a plan says `runbook: em-personalization-upgrade`.
+  if (name === undefined || name === 'upgrade' || name === 'em-personalization-upgrade') return undefined;
   const d = Object.hasOwn(DEMO_RUNBOOKS, name) ? DEMO_RUNBOOKS[name] : undefined;
   if (!d) {
+    const guess = closest(name, DEMO_NAMES);
     throw new UserError(
-      `--runbook ${name}: the demo runs no such runbook; nothing was started`,
+      `--runbook ${name}: the demo runs no such runbook${guess ? ` (did you mean ${guess}?)` : ''}; nothing ` +
+        `was started`,
       [`give one of: ${DEMO_NAMES.join(', ')}`],
       EXIT.usage,
     );

@@ -81,8 +81,8 @@ describe('configuration, half-built publication and a lost ConvertRowGuids reply
       const md = renderReportMarkdown(report);
       expect(md).toContain('## Replication configuration');
       expect(md).toContain(
-        '| Data | retention 30 day(s), conflict retention 7 days, level 100, conflicts logged at the ' +
-          'publisher; articles ProfileData | retention 30 day(s)',
+        '| Data | retention 30 days, conflict retention 7 days, level 100, conflicts logged at the ' +
+          'publisher; articles ProfileData | retention 30 days',
       );
       expect(md).toContain('- put back on');
     },
