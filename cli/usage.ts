@@ -214,7 +214,7 @@ export const COMMAND_TABLE: TableRow[] = [
     commands: ['abort'],
   },
   {
-    synopsis: '`approve [id] --gate G`, `confirm [id] --step S`',
+    synopsis: '`approve [id] --gate G --reason R`, `confirm [id] --step S`',
     summary: 'approval gates, manual steps',
     commands: ['approve', 'confirm'],
   },
