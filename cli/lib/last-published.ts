@@ -7,7 +7,8 @@ import type { MaintenanceWindow } from '../../plan/window.js';
 import { describeWindow } from '../../plan/window.js';
 import { isEnded, isHeld } from '../../common/run-status.js';
 import { EXIT } from '../errors.js';
-import { shownStatus } from './runs.js';
+import { answerCommands, shownStatus } from './runs.js';
+import type { Progress, RunStatus, StepStatus } from '../../workflows/messages.js';
 
 /** A step as the memo records it. */
 export interface PublishedStep {
@@ -89,6 +90,7 @@ export async function lastPublished(client: Client, id: string, url: string, rea
 export function lastPublishedText(lp: LastPublished): string {
   const steps = lp.steps ?? [];
   const width = Math.max(0, ...steps.map((s) => s.id.length));
+  const answers = publishedAnswers(lp);
   const rows = steps.map((s) => {
     const tries = s.attempts > 1 ? ` (attempt ${s.attempts})` : '';
     const error = s.lastError ? `  error: ${s.lastError}` : '';
@@ -101,8 +103,39 @@ export function lastPublishedText(lp: LastPublished): string {
     ...(rows.length ? rows : ['  (no step table published yet)\n']),
     lp.outcome ? `\n${lp.outcome}\n` : '',
     lp.window ? `\nMaintenance window: ${describeWindow(lp.window)}\n` : '',
+    answers.length
+      ? `\nAnswer with one of (taken once a worker runs):\n${answers.map((a) => `  ${a}\n`).join('')}`
+      : '',
     `\nWeb UI: ${lp.url}\n`,
   ].join('');
+}
+
+/**
+ * The commands that answer a run held at its published state. The memo does not say which steps may be skipped:
+ * skip is never offered here (`status` with a worker offers it where the step allows it).
+ */
+function publishedAnswers(lp: LastPublished): string[] {
+  if (!isHeld(lp.status)) return [];
+  const steps = (lp.steps ?? []).map((s) => ({
+    ...s,
+    status: s.status as StepStatus,
+    title: s.id,
+    applies: true,
+    reason: '',
+    skippable: false,
+  }));
+  const p: Progress = {
+    runbook: '',
+    fleet: lp.fleet,
+    planName: '',
+    status: lp.status as RunStatus,
+    ...(lp.current && { current: lp.current }),
+    startedAt: lp.startTime,
+    steps,
+    decisions: [],
+    facts: {},
+  };
+  return answerCommands(p, lp.workflowId);
 }
 
 /**

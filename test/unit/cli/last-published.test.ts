@@ -40,7 +40,7 @@ describe('lastPublishedText', () => {
     startTime: '2026-01-01T00:00:00.000Z',
   };
 
-  it('labels the header, lists each published step with its attempts and error, and links the run', () => {
+  it('labels the header, lists each published step with its attempts and error, the answers, the link', () => {
     const text = lastPublishedText({
       ...base,
       steps: [
@@ -54,6 +54,10 @@ describe('lastPublishedText', () => {
         '  fleet LAB-PUB/PersonalizationServer, run r1, started 2026-01-01T00:00:00.000Z\n\n' +
         '  preflight         done\n' +
         '  sync-until-quiet  awaiting-operator (attempt 2)  error: 2 conflicts\n\n' +
+        // Skip is never offered: the memo does not say which steps allow it.
+        'Answer with one of (taken once a worker runs):\n' +
+        `  replup retry '${base.workflowId}' --step sync-until-quiet --reason "..."\n` +
+        `  replup abort '${base.workflowId}' --step sync-until-quiet --reason "..."\n\n` +
         'Web UI: http://ui/run\n',
     );
   });
