@@ -13,7 +13,10 @@ import type { DecisionRecord, Progress } from '../../workflows/messages.js';
 export const registerStatus: Register = (program, setExit, io) => {
   program
     .command('status [id]')
-    .description('Show a run: status, steps, decisions (id defaults to the only running upgrade)')
+    .description(
+      'Show a run: status, steps, decisions (id defaults to the only running upgrade); with no worker to answer, ' +
+        'what the run last published, exiting 0, 1 or 3 by its state',
+    )
     .option('--json', 'print the progress state as JSON')
     .action(async (id: string | undefined, opts: { json?: boolean }) => {
       const report = new Reporter(opts.json, io);
