@@ -5,6 +5,14 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops early (`replup start --help | head`) closes the pipe: the output ends there, quietly,
+// as with other command-line tools, instead of an unhandled EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (/** @type {NodeJS.ErrnoException} */ err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 const { main } = await import('./main.ts');
 let code = 1;
 try {

@@ -1,7 +1,7 @@
 // Output through a pipe is whole (found by trying replup as a new user: `replup report --json | jq`
 // got the first 64 KiB, exit 0). The command runs as installed (node cli/bin.mjs), once into a pipe
 // and once into a file; both must hold the same, complete document.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,4 +61,23 @@ describe('replup output into a pipe', () => {
     },
     120_000,
   );
+
+  // A reader that stops early (`| head`) closes the pipe: the command ends quietly, exit 0, no EPIPE trace.
+  it.each([
+    ['start', '--help'],
+    ['plan', 'show', '--sql', 'LARGE'],
+  ])('%s %s … | head -1: quiet, exit 0', (...args) => {
+    const argv = args.map((a) => (a === 'LARGE' ? largePlan() : a)).map((a) => JSON.stringify(a));
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${argv.join(' ')} | head -1 >/dev/null; ` +
+          'echo "exit ${PIPESTATUS[0]}" >&2',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.stderr.trim()).toBe('exit 0');
+  });
 });
