@@ -777,11 +777,15 @@ function tableSection(title: string, intro: string, header: string[], rows: stri
 
 function agentScheduleLines(r: RunReport): string[] {
   if (!r.agentSchedules?.length) return [];
+  // The upgrade puts the schedules back at restore-service; the agent-schedules runbook sets them at set-schedules.
+  const upgrade = isUpgrade(r);
   return tableSection(
     'Merge agent schedules',
-    "Each merge agent job's schedules as preflight recorded them and as restore-service put them " +
-      "back (the vendor's scripts re-create the jobs with their own).",
-    ['publisher', 'subscription', 'before the run', 'after restore-service'],
+    upgrade
+      ? "Each merge agent job's schedules as preflight recorded them and as restore-service put them " +
+          "back (the vendor's scripts re-create the jobs with their own)."
+      : "Each merge agent job's schedules as preflight read them and as set-schedules left them.",
+    ['publisher', 'subscription', 'before the run', upgrade ? 'after restore-service' : 'after set-schedules'],
     r.agentSchedules.map(
       (s) =>
         `| ${esc(s.publisher)} | ${esc(s.subscription)} | ${esc(s.before)} ` +
@@ -838,10 +842,35 @@ function replicationConfigLines(r: RunReport): string[] {
   ];
 }
 
+/** The upgrade's own sections (sync rounds, canary) apply to it alone; other runbooks' reports leave them out. */
+const isUpgrade = (r: RunReport) => r.workflowType === 'personalizationUpgrade' || r.workflowType === '';
+
 function verificationLines(r: RunReport): string[] {
   const own = r.runbookVerification;
   if (own) return [`${own.step}: ${own.status} (attempt ${own.stepAttempt})`, '', ...own.checks.map((c) => `- ${c}`)];
-  return [verificationLine(r)];
+  if (isUpgrade(r)) return [verificationLine(r)];
+  // Another runbook's verification is its verify step(s): how they ended (their notes are in the step table).
+  const verifying = r.steps.filter((s) => s.id.startsWith('verify'));
+  return verifying.length
+    ? verifying.map((s) => `${s.id}: ${s.status} (attempt ${s.attempts})`)
+    : ['this runbook has no verification step'];
+}
+
+function syncRoundLines(r: RunReport): string[] {
+  if (!isUpgrade(r) && !r.syncRounds.length) return [];
+  return [
+    '## Sync rounds',
+    '',
+    ...tableOrNone(
+      ['step', 'attempt', 'round', 'merges', 'rows moved', 'conflicts', 'conflicting rows', 'pending', 'quiet'],
+      r.syncRounds.map(
+        (x) =>
+          `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ` +
+          `${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
+      ),
+    ),
+    '',
+  ];
 }
 
 function verificationLine(r: RunReport): string {
@@ -893,17 +922,7 @@ export function renderReportMarkdown(r: RunReport): string {
       r.decisions.map((d) => `| ${d.at} | ${d.kind} | ${d.step ?? ''} | ${esc(d.actor)} | ${esc(d.reason ?? '')} |`),
     ),
     '',
-    '## Sync rounds',
-    '',
-    ...tableOrNone(
-      ['step', 'attempt', 'round', 'merges', 'rows moved', 'conflicts', 'conflicting rows', 'pending', 'quiet'],
-      r.syncRounds.map(
-        (x) =>
-          `| ${x.step} | ${x.stepAttempt} | ${x.round} | ${x.merges} | ${x.moved} | ${x.conflicts} | ` +
-          `${x.conflictRows} | ${x.pending} | ${x.quiet ? 'yes' : 'no'} |`,
-      ),
-    ),
-    '',
+    ...syncRoundLines(r),
     '## Verification',
     '',
     ...verificationLines(r),
