@@ -6,7 +6,7 @@ import { decodeScript, ScriptEncodingError } from '../activities/sqlcmd/read.js'
 import type { PlanKind } from './kind.js';
 import { KNOWN_RUNBOOKS, planKindFor, type AnyPlan } from './registry.js';
 import { formatPath, readPlanSource, sortErrors, type PathSegment, type PlanError, type PlanSource } from './source.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 import { MAX_SUBSCRIBERS } from './personalization-upgrade/schema.js';
 
 export type LoadResult = { ok: true; plan: AnyPlan; kind: PlanKind<AnyPlan> } | { ok: false; errors: PlanError[] };
@@ -170,15 +170,23 @@ function validatePlanText(text: string, file: string, checkFolders: boolean): Lo
   const kind = typeof runbook === 'string' ? planKindFor(runbook) : undefined;
   if (!kind) {
     // A suggestion compares spellings: only for a value short enough to be a misspelt name.
-    const suggestion = typeof runbook === 'string' && runbook.length <= 100 ? didYouMean(runbook, KNOWN_RUNBOOKS) : '';
+    const short = typeof runbook === 'string' && runbook.length <= 100;
+    const suggestion = short ? didYouMean(runbook, KNOWN_RUNBOOKS) : '';
+    // Every problem at once: with a likely runbook, the rest of the plan is read as that runbook's plan.
+    const guess = short ? closest(runbook, KNOWN_RUNBOOKS) : undefined;
+    const asGuess = guess ? planKindFor(guess)?.parse(text, file) : undefined;
+    const others = asGuess && !asGuess.ok ? asGuess.errors.filter((e) => e.path !== 'runbook') : [];
     return {
       ok: false,
       errors: [
         {
           path: 'runbook',
           ...source.value.locate(['runbook']),
-          message: `unknown runbook ${JSON.stringify(runbook)}; the known runbooks are ${known}${suggestion}`,
+          message:
+            `unknown runbook ${JSON.stringify(runbook)}; the known runbooks are ${known}${suggestion}` +
+            (others.length ? ` (the problems below read it as a plan of ${guess})` : ''),
         },
+        ...sortErrors(others),
       ],
     };
   }
