@@ -12,7 +12,8 @@ export function subscribeConfigNote(plan: Pick<SetupPlan, 'sites' | 'publication
   const dbs = [...new Set(subscriptions(plan, 'Config').map((x) => where(x.subscriber)))];
   return (
     `approve to delete the data of ${count(dbs.length, 'subscriber database')} and replace ` +
-    `it with the Config snapshot (sync type automatic; seed: "all the existing data is deleted and replaced with ` +
+    (`it with the Config snapshot (sync type automatic; the vendor's Replication guide: "all the existing ` +
+      `data is deleted and replaced with `) +
     `data from the master"): ${dbs.join(', ')}`
   );
 }

@@ -483,8 +483,8 @@ describe('bdb-replicant: what goes wrong on the way', () => {
         status: 'awaiting-approval',
         note:
           `replication traffic between 127.0.0.1:${t.plan.master.port} and 127.0.0.1:${t.plan.replicant.port} is ` +
-          `not encrypted (seed 001): approve only if both are on a trusted network or a VPN, or set ` +
-          `network.trusted: true in the plan`,
+          `not encrypted (the vendor's replication guide): approve only if both are on a trusted network or a VPN, ` +
+          'or set network.trusted: true in the plan',
       });
       await approve(env.client, t.workflowId, 'trusted-network', 'both on the isolated loopback', ACTOR);
 

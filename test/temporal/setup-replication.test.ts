@@ -129,7 +129,8 @@ describe('setupReplication on the lab', () => {
       expect(waiting.status).toBe('awaiting-approval');
       expect(waiting.steps.find((s) => s.id === 'subscribe-config')!.note).toBe(
         'approve to delete the data of 2 subscriber databases and replace it with the Config snapshot (sync type ' +
-          'automatic; seed: "all the existing data is deleted and replaced with data from the master"): ' +
+          'automatic; the vendor\'s Replication guide: "all the existing data is deleted and replaced with data ' +
+          'from the master"): ' +
           'LAB-SITE1/PersonalizationServer, LAB-SITE2\\PERSONALIZATION/PersonalizationServer',
       );
       await approve(env.client, workflowId, 'subscribe-config', 'seed caution read', 'test-approver');

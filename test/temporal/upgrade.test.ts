@@ -296,8 +296,8 @@ describe('personalization upgrade on the lab', () => {
             `the merge agents of Config and Data at ${sub}/PersonalizationServer can run at the same time ` +
             `(Config ${sub}/PersonalizationServer schedule: every 5 minutes 00:00:00-23:59:59; Data ${sub}` +
             `/PersonalizationServer schedule: at 00:00:00); ` +
-            ('the seed says Config and Data must never overlap: change one of the schedules (replup keeps them ' +
-              'as they are)');
+            ("the vendor's Replication guide says Config and Data must never overlap: change one of the schedules " +
+              '(replup keeps them as they are)');
           expect(preflight.note).toBe(
             `3 servers, 4 subscriptions, 5 scripts checked; 4 merge agent schedules paused for the run; warning: ` +
               `${overlap('LAB-SUB1')}; ${overlap('LAB-SUB2\\PERSONALIZATION')}`,

@@ -10,7 +10,8 @@ describe('subscribe-config: the databases whose data subscribing replaces', () =
     const simple = (await loadExample('setup-replication.yaml')) as unknown as SetupPlan;
     expect(subscribeConfigNote(simple)).toBe(
       'approve to delete the data of 2 subscriber databases and replace it with the Config snapshot (sync type ' +
-        'automatic; seed: "all the existing data is deleted and replaced with data from the master"): ' +
+        'automatic; the vendor\'s Replication guide: "all the existing data is deleted and replaced with data ' +
+        'from the master"): ' +
         'LAB-SITE1/PersonalizationServer, LAB-SITE2\\PERSONALIZATION/PersonalizationServer',
     );
     const branches = (await loadExample('setup-branch-office.yaml')) as unknown as SetupPlan;
